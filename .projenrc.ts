@@ -1,0 +1,79 @@
+import { awscdk, javascript } from 'projen';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-waf-guard',
+  description:
+    'AWS CDK constructs that block abusive CloudFront clients within seconds from real-time logs, and watch WAF health from Elasticsearch.',
+  author: 'cdk-waf-guard maintainers',
+  authorAddress: 'maintainers@cdk-waf-guard.dev',
+  repositoryUrl: 'https://github.com/cdk-waf-guard/cdk-waf-guard.git',
+  license: 'Apache-2.0',
+  stability: 'experimental',
+  keywords: ['awscdk', 'aws-cdk', 'cdk', 'waf', 'wafv2', 'cloudfront', 'kinesis', 'security', 'rate-limiting', 'elasticsearch'],
+  cdkVersion: '2.200.0',
+  constructsVersion: '10.5.1',
+  defaultReleaseBranch: 'main',
+  jsiiVersion: '~6.0.0',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  // The only CI is .ci/run; publishing workflows cannot run in this environment.
+  github: false,
+  release: false,
+
+  lambdaOptions: {
+    runtime: awscdk.LambdaRuntime.NODEJS_22_X,
+    bundlingOptions: {
+      // The Node.js 22 runtime ships AWS SDK v3; bundling it would only grow cold starts.
+      externals: ['@aws-sdk/*'],
+      sourcemap: false,
+    },
+  },
+
+  devDeps: [
+    // handler-only packages: bundled into assets/, never runtime dependencies of the library
+    '@aws-sdk/client-dynamodb@^3',
+    '@aws-sdk/lib-dynamodb@^3',
+    '@aws-sdk/client-kinesis@^3',
+    '@aws-sdk/client-wafv2@^3',
+    '@aws-sdk/client-sns@^3',
+    '@aws-sdk/client-secrets-manager@^3',
+    '@aws-sdk/client-cloudwatch@^3',
+    '@smithy/node-http-handler@^4',
+    '@aws-lambda-powertools/logger@^2',
+    '@aws-lambda-powertools/metrics@^2',
+    '@types/aws-lambda@^8',
+    // Elasticsearch 8.x client: works against 8.x clusters and, with compatibility headers, 9.x ones; a 9.x client
+    // refuses 8.x servers.
+    '@elastic/elasticsearch@^8.19.0',
+    // test-only: real local servers and mocks for services without one
+    '@elastic/elasticsearch-mock@^2',
+    'kinesalite@^3',
+    'dynalite@^4',
+    'aws-sdk-client-mock@^4',
+    'cdk-nag@^2.36.8',
+  ],
+
+  tsconfigDevFile: 'tsconfig.dev.json',
+  tsconfigDev: {
+    include: ['examples/**/*.ts', 'bench/**/*.ts'],
+  },
+  jestOptions: {
+    jestConfig: {
+      testTimeout: 60_000,
+    },
+  },
+});
+
+// Shared runtime code of the handlers may import handler-only devDeps too.
+project.eslint?.allowDevDeps('src/**/runtime/**');
+project.eslint?.allowDevDeps('examples/**');
+project.eslint?.allowDevDeps('bench/**');
+
+project.gitignore.exclude('cdk.out', '/examples/**/cdk.out');
+
+project.addTask('demo', {
+  description: 'Run the main job locally (see README)',
+  exec: 'ts-node --project tsconfig.dev.json examples/realtime-waf-guard/app.ts',
+});
+
+project.synth();
