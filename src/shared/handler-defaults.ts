@@ -1,0 +1,59 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+/** Options every handler of the library is created with. */
+export interface HandlerDefaultsOptions {
+  /** What the function does, shown in the Lambda console. */
+  readonly description: string;
+  /** Retention of the function's own log group. */
+  readonly logRetention: logs.RetentionDays;
+  /** What happens to the log group when the stack is deleted. */
+  readonly removalPolicy: RemovalPolicy;
+  readonly timeout?: Duration;
+  readonly memorySize?: number;
+  readonly environment?: { [key: string]: string };
+}
+
+/** A role and log group made for one handler, and the function options that use them. */
+export interface HandlerDefaults {
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+  readonly functionOptions: lambda.FunctionOptions;
+}
+
+/**
+ * An explicit role and log group per handler: the role starts with write access to that log group only (instead of the
+ * account-wide AWSLambdaBasicExecutionRole), and retention is the user's choice instead of "never expire".
+ */
+export function handlerDefaults(scope: Construct, id: string, options: HandlerDefaultsOptions): HandlerDefaults {
+  const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
+    retention: options.logRetention,
+    removalPolicy: options.removalPolicy,
+  });
+  const role = new iam.Role(scope, `${id}Role`, {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    description: options.description,
+  });
+  logGroup.grantWrite(role);
+  return {
+    role,
+    logGroup,
+    functionOptions: {
+      description: options.description,
+      role,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      architecture: lambda.Architecture.ARM_64,
+      timeout: options.timeout ?? Duration.seconds(30),
+      memorySize: options.memorySize ?? 256,
+      environment: options.environment,
+    },
+  };
+}
+
+/** The suppression every handler needs: the runtime is pinned on purpose, not left to drift to the newest. */
+export const PINNED_RUNTIME_REASON =
+  'Node.js 22 is pinned deliberately: handlers are bundled and tested for it; upgrades are a reviewed change.';
