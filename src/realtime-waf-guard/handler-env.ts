@@ -1,0 +1,48 @@
+/**
+ * Environment variable names shared by the construct (which sets them) and the handlers (which read them).
+ * None of them is a secret.
+ */
+export const ENV = {
+  RULES_TABLE: 'RULES_TABLE_NAME',
+  COUNTERS_TABLE: 'COUNTERS_TABLE_NAME',
+  BLOCKS_TABLE: 'BLOCKS_TABLE_NAME',
+  HISTORY_TABLE: 'HISTORY_TABLE_NAME',
+  /** Configured log fields in delivered (canonical) order, comma-separated. */
+  FIELDS: 'LOG_FIELDS',
+  /** Percent of viewer requests CloudFront logs, 1..100. */
+  SAMPLING_RATE: 'SAMPLING_RATE',
+  /** Comma-separated CIDRs that are never blocked. */
+  ALLOW_LIST: 'ALLOW_LIST',
+  /** Comma-separated CIDRs of proxies whose X-Forwarded-For is trusted. */
+  TRUSTED_PROXIES: 'TRUSTED_PROXIES',
+  MAX_NEW_BLOCKS_PER_MINUTE: 'MAX_NEW_BLOCKS_PER_MINUTE',
+  RULES_CACHE_SECONDS: 'RULES_CACHE_SECONDS',
+  WAF_SCOPE: 'WAF_SCOPE',
+  IPV4_SET_NAME: 'IPV4_SET_NAME',
+  IPV4_SET_ID: 'IPV4_SET_ID',
+  IPV6_SET_NAME: 'IPV6_SET_NAME',
+  IPV6_SET_ID: 'IPV6_SET_ID',
+  /** Most addresses a set may hold; WAF's limit is 10,000. */
+  MAX_SET_SIZE: 'MAX_IP_SET_SIZE',
+  TOPIC_ARN: 'ALERT_TOPIC_ARN',
+  HISTORY_RETENTION_DAYS: 'HISTORY_RETENTION_DAYS',
+  METRICS_NAMESPACE: 'POWERTOOLS_METRICS_NAMESPACE',
+  SERVICE_NAME: 'POWERTOOLS_SERVICE_NAME',
+} as const;
+
+/** Metric names the handlers emit and the construct's metric helpers read. */
+export const METRIC = {
+  RECORDS: 'RecordsProcessed',
+  MALFORMED: 'MalformedLines',
+  LAG: 'ProcessingLagMs',
+  NEW_BLOCKS: 'BlocksCreated',
+  WOULD_BLOCK: 'WouldBlock',
+  BLOCK_BUDGET_EXCEEDED: 'BlockBudgetExceeded',
+  RELEASES: 'BlocksReleased',
+  ACTIVE_BLOCKS: 'ActiveBlocks',
+  DROPPED_OVER_CAP: 'BlocksOverIpSetCap',
+  SYNC_ERRORS: 'IpSetSyncErrors',
+} as const;
+
+/** Default CloudWatch namespace of the guard's metrics. */
+export const DEFAULT_METRICS_NAMESPACE = 'CdkWafGuard';

@@ -1,0 +1,4 @@
+// Implementation in progress.
+export async function handler(): Promise<void> {
+  return;
+}
