@@ -1,1 +1,4 @@
-export {};
+export * from './realtime-waf-guard';
+export { RuleAction } from './host-rule';
+export type { HostRule } from './host-rule';
+export type { ManagedRuleGroup, RateBasedBackstop } from './waf-rules';
