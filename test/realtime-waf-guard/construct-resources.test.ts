@@ -1,0 +1,438 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { RealtimeWafGuard, RuleAction } from '../../src';
+import { newStack, synthGuard } from './construct-fixtures';
+
+type Resources = Record<string, { Type: string; Properties: any; DependsOn?: string[]; DeletionPolicy?: string }>;
+
+function resourcesOf(template: Template, type: string): Resources {
+  return template.findResources(type) as Resources;
+}
+
+function logicalIdOf(template: Template, type: string, pathFragment: string): string {
+  const ids = Object.keys(template.findResources(type)).filter((id) => id.includes(pathFragment));
+  expect(ids).toHaveLength(1);
+  return ids[0];
+}
+
+/** The statements of the default policy of the role whose logical id contains the fragment. */
+function statementsOf(template: Template, roleFragment: string): any[] {
+  const policies = Object.entries(resourcesOf(template, 'AWS::IAM::Policy'))
+    .filter(([id]) => id.includes(roleFragment));
+  expect(policies).toHaveLength(1);
+  return policies[0][1].Properties.PolicyDocument.Statement;
+}
+
+function envOf(template: Template, functionFragment: string): Record<string, unknown> {
+  const id = logicalIdOf(template, 'AWS::Lambda::Function', functionFragment);
+  return template.toJSON().Resources[id].Properties.Environment.Variables;
+}
+
+describe('stream', () => {
+  test('a new stream is on-demand and encrypted with a rotating customer managed key', () => {
+    const { template } = synthGuard();
+    template.resourceCountIs('AWS::Kinesis::Stream', 1);
+    template.hasResourceProperties('AWS::Kinesis::Stream', {
+      StreamModeDetails: { StreamMode: 'ON_DEMAND' },
+      StreamEncryption: { EncryptionType: 'KMS', KeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('GuardKey'), 'Arn'] } },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+
+  test('shardCount makes a provisioned stream', () => {
+    const { template } = synthGuard({ shardCount: 3 });
+    template.hasResourceProperties('AWS::Kinesis::Stream', {
+      ShardCount: 3,
+      StreamModeDetails: { StreamMode: 'PROVISIONED' },
+    });
+  });
+
+  test('an existing stream is used instead of creating one', () => {
+    const stack = newStack();
+    const existing = kinesis.Stream.fromStreamArn(stack, 'Existing', 'arn:aws:kinesis:us-east-1:111111111111:stream/logs');
+    const guard = new RealtimeWafGuard(stack, 'Guard', { existingStream: existing });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Kinesis::Stream', 0);
+    expect(guard.stream).toBe(existing);
+    template.hasResourceProperties('AWS::CloudFront::RealtimeLogConfig', {
+      EndPoints: [{ StreamType: 'Kinesis', KinesisStreamConfig: Match.objectLike({ StreamArn: existing.streamArn }) }],
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { EventSourceArn: existing.streamArn });
+  });
+});
+
+describe('real-time log config', () => {
+  test('delivers the detection fields in canonical order at 100% by default', () => {
+    const { template, guard } = synthGuard();
+    const fields = ['timestamp', 'c-ip', 'cs-host', 'cs-uri-stem', 'x-forwarded-for'];
+    template.hasResourceProperties('AWS::CloudFront::RealtimeLogConfig', { Fields: fields, SamplingRate: 100 });
+    expect(guard.logFields).toEqual(fields);
+  });
+
+  test('added optional fields land in canonical position, and the handler gets the same order', () => {
+    const { template } = synthGuard({ additionalLogFields: ['asn', 'sc-status', 'cs-user-agent', 'c-ip'], samplingRate: 25 });
+    const expected = ['timestamp', 'c-ip', 'sc-status', 'cs-host', 'cs-uri-stem', 'cs-user-agent', 'x-forwarded-for', 'asn'];
+    template.hasResourceProperties('AWS::CloudFront::RealtimeLogConfig', { Fields: expected, SamplingRate: 25 });
+    const env = envOf(template, 'LogProcessor');
+    expect(env.LOG_FIELDS).toBe(expected.join(','));
+    expect(env.SAMPLING_RATE).toBe('25');
+  });
+
+  test('the CloudFront role may write to the stream and generate data keys, nothing else', () => {
+    const { template } = synthGuard();
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'cloudfront.amazonaws.com' } })] },
+    });
+    expect(statementsOf(template, 'RealtimeLogRole')).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['kinesis:DescribeStreamSummary', 'kinesis:DescribeStream', 'kinesis:PutRecord', 'kinesis:PutRecords'],
+        Resource: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::Kinesis::Stream', 'GuardStream'), 'Arn'] },
+      },
+      {
+        Effect: 'Allow',
+        Action: 'kms:GenerateDataKey',
+        Resource: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::KMS::Key', 'GuardKey'), 'Arn'] },
+      },
+    ]);
+  });
+});
+
+describe('tables', () => {
+  test('four on-demand, encrypted tables with the shared key schemas, TTL and the block stream', () => {
+    const { template } = synthGuard();
+    const tables = Object.entries(resourcesOf(template, 'AWS::DynamoDB::Table'));
+    expect(tables).toHaveLength(4);
+    for (const [, table] of tables) {
+      expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
+      expect(table.Properties.SSESpecification).toEqual({ SSEEnabled: true });
+    }
+    const byId = (fragment: string) => tables.find(([id]) => id.includes(fragment))![1];
+    expect(byId('RulesTable').Properties.KeySchema).toEqual([{ AttributeName: 'ruleId', KeyType: 'HASH' }]);
+    expect(byId('BlocksTable').Properties).toMatchObject({
+      KeySchema: [{ AttributeName: 'ip', KeyType: 'HASH' }, { AttributeName: 'ruleId', KeyType: 'RANGE' }],
+      StreamSpecification: { StreamViewType: 'NEW_IMAGE' },
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+    expect(byId('CountersTable').Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+    expect(byId('HistoryTable').Properties.GlobalSecondaryIndexes).toEqual([expect.objectContaining({
+      IndexName: 'byDay',
+      KeySchema: [{ AttributeName: 'day', KeyType: 'HASH' }, { AttributeName: 'at', KeyType: 'RANGE' }],
+    })]);
+  });
+
+  test('point-in-time recovery on rules, blocks and history, not on short-lived counters', () => {
+    const { template } = synthGuard();
+    const pitr = (fragment: string) => template.toJSON().Resources[logicalIdOf(template, 'AWS::DynamoDB::Table', fragment)]
+      .Properties.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled;
+    expect([pitr('RulesTable'), pitr('BlocksTable'), pitr('HistoryTable'), pitr('CountersTable')]).toEqual([true, true, true, false]);
+  });
+
+  test('rules, history and key are retained by default; transient data is destroyed', () => {
+    const { template } = synthGuard();
+    const policy = (type: string, fragment: string) => template.toJSON().Resources[logicalIdOf(template, type, fragment)].DeletionPolicy;
+    expect(policy('AWS::DynamoDB::Table', 'RulesTable')).toBe('Retain');
+    expect(policy('AWS::DynamoDB::Table', 'HistoryTable')).toBe('Retain');
+    expect(policy('AWS::KMS::Key', 'GuardKey')).toBe('Retain');
+    expect(policy('AWS::DynamoDB::Table', 'CountersTable')).toBe('Delete');
+    expect(policy('AWS::DynamoDB::Table', 'BlocksTable')).toBe('Delete');
+    expect(policy('AWS::Kinesis::Stream', 'GuardStream')).toBe('Delete');
+  });
+
+  test('removalPolicy DESTROY applies to rules, history, key and log groups', () => {
+    const { template } = synthGuard({ removalPolicy: RemovalPolicy.DESTROY });
+    const policies = ['RulesTable', 'HistoryTable'].map((f) => template.toJSON().Resources[logicalIdOf(template, 'AWS::DynamoDB::Table', f)].DeletionPolicy);
+    expect(policies).toEqual(['Delete', 'Delete']);
+    template.hasResource('AWS::KMS::Key', { DeletionPolicy: 'Delete' });
+    template.allResources('AWS::Logs::LogGroup', { DeletionPolicy: 'Delete' });
+  });
+});
+
+describe('log processor', () => {
+  test('the Kinesis event source mapping cannot be stalled by a poison batch, and keeps per-shard order', () => {
+    const { template } = synthGuard();
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::Kinesis::Stream', 'GuardStream'), 'Arn'] },
+      StartingPosition: 'LATEST',
+      BatchSize: 1000,
+      MaximumBatchingWindowInSeconds: 1,
+      ParallelizationFactor: 1,
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 3,
+      MaximumRecordAgeInSeconds: 3600,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::SQS::Queue', 'DeadLetterQueue'), 'Arn'] } },
+      },
+    });
+  });
+
+  test('batching props are passed through', () => {
+    const { template } = synthGuard({
+      batchSize: 500, maxBatchingWindow: Duration.seconds(5), retryAttempts: 7, maxRecordAge: Duration.minutes(10),
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 500, MaximumBatchingWindowInSeconds: 5, MaximumRetryAttempts: 7, MaximumRecordAgeInSeconds: 600, ParallelizationFactor: 1,
+    });
+  });
+
+  test('the dead-letter queue is KMS encrypted and refuses plain HTTP', () => {
+    const { template, guard } = synthGuard();
+    template.hasResourceProperties('AWS::SQS::Queue', { KmsMasterKeyId: 'alias/aws/sqs' });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: { Statement: [Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })] },
+    });
+    expect(guard.deadLetterQueue.queueArn).toBeTruthy();
+  });
+
+  test('function settings and environment', () => {
+    const { template } = synthGuard({
+      allowList: ['203.0.113.7', '2001:db8::/48'],
+      trustedProxies: ['198.51.100.0/24'],
+      maxNewBlocksPerMinute: 20,
+      rulesCacheDuration: Duration.seconds(10),
+      guardName: 'shop-guard',
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^Counts CloudFront'),
+      MemorySize: 512,
+      Timeout: 60,
+      Runtime: 'nodejs22.x',
+    });
+    expect(envOf(template, 'LogProcessor')).toMatchObject({
+      RULES_TABLE_NAME: { Ref: logicalIdOf(template, 'AWS::DynamoDB::Table', 'RulesTable') },
+      COUNTERS_TABLE_NAME: { Ref: logicalIdOf(template, 'AWS::DynamoDB::Table', 'CountersTable') },
+      BLOCKS_TABLE_NAME: { Ref: logicalIdOf(template, 'AWS::DynamoDB::Table', 'BlocksTable') },
+      ALLOW_LIST: '203.0.113.7/32,2001:db8::/48',
+      TRUSTED_PROXIES: '198.51.100.0/24',
+      MAX_NEW_BLOCKS_PER_MINUTE: '20',
+      RULES_CACHE_SECONDS: '10',
+      POWERTOOLS_METRICS_NAMESPACE: 'CdkWafGuard',
+      POWERTOOLS_SERVICE_NAME: 'shop-guard',
+    });
+  });
+
+  test('IAM: exact table actions on exact tables, stream read, DLQ send; no wildcard resources', () => {
+    const { template } = synthGuard();
+    const arn = (fragment: string) => ({ 'Fn::GetAtt': [logicalIdOf(template, 'AWS::DynamoDB::Table', fragment), 'Arn'] });
+    const statements = statementsOf(template, 'LogProcessorRole');
+    expect(statements).toEqual(expect.arrayContaining([
+      expect.objectContaining({ Action: ['dynamodb:Scan', 'dynamodb:GetItem'], Resource: arn('RulesTable') }),
+      expect.objectContaining({ Action: ['dynamodb:UpdateItem', 'dynamodb:GetItem'], Resource: arn('CountersTable') }),
+      expect.objectContaining({ Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem'], Resource: arn('BlocksTable') }),
+      expect.objectContaining({ Action: expect.arrayContaining(['kinesis:GetRecords']) }),
+      expect.objectContaining({ Action: expect.arrayContaining(['sqs:SendMessage']) }),
+    ]));
+    expect(JSON.stringify(statements)).not.toContain('"*"');
+    expect(statements.flatMap((s) => [s.Action].flat())).not.toContain('dynamodb:DeleteItem');
+  });
+});
+
+describe('IP set sync', () => {
+  test('single writer with a 2 minute timeout and the WAF environment', () => {
+    const { template } = synthGuard({ historyRetention: Duration.days(30) });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^Rebuilds the WAF IP sets'),
+      ReservedConcurrentExecutions: 1,
+      Timeout: 120,
+    });
+    const ipv4 = logicalIdOf(template, 'AWS::WAFv2::IPSet', 'Ipv4Set');
+    expect(envOf(template, 'IpSetSync')).toMatchObject({
+      WAF_SCOPE: 'CLOUDFRONT',
+      IPV4_SET_ID: { 'Fn::GetAtt': [ipv4, 'Id'] },
+      IPV4_SET_NAME: { 'Fn::Select': [0, { 'Fn::Split': ['|', { Ref: ipv4 }] }] },
+      IPV6_SET_ID: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::WAFv2::IPSet', 'Ipv6Set'), 'Id'] },
+      MAX_IP_SET_SIZE: '10000',
+      ALERT_TOPIC_ARN: { Ref: logicalIdOf(template, 'AWS::SNS::Topic', 'AlertTopic') },
+      HISTORY_RETENTION_DAYS: '30',
+      HISTORY_TABLE_NAME: { Ref: logicalIdOf(template, 'AWS::DynamoDB::Table', 'HistoryTable') },
+    });
+  });
+
+  test('triggered by new or changed, not yet notified block rows, with bisect, retries and the DLQ', () => {
+    const { template } = synthGuard();
+    const mapping = Object.values(resourcesOf(template, 'AWS::Lambda::EventSourceMapping'))
+      .find((m) => JSON.stringify(m.Properties.EventSourceArn).includes('StreamArn'))!;
+    expect(mapping.Properties).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::DynamoDB::Table', 'BlocksTable'), 'StreamArn'] },
+      StartingPosition: 'LATEST',
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 1,
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 3,
+      DestinationConfig: { OnFailure: { Destination: expect.anything() } },
+    });
+    const patterns = mapping.Properties.FilterCriteria.Filters.map((f: { Pattern: string }) => JSON.parse(f.Pattern));
+    expect(patterns).toEqual([{
+      eventName: ['INSERT', 'MODIFY'],
+      dynamodb: { NewImage: { notifiedAt: [{ exists: false }] } },
+    }]);
+  });
+
+  test('swept every minute for expiry', () => {
+    const { template } = synthGuard();
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::Lambda::Function', 'IpSetSync'), 'Arn'] } })],
+    });
+  });
+
+  test('IAM: WAF actions only on the two IP sets, exact table actions, publish with the topic key', () => {
+    const { template } = synthGuard();
+    const statements = statementsOf(template, 'IpSetSyncRole');
+    const waf = statements.filter((s) => JSON.stringify(s.Action).includes('wafv2:'));
+    expect(waf).toEqual([{
+      Effect: 'Allow',
+      Action: ['wafv2:GetIPSet', 'wafv2:UpdateIPSet'],
+      Resource: [
+        { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::WAFv2::IPSet', 'Ipv4Set'), 'Arn'] },
+        { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::WAFv2::IPSet', 'Ipv6Set'), 'Arn'] },
+      ],
+    }]);
+    expect(statements).toEqual(expect.arrayContaining([
+      expect.objectContaining({
+        Action: ['dynamodb:Scan', 'dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        Resource: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::DynamoDB::Table', 'BlocksTable'), 'Arn'] },
+      }),
+      expect.objectContaining({
+        Action: 'dynamodb:PutItem',
+        Resource: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::DynamoDB::Table', 'HistoryTable'), 'Arn'] },
+      }),
+      expect.objectContaining({ Action: 'sns:Publish', Resource: { Ref: logicalIdOf(template, 'AWS::SNS::Topic', 'AlertTopic') } }),
+      expect.objectContaining({
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        Resource: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::KMS::Key', 'GuardKey'), 'Arn'] },
+      }),
+    ]));
+    // The only wildcard resource is ListStreams, which has no resource-level permissions; it is suppressed by name.
+    const wildcards = statements.filter((s) => s.Resource === '*');
+    expect(wildcards).toEqual([{ Effect: 'Allow', Action: 'dynamodb:ListStreams', Resource: '*' }]);
+    const policyId = Object.keys(resourcesOf(template, 'AWS::IAM::Policy')).find((id) => id.includes('IpSetSyncRole'))!;
+    expect(template.toJSON().Resources[policyId].Metadata.cdk_nag.rules_to_suppress).toEqual([
+      expect.objectContaining({ id: 'AwsSolutions-IAM5', applies_to: ['Resource::*'] }),
+    ]);
+  });
+
+  test('two empty CLOUDFRONT IP sets, one per address family', () => {
+    const { template } = synthGuard();
+    template.resourceCountIs('AWS::WAFv2::IPSet', 2);
+    for (const version of ['IPV4', 'IPV6']) {
+      template.hasResourceProperties('AWS::WAFv2::IPSet', { Scope: 'CLOUDFRONT', IPAddressVersion: version, Addresses: [] });
+    }
+  });
+});
+
+describe('rules seeding', () => {
+  test('a custom resource backed directly by the seeder carries the validated rules', () => {
+    const { template, stack } = synthGuard({
+      rules: [
+        { host: 'shop.example.com', pathPrefix: '/login', threshold: 100, window: Duration.minutes(1) },
+        { id: 'api', host: '*.example.com', threshold: 5000, window: Duration.minutes(5), blockFor: Duration.hours(1), action: RuleAction.COUNT },
+      ],
+    });
+    const seeder = logicalIdOf(template, 'AWS::Lambda::Function', 'RulesSeeder');
+    const [resource] = Object.values(resourcesOf(template, 'Custom::WafGuardRules'));
+    expect(resource.Properties.ServiceToken).toEqual({ 'Fn::GetAtt': [seeder, 'Arn'] });
+    expect(resource.Properties.TableName).toEqual({ Ref: logicalIdOf(template, 'AWS::DynamoDB::Table', 'RulesTable') });
+    const managedBy = `${stack.stackName}/Guard`;
+    expect(JSON.parse(resource.Properties.RulesJson)).toEqual([
+      {
+        ruleId: 'shop.example.com/login', host: 'shop.example.com', pathPrefix: '/login', threshold: 100,
+        windowSeconds: 60, blockSeconds: 900, action: 'BLOCK', enabled: true, managedBy,
+      },
+      {
+        ruleId: 'api', host: '*.example.com', threshold: 5000,
+        windowSeconds: 300, blockSeconds: 3600, action: 'COUNT', enabled: true, managedBy,
+      },
+    ]);
+    // CloudFormation must not invoke the seeder before its permissions exist.
+    expect(resource.DependsOn).toEqual(expect.arrayContaining([
+      Object.keys(resourcesOf(template, 'AWS::IAM::Policy')).find((id) => id.includes('RulesSeederRole')),
+    ]));
+  });
+
+  test('no rules seeds an empty list', () => {
+    const { template } = synthGuard();
+    template.hasResourceProperties('Custom::WafGuardRules', { RulesJson: '[]' });
+  });
+
+  test('the seeder may only put, get and delete rows of the rules table', () => {
+    const { template } = synthGuard();
+    const table = statementsOf(template, 'RulesSeederRole').filter((s) => JSON.stringify(s.Action).includes('dynamodb:'));
+    expect(table).toEqual([{
+      Effect: 'Allow',
+      Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem'],
+      Resource: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::DynamoDB::Table', 'RulesTable'), 'Arn'] },
+    }]);
+  });
+});
+
+describe('alerts', () => {
+  test('a KMS-encrypted, TLS-only topic with the email subscriptions', () => {
+    const { template } = synthGuard({ alertEmails: ['oncall@example.com', 'sec@example.org'] });
+    template.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::KMS::Key', 'GuardKey'), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: [Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })] },
+    });
+    template.resourceCountIs('AWS::SNS::Subscription', 2);
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'sec@example.org' });
+  });
+
+  test('an existing topic is used and granted, and no topic is created', () => {
+    const stack = newStack();
+    const topic = sns.Topic.fromTopicArn(stack, 'Existing', 'arn:aws:sns:us-east-1:111111111111:ops');
+    const guard = new RealtimeWafGuard(stack, 'Guard', { alertTopic: topic });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::SNS::Topic', 0);
+    expect(guard.alertTopic).toBe(topic);
+    expect(envOf(template, 'IpSetSync').ALERT_TOPIC_ARN).toBe('arn:aws:sns:us-east-1:111111111111:ops');
+    expect(statementsOf(template, 'IpSetSyncRole')).toEqual(expect.arrayContaining([
+      expect.objectContaining({ Action: 'sns:Publish', Resource: 'arn:aws:sns:us-east-1:111111111111:ops' }),
+    ]));
+  });
+});
+
+describe('logs and metrics', () => {
+  test('one log group per handler with the chosen retention', () => {
+    const { template } = synthGuard({ logRetention: logs.RetentionDays.ONE_WEEK });
+    template.resourceCountIs('AWS::Logs::LogGroup', 3);
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
+  });
+
+  test('log retention defaults to one month', () => {
+    const { template } = synthGuard();
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  test('metric helpers read the handlers\' namespace and the guard\'s service dimension', () => {
+    const { guard } = synthGuard({ guardName: 'edge', metricsNamespace: 'Acme/Waf' });
+    const blocks = guard.metricBlocks();
+    expect(blocks).toMatchObject({ namespace: 'Acme/Waf', metricName: 'BlocksCreated', dimensions: { service: 'edge' }, statistic: 'Sum' });
+    expect(guard.metricReleases().metricName).toBe('BlocksReleased');
+    expect(guard.metricMalformedLines().metricName).toBe('MalformedLines');
+    expect(guard.metricWouldBlock().metricName).toBe('WouldBlock');
+    expect(guard.metricProcessingLag()).toMatchObject({ metricName: 'ProcessingLagMs', statistic: 'Maximum' });
+    expect(guard.metricBlocks({ period: Duration.minutes(5) }).period.toMinutes()).toBe(5);
+  });
+
+  test('the default guard name comes from the stack name and construct path', () => {
+    const stack = newStack();
+    const guard = new RealtimeWafGuard(stack, 'Edge Guard');
+    expect(guard.guardName).toBe('GuardStack-Edge-Guard');
+    expect(envOf(Template.fromStack(stack), 'LogProcessor').POWERTOOLS_SERVICE_NAME).toBe('GuardStack-Edge-Guard');
+  });
+
+  test('two guards in one stack get distinct names, rules and service dimensions', () => {
+    const stack = newStack();
+    const a = new RealtimeWafGuard(stack, 'A');
+    const b = new RealtimeWafGuard(stack, 'B');
+    expect(a.guardName).not.toBe(b.guardName);
+    expect(a.blockRules(0)[0].name).not.toBe(b.blockRules(0)[0].name);
+  });
+});
