@@ -15,13 +15,13 @@ export interface TableSchema {
 /** Detection rules, keyed by rule id; operators edit rows at run time. */
 export const RULES_TABLE: TableSchema = { partitionKey: 'ruleId' };
 
-/** Request counters per rule and client IP (`<ruleId>#<ip>`), one attribute per time bucket. */
+/**
+ * Request counters per rule and client IP (`<ruleId>#<ip>`), one attribute per time bucket; also the per-minute
+ * new-block budget (`#budget#<minute>`).
+ */
 export const COUNTERS_TABLE: TableSchema = { partitionKey: 'pk', timeToLiveAttribute: 'expiresAt' };
 
-/**
- * Active blocks (and COUNT-rule "would block" records): the source of truth the WAF IP sets are rebuilt from.
- * Also holds the per-minute new-block budget rows (`ip` = `#budget`).
- */
+/** Active blocks (and COUNT-rule "would block" records): the source of truth the WAF IP sets are rebuilt from. */
 export const BLOCKS_TABLE: TableSchema = {
   partitionKey: 'ip',
   sortKey: 'ruleId',

@@ -1,0 +1,141 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { IpAddress } from './ip';
+import { StoredRule } from '../rule-model';
+
+/** A row of the blocks table: one client blocked (or, for COUNT rules, recorded) by one rule. */
+export interface BlockRow {
+  readonly ip: string;
+  readonly ruleId: string;
+  readonly family: 4 | 6;
+  readonly host: string;
+  readonly action: 'BLOCK' | 'COUNT';
+  /** Real requests in the window when the block was decided. */
+  readonly observed: number;
+  readonly threshold: number;
+  readonly windowSeconds: number;
+  /** observed / threshold: which blocks to keep when the IP sets are full. */
+  readonly severity: number;
+  readonly firstSeenAt: number;
+  /** Timestamp of the request that crossed the threshold (log time, ms). */
+  readonly crossedAt: number;
+  readonly blockedAt: number;
+  readonly blockedUntil: number;
+  /** TTL: a day after the block ends, as a backstop; releases never wait for it. */
+  readonly expiresAt: number;
+  /** Set by the sync function once the block is in WAF and alerted. */
+  readonly notifiedAt?: number;
+}
+
+/** A pair over its rule's threshold. */
+export interface BlockCandidate {
+  readonly rule: StoredRule;
+  readonly ip: IpAddress;
+  readonly observed: number;
+  readonly firstSeenMs: number;
+  readonly crossedAtMs: number;
+}
+
+export interface RecordBlocksResult {
+  readonly created: BlockRow[];
+  /** BLOCK candidates refused because the per-minute budget of new blocks was spent. */
+  readonly overBudget: BlockCandidate[];
+  /** Candidates already under an active block. */
+  readonly alreadyActive: number;
+}
+
+/** Partition key prefix of the per-minute new-block budget rows, kept in the counters table (which has no stream). */
+export const BUDGET_KEY_PREFIX = '#budget#';
+
+function isConditionFailure(e: unknown): boolean {
+  return e instanceof ConditionalCheckFailedException || (e as Error)?.name === 'ConditionalCheckFailedException';
+}
+
+/**
+ * Writes block decisions. A block is a conditional put (no active block for the pair), so concurrent shards create
+ * it once; BLOCK decisions also spend a per-minute budget so that a bad rule cannot block the world.
+ */
+export class BlockStore {
+  /** Pairs known to be blocked, until when: spares a conditional write per batch for an ongoing attacker. */
+  private readonly active = new Map<string, number>();
+
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly countersTableName: string,
+    private readonly maxNewBlocksPerMinute: number,
+  ) {}
+
+  public async record(candidates: readonly BlockCandidate[], nowMs: number): Promise<RecordBlocksResult> {
+    const created: BlockRow[] = [];
+    const overBudget: BlockCandidate[] = [];
+    let alreadyActive = 0;
+    for (const c of candidates) {
+      const cacheKey = `${c.rule.ruleId}|${c.ip.text}`;
+      if ((this.active.get(cacheKey) ?? 0) > nowMs) {
+        alreadyActive++;
+        continue;
+      }
+      const minute = Math.floor(nowMs / 60_000);
+      if (c.rule.action === 'BLOCK' && !(await this.spendBudget(minute, 1))) {
+        overBudget.push(c);
+        continue;
+      }
+      const row: BlockRow = {
+        ip: c.ip.text,
+        ruleId: c.rule.ruleId,
+        family: c.ip.family,
+        host: c.rule.host,
+        action: c.rule.action,
+        observed: Math.round(c.observed),
+        threshold: c.rule.threshold,
+        windowSeconds: c.rule.windowSeconds,
+        severity: Math.round((c.observed / c.rule.threshold) * 1000) / 1000,
+        firstSeenAt: c.firstSeenMs,
+        crossedAt: c.crossedAtMs,
+        blockedAt: nowMs,
+        blockedUntil: nowMs + c.rule.blockSeconds * 1000,
+        expiresAt: Math.floor(nowMs / 1000) + c.rule.blockSeconds + 86_400,
+      };
+      try {
+        await this.doc.send(new PutCommand({
+          TableName: this.tableName,
+          Item: row,
+          ConditionExpression: 'attribute_not_exists(ip) OR blockedUntil < :now',
+          ExpressionAttributeValues: { ':now': nowMs },
+        }));
+        created.push(row);
+        this.active.set(cacheKey, row.blockedUntil);
+      } catch (e) {
+        if (!isConditionFailure(e)) throw e;
+        alreadyActive++;
+        // Unknown end of the existing block: check again in a minute.
+        this.active.set(cacheKey, nowMs + 60_000);
+        if (c.rule.action === 'BLOCK') await this.spendBudget(minute, -1);
+      }
+    }
+    if (this.active.size > 50_000) this.active.clear();
+    return { created, overBudget, alreadyActive };
+  }
+
+  /** Takes (or, with -1, returns) one unit of the minute's budget; false when it is spent. */
+  private async spendBudget(minute: number, amount: 1 | -1): Promise<boolean> {
+    try {
+      await this.doc.send(new UpdateCommand({
+        TableName: this.countersTableName,
+        Key: { pk: `${BUDGET_KEY_PREFIX}${minute}` },
+        UpdateExpression: 'ADD used :n SET expiresAt = :exp',
+        ...(amount > 0 ? { ConditionExpression: 'attribute_not_exists(used) OR used < :max' } : {}),
+        ExpressionAttributeValues: {
+          ':n': amount,
+          ':exp': minute * 60 + 3600,
+          ...(amount > 0 ? { ':max': this.maxNewBlocksPerMinute } : {}),
+        },
+      }));
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+}

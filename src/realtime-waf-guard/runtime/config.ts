@@ -1,0 +1,57 @@
+import { CidrSet, parseCidrList } from './ip';
+import { IpSetSyncConfig } from './ip-set-sync';
+import { LogProcessorConfig } from './log-processor';
+import { ENV } from '../handler-env';
+import { deliveredFieldOrder } from '../log-fields';
+
+type Env = Record<string, string | undefined>;
+
+function required(env: Env, name: string): string {
+  const value = env[name];
+  if (value === undefined || value === '') throw new Error(`environment variable ${name} is not set`);
+  return value;
+}
+
+function integer(env: Env, name: string, min: number, max: number, fallback?: number): number {
+  const raw = env[name];
+  if ((raw === undefined || raw === '') && fallback !== undefined) return fallback;
+  const value = Number(required(env, name));
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max} (got ${raw})`);
+  return value;
+}
+
+function cidrs(env: Env, name: string): CidrSet {
+  const raw = env[name] ?? '';
+  return new CidrSet(parseCidrList(raw.split(',').map((s) => s.trim()).filter(Boolean), name));
+}
+
+export function logProcessorConfigFromEnv(env: Env): LogProcessorConfig & { rulesTable: string; countersTable: string; blocksTable: string; maxNewBlocksPerMinute: number; rulesCacheMs: number } {
+  return {
+    fields: deliveredFieldOrder(required(env, ENV.FIELDS).split(',')),
+    samplingRate: integer(env, ENV.SAMPLING_RATE, 1, 100),
+    allowList: cidrs(env, ENV.ALLOW_LIST),
+    trustedProxies: cidrs(env, ENV.TRUSTED_PROXIES),
+    rulesTable: required(env, ENV.RULES_TABLE),
+    countersTable: required(env, ENV.COUNTERS_TABLE),
+    blocksTable: required(env, ENV.BLOCKS_TABLE),
+    maxNewBlocksPerMinute: integer(env, ENV.MAX_NEW_BLOCKS_PER_MINUTE, 1, 100_000, 50),
+    rulesCacheMs: integer(env, ENV.RULES_CACHE_SECONDS, 0, 3600, 30) * 1000,
+  };
+}
+
+export function ipSetSyncConfigFromEnv(env: Env): IpSetSyncConfig {
+  const scope = env[ENV.WAF_SCOPE] ?? 'CLOUDFRONT';
+  if (scope !== 'CLOUDFRONT' && scope !== 'REGIONAL') throw new Error(`${ENV.WAF_SCOPE} must be CLOUDFRONT or REGIONAL (got ${scope})`);
+  return {
+    guardName: env[ENV.SERVICE_NAME] ?? 'waf-guard',
+    scope,
+    ipv4: { name: required(env, ENV.IPV4_SET_NAME), id: required(env, ENV.IPV4_SET_ID) },
+    ipv6: { name: required(env, ENV.IPV6_SET_NAME), id: required(env, ENV.IPV6_SET_ID) },
+    allowList: cidrs(env, ENV.ALLOW_LIST),
+    maxSetSize: integer(env, ENV.MAX_SET_SIZE, 1, 10_000, 10_000),
+    historyRetentionDays: integer(env, ENV.HISTORY_RETENTION_DAYS, 1, 3650, 90),
+    blocksTable: required(env, ENV.BLOCKS_TABLE),
+    historyTable: required(env, ENV.HISTORY_TABLE),
+    topicArn: env[ENV.TOPIC_ARN] || undefined,
+  };
+}

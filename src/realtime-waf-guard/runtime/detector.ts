@@ -1,0 +1,242 @@
+import { CidrSet, IpAddress, parseIp, parseIpv4 } from './ip';
+import { LogLineParser, Malformed, percentDecode } from './log-parser';
+import { StoredRule } from '../rule-model';
+
+/**
+ * Counting windows are split into buckets so that a window total is a sum of whole buckets. The sum covers at most
+ * the window (the current bucket plus the full ones before it), so a client below the threshold is never blocked;
+ * the price is that a client must exceed the threshold by up to one bucket (about 1/6) to be caught quickly.
+ */
+export function bucketSeconds(windowSeconds: number): number {
+  return Math.max(1, Math.floor(windowSeconds / 6));
+}
+
+export function bucketsPerWindow(windowSeconds: number): number {
+  return Math.floor(windowSeconds / bucketSeconds(windowSeconds));
+}
+
+export function bucketOf(timestampMs: number, windowSeconds: number): number {
+  return Math.floor(timestampMs / 1000 / bucketSeconds(windowSeconds));
+}
+
+/** Sampled counts stand for `100 / samplingRate` real requests each. */
+export function scaleToRealRequests(sampledCount: number, samplingRate: number): number {
+  return (sampledCount * 100) / samplingRate;
+}
+
+/** Sum of the buckets that make up the window ending in `currentBucket`. */
+export function windowTotal(buckets: ReadonlyMap<number, number>, windowSeconds: number, currentBucket: number): number {
+  const first = currentBucket - bucketsPerWindow(windowSeconds) + 1;
+  let total = 0;
+  for (const [bucket, count] of buckets) {
+    if (bucket >= first && bucket <= currentBucket) total += count;
+  }
+  return total;
+}
+
+/** Host and path matching, with the answer per host cached since a batch repeats few hosts many times. */
+export class RuleMatcher {
+  public readonly rules: readonly StoredRule[];
+  private readonly byHost = new Map<string, readonly number[]>();
+
+  constructor(rules: readonly StoredRule[]) {
+    this.rules = rules.filter((r) => r.enabled);
+  }
+
+  /** Indexes into `rules` of the rules for this request; the path is read only when a candidate rule has a prefix. */
+  public match(host: string, request: { readonly path: string | undefined }): readonly number[] {
+    let candidates = this.byHost.get(host);
+    if (candidates === undefined) {
+      const h = host.toLowerCase();
+      candidates = this.rules.flatMap((r, i) => (hostMatches(r.host, h) ? [i] : []));
+      if (this.byHost.size > 10_000) this.byHost.clear();
+      this.byHost.set(host, candidates);
+    }
+    if (candidates.length === 0) return candidates;
+    let decoded: string | undefined;
+    let all = true;
+    for (const i of candidates) {
+      if (this.rules[i].pathPrefix !== undefined) { all = false; break; }
+    }
+    if (all) return candidates;
+    const path = request.path;
+    return candidates.filter((i) => {
+      const prefix = this.rules[i].pathPrefix;
+      if (prefix === undefined) return true;
+      if (path === undefined) return false;
+      // Matched on the decoded path so that `/%6Cogin` cannot slip past a `/login` rule.
+      decoded ??= percentDecode(path);
+      return decoded.startsWith(prefix);
+    });
+  }
+}
+
+/** `*.example.com` matches any subdomain of example.com at any depth, not example.com itself. */
+export function hostMatches(pattern: string, host: string): boolean {
+  if (pattern.startsWith('*.')) return host.length > pattern.length - 1 && host.endsWith(pattern.slice(1));
+  return pattern === host;
+}
+
+/**
+ * The client a request counts against. `c-ip` is the peer CloudFront saw and cannot be spoofed. X-Forwarded-For is
+ * written by the client, so it is only read when `c-ip` is a declared trusted proxy; then the right-most address that
+ * is not itself a trusted proxy is the client. Returns undefined when no usable client remains (a proxy is never
+ * blamed for its clients).
+ */
+export function resolveClient(
+  cIp: IpAddress,
+  request: { readonly forwardedFor: string | undefined },
+  trustedProxies: CidrSet,
+): IpAddress | undefined {
+  if (trustedProxies.size === 0 || !trustedProxies.contains(cIp)) return cIp;
+  const forwardedFor = request.forwardedFor;
+  if (forwardedFor === undefined) return undefined;
+  const hops = percentDecode(forwardedFor).split(',');
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = parseIp(hops[i].trim());
+    if (!hop) return undefined;
+    if (!trustedProxies.contains(hop)) return hop;
+  }
+  return undefined;
+}
+
+/** Counts of one (rule, client) pair within a batch. */
+export interface KeyCounts {
+  readonly ruleIndex: number;
+  readonly ip: IpAddress;
+  /** bucket index -> sampled requests */
+  readonly buckets: Map<number, number>;
+  /** Position of the first and last record of the batch that counted here. */
+  firstRecord: number;
+  lastRecord: number;
+  lastTimestampMs: number;
+}
+
+export interface CountStats {
+  lines: number;
+  matched: number;
+  unmatched: number;
+  allowListed: number;
+  /** Requests from a trusted proxy without a usable X-Forwarded-For client. */
+  unattributed: number;
+  malformed: number;
+  malformedByReason: Map<Malformed, number>;
+}
+
+export interface TrafficCounterOptions {
+  /** Configured fields in delivered order. */
+  readonly fields: readonly string[];
+  readonly rules: readonly StoredRule[];
+  readonly allowList: CidrSet;
+  readonly trustedProxies: CidrSet;
+}
+
+/**
+ * Parse and count: the pure core shared by the LogProcessor Lambda, the replay CLI and the benchmark.
+ * Feed it record bytes; it keeps per (rule, client) bucket counts and statistics.
+ */
+export class TrafficCounter {
+  public readonly parser: LogLineParser;
+  public readonly matcher: RuleMatcher;
+  public stats: CountStats = newStats();
+  private readonly counts: Array<Map<string, KeyCounts>>;
+  private readonly options: TrafficCounterOptions;
+  private readonly bucketMs: number[];
+  private readonly ipCache = new Map<string, IpAddress | null>();
+
+  constructor(options: TrafficCounterOptions) {
+    this.options = options;
+    this.parser = new LogLineParser(options.fields);
+    this.matcher = new RuleMatcher(options.rules);
+    this.counts = this.matcher.rules.map(() => new Map());
+    this.bucketMs = this.matcher.rules.map((r) => bucketSeconds(r.windowSeconds) * 1000);
+  }
+
+  /**
+   * The parsed peer address, cached: traffic repeats clients heavily, and IPv4 from CloudFront is already canonical
+   * (parseIpv4 refuses any other spelling) so its text is reused as is.
+   */
+  private peer(text: string): IpAddress | undefined {
+    let ip = this.ipCache.get(text);
+    if (ip === undefined) {
+      const v4 = parseIpv4(text);
+      ip = v4 >= 0 ? { family: 4, text, value: v4 } : parseIp(text) ?? null;
+      if (this.ipCache.size >= 100_000) this.ipCache.clear();
+      this.ipCache.set(text, ip);
+    }
+    return ip ?? undefined;
+  }
+
+  /** Counts one base64 record as Kinesis delivers it. */
+  public addBase64(data: string, recordIndex: number): Malformed {
+    let line: string;
+    try {
+      line = atob(data);
+    } catch {
+      line = '';
+    }
+    return this.add(line, recordIndex);
+  }
+
+  /** Counts one line (Latin-1 text); returns why it was skipped, or Malformed.NONE. */
+  public add(line: string, recordIndex: number): Malformed {
+    this.stats.lines++;
+    const parser = this.parser;
+    const result = parser.parse(line);
+    const peer = result === Malformed.NONE ? this.peer(parser.clientIp) : undefined;
+    if (!peer) {
+      const reason = result === Malformed.NONE ? Malformed.CLIENT_IP : result;
+      this.stats.malformed++;
+      this.stats.malformedByReason.set(reason, (this.stats.malformedByReason.get(reason) ?? 0) + 1);
+      return reason;
+    }
+    const host = parser.host;
+    if (host === undefined) {
+      this.stats.unmatched++;
+      return Malformed.NONE;
+    }
+    const ruleIndexes = this.matcher.match(host, parser);
+    if (ruleIndexes.length === 0) {
+      this.stats.unmatched++;
+      return Malformed.NONE;
+    }
+    const client = resolveClient(peer, parser, this.options.trustedProxies);
+    if (!client) {
+      this.stats.unattributed++;
+      return Malformed.NONE;
+    }
+    if (this.options.allowList.size > 0 && this.options.allowList.contains(client)) {
+      this.stats.allowListed++;
+      return Malformed.NONE;
+    }
+    this.stats.matched++;
+    const timestampMs = parser.timestampMs;
+    for (const ruleIndex of ruleIndexes) {
+      const bucket = Math.floor(timestampMs / this.bucketMs[ruleIndex]);
+      const perRule = this.counts[ruleIndex];
+      let entry = perRule.get(client.text);
+      if (entry === undefined) {
+        entry = { ruleIndex, ip: client, buckets: new Map(), firstRecord: recordIndex, lastRecord: recordIndex, lastTimestampMs: timestampMs };
+        perRule.set(client.text, entry);
+      }
+      entry.buckets.set(bucket, (entry.buckets.get(bucket) ?? 0) + 1);
+      entry.lastRecord = recordIndex;
+      if (timestampMs > entry.lastTimestampMs) entry.lastTimestampMs = timestampMs;
+    }
+    return Malformed.NONE;
+  }
+
+  /** The counted (rule, client) pairs since the last reset. */
+  public entries(): KeyCounts[] {
+    return this.counts.flatMap((m) => [...m.values()]);
+  }
+
+  public reset(): void {
+    for (const m of this.counts) m.clear();
+    this.stats = newStats();
+  }
+}
+
+function newStats(): CountStats {
+  return { lines: 0, matched: 0, unmatched: 0, allowListed: 0, unattributed: 0, malformed: 0, malformedByReason: new Map() };
+}

@@ -1,0 +1,150 @@
+import { BlockCandidate, BlockRow, BlockStore } from './block-store';
+import { CounterStore, padSequence } from './counter-store';
+import { KeyCounts, scaleToRealRequests, TrafficCounter } from './detector';
+import { CidrSet } from './ip';
+import { Malformed, MALFORMED_REASONS } from './log-parser';
+import { RulesCache } from './rules-store';
+import { Log, MetricsSink } from '../../shared/runtime/telemetry';
+import { METRIC } from '../handler-env';
+import { StoredRule } from '../rule-model';
+
+/** The parts of a Kinesis event record the processor reads. */
+export interface StreamRecord {
+  readonly eventID: string;
+  readonly kinesis: {
+    readonly data: string;
+    readonly sequenceNumber: string;
+    readonly approximateArrivalTimestamp: number;
+  };
+}
+
+export interface LogProcessorConfig {
+  /** Configured fields in delivered order. */
+  readonly fields: readonly string[];
+  readonly samplingRate: number;
+  readonly allowList: CidrSet;
+  readonly trustedProxies: CidrSet;
+}
+
+export interface LogProcessorDeps {
+  readonly rules: RulesCache;
+  readonly counters: CounterStore;
+  readonly blocks: BlockStore;
+  readonly metrics: MetricsSink;
+  readonly log: Log;
+  readonly now: () => number;
+}
+
+export interface BatchSummary {
+  readonly lines: number;
+  readonly matched: number;
+  readonly malformed: number;
+  readonly created: BlockRow[];
+  readonly overBudget: BlockCandidate[];
+}
+
+export interface BatchResult {
+  /** What Lambda reads with ReportBatchItemFailures. */
+  readonly batchItemFailures: Array<{ itemIdentifier: string }>;
+  readonly summary: BatchSummary;
+}
+
+const MALFORMED_SAMPLES = 3;
+
+/**
+ * One Kinesis batch: parse and count every line, add the counts to the stored windows, and record a block for every
+ * (rule, client) pair at or over its threshold. Bad lines are counted and skipped; a storage failure fails the
+ * batch from its first record, which is safe because counting is idempotent per shard.
+ */
+export class LogProcessor {
+  private counter?: { version: string; counter: TrafficCounter };
+
+  constructor(private readonly config: LogProcessorConfig, private readonly deps: LogProcessorDeps) {}
+
+  public async process(records: readonly StreamRecord[]): Promise<BatchResult> {
+    const empty: BatchSummary = { lines: 0, matched: 0, malformed: 0, created: [], overBudget: [] };
+    if (records.length === 0) return { batchItemFailures: [], summary: empty };
+    const { deps, config } = this;
+    const now = deps.now();
+    try {
+      const loaded = await deps.rules.get(now);
+      for (const message of loaded.invalid) deps.log.warn('skipping invalid rule row', { problem: message });
+      const counter = this.counterFor(loaded.version, loaded.rules);
+      counter.reset();
+      const samples: Array<{ sequenceNumber: string; reason: string; line: string }> = [];
+      for (let i = 0; i < records.length; i++) {
+        const result = counter.addBase64(records[i].kinesis.data, i);
+        if (result !== Malformed.NONE && samples.length < MALFORMED_SAMPLES) {
+          samples.push({ sequenceNumber: records[i].kinesis.sequenceNumber, reason: MALFORMED_REASONS[result], line: preview(records[i].kinesis.data) });
+        }
+      }
+      const stats = counter.stats;
+      deps.metrics.add(METRIC.RECORDS, stats.lines, 'Count');
+      deps.metrics.add(METRIC.MALFORMED, stats.malformed, 'Count');
+      const newestArrival = Math.max(...records.map((r) => r.kinesis.approximateArrivalTimestamp)) * 1000;
+      deps.metrics.add(METRIC.LAG, Math.max(0, now - newestArrival), 'Milliseconds');
+      if (samples.length > 0) deps.log.warn('skipped malformed log lines', { count: stats.malformed, samples });
+
+      const rules = counter.matcher.rules;
+      const shardId = records[0].eventID.split(':')[0];
+      const sequenceNumbers = records.map((r) => r.kinesis.sequenceNumber);
+      const recount = (entry: KeyCounts, afterSequence: string) => this.recount(records, entry, rules[entry.ruleIndex], afterSequence);
+      const windows = await deps.counters.apply(counter.entries(), rules, { shardId, sequenceNumbers }, recount, now);
+
+      const candidates: BlockCandidate[] = [];
+      for (const w of windows) {
+        const observed = scaleToRealRequests(w.sampledInWindow, config.samplingRate);
+        if (observed >= w.rule.threshold) {
+          candidates.push({ rule: w.rule, ip: w.entry.ip, observed, firstSeenMs: w.firstSeenMs, crossedAtMs: w.entry.lastTimestampMs });
+        }
+      }
+      const recorded = await deps.blocks.record(candidates, now);
+      for (const row of recorded.created) {
+        deps.log.info(row.action === 'BLOCK' ? 'client blocked' : 'client would be blocked (COUNT rule)', { ...row });
+        deps.metrics.add(row.action === 'BLOCK' ? METRIC.NEW_BLOCKS : METRIC.WOULD_BLOCK, 1, 'Count');
+      }
+      if (recorded.overBudget.length > 0) {
+        deps.metrics.add(METRIC.BLOCK_BUDGET_EXCEEDED, recorded.overBudget.length, 'Count');
+        deps.log.error('new-block budget spent: clients over threshold were not blocked', {
+          clients: recorded.overBudget.map((c) => ({ ip: c.ip.text, ruleId: c.rule.ruleId, observed: Math.round(c.observed) })),
+        });
+      }
+      return {
+        batchItemFailures: [],
+        summary: { lines: stats.lines, matched: stats.matched, malformed: stats.malformed, created: recorded.created, overBudget: recorded.overBudget },
+      };
+    } catch (e) {
+      deps.log.error('batch failed; it will be retried from its first record', { error: (e as Error).message, records: records.length });
+      return { batchItemFailures: [{ itemIdentifier: records[0].kinesis.sequenceNumber }], summary: empty };
+    }
+  }
+
+  /** The counter is rebuilt only when the rules change, so its caches survive across batches. */
+  private counterFor(version: string, rules: readonly StoredRule[]): TrafficCounter {
+    if (this.counter?.version !== version) {
+      const { fields, allowList, trustedProxies } = this.config;
+      this.counter = { version, counter: new TrafficCounter({ fields, rules, allowList, trustedProxies }) };
+    }
+    return this.counter.counter;
+  }
+
+  private recount(records: readonly StreamRecord[], entry: KeyCounts, rule: StoredRule, afterSequence: string): Map<number, number> {
+    const { fields, allowList, trustedProxies } = this.config;
+    const single = new TrafficCounter({ fields, rules: [rule], allowList, trustedProxies });
+    for (let i = entry.firstRecord; i <= entry.lastRecord; i++) {
+      if (padSequence(records[i].kinesis.sequenceNumber) > afterSequence) single.addBase64(records[i].kinesis.data, i);
+    }
+    return single.entries().find((e) => e.ip.text === entry.ip.text)?.buckets ?? new Map();
+  }
+}
+
+/** A bad line as it can be shown in a log: decoded, cut short, control characters escaped by JSON. */
+function preview(data: string): string {
+  let text: string;
+  try {
+    text = atob(data);
+  } catch {
+    return `<not base64: ${data.slice(0, 40)}>`;
+  }
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}

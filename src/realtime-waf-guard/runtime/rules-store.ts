@@ -1,0 +1,50 @@
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { parseStoredRule, StoredRule } from '../rule-model';
+
+export interface LoadedRules {
+  readonly rules: StoredRule[];
+  /** Messages for rows that were skipped, so operators learn about a typo instead of a silently dead rule. */
+  readonly invalid: string[];
+  /** Changes whenever the rule set changes, for callers that cache work per rule set. */
+  readonly version: string;
+}
+
+/** Reads every row of the rules table; invalid rows are reported and skipped, never fatal. */
+export async function loadRules(doc: DynamoDBDocumentClient, tableName: string): Promise<LoadedRules> {
+  const rules: StoredRule[] = [];
+  const invalid: string[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: startKey, ConsistentRead: true }));
+    for (const item of page.Items ?? []) {
+      const parsed = parseStoredRule(item);
+      if (typeof parsed === 'string') invalid.push(parsed);
+      else rules.push(parsed);
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  rules.sort((a, b) => a.ruleId.localeCompare(b.ruleId));
+  return { rules, invalid, version: JSON.stringify(rules) };
+}
+
+/**
+ * Rules cached for a short time, so edits take effect within `ttlMs` without a read per batch. When the table cannot
+ * be read, the last good rules keep detection running.
+ */
+export class RulesCache {
+  private cached?: { loaded: LoadedRules; at: number };
+
+  constructor(private readonly load: () => Promise<LoadedRules>, private readonly ttlMs: number) {}
+
+  public async get(nowMs: number): Promise<LoadedRules> {
+    if (this.cached && nowMs - this.cached.at < this.ttlMs) return this.cached.loaded;
+    try {
+      const loaded = await this.load();
+      this.cached = { loaded, at: nowMs };
+      return loaded;
+    } catch (e) {
+      if (this.cached) return this.cached.loaded;
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,34 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+
+/** Structured logging as the runtime code needs it; Powertools' Logger in Lambda, a recorder in tests. */
+export interface Log {
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+export type MetricUnitName = 'Count' | 'Milliseconds';
+
+/** Metric emission; Powertools' EMF Metrics in Lambda (no PutMetricData permission needed). */
+export interface MetricsSink {
+  add(name: string, value: number, unit: MetricUnitName): void;
+}
+
+/** Powertools Logger and Metrics configured from the POWERTOOLS_* environment the constructs set. */
+export function powertools(): { log: Log; metrics: MetricsSink; logger: Logger; emf: Metrics } {
+  const logger = new Logger();
+  const emf = new Metrics();
+  return {
+    logger,
+    emf,
+    log: {
+      info: (message, extra) => logger.info(message, extra ?? {}),
+      warn: (message, extra) => logger.warn(message, extra ?? {}),
+      error: (message, extra) => logger.error(message, extra ?? {}),
+    },
+    metrics: {
+      add: (name, value, unit) => emf.addMetric(name, unit === 'Count' ? MetricUnit.Count : MetricUnit.Milliseconds, value),
+    },
+  };
+}
