@@ -1,0 +1,104 @@
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import { RealtimeWafGuard } from '../../src';
+import { newDistribution, newStack } from './construct-fixtures';
+
+function distributionConfig(stack: Stack, fragment = 'Distribution'): any {
+  const distributions = Template.fromStack(stack).findResources('AWS::CloudFront::Distribution');
+  const id = Object.keys(distributions).find((key) => key.startsWith(fragment))!;
+  return distributions[id].Properties.DistributionConfig;
+}
+
+function logConfigArn(stack: Stack): unknown {
+  const id = Object.keys(Template.fromStack(stack).findResources('AWS::CloudFront::RealtimeLogConfig'))[0];
+  return { 'Fn::GetAtt': [id, 'Arn'] };
+}
+
+describe('attachTo', () => {
+  test('sets the real-time log config on the default and every additional behavior, and the WebACL', () => {
+    const stack = newStack();
+    const guard = new RealtimeWafGuard(stack, 'Guard');
+    const distribution = newDistribution(stack);
+    distribution.addBehavior('/static/*', new origins.HttpOrigin('static.example.com'));
+    guard.attachTo(distribution);
+
+    const config = distributionConfig(stack);
+    const arn = logConfigArn(stack);
+    expect(config.DefaultCacheBehavior.RealtimeLogConfigArn).toEqual(arn);
+    expect(config.CacheBehaviors.map((b: any) => [b.PathPattern, b.RealtimeLogConfigArn])).toEqual([
+      ['/api/*', arn],
+      ['/static/*', arn],
+    ]);
+    const webAclId = Object.keys(Template.fromStack(stack).findResources('AWS::WAFv2::WebACL'))[0];
+    expect(config.WebACLId).toEqual({ 'Fn::GetAtt': [webAclId, 'Arn'] });
+  });
+
+  test('behaviors added after attachTo are covered too, and their other settings are kept', () => {
+    const stack = newStack();
+    const guard = new RealtimeWafGuard(stack, 'Guard');
+    const distribution = newDistribution(stack);
+    guard.attachTo(distribution);
+    distribution.addBehavior('/late/*', new origins.HttpOrigin('late.example.com'), {
+      viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+    });
+
+    const behaviors = distributionConfig(stack).CacheBehaviors;
+    expect(behaviors).toHaveLength(2);
+    expect(behaviors[1]).toMatchObject({
+      PathPattern: '/late/*',
+      ViewerProtocolPolicy: 'redirect-to-https',
+      RealtimeLogConfigArn: logConfigArn(stack),
+    });
+    expect(behaviors.every((b: any) => typeof b.TargetOriginId === 'string')).toBe(true);
+  });
+
+  test('a distribution with only a default behavior gets no CacheBehaviors list', () => {
+    const stack = newStack();
+    const guard = new RealtimeWafGuard(stack, 'Guard');
+    const distribution = new cloudfront.Distribution(stack, 'Distribution', {
+      defaultBehavior: { origin: new origins.HttpOrigin('origin.example.com') },
+    });
+    guard.attachTo(distribution);
+    const config = distributionConfig(stack);
+    expect(config.DefaultCacheBehavior.RealtimeLogConfigArn).toEqual(logConfigArn(stack));
+    expect(config.CacheBehaviors).toBeUndefined();
+  });
+
+  test('one guard serves several distributions', () => {
+    const stack = newStack();
+    const guard = new RealtimeWafGuard(stack, 'Guard');
+    guard.attachTo(newDistribution(stack, 'DistributionA'));
+    guard.attachTo(newDistribution(stack, 'DistributionB'));
+    for (const fragment of ['DistributionA', 'DistributionB']) {
+      const config = distributionConfig(stack, fragment);
+      expect(config.DefaultCacheBehavior.RealtimeLogConfigArn).toEqual(logConfigArn(stack));
+      expect(config.CacheBehaviors[0].RealtimeLogConfigArn).toEqual(logConfigArn(stack));
+      expect(config.WebACLId).toBeDefined();
+    }
+  });
+
+  test('without its own WebACL the guard leaves the distribution\'s WebACL alone', () => {
+    const stack = newStack();
+    const guard = new RealtimeWafGuard(stack, 'Guard', { createWebAcl: false });
+    const distribution = new cloudfront.Distribution(stack, 'Distribution', {
+      defaultBehavior: { origin: new origins.HttpOrigin('origin.example.com') },
+      webAclId: 'arn:aws:wafv2:us-east-1:111111111111:global/webacl/mine/abc',
+    });
+    guard.attachTo(distribution);
+    const config = distributionConfig(stack);
+    expect(config.WebACLId).toBe('arn:aws:wafv2:us-east-1:111111111111:global/webacl/mine/abc');
+    expect(config.DefaultCacheBehavior.RealtimeLogConfigArn).toEqual(logConfigArn(stack));
+  });
+
+  test('a distribution that already has a WebACL is refused with a way out', () => {
+    const stack = newStack();
+    const guard = new RealtimeWafGuard(stack, 'Guard');
+    const distribution = new cloudfront.Distribution(stack, 'Distribution', {
+      defaultBehavior: { origin: new origins.HttpOrigin('origin.example.com') },
+      webAclId: 'arn:aws:wafv2:us-east-1:111111111111:global/webacl/mine/abc',
+    });
+    expect(() => guard.attachTo(distribution)).toThrow(/already has a WebACL.*createWebAcl: false.*blockRules/);
+  });
+});
