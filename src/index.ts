@@ -1,1 +1,2 @@
 export * from './realtime-waf-guard';
+export * from './elastic-monitoring';

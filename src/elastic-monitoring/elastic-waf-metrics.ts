@@ -1,0 +1,177 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { COMPARISON_OFFSETS } from './runtime/config';
+import { DIMENSION, METRIC } from './runtime/metric-names';
+
+/** Where the collector's metrics are. */
+export interface ElasticWafMetricsProps {
+  /** CloudWatch namespace of the metrics. */
+  readonly namespace: string;
+  /** Value of the `Cluster` dimension the collector puts on every metric. */
+  readonly clusterName: string;
+  /**
+   * Period of the returned metrics.
+   * @default Duration.minutes(5)
+   */
+  readonly period?: Duration;
+}
+
+/**
+ * The metrics the collector emits, for graphs and alarms of your own. Per-node metrics have a `Node` dimension whose
+ * values are only known at run time, so they come as SEARCH expressions (graphs only); alarm on the cluster-wide
+ * worst-node metrics instead.
+ */
+export class ElasticWafMetrics {
+  /** Labels of the windows the current average latency is compared with (`Offset` dimension). */
+  public static readonly COMPARISON_OFFSETS: string[] = COMPARISON_OFFSETS.map((o) => o.label);
+
+  public readonly namespace: string;
+  public readonly clusterName: string;
+  public readonly period: Duration;
+
+  constructor(props: ElasticWafMetricsProps) {
+    this.namespace = props.namespace;
+    this.clusterName = props.clusterName;
+    this.period = props.period ?? Duration.minutes(5);
+  }
+
+  /** Requests in the window (Sum). */
+  public requestCount(): cloudwatch.Metric {
+    return this.metric(METRIC.requestCount, 'Sum', 'Requests');
+  }
+
+  /** Requests slower than the timeout threshold (Sum). */
+  public timeoutCount(): cloudwatch.Metric {
+    return this.metric(METRIC.timeoutCount, 'Sum', 'Timeouts');
+  }
+
+  /** Average WAF latency of all requests, ms. */
+  public latencyAverage(): cloudwatch.Metric {
+    return this.metric(METRIC.latencyAverage, 'Average', 'Average latency');
+  }
+
+  /** Average WAF latency of requests within the timeout threshold, ms. */
+  public latencyAverageWithoutTimeouts(): cloudwatch.Metric {
+    return this.metric(METRIC.latencyAverageWithoutTimeouts, 'Average', 'Average latency without timeouts');
+  }
+
+  /** Average WAF latency of the slowest 5% of requests, ms. */
+  public slowest5PctAverage(): cloudwatch.Metric {
+    return this.metric(METRIC.slowest5PctAverage, 'Average', 'Slowest 5% average');
+  }
+
+  /** Average WAF latency of the slowest 5% of the requests within the timeout threshold, ms. */
+  public slowest5PctAverageWithoutTimeouts(): cloudwatch.Metric {
+    return this.metric(METRIC.slowest5PctAverageWithoutTimeouts, 'Average', 'Slowest 5% average without timeouts');
+  }
+
+  /** Allowed requests (Sum). */
+  public allowedCount(): cloudwatch.Metric {
+    return this.metric(METRIC.allowedCount, 'Sum', 'Allowed');
+  }
+
+  /** Blocked requests (Sum). */
+  public blockedCount(): cloudwatch.Metric {
+    return this.metric(METRIC.blockedCount, 'Sum', 'Blocked');
+  }
+
+  /** Alerted requests (Sum). */
+  public alertedCount(): cloudwatch.Metric {
+    return this.metric(METRIC.alertedCount, 'Sum', 'Alerted');
+  }
+
+  /** Allowed share of the window's requests, percent. */
+  public allowedPercent(): cloudwatch.Metric {
+    return this.metric(METRIC.allowedPercent, 'Average', 'Allowed %');
+  }
+
+  /** Blocked share of the window's requests, percent. */
+  public blockedPercent(): cloudwatch.Metric {
+    return this.metric(METRIC.blockedPercent, 'Average', 'Blocked %');
+  }
+
+  /** Alerted share of the window's requests, percent. */
+  public alertedPercent(): cloudwatch.Metric {
+    return this.metric(METRIC.alertedPercent, 'Average', 'Alerted %');
+  }
+
+  /** Apdex of the window, 0..1. */
+  public apdex(): cloudwatch.Metric {
+    return this.metric(METRIC.apdex, 'Average', 'Apdex');
+  }
+
+  /**
+   * Average latency of the window as long ago as `offset`, ms.
+   * @param offset one of `ElasticWafMetrics.COMPARISON_OFFSETS`
+   */
+  public latencyAverageByOffset(offset: string): cloudwatch.Metric {
+    if (!ElasticWafMetrics.COMPARISON_OFFSETS.includes(offset)) {
+      throw new Error(`offset must be one of ${ElasticWafMetrics.COMPARISON_OFFSETS.join(', ')}, got "${offset}"`);
+    }
+    return this.metric(METRIC.latencyAverageByOffset, 'Average', offset === 'now' ? 'now' : `${offset} ago`, {
+      [DIMENSION.offset]: offset,
+    });
+  }
+
+  /** CPU % of the busiest node (Maximum). */
+  public nodeCpuPercentMax(): cloudwatch.Metric {
+    return this.metric(METRIC.nodeCpuPercentMax, 'Maximum', 'Busiest node CPU %');
+  }
+
+  /** JVM heap used % of the fullest node (Maximum). */
+  public nodeHeapUsedPercentMax(): cloudwatch.Metric {
+    return this.metric(METRIC.nodeHeapUsedPercentMax, 'Maximum', 'Fullest node heap %');
+  }
+
+  /** Free disk % of the fullest node (Minimum). */
+  public nodeDiskFreePercentMin(): cloudwatch.Metric {
+    return this.metric(METRIC.nodeDiskFreePercentMin, 'Minimum', 'Lowest node disk free %');
+  }
+
+  /** Problems of a collector run (Sum). */
+  public collectorErrors(): cloudwatch.Metric {
+    return this.metric(METRIC.collectorErrors, 'Sum', 'Collector errors');
+  }
+
+  /** CPU % of every node, one series per node (graphs only). */
+  public nodeCpuPercentPerNode(): cloudwatch.IMetric {
+    return this.perNode(METRIC.nodeCpuPercent, 'Maximum');
+  }
+
+  /** JVM heap used % of every node, one series per node (graphs only). */
+  public nodeHeapUsedPercentPerNode(): cloudwatch.IMetric {
+    return this.perNode(METRIC.nodeHeapUsedPercent, 'Maximum');
+  }
+
+  /** Free disk % of every node, one series per node (graphs only). */
+  public nodeDiskFreePercentPerNode(): cloudwatch.IMetric {
+    return this.perNode(METRIC.nodeDiskFreePercent, 'Minimum');
+  }
+
+  private metric(
+    metricName: string,
+    statistic: string,
+    label: string,
+    extraDimensions: { [name: string]: string } = {},
+  ): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: this.namespace,
+      metricName,
+      statistic,
+      label,
+      period: this.period,
+      dimensionsMap: { [DIMENSION.cluster]: this.clusterName, ...extraDimensions },
+    });
+  }
+
+  private perNode(metricName: string, statistic: string): cloudwatch.IMetric {
+    // Namespace and cluster name are validated to contain no quotes, so they need no escaping inside SEARCH.
+    const schema = `{"${this.namespace}",${DIMENSION.cluster},${DIMENSION.node}}`;
+    const filter = `MetricName="${metricName}" ${DIMENSION.cluster}="${this.clusterName}"`;
+    return new cloudwatch.MathExpression({
+      expression: `SEARCH('${schema} ${filter}', '${statistic}', ${this.period.toSeconds()})`,
+      usingMetrics: {},
+      period: this.period,
+    });
+  }
+}

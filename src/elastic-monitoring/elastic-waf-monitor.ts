@@ -1,0 +1,583 @@
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import { handlerDefaults, PINNED_RUNTIME_REASON } from '../shared/handler-defaults';
+import { suppressNag } from '../shared/nag';
+import { CollectorFunction } from './collector-function';
+import { ElasticDocumentFields, WafStatusValues } from './document-fields';
+import { ECS_GROUP_DIMENSION, ECS_METRIC, EcsTaskMonitoring } from './ecs-task-monitoring';
+import { ElasticCredentials, ElasticCredentialsKind } from './elastic-credentials';
+import { ElasticWafMetrics } from './elastic-waf-metrics';
+import { ElasticWafMonitorAlarms } from './monitor-alarm-options';
+import { AlarmDefinition, alarmDefinitionErrors, createMonitorAlarm, periodErrors } from './monitor-alarms';
+import { createMonitorDashboard } from './monitor-dashboard';
+import {
+  COLLECTOR_CONFIG_ENV,
+  CollectorConfig,
+  DEFAULT_FIELDS,
+  DEFAULT_STATUS_VALUES,
+  LIMITS,
+} from './runtime/config';
+
+/** Properties of {@link ElasticWafMonitor}. */
+export interface ElasticWafMonitorProps {
+  /** URL of the Elasticsearch cluster, e.g. `https://waf-logs.es.eu-west-1.aws.elastic-cloud.com:443`. */
+  readonly endpoint: string;
+  /** The secret the collector authenticates with; only this secret is readable by the collector. */
+  readonly credentials: ElasticCredentials;
+  /** Index pattern of the WAF's request documents, e.g. `waf-logs-*`. */
+  readonly indexPattern: string;
+  /**
+   * Field names of the request documents.
+   * @default - the defaults listed on ElasticDocumentFields
+   */
+  readonly fields?: ElasticDocumentFields;
+  /**
+   * Values of the status field.
+   * @default - allowed, blocked, alerted
+   */
+  readonly statusValues?: WafStatusValues;
+  /**
+   * VPC to run the collector in, for a cluster reachable only from inside it. The subnets then need a route to
+   * Secrets Manager (NAT or an interface endpoint).
+   * @default - the collector runs outside any VPC
+   */
+  readonly vpc?: ec2.IVpc;
+  /**
+   * Subnets of `vpc` for the collector.
+   * @default - the VPC's private subnets with egress
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * Security groups of the collector in `vpc`.
+   * @default - a new group allowing all outbound traffic
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+  /**
+   * How often the collector runs, in whole minutes.
+   * @default Duration.minutes(5)
+   */
+  readonly collectionInterval?: Duration;
+  /**
+   * Length of the window each run measures; at least the interval, so no request falls between windows.
+   * @default - the collection interval
+   */
+  readonly window?: Duration;
+  /**
+   * How long before the run the window ends, so documents still being indexed are not missed.
+   * @default Duration.minutes(1)
+   */
+  readonly ingestDelay?: Duration;
+  /**
+   * Requests slower than this count as timeouts.
+   * @default Duration.seconds(240)
+   */
+  readonly timeoutThreshold?: Duration;
+  /**
+   * Apdex target T: requests up to T satisfy, up to 4T are tolerated, slower ones frustrate.
+   * @default Duration.millis(30)
+   */
+  readonly apdexThreshold?: Duration;
+  /**
+   * How many of the slowest hosts each run logs for the dashboard's table (1..100).
+   * @default 15
+   */
+  readonly topHostCount?: number;
+  /**
+   * Time limit of each Elasticsearch request. The collector's own timeout is this plus 30 s, and must fit the
+   * collection interval so runs never overlap.
+   * @default Duration.seconds(30)
+   */
+  readonly requestTimeout?: Duration;
+  /**
+   * CloudWatch namespace of the metrics.
+   * @default 'WafGuard/Elastic'
+   */
+  readonly metricNamespace?: string;
+  /**
+   * Value of the `Cluster` dimension on every metric, telling monitors in one namespace apart.
+   * @default - the construct's id
+   */
+  readonly clusterName?: string;
+  /**
+   * Alarm thresholds and periods.
+   * @default - every alarm with its documented defaults
+   */
+  readonly alarms?: ElasticWafMonitorAlarms;
+  /**
+   * Email addresses subscribed to the alarm topic.
+   * @default - no subscription; subscribe to `alarmTopic` yourself
+   */
+  readonly alertEmails?: string[];
+  /**
+   * Topic the alarms notify.
+   * @default - a new topic encrypted with a new KMS key
+   */
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * ECS service running the WAF: its task state changes are logged and crashed tasks raise an alarm.
+   * @default - no ECS monitoring
+   */
+  readonly ecsService?: ecs.IBaseService;
+  /**
+   * Log group of the WAF's containers: WARNING and ERROR lines are counted and alarmed on.
+   * @default - no log line monitoring
+   */
+  readonly ecsLogGroup?: logs.ILogGroup;
+  /**
+   * Name of the dashboard.
+   * @default - generated by CloudFormation
+   */
+  readonly dashboardName?: string;
+  /**
+   * Retention of the log groups the monitor creates.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * What happens to the log groups and the topic key when the monitor is removed.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+const DEFAULTS = {
+  interval: Duration.minutes(5),
+  ingestDelay: Duration.minutes(1),
+  timeoutThreshold: Duration.seconds(240),
+  apdexThreshold: Duration.millis(30),
+  topN: 15,
+  requestTimeout: Duration.seconds(30),
+  namespace: 'WafGuard/Elastic',
+};
+
+/** Time the collector needs besides its Elasticsearch requests: reading the secret, writing logs. */
+const COLLECTOR_OVERHEAD = Duration.seconds(30);
+
+/**
+ * WAF health from the request documents in Elasticsearch: a scheduled collector turns each window into CloudWatch
+ * metrics (latency, slowest 5%, status split, latency against earlier windows, Apdex, node CPU/heap/disk) and logs the
+ * slowest hosts; a dashboard shows them, and alarms notify an SNS topic.
+ */
+export class ElasticWafMonitor extends Construct {
+  /** The scheduled collector function. */
+  public readonly collector: lambda.IFunction;
+  /** The collector's log group: its errors, the top-N host events and the EMF metric lines. */
+  public readonly collectorLogGroup: logs.ILogGroup;
+  /** The collector's role: its own log group and the credentials secret, nothing else. */
+  public readonly collectorRole: iam.IRole;
+  /** The rule that runs the collector. */
+  public readonly schedule: events.IRule;
+  /** The collector's security group when it runs in a VPC; allow it into the cluster's security group. */
+  public readonly collectorSecurityGroups: ec2.ISecurityGroup[];
+  /** The topic every alarm notifies. */
+  public readonly alarmTopic: sns.ITopic;
+  /** The key of the alarm topic, when the monitor created the topic. */
+  public readonly alarmTopicKey?: kms.IKey;
+  /** The metrics the collector emits. */
+  public readonly metrics: ElasticWafMetrics;
+  public readonly dashboard: cloudwatch.Dashboard;
+  /** Every alarm created. */
+  public readonly alarms: cloudwatch.IAlarm[];
+  public readonly latencyAlarm?: cloudwatch.IAlarm;
+  public readonly apdexAlarm?: cloudwatch.IAlarm;
+  public readonly blockedPercentAlarm?: cloudwatch.IAlarm;
+  public readonly nodeCpuAlarm?: cloudwatch.IAlarm;
+  public readonly nodeHeapAlarm?: cloudwatch.IAlarm;
+  public readonly nodeDiskFreeAlarm?: cloudwatch.IAlarm;
+  public readonly collectorErrorsAlarm?: cloudwatch.IAlarm;
+  /** Alarm on WARNING/ERROR lines of the ECS service, with `ecsLogGroup`. */
+  public readonly ecsLogErrorsAlarm?: cloudwatch.IAlarm;
+  /** Alarm on crashed ECS tasks, with `ecsService`. */
+  public readonly ecsTaskCrashesAlarm?: cloudwatch.IAlarm;
+  /** Log group of the ECS service's task state changes, with `ecsService`. */
+  public readonly ecsTaskEventsLogGroup?: logs.ILogGroup;
+  /** Rule sending the ECS service's task state changes to `ecsTaskEventsLogGroup`, with `ecsService`. */
+  public readonly ecsTaskStateRule?: events.IRule;
+
+  constructor(scope: Construct, id: string, props: ElasticWafMonitorProps) {
+    super(scope, id);
+
+    const interval = props.collectionInterval ?? DEFAULTS.interval;
+    const window = props.window ?? interval;
+    const ingestDelay = props.ingestDelay ?? DEFAULTS.ingestDelay;
+    const timeoutThreshold = props.timeoutThreshold ?? DEFAULTS.timeoutThreshold;
+    const apdexT = props.apdexThreshold ?? DEFAULTS.apdexThreshold;
+    const requestTimeout = props.requestTimeout ?? DEFAULTS.requestTimeout;
+    const namespace = props.metricNamespace ?? DEFAULTS.namespace;
+    const clusterName = props.clusterName ?? id;
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const credentials = props.credentials;
+
+    const config: CollectorConfig = {
+      endpoint: props.endpoint,
+      indexPattern: props.indexPattern,
+      fields: {
+        timestamp: props.fields?.timestamp ?? DEFAULT_FIELDS.timestamp,
+        latency: props.fields?.latencyMs ?? DEFAULT_FIELDS.latency,
+        status: props.fields?.status ?? DEFAULT_FIELDS.status,
+        host: props.fields?.host ?? DEFAULT_FIELDS.host,
+        customer: props.fields?.customer ?? DEFAULT_FIELDS.customer,
+        clientIp: props.fields?.clientIp ?? DEFAULT_FIELDS.clientIp,
+        requestBytes: props.fields?.requestBytes ?? DEFAULT_FIELDS.requestBytes,
+        responseBytes: props.fields?.responseBytes ?? DEFAULT_FIELDS.responseBytes,
+        httpStatusCode: props.fields?.httpStatusCode ?? DEFAULT_FIELDS.httpStatusCode,
+      },
+      statusValues: {
+        allowed: props.statusValues?.allowed ?? DEFAULT_STATUS_VALUES.allowed,
+        blocked: props.statusValues?.blocked ?? DEFAULT_STATUS_VALUES.blocked,
+        alerted: props.statusValues?.alerted ?? DEFAULT_STATUS_VALUES.alerted,
+      },
+      intervalMs: interval.toMilliseconds(),
+      windowMs: window.toMilliseconds(),
+      ingestDelayMs: ingestDelay.toMilliseconds(),
+      timeoutThresholdMs: timeoutThreshold.toMilliseconds(),
+      apdexTMs: apdexT.toMilliseconds(),
+      topN: props.topHostCount ?? DEFAULTS.topN,
+      namespace,
+      clusterName,
+      requestTimeoutMs: requestTimeout.toMilliseconds(),
+      credentials: {
+        kind: credentials.kind === ElasticCredentialsKind.API_KEY ? 'apiKey' : 'basic',
+        secretArn: credentials.secret.secretArn,
+        usernameKey: credentials.usernameKey,
+        passwordKey: credentials.passwordKey,
+        apiKeyKey: credentials.apiKeyKey,
+      },
+    };
+
+    this.metrics = new ElasticWafMetrics({ namespace, clusterName, period: interval });
+    const alarmPeriod = props.alarms?.period ?? interval;
+    const m = this.metrics;
+    const alarmOptions = props.alarms ?? {};
+    const definitions: Record<string, AlarmDefinition> = {
+      latency: {
+        id: 'LatencyAlarm',
+        metric: m.latencyAverage(),
+        options: alarmOptions.latency,
+        defaultThreshold: 4 * config.apdexTMs,
+        defaultEvaluationPeriods: 3,
+        thresholdRange: { min: 0, max: Number.MAX_SAFE_INTEGER, unit: 'ms' },
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        describe: (t) => `Average WAF latency of ${clusterName} above ${t} ms. Check the dashboard's slowest hosts and the WAF service.`,
+      },
+      apdex: {
+        id: 'ApdexAlarm',
+        metric: m.apdex(),
+        options: alarmOptions.apdex,
+        defaultThreshold: 0.85,
+        defaultEvaluationPeriods: 3,
+        thresholdRange: { min: 0, max: 1, unit: '(Apdex score)' },
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        describe: (t) => `Apdex (T = ${config.apdexTMs} ms) of ${clusterName} below ${t}: many requests are slower than ${config.apdexTMs} ms.`,
+      },
+      blockedPercent: {
+        id: 'BlockedPercentAlarm',
+        metric: m.blockedPercent(),
+        options: alarmOptions.blockedPercent,
+        defaultThreshold: 25,
+        defaultEvaluationPeriods: 2,
+        thresholdRange: { min: 0, max: 100, unit: 'percent' },
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        describe: (t) => `More than ${t}% of the requests to ${clusterName} are blocked: an attack, or a rule blocking legitimate traffic.`,
+      },
+      nodeCpu: {
+        id: 'NodeCpuAlarm',
+        metric: m.nodeCpuPercentMax(),
+        options: alarmOptions.nodeCpu,
+        defaultThreshold: 90,
+        defaultEvaluationPeriods: 3,
+        thresholdRange: { min: 0, max: 100, unit: 'percent' },
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        describe: (t) => `An Elasticsearch node of ${clusterName} uses more than ${t}% CPU. The dashboard's node graph shows which.`,
+      },
+      nodeHeap: {
+        id: 'NodeHeapAlarm',
+        metric: m.nodeHeapUsedPercentMax(),
+        options: alarmOptions.nodeHeap,
+        defaultThreshold: 85,
+        defaultEvaluationPeriods: 3,
+        thresholdRange: { min: 0, max: 100, unit: 'percent' },
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        describe: (t) => `An Elasticsearch node of ${clusterName} uses more than ${t}% of its JVM heap.`,
+      },
+      nodeDiskFree: {
+        id: 'NodeDiskFreeAlarm',
+        metric: m.nodeDiskFreePercentMin(),
+        options: alarmOptions.nodeDiskFree,
+        defaultThreshold: 15,
+        defaultEvaluationPeriods: 1,
+        thresholdRange: { min: 0, max: 100, unit: 'percent' },
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        describe: (t) => `An Elasticsearch node of ${clusterName} has less than ${t}% disk free; at 5% indices become read-only.`,
+      },
+      collectorErrors: {
+        id: 'CollectorErrorsAlarm',
+        metric: m.collectorErrors(),
+        options: alarmOptions.collectorErrors,
+        defaultThreshold: 1,
+        defaultEvaluationPeriods: 2,
+        thresholdRange: { min: 1, max: Number.MAX_SAFE_INTEGER, unit: 'errors' },
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        // Every run reports the metric, 0 included: no data means the collector is not running.
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        describe: () => `The WAF health collector of ${clusterName} fails or does not run. Its log lines with event "collector-error" say why.`,
+      },
+    };
+
+    const ecsMonitoring =
+      props.ecsService || props.ecsLogGroup
+        ? new EcsTaskMonitoring(this, 'Ecs', {
+          namespace,
+          service: props.ecsService,
+          serviceLogGroup: props.ecsLogGroup,
+          logRetention,
+          removalPolicy,
+        })
+        : undefined;
+    const ecsMetrics: cloudwatch.Metric[] = [];
+    if (ecsMonitoring?.logWarningsErrorsMetric) {
+      const metric = ecsMonitoring.logWarningsErrorsMetric.metric({ statistic: 'Sum', label: 'WARNING/ERROR lines' });
+      ecsMetrics.push(metric);
+      definitions.ecsLogErrors = {
+        id: 'EcsLogErrorsAlarm',
+        metric,
+        options: alarmOptions.ecsLogErrors,
+        defaultThreshold: 10,
+        defaultEvaluationPeriods: 1,
+        thresholdRange: { min: 1, max: Number.MAX_SAFE_INTEGER, unit: 'lines' },
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        describe: (t) => `The WAF service logged at least ${t} WARNING/ERROR lines in a period.`,
+      };
+    }
+    if (ecsMonitoring?.taskCrashesMetric && ecsMonitoring.serviceGroup) {
+      const metric = new cloudwatch.Metric({
+        namespace,
+        metricName: ECS_METRIC.taskCrashes,
+        dimensionsMap: { [ECS_GROUP_DIMENSION]: ecsMonitoring.serviceGroup },
+        statistic: 'Sum',
+        label: 'Crashed tasks',
+      });
+      ecsMetrics.push(metric);
+      definitions.ecsTaskCrashes = {
+        id: 'EcsTaskCrashesAlarm',
+        metric,
+        options: alarmOptions.ecsTaskCrashes,
+        defaultThreshold: 1,
+        defaultEvaluationPeriods: 1,
+        thresholdRange: { min: 1, max: Number.MAX_SAFE_INTEGER, unit: 'tasks' },
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        describe: () => 'A task of the WAF service stopped with an error (stop code or reason with Error, Failed or Exited). The task state log group has the reason.',
+      };
+    }
+
+    const errors = [
+      ...validateProps(props, { interval, window, ingestDelay, requestTimeout, clusterName, namespace }),
+      ...periodErrors('alarms.period', props.alarms?.period),
+      ...Object.entries(definitions).flatMap(([name, d]) => alarmDefinitionErrors(name, d)),
+    ];
+    if (errors.length > 0) {
+      throw new Error(`ElasticWafMonitor ${this.node.path}: invalid props:\n- ${[...new Set(errors)].join('\n- ')}`);
+    }
+
+    const defaults = handlerDefaults(this, 'Collector', {
+      description: `Collects WAF health of ${clusterName} from Elasticsearch into CloudWatch metrics`,
+      logRetention,
+      removalPolicy,
+      timeout: requestTimeout.plus(COLLECTOR_OVERHEAD),
+      memorySize: 256,
+      environment: { [COLLECTOR_CONFIG_ENV]: JSON.stringify(config) },
+    });
+    const fn = new CollectorFunction(this, 'Collector', {
+      ...defaults.functionOptions,
+      vpc: props.vpc,
+      vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
+      securityGroups: props.securityGroups,
+      // A failed run is not retried: the next scheduled run is the retry, and retries pile onto a struggling cluster.
+      retryAttempts: 0,
+    });
+    credentials.secret.grantRead(defaults.role);
+    suppressNag(fn, [{ id: 'AwsSolutions-L1', reason: PINNED_RUNTIME_REASON }]);
+    if (props.vpc) {
+      suppressNag(defaults.role, [
+        {
+          id: 'AwsSolutions-IAM4',
+          reason: 'AWSLambdaVPCAccessExecutionRole is the AWS-maintained minimum for a function to manage its ENIs in the VPC.',
+          appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole'],
+        },
+      ]);
+    }
+    this.collector = fn;
+    this.collectorRole = defaults.role;
+    this.collectorLogGroup = defaults.logGroup;
+    this.collectorSecurityGroups = props.vpc ? fn.connections.securityGroups : [];
+
+    this.schedule = new events.Rule(this, 'Schedule', {
+      description: `Runs the WAF health collector of ${clusterName}`,
+      schedule: events.Schedule.rate(interval),
+      targets: [new targets.LambdaFunction(fn, { retryAttempts: 0, maxEventAge: Duration.seconds(Math.max(60, interval.toSeconds())) })],
+    });
+
+    if (props.alarmTopic) {
+      this.alarmTopic = props.alarmTopic;
+    } else {
+      const key = new kms.Key(this, 'AlarmTopicKey', {
+        description: `Encrypts the WAF health alarm topic of ${clusterName}`,
+        enableKeyRotation: true,
+        removalPolicy,
+      });
+      // CloudWatch alarms publish to an encrypted topic only if they may use its key.
+      key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+      this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
+        displayName: `WAF health alarms: ${clusterName}`,
+        masterKey: key,
+        enforceSSL: true,
+      });
+      this.alarmTopicKey = key;
+    }
+    for (const email of props.alertEmails ?? []) {
+      this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(email));
+    }
+
+    const created: Record<string, cloudwatch.IAlarm | undefined> = {};
+    for (const [name, definition] of Object.entries(definitions)) {
+      created[name] = createMonitorAlarm(this, definition, alarmPeriod, this.alarmTopic);
+    }
+    this.latencyAlarm = created.latency;
+    this.apdexAlarm = created.apdex;
+    this.blockedPercentAlarm = created.blockedPercent;
+    this.nodeCpuAlarm = created.nodeCpu;
+    this.nodeHeapAlarm = created.nodeHeap;
+    this.nodeDiskFreeAlarm = created.nodeDiskFree;
+    this.collectorErrorsAlarm = created.collectorErrors;
+    this.ecsLogErrorsAlarm = created.ecsLogErrors;
+    this.ecsTaskCrashesAlarm = created.ecsTaskCrashes;
+    this.alarms = Object.values(created).filter((a): a is cloudwatch.IAlarm => a !== undefined);
+    this.ecsTaskEventsLogGroup = ecsMonitoring?.taskEventsLogGroup;
+    this.ecsTaskStateRule = ecsMonitoring?.taskStateRule;
+
+    this.dashboard = createMonitorDashboard(this, 'Dashboard', {
+      dashboardName: props.dashboardName,
+      metrics: this.metrics,
+      clusterName,
+      indexPattern: props.indexPattern,
+      interval,
+      window,
+      apdexTMs: config.apdexTMs,
+      timeoutThreshold,
+      topN: config.topN,
+      latencyThresholdMs: alarmOptions.latency?.enabled === false ? undefined : alarmOptions.latency?.threshold ?? definitions.latency.defaultThreshold,
+      apdexThreshold: alarmOptions.apdex?.enabled === false ? undefined : alarmOptions.apdex?.threshold ?? definitions.apdex.defaultThreshold,
+      alarms: this.alarms,
+      collectorLogGroup: this.collectorLogGroup,
+      ecsLogGroup: props.ecsLogGroup,
+      ecsTaskEventsLogGroup: this.ecsTaskEventsLogGroup,
+      ecsMetrics,
+    });
+  }
+}
+
+const NAMESPACE_PATTERN = /^[A-Za-z0-9._\-/#:]{1,255}$/;
+// Kept free of quotes and backslashes so the name can sit inside the dashboard's SEARCH expressions unescaped.
+const CLUSTER_NAME_PATTERN = /^[A-Za-z0-9 ._:/#@+=-]{1,200}$/;
+const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+function validateProps(
+  props: ElasticWafMonitorProps,
+  resolved: {
+    interval: Duration;
+    window: Duration;
+    ingestDelay: Duration;
+    requestTimeout: Duration;
+    clusterName: string;
+    namespace: string;
+  },
+): string[] {
+  const errors: string[] = [];
+  if (!Token.isUnresolved(props.endpoint) && !/^https?:\/\/[^\s/]+/.test(props.endpoint)) {
+    errors.push(`endpoint must be an http(s) URL such as https://my-cluster.example.com:9243, got "${props.endpoint}"`);
+  }
+  if (!Token.isUnresolved(props.indexPattern) && props.indexPattern.trim() === '') {
+    errors.push('indexPattern must not be empty');
+  }
+  const seconds = (d: Duration) => d.toSeconds({ integral: false });
+  const { interval, window, ingestDelay, requestTimeout } = resolved;
+  if (!(seconds(interval) >= 60 && seconds(interval) % 60 === 0)) {
+    errors.push(`collectionInterval must be a whole number of minutes (>= 1), got ${interval.toHumanString()}`);
+  }
+  if (seconds(window) < seconds(interval)) {
+    errors.push(`window (${window.toHumanString()}) must be at least collectionInterval (${interval.toHumanString()}), or requests between windows are never counted`);
+  }
+  if (window.toMilliseconds() > LIMITS.windowMaxMs) {
+    errors.push(`window must be at most 1 day, got ${window.toHumanString()}`);
+  }
+  if (seconds(ingestDelay) > 3600) {
+    errors.push(`ingestDelay must be at most 1 hour, got ${ingestDelay.toHumanString()}`);
+  }
+  if (seconds(requestTimeout) < 1) {
+    errors.push(`requestTimeout must be at least 1 second, got ${requestTimeout.toHumanString()}`);
+  }
+  if (seconds(requestTimeout) + seconds(COLLECTOR_OVERHEAD) > seconds(interval)) {
+    errors.push(`requestTimeout (${requestTimeout.toHumanString()}) plus ${COLLECTOR_OVERHEAD.toHumanString()} must fit in collectionInterval (${interval.toHumanString()}) so runs never overlap; lower requestTimeout or raise collectionInterval`);
+  }
+  const topN = props.topHostCount;
+  if (topN !== undefined && !(Number.isInteger(topN) && topN >= LIMITS.topNMin && topN <= LIMITS.topNMax)) {
+    errors.push(`topHostCount must be a whole number from ${LIMITS.topNMin} to ${LIMITS.topNMax}, got ${topN}`);
+  }
+  if (props.apdexThreshold !== undefined && !(props.apdexThreshold.toMilliseconds() > 0)) {
+    errors.push('apdexThreshold must be greater than 0 ms');
+  }
+  if (props.timeoutThreshold !== undefined && !(props.timeoutThreshold.toMilliseconds() > 0)) {
+    errors.push('timeoutThreshold must be greater than 0 s');
+  }
+  if (!Token.isUnresolved(resolved.namespace)) {
+    if (!NAMESPACE_PATTERN.test(resolved.namespace) || resolved.namespace.startsWith('AWS/')) {
+      errors.push(`metricNamespace must be 1-255 of A-Z a-z 0-9 . _ - / # : and not start with "AWS/", got "${resolved.namespace}"`);
+    }
+  }
+  if (!Token.isUnresolved(resolved.clusterName) && !CLUSTER_NAME_PATTERN.test(resolved.clusterName)) {
+    errors.push(`clusterName must be 1-200 of A-Z a-z 0-9 space . _ : / # @ + = -, got "${resolved.clusterName}"`);
+  }
+  for (const email of props.alertEmails ?? []) {
+    if (!Token.isUnresolved(email) && !EMAIL_PATTERN.test(email)) {
+      errors.push(`alertEmails: "${email}" is not an email address`);
+    }
+  }
+  if (!props.vpc && (props.vpcSubnets || props.securityGroups)) {
+    errors.push('vpcSubnets and securityGroups need vpc; give vpc too, or leave them out');
+  }
+  const fields = { ...(props.fields ?? {}) } as Record<string, string | undefined>;
+  for (const [name, value] of Object.entries(fields)) {
+    if (value !== undefined && value.trim() === '') errors.push(`fields.${name} must not be empty; leave it out to use the default`);
+  }
+  const statusValues = [
+    props.statusValues?.allowed ?? DEFAULT_STATUS_VALUES.allowed,
+    props.statusValues?.blocked ?? DEFAULT_STATUS_VALUES.blocked,
+    props.statusValues?.alerted ?? DEFAULT_STATUS_VALUES.alerted,
+  ];
+  if (statusValues.some((v) => v.trim() === '')) {
+    errors.push('statusValues must not be empty strings; leave a value out to use its default');
+  } else if (new Set(statusValues).size !== statusValues.length) {
+    errors.push(`statusValues must be three different values, got ${statusValues.join(', ')}`);
+  }
+  return errors;
+}

@@ -1,0 +1,5 @@
+export * from './document-fields';
+export * from './elastic-credentials';
+export * from './elastic-waf-metrics';
+export * from './elastic-waf-monitor';
+export * from './monitor-alarm-options';

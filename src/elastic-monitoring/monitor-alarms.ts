@@ -1,0 +1,77 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { MonitorAlarmOptions } from './monitor-alarm-options';
+
+/** One alarm the monitor may create, with its defaults. */
+export interface AlarmDefinition {
+  readonly id: string;
+  readonly metric: cloudwatch.Metric;
+  readonly options?: MonitorAlarmOptions;
+  readonly defaultThreshold: number;
+  readonly defaultEvaluationPeriods: number;
+  /** Thresholds that make sense for the metric; anything else fails at synth. */
+  readonly thresholdRange: { readonly min: number; readonly max: number; readonly unit: string };
+  readonly comparisonOperator: cloudwatch.ComparisonOperator;
+  readonly treatMissingData: cloudwatch.TreatMissingData;
+  /** What the alarm means and where to look, given the threshold in use. */
+  readonly describe: (threshold: number) => string;
+}
+
+/** Creates the alarm unless disabled, notifying the topic on ALARM and on OK. */
+export function createMonitorAlarm(
+  scope: Construct,
+  definition: AlarmDefinition,
+  defaultPeriod: Duration,
+  topic: sns.ITopic,
+): cloudwatch.IAlarm | undefined {
+  const options = definition.options ?? {};
+  if (options.enabled === false) return undefined;
+  const threshold = options.threshold ?? definition.defaultThreshold;
+  const evaluationPeriods = options.evaluationPeriods ?? definition.defaultEvaluationPeriods;
+  const alarm = new cloudwatch.Alarm(scope, definition.id, {
+    metric: definition.metric.with({ period: options.period ?? defaultPeriod }),
+    threshold,
+    evaluationPeriods,
+    datapointsToAlarm: options.datapointsToAlarm ?? evaluationPeriods,
+    comparisonOperator: definition.comparisonOperator,
+    treatMissingData: definition.treatMissingData,
+    alarmDescription: definition.describe(threshold),
+  });
+  const action = new cloudwatchActions.SnsAction(topic);
+  alarm.addAlarmAction(action);
+  alarm.addOkAction(action);
+  return alarm;
+}
+
+/** Every problem with one alarm's options, for the synth-time error message. */
+export function alarmDefinitionErrors(name: string, definition: AlarmDefinition): string[] {
+  const options = definition.options;
+  if (!options) return [];
+  const errors: string[] = [];
+  const where = `alarms.${name}`;
+  const { min, max, unit } = definition.thresholdRange;
+  if (options.threshold !== undefined && !(options.threshold >= min && options.threshold <= max)) {
+    errors.push(`${where}.threshold must be from ${min} to ${max} ${unit}, got ${options.threshold}`);
+  }
+  const periods = options.evaluationPeriods;
+  if (periods !== undefined && !(Number.isInteger(periods) && periods >= 1)) {
+    errors.push(`${where}.evaluationPeriods must be a whole number >= 1, got ${periods}`);
+  }
+  const datapoints = options.datapointsToAlarm;
+  const evaluated = periods ?? definition.defaultEvaluationPeriods;
+  if (datapoints !== undefined && !(Number.isInteger(datapoints) && datapoints >= 1 && datapoints <= evaluated)) {
+    errors.push(`${where}.datapointsToAlarm must be a whole number from 1 to evaluationPeriods (${evaluated}), got ${datapoints}`);
+  }
+  errors.push(...periodErrors(`${where}.period`, options.period));
+  return errors;
+}
+
+/** CloudWatch alarm periods for metrics like these are whole minutes. */
+export function periodErrors(where: string, period: Duration | undefined): string[] {
+  if (period === undefined) return [];
+  const seconds = period.toSeconds({ integral: false });
+  return seconds >= 60 && seconds % 60 === 0 ? [] : [`${where} must be a whole number of minutes, got ${period.toHumanString()}`];
+}

@@ -1,0 +1,164 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ElasticWafMetrics } from './elastic-waf-metrics';
+import { escapeMarkdown, logGroupLink } from './markdown';
+import { TOP_HOST_EVENT } from './runtime/metric-names';
+
+export interface MonitorDashboardInput {
+  readonly dashboardName?: string;
+  readonly metrics: ElasticWafMetrics;
+  readonly clusterName: string;
+  readonly indexPattern: string;
+  readonly interval: Duration;
+  readonly window: Duration;
+  readonly apdexTMs: number;
+  readonly timeoutThreshold: Duration;
+  readonly topN: number;
+  readonly latencyThresholdMs?: number;
+  readonly apdexThreshold?: number;
+  readonly alarms: cloudwatch.IAlarm[];
+  readonly collectorLogGroup: logs.ILogGroup;
+  readonly ecsLogGroup?: logs.ILogGroup;
+  readonly ecsTaskEventsLogGroup?: logs.ILogGroup;
+  readonly ecsMetrics: cloudwatch.IMetric[];
+}
+
+/** The Logs Insights query behind the top-N table: the collector's top-host log lines over the dashboard's range. */
+export function topHostsQueryLines(topN: number): string[] {
+  return [
+    `filter event = "${TOP_HOST_EVENT}"`,
+    'stats max(avgLatencyMs) as worstAvgLatencyMs, avg(avgLatencyMs) as meanAvgLatencyMs, sum(requests) as requests, '
+      + 'sum(timeouts) as timeouts, sum(serverErrors) as serverErrors, latest(customer) as customer by host',
+    'sort worstAvgLatencyMs desc',
+    `limit ${topN}`,
+  ];
+}
+
+/** The monitor's dashboard: one place that says whether the WAF is healthy and where to look when it is not. */
+export function createMonitorDashboard(scope: Construct, id: string, input: MonitorDashboardInput): cloudwatch.Dashboard {
+  const m = input.metrics;
+  const dashboard = new cloudwatch.Dashboard(scope, id, {
+    dashboardName: input.dashboardName,
+    defaultInterval: Duration.hours(6),
+  });
+
+  const links = [logGroupLink(scope, 'Collector: errors and top hosts', input.collectorLogGroup.logGroupName)];
+  if (input.ecsLogGroup) links.push(logGroupLink(scope, 'WAF service logs', input.ecsLogGroup.logGroupName));
+  if (input.ecsTaskEventsLogGroup) {
+    links.push(logGroupLink(scope, 'ECS task state changes', input.ecsTaskEventsLogGroup.logGroupName));
+  }
+  const summary = [
+    `# WAF health: ${escapeMarkdown(input.clusterName)}`,
+    `Index pattern ${escapeMarkdown(input.indexPattern)}, a ${input.window.toMinutes()} minute window every `
+      + `${input.interval.toMinutes()} minutes. Apdex T ${input.apdexTMs} ms; requests slower than `
+      + `${input.timeoutThreshold.toSeconds()} s count as timeouts.`,
+    '',
+    '**Debugging log groups**',
+    '',
+    ...links,
+  ].join('\n');
+
+  const latencyAnnotations: cloudwatch.HorizontalAnnotation[] =
+    input.latencyThresholdMs === undefined ? [] : [{ value: input.latencyThresholdMs, label: 'Latency alarm' }];
+  const apdexAnnotations: cloudwatch.HorizontalAnnotation[] =
+    input.apdexThreshold === undefined ? [] : [{ value: input.apdexThreshold, label: 'Apdex alarm' }];
+
+  dashboard.addWidgets(new cloudwatch.TextWidget({ markdown: summary, width: 24, height: 5 }));
+  dashboard.addWidgets(
+    new cloudwatch.GraphWidget({
+      title: 'WAF latency (ms)',
+      left: [m.latencyAverage(), m.latencyAverageWithoutTimeouts(), m.slowest5PctAverage(), m.slowest5PctAverageWithoutTimeouts()],
+      leftYAxis: { min: 0, label: 'ms', showUnits: false },
+      leftAnnotations: latencyAnnotations,
+      width: 12,
+      height: 7,
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Requests by status',
+      left: [m.allowedCount(), m.blockedCount(), m.alertedCount()],
+      right: [m.timeoutCount()],
+      stacked: true,
+      leftYAxis: { min: 0 },
+      rightYAxis: { min: 0 },
+      width: 12,
+      height: 7,
+    }),
+  );
+  dashboard.addWidgets(
+    new cloudwatch.GraphWidget({
+      title: 'Status split (%)',
+      left: [m.allowedPercent(), m.blockedPercent(), m.alertedPercent()],
+      leftYAxis: { min: 0, max: 100, showUnits: false },
+      width: 8,
+      height: 6,
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Average latency vs earlier windows (ms)',
+      left: ElasticWafMetrics.COMPARISON_OFFSETS.map((o) => m.latencyAverageByOffset(o)),
+      leftYAxis: { min: 0, showUnits: false },
+      width: 8,
+      height: 6,
+    }),
+    new cloudwatch.GraphWidget({
+      title: `Apdex (T = ${input.apdexTMs} ms)`,
+      left: [m.apdex()],
+      leftYAxis: { min: 0, max: 1, showUnits: false },
+      leftAnnotations: apdexAnnotations,
+      width: 8,
+      height: 6,
+    }),
+  );
+  dashboard.addWidgets(
+    new cloudwatch.GraphWidget({
+      title: 'Node CPU (%)',
+      left: [m.nodeCpuPercentPerNode()],
+      leftYAxis: { min: 0, max: 100, showUnits: false },
+      width: 8,
+      height: 6,
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Node JVM heap used (%)',
+      left: [m.nodeHeapUsedPercentPerNode()],
+      leftYAxis: { min: 0, max: 100, showUnits: false },
+      width: 8,
+      height: 6,
+    }),
+    new cloudwatch.GaugeWidget({
+      title: 'Node disk free (%)',
+      metrics: [m.nodeDiskFreePercentPerNode()],
+      leftYAxis: { min: 0, max: 100 },
+      width: 8,
+      height: 6,
+    }),
+  );
+  if (input.alarms.length > 0) {
+    dashboard.addWidgets(
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: input.alarms, width: 24, height: 3 }),
+    );
+  }
+  const bottom: cloudwatch.IWidget[] = [
+    new cloudwatch.LogQueryWidget({
+      title: `Top ${input.topN} slowest hosts`,
+      logGroupNames: [input.collectorLogGroup.logGroupName],
+      queryLines: topHostsQueryLines(input.topN),
+      view: cloudwatch.LogQueryVisualizationType.TABLE,
+      width: input.ecsMetrics.length > 0 ? 16 : 24,
+      height: 8,
+    }),
+  ];
+  if (input.ecsMetrics.length > 0) {
+    bottom.push(
+      new cloudwatch.GraphWidget({
+        title: 'WAF service: warnings/errors and crashed tasks',
+        left: input.ecsMetrics,
+        leftYAxis: { min: 0 },
+        width: 8,
+        height: 8,
+      }),
+    );
+  }
+  dashboard.addWidgets(...bottom);
+  return dashboard;
+}

@@ -1,0 +1,139 @@
+import { CollectorConfig } from './config';
+import { renderEmf } from './emf';
+import { COLLECTOR_ERROR_EVENT, TOP_HOST_EVENT } from './metric-names';
+import { MetricTarget, runMetrics } from './metrics';
+import { Problem, classifyError } from './problems';
+import { CollectionWindow, NODE_STATS_REQUEST, buildMsearch, collectionWindow } from './queries';
+import { ComparisonFigure, NodeFigures, WindowFigures, mapComparisonResponse, mapNodeStats, mapWindowResponse } from './responses';
+
+/** The two requests a run makes; an adapter over the Elasticsearch client in production. */
+export interface SearchClient {
+  msearch(searches: Record<string, unknown>[]): Promise<unknown>;
+  nodesStats(request: typeof NODE_STATS_REQUEST): Promise<unknown>;
+}
+
+/** Structured logging; Powertools Logger in production. */
+export interface CollectorLogger {
+  info(message: string, attributes: Record<string, unknown>): void;
+  warn(message: string, attributes: Record<string, unknown>): void;
+  error(message: string, attributes: Record<string, unknown>): void;
+}
+
+export interface RunSummary {
+  readonly windowStart: string;
+  readonly windowEnd: string;
+  readonly requests?: number;
+  readonly nodes: number;
+  readonly problems: readonly Problem[];
+}
+
+export interface CollectorRun {
+  readonly client: SearchClient;
+  readonly config: CollectorConfig;
+  readonly now: Date;
+  readonly logger: CollectorLogger;
+  /** Where EMF lines go: standard output in Lambda, which CloudWatch Logs reads as EMF. */
+  readonly writeEmf: (line: string) => void;
+}
+
+/**
+ * One collection: the `_msearch` and `_nodes/stats` requests in parallel (two round trips, no retries: the next
+ * scheduled run is the retry), figures to EMF, top hosts to the log. Never throws for a cluster-side problem.
+ */
+export async function collect(run: CollectorRun): Promise<RunSummary> {
+  const { client, config, logger } = run;
+  const window = collectionWindow(run.now, config);
+  const problems: Problem[] = [];
+
+  const [searchResult, nodesResult] = await Promise.allSettled([
+    client.msearch(buildMsearch(config, window)),
+    client.nodesStats(NODE_STATS_REQUEST),
+  ]);
+
+  let windowFigures: WindowFigures | undefined;
+  let comparison: ComparisonFigure[] | undefined;
+  if (searchResult.status === 'fulfilled') {
+    const responses = (searchResult.value as { responses?: unknown } | undefined)?.responses;
+    const items = Array.isArray(responses) ? responses : [];
+    const mappedWindow = mapWindowResponse(items[0], config);
+    const mappedComparison = mapComparisonResponse(items[1]);
+    windowFigures = mappedWindow.value;
+    comparison = mappedComparison.value;
+    problems.push(...mappedWindow.problems, ...mappedComparison.problems);
+  } else {
+    problems.push(classifyError(searchResult.reason, '_msearch', config.endpoint));
+  }
+
+  let nodes: NodeFigures[] | undefined;
+  if (nodesResult.status === 'fulfilled') {
+    const mapped = mapNodeStats(nodesResult.value);
+    nodes = mapped.value;
+    problems.push(...mapped.problems);
+  } else {
+    problems.push(classifyError(nodesResult.reason, '_nodes/stats', config.endpoint));
+  }
+
+  const windowFields = windowLogFields(window);
+  for (const p of problems) {
+    logger.error(`collector error (${p.kind}) in ${p.source}: ${p.message}`, {
+      event: COLLECTOR_ERROR_EVENT,
+      kind: p.kind,
+      source: p.source,
+      ...windowFields,
+    });
+  }
+  if (windowFigures && windowFigures.requests === 0) {
+    logger.warn('no documents in the window; averages, percentages and Apdex are not emitted', {
+      event: 'empty-window',
+      indexPattern: config.indexPattern,
+      timestampField: config.fields.timestamp,
+      ...windowFields,
+    });
+  }
+  for (const host of windowFigures?.topHosts ?? []) {
+    logger.info(`top host ${host.rank}: ${host.host}`, { event: TOP_HOST_EVENT, ...host, ...windowFields });
+  }
+
+  const docs = runMetrics(config, window.timestamp, {
+    window: windowFigures,
+    comparison,
+    nodes,
+    errorCount: problems.length,
+  });
+  for (const doc of docs) {
+    for (const line of renderEmf(doc)) run.writeEmf(line);
+  }
+
+  return {
+    windowStart: windowFields.windowStart,
+    windowEnd: windowFields.windowEnd,
+    requests: windowFigures?.requests,
+    nodes: nodes?.length ?? 0,
+    problems,
+  };
+}
+
+/**
+ * A run that could not reach Elasticsearch at all (bad configuration, unreadable secret) still reports itself, so the
+ * CollectorErrors alarm fires instead of the metric going silent.
+ */
+export function reportFailedRun(
+  problem: Problem,
+  logger: CollectorLogger,
+  writeEmf: (line: string) => void,
+  metricTarget: MetricTarget | undefined,
+  now: Date,
+): void {
+  logger.error(`collector error (${problem.kind}) in ${problem.source}: ${problem.message}`, {
+    event: COLLECTOR_ERROR_EVENT,
+    kind: problem.kind,
+    source: problem.source,
+  });
+  if (!metricTarget) return;
+  const docs = runMetrics(metricTarget, now, { errorCount: 1 });
+  for (const doc of docs) for (const line of renderEmf(doc)) writeEmf(line);
+}
+
+function windowLogFields(window: CollectionWindow) {
+  return { windowStart: window.start.toISOString(), windowEnd: window.end.toISOString() };
+}

@@ -1,0 +1,176 @@
+/**
+ * The collector's configuration, written by the construct into one environment variable as JSON and read back by the
+ * handler. It holds no secret: credentials are referenced by the secret's ARN and read at run time.
+ */
+
+/** Environment variable holding the JSON-encoded {@link CollectorConfig}. */
+export const COLLECTOR_CONFIG_ENV = 'COLLECTOR_CONFIG';
+
+/** Names of the fields of the WAF's request documents. */
+export interface FieldNames {
+  readonly timestamp: string;
+  readonly latency: string;
+  readonly status: string;
+  readonly host: string;
+  readonly customer: string;
+  readonly clientIp: string;
+  readonly requestBytes: string;
+  readonly responseBytes: string;
+  readonly httpStatusCode: string;
+}
+
+/** The values of the status field that mean allowed, blocked and alerted. */
+export interface StatusValues {
+  readonly allowed: string;
+  readonly blocked: string;
+  readonly alerted: string;
+}
+
+export type CredentialsKind = 'basic' | 'apiKey';
+
+/** Where the credentials are and which JSON keys of the secret hold them. */
+export interface CredentialsConfig {
+  readonly kind: CredentialsKind;
+  readonly secretArn: string;
+  /** JSON key of the user name (basic) or of the API key (apiKey). */
+  readonly usernameKey?: string;
+  readonly passwordKey?: string;
+  readonly apiKeyKey?: string;
+}
+
+export interface CollectorConfig {
+  readonly endpoint: string;
+  readonly indexPattern: string;
+  readonly fields: FieldNames;
+  readonly statusValues: StatusValues;
+  /** How often the collector runs; windows end on multiples of it. */
+  readonly intervalMs: number;
+  /** Length of the window the figures cover (>= intervalMs). */
+  readonly windowMs: number;
+  /** Documents arrive late; the window ends this long before the run. */
+  readonly ingestDelayMs: number;
+  /** Requests slower than this count as timeouts. */
+  readonly timeoutThresholdMs: number;
+  readonly apdexTMs: number;
+  readonly topN: number;
+  readonly namespace: string;
+  /** Value of the `Cluster` dimension on every metric. */
+  readonly clusterName: string;
+  /** Per request to Elasticsearch; below the function timeout so a hung cluster cannot stall the run. */
+  readonly requestTimeoutMs: number;
+  readonly credentials: CredentialsConfig;
+}
+
+/** A configuration or input error whose message says what to change. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The earlier windows the current average latency is compared with. */
+export const COMPARISON_OFFSETS: ReadonlyArray<{ readonly label: string; readonly offsetMs: number }> = [
+  { label: 'now', offsetMs: 0 },
+  { label: '1h', offsetMs: 3_600_000 },
+  { label: '6h', offsetMs: 6 * 3_600_000 },
+  { label: '12h', offsetMs: 12 * 3_600_000 },
+  { label: '1d', offsetMs: 24 * 3_600_000 },
+  { label: '3d', offsetMs: 72 * 3_600_000 },
+];
+
+export const DEFAULT_FIELDS: FieldNames = {
+  timestamp: '@timestamp',
+  latency: 'waf.latency_ms',
+  status: 'waf.status',
+  host: 'url.domain',
+  customer: 'waf.customer',
+  clientIp: 'client.ip',
+  requestBytes: 'http.request.bytes',
+  responseBytes: 'http.response.bytes',
+  httpStatusCode: 'http.response.status_code',
+};
+
+export const DEFAULT_STATUS_VALUES: StatusValues = { allowed: 'allowed', blocked: 'blocked', alerted: 'alerted' };
+
+/** Limits shared by the construct (synth-time validation) and the handler (run-time validation). */
+export const LIMITS = {
+  topNMin: 1,
+  topNMax: 100,
+  /** The earliest comparison window is 3 days back; a longer window makes the comparison meaningless. */
+  windowMaxMs: 24 * 3_600_000,
+};
+
+/**
+ * Reads and checks the configuration. Throws {@link ConfigError} naming the offending setting, so a broken deployment
+ * shows up as one clear log line per run instead of a stack trace.
+ */
+export function parseCollectorConfig(raw: string | undefined): CollectorConfig {
+  if (!raw) {
+    throw new ConfigError(`environment variable ${COLLECTOR_CONFIG_ENV} is not set`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(`environment variable ${COLLECTOR_CONFIG_ENV} is not valid JSON`);
+  }
+  const errors = validateCollectorConfig(parsed);
+  if (errors.length > 0) {
+    throw new ConfigError(`invalid collector configuration: ${errors.join('; ')}`);
+  }
+  return parsed as CollectorConfig;
+}
+
+/** Every problem found in a configuration, empty when it is usable. */
+export function validateCollectorConfig(value: unknown): string[] {
+  if (typeof value !== 'object' || value === null) {
+    return ['configuration must be a JSON object'];
+  }
+  const c = value as Record<string, unknown>;
+  const errors: string[] = [];
+  const text = (obj: Record<string, unknown>, key: string, where: string) => {
+    if (typeof obj[key] !== 'string' || (obj[key] as string).trim() === '') {
+      errors.push(`${where}${key} must be a non-empty string`);
+    }
+  };
+  const positive = (key: string) => {
+    if (typeof c[key] !== 'number' || !Number.isFinite(c[key]) || (c[key] as number) <= 0) {
+      errors.push(`${key} must be a positive number`);
+    }
+  };
+  for (const key of ['endpoint', 'indexPattern', 'namespace', 'clusterName']) text(c, key, '');
+  for (const key of ['intervalMs', 'windowMs', 'timeoutThresholdMs', 'apdexTMs', 'requestTimeoutMs']) positive(key);
+  if (typeof c.ingestDelayMs !== 'number' || c.ingestDelayMs < 0) errors.push('ingestDelayMs must be a number >= 0');
+  if (!Number.isInteger(c.topN) || (c.topN as number) < LIMITS.topNMin || (c.topN as number) > LIMITS.topNMax) {
+    errors.push(`topN must be an integer from ${LIMITS.topNMin} to ${LIMITS.topNMax}`);
+  }
+  if (typeof c.windowMs === 'number' && typeof c.intervalMs === 'number' && c.windowMs < c.intervalMs) {
+    errors.push('windowMs must be at least intervalMs, or requests between windows are never counted');
+  }
+  if (typeof c.endpoint === 'string' && !/^https?:\/\/[^\s/]+/.test(c.endpoint)) {
+    errors.push('endpoint must be an http(s) URL');
+  }
+  const fields = c.fields as Record<string, unknown> | undefined;
+  if (typeof fields !== 'object' || fields === null) {
+    errors.push('fields must be an object');
+  } else {
+    for (const key of Object.keys(DEFAULT_FIELDS)) text(fields, key, 'fields.');
+  }
+  const statusValues = c.statusValues as Record<string, unknown> | undefined;
+  if (typeof statusValues !== 'object' || statusValues === null) {
+    errors.push('statusValues must be an object');
+  } else {
+    for (const key of Object.keys(DEFAULT_STATUS_VALUES)) text(statusValues, key, 'statusValues.');
+  }
+  const credentials = c.credentials as Record<string, unknown> | undefined;
+  if (typeof credentials !== 'object' || credentials === null) {
+    errors.push('credentials must be an object');
+  } else {
+    text(credentials, 'secretArn', 'credentials.');
+    if (credentials.kind !== 'basic' && credentials.kind !== 'apiKey') {
+      errors.push('credentials.kind must be "basic" or "apiKey"');
+    }
+  }
+  return errors;
+}

@@ -1,0 +1,41 @@
+/**
+ * Metric and dimension names, shared by the collector (which emits them) and the construct (which graphs and alarms on
+ * them), so the two cannot drift apart.
+ */
+export const METRIC = {
+  requestCount: 'RequestCount',
+  latencyAverage: 'LatencyAverage',
+  latencyAverageWithoutTimeouts: 'LatencyAverageWithoutTimeouts',
+  slowest5PctAverage: 'LatencySlowest5PctAverage',
+  slowest5PctAverageWithoutTimeouts: 'LatencySlowest5PctAverageWithoutTimeouts',
+  timeoutCount: 'TimeoutCount',
+  allowedCount: 'AllowedCount',
+  blockedCount: 'BlockedCount',
+  alertedCount: 'AlertedCount',
+  allowedPercent: 'AllowedPercent',
+  blockedPercent: 'BlockedPercent',
+  alertedPercent: 'AlertedPercent',
+  apdex: 'Apdex',
+  /** With the Offset dimension. */
+  latencyAverageByOffset: 'LatencyAverageByOffset',
+  /** With the Node dimension. */
+  nodeCpuPercent: 'NodeCpuPercent',
+  nodeHeapUsedPercent: 'NodeHeapUsedPercent',
+  nodeDiskFreePercent: 'NodeDiskFreePercent',
+  /** Worst node of the cluster: alarms cannot use SEARCH, and node names are unknown at deploy time. */
+  nodeCpuPercentMax: 'NodeCpuPercentMax',
+  nodeHeapUsedPercentMax: 'NodeHeapUsedPercentMax',
+  nodeDiskFreePercentMin: 'NodeDiskFreePercentMin',
+  collectorErrors: 'CollectorErrors',
+} as const;
+
+export const DIMENSION = {
+  cluster: 'Cluster',
+  node: 'Node',
+  offset: 'Offset',
+} as const;
+
+/** The `event` field of the structured log line written for each of the top-N hosts. */
+export const TOP_HOST_EVENT = 'top-host';
+/** The `event` field of the log line written for each collector problem. */
+export const COLLECTOR_ERROR_EVENT = 'collector-error';

@@ -1,0 +1,82 @@
+import { CollectorConfig } from './config';
+import { EmfDocument, MetricDatum } from './emf';
+import { DIMENSION, METRIC } from './metric-names';
+import { ComparisonFigure, NodeFigures, WindowFigures } from './responses';
+
+/** What one run found; any part may be missing when its request failed. */
+export interface RunFigures {
+  readonly window?: WindowFigures;
+  readonly comparison?: readonly ComparisonFigure[];
+  readonly nodes?: readonly NodeFigures[];
+  readonly errorCount: number;
+}
+
+function worst(values: ReadonlyArray<number | undefined>, pick: (a: number, b: number) => number): number | undefined {
+  const present = values.filter((v): v is number => v !== undefined);
+  return present.length === 0 ? undefined : present.reduce(pick);
+}
+
+/** Where a run's metrics go. */
+export type MetricTarget = Pick<CollectorConfig, 'namespace' | 'clusterName'>;
+
+/** The EMF documents of a run: one for the cluster, one per compared window, one per node. */
+export function runMetrics(config: MetricTarget, timestamp: Date, figures: RunFigures): EmfDocument[] {
+  const clusterDims = { [DIMENSION.cluster]: config.clusterName };
+  const docs: EmfDocument[] = [];
+  const w = figures.window;
+  const cluster: MetricDatum[] = [
+    // Always emitted, 0 included, so "collector did not run" (missing data) is told apart from "ran fine".
+    { name: METRIC.collectorErrors, unit: 'Count', value: figures.errorCount },
+  ];
+  if (w) {
+    cluster.push(
+      { name: METRIC.requestCount, unit: 'Count', value: w.requests },
+      { name: METRIC.timeoutCount, unit: 'Count', value: w.timeouts },
+      { name: METRIC.latencyAverage, unit: 'Milliseconds', value: w.latencyAverageMs },
+      { name: METRIC.latencyAverageWithoutTimeouts, unit: 'Milliseconds', value: w.latencyAverageWithoutTimeoutsMs },
+      { name: METRIC.slowest5PctAverage, unit: 'Milliseconds', value: w.slowest5PctAverageMs },
+      {
+        name: METRIC.slowest5PctAverageWithoutTimeouts,
+        unit: 'Milliseconds',
+        value: w.slowest5PctAverageWithoutTimeoutsMs,
+      },
+      { name: METRIC.allowedCount, unit: 'Count', value: w.status.allowed },
+      { name: METRIC.blockedCount, unit: 'Count', value: w.status.blocked },
+      { name: METRIC.alertedCount, unit: 'Count', value: w.status.alerted },
+      { name: METRIC.allowedPercent, unit: 'Percent', value: w.statusPercent?.allowed },
+      { name: METRIC.blockedPercent, unit: 'Percent', value: w.statusPercent?.blocked },
+      { name: METRIC.alertedPercent, unit: 'Percent', value: w.statusPercent?.alerted },
+      { name: METRIC.apdex, unit: 'None', value: w.apdex },
+    );
+  }
+  const nodes = figures.nodes ?? [];
+  if (nodes.length > 0) {
+    cluster.push(
+      { name: METRIC.nodeCpuPercentMax, unit: 'Percent', value: worst(nodes.map((n) => n.cpuPercent), Math.max) },
+      { name: METRIC.nodeHeapUsedPercentMax, unit: 'Percent', value: worst(nodes.map((n) => n.heapUsedPercent), Math.max) },
+      { name: METRIC.nodeDiskFreePercentMin, unit: 'Percent', value: worst(nodes.map((n) => n.diskFreePercent), Math.min) },
+    );
+  }
+  docs.push({ namespace: config.namespace, timestamp, dimensions: clusterDims, metrics: cluster });
+  for (const c of figures.comparison ?? []) {
+    docs.push({
+      namespace: config.namespace,
+      timestamp,
+      dimensions: { ...clusterDims, [DIMENSION.offset]: c.offset },
+      metrics: [{ name: METRIC.latencyAverageByOffset, unit: 'Milliseconds', value: c.averageLatencyMs }],
+    });
+  }
+  for (const n of nodes) {
+    docs.push({
+      namespace: config.namespace,
+      timestamp,
+      dimensions: { ...clusterDims, [DIMENSION.node]: n.name },
+      metrics: [
+        { name: METRIC.nodeCpuPercent, unit: 'Percent', value: n.cpuPercent },
+        { name: METRIC.nodeHeapUsedPercent, unit: 'Percent', value: n.heapUsedPercent },
+        { name: METRIC.nodeDiskFreePercent, unit: 'Percent', value: n.diskFreePercent },
+      ],
+    });
+  }
+  return docs;
+}

@@ -1,0 +1,92 @@
+/**
+ * Everything that can keep a run from producing a figure. Each becomes one log line (with `kind` and a message that
+ * says what to check) and one count in the CollectorErrors metric; none makes the function fail, because a failing
+ * scheduled function is retried and would hammer a struggling cluster.
+ */
+export type ProblemKind =
+  | 'config'
+  | 'secret'
+  | 'unreachable'
+  | 'auth'
+  | 'timeout'
+  | 'response'
+  | 'missing-field';
+
+export interface Problem {
+  readonly kind: ProblemKind;
+  readonly message: string;
+  /** Which request or part of a response it concerns, e.g. `_msearch`, `window`, `node:instance-1`. */
+  readonly source: string;
+}
+
+interface ErrorLike {
+  readonly name?: unknown;
+  readonly message?: unknown;
+  readonly statusCode?: unknown;
+  readonly meta?: { readonly statusCode?: unknown; readonly body?: unknown };
+  readonly body?: unknown;
+}
+
+/** The `reason` Elasticsearch puts in an error body, if any; never the credentials. */
+export function elasticReason(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const error = (body as { error?: unknown }).error;
+  if (typeof error === 'string') return error;
+  if (typeof error !== 'object' || error === null) return undefined;
+  const e = error as { type?: unknown; reason?: unknown; root_cause?: unknown };
+  const reason = typeof e.reason === 'string' ? e.reason : undefined;
+  const type = typeof e.type === 'string' ? e.type : undefined;
+  let rootReason: string | undefined;
+  if (Array.isArray(e.root_cause) && e.root_cause.length > 0) {
+    const root = e.root_cause[0] as { reason?: unknown };
+    rootReason = typeof root?.reason === 'string' ? root.reason : undefined;
+  }
+  const text = rootReason && rootReason !== reason ? `${reason ?? ''} (${rootReason})` : reason;
+  return [type, text].filter(Boolean).join(': ') || undefined;
+}
+
+/**
+ * Turns an error thrown by the Elasticsearch client (matched by name, so this module needs no client import) into a
+ * problem whose message tells the operator what to look at.
+ */
+export function classifyError(error: unknown, source: string, endpoint: string): Problem {
+  const e = (typeof error === 'object' && error !== null ? error : {}) as ErrorLike;
+  const name = typeof e.name === 'string' ? e.name : 'Error';
+  const message = typeof e.message === 'string' ? e.message : String(error);
+  const status = typeof e.statusCode === 'number' ? e.statusCode : e.meta?.statusCode;
+  switch (name) {
+    case 'TimeoutError':
+    case 'RequestAbortedError':
+      return {
+        kind: 'timeout',
+        source,
+        message: `${source} to ${endpoint} timed out (${message}); the cluster may be overloaded, or the request timeout is too short`,
+      };
+    case 'ConnectionError':
+    case 'NoLivingConnectionsError':
+      return {
+        kind: 'unreachable',
+        source,
+        message: `cannot reach ${endpoint} for ${source} (${message}); check the endpoint, DNS, security groups and routes from the function's subnets`,
+      };
+    case 'ResponseError': {
+      const reason = elasticReason(e.meta?.body ?? e.body) ?? message;
+      if (status === 401 || status === 403) {
+        return {
+          kind: 'auth',
+          source,
+          message: `Elasticsearch refused ${source} with HTTP ${status} (${reason}); check the credentials in the secret and the user's privileges (read on the index pattern, monitor on the cluster)`,
+        };
+      }
+      return { kind: 'response', source, message: `${source} failed with HTTP ${String(status)}: ${reason}` };
+    }
+    case 'ProductNotSupportedError':
+      return {
+        kind: 'response',
+        source,
+        message: `${endpoint} did not answer as Elasticsearch (${message}); check that the endpoint is the cluster and not a proxy or another product`,
+      };
+    default:
+      return { kind: 'response', source, message: `${source} failed: ${name}: ${message}` };
+  }
+}
