@@ -1,0 +1,125 @@
+import { deliveredFieldOrder } from '../../src/realtime-waf-guard/log-fields';
+import {
+  bucketSeconds, bucketsPerWindow, hostMatches, resolveClient, RuleMatcher, scaleToRealRequests, TrafficCounter, windowTotal,
+} from '../../src/realtime-waf-guard/runtime/detector';
+import { CidrSet, parseCidrList, parseIp } from '../../src/realtime-waf-guard/runtime/ip';
+import { Malformed } from '../../src/realtime-waf-guard/runtime/log-parser';
+import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
+import { logLine, recordData } from '../support/log-lines';
+
+const fields = deliveredFieldOrder([]);
+const rule = (over: Partial<StoredRule>): StoredRule => ({
+  ruleId: 'r', host: 'api.example.com', threshold: 10, windowSeconds: 60, blockSeconds: 600, action: 'BLOCK', enabled: true, ...over,
+});
+const none = new CidrSet([]);
+const cidrs = (...c: string[]) => new CidrSet(parseCidrList(c, 'test'));
+const line = (ip: string, host = 'api.example.com', extra: Record<string, string> = {}, ts = '1700000000.000') =>
+  logLine(fields, { 'timestamp': ts, 'c-ip': ip, 'cs-host': host, 'cs-uri-stem': '/x', ...extra });
+
+describe('windows', () => {
+  test('bucket sizes give about six buckets per window and never cover more than the window', () => {
+    for (const w of [10, 15, 59, 60, 61, 300, 3599, 3600]) {
+      expect(bucketsPerWindow(w) * bucketSeconds(w)).toBeLessThanOrEqual(w);
+      expect(bucketsPerWindow(w)).toBeGreaterThanOrEqual(6);
+    }
+    expect(bucketSeconds(60)).toBe(10);
+    expect(bucketSeconds(10)).toBe(1);
+  });
+
+  test('windowTotal sums only the buckets of the window ending at the current bucket', () => {
+    const buckets = new Map([[100, 5], [101, 1], [105, 2], [106, 7], [107, 9]]);
+    // 60 s window: 6 buckets of 10 s -> buckets 101..106 when the current one is 106
+    expect(windowTotal(buckets, 60, 106)).toBe(1 + 2 + 7);
+    expect(windowTotal(buckets, 60, 107)).toBe(2 + 7 + 9);
+  });
+
+  test('sampled counts scale to real requests', () => {
+    expect(scaleToRealRequests(5, 100)).toBe(5);
+    expect(scaleToRealRequests(5, 10)).toBe(50);
+    expect(scaleToRealRequests(3, 3)).toBeCloseTo(100);
+  });
+});
+
+describe('RuleMatcher', () => {
+  test('wildcards match subdomains only; disabled rules never match', () => {
+    expect(hostMatches('*.example.com', 'a.b.example.com')).toBe(true);
+    expect(hostMatches('*.example.com', 'example.com')).toBe(false);
+    expect(hostMatches('*.example.com', 'badexample.com')).toBe(false);
+    const m = new RuleMatcher([rule({ ruleId: 'w', host: '*.example.com' }), rule({ ruleId: 'off', host: 'api.example.com', enabled: false })]);
+    expect(m.match('api.example.com', { path: '/' }).map((i) => m.rules[i].ruleId)).toEqual(['w']);
+  });
+
+  test('path prefixes match the decoded path, so encoding cannot dodge a rule', () => {
+    const m = new RuleMatcher([rule({ ruleId: 'login', pathPrefix: '/login' }), rule({ ruleId: 'all' })]);
+    const ids = (path?: string) => m.match('api.example.com', { path }).map((i) => m.rules[i].ruleId);
+    expect(ids('/login?x=1')).toEqual(['login', 'all']);
+    expect(ids('/%6Cogin')).toEqual(['login', 'all']);
+    expect(ids('/home')).toEqual(['all']);
+    expect(ids(undefined)).toEqual(['all']);
+  });
+});
+
+describe('resolveClient', () => {
+  const proxies = cidrs('10.0.0.0/8');
+  const resolve = (peer: string, xff?: string) => resolveClient(parseIp(peer)!, { forwardedFor: xff }, proxies)?.text;
+
+  test('X-Forwarded-For is ignored unless the peer is a trusted proxy', () => {
+    expect(resolve('198.51.100.7', '203.0.113.1')).toBe('198.51.100.7');
+    expect(resolveClient(parseIp('10.1.1.1')!, { forwardedFor: '203.0.113.1' }, none)?.text).toBe('10.1.1.1');
+  });
+
+  test('behind trusted proxies the right-most untrusted address is the client, not what the client wrote', () => {
+    // the client spoofs 192.0.2.66 as the first hop; the proxy appends the real peer
+    expect(resolve('10.1.1.1', '192.0.2.66, 198.51.100.23')).toBe('198.51.100.23');
+    expect(resolve('10.1.1.1', '192.0.2.66,%20198.51.100.23,%2010.2.2.2')).toBe('198.51.100.23');
+    expect(resolve('10.1.1.1', '2001:db8::5')).toBe('2001:db8::5');
+  });
+
+  test('a proxy with no usable client address is never blamed', () => {
+    expect(resolve('10.1.1.1')).toBeUndefined();
+    expect(resolve('10.1.1.1', 'garbage')).toBeUndefined();
+    expect(resolve('10.1.1.1', '10.3.3.3')).toBeUndefined();
+  });
+});
+
+describe('TrafficCounter', () => {
+  test('counts per rule and canonical client, IPv4 and IPv6, and counts malformed lines by reason', () => {
+    const c = new TrafficCounter({ fields, rules: [rule({})], allowList: none, trustedProxies: none });
+    const lines = [
+      line('192.0.2.1'), line('192.0.2.1'), line('2001:DB8:0:0::1'), line('2001:db8::1'),
+      line('192.0.2.2', 'other.example.com'), 'garbage', line('not-an-ip'), '',
+    ];
+    lines.forEach((l, i) => c.addBase64(recordData(l), i));
+    const counts = Object.fromEntries(c.entries().map((e) => [e.ip.text, [...e.buckets.values()].reduce((a, b) => a + b, 0)]));
+    expect(counts).toEqual({ '192.0.2.1': 2, '2001:db8::1': 2 });
+    expect(c.stats).toMatchObject({ lines: 8, matched: 4, unmatched: 1, malformed: 3 });
+    expect(c.stats.malformedByReason.get(Malformed.FIELD_COUNT)).toBe(1);
+    expect(c.stats.malformedByReason.get(Malformed.CLIENT_IP)).toBe(1);
+    expect(c.stats.malformedByReason.get(Malformed.EMPTY)).toBe(1);
+    expect(c.addBase64('***not base64***', 9)).toBe(Malformed.EMPTY);
+  });
+
+  test('a spoofed X-Forwarded-For does not count against the spoofed address', () => {
+    const c = new TrafficCounter({ fields, rules: [rule({})], allowList: none, trustedProxies: none });
+    for (let i = 0; i < 50; i++) c.add(line('198.51.100.9', 'api.example.com', { 'x-forwarded-for': '192.0.2.200' }), i);
+    expect(c.entries().map((e) => e.ip.text)).toEqual(['198.51.100.9']);
+  });
+
+  test('allow-listed clients are not counted at all', () => {
+    const c = new TrafficCounter({ fields, rules: [rule({})], allowList: cidrs('192.0.2.0/24', '2001:db8::/32'), trustedProxies: none });
+    c.add(line('192.0.2.1'), 0);
+    c.add(line('2001:db8::9'), 1);
+    c.add(line('198.51.100.1'), 2);
+    expect(c.entries().map((e) => e.ip.text)).toEqual(['198.51.100.1']);
+    expect(c.stats.allowListed).toBe(2);
+  });
+
+  test('records first and last record positions and spreads counts over time buckets', () => {
+    const c = new TrafficCounter({ fields, rules: [rule({ windowSeconds: 60 })], allowList: none, trustedProxies: none });
+    c.add(line('192.0.2.1', 'api.example.com', {}, '1700000000.000'), 3);
+    c.add(line('192.0.2.1', 'api.example.com', {}, '1700000015.000'), 7);
+    const [e] = c.entries();
+    expect([e.firstRecord, e.lastRecord, e.lastTimestampMs]).toEqual([3, 7, 1700000015000]);
+    expect([...e.buckets.entries()]).toEqual([[170000000, 1], [170000001, 1]]);
+  });
+});

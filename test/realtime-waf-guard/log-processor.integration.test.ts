@@ -1,0 +1,192 @@
+import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { METRIC } from '../../src/realtime-waf-guard/handler-env';
+import { deliveredFieldOrder } from '../../src/realtime-waf-guard/log-fields';
+import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
+import { BlockRow, BlockStore } from '../../src/realtime-waf-guard/runtime/block-store';
+import { CounterStore } from '../../src/realtime-waf-guard/runtime/counter-store';
+import { CidrSet, parseCidrList } from '../../src/realtime-waf-guard/runtime/ip';
+import { LogProcessor, StreamRecord } from '../../src/realtime-waf-guard/runtime/log-processor';
+import { loadRules, RulesCache } from '../../src/realtime-waf-guard/runtime/rules-store';
+import { BLOCKS_TABLE, COUNTERS_TABLE, RULES_TABLE } from '../../src/realtime-waf-guard/table-schemas';
+import { KinesisPoller } from '../support/kinesis-poller';
+import { LocalDynamo, LocalKinesis } from '../support/local-aws';
+import { logLine } from '../support/log-lines';
+import { Recorder } from '../support/recorders';
+
+const fields = deliveredFieldOrder(['sc-status']);
+const T0 = 1_700_000_000_000;
+let dynamo: LocalDynamo;
+let kinesis: LocalKinesis;
+
+beforeAll(async () => {
+  [dynamo, kinesis] = await Promise.all([LocalDynamo.start(), LocalKinesis.start()]);
+});
+afterAll(async () => {
+  await Promise.all([dynamo.stop(), kinesis.stop()]);
+});
+
+const baseRule: StoredRule = { ruleId: 'api', host: 'api.example.com', threshold: 20, windowSeconds: 60, blockSeconds: 300, action: 'BLOCK', enabled: true };
+
+async function pipeline(rules: StoredRule[], options: { samplingRate?: number; allowList?: string[]; trustedProxies?: string[]; maxNewBlocks?: number; countersTable?: string } = {}) {
+  const rulesTable = await dynamo.createTable('rules', RULES_TABLE);
+  const countersTable = await dynamo.createTable('counters', COUNTERS_TABLE);
+  const blocksTable = await dynamo.createTable('blocks', BLOCKS_TABLE);
+  for (const rule of rules) await dynamo.doc.send(new PutCommand({ TableName: rulesTable, Item: rule }));
+  const stream = await kinesis.createStream('logs');
+  const poller = new KinesisPoller(kinesis.client, stream);
+  await poller.init();
+  const recorder = new Recorder();
+  let now = T0 + 5_000;
+  const processor = new LogProcessor(
+    {
+      fields,
+      samplingRate: options.samplingRate ?? 100,
+      allowList: new CidrSet(parseCidrList(options.allowList ?? [], 'allowList')),
+      trustedProxies: new CidrSet(parseCidrList(options.trustedProxies ?? [], 'trustedProxies')),
+    },
+    {
+      rules: new RulesCache(() => loadRules(dynamo.doc, rulesTable), 0),
+      counters: new CounterStore(dynamo.client, options.countersTable ?? countersTable),
+      blocks: new BlockStore(dynamo.doc, blocksTable, countersTable, options.maxNewBlocks ?? 50),
+      metrics: recorder,
+      log: recorder,
+      now: () => now,
+    },
+  );
+  /** Puts lines on the stream and reads them back as one event source batch. */
+  const send = async (lines: string[]): Promise<StreamRecord[]> => {
+    for (let i = 0; i < lines.length; i += 500) {
+      await kinesis.client.send(new PutRecordsCommand({
+        StreamName: stream,
+        Records: lines.slice(i, i + 500).map((l, j) => ({ Data: Buffer.from(`${l}\n`), PartitionKey: `p${i + j}` })),
+      }));
+    }
+    const batches = await poller.poll(10_000);
+    return batches.flat();
+  };
+  const blocks = async () => ((await dynamo.doc.send(new ScanCommand({ TableName: blocksTable }))).Items ?? []) as BlockRow[];
+  const counter = async (ruleId: string, ip: string) =>
+    (await dynamo.doc.send(new GetCommand({ TableName: countersTable, Key: { pk: `${ruleId}#${ip}` } }))).Item;
+  return { processor, send, blocks, counter, recorder, setNow: (ms: number) => { now = ms; } };
+}
+
+/** `count` requests from `ip`, spread over `seconds` from `startMs`. */
+function requests(ip: string, count: number, startMs: number, seconds: number, extra: Record<string, string> = {}, host = 'api.example.com'): string[] {
+  return Array.from({ length: count }, (_, i) => logLine(fields, {
+    'timestamp': ((startMs + Math.floor((i * seconds * 1000) / count)) / 1000).toFixed(3),
+    'c-ip': ip, 'sc-status': 200, 'cs-host': host, 'cs-uri-stem': '/v1/items', ...extra,
+  }));
+}
+
+test('blocks IPv4 and IPv6 clients over the threshold, not clients under it, and counts malformed lines', async () => {
+  const p = await pipeline([baseRule]);
+  const lines = [
+    ...requests('198.51.100.7', 25, T0, 30),
+    ...requests('2001:db8::bad', 21, T0, 30),
+    ...requests('192.0.2.10', 19, T0, 30),
+    ...requests('192.0.2.11', 30, T0, 30, {}, 'www.example.com'),
+    'not a log line', `${requests('192.0.2.12', 1, T0, 1)[0]}\textra-field`,
+  ];
+  const records = await p.send(lines);
+  expect(records).toHaveLength(lines.length);
+  const result = await p.processor.process(records);
+  expect(result.batchItemFailures).toEqual([]);
+  const rows = await p.blocks();
+  expect(rows.map((r) => r.ip).sort()).toEqual(['198.51.100.7', '2001:db8::bad']);
+  const v4 = rows.find((r) => r.ip === '198.51.100.7')!;
+  expect(v4).toMatchObject({ ruleId: 'api', family: 4, action: 'BLOCK', observed: 25, threshold: 20, windowSeconds: 60, blockedAt: T0 + 5000, blockedUntil: T0 + 5000 + 300_000 });
+  expect(rows.find((r) => r.ip === '2001:db8::bad')!.family).toBe(6);
+  expect(p.recorder.metrics.get(METRIC.MALFORMED)).toBe(2);
+  expect(p.recorder.metrics.get(METRIC.RECORDS)).toBe(lines.length);
+  expect(p.recorder.metrics.get(METRIC.NEW_BLOCKS)).toBe(2);
+  const warning = p.recorder.logs.find((l) => l.message === 'skipped malformed log lines');
+  expect(JSON.stringify(warning?.extra)).toContain('not a log line');
+});
+
+test('a replayed batch does not double-count, and an overlapping retry counts only its new records', async () => {
+  const p = await pipeline([{ ...baseRule, threshold: 1000 }]);
+  const first = await p.send(requests('198.51.100.7', 10, T0, 5));
+  await p.processor.process(first);
+  const bucketSum = async () => {
+    const item = (await p.counter('api', '198.51.100.7'))!;
+    return Object.entries(item).filter(([k]) => /^b\d+$/.test(k)).reduce((a, [, v]) => a + Number(v), 0);
+  };
+  expect(await bucketSum()).toBe(10);
+  await p.processor.process(first);
+  expect(await bucketSum()).toBe(10);
+  const more = await p.send(requests('198.51.100.7', 4, T0 + 6000, 2));
+  // the retried batch holds the already counted records and newer ones, as a retry after a partial failure can
+  await p.processor.process([...first, ...more]);
+  expect(await bucketSum()).toBe(14);
+});
+
+test('counts accumulate across batches into one window and scale by the sampling rate', async () => {
+  const p = await pipeline([{ ...baseRule, threshold: 100 }], { samplingRate: 10 });
+  await p.processor.process(await p.send(requests('203.0.113.5', 6, T0, 10)));
+  expect(await p.blocks()).toEqual([]);
+  // 6 + 5 sampled = 110 real requests within 60 s
+  const r = await p.processor.process(await p.send(requests('203.0.113.5', 5, T0 + 20_000, 10)));
+  expect(r.summary.created.map((b) => [b.ip, b.observed])).toEqual([['203.0.113.5', 110]]);
+});
+
+test('requests outside the window do not add up', async () => {
+  const p = await pipeline([{ ...baseRule, threshold: 20 }]);
+  await p.processor.process(await p.send(requests('203.0.113.6', 15, T0, 5)));
+  // two minutes later: the earlier 15 are out of the 60 s window
+  const r = await p.processor.process(await p.send(requests('203.0.113.6', 15, T0 + 120_000, 5)));
+  expect(r.summary.created).toEqual([]);
+});
+
+test('COUNT rules record "would block"; allow-listed clients are never recorded', async () => {
+  const p = await pipeline([{ ...baseRule, action: 'COUNT' }], { allowList: ['192.0.2.0/24'] });
+  const r = await p.processor.process(await p.send([...requests('198.51.100.8', 30, T0, 10), ...requests('192.0.2.50', 30, T0, 10)]));
+  expect(r.summary.created.map((b) => [b.ip, b.action])).toEqual([['198.51.100.8', 'COUNT']]);
+  expect(p.recorder.metrics.get(METRIC.WOULD_BLOCK)).toBe(1);
+  expect(p.recorder.metrics.get(METRIC.NEW_BLOCKS)).toBeUndefined();
+});
+
+test('a spoofed X-Forwarded-For never gets the spoofed address blocked; behind a trusted proxy the real client is', async () => {
+  const p = await pipeline([baseRule], { trustedProxies: ['10.0.0.0/8'] });
+  const spoofed = requests('198.51.100.20', 30, T0, 10, { 'x-forwarded-for': '192.0.2.99' });
+  const proxied = requests('10.1.2.3', 30, T0, 10, { 'x-forwarded-for': '192.0.2.99,%20203.0.113.77' });
+  await p.processor.process(await p.send([...spoofed, ...proxied]));
+  expect((await p.blocks()).map((b) => b.ip).sort()).toEqual(['198.51.100.20', '203.0.113.77']);
+});
+
+test('the new-block budget caps blocks per minute', async () => {
+  const p = await pipeline([baseRule], { maxNewBlocks: 2 });
+  const attackers = ['198.51.100.1', '198.51.100.2', '198.51.100.3', '198.51.100.4'];
+  const r = await p.processor.process(await p.send(attackers.flatMap((ip) => requests(ip, 25, T0, 10))));
+  expect(r.summary.created).toHaveLength(2);
+  expect(r.summary.overBudget).toHaveLength(2);
+  expect(p.recorder.metrics.get(METRIC.BLOCK_BUDGET_EXCEEDED)).toBe(2);
+  // the next minute has a fresh budget
+  p.setNow(T0 + 65_000);
+  const next = await p.processor.process(await p.send(attackers.flatMap((ip) => requests(ip, 5, T0 + 40_000, 5))));
+  expect(next.summary.created).toHaveLength(2);
+  expect((await p.blocks())).toHaveLength(4);
+});
+
+test('an ongoing attacker is blocked once, not once per batch', async () => {
+  const p = await pipeline([baseRule]);
+  await p.processor.process(await p.send(requests('198.51.100.30', 25, T0, 10)));
+  const again = await p.processor.process(await p.send(requests('198.51.100.30', 25, T0 + 11_000, 10)));
+  expect(again.summary.created).toEqual([]);
+  expect(await p.blocks()).toHaveLength(1);
+});
+
+test('a storage failure fails the batch from its first record so that it is retried', async () => {
+  const p = await pipeline([baseRule], { countersTable: 'does-not-exist' });
+  const records = await p.send(requests('198.51.100.40', 3, T0, 1));
+  const r = await p.processor.process(records);
+  expect(r.batchItemFailures).toEqual([{ itemIdentifier: records[0].kinesis.sequenceNumber }]);
+  expect(p.recorder.logs.some((l) => l.level === 'error')).toBe(true);
+});
+
+test('invalid rule rows are reported and skipped; valid ones still work', async () => {
+  const p = await pipeline([baseRule, { ...baseRule, ruleId: 'broken', windowSeconds: 5 } as StoredRule]);
+  const r = await p.processor.process(await p.send(requests('198.51.100.50', 25, T0, 10)));
+  expect(r.summary.created.map((b) => b.ruleId)).toEqual(['api']);
+  expect(JSON.stringify(p.recorder.logs.filter((l) => l.message === 'skipping invalid rule row'))).toContain('rule \\"broken\\": window');
+});
