@@ -15,8 +15,6 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { handlerDefaults, PINNED_RUNTIME_REASON } from '../shared/handler-defaults';
-import { NagSuppression, suppressNag } from '../shared/nag';
 import { guardTable } from './guard-table';
 import {
   integerInRange, normalizeCidrs, resolveGuardName, secondsInRange, stableId, validateEmails,
@@ -32,6 +30,8 @@ import { BLOCKS_TABLE, COUNTERS_TABLE, HISTORY_TABLE, RULES_TABLE } from './tabl
 import {
   ManagedRuleGroup, managedGroupRule, RateBasedBackstop, rateBasedStatement, validateManagedRuleGroups, visibility,
 } from './waf-rules';
+import { handlerDefaults, PINNED_RUNTIME_REASON } from '../shared/handler-defaults';
+import { NagSuppression, suppressNag } from '../shared/nag';
 
 /** Properties of a {@link RealtimeWafGuard}. All are optional; the defaults are the secure, documented choice. */
 export interface RealtimeWafGuardProps {

@@ -78,7 +78,7 @@ export function managedGroupRule(group: ManagedRuleGroup, priority: number): waf
       managedRuleGroupStatement: {
         vendorName,
         name: group.name,
-        ruleActionOverrides: excluded.length > 0 ? excluded.map((name) => ({ name, actionToUse: { count: {} } })) : undefined,
+        ruleActionOverrides: excluded.length > 0 ? excluded.map((ruleName) => ({ name: ruleName, actionToUse: { count: {} } })) : undefined,
       },
     },
     visibilityConfig: visibility(name),

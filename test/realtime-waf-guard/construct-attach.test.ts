@@ -2,8 +2,8 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
-import { RealtimeWafGuard } from '../../src';
 import { newDistribution, newStack } from './construct-fixtures';
+import { RealtimeWafGuard } from '../../src';
 
 function distributionConfig(stack: Stack, fragment = 'Distribution'): any {
   const distributions = Template.fromStack(stack).findResources('AWS::CloudFront::Distribution');

@@ -3,8 +3,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { RealtimeWafGuard, RuleAction } from '../../src';
 import { nagFindings, newDistribution, newStack } from './construct-fixtures';
+import { RealtimeWafGuard, RuleAction } from '../../src';
 
 describe('cdk-nag AwsSolutionsChecks', () => {
   test('a fully featured guard has no unsuppressed finding', () => {

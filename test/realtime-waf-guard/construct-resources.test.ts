@@ -3,8 +3,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { RealtimeWafGuard, RuleAction } from '../../src';
 import { newStack, synthGuard } from './construct-fixtures';
+import { RealtimeWafGuard, RuleAction } from '../../src';
 
 type Resources = Record<string, { Type: string; Properties: any; DependsOn?: string[]; DeletionPolicy?: string }>;
 
@@ -340,12 +340,25 @@ describe('rules seeding', () => {
     const managedBy = `${stack.stackName}/Guard`;
     expect(JSON.parse(resource.Properties.RulesJson)).toEqual([
       {
-        ruleId: 'shop.example.com/login', host: 'shop.example.com', pathPrefix: '/login', threshold: 100,
-        windowSeconds: 60, blockSeconds: 900, action: 'BLOCK', enabled: true, managedBy,
+        ruleId: 'shop.example.com/login',
+        host: 'shop.example.com',
+        pathPrefix: '/login',
+        threshold: 100,
+        windowSeconds: 60,
+        blockSeconds: 900,
+        action: 'BLOCK',
+        enabled: true,
+        managedBy,
       },
       {
-        ruleId: 'api', host: '*.example.com', threshold: 5000,
-        windowSeconds: 300, blockSeconds: 3600, action: 'COUNT', enabled: true, managedBy,
+        ruleId: 'api',
+        host: '*.example.com',
+        threshold: 5000,
+        windowSeconds: 300,
+        blockSeconds: 3600,
+        action: 'COUNT',
+        enabled: true,
+        managedBy,
       },
     ]);
     // CloudFormation must not invoke the seeder before its permissions exist.

@@ -1,8 +1,8 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { RealtimeWafGuard, RuleAction } from '../../src';
 import { expectSynthError, newStack, synthGuard } from './construct-fixtures';
+import { RealtimeWafGuard, RuleAction } from '../../src';
 
 const rule = { host: 'shop.example.com', threshold: 100, window: Duration.minutes(1) };
 

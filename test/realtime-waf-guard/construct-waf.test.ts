@@ -1,8 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
-import { RealtimeWafGuard } from '../../src';
 import { newStack, synthGuard } from './construct-fixtures';
+import { RealtimeWafGuard } from '../../src';
 
 function webAclRules(template: Template): any[] {
   const acls = Object.values(template.findResources('AWS::WAFv2::WebACL'));
