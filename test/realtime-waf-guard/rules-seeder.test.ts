@@ -1,0 +1,50 @@
+import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
+import { applySeed, planSeed } from '../../src/realtime-waf-guard/runtime/rules-seeder';
+import { RULES_TABLE } from '../../src/realtime-waf-guard/table-schemas';
+import { LocalDynamo } from '../support/local-aws';
+
+const rule = (ruleId: string, threshold = 100): StoredRule => ({
+  ruleId, host: 'api.example.com', threshold, windowSeconds: 60, blockSeconds: 600, action: 'BLOCK', enabled: true, managedBy: 'stack/guard',
+});
+const props = (rules: StoredRule[]) => ({ TableName: 't', RulesJson: JSON.stringify(rules) });
+
+describe('planSeed', () => {
+  test('create puts every rule', () => {
+    expect(planSeed({ RequestType: 'Create', ResourceProperties: props([rule('a'), rule('b')]) }).put.map((r) => r.ruleId)).toEqual(['a', 'b']);
+  });
+
+  test('update puts only changed or new rules and removes dropped ones', () => {
+    const plan = planSeed({ RequestType: 'Update', ResourceProperties: props([rule('a'), rule('b', 50), rule('c')]), OldResourceProperties: props([rule('a'), rule('b'), rule('d')]) });
+    expect(plan.put.map((r) => r.ruleId)).toEqual(['b', 'c']);
+    expect(plan.remove.map((r) => r.ruleId)).toEqual(['d']);
+  });
+
+  test('delete removes the stack\'s rules; an invalid rule fails the deployment with its message', () => {
+    expect(planSeed({ RequestType: 'Delete', ResourceProperties: props([rule('a')]) }).remove.map((r) => r.ruleId)).toEqual(['a']);
+    expect(() => planSeed({ RequestType: 'Create', ResourceProperties: props([{ ...rule('a'), threshold: 0 }]) })).toThrow(/rule "a": threshold/);
+  });
+});
+
+describe('applySeed against DynamoDB', () => {
+  let dynamo: LocalDynamo;
+  beforeAll(async () => { dynamo = await LocalDynamo.start(); });
+  afterAll(async () => { await dynamo.stop(); });
+
+  test('operator edits of unchanged rules and operator-owned rows survive a deploy', async () => {
+    const table = await dynamo.createTable('rules', RULES_TABLE);
+    await applySeed(dynamo.doc, table, planSeed({ RequestType: 'Create', ResourceProperties: props([rule('a'), rule('b')]) }));
+    // at run time an operator raises rule a's threshold and adds a rule of their own
+    await dynamo.doc.send(new PutCommand({ TableName: table, Item: { ...rule('a'), threshold: 999 } }));
+    await dynamo.doc.send(new PutCommand({ TableName: table, Item: { ...rule('ops'), managedBy: undefined } }));
+    // a deploy changes rule b and drops... nothing of a
+    await applySeed(dynamo.doc, table, planSeed({ RequestType: 'Update', ResourceProperties: props([rule('a'), rule('b', 7)]), OldResourceProperties: props([rule('a'), rule('b')]) }));
+    const get = async (ruleId: string) => (await dynamo.doc.send(new GetCommand({ TableName: table, Key: { ruleId } }))).Item;
+    expect((await get('a'))!.threshold).toBe(999);
+    expect((await get('b'))!.threshold).toBe(7);
+    // deleting the stack removes its rows only
+    await applySeed(dynamo.doc, table, planSeed({ RequestType: 'Delete', ResourceProperties: props([rule('a'), rule('b', 7)]) }));
+    const left = (await dynamo.doc.send(new ScanCommand({ TableName: table }))).Items!.map((i) => i.ruleId);
+    expect(left).toEqual(['ops']);
+  });
+});
