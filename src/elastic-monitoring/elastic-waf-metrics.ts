@@ -172,6 +172,8 @@ export class ElasticWafMetrics {
       expression: `SEARCH('${schema} ${filter}', '${statistic}', ${this.period.toSeconds()})`,
       usingMetrics: {},
       period: this.period,
+      // An empty label lets CloudWatch name each series by its node instead of by the expression.
+      label: '',
     });
   }
 }

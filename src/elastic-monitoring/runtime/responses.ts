@@ -1,6 +1,7 @@
 import { apdexScore } from './apdex';
 import { COMPARISON_OFFSETS, CollectorConfig } from './config';
 import { Problem, elasticReason } from './problems';
+import { SLOWEST_SHARE } from './queries';
 
 /** One of the slowest hosts of the window; logged, never a metric. */
 export interface HostFigures {
@@ -100,19 +101,57 @@ function totalHits(item: unknown, what: string): number {
   return n;
 }
 
+/** A latency range bucket: count and exact sum of the latencies in [from, to). */
+export interface LatencyBucket {
+  readonly from?: number;
+  readonly to?: number;
+  readonly count: number;
+  readonly sum: number;
+}
+
 /**
- * Mean of the slowest 5% from the tail percentiles (see TAIL_PERCENTS). Undefined when any is missing: ES returns null
- * percentiles for a window without values.
+ * Mean of the slowest `share` of the requests from range buckets (see LATENCY_BUCKET_BOUNDS_MS): whole buckets from the
+ * top count exactly; in the bucket holding the boundary, the slowest values are taken as spread evenly up to the
+ * bucket's upper bound (or the maximum), kept between the bucket's mean and that bound.
  */
-export function tailMean(values: unknown): number | undefined {
-  if (!Array.isArray(values) || values.length === 0) return undefined;
+export function slowestShareMean(
+  buckets: readonly LatencyBucket[],
+  max: number | undefined,
+  share = SLOWEST_SHARE,
+): number | undefined {
+  const total = buckets.reduce((a, b) => a + b.count, 0);
+  if (total <= 0) return undefined;
+  const wanted = total * share;
+  let need = wanted;
   let sum = 0;
-  for (const entry of values) {
-    const v = finite(asObj(entry)?.value);
-    if (v === undefined) return undefined;
-    sum += v;
+  const top = [...buckets].sort((a, b) => (b.from ?? -Infinity) - (a.from ?? -Infinity));
+  for (const bucket of top) {
+    if (need <= 0) break;
+    if (bucket.count === 0) continue;
+    if (bucket.count <= need) {
+      sum += bucket.sum;
+      need -= bucket.count;
+      continue;
+    }
+    const mean = bucket.sum / bucket.count;
+    const upper = Math.min(bucket.to ?? Infinity, max ?? Infinity);
+    const lower = bucket.from ?? 0;
+    const spread = Number.isFinite(upper) ? upper - ((need / bucket.count) * (upper - lower)) / 2 : mean;
+    sum += need * Math.max(mean, Math.min(upper, spread));
+    need = 0;
   }
-  return sum / values.length;
+  return sum / wanted;
+}
+
+function latencyBuckets(aggs: unknown, path: readonly string[], what: string): LatencyBucket[] {
+  const raw = required(aggs, [...path, 'latency_buckets', 'buckets'], what);
+  if (!Array.isArray(raw)) throw new ShapeError(`${what}: ${[...path, 'latency_buckets', 'buckets'].join('.')} is not a list`);
+  return raw.map((b) => ({
+    from: finite(at(b, ['from'])),
+    to: finite(at(b, ['to'])),
+    count: count(b, ['doc_count'], what),
+    sum: finite(at(b, ['sum', 'value'])) ?? 0,
+  }));
 }
 
 /** An `_msearch` item that is an error (`{error, status}`) instead of a search response. */
@@ -193,9 +232,16 @@ export function mapWindowResponse(item: unknown, config: CollectorConfig): Mappe
       latencyCount,
       latencyAverageMs: hasLatency ? finite(at(aggs, ['latency', 'avg'])) : undefined,
       latencyAverageWithoutTimeoutsMs: withinCount > 0 ? finite(at(aggs, ['within_timeout', 'latency', 'avg'])) : undefined,
-      slowest5PctAverageMs: hasLatency ? tailMean(at(aggs, ['latency_tail', 'values'])) : undefined,
+      slowest5PctAverageMs: hasLatency
+        ? slowestShareMean(latencyBuckets(aggs, [], what), finite(at(aggs, ['latency', 'max'])))
+        : undefined,
       slowest5PctAverageWithoutTimeoutsMs:
-        withinCount > 0 ? tailMean(at(aggs, ['within_timeout', 'latency_tail', 'values'])) : undefined,
+        withinCount > 0
+          ? slowestShareMean(
+            latencyBuckets(aggs, ['within_timeout'], what),
+            finite(at(aggs, ['within_timeout', 'latency', 'max'])),
+          )
+          : undefined,
       timeouts: latencyCount - withinCount,
       status,
       statusPercent:

@@ -1,0 +1,272 @@
+import { apdexScore } from '../../src/elastic-monitoring/runtime/apdex';
+import { collectionWindow } from '../../src/elastic-monitoring/runtime/queries';
+import { mapComparisonResponse, mapNodeStats, mapWindowResponse, slowestShareMean } from '../../src/elastic-monitoring/runtime/responses';
+import {
+  WafDoc,
+  nodeStats,
+  nodesStatsBody,
+  simulateComparisonItem,
+  simulateWindowItem,
+  testConfig,
+  textFieldAggregationError,
+  wafDoc,
+} from './es-fixtures';
+
+const config = testConfig();
+const window = collectionWindow(new Date('2026-11-21T12:07:30Z'), config);
+const inWindow = (i: number) => new Date(window.start.getTime() + (i % 299) * 1000);
+
+/** Deterministic latencies with a long tail: mostly fast, some slow, a few timeouts. */
+function latencies(n: number): number[] {
+  let seed = 42;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  return Array.from({ length: n }, (_, i) => {
+    if (i % 250 === 0) return 250_000 + Math.round(next() * 50_000); // timeouts
+    const r = next();
+    return r < 0.8 ? Math.round(5 + r * 30) : Math.round(40 + r ** 4 * 2000);
+  });
+}
+
+function exactTailMean(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const tail = sorted.slice(Math.floor(sorted.length * 0.95));
+  return tail.reduce((a, b) => a + b, 0) / tail.length;
+}
+
+describe('apdexScore', () => {
+  test('is (satisfied + tolerating/2) / total', () => {
+    expect(apdexScore(60, 30, 100)).toBeCloseTo(0.75);
+    expect(apdexScore(100, 0, 100)).toBe(1);
+    expect(apdexScore(0, 0, 10)).toBe(0);
+  });
+
+  test('has no value for an empty window instead of a misleading 0 or 1', () => {
+    expect(apdexScore(0, 0, 0)).toBeUndefined();
+  });
+
+  test('rejects counts that cannot come from one window', () => {
+    expect(() => apdexScore(8, 5, 10)).toThrow(/inconsistent/);
+  });
+});
+
+describe('slowestShareMean', () => {
+  test('whole top buckets count exactly', () => {
+    // 100 requests; the slowest 5 are exactly the top bucket.
+    const buckets = [
+      { to: 10, count: 95, sum: 95 * 5 },
+      { from: 10, to: 1000, count: 5, sum: 5 * 400 },
+    ];
+    expect(slowestShareMean(buckets, 900)).toBe(400);
+  });
+
+  test('the boundary bucket contributes its slowest values, between its mean and its upper bound', () => {
+    // 100 requests: 2 in the top bucket (sum 2000), the other 3 of the slowest 5 come from [100, 200).
+    const buckets = [
+      { to: 100, count: 80, sum: 80 * 50 },
+      { from: 100, to: 200, count: 18, sum: 18 * 150 },
+      { from: 200, count: 2, sum: 2000 },
+    ];
+    const mean = slowestShareMean(buckets, 1500)!;
+    // 3 of 18 evenly spread over [100, 200): upper 200 - (3/18)*(100)/2 = 191.67
+    expect(mean).toBeCloseTo((2000 + 3 * (200 - (3 / 18) * 50)) / 5, 6);
+    expect(mean).toBeGreaterThan((2000 + 3 * 150) / 5);
+    expect(mean).toBeLessThan((2000 + 3 * 200) / 5);
+  });
+
+  test('an open top bucket is capped by the maximum', () => {
+    const buckets = [
+      { to: 600_000, count: 19, sum: 19 * 10 },
+      { from: 600_000, count: 1, sum: 700_000 },
+    ];
+    // the slowest 5% of 20 requests is the single slowest one
+    expect(slowestShareMean(buckets, 700_000)).toBe(700_000);
+  });
+
+  test('no requests, no value', () => {
+    expect(slowestShareMean([{ to: 1, count: 0, sum: 0 }], undefined)).toBeUndefined();
+  });
+});
+
+describe('mapWindowResponse', () => {
+  const values = latencies(2000);
+  const statuses = ['allowed', 'allowed', 'allowed', 'blocked', 'alerted'];
+  const docs: WafDoc[] = values.map((l, i) => wafDoc(inWindow(i), l, statuses[i % 5], `host-${i % 40}.example.com`, { code: i % 97 === 0 ? 503 : 200 }));
+  // Outside the window on both sides: must not count.
+  const outside = [wafDoc(window.end, 99_999, 'blocked', 'late.example.com'), wafDoc(new Date(window.start.getTime() - 1), 99_999, 'blocked', 'early.example.com')];
+  const mapped = mapWindowResponse(simulateWindowItem([...docs, ...outside], config, window), config);
+  const f = mapped.value!;
+
+  test('counts and averages match the documents of the window', () => {
+    expect(mapped.problems).toEqual([]);
+    expect(f.requests).toBe(2000);
+    expect(f.latencyAverageMs).toBeCloseTo(values.reduce((a, b) => a + b, 0) / values.length, 6);
+    const within = values.filter((l) => l <= config.timeoutThresholdMs);
+    expect(f.timeouts).toBe(values.length - within.length);
+    expect(f.timeouts).toBe(8);
+    expect(f.latencyAverageWithoutTimeoutsMs).toBeCloseTo(within.reduce((a, b) => a + b, 0) / within.length, 6);
+    expect(f.latencyAverageWithoutTimeoutsMs!).toBeLessThan(f.latencyAverageMs!);
+  });
+
+  test('slowest 5% averages are close to the exact tail means, with and without timeouts', () => {
+    const within = values.filter((l) => l <= config.timeoutThresholdMs);
+    expect(Math.abs(f.slowest5PctAverageMs! - exactTailMean(values)) / exactTailMean(values)).toBeLessThan(0.02);
+    expect(Math.abs(f.slowest5PctAverageWithoutTimeoutsMs! - exactTailMean(within)) / exactTailMean(within)).toBeLessThan(0.02);
+    expect(f.slowest5PctAverageWithoutTimeoutsMs!).toBeLessThan(f.slowest5PctAverageMs!);
+  });
+
+  test('status counts and percentages', () => {
+    expect(f.status).toEqual({ allowed: 1200, blocked: 400, alerted: 400 });
+    expect(f.statusPercent).toEqual({ allowed: 60, blocked: 20, alerted: 20 });
+  });
+
+  test('Apdex equals a direct count over the latencies', () => {
+    const t = config.apdexTMs;
+    const direct = (values.filter((l) => l <= t).length + values.filter((l) => l > t && l <= 4 * t).length / 2) / values.length;
+    expect(f.apdex).toBeCloseTo(direct, 10);
+  });
+
+  test('top hosts: N slowest by average latency, ranked, with counts and per-host details', () => {
+    expect(f.topHosts).toHaveLength(15);
+    expect(f.topHosts.map((h) => h.rank)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
+    const avgs = f.topHosts.map((h) => h.avgLatencyMs!);
+    expect([...avgs].sort((a, b) => b - a)).toEqual(avgs);
+    const first = f.topHosts[0];
+    const hostDocs = docs.filter((d) => d.url.domain === first.host);
+    expect(first.requests).toBe(hostDocs.length);
+    expect(first.customer).toBe(`customer-of-${first.host}`);
+    expect(first.serverErrors).toBe(hostDocs.filter((d) => d.http.response.status_code >= 500).length);
+    expect(first.requestBytes).toBe(500 * hostDocs.length);
+    expect(f.topHosts.some((h) => h.host === 'late.example.com' || h.host === 'early.example.com')).toBe(false);
+  });
+
+  test('a status missing from the window counts zero, with a zero percentage', () => {
+    const noAlerts = docs.map((d) => (d.waf.status === 'alerted' ? { ...d, waf: { ...d.waf, status: 'allowed' } } : d));
+    const m = mapWindowResponse(simulateWindowItem(noAlerts, config, window), config).value!;
+    expect(m.status.alerted).toBe(0);
+    expect(m.statusPercent!.alerted).toBe(0);
+    expect(m.status.allowed).toBe(1600);
+  });
+
+  test('an empty window (Elasticsearch 8 empty aggregations) has counts of zero and no averages, percentages or Apdex', () => {
+    const m = mapWindowResponse(simulateWindowItem([], config, window), config);
+    expect(m.problems).toEqual([]);
+    expect(m.value).toEqual({
+      requests: 0,
+      latencyCount: 0,
+      latencyAverageMs: undefined,
+      latencyAverageWithoutTimeoutsMs: undefined,
+      slowest5PctAverageMs: undefined,
+      slowest5PctAverageWithoutTimeoutsMs: undefined,
+      timeouts: 0,
+      status: { allowed: 0, blocked: 0, alerted: 0 },
+      statusPercent: undefined,
+      apdex: undefined,
+      topHosts: [],
+    });
+  });
+
+  test('documents without the latency field: counts stay, latency figures are absent, a missing-field problem names the field', () => {
+    const noLatency = docs.slice(0, 50).map((d) => ({ ...d, waf: { status: d.waf.status, customer: d.waf.customer } }));
+    const m = mapWindowResponse(simulateWindowItem(noLatency, config, window), config);
+    expect(m.value!.requests).toBe(50);
+    expect(m.value!.latencyAverageMs).toBeUndefined();
+    expect(m.value!.apdex).toBeUndefined();
+    expect(m.problems).toHaveLength(1);
+    expect(m.problems[0].kind).toBe('missing-field');
+    expect(m.problems[0].message).toContain('"waf.latency_ms"');
+  });
+
+  test('documents without status or host fields give one problem per field', () => {
+    const bare = docs.slice(0, 20).map((d) => ({ ...d, waf: { latency_ms: d.waf.latency_ms }, url: {} }));
+    const m = mapWindowResponse(simulateWindowItem(bare, config, window), config);
+    expect(m.problems.map((p) => p.kind)).toEqual(['missing-field', 'missing-field']);
+    expect(m.problems[0].message).toContain('"waf.status"');
+    expect(m.problems[0].message).toContain('allowed/blocked/alerted');
+    expect(m.problems[1].message).toContain('"url.domain"');
+    expect(m.value!.latencyAverageMs).toBeGreaterThan(0);
+  });
+
+  test('an _msearch error item (aggregation on a text field) becomes a response problem with the reason', () => {
+    const m = mapWindowResponse(textFieldAggregationError('url.domain'), config);
+    expect(m.value).toBeUndefined();
+    expect(m.problems).toHaveLength(1);
+    expect(m.problems[0].kind).toBe('response');
+    expect(m.problems[0].message).toContain('HTTP 400');
+    expect(m.problems[0].message).toContain('Text fields are not optimised');
+  });
+
+  test('a response without aggregations is reported, not thrown', () => {
+    const m = mapWindowResponse({ took: 1, timed_out: false, hits: { total: { value: 3, relation: 'eq' }, hits: [] }, status: 200 }, config);
+    expect(m.value).toBeUndefined();
+    expect(m.problems[0].message).toMatch(/lacks aggregations/);
+  });
+});
+
+describe('mapComparisonResponse', () => {
+  test('average latency per compared window; an empty earlier window has no average', () => {
+    const docs = [
+      wafDoc(new Date(window.start.getTime() + 1000), 10, 'allowed', 'a'),
+      wafDoc(new Date(window.start.getTime() + 2000), 30, 'allowed', 'a'),
+      wafDoc(new Date(window.start.getTime() - 3_600_000 + 5000), 80, 'allowed', 'a'),
+      wafDoc(new Date(window.start.getTime() - 72 * 3_600_000), 5, 'allowed', 'a'),
+      // between compared windows: counted nowhere
+      wafDoc(new Date(window.start.getTime() - 2 * 3_600_000), 1000, 'allowed', 'a'),
+    ];
+    const m = mapComparisonResponse(simulateComparisonItem(docs, config, window));
+    expect(m.problems).toEqual([]);
+    expect(m.value).toEqual([
+      { offset: 'now', requests: 2, averageLatencyMs: 20 },
+      { offset: '1h', requests: 1, averageLatencyMs: 80 },
+      { offset: '6h', requests: 0, averageLatencyMs: undefined },
+      { offset: '12h', requests: 0, averageLatencyMs: undefined },
+      { offset: '1d', requests: 0, averageLatencyMs: undefined },
+      { offset: '3d', requests: 1, averageLatencyMs: 5 },
+    ]);
+  });
+
+  test('a missing bucket is a response problem', () => {
+    const item = simulateComparisonItem([], config, window) as any;
+    delete item.aggregations.windows.buckets['12h'];
+    const m = mapComparisonResponse(item);
+    expect(m.value).toBeUndefined();
+    expect(m.problems[0].message).toContain('12h');
+  });
+});
+
+describe('mapNodeStats', () => {
+  test('CPU, heap and disk free percent per node', () => {
+    const m = mapNodeStats(nodesStatsBody({
+      a1B2: nodeStats('instance-0000000001', 37, 61, 400_000_000_000, 100_000_000_000),
+      c3D4: nodeStats('instance-0000000002', 12, 48, 400_000_000_000, 300_000_000_000),
+    }));
+    expect(m.problems).toEqual([]);
+    expect(m.value).toEqual([
+      { id: 'a1B2', name: 'instance-0000000001', cpuPercent: 37, heapUsedPercent: 61, diskFreePercent: 25 },
+      { id: 'c3D4', name: 'instance-0000000002', cpuPercent: 12, heapUsedPercent: 48, diskFreePercent: 75 },
+    ]);
+  });
+
+  test('a node missing fields keeps what it has and each missing path is a problem naming the node', () => {
+    const partial = { name: 'instance-0000000003', os: { cpu: { percent: 22 } }, jvm: { mem: {} } };
+    const m = mapNodeStats(nodesStatsBody({ e5F6: partial }));
+    expect(m.value).toEqual([{ id: 'e5F6', name: 'instance-0000000003', cpuPercent: 22, heapUsedPercent: undefined, diskFreePercent: undefined }]);
+    expect(m.problems.map((p) => [p.kind, p.source])).toEqual([
+      ['missing-field', 'node:instance-0000000003'],
+      ['missing-field', 'node:instance-0000000003'],
+    ]);
+    expect(m.problems[0].message).toContain('jvm.mem.heap_used_percent');
+    expect(m.problems[1].message).toContain('available_in_bytes');
+  });
+
+  test('no nodes (a user without the monitor privilege gets an empty filtered body) is a problem', () => {
+    const m = mapNodeStats({});
+    expect(m.value).toEqual([]);
+    expect(m.problems[0].message).toMatch(/no nodes.*monitor privilege/);
+  });
+
+  test('nodes that failed to report are a problem, the others are still read', () => {
+    const m = mapNodeStats(nodesStatsBody({ a: nodeStats('n1', 1, 2, 100, 50) }, 2));
+    expect(m.value).toHaveLength(1);
+    expect(m.problems).toEqual([expect.objectContaining({ kind: 'response', message: expect.stringContaining('2 node(s)') })]);
+  });
+});
