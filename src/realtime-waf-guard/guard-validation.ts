@@ -1,6 +1,6 @@
-import { isIPv4, isIPv6 } from 'net';
 import { Duration, Names, Stack, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
+import { parseCidr } from './runtime/ip';
 
 /**
  * Synth-time checks of RealtimeWafGuard props. Each throws an error that names the prop and says what to change,
@@ -29,28 +29,16 @@ export function secondsInRange(prop: string, value: Duration | undefined, min: n
 }
 
 /**
- * Normalizes CIDRs: a bare address becomes /32 (IPv4) or /128 (IPv6). Rejects malformed entries and /0, which would
- * mean "everyone": an allow-list of /0 disables blocking, and trusting /0 as proxies lets any client spoof its address.
+ * Canonical CIDRs (bare addresses become /32 or /128), parsed by the same code the handlers use on the environment
+ * variable, so what synthesizes also loads. Rejects /0, which would mean "everyone": an allow-list of /0 disables
+ * blocking, and trusting /0 as proxies lets any client choose its address.
  */
 export function normalizeCidrs(prop: string, cidrs: readonly string[] | undefined): string[] {
   return (cidrs ?? []).map((raw, index) => {
     if (Token.isUnresolved(raw)) throw new Error(`${prop}[${index}] must be a concrete CIDR, not a token`);
-    const entry = raw.trim();
-    const [address, prefix, extra] = entry.split('/');
-    const v4 = isIPv4(address);
-    const v6 = !v4 && isIPv6(address);
-    if ((!v4 && !v6) || extra !== undefined) {
-      throw new Error(`${prop}[${index}] "${raw}" is not an IPv4 or IPv6 address or CIDR (e.g. "203.0.113.0/24", "2001:db8::/32")`);
-    }
-    const maxBits = v4 ? 32 : 128;
-    if (prefix === undefined) return `${address}/${maxBits}`;
-    if (!/^\d{1,3}$/.test(prefix) || Number(prefix) > maxBits) {
-      throw new Error(`${prop}[${index}] "${raw}" has an invalid prefix length: use 1 to ${maxBits}`);
-    }
-    if (Number(prefix) === 0) {
-      throw new Error(`${prop}[${index}] "${raw}" covers every address; use a narrower range (prefix 1 to ${maxBits})`);
-    }
-    return `${address}/${Number(prefix)}`;
+    const cidr = parseCidr(raw);
+    if (typeof cidr === 'string') throw new Error(`${prop}[${index}]: ${cidr} (e.g. "203.0.113.0/24", "2001:db8::/32")`);
+    return cidr.text;
   });
 }
 

@@ -190,7 +190,7 @@ describe('log processor', () => {
 
   test('function settings and environment', () => {
     const { template } = synthGuard({
-      allowList: ['203.0.113.7', '2001:db8::/48'],
+      allowList: ['203.0.113.7', '2001:DB8:0:0::/48', '10.1.2.3/8'],
       trustedProxies: ['198.51.100.0/24'],
       maxNewBlocksPerMinute: 20,
       rulesCacheDuration: Duration.seconds(10),
@@ -206,7 +206,7 @@ describe('log processor', () => {
       RULES_TABLE_NAME: { Ref: logicalIdOf(template, 'AWS::DynamoDB::Table', 'RulesTable') },
       COUNTERS_TABLE_NAME: { Ref: logicalIdOf(template, 'AWS::DynamoDB::Table', 'CountersTable') },
       BLOCKS_TABLE_NAME: { Ref: logicalIdOf(template, 'AWS::DynamoDB::Table', 'BlocksTable') },
-      ALLOW_LIST: '203.0.113.7/32,2001:db8::/48',
+      ALLOW_LIST: '203.0.113.7/32,2001:db8::/48,10.0.0.0/8',
       TRUSTED_PROXIES: '198.51.100.0/24',
       MAX_NEW_BLOCKS_PER_MINUTE: '20',
       RULES_CACHE_SECONDS: '10',
