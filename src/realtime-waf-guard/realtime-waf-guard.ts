@@ -177,7 +177,7 @@ export interface RealtimeWafGuardProps {
   readonly logRetention?: logs.RetentionDays;
 
   /**
-   * How long block and release history is kept, in whole days.
+   * How long block and release history is kept, in whole days (1 day to 10 years).
    * @default Duration.days(90)
    */
   readonly historyRetention?: Duration;
@@ -609,8 +609,8 @@ function ipSetName(set: wafv2.CfnIPSet): string {
 function wholeDays(retention: Duration | undefined): number {
   if (retention === undefined) return 90;
   const days = retention.toDays({ integral: false });
-  if (Token.isUnresolved(days) || !Number.isInteger(days) || days < 1 || days > 36_500) {
-    throw new Error(`historyRetention must be whole days from 1 to 36500 (got ${retention.toHumanString()})`);
+  if (Token.isUnresolved(days) || !Number.isInteger(days) || days < 1 || days > 3650) {
+    throw new Error(`historyRetention must be whole days from 1 to 3650 (got ${retention.toHumanString()})`);
   }
   return days;
 }

@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { newStack, synthGuard } from './construct-fixtures';
 import { RealtimeWafGuard, RuleAction } from '../../src';
+import { ipSetSyncConfigFromEnv, logProcessorConfigFromEnv } from '../../src/realtime-waf-guard/runtime/config';
 
 type Resources = Record<string, { Type: string; Properties: any; DependsOn?: string[]; DeletionPolicy?: string }>;
 
@@ -447,5 +448,33 @@ describe('logs and metrics', () => {
     const b = new RealtimeWafGuard(stack, 'B');
     expect(a.guardName).not.toBe(b.guardName);
     expect(a.blockRules(0)[0].name).not.toBe(b.blockRules(0)[0].name);
+  });
+});
+
+describe('contract with the handlers', () => {
+  /** The environment as the function would see it, with CloudFormation references replaced by placeholder names. */
+  function deployedEnv(template: Template, functionFragment: string): Record<string, string> {
+    return Object.fromEntries(Object.entries(envOf(template, functionFragment))
+      .map(([name, value]) => [name, typeof value === 'string' ? value : `resolved-${name}`]));
+  }
+
+  test('the handlers\' config loaders accept the environment the construct sets', () => {
+    const { template } = synthGuard({
+      additionalLogFields: ['sc-status'],
+      samplingRate: 10,
+      allowList: ['203.0.113.7', '2001:db8::/48'],
+      trustedProxies: ['198.51.100.0/24'],
+      historyRetention: Duration.days(400),
+      guardName: 'edge',
+    });
+    const processor = logProcessorConfigFromEnv(deployedEnv(template, 'LogProcessor'));
+    expect(processor).toMatchObject({
+      fields: ['timestamp', 'c-ip', 'sc-status', 'cs-host', 'cs-uri-stem', 'x-forwarded-for'],
+      samplingRate: 10,
+      maxNewBlocksPerMinute: 50,
+      rulesCacheMs: 30_000,
+    });
+    const sync = ipSetSyncConfigFromEnv(deployedEnv(template, 'IpSetSync'));
+    expect(sync).toMatchObject({ guardName: 'edge', scope: 'CLOUDFRONT', maxSetSize: 10_000, historyRetentionDays: 400 });
   });
 });

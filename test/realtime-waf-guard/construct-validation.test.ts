@@ -83,7 +83,7 @@ describe('numbers and durations', () => {
     ['maxRecordAge 30 s', { maxRecordAge: Duration.seconds(30) }, /maxRecordAge must be whole seconds from 60 s/],
     ['maxNewBlocksPerMinute 0', { maxNewBlocksPerMinute: 0 }, /maxNewBlocksPerMinute must be a whole number from 1/],
     ['logProcessorMemorySize 64', { logProcessorMemorySize: 64 }, /logProcessorMemorySize must be a whole number from 128/],
-    ['historyRetention 36 h', { historyRetention: Duration.hours(36) }, /historyRetention must be whole days from 1 to 36500 \(got 1 day 12 hours\)/],
+    ['historyRetention 36 h', { historyRetention: Duration.hours(36) }, /historyRetention must be whole days from 1 to 3650 \(got 1 day 12 hours\)/],
     ['rulesCacheDuration 2 h', { rulesCacheDuration: Duration.hours(2) }, /rulesCacheDuration must be whole seconds from 0 s to 3600 s/],
   ])('%s is refused', (_name, props, message) => {
     expectSynthError(props, message);
