@@ -13,7 +13,8 @@ export interface RunFigures {
 
 function worst(values: ReadonlyArray<number | undefined>, pick: (a: number, b: number) => number): number | undefined {
   const present = values.filter((v): v is number => v !== undefined);
-  return present.length === 0 ? undefined : present.reduce(pick);
+  // Math.max/min must not see reduce's index and array arguments.
+  return present.length === 0 ? undefined : present.reduce((a, b) => pick(a, b));
 }
 
 /** Where a run's metrics go. */

@@ -1,0 +1,69 @@
+import { errors } from '@elastic/elasticsearch';
+import Mock from '@elastic/elasticsearch-mock';
+
+export interface RecordedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly querystring?: string;
+  readonly authorization?: string;
+}
+
+type Resolver = (params: { body?: unknown; querystring?: Record<string, string> }) => unknown;
+
+/**
+ * An Elasticsearch 8 cluster behind `@elastic/elasticsearch-mock`. Every request that reaches the connection is
+ * recorded with its Authorization header, so tests count real round trips (retries included) and see the credentials
+ * the client sent.
+ */
+export class MockCluster {
+  public readonly requests: RecordedRequest[] = [];
+  public readonly msearchBodies: unknown[] = [];
+  private readonly mock = new Mock();
+
+  public onMsearch(resolve: Resolver): this {
+    this.mock.clear({ method: 'POST', path: '/_msearch' });
+    this.mock.add({ method: 'POST', path: '/_msearch' }, (params) => {
+      this.msearchBodies.push(params.body);
+      return resolve(params) as Record<string, unknown>;
+    });
+    return this;
+  }
+
+  public onNodesStats(resolve: Resolver): this {
+    this.mock.clear({ method: 'GET', path: '/_nodes/stats/:metric' });
+    this.mock.add({ method: 'GET', path: '/_nodes/stats/:metric' }, (params) => resolve(params) as Record<string, unknown>);
+    return this;
+  }
+
+  /** The Connection class to give the client. */
+  public connection() {
+    const Base = this.mock.getConnection();
+    const requests = this.requests;
+    return class RecordingConnection extends Base {
+      request(params: any, options: any): any {
+        requests.push({
+          method: params.method,
+          path: decodeURIComponent(params.path),
+          querystring: params.querystring,
+          authorization: params.headers?.authorization ?? params.headers?.Authorization,
+        });
+        return super.request(params, options);
+      }
+
+      // The mock leaves close() abstract; a real connection releases its sockets here.
+      async close(): Promise<void> {}
+    };
+  }
+}
+
+export function unauthorized(body: unknown) {
+  return new errors.ResponseError({ body, statusCode: 401, headers: {}, warnings: null, meta: {} as any });
+}
+
+export function timedOut() {
+  return new errors.TimeoutError('Request timed out');
+}
+
+export function refused(address: string) {
+  return new errors.ConnectionError(`connect ECONNREFUSED ${address}`);
+}
