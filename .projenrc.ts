@@ -68,6 +68,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
 project.eslint?.allowDevDeps('src/**/runtime/**');
 project.eslint?.allowDevDeps('examples/**');
 project.eslint?.allowDevDeps('bench/**');
+// The dev tsconfig lives at the root (tsconfig.dev.json) and covers src, test, examples and bench: lint with it.
+const eslintrc = project.tryFindObjectFile('.eslintrc.json');
+eslintrc?.addDeletionOverride('parserOptions.projectService');
+eslintrc?.addOverride('parserOptions.project', './tsconfig.dev.json');
 
 project.gitignore.exclude('cdk.out', '/examples/**/cdk.out');
 

@@ -1,10 +1,10 @@
 import { deliveredFieldOrder } from '../../src/realtime-waf-guard/log-fields';
+import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
 import {
   bucketSeconds, bucketsPerWindow, hostMatches, resolveClient, RuleMatcher, scaleToRealRequests, TrafficCounter, windowTotal,
 } from '../../src/realtime-waf-guard/runtime/detector';
 import { CidrSet, parseCidrList, parseIp } from '../../src/realtime-waf-guard/runtime/ip';
 import { Malformed } from '../../src/realtime-waf-guard/runtime/log-parser';
-import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
 import { logLine, recordData } from '../support/log-lines';
 
 const fields = deliveredFieldOrder([]);

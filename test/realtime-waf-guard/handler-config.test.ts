@@ -7,7 +7,9 @@ const processorEnv = {
   [ENV.SAMPLING_RATE]: '25',
   [ENV.ALLOW_LIST]: '192.0.2.0/24, 2001:db8::/32',
   [ENV.TRUSTED_PROXIES]: '',
-  [ENV.RULES_TABLE]: 'rules', [ENV.COUNTERS_TABLE]: 'counters', [ENV.BLOCKS_TABLE]: 'blocks',
+  [ENV.RULES_TABLE]: 'rules',
+  [ENV.COUNTERS_TABLE]: 'counters',
+  [ENV.BLOCKS_TABLE]: 'blocks',
 };
 
 test('the processor reads its environment into a typed config, fields in delivered order', () => {

@@ -35,9 +35,21 @@ beforeEach(() => {
 
 function row(ip: string, over: Partial<BlockRow> = {}): BlockRow {
   return {
-    ip, ruleId: 'api', family: ip.includes(':') ? 6 : 4, host: 'api.example.com', action: 'BLOCK', observed: 40, threshold: 20,
-    windowSeconds: 60, severity: 2, firstSeenAt: T0 - 30_000, crossedAt: T0 - 1000, blockedAt: T0, blockedUntil: T0 + 300_000,
-    expiresAt: Math.floor(T0 / 1000) + 86_400 + 300, ...over,
+    ip,
+    ruleId: 'api',
+    family: ip.includes(':') ? 6 : 4,
+    host: 'api.example.com',
+    action: 'BLOCK',
+    observed: 40,
+    threshold: 20,
+    windowSeconds: 60,
+    severity: 2,
+    firstSeenAt: T0 - 30_000,
+    crossedAt: T0 - 1000,
+    blockedAt: T0,
+    blockedUntil: T0 + 300_000,
+    expiresAt: Math.floor(T0 / 1000) + 86_400 + 300,
+    ...over,
   };
 }
 
@@ -52,9 +64,16 @@ async function setup(options: { allowList?: string[]; maxSetSize?: number } = {}
   let now = T0 + 1000;
   const make = () => new IpSetSync(
     {
-      guardName: 'test-guard', scope: 'CLOUDFRONT', ipv4, ipv6,
+      guardName: 'test-guard',
+      scope: 'CLOUDFRONT',
+      ipv4,
+      ipv6,
       allowList: new CidrSet(parseCidrList(options.allowList ?? [], 'allowList')),
-      maxSetSize: options.maxSetSize ?? WAF_IP_SET_LIMIT, historyRetentionDays: 30, blocksTable, historyTable, topicArn: 'arn:aws:sns:us-east-1:123456789012:alerts',
+      maxSetSize: options.maxSetSize ?? WAF_IP_SET_LIMIT,
+      historyRetentionDays: 30,
+      blocksTable,
+      historyTable,
+      topicArn: 'arn:aws:sns:us-east-1:123456789012:alerts',
     },
     { doc: dynamo.doc, waf: new WAFV2Client({ region: 'us-east-1' }), sns: new SNSClient({ region: 'us-east-1' }), log: recorder, metrics: recorder, now: () => now, sleep: async () => {} },
   );
@@ -191,7 +210,7 @@ test('the set never exceeds its cap: the most severe blocks are kept and the res
 });
 
 test('the planner holds WAF\'s 10,000 limit with real volumes, and the fake WAF refuses more', async () => {
-  const rows = Array.from({ length: 10_050 }, (_, i) => row(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, { severity: i }));
+  const rows = Array.from({ length: 10_050 }, (_, i) => row(`10.${Math.floor(i / 65536)}.${Math.floor(i / 256) % 256}.${i % 256}`, { severity: i }));
   const plan = planIpSets(rows, T0 + 1000, new CidrSet([]));
   expect(plan.ipv4).toHaveLength(10_000);
   expect(plan.overCap).toHaveLength(50);
@@ -215,9 +234,10 @@ test('a WAF failure that is not retryable surfaces and is counted', async () => 
 
 test('large block tables are read across pages', async () => {
   const s = await setup();
-  const rows = Array.from({ length: 1200 }, (_, i) => row(`203.0.${i >> 8}.${i & 255}`, { host: 'x'.repeat(800) }));
+  const rows = Array.from({ length: 1200 }, (_, i) => row(`203.0.${Math.floor(i / 256)}.${i % 256}`, { host: 'x'.repeat(800) }));
   for (let i = 0; i < rows.length; i += 25) {
-    await dynamo.doc.send(new BatchWriteCommand({ RequestItems: { [s.blocksTable]: rows.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) } }));
+    const puts = rows.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
+    await dynamo.doc.send(new BatchWriteCommand({ RequestItems: { [s.blocksTable]: puts } }));
   }
   await s.make().run();
   expect(s.waf.addresses(s.ipv4.id)).toHaveLength(1200);

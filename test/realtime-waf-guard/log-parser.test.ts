@@ -41,8 +41,14 @@ describe('LogLineParser', () => {
     expect(fields.length).toBe(40);
     const p = new LogLineParser(fields);
     const line = logLine(fields, {
-      'timestamp': '1700000000.001', 'c-ip': '198.51.100.4', 's-ip': '13.32.1.1', 'sc-status': 200, 'cs-host': 'www.example.com',
-      'cs-uri-stem': '/a%20b', 'x-forwarded-for': '203.0.113.9', 'cs-user-agent': 'Mozilla/5.0%20(X11)',
+      'timestamp': '1700000000.001',
+      'c-ip': '198.51.100.4',
+      's-ip': '13.32.1.1',
+      'sc-status': 200,
+      'cs-host': 'www.example.com',
+      'cs-uri-stem': '/a%20b',
+      'x-forwarded-for': '203.0.113.9',
+      'cs-user-agent': 'Mozilla/5.0%20(X11)',
     });
     expect(p.parse(line)).toBe(Malformed.NONE);
     expect([p.clientIp, p.host, p.path, p.forwardedFor]).toEqual(['198.51.100.4', 'www.example.com', '/a%20b', '203.0.113.9']);

@@ -28,7 +28,15 @@ afterAll(async () => {
 
 const baseRule: StoredRule = { ruleId: 'api', host: 'api.example.com', threshold: 20, windowSeconds: 60, blockSeconds: 300, action: 'BLOCK', enabled: true };
 
-async function pipeline(rules: StoredRule[], options: { samplingRate?: number; allowList?: string[]; trustedProxies?: string[]; maxNewBlocks?: number; countersTable?: string } = {}) {
+interface PipelineOptions {
+  samplingRate?: number;
+  allowList?: string[];
+  trustedProxies?: string[];
+  maxNewBlocks?: number;
+  countersTable?: string;
+}
+
+async function pipeline(rules: StoredRule[], options: PipelineOptions = {}) {
   const rulesTable = await dynamo.createTable('rules', RULES_TABLE);
   const countersTable = await dynamo.createTable('counters', COUNTERS_TABLE);
   const blocksTable = await dynamo.createTable('blocks', BLOCKS_TABLE);
@@ -75,7 +83,11 @@ async function pipeline(rules: StoredRule[], options: { samplingRate?: number; a
 function requests(ip: string, count: number, startMs: number, seconds: number, extra: Record<string, string> = {}, host = 'api.example.com'): string[] {
   return Array.from({ length: count }, (_, i) => logLine(fields, {
     'timestamp': ((startMs + Math.floor((i * seconds * 1000) / count)) / 1000).toFixed(3),
-    'c-ip': ip, 'sc-status': 200, 'cs-host': host, 'cs-uri-stem': '/v1/items', ...extra,
+    'c-ip': ip,
+    'sc-status': 200,
+    'cs-host': host,
+    'cs-uri-stem': '/v1/items',
+    ...extra,
   }));
 }
 

@@ -13,7 +13,9 @@ export class KinesisPoller {
   public async init(position: 'TRIM_HORIZON' | 'LATEST' = 'TRIM_HORIZON'): Promise<void> {
     const shards = await this.client.send(new ListShardsCommand({ StreamName: this.streamName }));
     for (const shard of shards.Shards ?? []) {
-      const it = await this.client.send(new GetShardIteratorCommand({ StreamName: this.streamName, ShardId: shard.ShardId!, ShardIteratorType: position }));
+      const it = await this.client.send(
+        new GetShardIteratorCommand({ StreamName: this.streamName, ShardId: shard.ShardId!, ShardIteratorType: position }),
+      );
       this.iterators.set(shard.ShardId!, it.ShardIterator!);
     }
   }

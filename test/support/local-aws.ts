@@ -3,12 +3,14 @@ import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aw
 import { CreateStreamCommand, DescribeStreamCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { createTableInput } from '../../src/realtime-waf-guard/runtime/table-setup';
+import { TableSchema } from '../../src/realtime-waf-guard/table-schemas';
+
+// dynalite and kinesalite ship no type declarations.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite = require('dynalite');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const kinesalite = require('kinesalite');
-import { createTableInput } from '../../src/realtime-waf-guard/runtime/table-setup';
-import { TableSchema } from '../../src/realtime-waf-guard/table-schemas';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 

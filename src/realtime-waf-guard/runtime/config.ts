@@ -25,7 +25,15 @@ function cidrs(env: Env, name: string): CidrSet {
   return new CidrSet(parseCidrList(raw.split(',').map((s) => s.trim()).filter(Boolean), name));
 }
 
-export function logProcessorConfigFromEnv(env: Env): LogProcessorConfig & { rulesTable: string; countersTable: string; blocksTable: string; maxNewBlocksPerMinute: number; rulesCacheMs: number } {
+export interface LogProcessorEnvConfig extends LogProcessorConfig {
+  readonly rulesTable: string;
+  readonly countersTable: string;
+  readonly blocksTable: string;
+  readonly maxNewBlocksPerMinute: number;
+  readonly rulesCacheMs: number;
+}
+
+export function logProcessorConfigFromEnv(env: Env): LogProcessorEnvConfig {
   return {
     fields: deliveredFieldOrder(required(env, ENV.FIELDS).split(',')),
     samplingRate: integer(env, ENV.SAMPLING_RATE, 1, 100),

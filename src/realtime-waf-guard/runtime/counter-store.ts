@@ -1,6 +1,6 @@
 import { AttributeValue, ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { bucketOf, bucketSeconds, bucketsPerWindow, KeyCounts, windowTotal } from './detector';
 import { mapLimit } from './concurrency';
+import { bucketOf, bucketSeconds, bucketsPerWindow, KeyCounts, windowTotal } from './detector';
 import { StoredRule } from '../rule-model';
 
 /** Where a batch came from, for idempotent counting. */
@@ -47,7 +47,13 @@ export class CounterStore {
     private readonly concurrency = 32,
   ) {}
 
-  public async apply(entries: readonly KeyCounts[], rules: readonly StoredRule[], batch: BatchIdentity, recount: Recount, nowMs: number): Promise<WindowCount[]> {
+  public async apply(
+    entries: readonly KeyCounts[],
+    rules: readonly StoredRule[],
+    batch: BatchIdentity,
+    recount: Recount,
+    nowMs: number,
+  ): Promise<WindowCount[]> {
     const markName = `s_${batch.shardId}`;
     const results = await mapLimit(entries, this.concurrency, async (entry) => {
       const rule = rules[entry.ruleIndex];

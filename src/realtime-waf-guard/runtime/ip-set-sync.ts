@@ -121,7 +121,12 @@ export class IpSetSync {
 
     const digest = renderDigest({ guardName: config.guardName, blocked, wouldBlock, released, overCap: newlyOverCap });
     if (digest && config.topicArn) {
-      await deps.sns.send(new PublishCommand({ TopicArn: config.topicArn, Subject: digest.subject, Message: digest.body, MessageAttributes: digest.attributes }));
+      await deps.sns.send(new PublishCommand({
+        TopicArn: config.topicArn,
+        Subject: digest.subject,
+        Message: digest.body,
+        MessageAttributes: digest.attributes,
+      }));
     }
     return { plan, updates, retries, blocked, wouldBlock, released, digest: digest && { subject: digest.subject, body: digest.body } };
   }
@@ -130,7 +135,9 @@ export class IpSetSync {
     const rows: BlockRow[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await this.deps.doc.send(new ScanCommand({ TableName: this.config.blocksTable, ExclusiveStartKey: startKey, ConsistentRead: true }));
+      const page = await this.deps.doc.send(
+        new ScanCommand({ TableName: this.config.blocksTable, ExclusiveStartKey: startKey, ConsistentRead: true }),
+      );
       rows.push(...((page.Items ?? []) as BlockRow[]));
       startKey = page.LastEvaluatedKey;
     } while (startKey);

@@ -1,3 +1,4 @@
+/* eslint-disable no-bitwise -- IPv6 addresses are 128-bit numbers: masks and shifts are the natural operations */
 /**
  * IP address and CIDR handling for detection and WAF IP sets. Addresses are canonicalised (IPv4 dotted decimal,
  * IPv6 RFC 5952) so one client never appears under two spellings.

@@ -75,7 +75,8 @@ export class LogProcessor {
       for (let i = 0; i < records.length; i++) {
         const result = counter.addBase64(records[i].kinesis.data, i);
         if (result !== Malformed.NONE && samples.length < MALFORMED_SAMPLES) {
-          samples.push({ sequenceNumber: records[i].kinesis.sequenceNumber, reason: MALFORMED_REASONS[result], line: preview(records[i].kinesis.data) });
+          const { sequenceNumber, data } = records[i].kinesis;
+          samples.push({ sequenceNumber, reason: MALFORMED_REASONS[result], line: preview(data) });
         }
       }
       const stats = counter.stats;
@@ -111,7 +112,13 @@ export class LogProcessor {
       }
       return {
         batchItemFailures: [],
-        summary: { lines: stats.lines, matched: stats.matched, malformed: stats.malformed, created: recorded.created, overBudget: recorded.overBudget },
+        summary: {
+          lines: stats.lines,
+          matched: stats.matched,
+          malformed: stats.malformed,
+          created: recorded.created,
+          overBudget: recorded.overBudget,
+        },
       };
     } catch (e) {
       deps.log.error('batch failed; it will be retried from its first record', { error: (e as Error).message, records: records.length });
