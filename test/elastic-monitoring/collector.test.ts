@@ -184,9 +184,10 @@ describe('collector against a mock Elasticsearch 8 cluster', () => {
     expect(values).not.toHaveProperty('RequestCount');
   });
 
-  test('an unreachable cluster is reported as such', async () => {
+  test('an unreachable cluster is reported as such, without retries (the next run is the retry)', async () => {
     const cluster = new MockCluster().onMsearch(() => refused('10.0.3.7:9243')).onNodesStats(() => refused('10.0.3.7:9243'));
     const { summary } = await run(cluster);
+    expect(cluster.requests).toHaveLength(2);
     expect(summary.problems.map((p) => p.kind)).toEqual(['unreachable', 'unreachable']);
     expect(summary.problems[0].message).toContain('ECONNREFUSED');
     expect(summary.problems[0].message).toContain('security groups');
