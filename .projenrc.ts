@@ -53,6 +53,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'cdk-nag@^2.36.8',
   ],
 
+  // The replay CLI: runs on Node.js built-ins only (see src/cli).
+  bin: { 'cdk-waf-guard': 'lib/cli/cdk-waf-guard.js' },
+
   tsconfigDevFile: 'tsconfig.dev.json',
   tsconfigDev: {
     include: ['examples/**/*.ts', 'bench/**/*.ts'],
@@ -76,8 +79,19 @@ eslintrc?.addOverride('parserOptions.project', './tsconfig.dev.json');
 project.gitignore.exclude('cdk.out', '/examples/**/cdk.out');
 
 project.addTask('demo', {
-  description: 'Run the main job locally (see README)',
+  description: 'Run the main job locally: the guard on kinesalite and dynalite with generated traffic (see README)',
+  exec: 'ts-node -T --project tsconfig.dev.json examples/local-demo/demo.ts',
+  receiveArgs: true,
+});
+project.addTask('synth:example', {
+  description: 'Synthesize the example CDK app',
   exec: 'ts-node --project tsconfig.dev.json examples/realtime-waf-guard/app.ts',
 });
+const bench = project.addTask('bench', {
+  description: 'Print throughput, detection latency, DynamoDB units, bundle sizes and memory, and record them in docs/benchmarks.md',
+});
+// Bundle sizes and load times are measured on fresh bundles.
+bench.spawn(project.tasks.tryFind('bundle')!);
+bench.exec('ts-node -T --project tsconfig.dev.json bench/bench.ts --record', { receiveArgs: true });
 
 project.synth();

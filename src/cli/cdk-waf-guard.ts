@@ -1,0 +1,153 @@
+#!/usr/bin/env node
+/**
+ * `cdk-waf-guard` command line. Runs on Node.js built-ins only: package users do not have the handlers' devDependencies
+ * (AWS SDK, Powertools), so nothing imported from here may pull them in.
+ */
+import { readFile } from 'fs/promises';
+import { UserError } from './errors';
+import { fileSource, LogSource, readLines, streamSource } from './log-input';
+import { replay } from './replay';
+import { formatReplay } from './replay-report';
+import { parseRulesJson } from './rules-file';
+import { deliveredFieldOrder } from '../realtime-waf-guard/log-fields';
+import { CidrSet, parseCidrList } from '../realtime-waf-guard/runtime/ip';
+
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  /** Lines piped in when no file (or `-`) is given; undefined when stdin is a terminal. */
+  readonly stdin?: AsyncIterable<Buffer | string>;
+}
+
+export const USAGE = `Usage: cdk-waf-guard replay --rules <rules.json> [options] [files...]
+
+What the guard would have done with these CloudFront real-time log lines: per rule, the clients it would block,
+when, until when and at what rate. Reads files (plain or gzip) or, without files or with "-", stdin.
+
+Options:
+  --rules <file>          JSON array of rules shaped like the construct's HostRule props, e.g.
+                          [{"host": "www.example.com", "pathPrefix": "/login", "threshold": 100, "window": "1m",
+                            "blockFor": "15m"}]   (durations: seconds, or "30s", "5m", "1h", "1d")
+  --sampling <1..100>     the real-time log config's sampling rate (default 100): counts are scaled by 100/rate
+  --fields <a,b,...>      the configured log fields, any order (default: the guard's minimal set
+                          timestamp,c-ip,cs-host,cs-uri-stem,x-forwarded-for)
+  --allow-list <cidrs>    comma-separated CIDRs that are never blocked
+  --trusted-proxies <cidrs>  comma-separated CIDRs whose X-Forwarded-For is trusted
+  --json                  print the report as JSON
+  -h, --help              this text
+
+Exit status: 0 on success, 2 on a usage error, an unreadable file, bad JSON or an invalid rule.`;
+
+/** A mistake in the command line: the usage text follows the message. */
+class UsageError extends UserError {}
+
+interface ReplayArgs {
+  rules?: string;
+  sampling: number;
+  fields: string[];
+  allowList: string[];
+  trustedProxies: string[];
+  json: boolean;
+  files: string[];
+}
+
+const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
+
+function parseReplayArgs(argv: readonly string[]): ReplayArgs | 'help' {
+  const args: ReplayArgs = { sampling: 100, fields: [], allowList: [], trustedProxies: [], json: false, files: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const [name, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new UsageError(`${name} needs a value`);
+      return v;
+    };
+    switch (name) {
+      case '-h':
+      case '--help':
+        return 'help';
+      case '--rules': args.rules = value(); break;
+      case '--sampling': {
+        const raw = value();
+        args.sampling = Number(raw);
+        if (!Number.isInteger(args.sampling) || args.sampling < 1 || args.sampling > 100) {
+          throw new UsageError(`--sampling must be a whole percentage from 1 to 100 (got ${raw})`);
+        }
+        break;
+      }
+      case '--fields': args.fields = list(value()); break;
+      case '--allow-list': args.allowList = list(value()); break;
+      case '--trusted-proxies': args.trustedProxies = list(value()); break;
+      case '--json': args.json = true; break;
+      default:
+        if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option ${arg}`);
+        args.files.push(arg);
+    }
+  }
+  if (!args.rules) throw new UsageError('--rules <rules.json> is required');
+  return args;
+}
+
+async function runReplay(argv: readonly string[], io: CliIo): Promise<number> {
+  const args = parseReplayArgs(argv);
+  if (args === 'help') {
+    io.stdout(USAGE);
+    return 0;
+  }
+  let fields: string[];
+  let allowList: CidrSet;
+  let trustedProxies: CidrSet;
+  try {
+    fields = deliveredFieldOrder(args.fields);
+    allowList = new CidrSet(parseCidrList(args.allowList, '--allow-list'));
+    trustedProxies = new CidrSet(parseCidrList(args.trustedProxies, '--trusted-proxies'));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  let rulesText: string;
+  try {
+    rulesText = await readFile(args.rules!, 'utf8');
+  } catch (e) {
+    throw new UserError(`cannot read rules file ${args.rules}: ${(e as Error).message}`);
+  }
+  const rules = parseRulesJson(rulesText, args.rules!);
+  const files = args.files.length > 0 ? args.files : ['-'];
+  const sources: LogSource[] = files.map((f) => {
+    if (f !== '-') return fileSource(f);
+    if (!io.stdin) throw new UsageError('no log files given and stdin is a terminal: give files, or pipe lines in');
+    return streamSource('<stdin>', io.stdin);
+  });
+  const report = await replay(readLines(sources), { fields, rules, samplingRate: args.sampling, allowList, trustedProxies });
+  io.stdout(args.json ? JSON.stringify(report, null, 2) : formatReplay(report));
+  return 0;
+}
+
+/** Runs a command; returns the exit status. Errors the user can fix are printed, not thrown. */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+      io.stdout(USAGE);
+      return command === undefined ? 2 : 0;
+    }
+    if (command !== 'replay') throw new UsageError(`unknown command "${command}"`);
+    return await runReplay(rest, io);
+  } catch (e) {
+    // Anything else is a bug: let it surface with its stack.
+    if (!(e instanceof UserError)) throw e;
+    io.stderr(`cdk-waf-guard: ${e.message}${e instanceof UsageError ? `\n\n${USAGE}` : ''}`);
+    return 2;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), {
+    stdout: (text) => process.stdout.write(`${text}\n`),
+    stderr: (text) => process.stderr.write(`${text}\n`),
+    stdin: process.stdin.isTTY ? undefined : process.stdin,
+  }).then((code) => { process.exitCode = code; }, (e) => {
+    process.stderr.write(`cdk-waf-guard: unexpected error: ${(e as Error).stack ?? String(e)}\n`);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,63 @@
+import { ReplayReport, RuleReport } from './replay';
+
+const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
+const num = (n: number) => Math.round(n).toLocaleString('en-US');
+
+function duration(seconds: number): string {
+  if (seconds % 86_400 === 0) return `${seconds / 86_400} d`;
+  if (seconds % 3600 === 0) return `${seconds / 3600} h`;
+  if (seconds % 60 === 0) return `${seconds / 60} min`;
+  return `${seconds} s`;
+}
+
+function pad(cells: string[], widths: number[]): string {
+  return cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+}
+
+function ruleSection(r: RuleReport): string[] {
+  const { rule } = r;
+  const perWindow = `per ${duration(rule.windowSeconds)}`;
+  const out = [
+    `Rule ${rule.ruleId}: host ${rule.host}${rule.pathPrefix ? `, path ${rule.pathPrefix}*` : ''}, threshold ${num(rule.threshold)} ${perWindow}, `
+      + `block ${duration(rule.blockSeconds)}, ${rule.action === 'BLOCK' ? 'BLOCK' : 'COUNT (dry run)'}`,
+    `  lines matched ${num(r.matched)} from ${num(r.clients)} client(s)`,
+  ];
+  if (r.blocks.length === 0) {
+    out.push('  nobody would be blocked');
+  } else {
+    const ips = new Set(r.blocks.map((b) => b.ip));
+    out.push(`  ${rule.action === 'BLOCK' ? 'would block' : 'would record (COUNT)'} ${ips.size} client(s), ${r.blocks.length} block(s):`);
+    const header = ['client', 'blocked at', 'until', `at decision (${perWindow})`, 'peak'];
+    const rows = r.blocks.map((b) => [
+      b.ip, iso(b.blockedAt), iso(b.blockedUntil), num(b.observed), `${num(b.peak)} (${(b.peak / rule.windowSeconds).toFixed(1)}/s)`,
+    ]);
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+    out.push(`    ${pad(header, widths)}`, ...rows.map((row) => `    ${pad(row, widths)}`));
+  }
+  if (r.nearMisses.length > 0) {
+    out.push(`  closest below threshold: ${r.nearMisses.map((m) => `${m.ip} ${num(m.peak)}`).join(', ')}`);
+  }
+  return out;
+}
+
+/** The replay as a person reads it. */
+export function formatReplay(report: ReplayReport): string {
+  const lines = [
+    `Replayed ${num(report.lines)} line(s) at sampling ${report.samplingRate}% (counts scaled by ${100 / report.samplingRate}), `
+      + `fields: ${report.fields.join(',')}`,
+  ];
+  if (report.firstTimestampMs !== undefined && report.lastTimestampMs !== undefined) {
+    lines.push(`  log time   ${iso(report.firstTimestampMs)} .. ${iso(report.lastTimestampMs)}`);
+  }
+  lines.push(`  matched    ${num(report.matched)} (at least one rule)`);
+  lines.push(`  skipped    ${num(report.skipped)} (no rule, allow-listed, or no client behind a trusted proxy)`);
+  lines.push(`  malformed  ${num(report.malformed)}`);
+  for (const [reason, n] of Object.entries(report.malformedByReason)) lines.push(`    ${num(n)}  ${reason}`);
+  if (report.firstMalformed.length > 0) {
+    lines.push(`    first at ${report.firstMalformed.map((m) => `${m.source}:${m.lineNumber}`).join(', ')}`);
+  }
+  lines.push('');
+  for (const r of report.rules) lines.push(...ruleSection(r), '');
+  lines.push('Times are log times: the live guard decides about one to two seconds later (batching window plus processing).');
+  return lines.join('\n');
+}
