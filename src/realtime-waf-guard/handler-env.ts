@@ -17,6 +17,8 @@ export const ENV = {
   TRUSTED_PROXIES: 'TRUSTED_PROXIES',
   MAX_NEW_BLOCKS_PER_MINUTE: 'MAX_NEW_BLOCKS_PER_MINUTE',
   RULES_CACHE_SECONDS: 'RULES_CACHE_SECONDS',
+  /** How long a counter item lives after its last update (DynamoDB TTL). */
+  COUNTER_RETENTION_SECONDS: 'COUNTER_RETENTION_SECONDS',
   WAF_SCOPE: 'WAF_SCOPE',
   IPV4_SET_NAME: 'IPV4_SET_NAME',
   IPV4_SET_ID: 'IPV4_SET_ID',
@@ -43,6 +45,12 @@ export const METRIC = {
   DROPPED_OVER_CAP: 'BlocksOverIpSetCap',
   SYNC_ERRORS: 'IpSetSyncErrors',
 } as const;
+
+/**
+ * Counters must outlive the longest window (1 hour) and the longest retry of a batch (the event source's maximum record
+ * age), or a retry could count again what an expired item had counted.
+ */
+export const DEFAULT_COUNTER_RETENTION_SECONDS = 2 * 3600;
 
 /** Default CloudWatch namespace of the guard's metrics. */
 export const DEFAULT_METRICS_NAMESPACE = 'CdkWafGuard';

@@ -15,7 +15,7 @@ const doc = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndef
 const { log, metrics, emf } = powertools();
 const processor = new LogProcessor(config, {
   rules: new RulesCache(() => loadRules(doc, config.rulesTable), config.rulesCacheMs),
-  counters: new CounterStore(dynamo, config.countersTable),
+  counters: new CounterStore(dynamo, config.countersTable, config.counterRetentionSeconds),
   blocks: new BlockStore(doc, config.blocksTable, config.countersTable, config.maxNewBlocksPerMinute),
   metrics,
   log,

@@ -19,7 +19,7 @@ import { guardTable } from './guard-table';
 import {
   integerInRange, normalizeCidrs, resolveGuardName, secondsInRange, stableId, validateEmails,
 } from './guard-validation';
-import { DEFAULT_METRICS_NAMESPACE, ENV, METRIC } from './handler-env';
+import { DEFAULT_COUNTER_RETENTION_SECONDS, DEFAULT_METRICS_NAMESPACE, ENV, METRIC } from './handler-env';
 import { HostRule, toStoredRules } from './host-rule';
 import { IpSetSyncFunction } from './ip-set-sync-function';
 import { DETECTION_FIELDS, deliveredFieldOrder } from './log-fields';
@@ -183,6 +183,13 @@ export interface RealtimeWafGuardProps {
   readonly historyRetention?: Duration;
 
   /**
+   * How long a request counter lives after its last update (DynamoDB TTL). It must cover the longest rule window
+   * (1 hour) and `maxRecordAge`, so that a late retry of a batch still finds the marks that stop it counting twice.
+   * @default - 2 hours, or `maxRecordAge` when that is longer
+   */
+  readonly counterRetention?: Duration;
+
+  /**
    * Removal policy of what is worth keeping: the KMS key, the rules table, the history table and the handlers' log
    * groups. The stream, counters, blocks, queue and topic only hold short-lived data and are always destroyed.
    * @default RemovalPolicy.RETAIN
@@ -261,6 +268,9 @@ export class RealtimeWafGuard extends Construct {
     const maxRecordAgeSeconds = secondsInRange('maxRecordAge', props.maxRecordAge, 60, 7 * 24 * 3600, 3600);
     const memorySize = integerInRange('logProcessorMemorySize', props.logProcessorMemorySize, 128, 10_240, 512);
     const historyDays = wholeDays(props.historyRetention);
+    const counterRetentionSeconds = secondsInRange(
+      'counterRetention', props.counterRetention, Math.max(3600, maxRecordAgeSeconds), 7 * 24 * 3600,
+      Math.max(DEFAULT_COUNTER_RETENTION_SECONDS, maxRecordAgeSeconds));
     const alertEmails = validateEmails('alertEmails', props.alertEmails);
     const createWebAcl = props.createWebAcl ?? true;
     const managedGroups = props.managedRuleGroups ?? [];
@@ -364,6 +374,7 @@ export class RealtimeWafGuard extends Construct {
         [ENV.TRUSTED_PROXIES]: trustedProxies.join(','),
         [ENV.MAX_NEW_BLOCKS_PER_MINUTE]: String(maxNewBlocksPerMinute),
         [ENV.RULES_CACHE_SECONDS]: String(rulesCacheSeconds),
+        [ENV.COUNTER_RETENTION_SECONDS]: String(counterRetentionSeconds),
       },
     });
     const logProcessor = new LogProcessorFunction(this, 'LogProcessor', processor.functionOptions);

@@ -211,9 +211,15 @@ describe('log processor', () => {
       TRUSTED_PROXIES: '198.51.100.0/24',
       MAX_NEW_BLOCKS_PER_MINUTE: '20',
       RULES_CACHE_SECONDS: '10',
+      COUNTER_RETENTION_SECONDS: '7200',
       POWERTOOLS_METRICS_NAMESPACE: 'CdkWafGuard',
       POWERTOOLS_SERVICE_NAME: 'shop-guard',
     });
+  });
+
+  test('counter retention follows maxRecordAge when that is longer, or takes the prop', () => {
+    expect(envOf(synthGuard({ maxRecordAge: Duration.hours(6) }).template, 'LogProcessor').COUNTER_RETENTION_SECONDS).toBe('21600');
+    expect(envOf(synthGuard({ counterRetention: Duration.hours(3) }).template, 'LogProcessor').COUNTER_RETENTION_SECONDS).toBe('10800');
   });
 
   test('IAM: exact table actions on exact tables, stream read, DLQ send; no wildcard resources', () => {

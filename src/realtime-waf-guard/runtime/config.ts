@@ -1,7 +1,7 @@
 import { CidrSet, parseCidrList } from './ip';
 import { IpSetSyncConfig } from './ip-set-sync';
 import { LogProcessorConfig } from './log-processor';
-import { ENV } from '../handler-env';
+import { DEFAULT_COUNTER_RETENTION_SECONDS, ENV } from '../handler-env';
 import { deliveredFieldOrder } from '../log-fields';
 
 type Env = Record<string, string | undefined>;
@@ -31,6 +31,7 @@ export interface LogProcessorEnvConfig extends LogProcessorConfig {
   readonly blocksTable: string;
   readonly maxNewBlocksPerMinute: number;
   readonly rulesCacheMs: number;
+  readonly counterRetentionSeconds: number;
 }
 
 export function logProcessorConfigFromEnv(env: Env): LogProcessorEnvConfig {
@@ -44,6 +45,7 @@ export function logProcessorConfigFromEnv(env: Env): LogProcessorEnvConfig {
     blocksTable: required(env, ENV.BLOCKS_TABLE),
     maxNewBlocksPerMinute: integer(env, ENV.MAX_NEW_BLOCKS_PER_MINUTE, 1, 100_000, 50),
     rulesCacheMs: integer(env, ENV.RULES_CACHE_SECONDS, 0, 3600, 30) * 1000,
+    counterRetentionSeconds: integer(env, ENV.COUNTER_RETENTION_SECONDS, DEFAULT_COUNTER_RETENTION_SECONDS / 2, 7 * 86_400, DEFAULT_COUNTER_RETENTION_SECONDS),
   };
 }
 

@@ -1,6 +1,7 @@
 import { AttributeValue, ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { mapLimit } from './concurrency';
 import { bucketOf, bucketSeconds, bucketsPerWindow, KeyCounts, windowTotal } from './detector';
+import { DEFAULT_COUNTER_RETENTION_SECONDS } from '../handler-env';
 import { StoredRule } from '../rule-model';
 
 /** Where a batch came from, for idempotent counting. */
@@ -31,8 +32,6 @@ export function padSequence(sequenceNumber: string): string {
   return sequenceNumber.padStart(128, '0');
 }
 
-/** Counters live only as long as a window and the longest Kinesis retry need them. */
-const COUNTER_TTL_SECONDS = 2 * 3600;
 
 /**
  * Counts per (rule, client) in DynamoDB, one item per pair with one attribute per time bucket. Each update adds the
@@ -44,6 +43,7 @@ export class CounterStore {
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
+    private readonly retentionSeconds = DEFAULT_COUNTER_RETENTION_SECONDS,
     private readonly concurrency = 32,
   ) {}
 
@@ -90,7 +90,7 @@ export class CounterStore {
     const names: Record<string, string> = { '#m': markName };
     const values: Record<string, AttributeValue> = {
       ':last': { S: last },
-      ':exp': { N: String(Math.floor(nowMs / 1000) + rule.windowSeconds + COUNTER_TTL_SECONDS) },
+      ':exp': { N: String(Math.floor(nowMs / 1000) + rule.windowSeconds + this.retentionSeconds) },
     };
     const adds: string[] = [];
     let oldest = Infinity;
