@@ -11,8 +11,6 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { handlerDefaults, PINNED_RUNTIME_REASON } from '../shared/handler-defaults';
-import { suppressNag } from '../shared/nag';
 import { CollectorFunction } from './collector-function';
 import { ElasticDocumentFields, WafStatusValues } from './document-fields';
 import { ECS_GROUP_DIMENSION, ECS_METRIC, EcsTaskMonitoring } from './ecs-task-monitoring';
@@ -21,6 +19,8 @@ import { ElasticWafMetrics } from './elastic-waf-metrics';
 import { ElasticWafMonitorAlarms } from './monitor-alarm-options';
 import { AlarmDefinition, alarmDefinitionErrors, createMonitorAlarm, periodErrors } from './monitor-alarms';
 import { createMonitorDashboard } from './monitor-dashboard';
+import { handlerDefaults, PINNED_RUNTIME_REASON } from '../shared/handler-defaults';
+import { suppressNag } from '../shared/nag';
 import {
   COLLECTOR_CONFIG_ENV,
   CollectorConfig,
@@ -257,6 +257,12 @@ export class ElasticWafMonitor extends Construct {
       },
     };
 
+    // Before any metric is built: CloudWatch's own checks would fail first, with messages naming no prop.
+    this.failOn([
+      ...validateProps(props, { interval, window, ingestDelay, requestTimeout, clusterName, namespace }),
+      ...periodErrors('alarms.period', props.alarms?.period),
+    ]);
+
     this.metrics = new ElasticWafMetrics({ namespace, clusterName, period: interval });
     const alarmPeriod = props.alarms?.period ?? interval;
     const m = this.metrics;
@@ -390,14 +396,7 @@ export class ElasticWafMonitor extends Construct {
       };
     }
 
-    const errors = [
-      ...validateProps(props, { interval, window, ingestDelay, requestTimeout, clusterName, namespace }),
-      ...periodErrors('alarms.period', props.alarms?.period),
-      ...Object.entries(definitions).flatMap(([name, d]) => alarmDefinitionErrors(name, d)),
-    ];
-    if (errors.length > 0) {
-      throw new Error(`ElasticWafMonitor ${this.node.path}: invalid props:\n- ${[...new Set(errors)].join('\n- ')}`);
-    }
+    this.failOn(Object.entries(definitions).flatMap(([name, d]) => alarmDefinitionErrors(name, d)));
 
     const defaults = handlerDefaults(this, 'Collector', {
       description: `Collects WAF health of ${clusterName} from Elasticsearch into CloudWatch metrics`,
@@ -485,8 +484,8 @@ export class ElasticWafMonitor extends Construct {
       apdexTMs: config.apdexTMs,
       timeoutThreshold,
       topN: config.topN,
-      latencyThresholdMs: alarmOptions.latency?.enabled === false ? undefined : alarmOptions.latency?.threshold ?? definitions.latency.defaultThreshold,
-      apdexThreshold: alarmOptions.apdex?.enabled === false ? undefined : alarmOptions.apdex?.threshold ?? definitions.apdex.defaultThreshold,
+      latencyThresholdMs: alarmThreshold(definitions.latency),
+      apdexThreshold: alarmThreshold(definitions.apdex),
       alarms: this.alarms,
       collectorLogGroup: this.collectorLogGroup,
       ecsLogGroup: props.ecsLogGroup,
@@ -494,11 +493,24 @@ export class ElasticWafMonitor extends Construct {
       ecsMetrics,
     });
   }
+
+  private failOn(errors: string[]): void {
+    if (errors.length > 0) {
+      throw new Error(`ElasticWafMonitor ${this.node.path}: invalid props:\n- ${[...new Set(errors)].join('\n- ')}`);
+    }
+  }
+}
+
+/** The threshold an alarm is created with, for the dashboard's annotation; undefined when the alarm is off. */
+function alarmThreshold(definition: AlarmDefinition): number | undefined {
+  if (definition.options?.enabled === false) return undefined;
+  return definition.options?.threshold ?? definition.defaultThreshold;
 }
 
 const NAMESPACE_PATTERN = /^[A-Za-z0-9._\-/#:]{1,255}$/;
-// Kept free of quotes and backslashes so the name can sit inside the dashboard's SEARCH expressions unescaped.
-const CLUSTER_NAME_PATTERN = /^[A-Za-z0-9 ._:/#@+=-]{1,200}$/;
+// Printable ASCII (a CloudWatch dimension value) without quotes or backslashes, so the name can sit inside the
+// dashboard's SEARCH expressions unescaped.
+const CLUSTER_NAME_PATTERN = /^[\x20-\x21\x23-\x26\x28-\x5b\x5d-\x7e]{1,200}$/;
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 function validateProps(

@@ -32,7 +32,14 @@ export function createMonitorAlarm(
   const threshold = options.threshold ?? definition.defaultThreshold;
   const evaluationPeriods = options.evaluationPeriods ?? definition.defaultEvaluationPeriods;
   const alarm = new cloudwatch.Alarm(scope, definition.id, {
-    metric: definition.metric.with({ period: options.period ?? defaultPeriod }),
+    // Without the graph label, so the alarm is a plain metric alarm rather than a one-metric math alarm.
+    metric: new cloudwatch.Metric({
+      namespace: definition.metric.namespace,
+      metricName: definition.metric.metricName,
+      dimensionsMap: definition.metric.dimensions as Record<string, string> | undefined,
+      statistic: definition.metric.statistic,
+      period: options.period ?? defaultPeriod,
+    }),
     threshold,
     evaluationPeriods,
     datapointsToAlarm: options.datapointsToAlarm ?? evaluationPeriods,

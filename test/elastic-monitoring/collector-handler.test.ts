@@ -1,11 +1,11 @@
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
+import { nodeStats, nodesStatsBody, securityExceptionBody, simulateComparisonItem, simulateWindowItem, testConfig } from './es-fixtures';
+import { MockCluster, unauthorized } from './mock-cluster';
 import { createCollectorHandler } from '../../src/elastic-monitoring/collector.lambda';
 import { CollectorLogger } from '../../src/elastic-monitoring/runtime/collector';
 import { COLLECTOR_CONFIG_ENV } from '../../src/elastic-monitoring/runtime/config';
 import { collectionWindow } from '../../src/elastic-monitoring/runtime/queries';
-import { nodeStats, nodesStatsBody, securityExceptionBody, simulateComparisonItem, simulateWindowItem, testConfig } from './es-fixtures';
-import { MockCluster, unauthorized } from './mock-cluster';
 
 const secretsManager = mockClient(SecretsManagerClient);
 const event = { time: '2026-11-21T12:07:30Z' };

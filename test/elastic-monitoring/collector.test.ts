@@ -1,6 +1,3 @@
-import { CollectorLogger, collect } from '../../src/elastic-monitoring/runtime/collector';
-import { createElasticClient, searchClient } from '../../src/elastic-monitoring/runtime/elastic-client';
-import { collectionWindow } from '../../src/elastic-monitoring/runtime/queries';
 import {
   WafDoc,
   nodeStats,
@@ -13,6 +10,9 @@ import {
   wafDoc,
 } from './es-fixtures';
 import { MockCluster, refused, timedOut, unauthorized } from './mock-cluster';
+import { CollectorLogger, collect } from '../../src/elastic-monitoring/runtime/collector';
+import { createElasticClient, searchClient } from '../../src/elastic-monitoring/runtime/elastic-client';
+import { collectionWindow } from '../../src/elastic-monitoring/runtime/queries';
 
 const config = testConfig({ endpoint: 'https://waf-logs.es.example.com:9243', topN: 3 });
 const now = new Date('2026-11-21T12:07:30Z');
@@ -147,7 +147,9 @@ describe('collector against a mock Elasticsearch 8 cluster', () => {
       .onNodesStats(() => healthyNodes);
     const { emf, logs, summary } = await run(cluster);
     const values = emfValues(emf, { Cluster: 'prod' });
-    expect(values).toEqual(expect.objectContaining({ RequestCount: 0, AllowedCount: 0, BlockedCount: 0, AlertedCount: 0, TimeoutCount: 0, CollectorErrors: 0 }));
+    expect(values).toEqual(expect.objectContaining({
+      RequestCount: 0, AllowedCount: 0, BlockedCount: 0, AlertedCount: 0, TimeoutCount: 0, CollectorErrors: 0,
+    }));
     for (const absent of ['LatencyAverage', 'LatencyAverageWithoutTimeouts', 'LatencySlowest5PctAverage', 'Apdex', 'BlockedPercent']) {
       expect(values).not.toHaveProperty(absent);
     }

@@ -29,19 +29,25 @@ export function testConfig(overrides: Partial<CollectorConfig> = {}): CollectorC
 /** A WAF request document with the default field names. */
 export interface WafDoc {
   readonly '@timestamp': string;
-  readonly waf: { readonly latency_ms?: number; readonly status?: string; readonly customer?: string };
-  readonly url: { readonly domain?: string };
-  readonly client: { readonly ip: string };
-  readonly http: { readonly request: { readonly bytes: number }; readonly response: { readonly bytes: number; readonly status_code: number } };
+  readonly 'waf': { readonly latency_ms?: number; readonly status?: string; readonly customer?: string };
+  readonly 'url': { readonly domain?: string };
+  readonly 'client': { readonly ip: string };
+  readonly 'http': { readonly request: { readonly bytes: number }; readonly response: { readonly bytes: number; readonly status_code: number } };
 }
 
-export function wafDoc(at: Date, latencyMs: number | undefined, status: string | undefined, host: string, extra: { customer?: string; ip?: string; code?: number } = {}): WafDoc {
+export function wafDoc(
+  at: Date,
+  latencyMs: number | undefined,
+  status: string | undefined,
+  host: string,
+  extra: { customer?: string; ip?: string; code?: number } = {},
+): WafDoc {
   return {
     '@timestamp': at.toISOString(),
-    waf: { latency_ms: latencyMs, status, customer: extra.customer ?? `customer-of-${host}` },
-    url: { domain: host },
-    client: { ip: extra.ip ?? '198.51.100.7' },
-    http: { request: { bytes: 500 }, response: { bytes: 2000, status_code: extra.code ?? 200 } },
+    'waf': { latency_ms: latencyMs, status, customer: extra.customer ?? `customer-of-${host}` },
+    'url': { domain: host },
+    'client': { ip: extra.ip ?? '198.51.100.7' },
+    'http': { request: { bytes: 500 }, response: { bytes: 2000, status_code: extra.code ?? 200 } },
   };
 }
 

@@ -1,4 +1,4 @@
-import { errors } from '@elastic/elasticsearch';
+import { BaseConnection, errors } from '@elastic/elasticsearch';
 import Mock from '@elastic/elasticsearch-mock';
 
 export interface RecordedRequest {
@@ -36,7 +36,7 @@ export class MockCluster {
   }
 
   /** The Connection class to give the client. */
-  public connection() {
+  public connection(): typeof BaseConnection {
     const Base = this.mock.getConnection();
     const requests = this.requests;
     return class RecordingConnection extends Base {

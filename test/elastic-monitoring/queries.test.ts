@@ -1,3 +1,4 @@
+import { testConfig } from './es-fixtures';
 import { DEFAULT_FIELDS } from '../../src/elastic-monitoring/runtime/config';
 import {
   LATENCY_BUCKET_BOUNDS_MS,
@@ -7,7 +8,6 @@ import {
   comparisonSearchBody,
   windowSearchBody,
 } from '../../src/elastic-monitoring/runtime/queries';
-import { testConfig } from './es-fixtures';
 
 const customFields = {
   timestamp: 'ts',

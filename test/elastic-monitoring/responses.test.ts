@@ -1,6 +1,3 @@
-import { apdexScore } from '../../src/elastic-monitoring/runtime/apdex';
-import { collectionWindow } from '../../src/elastic-monitoring/runtime/queries';
-import { mapComparisonResponse, mapNodeStats, mapWindowResponse, slowestShareMean } from '../../src/elastic-monitoring/runtime/responses';
 import {
   WafDoc,
   nodeStats,
@@ -11,6 +8,9 @@ import {
   textFieldAggregationError,
   wafDoc,
 } from './es-fixtures';
+import { apdexScore } from '../../src/elastic-monitoring/runtime/apdex';
+import { collectionWindow } from '../../src/elastic-monitoring/runtime/queries';
+import { mapComparisonResponse, mapNodeStats, mapWindowResponse, slowestShareMean } from '../../src/elastic-monitoring/runtime/responses';
 
 const config = testConfig();
 const window = collectionWindow(new Date('2026-11-21T12:07:30Z'), config);

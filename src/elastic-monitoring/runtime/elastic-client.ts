@@ -1,6 +1,6 @@
 import { Client, ClientOptions } from '@elastic/elasticsearch';
-import { CollectorConfig } from './config';
 import { SearchClient } from './collector';
+import { CollectorConfig } from './config';
 import { ElasticAuth } from './credentials';
 
 /**

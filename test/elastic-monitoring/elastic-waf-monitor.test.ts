@@ -1,0 +1,458 @@
+import { App, Aspects, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import {
+  ElasticCredentials,
+  ElasticWafMetrics,
+  ElasticWafMonitor,
+  ElasticWafMonitorProps,
+} from '../../src';
+import { COLLECTOR_CONFIG_ENV, CollectorConfig } from '../../src/elastic-monitoring/runtime/config';
+
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:waf-es-credentials-AbCdEf';
+
+function newStack() {
+  const app = new App();
+  const stack = new Stack(app, 'Monitoring', { env: { account: '111111111111', region: 'eu-west-1' } });
+  const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'EsSecret', SECRET_ARN);
+  return { app, stack, secret };
+}
+
+function monitor(overrides: Partial<ElasticWafMonitorProps> = {}) {
+  const { app, stack, secret } = newStack();
+  const construct = new ElasticWafMonitor(stack, 'WafHealth', {
+    endpoint: 'https://waf-logs.es.eu-west-1.aws.elastic-cloud.com:443',
+    credentials: ElasticCredentials.basicAuth(secret),
+    indexPattern: 'waf-logs-*',
+    alertEmails: ['oncall@example.com'],
+    ...overrides,
+  });
+  return { app, stack, construct, template: Template.fromStack(stack) };
+}
+
+function collectorConfig(template: Template): CollectorConfig {
+  const fns = template.findResources('AWS::Lambda::Function', {
+    Properties: { Environment: { Variables: { [COLLECTOR_CONFIG_ENV]: Match.anyValue() } } },
+  });
+  const [fn] = Object.values(fns);
+  return JSON.parse(fn.Properties.Environment.Variables[COLLECTOR_CONFIG_ENV]);
+}
+
+/** The dashboard body with every deploy-time value replaced by TOKEN, parsed. */
+function dashboardBody(template: Template): any {
+  const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+  const body = dashboard.Properties.DashboardBody;
+  const text = typeof body === 'string' ? body : body['Fn::Join'][1].map((p: unknown) => (typeof p === 'string' ? p : 'TOKEN')).join('');
+  return JSON.parse(text);
+}
+
+function alarmWith(template: Template, metricName: string) {
+  const alarms = template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: metricName } });
+  const values = Object.values(alarms);
+  expect(values).toHaveLength(1);
+  return values[0].Properties;
+}
+
+describe('collector', () => {
+  test('a Node.js 22 function whose only configuration is non-secret JSON, with the documented defaults', () => {
+    const { template } = monitor();
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Timeout: 60,
+      LoggingConfig: { LogFormat: 'JSON', LogGroup: Match.anyValue() },
+    });
+    const config = collectorConfig(template);
+    expect(config).toEqual({
+      endpoint: 'https://waf-logs.es.eu-west-1.aws.elastic-cloud.com:443',
+      indexPattern: 'waf-logs-*',
+      fields: {
+        timestamp: '@timestamp',
+        latency: 'waf.latency_ms',
+        status: 'waf.status',
+        host: 'url.domain',
+        customer: 'waf.customer',
+        clientIp: 'client.ip',
+        requestBytes: 'http.request.bytes',
+        responseBytes: 'http.response.bytes',
+        httpStatusCode: 'http.response.status_code',
+      },
+      statusValues: { allowed: 'allowed', blocked: 'blocked', alerted: 'alerted' },
+      intervalMs: 300_000,
+      windowMs: 300_000,
+      ingestDelayMs: 60_000,
+      timeoutThresholdMs: 240_000,
+      apdexTMs: 30,
+      topN: 15,
+      namespace: 'WafGuard/Elastic',
+      clusterName: 'WafHealth',
+      requestTimeoutMs: 30_000,
+      credentials: { kind: 'basic', secretArn: SECRET_ARN, usernameKey: 'username', passwordKey: 'password' },
+    });
+  });
+
+  test('custom field names, status values and figures reach the collector', () => {
+    const { template } = monitor({
+      fields: { latencyMs: 'timing.waf_ms', host: 'host.keyword', timestamp: 'ts' },
+      statusValues: { blocked: 'DENY' },
+      topHostCount: 25,
+      apdexThreshold: Duration.millis(50),
+      timeoutThreshold: Duration.seconds(60),
+      collectionInterval: Duration.minutes(10),
+      window: Duration.minutes(15),
+      metricNamespace: 'Acme/Waf',
+      clusterName: 'eu-prod',
+    });
+    const config = collectorConfig(template);
+    expect(config.fields).toEqual(expect.objectContaining({ latency: 'timing.waf_ms', host: 'host.keyword', timestamp: 'ts', status: 'waf.status' }));
+    expect(config.statusValues).toEqual({ allowed: 'allowed', blocked: 'DENY', alerted: 'alerted' });
+    expect(config).toEqual(expect.objectContaining({ topN: 25, apdexTMs: 50, timeoutThresholdMs: 60_000, intervalMs: 600_000, windowMs: 900_000, namespace: 'Acme/Waf', clusterName: 'eu-prod' }));
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(10 minutes)' });
+  });
+
+  test('an API key secret is configured as such', () => {
+    const { stack, secret } = newStack();
+    new ElasticWafMonitor(stack, 'M', { endpoint: 'https://es:9243', indexPattern: 'w', credentials: ElasticCredentials.apiKey(secret, { apiKeyKey: 'key' }) });
+    expect(collectorConfig(Template.fromStack(stack)).credentials).toEqual({ kind: 'apiKey', secretArn: SECRET_ARN, apiKeyKey: 'key' });
+  });
+
+  test('runs every 5 minutes with no retries, from EventBridge or from Lambda', () => {
+    const { template, stack, construct } = monitor();
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [stack.getLogicalId(construct.collector.node.defaultChild as any), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 300 } })],
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0 });
+  });
+
+  test('least privilege: write to its own log group, read only the credentials secret, no PutMetricData', () => {
+    const { template, stack, construct } = monitor();
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+    expect(policies).toHaveLength(1);
+    expect(policies[0].Properties.PolicyDocument.Statement).toEqual([
+      {
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [stack.getLogicalId(construct.collectorLogGroup.node.defaultChild as any), 'Arn'] },
+      },
+      { Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Effect: 'Allow', Resource: SECRET_ARN },
+    ]);
+    const role = Object.values(template.findResources('AWS::IAM::Role'))[0];
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    expect(JSON.stringify(template.toJSON())).not.toContain('cloudwatch:PutMetricData');
+  });
+
+  test('without a VPC the function runs outside one', () => {
+    const { template, construct } = monitor();
+    template.hasResourceProperties('AWS::Lambda::Function', { VpcConfig: Match.absent() });
+    expect(construct.collectorSecurityGroups).toEqual([]);
+  });
+
+  test('with a VPC the function runs in the selected subnets with its own security group', () => {
+    const { stack, secret } = newStack();
+    const vpc = new ec2.Vpc(stack, 'Vpc', {
+      maxAzs: 2,
+      subnetConfiguration: [
+        { name: 'public', subnetType: ec2.SubnetType.PUBLIC },
+        { name: 'app', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+        { name: 'data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      ],
+    });
+    const m = new ElasticWafMonitor(stack, 'M', {
+      endpoint: 'https://10.0.9.9:9200',
+      indexPattern: 'waf-*',
+      credentials: ElasticCredentials.basicAuth(secret),
+      vpc,
+      vpcSubnets: { subnetGroupName: 'data' },
+    });
+    const template = Template.fromStack(stack);
+    const dataSubnets = vpc.selectSubnets({ subnetGroupName: 'data' }).subnets.map((s) => ({ Ref: stack.getLogicalId(s.node.defaultChild as any) }));
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      VpcConfig: { SubnetIds: dataSubnets, SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^MCollectorSecurityGroup'), 'GroupId'] }] },
+    });
+    expect(m.collectorSecurityGroups).toHaveLength(1);
+    const role = Object.values(template.findResources('AWS::IAM::Role'))[0];
+    expect(role.Metadata.cdk_nag.rules_to_suppress).toEqual([
+      expect.objectContaining({ id: 'AwsSolutions-IAM4', applies_to: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole'] }),
+    ]);
+  });
+});
+
+describe('alarm topic', () => {
+  test('a new topic is encrypted with a rotated key CloudWatch may use, TLS-only, with the email subscriptions', () => {
+    const { template, stack, construct } = monitor({ alertEmails: ['oncall@example.com', 'waf-team@example.com'] });
+    const keyId = stack.getLogicalId(construct.alarmTopicKey!.node.defaultChild as any);
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    const subs = Object.values(template.findResources('AWS::SNS::Subscription')).map((s) => [s.Properties.Protocol, s.Properties.Endpoint]);
+    expect(subs).toEqual([['email', 'oncall@example.com'], ['email', 'waf-team@example.com']]);
+  });
+
+  test('an existing topic is used as is', () => {
+    const { stack, secret } = newStack();
+    const topic = sns.Topic.fromTopicArn(stack, 'Ops', 'arn:aws:sns:eu-west-1:111111111111:ops-alerts');
+    const m = new ElasticWafMonitor(stack, 'M', { endpoint: 'https://es:9243', indexPattern: 'w', credentials: ElasticCredentials.basicAuth(secret), alarmTopic: topic });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::SNS::Topic', 0);
+    template.resourceCountIs('AWS::KMS::Key', 0);
+    expect(m.alarmTopic).toBe(topic);
+    for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
+      expect(alarm.Properties.AlarmActions).toEqual(['arn:aws:sns:eu-west-1:111111111111:ops-alerts']);
+      expect(alarm.Properties.OKActions).toEqual(['arn:aws:sns:eu-west-1:111111111111:ops-alerts']);
+    }
+  });
+});
+
+describe('alarms', () => {
+  test('default alarms on latency, Apdex, blocked share, node CPU/heap/disk and collector errors', () => {
+    const { template, construct, stack } = monitor();
+    const topicRef = { Ref: stack.getLogicalId(construct.alarmTopic.node.defaultChild as any) };
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
+    expect(construct.alarms).toHaveLength(7);
+    const expectations: Array<[string, string, number, string, number, string]> = [
+      ['LatencyAverage', 'Average', 120, 'GreaterThanThreshold', 3, 'notBreaching'],
+      ['Apdex', 'Average', 0.85, 'LessThanThreshold', 3, 'notBreaching'],
+      ['BlockedPercent', 'Average', 25, 'GreaterThanThreshold', 2, 'notBreaching'],
+      ['NodeCpuPercentMax', 'Maximum', 90, 'GreaterThanThreshold', 3, 'notBreaching'],
+      ['NodeHeapUsedPercentMax', 'Maximum', 85, 'GreaterThanThreshold', 3, 'notBreaching'],
+      ['NodeDiskFreePercentMin', 'Minimum', 15, 'LessThanThreshold', 1, 'notBreaching'],
+      ['CollectorErrors', 'Sum', 1, 'GreaterThanOrEqualToThreshold', 2, 'breaching'],
+    ];
+    for (const [metric, statistic, threshold, comparison, periods, missing] of expectations) {
+      const alarm = alarmWith(template, metric);
+      const a = alarm;
+      expect([a.Namespace, a.Statistic, a.Threshold, a.ComparisonOperator, a.EvaluationPeriods, a.DatapointsToAlarm, a.TreatMissingData, a.Period])
+        .toEqual(['WafGuard/Elastic', statistic, threshold, comparison, periods, periods, missing, 300]);
+      expect(alarm.Dimensions).toEqual([{ Name: 'Cluster', Value: 'WafHealth' }]);
+      expect(alarm.AlarmActions).toEqual([topicRef]);
+      expect(alarm.OKActions).toEqual([topicRef]);
+      expect(alarm.AlarmDescription).toContain('WafHealth');
+    }
+  });
+
+  test('thresholds and periods are props; an alarm can be switched off', () => {
+    const { template, construct } = monitor({
+      alarms: {
+        period: Duration.minutes(15),
+        latency: { threshold: 250, evaluationPeriods: 4, datapointsToAlarm: 2 },
+        apdex: { threshold: 0.7, period: Duration.hours(1) },
+        blockedPercent: { enabled: false },
+      },
+    });
+    const latency = alarmWith(template, 'LatencyAverage');
+    expect([latency.Threshold, latency.EvaluationPeriods, latency.DatapointsToAlarm, latency.Period]).toEqual([250, 4, 2, 900]);
+    const apdex = alarmWith(template, 'Apdex');
+    expect([apdex.Threshold, apdex.Period]).toEqual([0.7, 3600]);
+    expect(template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'BlockedPercent' } })).toEqual({});
+    expect(construct.blockedPercentAlarm).toBeUndefined();
+    expect(construct.alarms).toHaveLength(6);
+  });
+});
+
+describe('ECS service monitoring', () => {
+  function withEcs() {
+    const { stack, secret, app } = newStack();
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2 });
+    vpc.addFlowLog('FlowLog');
+    const cluster = ecs.Cluster.fromClusterAttributes(stack, 'Cluster', { clusterName: 'waf-cluster', vpc });
+    const service = ecs.FargateService.fromFargateServiceAttributes(stack, 'Service', { cluster, serviceName: 'waf-proxy' });
+    const serviceLogs = logs.LogGroup.fromLogGroupName(stack, 'ServiceLogs', '/ecs/waf-proxy');
+    const m = new ElasticWafMonitor(stack, 'WafHealth', {
+      endpoint: 'https://10.0.9.9:9200',
+      indexPattern: 'waf-*',
+      credentials: ElasticCredentials.basicAuth(secret),
+      vpc,
+      ecsService: service,
+      ecsLogGroup: serviceLogs,
+      alertEmails: ['oncall@example.com'],
+    });
+    return { app, stack, construct: m, template: Template.fromStack(stack) };
+  }
+
+  test('WARNING/ERROR lines of the service log group are counted and alarmed on', () => {
+    const { template, construct } = withEcs();
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      LogGroupName: '/ecs/waf-proxy',
+      FilterPattern: '?"WARNING" ?"ERROR"',
+      MetricTransformations: [{ MetricNamespace: 'WafGuard/Elastic', MetricName: 'EcsLogWarningsErrors', MetricValue: '1' }],
+    });
+    const alarm = alarmWith(template, 'EcsLogWarningsErrors');
+    expect([alarm.Threshold, alarm.ComparisonOperator, alarm.Statistic]).toEqual([10, 'GreaterThanOrEqualToThreshold', 'Sum']);
+    expect(construct.ecsLogErrorsAlarm).toBeDefined();
+  });
+
+  test('task state changes of the service go to a log group under /aws/events/ through a scoped resource policy', () => {
+    const { template, stack, construct } = withEcs();
+    const logGroupId = stack.getLogicalId(construct.ecsTaskEventsLogGroup!.node.defaultChild as any);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        'source': ['aws.ecs'],
+        'detail-type': ['ECS Task State Change'],
+        'detail': { clusterArn: [Match.anyValue()], group: ['service:waf-proxy'] },
+      },
+      Targets: [Match.objectLike({ Arn: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([{ Ref: logGroupId }])]) }) })],
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: Match.stringLikeRegexp('^/aws/events/ecs-task-state/'), RetentionInDays: 30 });
+    const policies = Object.values(template.findResources('AWS::Logs::ResourcePolicy'));
+    expect(policies).toHaveLength(1);
+    const document = JSON.stringify(policies[0].Properties.PolicyDocument);
+    expect(document).toContain('\\"Service\\":\\"events.amazonaws.com\\"');
+    expect(document).toContain('\\"Action\\":[\\"logs:CreateLogStream\\",\\"logs:PutLogEvents\\"]');
+    const ruleId = stack.getLogicalId(construct.ecsTaskStateRule!.node.defaultChild as any);
+    expect(document).toContain(`{"Fn::GetAtt":["${ruleId}","Arn"]}`);
+    expect(document).toContain('aws:SourceArn');
+    template.resourceCountIs('Custom::CloudwatchLogResourcePolicy', 0);
+  });
+
+  test('crashed tasks (Error, Failed, Exited) are counted per service and alarm on the first one', () => {
+    const { template } = withEcs();
+    const filters = Object.values(template.findResources('AWS::Logs::MetricFilter', {
+      Properties: { MetricTransformations: [Match.objectLike({ MetricName: 'EcsTaskCrashes' })] },
+    }));
+    expect(filters).toHaveLength(1);
+    const pattern: string = filters[0].Properties.FilterPattern;
+    expect(pattern).toContain('$.detail.lastStatus = "STOPPED"');
+    for (const code of ['*Error*', '*Failed*', '*Exited*']) expect(pattern).toContain(`$.detail.stopCode = "${code}"`);
+    expect(pattern).toMatch(/^\{ \(\$\.detail\.lastStatus = "STOPPED"\) && \(.*\|\|.*\) \}$/);
+    expect(filters[0].Properties.MetricTransformations[0].Dimensions).toEqual([{ Key: 'ServiceGroup', Value: '$.detail.group' }]);
+    const alarm = alarmWith(template, 'EcsTaskCrashes');
+    expect([alarm.Threshold, alarm.ComparisonOperator, alarm.EvaluationPeriods]).toEqual([1, 'GreaterThanOrEqualToThreshold', 1]);
+    expect(alarm.Dimensions).toEqual([{ Name: 'ServiceGroup', Value: 'service:waf-proxy' }]);
+  });
+
+  test('cdk-nag AwsSolutions: no unsuppressed findings with VPC, ECS and a created topic', () => {
+    const { app, stack } = withEcs();
+    Aspects.of(app).add(new AwsSolutionsChecks());
+    app.synth();
+    expect(Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*'))).toEqual([]);
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*'))).toEqual([]);
+  });
+});
+
+describe('dashboard', () => {
+  const widgets = (template: Template) => dashboardBody(template).widgets as any[];
+  const metricNames = (w: any) => (w.properties.metrics as any[]).map((m) => (Array.isArray(m) ? m[1] : m));
+
+  test('latency, status split, comparison and Apdex graphs use the collector metrics of this cluster', () => {
+    const { template } = monitor();
+    const byTitle = Object.fromEntries(widgets(template).filter((w) => w.properties.title).map((w) => [w.properties.title, w]));
+    expect(metricNames(byTitle['WAF latency (ms)'])).toEqual(['LatencyAverage', 'LatencyAverageWithoutTimeouts', 'LatencySlowest5PctAverage', 'LatencySlowest5PctAverageWithoutTimeouts']);
+    expect(byTitle['WAF latency (ms)'].properties.annotations.horizontal[0].value).toBe(120);
+    expect(metricNames(byTitle['Requests by status'])).toEqual(['AllowedCount', 'BlockedCount', 'AlertedCount', 'TimeoutCount']);
+    expect(metricNames(byTitle['Status split (%)'])).toEqual(['AllowedPercent', 'BlockedPercent', 'AlertedPercent']);
+    const comparison = byTitle['Average latency vs earlier windows (ms)'].properties.metrics;
+    expect(comparison.map((m: any[]) => m.slice(1, 6))).toEqual(ElasticWafMetrics.COMPARISON_OFFSETS.map((o) => ['LatencyAverageByOffset', 'Cluster', 'WafHealth', 'Offset', o]));
+    expect(metricNames(byTitle['Apdex (T = 30 ms)'])).toEqual(['Apdex']);
+    expect(byTitle['Apdex (T = 30 ms)'].properties.yAxis.left).toEqual({ min: 0, max: 1, showUnits: false });
+    for (const w of Object.values(byTitle) as any[]) {
+      for (const m of (w.properties.metrics ?? []) as any[]) if (Array.isArray(m) && typeof m[0] === 'string') expect(m.slice(0, 1).concat(m.slice(2, 4))).toEqual(['WafGuard/Elastic', 'Cluster', 'WafHealth']);
+    }
+  });
+
+  test('node CPU and heap graphs and disk free gauges search the per-node metrics', () => {
+    const { template } = monitor();
+    const all = widgets(template);
+    const cpu = all.find((w) => w.properties.title === 'Node CPU (%)');
+    expect(cpu.properties.metrics[0][0].expression).toBe('SEARCH(\'{"WafGuard/Elastic",Cluster,Node} MetricName="NodeCpuPercent" Cluster="WafHealth"\', \'Maximum\', 300)');
+    expect(cpu.properties.metrics[0][0].label).toBeUndefined();
+    const heap = all.find((w) => w.properties.title === 'Node JVM heap used (%)');
+    expect(heap.properties.metrics[0][0].expression).toContain('MetricName="NodeHeapUsedPercent"');
+    const disk = all.find((w) => w.properties.title === 'Node disk free (%)');
+    expect(disk.properties.view).toBe('gauge');
+    expect(disk.properties.yAxis.left).toEqual({ min: 0, max: 100 });
+    expect(disk.properties.metrics[0][0].expression).toContain('MetricName="NodeDiskFreePercent"');
+  });
+
+  test('an alarm status widget lists every alarm, and a Logs Insights table shows the top-N hosts', () => {
+    const { template } = monitor({ topHostCount: 20 });
+    const all = widgets(template);
+    const alarmWidget = all.find((w) => w.type === 'alarm');
+    expect(alarmWidget.properties.alarms).toHaveLength(7);
+    const table = all.find((w) => w.type === 'log');
+    expect(table.properties.view).toBe('table');
+    expect(table.properties.title).toBe('Top 20 slowest hosts');
+    const query: string = table.properties.query;
+    expect(query).toMatch(/^SOURCE 'TOKEN' \| filter event = "top-host"/);
+    expect(query).toContain('by host');
+    expect(query).toContain('sort worstAvgLatencyMs desc');
+    expect(query).toMatch(/limit 20$/);
+  });
+
+  test('a markdown widget links the debugging log groups and escapes user text', () => {
+    const { stack, secret } = newStack();
+    new ElasticWafMonitor(stack, 'M', {
+      endpoint: 'https://es:9243',
+      indexPattern: 'waf_[prod]-*',
+      clusterName: 'eu_*prod*',
+      credentials: ElasticCredentials.basicAuth(secret),
+      ecsLogGroup: logs.LogGroup.fromLogGroupName(stack, 'L', '/ecs/waf-proxy'),
+    });
+    const template = Template.fromStack(stack);
+    const text = widgets(template).find((w) => w.type === 'text').properties.markdown as string;
+    expect(text).toContain('# WAF health: eu\\_\\*prod\\*');
+    expect(text).toContain('Index pattern waf\\_\\[prod\\]\\-\\*');
+    expect(text).toContain('* [Collector: errors and top hosts](https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#logsV2:log-groups/log-group/TOKEN) `TOKEN`');
+    expect(text).toContain('* [WAF service logs](https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#logsV2:log-groups/log-group/$252Fecs$252Fwaf-proxy) `/ecs/waf-proxy`');
+    // the collector log group's name is turned into the console's form by CloudFormation
+    const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    expect(JSON.stringify(dashboard.Properties.DashboardBody)).toContain('{"Fn::Join":["$252F",{"Fn::Split":["/",{"Ref":"MCollectorLogGroup');
+  });
+});
+
+describe('validation at synth time', () => {
+  const cases: Array<[string, Partial<ElasticWafMonitorProps>, RegExp]> = [
+    ['topN too small', { topHostCount: 0 }, /topHostCount must be a whole number from 1 to 100, got 0/],
+    ['topN too large', { topHostCount: 101 }, /topHostCount must be a whole number from 1 to 100/],
+    ['topN fractional', { topHostCount: 2.5 }, /topHostCount/],
+    ['Apdex T of zero', { apdexThreshold: Duration.millis(0) }, /apdexThreshold must be greater than 0 ms/],
+    ['window shorter than the schedule', { collectionInterval: Duration.minutes(10), window: Duration.minutes(5) }, /window \(5 minutes\) must be at least collectionInterval \(10 minutes\)/],
+    ['interval not in minutes', { collectionInterval: Duration.seconds(90) }, /collectionInterval must be a whole number of minutes/],
+    ['window over a day', { window: Duration.days(2) }, /window must be at most 1 day/],
+    ['request timeout not fitting the interval', { collectionInterval: Duration.minutes(1), requestTimeout: Duration.seconds(45) }, /requestTimeout \(45 seconds\) plus 30 seconds must fit in collectionInterval \(1 minute\)/],
+    ['reserved namespace', { metricNamespace: 'AWS/WAF' }, /metricNamespace must .* not start with "AWS\/"/],
+    ['quote in cluster name', { clusterName: 'a"b' }, /clusterName must be/],
+    ['bad email', { alertEmails: ['oncall'] }, /alertEmails: "oncall" is not an email address/],
+    ['subnets without a VPC', { vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } }, /vpcSubnets and securityGroups need vpc/],
+    ['endpoint without scheme', { endpoint: 'es.example.com:9243' }, /endpoint must be an http\(s\) URL/],
+    ['empty field name', { fields: { host: ' ' } }, /fields.host must not be empty/],
+    ['duplicate status values', { statusValues: { blocked: 'allowed' } }, /statusValues must be three different values/],
+    ['Apdex alarm threshold above 1', { alarms: { apdex: { threshold: 2 } } }, /alarms.apdex.threshold must be from 0 to 1/],
+    ['datapoints above the evaluated periods', { alarms: { nodeCpu: { datapointsToAlarm: 4 } } }, /alarms.nodeCpu.datapointsToAlarm must be a whole number from 1 to evaluationPeriods \(3\)/],
+    ['alarm period in seconds', { alarms: { latency: { period: Duration.seconds(90) } } }, /alarms.latency.period must be a whole number of minutes/],
+  ];
+
+  test.each(cases)('%s', (_name, props, message) => {
+    expect(() => monitor(props)).toThrow(message);
+  });
+
+  test('every problem is reported at once', () => {
+    expect(() => monitor({ topHostCount: 0, apdexThreshold: Duration.millis(0) })).toThrow(/topHostCount[\s\S]*apdexThreshold/);
+  });
+
+  test('deploy-time endpoint and index pattern are not checked at synth', () => {
+    const { stack, secret } = newStack();
+    const endpoint = new secretsmanager.Secret(stack, 'Endpoint').secretValueFromJson('url').unsafeUnwrap();
+    expect(() => new ElasticWafMonitor(stack, 'M', { endpoint, indexPattern: 'waf-*', credentials: ElasticCredentials.basicAuth(secret) })).not.toThrow();
+  });
+
+  test('metrics factory and credentials reject invalid input', () => {
+    const metrics = new ElasticWafMetrics({ namespace: 'N', clusterName: 'c' });
+    expect(() => metrics.latencyAverageByOffset('2h')).toThrow(/offset must be one of now, 1h, 6h, 12h, 1d, 3d/);
+    const { secret } = newStack();
+    expect(() => ElasticCredentials.basicAuth(secret, { usernameKey: '' })).toThrow(/usernameKey must not be empty/);
+  });
+});
