@@ -45,7 +45,9 @@ export function logProcessorConfigFromEnv(env: Env): LogProcessorEnvConfig {
     blocksTable: required(env, ENV.BLOCKS_TABLE),
     maxNewBlocksPerMinute: integer(env, ENV.MAX_NEW_BLOCKS_PER_MINUTE, 1, 100_000, 50),
     rulesCacheMs: integer(env, ENV.RULES_CACHE_SECONDS, 0, 3600, 30) * 1000,
-    counterRetentionSeconds: integer(env, ENV.COUNTER_RETENTION_SECONDS, DEFAULT_COUNTER_RETENTION_SECONDS / 2, 7 * 86_400, DEFAULT_COUNTER_RETENTION_SECONDS),
+    counterRetentionSeconds: integer(
+      env, ENV.COUNTER_RETENTION_SECONDS, DEFAULT_COUNTER_RETENTION_SECONDS / 2, 7 * 86_400, DEFAULT_COUNTER_RETENTION_SECONDS,
+    ),
   };
 }
 
