@@ -178,7 +178,7 @@ export class ElasticWafMonitor extends Construct {
   public readonly collectorRole: iam.IRole;
   /** The rule that runs the collector. */
   public readonly schedule: events.IRule;
-  /** The collector's security group when it runs in a VPC; allow it into the cluster's security group. */
+  /** The collector's security groups when it runs in a VPC (empty otherwise); allow them into the cluster's. */
   public readonly collectorSecurityGroups: ec2.ISecurityGroup[];
   /** The topic every alarm notifies. */
   public readonly alarmTopic: sns.ITopic;
@@ -186,6 +186,7 @@ export class ElasticWafMonitor extends Construct {
   public readonly alarmTopicKey?: kms.IKey;
   /** The metrics the collector emits. */
   public readonly metrics: ElasticWafMetrics;
+  /** The WAF health dashboard. */
   public readonly dashboard: cloudwatch.Dashboard;
   /** Every alarm created. */
   public readonly alarms: cloudwatch.IAlarm[];

@@ -110,21 +110,11 @@ export function createMonitorDashboard(scope: Construct, id: string, input: Moni
       height: 6,
     }),
   );
+  const percentPerNode = (title: string, metric: cloudwatch.IMetric) =>
+    new cloudwatch.GraphWidget({ title, left: [metric], leftYAxis: { min: 0, max: 100, showUnits: false }, width: 8, height: 6 });
   dashboard.addWidgets(
-    new cloudwatch.GraphWidget({
-      title: 'Node CPU (%)',
-      left: [m.nodeCpuPercentPerNode()],
-      leftYAxis: { min: 0, max: 100, showUnits: false },
-      width: 8,
-      height: 6,
-    }),
-    new cloudwatch.GraphWidget({
-      title: 'Node JVM heap used (%)',
-      left: [m.nodeHeapUsedPercentPerNode()],
-      leftYAxis: { min: 0, max: 100, showUnits: false },
-      width: 8,
-      height: 6,
-    }),
+    percentPerNode('Node CPU (%)', m.nodeCpuPercentPerNode()),
+    percentPerNode('Node JVM heap used (%)', m.nodeHeapUsedPercentPerNode()),
     new cloudwatch.GaugeWidget({
       title: 'Node disk free (%)',
       metrics: [m.nodeDiskFreePercentPerNode()],
