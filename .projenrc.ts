@@ -26,6 +26,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
       // The Node.js 22 runtime ships AWS SDK v3; bundling it would only grow cold starts.
       externals: ['@aws-sdk/*'],
       sourcemap: false,
+      // Smaller bundles load faster on a cold start; handlers match errors by their `name` property, not class names.
+      minify: true,
     },
   },
 
