@@ -1,0 +1,122 @@
+/**
+ * Judges a demo run against the generator's ground truth (every real request, before sampling), never against the
+ * guard's own counts: who crossed a threshold and when, who was blocked, released, or blocked without cause.
+ */
+import { DecisionEvent, IpSetUpdateEvent, ReleaseEvent } from './pipeline';
+import { TruthRow } from './traffic';
+import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
+import { hostCidr, parseIp } from '../../src/realtime-waf-guard/runtime/ip';
+
+export interface AttackerResult {
+  readonly ip: string;
+  readonly ruleId: string;
+  /** Log time at which the client's real requests first reached the threshold within a window. */
+  readonly crossedAtMs?: number;
+  /** Clock time of the first block decision. */
+  readonly blockedAtMs?: number;
+  /** Real milliseconds from the crossing record reaching the stream to the block decision. */
+  readonly decisionLatencyMs?: number;
+  /** Real milliseconds from the crossing record reaching the stream to the IP set update that added the client. */
+  readonly ipSetLatencyMs?: number;
+  readonly blockedUntilMs?: number;
+  readonly releasedAtMs?: number;
+  readonly maxInWindow: number;
+}
+
+export interface Judgement {
+  readonly attackers: AttackerResult[];
+  /** Blocks of clients whose real requests never reached the threshold in any window. */
+  readonly falseBlocks: Array<{ ip: string; ruleId: string; maxInWindow: number; threshold: number }>;
+  /** Clients well over a threshold (beyond the bucket slack) that were not blocked. */
+  readonly missed: Array<{ ip: string; ruleId: string; maxInWindow: number; threshold: number }>;
+  /** Blocks not released within the allowed delay after their end. */
+  readonly lateReleases: Array<{ ip: string; ruleId: string; delayMs?: number }>;
+  readonly problems: string[];
+}
+
+export interface JudgeInput {
+  readonly rules: readonly StoredRule[];
+  readonly truth: readonly TruthRow[];
+  readonly attackers: ReadonlyArray<{ ip: string; ruleId: string }>;
+  readonly decisions: readonly DecisionEvent[];
+  readonly updates: readonly IpSetUpdateEvent[];
+  readonly releases: readonly ReleaseEvent[];
+  /** Real time each attacker record was put on the stream, by client: [log time, put time]. */
+  readonly putTimes: ReadonlyMap<string, ReadonlyArray<readonly [number, number]>>;
+  /** How late after its end a block may be released: the sweep interval and a tick. */
+  readonly releaseSlackMs: number;
+  readonly ipSetsAtEnd: { ipv4: string[]; ipv6: string[] };
+}
+
+/**
+ * A client must be caught once it exceeds the threshold by more than the bucket slack: windows are whole buckets
+ * (a sixth of the window), so a steady client is counted over at least five sixths of a window.
+ */
+const MISS_FACTOR = 1.25;
+
+export function judge(input: JudgeInput): Judgement {
+  const rules = new Map(input.rules.map((r) => [r.ruleId, r]));
+  const truth = new Map(input.truth.map((t) => [`${t.ruleId}|${t.ip}`, t]));
+  const problems: string[] = [];
+  const decided = new Map<string, DecisionEvent[]>();
+  for (const d of input.decisions) {
+    const key = `${d.row.ruleId}|${d.row.ip}`;
+    decided.set(key, [...(decided.get(key) ?? []), d]);
+  }
+
+  const falseBlocks: Judgement['falseBlocks'] = [];
+  for (const [key, events] of decided) {
+    const { ip, ruleId } = events[0].row;
+    const maxInWindow = truth.get(key)?.maxInWindow ?? 0;
+    const threshold = rules.get(ruleId)!.threshold;
+    if (maxInWindow < threshold) falseBlocks.push({ ip, ruleId, maxInWindow, threshold });
+  }
+  const missed: Judgement['missed'] = [];
+  for (const t of input.truth) {
+    const threshold = rules.get(t.ruleId)!.threshold;
+    if (t.maxInWindow >= threshold * MISS_FACTOR && !decided.has(`${t.ruleId}|${t.ip}`)) {
+      missed.push({ ip: t.ip, ruleId: t.ruleId, maxInWindow: t.maxInWindow, threshold });
+    }
+  }
+
+  const attackers = input.attackers.map((a): AttackerResult => {
+    const t = truth.get(`${a.ruleId}|${a.ip}`);
+    const first = decided.get(`${a.ruleId}|${a.ip}`)?.[0];
+    const base = { ip: a.ip, ruleId: a.ruleId, crossedAtMs: t?.crossedAtMs, maxInWindow: t?.maxInWindow ?? 0 };
+    if (!first) return base;
+    // The first record at or after the crossing that reached the stream (with sampling, the crossing request itself
+    // may not have been logged).
+    const put = t?.crossedAtMs === undefined ? undefined : input.putTimes.get(a.ip)?.find(([ts]) => ts >= t.crossedAtMs!)?.[1];
+    const cidr = hostCidr(parseIp(a.ip)!);
+    const update = input.updates.find((u) => u.atReal >= first.decidedAtReal && u.addresses.includes(cidr));
+    const release = input.releases.find((r) => r.row.ruleId === a.ruleId && r.row.ip === a.ip && r.row.blockedAt === first.row.blockedAt);
+    return {
+      ...base,
+      blockedAtMs: first.row.blockedAt,
+      blockedUntilMs: first.row.blockedUntil,
+      decisionLatencyMs: put === undefined ? undefined : first.decidedAtReal - put,
+      ipSetLatencyMs: put === undefined || !update ? undefined : update.atReal - put,
+      releasedAtMs: release?.atClock,
+    };
+  });
+  for (const a of attackers) {
+    if (a.blockedAtMs === undefined) problems.push(`attacker ${a.ip} (rule ${a.ruleId}, ${a.maxInWindow} requests in a window) was not blocked`);
+    else if (a.ipSetLatencyMs === undefined) problems.push(`attacker ${a.ip} was blocked but never reached the WAF IP set`);
+  }
+
+  const lateReleases: Judgement['lateReleases'] = [];
+  for (const d of input.decisions) {
+    if (d.row.action !== 'BLOCK') continue;
+    const release = input.releases.find((r) => r.row.ruleId === d.row.ruleId && r.row.ip === d.row.ip && r.row.blockedAt === d.row.blockedAt);
+    const delayMs = release ? release.atClock - d.row.blockedUntil : undefined;
+    if (delayMs === undefined || delayMs < 0 || delayMs > input.releaseSlackMs) lateReleases.push({ ip: d.row.ip, ruleId: d.row.ruleId, delayMs });
+  }
+  for (const f of falseBlocks) problems.push(`${f.ip} was blocked by rule ${f.ruleId} with at most ${f.maxInWindow} real requests in a window (threshold ${f.threshold})`);
+  for (const m of missed) problems.push(`${m.ip} sent ${m.maxInWindow} requests in a window (threshold ${m.threshold} of rule ${m.ruleId}) and was not blocked`);
+  for (const l of lateReleases) {
+    problems.push(l.delayMs === undefined ? `${l.ip} (rule ${l.ruleId}) was never released` : `${l.ip} (rule ${l.ruleId}) was released ${(l.delayMs / 1000).toFixed(1)} s after its block ended`);
+  }
+  const left = [...input.ipSetsAtEnd.ipv4, ...input.ipSetsAtEnd.ipv6];
+  if (left.length > 0) problems.push(`the WAF IP sets still hold ${left.join(', ')} at the end`);
+  return { attackers, falseBlocks, missed, lateReleases, problems };
+}
