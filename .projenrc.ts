@@ -83,6 +83,10 @@ eslintrc?.addDeletionOverride('parserOptions.projectService');
 eslintrc?.addOverride('parserOptions.project', './tsconfig.dev.json');
 
 project.gitignore.exclude('cdk.out', '/examples/**/cdk.out');
+// What users install: the library, its assets and docs; not examples, benchmarks, scripts or synth output.
+project.npmignore?.exclude('cdk.out', '/examples/', '/bench/', '/scripts/', '/docs/', '/.ci/');
+// The packed tarball must install and synthesize in a fresh app, as a user would use it.
+project.packageTask.exec('node scripts/pack-smoke.js');
 
 project.addTask('demo', {
   description: 'Run the main job locally: the guard on kinesalite and dynalite with generated traffic (see README)',
