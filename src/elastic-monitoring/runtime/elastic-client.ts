@@ -1,4 +1,4 @@
-import { Client, ClientOptions } from '@elastic/elasticsearch';
+import { Client, ClientOptions, HttpConnection } from '@elastic/elasticsearch';
 import { SearchClient } from './collector';
 import { CollectorConfig } from './config';
 import { ElasticAuth } from './credentials';
@@ -18,7 +18,8 @@ export function createElasticClient(
     // Each retry would be another round trip against a cluster that is already failing; the next run retries.
     maxRetries: 0,
     requestTimeout: config.requestTimeoutMs,
-    ...(connection ? { Connection: connection } : {}),
+    // Node's http module: the bundle leaves out undici (build-tools/bundle-stubs), so UndiciConnection cannot be used.
+    Connection: connection ?? HttpConnection,
   });
 }
 

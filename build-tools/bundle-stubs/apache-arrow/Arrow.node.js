@@ -1,0 +1,2 @@
+// Stands in for apache-arrow in handler bundles: see ../README.md.
+module.exports = {};

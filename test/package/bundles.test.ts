@@ -1,0 +1,38 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { ENV } from '../../src/realtime-waf-guard/handler-env';
+
+const assets = path.join(__dirname, '../../assets');
+
+/** What the constructs put in each function's environment, enough for module initialisation. */
+const realtimeEnv = {
+  [ENV.RULES_TABLE]: 'rules', [ENV.COUNTERS_TABLE]: 'counters', [ENV.BLOCKS_TABLE]: 'blocks', [ENV.HISTORY_TABLE]: 'history',
+  [ENV.FIELDS]: 'timestamp,c-ip,cs-host,cs-uri-stem,x-forwarded-for', [ENV.SAMPLING_RATE]: '100',
+  [ENV.IPV4_SET_NAME]: 'v4', [ENV.IPV4_SET_ID]: 'id4', [ENV.IPV6_SET_NAME]: 'v6', [ENV.IPV6_SET_ID]: 'id6',
+  AWS_REGION: 'us-east-1',
+};
+
+const bundles = fs.existsSync(assets)
+  ? fs.readdirSync(assets).flatMap((feature) => fs.readdirSync(path.join(assets, feature)).map((h) => path.join(assets, feature, h, 'index.js')))
+  : [];
+
+test('every handler is bundled', () => {
+  expect(bundles.map((b) => path.relative(assets, b)).sort()).toEqual([
+    'elastic-monitoring/collector.lambda/index.js',
+    'realtime-waf-guard/ip-set-sync.lambda/index.js',
+    'realtime-waf-guard/log-processor.lambda/index.js',
+    'realtime-waf-guard/rules-seeder.lambda/index.js',
+  ]);
+});
+
+// A bundle that requires a stubbed or missing module at load time would crash every cold start in Lambda.
+test.each(bundles.map((b) => [path.relative(assets, b), b]))('%s loads in a fresh Node process and exports a handler', (_name, bundle) => {
+  const run = spawnSync(process.execPath, ['-e', `process.stdout.write(typeof require(${JSON.stringify(bundle)}).handler)`], {
+    env: { PATH: process.env.PATH, ...realtimeEnv },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  expect({ status: run.status, stdout: run.stdout }).toEqual({ status: 0, stdout: 'function' });
+  expect(run.stderr).not.toMatch(/Error|Cannot find module/);
+});
