@@ -7,9 +7,16 @@ const assets = path.join(__dirname, '../../assets');
 
 /** What the constructs put in each function's environment, enough for module initialisation. */
 const realtimeEnv = {
-  [ENV.RULES_TABLE]: 'rules', [ENV.COUNTERS_TABLE]: 'counters', [ENV.BLOCKS_TABLE]: 'blocks', [ENV.HISTORY_TABLE]: 'history',
-  [ENV.FIELDS]: 'timestamp,c-ip,cs-host,cs-uri-stem,x-forwarded-for', [ENV.SAMPLING_RATE]: '100',
-  [ENV.IPV4_SET_NAME]: 'v4', [ENV.IPV4_SET_ID]: 'id4', [ENV.IPV6_SET_NAME]: 'v6', [ENV.IPV6_SET_ID]: 'id6',
+  [ENV.RULES_TABLE]: 'rules',
+  [ENV.COUNTERS_TABLE]: 'counters',
+  [ENV.BLOCKS_TABLE]: 'blocks',
+  [ENV.HISTORY_TABLE]: 'history',
+  [ENV.FIELDS]: 'timestamp,c-ip,cs-host,cs-uri-stem,x-forwarded-for',
+  [ENV.SAMPLING_RATE]: '100',
+  [ENV.IPV4_SET_NAME]: 'v4',
+  [ENV.IPV4_SET_ID]: 'id4',
+  [ENV.IPV6_SET_NAME]: 'v6',
+  [ENV.IPV6_SET_ID]: 'id6',
   AWS_REGION: 'us-east-1',
 };
 
