@@ -87,16 +87,14 @@ export class EcsTaskMonitoring extends Construct {
           }),
         }),
       });
-      const stopped = logs.FilterPattern.stringValue('$.detail.lastStatus', '=', 'STOPPED');
-      const crashed = logs.FilterPattern.any(
-        logs.FilterPattern.stringValue('$.detail.stopCode', '=', '*Error*'),
-        logs.FilterPattern.stringValue('$.detail.stopCode', '=', '*Failed*'),
-        logs.FilterPattern.stringValue('$.detail.stopCode', '=', '*Exited*'),
-        logs.FilterPattern.stringValue('$.detail.stoppedReason', '=', '*Error*'),
-      );
+      // ECS stop codes are words like TaskFailedToStart or EssentialContainerExited: a regex (the one JSON filter
+      // patterns support between % signs) matches any that names an error, a failure or an exit, deployments
+      // (ServiceSchedulerInitiated) and manual stops (UserInitiated) excluded.
       this.taskCrashesMetric = new logs.MetricFilter(this, 'TaskCrashes', {
         logGroup,
-        filterPattern: logs.FilterPattern.all(stopped, crashed),
+        filterPattern: logs.FilterPattern.literal(
+          '{ ($.detail.lastStatus = "STOPPED") && ($.detail.stopCode = %Error|Failed|Exited%) }',
+        ),
         metricNamespace: props.namespace,
         metricName: ECS_METRIC.taskCrashes,
         metricValue: '1',

@@ -326,8 +326,11 @@ describe('ECS service monitoring', () => {
     expect(filters).toHaveLength(1);
     const pattern: string = filters[0].Properties.FilterPattern;
     expect(pattern).toContain('$.detail.lastStatus = "STOPPED"');
-    for (const code of ['*Error*', '*Failed*', '*Exited*']) expect(pattern).toContain(`$.detail.stopCode = "${code}"`);
-    expect(pattern).toMatch(/^\{ \(\$\.detail\.lastStatus = "STOPPED"\) && \(.*\|\|.*\) \}$/);
+    expect(pattern).toContain('($.detail.stopCode = %Error|Failed|Exited%)');
+    // the regex names the crash codes ECS uses and none of the deliberate stops
+    const regex = new RegExp(/%(.*)%/.exec(pattern)![1]);
+    expect(['TaskFailedToStart', 'EssentialContainerExited'].every((c) => regex.test(c))).toBe(true);
+    expect(['UserInitiated', 'ServiceSchedulerInitiated', 'SpotInterruption'].some((c) => regex.test(c))).toBe(false);
     expect(filters[0].Properties.MetricTransformations[0].Dimensions).toEqual([{ Key: 'ServiceGroup', Value: '$.detail.group' }]);
     const alarm = alarmWith(template, 'EcsTaskCrashes');
     expect([alarm.Threshold, alarm.ComparisonOperator, alarm.EvaluationPeriods]).toEqual([1, 'GreaterThanOrEqualToThreshold', 1]);
