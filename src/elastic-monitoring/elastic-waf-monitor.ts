@@ -393,7 +393,7 @@ export class ElasticWafMonitor extends Construct {
         thresholdRange: { min: 1, max: Number.MAX_SAFE_INTEGER, unit: 'tasks' },
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        describe: () => 'A task of the WAF service stopped with an error (stop code or reason with Error, Failed or Exited). The task state log group has the reason.',
+        describe: () => 'A task of the WAF service stopped with an error (stop code with Error, Failed or Exited). The task state log group has the reason.',
       };
     }
 

@@ -80,7 +80,7 @@ export interface ElasticWafMonitorAlarms {
    */
   readonly ecsLogErrors?: MonitorAlarmOptions;
   /**
-   * Crashed ECS tasks (stop code or reason with Error, Failed or Exited) at least `threshold` per period (only with
+   * Crashed ECS tasks (stop code with Error, Failed or Exited) at least `threshold` per period (only with
    * `ecsService`).
    * @default - threshold 1, 1 of 1 period
    */
