@@ -92,6 +92,11 @@ project.gitignore.exclude('cdk.out', '/examples/**/cdk.out');
 project.npmignore?.exclude('cdk.out', '/examples/', '/bench/', '/scripts/', '/docs/', '/.ci/');
 // The packed tarball must install and synthesize in a fresh app, as a user would use it.
 project.packageTask.exec('node scripts/pack-smoke.js');
+// Python bindings cannot be built offline here, but their code generation can be checked.
+project.addTask('check:python', {
+  description: 'Generate the Python bindings (code only) from the compiled assembly and parse them',
+  exec: 'node scripts/python-codegen.js',
+});
 
 project.addTask('demo', {
   description: 'Run the main job locally: the guard on kinesalite and dynalite with generated traffic (see README)',
