@@ -211,6 +211,11 @@ export class LocalPipeline {
     await this.syncChain;
   }
 
+  /** Port of the local DynamoDB, for processes that use the same tables. */
+  public get dynamoPort(): number {
+    return this.dynamo.port;
+  }
+
   public ipSets(): { ipv4: string[]; ipv6: string[] } {
     return { ipv4: this.waf.addresses(this.ipv4.id), ipv6: this.waf.addresses(this.ipv6.id) };
   }
