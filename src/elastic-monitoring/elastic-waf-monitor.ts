@@ -26,13 +26,24 @@ import {
   CollectorConfig,
   DEFAULT_FIELDS,
   DEFAULT_STATUS_VALUES,
+  endpointErrors,
   LIMITS,
 } from './runtime/config';
 
 /** Properties of {@link ElasticWafMonitor}. */
 export interface ElasticWafMonitorProps {
-  /** URL of the Elasticsearch cluster, e.g. `https://waf-logs.es.eu-west-1.aws.elastic-cloud.com:443`. */
+  /**
+   * URL of the Elasticsearch cluster, e.g. `https://waf-logs.es.eu-west-1.aws.elastic-cloud.com:443`. Must be
+   * `https://` (see `allowInsecureHttp`) and must not contain user info (`user:password@`): credentials come only from
+   * `credentials`.
+   */
   readonly endpoint: string;
+  /**
+   * Accept an `http://` endpoint. The credentials then travel unencrypted, so only set this for a cluster reachable
+   * solely inside your VPC (with `vpc`), never across the internet.
+   * @default false
+   */
+  readonly allowInsecureHttp?: boolean;
   /** The secret the collector authenticates with; only this secret is readable by the collector. */
   readonly credentials: ElasticCredentials;
   /** Index pattern of the WAF's request documents, e.g. `waf-logs-*`. */
@@ -223,6 +234,7 @@ export class ElasticWafMonitor extends Construct {
 
     const config: CollectorConfig = {
       endpoint: props.endpoint,
+      ...(props.allowInsecureHttp === true ? { allowInsecureHttp: true } : {}),
       indexPattern: props.indexPattern,
       fields: {
         timestamp: props.fields?.timestamp ?? DEFAULT_FIELDS.timestamp,
@@ -526,8 +538,9 @@ function validateProps(
   },
 ): string[] {
   const errors: string[] = [];
-  if (!Token.isUnresolved(props.endpoint) && !/^https?:\/\/[^\s/]+/.test(props.endpoint)) {
-    errors.push(`endpoint must be an http(s) URL such as https://my-cluster.example.com:9243, got "${props.endpoint}"`);
+  // An endpoint known only at deployment is checked by the collector with the same rules.
+  if (!Token.isUnresolved(props.endpoint)) {
+    errors.push(...endpointErrors(props.endpoint, props.allowInsecureHttp === true));
   }
   if (!Token.isUnresolved(props.indexPattern) && props.indexPattern.trim() === '') {
     errors.push('indexPattern must not be empty');

@@ -98,6 +98,16 @@ describe('collector handler', () => {
     expect(logs[0].message).not.toContain('"y"');
   });
 
+  test('an endpoint with user info is refused before any request, and its password is not logged', async () => {
+    const { handler, logs, cluster } = setup({ endpoint: 'https://waf:s3cret@waf-logs.es.example.com:9243' });
+    await expect(handler(event)).resolves.toBeUndefined();
+    expect(cluster.requests).toHaveLength(0);
+    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+    expect(logs).toEqual([expect.objectContaining({ level: 'error', attributes: expect.objectContaining({ kind: 'config' }) })]);
+    expect(logs[0].message).toContain('must not contain user info');
+    expect(JSON.stringify(logs)).not.toContain('s3cret');
+  });
+
   test('a broken configuration is logged once per run and never throws', async () => {
     const logs: string[] = [];
     const log = (m: string) => logs.push(m);

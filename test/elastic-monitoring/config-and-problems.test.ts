@@ -1,6 +1,12 @@
 import { errors } from '@elastic/elasticsearch';
 import { testConfig } from './es-fixtures';
-import { COLLECTOR_CONFIG_ENV, parseCollectorConfig, validateCollectorConfig } from '../../src/elastic-monitoring/runtime/config';
+import {
+  COLLECTOR_CONFIG_ENV,
+  endpointErrors,
+  parseCollectorConfig,
+  redactUrlCredentials,
+  validateCollectorConfig,
+} from '../../src/elastic-monitoring/runtime/config';
 import { classifyError } from '../../src/elastic-monitoring/runtime/problems';
 
 describe('parseCollectorConfig', () => {
@@ -14,12 +20,51 @@ describe('parseCollectorConfig', () => {
     const broken = { ...testConfig(), endpoint: 'es:9200', windowMs: 60_000, fields: { ...testConfig().fields, host: '' }, credentials: { kind: 'token', secretArn: 'x' } };
     expect(validateCollectorConfig(broken)).toEqual([
       'windowMs must be at least intervalMs, or requests between windows are never counted',
-      'endpoint must be an http(s) URL',
+      'endpoint must be an https URL such as https://my-cluster.example.com:9243, got "es:9200"',
       'fields.host must be a non-empty string',
       'credentials.kind must be "basic" or "apiKey"',
     ]);
     expect(validateCollectorConfig(null)).toEqual(['configuration must be a JSON object']);
     expect(validateCollectorConfig({})).toEqual(expect.arrayContaining(['endpoint must be a non-empty string', 'fields must be an object', 'credentials must be an object']));
+  });
+});
+
+describe('endpoint rules (shared by synth and run time)', () => {
+  test('https only, unless http is explicitly allowed', () => {
+    expect(endpointErrors('https://es.example.com:9243', false)).toEqual([]);
+    expect(endpointErrors('http://es.internal:9200', false)).toEqual([
+      'endpoint http://es.internal:9200 uses http://, which sends the credentials unencrypted: use https://, or set allowInsecureHttp: true if the cluster is reachable only inside your VPC',
+    ]);
+    expect(endpointErrors('http://es.internal:9200', true)).toEqual([]);
+    expect(endpointErrors('ftp://es.example.com', true)).toEqual([expect.stringMatching(/endpoint must be an https URL/)]);
+    expect(endpointErrors(' https://es.example.com', false)).toEqual([expect.stringMatching(/endpoint must be an https URL/)]);
+  });
+
+  test('user info is refused, with or without http, and never repeated in the message', () => {
+    for (const endpoint of ['https://waf:s3cret@es.example.com', 'https://:s3cret@es.example.com', 'https://waf@es.example.com', 'http://waf:s3cret@es.internal:9200', 'waf:s3cret@es.example.com']) {
+      for (const allowInsecureHttp of [false, true]) {
+        const errors = endpointErrors(endpoint, allowInsecureHttp);
+        expect(errors.length).toBeGreaterThan(0);
+        expect(errors.join('\n')).not.toContain('s3cret');
+      }
+    }
+    expect(endpointErrors('https://waf:s3cret@es.example.com', false)).toEqual([
+      'endpoint must not contain user info (user:password@): remove it from the URL and keep the credentials in the Secrets Manager secret given as credentials',
+    ]);
+  });
+
+  test('the run-time parser applies them, with allowInsecureHttp from the configuration', () => {
+    expect(() => parseCollectorConfig(JSON.stringify(testConfig({ endpoint: 'https://waf:s3cret@es.example.com' })))).toThrow(/must not contain user info/);
+    expect(() => parseCollectorConfig(JSON.stringify(testConfig({ endpoint: 'http://es.internal:9200' })))).toThrow(/allowInsecureHttp: true/);
+    expect(parseCollectorConfig(JSON.stringify(testConfig({ endpoint: 'http://es.internal:9200', allowInsecureHttp: true }))).endpoint).toBe('http://es.internal:9200');
+    expect(validateCollectorConfig({ ...testConfig(), allowInsecureHttp: 'yes' })).toEqual(['allowInsecureHttp must be true or false']);
+  });
+
+  test('redaction removes user info from every URL in a text, "@" in the password included', () => {
+    expect(redactUrlCredentials('connect ECONNREFUSED https://waf:p@ss@es.example.com:9243/_msearch and http://a:b@c/')).toBe(
+      'connect ECONNREFUSED https://***@es.example.com:9243/_msearch and http://***@c/',
+    );
+    expect(redactUrlCredentials('mail oncall@example.com about https://es.example.com')).toBe('mail oncall@example.com about https://es.example.com');
   });
 });
 
@@ -42,6 +87,14 @@ describe('classifyError', () => {
     expect(classifyError(response(404, body), '_msearch', endpoint)).toEqual({
       kind: 'response', source: '_msearch', message: '_msearch failed with HTTP 404: index_not_found_exception: no such index [waf]',
     });
+  });
+
+  test('never prints URL user info, from the endpoint or from the error', () => {
+    const leaky = new errors.ConnectionError('getaddrinfo ENOTFOUND for https://waf:s3cret@es.example.com:9243/_msearch');
+    const p = classifyError(leaky, '_msearch', 'https://waf:s3cret@es.example.com:9243');
+    expect(p.kind).toBe('unreachable');
+    expect(p.message).not.toContain('s3cret');
+    expect(p.message).toContain('https://***@es.example.com:9243');
   });
 
   test('a server that is not Elasticsearch, and unknown errors', () => {

@@ -430,7 +430,9 @@ describe('validation at synth time', () => {
     ['quote in cluster name', { clusterName: 'a"b' }, /clusterName must be/],
     ['bad email', { alertEmails: ['oncall'] }, /alertEmails: "oncall" is not an email address/],
     ['subnets without a VPC', { vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } }, /vpcSubnets and securityGroups need vpc/],
-    ['endpoint without scheme', { endpoint: 'es.example.com:9243' }, /endpoint must be an http\(s\) URL/],
+    ['endpoint without scheme', { endpoint: 'es.example.com:9243' }, /endpoint must be an https URL such as https:\/\/my-cluster.example.com:9243/],
+    ['http endpoint', { endpoint: 'http://es.example.com:9200' }, /endpoint http:\/\/es.example.com:9200 uses http:\/\/, which sends the credentials unencrypted: use https:\/\/, or set allowInsecureHttp: true/],
+    ['user info in the endpoint', { endpoint: 'https://waf:s3cret@es.example.com' }, /endpoint must not contain user info \(user:password@\): remove it from the URL/],
     ['empty field name', { fields: { host: ' ' } }, /fields.host must not be empty/],
     ['duplicate status values', { statusValues: { blocked: 'allowed' } }, /statusValues must be three different values/],
     ['Apdex alarm threshold above 1', { alarms: { apdex: { threshold: 2 } } }, /alarms.apdex.threshold must be from 0 to 1/],
@@ -440,6 +442,25 @@ describe('validation at synth time', () => {
 
   test.each(cases)('%s', (_name, props, message) => {
     expect(() => monitor(props)).toThrow(message);
+  });
+
+  test('a password in the endpoint never reaches the template or the error', () => {
+    for (const allowInsecureHttp of [false, true]) {
+      let error: Error | undefined;
+      try {
+        monitor({ endpoint: 'http://waf:s3cret@es.example.com:9200', allowInsecureHttp });
+      } catch (e) {
+        error = e as Error;
+      }
+      expect(error?.message).toMatch(/must not contain user info/);
+      expect(error?.message).not.toContain('s3cret');
+    }
+  });
+
+  test('allowInsecureHttp admits an http endpoint and tells the collector so', () => {
+    const { template } = monitor({ endpoint: 'http://es.internal:9200', allowInsecureHttp: true });
+    expect(collectorConfig(template)).toEqual(expect.objectContaining({ endpoint: 'http://es.internal:9200', allowInsecureHttp: true }));
+    expect(collectorConfig(monitor().template).allowInsecureHttp).toBeUndefined();
   });
 
   test('every problem is reported at once', () => {

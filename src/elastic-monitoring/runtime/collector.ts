@@ -1,4 +1,4 @@
-import { CollectorConfig } from './config';
+import { CollectorConfig, redactUrlCredentials } from './config';
 import { renderEmf } from './emf';
 import { COLLECTOR_ERROR_EVENT, TOP_HOST_EVENT } from './metric-names';
 import { MetricTarget, runMetrics } from './metrics';
@@ -74,14 +74,7 @@ export async function collect(run: CollectorRun): Promise<RunSummary> {
   }
 
   const windowFields = windowLogFields(window);
-  for (const p of problems) {
-    logger.error(`collector error (${p.kind}) in ${p.source}: ${p.message}`, {
-      event: COLLECTOR_ERROR_EVENT,
-      kind: p.kind,
-      source: p.source,
-      ...windowFields,
-    });
-  }
+  for (const p of problems) logProblem(logger, p, windowFields);
   if (windowFigures && windowFigures.requests === 0) {
     logger.warn('no documents in the window; averages, percentages and Apdex are not emitted', {
       event: 'empty-window',
@@ -124,14 +117,20 @@ export function reportFailedRun(
   metricTarget: MetricTarget | undefined,
   now: Date,
 ): void {
-  logger.error(`collector error (${problem.kind}) in ${problem.source}: ${problem.message}`, {
-    event: COLLECTOR_ERROR_EVENT,
-    kind: problem.kind,
-    source: problem.source,
-  });
+  logProblem(logger, problem, {});
   if (!metricTarget) return;
   const docs = runMetrics(metricTarget, now, { errorCount: 1 });
   for (const doc of docs) for (const line of renderEmf(doc)) writeEmf(line);
+}
+
+/** The one place problems are logged; messages can quote URLs from error texts, so user info is redacted here too. */
+function logProblem(logger: CollectorLogger, problem: Problem, extra: Record<string, unknown>): void {
+  logger.error(`collector error (${problem.kind}) in ${problem.source}: ${redactUrlCredentials(problem.message)}`, {
+    event: COLLECTOR_ERROR_EVENT,
+    kind: problem.kind,
+    source: problem.source,
+    ...extra,
+  });
 }
 
 function windowLogFields(window: CollectionWindow) {

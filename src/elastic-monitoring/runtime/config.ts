@@ -40,6 +40,8 @@ export interface CredentialsConfig {
 
 export interface CollectorConfig {
   readonly endpoint: string;
+  /** Set only when the deployer opted into an http:// endpoint; without it such an endpoint is refused. */
+  readonly allowInsecureHttp?: boolean;
   readonly indexPattern: string;
   readonly fields: FieldNames;
   readonly statusValues: StatusValues;
@@ -102,6 +104,46 @@ export const LIMITS = {
 };
 
 /**
+ * Why an Elasticsearch endpoint must not be used, empty when it may. Shared by the construct (synth time) and the
+ * handler (run time, for endpoints only known at deployment). No message repeats the endpoint's user info, because
+ * these messages end up in synth output and log lines.
+ */
+export function endpointErrors(endpoint: string, allowInsecureHttp: boolean): string[] {
+  // Without a scheme, user info is not recognisable as such: leave out any value with an "@".
+  const shown = endpoint.includes('@') ? '' : `, got "${endpoint}"`;
+  const notUrl = `endpoint must be an https URL such as https://my-cluster.example.com:9243${shown}`;
+  let url: URL;
+  try {
+    // URL() would silently drop surrounding spaces that the Elasticsearch client then chokes on.
+    if (endpoint.trim() !== endpoint) throw new TypeError('surrounding whitespace');
+    url = new URL(endpoint);
+  } catch {
+    return [notUrl];
+  }
+  const errors: string[] = [];
+  if (url.username !== '' || url.password !== '') {
+    // The configuration is a plain environment variable and the endpoint appears in error messages.
+    errors.push('endpoint must not contain user info (user:password@): remove it from the URL and keep the credentials in the Secrets Manager secret given as credentials');
+  }
+  if (url.protocol === 'http:') {
+    if (!allowInsecureHttp) {
+      errors.push(`endpoint ${redactUrlCredentials(endpoint)} uses http://, which sends the credentials unencrypted: use https://, or set allowInsecureHttp: true if the cluster is reachable only inside your VPC`);
+    }
+  } else if (url.protocol !== 'https:') {
+    errors.push(notUrl);
+  }
+  return errors;
+}
+
+/**
+ * Replaces the user info of every URL in a text with `***`. A last line of defence for log lines: endpoints with
+ * user info are refused, but error messages of libraries may quote URLs from elsewhere.
+ */
+export function redactUrlCredentials(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/?#]*@/gi, '$1***@');
+}
+
+/**
  * Reads and checks the configuration. Throws {@link ConfigError} naming the offending setting, so a broken deployment
  * shows up as one clear log line per run instead of a stack trace.
  */
@@ -148,8 +190,11 @@ export function validateCollectorConfig(value: unknown): string[] {
   if (typeof c.windowMs === 'number' && typeof c.intervalMs === 'number' && c.windowMs < c.intervalMs) {
     errors.push('windowMs must be at least intervalMs, or requests between windows are never counted');
   }
-  if (typeof c.endpoint === 'string' && !/^https?:\/\/[^\s/]+/.test(c.endpoint)) {
-    errors.push('endpoint must be an http(s) URL');
+  if (c.allowInsecureHttp !== undefined && typeof c.allowInsecureHttp !== 'boolean') {
+    errors.push('allowInsecureHttp must be true or false');
+  }
+  if (typeof c.endpoint === 'string' && c.endpoint.trim() !== '') {
+    errors.push(...endpointErrors(c.endpoint, c.allowInsecureHttp === true));
   }
   const fields = c.fields as Record<string, unknown> | undefined;
   if (typeof fields !== 'object' || fields === null) {

@@ -3,6 +3,8 @@
  * says what to check) and one count in the CollectorErrors metric; none makes the function fail, because a failing
  * scheduled function is retried and would hammer a struggling cluster.
  */
+import { redactUrlCredentials } from './config';
+
 export type ProblemKind =
   | 'config'
   | 'secret'
@@ -47,9 +49,15 @@ export function elasticReason(body: unknown): string | undefined {
 
 /**
  * Turns an error thrown by the Elasticsearch client (matched by name, so this module needs no client import) into a
- * problem whose message tells the operator what to look at.
+ * problem whose message tells the operator what to look at. The message is logged, so URL user info in it (from the
+ * endpoint or quoted by the client) is redacted.
  */
 export function classifyError(error: unknown, source: string, endpoint: string): Problem {
+  const problem = classify(error, source, endpoint);
+  return { ...problem, message: redactUrlCredentials(problem.message) };
+}
+
+function classify(error: unknown, source: string, endpoint: string): Problem {
   const e = (typeof error === 'object' && error !== null ? error : {}) as ErrorLike;
   const name = typeof e.name === 'string' ? e.name : 'Error';
   const message = typeof e.message === 'string' ? e.message : String(error);
