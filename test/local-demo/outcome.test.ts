@@ -65,7 +65,8 @@ describe('demo verdict', () => {
   test('a client below threshold that was blocked fails the run', () => {
     const extra: DecisionEvent = { row: row('192.0.2.1', T0 + 9000), decidedAtReal: T0 + 9000 };
     const base = input({});
-    const j = judge(input({ decisions: [...base.decisions, extra], releases: [...base.releases, { row: extra.row, atClock: extra.row.blockedUntil }] }));
+    const releases = [...base.releases, { row: extra.row, atClock: extra.row.blockedUntil }];
+    const j = judge(input({ decisions: [...base.decisions, extra], releases }));
     expect(j.falseBlocks).toEqual([{ ip: '192.0.2.1', ruleId: 'api', maxInWindow: 9, threshold: 10 }]);
     expect(j.problems).toEqual(['192.0.2.1 was blocked by rule api with at most 9 real requests in a window (threshold 10)']);
   });
