@@ -126,12 +126,13 @@ export interface ElasticWafMonitorProps {
    */
   readonly alarms?: ElasticWafMonitorAlarms;
   /**
-   * Email addresses subscribed to the alarm topic.
+   * Email addresses subscribed to the topic the monitor creates. Not together with `alarmTopic`: subscribe the
+   * addresses to your own topic instead.
    * @default - no subscription; subscribe to `alarmTopic` yourself
    */
   readonly alertEmails?: string[];
   /**
-   * Topic the alarms notify.
+   * Topic the alarms notify, instead of one the monitor creates; its subscriptions are yours to manage.
    * @default - a new topic encrypted with a new KMS key
    */
   readonly alarmTopic?: sns.ITopic;
@@ -587,6 +588,10 @@ function validateProps(
     if (!Token.isUnresolved(email) && !EMAIL_PATTERN.test(email)) {
       errors.push(`alertEmails: "${email}" is not an email address`);
     }
+  }
+  // Subscribing addresses to a topic the monitor does not own would change someone else's notifications.
+  if (props.alarmTopic && (props.alertEmails ?? []).length > 0) {
+    errors.push('Give either alarmTopic or alertEmails, not both: subscribe the addresses to your own topic instead');
   }
   if (!props.vpc && (props.vpcSubnets || props.securityGroups)) {
     errors.push('vpcSubnets and securityGroups need vpc; give vpc too, or leave them out');

@@ -215,6 +215,17 @@ describe('alarm topic', () => {
       expect(alarm.Properties.OKActions).toEqual(['arn:aws:sns:eu-west-1:111111111111:ops-alerts']);
     }
   });
+
+  test('alertEmails with an existing topic is an error: the monitor does not subscribe addresses to a topic it does not own', () => {
+    const { stack, secret } = newStack();
+    const topic = sns.Topic.fromTopicArn(stack, 'Ops', 'arn:aws:sns:eu-west-1:111111111111:ops-alerts');
+    const props = { endpoint: 'https://es:9243', indexPattern: 'w', credentials: ElasticCredentials.basicAuth(secret), alarmTopic: topic };
+    expect(() => new ElasticWafMonitor(stack, 'M', { ...props, alertEmails: ['oncall@example.com'] })).toThrow(
+      'Give either alarmTopic or alertEmails, not both: subscribe the addresses to your own topic instead',
+    );
+    expect(() => new ElasticWafMonitor(stack, 'N', { ...props, alertEmails: [] })).not.toThrow();
+    Template.fromStack(stack).resourceCountIs('AWS::SNS::Subscription', 0);
+  });
 });
 
 describe('alarms', () => {
