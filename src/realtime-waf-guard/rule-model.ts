@@ -4,7 +4,7 @@
  */
 export interface StoredRule {
   readonly ruleId: string;
-  /** Exact host (`api.example.com`) or one-label wildcard suffix (`*.example.com`), lower case. */
+  /** Exact host (`api.example.com`) or wildcard (`*.example.com`: every subdomain, not the apex), lower case. */
   readonly host: string;
   /** Only requests whose path starts with this count; all paths when absent. */
   readonly pathPrefix?: string;

@@ -123,3 +123,26 @@ describe('TrafficCounter', () => {
     expect([...e.buckets.entries()]).toEqual([[170000000, 1], [170000001, 1]]);
   });
 });
+
+describe('evasion', () => {
+  const m = new RuleMatcher([rule({ ruleId: 'login', pathPrefix: '/login' }), rule({ ruleId: 'api', host: 'api.example.com', pathPrefix: '/v1/ü' })]);
+  const ids = (host: string, path?: string) => m.match(host, { path }).map((i) => m.rules[i].ruleId);
+
+  test('a stray or broken escape elsewhere in the URI does not stop the decoding of the path', () => {
+    expect(ids('api.example.com', '/%6Cogin?x=%')).toEqual(['login']);
+    expect(ids('api.example.com', '/%6Cogin?q=%E0%A4%A')).toEqual(['login']);
+    expect(ids('api.example.com', '/%6cogin')).toEqual(['login']);
+  });
+
+  test('non-ASCII prefixes match their UTF-8 escapes', () => {
+    expect(ids('api.example.com', '/v1/%C3%BCber')).toEqual(['api']);
+  });
+
+  test('case, a port or a trailing dot in the Host header do not dodge a host rule', () => {
+    expect(ids('API.Example.COM', '/login')).toEqual(['login']);
+    expect(ids('api.example.com:443', '/login')).toEqual(['login']);
+    expect(ids('api.example.com.', '/login')).toEqual(['login']);
+    expect(ids('api.example.com.:8443', '/login')).toEqual(['login']);
+    expect(ids('api.example.com.evil', '/login')).toEqual([]);
+  });
+});

@@ -242,3 +242,64 @@ test('large block tables are read across pages', async () => {
   await s.make().run();
   expect(s.waf.addresses(s.ipv4.id)).toHaveLength(1200);
 });
+
+test('a failed publish gives the claims back, so the next run alerts and releases instead of losing them', async () => {
+  const s = await setup();
+  await s.put(row('198.51.100.7'), row('198.51.100.8', { blockedUntil: T0 + 500, notifiedAt: T0 }));
+  sns.on(PublishCommand).rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottledException' }));
+  await expect(s.make().run()).rejects.toThrow(/Rate exceeded/);
+  expect(s.recorder.metrics.get(METRIC.SYNC_ERRORS)).toBe(1);
+  expect(await s.history('198.51.100.7')).toEqual([]);
+  expect((await s.blockRows()).find((r) => r.ip === '198.51.100.8')?.releasedAt).toBeUndefined();
+  sns.on(PublishCommand).callsFake((input: PublishCommandInput) => {
+    published.push(input);
+    return { MessageId: 'retry' };
+  });
+  const result = await s.make().run();
+  expect(published.map((p) => p.Subject)).toEqual(['[test-guard] 1 blocked, 1 released']);
+  expect(result.released.map((r) => r.ip)).toEqual(['198.51.100.8']);
+  expect(await s.history('198.51.100.7')).toEqual(['BLOCKED']);
+  expect(await s.history('198.51.100.8')).toEqual(['RELEASED']);
+});
+
+test('an ended block claimed by a run that stopped after alerting is still released, without a second alert', async () => {
+  const s = await setup();
+  await s.put(row('198.51.100.9', { blockedUntil: T0 + 500, notifiedAt: T0, releasedAt: T0 + 600 }));
+  await s.make().run();
+  expect(await s.blockRows()).toEqual([]);
+  expect(await s.history('198.51.100.9')).toEqual(['RELEASED']);
+  expect(published).toEqual([]);
+});
+
+test('IP set writes are spaced at least a second apart', async () => {
+  const s = await setup();
+  const waits: number[] = [];
+  let clock = T0 + 1000;
+  s.setNow(clock);
+  const sync = new IpSetSync(
+    {
+      guardName: 'g',
+      scope: 'CLOUDFRONT',
+      ipv4: s.ipv4,
+      ipv6: s.ipv6,
+      allowList: new CidrSet([]),
+      maxSetSize: 10_000,
+      historyRetentionDays: 1,
+      blocksTable: s.blocksTable,
+      historyTable: 'unused',
+    },
+    {
+      doc: dynamo.doc,
+      waf: new WAFV2Client({ region: 'us-east-1' }),
+      sns: new SNSClient({ region: 'us-east-1' }),
+      log: s.recorder,
+      metrics: s.recorder,
+      now: () => clock,
+      sleep: async (ms) => { waits.push(ms); clock += ms; },
+    },
+  );
+  await s.put(row('198.51.100.7', { notifiedAt: T0 }), row('2001:db8::7', { notifiedAt: T0 }));
+  await sync.run();
+  expect(s.waf.updates).toBe(2);
+  expect(waits).toEqual([1000]);
+});

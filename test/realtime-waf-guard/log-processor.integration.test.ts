@@ -202,3 +202,48 @@ test('invalid rule rows are reported and skipped; valid ones still work', async 
   expect(r.summary.created.map((b) => b.ruleId)).toEqual(['api']);
   expect(JSON.stringify(p.recorder.logs.filter((l) => l.message === 'skipping invalid rule row'))).toContain('rule \\"broken\\": window');
 });
+
+test('a counter item never keeps buckets older than its window, whatever the request cadence', async () => {
+  const p = await pipeline([{ ...baseRule, ruleId: 'short', threshold: 1000, windowSeconds: 10 }]);
+  const bucketNames = async () => Object.keys((await p.counter('short', '198.51.100.60'))!).filter((k) => /^b\d+$/.test(k));
+  // one request every 7 s (a fresh bucket almost every time), then a 10-minute pause, then more
+  const times = [...Array.from({ length: 40 }, (_, i) => T0 + i * 7000), ...Array.from({ length: 5 }, (_, i) => T0 + 900_000 + i * 3000)];
+  let most = 0;
+  for (const t of times) {
+    p.setNow(t + 1000);
+    await p.processor.process(await p.send(requests('198.51.100.60', 1, t, 1)));
+    most = Math.max(most, (await bucketNames()).length);
+  }
+  // a 10 s window has 10 buckets of 1 s: the item holds at most those
+  expect(most).toBeLessThanOrEqual(10);
+  expect((await bucketNames()).length).toBeLessThanOrEqual(5);
+});
+
+test('a client still attacking when its block ends is renewed, not released and blocked again', async () => {
+  const p = await pipeline([{ ...baseRule, blockSeconds: 60 }]);
+  await p.processor.process(await p.send(requests('198.51.100.70', 25, T0, 10)));
+  // 70 s later the block has ended but no sweep has released it yet, and the client is still over the threshold
+  p.setNow(T0 + 5000 + 70_000);
+  const r = await p.processor.process(await p.send(requests('198.51.100.70', 25, T0 + 65_000, 10)));
+  expect(r.summary.created.map((b) => [b.ip, b.renewedFrom])).toEqual([['198.51.100.70', T0 + 5000 + 60_000]]);
+  const [stored] = await p.blocks();
+  expect(stored).toMatchObject({ renewedFrom: T0 + 65_000, blockedUntil: T0 + 75_000 + 60_000 });
+  expect(stored.notifiedAt).toBeUndefined();
+});
+
+test('the lag metric measures from the oldest record of the batch', async () => {
+  const p = await pipeline([baseRule]);
+  const records = await p.send(requests('198.51.100.80', 2, T0, 1));
+  const aged = records.map((r, i) => ({ ...r, kinesis: { ...r.kinesis, approximateArrivalTimestamp: (T0 - 60_000 + i * 30_000) / 1000 } }));
+  await p.processor.process(aged);
+  expect(p.recorder.metrics.get(METRIC.LAG)).toBe(65_000);
+});
+
+test('a block that fails to be written gives its budget unit back', async () => {
+  const countersTable = await dynamo.createTable('counters', COUNTERS_TABLE);
+  const store = new BlockStore(dynamo.doc, 'no-such-blocks-table', countersTable, 5);
+  const candidate = { rule: baseRule, ip: { family: 4 as const, text: '198.51.100.90', value: 0 }, observed: 30, firstSeenMs: T0, crossedAtMs: T0 };
+  await expect(store.record([candidate], T0)).rejects.toThrow();
+  const budget = await dynamo.doc.send(new GetCommand({ TableName: countersTable, Key: { pk: `#budget#${Math.floor(T0 / 60_000)}` } }));
+  expect(budget.Item?.used).toBe(0);
+});

@@ -1,6 +1,6 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { IpAddress } from './ip';
+import { isConditionFailure } from '../../shared/runtime/dynamo';
 import { StoredRule } from '../rule-model';
 
 /** A row of the blocks table: one client blocked (or, for COUNT rules, recorded) by one rule. */
@@ -25,6 +25,12 @@ export interface BlockRow {
   readonly expiresAt: number;
   /** Set by the sync function once the block is in WAF and alerted. */
   readonly notifiedAt?: number;
+  /** Set by the sync function when it alerted that the block could not be applied (IP set full). */
+  readonly overCapAlertedAt?: number;
+  /** Set by the sync function while it releases the ended block. */
+  readonly releasedAt?: number;
+  /** End of the previous block of this client and rule, when this block replaced it before it was released. */
+  readonly renewedFrom?: number;
 }
 
 /** A pair over its rule's threshold. */
@@ -46,10 +52,6 @@ export interface RecordBlocksResult {
 
 /** Partition key prefix of the per-minute new-block budget rows, kept in the counters table (which has no stream). */
 export const BUDGET_KEY_PREFIX = '#budget#';
-
-function isConditionFailure(e: unknown): boolean {
-  return e instanceof ConditionalCheckFailedException || (e as Error)?.name === 'ConditionalCheckFailedException';
-}
 
 /**
  * Writes block decisions. A block is a conditional put (no active block for the pair), so concurrent shards create
@@ -97,22 +99,43 @@ export class BlockStore {
         blockedUntil: nowMs + c.rule.blockSeconds * 1000,
         expiresAt: Math.floor(nowMs / 1000) + c.rule.blockSeconds + 86_400,
       };
+      let replaced: Record<string, unknown> | undefined;
       try {
-        await this.doc.send(new PutCommand({
+        const out = await this.doc.send(new PutCommand({
           TableName: this.tableName,
           Item: row,
           ConditionExpression: 'attribute_not_exists(ip) OR blockedUntil < :now',
           ExpressionAttributeValues: { ':now': nowMs },
+          ReturnValues: 'ALL_OLD',
         }));
-        created.push(row);
-        this.active.set(cacheKey, row.blockedUntil);
+        replaced = out.Attributes;
       } catch (e) {
+        // The budget unit goes back whatever the failure: only a block that exists may spend it.
+        if (c.rule.action === 'BLOCK') await this.spendBudget(minute, -1);
         if (!isConditionFailure(e)) throw e;
         alreadyActive++;
         // Unknown end of the existing block: check again in a minute.
         this.active.set(cacheKey, nowMs + 60_000);
-        if (c.rule.action === 'BLOCK') await this.spendBudget(minute, -1);
+        continue;
       }
+      this.active.set(cacheKey, row.blockedUntil);
+      if (replaced === undefined) {
+        created.push(row);
+        continue;
+      }
+      // A client still attacking when its block ended, before the sweep released it: the block goes on, and the row
+      // says so, so history and alerts show a renewal rather than a release that never happened.
+      const renewed: BlockRow = { ...row, renewedFrom: Number(replaced.blockedUntil) };
+      await this.doc.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: { ip: row.ip, ruleId: row.ruleId },
+        UpdateExpression: 'SET renewedFrom = :from',
+        ConditionExpression: 'blockedAt = :blockedAt',
+        ExpressionAttributeValues: { ':from': renewed.renewedFrom, ':blockedAt': row.blockedAt },
+      })).catch((e) => {
+        if (!isConditionFailure(e)) throw e;
+      });
+      created.push(renewed);
     }
     if (this.active.size > 50_000) this.active.clear();
     return { created, overBudget, alreadyActive };

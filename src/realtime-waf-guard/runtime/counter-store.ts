@@ -1,6 +1,7 @@
-import { AttributeValue, ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { AttributeValue, DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { mapLimit } from './concurrency';
 import { bucketOf, bucketSeconds, bucketsPerWindow, KeyCounts, windowTotal } from './detector';
+import { isConditionFailure } from '../../shared/runtime/dynamo';
 import { DEFAULT_COUNTER_RETENTION_SECONDS } from '../handler-env';
 import { StoredRule } from '../rule-model';
 
@@ -20,6 +21,9 @@ export interface WindowCount {
   /** Start of the oldest bucket in the window that has requests. */
   readonly firstSeenMs: number;
 }
+
+/** Bounds one clean-up write well inside DynamoDB's expression limits. */
+const MAX_REMOVALS_PER_WRITE = 100;
 
 /** Recounts one pair from the batch, using only records whose sequence number is above `afterSequence`. */
 export type Recount = (entry: KeyCounts, afterSequence: string) => Map<number, number>;
@@ -73,9 +77,31 @@ export class CounterStore {
           }
         }
       }
+      await this.cleanStale(key, rule, entry, item ?? {});
       return this.windowCount(entry, rule, item ?? {});
     });
     return results;
+  }
+
+  /**
+   * Removes buckets older than the window that the update could not name (a pair idle for more than a window and back
+   * before its TTL), so no item grows without bound. Costs a write only when such buckets exist.
+   */
+  private async cleanStale(
+    key: Record<string, AttributeValue>,
+    rule: StoredRule,
+    entry: KeyCounts,
+    item: Record<string, AttributeValue>,
+  ): Promise<void> {
+    const firstInWindow = bucketOf(entry.lastTimestampMs, rule.windowSeconds) - bucketsPerWindow(rule.windowSeconds) + 1;
+    const stale = [...bucketsFromItem(item).keys()].filter((b) => b < firstInWindow).slice(0, MAX_REMOVALS_PER_WRITE);
+    if (stale.length === 0) return;
+    await this.client.send(new UpdateItemCommand({
+      TableName: this.tableName,
+      Key: key,
+      UpdateExpression: `REMOVE ${stale.map((_, i) => `#s${i}`).join(', ')}`,
+      ExpressionAttributeNames: Object.fromEntries(stale.map((b, i) => [`#s${i}`, `b${b}`])),
+    }));
   }
 
   private async update(
@@ -102,10 +128,11 @@ export class CounterStore {
       oldest = Math.min(oldest, bucket);
       n++;
     }
-    // Drop the buckets that just left the window, so a busy pair's item does not grow; idle pairs expire by TTL.
+    // Drop, in the same write, the window's worth of buckets just below it: an item that is updated at least once per
+    // window never keeps a stale bucket. Anything older is removed by cleanStale().
     const removes: string[] = [];
     const perWindow = bucketsPerWindow(rule.windowSeconds);
-    for (let j = 0; j < 3; j++) {
+    for (let j = 0; j <= perWindow; j++) {
       names[`#r${j}`] = `b${oldest - perWindow - j}`;
       removes.push(`#r${j}`);
     }
@@ -129,7 +156,7 @@ export class CounterStore {
       }));
       return out.Attributes;
     } catch (e) {
-      if (e instanceof ConditionalCheckFailedException || (e as Error).name === 'ConditionalCheckFailedException') return 'conflict';
+      if (isConditionFailure(e)) return 'conflict';
       throw e;
     }
   }

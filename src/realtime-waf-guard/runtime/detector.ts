@@ -39,15 +39,19 @@ export class RuleMatcher {
   public readonly rules: readonly StoredRule[];
   private readonly byHost = new Map<string, readonly number[]>();
 
+  /** Path prefixes in the form decoded paths take: UTF-8 bytes as Latin-1 characters, like percentDecode yields. */
+  private readonly prefixes: ReadonlyArray<string | undefined>;
+
   constructor(rules: readonly StoredRule[]) {
     this.rules = rules.filter((r) => r.enabled);
+    this.prefixes = this.rules.map((r) => (r.pathPrefix === undefined ? undefined : Buffer.from(percentDecode(r.pathPrefix), 'utf8').toString('latin1')));
   }
 
   /** Indexes into `rules` of the rules for this request; the path is read only when a candidate rule has a prefix. */
   public match(host: string, request: { readonly path: string | undefined }): readonly number[] {
     let candidates = this.byHost.get(host);
     if (candidates === undefined) {
-      const h = host.toLowerCase();
+      const h = normaliseHost(host);
       candidates = this.rules.flatMap((r, i) => (hostMatches(r.host, h) ? [i] : []));
       if (this.byHost.size > 10_000) this.byHost.clear();
       this.byHost.set(host, candidates);
@@ -56,12 +60,12 @@ export class RuleMatcher {
     let decoded: string | undefined;
     let all = true;
     for (const i of candidates) {
-      if (this.rules[i].pathPrefix !== undefined) { all = false; break; }
+      if (this.prefixes[i] !== undefined) { all = false; break; }
     }
     if (all) return candidates;
     const path = request.path;
     return candidates.filter((i) => {
-      const prefix = this.rules[i].pathPrefix;
+      const prefix = this.prefixes[i];
       if (prefix === undefined) return true;
       if (path === undefined) return false;
       // Matched on the decoded path so that `/%6Cogin` cannot slip past a `/login` rule.
@@ -69,6 +73,18 @@ export class RuleMatcher {
       return decoded.startsWith(prefix);
     });
   }
+}
+
+/**
+ * The Host header as a name: lower case, without a port or the trailing dot of a fully qualified name, since
+ * `API.example.com.:443` reaches the same site as `api.example.com` and must not dodge its rule.
+ */
+export function normaliseHost(host: string): string {
+  let h = host.toLowerCase();
+  const colon = h.lastIndexOf(':');
+  if (colon > 0 && h.indexOf(']') < 0 && /^\d+$/.test(h.slice(colon + 1))) h = h.slice(0, colon);
+  if (h.endsWith('.')) h = h.slice(0, -1);
+  return h;
 }
 
 /** `*.example.com` matches any subdomain of example.com at any depth, not example.com itself. */

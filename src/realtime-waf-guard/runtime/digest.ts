@@ -17,8 +17,21 @@ export interface DigestMessage {
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 
+/**
+ * Rows listed per section. A large burst must still fit SNS's 256 KB message limit (about 150 B a line); the counts
+ * in the subject and attributes stay exact.
+ */
+export const MAX_ROWS_PER_SECTION = 100;
+
+function section(title: string, rows: readonly BlockRow[], line: (row: BlockRow) => string): string[] {
+  if (rows.length === 0) return [];
+  const more = rows.length - MAX_ROWS_PER_SECTION;
+  return [title, ...rows.slice(0, MAX_ROWS_PER_SECTION).map(line), ...(more > 0 ? [`  ... and ${more} more`] : []), ''];
+}
+
 function describe(row: BlockRow): string {
-  return `  ${row.ip}  rule ${row.ruleId} (host ${row.host}): ${row.observed} requests in ${row.windowSeconds} s, threshold ${row.threshold}, until ${iso(row.blockedUntil)}`;
+  const renewed = row.renewedFrom ? ' (renewed: still over the threshold when the last block ended)' : '';
+  return `  ${row.ip}  rule ${row.ruleId} (host ${row.host}): ${row.observed} requests in ${row.windowSeconds} s, threshold ${row.threshold}, until ${iso(row.blockedUntil)}${renewed}`;
 }
 
 /** One message per sync run listing what changed; undefined when nothing did. */
@@ -32,21 +45,14 @@ export function renderDigest(input: DigestInput): DigestMessage | undefined {
   if (overCap.length) parts.push(`${overCap.length} over the IP set limit`);
   // SNS subjects: at most 100 ASCII characters, no line breaks.
   const subject = `[${input.guardName}] ${parts.join(', ')}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 100);
-  const lines: string[] = [];
-  if (blocked.length) lines.push('Blocked in WAF:', ...blocked.map(describe), '');
-  if (wouldBlock.length) lines.push('Would be blocked (COUNT rules; WAF unchanged):', ...wouldBlock.map(describe), '');
-  if (released.length) {
-    lines.push('Released:', ...released.map((r) => `  ${r.ip}  rule ${r.ruleId} (host ${r.host}): block ended ${iso(r.blockedUntil)}`), '');
-  }
-  if (overCap.length) {
-    lines.push(
-      'NOT blocked: the WAF IP set is full (10,000 addresses); the most severe offenders were kept. Consider a',
-      'shorter block period or a stricter rule. Left out:',
-      ...overCap.slice(0, 50).map(describe),
-      ...(overCap.length > 50 ? [`  ... and ${overCap.length - 50} more`] : []),
-      '',
-    );
-  }
+  const lines: string[] = [
+    ...section('Blocked in WAF:', blocked, describe),
+    ...section('Would be blocked (COUNT rules; WAF unchanged):', wouldBlock, describe),
+    ...section('Released:', released, (r) => `  ${r.ip}  rule ${r.ruleId} (host ${r.host}): block ended ${iso(r.blockedUntil)}`),
+    ...section(
+      'NOT blocked: the WAF IP set is full (10,000 addresses); the most severe offenders were kept. Consider a shorter\nblock period or a stricter rule. Left out:',
+      overCap, describe),
+  ];
   lines.push(`Sent by ${input.guardName} (cdk-waf-guard).`);
   return {
     subject,
@@ -57,6 +63,19 @@ export function renderDigest(input: DigestInput): DigestMessage | undefined {
       wouldBlock: { DataType: 'Number', StringValue: String(wouldBlock.length) },
       released: { DataType: 'Number', StringValue: String(released.length) },
       overCap: { DataType: 'Number', StringValue: String(overCap.length) },
+      // For programs: the changes as JSON, capped like the text.
+      changes: { DataType: 'String', StringValue: JSON.stringify(changes(input)) },
     },
   };
+}
+
+function changes(input: DigestInput): Array<{ event: string; ip: string; ruleId: string; host: string; until: string }> {
+  const entries = (event: string, rows: readonly BlockRow[]) =>
+    rows.slice(0, MAX_ROWS_PER_SECTION).map((r) => ({ event, ip: r.ip, ruleId: r.ruleId, host: r.host, until: iso(r.blockedUntil) }));
+  return [
+    ...entries('blocked', input.blocked),
+    ...entries('wouldBlock', input.wouldBlock),
+    ...entries('released', input.released),
+    ...entries('overCap', input.overCap),
+  ];
 }

@@ -1,12 +1,12 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetIPSetCommand, UpdateIPSetCommand, WAFV2Client } from '@aws-sdk/client-wafv2';
-import { DeleteCommand, DynamoDBDocumentClient, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { BlockRow } from './block-store';
-import { backoffMs, sleep } from './concurrency';
+import { backoffMs, mapLimit, sleep } from './concurrency';
 import { renderDigest } from './digest';
 import { CidrSet } from './ip';
 import { IpSetPlan, normaliseAddresses, planIpSets, sameAddresses } from './ip-set-planner';
+import { isConditionFailure, scanAll } from '../../shared/runtime/dynamo';
 import { Log, MetricsSink } from '../../shared/runtime/telemetry';
 import { METRIC } from '../handler-env';
 
@@ -51,12 +51,11 @@ export interface SyncResult {
 }
 
 const MAX_ATTEMPTS = 8;
+const MIN_WRITE_INTERVAL_MS = 1000;
+const CLAIM_CONCURRENCY = 16;
+type ClaimAttribute = 'notifiedAt' | 'overCapAlertedAt' | 'releasedAt';
 /** Errors after which a fresh read and another try can succeed. */
 const RETRYABLE = new Set(['WAFOptimisticLockException', 'WAFUnavailableEntityException', 'ThrottlingException', 'WAFLimitsExceededException', 'TooManyRequestsException']);
-
-function isConditionFailure(e: unknown): boolean {
-  return e instanceof ConditionalCheckFailedException || (e as Error)?.name === 'ConditionalCheckFailedException';
-}
 
 /**
  * Rebuilds the WAF IP sets from the blocks table, then alerts and releases. The only writer of the sets; a lock
@@ -64,11 +63,22 @@ function isConditionFailure(e: unknown): boolean {
  * runs converge without losing an address.
  */
 export class IpSetSync {
+  /** When this container last wrote an IP set; the function has one instance at a time (reserved concurrency 1). */
+  private lastWriteAt = -Infinity;
+
   constructor(private readonly config: IpSetSyncConfig, private readonly deps: IpSetSyncDeps) {}
 
   public async run(): Promise<SyncResult> {
+    try {
+      return await this.runOnce();
+    } catch (e) {
+      this.deps.metrics.add(METRIC.SYNC_ERRORS, 1, 'Count');
+      throw e;
+    }
+  }
+
+  private async runOnce(): Promise<SyncResult> {
     const { deps, config } = this;
-    const wait = deps.sleep ?? sleep;
     let retries = 0;
     let updates = 0;
     let plan: IpSetPlan | undefined;
@@ -81,67 +91,65 @@ export class IpSetSync {
         break;
       } catch (e) {
         const name = (e as Error).name;
-        if (!RETRYABLE.has(name) || attempt + 1 >= MAX_ATTEMPTS) {
-          deps.metrics.add(METRIC.SYNC_ERRORS, 1, 'Count');
-          throw e;
-        }
+        if (!RETRYABLE.has(name) || attempt + 1 >= MAX_ATTEMPTS) throw e;
         retries++;
         deps.log.warn('IP set update will be retried', { reason: name, attempt });
         // WAF allows about one write per second per account and Region: back off from there, with jitter.
-        await wait(backoffMs(attempt, 1000, 20_000));
+        await this.wait(backoffMs(attempt, 1000, 20_000));
       }
     }
-    const blocked: BlockRow[] = [];
-    const wouldBlock: BlockRow[] = [];
-    const released: BlockRow[] = [];
-    const overCapKeys = new Set(plan.overCap.map((r) => `${r.ip}|${r.ruleId}`));
-    const allowKeys = new Set(plan.allowListed.map((r) => `${r.ip}|${r.ruleId}`));
-    for (const row of plan.unnotified) {
-      const key = `${row.ip}|${row.ruleId}`;
-      if (overCapKeys.has(key) || allowKeys.has(key)) continue;
-      if (await this.claim(row, 'notifiedAt')) {
-        (row.action === 'BLOCK' ? blocked : wouldBlock).push(row);
-        await this.history(row, row.action === 'BLOCK' ? 'BLOCKED' : 'WOULD_BLOCK');
+
+    // Alerts are claimed, then sent, then the claims are kept: a failed publish gives the claims back so that the next
+    // run sends the alert again, instead of losing it.
+    const skip = new Set([...plan.overCap, ...plan.allowListed].map((r) => `${r.ip}|${r.ruleId}`));
+    const notified = await this.claimAll(plan.unnotified.filter((r) => !skip.has(`${r.ip}|${r.ruleId}`)), 'notifiedAt');
+    const overCap = await this.claimAll(plan.overCap.filter((r) => r.overCapAlertedAt === undefined), 'overCapAlertedAt');
+    const releasing = await this.claimAll(plan.expired, 'releasedAt');
+    const blocked = notified.filter((r) => r.action === 'BLOCK');
+    const wouldBlock = notified.filter((r) => r.action !== 'BLOCK');
+    const released = releasing.filter((r) => r.action === 'BLOCK');
+    const digest = renderDigest({ guardName: config.guardName, blocked, wouldBlock, released, overCap });
+    if (digest && config.topicArn) {
+      try {
+        await deps.sns.send(new PublishCommand({
+          TopicArn: config.topicArn,
+          Subject: digest.subject,
+          Message: digest.body,
+          MessageAttributes: digest.attributes,
+        }));
+      } catch (e) {
+        await mapLimit(notified, CLAIM_CONCURRENCY, (r) => this.unclaim(r, 'notifiedAt'));
+        await mapLimit(overCap, CLAIM_CONCURRENCY, (r) => this.unclaim(r, 'overCapAlertedAt'));
+        await mapLimit(releasing, CLAIM_CONCURRENCY, (r) => this.unclaim(r, 'releasedAt'));
+        throw e;
       }
     }
-    const newlyOverCap: BlockRow[] = [];
-    for (const row of plan.overCap) {
-      if ((row as { overCapAlertedAt?: number }).overCapAlertedAt === undefined && (await this.claim(row, 'overCapAlertedAt'))) newlyOverCap.push(row);
-    }
-    for (const row of plan.expired) {
-      if (await this.release(row)) {
-        if (row.action === 'BLOCK') released.push(row);
-        await this.history(row, row.action === 'BLOCK' ? 'RELEASED' : 'COUNT_ENDED');
-      }
-    }
+    await mapLimit(notified, CLAIM_CONCURRENCY, (r) => this.history(r, r.action !== 'BLOCK' ? 'WOULD_BLOCK' : r.renewedFrom ? 'RENEWED' : 'BLOCKED'));
+    // Ended blocks claimed by an earlier run that stopped after alerting are released without a second alert.
+    const leftover = plan.expired.filter((r) => r.releasedAt !== undefined);
+    await mapLimit([...releasing, ...leftover], CLAIM_CONCURRENCY, async (r) => {
+      if (await this.release(r)) await this.history(r, r.action === 'BLOCK' ? 'RELEASED' : 'COUNT_ENDED');
+    });
+
     deps.metrics.add(METRIC.RELEASES, released.length, 'Count');
     deps.metrics.add(METRIC.ACTIVE_BLOCKS, plan.ipv4.length + plan.ipv6.length, 'Count');
     deps.metrics.add(METRIC.DROPPED_OVER_CAP, plan.overCap.length, 'Count');
     if (plan.overCap.length > 0) deps.log.error('IP set full: blocks left out', { count: plan.overCap.length });
-
-    const digest = renderDigest({ guardName: config.guardName, blocked, wouldBlock, released, overCap: newlyOverCap });
-    if (digest && config.topicArn) {
-      await deps.sns.send(new PublishCommand({
-        TopicArn: config.topicArn,
-        Subject: digest.subject,
-        Message: digest.body,
-        MessageAttributes: digest.attributes,
-      }));
-    }
     return { plan, updates, retries, blocked, wouldBlock, released, digest: digest && { subject: digest.subject, body: digest.body } };
   }
 
   private async readBlocks(): Promise<BlockRow[]> {
-    const rows: BlockRow[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.deps.doc.send(
-        new ScanCommand({ TableName: this.config.blocksTable, ExclusiveStartKey: startKey, ConsistentRead: true }),
-      );
-      rows.push(...((page.Items ?? []) as BlockRow[]));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return rows;
+    return (await scanAll(this.deps.doc, this.config.blocksTable)) as unknown as BlockRow[];
+  }
+
+  private wait(ms: number): Promise<void> {
+    return (this.deps.sleep ?? sleep)(ms);
+  }
+
+  /** The rows this run won the claim for (conditional writes, so overlapping runs never both alert). */
+  private async claimAll(rows: readonly BlockRow[], attribute: ClaimAttribute): Promise<BlockRow[]> {
+    const won = await mapLimit(rows, CLAIM_CONCURRENCY, async (r) => ((await this.claim(r, attribute)) ? r : undefined));
+    return won.filter((r): r is BlockRow => r !== undefined);
   }
 
   /** Writes the set when it differs from the plan; returns whether it wrote. */
@@ -149,6 +157,10 @@ export class IpSetSync {
     const { waf } = this.deps;
     const current = await waf.send(new GetIPSetCommand({ Name: ref.name, Id: ref.id, Scope: this.config.scope }));
     if (sameAddresses(normaliseAddresses(current.IPSet?.Addresses ?? []), desired)) return false;
+    // At most one write a second: WAF's quota is about that per account and Region, shared with every other writer.
+    const sinceLast = this.deps.now() - this.lastWriteAt;
+    if (sinceLast < MIN_WRITE_INTERVAL_MS) await this.wait(MIN_WRITE_INTERVAL_MS - sinceLast);
+    this.lastWriteAt = this.deps.now();
     await waf.send(new UpdateIPSetCommand({
       Name: ref.name,
       Id: ref.id,
@@ -162,20 +174,37 @@ export class IpSetSync {
   }
 
   /** Marks a row once; only the run that wins the conditional write alerts, so overlapping runs do not alert twice. */
-  private async claim(row: BlockRow, attribute: 'notifiedAt' | 'overCapAlertedAt'): Promise<boolean> {
+  private async claim(row: BlockRow, attribute: ClaimAttribute): Promise<boolean> {
     try {
       await this.deps.doc.send(new UpdateCommand({
         TableName: this.config.blocksTable,
         Key: { ip: row.ip, ruleId: row.ruleId },
         UpdateExpression: 'SET #a = :now',
-        ConditionExpression: 'attribute_not_exists(#a) AND blockedAt = :blockedAt',
+        // the same block (not a renewal that replaced it) and not claimed yet
+        ConditionExpression: 'attribute_not_exists(#a) AND blockedAt = :blockedAt AND blockedUntil = :until',
         ExpressionAttributeNames: { '#a': attribute },
-        ExpressionAttributeValues: { ':now': this.deps.now(), ':blockedAt': row.blockedAt },
+        ExpressionAttributeValues: { ':now': this.deps.now(), ':blockedAt': row.blockedAt, ':until': row.blockedUntil },
       }));
       return true;
     } catch (e) {
       if (isConditionFailure(e)) return false;
       throw e;
+    }
+  }
+
+  /** Gives a claim back after a failed publish, unless the row changed meanwhile. */
+  private async unclaim(row: BlockRow, attribute: ClaimAttribute): Promise<void> {
+    try {
+      await this.deps.doc.send(new UpdateCommand({
+        TableName: this.config.blocksTable,
+        Key: { ip: row.ip, ruleId: row.ruleId },
+        UpdateExpression: 'REMOVE #a',
+        ConditionExpression: 'blockedAt = :blockedAt',
+        ExpressionAttributeNames: { '#a': attribute },
+        ExpressionAttributeValues: { ':blockedAt': row.blockedAt },
+      }));
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
     }
   }
 
@@ -185,7 +214,8 @@ export class IpSetSync {
       await this.deps.doc.send(new DeleteCommand({
         TableName: this.config.blocksTable,
         Key: { ip: row.ip, ruleId: row.ruleId },
-        ConditionExpression: 'blockedUntil = :until',
+        // not renewed since it was claimed for release
+        ConditionExpression: 'blockedUntil = :until AND attribute_exists(releasedAt)',
         ExpressionAttributeValues: { ':until': row.blockedUntil },
       }));
       return true;
@@ -195,7 +225,7 @@ export class IpSetSync {
     }
   }
 
-  private async history(row: BlockRow, event: 'BLOCKED' | 'WOULD_BLOCK' | 'RELEASED' | 'COUNT_ENDED'): Promise<void> {
+  private async history(row: BlockRow, event: 'BLOCKED' | 'RENEWED' | 'WOULD_BLOCK' | 'RELEASED' | 'COUNT_ENDED'): Promise<void> {
     const now = this.deps.now();
     const at = new Date(now).toISOString();
     await this.deps.doc.send(new PutCommand({

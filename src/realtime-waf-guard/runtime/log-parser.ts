@@ -133,12 +133,14 @@ export class LogLineParser {
   }
 }
 
-/** Decodes `%XX` escapes once (CloudFront encodes some values once); returns the input when it is not valid. */
+const ESCAPE = /%([0-9A-Fa-f]{2})/g;
+
+/**
+ * Decodes each valid `%XX` escape once (CloudFront encodes some values once), byte by byte into Latin-1 characters, and
+ * leaves invalid escapes as they are. Escape by escape, not all-or-nothing: one stray `%` in a query string must not
+ * keep `/%6Cogin` from reading as `/login`.
+ */
 export function percentDecode(s: string): string {
   if (s.indexOf('%') < 0) return s;
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
+  return s.replace(ESCAPE, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }

@@ -82,8 +82,9 @@ export class LogProcessor {
       const stats = counter.stats;
       deps.metrics.add(METRIC.RECORDS, stats.lines, 'Count');
       deps.metrics.add(METRIC.MALFORMED, stats.malformed, 'Count');
-      const newestArrival = Math.max(...records.map((r) => r.kinesis.approximateArrivalTimestamp)) * 1000;
-      deps.metrics.add(METRIC.LAG, Math.max(0, now - newestArrival), 'Milliseconds');
+      // The oldest record shows how far behind detection is; the newest would hide a backlog.
+      const oldestArrival = records.reduce((m, r) => Math.min(m, r.kinesis.approximateArrivalTimestamp), Infinity) * 1000;
+      deps.metrics.add(METRIC.LAG, Math.max(0, now - oldestArrival), 'Milliseconds');
       if (samples.length > 0) deps.log.warn('skipped malformed log lines', { count: stats.malformed, samples });
 
       const rules = counter.matcher.rules;

@@ -1,5 +1,5 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { isConditionFailure } from '../../shared/runtime/dynamo';
 import { parseStoredRule, StoredRule } from '../rule-model';
 
 /** What CloudFormation sends a custom resource (the fields the seeder uses). */
@@ -54,8 +54,8 @@ export async function applySeed(doc: DynamoDBDocumentClient, tableName: string, 
         ExpressionAttributeValues: { ':m': rule.managedBy ?? '' },
       }));
     } catch (e) {
-      const taken = e instanceof ConditionalCheckFailedException || (e as Error).name === 'ConditionalCheckFailedException';
-      if (!taken) throw e;
+      // the row was taken over by an operator (managedBy changed) or is already gone
+      if (!isConditionFailure(e)) throw e;
     }
   }
 }

@@ -1,4 +1,5 @@
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { scanAll } from '../../shared/runtime/dynamo';
 import { parseStoredRule, StoredRule } from '../rule-model';
 
 export interface LoadedRules {
@@ -13,16 +14,11 @@ export interface LoadedRules {
 export async function loadRules(doc: DynamoDBDocumentClient, tableName: string): Promise<LoadedRules> {
   const rules: StoredRule[] = [];
   const invalid: string[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await doc.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: startKey, ConsistentRead: true }));
-    for (const item of page.Items ?? []) {
-      const parsed = parseStoredRule(item);
-      if (typeof parsed === 'string') invalid.push(parsed);
-      else rules.push(parsed);
-    }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  for (const item of await scanAll(doc, tableName)) {
+    const parsed = parseStoredRule(item);
+    if (typeof parsed === 'string') invalid.push(parsed);
+    else rules.push(parsed);
+  }
   rules.sort((a, b) => a.ruleId.localeCompare(b.ruleId));
   return { rules, invalid, version: JSON.stringify(rules) };
 }
