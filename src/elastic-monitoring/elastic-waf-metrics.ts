@@ -22,8 +22,13 @@ export interface ElasticWafMetricsProps {
  * worst-node metrics instead.
  */
 export class ElasticWafMetrics {
-  /** Labels of the windows the current average latency is compared with (`Offset` dimension). */
-  public static readonly COMPARISON_OFFSETS: string[] = COMPARISON_OFFSETS.map((o) => o.label);
+  /**
+   * Labels of the windows the current average latency is compared with (`Offset` dimension): `now`, `1h`, `6h`,
+   * `12h`, `1d`, `3d`. A new array on every call, so a caller changing it cannot change what the library checks.
+   */
+  public static comparisonOffsets(): string[] {
+    return COMPARISON_OFFSETS.map((o) => o.label);
+  }
 
   public readonly namespace: string;
   public readonly clusterName: string;
@@ -102,11 +107,12 @@ export class ElasticWafMetrics {
 
   /**
    * Average latency of the window as long ago as `offset`, ms.
-   * @param offset one of `ElasticWafMetrics.COMPARISON_OFFSETS`
+   * @param offset one of `ElasticWafMetrics.comparisonOffsets()`
    */
   public latencyAverageByOffset(offset: string): cloudwatch.Metric {
-    if (!ElasticWafMetrics.COMPARISON_OFFSETS.includes(offset)) {
-      throw new Error(`offset must be one of ${ElasticWafMetrics.COMPARISON_OFFSETS.join(', ')}, got "${offset}"`);
+    const offsets = ElasticWafMetrics.comparisonOffsets();
+    if (!offsets.includes(offset)) {
+      throw new Error(`offset must be one of ${offsets.join(', ')}, got "${offset}"`);
     }
     return this.metric(METRIC.latencyAverageByOffset, 'Average', offset === 'now' ? 'now' : `${offset} ago`, {
       [DIMENSION.offset]: offset,

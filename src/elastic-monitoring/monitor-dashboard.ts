@@ -96,7 +96,7 @@ export function createMonitorDashboard(scope: Construct, id: string, input: Moni
     }),
     new cloudwatch.GraphWidget({
       title: 'Average latency vs earlier windows (ms)',
-      left: ElasticWafMetrics.COMPARISON_OFFSETS.map((o) => m.latencyAverageByOffset(o)),
+      left: ElasticWafMetrics.comparisonOffsets().map((o) => m.latencyAverageByOffset(o)),
       leftYAxis: { min: 0, showUnits: false },
       width: 8,
       height: 6,

@@ -369,7 +369,7 @@ describe('dashboard', () => {
     expect(metricNames(byTitle['Requests by status'])).toEqual(['AllowedCount', 'BlockedCount', 'AlertedCount', 'TimeoutCount']);
     expect(metricNames(byTitle['Status split (%)'])).toEqual(['AllowedPercent', 'BlockedPercent', 'AlertedPercent']);
     const comparison = byTitle['Average latency vs earlier windows (ms)'].properties.metrics;
-    expect(comparison.map((m: any[]) => m.slice(1, 6))).toEqual(ElasticWafMetrics.COMPARISON_OFFSETS.map((o) => ['LatencyAverageByOffset', 'Cluster', 'WafHealth', 'Offset', o]));
+    expect(comparison.map((m: any[]) => m.slice(1, 6))).toEqual(ElasticWafMetrics.comparisonOffsets().map((o) => ['LatencyAverageByOffset', 'Cluster', 'WafHealth', 'Offset', o]));
     expect(metricNames(byTitle['Apdex (T = 30 ms)'])).toEqual(['Apdex']);
     expect(byTitle['Apdex (T = 30 ms)'].properties.yAxis.left).toEqual({ min: 0, max: 1, showUnits: false });
     for (const w of Object.values(byTitle) as any[]) {
@@ -487,6 +487,13 @@ describe('validation at synth time', () => {
   test('metrics factory and credentials reject invalid input', () => {
     const metrics = new ElasticWafMetrics({ namespace: 'N', clusterName: 'c' });
     expect(() => metrics.latencyAverageByOffset('2h')).toThrow(/offset must be one of now, 1h, 6h, 12h, 1d, 3d/);
+    // callers get a copy: changing it changes neither the next copy nor the offsets the metrics accept
+    const offsets = ElasticWafMetrics.comparisonOffsets();
+    offsets.push('2h');
+    offsets[0] = 'soon';
+    expect(ElasticWafMetrics.comparisonOffsets()).toEqual(['now', '1h', '6h', '12h', '1d', '3d']);
+    expect(() => metrics.latencyAverageByOffset('2h')).toThrow(/offset must be one of/);
+    expect(metrics.latencyAverageByOffset('now').dimensions).toEqual({ Cluster: 'c', Offset: 'now' });
     const { secret } = newStack();
     expect(() => ElasticCredentials.basicAuth(secret, { usernameKey: '' })).toThrow(/usernameKey must not be empty/);
   });

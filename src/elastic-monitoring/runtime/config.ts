@@ -72,14 +72,16 @@ export class ConfigError extends Error {
 }
 
 /** The earlier windows the current average latency is compared with. */
-export const COMPARISON_OFFSETS: ReadonlyArray<{ readonly label: string; readonly offsetMs: number }> = [
-  { label: 'now', offsetMs: 0 },
-  { label: '1h', offsetMs: 3_600_000 },
-  { label: '6h', offsetMs: 6 * 3_600_000 },
-  { label: '12h', offsetMs: 12 * 3_600_000 },
-  { label: '1d', offsetMs: 24 * 3_600_000 },
-  { label: '3d', offsetMs: 72 * 3_600_000 },
-];
+export const COMPARISON_OFFSETS: ReadonlyArray<{ readonly label: string; readonly offsetMs: number }> = Object.freeze(
+  [
+    { label: 'now', offsetMs: 0 },
+    { label: '1h', offsetMs: 3_600_000 },
+    { label: '6h', offsetMs: 6 * 3_600_000 },
+    { label: '12h', offsetMs: 12 * 3_600_000 },
+    { label: '1d', offsetMs: 24 * 3_600_000 },
+    { label: '3d', offsetMs: 72 * 3_600_000 },
+  ].map((o) => Object.freeze(o)),
+);
 
 export const DEFAULT_FIELDS: FieldNames = {
   timestamp: '@timestamp',
