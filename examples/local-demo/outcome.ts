@@ -29,7 +29,7 @@ export interface Judgement {
   readonly falseBlocks: Array<{ ip: string; ruleId: string; maxInWindow: number; threshold: number }>;
   /** Clients well over a threshold (beyond the bucket slack) that were not blocked. */
   readonly missed: Array<{ ip: string; ruleId: string; maxInWindow: number; threshold: number }>;
-  /** Blocks not released within the allowed delay after their end. */
+  /** Blocks not released by the first sync run after their end (or released early). */
   readonly lateReleases: Array<{ ip: string; ruleId: string; delayMs?: number }>;
   readonly problems: string[];
 }
@@ -43,8 +43,8 @@ export interface JudgeInput {
   readonly releases: readonly ReleaseEvent[];
   /** Real time each attacker record was put on the stream, by client: [log time, put time]. */
   readonly putTimes: ReadonlyMap<string, ReadonlyArray<readonly [number, number]>>;
-  /** How late after its end a block may be released: the sweep interval and a tick. */
-  readonly releaseSlackMs: number;
+  /** Clock start and end of every sync run: a block must be released by the first run that starts after it ends. */
+  readonly syncRuns: ReadonlyArray<{ startedAt: number; endedAt: number }>;
   readonly ipSetsAtEnd: { ipv4: string[]; ipv6: string[] };
 }
 
@@ -109,12 +109,18 @@ export function judge(input: JudgeInput): Judgement {
     if (d.row.action !== 'BLOCK') continue;
     const release = input.releases.find((r) => r.row.ruleId === d.row.ruleId && r.row.ip === d.row.ip && r.row.blockedAt === d.row.blockedAt);
     const delayMs = release ? release.atClock - d.row.blockedUntil : undefined;
-    if (delayMs === undefined || delayMs < 0 || delayMs > input.releaseSlackMs) lateReleases.push({ ip: d.row.ip, ruleId: d.row.ruleId, delayMs });
+    // Any run that starts once the block has ended sees it expired: that run must be the one that releases it.
+    const due = input.syncRuns.find((r) => r.startedAt >= d.row.blockedUntil);
+    const early = release !== undefined && release.atClock < d.row.blockedUntil;
+    const missedRun = release !== undefined && due !== undefined && release.runStartedAt > due.startedAt;
+    if (release === undefined || early || missedRun) lateReleases.push({ ip: d.row.ip, ruleId: d.row.ruleId, delayMs });
   }
   for (const f of falseBlocks) problems.push(`${f.ip} was blocked by rule ${f.ruleId} with at most ${f.maxInWindow} real requests in a window (threshold ${f.threshold})`);
   for (const m of missed) problems.push(`${m.ip} sent ${m.maxInWindow} requests in a window (threshold ${m.threshold} of rule ${m.ruleId}) and was not blocked`);
   for (const l of lateReleases) {
-    problems.push(l.delayMs === undefined ? `${l.ip} (rule ${l.ruleId}) was never released` : `${l.ip} (rule ${l.ruleId}) was released ${(l.delayMs / 1000).toFixed(1)} s after its block ended`);
+    if (l.delayMs === undefined) problems.push(`${l.ip} (rule ${l.ruleId}) was never released`);
+    else if (l.delayMs < 0) problems.push(`${l.ip} (rule ${l.ruleId}) was released ${(-l.delayMs / 1000).toFixed(1)} s before its block ended`);
+    else problems.push(`${l.ip} (rule ${l.ruleId}) was released ${(l.delayMs / 1000).toFixed(1)} s after its block ended, not by the first sync run after it`);
   }
   const left = [...input.ipSetsAtEnd.ipv4, ...input.ipSetsAtEnd.ipv6];
   if (left.length > 0) problems.push(`the WAF IP sets still hold ${left.join(', ')} at the end`);

@@ -62,6 +62,8 @@ export interface IpSetUpdateEvent {
 export interface ReleaseEvent {
   readonly row: BlockRow;
   readonly atClock: number;
+  /** Clock time at which the sync run that released it started. */
+  readonly runStartedAt: number;
 }
 
 const silent: Log = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -98,6 +100,8 @@ export class LocalPipeline {
   public readonly decisions: DecisionEvent[] = [];
   public readonly updates: IpSetUpdateEvent[] = [];
   public readonly releases: ReleaseEvent[] = [];
+  /** Clock start and end of every sync run. */
+  public readonly syncRuns: Array<{ startedAt: number; endedAt: number }> = [];
   public readonly summaries: BatchSummary[] = [];
   public readonly syncErrors: string[] = [];
   public recordsPut = 0;
@@ -197,9 +201,10 @@ export class LocalPipeline {
   /** The sync function has reserved concurrency 1: runs queue behind each other. */
   public runSync(): Promise<void> {
     this.syncChain = this.syncChain.then(async () => {
+      const startedAt = this.options.clock.now();
       try {
         const result = await this.sync.run();
-        this.afterSync(result);
+        this.afterSync(result, startedAt);
       } catch (e) {
         this.syncErrors.push((e as Error).message);
       }
@@ -240,9 +245,10 @@ export class LocalPipeline {
     }
   }
 
-  private afterSync(result: SyncResult): void {
+  private afterSync(result: SyncResult, startedAt: number): void {
     const at = this.options.clock.now();
-    for (const row of result.released) this.releases.push({ row, atClock: at });
+    this.syncRuns.push({ startedAt, endedAt: at });
+    for (const row of result.released) this.releases.push({ row, atClock: at, runStartedAt: startedAt });
   }
 
   private shard(shardId: string): ShardState {

@@ -160,7 +160,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoOutcome> {
       updates: pipeline.updates,
       releases: pipeline.releases,
       putTimes,
-      releaseSlackMs: sweepMs + TICK_MS * opts.fastForward + 2000,
+      syncRuns: pipeline.syncRuns,
       ipSetsAtEnd: pipeline.ipSets(),
     });
     problems.push(...judgement.problems, ...pipeline.syncErrors.map((e) => `IP set sync failed: ${e}`));

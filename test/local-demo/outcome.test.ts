@@ -38,9 +38,10 @@ function input(overrides: Partial<JudgeInput>): JudgeInput {
     attackers: [{ ip: '203.0.113.9', ruleId: 'api' }],
     decisions: [decision],
     updates: [{ atReal: T0 + 2500, atClock: T0 + 2500, addresses: ['203.0.113.9/32'] }],
-    releases: [{ row: decision.row, atClock: decision.row.blockedUntil + 3000 }],
+    // Sweeps every 10 s; the one starting 2 s after the block's end releases it.
+    releases: [{ row: decision.row, atClock: decision.row.blockedUntil + 3000, runStartedAt: decision.row.blockedUntil + 2000 }],
     putTimes: new Map([['203.0.113.9', steady(30, 100).map((t): [number, number] => [t, t + 50])]]),
-    releaseSlackMs: 12_000,
+    syncRuns: [-8000, 2000, 12_000].map((d) => ({ startedAt: decision.row.blockedUntil + d, endedAt: decision.row.blockedUntil + d + 1000 })),
     ipSetsAtEnd: { ipv4: [], ipv6: [] },
     ...overrides,
   };
@@ -65,7 +66,7 @@ describe('demo verdict', () => {
   test('a client below threshold that was blocked fails the run', () => {
     const extra: DecisionEvent = { row: row('192.0.2.1', T0 + 9000), decidedAtReal: T0 + 9000 };
     const base = input({});
-    const releases = [...base.releases, { row: extra.row, atClock: extra.row.blockedUntil }];
+    const releases = [...base.releases, { row: extra.row, atClock: extra.row.blockedUntil, runStartedAt: extra.row.blockedUntil }];
     const j = judge(input({ decisions: [...base.decisions, extra], releases }));
     expect(j.falseBlocks).toEqual([{ ip: '192.0.2.1', ruleId: 'api', maxInWindow: 9, threshold: 10 }]);
     expect(j.problems).toEqual(['192.0.2.1 was blocked by rule api with at most 9 real requests in a window (threshold 10)']);
@@ -77,8 +78,12 @@ describe('demo verdict', () => {
       '203.0.113.9 sent 30 requests in a window (threshold 10 of rule api) and was not blocked',
     ]);
     expect(judge(input({ releases: [] })).problems).toEqual(['203.0.113.9 (rule api) was never released']);
-    const late = input({}).releases.map((r) => ({ ...r, atClock: r.row.blockedUntil + 20_000 }));
-    expect(judge(input({ releases: late })).problems).toEqual(['203.0.113.9 (rule api) was released 20.0 s after its block ended']);
+    const late = input({}).releases.map((r) => ({ ...r, atClock: r.row.blockedUntil + 13_000, runStartedAt: r.row.blockedUntil + 12_000 }));
+    expect(judge(input({ releases: late })).problems).toEqual([
+      '203.0.113.9 (rule api) was released 13.0 s after its block ended, not by the first sync run after it',
+    ]);
+    const early = input({}).releases.map((r) => ({ ...r, atClock: r.row.blockedUntil - 7000, runStartedAt: r.row.blockedUntil - 8000 }));
+    expect(judge(input({ releases: early })).problems).toEqual(['203.0.113.9 (rule api) was released 7.0 s before its block ended']);
     expect(judge(input({ updates: [] })).problems).toEqual(['attacker 203.0.113.9 was blocked but never reached the WAF IP set']);
     expect(judge(input({ ipSetsAtEnd: { ipv4: ['203.0.113.9/32'], ipv6: [] } })).problems).toEqual(['the WAF IP sets still hold 203.0.113.9/32 at the end']);
   });
