@@ -1,6 +1,7 @@
 import { Aspects, CustomResource, Duration, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -123,7 +124,9 @@ export interface RealtimeWafGuardProps {
 
   /**
    * Retries of a failed batch (halved each time by bisection) before it goes to the dead-letter queue, 0 to 10,000.
-   * @default 3
+   * Failures are mostly throttling during the very spikes the guard exists for, so the default retries generously;
+   * `maxRecordAge` bounds how long.
+   * @default 10
    */
   readonly retryAttempts?: number;
 
@@ -201,6 +204,13 @@ export interface RealtimeWafGuardProps {
    * @default 'CdkWafGuard'
    */
   readonly metricsNamespace?: string;
+
+  /**
+   * Alarms on the guard's own health, notifying the alert topic: the new-block budget spent, an IP set full, repeated
+   * sync errors, batches in the dead-letter queue, and log processing more than a minute behind.
+   * @default true
+   */
+  readonly operationalAlarms?: boolean;
 }
 
 /**
@@ -245,6 +255,8 @@ export class RealtimeWafGuard extends Construct {
   public readonly ipv6Set: wafv2.CfnIPSet;
   /** The guard's WebACL, or undefined with `createWebAcl: false`. */
   public readonly webAcl: wafv2.CfnWebACL | undefined;
+  /** Alarms on the guard's own health (empty with `operationalAlarms: false`). */
+  public readonly alarms: cloudwatch.IAlarm[];
 
   private readonly metricsNamespace: string;
   private readonly backstop?: wafv2.CfnWebACL.RateBasedStatementProperty;
@@ -264,7 +276,7 @@ export class RealtimeWafGuard extends Construct {
     const rulesCacheSeconds = secondsInRange('rulesCacheDuration', props.rulesCacheDuration, 0, 3600, 30);
     const batchSize = integerInRange('batchSize', props.batchSize, 1, 10_000, 1000);
     const batchingWindowSeconds = secondsInRange('maxBatchingWindow', props.maxBatchingWindow, 0, 300, 1);
-    const retryAttempts = integerInRange('retryAttempts', props.retryAttempts, 0, 10_000, 3);
+    const retryAttempts = integerInRange('retryAttempts', props.retryAttempts, 0, 10_000, 10);
     const maxRecordAgeSeconds = secondsInRange('maxRecordAge', props.maxRecordAge, 60, 7 * 24 * 3600, 3600);
     const memorySize = integerInRange('logProcessorMemorySize', props.logProcessorMemorySize, 128, 10_240, 512);
     const historyDays = wholeDays(props.historyRetention);
@@ -379,9 +391,9 @@ export class RealtimeWafGuard extends Construct {
     });
     const logProcessor = new LogProcessorFunction(this, 'LogProcessor', processor.functionOptions);
     suppressNag(logProcessor, [pinnedRuntime()]);
-    allow(processor.role, this.rulesTable, 'dynamodb:Scan', 'dynamodb:GetItem');
+    allow(processor.role, this.rulesTable, 'dynamodb:Scan');
     allow(processor.role, this.countersTable, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
-    allow(processor.role, this.blocksTable, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem');
+    allow(processor.role, this.blocksTable, 'dynamodb:PutItem', 'dynamodb:UpdateItem');
     logProcessor.addEventSource(new sources.KinesisEventSource(this.stream, {
       startingPosition: lambda.StartingPosition.LATEST,
       batchSize,
@@ -428,7 +440,7 @@ export class RealtimeWafGuard extends Construct {
       resources: [this.ipv4Set.attrArn, this.ipv6Set.attrArn],
     }));
     allow(sync.role, this.blocksTable,
-      'dynamodb:Scan', 'dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
+      'dynamodb:Scan', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
     allow(sync.role, this.historyTable, 'dynamodb:PutItem');
     grantPublish(sync.role, this.alertTopic);
     ipSetSync.addEventSource(new sources.DynamoEventSource(blocksTable, {
@@ -441,7 +453,8 @@ export class RealtimeWafGuard extends Construct {
       // Only rows not yet applied: the sync stamps notifiedAt on rows it has handled, which must not trigger it again.
       filters: [lambda.FilterCriteria.filter({
         eventName: lambda.FilterRule.or('INSERT', 'MODIFY'),
-        dynamodb: { NewImage: { notifiedAt: lambda.FilterRule.notExists() } },
+        // `exists` only works on leaf nodes: the leaf of a number attribute in a stream image is its `N`.
+        dynamodb: { NewImage: { notifiedAt: { N: lambda.FilterRule.notExists() } } },
       })],
     }));
     // Expiry does not wait for DynamoDB TTL (which may take days): a sweep every minute releases blocks on time.
@@ -466,7 +479,7 @@ export class RealtimeWafGuard extends Construct {
     });
     const rulesSeeder = new RulesSeederFunction(this, 'RulesSeeder', seeder.functionOptions);
     suppressNag(rulesSeeder, [pinnedRuntime()]);
-    allow(seeder.role, this.rulesTable, 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem');
+    allow(seeder.role, this.rulesTable, 'dynamodb:PutItem', 'dynamodb:DeleteItem');
     const rulesResource = new CustomResource(this, 'Rules', {
       serviceToken: rulesSeeder.functionArn,
       resourceType: 'Custom::WafGuardRules',
@@ -477,6 +490,39 @@ export class RealtimeWafGuard extends Construct {
     this.rulesSeeder = rulesSeeder;
 
     this.webAcl = createWebAcl ? this.createWebAcl(managedGroups) : undefined;
+    this.alarms = (props.operationalAlarms ?? true) ? this.createAlarms() : [];
+  }
+
+  /** Failures of the guard itself: each one means clients that should be blocked may not be. */
+  private createAlarms(): cloudwatch.IAlarm[] {
+    const minute = Duration.minutes(1);
+    const atLeastOne = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD;
+    const specs: Array<[string, cloudwatch.IMetric, number, number, string]> = [
+      ['BudgetExceededAlarm', this.metric(METRIC.BLOCK_BUDGET_EXCEEDED), 1, 1,
+        'Clients over a threshold were not blocked: the new-block budget per minute was spent (a bad rule, or a large attack).'],
+      ['IpSetFullAlarm', this.metric(METRIC.DROPPED_OVER_CAP, { statistic: cloudwatch.Stats.MAXIMUM }), 1, 1,
+        'Blocks are left out of WAF: an IP set holds its 10,000 addresses.'],
+      ['SyncErrorsAlarm', this.metric(METRIC.SYNC_ERRORS), 1, 3,
+        'The IP set sync failed three minutes in a row: new blocks and releases are not reaching WAF.'],
+      ['DeadLetterAlarm', this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: minute, statistic: cloudwatch.Stats.MAXIMUM }), 1, 1,
+        'Batches of real-time logs or block changes failed every retry and were set aside in the dead-letter queue.'],
+      ['ProcessingLagAlarm', this.logProcessor.metric('IteratorAge', { period: minute, statistic: cloudwatch.Stats.MAXIMUM }), 60_000, 5,
+        'Log processing has been more than a minute behind the stream for five minutes: detection is late.'],
+    ];
+    const action = new cloudwatchActions.SnsAction(this.alertTopic);
+    return specs.map(([id, metric, threshold, periods, description]) => {
+      const alarm = new cloudwatch.Alarm(this, id, {
+        metric,
+        threshold,
+        evaluationPeriods: periods,
+        datapointsToAlarm: periods,
+        comparisonOperator: atLeastOne,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: `${this.guardName}: ${description}`,
+      });
+      alarm.addAlarmAction(action);
+      return alarm;
+    });
   }
 
   /**
@@ -578,7 +624,9 @@ export class RealtimeWafGuard extends Construct {
       scope: 'CLOUDFRONT',
       ipAddressVersion,
       addresses: [],
-      description: `Clients blocked by ${this.node.path}; written by its sync function only`,
+      // Constant on purpose: any change to the set's properties makes CloudFormation send its (empty) address list,
+      // which unblocks everyone until the next sync (at most a minute).
+      description: 'Clients blocked by cdk-waf-guard; written by the guard sync function only',
     });
   }
 

@@ -162,7 +162,7 @@ describe('log processor', () => {
       MaximumBatchingWindowInSeconds: 1,
       ParallelizationFactor: 1,
       BisectBatchOnFunctionError: true,
-      MaximumRetryAttempts: 3,
+      MaximumRetryAttempts: 10,
       MaximumRecordAgeInSeconds: 3600,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       DestinationConfig: {
@@ -227,9 +227,9 @@ describe('log processor', () => {
     const arn = (fragment: string) => ({ 'Fn::GetAtt': [logicalIdOf(template, 'AWS::DynamoDB::Table', fragment), 'Arn'] });
     const statements = statementsOf(template, 'LogProcessorRole');
     expect(statements).toEqual(expect.arrayContaining([
-      expect.objectContaining({ Action: ['dynamodb:Scan', 'dynamodb:GetItem'], Resource: arn('RulesTable') }),
+      expect.objectContaining({ Action: 'dynamodb:Scan', Resource: arn('RulesTable') }),
       expect.objectContaining({ Action: ['dynamodb:UpdateItem', 'dynamodb:GetItem'], Resource: arn('CountersTable') }),
-      expect.objectContaining({ Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem'], Resource: arn('BlocksTable') }),
+      expect.objectContaining({ Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], Resource: arn('BlocksTable') }),
       expect.objectContaining({ Action: expect.arrayContaining(['kinesis:GetRecords']) }),
       expect.objectContaining({ Action: expect.arrayContaining(['sqs:SendMessage']) }),
     ]));
@@ -275,7 +275,8 @@ describe('IP set sync', () => {
     const patterns = mapping.Properties.FilterCriteria.Filters.map((f: { Pattern: string }) => JSON.parse(f.Pattern));
     expect(patterns).toEqual([{
       eventName: ['INSERT', 'MODIFY'],
-      dynamodb: { NewImage: { notifiedAt: [{ exists: false }] } },
+      // exists works on leaf nodes only: the number's N, not the attribute
+      dynamodb: { NewImage: { notifiedAt: { N: [{ exists: false }] } } },
     }]);
   });
 
@@ -301,7 +302,7 @@ describe('IP set sync', () => {
     }]);
     expect(statements).toEqual(expect.arrayContaining([
       expect.objectContaining({
-        Action: ['dynamodb:Scan', 'dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        Action: ['dynamodb:Scan', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
         Resource: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::DynamoDB::Table', 'BlocksTable'), 'Arn'] },
       }),
       expect.objectContaining({
@@ -379,12 +380,12 @@ describe('rules seeding', () => {
     template.hasResourceProperties('Custom::WafGuardRules', { RulesJson: '[]' });
   });
 
-  test('the seeder may only put, get and delete rows of the rules table', () => {
+  test('the seeder may only put and delete rows of the rules table', () => {
     const { template } = synthGuard();
     const table = statementsOf(template, 'RulesSeederRole').filter((s) => JSON.stringify(s.Action).includes('dynamodb:'));
     expect(table).toEqual([{
       Effect: 'Allow',
-      Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem'],
+      Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
       Resource: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::DynamoDB::Table', 'RulesTable'), 'Arn'] },
     }]);
   });
@@ -482,5 +483,26 @@ describe('contract with the handlers', () => {
     });
     const sync = ipSetSyncConfigFromEnv(deployedEnv(template, 'IpSetSync'));
     expect(sync).toMatchObject({ guardName: 'edge', scope: 'CLOUDFRONT', maxSetSize: 10_000, historyRetentionDays: 400 });
+  });
+});
+
+describe('operational alarms', () => {
+  test('the guard alarms on its own failures and notifies the alert topic', () => {
+    const { template } = synthGuard();
+    const alarms = template.findResources('AWS::CloudWatch::Alarm');
+    const byMetric = Object.fromEntries(Object.values(alarms).map((a) => [a.Properties.MetricName, a.Properties]));
+    expect(Object.keys(byMetric).sort()).toEqual(
+      ['ApproximateNumberOfMessagesVisible', 'BlockBudgetExceeded', 'BlocksOverIpSetCap', 'IpSetSyncErrors', 'IteratorAge']);
+    expect(byMetric.BlockBudgetExceeded).toMatchObject({ Namespace: 'CdkWafGuard', Threshold: 1, EvaluationPeriods: 1, TreatMissingData: 'notBreaching' });
+    expect(byMetric.IpSetSyncErrors).toMatchObject({ EvaluationPeriods: 3, DatapointsToAlarm: 3 });
+    expect(byMetric.IteratorAge).toMatchObject({ Namespace: 'AWS/Lambda', Threshold: 60_000, Statistic: 'Maximum' });
+    const topic = logicalIdOf(template, 'AWS::SNS::Topic', 'AlertTopic');
+    for (const props of Object.values(byMetric)) expect(props.AlarmActions).toEqual([{ Ref: topic }]);
+  });
+
+  test('operationalAlarms: false creates none', () => {
+    const { template, guard } = synthGuard({ operationalAlarms: false });
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
+    expect(guard.alarms).toEqual([]);
   });
 });
