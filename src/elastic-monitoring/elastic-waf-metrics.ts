@@ -1,6 +1,6 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { COMPARISON_OFFSETS } from './runtime/config';
+import { clusterNameErrors, COMPARISON_OFFSETS } from './runtime/config';
 import { DIMENSION, METRIC } from './runtime/metric-names';
 
 /** Where the collector's metrics are. */
@@ -35,6 +35,10 @@ export class ElasticWafMetrics {
   public readonly period: Duration;
 
   constructor(props: ElasticWafMetricsProps) {
+    if (!Token.isUnresolved(props.clusterName)) {
+      const errors = clusterNameErrors(props.clusterName);
+      if (errors.length > 0) throw new Error(errors.join('; '));
+    }
     this.namespace = props.namespace;
     this.clusterName = props.clusterName;
     this.period = props.period ?? Duration.minutes(5);

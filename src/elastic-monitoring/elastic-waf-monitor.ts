@@ -23,6 +23,7 @@ import { handlerDefaults, PINNED_RUNTIME_REASON } from '../shared/handler-defaul
 import { suppressNag } from '../shared/nag';
 import {
   COLLECTOR_CONFIG_ENV,
+  clusterNameErrors,
   CollectorConfig,
   DEFAULT_FIELDS,
   DEFAULT_STATUS_VALUES,
@@ -581,8 +582,12 @@ function validateProps(
       errors.push(`metricNamespace must be 1-255 of A-Z a-z 0-9 . _ - / # : and not start with "AWS/", got "${resolved.namespace}"`);
     }
   }
-  if (!Token.isUnresolved(resolved.clusterName) && !CLUSTER_NAME_PATTERN.test(resolved.clusterName)) {
-    errors.push(`clusterName must be 1-200 of A-Z a-z 0-9 space . _ : / # @ + = -, got "${resolved.clusterName}"`);
+  if (!Token.isUnresolved(resolved.clusterName)) {
+    if (!CLUSTER_NAME_PATTERN.test(resolved.clusterName)) {
+      errors.push(`clusterName must be 1-200 of A-Z a-z 0-9 space . _ : / # @ + = -, got "${resolved.clusterName}"`);
+    }
+    const defaulted = props.clusterName === undefined ? ' (it defaults to the construct id: give clusterName)' : '';
+    errors.push(...clusterNameErrors(resolved.clusterName).map((e) => `${e}${defaulted}`));
   }
   for (const email of props.alertEmails ?? []) {
     if (!Token.isUnresolved(email) && !EMAIL_PATTERN.test(email)) {

@@ -60,6 +60,13 @@ describe('endpoint rules (shared by synth and run time)', () => {
     expect(validateCollectorConfig({ ...testConfig(), allowInsecureHttp: 'yes' })).toEqual(['allowInsecureHttp must be true or false']);
   });
 
+  test('a cluster name the EMF writer would trim is refused, so emitted and queried dimensions cannot differ', () => {
+    expect(validateCollectorConfig(testConfig({ clusterName: 'prod ' }))).toEqual([
+      'clusterName "prod " must not start or end with whitespace, or the metrics the collector emits would not match the alarms and dashboard; remove the surrounding spaces',
+    ]);
+    expect(validateCollectorConfig(testConfig({ clusterName: 'prod eu-west-1' }))).toEqual([]);
+  });
+
   test('redaction removes user info from every URL in a text, "@" in the password included', () => {
     expect(redactUrlCredentials('connect ECONNREFUSED https://waf:p@ss@es.example.com:9243/_msearch and http://a:b@c/')).toBe(
       'connect ECONNREFUSED https://***@es.example.com:9243/_msearch and http://***@c/',

@@ -439,6 +439,7 @@ describe('validation at synth time', () => {
     ['request timeout not fitting the interval', { collectionInterval: Duration.minutes(1), requestTimeout: Duration.seconds(45) }, /requestTimeout \(45 seconds\) plus 30 seconds must fit in collectionInterval \(1 minute\)/],
     ['reserved namespace', { metricNamespace: 'AWS/WAF' }, /metricNamespace must .* not start with "AWS\/"/],
     ['quote in cluster name', { clusterName: 'a"b' }, /clusterName must be/],
+    ['cluster name with surrounding spaces', { clusterName: ' prod ' }, /clusterName " prod " must not start or end with whitespace, or the metrics the collector emits would not match the alarms and dashboard; remove the surrounding spaces/],
     ['bad email', { alertEmails: ['oncall'] }, /alertEmails: "oncall" is not an email address/],
     ['subnets without a VPC', { vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } }, /vpcSubnets and securityGroups need vpc/],
     ['endpoint without scheme', { endpoint: 'es.example.com:9243' }, /endpoint must be an https URL such as https:\/\/my-cluster.example.com:9243/],
@@ -474,6 +475,15 @@ describe('validation at synth time', () => {
     expect(collectorConfig(monitor().template).allowInsecureHttp).toBeUndefined();
   });
 
+  test('a construct id with surrounding spaces, the default cluster name, asks for clusterName', () => {
+    const { stack, secret } = newStack();
+    const props = { endpoint: 'https://es:9243', indexPattern: 'w', credentials: ElasticCredentials.basicAuth(secret) };
+    expect(() => new ElasticWafMonitor(stack, 'Prod ', props)).toThrow(/must not start or end with whitespace.*\(it defaults to the construct id: give clusterName\)/);
+    const other = newStack();
+    const named = { ...props, credentials: ElasticCredentials.basicAuth(other.secret), clusterName: 'prod' };
+    expect(() => new ElasticWafMonitor(other.stack, 'Prod ', named)).not.toThrow();
+  });
+
   test('every problem is reported at once', () => {
     expect(() => monitor({ topHostCount: 0, apdexThreshold: Duration.millis(0) })).toThrow(/topHostCount[\s\S]*apdexThreshold/);
   });
@@ -487,6 +497,7 @@ describe('validation at synth time', () => {
   test('metrics factory and credentials reject invalid input', () => {
     const metrics = new ElasticWafMetrics({ namespace: 'N', clusterName: 'c' });
     expect(() => metrics.latencyAverageByOffset('2h')).toThrow(/offset must be one of now, 1h, 6h, 12h, 1d, 3d/);
+    expect(() => new ElasticWafMetrics({ namespace: 'N', clusterName: 'prod ' })).toThrow(/clusterName "prod " must not start or end with whitespace/);
     // callers get a copy: changing it changes neither the next copy nor the offsets the metrics accept
     const offsets = ElasticWafMetrics.comparisonOffsets();
     offsets.push('2h');

@@ -138,6 +138,18 @@ export function endpointErrors(endpoint: string, allowInsecureHttp: boolean): st
 }
 
 /**
+ * Why a cluster name cannot be the `Cluster` dimension, empty when it can. CloudWatch trims dimension values, and so
+ * does the collector's EMF writer; a name with surrounding whitespace would make the emitted metrics differ from the
+ * ones the alarms and dashboard query, so both the construct and the collector refuse it.
+ */
+export function clusterNameErrors(clusterName: string): string[] {
+  if (clusterName.trim() !== clusterName) {
+    return [`clusterName "${clusterName}" must not start or end with whitespace, or the metrics the collector emits would not match the alarms and dashboard; remove the surrounding spaces`];
+  }
+  return [];
+}
+
+/**
  * Replaces the user info of every URL in a text with `***`. A last line of defence for log lines: endpoints with
  * user info are refused, but error messages of libraries may quote URLs from elsewhere.
  */
@@ -184,6 +196,7 @@ export function validateCollectorConfig(value: unknown): string[] {
     }
   };
   for (const key of ['endpoint', 'indexPattern', 'namespace', 'clusterName']) text(c, key, '');
+  if (typeof c.clusterName === 'string' && c.clusterName.trim() !== '') errors.push(...clusterNameErrors(c.clusterName));
   for (const key of ['intervalMs', 'windowMs', 'timeoutThresholdMs', 'apdexTMs', 'requestTimeoutMs']) positive(key);
   if (typeof c.ingestDelayMs !== 'number' || c.ingestDelayMs < 0) errors.push('ingestDelayMs must be a number >= 0');
   if (!Number.isInteger(c.topN) || (c.topN as number) < LIMITS.topNMin || (c.topN as number) > LIMITS.topNMax) {
