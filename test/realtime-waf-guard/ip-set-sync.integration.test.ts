@@ -175,7 +175,7 @@ test('a lock conflict is retried after reading the table again', async () => {
   expect(s.waf.addresses(s.ipv4.id)).toEqual(['198.51.100.7/32', '198.51.100.8/32']);
 });
 
-test('two concurrent syncs do not lose an IP', async () => {
+test('a sync that runs entirely between another one\'s read and write does not make it lose an IP', async () => {
   const s = await setup();
   await s.put(row('198.51.100.1'));
   const a = s.make();
@@ -302,4 +302,17 @@ test('IP set writes are spaced at least a second apart', async () => {
   await sync.run();
   expect(s.waf.updates).toBe(2);
   expect(waits).toEqual([1000]);
+});
+
+test('syncs started together converge on every block, each alerted once', async () => {
+  const s = await setup();
+  const ips = ['198.51.100.11', '198.51.100.12', '198.51.100.13', '2001:db8::11'];
+  await s.put(row(ips[0]), row(ips[3]));
+  // the other blocks land while the runs are in flight
+  await Promise.all([s.make().run(), s.make().run(), s.put(row(ips[1])), s.make().run(), s.put(row(ips[2]))]);
+  await s.make().run();
+  expect(s.waf.addresses(s.ipv4.id)).toEqual(['198.51.100.11/32', '198.51.100.12/32', '198.51.100.13/32']);
+  expect(s.waf.addresses(s.ipv6.id)).toEqual(['2001:db8::11/128']);
+  const alerted = published.map((p) => p.Message ?? '').join('\n');
+  for (const ip of ips) expect(alerted.split(`  ${ip}  `)).toHaveLength(2);
 });
