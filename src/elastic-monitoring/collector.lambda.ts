@@ -1,18 +1,19 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Client, ClientOptions } from '@elastic/elasticsearch';
-import { CollectorLogger, RunSummary, collect, reportFailedRun } from './runtime/collector';
+import { RunSummary, collect, reportFailedRun } from './runtime/collector';
 import { COLLECTOR_CONFIG_ENV, CollectorConfig, ConfigError, parseCollectorConfig } from './runtime/config';
 import { CachedValue, ElasticAuth, parseCredentials } from './runtime/credentials';
 import { createElasticClient, searchClient } from './runtime/elastic-client';
 import { classifyError } from './runtime/problems';
+import { Log, powertoolsLog } from '../shared/runtime/telemetry';
 
 /** A rotated secret is picked up within this time, or at once after an authentication failure. */
 const SECRET_TTL_MS = 10 * 60_000;
 
 export interface CollectorHandlerDeps {
   readonly secretsManager: Pick<SecretsManagerClient, 'send'>;
-  readonly logger: CollectorLogger;
+  readonly logger: Log;
   readonly writeEmf: (line: string) => void;
   readonly env: NodeJS.ProcessEnv;
   /** Tests pass the mock connection of `@elastic/elasticsearch-mock`. */
@@ -91,15 +92,9 @@ export function createCollectorHandler(deps: CollectorHandlerDeps): (event: Coll
   };
 }
 
-const logger = new Logger({ serviceName: 'elastic-waf-monitor' });
-
 export const handler = createCollectorHandler({
   secretsManager: new SecretsManagerClient({}),
-  logger: {
-    info: (message, attributes) => logger.info(message, attributes),
-    warn: (message, attributes) => logger.warn(message, attributes),
-    error: (message, attributes) => logger.error(message, attributes),
-  },
+  logger: powertoolsLog(new Logger({ serviceName: 'elastic-waf-monitor' })),
   // EMF must reach the log as the bare JSON line; console.* would be wrapped by Lambda's JSON log format.
   writeEmf: (line) => process.stdout.write(`${line}\n`),
   env: process.env,

@@ -1,11 +1,12 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { nodeStats, nodesStatsBody, securityExceptionBody, simulateComparisonItem, simulateWindowItem, testConfig } from './es-fixtures';
 import { MockCluster, unauthorized } from './mock-cluster';
 import { createCollectorHandler } from '../../src/elastic-monitoring/collector.lambda';
-import { CollectorLogger } from '../../src/elastic-monitoring/runtime/collector';
 import { COLLECTOR_CONFIG_ENV } from '../../src/elastic-monitoring/runtime/config';
 import { collectionWindow } from '../../src/elastic-monitoring/runtime/queries';
+import { Log, powertoolsLog } from '../../src/shared/runtime/telemetry';
 
 const secretsManager = mockClient(SecretsManagerClient);
 const event = { time: '2026-11-21T12:07:30Z' };
@@ -14,10 +15,10 @@ function setup(configOverrides = {}, cluster = healthy()) {
   const config = testConfig(configOverrides);
   const logs: Array<{ level: string; message: string; attributes: Record<string, unknown> }> = [];
   const emf: any[] = [];
-  const logger: CollectorLogger = {
-    info: (message, attributes) => logs.push({ level: 'info', message, attributes }),
-    warn: (message, attributes) => logs.push({ level: 'warn', message, attributes }),
-    error: (message, attributes) => logs.push({ level: 'error', message, attributes }),
+  const logger: Log = {
+    info: (message, attributes) => logs.push({ level: 'info', message, attributes: attributes ?? {} }),
+    warn: (message, attributes) => logs.push({ level: 'warn', message, attributes: attributes ?? {} }),
+    error: (message, attributes) => logs.push({ level: 'error', message, attributes: attributes ?? {} }),
   };
   const handler = createCollectorHandler({
     secretsManager: new SecretsManagerClient({ region: 'eu-west-1' }),
@@ -106,6 +107,33 @@ describe('collector handler', () => {
     expect(logs).toEqual([expect.objectContaining({ level: 'error', attributes: expect.objectContaining({ kind: 'config' }) })]);
     expect(logs[0].message).toContain('must not contain user info');
     expect(JSON.stringify(logs)).not.toContain('s3cret');
+  });
+
+  test('through the shared Powertools adapter a problem is one JSON log line with its attributes', async () => {
+    const lines: string[] = [];
+    const capture = (chunk: unknown) => {
+      lines.push(String(chunk));
+      return true;
+    };
+    const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(capture);
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(capture);
+    try {
+      const handler = createCollectorHandler({
+        secretsManager: new SecretsManagerClient({ region: 'eu-west-1' }),
+        logger: powertoolsLog(new Logger({ serviceName: 'elastic-waf-monitor' })),
+        writeEmf: () => undefined,
+        env: { [COLLECTOR_CONFIG_ENV]: JSON.stringify(testConfig({ endpoint: 'https://waf:s3cret@es.example.com' })) },
+      });
+      await handler(event);
+    } finally {
+      stdout.mockRestore();
+      stderr.mockRestore();
+    }
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0])).toEqual(expect.objectContaining({
+      level: 'ERROR', service: 'elastic-waf-monitor', event: 'collector-error', kind: 'config', source: 'configuration',
+    }));
+    expect(lines[0]).not.toContain('s3cret');
   });
 
   test('a broken configuration is logged once per run and never throws', async () => {

@@ -10,9 +10,10 @@ import {
   wafDoc,
 } from './es-fixtures';
 import { MockCluster, refused, timedOut, unauthorized } from './mock-cluster';
-import { CollectorLogger, collect } from '../../src/elastic-monitoring/runtime/collector';
+import { collect } from '../../src/elastic-monitoring/runtime/collector';
 import { createElasticClient, searchClient } from '../../src/elastic-monitoring/runtime/elastic-client';
 import { collectionWindow } from '../../src/elastic-monitoring/runtime/queries';
+import { Log } from '../../src/shared/runtime/telemetry';
 
 const config = testConfig({ endpoint: 'https://waf-logs.es.example.com:9243', topN: 3 });
 const now = new Date('2026-11-21T12:07:30Z');
@@ -23,10 +24,10 @@ interface LogLine { level: string; message: string; attributes: Record<string, a
 function recorder() {
   const logs: LogLine[] = [];
   const emf: any[] = [];
-  const logger: CollectorLogger = {
-    info: (message, attributes) => logs.push({ level: 'info', message, attributes }),
-    warn: (message, attributes) => logs.push({ level: 'warn', message, attributes }),
-    error: (message, attributes) => logs.push({ level: 'error', message, attributes }),
+  const logger: Log = {
+    info: (message, attributes) => logs.push({ level: 'info', message, attributes: attributes ?? {} }),
+    warn: (message, attributes) => logs.push({ level: 'warn', message, attributes: attributes ?? {} }),
+    error: (message, attributes) => logs.push({ level: 'error', message, attributes: attributes ?? {} }),
   };
   // Parsed back from the written line, as CloudWatch Logs would.
   const writeEmf = (line: string) => emf.push(JSON.parse(line));

@@ -5,18 +5,12 @@ import { MetricTarget, runMetrics } from './metrics';
 import { Problem, classifyError } from './problems';
 import { CollectionWindow, NODE_STATS_REQUEST, buildMsearch, collectionWindow } from './queries';
 import { ComparisonFigure, NodeFigures, WindowFigures, mapComparisonResponse, mapNodeStats, mapWindowResponse } from './responses';
+import { Log } from '../../shared/runtime/telemetry';
 
 /** The two requests a run makes; an adapter over the Elasticsearch client in production. */
 export interface SearchClient {
   msearch(searches: Record<string, unknown>[]): Promise<unknown>;
   nodesStats(request: typeof NODE_STATS_REQUEST): Promise<unknown>;
-}
-
-/** Structured logging; Powertools Logger in production. */
-export interface CollectorLogger {
-  info(message: string, attributes: Record<string, unknown>): void;
-  warn(message: string, attributes: Record<string, unknown>): void;
-  error(message: string, attributes: Record<string, unknown>): void;
 }
 
 export interface RunSummary {
@@ -31,7 +25,7 @@ export interface CollectorRun {
   readonly client: SearchClient;
   readonly config: CollectorConfig;
   readonly now: Date;
-  readonly logger: CollectorLogger;
+  readonly logger: Log;
   /** Where EMF lines go: standard output in Lambda, which CloudWatch Logs reads as EMF. */
   readonly writeEmf: (line: string) => void;
 }
@@ -112,7 +106,7 @@ export async function collect(run: CollectorRun): Promise<RunSummary> {
  */
 export function reportFailedRun(
   problem: Problem,
-  logger: CollectorLogger,
+  logger: Log,
   writeEmf: (line: string) => void,
   metricTarget: MetricTarget | undefined,
   now: Date,
@@ -124,7 +118,7 @@ export function reportFailedRun(
 }
 
 /** The one place problems are logged; messages can quote URLs from error texts, so user info is redacted here too. */
-function logProblem(logger: CollectorLogger, problem: Problem, extra: Record<string, unknown>): void {
+function logProblem(logger: Log, problem: Problem, extra: Record<string, unknown>): void {
   logger.error(`collector error (${problem.kind}) in ${problem.source}: ${redactUrlCredentials(problem.message)}`, {
     event: COLLECTOR_ERROR_EVENT,
     kind: problem.kind,

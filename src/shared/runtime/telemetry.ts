@@ -15,6 +15,15 @@ export interface MetricsSink {
   add(name: string, value: number, unit: MetricUnitName): void;
 }
 
+/** {@link Log} over a Powertools Logger, for handlers that need logging but not Powertools Metrics. */
+export function powertoolsLog(logger: Logger = new Logger()): Log {
+  return {
+    info: (message, extra) => logger.info(message, extra ?? {}),
+    warn: (message, extra) => logger.warn(message, extra ?? {}),
+    error: (message, extra) => logger.error(message, extra ?? {}),
+  };
+}
+
 /** Powertools Logger and Metrics configured from the POWERTOOLS_* environment the constructs set. */
 export function powertools(): { log: Log; metrics: MetricsSink; logger: Logger; emf: Metrics } {
   const logger = new Logger();
@@ -22,11 +31,7 @@ export function powertools(): { log: Log; metrics: MetricsSink; logger: Logger; 
   return {
     logger,
     emf,
-    log: {
-      info: (message, extra) => logger.info(message, extra ?? {}),
-      warn: (message, extra) => logger.warn(message, extra ?? {}),
-      error: (message, extra) => logger.error(message, extra ?? {}),
-    },
+    log: powertoolsLog(logger),
     metrics: {
       add: (name, value, unit) => emf.addMetric(name, unit === 'Count' ? MetricUnit.Count : MetricUnit.Milliseconds, value),
     },
