@@ -21,6 +21,7 @@ import { AlarmDefinition, alarmDefinitionErrors, createMonitorAlarm, periodError
 import { createMonitorDashboard } from './monitor-dashboard';
 import { handlerDefaults, PINNED_RUNTIME_REASON } from '../shared/handler-defaults';
 import { suppressNag } from '../shared/nag';
+import { emailAddressErrors } from '../shared/validation';
 import {
   COLLECTOR_CONFIG_ENV,
   clusterNameErrors,
@@ -526,7 +527,6 @@ const NAMESPACE_PATTERN = /^[A-Za-z0-9._\-/#:]{1,255}$/;
 // Printable ASCII (a CloudWatch dimension value) without quotes or backslashes, so the name can sit inside the
 // dashboard's SEARCH expressions unescaped.
 const CLUSTER_NAME_PATTERN = /^[\x20-\x21\x23-\x26\x28-\x5b\x5d-\x7e]{1,200}$/;
-const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 function validateProps(
   props: ElasticWafMonitorProps,
@@ -589,11 +589,7 @@ function validateProps(
     const defaulted = props.clusterName === undefined ? ' (it defaults to the construct id: give clusterName)' : '';
     errors.push(...clusterNameErrors(resolved.clusterName).map((e) => `${e}${defaulted}`));
   }
-  for (const email of props.alertEmails ?? []) {
-    if (!Token.isUnresolved(email) && !EMAIL_PATTERN.test(email)) {
-      errors.push(`alertEmails: "${email}" is not an email address`);
-    }
-  }
+  errors.push(...emailAddressErrors('alertEmails', props.alertEmails, (email) => Token.isUnresolved(email)));
   // Subscribing addresses to a topic the monitor does not own would change someone else's notifications.
   if (props.alarmTopic && (props.alertEmails ?? []).length > 0) {
     errors.push('Give either alarmTopic or alertEmails, not both: subscribe the addresses to your own topic instead');

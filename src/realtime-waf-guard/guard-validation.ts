@@ -1,6 +1,7 @@
 import { Duration, Names, Stack, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { parseCidr } from './runtime/ip';
+import { emailAddressErrors } from '../shared/validation';
 
 /**
  * Synth-time checks of RealtimeWafGuard props. Each throws an error that names the prop and says what to change,
@@ -42,15 +43,10 @@ export function normalizeCidrs(prop: string, cidrs: readonly string[] | undefine
   });
 }
 
-// Deliberately loose: SNS confirms every address by email; this only catches names, ARNs and typos without "@".
-const EMAIL = /^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$/;
-
 export function validateEmails(prop: string, emails: readonly string[] | undefined): string[] {
-  return (emails ?? []).map((email, index) => {
-    if (Token.isUnresolved(email)) return email;
-    if (!EMAIL.test(email)) throw new Error(`${prop}[${index}] "${email}" does not look like an email address (name@example.com)`);
-    return email;
-  });
+  const [first] = emailAddressErrors(prop, emails, (email) => Token.isUnresolved(email));
+  if (first !== undefined) throw new Error(first);
+  return [...(emails ?? [])];
 }
 
 // WAF rule and metric names allow word characters and "-"; the guard name is part of both.
