@@ -87,13 +87,14 @@ export class EcsTaskMonitoring extends Construct {
           }),
         }),
       });
-      // ECS stop codes are words like TaskFailedToStart or EssentialContainerExited: a regex (the one JSON filter
-      // patterns support between % signs) matches any that names an error, a failure or an exit, deployments
-      // (ServiceSchedulerInitiated) and manual stops (UserInitiated) excluded.
+      // ECS stop codes are words like TaskFailedToStart or EssentialContainerExited: a regex (JSON filter patterns take
+      // one between % signs, with "|" but without parentheses, at most two per pattern) matches any that names an
+      // error, a failure or an exit, deployments (ServiceSchedulerInitiated) and manual stops (UserInitiated) excluded.
       this.taskCrashesMetric = new logs.MetricFilter(this, 'TaskCrashes', {
         logGroup,
-        filterPattern: logs.FilterPattern.literal(
-          '{ ($.detail.lastStatus = "STOPPED") && ($.detail.stopCode = %Error|Failed|Exited%) }',
+        filterPattern: logs.FilterPattern.all(
+          logs.FilterPattern.stringValue('$.detail.lastStatus', '=', 'STOPPED'),
+          logs.FilterPattern.regexValue('$.detail.stopCode', '=', 'Error|Failed|Exited'),
         ),
         metricNamespace: props.namespace,
         metricName: ECS_METRIC.taskCrashes,

@@ -336,8 +336,12 @@ describe('ECS service monitoring', () => {
     }));
     expect(filters).toHaveLength(1);
     const pattern: string = filters[0].Properties.FilterPattern;
-    expect(pattern).toContain('$.detail.lastStatus = "STOPPED"');
-    expect(pattern).toContain('($.detail.stopCode = %Error|Failed|Exited%)');
+    expect(pattern).toBe('{ ($.detail.lastStatus = "STOPPED") && ($.detail.stopCode = %Error|Failed|Exited%) }');
+    // CloudWatch Logs regex: alphanumerics, : _ # = @ / ; , - and the operators ^ $ ? [ ] { } | \ * + . only (no
+    // parentheses), at most two regexes in a JSON pattern.
+    const regexes = [...pattern.matchAll(/%([^%]*)%/g)].map((r) => r[1]);
+    expect(regexes.length).toBeLessThanOrEqual(2);
+    for (const r of regexes) expect(r).toMatch(/^[A-Za-z0-9:_#=@/;,\-^$?[\]{}|\\*+.]+$/);
     // the regex names the crash codes ECS uses and none of the deliberate stops
     const regex = new RegExp(/%(.*)%/.exec(pattern)![1]);
     expect(['TaskFailedToStart', 'EssentialContainerExited'].every((c) => regex.test(c))).toBe(true);
