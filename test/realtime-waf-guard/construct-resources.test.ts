@@ -490,7 +490,7 @@ describe('operational alarms', () => {
   test('the guard alarms on its own failures and notifies the alert topic', () => {
     const { template } = synthGuard();
     const alarms = template.findResources('AWS::CloudWatch::Alarm');
-    const byMetric = Object.fromEntries(Object.values(alarms).map((a) => [a.Properties.MetricName, a.Properties]));
+    const byMetric: Record<string, any> = Object.fromEntries(Object.values(alarms).map((a) => [a.Properties.MetricName, a.Properties]));
     expect(Object.keys(byMetric).sort()).toEqual(
       ['ApproximateNumberOfMessagesVisible', 'BlockBudgetExceeded', 'BlocksOverIpSetCap', 'IpSetSyncErrors', 'IteratorAge']);
     expect(byMetric.BlockBudgetExceeded).toMatchObject({ Namespace: 'CdkWafGuard', Threshold: 1, EvaluationPeriods: 1, TreatMissingData: 'notBreaching' });

@@ -49,6 +49,11 @@ export class RuleMatcher {
 
   /** Indexes into `rules` of the rules for this request; the path is read only when a candidate rule has a prefix. */
   public match(host: string, request: { readonly path: string | undefined }): readonly number[] {
+    return this.byPath(this.forHost(host), request);
+  }
+
+  /** The rules whose host pattern matches, whatever the path. */
+  public forHost(host: string): readonly number[] {
     let candidates = this.byHost.get(host);
     if (candidates === undefined) {
       const h = normaliseHost(host);
@@ -56,14 +61,19 @@ export class RuleMatcher {
       if (this.byHost.size > 10_000) this.byHost.clear();
       this.byHost.set(host, candidates);
     }
+    return candidates;
+  }
+
+  /** The candidates whose path prefix (if any) the request's path starts with. */
+  public byPath(candidates: readonly number[], request: { readonly path: string | undefined }): readonly number[] {
     if (candidates.length === 0) return candidates;
-    let decoded: string | undefined;
     let all = true;
     for (const i of candidates) {
       if (this.prefixes[i] !== undefined) { all = false; break; }
     }
     if (all) return candidates;
     const path = request.path;
+    let decoded: string | undefined;
     return candidates.filter((i) => {
       const prefix = this.prefixes[i];
       if (prefix === undefined) return true;
@@ -116,6 +126,8 @@ export function resolveClient(
   return undefined;
 }
 
+const NO_RULES: readonly number[] = [];
+
 /** Counts of one (rule, client) pair within a batch. */
 export interface KeyCounts {
   readonly ruleIndex: number;
@@ -158,7 +170,7 @@ export class TrafficCounter {
   private readonly counts: Array<Map<string, KeyCounts>>;
   private readonly options: TrafficCounterOptions;
   private readonly bucketMs: number[];
-  private readonly ipCache = new Map<string, IpAddress | null>();
+  private readonly ipv6Cache = new Map<string, IpAddress | null>();
 
   constructor(options: TrafficCounterOptions) {
     this.options = options;
@@ -168,17 +180,13 @@ export class TrafficCounter {
     this.bucketMs = this.matcher.rules.map((r) => bucketSeconds(r.windowSeconds) * 1000);
   }
 
-  /**
-   * The parsed peer address, cached: traffic repeats clients heavily, and IPv4 from CloudFront is already canonical
-   * (parseIpv4 refuses any other spelling) so its text is reused as is.
-   */
-  private peer(text: string): IpAddress | undefined {
-    let ip = this.ipCache.get(text);
+  /** A canonical IPv6 address, cached: the same clients come back batch after batch. */
+  private ipv6(text: string): IpAddress | undefined {
+    let ip = this.ipv6Cache.get(text);
     if (ip === undefined) {
-      const v4 = parseIpv4(text);
-      ip = v4 >= 0 ? { family: 4, text, value: v4 } : parseIp(text) ?? null;
-      if (this.ipCache.size >= 100_000) this.ipCache.clear();
-      this.ipCache.set(text, ip);
+      ip = parseIp(text) ?? null;
+      if (this.ipv6Cache.size >= 50_000) this.ipv6Cache.clear();
+      this.ipv6Cache.set(text, ip);
     }
     return ip ?? undefined;
   }
@@ -196,44 +204,57 @@ export class TrafficCounter {
 
   /** Counts one line (Latin-1 text); returns why it was skipped, or Malformed.NONE. */
   public add(line: string, recordIndex: number): Malformed {
-    this.stats.lines++;
+    const stats = this.stats;
+    stats.lines++;
     const parser = this.parser;
-    const result = parser.parse(line);
-    const peer = result === Malformed.NONE ? this.peer(parser.clientIp) : undefined;
-    if (!peer) {
-      const reason = result === Malformed.NONE ? Malformed.CLIENT_IP : result;
-      this.stats.malformed++;
-      this.stats.malformedByReason.set(reason, (this.stats.malformedByReason.get(reason) ?? 0) + 1);
+    let reason = parser.parse(line);
+    // IPv4 (almost all traffic) is validated without allocating or hashing anything; an address object is built only
+    // for a new (rule, client) pair. CloudFront writes IPv4 canonically (parseIpv4 refuses other spellings), so the
+    // text is the key as it is; IPv6 is canonicalised, with a cache.
+    let v4 = -1;
+    let v6: IpAddress | undefined;
+    if (reason === Malformed.NONE) {
+      v4 = parseIpv4(parser.clientIp);
+      if (v4 < 0) {
+        v6 = this.ipv6(parser.clientIp);
+        if (!v6) reason = Malformed.CLIENT_IP;
+      }
+    }
+    if (reason !== Malformed.NONE) {
+      stats.malformed++;
+      stats.malformedByReason.set(reason, (stats.malformedByReason.get(reason) ?? 0) + 1);
       return reason;
     }
     const host = parser.host;
-    if (host === undefined) {
-      this.stats.unmatched++;
-      return Malformed.NONE;
-    }
-    const ruleIndexes = this.matcher.match(host, parser);
+    const ruleIndexes = host === undefined ? NO_RULES : this.matcher.match(host, parser);
     if (ruleIndexes.length === 0) {
-      this.stats.unmatched++;
+      stats.unmatched++;
       return Malformed.NONE;
     }
-    const client = resolveClient(peer, parser, this.options.trustedProxies);
-    if (!client) {
-      this.stats.unattributed++;
+    const { allowList, trustedProxies } = this.options;
+    let client: IpAddress | undefined = v6;
+    if (trustedProxies.size > 0) {
+      client = resolveClient(v6 ?? { family: 4, text: parser.clientIp, value: v4 }, parser, trustedProxies);
+      if (!client) {
+        stats.unattributed++;
+        return Malformed.NONE;
+      }
+    }
+    if (allowList.size > 0 && (client ? allowList.contains(client) : allowList.containsIpv4(v4))) {
+      stats.allowListed++;
       return Malformed.NONE;
     }
-    if (this.options.allowList.size > 0 && this.options.allowList.contains(client)) {
-      this.stats.allowListed++;
-      return Malformed.NONE;
-    }
-    this.stats.matched++;
+    const key = client ? client.text : parser.clientIp;
+    stats.matched++;
     const timestampMs = parser.timestampMs;
     for (const ruleIndex of ruleIndexes) {
       const bucket = Math.floor(timestampMs / this.bucketMs[ruleIndex]);
       const perRule = this.counts[ruleIndex];
-      let entry = perRule.get(client.text);
+      let entry = perRule.get(key);
       if (entry === undefined) {
-        entry = { ruleIndex, ip: client, buckets: new Map(), firstRecord: recordIndex, lastRecord: recordIndex, lastTimestampMs: timestampMs };
-        perRule.set(client.text, entry);
+        const ip = client ?? { family: 4 as const, text: key, value: v4 };
+        entry = { ruleIndex, ip, buckets: new Map(), firstRecord: recordIndex, lastRecord: recordIndex, lastTimestampMs: timestampMs };
+        perRule.set(key, entry);
       }
       entry.buckets.set(bucket, (entry.buckets.get(bucket) ?? 0) + 1);
       entry.lastRecord = recordIndex;

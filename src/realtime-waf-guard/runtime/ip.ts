@@ -162,11 +162,13 @@ export class CidrSet {
   }
 
   public contains(ip: IpAddress): boolean {
-    if (ip.family === 4) {
-      const v = ip.value as number;
-      return this.v4.some((c) => v >= c.network && v < c.network + c.size);
-    }
+    if (ip.family === 4) return this.containsIpv4(ip.value as number);
     const v = ip.value as bigint;
     return this.v6.some((c) => (v >> c.shift) << c.shift === c.network);
+  }
+
+  /** Membership of an IPv4 address given as its unsigned value (see parseIpv4). */
+  public containsIpv4(v: number): boolean {
+    return this.v4.some((c) => v >= c.network && v < c.network + c.size);
   }
 }
