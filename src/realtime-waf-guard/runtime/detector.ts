@@ -1,4 +1,4 @@
-import { CidrSet, IpAddress, parseIp, parseIpv4 } from './ip';
+import { CidrSet, IpAddress, ipv4Text, parseIp, parseIpv4 } from './ip';
 import { LogLineParser, Malformed, percentDecode } from './log-parser';
 import { StoredRule } from '../rule-model';
 
@@ -37,7 +37,8 @@ export function windowTotal(buckets: ReadonlyMap<number, number>, windowSeconds:
 /** Host and path matching, with the answer per host cached since a batch repeats few hosts many times. */
 export class RuleMatcher {
   public readonly rules: readonly StoredRule[];
-  private readonly byHost = new Map<string, readonly number[]>();
+  /** Per Host header seen: the rules for any path, and those with a path prefix to check. */
+  private readonly byHost = new Map<string, { readonly anyPath: readonly number[]; readonly withPrefix: readonly number[] }>();
 
   /** Path prefixes in the form decoded paths take: UTF-8 bytes as Latin-1 characters, like percentDecode yields. */
   private readonly prefixes: ReadonlyArray<string | undefined>;
@@ -49,39 +50,24 @@ export class RuleMatcher {
 
   /** Indexes into `rules` of the rules for this request; the path is read only when a candidate rule has a prefix. */
   public match(host: string, request: { readonly path: string | undefined }): readonly number[] {
-    return this.byPath(this.forHost(host), request);
-  }
-
-  /** The rules whose host pattern matches, whatever the path. */
-  public forHost(host: string): readonly number[] {
-    let candidates = this.byHost.get(host);
-    if (candidates === undefined) {
+    let forHost = this.byHost.get(host);
+    if (forHost === undefined) {
       const h = normaliseHost(host);
-      candidates = this.rules.flatMap((r, i) => (hostMatches(r.host, h) ? [i] : []));
+      const all = this.rules.flatMap((r, i) => (hostMatches(r.host, h) ? [i] : []));
+      forHost = { anyPath: all.filter((i) => this.prefixes[i] === undefined), withPrefix: all.filter((i) => this.prefixes[i] !== undefined) };
       if (this.byHost.size > 10_000) this.byHost.clear();
-      this.byHost.set(host, candidates);
+      this.byHost.set(host, forHost);
     }
-    return candidates;
-  }
-
-  /** The candidates whose path prefix (if any) the request's path starts with. */
-  public byPath(candidates: readonly number[], request: { readonly path: string | undefined }): readonly number[] {
-    if (candidates.length === 0) return candidates;
-    let all = true;
-    for (const i of candidates) {
-      if (this.prefixes[i] !== undefined) { all = false; break; }
-    }
-    if (all) return candidates;
+    if (forHost.withPrefix.length === 0) return forHost.anyPath;
     const path = request.path;
-    let decoded: string | undefined;
-    return candidates.filter((i) => {
-      const prefix = this.prefixes[i];
-      if (prefix === undefined) return true;
-      if (path === undefined) return false;
-      // Matched on the decoded path so that `/%6Cogin` cannot slip past a `/login` rule.
-      decoded ??= percentDecode(path);
-      return decoded.startsWith(prefix);
-    });
+    if (path === undefined) return forHost.anyPath;
+    // Matched on the decoded path so that `/%6Cogin` cannot slip past a `/login` rule.
+    const decoded = percentDecode(path);
+    let matched: number[] | undefined;
+    for (const i of forHost.withPrefix) {
+      if (decoded.startsWith(this.prefixes[i]!)) (matched ??= [...forHost.anyPath]).push(i);
+    }
+    return matched ? matched.sort((a, b) => a - b) : forHost.anyPath;
   }
 }
 
@@ -186,7 +172,8 @@ export class TrafficCounter {
     if (ip === undefined) {
       ip = parseIp(text) ?? null;
       if (this.ipv6Cache.size >= 50_000) this.ipv6Cache.clear();
-      this.ipv6Cache.set(text, ip);
+      // The key must not be a slice of the line (it would keep the line alive): the canonical text when equal, else a copy.
+      this.ipv6Cache.set(ip?.text === text ? ip.text : Buffer.from(text, 'latin1').toString('latin1'), ip);
     }
     return ip ?? undefined;
   }
@@ -252,9 +239,10 @@ export class TrafficCounter {
       const perRule = this.counts[ruleIndex];
       let entry = perRule.get(key);
       if (entry === undefined) {
-        const ip = client ?? { family: 4 as const, text: key, value: v4 };
+        // A fresh string, not a slice of the line: a stored slice would keep the whole line alive until the batch ends.
+        const ip = client ?? { family: 4 as const, text: ipv4Text(v4), value: v4 };
         entry = { ruleIndex, ip, buckets: new Map(), firstRecord: recordIndex, lastRecord: recordIndex, lastTimestampMs: timestampMs };
-        perRule.set(key, entry);
+        perRule.set(ip.text, entry);
       }
       entry.buckets.set(bucket, (entry.buckets.get(bucket) ?? 0) + 1);
       entry.lastRecord = recordIndex;

@@ -36,7 +36,8 @@ export function parseIpv4(s: string): number {
   return value * 256 + octet;
 }
 
-function ipv4Text(v: number): string {
+/** Dotted-decimal text of an unsigned IPv4 value. */
+export function ipv4Text(v: number): string {
   return `${Math.floor(v / 16777216) % 256}.${Math.floor(v / 65536) % 256}.${Math.floor(v / 256) % 256}.${v % 256}`;
 }
 
