@@ -78,6 +78,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
 });
 
+// The npm mirror this project builds from lacks some platform bindings of newer unrs-resolver releases (an eslint
+// resolver dependency); without this pin `npm ci` fails on a lockfile that cannot list them.
+project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });
+
 // Shared runtime code of the handlers may import handler-only devDeps too.
 project.eslint?.allowDevDeps('src/**/runtime/**');
 project.eslint?.allowDevDeps('examples/**');
