@@ -92,6 +92,8 @@ eslintrc?.addDeletionOverride('parserOptions.projectService');
 eslintrc?.addOverride('parserOptions.project', './tsconfig.dev.json');
 
 project.gitignore.exclude('cdk.out', '/examples/**/cdk.out');
+// Test fixtures are log files on purpose.
+project.gitignore.include('/test/cli/fixtures/*.log');
 // What users install: the library, its assets and docs; not examples, benchmarks, scripts or synth output.
 project.npmignore?.exclude('cdk.out', '/examples/', '/bench/', '/scripts/', '/docs/', '/.ci/');
 // The packed tarball must install and synthesize in a fresh app, as a user would use it.
