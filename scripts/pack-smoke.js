@@ -37,5 +37,13 @@ console.log(JSON.stringify({ resources: Object.keys(template.Resources).length, 
 if (functions.length < 4 || staged.length < 4) process.exit(1);
 `);
 execFileSync('node', ['app.js'], { cwd: dir, stdio: 'inherit' });
+// The replay CLI ships as the package's bin and must run with the package's own (runtime) dependencies only.
+const fixtures = path.join(root, 'test', 'cli', 'fixtures');
+const report = execFileSync(path.join(dir, 'node_modules', '.bin', 'cdk-waf-guard'),
+  ['replay', '--rules', path.join(fixtures, 'rules.json'), path.join(fixtures, 'traffic.log.gz')], { cwd: dir, encoding: 'utf8' });
+if (!/would block 1 client/.test(report)) {
+  console.error(`pack-smoke: unexpected replay report:\n${report}`);
+  process.exit(1);
+}
 fs.rmSync(dir, { recursive: true, force: true });
 console.log('pack-smoke: the packed library installs and synthesizes in a fresh app');
