@@ -63,8 +63,9 @@ export interface RealtimeWafGuardProps {
   readonly shardCount?: number;
 
   /**
-   * Customer managed key for the stream and the alert topic.
-   * @default - a new key with yearly rotation
+   * Customer managed key for the stream and the alert topic. With a key of your own and the guard's alarms, let
+   * `cloudwatch.amazonaws.com` use it (`kms:Decrypt`, `kms:GenerateDataKey*`), or alarms cannot reach the topic.
+   * @default - a new key with yearly rotation, usable by CloudWatch alarms of this account
    */
   readonly encryptionKey?: kms.IKey;
 
@@ -168,7 +169,8 @@ export interface RealtimeWafGuardProps {
   readonly alertEmails?: string[];
 
   /**
-   * An existing topic for alerts, instead of a new one. Not together with `alertEmails`.
+   * An existing topic for alerts, instead of a new one. Not together with `alertEmails`. If it is encrypted, its key
+   * must let `cloudwatch.amazonaws.com` use it for the guard's alarms to be delivered.
    * @default - a new topic encrypted with `encryptionKey`
    */
   readonly alertTopic?: sns.ITopic;
@@ -303,11 +305,23 @@ export class RealtimeWafGuard extends Construct {
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     this.metricsNamespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
 
-    this.encryptionKey = props.encryptionKey ?? new kms.Key(this, 'Key', {
-      description: `Encrypts the real-time log stream and alert topic of ${this.node.path}`,
-      enableKeyRotation: true,
-      removalPolicy,
-    });
+    if (props.encryptionKey) {
+      this.encryptionKey = props.encryptionKey;
+    } else {
+      const key = new kms.Key(this, 'Key', {
+        description: `Encrypts the real-time log stream and alert topic of ${this.node.path}`,
+        enableKeyRotation: true,
+        removalPolicy,
+      });
+      // CloudWatch alarms publish to the encrypted alert topic as the CloudWatch service, which needs the key.
+      key.addToResourcePolicy(new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }));
+      this.encryptionKey = key;
+    }
 
     this.stream = props.existingStream ?? this.createStream(shardCount);
 
@@ -502,7 +516,8 @@ export class RealtimeWafGuard extends Construct {
         'Clients over a threshold were not blocked: the new-block budget per minute was spent (a bad rule, or a large attack).'],
       ['IpSetFullAlarm', this.metric(METRIC.DROPPED_OVER_CAP, { statistic: cloudwatch.Stats.MAXIMUM }), 1, 1,
         'Blocks are left out of WAF: an IP set holds its 10,000 addresses.'],
-      ['SyncErrorsAlarm', this.metric(METRIC.SYNC_ERRORS), 1, 3,
+      // Lambda's own error count: it also counts timeouts, which end the function before it can emit a metric.
+      ['SyncErrorsAlarm', this.ipSetSync.metricErrors({ period: minute, statistic: cloudwatch.Stats.SUM }), 1, 3,
         'The IP set sync failed three minutes in a row: new blocks and releases are not reaching WAF.'],
       ['DeadLetterAlarm', this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: minute, statistic: cloudwatch.Stats.MAXIMUM }), 1, 1,
         'Batches of real-time logs or block changes failed every retry and were set aside in the dead-letter queue.'],

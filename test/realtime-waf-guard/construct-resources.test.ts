@@ -492,12 +492,25 @@ describe('operational alarms', () => {
     const alarms = template.findResources('AWS::CloudWatch::Alarm');
     const byMetric: Record<string, any> = Object.fromEntries(Object.values(alarms).map((a) => [a.Properties.MetricName, a.Properties]));
     expect(Object.keys(byMetric).sort()).toEqual(
-      ['ApproximateNumberOfMessagesVisible', 'BlockBudgetExceeded', 'BlocksOverIpSetCap', 'IpSetSyncErrors', 'IteratorAge']);
+      ['ApproximateNumberOfMessagesVisible', 'BlockBudgetExceeded', 'BlocksOverIpSetCap', 'Errors', 'IteratorAge']);
     expect(byMetric.BlockBudgetExceeded).toMatchObject({ Namespace: 'CdkWafGuard', Threshold: 1, EvaluationPeriods: 1, TreatMissingData: 'notBreaching' });
-    expect(byMetric.IpSetSyncErrors).toMatchObject({ EvaluationPeriods: 3, DatapointsToAlarm: 3 });
+    // Lambda's Errors metric of the sync function: it also counts timeouts
+    expect(byMetric.Errors).toMatchObject({ Namespace: 'AWS/Lambda', EvaluationPeriods: 3, DatapointsToAlarm: 3 });
+    expect(byMetric.Errors.Dimensions).toEqual([{ Name: 'FunctionName', Value: { Ref: logicalIdOf(template, 'AWS::Lambda::Function', 'IpSetSync') } }]);
     expect(byMetric.IteratorAge).toMatchObject({ Namespace: 'AWS/Lambda', Threshold: 60_000, Statistic: 'Maximum' });
     const topic = logicalIdOf(template, 'AWS::SNS::Topic', 'AlertTopic');
     for (const props of Object.values(byMetric)) expect(props.AlarmActions).toEqual([{ Ref: topic }]);
+  });
+
+  test('the alert topic key lets CloudWatch alarms of this account publish to the encrypted topic', () => {
+    const { template } = synthGuard();
+    const key = Object.values(template.findResources('AWS::KMS::Key'))[0];
+    const statements = key.Properties.KeyPolicy.Statement as any[];
+    expect(statements).toEqual(expect.arrayContaining([expect.objectContaining({
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      Condition: { StringEquals: { 'aws:SourceAccount': '111111111111' } },
+    })]));
   });
 
   test('operationalAlarms: false creates none', () => {
