@@ -468,7 +468,8 @@ export class RealtimeWafGuard extends Construct {
       filters: [lambda.FilterCriteria.filter({
         eventName: lambda.FilterRule.or('INSERT', 'MODIFY'),
         // `exists` only works on leaf nodes: the leaf of a number attribute in a stream image is its `N`.
-        dynamodb: { NewImage: { notifiedAt: { N: lambda.FilterRule.notExists() } } },
+        // Rows whose alert failed carry retryAt and wait for the scheduled run, so a failing run cannot retrigger itself.
+        dynamodb: { NewImage: { notifiedAt: { N: lambda.FilterRule.notExists() }, retryAt: { N: lambda.FilterRule.notExists() } } },
       })],
     }));
     // Expiry does not wait for DynamoDB TTL (which may take days): a sweep every minute releases blocks on time.

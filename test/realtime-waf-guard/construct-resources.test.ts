@@ -276,7 +276,7 @@ describe('IP set sync', () => {
     expect(patterns).toEqual([{
       eventName: ['INSERT', 'MODIFY'],
       // exists works on leaf nodes only: the number's N, not the attribute
-      dynamodb: { NewImage: { notifiedAt: { N: [{ exists: false }] } } },
+      dynamodb: { NewImage: { notifiedAt: { N: [{ exists: false }] }, retryAt: { N: [{ exists: false }] } } },
     }]);
   });
 

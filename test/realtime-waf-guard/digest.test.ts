@@ -36,3 +36,27 @@ describe('renderDigest', () => {
     expect(renderDigest({ guardName: 'g', blocked: [], wouldBlock: [], released: [], overCap: [] })).toBeUndefined();
   });
 });
+
+test('rule ids and hosts at their longest still fit in one SNS message', () => {
+  const long = (n: number): BlockRow => ({
+    ip: `2001:db8:ffff:ffff:ffff:ffff:${(n % 65536).toString(16)}:1`,
+    ruleId: 'r'.repeat(256),
+    family: 6,
+    host: `${'h'.repeat(60)}.${'x'.repeat(60)}.example.com`,
+    action: 'BLOCK',
+    observed: 123456,
+    threshold: 100000,
+    windowSeconds: 3600,
+    severity: 1.2,
+    firstSeenAt: 0,
+    crossedAt: 0,
+    blockedAt: 0,
+    blockedUntil: 1_700_000_000_000,
+    expiresAt: 0,
+  });
+  const rows = Array.from({ length: 500 }, (_, i) => long(i));
+  const digest = renderDigest({ guardName: 'g'.repeat(64), blocked: rows, wouldBlock: rows, released: rows, overCap: rows })!;
+  const attributes = Object.entries(digest.attributes).reduce((n, [k, v]) => n + k.length + v.DataType.length + v.StringValue.length, 0);
+  expect(Buffer.byteLength(digest.body) + attributes).toBeLessThan(256 * 1024);
+  expect(digest.body).toMatch(/\.\.\. and \d+ more/);
+});

@@ -251,6 +251,8 @@ test('a failed publish gives the claims back, so the next run alerts and release
   expect(s.recorder.metrics.get(METRIC.SYNC_ERRORS)).toBe(1);
   expect(await s.history('198.51.100.7')).toEqual([]);
   expect((await s.blockRows()).find((r) => r.ip === '198.51.100.8')?.releasedAt).toBeUndefined();
+  // the given-back rows wait for the scheduled run instead of retriggering the sync through the stream filter
+  expect((await s.blockRows()).every((r) => r.retryAt !== undefined)).toBe(true);
   sns.on(PublishCommand).callsFake((input: PublishCommandInput) => {
     published.push(input);
     return { MessageId: 'retry' };
@@ -315,4 +317,16 @@ test('syncs started together converge on every block, each alerted once', async 
   expect(s.waf.addresses(s.ipv6.id)).toEqual(['2001:db8::11/128']);
   const alerted = published.map((p) => p.Message ?? '').join('\n');
   for (const ip of ips) expect(alerted.split(`  ${ip}  `)).toHaveLength(2);
+});
+
+test('a block that ended without ever being applied is not announced as released', async () => {
+  const s = await setup({ maxSetSize: 1 });
+  await s.put(row('198.51.100.1', { severity: 5 }), row('198.51.100.2', { severity: 1, blockedUntil: T0 + 60_000 }));
+  await s.make().run();
+  expect(s.waf.addresses(s.ipv4.id)).toEqual(['198.51.100.1/32']);
+  s.setNow(T0 + 61_000);
+  const result = await s.make().run();
+  expect(result.released).toEqual([]);
+  expect(published.map((p) => p.Subject)).toEqual(['[test-guard] 1 blocked, 1 over the IP set limit']);
+  expect(await s.history('198.51.100.2')).toEqual(['ENDED_NOT_APPLIED']);
 });

@@ -31,6 +31,8 @@ export interface BlockRow {
   readonly releasedAt?: number;
   /** End of the previous block of this client and rule, when this block replaced it before it was released. */
   readonly renewedFrom?: number;
+  /** Set when an alert failed: the row then waits for the scheduled sync instead of retriggering it through the stream. */
+  readonly retryAt?: number;
 }
 
 /** A pair over its rule's threshold. */

@@ -23,10 +23,24 @@ const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
  */
 export const MAX_ROWS_PER_SECTION = 100;
 
+/**
+ * Characters per section: four full sections and the `changes` attribute stay under SNS's 256 KB even with rule ids
+ * and hosts at their longest.
+ */
+const MAX_SECTION_CHARS = 40_000;
+
 function section(title: string, rows: readonly BlockRow[], line: (row: BlockRow) => string): string[] {
   if (rows.length === 0) return [];
-  const more = rows.length - MAX_ROWS_PER_SECTION;
-  return [title, ...rows.slice(0, MAX_ROWS_PER_SECTION).map(line), ...(more > 0 ? [`  ... and ${more} more`] : []), ''];
+  const lines: string[] = [];
+  let chars = 0;
+  for (const row of rows.slice(0, MAX_ROWS_PER_SECTION)) {
+    const text = line(row);
+    if (chars + text.length > MAX_SECTION_CHARS) break;
+    lines.push(text);
+    chars += text.length + 1;
+  }
+  const more = rows.length - lines.length;
+  return [title, ...lines, ...(more > 0 ? [`  ... and ${more} more`] : []), ''];
 }
 
 function describe(row: BlockRow): string {
@@ -70,8 +84,9 @@ export function renderDigest(input: DigestInput): DigestMessage | undefined {
 }
 
 function changes(input: DigestInput): Array<{ event: string; ip: string; ruleId: string; host: string; until: string }> {
-  const entries = (event: string, rows: readonly BlockRow[]) =>
-    rows.slice(0, MAX_ROWS_PER_SECTION).map((r) => ({ event, ip: r.ip, ruleId: r.ruleId, host: r.host, until: iso(r.blockedUntil) }));
+  // Rule ids and hosts are cut so that the attribute stays small whatever operators named their rules.
+  const entries = (event: string, rows: readonly BlockRow[]) => rows.slice(0, MAX_ROWS_PER_SECTION)
+    .map((r) => ({ event, ip: r.ip, ruleId: r.ruleId.slice(0, 64), host: r.host.slice(0, 64), until: iso(r.blockedUntil) }));
   return [
     ...entries('blocked', input.blocked),
     ...entries('wouldBlock', input.wouldBlock),

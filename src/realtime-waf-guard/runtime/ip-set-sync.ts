@@ -54,6 +54,7 @@ const MAX_ATTEMPTS = 8;
 const MIN_WRITE_INTERVAL_MS = 1000;
 const CLAIM_CONCURRENCY = 16;
 type ClaimAttribute = 'notifiedAt' | 'overCapAlertedAt' | 'releasedAt';
+type HistoryEvent = 'BLOCKED' | 'RENEWED' | 'WOULD_BLOCK' | 'RELEASED' | 'COUNT_ENDED' | 'ENDED_NOT_APPLIED';
 /** Errors after which a fresh read and another try can succeed. */
 const RETRYABLE = new Set(['WAFOptimisticLockException', 'WAFUnavailableEntityException', 'ThrottlingException', 'WAFLimitsExceededException', 'TooManyRequestsException']);
 
@@ -79,6 +80,7 @@ export class IpSetSync {
 
   private async runOnce(): Promise<SyncResult> {
     const { deps, config } = this;
+    let digestSent: { subject: string; body: string } | undefined;
     let retries = 0;
     let updates = 0;
     let plan: IpSetPlan | undefined;
@@ -99,43 +101,63 @@ export class IpSetSync {
       }
     }
 
-    // Alerts are claimed, then sent, then the claims are kept: a failed publish gives the claims back so that the next
-    // run sends the alert again, instead of losing it.
+    // Alerts are claimed, then sent, then the claims are kept. Any failure before the message is out gives the claims
+    // back (marked for the scheduled run, so the blocks table stream does not retrigger a failing run at once), and the
+    // next run alerts again instead of losing the alert.
     const skip = new Set([...plan.overCap, ...plan.allowListed].map((r) => `${r.ip}|${r.ruleId}`));
-    const notified = await this.claimAll(plan.unnotified.filter((r) => !skip.has(`${r.ip}|${r.ruleId}`)), 'notifiedAt');
-    const overCap = await this.claimAll(plan.overCap.filter((r) => r.overCapAlertedAt === undefined), 'overCapAlertedAt');
-    const releasing = await this.claimAll(plan.expired, 'releasedAt');
-    const blocked = notified.filter((r) => r.action === 'BLOCK');
-    const wouldBlock = notified.filter((r) => r.action !== 'BLOCK');
-    const released = releasing.filter((r) => r.action === 'BLOCK');
-    const digest = renderDigest({ guardName: config.guardName, blocked, wouldBlock, released, overCap });
-    if (digest && config.topicArn) {
-      try {
+    const claimed: Array<[BlockRow, ClaimAttribute]> = [];
+    const claim = async (rows: readonly BlockRow[], attribute: ClaimAttribute) => {
+      const won = await this.claimAll(rows, attribute);
+      for (const r of won) claimed.push([r, attribute]);
+      return won;
+    };
+    let notified: BlockRow[] = [];
+    let releasing: BlockRow[] = [];
+    let released: BlockRow[] = [];
+    try {
+      notified = await claim(plan.unnotified.filter((r) => !skip.has(`${r.ip}|${r.ruleId}`)), 'notifiedAt');
+      const overCap = await claim(plan.overCap.filter((r) => r.overCapAlertedAt === undefined), 'overCapAlertedAt');
+      releasing = await claim(plan.expired, 'releasedAt');
+      // Only blocks that were applied and announced are announced as released.
+      released = releasing.filter((r) => r.action === 'BLOCK' && r.notifiedAt !== undefined);
+      const digest = renderDigest({
+        guardName: config.guardName,
+        blocked: notified.filter((r) => r.action === 'BLOCK'),
+        wouldBlock: notified.filter((r) => r.action !== 'BLOCK'),
+        released,
+        overCap,
+      });
+      if (digest && config.topicArn) {
         await deps.sns.send(new PublishCommand({
           TopicArn: config.topicArn,
           Subject: digest.subject,
           Message: digest.body,
           MessageAttributes: digest.attributes,
         }));
-      } catch (e) {
-        await mapLimit(notified, CLAIM_CONCURRENCY, (r) => this.unclaim(r, 'notifiedAt'));
-        await mapLimit(overCap, CLAIM_CONCURRENCY, (r) => this.unclaim(r, 'overCapAlertedAt'));
-        await mapLimit(releasing, CLAIM_CONCURRENCY, (r) => this.unclaim(r, 'releasedAt'));
-        throw e;
       }
+      digestSent = digest && { subject: digest.subject, body: digest.body };
+    } catch (e) {
+      await Promise.allSettled(claimed.map(([r, attribute]) => this.unclaim(r, attribute)));
+      throw e;
     }
+    // History is keyed by the block's own times, so writing it again after a failure overwrites rather than duplicates;
+    // a release is recorded before its row goes.
     await mapLimit(notified, CLAIM_CONCURRENCY, (r) => this.history(r, r.action !== 'BLOCK' ? 'WOULD_BLOCK' : r.renewedFrom ? 'RENEWED' : 'BLOCKED'));
-    // Ended blocks claimed by an earlier run that stopped after alerting are released without a second alert.
+    // Ended blocks claimed by a run that failed after its claims stay claimed; they are released without a second alert.
     const leftover = plan.expired.filter((r) => r.releasedAt !== undefined);
     await mapLimit([...releasing, ...leftover], CLAIM_CONCURRENCY, async (r) => {
-      if (await this.release(r)) await this.history(r, r.action === 'BLOCK' ? 'RELEASED' : 'COUNT_ENDED');
+      const event = r.action !== 'BLOCK' ? 'COUNT_ENDED' : r.notifiedAt !== undefined ? 'RELEASED' : 'ENDED_NOT_APPLIED';
+      await this.history(r, event);
+      await this.release(r);
     });
 
     deps.metrics.add(METRIC.RELEASES, released.length, 'Count');
     deps.metrics.add(METRIC.ACTIVE_BLOCKS, plan.ipv4.length + plan.ipv6.length, 'Count');
     deps.metrics.add(METRIC.DROPPED_OVER_CAP, plan.overCap.length, 'Count');
     if (plan.overCap.length > 0) deps.log.error('IP set full: blocks left out', { count: plan.overCap.length });
-    return { plan, updates, retries, blocked, wouldBlock, released, digest: digest && { subject: digest.subject, body: digest.body } };
+    const blocked = notified.filter((r) => r.action === 'BLOCK');
+    const wouldBlock = notified.filter((r) => r.action !== 'BLOCK');
+    return { plan, updates, retries, blocked, wouldBlock, released, digest: digestSent };
   }
 
   private async readBlocks(): Promise<BlockRow[]> {
@@ -198,10 +220,11 @@ export class IpSetSync {
       await this.deps.doc.send(new UpdateCommand({
         TableName: this.config.blocksTable,
         Key: { ip: row.ip, ruleId: row.ruleId },
-        UpdateExpression: 'REMOVE #a',
+        // retryAt keeps the row out of the stream trigger: the scheduled run retries, not an immediate loop
+        UpdateExpression: 'REMOVE #a SET retryAt = :now',
         ConditionExpression: 'blockedAt = :blockedAt',
         ExpressionAttributeNames: { '#a': attribute },
-        ExpressionAttributeValues: { ':blockedAt': row.blockedAt },
+        ExpressionAttributeValues: { ':blockedAt': row.blockedAt, ':now': this.deps.now() },
       }));
     } catch (e) {
       if (!isConditionFailure(e)) throw e;
@@ -225,9 +248,10 @@ export class IpSetSync {
     }
   }
 
-  private async history(row: BlockRow, event: 'BLOCKED' | 'RENEWED' | 'WOULD_BLOCK' | 'RELEASED' | 'COUNT_ENDED'): Promise<void> {
+  private async history(row: BlockRow, event: HistoryEvent): Promise<void> {
     const now = this.deps.now();
-    const at = new Date(now).toISOString();
+    const ended = event === 'RELEASED' || event === 'COUNT_ENDED' || event === 'ENDED_NOT_APPLIED';
+    const at = new Date(ended ? row.blockedUntil : row.blockedAt).toISOString();
     await this.deps.doc.send(new PutCommand({
       TableName: this.config.historyTable,
       Item: {
