@@ -1,7 +1,8 @@
 import { deliveredFieldOrder } from '../../src/realtime-waf-guard/log-fields';
 import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
 import {
-  bucketSeconds, bucketsPerWindow, hostMatches, resolveClient, RuleMatcher, scaleToRealRequests, TrafficCounter, windowTotal,
+  bucketSeconds, bucketsPerWindow, hostMatches, maxWindowTotal, normalisePath, resolveClient, RuleMatcher, scaleToRealRequests,
+  TrafficCounter, windowTotal,
 } from '../../src/realtime-waf-guard/runtime/detector';
 import { CidrSet, parseCidrList, parseIp } from '../../src/realtime-waf-guard/runtime/ip';
 import { Malformed } from '../../src/realtime-waf-guard/runtime/log-parser';
@@ -144,5 +145,35 @@ describe('evasion', () => {
     expect(ids('api.example.com.', '/login')).toEqual(['login']);
     expect(ids('api.example.com.:8443', '/login')).toEqual(['login']);
     expect(ids('api.example.com.evil', '/login')).toEqual([]);
+  });
+});
+
+describe('maxWindowTotal', () => {
+  test('finds the busiest window among the buckets, however they are spread', () => {
+    // 60 s window: 6 buckets of 10 s
+    expect(maxWindowTotal(new Map([[100, 5], [101, 1], [105, 2], [106, 7], [200, 30]]), 60)).toBe(30);
+    expect(maxWindowTotal(new Map([[100, 5], [101, 1], [105, 2], [106, 7]]), 60)).toBe(10);
+    expect(maxWindowTotal(new Map(), 60)).toBe(0);
+  });
+});
+
+describe('path normalisation', () => {
+  const m = new RuleMatcher([rule({ ruleId: 'login', pathPrefix: '/login' }), rule({ ruleId: 'cafe', pathPrefix: '/caf%C3%A9' })]);
+  const ids = (path: string) => m.match('api.example.com', { path }).map((i) => m.rules[i].ruleId);
+
+  test.each(['//login', '/./login', '/%2e/login', '/x/../login', '/x/%2E%2E/login?next=/', '///login/'])('%s reaches /login', (path) => {
+    expect(ids(path)).toEqual(['login']);
+  });
+
+  test('a prefix written with escapes or as UTF-8 text matches both spellings of the path', () => {
+    expect(ids('/caf%C3%A9/menu')).toEqual(['cafe']);
+    expect(ids('/café/menu'.replace('é', '\u00c3\u00a9'))).toEqual(['cafe']);
+    expect(new RuleMatcher([rule({ ruleId: 'x', pathPrefix: '/café' })]).match('api.example.com', { path: '/caf%C3%A9' })).toEqual([0]);
+  });
+
+  test('normalisePath leaves ordinary paths and query strings alone', () => {
+    expect(normalisePath('/a/b?c=//d/./e')).toBe('/a/b?c=//d/./e');
+    expect(normalisePath('/a//b/../c/')).toBe('/a/c/');
+    expect(normalisePath('/..')).toBe('/');
   });
 });

@@ -62,6 +62,8 @@ export const BUDGET_KEY_PREFIX = '#budget#';
 export class BlockStore {
   /** Pairs known to be blocked, until when: spares a conditional write per batch for an ongoing attacker. */
   private readonly active = new Map<string, number>();
+  /** The minute whose budget this container saw spent. */
+  private spentMinute = -1;
 
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -81,7 +83,9 @@ export class BlockStore {
         continue;
       }
       const minute = Math.floor(nowMs / 60_000);
-      if (c.rule.action === 'BLOCK' && !(await this.spendBudget(minute, 1))) {
+      // Once a minute's budget is known to be spent, the rest of that minute's offenders skip the (contended) write.
+      if (c.rule.action === 'BLOCK' && (this.spentMinute === minute || !(await this.spendBudget(minute, 1)))) {
+        this.spentMinute = minute;
         overBudget.push(c);
         continue;
       }

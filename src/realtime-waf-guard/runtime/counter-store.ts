@@ -1,6 +1,6 @@
 import { AttributeValue, DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { mapLimit } from './concurrency';
-import { bucketOf, bucketSeconds, bucketsPerWindow, KeyCounts, windowTotal } from './detector';
+import { bucketOf, bucketSeconds, bucketsInWindow, bucketsPerWindow, KeyCounts, maxWindowTotal, windowTotal } from './detector';
 import { isConditionFailure } from '../../shared/runtime/dynamo';
 import { DEFAULT_COUNTER_RETENTION_SECONDS } from '../handler-env';
 import { StoredRule } from '../rule-model';
@@ -64,13 +64,16 @@ export class CounterStore {
       const key = { pk: { S: `${rule.ruleId}#${entry.ip.text}` } };
       const first = padSequence(batch.sequenceNumbers[entry.firstRecord]);
       const last = padSequence(batch.sequenceNumbers[entry.lastRecord]);
-      let item = await this.update(key, rule, entry.buckets, markName, last, nowMs, { first });
+      // Only the buckets of the window ending at the pair's latest request are stored: older ones of a long batch could
+      // never count again, and each one would cost an ADD clause against DynamoDB's expression limits.
+      const current = bucketOf(entry.lastTimestampMs, rule.windowSeconds);
+      let item = await this.update(key, rule, bucketsInWindow(entry.buckets, rule.windowSeconds, current), markName, last, nowMs, { first });
       if (item === 'conflict') {
         const mark = await this.readMark(key, markName);
         if (mark !== undefined && mark >= last) {
           item = await this.read(key);
         } else {
-          const remaining = recount(entry, mark ?? '');
+          const remaining = bucketsInWindow(recount(entry, mark ?? ''), rule.windowSeconds, current);
           item = remaining.size === 0 ? await this.read(key) : await this.update(key, rule, remaining, markName, last, nowMs, { expected: mark });
           if (item === 'conflict') {
             throw new Error(`counter ${key.pk.S} changed twice during one batch; the batch will be retried`);
@@ -93,8 +96,9 @@ export class CounterStore {
     entry: KeyCounts,
     item: Record<string, AttributeValue>,
   ): Promise<void> {
-    const firstInWindow = bucketOf(entry.lastTimestampMs, rule.windowSeconds) - bucketsPerWindow(rule.windowSeconds) + 1;
-    const stale = [...bucketsFromItem(item).keys()].filter((b) => b < firstInWindow).slice(0, MAX_REMOVALS_PER_WRITE);
+    // A window of slack below the current one, for shards whose clocks run a little behind this one's.
+    const keepFrom = bucketOf(entry.lastTimestampMs, rule.windowSeconds) - 2 * bucketsPerWindow(rule.windowSeconds) + 1;
+    const stale = [...bucketsFromItem(item).keys()].filter((b) => b < keepFrom).slice(0, MAX_REMOVALS_PER_WRITE);
     if (stale.length === 0) return;
     await this.client.send(new UpdateItemCommand({
       TableName: this.tableName,
@@ -128,12 +132,13 @@ export class CounterStore {
       oldest = Math.min(oldest, bucket);
       n++;
     }
-    // Drop, in the same write, the window's worth of buckets just below it: an item that is updated at least once per
-    // window never keeps a stale bucket. Anything older is removed by cleanStale().
+    // Drop, in the same write, a window's worth of buckets a window below this one: an item updated at least once per
+    // window keeps no stale bucket, and another shard a little behind in time still finds its current window intact.
+    // Anything older is removed by cleanStale().
     const removes: string[] = [];
     const perWindow = bucketsPerWindow(rule.windowSeconds);
     for (let j = 0; j <= perWindow; j++) {
-      names[`#r${j}`] = `b${oldest - perWindow - j}`;
+      names[`#r${j}`] = `b${oldest - 2 * perWindow - j}`;
       removes.push(`#r${j}`);
     }
     let conditionExpression: string;
@@ -180,7 +185,7 @@ export class CounterStore {
     return {
       entry,
       rule,
-      sampledInWindow: windowTotal(buckets, rule.windowSeconds, current),
+      sampledInWindow: Math.max(windowTotal(buckets, rule.windowSeconds, current), maxWindowTotal(entry.buckets, rule.windowSeconds)),
       firstSeenMs: oldest * bucketSeconds(rule.windowSeconds) * 1000,
     };
   }

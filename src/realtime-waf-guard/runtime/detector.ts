@@ -34,6 +34,30 @@ export function windowTotal(buckets: ReadonlyMap<number, number>, windowSeconds:
   return total;
 }
 
+/** The buckets within the window ending in `currentBucket`; older ones can never count again. */
+export function bucketsInWindow(buckets: ReadonlyMap<number, number>, windowSeconds: number, currentBucket: number): Map<number, number> {
+  const first = currentBucket - bucketsPerWindow(windowSeconds) + 1;
+  return new Map([...buckets].filter(([bucket]) => bucket >= first && bucket <= currentBucket));
+}
+
+/**
+ * The largest window total among the buckets themselves: a batch that spans more than a window (a backlog being
+ * caught up) can hold a burst that no window ending at its last request sees.
+ */
+export function maxWindowTotal(buckets: ReadonlyMap<number, number>, windowSeconds: number): number {
+  const perWindow = bucketsPerWindow(windowSeconds);
+  const sorted = [...buckets].sort((a, b) => a[0] - b[0]);
+  let best = 0;
+  let sum = 0;
+  let tail = 0;
+  for (const [bucket, count] of sorted) {
+    sum += count;
+    while (sorted[tail][0] <= bucket - perWindow) sum -= sorted[tail++][1];
+    if (sum > best) best = sum;
+  }
+  return best;
+}
+
 /** Host and path matching, with the answer per host cached since a batch repeats few hosts many times. */
 export class RuleMatcher {
   public readonly rules: readonly StoredRule[];
@@ -45,7 +69,9 @@ export class RuleMatcher {
 
   constructor(rules: readonly StoredRule[]) {
     this.rules = rules.filter((r) => r.enabled);
-    this.prefixes = this.rules.map((r) => (r.pathPrefix === undefined ? undefined : Buffer.from(percentDecode(r.pathPrefix), 'utf8').toString('latin1')));
+    this.prefixes = this.rules.map((r) => (r.pathPrefix === undefined
+      ? undefined
+      : normalisePath(percentDecode(Buffer.from(r.pathPrefix, 'utf8').toString('latin1')))));
   }
 
   /** Indexes into `rules` of the rules for this request; the path is read only when a candidate rule has a prefix. */
@@ -61,14 +87,32 @@ export class RuleMatcher {
     if (forHost.withPrefix.length === 0) return forHost.anyPath;
     const path = request.path;
     if (path === undefined) return forHost.anyPath;
-    // Matched on the decoded path so that `/%6Cogin` cannot slip past a `/login` rule.
-    const decoded = percentDecode(path);
+    // Matched on the decoded, normalised path so that `/%6Cogin` or `//./login` cannot slip past a `/login` rule.
+    const decoded = normalisePath(percentDecode(path));
     let matched: number[] | undefined;
     for (const i of forHost.withPrefix) {
       if (decoded.startsWith(this.prefixes[i]!)) (matched ??= [...forHost.anyPath]).push(i);
     }
     return matched ? matched.sort((a, b) => a - b) : forHost.anyPath;
   }
+}
+
+/**
+ * A path as an origin resolves it: runs of `/` collapsed and `.` and `..` segments removed (RFC 3986 5.2.4), up to the
+ * query string, which is kept as it is. Paths without `//` or `/.` are returned as they are, cheaply.
+ */
+export function normalisePath(path: string): string {
+  const q = path.indexOf('?');
+  const p = q < 0 ? path : path.slice(0, q);
+  if (p.indexOf('//') < 0 && p.indexOf('/.') < 0) return path;
+  const out: string[] = [];
+  const segments = p.split('/');
+  for (let i = 1; i < segments.length; i++) {
+    const seg = segments[i];
+    if (seg === '..') out.pop();
+    else if (seg !== '.' && (seg !== '' || i === segments.length - 1)) out.push(seg);
+  }
+  return `/${out.join('/')}${q < 0 ? '' : path.slice(q)}`;
 }
 
 /**
