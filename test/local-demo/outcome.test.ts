@@ -3,6 +3,7 @@ import { DecisionEvent } from '../../examples/local-demo/pipeline';
 import { judgeTruth, nearMissFraction } from '../../examples/local-demo/traffic';
 import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
 import { BlockRow } from '../../src/realtime-waf-guard/runtime/block-store';
+import { blockRow } from '../support/block-rows';
 
 // The demo's verdict must be able to fail: these cases feed the judge wrong outcomes on purpose.
 const rule: StoredRule = { ruleId: 'api', host: 'api.example.com', threshold: 10, windowSeconds: 10, blockSeconds: 60, action: 'BLOCK', enabled: true };
@@ -10,22 +11,9 @@ const T0 = 1_800_000_000_000;
 const steady = (count: number, everyMs: number, from = T0) => Array.from({ length: count }, (_, i) => from + i * everyMs);
 
 function row(ip: string, blockedAt: number): BlockRow {
-  return {
-    ip,
-    ruleId: 'api',
-    family: ip.includes(':') ? 6 : 4,
-    host: 'api.example.com',
-    action: 'BLOCK',
-    observed: 12,
-    threshold: 10,
-    windowSeconds: 10,
-    severity: 1.2,
-    firstSeenAt: T0,
-    crossedAt: blockedAt - 500,
-    blockedAt,
-    blockedUntil: blockedAt + 60_000,
-    expiresAt: 0,
-  };
+  return blockRow(ip, blockedAt, {
+    observed: 12, threshold: 10, windowSeconds: 10, severity: 1.2, firstSeenAt: T0, crossedAt: blockedAt - 500, blockedUntil: blockedAt + 60_000,
+  });
 }
 
 function input(overrides: Partial<JudgeInput>): JudgeInput {

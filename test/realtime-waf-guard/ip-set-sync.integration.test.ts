@@ -8,6 +8,7 @@ import { CidrSet, parseCidrList } from '../../src/realtime-waf-guard/runtime/ip'
 import { planIpSets, WAF_IP_SET_LIMIT } from '../../src/realtime-waf-guard/runtime/ip-set-planner';
 import { IpSetSync } from '../../src/realtime-waf-guard/runtime/ip-set-sync';
 import { BLOCKS_TABLE, HISTORY_TABLE } from '../../src/realtime-waf-guard/table-schemas';
+import { blockRow } from '../support/block-rows';
 import { FakeWaf } from '../support/fake-waf';
 import { LocalDynamo } from '../support/local-aws';
 import { Recorder } from '../support/recorders';
@@ -33,25 +34,7 @@ beforeEach(() => {
   });
 });
 
-function row(ip: string, over: Partial<BlockRow> = {}): BlockRow {
-  return {
-    ip,
-    ruleId: 'api',
-    family: ip.includes(':') ? 6 : 4,
-    host: 'api.example.com',
-    action: 'BLOCK',
-    observed: 40,
-    threshold: 20,
-    windowSeconds: 60,
-    severity: 2,
-    firstSeenAt: T0 - 30_000,
-    crossedAt: T0 - 1000,
-    blockedAt: T0,
-    blockedUntil: T0 + 300_000,
-    expiresAt: Math.floor(T0 / 1000) + 86_400 + 300,
-    ...over,
-  };
-}
+const row = (ip: string, over: Partial<BlockRow> = {}): BlockRow => blockRow(ip, T0, over);
 
 async function setup(options: { allowList?: string[]; maxSetSize?: number } = {}) {
   const blocksTable = await dynamo.createTable('blocks', BLOCKS_TABLE);
