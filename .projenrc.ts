@@ -8,10 +8,12 @@ const bundlingOptions = {
   sourcemap: false,
   // Smaller bundles load faster on a cold start; handlers match errors by their `name` property, not class names.
   minify: true,
-  // The Elasticsearch client loads undici and apache-arrow up front; the collector uses neither (build-tools/bundle-stubs).
+  // The Elasticsearch client loads undici, apache-arrow and OpenTelemetry's attribute names up front; the collector uses
+  // none of them (build-tools/bundle-stubs).
   esbuildArgs: {
     '--alias:undici': './build-tools/bundle-stubs/undici.js',
     '--alias:apache-arrow': './build-tools/bundle-stubs/apache-arrow',
+    '--alias:@opentelemetry/semantic-conventions': './build-tools/bundle-stubs/semantic-conventions.js',
   },
 };
 

@@ -1,0 +1,2 @@
+// Stands in for @opentelemetry/semantic-conventions in handler bundles: see README.md beside this file.
+module.exports = {};

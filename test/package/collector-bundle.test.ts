@@ -1,0 +1,69 @@
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import { createServer, IncomingMessage, ServerResponse } from 'http';
+import { AddressInfo } from 'net';
+import * as path from 'path';
+import { COLLECTOR_CONFIG_ENV } from '../../src/elastic-monitoring/runtime/config';
+import { collectionWindow } from '../../src/elastic-monitoring/runtime/queries';
+import { nodeStats, nodesStatsBody, simulateComparisonItem, simulateWindowItem, testConfig, wafDoc } from '../elastic-monitoring/es-fixtures';
+
+const bundle = path.join(__dirname, '../../assets/elastic-monitoring/collector.lambda/index.js');
+const time = '2026-11-21T12:07:30Z';
+
+/**
+ * The collector as deployed: the minified bundle (with undici, apache-arrow and OpenTelemetry's attribute names left
+ * out) in a fresh Node.js process, talking HTTP to a local server that answers like Elasticsearch 8.
+ */
+test('the bundled collector runs a collection against an Elasticsearch-like HTTP server', async () => {
+  expect(fs.existsSync(bundle)).toBe(true);
+  const requests: Array<{ method: string; url: string; authorization?: string }> = [];
+  let config = testConfig();
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    req.resume();
+    req.on('end', () => {
+      requests.push({ method: req.method!, url: req.url!, authorization: req.headers.authorization });
+      const window = collectionWindow(new Date(time), config);
+      const docs = Array.from({ length: 40 }, (_, i) =>
+        wafDoc(new Date(window.start.getTime() + i * 5000), 10 + i, i % 10 === 0 ? 'blocked' : 'allowed', `h${i % 3}.example.com`));
+      const body = req.url!.startsWith('/_msearch')
+        ? { took: 3, responses: [simulateWindowItem(docs, config, window), simulateComparisonItem(docs, config, window)] }
+        : nodesStatsBody({ n1: nodeStats('es-1', 12, 55, 1000, 400) });
+      // The 8.x client refuses servers that do not say they are Elasticsearch.
+      res.writeHead(200, { 'content-type': 'application/json', 'x-elastic-product': 'Elasticsearch' });
+      res.end(JSON.stringify(body));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  config = testConfig({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, allowInsecureHttp: true });
+  const script = `
+    const { createCollectorHandler } = require(${JSON.stringify(bundle)});
+    const emf = [], problems = [];
+    const log = { info() {}, warn: (m, a) => problems.push([m, a]), error: (m, a) => problems.push([m, a]) };
+    const handler = createCollectorHandler({
+      secretsManager: { send: async () => ({ SecretString: JSON.stringify({ username: 'waf-monitor', password: 'pw' }) }) },
+      logger: log,
+      writeEmf: (line) => emf.push(JSON.parse(line)),
+      env: { ${JSON.stringify(COLLECTOR_CONFIG_ENV)}: ${JSON.stringify(JSON.stringify(config))} },
+    });
+    handler({ time: ${JSON.stringify(time)} }).then(() => process.stdout.write(JSON.stringify({ emf, problems })));`;
+  try {
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, ['-e', script], { env: { PATH: process.env.PATH, AWS_REGION: 'eu-west-1' } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`exit ${code}: ${stderr}`))));
+    });
+    const { emf, problems } = JSON.parse(out);
+    expect(problems).toEqual([]);
+    // exactly the two round trips: one _msearch, one _nodes/stats
+    expect(requests.map((r) => `${r.method} ${r.url.split('?')[0]}`)).toEqual(['POST /_msearch', expect.stringMatching(/^GET \/_nodes\/stats/)]);
+    expect(requests.every((r) => r.authorization === `Basic ${Buffer.from('waf-monitor:pw').toString('base64')}`)).toBe(true);
+    const names = emf.flatMap((e: any) => e._aws.CloudWatchMetrics.flatMap((m: any) => m.Metrics.map((x: any) => x.Name)));
+    expect(names.length).toBeGreaterThan(5);
+    expect(emf.some((e: any) => typeof e[names[0]] === 'number')).toBe(true);
+  } finally {
+    server.close();
+  }
+});
