@@ -54,6 +54,7 @@ export class ElasticCredentials {
 
   /** The secret the collector is allowed to read, and nothing else. */
   public readonly secret: secretsmanager.ISecret;
+  /** Basic auth or API key: how the collector reads the secret and authenticates. */
   public readonly kind: ElasticCredentialsKind;
   /** JSON key of the user name, for basic authentication. */
   public readonly usernameKey?: string;

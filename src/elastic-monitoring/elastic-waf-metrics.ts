@@ -30,8 +30,11 @@ export class ElasticWafMetrics {
     return COMPARISON_OFFSETS.map((o) => o.label);
   }
 
+  /** CloudWatch namespace the collector writes to. */
   public readonly namespace: string;
+  /** Value of the `Cluster` dimension of every metric. */
   public readonly clusterName: string;
+  /** Period of the metrics: the collection interval. */
   public readonly period: Duration;
 
   constructor(props: ElasticWafMetricsProps) {

@@ -204,12 +204,19 @@ export class ElasticWafMonitor extends Construct {
   public readonly dashboard: cloudwatch.Dashboard;
   /** Every alarm created. */
   public readonly alarms: cloudwatch.IAlarm[];
+  /** Alarm on average WAF latency too high; undefined when that alarm is disabled. */
   public readonly latencyAlarm?: cloudwatch.IAlarm;
+  /** Alarm on Apdex too low; undefined when that alarm is disabled. */
   public readonly apdexAlarm?: cloudwatch.IAlarm;
+  /** Alarm on share of blocked requests too high; undefined when that alarm is disabled. */
   public readonly blockedPercentAlarm?: cloudwatch.IAlarm;
+  /** Alarm on busiest node CPU too high; undefined when that alarm is disabled. */
   public readonly nodeCpuAlarm?: cloudwatch.IAlarm;
+  /** Alarm on fullest node JVM heap too high; undefined when that alarm is disabled. */
   public readonly nodeHeapAlarm?: cloudwatch.IAlarm;
+  /** Alarm on node with the least free disk too low; undefined when that alarm is disabled. */
   public readonly nodeDiskFreeAlarm?: cloudwatch.IAlarm;
+  /** Alarm on collector runs failing; undefined when that alarm is disabled. */
   public readonly collectorErrorsAlarm?: cloudwatch.IAlarm;
   /** Alarm on WARNING/ERROR lines of the ECS service, with `ecsLogGroup`. */
   public readonly ecsLogErrorsAlarm?: cloudwatch.IAlarm;
