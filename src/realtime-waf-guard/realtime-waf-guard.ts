@@ -1,39 +1,27 @@
-import { Annotations, Aspects, CfnResource, CustomResource, Duration, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Aspects, CfnResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct, IConstruct } from 'constructs';
-import { guardTable } from './guard-table';
-import {
-  integerInRange, normalizeCidrs, resolveGuardName, secondsInRange, stableId, validateEmails,
-} from './guard-validation';
-import { DEFAULT_COUNTER_RETENTION_SECONDS, DEFAULT_METRICS_NAMESPACE, ENV, METRIC } from './handler-env';
-import { HostRule, toStoredRules } from './host-rule';
-import { IpSetSyncFunction } from './ip-set-sync-function';
-import { DETECTION_FIELDS, deliveredFieldOrder } from './log-fields';
-import { LogProcessorFunction } from './log-processor-function';
+import { GuardAlarms } from './guard-alarms';
+import { GuardSettings, resolveGuardSettings } from './guard-settings';
+import { GuardTables } from './guard-tables';
+import { METRIC } from './handler-env';
+import { HostRule } from './host-rule';
+import { LogPipeline } from './log-pipeline';
 import { attachWebAcl, RealtimeLogAttachment } from './realtime-log-attachment';
-import { RulesSeederFunction } from './rules-seeder-function';
-import { BLOCKS_TABLE, COUNTERS_TABLE, HISTORY_TABLE, RULES_TABLE } from './table-schemas';
-import {
-  ManagedRuleGroup, managedGroupRule, RateBasedBackstop, rateBasedStatement, validateManagedRuleGroups, visibility,
-} from './waf-rules';
-import { limitLength, wafDescription } from '../shared/cfn-text';
-import { handlerDefaults, PINNED_RUNTIME_REASON } from '../shared/handler-defaults';
-import { NagSuppression, suppressNag } from '../shared/nag';
+import { WafEnforcement } from './waf-enforcement';
+import { ManagedRuleGroup, RateBasedBackstop } from './waf-rules';
+import { suppressNag } from '../shared/nag';
 
 /** Properties of a {@link RealtimeWafGuard}. All are optional; the defaults are the secure, documented choice. */
 export interface RealtimeWafGuardProps {
@@ -277,291 +265,61 @@ export class RealtimeWafGuard extends Construct {
   public readonly processingLagAlarm?: cloudwatch.IAlarm;
 
   private readonly metricsNamespace: string;
-  private readonly backstop?: wafv2.CfnWebACL.RateBasedStatementProperty;
+  private readonly enforcement: WafEnforcement;
 
   constructor(scope: Construct, id: string, props: RealtimeWafGuardProps = {}) {
     super(scope, id);
     requireUsEast1(this);
+    const settings = resolveGuardSettings(this, props);
+    this.guardName = settings.guardName;
+    this.logFields = settings.logFields;
+    this.metricsNamespace = settings.metricsNamespace;
 
-    // Validate everything before creating resources, so a bad prop fails with its own message.
-    this.guardName = resolveGuardName(props.guardName, this);
-    const storedRules = toStoredRules(props.rules ?? [], stableId(this));
-    this.logFields = deliveredFieldOrder([...DETECTION_FIELDS, ...(props.additionalLogFields ?? [])]);
-    const samplingRate = integerInRange('samplingRate', props.samplingRate, 1, 100, 100);
-    const allowList = normalizeCidrs('allowList', props.allowList);
-    const trustedProxies = normalizeCidrs('trustedProxies', props.trustedProxies);
-    const maxNewBlocksPerMinute = integerInRange('maxNewBlocksPerMinute', props.maxNewBlocksPerMinute, 1, 10_000, 50);
-    const rulesCacheSeconds = secondsInRange('rulesCacheDuration', props.rulesCacheDuration, 0, 3600, 30);
-    const batchSize = integerInRange('batchSize', props.batchSize, 1, 10_000, 1000);
-    const batchingWindowSeconds = secondsInRange('maxBatchingWindow', props.maxBatchingWindow, 0, 300, 1);
-    const retryAttempts = integerInRange('retryAttempts', props.retryAttempts, 0, 10_000, 10);
-    const maxRecordAgeSeconds = secondsInRange('maxRecordAge', props.maxRecordAge, 60, 7 * 24 * 3600, 3600);
-    const memorySize = integerInRange('logProcessorMemorySize', props.logProcessorMemorySize, 128, 10_240, 512);
-    const historyDays = wholeDays(props.historyRetention);
-    const counterRetentionSeconds = secondsInRange(
-      'counterRetention', props.counterRetention, Math.max(3600, maxRecordAgeSeconds), 7 * 24 * 3600,
-      Math.max(DEFAULT_COUNTER_RETENTION_SECONDS, maxRecordAgeSeconds));
-    const alertEmails = validateEmails('alertEmails', props.alertEmails);
-    const createWebAcl = props.createWebAcl ?? true;
-    const managedGroups = props.managedRuleGroups ?? [];
-    validateManagedRuleGroups(managedGroups);
-    this.backstop = props.rateBasedBackstop ? rateBasedStatement(props.rateBasedBackstop) : undefined;
-    if (props.existingStream && props.shardCount !== undefined) {
-      throw new Error('Give either existingStream or shardCount, not both: shardCount only sizes a stream the guard creates');
-    }
-    if (props.alertTopic && alertEmails.length > 0) {
-      throw new Error('Give either alertTopic or alertEmails, not both: subscribe the addresses to your own topic instead');
-    }
-    if (!createWebAcl && managedGroups.length > 0) {
-      throw new Error('managedRuleGroups need the guard\'s WebACL: with createWebAcl: false, add them to your own WebACL');
-    }
-    const shardCount = props.shardCount === undefined ? undefined : integerInRange('shardCount', props.shardCount, 1, 10_000, 1);
+    this.encryptionKey = this.createKeyIfUsed(props, settings);
+    this.deadLetterQueue = this.createDeadLetterQueue();
+    this.alertTopic = props.alertTopic ?? this.createAlertTopic(settings);
 
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
-    this.metricsNamespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
+    const tables = new GuardTables(this, 'Tables', settings);
+    this.rulesTable = tables.rules;
+    this.countersTable = tables.counters;
+    this.blocksTable = tables.blocks;
+    this.historyTable = tables.history;
+    this.rulesSeeder = tables.rulesSeeder;
 
-    // A key only when something the guard creates uses it: a retained key that nothing uses still costs $1 a month.
-    const needsKey = props.existingStream === undefined || props.alertTopic === undefined;
-    if (props.encryptionKey) {
-      if (!needsKey) {
-        Annotations.of(this).addWarningV2('cdk-waf-guard:unusedEncryptionKey',
-          'encryptionKey is not used: the guard creates neither a stream (existingStream is given) nor a topic ' +
-          '(alertTopic is given). Leave encryptionKey out.');
-      }
-      this.encryptionKey = props.encryptionKey;
-    } else if (needsKey) {
-      const key = new kms.Key(this, 'Key', {
-        description: `Encrypts the real-time log stream and alert topic of ${this.node.path}`,
-        enableKeyRotation: true,
-        removalPolicy,
+    const pipeline = new LogPipeline(this, 'Detection', {
+      settings, tables, deadLetterQueue: this.deadLetterQueue, existingStream: props.existingStream, encryptionKey: this.encryptionKey,
+    });
+    this.stream = pipeline.stream;
+    this.realtimeLogConfig = pipeline.realtimeLogConfig;
+    this.logProcessor = pipeline.logProcessor;
+
+    this.enforcement = new WafEnforcement(this, 'Enforcement', {
+      settings, tables, alertTopic: this.alertTopic, deadLetterQueue: this.deadLetterQueue, guardPath: this.node.path,
+    });
+    this.ipv4Set = this.enforcement.ipv4Set;
+    this.ipv6Set = this.enforcement.ipv6Set;
+    this.ipSetSync = this.enforcement.ipSetSync;
+    this.webAcl = this.enforcement.webAcl;
+
+    if (settings.operationalAlarms) {
+      const alarms = new GuardAlarms(this, 'Alarms', {
+        guardName: this.guardName,
+        alertTopic: this.alertTopic,
+        budgetExceeded: this.metricBudgetExceeded(),
+        blocksOverIpSetCap: this.metricBlocksOverIpSetCap(),
+        logProcessor: this.logProcessor,
+        ipSetSync: this.ipSetSync,
+        deadLetterQueue: this.deadLetterQueue,
       });
-      // CloudWatch alarms publish to the encrypted alert topic as the CloudWatch service, which needs the key.
-      key.addToResourcePolicy(new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-      }));
-      this.encryptionKey = key;
-    }
-
-    this.stream = props.existingStream ?? this.createStream(shardCount, this.encryptionKey!);
-
-    const cloudFrontRole = new iam.Role(this, 'RealtimeLogRole', {
-      assumedBy: new iam.ServicePrincipal('cloudfront.amazonaws.com'),
-      description: 'CloudFront writes real-time logs to the guard stream',
-    });
-    // Endpoint.fromKinesisStream grants the role exactly the stream and key actions CloudFront needs.
-    this.realtimeLogConfig = new cloudfront.RealtimeLogConfig(this, 'RealtimeLogConfig', {
-      endPoints: [cloudfront.Endpoint.fromKinesisStream(this.stream, cloudFrontRole)],
-      fields: this.logFields,
-      samplingRate,
-    });
-
-    this.rulesTable = guardTable(this, 'RulesTable', RULES_TABLE, { pointInTimeRecovery: true, removalPolicy });
-    const countersTable = guardTable(this, 'CountersTable', COUNTERS_TABLE, {
-      pointInTimeRecovery: false,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    suppressNag(countersTable, [{
-      id: 'AwsSolutions-DDB3',
-      reason: 'Short-lived counters: every item expires within the longest rule window; a restore would bring back stale counts.',
-    }]);
-    this.countersTable = countersTable;
-    const blocksTable = guardTable(this, 'BlocksTable', BLOCKS_TABLE, { pointInTimeRecovery: true, removalPolicy: RemovalPolicy.DESTROY });
-    this.blocksTable = blocksTable;
-    this.historyTable = guardTable(this, 'HistoryTable', HISTORY_TABLE, { pointInTimeRecovery: true, removalPolicy });
-
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      // The AWS managed key is usable by every principal of the account through SQS, so the handlers need no KMS grant
-      // (a customer managed key would need kms:GenerateDataKey* and kms:ReEncrypt* wildcards).
-      encryption: sqs.QueueEncryption.KMS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    suppressNag(this.deadLetterQueue, [{
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is the dead-letter destination of the guard\'s event source mappings; it has no further DLQ.',
-    }]);
-
-    if (props.alertTopic) {
-      this.alertTopic = props.alertTopic;
-    } else {
-      const topic = new sns.Topic(this, 'AlertTopic', {
-        displayName: `WAF guard ${this.guardName}`,
-        masterKey: this.encryptionKey!,
-        enforceSSL: true,
-      });
-      for (const email of alertEmails) topic.addSubscription(new subscriptions.EmailSubscription(email));
-      this.alertTopic = topic;
-    }
-
-    this.ipv4Set = this.ipSet('Ipv4Set', 'IPV4');
-    this.ipv6Set = this.ipSet('Ipv6Set', 'IPV6');
-
-    const commonEnv = {
-      [ENV.ALLOW_LIST]: allowList.join(','),
-      [ENV.METRICS_NAMESPACE]: this.metricsNamespace,
-      [ENV.SERVICE_NAME]: this.guardName,
-    };
-
-    // ---- LogProcessor: stream -> counters -> blocks
-    const processor = handlerDefaults(this, 'LogProcessor', {
-      description: 'Counts CloudFront real-time log lines per host rule and client IP and records blocks',
-      logRetention,
-      removalPolicy,
-      timeout: Duration.seconds(60),
-      memorySize,
-      environment: {
-        ...commonEnv,
-        [ENV.RULES_TABLE]: this.rulesTable.tableName,
-        [ENV.COUNTERS_TABLE]: this.countersTable.tableName,
-        [ENV.BLOCKS_TABLE]: this.blocksTable.tableName,
-        [ENV.FIELDS]: this.logFields.join(','),
-        [ENV.SAMPLING_RATE]: String(samplingRate),
-        [ENV.TRUSTED_PROXIES]: trustedProxies.join(','),
-        [ENV.MAX_NEW_BLOCKS_PER_MINUTE]: String(maxNewBlocksPerMinute),
-        [ENV.RULES_CACHE_SECONDS]: String(rulesCacheSeconds),
-        [ENV.COUNTER_RETENTION_SECONDS]: String(counterRetentionSeconds),
-      },
-    });
-    const logProcessor = new LogProcessorFunction(this, 'LogProcessor', processor.functionOptions);
-    suppressNag(logProcessor, [pinnedRuntime()]);
-    allow(processor.role, this.rulesTable, 'dynamodb:Scan');
-    allow(processor.role, this.countersTable, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
-    allow(processor.role, this.blocksTable, 'dynamodb:PutItem', 'dynamodb:UpdateItem');
-    logProcessor.addEventSource(new sources.KinesisEventSource(this.stream, {
-      startingPosition: lambda.StartingPosition.LATEST,
-      batchSize,
-      maxBatchingWindow: Duration.seconds(batchingWindowSeconds),
-      // Must stay 1: counter updates are made idempotent per shard and batch, which relies on one invocation per shard
-      // at a time, in order. A higher factor would let a retried batch and its successor race and double-count.
-      parallelizationFactor: 1,
-      bisectBatchOnError: true,
-      retryAttempts,
-      maxRecordAge: Duration.seconds(maxRecordAgeSeconds),
-      onFailure: new sources.SqsDlq(this.deadLetterQueue),
-      reportBatchItemFailures: true,
-    }));
-    this.logProcessor = logProcessor;
-
-    // ---- IpSetSync: blocks table -> WAF IP sets, history, alerts
-    const sync = handlerDefaults(this, 'IpSetSync', {
-      description: 'Rebuilds the WAF IP sets from the block table, releases expired blocks and sends alert digests',
-      logRetention,
-      removalPolicy,
-      timeout: Duration.minutes(2),
-      environment: {
-        ...commonEnv,
-        [ENV.BLOCKS_TABLE]: this.blocksTable.tableName,
-        [ENV.HISTORY_TABLE]: this.historyTable.tableName,
-        [ENV.WAF_SCOPE]: 'CLOUDFRONT',
-        [ENV.IPV4_SET_NAME]: ipSetName(this.ipv4Set),
-        [ENV.IPV4_SET_ID]: this.ipv4Set.attrId,
-        [ENV.IPV6_SET_NAME]: ipSetName(this.ipv6Set),
-        [ENV.IPV6_SET_ID]: this.ipv6Set.attrId,
-        [ENV.MAX_SET_SIZE]: '10000',
-        [ENV.TOPIC_ARN]: this.alertTopic.topicArn,
-        [ENV.HISTORY_RETENTION_DAYS]: String(historyDays),
-      },
-    });
-    const ipSetSync = new IpSetSyncFunction(this, 'IpSetSync', {
-      ...sync.functionOptions,
-      // The single writer: WAF allows about one IP-set write per second, and one writer never loses an update.
-      reservedConcurrentExecutions: 1,
-    });
-    suppressNag(ipSetSync, [pinnedRuntime()]);
-    sync.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['wafv2:GetIPSet', 'wafv2:UpdateIPSet'],
-      resources: [this.ipv4Set.attrArn, this.ipv6Set.attrArn],
-    }));
-    allow(sync.role, this.blocksTable,
-      'dynamodb:Scan', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
-    allow(sync.role, this.historyTable, 'dynamodb:PutItem');
-    grantPublish(sync.role, this.alertTopic);
-    ipSetSync.addEventSource(new sources.DynamoEventSource(blocksTable, {
-      startingPosition: lambda.StartingPosition.LATEST,
-      batchSize: 100,
-      maxBatchingWindow: Duration.seconds(1),
-      bisectBatchOnError: true,
-      retryAttempts: 3,
-      onFailure: new sources.SqsDlq(this.deadLetterQueue),
-      // Only rows not yet applied: the sync stamps notifiedAt on rows it has handled, which must not trigger it again.
-      filters: [lambda.FilterCriteria.filter({
-        eventName: lambda.FilterRule.or('INSERT', 'MODIFY'),
-        // `exists` only works on leaf nodes: the leaf of a number attribute in a stream image is its `N`.
-        // Rows whose alert failed carry retryAt and wait for the scheduled run, so a failing run cannot retrigger itself.
-        dynamodb: { NewImage: { notifiedAt: { N: lambda.FilterRule.notExists() }, retryAt: { N: lambda.FilterRule.notExists() } } },
-      })],
-    }));
-    // Expiry does not wait for DynamoDB TTL (which may take days): a sweep every minute releases blocks on time.
-    new events.Rule(this, 'ExpirySweep', {
-      description: limitLength(`Releases expired blocks of ${this.node.path}`, 512),
-      schedule: events.Schedule.rate(Duration.minutes(1)),
-      targets: [new targets.LambdaFunction(ipSetSync)],
-    });
-    suppressNag(sync.role.node.findChild('DefaultPolicy'), [{
-      id: 'AwsSolutions-IAM5',
-      reason: 'dynamodb:ListStreams, granted for the block table stream trigger, supports no resource-level permissions.',
-      appliesTo: ['Resource::*'],
-    }]);
-    this.ipSetSync = ipSetSync;
-
-    // ---- Rules seeder: a custom resource backed directly by the function (no provider framework to maintain)
-    const seeder = handlerDefaults(this, 'RulesSeeder', {
-      description: 'Seeds the guard rules table from the stack rules, leaving operator rows alone',
-      logRetention,
-      removalPolicy,
-      timeout: Duration.minutes(1),
-    });
-    const rulesSeeder = new RulesSeederFunction(this, 'RulesSeeder', seeder.functionOptions);
-    suppressNag(rulesSeeder, [pinnedRuntime()]);
-    allow(seeder.role, this.rulesTable, 'dynamodb:PutItem', 'dynamodb:DeleteItem');
-    const rulesResource = new CustomResource(this, 'Rules', {
-      serviceToken: rulesSeeder.functionArn,
-      resourceType: 'Custom::WafGuardRules',
-      properties: { TableName: this.rulesTable.tableName, RulesJson: JSON.stringify(storedRules) },
-    });
-    // The role's policy must exist before CloudFormation invokes the seeder.
-    rulesResource.node.addDependency(seeder.role);
-    this.rulesSeeder = rulesSeeder;
-
-    this.webAcl = createWebAcl ? this.createWebAcl(managedGroups) : undefined;
-    if (props.operationalAlarms ?? true) {
-      const minute = Duration.minutes(1);
-      this.budgetExceededAlarm = this.alarm('BudgetExceededAlarm', this.metricBudgetExceeded(), 1, 1,
-        'Clients over a threshold were not blocked: the new-block budget per minute was spent (a bad rule, or a large attack).');
-      this.ipSetFullAlarm = this.alarm('IpSetFullAlarm', this.metricBlocksOverIpSetCap(), 1, 1,
-        'Blocks are left out of WAF: an IP set holds its 10,000 addresses.');
-      // Lambda's own error count: it also counts timeouts, which end the function before it can emit a metric.
-      this.syncErrorsAlarm = this.alarm('SyncErrorsAlarm', this.ipSetSync.metricErrors({ period: minute, statistic: cloudwatch.Stats.SUM }), 1, 3,
-        'The IP set sync failed three minutes in a row: new blocks and releases are not reaching WAF.');
-      this.deadLetterAlarm = this.alarm('DeadLetterAlarm',
-        this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: minute, statistic: cloudwatch.Stats.MAXIMUM }), 1, 1,
-        'Batches of real-time logs or block changes failed every retry and were set aside in the dead-letter queue.');
-      this.processingLagAlarm = this.alarm('ProcessingLagAlarm',
-        this.logProcessor.metric('IteratorAge', { period: minute, statistic: cloudwatch.Stats.MAXIMUM }), 60_000, 5,
-        'Log processing has been more than a minute behind the stream for five minutes: detection is late.');
-      this.alarms = [this.budgetExceededAlarm, this.ipSetFullAlarm, this.syncErrorsAlarm, this.deadLetterAlarm, this.processingLagAlarm];
+      this.budgetExceededAlarm = alarms.budgetExceeded;
+      this.ipSetFullAlarm = alarms.ipSetFull;
+      this.syncErrorsAlarm = alarms.syncErrors;
+      this.deadLetterAlarm = alarms.deadLetter;
+      this.processingLagAlarm = alarms.processingLag;
+      this.alarms = alarms.all;
     } else {
       this.alarms = [];
     }
-  }
-
-  /** A failure of the guard itself, notifying the alert topic: each one means clients that should be blocked may not be. */
-  private alarm(id: string, metric: cloudwatch.IMetric, threshold: number, periods: number, description: string): cloudwatch.IAlarm {
-    const alarm = new cloudwatch.Alarm(this, id, {
-      metric,
-      threshold,
-      evaluationPeriods: periods,
-      datapointsToAlarm: periods,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: limitLength(`${this.guardName}: ${description}`, 1024),
-    });
-    alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.alertTopic));
-    return alarm;
   }
 
   /**
@@ -595,20 +353,7 @@ export class RealtimeWafGuard extends Construct {
    * and, when configured, the rate-based backstop, with consecutive priorities from `firstPriority`.
    */
   public blockRules(firstPriority: number): wafv2.CfnWebACL.RuleProperty[] {
-    integerInRange('firstPriority', firstPriority, 0, 1_000_000, 0);
-    const rule = (suffix: string, priority: number, statement: wafv2.CfnWebACL.StatementProperty): wafv2.CfnWebACL.RuleProperty => ({
-      name: `${this.guardName}-${suffix}`,
-      priority,
-      action: { block: {} },
-      statement,
-      visibilityConfig: visibility(`${this.guardName}-${suffix}`),
-    });
-    const rules = [
-      rule('BlockedIPv4', firstPriority, { ipSetReferenceStatement: { arn: this.ipv4Set.attrArn } }),
-      rule('BlockedIPv6', firstPriority + 1, { ipSetReferenceStatement: { arn: this.ipv6Set.attrArn } }),
-    ];
-    if (this.backstop) rules.push(rule('RateBackstop', firstPriority + 2, { rateBasedStatement: this.backstop }));
-    return rules;
+    return this.enforcement.blockRules(firstPriority);
   }
 
   /**
@@ -687,42 +432,56 @@ export class RealtimeWafGuard extends Construct {
     return this.metric(METRIC.LAG, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
   }
 
-  private createStream(shardCount: number | undefined, encryptionKey: kms.IKey): kinesis.IStream {
-    const stream = new kinesis.Stream(this, 'Stream', {
-      encryption: kinesis.StreamEncryption.KMS,
-      encryptionKey,
-      streamMode: shardCount === undefined ? kinesis.StreamMode.ON_DEMAND : kinesis.StreamMode.PROVISIONED,
-      shardCount,
-      removalPolicy: RemovalPolicy.DESTROY,
+  /** A key only when something the guard creates uses it: a retained key that nothing uses still costs $1 a month. */
+  private createKeyIfUsed(props: RealtimeWafGuardProps, settings: GuardSettings): kms.IKey | undefined {
+    const needsKey = props.existingStream === undefined || props.alertTopic === undefined;
+    if (props.encryptionKey) {
+      if (!needsKey) {
+        Annotations.of(this).addWarningV2('cdk-waf-guard:unusedEncryptionKey',
+          'encryptionKey is not used: the guard creates neither a stream (existingStream is given) nor a topic ' +
+          '(alertTopic is given). Leave encryptionKey out.');
+      }
+      return props.encryptionKey;
+    }
+    if (!needsKey) return undefined;
+    const key = new kms.Key(this, 'Key', {
+      description: `Encrypts the real-time log stream and alert topic of ${this.node.path}`,
+      enableKeyRotation: true,
+      removalPolicy: settings.removalPolicy,
     });
-    suppressNag(stream, [{
-      id: 'AwsSolutions-KDS3',
-      reason: 'A customer managed key on purpose: the records hold client IPs and paths, and the key policy and CloudTrail ' +
-        'control and audit who reads them. One key serves the stream and the alert topic.',
+    // CloudWatch alarms publish to the encrypted alert topic as the CloudWatch service, which needs the key.
+    key.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+    }));
+    return key;
+  }
+
+  private createDeadLetterQueue(): sqs.IQueue {
+    const queue = new sqs.Queue(this, 'DeadLetterQueue', {
+      // The AWS managed key is usable by every principal of the account through SQS, so the handlers need no KMS grant
+      // (a customer managed key would need kms:GenerateDataKey* and kms:ReEncrypt* wildcards).
+      encryption: sqs.QueueEncryption.KMS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    suppressNag(queue, [{
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is the dead-letter destination of the guard\'s event source mappings; it has no further DLQ.',
     }]);
-    return stream;
+    return queue;
   }
 
-  private ipSet(id: string, ipAddressVersion: 'IPV4' | 'IPV6'): wafv2.CfnIPSet {
-    return new wafv2.CfnIPSet(this, id, {
-      scope: 'CLOUDFRONT',
-      ipAddressVersion,
-      addresses: [],
-      // Constant on purpose: any change to the set's properties makes CloudFormation send its (empty) address list,
-      // which unblocks everyone until the next sync (at most a minute).
-      description: 'Clients blocked by cdk-waf-guard, written by the guard sync function only',
+  private createAlertTopic(settings: GuardSettings): sns.ITopic {
+    const topic = new sns.Topic(this, 'AlertTopic', {
+      displayName: `WAF guard ${settings.guardName}`,
+      masterKey: this.encryptionKey,
+      enforceSSL: true,
     });
-  }
-
-  private createWebAcl(managedGroups: readonly ManagedRuleGroup[]): wafv2.CfnWebACL {
-    const own = this.blockRules(0);
-    return new wafv2.CfnWebACL(this, 'WebAcl', {
-      scope: 'CLOUDFRONT',
-      defaultAction: { allow: {} },
-      description: wafDescription(`Blocks clients detected by ${this.node.path}`),
-      visibilityConfig: visibility(this.guardName),
-      rules: [...own, ...managedGroups.map((group, i) => managedGroupRule(group, own.length + i))],
-    });
+    for (const email of settings.alertEmails) topic.addSubscription(new subscriptions.EmailSubscription(email));
+    return topic;
   }
 }
 
@@ -752,38 +511,4 @@ function distributionResource(scope: IConstruct): cloudfront.CfnDistribution | u
   if (isDistribution(scope)) return scope;
   const child = scope.node.defaultChild;
   return isDistribution(child) ? child : undefined;
-}
-
-/** The IP set's name, from its Ref (`name|id|scope`): the set keeps the name CloudFormation generated. */
-function ipSetName(set: wafv2.CfnIPSet): string {
-  return Fn.select(0, Fn.split('|', set.ref));
-}
-
-function wholeDays(retention: Duration | undefined): number {
-  if (retention === undefined) return 90;
-  const days = retention.toDays({ integral: false });
-  if (Token.isUnresolved(days) || !Number.isInteger(days) || days < 1 || days > 3650) {
-    throw new Error(`historyRetention must be whole days from 1 to 3650 (got ${retention.toHumanString()})`);
-  }
-  return days;
-}
-
-/** Exactly these actions on exactly this table (no index ARNs, no KMS: the tables use the AWS managed key). */
-function allow(role: iam.IRole, table: dynamodb.ITable, ...actions: string[]): void {
-  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources: [table.tableArn] }));
-}
-
-/** sns:Publish plus the two KMS actions an encrypted topic needs (grantPublish would add kms:GenerateDataKey*). */
-function grantPublish(role: iam.IRole, topic: sns.ITopic): void {
-  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [topic.topicArn] }));
-  if (topic.masterKey) {
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-      resources: [topic.masterKey.keyArn],
-    }));
-  }
-}
-
-function pinnedRuntime(): NagSuppression {
-  return { id: 'AwsSolutions-L1', reason: PINNED_RUNTIME_REASON };
 }

@@ -94,7 +94,7 @@ describe('real-time log config', () => {
       {
         Effect: 'Allow',
         Action: ['kinesis:DescribeStreamSummary', 'kinesis:DescribeStream', 'kinesis:PutRecord', 'kinesis:PutRecords'],
-        Resource: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::Kinesis::Stream', 'GuardStream'), 'Arn'] },
+        Resource: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::Kinesis::Stream', 'DetectionStream'), 'Arn'] },
       },
       {
         Effect: 'Allow',
@@ -143,7 +143,7 @@ describe('tables', () => {
     expect(policy('AWS::KMS::Key', 'GuardKey')).toBe('Retain');
     expect(policy('AWS::DynamoDB::Table', 'CountersTable')).toBe('Delete');
     expect(policy('AWS::DynamoDB::Table', 'BlocksTable')).toBe('Delete');
-    expect(policy('AWS::Kinesis::Stream', 'GuardStream')).toBe('Delete');
+    expect(policy('AWS::Kinesis::Stream', 'DetectionStream')).toBe('Delete');
   });
 
   test('removalPolicy DESTROY applies to rules, history, key and log groups', () => {
@@ -159,7 +159,7 @@ describe('log processor', () => {
   test('the Kinesis event source mapping cannot be stalled by a poison batch, and keeps per-shard order', () => {
     const { template } = synthGuard();
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      EventSourceArn: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::Kinesis::Stream', 'GuardStream'), 'Arn'] },
+      EventSourceArn: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::Kinesis::Stream', 'DetectionStream'), 'Arn'] },
       StartingPosition: 'LATEST',
       BatchSize: 1000,
       MaximumBatchingWindowInSeconds: 1,
@@ -530,9 +530,9 @@ describe('operational alarms', () => {
       const id = stack.getLogicalId((alarm as Construct).node.defaultChild as CfnElement);
       return template.toJSON().Resources[id].Properties.MetricName;
     };
-    expect([guard.budgetExceededAlarm, guard.ipSetFullAlarm, guard.syncErrorsAlarm, guard.deadLetterAlarm, guard.processingLagAlarm]
-      .map(metricOf)).toEqual(['BlockBudgetExceeded', 'BlocksOverIpSetCap', 'Errors', 'ApproximateNumberOfMessagesVisible', 'IteratorAge']);
-    expect(guard.alarms).toEqual([guard.budgetExceededAlarm, guard.ipSetFullAlarm, guard.syncErrorsAlarm, guard.deadLetterAlarm, guard.processingLagAlarm]);
+    const named = [guard.budgetExceededAlarm, guard.ipSetFullAlarm, guard.syncErrorsAlarm, guard.deadLetterAlarm, guard.processingLagAlarm];
+    expect(named.map(metricOf)).toEqual(['BlockBudgetExceeded', 'BlocksOverIpSetCap', 'Errors', 'ApproximateNumberOfMessagesVisible', 'IteratorAge']);
+    expect(guard.alarms).toEqual(named);
   });
 });
 

@@ -1,0 +1,155 @@
+import { Duration, Fn } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import { allowPublish, allowTableActions, pinnedRuntime } from './guard-iam';
+import { commonEnvironment, GuardSettings } from './guard-settings';
+import { GuardTables } from './guard-tables';
+import { integerInRange } from './guard-validation';
+import { ENV } from './handler-env';
+import { IpSetSyncFunction } from './ip-set-sync-function';
+import { managedGroupRule, visibility } from './waf-rules';
+import { limitLength, wafDescription } from '../shared/cfn-text';
+import { handlerDefaults } from '../shared/handler-defaults';
+import { suppressNag } from '../shared/nag';
+
+export interface WafEnforcementProps {
+  readonly settings: GuardSettings;
+  readonly tables: GuardTables;
+  readonly alertTopic: sns.ITopic;
+  readonly deadLetterQueue: sqs.IQueue;
+  /** Path of the guard, for descriptions. */
+  readonly guardPath: string;
+}
+
+/**
+ * Enforcement: the WAF IP sets, the single writer that keeps them in line with the blocks table (releasing ended
+ * blocks, writing history, alerting), and the guard's WebACL.
+ */
+export class WafEnforcement extends Construct {
+  public readonly ipv4Set: wafv2.CfnIPSet;
+  public readonly ipv6Set: wafv2.CfnIPSet;
+  public readonly ipSetSync: lambda.IFunction;
+  public readonly webAcl?: wafv2.CfnWebACL;
+  private readonly settings: GuardSettings;
+
+  constructor(scope: Construct, id: string, props: WafEnforcementProps) {
+    super(scope, id);
+    const { settings, tables } = props;
+    this.settings = settings;
+    this.ipv4Set = this.ipSet('Ipv4Set', 'IPV4');
+    this.ipv6Set = this.ipSet('Ipv6Set', 'IPV6');
+
+    const sync = handlerDefaults(this, 'IpSetSync', {
+      description: 'Rebuilds the WAF IP sets from the block table, releases expired blocks and sends alert digests',
+      logRetention: settings.logRetention,
+      removalPolicy: settings.removalPolicy,
+      timeout: Duration.minutes(2),
+      environment: {
+        ...commonEnvironment(settings),
+        [ENV.BLOCKS_TABLE]: tables.blocks.tableName,
+        [ENV.HISTORY_TABLE]: tables.history.tableName,
+        [ENV.WAF_SCOPE]: 'CLOUDFRONT',
+        [ENV.IPV4_SET_NAME]: ipSetName(this.ipv4Set),
+        [ENV.IPV4_SET_ID]: this.ipv4Set.attrId,
+        [ENV.IPV6_SET_NAME]: ipSetName(this.ipv6Set),
+        [ENV.IPV6_SET_ID]: this.ipv6Set.attrId,
+        [ENV.MAX_SET_SIZE]: '10000',
+        [ENV.TOPIC_ARN]: props.alertTopic.topicArn,
+        [ENV.HISTORY_RETENTION_DAYS]: String(settings.historyDays),
+      },
+    });
+    const ipSetSync = new IpSetSyncFunction(this, 'IpSetSync', {
+      ...sync.functionOptions,
+      // The single writer: WAF allows about one IP-set write per second, and one writer never loses an update.
+      reservedConcurrentExecutions: 1,
+    });
+    suppressNag(ipSetSync, [pinnedRuntime()]);
+    sync.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['wafv2:GetIPSet', 'wafv2:UpdateIPSet'],
+      resources: [this.ipv4Set.attrArn, this.ipv6Set.attrArn],
+    }));
+    allowTableActions(sync.role, tables.blocks, 'dynamodb:Scan', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
+    allowTableActions(sync.role, tables.history, 'dynamodb:PutItem');
+    allowPublish(sync.role, props.alertTopic);
+    ipSetSync.addEventSource(new sources.DynamoEventSource(tables.blocks, {
+      startingPosition: lambda.StartingPosition.LATEST,
+      batchSize: 100,
+      maxBatchingWindow: Duration.seconds(1),
+      bisectBatchOnError: true,
+      retryAttempts: 3,
+      onFailure: new sources.SqsDlq(props.deadLetterQueue),
+      // Only rows not yet applied: the sync stamps notifiedAt on rows it has handled, which must not trigger it again.
+      filters: [lambda.FilterCriteria.filter({
+        eventName: lambda.FilterRule.or('INSERT', 'MODIFY'),
+        // `exists` only works on leaf nodes: the leaf of a number attribute in a stream image is its `N`.
+        // Rows whose alert failed carry retryAt and wait for the scheduled run, so a failing run cannot retrigger itself.
+        dynamodb: { NewImage: { notifiedAt: { N: lambda.FilterRule.notExists() }, retryAt: { N: lambda.FilterRule.notExists() } } },
+      })],
+    }));
+    // Expiry does not wait for DynamoDB TTL (which may take days): a sweep every minute releases blocks on time.
+    new events.Rule(this, 'ExpirySweep', {
+      description: limitLength(`Releases expired blocks of ${props.guardPath}`, 512),
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(ipSetSync)],
+    });
+    suppressNag(sync.role.node.findChild('DefaultPolicy'), [{
+      id: 'AwsSolutions-IAM5',
+      reason: 'dynamodb:ListStreams, granted for the block table stream trigger, supports no resource-level permissions.',
+      appliesTo: ['Resource::*'],
+    }]);
+    this.ipSetSync = ipSetSync;
+
+    if (settings.createWebAcl) {
+      const own = this.blockRules(0);
+      this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
+        scope: 'CLOUDFRONT',
+        defaultAction: { allow: {} },
+        description: wafDescription(`Blocks clients detected by ${props.guardPath}`),
+        visibilityConfig: visibility(settings.guardName),
+        rules: [...own, ...settings.managedRuleGroups.map((group, i) => managedGroupRule(group, own.length + i))],
+      });
+    }
+  }
+
+  /** The block rules (and the backstop) with consecutive priorities from `firstPriority`. */
+  public blockRules(firstPriority: number): wafv2.CfnWebACL.RuleProperty[] {
+    integerInRange('firstPriority', firstPriority, 0, 1_000_000, 0);
+    const guardName = this.settings.guardName;
+    const rule = (suffix: string, priority: number, statement: wafv2.CfnWebACL.StatementProperty): wafv2.CfnWebACL.RuleProperty => ({
+      name: `${guardName}-${suffix}`,
+      priority,
+      action: { block: {} },
+      statement,
+      visibilityConfig: visibility(`${guardName}-${suffix}`),
+    });
+    const rules = [
+      rule('BlockedIPv4', firstPriority, { ipSetReferenceStatement: { arn: this.ipv4Set.attrArn } }),
+      rule('BlockedIPv6', firstPriority + 1, { ipSetReferenceStatement: { arn: this.ipv6Set.attrArn } }),
+    ];
+    if (this.settings.backstop) rules.push(rule('RateBackstop', firstPriority + 2, { rateBasedStatement: this.settings.backstop }));
+    return rules;
+  }
+
+  private ipSet(id: string, ipAddressVersion: 'IPV4' | 'IPV6'): wafv2.CfnIPSet {
+    return new wafv2.CfnIPSet(this, id, {
+      scope: 'CLOUDFRONT',
+      ipAddressVersion,
+      addresses: [],
+      // Constant on purpose: any change to the set's properties makes CloudFormation send its (empty) address list,
+      // which unblocks everyone until the next sync (at most a minute).
+      description: 'Clients blocked by cdk-waf-guard, written by the guard sync function only',
+    });
+  }
+}
+
+/** The IP set's name, from its Ref (`name|id|scope`): the set keeps the name CloudFormation generated. */
+function ipSetName(set: wafv2.CfnIPSet): string {
+  return Fn.select(0, Fn.split('|', set.ref));
+}
