@@ -312,7 +312,7 @@ const MONITOR_CASES: Case[] = [
       const scope = new Construct(new Construct(stack, 'Edge_Monitoring v2'), 'Team.Payments');
       new ElasticWafMonitor(scope, 'Waf_Health 1', {
         endpoint: 'https://waf-logs.es.eu-west-1.aws.elastic-cloud.com:443',
-        credentials: ElasticCredentials.apiKey(secret, 'api_key'),
+        credentials: ElasticCredentials.apiKey(secret, { apiKeyKey: 'api_key' }),
         indexPattern: 'waf-logs-*,other-*',
         fields: { latencyMs: 'waf.latency', host: 'host.name', customer: 'labels.customer' },
         statusValues: { allowed: 'ALLOW', blocked: 'BLOCK', alerted: 'ALERT' },
