@@ -64,6 +64,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'dynalite@^4',
     'aws-sdk-client-mock@^4',
     'cdk-nag@^2.36.8',
+    // test-only: the offline CloudFormation schema validator newer aws-cdk-lib releases synthesize with
+    '@aws/cloudformation-validate@1.9.0-beta',
   ],
 
   // The replay CLI: runs on Node.js built-ins only (see src/cli).
