@@ -24,6 +24,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   author: 'cdk-waf-guard maintainers',
   authorAddress: 'maintainers@cdk-waf-guard.dev',
   repositoryUrl: 'https://github.com/cdk-waf-guard/cdk-waf-guard.git',
+  homepage: 'https://github.com/cdk-waf-guard/cdk-waf-guard#readme',
+  bugsUrl: 'https://github.com/cdk-waf-guard/cdk-waf-guard/issues',
   license: 'Apache-2.0',
   stability: 'experimental',
   keywords: ['awscdk', 'aws-cdk', 'cdk', 'waf', 'wafv2', 'cloudfront', 'kinesis', 'security', 'rate-limiting', 'elasticsearch'],
@@ -33,9 +35,24 @@ const project = new awscdk.AwsCdkConstructLibrary({
   jsiiVersion: '~6.0.0',
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
-  // The only CI is .ci/run; publishing workflows cannot run in this environment.
-  github: false,
-  release: false,
+  // Lambda handlers run on Node.js 22; the library, its build and the replay CLI need Node.js 20 or later.
+  minNodeVersion: '20.0.0',
+  // The release workflow's version bump (commit-and-tag-version 13) needs Node.js 22, the handlers' runtime too.
+  workflowNodeVersion: '22.x',
+  // .ci/run stays the local CI. The generated GitHub workflows only run once the repository is pushed to GitHub,
+  // where they build every language package and publish them (secrets: NPM_TOKEN, TWINE_*, MAVEN_*, NUGET_API_KEY,
+  // GO_GITHUB_TOKEN).
+  github: true,
+  release: true,
+  publishToPypi: { distName: 'cdk-waf-guard', module: 'cdk_waf_guard' },
+  publishToMaven: {
+    javaPackage: 'io.github.cdkwafguard',
+    mavenGroupId: 'io.github.cdkwafguard',
+    mavenArtifactId: 'cdk-waf-guard',
+  },
+  publishToNuget: { dotNetNamespace: 'CdkWafGuard', packageId: 'CdkWafGuard' },
+  // Go modules are served from a git repository: the release job pushes the generated module there.
+  publishToGo: { moduleName: 'github.com/cdk-waf-guard/cdk-waf-guard-go', packageName: 'cdkwafguard' },
 
   lambdaOptions: {
     runtime: awscdk.LambdaRuntime.NODEJS_22_X,
@@ -43,6 +60,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
 
   devDeps: [
+    // Listed so that minNodeVersion does not pin the types to Node.js 20 (projen's default); kept as before.
+    '@types/node',
     // handler-only packages: bundled into assets/, never runtime dependencies of the library
     '@aws-sdk/client-dynamodb@^3',
     '@aws-sdk/lib-dynamodb@^3',
@@ -99,14 +118,21 @@ project.gitignore.exclude('cdk.out', '/examples/**/cdk.out');
 // Test fixtures are log files on purpose.
 project.gitignore.include('/test/cli/fixtures/*.log');
 // What users install: the library, its assets and docs; not examples, benchmarks, scripts or synth output.
-project.npmignore?.exclude('cdk.out', '/examples/', '/bench/', '/scripts/', '/docs/', '/.ci/');
+// build-tools/ only shapes the bundles at build time.
+project.npmignore?.exclude('cdk.out', '/examples/', '/bench/', '/scripts/', '/docs/', '/.ci/', '/build-tools/');
+
+// projen's package task builds every language locally (outside CI) through package-all; pip, Maven, dotnet and Go
+// cannot download anything here, so a local build packages JavaScript only and checks the other languages' generated
+// code. The GitHub workflows build and publish the real packages in their own jobs (package:python, package:java...).
+const checkBindings = project.addTask('check:bindings', {
+  description: 'Generate the Python, Java, .NET and Go bindings (code only) from the compiled assembly and check them',
+  exec: 'node scripts/check-bindings.js',
+});
+project.packageTask.reset();
+project.packageTask.spawn(project.tasks.tryFind('package:js')!);
+project.packageTask.spawn(checkBindings);
 // The packed tarball must install and synthesize in a fresh app, as a user would use it.
 project.packageTask.exec('node scripts/pack-smoke.js');
-// Python bindings cannot be built offline here, but their code generation can be checked.
-project.addTask('check:python', {
-  description: 'Generate the Python bindings (code only) from the compiled assembly and parse them',
-  exec: 'node scripts/python-codegen.js',
-});
 
 project.addTask('demo', {
   description: 'Run the main job locally: the guard on kinesalite and dynalite with generated traffic (see README)',
