@@ -98,8 +98,9 @@ project.gitignore.exclude('cdk.out', '/examples/**/cdk.out');
 project.gitignore.include('/test/cli/fixtures/*.log');
 // What users install: the library, its assets and docs; not examples, benchmarks, scripts or synth output.
 project.npmignore?.exclude('cdk.out', '/examples/', '/bench/', '/scripts/', '/docs/', '/.ci/');
-// The packed tarball must install and synthesize in a fresh app, as a user would use it.
-project.packageTask.exec('node scripts/pack-smoke.js');
+// The packed tarball must install and synthesize in fresh apps on the minimum and the newest aws-cdk-lib, with the
+// newest `cdk init` flags and cdk-nag 2 and 3, as users would use it.
+project.packageTask.exec('node scripts/consumer-check.js');
 // Python bindings cannot be built offline here, but their code generation can be checked.
 project.addTask('check:python', {
   description: 'Generate the Python bindings (code only) from the compiled assembly and parse them',
