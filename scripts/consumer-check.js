@@ -97,6 +97,6 @@ const seconds = Math.round((Date.now() - started) / 1000);
 if (problems.length > 0) {
   console.error(`consumer-check: ${problems.length} problem(s) a user of ${versions} with the flags of \`cdk init\` would hit:`);
   for (const problem of problems) console.error(`  - ${problem}`);
-  fail(`FAILED: ${versions}: ${counts}: ${problems.length} problem(s) (${Object.entries(summary.findings).map(([k, n]) => `${k} ${n}`).join(", ")}); ${seconds} s`);
+  fail(`FAILED: ${versions}: ${counts}: ${problems.length} problem(s) (${Object.entries(summary.findings).map(([k, n]) => `${k} ${n}`).join(', ')}); ${seconds} s`);
 }
 console.log(`consumer-check: ${versions}: ${counts}: 0 schema violations, 0 unsuppressed findings; ${seconds} s`);

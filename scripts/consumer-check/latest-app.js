@@ -264,6 +264,7 @@ if (!constructionFailed) {
 
 const stackIdOf = (p) => p.replace(/^\//, '').split('/')[0];
 const describe = (p) => `[${configurationOf[stackIdOf(p)] ?? 'unknown configuration'}] ${p.replace(/^\//, '')}`;
+const labelOf = (plugin) => ({ [NAG2_PLUGIN]: 'cdk-nag 2', [NAG3_PLUGIN]: 'cdk-nag 3' })[plugin] ?? plugin;
 const under = (p, prefix) => p === prefix || p.startsWith(`${prefix}/`);
 const inLibrary = (p) => libraryConstructs.some((c) => under(p, c));
 const inConsumer = (p) => consumerConstructs.some((c) => under(p, c));
@@ -310,7 +311,7 @@ if (!constructionFailed && fs.existsSync(reportFile)) {
           // library (inside its constructs, or at stack level on its behalf).
           if (inConsumer(p)) continue;
           summary.findings[plugin === NAG2_PLUGIN ? 'nag2' : 'nag3']++;
-          problems.push(`${plugin === NAG2_PLUGIN ? 'cdk-nag 2' : 'cdk-nag 3'}: ${line}`);
+          problems.push(`${labelOf(plugin)}: ${line}`);
         } else if (pluginReport.pluginName === ANNOTATIONS_PLUGIN) {
           if (inConsumer(p)) continue;
           // The library's own error annotations fail a user's synth; warnings are noise users see but can live with.
@@ -328,7 +329,7 @@ if (!constructionFailed && fs.existsSync(reportFile)) {
   }
   for (const control of negativeControls) {
     if (!seenControls.has(control)) {
-      problems.push(`negative control not reported: ${control.plugin} did not report ${control.rule}` +
+      problems.push(`negative control not reported: ${labelOf(control.plugin)} did not report ${control.rule}` +
         `${control.plugin === SCHEMA_PLUGIN ? ' as an error' : ''} on ${describe(control.path)}, so a clean result would prove nothing`);
     }
   }
