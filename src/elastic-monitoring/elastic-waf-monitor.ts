@@ -19,6 +19,7 @@ import { ElasticWafMetrics } from './elastic-waf-metrics';
 import { ElasticWafMonitorAlarms } from './monitor-alarm-options';
 import { AlarmDefinition, alarmDefinitionErrors, createMonitorAlarm, periodErrors } from './monitor-alarms';
 import { createMonitorDashboard } from './monitor-dashboard';
+import { limitLength } from '../shared/cfn-text';
 import { handlerDefaults, PINNED_RUNTIME_REASON } from '../shared/handler-defaults';
 import { suppressNag } from '../shared/nag';
 import { emailAddressErrors } from '../shared/validation';
@@ -429,6 +430,12 @@ export class ElasticWafMonitor extends Construct {
       memorySize: 256,
       environment: { [COLLECTOR_CONFIG_ENV]: JSON.stringify(config) },
     });
+    if (props.vpc) {
+      // Lambda manages the function's network interfaces with the execution role, and checks for these permissions
+      // when the function is created. CDK adds the policy only to roles it creates; this one is the library's own.
+      defaults.role.addManagedPolicy(
+        iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'));
+    }
     const fn = new CollectorFunction(this, 'Collector', {
       ...defaults.functionOptions,
       vpc: props.vpc,
@@ -454,7 +461,7 @@ export class ElasticWafMonitor extends Construct {
     this.collectorSecurityGroups = props.vpc ? fn.connections.securityGroups : [];
 
     this.schedule = new events.Rule(this, 'Schedule', {
-      description: `Runs the WAF health collector of ${clusterName}`,
+      description: limitLength(`Runs the WAF health collector of ${clusterName}`, 512),
       schedule: events.Schedule.rate(interval),
       targets: [new targets.LambdaFunction(fn, { retryAttempts: 0, maxEventAge: Duration.seconds(Math.max(60, interval.toSeconds())) })],
     });

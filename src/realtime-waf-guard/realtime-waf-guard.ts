@@ -1,4 +1,4 @@
-import { Aspects, CustomResource, Duration, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Aspects, CfnResource, CustomResource, Duration, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -15,7 +15,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { guardTable } from './guard-table';
 import {
   integerInRange, normalizeCidrs, resolveGuardName, secondsInRange, stableId, validateEmails,
@@ -25,12 +25,13 @@ import { HostRule, toStoredRules } from './host-rule';
 import { IpSetSyncFunction } from './ip-set-sync-function';
 import { DETECTION_FIELDS, deliveredFieldOrder } from './log-fields';
 import { LogProcessorFunction } from './log-processor-function';
-import { RealtimeLogAttachment } from './realtime-log-attachment';
+import { attachWebAcl, RealtimeLogAttachment } from './realtime-log-attachment';
 import { RulesSeederFunction } from './rules-seeder-function';
 import { BLOCKS_TABLE, COUNTERS_TABLE, HISTORY_TABLE, RULES_TABLE } from './table-schemas';
 import {
   ManagedRuleGroup, managedGroupRule, RateBasedBackstop, rateBasedStatement, validateManagedRuleGroups, visibility,
 } from './waf-rules';
+import { limitLength, wafDescription } from '../shared/cfn-text';
 import { handlerDefaults, PINNED_RUNTIME_REASON } from '../shared/handler-defaults';
 import { NagSuppression, suppressNag } from '../shared/nag';
 
@@ -63,9 +64,11 @@ export interface RealtimeWafGuardProps {
   readonly shardCount?: number;
 
   /**
-   * Customer managed key for the stream and the alert topic. With a key of your own and the guard's alarms, let
-   * `cloudwatch.amazonaws.com` use it (`kms:Decrypt`, `kms:GenerateDataKey*`), or alarms cannot reach the topic.
-   * @default - a new key with yearly rotation, usable by CloudWatch alarms of this account
+   * Customer managed key for the stream and the alert topic the guard creates. With a key of your own and the guard's
+   * alarms, let `cloudwatch.amazonaws.com` use it (`kms:Decrypt`, `kms:GenerateDataKey*`), or alarms cannot reach the
+   * topic. Unused (and a synth warning) when both `existingStream` and `alertTopic` are given.
+   * @default - a new key with yearly rotation, usable by CloudWatch alarms of this account, when the guard creates the
+   * stream or the topic; no key otherwise
    */
   readonly encryptionKey?: kms.IKey;
 
@@ -227,8 +230,11 @@ export class RealtimeWafGuard extends Construct {
   public readonly guardName: string;
   /** The stream CloudFront delivers real-time logs to. */
   public readonly stream: kinesis.IStream;
-  /** The key encrypting the stream and the alert topic. */
-  public readonly encryptionKey: kms.IKey;
+  /**
+   * The key encrypting the stream and the alert topic the guard created; undefined when it created neither
+   * (`existingStream` and `alertTopic` given) and no key was passed.
+   */
+  public readonly encryptionKey?: kms.IKey;
   /** The real-time log config; `attachTo()` sets it on distributions. */
   public readonly realtimeLogConfig: cloudfront.IRealtimeLogConfig;
   /** The delivered log fields, in the order CloudFront writes them. */
@@ -259,6 +265,16 @@ export class RealtimeWafGuard extends Construct {
   public readonly webAcl: wafv2.CfnWebACL | undefined;
   /** Alarms on the guard's own health (empty with `operationalAlarms: false`). */
   public readonly alarms: cloudwatch.IAlarm[];
+  /** Clients over a threshold were not blocked because the new-block budget was spent (undefined without alarms). */
+  public readonly budgetExceededAlarm?: cloudwatch.IAlarm;
+  /** An IP set holds WAF's 10,000 addresses and blocks are left out (undefined without alarms). */
+  public readonly ipSetFullAlarm?: cloudwatch.IAlarm;
+  /** The IP set sync failed three minutes in a row (undefined without alarms). */
+  public readonly syncErrorsAlarm?: cloudwatch.IAlarm;
+  /** Batches were set aside in the dead-letter queue (undefined without alarms). */
+  public readonly deadLetterAlarm?: cloudwatch.IAlarm;
+  /** Log processing is more than a minute behind the stream (undefined without alarms). */
+  public readonly processingLagAlarm?: cloudwatch.IAlarm;
 
   private readonly metricsNamespace: string;
   private readonly backstop?: wafv2.CfnWebACL.RateBasedStatementProperty;
@@ -305,9 +321,16 @@ export class RealtimeWafGuard extends Construct {
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     this.metricsNamespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
 
+    // A key only when something the guard creates uses it: a retained key that nothing uses still costs $1 a month.
+    const needsKey = props.existingStream === undefined || props.alertTopic === undefined;
     if (props.encryptionKey) {
+      if (!needsKey) {
+        Annotations.of(this).addWarningV2('cdk-waf-guard:unusedEncryptionKey',
+          'encryptionKey is not used: the guard creates neither a stream (existingStream is given) nor a topic ' +
+          '(alertTopic is given). Leave encryptionKey out.');
+      }
       this.encryptionKey = props.encryptionKey;
-    } else {
+    } else if (needsKey) {
       const key = new kms.Key(this, 'Key', {
         description: `Encrypts the real-time log stream and alert topic of ${this.node.path}`,
         enableKeyRotation: true,
@@ -323,7 +346,7 @@ export class RealtimeWafGuard extends Construct {
       this.encryptionKey = key;
     }
 
-    this.stream = props.existingStream ?? this.createStream(shardCount);
+    this.stream = props.existingStream ?? this.createStream(shardCount, this.encryptionKey!);
 
     const cloudFrontRole = new iam.Role(this, 'RealtimeLogRole', {
       assumedBy: new iam.ServicePrincipal('cloudfront.amazonaws.com'),
@@ -367,7 +390,7 @@ export class RealtimeWafGuard extends Construct {
     } else {
       const topic = new sns.Topic(this, 'AlertTopic', {
         displayName: `WAF guard ${this.guardName}`,
-        masterKey: this.encryptionKey,
+        masterKey: this.encryptionKey!,
         enforceSSL: true,
       });
       for (const email of alertEmails) topic.addSubscription(new subscriptions.EmailSubscription(email));
@@ -474,7 +497,7 @@ export class RealtimeWafGuard extends Construct {
     }));
     // Expiry does not wait for DynamoDB TTL (which may take days): a sweep every minute releases blocks on time.
     new events.Rule(this, 'ExpirySweep', {
-      description: `Releases expired blocks of ${this.node.path}`,
+      description: limitLength(`Releases expired blocks of ${this.node.path}`, 512),
       schedule: events.Schedule.rate(Duration.minutes(1)),
       targets: [new targets.LambdaFunction(ipSetSync)],
     });
@@ -505,60 +528,66 @@ export class RealtimeWafGuard extends Construct {
     this.rulesSeeder = rulesSeeder;
 
     this.webAcl = createWebAcl ? this.createWebAcl(managedGroups) : undefined;
-    this.alarms = (props.operationalAlarms ?? true) ? this.createAlarms() : [];
+    if (props.operationalAlarms ?? true) {
+      const minute = Duration.minutes(1);
+      this.budgetExceededAlarm = this.alarm('BudgetExceededAlarm', this.metricBudgetExceeded(), 1, 1,
+        'Clients over a threshold were not blocked: the new-block budget per minute was spent (a bad rule, or a large attack).');
+      this.ipSetFullAlarm = this.alarm('IpSetFullAlarm', this.metricBlocksOverIpSetCap(), 1, 1,
+        'Blocks are left out of WAF: an IP set holds its 10,000 addresses.');
+      // Lambda's own error count: it also counts timeouts, which end the function before it can emit a metric.
+      this.syncErrorsAlarm = this.alarm('SyncErrorsAlarm', this.ipSetSync.metricErrors({ period: minute, statistic: cloudwatch.Stats.SUM }), 1, 3,
+        'The IP set sync failed three minutes in a row: new blocks and releases are not reaching WAF.');
+      this.deadLetterAlarm = this.alarm('DeadLetterAlarm',
+        this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: minute, statistic: cloudwatch.Stats.MAXIMUM }), 1, 1,
+        'Batches of real-time logs or block changes failed every retry and were set aside in the dead-letter queue.');
+      this.processingLagAlarm = this.alarm('ProcessingLagAlarm',
+        this.logProcessor.metric('IteratorAge', { period: minute, statistic: cloudwatch.Stats.MAXIMUM }), 60_000, 5,
+        'Log processing has been more than a minute behind the stream for five minutes: detection is late.');
+      this.alarms = [this.budgetExceededAlarm, this.ipSetFullAlarm, this.syncErrorsAlarm, this.deadLetterAlarm, this.processingLagAlarm];
+    } else {
+      this.alarms = [];
+    }
   }
 
-  /** Failures of the guard itself: each one means clients that should be blocked may not be. */
-  private createAlarms(): cloudwatch.IAlarm[] {
-    const minute = Duration.minutes(1);
-    const atLeastOne = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD;
-    const specs: Array<[string, cloudwatch.IMetric, number, number, string]> = [
-      ['BudgetExceededAlarm', this.metric(METRIC.BLOCK_BUDGET_EXCEEDED), 1, 1,
-        'Clients over a threshold were not blocked: the new-block budget per minute was spent (a bad rule, or a large attack).'],
-      ['IpSetFullAlarm', this.metric(METRIC.DROPPED_OVER_CAP, { statistic: cloudwatch.Stats.MAXIMUM }), 1, 1,
-        'Blocks are left out of WAF: an IP set holds its 10,000 addresses.'],
-      // Lambda's own error count: it also counts timeouts, which end the function before it can emit a metric.
-      ['SyncErrorsAlarm', this.ipSetSync.metricErrors({ period: minute, statistic: cloudwatch.Stats.SUM }), 1, 3,
-        'The IP set sync failed three minutes in a row: new blocks and releases are not reaching WAF.'],
-      ['DeadLetterAlarm', this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: minute, statistic: cloudwatch.Stats.MAXIMUM }), 1, 1,
-        'Batches of real-time logs or block changes failed every retry and were set aside in the dead-letter queue.'],
-      ['ProcessingLagAlarm', this.logProcessor.metric('IteratorAge', { period: minute, statistic: cloudwatch.Stats.MAXIMUM }), 60_000, 5,
-        'Log processing has been more than a minute behind the stream for five minutes: detection is late.'],
-    ];
-    const action = new cloudwatchActions.SnsAction(this.alertTopic);
-    return specs.map(([id, metric, threshold, periods, description]) => {
-      const alarm = new cloudwatch.Alarm(this, id, {
-        metric,
-        threshold,
-        evaluationPeriods: periods,
-        datapointsToAlarm: periods,
-        comparisonOperator: atLeastOne,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: `${this.guardName}: ${description}`,
-      });
-      alarm.addAlarmAction(action);
-      return alarm;
+  /** A failure of the guard itself, notifying the alert topic: each one means clients that should be blocked may not be. */
+  private alarm(id: string, metric: cloudwatch.IMetric, threshold: number, periods: number, description: string): cloudwatch.IAlarm {
+    const alarm = new cloudwatch.Alarm(this, id, {
+      metric,
+      threshold,
+      evaluationPeriods: periods,
+      datapointsToAlarm: periods,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: limitLength(`${this.guardName}: ${description}`, 1024),
     });
+    alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.alertTopic));
+    return alarm;
   }
 
   /**
-   * Sets the guard's real-time log config on the default and every additional cache behavior of the distribution
-   * (including behaviors added after this call), and the guard's WebACL when it has one.
-   * A behavior's own `realtimeLogConfig` is replaced.
+   * Sets the guard's real-time log config on the default and every additional cache behavior of a distribution
+   * (including behaviors added after this call), and the guard's WebACL when it has one (`createWebAcl`). With
+   * `createWebAcl: false` only the log config is set: add `blockRules()` to the distribution's own WebACL.
+   *
+   * Accepts a `cloudfront.Distribution` (or another L2 whose default child is the distribution) and a
+   * `cloudfront.CfnDistribution`. An imported distribution (`Distribution.fromDistributionAttributes`) cannot be changed
+   * by a stack and fails at synth with the settings to make by hand. A behavior's own `realtimeLogConfig` is replaced;
+   * a distribution that already has another WebACL fails at synth.
+   *
+   * @param distribution the distribution to protect: a `cloudfront.Distribution` or `cloudfront.CfnDistribution`
    */
-  public attachTo(distribution: cloudfront.Distribution): void {
-    const cfn = distribution.node.defaultChild as cloudfront.CfnDistribution;
-    Aspects.of(distribution).add(new RealtimeLogAttachment(cfn, this.realtimeLogConfig.realtimeLogConfigArn));
-    if (this.webAcl) {
-      try {
-        distribution.attachWebAclId(this.webAcl.attrArn);
-      } catch (error) {
-        throw new Error(
-          `${distribution.node.path} already has a WebACL (${(error as Error).message}). Create the guard with ` +
-          'createWebAcl: false and add guard.blockRules(priority) to that WebACL instead.',
-        );
-      }
+  public attachTo(distribution: IConstruct): void {
+    const cfn = distributionResource(distribution);
+    if (!cfn) {
+      throw new Error(
+        `attachTo: ${distribution.node.path} is not a distribution this stack defines (an imported IDistribution cannot be ` +
+        'changed). Pass the Distribution or CfnDistribution, or set by hand on that distribution: ' +
+        'RealtimeLogConfigArn of every cache behavior = guard.realtimeLogConfig.realtimeLogConfigArn' +
+        (this.webAcl ? ', and WebACLId = guard.webAcl.attrArn.' : '.'),
+      );
     }
+    if (this.webAcl) attachWebAcl(distribution, cfn, this.webAcl.attrArn);
+    Aspects.of(cfn).add(new RealtimeLogAttachment(cfn, this.realtimeLogConfig.realtimeLogConfigArn));
   }
 
   /**
@@ -582,16 +611,55 @@ export class RealtimeWafGuard extends Construct {
     return rules;
   }
 
-  /** Any metric the guard's handlers emit, with the guard's namespace and `service` dimension. */
+  /**
+   * A metric the guard's handlers emit, with the guard's namespace, `service` dimension, region (us-east-1) and account,
+   * so a graph in another region's dashboard draws it and an alarm in another region fails at synth instead of
+   * watching an empty namespace. Sum per minute by default.
+   *
+   * @param metricName one of `RecordsProcessed`, `MalformedLines`, `ProcessingLagMs`, `BlocksCreated`, `WouldBlock`,
+   * `BlockBudgetExceeded`, `BlocksReleased`, `ActiveBlocks`, `BlocksOverIpSetCap`, `IpSetSyncErrors` (each also has
+   * its own method); any other name fails at synth
+   */
   public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    const known: readonly string[] = Object.values(METRIC);
+    if (!known.includes(metricName)) {
+      throw new Error(`metric("${metricName}"): the guard emits no such metric. Use one of ${known.join(', ')}.`);
+    }
     return new cloudwatch.Metric({
       namespace: this.metricsNamespace,
       metricName,
       dimensionsMap: { service: this.guardName },
       statistic: cloudwatch.Stats.SUM,
       period: Duration.minutes(1),
+      region: Stack.of(this).region,
+      account: Stack.of(this).account,
       ...props,
     });
+  }
+
+  /** Log lines read from the stream (after sampling). Sum per period by default. */
+  public metricRecordsProcessed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.RECORDS, props);
+  }
+
+  /** Clients over a threshold that were not blocked because the new-block budget was spent. Sum per period by default. */
+  public metricBudgetExceeded(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.BLOCK_BUDGET_EXCEEDED, props);
+  }
+
+  /** Addresses and prefixes in the IP sets after each sync run. Maximum per period by default. */
+  public metricActiveBlocks(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.ACTIVE_BLOCKS, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
+  }
+
+  /** Active blocks left out of an IP set that holds WAF's 10,000 addresses. Maximum per period by default. */
+  public metricBlocksOverIpSetCap(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.DROPPED_OVER_CAP, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
+  }
+
+  /** Failed WAF or DynamoDB calls of the IP set sync. Sum per period by default. */
+  public metricSyncErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.SYNC_ERRORS, props);
   }
 
   /** New blocks recorded (BLOCK rules). Sum per period by default. */
@@ -619,10 +687,10 @@ export class RealtimeWafGuard extends Construct {
     return this.metric(METRIC.LAG, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
   }
 
-  private createStream(shardCount: number | undefined): kinesis.IStream {
+  private createStream(shardCount: number | undefined, encryptionKey: kms.IKey): kinesis.IStream {
     const stream = new kinesis.Stream(this, 'Stream', {
       encryption: kinesis.StreamEncryption.KMS,
-      encryptionKey: this.encryptionKey,
+      encryptionKey,
       streamMode: shardCount === undefined ? kinesis.StreamMode.ON_DEMAND : kinesis.StreamMode.PROVISIONED,
       shardCount,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -642,7 +710,7 @@ export class RealtimeWafGuard extends Construct {
       addresses: [],
       // Constant on purpose: any change to the set's properties makes CloudFormation send its (empty) address list,
       // which unblocks everyone until the next sync (at most a minute).
-      description: 'Clients blocked by cdk-waf-guard; written by the guard sync function only',
+      description: 'Clients blocked by cdk-waf-guard, written by the guard sync function only',
     });
   }
 
@@ -651,7 +719,7 @@ export class RealtimeWafGuard extends Construct {
     return new wafv2.CfnWebACL(this, 'WebAcl', {
       scope: 'CLOUDFRONT',
       defaultAction: { allow: {} },
-      description: `Blocks clients detected by ${this.node.path}`,
+      description: wafDescription(`Blocks clients detected by ${this.node.path}`),
       visibilityConfig: visibility(this.guardName),
       rules: [...own, ...managedGroups.map((group, i) => managedGroupRule(group, own.length + i))],
     });
@@ -674,6 +742,16 @@ function requireUsEast1(scope: Construct): void {
       '(a distribution in another stack can still use it: set crossRegionReferences on your stacks).',
     );
   }
+}
+
+/** The CloudFormation distribution behind an L2 distribution, or the L1 itself; undefined for an imported one. */
+function distributionResource(scope: IConstruct): cloudfront.CfnDistribution | undefined {
+  // By resource type rather than instanceof, which fails across two copies of aws-cdk-lib.
+  const isDistribution = (c: IConstruct | undefined): c is cloudfront.CfnDistribution =>
+    c !== undefined && CfnResource.isCfnResource(c) && c.cfnResourceType === 'AWS::CloudFront::Distribution';
+  if (isDistribution(scope)) return scope;
+  const child = scope.node.defaultChild;
+  return isDistribution(child) ? child : undefined;
 }
 
 /** The IP set's name, from its Ref (`name|id|scope`): the set keeps the name CloudFormation generated. */

@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { iamDescription, limitLength } from './cfn-text';
 
 /** Options every handler of the library is created with. */
 export interface HandlerDefaultsOptions {
@@ -35,14 +36,14 @@ export function handlerDefaults(scope: Construct, id: string, options: HandlerDe
   });
   const role = new iam.Role(scope, `${id}Role`, {
     assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-    description: options.description,
+    description: iamDescription(options.description),
   });
   logGroup.grantWrite(role);
   return {
     role,
     logGroup,
     functionOptions: {
-      description: options.description,
+      description: limitLength(options.description, 256),
       role,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,

@@ -14,8 +14,17 @@ export interface NagSuppression {
 }
 
 /**
- * Ships suppressions as `cdk_nag` metadata, the format cdk-nag reads, so the library needs no runtime dependency on
- * cdk-nag and users see the reasons in their own nag reports.
+ * The construct metadata type of aws-cdk-lib's `Validations.of(scope).acknowledge()` (`ACKNOWLEDGED_RULES_METADATA_KEY`),
+ * which cdk-nag 3 reads. Written by hand: the library supports aws-cdk-lib versions that predate the API.
+ */
+export const ACKNOWLEDGED_RULES_METADATA_KEY = 'aws:cdk:acknowledged-rules';
+
+/**
+ * Ships suppressions in the two forms cdk-nag reads, so users see the reasons in their own nag reports whichever major
+ * they run, and the library needs no runtime dependency on cdk-nag:
+ * - cdk-nag 2 (`Aspects`): `cdk_nag.rules_to_suppress` in the resource's CloudFormation metadata;
+ * - cdk-nag 3 (`Validations` plugins): an acknowledgement per rule on the construct, a finding of a rule with
+ *   `appliesTo` as `Rule[finding]`, exactly as cdk-nag 3 names it, so nothing beyond the named findings is accepted.
  */
 export function suppressNag(scope: IConstruct, suppressions: NagSuppression[]): void {
   const resource = scope instanceof CfnResource ? scope : scope.node.defaultChild;
@@ -29,4 +38,9 @@ export function suppressNag(scope: IConstruct, suppressions: NagSuppression[]): 
       ...suppressions.map((s) => ({ id: s.id, reason: s.reason, ...(s.appliesTo ? { applies_to: s.appliesTo } : {}) })),
     ],
   });
+  const acknowledged: Record<string, string> = {};
+  for (const s of suppressions) {
+    for (const id of s.appliesTo ? s.appliesTo.map((finding) => `${s.id}[${finding}]`) : [s.id]) acknowledged[id] = s.reason;
+  }
+  resource.node.addMetadata(ACKNOWLEDGED_RULES_METADATA_KEY, acknowledged);
 }

@@ -176,6 +176,10 @@ describe('collector', () => {
     });
     expect(m.collectorSecurityGroups).toHaveLength(1);
     const role = Object.values(template.findResources('AWS::IAM::Role'))[0];
+    // Lambda refuses to create a VPC function whose role cannot manage network interfaces.
+    expect(role.Properties.ManagedPolicyArns).toEqual([
+      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole']] },
+    ]);
     expect(role.Metadata.cdk_nag.rules_to_suppress).toEqual([
       expect.objectContaining({ id: 'AwsSolutions-IAM4', applies_to: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole'] }),
     ]);

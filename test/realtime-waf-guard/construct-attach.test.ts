@@ -101,4 +101,59 @@ describe('attachTo', () => {
     });
     expect(() => guard.attachTo(distribution)).toThrow(/already has a WebACL.*createWebAcl: false.*blockRules/);
   });
+
+  test('an L1 CfnDistribution gets the log config on every behavior and the WebACL', () => {
+    const stack = newStack();
+    const guard = new RealtimeWafGuard(stack, 'Guard');
+    const behavior = { targetOriginId: 'origin', viewerProtocolPolicy: 'redirect-to-https', cachePolicyId: '658327ea-f89d-4fab-a63d-7e88639e58f6' };
+    const cfn = new cloudfront.CfnDistribution(stack, 'Distribution', {
+      distributionConfig: {
+        enabled: true,
+        origins: [{ id: 'origin', domainName: 'origin.example.com', customOriginConfig: { originProtocolPolicy: 'https-only' } }],
+        defaultCacheBehavior: behavior,
+        cacheBehaviors: [{ ...behavior, pathPattern: '/a/*' }, { ...behavior, pathPattern: '/b/*' }],
+      },
+    });
+    guard.attachTo(cfn);
+    const config = distributionConfig(stack);
+    const arn = logConfigArn(stack);
+    expect(config.DefaultCacheBehavior.RealtimeLogConfigArn).toEqual(arn);
+    expect(config.CacheBehaviors.map((b: any) => [b.PathPattern, b.RealtimeLogConfigArn])).toEqual([['/a/*', arn], ['/b/*', arn]]);
+    const webAclId = Object.keys(Template.fromStack(stack).findResources('AWS::WAFv2::WebACL'))[0];
+    expect(config.WebACLId).toEqual({ 'Fn::GetAtt': [webAclId, 'Arn'] });
+  });
+
+  test('an L1 CfnDistribution with another WebACL is refused', () => {
+    const stack = newStack();
+    const guard = new RealtimeWafGuard(stack, 'Guard');
+    const cfn = new cloudfront.CfnDistribution(stack, 'Distribution', {
+      distributionConfig: {
+        enabled: true,
+        webAclId: 'arn:aws:wafv2:us-east-1:111111111111:global/webacl/mine/abc',
+        defaultCacheBehavior: { targetOriginId: 'o', viewerProtocolPolicy: 'allow-all' },
+      },
+    });
+    expect(() => guard.attachTo(cfn)).toThrow(/Distribution already has a WebACL.*webacl\/mine.*createWebAcl: false.*blockRules/);
+  });
+
+  test('an imported distribution fails at synth naming the two settings to make by hand', () => {
+    const stack = newStack();
+    const imported = cloudfront.Distribution.fromDistributionAttributes(stack, 'Imported', {
+      distributionId: 'E1ABCDEF', domainName: 'd111111abcdef8.cloudfront.net',
+    });
+    expect(() => new RealtimeWafGuard(stack, 'Guard').attachTo(imported))
+      .toThrow(/Imported is not a distribution this stack defines.*RealtimeLogConfigArn of every cache behavior.*WebACLId = guard\.webAcl\.attrArn/);
+    expect(() => new RealtimeWafGuard(stack, 'NoAcl', { createWebAcl: false }).attachTo(imported))
+      .toThrow(/RealtimeLogConfigArn of every cache behavior = guard\.realtimeLogConfig\.realtimeLogConfigArn\.$/);
+  });
+
+  test('with createWebAcl: false the log config is still set, and no WebACL', () => {
+    const stack = newStack();
+    const guard = new RealtimeWafGuard(stack, 'Guard', { createWebAcl: false });
+    guard.attachTo(newDistribution(stack));
+    const config = distributionConfig(stack);
+    expect(config.DefaultCacheBehavior.RealtimeLogConfigArn).toEqual(logConfigArn(stack));
+    expect(config.CacheBehaviors[0].RealtimeLogConfigArn).toEqual(logConfigArn(stack));
+    expect(config.WebACLId).toBeUndefined();
+  });
 });

@@ -1,9 +1,12 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { App, CfnElement, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { newStack, synthGuard } from './construct-fixtures';
+import { Construct } from 'constructs';
+import { newStack, synthGuard, US_EAST_1 } from './construct-fixtures';
 import { RealtimeWafGuard, RuleAction } from '../../src';
 import { ipSetSyncConfigFromEnv, logProcessorConfigFromEnv } from '../../src/realtime-waf-guard/runtime/config';
 
@@ -517,5 +520,89 @@ describe('operational alarms', () => {
     const { template, guard } = synthGuard({ operationalAlarms: false });
     template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
     expect(guard.alarms).toEqual([]);
+    expect(guard.budgetExceededAlarm).toBeUndefined();
+    expect(guard.processingLagAlarm).toBeUndefined();
+  });
+
+  test('each alarm is a named property, in the alarms list too', () => {
+    const { template, guard, stack } = synthGuard();
+    const metricOf = (alarm: unknown) => {
+      const id = stack.getLogicalId((alarm as Construct).node.defaultChild as CfnElement);
+      return template.toJSON().Resources[id].Properties.MetricName;
+    };
+    expect([guard.budgetExceededAlarm, guard.ipSetFullAlarm, guard.syncErrorsAlarm, guard.deadLetterAlarm, guard.processingLagAlarm]
+      .map(metricOf)).toEqual(['BlockBudgetExceeded', 'BlocksOverIpSetCap', 'Errors', 'ApproximateNumberOfMessagesVisible', 'IteratorAge']);
+    expect(guard.alarms).toEqual([guard.budgetExceededAlarm, guard.ipSetFullAlarm, guard.syncErrorsAlarm, guard.deadLetterAlarm, guard.processingLagAlarm]);
+  });
+});
+
+describe('metrics seen from another region', () => {
+  test('the guard\'s metrics carry us-east-1 and the account, so a dashboard elsewhere draws them', () => {
+    const app = new App();
+    const guardStack = new Stack(app, 'Edge', US_EAST_1);
+    const guard = new RealtimeWafGuard(guardStack, 'Guard', { guardName: 'edge' });
+    expect(guard.metricBlocks()).toMatchObject({ region: 'us-east-1', account: '111111111111' });
+    const ops = new Stack(app, 'Ops', { env: { account: '111111111111', region: 'eu-west-1' } });
+    new cloudwatch.Dashboard(ops, 'Board', { widgets: [[new cloudwatch.GraphWidget({ left: [guard.metricBlocks()] })]] });
+    const body = JSON.stringify(Template.fromStack(ops).toJSON().Resources);
+    expect(body).toContain('\\"region\\":\\"us-east-1\\"');
+    expect(body).toContain('BlocksCreated');
+  });
+
+  test('an alarm in another region on a guard metric fails at synth instead of watching an empty namespace', () => {
+    const app = new App();
+    const guard = new RealtimeWafGuard(new Stack(app, 'Edge', US_EAST_1), 'Guard');
+    const ops = new Stack(app, 'Ops', { env: { account: '111111111111', region: 'eu-west-1' } });
+    expect(() => new cloudwatch.Alarm(ops, 'Blocks', { metric: guard.metricBlocks(), threshold: 1, evaluationPeriods: 1 }))
+      .toThrow(/region|us-east-1/i);
+  });
+
+  test('the guard\'s own alarms synthesize in an environment-agnostic account', () => {
+    const stack = newStack({ env: { region: 'us-east-1' } });
+    new RealtimeWafGuard(stack, 'Guard');
+    Template.fromStack(stack).resourceCountIs('AWS::CloudWatch::Alarm', 5);
+  });
+
+  test('every metric name has a method, and an unknown name fails at synth', () => {
+    const { guard } = synthGuard();
+    const names = [
+      guard.metricRecordsProcessed(), guard.metricMalformedLines(), guard.metricProcessingLag(), guard.metricBlocks(),
+      guard.metricWouldBlock(), guard.metricBudgetExceeded(), guard.metricReleases(), guard.metricActiveBlocks(),
+      guard.metricBlocksOverIpSetCap(), guard.metricSyncErrors(),
+    ].map((m) => m.metricName);
+    expect(new Set(names).size).toBe(10);
+    for (const name of names) expect(guard.metric(name).metricName).toBe(name);
+    expect(() => guard.metric('BlockCount')).toThrow(/metric\("BlockCount"\): the guard emits no such metric.*BlocksCreated/);
+  });
+});
+
+describe('encryption key', () => {
+  test('no key when the guard creates neither stream nor topic', () => {
+    const stack = newStack();
+    const stream = new kinesis.Stream(stack, 'Stream', { encryption: kinesis.StreamEncryption.MANAGED });
+    const topic = sns.Topic.fromTopicArn(stack, 'Topic', 'arn:aws:sns:us-east-1:111111111111:ops');
+    const guard = new RealtimeWafGuard(stack, 'Guard', { existingStream: stream, alertTopic: topic });
+    Template.fromStack(stack).resourceCountIs('AWS::KMS::Key', 0);
+    expect(guard.encryptionKey).toBeUndefined();
+  });
+
+  test('a key when either is created', () => {
+    const stack = newStack();
+    const stream = new kinesis.Stream(stack, 'Stream', { encryption: kinesis.StreamEncryption.MANAGED });
+    const guard = new RealtimeWafGuard(stack, 'Guard', { existingStream: stream });
+    Template.fromStack(stack).resourceCountIs('AWS::KMS::Key', 1);
+    expect(guard.encryptionKey).toBeDefined();
+    const topic = Object.values(Template.fromStack(stack).findResources('AWS::SNS::Topic'))[0];
+    const keyId = stack.getLogicalId(guard.encryptionKey!.node.defaultChild as CfnElement);
+    expect(topic.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+  });
+
+  test('a key passed in but unused is a synth warning', () => {
+    const stack = newStack();
+    const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+    const stream = new kinesis.Stream(stack, 'Stream', { encryption: kinesis.StreamEncryption.MANAGED });
+    const topic = sns.Topic.fromTopicArn(stack, 'Topic', 'arn:aws:sns:us-east-1:111111111111:ops');
+    new RealtimeWafGuard(stack, 'Guard', { existingStream: stream, alertTopic: topic, encryptionKey: key });
+    Annotations.fromStack(stack).hasWarning('/GuardStack/Guard', Match.stringLikeRegexp('encryptionKey is not used'));
   });
 });
