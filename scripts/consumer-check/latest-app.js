@@ -193,7 +193,8 @@ configure('full', () => {
   nagControl(new s3.Bucket(monitor, 'ConsumerBucket_2'));
 });
 
-// ---- existing: the consumer's own stream, key, topic and WebACL (createWebAcl: false + blockRules()), imported secret
+// ---- existing: the consumer's own stream, key, topic, WebACL (createWebAcl: false + blockRules()) and L1 distribution;
+// an imported secret and the consumer's alarm topic for the monitor
 configure('existing', () => {
   const edge = edgeStack('existing', 'ExistingEdge');
   const key = own(new kms.Key(edge, 'ConsumerKey', { enableKeyRotation: true }));
@@ -210,7 +211,6 @@ configure('existing', () => {
   const guard = library(new RealtimeWafGuard(edge, 'guard_3', {
     existingStream: stream,
     alertTopic: topic,
-    encryptionKey: key,
     createWebAcl: false,
     rules: [{ host: 'shop.example.com', threshold: 300, window: Duration.minutes(5) }],
     rateBasedBackstop: { limit: 10_000 },
@@ -222,6 +222,22 @@ configure('existing', () => {
     rules: guard.blockRules(10),
   }));
   guard.attachTo(distribution(edge, { webAclId: webAcl.attrArn }));
+  // The consumer's key for what the guard creates (stream, topic), on a distribution the consumer defines as an L1.
+  const cfnDistribution = own(new cloudfront.CfnDistribution(edge, 'CfnDistribution', {
+    distributionConfig: {
+      enabled: true,
+      origins: [{ id: 'shop', domainName: 'shop.example.com', customOriginConfig: { originProtocolPolicy: 'https-only' } }],
+      defaultCacheBehavior: {
+        targetOriginId: 'shop',
+        viewerProtocolPolicy: 'redirect-to-https',
+        cachePolicyId: cloudfront.CachePolicy.CACHING_OPTIMIZED.cachePolicyId,
+      },
+    },
+  }));
+  library(new RealtimeWafGuard(edge, 'Guard4Key', {
+    encryptionKey: key,
+    rules: [{ host: 'shop.example.com', pathPrefix: '/cart', threshold: 50, window: Duration.seconds(30), action: RuleAction.COUNT }],
+  })).attachTo(cfnDistribution);
   // Schema negative control: WAF descriptions reject `;`, so this must be a validation error with the flag on.
   negativeControls.push({
     path: new wafv2.CfnIPSet(edge, 'SchemaControl', {
@@ -278,6 +294,7 @@ const summary = {
   libraryConstructs: libraryConstructs.length,
   resources: 0,
   libraryResources: 0,
+  vpcFunctions: 0,
   findings: { schema: 0, nag2: 0, nag3: 0, annotations: 0, vpcFunctions: 0 },
 };
 
@@ -345,6 +362,7 @@ if (!constructionFailed && fs.existsSync(reportFile)) {
       if (!inLibrary(p)) continue;
       summary.libraryResources++;
       if (resource.Type === 'AWS::Lambda::Function' && resource.Properties?.VpcConfig) {
+        summary.vpcFunctions++;
         const missing = missingEniPermissions(resources, logicalId, resource);
         if (missing) summary.findings.vpcFunctions++;
         if (missing) problems.push(`VPC function: ${describe(p)} (${logicalId}): ${missing}`);
@@ -380,6 +398,11 @@ function missingEniPermissions(resources, functionId, fn) {
   if (missing.length === 0) return undefined;
   return `has VpcConfig but role ${roleId} lacks ${missing.join(', ')} (neither ${ENI_MANAGED_POLICIES.join(' nor ')} nor a ` +
     `policy the function DependsOn grants them): Lambda rejects the function at deployment (${functionId})`;
+}
+
+// The full configuration runs the monitor's collector in a VPC: without it the ENI check above would check nothing.
+if (!constructionFailed && summary.resources > 0 && summary.vpcFunctions === 0) {
+  problems.push('VPC function: no library function with VpcConfig was found, so ENI permissions were not checked');
 }
 
 // By configuration, then construct path: one configuration's problems read together.
