@@ -131,8 +131,9 @@ const checkBindings = project.addTask('check:bindings', {
 project.packageTask.reset();
 project.packageTask.spawn(project.tasks.tryFind('package:js')!);
 project.packageTask.spawn(checkBindings);
-// The packed tarball must install and synthesize in a fresh app, as a user would use it.
-project.packageTask.exec('node scripts/pack-smoke.js');
+// The packed tarball must install and synthesize in fresh apps on the minimum and the newest aws-cdk-lib, with the
+// newest `cdk init` flags and cdk-nag 2 and 3, as users would use it.
+project.packageTask.exec('node scripts/consumer-check.js');
 
 project.addTask('demo', {
   description: 'Run the main job locally: the guard on kinesalite and dynalite with generated traffic (see README)',
