@@ -1,3 +1,4 @@
+import { Random } from '../../examples/local-demo/traffic';
 import { replay } from '../../src/cli/replay';
 import { deliveredFieldOrder } from '../../src/realtime-waf-guard/log-fields';
 import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
@@ -7,18 +8,6 @@ import { logLine } from '../support/log-lines';
 const fields = deliveredFieldOrder([]);
 const T0 = 1_700_000_000_000;
 const IP = '198.51.100.7';
-
-/** mulberry32: a small seeded generator, so every run checks the same timings. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Most requests within any interval `[t, t + lengthMs)`. */
 function mostWithin(times: readonly number[], lengthMs: number): number {
@@ -66,7 +55,8 @@ function timings(next: () => number, windowSeconds: number, threshold: number): 
 
 describe('window guarantees, over generated request timings', () => {
   test.each([[10, 20, 1], [60, 30, 2], [300, 50, 3]])('window %i s, threshold %i (seed %i)', async (windowSeconds, threshold, seed) => {
-    const next = random(seed);
+    const generator = new Random(seed);
+    const next = () => generator.next();
     const r = rule(windowSeconds, threshold);
     const caughtWithin = (bucketsPerWindow(windowSeconds) - 1) * bucketMs(windowSeconds);
     let below = 0;

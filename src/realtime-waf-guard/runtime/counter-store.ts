@@ -75,14 +75,17 @@ export class CounterStore {
       // Kept: the windows of the oldest event time any shard may still deliver (horizonMs is at most this batch's
       // oldest), and a window more for records that arrive a little out of order.
       const keepFrom = bucketOf(horizonMs, rule.windowSeconds) - 2 * bucketsPerWindow(rule.windowSeconds) + 1;
-      let item = await this.update(key, rule, bucketsInWindow(entry.buckets, rule.windowSeconds, current), keepFrom, markName, last, nowMs, { first });
+      const batchBuckets = bucketsInWindow(entry.buckets, rule.windowSeconds, current);
+      let item = await this.update(key, rule, batchBuckets, keepFrom, markName, last, nowMs, { first });
       if (item === 'conflict') {
         const mark = await this.readMark(key, markName);
         if (mark !== undefined && mark >= last) {
           item = await this.read(key);
         } else {
           const remaining = bucketsInWindow(recount(entry, mark ?? ''), rule.windowSeconds, current);
-          item = remaining.size === 0 ? await this.read(key) : await this.update(key, rule, remaining, keepFrom, markName, last, nowMs, { expected: mark });
+          item = remaining.size === 0
+            ? await this.read(key)
+            : await this.update(key, rule, remaining, keepFrom, markName, last, nowMs, { expected: mark });
           if (item === 'conflict') {
             throw new Error(`counter ${key.pk.S} changed twice during one batch; the batch will be retried`);
           }
