@@ -28,6 +28,12 @@ const MAX_REMOVALS_PER_WRITE = 100;
 /** The item where each shard records how far behind it processes (attributes `l_<shard>` and `w_<shard>`). */
 export const SHARD_PROGRESS_KEY = '#shards';
 
+/**
+ * How stale a processor's view of the other shards' lags may get before it writes its own again. Well under the
+ * shortest window (10 s), which is the slack kept below the oldest window a shard needs.
+ */
+const PROGRESS_REFRESH_MS = 5000;
+
 /** Recounts one pair from the batch, using only records whose sequence number is above `afterSequence`. */
 export type Recount = (entry: KeyCounts, afterSequence: string) => Map<number, number>;
 
@@ -53,6 +59,10 @@ export class CounterStore {
     private readonly retentionSeconds = DEFAULT_COUNTER_RETENTION_SECONDS,
     private readonly concurrency = 32,
   ) {}
+
+  /** Per shard this processor handled: the lag it last wrote and when; and the shards' progress as last read. */
+  private readonly written = new Map<string, { lagMs: number; atMs: number }>();
+  private progress: Record<string, AttributeValue> = {};
 
   public async apply(
     entries: readonly KeyCounts[],
@@ -105,22 +115,29 @@ export class CounterStore {
    */
   private async recordProgress(shardId: string, oldestMs: number, nowMs: number): Promise<number> {
     const retentionMs = this.retentionSeconds * 1000;
-    const out = await this.client.send(new UpdateItemCommand({
-      TableName: this.tableName,
-      Key: { pk: { S: SHARD_PROGRESS_KEY } },
-      UpdateExpression: 'SET #l = :l, #w = :w, expiresAt = :exp',
-      ExpressionAttributeNames: { '#l': `l_${shardId}`, '#w': `w_${shardId}` },
-      ExpressionAttributeValues: {
-        ':l': { N: String(Math.max(0, nowMs - oldestMs)) },
-        ':w': { N: String(nowMs) },
-        ':exp': { N: String(Math.floor(nowMs / 1000) + this.retentionSeconds) },
-      },
-      ReturnValues: 'ALL_NEW',
-    }));
+    const lagMs = Math.max(0, nowMs - oldestMs);
+    const last = this.written.get(shardId);
+    // Written when the lag moved by a second or more, or every few seconds so the others' lags are read as often.
+    if (!last || nowMs - last.atMs >= PROGRESS_REFRESH_MS || Math.abs(lagMs - last.lagMs) >= 1000) {
+      const out = await this.client.send(new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: { pk: { S: SHARD_PROGRESS_KEY } },
+        UpdateExpression: 'SET #l = :l, #w = :w, expiresAt = :exp',
+        ExpressionAttributeNames: { '#l': `l_${shardId}`, '#w': `w_${shardId}` },
+        ExpressionAttributeValues: {
+          ':l': { N: String(lagMs) },
+          ':w': { N: String(nowMs) },
+          ':exp': { N: String(Math.floor(nowMs / 1000) + this.retentionSeconds) },
+        },
+        ReturnValues: 'ALL_NEW',
+      }));
+      this.progress = out.Attributes ?? {};
+      this.written.set(shardId, { lagMs, atMs: nowMs });
+    }
     let horizon = oldestMs;
-    for (const [name, value] of Object.entries(out.Attributes ?? {})) {
-      if (!name.startsWith('l_') || value.N === undefined) continue;
-      const wroteAt = Number(out.Attributes?.[`w_${name.slice(2)}`]?.N);
+    for (const [name, value] of Object.entries(this.progress)) {
+      if (!name.startsWith('l_') || value.N === undefined || name === `l_${shardId}`) continue;
+      const wroteAt = Number(this.progress[`w_${name.slice(2)}`]?.N);
       if (!(wroteAt >= nowMs - retentionMs)) continue;
       horizon = Math.min(horizon, nowMs - Math.min(Number(value.N), retentionMs));
     }
