@@ -272,7 +272,10 @@ export class LocalPipeline {
       allowList: options.allowList ?? new CidrSet([]),
       trustedProxies: new CidrSet([]),
     }, {
-      rules: new RulesCache(() => loadRules(doc, this.tables.rules, { samplingRate: options.samplingRate, minLoggedRequests: DEFAULT_MIN_LOGGED_REQUESTS }), 30_000),
+      rules: new RulesCache(
+        () => loadRules(doc, this.tables.rules, { samplingRate: options.samplingRate, minLoggedRequests: DEFAULT_MIN_LOGGED_REQUESTS }),
+        30_000,
+      ),
       counters: new CounterStore(client, this.tables.counters),
       blocks: new BlockStore(doc, this.tables.blocks, this.tables.counters, options.maxNewBlocksPerMinute ?? 50),
       history: new HistoryStore(doc, this.tables.history, 90),

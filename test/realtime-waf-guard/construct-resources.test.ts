@@ -540,7 +540,10 @@ describe('operational alarms', () => {
       const id = stack.getLogicalId((alarm as Construct).node.defaultChild as CfnElement);
       return template.toJSON().Resources[id].Properties.MetricName;
     };
-    const named = [guard.budgetExceededAlarm, guard.ipSetFullAlarm, guard.syncErrorsAlarm, guard.deadLetterAlarm, guard.processingLagAlarm, guard.invalidRulesAlarm];
+    const named = [
+      guard.budgetExceededAlarm, guard.ipSetFullAlarm, guard.syncErrorsAlarm, guard.deadLetterAlarm, guard.processingLagAlarm,
+      guard.invalidRulesAlarm,
+    ];
     expect(named.map(metricOf)).toEqual(['BlockBudgetExceeded', 'BlocksOverIpSetCap', 'Errors', 'ApproximateNumberOfMessagesVisible', 'IteratorAge', 'InvalidRuleRows']);
     expect(guard.alarms).toEqual(named);
   });

@@ -76,8 +76,16 @@ async function guard() {
   );
   const sync = new IpSetSync(
     {
-      guardName: 'shop', scope: 'CLOUDFRONT', ipv4, ipv6, allowList: new CidrSet([]), maxSetSize: 10_000, historyRetentionDays: 30,
-      blocksTable: tables.blocks, historyTable: tables.history, topicArn: 'arn:aws:sns:us-east-1:123456789012:alerts',
+      guardName: 'shop',
+      scope: 'CLOUDFRONT',
+      ipv4,
+      ipv6,
+      allowList: new CidrSet([]),
+      maxSetSize: 10_000,
+      historyRetentionDays: 30,
+      blocksTable: tables.blocks,
+      historyTable: tables.history,
+      topicArn: 'arn:aws:sns:us-east-1:123456789012:alerts',
     },
     { doc: dynamo.doc, waf: new WAFV2Client({ region: 'us-east-1' }), sns: new SNSClient({ region: 'us-east-1' }), log: recorder, metrics: recorder, now: () => now, sleep: async () => {} },
   );

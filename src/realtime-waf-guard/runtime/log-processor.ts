@@ -154,7 +154,9 @@ export class LogProcessor {
     const { deps } = this;
     deps.metrics.add(METRIC.STALE_OFFENCES, stale.length, 'Count');
     deps.log.warn('offences processed after their block would have ended: recorded, not blocked', {
-      offences: stale.slice(0, 20).map((r) => ({ ip: r.ip, ruleId: r.ruleId, crossedAt: new Date(r.crossedAt).toISOString(), lateMs: now - r.crossedAt })),
+      offences: stale.slice(0, 20).map((r) => ({
+        ip: r.ip, ruleId: r.ruleId, crossedAt: new Date(r.crossedAt).toISOString(), lateMs: now - r.crossedAt,
+      })),
       count: stale.length,
     });
     const history = deps.history;
