@@ -11,6 +11,7 @@ import { DETECTION_FIELDS, deliveredFieldOrder } from './log-fields';
 import type { RealtimeWafGuardProps } from './realtime-waf-guard';
 import { DEFAULT_MIN_LOGGED_REQUESTS, samplingProblem, StoredRule } from './rule-model';
 import { ManagedRuleGroup, rateBasedStatement, validateManagedRuleGroups } from './waf-rules';
+import { metricNamespaceError } from '../shared/validation';
 
 /** The guard's props, checked and with every default filled in: what the parts of the guard are built from. */
 export interface GuardSettings {
@@ -58,6 +59,10 @@ export function resolveGuardSettings(guard: IConstruct, props: RealtimeWafGuardP
   }
   if (!createWebAcl && managedRuleGroups.length > 0) {
     throw new Error('managedRuleGroups need the guard\'s WebACL: with createWebAcl: false, add them to your own WebACL');
+  }
+  if (props.metricsNamespace !== undefined && !Token.isUnresolved(props.metricsNamespace)) {
+    const namespaceError = metricNamespaceError('metricsNamespace', props.metricsNamespace);
+    if (namespaceError) throw new Error(namespaceError);
   }
   const maxRecordAgeSeconds = secondsInRange('maxRecordAge', props.maxRecordAge, 60, 7 * 24 * 3600, 3600);
   const samplingRate = integerInRange('samplingRate', props.samplingRate, 1, 100, 100);
