@@ -15,6 +15,8 @@ export const ENV = {
   ALLOW_LIST: 'ALLOW_LIST',
   /** Comma-separated CIDRs of proxies whose X-Forwarded-For is trusted. */
   TRUSTED_PROXIES: 'TRUSTED_PROXIES',
+  /** IPv6 clients are counted and blocked per prefix of this length (48..128). */
+  IPV6_PREFIX_LENGTH: 'IPV6_PREFIX_LENGTH',
   MAX_NEW_BLOCKS_PER_MINUTE: 'MAX_NEW_BLOCKS_PER_MINUTE',
   RULES_CACHE_SECONDS: 'RULES_CACHE_SECONDS',
   /** How long a counter item lives after its last update (DynamoDB TTL). */

@@ -90,6 +90,14 @@ export interface RealtimeWafGuardProps {
   readonly trustedProxies?: string[];
 
   /**
+   * IPv6 clients are counted, blocked, released and alerted per network of this many bits, 48 to 128: a host owns at
+   * least a /64 and can rotate through all of it, so counting single IPv6 addresses lets it stay under every
+   * threshold. IPv4 clients are always single addresses.
+   * @default 64
+   */
+  readonly ipv6PrefixLength?: number;
+
+  /**
    * Most new blocks per minute across all rules; further offenders are alerted but not blocked, so a bad rule cannot
    * block the world.
    * @default 50

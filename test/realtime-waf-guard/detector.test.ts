@@ -92,7 +92,7 @@ describe('TrafficCounter', () => {
     ];
     lines.forEach((l, i) => c.addBase64(recordData(l), i));
     const counts = Object.fromEntries(c.entries().map((e) => [e.ip.text, [...e.buckets.values()].reduce((a, b) => a + b, 0)]));
-    expect(counts).toEqual({ '192.0.2.1': 2, '2001:db8::1': 2 });
+    expect(counts).toEqual({ '192.0.2.1': 2, '2001:db8::/64': 2 });
     expect(c.stats).toMatchObject({ lines: 8, matched: 4, unmatched: 1, malformed: 3 });
     expect(c.stats.malformedByReason.get(Malformed.FIELD_COUNT)).toBe(1);
     expect(c.stats.malformedByReason.get(Malformed.CLIENT_IP)).toBe(1);

@@ -1,4 +1,4 @@
-import { CidrSet, parseCidrList } from './ip';
+import { CidrSet, DEFAULT_IPV6_PREFIX_LENGTH, MAX_IPV6_PREFIX_LENGTH, MIN_IPV6_PREFIX_LENGTH, parseCidrList } from './ip';
 import { IpSetSyncConfig } from './ip-set-sync';
 import { LogProcessorConfig } from './log-processor';
 import { DEFAULT_COUNTER_RETENTION_SECONDS, ENV } from '../handler-env';
@@ -40,6 +40,7 @@ export function logProcessorConfigFromEnv(env: Env): LogProcessorEnvConfig {
     samplingRate: integer(env, ENV.SAMPLING_RATE, 1, 100),
     allowList: cidrs(env, ENV.ALLOW_LIST),
     trustedProxies: cidrs(env, ENV.TRUSTED_PROXIES),
+    ipv6PrefixLength: integer(env, ENV.IPV6_PREFIX_LENGTH, MIN_IPV6_PREFIX_LENGTH, MAX_IPV6_PREFIX_LENGTH, DEFAULT_IPV6_PREFIX_LENGTH),
     rulesTable: required(env, ENV.RULES_TABLE),
     countersTable: required(env, ENV.COUNTERS_TABLE),
     blocksTable: required(env, ENV.BLOCKS_TABLE),

@@ -1,4 +1,4 @@
-import { CidrSet, IpAddress, ipv4Text, parseIp, parseIpv4 } from './ip';
+import { CidrSet, clientOf, DEFAULT_IPV6_PREFIX_LENGTH, IpAddress, ipv4Text, parseIp, parseIpv4 } from './ip';
 import { LogLineParser, Malformed, percentDecode } from './log-parser';
 import { StoredRule } from '../rule-model';
 
@@ -161,6 +161,7 @@ const NO_RULES: readonly number[] = [];
 /** Counts of one (rule, client) pair within a batch. */
 export interface KeyCounts {
   readonly ruleIndex: number;
+  /** The client: an IPv4 address or an IPv6 prefix (see clientOf). */
   readonly ip: IpAddress;
   /** bucket index -> sampled requests */
   readonly buckets: Map<number, number>;
@@ -187,6 +188,11 @@ export interface TrafficCounterOptions {
   readonly rules: readonly StoredRule[];
   readonly allowList: CidrSet;
   readonly trustedProxies: CidrSet;
+  /**
+   * IPv6 clients are counted per network of this many bits.
+   * @default 64
+   */
+  readonly ipv6PrefixLength?: number;
 }
 
 /**
@@ -201,6 +207,9 @@ export class TrafficCounter {
   private readonly options: TrafficCounterOptions;
   private readonly bucketMs: number[];
   private readonly ipv6Cache = new Map<string, IpAddress | null>();
+  /** IPv6 address text -> its prefix client. */
+  private readonly prefixCache = new Map<string, IpAddress>();
+  private readonly ipv6PrefixLength: number;
 
   constructor(options: TrafficCounterOptions) {
     this.options = options;
@@ -208,6 +217,18 @@ export class TrafficCounter {
     this.matcher = new RuleMatcher(options.rules);
     this.counts = this.matcher.rules.map(() => new Map());
     this.bucketMs = this.matcher.rules.map((r) => bucketSeconds(r.windowSeconds) * 1000);
+    this.ipv6PrefixLength = options.ipv6PrefixLength ?? DEFAULT_IPV6_PREFIX_LENGTH;
+  }
+
+  /** The IPv6 prefix an address counts against, cached like the addresses themselves. */
+  private prefixOf(ip: IpAddress): IpAddress {
+    let client = this.prefixCache.get(ip.text);
+    if (client === undefined) {
+      client = clientOf(ip, this.ipv6PrefixLength);
+      if (this.prefixCache.size >= 50_000) this.prefixCache.clear();
+      this.prefixCache.set(ip.text, client);
+    }
+    return client;
   }
 
   /** A canonical IPv6 address, cached: the same clients come back batch after batch. */
@@ -271,10 +292,13 @@ export class TrafficCounter {
         return Malformed.NONE;
       }
     }
+    // The allow-list is checked on the address itself: its neighbours in the same prefix still count (and the sync keeps
+    // a prefix holding an allow-listed address out of the IP sets).
     if (allowList.size > 0 && (client ? allowList.contains(client) : allowList.containsIpv4(v4))) {
       stats.allowListed++;
       return Malformed.NONE;
     }
+    if (client?.family === 6) client = this.prefixOf(client);
     const key = client ? client.text : parser.clientIp;
     stats.matched++;
     const timestampMs = parser.timestampMs;

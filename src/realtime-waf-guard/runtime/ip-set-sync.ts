@@ -5,7 +5,7 @@ import { BlockRow } from './block-store';
 import { backoffMs, mapLimit, sleep } from './concurrency';
 import { renderDigest } from './digest';
 import { CidrSet } from './ip';
-import { IpSetPlan, normaliseAddresses, planIpSets, sameAddresses } from './ip-set-planner';
+import { allowListCover, IpSetPlan, normaliseAddresses, planIpSets, sameAddresses } from './ip-set-planner';
 import { isConditionFailure, scanAll } from '../../shared/runtime/dynamo';
 import { Log, MetricsSink } from '../../shared/runtime/telemetry';
 import { METRIC } from '../handler-env';
@@ -54,7 +54,7 @@ const MAX_ATTEMPTS = 8;
 const MIN_WRITE_INTERVAL_MS = 1000;
 const CLAIM_CONCURRENCY = 16;
 type ClaimAttribute = 'notifiedAt' | 'overCapAlertedAt' | 'releasedAt';
-type HistoryEvent = 'BLOCKED' | 'RENEWED' | 'WOULD_BLOCK' | 'RELEASED' | 'COUNT_ENDED' | 'ENDED_NOT_APPLIED';
+type HistoryEvent = 'BLOCKED' | 'RENEWED' | 'WOULD_BLOCK' | 'RELEASED' | 'COUNT_ENDED' | 'ENDED_NOT_APPLIED' | 'NOT_APPLIED_ALLOW_LISTED';
 /** Errors after which a fresh read and another try can succeed. */
 const RETRYABLE = new Set(['WAFOptimisticLockException', 'WAFUnavailableEntityException', 'ThrottlingException', 'WAFLimitsExceededException', 'TooManyRequestsException']);
 
@@ -119,13 +119,14 @@ export class IpSetSync {
       const overCap = await claim(plan.overCap.filter((r) => r.overCapAlertedAt === undefined), 'overCapAlertedAt');
       releasing = await claim(plan.expired, 'releasedAt');
       // Only blocks that were applied and announced are announced as released.
-      released = releasing.filter((r) => r.action === 'BLOCK' && r.notifiedAt !== undefined);
+      released = releasing.filter((r) => this.applied(r) && r.notifiedAt !== undefined);
       const digest = renderDigest({
         guardName: config.guardName,
-        blocked: notified.filter((r) => r.action === 'BLOCK'),
+        blocked: notified.filter((r) => this.applied(r)),
         wouldBlock: notified.filter((r) => r.action !== 'BLOCK'),
         released,
         overCap,
+        shielded: notified.filter((r) => r.action === 'BLOCK' && !this.applied(r)),
       });
       if (digest && config.topicArn) {
         await deps.sns.send(new PublishCommand({
@@ -142,11 +143,12 @@ export class IpSetSync {
     }
     // History is keyed by the block's own times, so writing it again after a failure overwrites rather than duplicates;
     // a release is recorded before its row goes.
-    await mapLimit(notified, CLAIM_CONCURRENCY, (r) => this.history(r, r.action !== 'BLOCK' ? 'WOULD_BLOCK' : r.renewedFrom ? 'RENEWED' : 'BLOCKED'));
+    await mapLimit(notified, CLAIM_CONCURRENCY, (r) => this.history(r,
+      r.action !== 'BLOCK' ? 'WOULD_BLOCK' : !this.applied(r) ? 'NOT_APPLIED_ALLOW_LISTED' : r.renewedFrom ? 'RENEWED' : 'BLOCKED'));
     // Ended blocks claimed by a run that failed after its claims stay claimed; they are released without a second alert.
     const leftover = plan.expired.filter((r) => r.releasedAt !== undefined);
     await mapLimit([...releasing, ...leftover], CLAIM_CONCURRENCY, async (r) => {
-      const event = r.action !== 'BLOCK' ? 'COUNT_ENDED' : r.notifiedAt !== undefined ? 'RELEASED' : 'ENDED_NOT_APPLIED';
+      const event = r.action !== 'BLOCK' ? 'COUNT_ENDED' : r.notifiedAt !== undefined && this.applied(r) ? 'RELEASED' : 'ENDED_NOT_APPLIED';
       await this.history(r, event);
       await this.release(r);
     });
@@ -158,6 +160,11 @@ export class IpSetSync {
     const blocked = notified.filter((r) => r.action === 'BLOCK');
     const wouldBlock = notified.filter((r) => r.action !== 'BLOCK');
     return { plan, updates, retries, blocked, wouldBlock, released, digest: digestSent };
+  }
+
+  /** A BLOCK row the IP sets hold (or would, but for their size): not one the allow-list covers in whole or in part. */
+  private applied(row: BlockRow): boolean {
+    return row.action === 'BLOCK' && allowListCover(row, this.config.allowList) === 'none';
   }
 
   private async readBlocks(): Promise<BlockRow[]> {

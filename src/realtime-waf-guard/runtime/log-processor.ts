@@ -24,6 +24,11 @@ export interface LogProcessorConfig {
   readonly samplingRate: number;
   readonly allowList: CidrSet;
   readonly trustedProxies: CidrSet;
+  /**
+   * IPv6 clients are counted and blocked per prefix of this length.
+   * @default 64
+   */
+  readonly ipv6PrefixLength?: number;
 }
 
 export interface LogProcessorDeps {
@@ -130,15 +135,15 @@ export class LogProcessor {
   /** The counter is rebuilt only when the rules change, so its caches survive across batches. */
   private counterFor(version: string, rules: readonly StoredRule[]): TrafficCounter {
     if (this.counter?.version !== version) {
-      const { fields, allowList, trustedProxies } = this.config;
-      this.counter = { version, counter: new TrafficCounter({ fields, rules, allowList, trustedProxies }) };
+      const { fields, allowList, trustedProxies, ipv6PrefixLength } = this.config;
+      this.counter = { version, counter: new TrafficCounter({ fields, rules, allowList, trustedProxies, ipv6PrefixLength }) };
     }
     return this.counter.counter;
   }
 
   private recount(records: readonly StreamRecord[], entry: KeyCounts, rule: StoredRule, afterSequence: string): Map<number, number> {
-    const { fields, allowList, trustedProxies } = this.config;
-    const single = new TrafficCounter({ fields, rules: [rule], allowList, trustedProxies });
+    const { fields, allowList, trustedProxies, ipv6PrefixLength } = this.config;
+    const single = new TrafficCounter({ fields, rules: [rule], allowList, trustedProxies, ipv6PrefixLength });
     for (let i = entry.firstRecord; i <= entry.lastRecord; i++) {
       if (padSequence(records[i].kinesis.sequenceNumber) > afterSequence) single.addBase64(records[i].kinesis.data, i);
     }
