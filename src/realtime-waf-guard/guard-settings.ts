@@ -12,6 +12,7 @@ import type { RealtimeWafGuardProps } from './realtime-waf-guard';
 import { StoredRule } from './rule-model';
 import { DEFAULT_IPV6_PREFIX_LENGTH, MAX_IPV6_PREFIX_LENGTH, MIN_IPV6_PREFIX_LENGTH } from './runtime/ip';
 import { ManagedRuleGroup, rateBasedStatement, validateManagedRuleGroups } from './waf-rules';
+import { metricNamespaceError } from '../shared/validation';
 
 /** The guard's props, checked and with every default filled in: what the parts of the guard are built from. */
 export interface GuardSettings {
@@ -59,6 +60,10 @@ export function resolveGuardSettings(guard: IConstruct, props: RealtimeWafGuardP
   }
   if (!createWebAcl && managedRuleGroups.length > 0) {
     throw new Error('managedRuleGroups need the guard\'s WebACL: with createWebAcl: false, add them to your own WebACL');
+  }
+  if (props.metricsNamespace !== undefined && !Token.isUnresolved(props.metricsNamespace)) {
+    const namespaceError = metricNamespaceError('metricsNamespace', props.metricsNamespace);
+    if (namespaceError) throw new Error(namespaceError);
   }
   const maxRecordAgeSeconds = secondsInRange('maxRecordAge', props.maxRecordAge, 60, 7 * 24 * 3600, 3600);
   return {
