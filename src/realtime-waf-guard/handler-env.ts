@@ -26,6 +26,11 @@ export const ENV = {
   IPV4_SET_ID: 'IPV4_SET_ID',
   IPV6_SET_NAME: 'IPV6_SET_NAME',
   IPV6_SET_ID: 'IPV6_SET_ID',
+  /** The sets of clients found behind trusted proxies (set only with trusted proxies). */
+  FORWARDED_IPV4_SET_NAME: 'FORWARDED_IPV4_SET_NAME',
+  FORWARDED_IPV4_SET_ID: 'FORWARDED_IPV4_SET_ID',
+  FORWARDED_IPV6_SET_NAME: 'FORWARDED_IPV6_SET_NAME',
+  FORWARDED_IPV6_SET_ID: 'FORWARDED_IPV6_SET_ID',
   /** Most addresses a set may hold; WAF's limit is 10,000. */
   MAX_SET_SIZE: 'MAX_IP_SET_SIZE',
   TOPIC_ARN: 'ALERT_TOPIC_ARN',

@@ -69,11 +69,15 @@ describe('resolveClient', () => {
     expect(resolveClient(parseIp('10.1.1.1')!, { forwardedFor: '203.0.113.1' }, none)?.text).toBe('10.1.1.1');
   });
 
-  test('behind trusted proxies the right-most untrusted address is the client, not what the client wrote', () => {
+  test('behind a trusted proxy the address it appended (the right-most) is the client, not what the client wrote', () => {
     // the client spoofs 192.0.2.66 as the first hop; the proxy appends the real peer
     expect(resolve('10.1.1.1', '192.0.2.66, 198.51.100.23')).toBe('198.51.100.23');
-    expect(resolve('10.1.1.1', '192.0.2.66,%20198.51.100.23,%2010.2.2.2')).toBe('198.51.100.23');
+    expect(resolve('10.1.1.1', 'garbage,%20198.51.100.23')).toBe('198.51.100.23');
     expect(resolve('10.1.1.1', '2001:db8::5')).toBe('2001:db8::5');
+  });
+
+  test('through a chain of trusted proxies nobody is blamed: WAF\'s forwarded match (LAST) could not enforce the block', () => {
+    expect(resolve('10.1.1.1', '192.0.2.66,%20198.51.100.23,%2010.2.2.2')).toBeUndefined();
   });
 
   test('a proxy with no usable client address is never blamed', () => {

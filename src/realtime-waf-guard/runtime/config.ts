@@ -25,6 +25,12 @@ function cidrs(env: Env, name: string): CidrSet {
   return new CidrSet(parseCidrList(raw.split(',').map((s) => s.trim()).filter(Boolean), name));
 }
 
+/** An IP set named by two variables, both or neither. */
+function optionalSet(env: Env, nameVar: string, idVar: string): { name: string; id: string } | undefined {
+  if (!env[nameVar] && !env[idVar]) return undefined;
+  return { name: required(env, nameVar), id: required(env, idVar) };
+}
+
 export interface LogProcessorEnvConfig extends LogProcessorConfig {
   readonly rulesTable: string;
   readonly countersTable: string;
@@ -60,6 +66,8 @@ export function ipSetSyncConfigFromEnv(env: Env): IpSetSyncConfig {
     scope,
     ipv4: { name: required(env, ENV.IPV4_SET_NAME), id: required(env, ENV.IPV4_SET_ID) },
     ipv6: { name: required(env, ENV.IPV6_SET_NAME), id: required(env, ENV.IPV6_SET_ID) },
+    forwardedIpv4: optionalSet(env, ENV.FORWARDED_IPV4_SET_NAME, ENV.FORWARDED_IPV4_SET_ID),
+    forwardedIpv6: optionalSet(env, ENV.FORWARDED_IPV6_SET_NAME, ENV.FORWARDED_IPV6_SET_ID),
     allowList: cidrs(env, ENV.ALLOW_LIST),
     maxSetSize: integer(env, ENV.MAX_SET_SIZE, 1, 10_000, 10_000),
     historyRetentionDays: integer(env, ENV.HISTORY_RETENTION_DAYS, 1, 3650, 90),

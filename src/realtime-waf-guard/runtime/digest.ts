@@ -47,7 +47,8 @@ function section(title: string, rows: readonly BlockRow[], line: (row: BlockRow)
 
 function describe(row: BlockRow): string {
   const renewed = row.renewedFrom ? ' (renewed: still over the threshold when the last block ended)' : '';
-  return `  ${row.ip}  rule ${row.ruleId} (host ${row.host}): ${row.observed} requests in ${row.windowSeconds} s, threshold ${row.threshold}, until ${iso(row.blockedUntil)}${renewed}`;
+  const proxied = row.route === 'PROXY' || row.route === 'BOTH' ? ' (behind a trusted proxy)' : '';
+  return `  ${row.ip}  rule ${row.ruleId} (host ${row.host}): ${row.observed} requests in ${row.windowSeconds} s, threshold ${row.threshold}, until ${iso(row.blockedUntil)}${proxied}${renewed}`;
 }
 
 /** One message per sync run listing what changed; undefined when nothing did. */

@@ -5,9 +5,15 @@ import { Cidr, CidrSet, parseCidr, parseIp } from './ip';
 export const WAF_IP_SET_LIMIT = 10_000;
 
 export interface IpSetPlan {
-  /** Desired contents, canonical CIDRs, sorted. */
+  /** Desired contents, canonical CIDRs, sorted: clients that connected to CloudFront themselves (source address). */
   readonly ipv4: string[];
   readonly ipv6: string[];
+  /**
+   * Clients found in X-Forwarded-For behind a trusted proxy: WAF matches these on the forwarded address, and only for
+   * requests whose source is a trusted proxy. A source-address set would compare them with the proxy's address.
+   */
+  readonly forwardedIpv4: string[];
+  readonly forwardedIpv6: string[];
   /** BLOCK rows in force but left out because a set is full (least severe first out). */
   readonly overCap: BlockRow[];
   /** Rows whose period has ended: released once the sets no longer hold them. */
@@ -62,18 +68,37 @@ export function planIpSets(rows: readonly BlockRow[], nowMs: number, allowList: 
   }
   // Most severe first; ties go to the block that ends last, then to the address, so the plan is deterministic.
   active.sort((a, b) => b.severity - a.severity || b.blockedUntil - a.blockedUntil || (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));
-  const sets = { 4: new Set<string>(), 6: new Set<string>() };
+  const sets = { direct4: new Set<string>(), direct6: new Set<string>(), proxy4: new Set<string>(), proxy6: new Set<string>() };
   const overCap: BlockRow[] = [];
   for (const row of active) {
-    const set = sets[rowCidr(row)!.family];
     // Each row is its own entry: neighbouring prefixes are never merged into a shorter one, which would block
     // networks that never offended.
-    const cidr = rowCidr(row)!.text;
-    if (set.has(cidr)) continue;
-    if (set.size >= maxPerSet) overCap.push(row);
-    else set.add(cidr);
+    const { family, text: cidr } = rowCidr(row)!;
+    const route = row.route ?? 'DIRECT';
+    const targets = [
+      ...(route !== 'PROXY' ? [family === 4 ? sets.direct4 : sets.direct6] : []),
+      ...(route !== 'DIRECT' ? [family === 4 ? sets.proxy4 : sets.proxy6] : []),
+    ];
+    let left = false;
+    for (const set of targets) {
+      if (set.has(cidr)) continue;
+      if (set.size >= maxPerSet) left = true;
+      else set.add(cidr);
+    }
+    if (left) overCap.push(row);
   }
-  return { ipv4: [...sets[4]].sort(), ipv6: [...sets[6]].sort(), overCap, expired, unnotified, allowListed, shielded };
+  const sorted = (s: Set<string>) => [...s].sort();
+  return {
+    ipv4: sorted(sets.direct4),
+    ipv6: sorted(sets.direct6),
+    forwardedIpv4: sorted(sets.proxy4),
+    forwardedIpv6: sorted(sets.proxy6),
+    overCap,
+    expired,
+    unnotified,
+    allowListed,
+    shielded,
+  };
 }
 
 /** Canonical, sorted form of addresses as WAF returns them, for comparison with a plan. */

@@ -20,6 +20,9 @@ export interface IpSetSyncConfig {
   readonly scope: 'CLOUDFRONT' | 'REGIONAL';
   readonly ipv4: IpSetRef;
   readonly ipv6: IpSetRef;
+  /** The sets of clients found behind trusted proxies; only with trusted proxies. */
+  readonly forwardedIpv4?: IpSetRef;
+  readonly forwardedIpv6?: IpSetRef;
   readonly allowList: CidrSet;
   readonly maxSetSize: number;
   readonly historyRetentionDays: number;
@@ -90,6 +93,8 @@ export class IpSetSync {
       try {
         updates += (await this.apply(config.ipv4, plan.ipv4)) ? 1 : 0;
         updates += (await this.apply(config.ipv6, plan.ipv6)) ? 1 : 0;
+        if (config.forwardedIpv4) updates += (await this.apply(config.forwardedIpv4, plan.forwardedIpv4)) ? 1 : 0;
+        if (config.forwardedIpv6) updates += (await this.apply(config.forwardedIpv6, plan.forwardedIpv6)) ? 1 : 0;
         break;
       } catch (e) {
         const name = (e as Error).name;
@@ -154,7 +159,7 @@ export class IpSetSync {
     });
 
     deps.metrics.add(METRIC.RELEASES, released.length, 'Count');
-    deps.metrics.add(METRIC.ACTIVE_BLOCKS, plan.ipv4.length + plan.ipv6.length, 'Count');
+    deps.metrics.add(METRIC.ACTIVE_BLOCKS, plan.ipv4.length + plan.ipv6.length + plan.forwardedIpv4.length + plan.forwardedIpv6.length, 'Count');
     deps.metrics.add(METRIC.DROPPED_OVER_CAP, plan.overCap.length, 'Count');
     if (plan.overCap.length > 0) deps.log.error('IP set full: blocks left out', { count: plan.overCap.length });
     const blocked = notified.filter((r) => r.action === 'BLOCK');
@@ -269,6 +274,7 @@ export class IpSetSync {
         ruleId: row.ruleId,
         host: row.host,
         action: row.action,
+        route: row.route ?? 'DIRECT',
         observed: row.observed,
         threshold: row.threshold,
         windowSeconds: row.windowSeconds,

@@ -1,6 +1,6 @@
 import { BlockCandidate, BlockRow, BlockStore } from './block-store';
 import { CounterStore, padSequence } from './counter-store';
-import { KeyCounts, scaleToRealRequests, TrafficCounter } from './detector';
+import { KeyCounts, routeName, scaleToRealRequests, TrafficCounter } from './detector';
 import { CidrSet } from './ip';
 import { Malformed, MALFORMED_REASONS } from './log-parser';
 import { RulesCache } from './rules-store';
@@ -102,7 +102,9 @@ export class LogProcessor {
       for (const w of windows) {
         const observed = scaleToRealRequests(w.sampledInWindow, config.samplingRate);
         if (observed >= w.rule.threshold) {
-          candidates.push({ rule: w.rule, ip: w.entry.ip, observed, firstSeenMs: w.firstSeenMs, crossedAtMs: w.entry.lastTimestampMs });
+          candidates.push({
+            rule: w.rule, ip: w.entry.ip, observed, firstSeenMs: w.firstSeenMs, crossedAtMs: w.entry.lastTimestampMs, route: routeName(w.entry.route),
+          });
         }
       }
       const recorded = await deps.blocks.record(candidates, now);
