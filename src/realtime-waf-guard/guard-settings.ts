@@ -41,6 +41,7 @@ export interface GuardSettings {
   readonly logRetention: logs.RetentionDays;
   readonly metricsNamespace: string;
   readonly operationalAlarms: boolean;
+  readonly blockCloudFrontDomain: boolean;
 }
 
 /**
@@ -95,6 +96,7 @@ export function resolveGuardSettings(guard: IConstruct, props: RealtimeWafGuardP
     logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
     metricsNamespace: props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE,
     operationalAlarms: props.operationalAlarms ?? true,
+    blockCloudFrontDomain: props.blockCloudFrontDomain ?? true,
   };
 }
 

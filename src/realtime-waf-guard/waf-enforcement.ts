@@ -14,7 +14,7 @@ import { GuardTables } from './guard-tables';
 import { integerInRange } from './guard-validation';
 import { ENV } from './handler-env';
 import { IpSetSyncFunction } from './ip-set-sync-function';
-import { managedGroupRule, visibility } from './waf-rules';
+import { cloudFrontDomainStatement, managedGroupRule, visibility } from './waf-rules';
 import { limitLength, wafDescription } from '../shared/cfn-text';
 import { handlerDefaults } from '../shared/handler-defaults';
 import { suppressNag } from '../shared/nag';
@@ -167,6 +167,9 @@ export class WafEnforcement extends Construct {
       );
     }
     if (this.settings.backstop) rules.push(rule('RateBackstop', firstPriority + rules.length, { rateBasedStatement: this.settings.backstop }));
+    if (this.settings.blockCloudFrontDomain) {
+      rules.push(rule('CloudFrontDomain', firstPriority + rules.length, cloudFrontDomainStatement()));
+    }
     return rules;
   }
 

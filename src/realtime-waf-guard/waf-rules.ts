@@ -71,6 +71,20 @@ export function validateManagedRuleGroups(groups: readonly ManagedRuleGroup[]): 
   });
 }
 
+/**
+ * Requests whose Host is a CloudFront default domain (`d111111abcdef8.cloudfront.net`), spelled in any case, with a
+ * trailing dot or a port. WAF sees an HTTP/2 `:authority` as the Host header, so both protocols are covered.
+ */
+export function cloudFrontDomainStatement(): wafv2.CfnWebACL.StatementProperty {
+  return {
+    regexMatchStatement: {
+      fieldToMatch: { singleHeader: { Name: 'host' } },
+      regexString: '\\.cloudfront\\.net\\.?(:[0-9]+)?$',
+      textTransformations: [{ priority: 0, type: 'LOWERCASE' }],
+    },
+  };
+}
+
 /** Visibility for one rule or WebACL: metrics and sampled requests on, named after the guard. */
 export function visibility(metricName: string): wafv2.CfnWebACL.VisibilityConfigProperty {
   return { cloudWatchMetricsEnabled: true, metricName, sampledRequestsEnabled: true };
