@@ -53,16 +53,16 @@ export function padSequence(sequenceNumber: string): string {
  * twice. Records that were partly counted (a retry that overlaps newer records) are recounted from the batch.
  */
 export class CounterStore {
+  /** Per shard this processor handled: the lag it last wrote and when; and the shards' progress as last read. */
+  private readonly written = new Map<string, { lagMs: number; atMs: number }>();
+  private progress: Record<string, AttributeValue> = {};
+
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
     private readonly retentionSeconds = DEFAULT_COUNTER_RETENTION_SECONDS,
     private readonly concurrency = 32,
   ) {}
-
-  /** Per shard this processor handled: the lag it last wrote and when; and the shards' progress as last read. */
-  private readonly written = new Map<string, { lagMs: number; atMs: number }>();
-  private progress: Record<string, AttributeValue> = {};
 
   public async apply(
     entries: readonly KeyCounts[],
