@@ -5,8 +5,8 @@ import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { BlockRow } from '../../src/realtime-waf-guard/runtime/block-store';
 import { CidrSet } from '../../src/realtime-waf-guard/runtime/ip';
 import { IpSetSync } from '../../src/realtime-waf-guard/runtime/ip-set-sync';
-import { scanAll } from '../../src/shared/runtime/dynamo';
 import { BLOCKS_TABLE, HISTORY_TABLE } from '../../src/realtime-waf-guard/table-schemas';
+import { scanAll } from '../../src/shared/runtime/dynamo';
 import { blockRow } from '../support/block-rows';
 import { FakeWaf } from '../support/fake-waf';
 import { FaultInjector, serveFromFake } from '../support/fault-injection';
@@ -168,10 +168,13 @@ async function scenario(failAt: number, crash: boolean): Promise<Outcome> {
     fake.addresses(ipv6.id),
     published.length,
   ]);
-  /** A run that succeeds and changes nothing. */
+  let last = '';
+  /** A run that succeeds and changes nothing (state changes only through runs and the scenario's own writes). */
   const idle = async () => {
-    const before = await snapshot();
-    return (await invoke()) && before === (await snapshot());
+    const ok = await invoke();
+    const before = last;
+    last = await snapshot();
+    return ok && before === last;
   };
 
   const problems: string[] = [];
@@ -182,6 +185,7 @@ async function scenario(failAt: number, crash: boolean): Promise<Outcome> {
     if (phase.rows.length > 0) {
       for (let attempt = 0; attempt <= STREAM_RETRIES && !(await invoke()); attempt++) now += 1000;
     }
+    last = await snapshot();
     // Then the sweep, every minute, until a sweep changes nothing and neither does one past the crash bound.
     for (;;) {
       now += SWEEP_MS;

@@ -4,7 +4,7 @@ import { WAFInternalErrorException } from '@aws-sdk/client-wafv2';
 
 type Service = 'dynamodb' | 'waf' | 'sns';
 
-type Next = (args: { input: unknown }) => Promise<unknown>;
+type Next = (args: { input: any }) => Promise<any>;
 type Middleware = (next: Next, context: { commandName?: string }) => Next;
 
 /** Any SDK client: only its middleware stack is touched (its types live in @smithy/types, not a dependency here). */

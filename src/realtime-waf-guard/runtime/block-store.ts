@@ -33,6 +33,10 @@ export interface BlockRow {
   readonly renewedFrom?: number;
   /** Set when an alert failed: the row then waits for the scheduled sync instead of retriggering it through the stream. */
   readonly retryAt?: number;
+  /** Leases of claims taken but not completed (see sync-claims.ts): a later run takes over once they run out. */
+  readonly notifyLeaseUntil?: number;
+  readonly overCapLeaseUntil?: number;
+  readonly releaseLeaseUntil?: number;
 }
 
 /** A pair over its rule's threshold. */
