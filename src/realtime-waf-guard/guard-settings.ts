@@ -11,6 +11,7 @@ import { DETECTION_FIELDS, deliveredFieldOrder } from './log-fields';
 import type { RealtimeWafGuardProps } from './realtime-waf-guard';
 import { StoredRule } from './rule-model';
 import { ManagedRuleGroup, rateBasedStatement, validateManagedRuleGroups } from './waf-rules';
+import { metricNamespaceError } from '../shared/validation';
 
 /** The guard's props, checked and with every default filled in: what the parts of the guard are built from. */
 export interface GuardSettings {
@@ -38,6 +39,7 @@ export interface GuardSettings {
   readonly logRetention: logs.RetentionDays;
   readonly metricsNamespace: string;
   readonly operationalAlarms: boolean;
+  readonly blockCloudFrontDomain: boolean;
 }
 
 /**
@@ -57,6 +59,10 @@ export function resolveGuardSettings(guard: IConstruct, props: RealtimeWafGuardP
   }
   if (!createWebAcl && managedRuleGroups.length > 0) {
     throw new Error('managedRuleGroups need the guard\'s WebACL: with createWebAcl: false, add them to your own WebACL');
+  }
+  if (props.metricsNamespace !== undefined && !Token.isUnresolved(props.metricsNamespace)) {
+    const namespaceError = metricNamespaceError('metricsNamespace', props.metricsNamespace);
+    if (namespaceError) throw new Error(namespaceError);
   }
   const maxRecordAgeSeconds = secondsInRange('maxRecordAge', props.maxRecordAge, 60, 7 * 24 * 3600, 3600);
   return {
@@ -86,6 +92,7 @@ export function resolveGuardSettings(guard: IConstruct, props: RealtimeWafGuardP
     logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
     metricsNamespace: props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE,
     operationalAlarms: props.operationalAlarms ?? true,
+    blockCloudFrontDomain: props.blockCloudFrontDomain ?? true,
   };
 }
 

@@ -142,6 +142,15 @@ export interface RealtimeWafGuardProps {
   readonly createWebAcl?: boolean;
 
   /**
+   * Refuse requests sent to a distribution's own `*.cloudfront.net` name (a WAF rule on the Host header, in the guard's
+   * WebACL and in `blockRules()`). A distribution answers on that name too, so without this a client skips every rule
+   * on your hosts by sending the same requests to `d111111abcdef8.cloudfront.net`. Every distribution passed to
+   * `attachTo()` must then have alternate domain names (`domainNames`); one without them fails at synth.
+   * @default true
+   */
+  readonly blockCloudFrontDomain?: boolean;
+
+  /**
    * A native WAF rate-based rule after the IP-set rules, as a backstop.
    * @default - none
    */
@@ -266,6 +275,7 @@ export class RealtimeWafGuard extends Construct {
 
   private readonly metricsNamespace: string;
   private readonly enforcement: WafEnforcement;
+  private readonly blocksCloudFrontDomain: boolean;
 
   constructor(scope: Construct, id: string, props: RealtimeWafGuardProps = {}) {
     super(scope, id);
@@ -274,6 +284,7 @@ export class RealtimeWafGuard extends Construct {
     this.guardName = settings.guardName;
     this.logFields = settings.logFields;
     this.metricsNamespace = settings.metricsNamespace;
+    this.blocksCloudFrontDomain = settings.blockCloudFrontDomain;
 
     this.encryptionKey = this.createKeyIfUsed(props, settings);
     this.deadLetterQueue = this.createDeadLetterQueue();
@@ -345,7 +356,7 @@ export class RealtimeWafGuard extends Construct {
       );
     }
     if (this.webAcl) attachWebAcl(distribution, cfn, this.webAcl.attrArn);
-    Aspects.of(cfn).add(new RealtimeLogAttachment(cfn, this.realtimeLogConfig.realtimeLogConfigArn));
+    Aspects.of(cfn).add(new RealtimeLogAttachment(cfn, this.realtimeLogConfig.realtimeLogConfigArn, this.blocksCloudFrontDomain));
   }
 
   /**

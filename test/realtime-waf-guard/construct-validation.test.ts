@@ -88,6 +88,11 @@ describe('numbers and durations', () => {
     ['logProcessorMemorySize 64', { logProcessorMemorySize: 64 }, /logProcessorMemorySize must be a whole number from 128/],
     ['historyRetention 36 h', { historyRetention: Duration.hours(36) }, /historyRetention must be whole days from 1 to 3650 \(got 1 day 12 hours\)/],
     ['rulesCacheDuration 2 h', { rulesCacheDuration: Duration.hours(2) }, /rulesCacheDuration must be whole seconds from 0 s to 3600 s/],
+    ['metricsNamespace with a leading colon', { metricsNamespace: ':Waf' }, /metricsNamespace must be .*not starting with ":"/],
+    ['metricsNamespace of 256', { metricsNamespace: 'N'.repeat(256) }, /metricsNamespace must be 1-255/],
+    ['excluded rule with a space', { managedRuleGroups: [{ name: 'AWSManagedRulesCommonRuleSet', excludedRules: ['No User Agent'] }] },
+      /managedRuleGroups\[0\].excludedRules\[0\] "No User Agent" must be a rule name of the group/],
+    ['blank vendor', { managedRuleGroups: [{ name: 'BotControl', vendorName: ' ' }] }, /managedRuleGroups\[0\].vendorName must be the vendor/],
   ])('%s is refused', (_name, props, message) => {
     expectSynthError(props, message);
   });
