@@ -327,6 +327,7 @@ test('a claim left by a run that stopped is taken over once its lease runs out, 
   await s.make().run();
   expect(published.map((p) => p.Subject)).toEqual(['[test-guard] 1 blocked']);
   expect(await s.history('198.51.100.7')).toEqual(['BLOCKED']);
+  expect(s.recorder.logs.filter((l) => l.message.startsWith('taking over claims')).map((l) => l.extra)).toEqual([{ count: 1 }]);
   // completed: no lease left, nothing more to say
   expect((await s.blockRows())[0].notifyLeaseUntil).toBeUndefined();
   s.setNow(T0 + 3 * CLAIM_LEASE_MS);

@@ -118,6 +118,7 @@ export class IpSetSync {
     // leases that a later run takes over once they run out.
     const nowMs = deps.now();
     const work = claimWork(plan, rows, nowMs);
+    if (work.takenOver > 0) deps.log.warn('taking over claims left by a run that stopped', { count: work.takenOver });
     const won: Claim[] = [];
     try {
       await this.claimAll(work.notify, 'notifiedAt', nowMs, won);
@@ -271,7 +272,9 @@ export class IpSetSync {
    * cannot be given back is taken over when its lease runs out.
    */
   private async giveBack(claims: readonly Claim[]): Promise<void> {
-    await settleLimit(claims, CLAIM_CONCURRENCY, (c) => this.unclaim(c));
+    const outcomes = await settleLimit(claims, CLAIM_CONCURRENCY, (c) => this.unclaim(c));
+    const kept = outcomes.filter((o) => o?.status === 'rejected').length;
+    if (kept > 0) this.deps.log.warn('claims not given back; a later run takes them over when their lease ends', { count: kept, leaseMs: CLAIM_LEASE_MS });
   }
 
   private async unclaim(c: Claim): Promise<void> {

@@ -42,6 +42,8 @@ export interface ClaimWork {
   readonly release: BlockRow[];
   /** Ended rows claimed for release before claims had leases: recorded and deleted without a second alert. */
   readonly releaseUnleased: BlockRow[];
+  /** Claims among these left by a run that stopped (their lease ran out). */
+  readonly takenOver: number;
 }
 
 /** What a run has to claim, given the plan and every row it read. */
@@ -49,10 +51,16 @@ export function claimWork(plan: IpSetPlan, rows: readonly BlockRow[], nowMs: num
   const key = (r: BlockRow) => `${r.ip}|${r.ruleId}`;
   const skip = new Set([...plan.overCap, ...plan.allowListed].map(key));
   const takeOver = rows.filter((r) => r.blockedUntil > nowMs && r.notifiedAt !== undefined && isClaimable(r, 'notifiedAt', nowMs));
+  const notify = [...plan.unnotified, ...takeOver].filter((r) => !skip.has(key(r)));
+  const overCap = plan.overCap.filter((r) => isClaimable(r, 'overCapAlertedAt', nowMs));
+  const release = plan.expired.filter((r) => isClaimable(r, 'releasedAt', nowMs));
   return {
-    notify: [...plan.unnotified, ...takeOver].filter((r) => !skip.has(key(r))),
-    overCap: plan.overCap.filter((r) => isClaimable(r, 'overCapAlertedAt', nowMs)),
-    release: plan.expired.filter((r) => isClaimable(r, 'releasedAt', nowMs)),
+    notify,
+    overCap,
+    release,
     releaseUnleased: plan.expired.filter((r) => r.releasedAt !== undefined && r.releaseLeaseUntil === undefined),
+    takenOver: notify.filter((r) => r.notifiedAt !== undefined).length
+      + overCap.filter((r) => r.overCapAlertedAt !== undefined).length
+      + release.filter((r) => r.releasedAt !== undefined).length,
   };
 }
