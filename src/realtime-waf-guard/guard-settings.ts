@@ -9,7 +9,7 @@ import { DEFAULT_COUNTER_RETENTION_SECONDS, DEFAULT_METRICS_NAMESPACE, ENV } fro
 import { toStoredRules } from './host-rule';
 import { DETECTION_FIELDS, deliveredFieldOrder } from './log-fields';
 import type { RealtimeWafGuardProps } from './realtime-waf-guard';
-import { StoredRule } from './rule-model';
+import { DEFAULT_MIN_LOGGED_REQUESTS, samplingProblem, StoredRule } from './rule-model';
 import { ManagedRuleGroup, rateBasedStatement, validateManagedRuleGroups } from './waf-rules';
 import { metricNamespaceError } from '../shared/validation';
 
@@ -19,6 +19,7 @@ export interface GuardSettings {
   readonly rules: StoredRule[];
   readonly logFields: string[];
   readonly samplingRate: number;
+  readonly minLoggedRequests: number;
   readonly allowList: string[];
   readonly trustedProxies: string[];
   readonly maxNewBlocksPerMinute: number;
@@ -65,11 +66,19 @@ export function resolveGuardSettings(guard: IConstruct, props: RealtimeWafGuardP
     if (namespaceError) throw new Error(namespaceError);
   }
   const maxRecordAgeSeconds = secondsInRange('maxRecordAge', props.maxRecordAge, 60, 7 * 24 * 3600, 3600);
+  const samplingRate = integerInRange('samplingRate', props.samplingRate, 1, 100, 100);
+  const minLoggedRequests = integerInRange('minLoggedRequests', props.minLoggedRequests, 1, 100_000, DEFAULT_MIN_LOGGED_REQUESTS);
+  const rules = toStoredRules(props.rules ?? [], stableId(guard));
+  rules.forEach((rule, i) => {
+    const problem = samplingProblem(rule.threshold, samplingRate, minLoggedRequests);
+    if (problem) throw new Error(`rules[${i}] ("${rule.ruleId}"): ${problem}`);
+  });
   return {
     guardName: resolveGuardName(props.guardName, guard),
-    rules: toStoredRules(props.rules ?? [], stableId(guard)),
+    rules,
     logFields: deliveredFieldOrder([...DETECTION_FIELDS, ...(props.additionalLogFields ?? [])]),
-    samplingRate: integerInRange('samplingRate', props.samplingRate, 1, 100, 100),
+    samplingRate,
+    minLoggedRequests,
     allowList: normalizeCidrs('allowList', props.allowList),
     trustedProxies: normalizeCidrs('trustedProxies', props.trustedProxies),
     maxNewBlocksPerMinute: integerInRange('maxNewBlocksPerMinute', props.maxNewBlocksPerMinute, 1, 10_000, 50),
