@@ -8,6 +8,7 @@
 const fs = require('fs');
 const path = require('path');
 const { App, Aspects, Duration, FeatureFlags, RemovalPolicy, Stack, Validations } = require('aws-cdk-lib');
+const acm = require('aws-cdk-lib/aws-certificatemanager');
 const cloudfront = require('aws-cdk-lib/aws-cloudfront');
 const origins = require('aws-cdk-lib/aws-cloudfront-origins');
 const ec2 = require('aws-cdk-lib/aws-ec2');
@@ -75,8 +76,11 @@ function monitoringStack(configuration, id) {
   return stack;
 }
 
+// A guarded distribution has its own domain names: the guard refuses its *.cloudfront.net name by default.
 function distribution(stack, props = {}) {
   return own(new cloudfront.Distribution(stack, 'Distribution', {
+    domainNames: ['www.example.com', 'api.example.com'],
+    certificate: acm.Certificate.fromCertificateArn(stack, 'Certificate', 'arn:aws:acm:us-east-1:111111111111:certificate/11111111-2222-3333-4444-555555555555'),
     defaultBehavior: { origin: new origins.HttpOrigin('www.example.com') },
     additionalBehaviors: { '/api/*': { origin: new origins.HttpOrigin('api.example.com') } },
     ...props,
@@ -226,6 +230,12 @@ configure('existing', () => {
   const cfnDistribution = own(new cloudfront.CfnDistribution(edge, 'CfnDistribution', {
     distributionConfig: {
       enabled: true,
+      aliases: ['shop.example.com'],
+      viewerCertificate: {
+        acmCertificateArn: 'arn:aws:acm:us-east-1:111111111111:certificate/11111111-2222-3333-4444-555555555555',
+        sslSupportMethod: 'sni-only',
+        minimumProtocolVersion: 'TLSv1.2_2021',
+      },
       origins: [{ id: 'shop', domainName: 'shop.example.com', customOriginConfig: { originProtocolPolicy: 'https-only' } }],
       defaultCacheBehavior: {
         targetOriginId: 'shop',

@@ -2,6 +2,7 @@
 // Exits 1 when the handlers' assets are not staged, i.e. the package is missing its bundles.
 const fs = require('fs');
 const { App, Stack, Duration } = require('aws-cdk-lib');
+const acm = require('aws-cdk-lib/aws-certificatemanager');
 const cloudfront = require('aws-cdk-lib/aws-cloudfront');
 const origins = require('aws-cdk-lib/aws-cloudfront-origins');
 const secretsmanager = require('aws-cdk-lib/aws-secretsmanager');
@@ -9,7 +10,11 @@ const { RealtimeWafGuard, ElasticWafMonitor, ElasticCredentials } = require('cdk
 
 const app = new App({ outdir: 'cdk.out' });
 const stack = new Stack(app, 'Consumer', { env: { region: 'us-east-1' } });
-const distribution = new cloudfront.Distribution(stack, 'Distribution', { defaultBehavior: { origin: new origins.HttpOrigin('www.example.com') } });
+const distribution = new cloudfront.Distribution(stack, 'Distribution', {
+  domainNames: ['www.example.com'],
+  certificate: acm.Certificate.fromCertificateArn(stack, 'Certificate', 'arn:aws:acm:us-east-1:111111111111:certificate/11111111-2222-3333-4444-555555555555'),
+  defaultBehavior: { origin: new origins.HttpOrigin('www.example.com') },
+});
 const guard = new RealtimeWafGuard(stack, 'Guard', { rules: [{ host: 'www.example.com', threshold: 100, window: Duration.minutes(1) }] });
 guard.attachTo(distribution);
 new ElasticWafMonitor(stack, 'Monitor', { endpoint: 'https://es.example.com:9243', credentials: ElasticCredentials.apiKey(new secretsmanager.Secret(stack, 'EsKey')), indexPattern: 'waf-*' });

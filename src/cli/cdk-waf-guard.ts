@@ -8,7 +8,7 @@ import { UserError } from './errors';
 import { fileSource, LogSource, MAX_LINE_BYTES, readLines, streamSource } from './log-input';
 import { LINE_TOO_LONG, malformedMessage, replay, ReplayReport } from './replay';
 import { formatReplay, replayJson } from './replay-report';
-import { parseRulesJson } from './rules-file';
+import { parseRulesJson, samplingWarnings } from './rules-file';
 import { deliveredFieldOrder } from '../realtime-waf-guard/log-fields';
 import { CidrSet, parseCidrList } from '../realtime-waf-guard/runtime/ip';
 
@@ -120,6 +120,7 @@ async function runReplay(argv: readonly string[], io: CliIo): Promise<number> {
     throw new UserError(`cannot read rules file ${args.rules}: ${(e as Error).message}`);
   }
   const rules = parseRulesJson(rulesText, args.rules!);
+  for (const warning of samplingWarnings(rules, args.sampling)) io.stderr(`cdk-waf-guard: warning: ${warning}`);
   const files = args.files.length > 0 ? args.files : ['-'];
   const sources: LogSource[] = files.map((f) => {
     if (f !== '-') return fileSource(f);

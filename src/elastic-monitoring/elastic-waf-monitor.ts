@@ -22,7 +22,7 @@ import { createMonitorDashboard } from './monitor-dashboard';
 import { limitLength } from '../shared/cfn-text';
 import { handlerDefaults, PINNED_RUNTIME_REASON } from '../shared/handler-defaults';
 import { suppressNag } from '../shared/nag';
-import { emailAddressErrors } from '../shared/validation';
+import { dashboardNameError, emailAddressErrors, metricNamespaceError } from '../shared/validation';
 import {
   COLLECTOR_CONFIG_ENV,
   clusterNameErrors,
@@ -477,7 +477,7 @@ export class ElasticWafMonitor extends Construct {
       // CloudWatch alarms publish to an encrypted topic only if they may use its key.
       key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
       this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
-        displayName: `WAF health alarms: ${clusterName}`,
+        displayName: limitLength(`WAF health alarms: ${clusterName}`, 100),
         masterKey: key,
         enforceSSL: true,
       });
@@ -537,7 +537,6 @@ function alarmThreshold(definition: AlarmDefinition): number | undefined {
   return definition.options?.threshold ?? definition.defaultThreshold;
 }
 
-const NAMESPACE_PATTERN = /^[A-Za-z0-9._\-/#:]{1,255}$/;
 // Printable ASCII (a CloudWatch dimension value) without quotes or backslashes, so the name can sit inside the
 // dashboard's SEARCH expressions unescaped.
 const CLUSTER_NAME_PATTERN = /^[\x20-\x21\x23-\x26\x28-\x5b\x5d-\x7e]{1,200}$/;
@@ -592,9 +591,18 @@ function validateProps(
     errors.push('timeoutThreshold must be greater than 0 s');
   }
   if (!Token.isUnresolved(resolved.namespace)) {
-    if (!NAMESPACE_PATTERN.test(resolved.namespace) || resolved.namespace.startsWith('AWS/')) {
-      errors.push(`metricNamespace must be 1-255 of A-Z a-z 0-9 . _ - / # : and not start with "AWS/", got "${resolved.namespace}"`);
-    }
+    const namespaceError = metricNamespaceError('metricNamespace', resolved.namespace);
+    if (namespaceError) errors.push(namespaceError);
+  }
+  if (props.dashboardName !== undefined && !Token.isUnresolved(props.dashboardName)) {
+    const nameError = dashboardNameError('dashboardName', props.dashboardName);
+    if (nameError) errors.push(nameError);
+  }
+  const serviceName = props.ecsService?.serviceName;
+  // The crash metric's dimension is the task group `service:<name>`, and aws-cdk-lib allows dimension values of 255.
+  if (serviceName !== undefined && !Token.isUnresolved(serviceName) && `service:${serviceName}`.length > 255) {
+    errors.push(`ecsService: a service name of ${serviceName.length} characters is too long for the crash alarm's ` +
+      'ServiceGroup dimension ("service:<name>", at most 255): monitor a service whose name has at most 247 characters');
   }
   if (!Token.isUnresolved(resolved.clusterName)) {
     if (!CLUSTER_NAME_PATTERN.test(resolved.clusterName)) {

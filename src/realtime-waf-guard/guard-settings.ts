@@ -9,8 +9,9 @@ import { DEFAULT_COUNTER_RETENTION_SECONDS, DEFAULT_METRICS_NAMESPACE, ENV } fro
 import { toStoredRules } from './host-rule';
 import { DETECTION_FIELDS, deliveredFieldOrder } from './log-fields';
 import type { RealtimeWafGuardProps } from './realtime-waf-guard';
-import { StoredRule } from './rule-model';
+import { DEFAULT_MIN_LOGGED_REQUESTS, samplingProblem, StoredRule } from './rule-model';
 import { ManagedRuleGroup, rateBasedStatement, validateManagedRuleGroups } from './waf-rules';
+import { metricNamespaceError } from '../shared/validation';
 
 /** The guard's props, checked and with every default filled in: what the parts of the guard are built from. */
 export interface GuardSettings {
@@ -18,6 +19,7 @@ export interface GuardSettings {
   readonly rules: StoredRule[];
   readonly logFields: string[];
   readonly samplingRate: number;
+  readonly minLoggedRequests: number;
   readonly allowList: string[];
   readonly trustedProxies: string[];
   readonly maxNewBlocksPerMinute: number;
@@ -38,6 +40,7 @@ export interface GuardSettings {
   readonly logRetention: logs.RetentionDays;
   readonly metricsNamespace: string;
   readonly operationalAlarms: boolean;
+  readonly blockCloudFrontDomain: boolean;
 }
 
 /**
@@ -58,12 +61,24 @@ export function resolveGuardSettings(guard: IConstruct, props: RealtimeWafGuardP
   if (!createWebAcl && managedRuleGroups.length > 0) {
     throw new Error('managedRuleGroups need the guard\'s WebACL: with createWebAcl: false, add them to your own WebACL');
   }
+  if (props.metricsNamespace !== undefined && !Token.isUnresolved(props.metricsNamespace)) {
+    const namespaceError = metricNamespaceError('metricsNamespace', props.metricsNamespace);
+    if (namespaceError) throw new Error(namespaceError);
+  }
   const maxRecordAgeSeconds = secondsInRange('maxRecordAge', props.maxRecordAge, 60, 7 * 24 * 3600, 3600);
+  const samplingRate = integerInRange('samplingRate', props.samplingRate, 1, 100, 100);
+  const minLoggedRequests = integerInRange('minLoggedRequests', props.minLoggedRequests, 1, 100_000, DEFAULT_MIN_LOGGED_REQUESTS);
+  const rules = toStoredRules(props.rules ?? [], stableId(guard));
+  rules.forEach((rule, i) => {
+    const problem = samplingProblem(rule.threshold, samplingRate, minLoggedRequests);
+    if (problem) throw new Error(`rules[${i}] ("${rule.ruleId}"): ${problem}`);
+  });
   return {
     guardName: resolveGuardName(props.guardName, guard),
-    rules: toStoredRules(props.rules ?? [], stableId(guard)),
+    rules,
     logFields: deliveredFieldOrder([...DETECTION_FIELDS, ...(props.additionalLogFields ?? [])]),
-    samplingRate: integerInRange('samplingRate', props.samplingRate, 1, 100, 100),
+    samplingRate,
+    minLoggedRequests,
     allowList: normalizeCidrs('allowList', props.allowList),
     trustedProxies: normalizeCidrs('trustedProxies', props.trustedProxies),
     maxNewBlocksPerMinute: integerInRange('maxNewBlocksPerMinute', props.maxNewBlocksPerMinute, 1, 10_000, 50),
@@ -86,6 +101,7 @@ export function resolveGuardSettings(guard: IConstruct, props: RealtimeWafGuardP
     logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
     metricsNamespace: props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE,
     operationalAlarms: props.operationalAlarms ?? true,
+    blockCloudFrontDomain: props.blockCloudFrontDomain ?? true,
   };
 }
 

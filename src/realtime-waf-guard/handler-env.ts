@@ -16,6 +16,8 @@ export const ENV = {
   /** Comma-separated CIDRs of proxies whose X-Forwarded-For is trusted. */
   TRUSTED_PROXIES: 'TRUSTED_PROXIES',
   MAX_NEW_BLOCKS_PER_MINUTE: 'MAX_NEW_BLOCKS_PER_MINUTE',
+  /** Fewest logged requests per window a rule's threshold may stand for when sampling; rows below are refused. */
+  MIN_LOGGED_REQUESTS: 'MIN_LOGGED_REQUESTS',
   RULES_CACHE_SECONDS: 'RULES_CACHE_SECONDS',
   /** How long a counter item lives after its last update (DynamoDB TTL). */
   COUNTER_RETENTION_SECONDS: 'COUNTER_RETENTION_SECONDS',
@@ -44,6 +46,8 @@ export const METRIC = {
   ACTIVE_BLOCKS: 'ActiveBlocks',
   DROPPED_OVER_CAP: 'BlocksOverIpSetCap',
   SYNC_ERRORS: 'IpSetSyncErrors',
+  INVALID_RULE_ROWS: 'InvalidRuleRows',
+  STALE_OFFENCES: 'StaleOffences',
 } as const;
 
 /**

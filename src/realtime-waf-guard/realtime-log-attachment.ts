@@ -14,13 +14,22 @@ export class RealtimeLogAttachment implements IAspect {
   constructor(
     private readonly distribution: cloudfront.CfnDistribution,
     private readonly realtimeLogConfigArn: string,
+    private readonly requireAliases: boolean,
   ) {}
 
   public visit(node: IConstruct): void {
     if (node !== this.distribution) return;
     const cfn = this.distribution;
     const arn = this.realtimeLogConfigArn;
-    const config = Stack.of(cfn).resolve(cfn.distributionConfig) as { cacheBehaviors?: unknown[] } | undefined;
+    const config = Stack.of(cfn).resolve(cfn.distributionConfig) as { cacheBehaviors?: unknown[]; aliases?: unknown[] } | undefined;
+    // Checked here, when the app has finished configuring the distribution.
+    if (this.requireAliases && !(config?.aliases?.length)) {
+      throw new Error(
+        `${cfn.node.path} has no alternate domain names, so its *.cloudfront.net name is its only one, and the guard ` +
+        'refuses requests to *.cloudfront.net names (blockCloudFrontDomain). Give the distribution its domainNames ' +
+        '(aliases), or create the guard with blockCloudFrontDomain: false if it must answer on that name.',
+      );
+    }
     cfn.addPropertyOverride('DistributionConfig.DefaultCacheBehavior.RealtimeLogConfigArn', arn);
     const count = config?.cacheBehaviors?.length ?? 0;
     for (let index = 0; index < count; index++) {

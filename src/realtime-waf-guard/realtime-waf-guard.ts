@@ -75,6 +75,16 @@ export interface RealtimeWafGuardProps {
   readonly samplingRate?: number;
 
   /**
+   * Fewest logged requests per window a rule's threshold may stand for when `samplingRate` is below 100: a rule with
+   * `threshold × samplingRate / 100` under it fails at synth (the message gives the lowest threshold and rate that
+   * work), and such rows in the rules table are refused at run time (logged, `InvalidRuleRows`). Below it a block
+   * rests on a few samples: at 1%, a threshold of 50 blocks on the first logged request. At 100% every request is
+   * logged and any threshold is exact, so it does not apply. 1 to 100,000.
+   * @default 10
+   */
+  readonly minLoggedRequests?: number;
+
+  /**
    * CIDRs (IPv4 or IPv6; bare addresses become /32 or /128) the guard never blocks, e.g. your monitoring and offices.
    * Applies to the guard's own blocks, not to the rate-based backstop or managed rule groups.
    * @default - none
@@ -142,6 +152,15 @@ export interface RealtimeWafGuardProps {
   readonly createWebAcl?: boolean;
 
   /**
+   * Refuse requests sent to a distribution's own `*.cloudfront.net` name (a WAF rule on the Host header, in the guard's
+   * WebACL and in `blockRules()`). A distribution answers on that name too, so without this a client skips every rule
+   * on your hosts by sending the same requests to `d111111abcdef8.cloudfront.net`. Every distribution passed to
+   * `attachTo()` must then have alternate domain names (`domainNames`); one without them fails at synth.
+   * @default true
+   */
+  readonly blockCloudFrontDomain?: boolean;
+
+  /**
    * A native WAF rate-based rule after the IP-set rules, as a backstop.
    * @default - none
    */
@@ -200,7 +219,7 @@ export interface RealtimeWafGuardProps {
 
   /**
    * Alarms on the guard's own health, notifying the alert topic: the new-block budget spent, an IP set full, repeated
-   * sync errors, batches in the dead-letter queue, and log processing more than a minute behind.
+   * sync errors, batches in the dead-letter queue, log processing more than a minute behind, and refused rule rows.
    * @default true
    */
   readonly operationalAlarms?: boolean;
@@ -263,9 +282,12 @@ export class RealtimeWafGuard extends Construct {
   public readonly deadLetterAlarm?: cloudwatch.IAlarm;
   /** Log processing is more than a minute behind the stream (undefined without alarms). */
   public readonly processingLagAlarm?: cloudwatch.IAlarm;
+  /** Rows of the rules table are refused (malformed, or a threshold too low for the sampling rate) (undefined without alarms). */
+  public readonly invalidRulesAlarm?: cloudwatch.IAlarm;
 
   private readonly metricsNamespace: string;
   private readonly enforcement: WafEnforcement;
+  private readonly blocksCloudFrontDomain: boolean;
 
   constructor(scope: Construct, id: string, props: RealtimeWafGuardProps = {}) {
     super(scope, id);
@@ -274,6 +296,7 @@ export class RealtimeWafGuard extends Construct {
     this.guardName = settings.guardName;
     this.logFields = settings.logFields;
     this.metricsNamespace = settings.metricsNamespace;
+    this.blocksCloudFrontDomain = settings.blockCloudFrontDomain;
 
     this.encryptionKey = this.createKeyIfUsed(props, settings);
     this.deadLetterQueue = this.createDeadLetterQueue();
@@ -307,6 +330,7 @@ export class RealtimeWafGuard extends Construct {
         alertTopic: this.alertTopic,
         budgetExceeded: this.metricBudgetExceeded(),
         blocksOverIpSetCap: this.metricBlocksOverIpSetCap(),
+        invalidRuleRows: this.metricInvalidRuleRows(),
         logProcessor: this.logProcessor,
         ipSetSync: this.ipSetSync,
         deadLetterQueue: this.deadLetterQueue,
@@ -316,6 +340,7 @@ export class RealtimeWafGuard extends Construct {
       this.syncErrorsAlarm = alarms.syncErrors;
       this.deadLetterAlarm = alarms.deadLetter;
       this.processingLagAlarm = alarms.processingLag;
+      this.invalidRulesAlarm = alarms.invalidRules;
       this.alarms = alarms.all;
     } else {
       this.alarms = [];
@@ -345,7 +370,7 @@ export class RealtimeWafGuard extends Construct {
       );
     }
     if (this.webAcl) attachWebAcl(distribution, cfn, this.webAcl.attrArn);
-    Aspects.of(cfn).add(new RealtimeLogAttachment(cfn, this.realtimeLogConfig.realtimeLogConfigArn));
+    Aspects.of(cfn).add(new RealtimeLogAttachment(cfn, this.realtimeLogConfig.realtimeLogConfigArn, this.blocksCloudFrontDomain));
   }
 
   /**
@@ -362,8 +387,8 @@ export class RealtimeWafGuard extends Construct {
    * watching an empty namespace. Sum per minute by default.
    *
    * @param metricName one of `RecordsProcessed`, `MalformedLines`, `ProcessingLagMs`, `BlocksCreated`, `WouldBlock`,
-   * `BlockBudgetExceeded`, `BlocksReleased`, `ActiveBlocks`, `BlocksOverIpSetCap`, `IpSetSyncErrors` (each also has
-   * its own method); any other name fails at synth
+   * `BlockBudgetExceeded`, `BlocksReleased`, `ActiveBlocks`, `BlocksOverIpSetCap`, `IpSetSyncErrors`,
+   * `InvalidRuleRows`, `StaleOffences` (each also has its own method); any other name fails at synth
    */
   public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     const known: readonly string[] = Object.values(METRIC);
@@ -425,6 +450,22 @@ export class RealtimeWafGuard extends Construct {
   /** Log lines that could not be parsed and were skipped. Sum per period by default. */
   public metricMalformedLines(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.MALFORMED, props);
+  }
+
+  /**
+   * Rows of the rules table the log processor refuses (a field it cannot read, or a threshold too low for the
+   * sampling rate), measured on every batch. Maximum per period by default.
+   */
+  public metricInvalidRuleRows(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.INVALID_RULE_ROWS, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
+  }
+
+  /**
+   * Offences processed so late (a backlog) that their block would already have ended: recorded in history as
+   * `STALE_OFFENCE`, not blocked. Sum per period by default.
+   */
+  public metricStaleOffences(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.STALE_OFFENCES, props);
   }
 
   /** Milliseconds from a record reaching the stream to its processing. Maximum per period by default. */

@@ -14,7 +14,7 @@ import { GuardTables } from './guard-tables';
 import { integerInRange } from './guard-validation';
 import { ENV } from './handler-env';
 import { IpSetSyncFunction } from './ip-set-sync-function';
-import { managedGroupRule, visibility } from './waf-rules';
+import { cloudFrontDomainStatement, managedGroupRule, visibility } from './waf-rules';
 import { limitLength, wafDescription } from '../shared/cfn-text';
 import { handlerDefaults } from '../shared/handler-defaults';
 import { suppressNag } from '../shared/nag';
@@ -133,7 +133,10 @@ export class WafEnforcement extends Construct {
       rule('BlockedIPv4', firstPriority, { ipSetReferenceStatement: { arn: this.ipv4Set.attrArn } }),
       rule('BlockedIPv6', firstPriority + 1, { ipSetReferenceStatement: { arn: this.ipv6Set.attrArn } }),
     ];
-    if (this.settings.backstop) rules.push(rule('RateBackstop', firstPriority + 2, { rateBasedStatement: this.settings.backstop }));
+    if (this.settings.backstop) rules.push(rule('RateBackstop', firstPriority + rules.length, { rateBasedStatement: this.settings.backstop }));
+    if (this.settings.blockCloudFrontDomain) {
+      rules.push(rule('CloudFrontDomain', firstPriority + rules.length, cloudFrontDomainStatement()));
+    }
     return rules;
   }
 

@@ -54,10 +54,35 @@ export function validateManagedRuleGroups(groups: readonly ManagedRuleGroup[]): 
     if (!/^[\w-]{1,128}$/.test(group.name)) {
       throw new Error(`managedRuleGroups[${index}].name "${group.name}" must be a WAF rule group name such as "AWSManagedRulesCommonRuleSet"`);
     }
-    const key = `${group.vendorName ?? 'AWS'}-${group.name}`;
+    const vendor = group.vendorName ?? 'AWS';
+    // WAF's VendorName is free text (e.g. "Cyber Security Cloud Inc."), only blank is refused.
+    if (vendor.trim() === '' || vendor.length > 128) {
+      throw new Error(`managedRuleGroups[${index}].vendorName must be the vendor as WAF lists it, 1 to 128 characters (got "${vendor}")`);
+    }
+    (group.excludedRules ?? []).forEach((rule, r) => {
+      if (!/^[\w-]{1,128}$/.test(rule)) {
+        throw new Error(`managedRuleGroups[${index}].excludedRules[${r}] "${rule}" must be a rule name of the group such as "NoUserAgent_HEADER" ` +
+          '(letters, digits, "_" and "-")');
+      }
+    });
+    const key = `${vendor}-${group.name}`;
     if (seen.has(key)) throw new Error(`managedRuleGroups[${index}]: ${key} is listed twice`);
     seen.add(key);
   });
+}
+
+/**
+ * Requests whose Host is a CloudFront default domain (`d111111abcdef8.cloudfront.net`), spelled in any case, with a
+ * trailing dot or a port. WAF sees an HTTP/2 `:authority` as the Host header, so both protocols are covered.
+ */
+export function cloudFrontDomainStatement(): wafv2.CfnWebACL.StatementProperty {
+  return {
+    regexMatchStatement: {
+      fieldToMatch: { singleHeader: { Name: 'host' } },
+      regexString: '\\.cloudfront\\.net\\.?(:[0-9]+)?$',
+      textTransformations: [{ priority: 0, type: 'LOWERCASE' }],
+    },
+  };
 }
 
 /** Visibility for one rule or WebACL: metrics and sampled requests on, named after the guard. */
@@ -69,7 +94,8 @@ export function visibility(metricName: string): wafv2.CfnWebACL.VisibilityConfig
 export function managedGroupRule(group: ManagedRuleGroup, priority: number): wafv2.CfnWebACL.RuleProperty {
   const excluded = group.excludedRules ?? [];
   const vendorName = group.vendorName ?? 'AWS';
-  const name = `${vendorName}-${group.name}`.slice(0, 128);
+  // The vendor is free text, a rule name is not: other characters become "-".
+  const name = `${vendorName}-${group.name}`.replace(/[^\w-]/g, '-').slice(0, 128);
   return {
     name,
     priority,

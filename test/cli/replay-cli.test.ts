@@ -84,6 +84,17 @@ describe('cdk-waf-guard replay', () => {
     expect(piped.firstMalformed[0].source).toBe('<stdin>');
   });
 
+  test('warns about a rule the guard would refuse at this sampling rate, and still replays it', async () => {
+    // rules.json: both rules have a threshold of 20; at 10% that is 2 logged requests per window
+    const { code, out, err } = await run(['replay', '--json', '--rules', RULES, '--sampling', '10', fixture('traffic.log')]);
+    expect(code).toBe(0);
+    expect(err.trim().split('\n')).toEqual([
+      expect.stringMatching(/^cdk-waf-guard: warning: rule "login": threshold 20 at --sampling 10% is 2 logged requests per window.*at least 100 or --sampling to at least 50/),
+      expect.stringMatching(/^cdk-waf-guard: warning: rule "api.example.com": threshold 20/),
+    ]);
+    expect((JSON.parse(out) as ReplayReport).rules).toHaveLength(2);
+  });
+
   test('scales sampled counts: at 50% sampling a client needs half the lines', async () => {
     const r = await report(['--rules', RULES, '--sampling', '50', fixture('traffic.log')]);
     // 192.0.2.10's 5 login lines stand for 10 requests, still under 20; its peak doubles.

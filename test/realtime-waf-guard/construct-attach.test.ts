@@ -2,7 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
-import { newDistribution, newStack } from './construct-fixtures';
+import { newDistribution, newStack, testCertificate } from './construct-fixtures';
 import { RealtimeWafGuard } from '../../src';
 
 function distributionConfig(stack: Stack, fragment = 'Distribution'): any {
@@ -58,6 +58,8 @@ describe('attachTo', () => {
     const stack = newStack();
     const guard = new RealtimeWafGuard(stack, 'Guard');
     const distribution = new cloudfront.Distribution(stack, 'Distribution', {
+      domainNames: ['www.example.com'],
+      certificate: testCertificate(stack),
       defaultBehavior: { origin: new origins.HttpOrigin('origin.example.com') },
     });
     guard.attachTo(distribution);
@@ -83,6 +85,8 @@ describe('attachTo', () => {
     const stack = newStack();
     const guard = new RealtimeWafGuard(stack, 'Guard', { createWebAcl: false });
     const distribution = new cloudfront.Distribution(stack, 'Distribution', {
+      domainNames: ['www.example.com'],
+      certificate: testCertificate(stack),
       defaultBehavior: { origin: new origins.HttpOrigin('origin.example.com') },
       webAclId: 'arn:aws:wafv2:us-east-1:111111111111:global/webacl/mine/abc',
     });
@@ -96,6 +100,8 @@ describe('attachTo', () => {
     const stack = newStack();
     const guard = new RealtimeWafGuard(stack, 'Guard');
     const distribution = new cloudfront.Distribution(stack, 'Distribution', {
+      domainNames: ['www.example.com'],
+      certificate: testCertificate(stack),
       defaultBehavior: { origin: new origins.HttpOrigin('origin.example.com') },
       webAclId: 'arn:aws:wafv2:us-east-1:111111111111:global/webacl/mine/abc',
     });
@@ -109,6 +115,7 @@ describe('attachTo', () => {
     const cfn = new cloudfront.CfnDistribution(stack, 'Distribution', {
       distributionConfig: {
         enabled: true,
+        aliases: ['www.example.com'],
         origins: [{ id: 'origin', domainName: 'origin.example.com', customOriginConfig: { originProtocolPolicy: 'https-only' } }],
         defaultCacheBehavior: behavior,
         cacheBehaviors: [{ ...behavior, pathPattern: '/a/*' }, { ...behavior, pathPattern: '/b/*' }],
@@ -156,4 +163,39 @@ describe('attachTo', () => {
     expect(config.CacheBehaviors[0].RealtimeLogConfigArn).toEqual(logConfigArn(stack));
     expect(config.WebACLId).toBeUndefined();
   });
+
+  test('a distribution without alternate domain names fails at synth while the default domain is refused', () => {
+    const stack = newStack();
+    const guard = new RealtimeWafGuard(stack, 'Guard');
+    guard.attachTo(new cloudfront.Distribution(stack, 'Bare', { defaultBehavior: { origin: new origins.HttpOrigin('origin.example.com') } }));
+    expect(() => Template.fromStack(stack))
+      .toThrow(/Bare\/Resource has no alternate domain names.*Give the distribution its domainNames.*blockCloudFrontDomain: false/);
+  });
+
+  test('with blockCloudFrontDomain: false such a distribution is guarded and the WebACL has no default-domain rule', () => {
+    const stack = newStack();
+    const guard = new RealtimeWafGuard(stack, 'Guard', { blockCloudFrontDomain: false, guardName: 'edge' });
+    guard.attachTo(new cloudfront.Distribution(stack, 'Distribution', { defaultBehavior: { origin: new origins.HttpOrigin('origin.example.com') } }));
+    expect(distributionConfig(stack).DefaultCacheBehavior.RealtimeLogConfigArn).toEqual(logConfigArn(stack));
+    const [acl] = Object.values(Template.fromStack(stack).findResources('AWS::WAFv2::WebACL'));
+    expect(acl.Properties.Rules.map((r: any) => r.Name)).toEqual(['edge-BlockedIPv4', 'edge-BlockedIPv6']);
+  });
+});
+
+describe('the default-domain rule, as WAF evaluates it', () => {
+  // WAF applies the text transformation, then the regex, to the Host header (HTTP/2 :authority included).
+  const rule = new RealtimeWafGuard(newStack(), 'Guard').blockRules(0).find((r) => r.name.endsWith('-CloudFrontDomain'))!;
+  const statement = (rule.statement as any).regexMatchStatement;
+  const matches = (host: string) => {
+    const transformed = statement.textTransformations[0].type === 'LOWERCASE' ? host.toLowerCase() : host;
+    return new RegExp(statement.regexString).test(transformed);
+  };
+
+  test.each([
+    'd111111abcdef8.cloudfront.net', 'D111111ABCDEF8.CloudFront.NET', 'd111111abcdef8.cloudfront.net.', 'd111111abcdef8.cloudfront.net:443',
+  ])('blocks %s', (host) => expect(matches(host)).toBe(true));
+
+  test.each([
+    'www.example.com', 'cloudfront.net.example.com', 'api.evilcloudfront.net', 'www.example.com:443',
+  ])('lets %s through', (host) => expect(matches(host)).toBe(false));
 });

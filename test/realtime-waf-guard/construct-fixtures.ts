@@ -1,5 +1,6 @@
 import { App, Aspects, Stack, StackProps } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -19,9 +20,16 @@ export function synthGuard(props: RealtimeWafGuardProps = {}): { stack: Stack; g
   return { stack, guard, template: Template.fromStack(stack) };
 }
 
-/** A distribution with one additional behavior, as a user would write it. */
+/** A certificate for the test distributions' alternate domain names. */
+export function testCertificate(stack: Stack, id = 'Certificate'): acm.ICertificate {
+  return acm.Certificate.fromCertificateArn(stack, id, 'arn:aws:acm:us-east-1:111111111111:certificate/11111111-2222-3333-4444-555555555555');
+}
+
+/** A distribution with an alternate domain name and one additional behavior, as a user would write it. */
 export function newDistribution(stack: Stack, id = 'Distribution'): cloudfront.Distribution {
   return new cloudfront.Distribution(stack, id, {
+    domainNames: [`${id.toLowerCase()}.example.com`],
+    certificate: testCertificate(stack, `${id}Certificate`),
     defaultBehavior: { origin: new origins.HttpOrigin('origin.example.com') },
     additionalBehaviors: { '/api/*': { origin: new origins.HttpOrigin('api.example.com') } },
   });

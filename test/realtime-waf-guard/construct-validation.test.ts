@@ -32,6 +32,24 @@ describe('sampling and fields', () => {
     expect(() => synthGuard({ samplingRate: 100 })).not.toThrow();
   });
 
+  test('a threshold that stands for too few logged requests fails, giving the lowest threshold and rate that work', () => {
+    // at 1%, a threshold of 50 is half a logged request: the first logged request would block
+    expectSynthError({ samplingRate: 1, rules: [{ ...rule, id: 'login', threshold: 50 }] },
+      /rules\[0\] \("login"\): threshold 50 at samplingRate 1% is 0.5 logged requests per window, fewer than minLoggedRequests \(10\).*raise threshold to at least 1000 or samplingRate to at least 20/);
+    expectSynthError({ samplingRate: 10, minLoggedRequests: 50, rules: [rule] },
+      /threshold 100 at samplingRate 10% is 10 logged .* minLoggedRequests \(50\).*at least 500 or samplingRate to at least 50/);
+    expect(() => synthGuard({ samplingRate: 1, rules: [{ ...rule, threshold: 1000 }] })).not.toThrow();
+    expect(() => synthGuard({ samplingRate: 10, minLoggedRequests: 5, rules: [{ ...rule, threshold: 50 }] })).not.toThrow();
+  });
+
+  test('at 100% sampling nothing is estimated, so a low threshold is fine', () => {
+    expect(synthGuard({ rules: [{ ...rule, threshold: 3 }] }).guard.alarms.length).toBeGreaterThan(0);
+  });
+
+  test.each([0, 1.5, 100_001])('minLoggedRequests %p is refused', (minLoggedRequests) => {
+    expectSynthError({ minLoggedRequests }, /minLoggedRequests must be a whole number from 1 to 100000/);
+  });
+
   test('an unknown log field is named', () => {
     expectSynthError({ additionalLogFields: ['sc-status', 'user-agent'] }, /Unknown CloudFront real-time log field\(s\): user-agent\./);
   });
@@ -88,6 +106,11 @@ describe('numbers and durations', () => {
     ['logProcessorMemorySize 64', { logProcessorMemorySize: 64 }, /logProcessorMemorySize must be a whole number from 128/],
     ['historyRetention 36 h', { historyRetention: Duration.hours(36) }, /historyRetention must be whole days from 1 to 3650 \(got 1 day 12 hours\)/],
     ['rulesCacheDuration 2 h', { rulesCacheDuration: Duration.hours(2) }, /rulesCacheDuration must be whole seconds from 0 s to 3600 s/],
+    ['metricsNamespace with a leading colon', { metricsNamespace: ':Waf' }, /metricsNamespace must be .*not starting with ":"/],
+    ['metricsNamespace of 256', { metricsNamespace: 'N'.repeat(256) }, /metricsNamespace must be 1-255/],
+    ['excluded rule with a space', { managedRuleGroups: [{ name: 'AWSManagedRulesCommonRuleSet', excludedRules: ['No User Agent'] }] },
+      /managedRuleGroups\[0\].excludedRules\[0\] "No User Agent" must be a rule name of the group/],
+    ['blank vendor', { managedRuleGroups: [{ name: 'BotControl', vendorName: ' ' }] }, /managedRuleGroups\[0\].vendorName must be the vendor/],
   ])('%s is refused', (_name, props, message) => {
     expectSynthError(props, message);
   });

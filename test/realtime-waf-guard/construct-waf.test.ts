@@ -38,6 +38,19 @@ describe('WebACL', () => {
         Statement: { IPSetReferenceStatement: { Arn: ipSetArn(template, 'Ipv6Set') } },
         VisibilityConfig: { CloudWatchMetricsEnabled: true, MetricName: 'edge-BlockedIPv6', SampledRequestsEnabled: true },
       },
+      {
+        Name: 'edge-CloudFrontDomain',
+        Priority: 2,
+        Action: { Block: {} },
+        Statement: {
+          RegexMatchStatement: {
+            FieldToMatch: { SingleHeader: { Name: 'host' } },
+            RegexString: '\\.cloudfront\\.net\\.?(:[0-9]+)?$',
+            TextTransformations: [{ Priority: 0, Type: 'LOWERCASE' }],
+          },
+        },
+        VisibilityConfig: { CloudWatchMetricsEnabled: true, MetricName: 'edge-CloudFrontDomain', SampledRequestsEnabled: true },
+      },
     ]);
     expect(guard.webAcl).toBeInstanceOf(wafv2.CfnWebACL);
   });
@@ -68,10 +81,10 @@ describe('WebACL', () => {
     });
     const rules = webAclRules(template);
     expect(rules.map((r) => [r.Name, r.Priority])).toEqual([
-      ['edge-BlockedIPv4', 0], ['edge-BlockedIPv6', 1], ['edge-RateBackstop', 2],
-      ['AWS-AWSManagedRulesCommonRuleSet', 3], ['AWS-AWSManagedRulesAmazonIpReputationList', 4],
+      ['edge-BlockedIPv4', 0], ['edge-BlockedIPv6', 1], ['edge-RateBackstop', 2], ['edge-CloudFrontDomain', 3],
+      ['AWS-AWSManagedRulesCommonRuleSet', 4], ['AWS-AWSManagedRulesAmazonIpReputationList', 5],
     ]);
-    expect(rules[3]).toMatchObject({
+    expect(rules[4]).toMatchObject({
       OverrideAction: { None: {} },
       Statement: {
         ManagedRuleGroupStatement: {
@@ -84,8 +97,8 @@ describe('WebACL', () => {
         },
       },
     });
-    expect(rules[3].Action).toBeUndefined();
-    expect(rules[4].Statement.ManagedRuleGroupStatement.RuleActionOverrides).toBeUndefined();
+    expect(rules[4].Action).toBeUndefined();
+    expect(rules[5].Statement.ManagedRuleGroupStatement.RuleActionOverrides).toBeUndefined();
   });
 });
 
@@ -104,7 +117,9 @@ describe('createWebAcl: false', () => {
     template.resourceCountIs('AWS::WAFv2::WebACL', 1);
     template.resourceCountIs('AWS::WAFv2::IPSet', 2);
     const rules = webAclRules(template);
-    expect(rules.map((r) => [r.Name, r.Priority])).toEqual([['edge-BlockedIPv4', 10], ['edge-BlockedIPv6', 11], ['edge-RateBackstop', 12]]);
+    expect(rules.map((r) => [r.Name, r.Priority])).toEqual([
+      ['edge-BlockedIPv4', 10], ['edge-BlockedIPv6', 11], ['edge-RateBackstop', 12], ['edge-CloudFrontDomain', 13],
+    ]);
     expect(rules[0].Statement.IPSetReferenceStatement.Arn).toEqual(ipSetArn(template, 'Ipv4Set'));
     expect(rules[1].Statement.IPSetReferenceStatement.Arn).toEqual(ipSetArn(template, 'Ipv6Set'));
   });

@@ -10,6 +10,7 @@ const processorEnv = {
   [ENV.RULES_TABLE]: 'rules',
   [ENV.COUNTERS_TABLE]: 'counters',
   [ENV.BLOCKS_TABLE]: 'blocks',
+  [ENV.HISTORY_TABLE]: 'history',
 };
 
 test('the processor reads its environment into a typed config, fields in delivered order', () => {

@@ -3,6 +3,7 @@ import { IpSetSyncConfig } from './ip-set-sync';
 import { LogProcessorConfig } from './log-processor';
 import { DEFAULT_COUNTER_RETENTION_SECONDS, ENV } from '../handler-env';
 import { deliveredFieldOrder } from '../log-fields';
+import { DEFAULT_MIN_LOGGED_REQUESTS } from '../rule-model';
 
 type Env = Record<string, string | undefined>;
 
@@ -29,6 +30,10 @@ export interface LogProcessorEnvConfig extends LogProcessorConfig {
   readonly rulesTable: string;
   readonly countersTable: string;
   readonly blocksTable: string;
+  /** Where the processor records stale offences (PutItem only). */
+  readonly historyTable: string;
+  readonly historyRetentionDays: number;
+  readonly minLoggedRequests: number;
   readonly maxNewBlocksPerMinute: number;
   readonly rulesCacheMs: number;
   readonly counterRetentionSeconds: number;
@@ -43,6 +48,9 @@ export function logProcessorConfigFromEnv(env: Env): LogProcessorEnvConfig {
     rulesTable: required(env, ENV.RULES_TABLE),
     countersTable: required(env, ENV.COUNTERS_TABLE),
     blocksTable: required(env, ENV.BLOCKS_TABLE),
+    historyTable: required(env, ENV.HISTORY_TABLE),
+    historyRetentionDays: integer(env, ENV.HISTORY_RETENTION_DAYS, 1, 3650, 90),
+    minLoggedRequests: integer(env, ENV.MIN_LOGGED_REQUESTS, 1, 100_000, DEFAULT_MIN_LOGGED_REQUESTS),
     maxNewBlocksPerMinute: integer(env, ENV.MAX_NEW_BLOCKS_PER_MINUTE, 1, 100_000, 50),
     rulesCacheMs: integer(env, ENV.RULES_CACHE_SECONDS, 0, 3600, 30) * 1000,
     counterRetentionSeconds: integer(

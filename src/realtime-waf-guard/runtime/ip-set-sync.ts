@@ -4,6 +4,7 @@ import { DeleteCommand, DynamoDBDocumentClient, PutCommand, UpdateCommand } from
 import { BlockRow } from './block-store';
 import { backoffMs, mapLimit, sleep } from './concurrency';
 import { renderDigest } from './digest';
+import { HistoryEvent, historyItem } from './history-store';
 import { CidrSet } from './ip';
 import { IpSetPlan, normaliseAddresses, planIpSets, sameAddresses } from './ip-set-planner';
 import { isConditionFailure, scanAll } from '../../shared/runtime/dynamo';
@@ -54,7 +55,6 @@ const MAX_ATTEMPTS = 8;
 const MIN_WRITE_INTERVAL_MS = 1000;
 const CLAIM_CONCURRENCY = 16;
 type ClaimAttribute = 'notifiedAt' | 'overCapAlertedAt' | 'releasedAt';
-type HistoryEvent = 'BLOCKED' | 'RENEWED' | 'WOULD_BLOCK' | 'RELEASED' | 'COUNT_ENDED' | 'ENDED_NOT_APPLIED';
 /** Errors after which a fresh read and another try can succeed. */
 const RETRYABLE = new Set(['WAFOptimisticLockException', 'WAFUnavailableEntityException', 'ThrottlingException', 'WAFLimitsExceededException', 'TooManyRequestsException']);
 
@@ -249,28 +249,9 @@ export class IpSetSync {
   }
 
   private async history(row: BlockRow, event: HistoryEvent): Promise<void> {
-    const now = this.deps.now();
-    const ended = event === 'RELEASED' || event === 'COUNT_ENDED' || event === 'ENDED_NOT_APPLIED';
-    const at = new Date(ended ? row.blockedUntil : row.blockedAt).toISOString();
     await this.deps.doc.send(new PutCommand({
       TableName: this.config.historyTable,
-      Item: {
-        ip: row.ip,
-        at: `${at}#${event}#${row.ruleId}`,
-        day: at.slice(0, 10),
-        event,
-        ruleId: row.ruleId,
-        host: row.host,
-        action: row.action,
-        observed: row.observed,
-        threshold: row.threshold,
-        windowSeconds: row.windowSeconds,
-        firstSeenAt: row.firstSeenAt,
-        crossedAt: row.crossedAt,
-        blockedAt: row.blockedAt,
-        blockedUntil: row.blockedUntil,
-        expiresAt: Math.floor(now / 1000) + this.config.historyRetentionDays * 86_400,
-      },
+      Item: historyItem(row, event, this.config.historyRetentionDays, this.deps.now()),
     }));
   }
 }
