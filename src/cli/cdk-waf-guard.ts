@@ -10,7 +10,9 @@ import { LINE_TOO_LONG, malformedMessage, replay, ReplayReport } from './replay'
 import { formatReplay, replayJson } from './replay-report';
 import { parseRulesJson, samplingWarnings } from './rules-file';
 import { deliveredFieldOrder } from '../realtime-waf-guard/log-fields';
-import { CidrSet, parseCidrList } from '../realtime-waf-guard/runtime/ip';
+import {
+  CidrSet, DEFAULT_IPV6_PREFIX_LENGTH, MAX_IPV6_PREFIX_LENGTH, MIN_IPV6_PREFIX_LENGTH, parseCidrList,
+} from '../realtime-waf-guard/runtime/ip';
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -33,6 +35,8 @@ Options:
                           timestamp,c-ip,cs-host,cs-uri-stem,x-forwarded-for)
   --allow-list <cidrs>    comma-separated CIDRs that are never blocked
   --trusted-proxies <cidrs>  comma-separated CIDRs whose X-Forwarded-For is trusted
+  --ipv6-prefix-length <48..128>  IPv6 clients are counted per prefix of this length, like the guard's
+                          ipv6PrefixLength (default 64: one host owns a /64); IPv4 is counted per address
   --json                  print the report as JSON (formatVersion 1; times as epoch ms and ISO 8601; malformed
                           lines by code: empty, field-count, timestamp, client-ip, line-too-long)
   -h, --help              this text
@@ -55,6 +59,7 @@ interface ReplayArgs {
   fields: string[];
   allowList: string[];
   trustedProxies: string[];
+  ipv6PrefixLength: number;
   json: boolean;
   files: string[];
 }
@@ -62,7 +67,9 @@ interface ReplayArgs {
 const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
 
 function parseReplayArgs(argv: readonly string[]): ReplayArgs | 'help' {
-  const args: ReplayArgs = { sampling: 100, fields: [], allowList: [], trustedProxies: [], json: false, files: [] };
+  const args: ReplayArgs = {
+    sampling: 100, fields: [], allowList: [], trustedProxies: [], ipv6PrefixLength: DEFAULT_IPV6_PREFIX_LENGTH, json: false, files: [],
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const [name, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -87,6 +94,14 @@ function parseReplayArgs(argv: readonly string[]): ReplayArgs | 'help' {
       case '--fields': args.fields = list(value()); break;
       case '--allow-list': args.allowList = list(value()); break;
       case '--trusted-proxies': args.trustedProxies = list(value()); break;
+      case '--ipv6-prefix-length': {
+        const raw = value();
+        args.ipv6PrefixLength = /^\d+$/.test(raw) ? Number(raw) : NaN;
+        if (!(args.ipv6PrefixLength >= MIN_IPV6_PREFIX_LENGTH && args.ipv6PrefixLength <= MAX_IPV6_PREFIX_LENGTH)) {
+          throw new UsageError(`--ipv6-prefix-length must be a whole number from ${MIN_IPV6_PREFIX_LENGTH} to ${MAX_IPV6_PREFIX_LENGTH} (got ${raw})`);
+        }
+        break;
+      }
       case '--json': args.json = true; break;
       default:
         if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option ${arg}`);
@@ -127,7 +142,9 @@ async function runReplay(argv: readonly string[], io: CliIo): Promise<number> {
     if (!io.stdin) throw new UsageError('no log files given and stdin is a terminal: give files, or pipe lines in');
     return streamSource('<stdin>', io.stdin);
   });
-  const report = await replay(readLines(sources), { fields, rules, samplingRate: args.sampling, allowList, trustedProxies });
+  const report = await replay(readLines(sources), {
+    fields, rules, samplingRate: args.sampling, allowList, trustedProxies, ipv6PrefixLength: args.ipv6PrefixLength,
+  });
   io.stdout(args.json ? JSON.stringify(replayJson(report), null, 2) : formatReplay(report));
   const warning = mostlyMalformed(report);
   if (warning) {

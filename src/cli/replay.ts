@@ -19,6 +19,8 @@ export interface ReplayOptions {
   readonly samplingRate: number;
   readonly allowList?: CidrSet;
   readonly trustedProxies?: CidrSet;
+  /** IPv6 clients are counted per prefix of this length (default 64), as the guard's `ipv6PrefixLength`. */
+  readonly ipv6PrefixLength?: number;
   /** Log time a batch spans, like the event source's batching window. */
   readonly batchWindowMs?: number;
   readonly batchSize?: number;
@@ -133,6 +135,7 @@ export async function replay(lines: AsyncIterable<InputLine> | Iterable<InputLin
     rules: options.rules,
     allowList: options.allowList ?? new CidrSet([]),
     trustedProxies: options.trustedProxies ?? new CidrSet([]),
+    ipv6PrefixLength: options.ipv6PrefixLength,
   });
   const rules = counter.matcher.rules;
   const pairs = rules.map(() => new Map<string, PairState>());

@@ -47,7 +47,7 @@ describe('cdk-waf-guard replay', () => {
     const r = await report(['--rules', RULES, fixture('traffic.log')]);
     expect(blocksOf(r)).toEqual([
       ['login', '203.0.113.7', 60_000, 30],
-      ['api.example.com', '2001:db8::7', 300_000, 32],
+      ['api.example.com', '2001:db8::/64', 300_000, 32],
     ]);
     expect(r.rules.map((x) => [x.rule.ruleId, x.matched, x.clients])).toEqual([['login', 35, 2], ['api.example.com', 32, 1]]);
     expect(r.rules[0].nearMisses).toEqual([{ ip: '192.0.2.10', peak: 5 }]);
@@ -105,7 +105,7 @@ describe('cdk-waf-guard replay', () => {
 
   test('the allow-list spares a client over threshold', async () => {
     const r = await report(['--rules', RULES, '--allow-list', '203.0.113.0/24', fixture('traffic.log')]);
-    expect(blocksOf(r).map((b) => b[1])).toEqual(['2001:db8::7']);
+    expect(blocksOf(r).map((b) => b[1])).toEqual(['2001:db8::/64']);
     expect(r.skipped).toBe(50 + 30);
   });
 
@@ -296,6 +296,23 @@ describe('cdk-waf-guard errors (exit status 2)', () => {
     const { code, err } = await run(['replay', '--rules', RULES], gz.subarray(0, gz.length - 20));
     expect(code).toBe(2);
     expect(err).toMatch(/cannot read <stdin>: /);
+  });
+
+  test('IPv6 clients are counted per --ipv6-prefix-length (default 64), like the guard', async () => {
+    // one host rotating through 30 addresses of its /64, 3 requests a second, and one request from the next /64
+    const t0 = 1_700_000_000;
+    const lines = [
+      ...Array.from({ length: 30 }, (_, i) => `${(t0 + i / 3).toFixed(3)}\t2001:db8:5:6::${(i + 1).toString(16)}\tapi.example.com\t/v1\t-`),
+      `${t0}.500\t2001:db8:5:7::1\tapi.example.com\t/v1\t-`,
+    ].join('\n');
+    const byPrefix = await report(['--rules', RULES], Buffer.from(lines));
+    expect(blocksOf(byPrefix)).toEqual([['api.example.com', '2001:db8:5:6::/64', 300_000, 30]]);
+    expect(byPrefix.rules[1].clients).toBe(2);
+    const byAddress = await report(['--rules', RULES, '--ipv6-prefix-length', '128'], Buffer.from(lines));
+    expect(blocksOf(byAddress)).toEqual([]);
+    expect(byAddress.rules[1].clients).toBe(31);
+    const bad = await run(['replay', '--rules', RULES, '--ipv6-prefix-length', '40'], Buffer.from(lines));
+    expect([bad.code, bad.err]).toEqual([2, expect.stringMatching(/--ipv6-prefix-length must be a whole number from 48 to 128 \(got 40\)/)]);
   });
 
   test('usage errors print the usage', async () => {
