@@ -6,7 +6,7 @@ import { backoffMs, settleLimit, sleep } from './concurrency';
 import { renderDigest } from './digest';
 import { HistoryEvent, historyItem } from './history-store';
 import { CidrSet } from './ip';
-import { IpSetPlan, normaliseAddresses, planIpSets, sameAddresses } from './ip-set-planner';
+import { allowListCover, IpSetPlan, normaliseAddresses, planIpSets, sameAddresses } from './ip-set-planner';
 import { CLAIM_LEASE_MS, ClaimAttribute, claimWork, isPending, LEASE_ATTRIBUTE } from './sync-claims';
 import { isConditionFailure, scanAll } from '../../shared/runtime/dynamo';
 import { Log, MetricsSink } from '../../shared/runtime/telemetry';
@@ -22,6 +22,9 @@ export interface IpSetSyncConfig {
   readonly scope: 'CLOUDFRONT' | 'REGIONAL';
   readonly ipv4: IpSetRef;
   readonly ipv6: IpSetRef;
+  /** The sets of clients found behind trusted proxies; only with trusted proxies. */
+  readonly forwardedIpv4?: IpSetRef;
+  readonly forwardedIpv6?: IpSetRef;
   readonly allowList: CidrSet;
   readonly maxSetSize: number;
   readonly historyRetentionDays: number;
@@ -62,9 +65,6 @@ interface Claim {
   readonly at: number;
 }
 
-const startEvent = (r: BlockRow): HistoryEvent => (r.action !== 'BLOCK' ? 'WOULD_BLOCK' : r.renewedFrom ? 'RENEWED' : 'BLOCKED');
-const endEvent = (r: BlockRow): HistoryEvent => (r.action !== 'BLOCK' ? 'COUNT_ENDED' : r.notifiedAt !== undefined ? 'RELEASED' : 'ENDED_NOT_APPLIED');
-
 /** Errors after which a fresh read and another try can succeed. */
 const RETRYABLE = new Set(['WAFOptimisticLockException', 'WAFUnavailableEntityException', 'ThrottlingException', 'WAFLimitsExceededException', 'TooManyRequestsException']);
 
@@ -100,6 +100,8 @@ export class IpSetSync {
       try {
         updates += (await this.apply(config.ipv4, plan.ipv4)) ? 1 : 0;
         updates += (await this.apply(config.ipv6, plan.ipv6)) ? 1 : 0;
+        if (config.forwardedIpv4) updates += (await this.apply(config.forwardedIpv4, plan.forwardedIpv4)) ? 1 : 0;
+        if (config.forwardedIpv6) updates += (await this.apply(config.forwardedIpv6, plan.forwardedIpv6)) ? 1 : 0;
         break;
       } catch (e) {
         const name = (e as Error).name;
@@ -136,9 +138,15 @@ export class IpSetSync {
     const blocked = started.filter((r) => r.action === 'BLOCK');
     const wouldBlock = started.filter((r) => r.action !== 'BLOCK');
     // Only blocks that were applied and announced are announced as released.
-    const released = releasing.filter((r) => r.action === 'BLOCK' && r.notifiedAt !== undefined);
-    const overCap = rowsOf('overCapAlertedAt');
-    const digest = renderDigest({ guardName: config.guardName, blocked, wouldBlock, released, overCap });
+    const released = releasing.filter((r) => this.applied(r) && r.notifiedAt !== undefined);
+    const digest = renderDigest({
+      guardName: config.guardName,
+      blocked: blocked.filter((r) => this.applied(r)),
+      wouldBlock,
+      released,
+      overCap: rowsOf('overCapAlertedAt'),
+      shielded: blocked.filter((r) => !this.applied(r)),
+    });
     try {
       if (digest && config.topicArn) {
         await deps.sns.send(new PublishCommand({
@@ -155,16 +163,16 @@ export class IpSetSync {
     const digestSent = digest && { subject: digest.subject, body: digest.body };
 
     const outcomes = await settleLimit(won, CLAIM_CONCURRENCY, async (c) => {
-      if (c.attribute === 'notifiedAt') await this.history(c.row, startEvent(c.row));
+      if (c.attribute === 'notifiedAt') await this.history(c.row, this.startEvent(c.row));
       if (c.attribute === 'releasedAt') {
-        if (lateStart.has(c.row)) await this.history(c.row, startEvent(c.row));
-        await this.history(c.row, endEvent(c.row));
+        if (lateStart.has(c.row)) await this.history(c.row, this.startEvent(c.row));
+        await this.history(c.row, this.endEvent(c.row));
       }
       await this.complete(c);
     });
     // Claimed for release by a version without leases, which may have alerted: released without a second alert.
     const unleased = await settleLimit(work.releaseUnleased, CLAIM_CONCURRENCY, async (r) => {
-      await this.history(r, endEvent(r));
+      await this.history(r, this.endEvent(r));
       await this.release(r, { releasedAt: r.releasedAt!, leased: false });
     });
     const unfinished = won.filter((_, i) => outcomes[i]?.status !== 'fulfilled');
@@ -176,10 +184,23 @@ export class IpSetSync {
     }
 
     deps.metrics.add(METRIC.RELEASES, released.length, 'Count');
-    deps.metrics.add(METRIC.ACTIVE_BLOCKS, plan.ipv4.length + plan.ipv6.length, 'Count');
+    deps.metrics.add(METRIC.ACTIVE_BLOCKS, plan.ipv4.length + plan.ipv6.length + plan.forwardedIpv4.length + plan.forwardedIpv6.length, 'Count');
     deps.metrics.add(METRIC.DROPPED_OVER_CAP, plan.overCap.length, 'Count');
     if (plan.overCap.length > 0) deps.log.error('IP set full: blocks left out', { count: plan.overCap.length });
     return { plan, updates, retries, blocked, wouldBlock, released, digest: digestSent };
+  }
+
+  private startEvent(r: BlockRow): HistoryEvent {
+    return r.action !== 'BLOCK' ? 'WOULD_BLOCK' : !this.applied(r) ? 'NOT_APPLIED_ALLOW_LISTED' : r.renewedFrom ? 'RENEWED' : 'BLOCKED';
+  }
+
+  private endEvent(r: BlockRow): HistoryEvent {
+    return r.action !== 'BLOCK' ? 'COUNT_ENDED' : r.notifiedAt !== undefined && this.applied(r) ? 'RELEASED' : 'ENDED_NOT_APPLIED';
+  }
+
+  /** A BLOCK row the IP sets hold (or would, but for their size): not one the allow-list covers in whole or in part. */
+  private applied(row: BlockRow): boolean {
+    return row.action === 'BLOCK' && allowListCover(row, this.config.allowList) === 'none';
   }
 
   private async readBlocks(): Promise<BlockRow[]> {
