@@ -5,9 +5,9 @@
  */
 import { readFile } from 'fs/promises';
 import { UserError } from './errors';
-import { fileSource, LogSource, readLines, streamSource } from './log-input';
-import { replay } from './replay';
-import { formatReplay } from './replay-report';
+import { fileSource, LogSource, MAX_LINE_BYTES, readLines, streamSource } from './log-input';
+import { LINE_TOO_LONG, malformedMessage, replay, ReplayReport } from './replay';
+import { formatReplay, replayJson } from './replay-report';
 import { parseRulesJson, samplingWarnings } from './rules-file';
 import { deliveredFieldOrder } from '../realtime-waf-guard/log-fields';
 import {
@@ -37,10 +37,18 @@ Options:
   --trusted-proxies <cidrs>  comma-separated CIDRs whose X-Forwarded-For is trusted
   --ipv6-prefix-length <48..128>  IPv6 clients are counted per prefix of this length, like the guard's
                           ipv6PrefixLength (default 64: one host owns a /64); IPv4 is counted per address
-  --json                  print the report as JSON
+  --json                  print the report as JSON (formatVersion 1; times as epoch ms and ISO 8601; malformed
+                          lines by code: empty, field-count, timestamp, client-ip, line-too-long)
   -h, --help              this text
 
-Exit status: 0 on success, 2 on a usage error, an unreadable file, bad JSON or an invalid rule.`;
+Lines longer than ${MAX_LINE_BYTES.toLocaleString('en-US')} bytes are malformed (line-too-long) and not kept. Memory follows the clients
+active within a window, not all the clients in the logs; give lines roughly in log time order.
+
+Exit status: 0 on success, 2 on a usage error, an unreadable file, bad JSON or an invalid rule, 3 when more than half
+of the lines are malformed (the report is printed, but says little: usually --fields does not match the logs).`;
+
+/** Exit status when most lines are malformed. */
+export const EXIT_MOSTLY_MALFORMED = 3;
 
 /** A mistake in the command line: the usage text follows the message. */
 class UsageError extends UserError {}
@@ -137,8 +145,29 @@ async function runReplay(argv: readonly string[], io: CliIo): Promise<number> {
   const report = await replay(readLines(sources), {
     fields, rules, samplingRate: args.sampling, allowList, trustedProxies, ipv6PrefixLength: args.ipv6PrefixLength,
   });
-  io.stdout(args.json ? JSON.stringify(report, null, 2) : formatReplay(report));
+  io.stdout(args.json ? JSON.stringify(replayJson(report), null, 2) : formatReplay(report));
+  const warning = mostlyMalformed(report);
+  if (warning) {
+    io.stderr(warning);
+    return EXIT_MOSTLY_MALFORMED;
+  }
   return 0;
+}
+
+/**
+ * A loud message when more than half of the lines could not be read: the report then counts almost nothing, and
+ * "nobody would be blocked" would be read as a result when it is a misconfiguration.
+ */
+function mostlyMalformed(report: ReplayReport): string | undefined {
+  if (report.malformed * 2 <= report.lines) return undefined;
+  const [code, n] = Object.entries(report.malformedByReason).sort((a, b) => b[1] - a[1])[0];
+  const cause = code === LINE_TOO_LONG
+    ? 'the input is probably not CloudFront real-time log lines (a binary file, or lines not ended by LF)'
+    : 'the likely cause is the field list: --fields must name the fields of the real-time log configuration (any order); '
+      + `these lines were read as ${report.fields.length} tab-separated fields: ${report.fields.join(',')}`;
+  return `cdk-waf-guard: WARNING: ${report.malformed.toLocaleString('en-US')} of ${report.lines.toLocaleString('en-US')} lines are malformed, `
+    + `most (${n.toLocaleString('en-US')}) for "${malformedMessage(code)}" (${code}).\n`
+    + `  ${cause}.\n  The report covers only the lines that could be read; do not take it as what the guard would do.`;
 }
 
 /** Runs a command; returns the exit status. Errors the user can fix are printed, not thrown. */
