@@ -359,6 +359,7 @@ export class RealtimeWafGuard extends Construct {
     if (settings.timestream) {
       const analytics = new TimestreamAnalytics(this, 'Timestream', {
         settings, timestream: settings.timestream, tables, logProcessor: pipeline.logProcessor, guardPath: this.node.path,
+        encryptionKey: this.encryptionKey,
       });
       this.timestreamDatabaseName = analytics.databaseName;
       this.timestreamTableName = analytics.tableName;

@@ -2,6 +2,7 @@ import { Annotations, Arn, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as timestream from 'aws-cdk-lib/aws-timestream';
 import { Construct } from 'constructs';
@@ -138,6 +139,8 @@ export interface TimestreamAnalyticsProps {
   readonly logProcessor: lambda.Function;
   /** Path of the guard, for descriptions. */
   readonly guardPath: string;
+  /** Encrypts a new database, like the stream that carries the same client addresses and paths. */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /** Below this, query detection keeps Timestream compute units busy most of the day (see the README cost table). */
@@ -159,8 +162,15 @@ export class TimestreamAnalytics extends Construct {
     const { settings, timestream: ts } = props;
     let database = ts.database;
     if (database === undefined) {
-      const created = new timestream.CfnDatabase(this, 'Database', {});
+      const created = new timestream.CfnDatabase(this, 'Database', { kmsKeyId: props.encryptionKey?.keyArn });
       created.applyRemovalPolicy(settings.removalPolicy);
+      if (!props.encryptionKey) {
+        suppressNag(created, [{
+          id: 'AwsSolutions-TS3',
+          reason: 'The guard has no key of its own here (existingStream and alertTopic given, no encryptionKey): the ' +
+            'database is encrypted with the AWS managed key. Pass encryptionKey to use a customer managed key.',
+        }]);
+      }
       database = created.ref;
     }
     if (ts.table === undefined) {
