@@ -1,5 +1,5 @@
-import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BlockStore } from './runtime/block-store';
 import { queryDetectorConfigFromEnv } from './runtime/config';

@@ -358,7 +358,11 @@ export class RealtimeWafGuard extends Construct {
     this.logProcessor = pipeline.logProcessor;
     if (settings.timestream) {
       const analytics = new TimestreamAnalytics(this, 'Timestream', {
-        settings, timestream: settings.timestream, tables, logProcessor: pipeline.logProcessor, guardPath: this.node.path,
+        settings,
+        timestream: settings.timestream,
+        tables,
+        logProcessor: pipeline.logProcessor,
+        guardPath: this.node.path,
         encryptionKey: this.encryptionKey,
       });
       this.timestreamDatabaseName = analytics.databaseName;

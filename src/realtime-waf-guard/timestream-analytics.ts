@@ -43,7 +43,7 @@ export interface TimestreamOptions {
    */
   readonly table?: string;
   /**
-   * How long records stay in the memory store of a new table, in whole hours (1 hour to 366 days). Must cover
+   * How long records stay in the memory store of a new table, in whole hours (1 hour to 8,766 hours, a year). Must cover
    * `maxRecordAge`: Timestream rejects records older than the memory store holds.
    * @default Duration.hours(24)
    */
@@ -110,7 +110,7 @@ export function resolveTimestreamSettings(
   const problem = analyticsFieldsProblem(fields);
   if (problem) throw new Error(`timestream.fields: ${problem}`);
   deliveredFieldOrder(fields);
-  const memoryHours = secondsInRange('timestream.memoryRetention', options.memoryRetention, 3600, 8784 * 3600, 24 * 3600) / 3600;
+  const memoryHours = secondsInRange('timestream.memoryRetention', options.memoryRetention, 3600, 8766 * 3600, 24 * 3600) / 3600;
   if (!Number.isInteger(memoryHours)) throw new Error(`timestream.memoryRetention must be whole hours (got ${memoryHours} h)`);
   if (options.table === undefined && memoryHours * 3600 < maxRecordAgeSeconds) {
     throw new Error(

@@ -63,8 +63,12 @@ async function setup(options: Setup) {
   const recorder = new Recorder();
   const sink = new TimestreamSink(
     {
-      database: 'guard-db', table: 'requests', fields, analyticsFields: DEFAULT_ANALYTICS_FIELDS,
-      allowList: cidrs(options.allowList ?? []), trustedProxies: cidrs(options.trustedProxies ?? []),
+      database: 'guard-db',
+      table: 'requests',
+      fields,
+      analyticsFields: DEFAULT_ANALYTICS_FIELDS,
+      allowList: cidrs(options.allowList ?? []),
+      trustedProxies: cidrs(options.trustedProxies ?? []),
     },
     { client: new TimestreamWriteClient({ region: 'us-east-1' }), log: recorder, metrics: recorder },
   );
@@ -81,8 +85,17 @@ async function setup(options: Setup) {
   );
   const sync = new IpSetSync(
     {
-      guardName: 'test-guard', scope: 'CLOUDFRONT', ipv4, ipv6, forwardedIpv4, forwardedIpv6,
-      allowList: cidrs(options.allowList ?? []), maxSetSize: 10_000, historyRetentionDays: 30, blocksTable, historyTable,
+      guardName: 'test-guard',
+      scope: 'CLOUDFRONT',
+      ipv4,
+      ipv6,
+      forwardedIpv4,
+      forwardedIpv6,
+      allowList: cidrs(options.allowList ?? []),
+      maxSetSize: 10_000,
+      historyRetentionDays: 30,
+      blocksTable,
+      historyTable,
       topicArn: 'arn:aws:sns:us-east-1:123456789012:alerts',
     },
     { doc: dynamo.doc, waf: new WAFV2Client({ region: 'us-east-1' }), sns: new SNSClient({ region: 'us-east-1' }), log: recorder, metrics: recorder, now: () => now, sleep: async () => {} },

@@ -54,18 +54,18 @@ describe('record mapping', () => {
     expect(record.MeasureName).toBe('request');
     expect(record.MeasureValueType).toBe('MULTI');
     expect(dims(record)).toEqual({
-      'client': '198.51.100.7',
-      'route': 'DIRECT',
+      client: '198.51.100.7',
+      route: 'DIRECT',
       // as rules match them: lower case without port or trailing dot; decoded once, dot segments resolved
-      'host': 'api.example.com',
-      'path': '/a/login',
-      'request_id': 'abc123==',
-      'status': '200',
-      'method': 'GET',
-      'edge_location': 'FRA56-P1',
-      'ip_version': 'IPv4',
-      'country': 'DE',
-      'cs_user_agent': 'curl/8.0',
+      host: 'api.example.com',
+      path: '/a/login',
+      request_id: 'abc123==',
+      status: '200',
+      method: 'GET',
+      edge_location: 'FRA56-P1',
+      ip_version: 'IPv4',
+      country: 'DE',
+      cs_user_agent: 'curl/8.0',
     });
     expect(measures(record)).toEqual({
       requests: 'BIGINT:1',
@@ -229,7 +229,12 @@ describe('TimestreamSink', () => {
       {
         rules: { get: async () => ({ rules: [rule], invalid: [], version: '1' }) } as any,
         counters: { apply: async (entries: any[]) => entries.map((entry: any) => ({ entry, rule, sampledInWindow: 10, firstSeenMs: T0 })) } as any,
-        blocks: { record: async (candidates: unknown[]) => { recorded.push(...candidates); return { created: [], overBudget: [], alreadyActive: 0, stale: [] }; } } as any,
+        blocks: {
+          record: async (candidates: unknown[]) => {
+            recorded.push(...candidates);
+            return { created: [], overBudget: [], alreadyActive: 0, stale: [] };
+          },
+        } as any,
         analytics: s,
         metrics: recorder,
         log: recorder,

@@ -6,6 +6,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 
 const meta = { $metadata: { httpStatusCode: 200 } };
+/** Timestream's errors carry their text as `Message`; the SDK sets `message` from it. */
+const text = (message: string) => ({ message, Message: message });
 
 interface StoredRow {
   readonly time: number;
@@ -41,15 +43,15 @@ export class FakeTimestream {
   public writeRecords(input: WriteRecordsCommandInput): WriteRecordsCommandOutput {
     this.writeCalls.push(input);
     if (input.DatabaseName !== this.database || input.TableName !== this.table) {
-      throw new ValidationException({ ...meta, message: `The table ${input.DatabaseName}.${input.TableName} does not exist.` });
+      throw new ValidationException({ ...meta, ...text(`The table ${input.DatabaseName}.${input.TableName} does not exist.`) });
     }
     const records = input.Records ?? [];
     if (records.length === 0 || records.length > 100) {
-      throw new ValidationException({ ...meta, message: `1 validation error detected: Value at 'records' failed to satisfy constraint: Member must have length less than or equal to 100` });
+      throw new ValidationException({ ...meta, ...text("1 validation error detected: Value at 'records' failed to satisfy constraint: Member must have length less than or equal to 100") });
     }
     if (this.throttleCalls > 0) {
       this.throttleCalls--;
-      throw new ThrottlingException({ ...meta, message: 'Rate exceeded' });
+      throw new ThrottlingException({ ...meta, ...text('Rate exceeded') });
     }
     const rejected: RejectedRecord[] = [];
     records.forEach((r, i) => {
@@ -59,7 +61,7 @@ export class FakeTimestream {
     });
     if (rejected.length > 0) {
       throw new RejectedRecordsException({
-        ...meta, $metadata: { httpStatusCode: 419 }, message: 'One or more records have been rejected. See RejectedRecords for details.', RejectedRecords: rejected,
+        ...meta, $metadata: { httpStatusCode: 419 }, ...text('One or more records have been rejected. See RejectedRecords for details.'), RejectedRecords: rejected,
       });
     }
     return { ...meta, RecordsIngested: { Total: records.length, MemoryStore: records.length, MagneticStore: 0 } };
@@ -97,14 +99,15 @@ export class FakeTimestream {
   private store(r: _Record): void {
     const key = this.key(r);
     if (this.rows.some((row) => this.rowKey(row) === key)) return;
-    const row = { time: Number(r.Time), dimensions: Object.fromEntries((r.Dimensions ?? []).map((d) => [d.Name!, d.Value!])), measureName: r.MeasureName! };
+    const dimensions = Object.fromEntries((r.Dimensions ?? []).map((d) => [d.Name!, d.Value!]));
+    const row = { time: Number(r.Time), dimensions, measureName: r.MeasureName! };
     this.rows.push(Object.assign(row, { values: r.MeasureValues }));
   }
 
   public query(input: QueryCommandInput): QueryCommandOutput {
     if (input.NextToken) {
       const pending = this.pages.get(input.NextToken);
-      if (!pending) throw new QueryValidationException({ ...meta, message: 'Invalid next token' });
+      if (!pending) throw new QueryValidationException({ ...meta, ...text('Invalid next token') });
       this.pages.delete(input.NextToken);
       return this.page(pending.columns, pending.rows);
     }
@@ -146,7 +149,7 @@ export class FakeTimestream {
     const unquote = (s: string) => s.replace(/''/g, "'");
     const from = sql.match(/FROM "((?:[^"]|"")*)"\."((?:[^"]|"")*)"/);
     if (!from || from[1] !== this.database || from[2] !== this.table) {
-      throw new QueryValidationException({ ...meta, message: 'line 1:1: Table does not exist' });
+      throw new QueryValidationException({ ...meta, ...text('line 1:1: Table does not exist') });
     }
     const period = sql.match(/time BETWEEN from_milliseconds\((\d+)\) AND from_milliseconds\((\d+)\)/)!;
     const bucketSeconds = Number(sql.match(/bin\(time, (\d+)s\)/)![1]);

@@ -37,6 +37,13 @@ export interface AnalyticsSink {
 
 const SAMPLES = 5;
 
+interface CallOutcome {
+  readonly written: number;
+  readonly rejected: Array<{ record: _Record; reason: string }>;
+  readonly failed: number;
+  readonly error?: string;
+}
+
 /**
  * Writes log lines to a Timestream table as multi-measure records, 100 per call, a bounded number of calls at a time.
  * Records Timestream rejects are logged with their reasons and counted; they are not retried (the same record would
@@ -88,7 +95,7 @@ export class TimestreamSink implements AnalyticsSink {
     }
   }
 
-  private async send(batch: _Record[]): Promise<{ written: number; rejected: Array<{ record: _Record; reason: string }>; failed: number; error?: string }> {
+  private async send(batch: _Record[]): Promise<CallOutcome> {
     try {
       const out = await this.deps.client.send(new WriteRecordsCommand({
         DatabaseName: this.config.database,
@@ -107,7 +114,7 @@ export class TimestreamSink implements AnalyticsSink {
     }
   }
 
-  private report(result: AnalyticsWriteResult, outcomes: ReadonlyArray<Awaited<ReturnType<TimestreamSink['send']>>>): void {
+  private report(result: AnalyticsWriteResult, outcomes: readonly CallOutcome[]): void {
     const { deps } = this;
     deps.metrics.add(METRIC.ANALYTICS_WRITTEN, result.written, 'Count');
     if (result.rejected > 0) {

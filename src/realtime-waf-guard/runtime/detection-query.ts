@@ -78,7 +78,7 @@ export function ruleQuery(rule: StoredRule, target: QueryTable, period: QueryPer
   return [
     'WITH buckets AS (',
     `  SELECT "client", bin(time, ${bucket}) AS bucket, COUNT(*) AS requests,`,
-    `    SUM(CASE WHEN "route" = 'PROXY' THEN 1 ELSE 0 END) AS proxied, MIN(time) AS first_at, MAX(time) AS last_at`,
+    '    SUM(CASE WHEN "route" = \'PROXY\' THEN 1 ELSE 0 END) AS proxied, MIN(time) AS first_at, MAX(time) AS last_at',
     `  FROM ${sqlIdentifier(target.database)}.${sqlIdentifier(target.table)}`,
     `  WHERE ${conditions.join('\n    AND ')}`,
     `  GROUP BY "client", bin(time, ${bucket})`,
