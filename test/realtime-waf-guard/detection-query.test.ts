@@ -21,11 +21,11 @@ describe('rule query text', () => {
     expect(sql).toContain("measure_name = 'request'");
     expect(sql).toContain('"route" IN (\'DIRECT\', \'PROXY\')');
     expect(sql).toContain('"host" = \'api.example.com\'');
-    expect(sql).toContain('bin(time, 10s)');
+    expect(sql).toContain('bin(time, 5000ms)');
     expect(sql).toContain('HAVING SUM(requests) >= 100)');
     expect(sql).not.toContain('"path"');
     // per host: grouped by client and bucket only, never by path
-    expect(sql).toContain('GROUP BY "client", bin(time, 10s)');
+    expect(sql).toContain('GROUP BY "client", bin(time, 5000ms)');
   });
 
   test('wildcard host: subdomains at any depth, not the apex, without LIKE wildcards', () => {
@@ -44,7 +44,7 @@ describe('rule query text', () => {
     const sql = ruleQuery(rule({ host: '*.shop.example', pathPrefix: '/cart', windowSeconds: 3600 }), target, period, 100);
     expect(sql).toContain('substr("host", length("host") - 12) = \'.shop.example\'');
     expect(sql).toContain('substr("path", 1, 5) = \'/cart\'');
-    expect(sql).toContain('bin(time, 600s)');
+    expect(sql).toContain('bin(time, 300000ms)');
   });
 
   test('thresholds are scaled for sampling: the fewest logged requests that stand for the threshold', () => {

@@ -32,7 +32,7 @@ const full = {
   'sc-bytes': '5120',
   'cs-method': 'GET',
   'cs-host': 'API.Example.com.:443',
-  'cs-uri-stem': '/a//./%6Cogin',
+  'cs-uri-stem': '/a//./%6Cogin?next=/x',
   'x-edge-location': 'FRA56-P1',
   'x-edge-request-id': 'abc123==',
   'time-taken': '0.105',
@@ -56,7 +56,7 @@ describe('record mapping', () => {
     expect(dims(record)).toEqual({
       client: '198.51.100.7',
       route: 'DIRECT',
-      // as rules match them: lower case without port or trailing dot; decoded once, dot segments resolved
+      // as rules match them: lower case without port or trailing dot; decoded once, dot segments resolved, no query
       host: 'api.example.com',
       path: '/a/login',
       request_id: 'abc123==',

@@ -152,7 +152,7 @@ export class FakeTimestream {
       throw new QueryValidationException({ ...meta, ...text('line 1:1: Table does not exist') });
     }
     const period = sql.match(/time BETWEEN from_milliseconds\((\d+)\) AND from_milliseconds\((\d+)\)/)!;
-    const bucketSeconds = Number(sql.match(/bin\(time, (\d+)s\)/)![1]);
+    const bucketMs = Number(sql.match(/bin\(time, (\d+)ms\)/)![1]);
     const routes = [...sql.match(/"route" IN \(([^)]*)\)/)![1].matchAll(new RegExp(literal, 'g'))].map((m) => unquote(m[1]));
     const exactHost = sql.match(new RegExp(`"host" = ${literal}`));
     const suffix = sql.match(new RegExp(`substr\\("host", length\\("host"\\) - (\\d+)\\) = ${literal}`));
@@ -169,7 +169,7 @@ export class FakeTimestream {
     };
     const groups = new Map<string, { client: string; bucket: number; requests: number; proxied: number; first: number; last: number }>();
     for (const row of this.rows.filter(matches)) {
-      const bucket = Math.floor(row.time / 1000 / bucketSeconds) * bucketSeconds * 1000;
+      const bucket = Math.floor(row.time / bucketMs) * bucketMs;
       const key = `${row.dimensions.client}|${bucket}`;
       const g = groups.get(key) ?? { client: row.dimensions.client, bucket, requests: 0, proxied: 0, first: row.time, last: row.time };
       g.requests++;

@@ -1,7 +1,7 @@
 import type { _Record, Dimension, MeasureValue } from '@aws-sdk/client-timestream-write';
-import { normaliseHost, normalisePath, resolveClient } from './detector';
+import { normaliseHost, pathReadings, resolveClient } from './detector';
 import { CidrSet, clientOf, DEFAULT_IPV6_PREFIX_LENGTH, IpAddress, parseIp } from './ip';
-import { LogLineParser, Malformed, percentDecode } from './log-parser';
+import { LogLineParser, Malformed } from './log-parser';
 
 /**
  * How one CloudFront real-time log line becomes one Timestream multi-measure record. Pure: the sink does the I/O.
@@ -13,7 +13,8 @@ import { LogLineParser, Malformed, percentDecode } from './log-parser';
  * - `route`: `DIRECT`, `PROXY` (found behind a trusted proxy), `ALLOW_LISTED` (never counted) or `NO_CLIENT` (a
  *   trusted proxy without a usable X-Forwarded-For; `client` is then the proxy): only DIRECT and PROXY count;
  * - `host`: the Host header as rules match it (lower case, no port or trailing dot);
- * - `path`: `cs-uri-stem` as rules match it (percent-decoded once, `//` and dot segments resolved);
+ * - `path`: `cs-uri-stem` without its query string, as nginx-like origins read it (decoded once, `//` and dot segments
+ *   resolved): the first of the readings streaming detection matches path rules on;
  * - `request_id`: `x-edge-request-id`, which keeps two requests of one client in the same millisecond two records
  *   (Timestream treats records with equal dimensions, time and measure name as one).
  * Chosen fields add dimensions (strings) or measures (numbers); a `-` value leaves its dimension or measure out.
@@ -129,7 +130,10 @@ export class AnalyticsRecordMapper {
     const host = parser.host;
     if (host !== undefined) dimensions.push({ Name: 'host', Value: utf8(normaliseHost(host), MAX_VALUE_CHARS) });
     const path = parser.path;
-    if (path !== undefined) dimensions.push({ Name: 'path', Value: utf8(normalisePath(percentDecode(path)), MAX_PATH_CHARS) });
+    if (path !== undefined) {
+      const q = path.indexOf('?');
+      dimensions.push({ Name: 'path', Value: utf8(pathReadings(q < 0 ? path : path.slice(0, q))[0], MAX_PATH_CHARS) });
+    }
     const values = this.extra.length > 0 || this.requestIdIndex >= 0 ? splitFields(line) : [];
     const requestId = present(values[this.requestIdIndex]);
     if (requestId !== undefined) dimensions.push({ Name: 'request_id', Value: utf8(requestId, MAX_VALUE_CHARS) });

@@ -1,6 +1,6 @@
 import { ANALYTICS_MEASURE_NAME, COUNTED_ROUTES } from './analytics-records';
 import type { BlockCandidate, ClientRoute } from './block-store';
-import { bucketSeconds, bucketsPerWindow, normalisePath, scaleToRealRequests } from './detector';
+import { bucketMs as bucketLength, bucketsPerWindow, normalisePath, scaleToRealRequests } from './detector';
 import { IpAddress, parseCidr, parseIp } from './ip';
 import { percentDecode } from './log-parser';
 import { StoredRule } from '../rule-model';
@@ -8,7 +8,7 @@ import { StoredRule } from '../rule-model';
 /**
  * Query detection's SQL and the reading of its answers. Pure: the detector runs the queries.
  *
- * One query per rule counts, per client and bucket (a sixth of the rule's window, as in streaming detection), the
+ * One query per rule counts, per client and bucket (a twelfth of the rule's window, as in streaming detection), the
  * counted requests (routes DIRECT and PROXY) to the rule's host (and path prefix) over the period the run examines.
  * Clients are grouped per host, never per path, so spreading requests over many paths does not dilute a count. Only
  * clients whose total over the period reaches the rule's threshold in logged requests come back; the sliding-window
@@ -67,7 +67,7 @@ export interface QueryPeriod {
 
 /** The query of one rule: per candidate client, its buckets over the period. */
 export function ruleQuery(rule: StoredRule, target: QueryTable, period: QueryPeriod, samplingRate: number): string {
-  const bucket = `${bucketSeconds(rule.windowSeconds)}s`;
+  const bucket = `${bucketLength(rule.windowSeconds)}ms`;
   const conditions = [
     `time BETWEEN from_milliseconds(${Math.floor(period.fromMs)}) AND from_milliseconds(${Math.floor(period.toMs)})`,
     `measure_name = ${sqlString(ANALYTICS_MEASURE_NAME)}`,
@@ -138,7 +138,7 @@ export function clientAddress(text: string): IpAddress | undefined {
  * streaming detection, scaled by the sampling rate.
  */
 export function offenders(rule: StoredRule, rows: readonly BucketRow[], samplingRate: number, newSinceMs: number): BlockCandidate[] {
-  const bucketMs = bucketSeconds(rule.windowSeconds) * 1000;
+  const bucketMs = bucketLength(rule.windowSeconds);
   const perWindow = bucketsPerWindow(rule.windowSeconds);
   const byClient = new Map<string, BucketRow[]>();
   for (const row of rows) {
