@@ -70,6 +70,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-sns@^3',
     '@aws-sdk/client-secrets-manager@^3',
     '@aws-sdk/client-cloudwatch@^3',
+    // the optional Timestream analytics sink and query detection
+    '@aws-sdk/client-timestream-write@^3',
+    '@aws-sdk/client-timestream-query@^3',
     '@smithy/node-http-handler@^4',
     '@aws-lambda-powertools/logger@^2',
     '@aws-lambda-powertools/metrics@^2',

@@ -11,6 +11,7 @@ import { DETECTION_FIELDS, deliveredFieldOrder } from './log-fields';
 import type { RealtimeWafGuardProps } from './realtime-waf-guard';
 import { DEFAULT_MIN_LOGGED_REQUESTS, samplingProblem, StoredRule } from './rule-model';
 import { DEFAULT_IPV6_PREFIX_LENGTH, MAX_IPV6_PREFIX_LENGTH, MIN_IPV6_PREFIX_LENGTH } from './runtime/ip';
+import { resolveTimestreamSettings, TimestreamSettings } from './timestream-analytics';
 import { ManagedRuleGroup, rateBasedStatement, validateManagedRuleGroups } from './waf-rules';
 import { metricNamespaceError } from '../shared/validation';
 
@@ -43,6 +44,8 @@ export interface GuardSettings {
   readonly metricsNamespace: string;
   readonly operationalAlarms: boolean;
   readonly blockCloudFrontDomain: boolean;
+  /** The Timestream sink (and query detection); undefined without `timestream`. */
+  readonly timestream?: TimestreamSettings;
 }
 
 /**
@@ -70,6 +73,7 @@ export function resolveGuardSettings(guard: IConstruct, props: RealtimeWafGuardP
   const maxRecordAgeSeconds = secondsInRange('maxRecordAge', props.maxRecordAge, 60, 7 * 24 * 3600, 3600);
   const samplingRate = integerInRange('samplingRate', props.samplingRate, 1, 100, 100);
   const minLoggedRequests = integerInRange('minLoggedRequests', props.minLoggedRequests, 1, 100_000, DEFAULT_MIN_LOGGED_REQUESTS);
+  const timestream = resolveTimestreamSettings(props.timestream, props.detection, maxRecordAgeSeconds);
   const rules = toStoredRules(props.rules ?? [], stableId(guard));
   rules.forEach((rule, i) => {
     const problem = samplingProblem(rule.threshold, samplingRate, minLoggedRequests);
@@ -78,7 +82,11 @@ export function resolveGuardSettings(guard: IConstruct, props: RealtimeWafGuardP
   return {
     guardName: resolveGuardName(props.guardName, guard),
     rules,
-    logFields: deliveredFieldOrder([...DETECTION_FIELDS, ...(props.additionalLogFields ?? [])]),
+    logFields: deliveredFieldOrder([
+      ...DETECTION_FIELDS, ...(props.additionalLogFields ?? []),
+      // The sink's fields, and the request id that keeps two requests of one client in one millisecond two records.
+      ...(timestream ? [...timestream.fields, 'x-edge-request-id'] : []),
+    ]),
     samplingRate,
     minLoggedRequests,
     allowList: normalizeCidrs('allowList', props.allowList),
@@ -106,6 +114,7 @@ export function resolveGuardSettings(guard: IConstruct, props: RealtimeWafGuardP
     metricsNamespace: props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE,
     operationalAlarms: props.operationalAlarms ?? true,
     blockCloudFrontDomain: props.blockCloudFrontDomain ?? true,
+    timestream,
   };
 }
 

@@ -37,6 +37,15 @@ export const ENV = {
   MAX_SET_SIZE: 'MAX_IP_SET_SIZE',
   TOPIC_ARN: 'ALERT_TOPIC_ARN',
   HISTORY_RETENTION_DAYS: 'HISTORY_RETENTION_DAYS',
+  /** The Timestream database and table of the analytics sink (set only with `timestream`). */
+  TIMESTREAM_DATABASE: 'TIMESTREAM_DATABASE',
+  TIMESTREAM_TABLE: 'TIMESTREAM_TABLE',
+  /** Log fields the sink writes besides those every record has, comma-separated. */
+  ANALYTICS_FIELDS: 'ANALYTICS_FIELDS',
+  /** STREAMING or TIMESTREAM_QUERY: with query detection the log processor only feeds Timestream. */
+  DETECTION: 'DETECTION',
+  /** Seconds between query detection runs. */
+  QUERY_INTERVAL_SECONDS: 'QUERY_INTERVAL_SECONDS',
   METRICS_NAMESPACE: 'POWERTOOLS_METRICS_NAMESPACE',
   SERVICE_NAME: 'POWERTOOLS_SERVICE_NAME',
 } as const;
@@ -55,6 +64,12 @@ export const METRIC = {
   SYNC_ERRORS: 'IpSetSyncErrors',
   INVALID_RULE_ROWS: 'InvalidRuleRows',
   STALE_OFFENCES: 'StaleOffences',
+  /** Records the Timestream sink wrote, had rejected (with reasons in the log) or lost to a failed call. */
+  ANALYTICS_WRITTEN: 'AnalyticsRecordsWritten',
+  ANALYTICS_REJECTED: 'AnalyticsRecordsRejected',
+  ANALYTICS_FAILED: 'AnalyticsRecordsFailed',
+  /** Rule queries of query detection that failed. */
+  DETECTION_QUERY_ERRORS: 'DetectionQueryErrors',
 } as const;
 
 /**

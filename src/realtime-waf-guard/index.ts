@@ -2,3 +2,5 @@ export * from './realtime-waf-guard';
 export { RuleAction } from './host-rule';
 export type { HostRule } from './host-rule';
 export type { ManagedRuleGroup, RateBasedBackstop } from './waf-rules';
+export { Detection } from './timestream-analytics';
+export type { TimestreamOptions } from './timestream-analytics';

@@ -32,7 +32,7 @@ export interface LogPipelineProps {
 export class LogPipeline extends Construct {
   public readonly stream: kinesis.IStream;
   public readonly realtimeLogConfig: cloudfront.IRealtimeLogConfig;
-  public readonly logProcessor: lambda.IFunction;
+  public readonly logProcessor: lambda.Function;
 
   constructor(scope: Construct, id: string, props: LogPipelineProps) {
     super(scope, id);

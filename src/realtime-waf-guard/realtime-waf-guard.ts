@@ -19,6 +19,7 @@ import { METRIC } from './handler-env';
 import { HostRule } from './host-rule';
 import { LogPipeline } from './log-pipeline';
 import { attachWebAcl, RealtimeLogAttachment } from './realtime-log-attachment';
+import { Detection, TimestreamAnalytics, TimestreamOptions } from './timestream-analytics';
 import { WafEnforcement } from './waf-enforcement';
 import { ManagedRuleGroup, RateBasedBackstop } from './waf-rules';
 import { suppressNag } from '../shared/nag';
@@ -231,6 +232,23 @@ export interface RealtimeWafGuardProps {
    * @default true
    */
   readonly operationalAlarms?: boolean;
+
+  /**
+   * Write every log record to Amazon Timestream for LiveAnalytics (a new or existing database and table), for ad-hoc
+   * queries and Grafana; needed by query detection. Timestream for LiveAnalytics is open to existing customers only.
+   * Records the service rejects are logged with their reasons and counted; a Timestream failure never stops
+   * streaming detection or blocking. See the README for the schema, ready queries and costs.
+   * @default - no Timestream
+   */
+  readonly timestream?: TimestreamOptions;
+
+  /**
+   * How offenders are found: streaming detection counts every batch in DynamoDB (blocks within seconds);
+   * `Detection.TIMESTREAM_QUERY` queries the `timestream` table on a schedule instead (blocks within the query
+   * interval, billed in Timestream compute units: read the README cost table first).
+   * @default Detection.STREAMING
+   */
+  readonly detection?: Detection;
 }
 
 /**
@@ -287,6 +305,12 @@ export class RealtimeWafGuard extends Construct {
   public readonly trustedProxySets: wafv2.CfnIPSet[];
   /** The guard's WebACL, or undefined with `createWebAcl: false`. */
   public readonly webAcl: wafv2.CfnWebACL | undefined;
+  /** The Timestream database the records are written to; undefined without `timestream`. */
+  public readonly timestreamDatabaseName?: string;
+  /** The Timestream table the records are written to; undefined without `timestream`. */
+  public readonly timestreamTableName?: string;
+  /** Query detection's scheduled function; undefined with streaming detection. */
+  public readonly queryDetector?: lambda.IFunction;
   /** Alarms on the guard's own health (empty with `operationalAlarms: false`). */
   public readonly alarms: cloudwatch.IAlarm[];
   /** Clients over a threshold were not blocked because the new-block budget was spent (undefined without alarms). */
@@ -332,6 +356,19 @@ export class RealtimeWafGuard extends Construct {
     this.stream = pipeline.stream;
     this.realtimeLogConfig = pipeline.realtimeLogConfig;
     this.logProcessor = pipeline.logProcessor;
+    if (settings.timestream) {
+      const analytics = new TimestreamAnalytics(this, 'Timestream', {
+        settings,
+        timestream: settings.timestream,
+        tables,
+        logProcessor: pipeline.logProcessor,
+        guardPath: this.node.path,
+        encryptionKey: this.encryptionKey,
+      });
+      this.timestreamDatabaseName = analytics.databaseName;
+      this.timestreamTableName = analytics.tableName;
+      this.queryDetector = analytics.queryDetector;
+    }
 
     this.enforcement = new WafEnforcement(this, 'Enforcement', {
       settings, tables, alertTopic: this.alertTopic, deadLetterQueue: this.deadLetterQueue, guardPath: this.node.path,
@@ -410,7 +447,9 @@ export class RealtimeWafGuard extends Construct {
    *
    * @param metricName one of `RecordsProcessed`, `MalformedLines`, `ProcessingLagMs`, `BlocksCreated`, `WouldBlock`,
    * `BlockBudgetExceeded`, `BlocksReleased`, `ActiveBlocks`, `BlocksOverIpSetCap`, `IpSetSyncErrors`,
-   * `InvalidRuleRows`, `StaleOffences` (each also has its own method); any other name fails at synth
+   * `InvalidRuleRows`, `StaleOffences` (each also has its own method), and with `timestream`
+   * `AnalyticsRecordsWritten`, `AnalyticsRecordsRejected`, `AnalyticsRecordsFailed` and `DetectionQueryErrors`; any
+   * other name fails at synth
    */
   public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     const known: readonly string[] = Object.values(METRIC);

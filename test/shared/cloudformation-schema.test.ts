@@ -13,7 +13,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import {
-  ElasticCredentials, ElasticWafMonitor, ElasticWafMonitorProps, RealtimeWafGuard, RealtimeWafGuardProps, RuleAction,
+  Detection, ElasticCredentials, ElasticWafMonitor, ElasticWafMonitorProps, RealtimeWafGuard, RealtimeWafGuardProps, RuleAction,
 } from '../../src';
 import { newDistribution } from '../realtime-waf-guard/construct-fixtures';
 import {
@@ -171,6 +171,30 @@ const GUARD_CASES: Case[] = [
     },
   },
   {
+    name: 'Timestream sink and query detection, every optional feature, names at their limits',
+    build: () => {
+      const stack = new Stack(new App(), 'GuardStack', US_EAST_1);
+      const scope = new Construct(new Construct(stack, 'Edge_Protection v2'), 'Team.Payments');
+      const guard = new RealtimeWafGuard(scope, 'Guard_Prod 1', {
+        ...fullGuardProps(),
+        maxRecordAge: Duration.hours(1),
+        timestream: {
+          memoryRetention: Duration.hours(8766),
+          magneticRetention: Duration.days(73_000),
+          fields: ['sc-status', 'time-taken', 'cs-user-agent', 'c-ip', 'asn'],
+          queryInterval: Duration.minutes(1),
+        },
+        detection: Detection.TIMESTREAM_QUERY,
+      });
+      guard.attachTo(newDistribution(stack));
+      return stack;
+    },
+  },
+  {
+    name: 'Timestream sink into an existing database and table',
+    build: () => guardStack('Guard', { timestream: { database: 'a'.repeat(256), table: 'cloudfront.requests-1_x' } }),
+  },
+  {
     name: 'a stream, key and topic of the user\'s',
     build: () => {
       const stack = new Stack(new App(), 'GuardStack', US_EAST_1);
@@ -219,6 +243,11 @@ describe('RealtimeWafGuard templates pass the CloudFormation schemas', () => {
       'AWS::CloudFront::RealtimeLogConfig', 'AWS::CloudFront::Distribution',
     ]) {
       expect(types).toContain(type);
+    }
+    const timestream = GUARD_CASES.find((c) => c.name.startsWith('Timestream sink and query detection'))!;
+    const withTimestream = new Set(Object.values<any>(Template.fromStack(timestream.build()).toJSON().Resources).map((r) => r.Type as string));
+    for (const type of ['AWS::Timestream::Database', 'AWS::Timestream::Table', 'AWS::Events::Rule']) {
+      expect(withTimestream).toContain(type);
     }
   });
 });

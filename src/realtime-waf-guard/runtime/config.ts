@@ -1,6 +1,8 @@
+import type { AnalyticsSinkConfig } from './analytics-sink';
 import { CidrSet, DEFAULT_IPV6_PREFIX_LENGTH, MAX_IPV6_PREFIX_LENGTH, MIN_IPV6_PREFIX_LENGTH, parseCidrList } from './ip';
 import { IpSetSyncConfig } from './ip-set-sync';
 import { LogProcessorConfig } from './log-processor';
+import type { QueryDetectorConfig } from './query-detector';
 import { DEFAULT_COUNTER_RETENTION_SECONDS, ENV } from '../handler-env';
 import { deliveredFieldOrder } from '../log-fields';
 import { DEFAULT_MIN_LOGGED_REQUESTS } from '../rule-model';
@@ -82,5 +84,54 @@ export function ipSetSyncConfigFromEnv(env: Env): IpSetSyncConfig {
     blocksTable: required(env, ENV.BLOCKS_TABLE),
     historyTable: required(env, ENV.HISTORY_TABLE),
     topicArn: env[ENV.TOPIC_ARN] || undefined,
+  };
+}
+
+/** The Timestream sink's settings, or undefined when the guard has no `timestream`. */
+export function analyticsConfigFromEnv(env: Env): AnalyticsSinkConfig | undefined {
+  const database = env[ENV.TIMESTREAM_DATABASE];
+  if (!database) return undefined;
+  const fields = deliveredFieldOrder(required(env, ENV.FIELDS).split(','));
+  return {
+    database,
+    table: required(env, ENV.TIMESTREAM_TABLE),
+    fields,
+    analyticsFields: (env[ENV.ANALYTICS_FIELDS] ?? '').split(',').map((f) => f.trim()).filter(Boolean),
+    allowList: cidrs(env, ENV.ALLOW_LIST),
+    trustedProxies: cidrs(env, ENV.TRUSTED_PROXIES),
+    ipv6PrefixLength: integer(env, ENV.IPV6_PREFIX_LENGTH, MIN_IPV6_PREFIX_LENGTH, MAX_IPV6_PREFIX_LENGTH, DEFAULT_IPV6_PREFIX_LENGTH),
+  };
+}
+
+/** Whether the log processor only feeds Timestream, query detection doing the counting. */
+export function queryDetectionFromEnv(env: Env): boolean {
+  const mode = env[ENV.DETECTION] ?? 'STREAMING';
+  if (mode !== 'STREAMING' && mode !== 'TIMESTREAM_QUERY') throw new Error(`${ENV.DETECTION} must be STREAMING or TIMESTREAM_QUERY (got ${mode})`);
+  return mode === 'TIMESTREAM_QUERY';
+}
+
+export interface QueryDetectorEnvConfig extends QueryDetectorConfig {
+  readonly rulesTable: string;
+  readonly countersTable: string;
+  readonly blocksTable: string;
+  readonly historyTable: string;
+  readonly historyRetentionDays: number;
+  readonly minLoggedRequests: number;
+  readonly maxNewBlocksPerMinute: number;
+}
+
+export function queryDetectorConfigFromEnv(env: Env): QueryDetectorEnvConfig {
+  return {
+    database: required(env, ENV.TIMESTREAM_DATABASE),
+    table: required(env, ENV.TIMESTREAM_TABLE),
+    samplingRate: integer(env, ENV.SAMPLING_RATE, 1, 100),
+    intervalMs: integer(env, ENV.QUERY_INTERVAL_SECONDS, 60, 86_400, 60) * 1000,
+    rulesTable: required(env, ENV.RULES_TABLE),
+    countersTable: required(env, ENV.COUNTERS_TABLE),
+    blocksTable: required(env, ENV.BLOCKS_TABLE),
+    historyTable: required(env, ENV.HISTORY_TABLE),
+    historyRetentionDays: integer(env, ENV.HISTORY_RETENTION_DAYS, 1, 3650, 90),
+    minLoggedRequests: integer(env, ENV.MIN_LOGGED_REQUESTS, 1, 100_000, DEFAULT_MIN_LOGGED_REQUESTS),
+    maxNewBlocksPerMinute: integer(env, ENV.MAX_NEW_BLOCKS_PER_MINUTE, 1, 100_000, 50),
   };
 }

@@ -1,3 +1,4 @@
+import type { AnalyticsSink } from './analytics-sink';
 import { BlockCandidate, BlockRow, BlockStore } from './block-store';
 import { mapLimit } from './concurrency';
 import { CounterStore, padSequence } from './counter-store';
@@ -39,6 +40,8 @@ export interface LogProcessorDeps {
   readonly blocks: BlockStore;
   /** Where stale offences are recorded (`STALE_OFFENCE`); without it they are only logged and counted. */
   readonly history?: HistoryStore;
+  /** Receives every record besides detection (Timestream); its failures never fail the batch. */
+  readonly analytics?: AnalyticsSink;
   readonly metrics: MetricsSink;
   readonly log: Log;
   readonly now: () => number;
@@ -75,6 +78,15 @@ export class LogProcessor {
   constructor(private readonly config: LogProcessorConfig, private readonly deps: LogProcessorDeps) {}
 
   public async process(records: readonly StreamRecord[]): Promise<BatchResult> {
+    // Written alongside detection rather than after it, so analytics adds no latency to blocking; awaited before
+    // returning because a frozen Lambda would not finish the calls.
+    const analytics = records.length > 0 ? this.deps.analytics?.write(records) : undefined;
+    const result = await this.detect(records);
+    await analytics;
+    return result;
+  }
+
+  private async detect(records: readonly StreamRecord[]): Promise<BatchResult> {
     const empty: BatchSummary = { lines: 0, matched: 0, malformed: 0, created: [], overBudget: [], stale: [] };
     if (records.length === 0) return { batchItemFailures: [], summary: empty };
     const { deps, config } = this;

@@ -1,0 +1,113 @@
+import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
+import {
+  BucketRow, clientAddress, minSampledRequests, offenders, prefixAsWritten, ruleQuery, sqlString,
+} from '../../src/realtime-waf-guard/runtime/detection-query';
+
+const T0 = 1_700_000_000_000;
+const target = { database: 'guard-db', table: 'requests' };
+const period = { fromMs: T0, toMs: T0 + 180_000 };
+const rule = (over: Partial<StoredRule> = {}): StoredRule => ({
+  ruleId: 'r', host: 'api.example.com', threshold: 100, windowSeconds: 60, blockSeconds: 300, action: 'BLOCK', enabled: true, ...over,
+});
+
+/** The query with every string literal replaced by a placeholder: what no rule value may change. */
+const skeleton = (sql: string) => sql.replace(/'(?:[^']|'')*'/g, '?');
+
+describe('rule query text', () => {
+  test('exact host, every path: counted routes, the period, the rule bucket, the threshold in logged requests', () => {
+    const sql = ruleQuery(rule(), target, period, 100);
+    expect(sql).toContain('FROM "guard-db"."requests"');
+    expect(sql).toContain(`time BETWEEN from_milliseconds(${T0}) AND from_milliseconds(${T0 + 180_000})`);
+    expect(sql).toContain("measure_name = 'request'");
+    expect(sql).toContain('"route" IN (\'DIRECT\', \'PROXY\')');
+    expect(sql).toContain('"host" = \'api.example.com\'');
+    expect(sql).toContain('bin(time, 5000ms)');
+    expect(sql).toContain('HAVING SUM(requests) >= 100)');
+    expect(sql).not.toContain('"path"');
+    // per host: grouped by client and bucket only, never by path
+    expect(sql).toContain('GROUP BY "client", bin(time, 5000ms)');
+  });
+
+  test('wildcard host: subdomains at any depth, not the apex, without LIKE wildcards', () => {
+    const sql = ruleQuery(rule({ host: '*.example.com' }), target, period, 100);
+    expect(sql).toContain('length("host") > 12 AND substr("host", length("host") - 11) = \'.example.com\'');
+    expect(sql).not.toMatch(/LIKE/i);
+  });
+
+  test('path prefix: compared as written (decoded, normalised), by length in characters', () => {
+    const sql = ruleQuery(rule({ pathPrefix: '/l%6Fgin//ü' }), target, period, 100);
+    expect(prefixAsWritten('/l%6Fgin//ü')).toBe('/login/ü');
+    expect(sql).toContain('substr("path", 1, 8) = \'/login/ü\'');
+  });
+
+  test('wildcard host with a path prefix, and a one-hour window', () => {
+    const sql = ruleQuery(rule({ host: '*.shop.example', pathPrefix: '/cart', windowSeconds: 3600 }), target, period, 100);
+    expect(sql).toContain('substr("host", length("host") - 12) = \'.shop.example\'');
+    expect(sql).toContain('substr("path", 1, 5) = \'/cart\'');
+    expect(sql).toContain('bin(time, 300000ms)');
+  });
+
+  test('thresholds are scaled for sampling: the fewest logged requests that stand for the threshold', () => {
+    expect(minSampledRequests(100, 100)).toBe(100);
+    expect(minSampledRequests(100, 7)).toBe(7);
+    expect(minSampledRequests(1000, 3)).toBe(30);
+    expect(minSampledRequests(101, 10)).toBe(11);
+    expect(ruleQuery(rule({ threshold: 1000 }), target, period, 5)).toContain('HAVING SUM(requests) >= 50)');
+  });
+
+  test('an injection attempt in a host or path prefix stays inside its string literal', () => {
+    const benign = ruleQuery(rule({ host: '*.example.com', pathPrefix: '/login' }), target, period, 100);
+    const hostile = ruleQuery(rule({
+      host: "*.example.com' OR '1'='1",
+      pathPrefix: "/x') OR 1=1 UNION SELECT \"client\", 0, 1000000, 0, 0, 0 FROM \"guard-db\".\"requests\" --",
+    }), target, period, 100);
+    expect(skeleton(hostile).replace(/\d+/g, 'N')).toBe(skeleton(benign).replace(/\d+/g, 'N'));
+    expect(hostile).toContain('\'.example.com\'\' OR \'\'1\'\'=\'\'1\'');
+    expect(sqlString("it's")).toBe("'it''s'");
+  });
+
+  test('quotes in database and table names cannot close the identifier', () => {
+    expect(ruleQuery(rule(), { database: 'a"b', table: 't' }, period, 100)).toContain('FROM "a""b"."t"');
+  });
+});
+
+describe('offenders from the answer', () => {
+  const row = (client: string, second: number, requests: number, over: Partial<BucketRow> = {}): BucketRow => ({
+    client, bucketMs: T0 + second * 1000, requests, proxied: 0, firstMs: T0 + second * 1000, lastMs: T0 + second * 1000 + 9_000, ...over,
+  });
+
+  test('a sliding window of buckets decides, scaled by the sampling rate', () => {
+    const r = rule({ threshold: 100 });
+    // 60 + 50 in adjacent buckets of one window; 60 and 50 a window apart never add up.
+    const rows = [row('198.51.100.7', 0, 60), row('198.51.100.7', 10, 50), row('192.0.2.1', 0, 60), row('192.0.2.1', 60, 50)];
+    const found = offenders(r, rows, 100, T0);
+    expect(found.map((c) => c.ip.text)).toEqual(['198.51.100.7']);
+    expect(found[0].observed).toBe(110);
+    expect(found[0].crossedAtMs).toBe(T0 + 19_000);
+    expect(found[0].firstSeenMs).toBe(T0);
+    expect(found[0].route).toBe('DIRECT');
+    // at 10% sampling 11 logged requests stand for 110
+    expect(offenders(r, [row('198.51.100.7', 0, 6), row('198.51.100.7', 10, 5)], 10, T0).map((c) => c.observed)).toEqual([110]);
+    expect(offenders(r, [row('198.51.100.7', 0, 6), row('198.51.100.7', 10, 3)], 10, T0)).toEqual([]);
+  });
+
+  test('windows judged by the previous run are not reported again', () => {
+    const rows = [row('198.51.100.7', 0, 120), row('198.51.100.7', 100, 1)];
+    expect(offenders(rule(), rows, 100, T0 + 50_000)).toEqual([]);
+    expect(offenders(rule(), rows, 100, T0)).toHaveLength(1);
+  });
+
+  test('routes and clients: proxied, both, IPv6 prefixes; unreadable clients are skipped', () => {
+    const rows = [
+      row('198.51.100.7', 0, 120, { proxied: 120 }),
+      row('192.0.2.1', 0, 120, { proxied: 30 }),
+      row('2001:db8:1:2::/64', 0, 120),
+      row('not-an-ip', 0, 500),
+    ];
+    const found = offenders(rule(), rows, 100, T0);
+    expect(found.map((c) => [c.ip.text, c.ip.family, c.route])).toEqual([
+      ['198.51.100.7', 4, 'PROXY'], ['192.0.2.1', 4, 'BOTH'], ['2001:db8:1:2::/64', 6, 'DIRECT'],
+    ]);
+    expect(clientAddress('10.0.0.0/8')).toBeUndefined();
+  });
+});
