@@ -70,6 +70,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-sns@^3',
     '@aws-sdk/client-secrets-manager@^3',
     '@aws-sdk/client-cloudwatch@^3',
+    // the `blocks` commands of the CLI, bundled into assets/cli (see below): caller identity and stack lookup
+    '@aws-sdk/client-sts@^3',
+    '@aws-sdk/client-cloudformation@^3',
     '@smithy/node-http-handler@^4',
     '@aws-lambda-powertools/logger@^2',
     '@aws-lambda-powertools/metrics@^2',
@@ -134,6 +137,16 @@ project.packageTask.spawn(checkBindings);
 // The packed tarball must install and synthesize in fresh apps on the minimum and the newest aws-cdk-lib, with the
 // newest `cdk init` flags and cdk-nag 2 and 3, as users would use it.
 project.packageTask.exec('node scripts/consumer-check.js');
+
+// The CLI's `blocks` commands talk to AWS. The SDK is a devDependency, so they ship as one self-contained bundle that
+// the CLI loads only when such a command runs: `replay` keeps working on Node.js built-ins alone.
+project.bundler.addBundle('./src/cli/blocks-command.ts', {
+  platform: 'node',
+  target: 'node20',
+  sourcemap: false,
+  externals: [],
+  minify: true,
+});
 
 project.addTask('demo', {
   description: 'Run the main job locally: the guard on kinesalite and dynalite with generated traffic (see README)',

@@ -6,6 +6,7 @@ import { logProcessorConfigFromEnv } from './runtime/config';
 import { CounterStore } from './runtime/counter-store';
 import { HistoryStore } from './runtime/history-store';
 import { LogProcessor } from './runtime/log-processor';
+import { loadShields, ShieldCache } from './runtime/operator-actions';
 import { loadRules, RulesCache } from './runtime/rules-store';
 import { powertools } from '../shared/runtime/telemetry';
 
@@ -19,6 +20,7 @@ const processor = new LogProcessor(config, {
   counters: new CounterStore(dynamo, config.countersTable, config.counterRetentionSeconds),
   blocks: new BlockStore(doc, config.blocksTable, config.countersTable, config.maxNewBlocksPerMinute),
   history: new HistoryStore(doc, config.historyTable, config.historyRetentionDays),
+  shields: new ShieldCache((now) => loadShields(doc, config.blocksTable, now)),
   metrics,
   log,
   now: Date.now,
