@@ -37,6 +37,8 @@ export const ENV = {
   MAX_SET_SIZE: 'MAX_IP_SET_SIZE',
   TOPIC_ARN: 'ALERT_TOPIC_ARN',
   HISTORY_RETENTION_DAYS: 'HISTORY_RETENTION_DAYS',
+  /** Console link to the history table, shown by the dashboard widget. */
+  HISTORY_URL: 'HISTORY_TABLE_URL',
   METRICS_NAMESPACE: 'POWERTOOLS_METRICS_NAMESPACE',
   SERVICE_NAME: 'POWERTOOLS_SERVICE_NAME',
 } as const;
