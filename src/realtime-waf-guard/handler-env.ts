@@ -53,6 +53,10 @@ export const METRIC = {
   BLOCK_BUDGET_EXCEEDED: 'BlockBudgetExceeded',
   RELEASES: 'BlocksReleased',
   ACTIVE_BLOCKS: 'ActiveBlocks',
+  /** The same, per set: source-address IPv4 and IPv6, and clients behind trusted proxies (both families). */
+  ACTIVE_BLOCKS_IPV4: 'ActiveBlocksIpv4',
+  ACTIVE_BLOCKS_IPV6: 'ActiveBlocksIpv6',
+  ACTIVE_BLOCKS_PROXIED: 'ActiveBlocksProxied',
   DROPPED_OVER_CAP: 'BlocksOverIpSetCap',
   SYNC_ERRORS: 'IpSetSyncErrors',
   INVALID_RULE_ROWS: 'InvalidRuleRows',

@@ -211,6 +211,11 @@ export class IpSetSync {
 
     deps.metrics.add(METRIC.RELEASES, released.length, 'Count');
     deps.metrics.add(METRIC.ACTIVE_BLOCKS, plan.ipv4.length + plan.ipv6.length + plan.forwardedIpv4.length + plan.forwardedIpv6.length, 'Count');
+    deps.metrics.add(METRIC.ACTIVE_BLOCKS_IPV4, plan.ipv4.length, 'Count');
+    deps.metrics.add(METRIC.ACTIVE_BLOCKS_IPV6, plan.ipv6.length, 'Count');
+    deps.metrics.add(METRIC.ACTIVE_BLOCKS_PROXIED, plan.forwardedIpv4.length + plan.forwardedIpv6.length, 'Count');
+    // One line per release, so the dashboard can count releases per rule without a metric per rule.
+    for (const r of [...released, ...unblocked]) deps.log.info('block released', { ip: r.ip, ruleId: r.ruleId, host: r.host, manual: r.manualAction === 'UNBLOCK' });
     deps.metrics.add(METRIC.DROPPED_OVER_CAP, plan.overCap.length, 'Count');
     if (plan.overCap.length > 0) deps.log.error('IP set full: blocks left out', { count: plan.overCap.length });
     return { plan, updates, retries, blocked, wouldBlock, released, digest: digestSent };
