@@ -78,7 +78,7 @@ test('every value typed by people or read from the table is escaped', async () =
   const filtered = await w.call({ ...form({ filter: '"><i>x' }) });
   expect(filtered).toContain('value="&quot;&gt;&lt;i&gt;x"');
   expect(filtered).not.toContain('<i>');
-  expect(escapeHtml(`<>&"'\``)).toBe('&lt;&gt;&amp;&quot;&#39;&#96;');
+  expect(escapeHtml('<>&"\'`')).toBe('&lt;&gt;&amp;&quot;&#39;&#96;');
 });
 
 test('more than 100 rows are paged', async () => {

@@ -119,7 +119,10 @@ async function guard(options: { maxNewBlocks?: number; allowList?: string[] } = 
   const budget = async (ms: number) => (await dynamo.doc.send(new GetCommand({
     TableName: tables.counters, Key: { pk: `#budget#${Math.floor(ms / 60_000)}` },
   }))).Item?.used;
-  return { processor, makeProcessor, sync, waf, ipv4, ipv6, actions, attack, blockRows, history, budget, recorder, tables, setNow: (ms: number) => { now = ms; } };
+  const setNow = (ms: number) => {
+    now = ms;
+  };
+  return { processor, makeProcessor, sync, waf, ipv4, ipv6, actions, attack, blockRows, history, budget, recorder, tables, setNow };
 }
 
 test('an unblock releases at the next sync run, is announced and recorded with its operator, and shields the client', async () => {

@@ -84,7 +84,7 @@ export function renderDigest(input: DigestInput): DigestMessage | undefined {
   if (manual.blocked.length) parts.push(`${manual.blocked.length} blocked by hand`);
   if (manual.unblocked.length) parts.push(`${manual.unblocked.length} unblocked by hand`);
   if (manual.extended.length) parts.push(`${manual.extended.length} extended`);
-  if (manual.allowed.length + manual.allowEnded.length) parts.push(`allow-list changed`);
+  if (manual.allowed.length + manual.allowEnded.length) parts.push('allow-list changed');
   if (blocked.length) parts.push(`${blocked.length} blocked`);
   if (wouldBlock.length) parts.push(`${wouldBlock.length} would be blocked`);
   if (released.length) parts.push(`${released.length} released`);
