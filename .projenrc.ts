@@ -73,6 +73,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // the optional Timestream analytics sink and query detection
     '@aws-sdk/client-timestream-write@^3',
     '@aws-sdk/client-timestream-query@^3',
+    // the `blocks` commands of the CLI, bundled into assets/cli (see below): caller identity and stack lookup
+    '@aws-sdk/client-sts@^3',
+    '@aws-sdk/client-cloudformation@^3',
     '@smithy/node-http-handler@^4',
     '@aws-lambda-powertools/logger@^2',
     '@aws-lambda-powertools/metrics@^2',
@@ -110,6 +113,8 @@ project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });
 
 // Shared runtime code of the handlers may import handler-only devDeps too.
 project.eslint?.allowDevDeps('src/**/runtime/**');
+// Bundled with the SDK into assets/cli (see the bundle below): never reached from the library or `replay`.
+project.eslint?.allowDevDeps('src/cli/blocks-command.ts');
 project.eslint?.allowDevDeps('examples/**');
 project.eslint?.allowDevDeps('bench/**');
 // The dev tsconfig lives at the root (tsconfig.dev.json) and covers src, test, examples and bench: lint with it.
@@ -137,6 +142,16 @@ project.packageTask.spawn(checkBindings);
 // The packed tarball must install and synthesize in fresh apps on the minimum and the newest aws-cdk-lib, with the
 // newest `cdk init` flags and cdk-nag 2 and 3, as users would use it.
 project.packageTask.exec('node scripts/consumer-check.js');
+
+// The CLI's `blocks` commands talk to AWS. The SDK is a devDependency, so they ship as one self-contained bundle that
+// the CLI loads only when such a command runs: `replay` keeps working on Node.js built-ins alone.
+project.bundler.addBundle('./src/cli/blocks-command.ts', {
+  platform: 'node',
+  target: 'node20',
+  sourcemap: false,
+  externals: [],
+  minify: true,
+});
 
 project.addTask('demo', {
   description: 'Run the main job locally: the guard on kinesalite and dynalite with generated traffic (see README)',

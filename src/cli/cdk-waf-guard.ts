@@ -3,7 +3,9 @@
  * `cdk-waf-guard` command line. Runs on Node.js built-ins only: package users do not have the handlers' devDependencies
  * (AWS SDK, Powertools), so nothing imported from here may pull them in.
  */
+import { existsSync } from 'fs';
 import { readFile } from 'fs/promises';
+import { join } from 'path';
 import { UserError } from './errors';
 import { fileSource, LogSource, MAX_LINE_BYTES, readLines, streamSource } from './log-input';
 import { LINE_TOO_LONG, malformedMessage, replay, ReplayReport } from './replay';
@@ -22,6 +24,7 @@ export interface CliIo {
 }
 
 export const USAGE = `Usage: cdk-waf-guard replay --rules <rules.json> [options] [files...]
+       cdk-waf-guard blocks list|unblock|block|extend|allow|unallow|history ...  (see cdk-waf-guard blocks --help)
 
 What the guard would have done with these CloudFront real-time log lines: per rule, the clients it would block,
 when, until when and at what rate. Reads files (plain or gzip) or, without files or with "-", stdin.
@@ -170,6 +173,21 @@ function mostlyMalformed(report: ReplayReport): string | undefined {
     + `  ${cause}.\n  The report covers only the lines that could be read; do not take it as what the guard would do.`;
 }
 
+interface BlocksModule {
+  runBlocks(argv: readonly string[], io: CliIo): Promise<number>;
+}
+
+/**
+ * The `blocks` commands need the AWS SDK, which package users do not install: they are bundled with it into
+ * assets/cli/blocks-command and loaded only when run. From the sources (tests, ts-node) the module itself serves.
+ */
+function loadBlocksCommand(): BlocksModule {
+  const bundle = join(__dirname, '..', '..', 'assets', 'cli', 'blocks-command', 'index.js');
+  const source = join(__dirname, 'blocks-command');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(existsSync(bundle) && !__filename.endsWith('.ts') ? bundle : source) as BlocksModule;
+}
+
 /** Runs a command; returns the exit status. Errors the user can fix are printed, not thrown. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
@@ -178,6 +196,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       io.stdout(USAGE);
       return command === undefined ? 2 : 0;
     }
+    if (command === 'blocks') return await loadBlocksCommand().runBlocks(rest, io);
     if (command !== 'replay') throw new UsageError(`unknown command "${command}"`);
     return await runReplay(rest, io);
   } catch (e) {

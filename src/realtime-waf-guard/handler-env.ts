@@ -46,6 +46,8 @@ export const ENV = {
   DETECTION: 'DETECTION',
   /** Seconds between query detection runs. */
   QUERY_INTERVAL_SECONDS: 'QUERY_INTERVAL_SECONDS',
+  /** Console link to the history table, shown by the dashboard widget. */
+  HISTORY_URL: 'HISTORY_TABLE_URL',
   METRICS_NAMESPACE: 'POWERTOOLS_METRICS_NAMESPACE',
   SERVICE_NAME: 'POWERTOOLS_SERVICE_NAME',
 } as const;
@@ -60,6 +62,10 @@ export const METRIC = {
   BLOCK_BUDGET_EXCEEDED: 'BlockBudgetExceeded',
   RELEASES: 'BlocksReleased',
   ACTIVE_BLOCKS: 'ActiveBlocks',
+  /** The same, per set: source-address IPv4 and IPv6, and clients behind trusted proxies (both families). */
+  ACTIVE_BLOCKS_IPV4: 'ActiveBlocksIpv4',
+  ACTIVE_BLOCKS_IPV6: 'ActiveBlocksIpv6',
+  ACTIVE_BLOCKS_PROXIED: 'ActiveBlocksProxied',
   DROPPED_OVER_CAP: 'BlocksOverIpSetCap',
   SYNC_ERRORS: 'IpSetSyncErrors',
   INVALID_RULE_ROWS: 'InvalidRuleRows',

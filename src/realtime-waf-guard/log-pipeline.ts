@@ -77,7 +77,8 @@ export class LogPipeline extends Construct {
     suppressNag(logProcessor, [pinnedRuntime()]);
     allowTableActions(processor.role, tables.rules, 'dynamodb:Scan');
     allowTableActions(processor.role, tables.counters, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
-    allowTableActions(processor.role, tables.blocks, 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    // Query: the run-time allow-list and unblocks' shields, one partition of the blocks table (operator-actions.ts).
+    allowTableActions(processor.role, tables.blocks, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query');
     // Stale offences (a backlog older than its block period) are history, not blocks. Writing them here keeps them out
     // of the blocks table, where a marker row would clobber an ended block awaiting release. PutItem only: the
     // processor can add events, never read or delete the record.

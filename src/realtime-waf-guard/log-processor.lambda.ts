@@ -8,6 +8,7 @@ import { analyticsConfigFromEnv, logProcessorConfigFromEnv, queryDetectionFromEn
 import { CounterStore } from './runtime/counter-store';
 import { HistoryStore } from './runtime/history-store';
 import { LogProcessor } from './runtime/log-processor';
+import { loadShields, ShieldCache } from './runtime/operator-actions';
 import { loadRules, RulesCache } from './runtime/rules-store';
 import { powertools } from '../shared/runtime/telemetry';
 
@@ -28,6 +29,7 @@ const processor = new LogProcessor(config, {
   blocks: new BlockStore(doc, config.blocksTable, config.countersTable, config.maxNewBlocksPerMinute),
   history: new HistoryStore(doc, config.historyTable, config.historyRetentionDays),
   analytics,
+  shields: new ShieldCache((now) => loadShields(doc, config.blocksTable, now)),
   metrics,
   log,
   now: Date.now,

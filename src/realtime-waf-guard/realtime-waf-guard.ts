@@ -13,6 +13,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct, IConstruct } from 'constructs';
 import { GuardAlarms } from './guard-alarms';
+import { GuardConsole } from './guard-console';
 import { GuardSettings, resolveGuardSettings } from './guard-settings';
 import { GuardTables } from './guard-tables';
 import { METRIC } from './handler-env';
@@ -249,6 +250,14 @@ export interface RealtimeWafGuardProps {
    * @default Detection.STREAMING
    */
   readonly detection?: Detection;
+
+  /**
+   * A CloudWatch dashboard for operators: the guard's health graphs and alarms, the last day's decisions, and a
+   * custom widget that lists blocks and dry-run catches and unblocks, extends, blocks and allow-lists by hand. Only
+   * principals allowed to invoke the widget function (`consoleFunction`) can act.
+   * @default true
+   */
+  readonly dashboard?: boolean;
 }
 
 /**
@@ -325,6 +334,13 @@ export class RealtimeWafGuard extends Construct {
   public readonly processingLagAlarm?: cloudwatch.IAlarm;
   /** Rows of the rules table are refused (malformed, or a threshold too low for the sampling rate) (undefined without alarms). */
   public readonly invalidRulesAlarm?: cloudwatch.IAlarm;
+  /** The operator console dashboard (undefined with `dashboard: false`). */
+  public readonly dashboard?: cloudwatch.Dashboard;
+  /**
+   * Backs the dashboard's custom widget: lists blocks and acts on them. Whoever may invoke it can unblock and block
+   * (undefined with `dashboard: false`).
+   */
+  public readonly consoleFunction?: lambda.IFunction;
 
   private readonly metricsNamespace: string;
   private readonly enforcement: WafEnforcement;
@@ -402,6 +418,21 @@ export class RealtimeWafGuard extends Construct {
     } else {
       this.alarms = [];
     }
+
+    if (props.dashboard ?? true) {
+      const operatorConsole = new GuardConsole(this, 'Console', {
+        settings,
+        blocksTable: this.blocksTable,
+        historyTable: this.historyTable,
+        // Both are functions the guard created, each with a log group of its own.
+        logProcessorLogGroup: (this.logProcessor as lambda.Function).logGroup,
+        ipSetSyncLogGroup: (this.ipSetSync as lambda.Function).logGroup,
+        alarms: this.alarms,
+        metric: (name, options) => this.metric(name, options),
+      });
+      this.dashboard = operatorConsole.dashboard;
+      this.consoleFunction = operatorConsole.widgetFunction;
+    }
   }
 
   /**
@@ -446,10 +477,10 @@ export class RealtimeWafGuard extends Construct {
    * watching an empty namespace. Sum per minute by default.
    *
    * @param metricName one of `RecordsProcessed`, `MalformedLines`, `ProcessingLagMs`, `BlocksCreated`, `WouldBlock`,
-   * `BlockBudgetExceeded`, `BlocksReleased`, `ActiveBlocks`, `BlocksOverIpSetCap`, `IpSetSyncErrors`,
-   * `InvalidRuleRows`, `StaleOffences` (each also has its own method), and with `timestream`
-   * `AnalyticsRecordsWritten`, `AnalyticsRecordsRejected`, `AnalyticsRecordsFailed` and `DetectionQueryErrors`; any
-   * other name fails at synth
+   * `BlockBudgetExceeded`, `BlocksReleased`, `ActiveBlocks`, `ActiveBlocksIpv4`, `ActiveBlocksIpv6`,
+   * `ActiveBlocksProxied`, `BlocksOverIpSetCap`, `IpSetSyncErrors`, `InvalidRuleRows`, `StaleOffences` (each also has
+   * its own method), and with `timestream` `AnalyticsRecordsWritten`, `AnalyticsRecordsRejected`,
+   * `AnalyticsRecordsFailed` and `DetectionQueryErrors`; any other name fails at synth
    */
   public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     const known: readonly string[] = Object.values(METRIC);

@@ -118,6 +118,16 @@ export class WafEnforcement extends Construct {
         // `exists` only works on leaf nodes: the leaf of a number attribute in a stream image is its `N`.
         // Rows whose alert failed carry retryAt and wait for the scheduled run, so a failing run cannot retrigger itself.
         dynamodb: { NewImage: { notifiedAt: { N: lambda.FilterRule.notExists() }, retryAt: { N: lambda.FilterRule.notExists() } } },
+      }), lambda.FilterCriteria.filter({
+        // An operator's unblock (or allow-list removal) ends an announced row: released within seconds, not at the sweep.
+        eventName: lambda.FilterRule.isEqual('MODIFY'),
+        dynamodb: {
+          NewImage: {
+            manualAction: { S: lambda.FilterRule.or('UNBLOCK', 'UNALLOW') },
+            releasedAt: { N: lambda.FilterRule.notExists() },
+            retryAt: { N: lambda.FilterRule.notExists() },
+          },
+        },
       })],
     }));
     // Expiry does not wait for DynamoDB TTL (which may take days): a sweep every minute releases blocks on time.

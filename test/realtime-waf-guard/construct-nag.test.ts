@@ -50,7 +50,7 @@ describe('cdk-nag AwsSolutionsChecks', () => {
       .flatMap((r) => r.Metadata?.cdk_nag?.rules_to_suppress ?? []);
     expect(suppressions.map((s) => s.id).sort()).toEqual([
       'AwsSolutions-DDB3', 'AwsSolutions-IAM5', 'AwsSolutions-KDS3',
-      'AwsSolutions-L1', 'AwsSolutions-L1', 'AwsSolutions-L1', 'AwsSolutions-SQS3',
+      'AwsSolutions-L1', 'AwsSolutions-L1', 'AwsSolutions-L1', 'AwsSolutions-L1', 'AwsSolutions-SQS3',
     ]);
     for (const s of suppressions) expect(s.reason.length).toBeGreaterThan(40);
   });

@@ -232,7 +232,7 @@ describe('log processor', () => {
     expect(statements).toEqual(expect.arrayContaining([
       expect.objectContaining({ Action: 'dynamodb:Scan', Resource: arn('RulesTable') }),
       expect.objectContaining({ Action: ['dynamodb:UpdateItem', 'dynamodb:GetItem'], Resource: arn('CountersTable') }),
-      expect.objectContaining({ Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], Resource: arn('BlocksTable') }),
+      expect.objectContaining({ Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], Resource: arn('BlocksTable') }),
       // stale offences only: it may add history events, never read or remove them
       expect.objectContaining({ Action: 'dynamodb:PutItem', Resource: arn('HistoryTable') }),
       expect.objectContaining({ Action: expect.arrayContaining(['kinesis:GetRecords']) }),
@@ -284,6 +284,10 @@ describe('IP set sync', () => {
       eventName: ['INSERT', 'MODIFY'],
       // exists works on leaf nodes only: the number's N, not the attribute
       dynamodb: { NewImage: { notifiedAt: { N: [{ exists: false }] }, retryAt: { N: [{ exists: false }] } } },
+    }, {
+      // an operator's unblock ends an announced row: released within seconds rather than at the next sweep
+      eventName: ['MODIFY'],
+      dynamodb: { NewImage: { manualAction: { S: ['UNBLOCK', 'UNALLOW'] }, releasedAt: { N: [{ exists: false }] }, retryAt: { N: [{ exists: false }] } } },
     }]);
   });
 
@@ -429,7 +433,8 @@ describe('alerts', () => {
 describe('logs and metrics', () => {
   test('one log group per handler with the chosen retention', () => {
     const { template } = synthGuard({ logRetention: logs.RetentionDays.ONE_WEEK });
-    template.resourceCountIs('AWS::Logs::LogGroup', 3);
+    // log processor, sync, rules seeder and the dashboard's widget
+    template.resourceCountIs('AWS::Logs::LogGroup', 4);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
   });
 

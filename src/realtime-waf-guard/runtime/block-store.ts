@@ -9,7 +9,8 @@ export interface BlockRow {
   readonly ruleId: string;
   readonly family: 4 | 6;
   readonly host: string;
-  readonly action: 'BLOCK' | 'COUNT';
+  /** `ALLOW` only in run-time allow-list and shield rows, which never reach the IP sets' plan. */
+  readonly action: 'BLOCK' | 'COUNT' | 'ALLOW';
   /** Real requests in the window when the block was decided. */
   readonly observed: number;
   readonly threshold: number;
@@ -45,7 +46,24 @@ export interface BlockRow {
    * Absent in rows written before proxied clients had sets of their own: `DIRECT`.
    */
   readonly route?: ClientRoute;
+  /** The last action an operator took on this row (see operator-actions.ts); absent for automatic rows untouched by hand. */
+  readonly manualAction?: ManualAction;
+  /** When, who (an IAM ARN from the CLI, a name typed in the dashboard), why and through what. */
+  readonly manualAt?: number;
+  readonly manualBy?: string;
+  readonly manualReason?: string;
+  readonly manualVia?: string;
+  /** Set by an unblock: automatic blocks of this client are refused until then. */
+  readonly shieldUntil?: number;
+  /** Allow-list and shield rows only: the network they cover (their `ip` is the shared partition, see operator-actions.ts). */
+  readonly cidr?: string;
 }
+
+/**
+ * What an operator did: blocked by hand, ended a block early, made a block longer, allow-listed a network at run time,
+ * or took it off the run-time allow-list.
+ */
+export type ManualAction = 'BLOCK' | 'UNBLOCK' | 'EXTEND' | 'ALLOW' | 'UNALLOW';
 
 export type ClientRoute = 'DIRECT' | 'PROXY' | 'BOTH';
 
@@ -132,9 +150,10 @@ export class BlockStore {
           // A BLOCK also replaces an active COUNT row: the documented rollout (COUNT, then BLOCK) must block the clients
           // the dry run caught now, not when their "would block" ends. A COUNT never replaces an active BLOCK.
           ConditionExpression: row.action === 'BLOCK'
-            ? 'attribute_not_exists(ip) OR blockedUntil < :now OR #action = :count'
-            : 'attribute_not_exists(ip) OR blockedUntil < :now',
-          ExpressionAttributeValues: { ':now': nowMs, ...(row.action === 'BLOCK' ? { ':count': 'COUNT' } : {}) },
+          // A row an operator unblocked waits for the sync to release it: replacing it would undo the unblock.
+            ? 'attribute_not_exists(ip) OR ((blockedUntil < :now OR #action = :count) AND NOT manualAction = :unblock)'
+            : 'attribute_not_exists(ip) OR (blockedUntil < :now AND NOT manualAction = :unblock)',
+          ExpressionAttributeValues: { ':now': nowMs, ':unblock': 'UNBLOCK', ...(row.action === 'BLOCK' ? { ':count': 'COUNT' } : {}) },
           ...(row.action === 'BLOCK' ? { ExpressionAttributeNames: { '#action': 'action' } } : {}),
           ReturnValues: 'ALL_OLD',
         }));

@@ -8,7 +8,19 @@ export interface DigestInput {
   readonly overCap: readonly BlockRow[];
   /** Over the threshold, but their IPv6 prefix holds an allow-listed address: kept out of the IP sets. */
   readonly shielded?: readonly BlockRow[];
+  /** What operators did by hand since the last digest. */
+  readonly manual?: ManualDigest;
 }
+
+export interface ManualDigest {
+  readonly blocked: readonly BlockRow[];
+  readonly extended: readonly BlockRow[];
+  readonly unblocked: readonly BlockRow[];
+  readonly allowed: readonly BlockRow[];
+  readonly allowEnded: readonly BlockRow[];
+}
+
+const NO_MANUAL: ManualDigest = { blocked: [], extended: [], unblocked: [], allowed: [], allowEnded: [] };
 
 export interface DigestMessage {
   readonly subject: string;
@@ -51,12 +63,28 @@ function describe(row: BlockRow): string {
   return `  ${row.ip}  rule ${row.ruleId} (host ${row.host}): ${row.observed} requests in ${row.windowSeconds} s, threshold ${row.threshold}, until ${iso(row.blockedUntil)}${proxied}${renewed}`;
 }
 
+/** Who did it, through what, and why: the digest names the operator of every manual action. */
+function byWhom(row: BlockRow): string {
+  return `by ${row.manualBy ?? 'unknown'} (${row.manualVia ?? 'unknown'}): ${row.manualReason ?? ''}`;
+}
+
+function manualLine(row: BlockRow, what: string): string {
+  const rule = row.ruleId === '#manual' || row.cidr !== undefined ? '' : ` rule ${row.ruleId} (host ${row.host})`;
+  return `  ${row.cidr ?? row.ip}${rule}: ${what} ${byWhom(row)}`;
+}
+
 /** One message per sync run listing what changed; undefined when nothing did. */
 export function renderDigest(input: DigestInput): DigestMessage | undefined {
   const { blocked, wouldBlock, released, overCap } = input;
   const shielded = input.shielded ?? [];
-  if (blocked.length + wouldBlock.length + released.length + overCap.length + shielded.length === 0) return undefined;
+  const manual = input.manual ?? NO_MANUAL;
+  const manualCount = manual.blocked.length + manual.extended.length + manual.unblocked.length + manual.allowed.length + manual.allowEnded.length;
+  if (blocked.length + wouldBlock.length + released.length + overCap.length + shielded.length + manualCount === 0) return undefined;
   const parts: string[] = [];
+  if (manual.blocked.length) parts.push(`${manual.blocked.length} blocked by hand`);
+  if (manual.unblocked.length) parts.push(`${manual.unblocked.length} unblocked by hand`);
+  if (manual.extended.length) parts.push(`${manual.extended.length} extended`);
+  if (manual.allowed.length + manual.allowEnded.length) parts.push('allow-list changed');
   if (blocked.length) parts.push(`${blocked.length} blocked`);
   if (wouldBlock.length) parts.push(`${wouldBlock.length} would be blocked`);
   if (released.length) parts.push(`${released.length} released`);
@@ -65,6 +93,14 @@ export function renderDigest(input: DigestInput): DigestMessage | undefined {
   // SNS subjects: at most 100 ASCII characters, no line breaks.
   const subject = `[${input.guardName}] ${parts.join(', ')}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 100);
   const lines: string[] = [
+    ...section('Blocked by hand:', manual.blocked, (r) => manualLine(r, `until ${iso(r.blockedUntil)}`)),
+    ...section('Unblocked by hand (released now):', manual.unblocked, (r) => manualLine(r,
+      r.shieldUntil ? `automatic blocks refused until ${iso(r.shieldUntil)}` : 'no shield')),
+    ...section('Extended by hand:', manual.extended, (r) => manualLine(r, `now until ${iso(r.blockedUntil)}`)),
+    ...section('Allow-listed by hand:', manual.allowed, (r) => manualLine(r,
+      r.blockedUntil >= 253_402_300_799_000 ? 'no end' : `until ${iso(r.blockedUntil)}`)),
+    ...section('Allow-list entries ended:', manual.allowEnded, (r) => (r.manualAction === 'UNALLOW'
+      ? manualLine(r, 'removed') : `  ${r.cidr ?? r.ip}: ended ${iso(r.blockedUntil)}`)),
     ...section('Blocked in WAF:', blocked, describe),
     ...section('Would be blocked (COUNT rules; WAF unchanged):', wouldBlock, describe),
     ...section('Released:', released, (r) => `  ${r.ip}  rule ${r.ruleId} (host ${r.host}): block ended ${iso(r.blockedUntil)}`),
@@ -86,6 +122,7 @@ export function renderDigest(input: DigestInput): DigestMessage | undefined {
       released: { DataType: 'Number', StringValue: String(released.length) },
       overCap: { DataType: 'Number', StringValue: String(overCap.length) },
       notBlockedAllowListed: { DataType: 'Number', StringValue: String(shielded.length) },
+      manualActions: { DataType: 'Number', StringValue: String(manualCount) },
       // For programs: the changes as JSON, capped like the text.
       changes: { DataType: 'String', StringValue: JSON.stringify(changes(input)) },
     },
@@ -102,5 +139,8 @@ function changes(input: DigestInput): Array<{ event: string; ip: string; ruleId:
     ...entries('released', input.released),
     ...entries('overCap', input.overCap),
     ...entries('notBlockedAllowListed', input.shielded ?? []),
+    ...entries('manualBlocked', input.manual?.blocked ?? []),
+    ...entries('unblocked', input.manual?.unblocked ?? []),
+    ...entries('extended', input.manual?.extended ?? []),
   ];
 }

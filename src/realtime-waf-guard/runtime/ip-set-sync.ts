@@ -7,7 +7,8 @@ import { renderDigest } from './digest';
 import { HistoryEvent, historyItem } from './history-store';
 import { CidrSet } from './ip';
 import { allowListCover, IpSetPlan, normaliseAddresses, planIpSets, sameAddresses } from './ip-set-planner';
-import { CLAIM_LEASE_MS, ClaimAttribute, claimWork, isPending, LEASE_ATTRIBUTE } from './sync-claims';
+import { activeControlCidrs, controlKind, isControlRow } from './operator-actions';
+import { CLAIM_LEASE_MS, ClaimAttribute, claimWork, isClaimable, isPending, LEASE_ATTRIBUTE } from './sync-claims';
 import { isConditionFailure, scanAll } from '../../shared/runtime/dynamo';
 import { Log, MetricsSink } from '../../shared/runtime/telemetry';
 import { METRIC } from '../handler-env';
@@ -76,8 +77,12 @@ const RETRYABLE = new Set(['WAFOptimisticLockException', 'WAFUnavailableEntityEx
 export class IpSetSync {
   /** When this container last wrote an IP set; the function has one instance at a time (reserved concurrency 1). */
   private lastWriteAt = -Infinity;
+  /** The configured allow-list plus the run-time entries in force, as of this run's read of the table. */
+  private allowList: CidrSet;
 
-  constructor(private readonly config: IpSetSyncConfig, private readonly deps: IpSetSyncDeps) {}
+  constructor(private readonly config: IpSetSyncConfig, private readonly deps: IpSetSyncDeps) {
+    this.allowList = config.allowList;
+  }
 
   public async run(): Promise<SyncResult> {
     try {
@@ -94,9 +99,14 @@ export class IpSetSync {
     let updates = 0;
     let plan: IpSetPlan | undefined;
     let rows: BlockRow[];
+    let control: BlockRow[];
     for (let attempt = 0; ; attempt++) {
-      rows = await this.readBlocks();
-      plan = planIpSets(rows, deps.now(), config.allowList, config.maxSetSize);
+      const all = await this.readBlocks();
+      // Allow-list and shield rows share the table but are not blocks: they only widen the allow-list.
+      rows = all.filter((r) => !isControlRow(r));
+      control = all.filter(isControlRow);
+      this.allowList = config.allowList.with(activeControlCidrs(control, deps.now(), false));
+      plan = planIpSets(rows, deps.now(), this.allowList, config.maxSetSize);
       try {
         updates += (await this.apply(config.ipv4, plan.ipv4)) ? 1 : 0;
         updates += (await this.apply(config.ipv6, plan.ipv6)) ? 1 : 0;
@@ -120,6 +130,11 @@ export class IpSetSync {
     // leases that a later run takes over once they run out.
     const nowMs = deps.now();
     const work = claimWork(plan, rows, nowMs);
+    // Run-time allow-list entries are announced and recorded when added and when they end, like blocks; shields are
+    // announced by the unblock that made them and simply lapse.
+    const allowRows = control.filter((r) => controlKind(r) === 'ALLOW');
+    work.notify.push(...allowRows.filter((r) => r.blockedUntil > nowMs && r.notifiedAt === undefined));
+    work.release.push(...allowRows.filter((r) => r.blockedUntil <= nowMs && isClaimable(r, 'releasedAt', nowMs)));
     if (work.takenOver > 0) deps.log.warn('taking over claims left by a run that stopped', { count: work.takenOver });
     const won: Claim[] = [];
     try {
@@ -135,17 +150,28 @@ export class IpSetSync {
     // Ended before the run that claimed their alert completed it: announced and recorded with their release.
     const lateStart = new Set(releasing.filter((r) => isPending(r, 'notifiedAt')));
     const started = [...rowsOf('notifiedAt'), ...lateStart];
-    const blocked = started.filter((r) => r.action === 'BLOCK');
-    const wouldBlock = started.filter((r) => r.action !== 'BLOCK');
+    const byHand = (r: BlockRow, action: string) => r.manualAction === action;
+    const allowed = started.filter(isControlRow);
+    const extended = started.filter((r) => !isControlRow(r) && byHand(r, 'EXTEND') && this.applied(r));
+    const blocked = started.filter((r) => r.action === 'BLOCK' && !extended.includes(r));
+    const wouldBlock = started.filter((r) => r.action === 'COUNT');
+    const unblocked = releasing.filter((r) => !isControlRow(r) && byHand(r, 'UNBLOCK'));
     // Only blocks that were applied and announced are announced as released.
-    const released = releasing.filter((r) => this.applied(r) && r.notifiedAt !== undefined);
+    const released = releasing.filter((r) => this.applied(r) && r.notifiedAt !== undefined && !unblocked.includes(r));
     const digest = renderDigest({
       guardName: config.guardName,
-      blocked: blocked.filter((r) => this.applied(r)),
+      blocked: blocked.filter((r) => this.applied(r) && !byHand(r, 'BLOCK')),
       wouldBlock,
       released,
       overCap: rowsOf('overCapAlertedAt'),
       shielded: blocked.filter((r) => !this.applied(r)),
+      manual: {
+        blocked: blocked.filter((r) => this.applied(r) && byHand(r, 'BLOCK')),
+        extended,
+        unblocked,
+        allowed,
+        allowEnded: releasing.filter((r) => controlKind(r) === 'ALLOW'),
+      },
     });
     try {
       if (digest && config.topicArn) {
@@ -185,22 +211,34 @@ export class IpSetSync {
 
     deps.metrics.add(METRIC.RELEASES, released.length, 'Count');
     deps.metrics.add(METRIC.ACTIVE_BLOCKS, plan.ipv4.length + plan.ipv6.length + plan.forwardedIpv4.length + plan.forwardedIpv6.length, 'Count');
+    deps.metrics.add(METRIC.ACTIVE_BLOCKS_IPV4, plan.ipv4.length, 'Count');
+    deps.metrics.add(METRIC.ACTIVE_BLOCKS_IPV6, plan.ipv6.length, 'Count');
+    deps.metrics.add(METRIC.ACTIVE_BLOCKS_PROXIED, plan.forwardedIpv4.length + plan.forwardedIpv6.length, 'Count');
+    // One line per release, so the dashboard can count releases per rule without a metric per rule.
+    for (const r of [...released, ...unblocked]) deps.log.info('block released', { ip: r.ip, ruleId: r.ruleId, host: r.host, manual: r.manualAction === 'UNBLOCK' });
     deps.metrics.add(METRIC.DROPPED_OVER_CAP, plan.overCap.length, 'Count');
     if (plan.overCap.length > 0) deps.log.error('IP set full: blocks left out', { count: plan.overCap.length });
     return { plan, updates, retries, blocked, wouldBlock, released, digest: digestSent };
   }
 
   private startEvent(r: BlockRow): HistoryEvent {
-    return r.action !== 'BLOCK' ? 'WOULD_BLOCK' : !this.applied(r) ? 'NOT_APPLIED_ALLOW_LISTED' : r.renewedFrom ? 'RENEWED' : 'BLOCKED';
+    if (isControlRow(r)) return 'ALLOWED';
+    if (r.action !== 'BLOCK') return 'WOULD_BLOCK';
+    if (!this.applied(r)) return 'NOT_APPLIED_ALLOW_LISTED';
+    if (r.manualAction === 'EXTEND') return 'EXTENDED';
+    if (r.manualAction === 'BLOCK') return 'MANUAL_BLOCKED';
+    return r.renewedFrom ? 'RENEWED' : 'BLOCKED';
   }
 
   private endEvent(r: BlockRow): HistoryEvent {
+    if (isControlRow(r)) return r.manualAction === 'UNALLOW' ? 'ALLOW_REMOVED' : 'ALLOW_ENDED';
+    if (r.manualAction === 'UNBLOCK') return 'UNBLOCKED';
     return r.action !== 'BLOCK' ? 'COUNT_ENDED' : r.notifiedAt !== undefined && this.applied(r) ? 'RELEASED' : 'ENDED_NOT_APPLIED';
   }
 
   /** A BLOCK row the IP sets hold (or would, but for their size): not one the allow-list covers in whole or in part. */
   private applied(row: BlockRow): boolean {
-    return row.action === 'BLOCK' && allowListCover(row, this.config.allowList) === 'none';
+    return row.action === 'BLOCK' && allowListCover(row, this.allowList) === 'none';
   }
 
   private async readBlocks(): Promise<BlockRow[]> {

@@ -186,13 +186,18 @@ export class CidrSet {
   private readonly v4: Array<{ network: number; size: number }>;
   private readonly v6: Array<{ network: bigint; shift: bigint }>;
 
-  constructor(cidrs: readonly Cidr[]) {
+  constructor(private readonly cidrs: readonly Cidr[]) {
     this.v4 = cidrs.filter((c) => c.family === 4).map((c) => ({ network: c.network as number, size: 2 ** (32 - c.prefix) }));
     this.v6 = cidrs.filter((c) => c.family === 6).map((c) => ({ network: c.network as bigint, shift: BigInt(128 - c.prefix) }));
   }
 
   public get size(): number {
     return this.v4.length + this.v6.length;
+  }
+
+  /** This set and more networks (run-time allow-list entries besides the configured ones). */
+  public with(more: readonly Cidr[]): CidrSet {
+    return more.length === 0 ? this : new CidrSet([...this.cidrs, ...more]);
   }
 
   /** Whether one network of the set holds the whole of `cidr`. */

@@ -4,7 +4,7 @@ import { mapLimit } from './concurrency';
 import { CounterStore, padSequence } from './counter-store';
 import { KeyCounts, routeName, scaleToRealRequests, TrafficCounter } from './detector';
 import { HistoryStore } from './history-store';
-import { CidrSet } from './ip';
+import { CidrSet, parseCidr } from './ip';
 import { Malformed, MALFORMED_REASONS } from './log-parser';
 import { LoadedRules, RulesCache } from './rules-store';
 import { Log, MetricsSink } from '../../shared/runtime/telemetry';
@@ -42,6 +42,11 @@ export interface LogProcessorDeps {
   readonly history?: HistoryStore;
   /** Receives every record besides detection (Timestream); its failures never fail the batch. */
   readonly analytics?: AnalyticsSink;
+  /**
+   * Networks never blocked automatically at run time: the run-time allow-list and the shields operators' unblocks
+   * leave (see operator-actions.ts). Without it only the configured allow-list applies.
+   */
+  readonly shields?: { get(nowMs: number): Promise<CidrSet> };
   readonly metrics: MetricsSink;
   readonly log: Log;
   readonly now: () => number;
@@ -55,6 +60,8 @@ export interface BatchSummary {
   readonly overBudget: BlockCandidate[];
   /** Offences whose block would already have ended when processed: recorded, not blocked. */
   readonly stale: BlockRow[];
+  /** Clients over a threshold spared by a shield or a run-time allow-list entry. */
+  readonly shielded?: BlockCandidate[];
 }
 
 export interface BatchResult {
@@ -127,7 +134,8 @@ export class LogProcessor {
           });
         }
       }
-      const recorded = await deps.blocks.record(candidates, now);
+      const shielded = await this.shielded(candidates, now);
+      const recorded = await deps.blocks.record(candidates.filter((c) => !shielded.includes(c)), now);
       for (const row of recorded.created) {
         deps.log.info(row.action === 'BLOCK' ? 'client blocked' : 'client would be blocked (COUNT rule)', { ...row });
         deps.metrics.add(row.action === 'BLOCK' ? METRIC.NEW_BLOCKS : METRIC.WOULD_BLOCK, 1, 'Count');
@@ -148,12 +156,31 @@ export class LogProcessor {
           created: recorded.created,
           overBudget: recorded.overBudget,
           stale: recorded.stale,
+          shielded,
         },
       };
     } catch (e) {
       deps.log.error('batch failed; it will be retried from its first record', { error: (e as Error).message, records: records.length });
       return { batchItemFailures: [{ itemIdentifier: records[0].kinesis.sequenceNumber }], summary: empty };
     }
+  }
+
+  /** Candidates whose network an operator shielded (an unblock) or allow-listed at run time. */
+  private async shielded(candidates: readonly BlockCandidate[], now: number): Promise<BlockCandidate[]> {
+    if (candidates.length === 0 || !this.deps.shields) return [];
+    const shields = await this.deps.shields.get(now);
+    if (shields.size === 0) return [];
+    const spared = candidates.filter((c) => {
+      const network = parseCidr(c.ip.text);
+      return typeof network !== 'string' && shields.containsCidr(network);
+    });
+    if (spared.length > 0) {
+      this.deps.log.info('clients over a threshold spared: shielded by an unblock or allow-listed at run time', {
+        clients: spared.slice(0, 20).map((c) => ({ ip: c.ip.text, ruleId: c.rule.ruleId })),
+        count: spared.length,
+      });
+    }
+    return spared;
   }
 
   /** Every batch measures the refused rows (so the alarm stays in alarm while they last); each load logs them once. */

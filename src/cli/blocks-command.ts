@@ -1,0 +1,263 @@
+/**
+ * `cdk-waf-guard blocks ...`: the operator console on the command line, against a deployed guard's tables with the
+ * caller's AWS credentials. It needs the AWS SDK, a devDependency, so it ships as a bundle of its own
+ * (assets/cli/blocks-command) that the CLI loads only for these commands: `replay` keeps running on Node.js built-ins.
+ */
+import { CloudFormationClient, DescribeStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { UserError } from './errors';
+import { BlockRow } from '../realtime-waf-guard/runtime/block-store';
+import { clientOf, kindOf, ruleOf, RowState, selectRows, untilText } from '../realtime-waf-guard/runtime/console-render';
+import { ActionError, ActionResult, DEFAULT_SHIELD, OperatorActions, parsePeriod } from '../realtime-waf-guard/runtime/operator-actions';
+
+export const BLOCKS_USAGE = `Usage: cdk-waf-guard blocks <command> [arguments] (--stack <name> | --blocks-table <name> --history-table <name>)
+
+Commands:
+  list [--rule <id>] [--host <host>] [--ip <text>] [--active | --would-block] [--json]
+                                   blocks and dry-run catches in force, newest first
+  unblock <ip|prefix> --reason <text> [--shield <1h|0>]
+                                   end every block of the client now (the next sync run releases it) and refuse
+                                   automatic blocks of it for the shield period (default ${DEFAULT_SHIELD}; 0 for none)
+  block <ip|prefix> --for <2h> --reason <text>
+                                   block by hand: no new-block budget spent, released only when the period ends
+  extend <ip|prefix> --by <1h> --reason <text>
+                                   make the client's blocks longer
+  allow <ip|prefix> --reason <text> [--for <7d>]
+                                   add to the run-time allow-list (no end unless --for)
+  unallow <ip|prefix> --reason <text>
+                                   take off the run-time allow-list
+  history <ip|prefix> [--since <1d|ISO time>] [--json]
+                                   what happened to the client, newest first
+
+Finding the guard:
+  --stack <name>                   the stack holding the guard (CloudFormation DescribeStackResources)
+  --guard <text>                   with several guards in the stack: part of the guard's logical ids
+  --blocks-table <name> --history-table <name>
+                                   the tables themselves (guard.blocksTable, guard.historyTable)
+  --region <region>                default: AWS_REGION, else us-east-1 (where guards live)
+
+Uses your AWS credentials (AWS_PROFILE, environment, SSO...). Actions are recorded with your IAM identity (STS
+GetCallerIdentity) and the reason, applied by the guard's next sync run and announced in its next digest.`;
+
+export interface BlocksIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+/** AWS clients, injectable for tests. */
+export interface BlocksClients {
+  readonly doc: DynamoDBDocumentClient;
+  readonly sts: STSClient;
+  readonly cloudFormation: CloudFormationClient;
+}
+
+interface Args {
+  positional: string[];
+  options: Map<string, string>;
+  flags: Set<string>;
+}
+
+const VALUE_OPTIONS = new Set([
+  '--stack', '--guard', '--blocks-table', '--history-table', '--region', '--rule', '--host', '--ip', '--reason', '--shield', '--for', '--by', '--since',
+]);
+const FLAGS = new Set(['--json', '--active', '--would-block', '--help', '-h']);
+
+function parseArgs(argv: readonly string[]): Args {
+  const args: Args = { positional: [], options: new Map(), flags: new Set() };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    if (VALUE_OPTIONS.has(name)) {
+      const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+      if (value === undefined) throw new UserError(`${name} needs a value\n\n${BLOCKS_USAGE}`);
+      args.options.set(name, value);
+    } else if (FLAGS.has(name)) {
+      args.flags.add(name);
+    } else if (arg.startsWith('-')) {
+      throw new UserError(`unknown option ${arg}\n\n${BLOCKS_USAGE}`);
+    } else {
+      args.positional.push(arg);
+    }
+  }
+  return args;
+}
+
+export function defaultClients(region: string): BlocksClients {
+  return {
+    doc: DynamoDBDocumentClient.from(new DynamoDBClient({ region }), { marshallOptions: { removeUndefinedValues: true } }),
+    sts: new STSClient({ region }),
+    cloudFormation: new CloudFormationClient({ region }),
+  };
+}
+
+interface Tables {
+  readonly blocks: string;
+  readonly history: string;
+}
+
+/** The guard's tables, given or looked up in its stack. */
+async function findTables(args: Args, clients: BlocksClients, region: string): Promise<Tables> {
+  const blocks = args.options.get('--blocks-table');
+  const history = args.options.get('--history-table');
+  const stack = args.options.get('--stack');
+  if (blocks && history) return { blocks, history };
+  if (!stack) throw new UserError('name the guard: --stack <stack name>, or --blocks-table <name> --history-table <name>');
+  let resources;
+  try {
+    resources = (await clients.cloudFormation.send(new DescribeStackResourcesCommand({ StackName: stack }))).StackResources ?? [];
+  } catch (e) {
+    if (/does not exist/.test((e as Error).message)) throw new UserError(`no stack "${stack}" in ${region}: check --stack and --region`);
+    throw e;
+  }
+  const guard = args.options.get('--guard');
+  const tables = resources.filter((r) => r.ResourceType === 'AWS::DynamoDB::Table' && (!guard || r.LogicalResourceId?.includes(guard)));
+  const found = (part: string) => tables.filter((r) => r.LogicalResourceId?.includes(part));
+  const blocksTables = found('BlocksTable');
+  const historyTables = found('HistoryTable');
+  if (blocksTables.length === 0 || historyTables.length === 0) {
+    throw new UserError(`stack "${stack}" holds no cdk-waf-guard guard${guard ? ` matching --guard ${guard}` : ''} (no blocks and history tables)`);
+  }
+  if (blocksTables.length > 1 || historyTables.length > 1) {
+    throw new UserError(`stack "${stack}" holds several guards: pick one with --guard <part of its logical ids>: ${blocksTables.map((r) => r.LogicalResourceId).join(', ')}`);
+  }
+  return { blocks: blocks ?? blocksTables[0].PhysicalResourceId!, history: history ?? historyTables[0].PhysicalResourceId! };
+}
+
+/** Who acts: the caller's IAM identity, so history names a principal CloudTrail can match. */
+async function callerArn(clients: BlocksClients): Promise<string> {
+  const identity = await clients.sts.send(new GetCallerIdentityCommand({}));
+  if (!identity.Arn) throw new UserError('STS returned no caller identity');
+  return identity.Arn;
+}
+
+const iso = (ms: unknown) => (typeof ms === 'number' ? new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z') : '');
+
+function table(rows: readonly string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+}
+
+function listText(rows: readonly BlockRow[]): string {
+  if (rows.length === 0) return 'Nothing blocked.';
+  return table([
+    ['CLIENT', 'WHAT', 'RULE', 'HOST', 'ROUTE', 'SINCE', 'UNTIL', 'COUNT', 'BY HAND'],
+    ...rows.map((r) => [
+      clientOf(r), kindOf(r), ruleOf(r), r.host, r.route ?? '-', iso(r.blockedAt), untilText(r.blockedUntil),
+      r.threshold > 0 ? `${r.observed}/${r.threshold} in ${r.windowSeconds}s` : '-',
+      r.manualBy ? `${r.manualBy} (${r.manualVia}): ${r.manualReason}` : '',
+    ]),
+  ]) + `\n${rows.length} row${rows.length === 1 ? '' : 's'}`;
+}
+
+function rowJson(r: BlockRow): Record<string, unknown> {
+  return {
+    client: clientOf(r),
+    kind: kindOf(r),
+    ruleId: r.ruleId,
+    host: r.host,
+    action: r.action,
+    route: r.route,
+    observed: r.observed,
+    threshold: r.threshold,
+    windowSeconds: r.windowSeconds,
+    since: iso(r.blockedAt),
+    until: iso(r.blockedUntil),
+    manualAction: r.manualAction,
+    manualBy: r.manualBy,
+    manualReason: r.manualReason,
+    manualVia: r.manualVia,
+  };
+}
+
+function need(args: Args, option: string, what: string): string {
+  const value = args.options.get(option);
+  if (value === undefined) throw new UserError(`${option} <${what}> is required`);
+  return value;
+}
+
+function target(args: Args, command: string): string {
+  if (args.positional.length !== 1) throw new UserError(`blocks ${command} takes one address or prefix (got ${args.positional.length})`);
+  return args.positional[0];
+}
+
+/** Runs `blocks <command> ...`; returns the exit status (2 for anything the operator can fix). */
+export async function runBlocks(argv: readonly string[], io: BlocksIo, injected?: BlocksClients): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+      io.stdout(BLOCKS_USAGE);
+      return command === undefined ? 2 : 0;
+    }
+    const args = parseArgs(rest);
+    if (args.flags.has('--help') || args.flags.has('-h')) {
+      io.stdout(BLOCKS_USAGE);
+      return 0;
+    }
+    if (!['list', 'unblock', 'block', 'extend', 'allow', 'unallow', 'history'].includes(command)) {
+      throw new UserError(`unknown blocks command "${command}"\n\n${BLOCKS_USAGE}`);
+    }
+    const region = args.options.get('--region') ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+    const clients = injected ?? defaultClients(region);
+    const tables = await findTables(args, clients, region);
+    const actions = new OperatorActions(clients.doc, tables.blocks);
+    const json = args.flags.has('--json');
+    if (command === 'list') {
+      const state: RowState = args.flags.has('--active') ? 'active' : args.flags.has('--would-block') ? 'would-block' : 'all';
+      const rows = selectRows(await actions.rows(), {
+        rule: args.options.get('--rule'), host: args.options.get('--host'), ip: args.options.get('--ip'), state,
+      }, Date.now());
+      io.stdout(json ? JSON.stringify(rows.map(rowJson), null, 2) : listText(rows));
+      return 0;
+    }
+    if (command === 'history') {
+      const since = args.options.get('--since');
+      const sinceMs = since === undefined ? undefined
+        : /^\d{4}-/.test(since) ? Date.parse(since) : Date.now() - parsePeriod(since, '--since', 1000, 10 * 365 * 86_400_000);
+      if (sinceMs !== undefined && Number.isNaN(sinceMs)) throw new UserError(`--since must be a duration like "1d" or an ISO time (got ${since})`);
+      const items = await actions.history(tables.history, target(args, command), sinceMs);
+      if (json) {io.stdout(JSON.stringify(items, null, 2));} else if (items.length === 0) {io.stdout('No history.');} else {
+        io.stdout(table([
+          ['AT', 'EVENT', 'RULE', 'HOST', 'UNTIL', 'BY', 'REASON'],
+          ...items.map((h) => [String(h.at).split('#')[0], String(h.event), String(h.ruleId), String(h.host), iso(h.blockedUntil),
+            h.manualBy ? `${h.manualBy} (${h.manualVia})` : '', String(h.manualReason ?? '')]),
+        ]));
+      }
+      return 0;
+    }
+    const operator = { name: await callerArn(clients), via: 'cli' as const };
+    const reason = need(args, '--reason', 'text');
+    const t = target(args, command);
+    let result: ActionResult;
+    switch (command) {
+      case 'unblock': result = await actions.unblock({ target: t, reason, operator, shield: args.options.get('--shield') ?? DEFAULT_SHIELD }); break;
+      case 'block': result = await actions.block({ target: t, period: need(args, '--for', 'period'), reason, operator }); break;
+      case 'extend': result = await actions.extend({ target: t, by: need(args, '--by', 'period'), reason, operator }); break;
+      case 'allow': result = await actions.allow({ target: t, period: args.options.get('--for'), reason, operator }); break;
+      default: result = await actions.unallow({ target: t, reason, operator });
+    }
+    io.stdout(json ? JSON.stringify({ message: result.message, rows: result.rows.map(rowJson) }, null, 2) : result.message);
+    return 0;
+  } catch (e) {
+    const message = explain(e);
+    if (message === undefined) throw e;
+    io.stderr(`cdk-waf-guard: ${message}`);
+    return 2;
+  }
+}
+
+/** What to tell the operator about an error they can fix; undefined for a bug. */
+function explain(e: unknown): string | undefined {
+  const err = e as Error;
+  if (e instanceof UserError || e instanceof ActionError) return err.message;
+  if (err?.name === 'CredentialsProviderError' || /Could not load credentials/i.test(err?.message ?? '')) {
+    return 'no AWS credentials found: set AWS_PROFILE (or run `aws sso login`), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY';
+  }
+  if (err?.name === 'ResourceNotFoundException') return `table not found (${err.message}): check --blocks-table, --history-table and --region`;
+  if (['AccessDeniedException', 'AccessDenied', 'UnrecognizedClientException', 'ExpiredTokenException', 'InvalidClientTokenId'].includes(err?.name)) {
+    return `AWS refused the call (${err.name}): ${err.message}`;
+  }
+  return undefined;
+}

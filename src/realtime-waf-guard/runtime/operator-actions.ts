@@ -1,0 +1,442 @@
+import { DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BlockRow, ManualAction } from './block-store';
+import { Cidr, CidrSet, parseCidr } from './ip';
+import { isConditionFailure, scanAll } from '../../shared/runtime/dynamo';
+
+/**
+ * Operators' actions on the blocks table, shared by the dashboard's custom widget and the CLI. The table stays the
+ * single source of truth: an action only writes rows, and the IP-set sync applies, announces and records it through the
+ * same claims as an automatic block, so a manual action is alerted and in history exactly like one.
+ */
+
+/** Rule id of blocks made by hand: never a rule's, so a manual block and an automatic one of a client are separate rows. */
+export const MANUAL_RULE_ID = '#manual';
+/** Partition of the run-time allow-list and shield rows (sort key `ALLOW#<cidr>` or `SHIELD#<cidr>`). */
+export const CONTROL_PARTITION = '#allow';
+/** `blockedUntil` of an allow-list entry without an end (9999-12-31). */
+export const NO_END_MS = 253_402_300_799_000;
+
+/** Manual blocks outrank automatic ones when an IP set is full: an operator's decision is never the one left out. */
+export const MANUAL_SEVERITY = 1_000_000;
+
+export const LIMITS = {
+  /** Widest network blocked by hand; wider is a WAF rule's job, not a block list's. */
+  minBlockPrefixV4: 16,
+  minBlockPrefixV6: 32,
+  maxPeriodMs: 90 * 86_400_000,
+  minPeriodMs: 60_000,
+  maxShieldMs: 30 * 86_400_000,
+  maxReason: 256,
+  maxOperator: 128,
+} as const;
+
+/** Who acts, and through what: an IAM ARN from the CLI, a name typed in the dashboard. */
+export interface Operator {
+  readonly name: string;
+  readonly via: 'cli' | 'dashboard';
+}
+
+/** A mistake in an action's input: shown to the operator as it is. */
+export class ActionError extends Error {
+  public readonly name = 'ActionError';
+}
+
+/** A row of the run-time allow-list (`ALLOW`) or an unblock's shield (`SHIELD`). */
+export function isControlRow(row: { readonly ip: string }): boolean {
+  return row.ip === CONTROL_PARTITION;
+}
+
+export function controlKind(row: BlockRow): 'ALLOW' | 'SHIELD' | undefined {
+  if (!isControlRow(row)) return undefined;
+  return row.ruleId.startsWith('SHIELD#') ? 'SHIELD' : 'ALLOW';
+}
+
+/** The network a block row covers, or undefined. */
+export function rowNetwork(row: BlockRow): Cidr | undefined {
+  const c = parseCidr(row.cidr ?? row.ip);
+  return typeof c === 'string' ? undefined : c;
+}
+
+/** The networks of allow-list rows in force; with `shields`, those of unblocks' shields too. */
+export function activeControlCidrs(rows: readonly BlockRow[], nowMs: number, shields: boolean): Cidr[] {
+  return rows
+    .filter((r) => isControlRow(r) && r.blockedUntil > nowMs && (shields || controlKind(r) === 'ALLOW'))
+    .flatMap((r) => rowNetwork(r) ?? []);
+}
+
+/** Parses an address or prefix an operator typed. */
+export function parseTarget(text: unknown): Cidr {
+  if (typeof text !== 'string' || text.trim() === '') throw new ActionError('give an IPv4 or IPv6 address or prefix, e.g. 203.0.113.7 or 2001:db8::/64');
+  const cidr = parseCidr(text.trim());
+  if (typeof cidr === 'string') throw new ActionError(cidr);
+  return cidr;
+}
+
+/** The key a network's block row has: a bare IPv4 address for a single host (as the detector writes it), else CIDR. */
+export function blockKey(cidr: Cidr): string {
+  return cidr.family === 4 && cidr.prefix === 32 ? cidr.text.slice(0, -3) : cidr.text;
+}
+
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
+
+/** Milliseconds of "90s", "15m", "2h", "1d", "1w" (or a number of seconds). */
+export function parsePeriod(value: unknown, what: string, min: number, max: number): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)?\s*$/.exec(String(value ?? ''));
+  const ms = m ? Math.round(Number(m[1]) * UNIT_MS[m[2] ?? 's']) : NaN;
+  if (!(ms >= min && ms <= max)) {
+    throw new ActionError(`${what} must be a duration like "30m", "2h" or "1d", from ${shortDuration(min)} to ${shortDuration(max)} (got ${JSON.stringify(value)})`);
+  }
+  return ms;
+}
+
+export function shortDuration(ms: number): string {
+  if (ms === 0) return '0s';
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000]] as const) {
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${Math.round(ms / 1000)}s`;
+}
+
+/** Text an operator typed, made safe to store and show: control characters gone, trimmed, length checked. */
+export function cleanText(value: unknown, what: string, max: number): string {
+  const text = String(value ?? '').replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  if (text === '') throw new ActionError(`${what} is required`);
+  if (text.length > max) throw new ActionError(`${what} is longer than ${max} characters`);
+  return text;
+}
+
+export interface BlockRequest {
+  readonly target: string;
+  /** e.g. "2h" */
+  readonly period: string;
+  readonly reason: string;
+  readonly operator: Operator;
+}
+
+export interface UnblockRequest {
+  readonly target: string;
+  readonly reason: string;
+  readonly operator: Operator;
+  /**
+   * How long automatic blocks of the client are refused afterwards, e.g. "1h"; "0" for none.
+   * @default "1h"
+   */
+  readonly shield?: string;
+}
+
+export interface ExtendRequest {
+  readonly target: string;
+  /** e.g. "1h" */
+  readonly by: string;
+  readonly reason: string;
+  readonly operator: Operator;
+}
+
+export interface AllowRequest {
+  readonly target: string;
+  /** e.g. "7d"; undefined for no end. */
+  readonly period?: string;
+  readonly reason: string;
+  readonly operator: Operator;
+}
+
+export const DEFAULT_SHIELD = '1h';
+
+/** What an action changed, for the operator. */
+export interface ActionResult {
+  readonly message: string;
+  readonly rows: BlockRow[];
+}
+
+const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+function who(operator: Operator): { name: string; via: string } {
+  return { name: cleanText(operator.name, 'operator name', LIMITS.maxOperator), via: operator.via };
+}
+
+/** The rows of the blocks table (blocks, dry-run catches, allow-list and shield rows), read and written. */
+export class OperatorActions {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly blocksTable: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Every row of the blocks table. */
+  public async rows(): Promise<BlockRow[]> {
+    return (await scanAll(this.doc, this.blocksTable)) as unknown as BlockRow[];
+  }
+
+  /**
+   * Blocks an address or prefix by hand. Spends none of the new-block budget (which guards against bad rules, not
+   * operators), and its row is released only when its period ends.
+   */
+  public async block(req: BlockRequest): Promise<ActionResult> {
+    const cidr = parseTarget(req.target);
+    const min = cidr.family === 4 ? LIMITS.minBlockPrefixV4 : LIMITS.minBlockPrefixV6;
+    if (cidr.prefix < min) {
+      throw new ActionError(`${cidr.text} is wider than /${min}: block a smaller network, or use a WAF rule for whole ranges`);
+    }
+    const periodMs = parsePeriod(req.period, 'the block period', LIMITS.minPeriodMs, LIMITS.maxPeriodMs);
+    const reason = cleanText(req.reason, 'a reason', LIMITS.maxReason);
+    const op = who(req.operator);
+    const now = this.now();
+    const row: BlockRow = {
+      ip: blockKey(cidr),
+      ruleId: MANUAL_RULE_ID,
+      family: cidr.family,
+      // Blocked in the forwarded-address sets too (when the guard has them): a client named by hand is blocked however it comes.
+      route: 'BOTH',
+      host: '*',
+      action: 'BLOCK',
+      observed: 0,
+      threshold: 0,
+      windowSeconds: 0,
+      severity: MANUAL_SEVERITY,
+      firstSeenAt: now,
+      crossedAt: now,
+      blockedAt: now,
+      blockedUntil: now + periodMs,
+      expiresAt: Math.floor((now + periodMs) / 1000) + 86_400,
+      manualAction: 'BLOCK',
+      manualAt: now,
+      manualBy: op.name,
+      manualReason: reason,
+      manualVia: op.via,
+    };
+    try {
+      await this.doc.send(new PutCommand({
+        TableName: this.blocksTable,
+        Item: row,
+        ConditionExpression: 'attribute_not_exists(ip) OR blockedUntil < :now',
+        ExpressionAttributeValues: { ':now': now },
+      }));
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+      throw new ActionError(`${row.ip} is already blocked by hand: extend that block instead`);
+    }
+    return { message: `${row.ip} blocked until ${iso(row.blockedUntil)}; WAF follows on the next sync run`, rows: [row] };
+  }
+
+  /**
+   * Ends every block and dry-run record of the address or prefix now (the sync releases them on its next run) and, by
+   * default, shields the clients from automatic blocks for a while, so a false positive does not come straight back.
+   */
+  public async unblock(req: UnblockRequest): Promise<ActionResult> {
+    const cidr = parseTarget(req.target);
+    const reason = cleanText(req.reason, 'a reason', LIMITS.maxReason);
+    const shieldMs = String(req.shield ?? DEFAULT_SHIELD).trim() === '0' ? 0 : parsePeriod(req.shield ?? DEFAULT_SHIELD, 'the shield period', LIMITS.minPeriodMs, LIMITS.maxShieldMs);
+    const op = who(req.operator);
+    const now = this.now();
+    const matching = this.inForce(await this.rows(), cidr, now);
+    if (matching.length === 0) throw new ActionError(`no block or dry-run record in force for ${cidr.text}`);
+    const shieldUntil = shieldMs > 0 ? now + shieldMs : undefined;
+    const done: BlockRow[] = [];
+    for (const row of matching) {
+      const changed = await this.update(row, {
+        set: { blockedUntil: now, ...manual('UNBLOCK', now, op, reason), ...(shieldUntil ? { shieldUntil } : {}) },
+      });
+      if (changed) done.push(changed);
+    }
+    if (shieldUntil) {
+      for (const network of new Set(done.map((r) => r.ip))) {
+        await this.putControl('SHIELD', parseTarget(network), now, shieldUntil, op, reason, 'UNBLOCK');
+      }
+    }
+    if (done.length === 0) throw new ActionError(`the records of ${cidr.text} changed meanwhile; list them and try again`);
+    const shield = shieldUntil ? `; automatic blocks refused until ${iso(shieldUntil)}` : '';
+    return { message: `${done.map(label).join(', ')} unblocked; WAF follows on the next sync run${shield}`, rows: done };
+  }
+
+  /** Makes the blocks of the address or prefix longer; the sync announces and records the new end. */
+  public async extend(req: ExtendRequest): Promise<ActionResult> {
+    const cidr = parseTarget(req.target);
+    const byMs = parsePeriod(req.by, 'the extension', LIMITS.minPeriodMs, LIMITS.maxPeriodMs);
+    const reason = cleanText(req.reason, 'a reason', LIMITS.maxReason);
+    const op = who(req.operator);
+    const now = this.now();
+    const matching = this.inForce(await this.rows(), cidr, now).filter((r) => r.action === 'BLOCK');
+    if (matching.length === 0) throw new ActionError(`no block in force for ${cidr.text} (dry-run records cannot be extended: block the client instead)`);
+    const done: BlockRow[] = [];
+    for (const row of matching) {
+      const until = Math.min(row.blockedUntil + byMs, now + LIMITS.maxPeriodMs);
+      const changed = await this.update(row, {
+        set: { blockedUntil: until, expiresAt: Math.floor(until / 1000) + 86_400, ...manual('EXTEND', now, op, reason) },
+        // Announced again, so the digest and history show the new end.
+        remove: ['notifiedAt', 'notifyLeaseUntil'],
+      });
+      if (changed) done.push(changed);
+    }
+    if (done.length === 0) throw new ActionError(`the blocks of ${cidr.text} changed meanwhile; list them and try again`);
+    return { message: `${done.map((r) => `${label(r)} until ${iso(r.blockedUntil)}`).join(', ')}`, rows: done };
+  }
+
+  /** Adds a network to the run-time allow-list: never blocked automatically, kept out of the IP sets like `allowList`. */
+  public async allow(req: AllowRequest): Promise<ActionResult> {
+    const cidr = parseTarget(req.target);
+    const reason = cleanText(req.reason, 'a reason', LIMITS.maxReason);
+    const op = who(req.operator);
+    const now = this.now();
+    const until = req.period === undefined || req.period === '' ? NO_END_MS : now + parsePeriod(req.period, 'the allow period', LIMITS.minPeriodMs, 10 * 365 * 86_400_000);
+    const row = await this.putControl('ALLOW', cidr, now, until, op, reason, 'ALLOW');
+    return { message: `${cidr.text} allow-listed${until === NO_END_MS ? '' : ` until ${iso(until)}`}`, rows: [row] };
+  }
+
+  /** Takes a network off the run-time allow-list (the sync records it and deletes the row). */
+  public async unallow(req: { target: string; reason: string; operator: Operator }): Promise<ActionResult> {
+    const cidr = parseTarget(req.target);
+    const reason = cleanText(req.reason, 'a reason', LIMITS.maxReason);
+    const op = who(req.operator);
+    const now = this.now();
+    const row = (await this.rows()).find((r) => r.ip === CONTROL_PARTITION && r.ruleId === `ALLOW#${blockKey(cidr)}` && r.blockedUntil > now);
+    if (!row) throw new ActionError(`${cidr.text} is not on the run-time allow-list (the allowList prop is changed by a deployment)`);
+    const changed = await this.update(row, { set: { blockedUntil: now, ...manual('UNALLOW', now, op, reason) } });
+    if (!changed) throw new ActionError(`the allow-list entry of ${cidr.text} changed meanwhile; try again`);
+    return { message: `${cidr.text} taken off the allow-list`, rows: [changed] };
+  }
+
+  /** The history of a network, newest first (the history table is keyed by the block row's key). */
+  public async history(historyTable: string, target: string, sinceMs?: number): Promise<Array<Record<string, unknown>>> {
+    const cidr = parseTarget(target);
+    // An IPv6 client is blocked per prefix: a single address's history is its default /64's.
+    const keys = cidr.family === 6 && cidr.prefix === 128 ? [blockKey(cidr), blockKey(parseTarget(`${cidr.text.slice(0, -4)}/64`))] : [blockKey(cidr)];
+    const all = await Promise.all(keys.map((k) => this.historyOf(historyTable, k, sinceMs)));
+    return all.flat().sort((a, b) => String(b.at).localeCompare(String(a.at)));
+  }
+
+  private async historyOf(historyTable: string, key: string, sinceMs?: number): Promise<Array<Record<string, unknown>>> {
+    const items: Array<Record<string, unknown>> = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(new QueryCommand({
+        TableName: historyTable,
+        KeyConditionExpression: sinceMs === undefined ? 'ip = :ip' : 'ip = :ip AND #at >= :since',
+        ExpressionAttributeValues: { ':ip': key, ...(sinceMs === undefined ? {} : { ':since': new Date(sinceMs).toISOString() }) },
+        ...(sinceMs === undefined ? {} : { ExpressionAttributeNames: { '#at': 'at' } }),
+        ScanIndexForward: false,
+        ExclusiveStartKey: startKey,
+      }));
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+
+  /** Deletes an allow-list or shield row outright (tests and cleanup; operators use unallow). */
+  public async deleteControl(row: BlockRow): Promise<void> {
+    await this.doc.send(new DeleteCommand({ TableName: this.blocksTable, Key: { ip: row.ip, ruleId: row.ruleId } }));
+  }
+
+  /** Block and dry-run rows in force whose network lies in, or holds, the target. */
+  private inForce(rows: readonly BlockRow[], cidr: Cidr, now: number): BlockRow[] {
+    const target = new CidrSet([cidr]);
+    return rows.filter((r) => {
+      if (isControlRow(r) || r.blockedUntil <= now || r.releasedAt !== undefined) return false;
+      const network = rowNetwork(r);
+      return network !== undefined && target.intersects(network);
+    });
+  }
+
+  private async putControl(
+    kind: 'ALLOW' | 'SHIELD', cidr: Cidr, now: number, until: number, op: { name: string; via: string }, reason: string, action: ManualAction,
+  ): Promise<BlockRow> {
+    const row: BlockRow = {
+      ip: CONTROL_PARTITION,
+      ruleId: `${kind}#${blockKey(cidr)}`,
+      cidr: blockKey(cidr),
+      family: cidr.family,
+      host: '*',
+      action: 'ALLOW',
+      observed: 0,
+      threshold: 0,
+      windowSeconds: 0,
+      severity: 0,
+      firstSeenAt: now,
+      crossedAt: now,
+      blockedAt: now,
+      blockedUntil: until,
+      ...(until === NO_END_MS ? {} : { expiresAt: Math.floor(until / 1000) + 86_400 }),
+      ...manual(action, now, op, reason),
+      // Shields are not announced on their own: the unblock that made them is.
+      ...(kind === 'SHIELD' ? { notifiedAt: now } : {}),
+    } as BlockRow;
+    await this.doc.send(new PutCommand({ TableName: this.blocksTable, Item: row }));
+    return row;
+  }
+
+  /** Changes a row only if it is still the one read (same block, not being released); returns the new row. */
+  private async update(row: BlockRow, change: { set: Record<string, unknown>; remove?: string[] }): Promise<BlockRow | undefined> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':blockedAt': row.blockedAt, ':until': row.blockedUntil };
+    const sets = Object.entries(change.set).map(([k, v], i) => {
+      names[`#s${i}`] = k;
+      values[`:s${i}`] = v;
+      return `#s${i} = :s${i}`;
+    });
+    const removes = (change.remove ?? []).map((k, i) => {
+      names[`#r${i}`] = k;
+      return `#r${i}`;
+    });
+    try {
+      const out = await this.doc.send(new UpdateCommand({
+        TableName: this.blocksTable,
+        Key: { ip: row.ip, ruleId: row.ruleId },
+        UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+        ConditionExpression: 'blockedAt = :blockedAt AND blockedUntil = :until AND attribute_not_exists(releasedAt)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      }));
+      return out.Attributes as BlockRow;
+    } catch (e) {
+      if (isConditionFailure(e)) return undefined;
+      throw e;
+    }
+  }
+}
+
+function manual(action: ManualAction, now: number, op: { name: string; via: string }, reason: string): Partial<BlockRow> {
+  return { manualAction: action, manualAt: now, manualBy: op.name, manualReason: reason, manualVia: op.via };
+}
+
+function label(r: BlockRow): string {
+  return `${r.ip} (${r.ruleId === MANUAL_RULE_ID ? 'manual block' : `rule ${r.ruleId}`})`;
+}
+
+/** The networks automatic blocks must spare: run-time allow-list entries and unblocks' shields in force. */
+export async function loadShields(doc: DynamoDBDocumentClient, blocksTable: string, nowMs: number): Promise<CidrSet> {
+  const rows: BlockRow[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(new QueryCommand({
+      TableName: blocksTable,
+      KeyConditionExpression: 'ip = :p',
+      ExpressionAttributeValues: { ':p': CONTROL_PARTITION },
+      ExclusiveStartKey: startKey,
+    }));
+    rows.push(...((page.Items ?? []) as BlockRow[]));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return new CidrSet(activeControlCidrs(rows, nowMs, true));
+}
+
+/**
+ * Shields as the log processor sees them: read only when a batch has clients over a threshold (rare), and then at most
+ * every `maxAgeMs`, so an unblock's shield holds within seconds without a read per batch.
+ */
+export class ShieldCache {
+  private cached?: { set: CidrSet; at: number };
+
+  constructor(private readonly load: (nowMs: number) => Promise<CidrSet>, private readonly maxAgeMs = 5000) {}
+
+  public async get(nowMs: number): Promise<CidrSet> {
+    if (this.cached && nowMs - this.cached.at < this.maxAgeMs) return this.cached.set;
+    try {
+      this.cached = { set: await this.load(nowMs), at: nowMs };
+    } catch (e) {
+      // Keep blocking on the last good shields rather than failing the batch; none known yet fails it (retried).
+      if (!this.cached) throw e;
+    }
+    return this.cached.set;
+  }
+}
