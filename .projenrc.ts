@@ -70,6 +70,12 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-sns@^3',
     '@aws-sdk/client-secrets-manager@^3',
     '@aws-sdk/client-cloudwatch@^3',
+    '@aws-sdk/client-sesv2@^3',
+    '@aws-sdk/client-s3@^3',
+    '@aws-sdk/client-cost-explorer@^3',
+    // report handler: RFC 4180 CSV and the cost workbooks
+    'csv-stringify@^6',
+    'exceljs@^4.4.0',
     '@smithy/node-http-handler@^4',
     '@aws-lambda-powertools/logger@^2',
     '@aws-lambda-powertools/metrics@^2',
@@ -83,6 +89,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'dynalite@^4',
     'aws-sdk-client-mock@^4',
     'cdk-nag@^2.36.8',
+    's3rver@^3',
+    'aws-ses-v2-local@^2',
     // test-only: the offline CloudFormation schema validator newer aws-cdk-lib releases synthesize with
     '@aws/cloudformation-validate@1.9.0-beta',
   ],

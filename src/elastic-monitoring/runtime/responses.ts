@@ -1,6 +1,6 @@
-import { apdexScore } from './apdex';
+import { apdexScore } from '../../shared/runtime/elastic/apdex';
 import { COMPARISON_OFFSETS, CollectorConfig } from './config';
-import { Problem, elasticReason } from './problems';
+import { Problem, elasticReason } from '../../shared/runtime/elastic/problems';
 import { SLOWEST_SHARE } from './queries';
 
 /** One of the slowest hosts of the window; logged, never a metric. */
