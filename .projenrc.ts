@@ -14,6 +14,12 @@ const bundlingOptions = {
     '--alias:undici': './build-tools/bundle-stubs/undici.js',
     '--alias:apache-arrow': './build-tools/bundle-stubs/apache-arrow',
     '--alias:@opentelemetry/semantic-conventions': './build-tools/bundle-stubs/semantic-conventions.js',
+    // exceljs loads its streaming reader and writer (archiver, unzipper, tmp) and CSV support (fast-csv) up front; the
+    // report handler only uses Workbook.xlsx.load() and writeBuffer(), which go through jszip.
+    '--alias:archiver': './build-tools/bundle-stubs/exceljs-streaming.js',
+    '--alias:unzipper': './build-tools/bundle-stubs/exceljs-streaming.js',
+    '--alias:tmp': './build-tools/bundle-stubs/exceljs-streaming.js',
+    '--alias:fast-csv': './build-tools/bundle-stubs/exceljs-streaming.js',
   },
 };
 
