@@ -14,9 +14,10 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CapacityMeter } from './capacity-meter';
 import { DemoClock } from './demo-clock';
 import { GeneratedRecord } from './traffic';
-import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
+import { DEFAULT_MIN_LOGGED_REQUESTS, StoredRule } from '../../src/realtime-waf-guard/rule-model';
 import { BlockRow, BlockStore } from '../../src/realtime-waf-guard/runtime/block-store';
 import { CounterStore } from '../../src/realtime-waf-guard/runtime/counter-store';
+import { HistoryStore } from '../../src/realtime-waf-guard/runtime/history-store';
 import { CidrSet } from '../../src/realtime-waf-guard/runtime/ip';
 import { IpSetSync, SyncResult } from '../../src/realtime-waf-guard/runtime/ip-set-sync';
 import { BatchSummary, LogProcessor, StreamRecord } from '../../src/realtime-waf-guard/runtime/log-processor';
@@ -271,9 +272,13 @@ export class LocalPipeline {
       allowList: options.allowList ?? new CidrSet([]),
       trustedProxies: new CidrSet([]),
     }, {
-      rules: new RulesCache(() => loadRules(doc, this.tables.rules), 30_000),
+      rules: new RulesCache(
+        () => loadRules(doc, this.tables.rules, { samplingRate: options.samplingRate, minLoggedRequests: DEFAULT_MIN_LOGGED_REQUESTS }),
+        30_000,
+      ),
       counters: new CounterStore(client, this.tables.counters),
       blocks: new BlockStore(doc, this.tables.blocks, this.tables.counters, options.maxNewBlocksPerMinute ?? 50),
+      history: new HistoryStore(doc, this.tables.history, 90),
       metrics: noMetrics,
       log: options.log ?? silent,
       now: () => options.clock.now(),

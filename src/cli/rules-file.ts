@@ -1,5 +1,5 @@
 import { UserError } from './errors';
-import { defaultRuleId, parseStoredRule, RULE_LIMITS, StoredRule } from '../realtime-waf-guard/rule-model';
+import { DEFAULT_MIN_LOGGED_REQUESTS, defaultRuleId, parseStoredRule, RULE_LIMITS, samplingProblem, StoredRule } from '../realtime-waf-guard/rule-model';
 
 /**
  * Rules in the shape of the construct's `HostRule` props, as a user writes them in JSON: durations are seconds
@@ -73,4 +73,15 @@ export function parseRulesJson(text: string, source: string): StoredRule[] {
   });
   if (problems.length > 0) throw new UserError(`${source} has invalid rules:\n  ${problems.join('\n  ')}`);
   return rules;
+}
+
+/**
+ * Rules the deployed guard would refuse at this sampling rate (too few logged requests per window for a sound
+ * decision). The replay still runs them, to show what they would do, but says why they cannot be deployed as they are.
+ */
+export function samplingWarnings(rules: readonly StoredRule[], samplingRate: number, minLoggedRequests = DEFAULT_MIN_LOGGED_REQUESTS): string[] {
+  return rules.flatMap((rule) => {
+    const problem = samplingProblem(rule.threshold, samplingRate, minLoggedRequests, '--sampling');
+    return problem ? [`rule "${rule.ruleId}": ${problem}. The guard refuses such a rule (minLoggedRequests, default ${DEFAULT_MIN_LOGGED_REQUESTS}).`] : [];
+  });
 }

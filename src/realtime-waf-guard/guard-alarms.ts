@@ -12,6 +12,8 @@ export interface GuardAlarmsProps {
   readonly alertTopic: sns.ITopic;
   readonly budgetExceeded: cloudwatch.IMetric;
   readonly blocksOverIpSetCap: cloudwatch.IMetric;
+  /** Rule rows refused by the log processor (maximum per batch). */
+  readonly invalidRuleRows: cloudwatch.IMetric;
   readonly logProcessor: lambda.IFunction;
   readonly ipSetSync: lambda.IFunction;
   readonly deadLetterQueue: sqs.IQueue;
@@ -24,6 +26,7 @@ export class GuardAlarms extends Construct {
   public readonly syncErrors: cloudwatch.IAlarm;
   public readonly deadLetter: cloudwatch.IAlarm;
   public readonly processingLag: cloudwatch.IAlarm;
+  public readonly invalidRules: cloudwatch.IAlarm;
 
   constructor(scope: Construct, id: string, private readonly props: GuardAlarmsProps) {
     super(scope, id);
@@ -41,11 +44,14 @@ export class GuardAlarms extends Construct {
     this.processingLag = this.alarm('ProcessingLagAlarm',
       props.logProcessor.metric('IteratorAge', { period: minute, statistic: cloudwatch.Stats.MAXIMUM }), 60_000, 5,
       'Log processing has been more than a minute behind the stream for five minutes: detection is late.');
+    this.invalidRules = this.alarm('InvalidRulesAlarm', props.invalidRuleRows, 1, 1,
+      'Rows of the rules table are refused and detect nothing (a field typed wrong, or a threshold too low for the ' +
+      'sampling rate): the log processor log names each row and field.');
   }
 
   /** Every alarm, in a fixed order. */
   public get all(): cloudwatch.IAlarm[] {
-    return [this.budgetExceeded, this.ipSetFull, this.syncErrors, this.deadLetter, this.processingLag];
+    return [this.budgetExceeded, this.ipSetFull, this.syncErrors, this.deadLetter, this.processingLag, this.invalidRules];
   }
 
   private alarm(id: string, metric: cloudwatch.IMetric, threshold: number, periods: number, description: string): cloudwatch.IAlarm {

@@ -9,7 +9,8 @@ import { DEFAULT_COUNTER_RETENTION_SECONDS, DEFAULT_METRICS_NAMESPACE, ENV } fro
 import { toStoredRules } from './host-rule';
 import { DETECTION_FIELDS, deliveredFieldOrder } from './log-fields';
 import type { RealtimeWafGuardProps } from './realtime-waf-guard';
-import { StoredRule } from './rule-model';
+import { DEFAULT_MIN_LOGGED_REQUESTS, samplingProblem, StoredRule } from './rule-model';
+import { DEFAULT_IPV6_PREFIX_LENGTH, MAX_IPV6_PREFIX_LENGTH, MIN_IPV6_PREFIX_LENGTH } from './runtime/ip';
 import { ManagedRuleGroup, rateBasedStatement, validateManagedRuleGroups } from './waf-rules';
 import { metricNamespaceError } from '../shared/validation';
 
@@ -19,8 +20,10 @@ export interface GuardSettings {
   readonly rules: StoredRule[];
   readonly logFields: string[];
   readonly samplingRate: number;
+  readonly minLoggedRequests: number;
   readonly allowList: string[];
   readonly trustedProxies: string[];
+  readonly ipv6PrefixLength: number;
   readonly maxNewBlocksPerMinute: number;
   readonly rulesCacheSeconds: number;
   readonly batchSize: number;
@@ -65,13 +68,23 @@ export function resolveGuardSettings(guard: IConstruct, props: RealtimeWafGuardP
     if (namespaceError) throw new Error(namespaceError);
   }
   const maxRecordAgeSeconds = secondsInRange('maxRecordAge', props.maxRecordAge, 60, 7 * 24 * 3600, 3600);
+  const samplingRate = integerInRange('samplingRate', props.samplingRate, 1, 100, 100);
+  const minLoggedRequests = integerInRange('minLoggedRequests', props.minLoggedRequests, 1, 100_000, DEFAULT_MIN_LOGGED_REQUESTS);
+  const rules = toStoredRules(props.rules ?? [], stableId(guard));
+  rules.forEach((rule, i) => {
+    const problem = samplingProblem(rule.threshold, samplingRate, minLoggedRequests);
+    if (problem) throw new Error(`rules[${i}] ("${rule.ruleId}"): ${problem}`);
+  });
   return {
     guardName: resolveGuardName(props.guardName, guard),
-    rules: toStoredRules(props.rules ?? [], stableId(guard)),
+    rules,
     logFields: deliveredFieldOrder([...DETECTION_FIELDS, ...(props.additionalLogFields ?? [])]),
-    samplingRate: integerInRange('samplingRate', props.samplingRate, 1, 100, 100),
+    samplingRate,
+    minLoggedRequests,
     allowList: normalizeCidrs('allowList', props.allowList),
     trustedProxies: normalizeCidrs('trustedProxies', props.trustedProxies),
+    ipv6PrefixLength: integerInRange(
+      'ipv6PrefixLength', props.ipv6PrefixLength, MIN_IPV6_PREFIX_LENGTH, MAX_IPV6_PREFIX_LENGTH, DEFAULT_IPV6_PREFIX_LENGTH),
     maxNewBlocksPerMinute: integerInRange('maxNewBlocksPerMinute', props.maxNewBlocksPerMinute, 1, 10_000, 50),
     rulesCacheSeconds: secondsInRange('rulesCacheDuration', props.rulesCacheDuration, 0, 3600, 30),
     batchSize: integerInRange('batchSize', props.batchSize, 1, 10_000, 1000),

@@ -61,9 +61,13 @@ export class LogPipeline extends Construct {
         [ENV.RULES_TABLE]: tables.rules.tableName,
         [ENV.COUNTERS_TABLE]: tables.counters.tableName,
         [ENV.BLOCKS_TABLE]: tables.blocks.tableName,
+        [ENV.HISTORY_TABLE]: tables.history.tableName,
+        [ENV.HISTORY_RETENTION_DAYS]: String(settings.historyDays),
+        [ENV.MIN_LOGGED_REQUESTS]: String(settings.minLoggedRequests),
         [ENV.FIELDS]: settings.logFields.join(','),
         [ENV.SAMPLING_RATE]: String(settings.samplingRate),
         [ENV.TRUSTED_PROXIES]: settings.trustedProxies.join(','),
+        [ENV.IPV6_PREFIX_LENGTH]: String(settings.ipv6PrefixLength),
         [ENV.MAX_NEW_BLOCKS_PER_MINUTE]: String(settings.maxNewBlocksPerMinute),
         [ENV.RULES_CACHE_SECONDS]: String(settings.rulesCacheSeconds),
         [ENV.COUNTER_RETENTION_SECONDS]: String(settings.counterRetentionSeconds),
@@ -74,6 +78,10 @@ export class LogPipeline extends Construct {
     allowTableActions(processor.role, tables.rules, 'dynamodb:Scan');
     allowTableActions(processor.role, tables.counters, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
     allowTableActions(processor.role, tables.blocks, 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    // Stale offences (a backlog older than its block period) are history, not blocks. Writing them here keeps them out
+    // of the blocks table, where a marker row would clobber an ended block awaiting release. PutItem only: the
+    // processor can add events, never read or delete the record.
+    allowTableActions(processor.role, tables.history, 'dynamodb:PutItem');
     logProcessor.addEventSource(new sources.KinesisEventSource(this.stream, {
       startingPosition: lambda.StartingPosition.LATEST,
       batchSize: settings.batchSize,

@@ -4,6 +4,7 @@ import type { KinesisStreamEvent, KinesisStreamBatchResponse } from 'aws-lambda'
 import { BlockStore } from './runtime/block-store';
 import { logProcessorConfigFromEnv } from './runtime/config';
 import { CounterStore } from './runtime/counter-store';
+import { HistoryStore } from './runtime/history-store';
 import { LogProcessor } from './runtime/log-processor';
 import { loadRules, RulesCache } from './runtime/rules-store';
 import { powertools } from '../shared/runtime/telemetry';
@@ -14,9 +15,10 @@ const dynamo = new DynamoDBClient({});
 const doc = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
 const { log, metrics, emf } = powertools();
 const processor = new LogProcessor(config, {
-  rules: new RulesCache(() => loadRules(doc, config.rulesTable), config.rulesCacheMs),
+  rules: new RulesCache(() => loadRules(doc, config.rulesTable, config), config.rulesCacheMs),
   counters: new CounterStore(dynamo, config.countersTable, config.counterRetentionSeconds),
   blocks: new BlockStore(doc, config.blocksTable, config.countersTable, config.maxNewBlocksPerMinute),
+  history: new HistoryStore(doc, config.historyTable, config.historyRetentionDays),
   metrics,
   log,
   now: Date.now,

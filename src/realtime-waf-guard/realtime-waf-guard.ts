@@ -75,6 +75,16 @@ export interface RealtimeWafGuardProps {
   readonly samplingRate?: number;
 
   /**
+   * Fewest logged requests per window a rule's threshold may stand for when `samplingRate` is below 100: a rule with
+   * `threshold × samplingRate / 100` under it fails at synth (the message gives the lowest threshold and rate that
+   * work), and such rows in the rules table are refused at run time (logged, `InvalidRuleRows`). Below it a block
+   * rests on a few samples: at 1%, a threshold of 50 blocks on the first logged request. At 100% every request is
+   * logged and any threshold is exact, so it does not apply. 1 to 100,000.
+   * @default 10
+   */
+  readonly minLoggedRequests?: number;
+
+  /**
    * CIDRs (IPv4 or IPv6; bare addresses become /32 or /128) the guard never blocks, e.g. your monitoring and offices.
    * Applies to the guard's own blocks, not to the rate-based backstop or managed rule groups.
    * @default - none
@@ -83,11 +93,19 @@ export interface RealtimeWafGuardProps {
 
   /**
    * CIDRs of proxies in front of CloudFront whose `X-Forwarded-For` is trusted: for requests from them, the right-most
-   * address in `X-Forwarded-For` that is not a trusted proxy is the client. Without it the header, which any client
-   * can forge, is ignored.
+   * address in `X-Forwarded-For` (the peer the proxy saw) is the client, and it is blocked in forwarded-address IP sets
+   * that WAF applies only to requests from these proxies. Without it the header, which any client can forge, is ignored.
    * @default - none: the client is always `c-ip`
    */
   readonly trustedProxies?: string[];
+
+  /**
+   * IPv6 clients are counted, blocked, released and alerted per network of this many bits, 48 to 128: a host owns at
+   * least a /64 and can rotate through all of it, so counting single IPv6 addresses lets it stay under every
+   * threshold. IPv4 clients are always single addresses.
+   * @default 64
+   */
+  readonly ipv6PrefixLength?: number;
 
   /**
    * Most new blocks per minute across all rules; further offenders are alerted but not blocked, so a bad rule cannot
@@ -209,7 +227,7 @@ export interface RealtimeWafGuardProps {
 
   /**
    * Alarms on the guard's own health, notifying the alert topic: the new-block budget spent, an IP set full, repeated
-   * sync errors, batches in the dead-letter queue, and log processing more than a minute behind.
+   * sync errors, batches in the dead-letter queue, log processing more than a minute behind, and refused rule rows.
    * @default true
    */
   readonly operationalAlarms?: boolean;
@@ -256,8 +274,17 @@ export class RealtimeWafGuard extends Construct {
   public readonly alertTopic: sns.ITopic;
   /** Blocked IPv4 addresses (CLOUDFRONT scope); managed by the sync function only. */
   public readonly ipv4Set: wafv2.CfnIPSet;
-  /** Blocked IPv6 addresses (CLOUDFRONT scope); managed by the sync function only. */
+  /** Blocked IPv6 prefixes (CLOUDFRONT scope); managed by the sync function only. */
   public readonly ipv6Set: wafv2.CfnIPSet;
+  /**
+   * Blocked IPv4 clients found behind trusted proxies, matched on the X-Forwarded-For address of requests from those
+   * proxies; managed by the sync function only. Undefined without `trustedProxies`.
+   */
+  public readonly forwardedIpv4Set?: wafv2.CfnIPSet;
+  /** Blocked IPv6 prefixes found behind trusted proxies, like `forwardedIpv4Set`. Undefined without `trustedProxies`. */
+  public readonly forwardedIpv6Set?: wafv2.CfnIPSet;
+  /** The trusted proxies' CIDRs, one set per address family (empty without `trustedProxies`); defined by the stack. */
+  public readonly trustedProxySets: wafv2.CfnIPSet[];
   /** The guard's WebACL, or undefined with `createWebAcl: false`. */
   public readonly webAcl: wafv2.CfnWebACL | undefined;
   /** Alarms on the guard's own health (empty with `operationalAlarms: false`). */
@@ -272,6 +299,8 @@ export class RealtimeWafGuard extends Construct {
   public readonly deadLetterAlarm?: cloudwatch.IAlarm;
   /** Log processing is more than a minute behind the stream (undefined without alarms). */
   public readonly processingLagAlarm?: cloudwatch.IAlarm;
+  /** Rows of the rules table are refused (malformed, or a threshold too low for the sampling rate) (undefined without alarms). */
+  public readonly invalidRulesAlarm?: cloudwatch.IAlarm;
 
   private readonly metricsNamespace: string;
   private readonly enforcement: WafEnforcement;
@@ -309,6 +338,9 @@ export class RealtimeWafGuard extends Construct {
     });
     this.ipv4Set = this.enforcement.ipv4Set;
     this.ipv6Set = this.enforcement.ipv6Set;
+    this.forwardedIpv4Set = this.enforcement.forwardedIpv4Set;
+    this.forwardedIpv6Set = this.enforcement.forwardedIpv6Set;
+    this.trustedProxySets = this.enforcement.trustedProxySets;
     this.ipSetSync = this.enforcement.ipSetSync;
     this.webAcl = this.enforcement.webAcl;
 
@@ -318,6 +350,7 @@ export class RealtimeWafGuard extends Construct {
         alertTopic: this.alertTopic,
         budgetExceeded: this.metricBudgetExceeded(),
         blocksOverIpSetCap: this.metricBlocksOverIpSetCap(),
+        invalidRuleRows: this.metricInvalidRuleRows(),
         logProcessor: this.logProcessor,
         ipSetSync: this.ipSetSync,
         deadLetterQueue: this.deadLetterQueue,
@@ -327,6 +360,7 @@ export class RealtimeWafGuard extends Construct {
       this.syncErrorsAlarm = alarms.syncErrors;
       this.deadLetterAlarm = alarms.deadLetter;
       this.processingLagAlarm = alarms.processingLag;
+      this.invalidRulesAlarm = alarms.invalidRules;
       this.alarms = alarms.all;
     } else {
       this.alarms = [];
@@ -360,8 +394,10 @@ export class RealtimeWafGuard extends Construct {
   }
 
   /**
-   * The guard's WebACL rules, for a WebACL you own (`createWebAcl: false`): block the IPv4 set, block the IPv6 set
-   * and, when configured, the rate-based backstop, with consecutive priorities from `firstPriority`.
+   * The guard's WebACL rules, for a WebACL you own (`createWebAcl: false`): block the IPv4 set, block the IPv6 set,
+   * with `trustedProxies` the forwarded IPv4 and IPv6 sets (requests from a trusted proxy whose right-most
+   * X-Forwarded-For address is blocked) and, when configured, the rate-based backstop, with consecutive priorities from
+   * `firstPriority`.
    */
   public blockRules(firstPriority: number): wafv2.CfnWebACL.RuleProperty[] {
     return this.enforcement.blockRules(firstPriority);
@@ -373,8 +409,8 @@ export class RealtimeWafGuard extends Construct {
    * watching an empty namespace. Sum per minute by default.
    *
    * @param metricName one of `RecordsProcessed`, `MalformedLines`, `ProcessingLagMs`, `BlocksCreated`, `WouldBlock`,
-   * `BlockBudgetExceeded`, `BlocksReleased`, `ActiveBlocks`, `BlocksOverIpSetCap`, `IpSetSyncErrors` (each also has
-   * its own method); any other name fails at synth
+   * `BlockBudgetExceeded`, `BlocksReleased`, `ActiveBlocks`, `BlocksOverIpSetCap`, `IpSetSyncErrors`,
+   * `InvalidRuleRows`, `StaleOffences` (each also has its own method); any other name fails at synth
    */
   public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     const known: readonly string[] = Object.values(METRIC);
@@ -436,6 +472,22 @@ export class RealtimeWafGuard extends Construct {
   /** Log lines that could not be parsed and were skipped. Sum per period by default. */
   public metricMalformedLines(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.MALFORMED, props);
+  }
+
+  /**
+   * Rows of the rules table the log processor refuses (a field it cannot read, or a threshold too low for the
+   * sampling rate), measured on every batch. Maximum per period by default.
+   */
+  public metricInvalidRuleRows(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.INVALID_RULE_ROWS, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
+  }
+
+  /**
+   * Offences processed so late (a backlog) that their block would already have ended: recorded in history as
+   * `STALE_OFFENCE`, not blocked. Sum per period by default.
+   */
+  public metricStaleOffences(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.STALE_OFFENCES, props);
   }
 
   /** Milliseconds from a record reaching the stream to its processing. Maximum per period by default. */

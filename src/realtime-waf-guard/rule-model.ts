@@ -46,14 +46,41 @@ export function defaultRuleId(host: string, pathPrefix?: string): string {
   return `${host}${pathPrefix ?? ''}`;
 }
 
+/** Fewest logged (sampled) requests per window a rule's threshold may stand for when the guard samples. */
+export const DEFAULT_MIN_LOGGED_REQUESTS = 10;
+
 /**
- * Validates one rule row. Returns the rule, or a message that names the field and what to change.
- * Accepts numbers stored as strings, since operators edit rows by hand.
+ * A whole number as typed by hand: a JSON/DynamoDB number, or a string of decimal digits. Anything else (`true`,
+ * `[100]`, `"0x64"`, `"1e3"`, `""`) is refused rather than coerced, so a typo cannot become a threshold of 1.
+ */
+function wholeNumber(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isInteger(value) ? value : undefined;
+  if (typeof value === 'string' && /^\s*\d{1,15}\s*$/.test(value)) return Number(value);
+  return undefined;
+}
+
+/** A boolean, or "true"/"false" in any case; undefined for anything else ("yes", 1, "TRUE " is fine, "on" is not). */
+function flag(value: unknown): boolean | undefined {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string') {
+    const text = value.trim().toLowerCase();
+    if (text === 'true') return true;
+    if (text === 'false') return false;
+  }
+  return undefined;
+}
+
+const shown = (value: unknown): string => (typeof value === 'string' ? JSON.stringify(value) : String(JSON.stringify(value) ?? value));
+
+/**
+ * Validates one rule row. Returns the rule, or a message that names the row, the field and what to change.
+ * Operators edit rows by hand, so whole numbers may be decimal digit strings and `enabled` may be "true"/"false" in
+ * any case; every other type is refused, never coerced.
  */
 export function parseStoredRule(raw: Record<string, unknown>): StoredRule | string {
   const ruleId = raw.ruleId;
   if (typeof ruleId !== 'string' || ruleId.length === 0 || ruleId.length > 256) {
-    return 'ruleId must be a non-empty string of at most 256 characters';
+    return `rule ${shown(ruleId)}: ruleId must be a non-empty string of at most 256 characters`;
   }
   const where = `rule "${ruleId}"`;
   const host = raw.host;
@@ -64,21 +91,22 @@ export function parseStoredRule(raw: Record<string, unknown>): StoredRule | stri
   if (pathPrefix !== undefined && pathPrefix !== null && (typeof pathPrefix !== 'string' || !pathPrefix.startsWith('/'))) {
     return `${where}: pathPrefix must start with "/" (got ${JSON.stringify(pathPrefix)})`;
   }
-  const threshold = Number(raw.threshold);
-  if (!Number.isInteger(threshold) || threshold < 1 || threshold > RULE_LIMITS.maxThreshold) {
-    return `${where}: threshold must be a whole number of requests from 1 to ${RULE_LIMITS.maxThreshold} (got ${String(raw.threshold)})`;
+  const threshold = wholeNumber(raw.threshold);
+  if (threshold === undefined || threshold < 1 || threshold > RULE_LIMITS.maxThreshold) {
+    return `${where}: threshold must be a whole number of requests from 1 to ${RULE_LIMITS.maxThreshold} (got ${shown(raw.threshold)})`;
   }
-  const windowSeconds = Number(raw.windowSeconds);
-  if (!Number.isInteger(windowSeconds) || windowSeconds < RULE_LIMITS.minWindowSeconds || windowSeconds > RULE_LIMITS.maxWindowSeconds) {
-    return `${where}: window must be whole seconds from ${RULE_LIMITS.minWindowSeconds} s to 1 hour (got ${String(raw.windowSeconds)} s)`;
+  const windowSeconds = wholeNumber(raw.windowSeconds);
+  if (windowSeconds === undefined || windowSeconds < RULE_LIMITS.minWindowSeconds || windowSeconds > RULE_LIMITS.maxWindowSeconds) {
+    return `${where}: window must be whole seconds from ${RULE_LIMITS.minWindowSeconds} s to 1 hour (got ${shown(raw.windowSeconds)} s)`;
   }
-  const blockSeconds = raw.blockSeconds === undefined ? RULE_LIMITS.defaultBlockSeconds : Number(raw.blockSeconds);
-  if (!Number.isInteger(blockSeconds) || blockSeconds < RULE_LIMITS.minBlockSeconds || blockSeconds > RULE_LIMITS.maxBlockSeconds) {
-    return `${where}: block period must be whole seconds from 1 minute to 30 days (got ${String(raw.blockSeconds)} s)`;
+  const blockSeconds = raw.blockSeconds === undefined ? RULE_LIMITS.defaultBlockSeconds : wholeNumber(raw.blockSeconds);
+  if (blockSeconds === undefined || blockSeconds < RULE_LIMITS.minBlockSeconds || blockSeconds > RULE_LIMITS.maxBlockSeconds) {
+    return `${where}: block period must be whole seconds from 1 minute to 30 days (got ${shown(raw.blockSeconds)} s)`;
   }
   const action = raw.action ?? 'BLOCK';
-  if (action !== 'BLOCK' && action !== 'COUNT') return `${where}: action must be BLOCK or COUNT (got ${String(action)})`;
-  const enabled = raw.enabled === undefined ? true : raw.enabled === true || raw.enabled === 'true';
+  if (action !== 'BLOCK' && action !== 'COUNT') return `${where}: action must be BLOCK or COUNT (got ${shown(action)})`;
+  const enabled = raw.enabled === undefined ? true : flag(raw.enabled);
+  if (enabled === undefined) return `${where}: enabled must be true or false (got ${shown(raw.enabled)})`;
   return {
     ruleId,
     host,
@@ -90,4 +118,24 @@ export function parseStoredRule(raw: Record<string, unknown>): StoredRule | stri
     enabled,
     ...(typeof raw.managedBy === 'string' ? { managedBy: raw.managedBy } : {}),
   };
+}
+
+/**
+ * Why a threshold is too low for the sampling rate, or undefined when it is fine. Below `minLoggedRequests` logged
+ * requests per window a block rests on a handful of samples (at 1%, a threshold of 50 is half a logged request: the
+ * first one blocks). At 100% nothing is estimated, so any threshold is exact and allowed.
+ *
+ * @param subject how to name the sampling rate in the fix, e.g. `samplingRate` or `--sampling`
+ */
+export function samplingProblem(threshold: number, samplingRate: number, minLoggedRequests: number, subject = 'samplingRate'): string | undefined {
+  if (samplingRate >= 100) return undefined;
+  // Compared in whole numbers: logged = threshold × rate / 100.
+  if (threshold * samplingRate >= minLoggedRequests * 100) return undefined;
+  const logged = (threshold * samplingRate) / 100;
+  const lowestThreshold = Math.ceil((minLoggedRequests * 100) / samplingRate);
+  // At 100% any threshold is exact, so a rate is always there to suggest.
+  const lowestRate = Math.min(100, Math.ceil((minLoggedRequests * 100) / threshold));
+  return `threshold ${threshold} at ${subject} ${samplingRate}% is ${Math.round(logged * 100) / 100} logged requests per ` +
+    `window, fewer than minLoggedRequests (${minLoggedRequests}), so a few sampled requests would decide a block: raise ` +
+    `threshold to at least ${lowestThreshold} or ${subject} to at least ${lowestRate}`;
 }

@@ -1,4 +1,4 @@
-import { parseDurationSeconds, parseRulesJson } from '../../src/cli/rules-file';
+import { parseDurationSeconds, parseRulesJson, samplingWarnings } from '../../src/cli/rules-file';
 
 describe('rules file', () => {
   test('durations are seconds or strings with s, m, min, h or d', () => {
@@ -48,5 +48,30 @@ describe('rules file', () => {
   test('the file must hold a non-empty array', () => {
     expect(() => parseRulesJson('{"host": "a.example.com"}', 'r.json')).toThrow('r.json must hold a JSON array of rules');
     expect(() => parseRulesJson('[]', 'r.json')).toThrow('r.json holds no rules');
+  });
+
+  test('values typed wrongly are refused by the handlers\' own parser, not coerced', () => {
+    const text = JSON.stringify([
+      { host: 'a.example.com', threshold: true, window: '1m' },
+      { host: 'b.example.com', threshold: [100], window: '1m' },
+      { host: 'c.example.com', threshold: '0x64', window: '1m' },
+      { host: 'd.example.com', threshold: '100', window: '1m' },
+    ]);
+    expect(() => parseRulesJson(text, 'rules.json')).toThrow([
+      'rules.json has invalid rules:',
+      '  rules[0]: rule "a.example.com": threshold must be a whole number of requests from 1 to 100000000 (got true)',
+      '  rules[1]: rule "b.example.com": threshold must be a whole number of requests from 1 to 100000000 (got [100])',
+      '  rules[2]: rule "c.example.com": threshold must be a whole number of requests from 1 to 100000000 (got "0x64")',
+    ].join('\n'));
+  });
+
+  test('rules the guard would refuse at this sampling rate are named with the fix', () => {
+    const rules = parseRulesJson(JSON.stringify([
+      { id: 'low', host: 'a.example.com', threshold: 50, window: '1m' },
+      { id: 'ok', host: 'b.example.com', threshold: 1000, window: '1m' },
+    ]), 'rules.json');
+    expect(samplingWarnings(rules, 1)).toEqual([expect.stringMatching(
+      /^rule "low": threshold 50 at --sampling 1% is 0.5 logged requests .* at least 1000 or --sampling to at least 20\. The guard refuses/)]);
+    expect(samplingWarnings(rules, 100)).toEqual([]);
   });
 });

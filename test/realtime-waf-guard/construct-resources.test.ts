@@ -233,11 +233,15 @@ describe('log processor', () => {
       expect.objectContaining({ Action: 'dynamodb:Scan', Resource: arn('RulesTable') }),
       expect.objectContaining({ Action: ['dynamodb:UpdateItem', 'dynamodb:GetItem'], Resource: arn('CountersTable') }),
       expect.objectContaining({ Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], Resource: arn('BlocksTable') }),
+      // stale offences only: it may add history events, never read or remove them
+      expect.objectContaining({ Action: 'dynamodb:PutItem', Resource: arn('HistoryTable') }),
       expect.objectContaining({ Action: expect.arrayContaining(['kinesis:GetRecords']) }),
       expect.objectContaining({ Action: expect.arrayContaining(['sqs:SendMessage']) }),
     ]));
     expect(JSON.stringify(statements)).not.toContain('"*"');
     expect(statements.flatMap((s) => [s.Action].flat())).not.toContain('dynamodb:DeleteItem');
+    const onHistory = statements.filter((s) => JSON.stringify(s.Resource) === JSON.stringify(arn('HistoryTable')));
+    expect(onHistory.flatMap((s) => [s.Action].flat())).toEqual(['dynamodb:PutItem']);
   });
 });
 
@@ -476,11 +480,14 @@ describe('contract with the handlers', () => {
       trustedProxies: ['198.51.100.0/24'],
       historyRetention: Duration.days(400),
       guardName: 'edge',
+      minLoggedRequests: 25,
     });
     const processor = logProcessorConfigFromEnv(deployedEnv(template, 'LogProcessor'));
     expect(processor).toMatchObject({
       fields: ['timestamp', 'c-ip', 'sc-status', 'cs-host', 'cs-uri-stem', 'x-forwarded-for'],
       samplingRate: 10,
+      minLoggedRequests: 25,
+      historyRetentionDays: 400,
       maxNewBlocksPerMinute: 50,
       rulesCacheMs: 30_000,
     });
@@ -495,7 +502,9 @@ describe('operational alarms', () => {
     const alarms = template.findResources('AWS::CloudWatch::Alarm');
     const byMetric: Record<string, any> = Object.fromEntries(Object.values(alarms).map((a) => [a.Properties.MetricName, a.Properties]));
     expect(Object.keys(byMetric).sort()).toEqual(
-      ['ApproximateNumberOfMessagesVisible', 'BlockBudgetExceeded', 'BlocksOverIpSetCap', 'Errors', 'IteratorAge']);
+      ['ApproximateNumberOfMessagesVisible', 'BlockBudgetExceeded', 'BlocksOverIpSetCap', 'Errors', 'InvalidRuleRows', 'IteratorAge']);
+    // refused rule rows are measured on every batch: one batch seeing one is enough
+    expect(byMetric.InvalidRuleRows).toMatchObject({ Namespace: 'CdkWafGuard', Statistic: 'Maximum', Threshold: 1, EvaluationPeriods: 1 });
     expect(byMetric.BlockBudgetExceeded).toMatchObject({ Namespace: 'CdkWafGuard', Threshold: 1, EvaluationPeriods: 1, TreatMissingData: 'notBreaching' });
     // Lambda's Errors metric of the sync function: it also counts timeouts
     expect(byMetric.Errors).toMatchObject({ Namespace: 'AWS/Lambda', EvaluationPeriods: 3, DatapointsToAlarm: 3 });
@@ -522,6 +531,7 @@ describe('operational alarms', () => {
     expect(guard.alarms).toEqual([]);
     expect(guard.budgetExceededAlarm).toBeUndefined();
     expect(guard.processingLagAlarm).toBeUndefined();
+    expect(guard.invalidRulesAlarm).toBeUndefined();
   });
 
   test('each alarm is a named property, in the alarms list too', () => {
@@ -530,8 +540,11 @@ describe('operational alarms', () => {
       const id = stack.getLogicalId((alarm as Construct).node.defaultChild as CfnElement);
       return template.toJSON().Resources[id].Properties.MetricName;
     };
-    const named = [guard.budgetExceededAlarm, guard.ipSetFullAlarm, guard.syncErrorsAlarm, guard.deadLetterAlarm, guard.processingLagAlarm];
-    expect(named.map(metricOf)).toEqual(['BlockBudgetExceeded', 'BlocksOverIpSetCap', 'Errors', 'ApproximateNumberOfMessagesVisible', 'IteratorAge']);
+    const named = [
+      guard.budgetExceededAlarm, guard.ipSetFullAlarm, guard.syncErrorsAlarm, guard.deadLetterAlarm, guard.processingLagAlarm,
+      guard.invalidRulesAlarm,
+    ];
+    expect(named.map(metricOf)).toEqual(['BlockBudgetExceeded', 'BlocksOverIpSetCap', 'Errors', 'ApproximateNumberOfMessagesVisible', 'IteratorAge', 'InvalidRuleRows']);
     expect(guard.alarms).toEqual(named);
   });
 });
@@ -560,7 +573,7 @@ describe('metrics seen from another region', () => {
   test('the guard\'s own alarms synthesize in an environment-agnostic account', () => {
     const stack = newStack({ env: { region: 'us-east-1' } });
     new RealtimeWafGuard(stack, 'Guard');
-    Template.fromStack(stack).resourceCountIs('AWS::CloudWatch::Alarm', 5);
+    Template.fromStack(stack).resourceCountIs('AWS::CloudWatch::Alarm', 6);
   });
 
   test('every metric name has a method, and an unknown name fails at synth', () => {

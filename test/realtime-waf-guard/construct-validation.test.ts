@@ -32,6 +32,24 @@ describe('sampling and fields', () => {
     expect(() => synthGuard({ samplingRate: 100 })).not.toThrow();
   });
 
+  test('a threshold that stands for too few logged requests fails, giving the lowest threshold and rate that work', () => {
+    // at 1%, a threshold of 50 is half a logged request: the first logged request would block
+    expectSynthError({ samplingRate: 1, rules: [{ ...rule, id: 'login', threshold: 50 }] },
+      /rules\[0\] \("login"\): threshold 50 at samplingRate 1% is 0.5 logged requests per window, fewer than minLoggedRequests \(10\).*raise threshold to at least 1000 or samplingRate to at least 20/);
+    expectSynthError({ samplingRate: 10, minLoggedRequests: 50, rules: [rule] },
+      /threshold 100 at samplingRate 10% is 10 logged .* minLoggedRequests \(50\).*at least 500 or samplingRate to at least 50/);
+    expect(() => synthGuard({ samplingRate: 1, rules: [{ ...rule, threshold: 1000 }] })).not.toThrow();
+    expect(() => synthGuard({ samplingRate: 10, minLoggedRequests: 5, rules: [{ ...rule, threshold: 50 }] })).not.toThrow();
+  });
+
+  test('at 100% sampling nothing is estimated, so a low threshold is fine', () => {
+    expect(synthGuard({ rules: [{ ...rule, threshold: 3 }] }).guard.alarms.length).toBeGreaterThan(0);
+  });
+
+  test.each([0, 1.5, 100_001])('minLoggedRequests %p is refused', (minLoggedRequests) => {
+    expectSynthError({ minLoggedRequests }, /minLoggedRequests must be a whole number from 1 to 100000/);
+  });
+
   test('an unknown log field is named', () => {
     expectSynthError({ additionalLogFields: ['sc-status', 'user-agent'] }, /Unknown CloudFront real-time log field\(s\): user-agent\./);
   });
@@ -49,6 +67,20 @@ describe('CIDRs', () => {
     ['trustedProxies', { trustedProxies: ['0.0.0.0/0'] }, /trustedProxies\[0\]: .* covers every address/],
   ])('%s: bad entry %j', (_prop, props, message) => {
     expectSynthError(props, message);
+  });
+});
+
+describe('ipv6PrefixLength', () => {
+  test.each([32, 47, 129, 64.5])('%p is refused, naming the prop and the range', (ipv6PrefixLength) => {
+    expectSynthError({ ipv6PrefixLength }, /ipv6PrefixLength must be a whole number from 48 to 128 \(got /);
+  });
+
+  test('the log processor counts per the configured prefix, /64 by default', () => {
+    const env = (t: ReturnType<typeof synthGuard>['template']) => Object.values(t.findResources('AWS::Lambda::Function'))
+      .map((f) => f.Properties.Environment?.Variables ?? {})
+      .find((v) => v.RULES_TABLE_NAME !== undefined && v.COUNTERS_TABLE_NAME !== undefined);
+    expect(env(synthGuard().template).IPV6_PREFIX_LENGTH).toBe('64');
+    expect(env(synthGuard({ ipv6PrefixLength: 56 }).template).IPV6_PREFIX_LENGTH).toBe('56');
   });
 });
 

@@ -1,14 +1,15 @@
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { METRIC } from '../../src/realtime-waf-guard/handler-env';
 import { deliveredFieldOrder } from '../../src/realtime-waf-guard/log-fields';
 import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
 import { BlockRow, BlockStore } from '../../src/realtime-waf-guard/runtime/block-store';
 import { CounterStore } from '../../src/realtime-waf-guard/runtime/counter-store';
+import { HistoryStore } from '../../src/realtime-waf-guard/runtime/history-store';
 import { CidrSet, parseCidrList } from '../../src/realtime-waf-guard/runtime/ip';
 import { LogProcessor, StreamRecord } from '../../src/realtime-waf-guard/runtime/log-processor';
 import { loadRules, RulesCache } from '../../src/realtime-waf-guard/runtime/rules-store';
-import { BLOCKS_TABLE, COUNTERS_TABLE, RULES_TABLE } from '../../src/realtime-waf-guard/table-schemas';
+import { BLOCKS_TABLE, COUNTERS_TABLE, HISTORY_TABLE, RULES_TABLE } from '../../src/realtime-waf-guard/table-schemas';
 import { KinesisPoller } from '../support/kinesis-poller';
 import { LocalDynamo, LocalKinesis } from '../support/local-aws';
 import { logLine } from '../support/log-lines';
@@ -36,11 +37,16 @@ interface PipelineOptions {
   countersTable?: string;
 }
 
-async function pipeline(rules: StoredRule[], options: PipelineOptions = {}) {
+/** Rows as an operator may type them in the console: any attribute types. */
+type RuleRow = StoredRule | Record<string, unknown>;
+
+async function pipeline(rules: RuleRow[], options: PipelineOptions = {}) {
   const rulesTable = await dynamo.createTable('rules', RULES_TABLE);
   const countersTable = await dynamo.createTable('counters', COUNTERS_TABLE);
   const blocksTable = await dynamo.createTable('blocks', BLOCKS_TABLE);
+  const historyTable = await dynamo.createTable('history', HISTORY_TABLE);
   for (const rule of rules) await dynamo.doc.send(new PutCommand({ TableName: rulesTable, Item: rule }));
+  const samplingRate = options.samplingRate ?? 100;
   const stream = await kinesis.createStream('logs');
   const poller = new KinesisPoller(kinesis.client, stream);
   await poller.init();
@@ -49,14 +55,15 @@ async function pipeline(rules: StoredRule[], options: PipelineOptions = {}) {
   const processor = new LogProcessor(
     {
       fields,
-      samplingRate: options.samplingRate ?? 100,
+      samplingRate,
       allowList: new CidrSet(parseCidrList(options.allowList ?? [], 'allowList')),
       trustedProxies: new CidrSet(parseCidrList(options.trustedProxies ?? [], 'trustedProxies')),
     },
     {
-      rules: new RulesCache(() => loadRules(dynamo.doc, rulesTable), 0),
+      rules: new RulesCache(() => loadRules(dynamo.doc, rulesTable, { samplingRate, minLoggedRequests: 10 }), 0),
       counters: new CounterStore(dynamo.client, options.countersTable ?? countersTable),
       blocks: new BlockStore(dynamo.doc, blocksTable, countersTable, options.maxNewBlocks ?? 50),
+      history: new HistoryStore(dynamo.doc, historyTable, 30),
       metrics: recorder,
       log: recorder,
       now: () => now,
@@ -76,7 +83,13 @@ async function pipeline(rules: StoredRule[], options: PipelineOptions = {}) {
   const blocks = async () => ((await dynamo.doc.send(new ScanCommand({ TableName: blocksTable }))).Items ?? []) as BlockRow[];
   const counter = async (ruleId: string, ip: string) =>
     (await dynamo.doc.send(new GetCommand({ TableName: countersTable, Key: { pk: `${ruleId}#${ip}` } }))).Item;
-  return { processor, send, blocks, counter, recorder, setNow: (ms: number) => { now = ms; } };
+  const history = async (ip: string) => ((await dynamo.doc.send(new QueryCommand({
+    TableName: historyTable, KeyConditionExpression: 'ip = :ip', ExpressionAttributeValues: { ':ip': ip },
+  }))).Items ?? []);
+  const budgetUsed = async (minuteOfMs: number) => (await dynamo.doc.send(new GetCommand({
+    TableName: countersTable, Key: { pk: `#budget#${Math.floor(minuteOfMs / 60_000)}` },
+  }))).Item?.used ?? 0;
+  return { processor, send, blocks, counter, history, budgetUsed, recorder, setNow: (ms: number) => { now = ms; } };
 }
 
 /** `count` requests from `ip`, spread over `seconds` from `startMs`. */
@@ -105,10 +118,10 @@ test('blocks IPv4 and IPv6 clients over the threshold, not clients under it, and
   const result = await p.processor.process(records);
   expect(result.batchItemFailures).toEqual([]);
   const rows = await p.blocks();
-  expect(rows.map((r) => r.ip).sort()).toEqual(['198.51.100.7', '2001:db8::bad']);
+  expect(rows.map((r) => r.ip).sort()).toEqual(['198.51.100.7', '2001:db8::/64']);
   const v4 = rows.find((r) => r.ip === '198.51.100.7')!;
   expect(v4).toMatchObject({ ruleId: 'api', family: 4, action: 'BLOCK', observed: 25, threshold: 20, windowSeconds: 60, blockedAt: T0 + 5000, blockedUntil: T0 + 5000 + 300_000 });
-  expect(rows.find((r) => r.ip === '2001:db8::bad')!.family).toBe(6);
+  expect(rows.find((r) => r.ip === '2001:db8::/64')!.family).toBe(6);
   expect(p.recorder.metrics.get(METRIC.MALFORMED)).toBe(2);
   expect(p.recorder.metrics.get(METRIC.RECORDS)).toBe(lines.length);
   expect(p.recorder.metrics.get(METRIC.NEW_BLOCKS)).toBe(2);
@@ -227,7 +240,8 @@ test('a client still attacking when its block ends is renewed, not released and 
   const r = await p.processor.process(await p.send(requests('198.51.100.70', 25, T0 + 65_000, 10)));
   expect(r.summary.created.map((b) => [b.ip, b.renewedFrom])).toEqual([['198.51.100.70', T0 + 5000 + 60_000]]);
   const [stored] = await p.blocks();
-  expect(stored).toMatchObject({ renewedFrom: T0 + 65_000, blockedUntil: T0 + 75_000 + 60_000 });
+  // the renewed block runs from the latest offending request (T0 + 74.6 s), not from when the batch was processed
+  expect(stored).toMatchObject({ renewedFrom: T0 + 65_000, blockedUntil: T0 + 74_600 + 60_000 });
   expect(stored.notifiedAt).toBeUndefined();
 });
 
@@ -257,4 +271,91 @@ test('a batch longer than a window catches a burst that the window at its last r
   // and only the last window's bucket was stored
   const stored = Object.keys((await p.counter('api', '198.51.100.95'))!).filter((k) => /^b\d+$/.test(k));
   expect(stored).toHaveLength(1);
+});
+
+describe('rule rows typed by hand', () => {
+  test('wrong types are refused, logged with row and field, counted, and never become a rule; "TRUE" enables', async () => {
+    const p = await pipeline([
+      // `true` would read as a threshold of 1 and block every client of the host
+      { ...baseRule, ruleId: 'bool-threshold', threshold: true },
+      { ...baseRule, ruleId: 'list-threshold', threshold: [100] },
+      { ...baseRule, ruleId: 'hex-threshold', threshold: '0x64' },
+      { ...baseRule, ruleId: 'yes-enabled', enabled: 'yes' },
+      // typed as text in the console: still a working rule
+      { ...baseRule, ruleId: 'typed', threshold: '20', enabled: 'TRUE' },
+    ]);
+    const r = await p.processor.process(await p.send(requests('198.51.100.110', 5, T0, 10)));
+    expect(r.summary.created).toEqual([]);
+    expect(p.recorder.metrics.get(METRIC.INVALID_RULE_ROWS)).toBe(4);
+    const refused = p.recorder.logs.filter((l) => l.message === 'skipping invalid rule row').map((l) => String(l.extra?.problem));
+    expect(refused.sort()).toEqual([
+      'rule "bool-threshold": threshold must be a whole number of requests from 1 to 100000000 (got true)',
+      'rule "hex-threshold": threshold must be a whole number of requests from 1 to 100000000 (got "0x64")',
+      'rule "list-threshold": threshold must be a whole number of requests from 1 to 100000000 (got [100])',
+      'rule "yes-enabled": enabled must be true or false (got "yes")',
+    ]);
+    const over = await p.processor.process(await p.send(requests('198.51.100.111', 25, T0, 10)));
+    expect(over.summary.created.map((b) => [b.ruleId, b.ip])).toEqual([['typed', '198.51.100.111']]);
+    // measured on every batch (the alarm watches the maximum), logged once per load of the rules
+    expect(p.recorder.metrics.get(METRIC.INVALID_RULE_ROWS)).toBe(8);
+  });
+
+  test('a row whose threshold stands for too few logged requests at this sampling rate is refused', async () => {
+    // 1%: a threshold of 50 is half a logged request, so the first logged request would block
+    const p = await pipeline([
+      { ...baseRule, ruleId: 'too-low', threshold: 50 },
+      { ...baseRule, ruleId: 'sound', threshold: 1000 },
+    ], { samplingRate: 1 });
+    const r = await p.processor.process(await p.send(requests('198.51.100.112', 1, T0, 1)));
+    expect(r.summary.created).toEqual([]);
+    expect(p.recorder.metrics.get(METRIC.INVALID_RULE_ROWS)).toBe(1);
+    expect(p.recorder.logs.find((l) => l.message === 'skipping invalid rule row')?.extra?.problem).toMatch(
+      /^rule "too-low": threshold 50 at samplingRate 1% is 0.5 logged requests per window.*at least 1000 or samplingRate to at least 20$/);
+    // the sound rule still blocks at its threshold: 10 logged = 1,000 real requests
+    const over = await p.processor.process(await p.send(requests('198.51.100.113', 10, T0, 10)));
+    expect(over.summary.created.map((b) => [b.ruleId, b.observed])).toEqual([['sound', 1000]]);
+  });
+});
+
+describe('backlogs', () => {
+  const late = T0 + 50 * 60_000;
+
+  test('an offence older than its block period is recorded, neither blocking nor spending the budget', async () => {
+    const p = await pipeline([baseRule], { maxNewBlocks: 1 });
+    p.setNow(late);
+    // after an outage: three bursts from 50 minutes ago (blocks of 5 minutes) and one attack a minute ago, one batch
+    const lines = [
+      ...['198.51.100.120', '198.51.100.121', '198.51.100.122'].flatMap((ip) => requests(ip, 25, T0, 10)),
+      ...requests('203.0.113.120', 25, late - 60_000, 10),
+    ];
+    const r = await p.processor.process(await p.send(lines));
+    expect(r.summary.stale.map((b) => b.ip).sort()).toEqual(['198.51.100.120', '198.51.100.121', '198.51.100.122']);
+    // the live attacker gets the one new block the minute allows, and its block runs from its offence
+    expect(r.summary.created.map((b) => b.ip)).toEqual(['203.0.113.120']);
+    expect(r.summary.overBudget).toEqual([]);
+    expect(await p.budgetUsed(late)).toBe(1);
+    const [row] = await p.blocks();
+    expect(row).toMatchObject({ ip: '203.0.113.120', blockedAt: late, blockedUntil: late - 60_000 + 9600 + 300_000 });
+    expect(p.recorder.metrics.get(METRIC.STALE_OFFENCES)).toBe(3);
+    expect(p.recorder.metrics.get(METRIC.BLOCK_BUDGET_EXCEEDED)).toBeUndefined();
+    const [event] = await p.history('198.51.100.120');
+    expect(event).toMatchObject({
+      event: 'STALE_OFFENCE', ruleId: 'api', action: 'BLOCK', observed: 25, crossedAt: T0 + 9600, blockedUntil: T0 + 9600 + 300_000,
+    });
+    expect(event.at).toBe(`${new Date(T0 + 9600).toISOString()}#STALE_OFFENCE#api`);
+  });
+
+  test('a backlog records each would-be block period once, not once per batch', async () => {
+    const p = await pipeline([baseRule]);
+    p.setNow(late);
+    await p.processor.process(await p.send(requests('198.51.100.123', 25, T0, 10)));
+    // the same burst goes on in the next batches, within the period its block would have had
+    await p.processor.process(await p.send(requests('198.51.100.123', 25, T0 + 10_000, 10)));
+    await p.processor.process(await p.send(requests('198.51.100.123', 25, T0 + 20_000, 10)));
+    expect((await p.history('198.51.100.123')).map((e) => e.event)).toEqual(['STALE_OFFENCE']);
+    // past that period, a new offence is a new event
+    await p.processor.process(await p.send(requests('198.51.100.123', 25, T0 + 400_000, 10)));
+    expect((await p.history('198.51.100.123')).map((e) => e.event)).toEqual(['STALE_OFFENCE', 'STALE_OFFENCE']);
+    expect(await p.blocks()).toEqual([]);
+  });
 });

@@ -17,9 +17,11 @@ export interface BlockRow {
   /** observed / threshold: which blocks to keep when the IP sets are full. */
   readonly severity: number;
   readonly firstSeenAt: number;
-  /** Timestamp of the request that crossed the threshold (log time, ms). */
+  /** Timestamp of the request that crossed the threshold (log time, ms): the block period runs from here. */
   readonly crossedAt: number;
+  /** When the block was recorded (processing time). */
   readonly blockedAt: number;
+  /** `crossedAt` (or `blockedAt`, if the log clock is ahead) plus the rule's block period. */
   readonly blockedUntil: number;
   /** TTL: a day after the block ends, as a backstop; releases never wait for it. */
   readonly expiresAt: number;
@@ -33,7 +35,15 @@ export interface BlockRow {
   readonly renewedFrom?: number;
   /** Set when an alert failed: the row then waits for the scheduled sync instead of retriggering it through the stream. */
   readonly retryAt?: number;
+  /**
+   * How the client reached CloudFront when it crossed the threshold: `DIRECT` (blocked by its source address), `PROXY`
+   * (found in X-Forwarded-For behind a trusted proxy: blocked by the forwarded-address sets) or `BOTH`.
+   * Absent in rows written before proxied clients had sets of their own: `DIRECT`.
+   */
+  readonly route?: ClientRoute;
 }
+
+export type ClientRoute = 'DIRECT' | 'PROXY' | 'BOTH';
 
 /** A pair over its rule's threshold. */
 export interface BlockCandidate {
@@ -42,6 +52,8 @@ export interface BlockCandidate {
   readonly observed: number;
   readonly firstSeenMs: number;
   readonly crossedAtMs: number;
+  /** @default 'DIRECT' */
+  readonly route?: ClientRoute;
 }
 
 export interface RecordBlocksResult {
@@ -50,6 +62,11 @@ export interface RecordBlocksResult {
   readonly overBudget: BlockCandidate[];
   /** Candidates already under an active block. */
   readonly alreadyActive: number;
+  /**
+   * Offences processed so late (a backlog after an outage) that their block would already have ended: neither blocked
+   * nor charged to the budget, for the caller to record. One per would-be block period per pair and container.
+   */
+  readonly stale: BlockRow[];
 }
 
 /** Partition key prefix of the per-minute new-block budget rows, kept in the counters table (which has no stream). */
@@ -57,11 +74,15 @@ export const BUDGET_KEY_PREFIX = '#budget#';
 
 /**
  * Writes block decisions. A block is a conditional put (no active block for the pair), so concurrent shards create
- * it once; BLOCK decisions also spend a per-minute budget so that a bad rule cannot block the world.
+ * it once; BLOCK decisions also spend a per-minute budget so that a bad rule cannot block the world. A block runs from
+ * the offence's log time, so a late batch neither blocks a client for longer than the rule says nor, when its offence
+ * is older than a block period, spends the budget meant for live attacks.
  */
 export class BlockStore {
   /** Pairs known to be blocked, until when: spares a conditional write per batch for an ongoing attacker. */
   private readonly active = new Map<string, number>();
+  /** Stale offences already reported, until when their block would have run: a backlog reports each period once. */
+  private readonly staleUntil = new Map<string, number>();
   /** The minute whose budget this container saw spent. */
   private spentMinute = -1;
 
@@ -75,9 +96,19 @@ export class BlockStore {
   public async record(candidates: readonly BlockCandidate[], nowMs: number): Promise<RecordBlocksResult> {
     const created: BlockRow[] = [];
     const overBudget: BlockCandidate[] = [];
+    const stale: BlockRow[] = [];
     let alreadyActive = 0;
     for (const c of candidates) {
-      const cacheKey = `${c.rule.ruleId}|${c.ip.text}`;
+      // By action too: after a rule moves from COUNT to BLOCK, a cached "would block" must not hide the real block.
+      const cacheKey = `${c.rule.action}|${c.rule.ruleId}|${c.ip.text}`;
+      const row = blockRow(c, nowMs);
+      if (row.blockedUntil <= nowMs) {
+        if ((this.staleUntil.get(cacheKey) ?? -Infinity) <= row.crossedAt) {
+          this.staleUntil.set(cacheKey, row.blockedUntil);
+          stale.push(row);
+        }
+        continue;
+      }
       if ((this.active.get(cacheKey) ?? 0) > nowMs) {
         alreadyActive++;
         continue;
@@ -89,29 +120,18 @@ export class BlockStore {
         overBudget.push(c);
         continue;
       }
-      const row: BlockRow = {
-        ip: c.ip.text,
-        ruleId: c.rule.ruleId,
-        family: c.ip.family,
-        host: c.rule.host,
-        action: c.rule.action,
-        observed: Math.round(c.observed),
-        threshold: c.rule.threshold,
-        windowSeconds: c.rule.windowSeconds,
-        severity: Math.round((c.observed / c.rule.threshold) * 1000) / 1000,
-        firstSeenAt: c.firstSeenMs,
-        crossedAt: c.crossedAtMs,
-        blockedAt: nowMs,
-        blockedUntil: nowMs + c.rule.blockSeconds * 1000,
-        expiresAt: Math.floor(nowMs / 1000) + c.rule.blockSeconds + 86_400,
-      };
       let replaced: Record<string, unknown> | undefined;
       try {
         const out = await this.doc.send(new PutCommand({
           TableName: this.tableName,
           Item: row,
-          ConditionExpression: 'attribute_not_exists(ip) OR blockedUntil < :now',
-          ExpressionAttributeValues: { ':now': nowMs },
+          // A BLOCK also replaces an active COUNT row: the documented rollout (COUNT, then BLOCK) must block the clients
+          // the dry run caught now, not when their "would block" ends. A COUNT never replaces an active BLOCK.
+          ConditionExpression: row.action === 'BLOCK'
+            ? 'attribute_not_exists(ip) OR blockedUntil < :now OR #action = :count'
+            : 'attribute_not_exists(ip) OR blockedUntil < :now',
+          ExpressionAttributeValues: { ':now': nowMs, ...(row.action === 'BLOCK' ? { ':count': 'COUNT' } : {}) },
+          ...(row.action === 'BLOCK' ? { ExpressionAttributeNames: { '#action': 'action' } } : {}),
           ReturnValues: 'ALL_OLD',
         }));
         replaced = out.Attributes;
@@ -125,7 +145,9 @@ export class BlockStore {
         continue;
       }
       this.active.set(cacheKey, row.blockedUntil);
-      if (replaced === undefined) {
+      // Only a block that follows an ended block of the same kind is a renewal; a BLOCK that supersedes a "would block"
+      // is a new block.
+      if (replaced === undefined || replaced.action !== row.action) {
         created.push(row);
         continue;
       }
@@ -144,7 +166,13 @@ export class BlockStore {
       created.push(renewed);
     }
     if (this.active.size > 50_000) this.active.clear();
-    return { created, overBudget, alreadyActive };
+    if (this.staleUntil.size > 50_000) this.staleUntil.clear();
+    return { created, overBudget, alreadyActive, stale };
+  }
+
+  /** Makes stale offences reportable again, after recording them failed. */
+  public forgetStale(rows: readonly BlockRow[]): void {
+    for (const r of rows) this.staleUntil.delete(`${r.action}|${r.ruleId}|${r.ip}`);
   }
 
   /** Takes (or, with -1, returns) one unit of the minute's budget; false when it is spent. */
@@ -167,4 +195,28 @@ export class BlockStore {
       throw e;
     }
   }
+}
+
+/** The row a candidate becomes: its period runs from the offence's log time, never from when a late batch got to it. */
+function blockRow(c: BlockCandidate, nowMs: number): BlockRow {
+  // A log clock ahead of ours must not lengthen the block.
+  const start = Math.min(c.crossedAtMs, nowMs);
+  const blockedUntil = start + c.rule.blockSeconds * 1000;
+  return {
+    ip: c.ip.text,
+    ruleId: c.rule.ruleId,
+    family: c.ip.family,
+    route: c.route ?? 'DIRECT',
+    host: c.rule.host,
+    action: c.rule.action,
+    observed: Math.round(c.observed),
+    threshold: c.rule.threshold,
+    windowSeconds: c.rule.windowSeconds,
+    severity: Math.round((c.observed / c.rule.threshold) * 1000) / 1000,
+    firstSeenAt: c.firstSeenMs,
+    crossedAt: c.crossedAtMs,
+    blockedAt: nowMs,
+    blockedUntil,
+    expiresAt: Math.floor(blockedUntil / 1000) + 86_400,
+  };
 }

@@ -4,8 +4,9 @@ import { DeleteCommand, DynamoDBDocumentClient, PutCommand, UpdateCommand } from
 import { BlockRow } from './block-store';
 import { backoffMs, mapLimit, sleep } from './concurrency';
 import { renderDigest } from './digest';
+import { HistoryEvent, historyItem } from './history-store';
 import { CidrSet } from './ip';
-import { IpSetPlan, normaliseAddresses, planIpSets, sameAddresses } from './ip-set-planner';
+import { allowListCover, IpSetPlan, normaliseAddresses, planIpSets, sameAddresses } from './ip-set-planner';
 import { isConditionFailure, scanAll } from '../../shared/runtime/dynamo';
 import { Log, MetricsSink } from '../../shared/runtime/telemetry';
 import { METRIC } from '../handler-env';
@@ -20,6 +21,9 @@ export interface IpSetSyncConfig {
   readonly scope: 'CLOUDFRONT' | 'REGIONAL';
   readonly ipv4: IpSetRef;
   readonly ipv6: IpSetRef;
+  /** The sets of clients found behind trusted proxies; only with trusted proxies. */
+  readonly forwardedIpv4?: IpSetRef;
+  readonly forwardedIpv6?: IpSetRef;
   readonly allowList: CidrSet;
   readonly maxSetSize: number;
   readonly historyRetentionDays: number;
@@ -54,7 +58,6 @@ const MAX_ATTEMPTS = 8;
 const MIN_WRITE_INTERVAL_MS = 1000;
 const CLAIM_CONCURRENCY = 16;
 type ClaimAttribute = 'notifiedAt' | 'overCapAlertedAt' | 'releasedAt';
-type HistoryEvent = 'BLOCKED' | 'RENEWED' | 'WOULD_BLOCK' | 'RELEASED' | 'COUNT_ENDED' | 'ENDED_NOT_APPLIED';
 /** Errors after which a fresh read and another try can succeed. */
 const RETRYABLE = new Set(['WAFOptimisticLockException', 'WAFUnavailableEntityException', 'ThrottlingException', 'WAFLimitsExceededException', 'TooManyRequestsException']);
 
@@ -90,6 +93,8 @@ export class IpSetSync {
       try {
         updates += (await this.apply(config.ipv4, plan.ipv4)) ? 1 : 0;
         updates += (await this.apply(config.ipv6, plan.ipv6)) ? 1 : 0;
+        if (config.forwardedIpv4) updates += (await this.apply(config.forwardedIpv4, plan.forwardedIpv4)) ? 1 : 0;
+        if (config.forwardedIpv6) updates += (await this.apply(config.forwardedIpv6, plan.forwardedIpv6)) ? 1 : 0;
         break;
       } catch (e) {
         const name = (e as Error).name;
@@ -119,13 +124,14 @@ export class IpSetSync {
       const overCap = await claim(plan.overCap.filter((r) => r.overCapAlertedAt === undefined), 'overCapAlertedAt');
       releasing = await claim(plan.expired, 'releasedAt');
       // Only blocks that were applied and announced are announced as released.
-      released = releasing.filter((r) => r.action === 'BLOCK' && r.notifiedAt !== undefined);
+      released = releasing.filter((r) => this.applied(r) && r.notifiedAt !== undefined);
       const digest = renderDigest({
         guardName: config.guardName,
-        blocked: notified.filter((r) => r.action === 'BLOCK'),
+        blocked: notified.filter((r) => this.applied(r)),
         wouldBlock: notified.filter((r) => r.action !== 'BLOCK'),
         released,
         overCap,
+        shielded: notified.filter((r) => r.action === 'BLOCK' && !this.applied(r)),
       });
       if (digest && config.topicArn) {
         await deps.sns.send(new PublishCommand({
@@ -142,22 +148,28 @@ export class IpSetSync {
     }
     // History is keyed by the block's own times, so writing it again after a failure overwrites rather than duplicates;
     // a release is recorded before its row goes.
-    await mapLimit(notified, CLAIM_CONCURRENCY, (r) => this.history(r, r.action !== 'BLOCK' ? 'WOULD_BLOCK' : r.renewedFrom ? 'RENEWED' : 'BLOCKED'));
+    await mapLimit(notified, CLAIM_CONCURRENCY, (r) => this.history(r,
+      r.action !== 'BLOCK' ? 'WOULD_BLOCK' : !this.applied(r) ? 'NOT_APPLIED_ALLOW_LISTED' : r.renewedFrom ? 'RENEWED' : 'BLOCKED'));
     // Ended blocks claimed by a run that failed after its claims stay claimed; they are released without a second alert.
     const leftover = plan.expired.filter((r) => r.releasedAt !== undefined);
     await mapLimit([...releasing, ...leftover], CLAIM_CONCURRENCY, async (r) => {
-      const event = r.action !== 'BLOCK' ? 'COUNT_ENDED' : r.notifiedAt !== undefined ? 'RELEASED' : 'ENDED_NOT_APPLIED';
+      const event = r.action !== 'BLOCK' ? 'COUNT_ENDED' : r.notifiedAt !== undefined && this.applied(r) ? 'RELEASED' : 'ENDED_NOT_APPLIED';
       await this.history(r, event);
       await this.release(r);
     });
 
     deps.metrics.add(METRIC.RELEASES, released.length, 'Count');
-    deps.metrics.add(METRIC.ACTIVE_BLOCKS, plan.ipv4.length + plan.ipv6.length, 'Count');
+    deps.metrics.add(METRIC.ACTIVE_BLOCKS, plan.ipv4.length + plan.ipv6.length + plan.forwardedIpv4.length + plan.forwardedIpv6.length, 'Count');
     deps.metrics.add(METRIC.DROPPED_OVER_CAP, plan.overCap.length, 'Count');
     if (plan.overCap.length > 0) deps.log.error('IP set full: blocks left out', { count: plan.overCap.length });
     const blocked = notified.filter((r) => r.action === 'BLOCK');
     const wouldBlock = notified.filter((r) => r.action !== 'BLOCK');
     return { plan, updates, retries, blocked, wouldBlock, released, digest: digestSent };
+  }
+
+  /** A BLOCK row the IP sets hold (or would, but for their size): not one the allow-list covers in whole or in part. */
+  private applied(row: BlockRow): boolean {
+    return row.action === 'BLOCK' && allowListCover(row, this.config.allowList) === 'none';
   }
 
   private async readBlocks(): Promise<BlockRow[]> {
@@ -249,28 +261,9 @@ export class IpSetSync {
   }
 
   private async history(row: BlockRow, event: HistoryEvent): Promise<void> {
-    const now = this.deps.now();
-    const ended = event === 'RELEASED' || event === 'COUNT_ENDED' || event === 'ENDED_NOT_APPLIED';
-    const at = new Date(ended ? row.blockedUntil : row.blockedAt).toISOString();
     await this.deps.doc.send(new PutCommand({
       TableName: this.config.historyTable,
-      Item: {
-        ip: row.ip,
-        at: `${at}#${event}#${row.ruleId}`,
-        day: at.slice(0, 10),
-        event,
-        ruleId: row.ruleId,
-        host: row.host,
-        action: row.action,
-        observed: row.observed,
-        threshold: row.threshold,
-        windowSeconds: row.windowSeconds,
-        firstSeenAt: row.firstSeenAt,
-        crossedAt: row.crossedAt,
-        blockedAt: row.blockedAt,
-        blockedUntil: row.blockedUntil,
-        expiresAt: Math.floor(now / 1000) + this.config.historyRetentionDays * 86_400,
-      },
+      Item: historyItem(row, event, this.config.historyRetentionDays, this.deps.now()),
     }));
   }
 }

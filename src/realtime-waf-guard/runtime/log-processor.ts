@@ -1,9 +1,11 @@
 import { BlockCandidate, BlockRow, BlockStore } from './block-store';
+import { mapLimit } from './concurrency';
 import { CounterStore, padSequence } from './counter-store';
-import { KeyCounts, scaleToRealRequests, TrafficCounter } from './detector';
+import { KeyCounts, routeName, scaleToRealRequests, TrafficCounter } from './detector';
+import { HistoryStore } from './history-store';
 import { CidrSet } from './ip';
 import { Malformed, MALFORMED_REASONS } from './log-parser';
-import { RulesCache } from './rules-store';
+import { LoadedRules, RulesCache } from './rules-store';
 import { Log, MetricsSink } from '../../shared/runtime/telemetry';
 import { METRIC } from '../handler-env';
 import { StoredRule } from '../rule-model';
@@ -24,12 +26,19 @@ export interface LogProcessorConfig {
   readonly samplingRate: number;
   readonly allowList: CidrSet;
   readonly trustedProxies: CidrSet;
+  /**
+   * IPv6 clients are counted and blocked per prefix of this length.
+   * @default 64
+   */
+  readonly ipv6PrefixLength?: number;
 }
 
 export interface LogProcessorDeps {
   readonly rules: RulesCache;
   readonly counters: CounterStore;
   readonly blocks: BlockStore;
+  /** Where stale offences are recorded (`STALE_OFFENCE`); without it they are only logged and counted. */
+  readonly history?: HistoryStore;
   readonly metrics: MetricsSink;
   readonly log: Log;
   readonly now: () => number;
@@ -41,6 +50,8 @@ export interface BatchSummary {
   readonly malformed: number;
   readonly created: BlockRow[];
   readonly overBudget: BlockCandidate[];
+  /** Offences whose block would already have ended when processed: recorded, not blocked. */
+  readonly stale: BlockRow[];
 }
 
 export interface BatchResult {
@@ -58,17 +69,19 @@ const MALFORMED_SAMPLES = 3;
  */
 export class LogProcessor {
   private counter?: { version: string; counter: TrafficCounter };
+  /** The last rule load whose invalid rows were logged: once per load, not once per batch. */
+  private reported?: LoadedRules;
 
   constructor(private readonly config: LogProcessorConfig, private readonly deps: LogProcessorDeps) {}
 
   public async process(records: readonly StreamRecord[]): Promise<BatchResult> {
-    const empty: BatchSummary = { lines: 0, matched: 0, malformed: 0, created: [], overBudget: [] };
+    const empty: BatchSummary = { lines: 0, matched: 0, malformed: 0, created: [], overBudget: [], stale: [] };
     if (records.length === 0) return { batchItemFailures: [], summary: empty };
     const { deps, config } = this;
     const now = deps.now();
     try {
       const loaded = await deps.rules.get(now);
-      for (const message of loaded.invalid) deps.log.warn('skipping invalid rule row', { problem: message });
+      this.reportInvalidRules(loaded);
       const counter = this.counterFor(loaded.version, loaded.rules);
       counter.reset();
       const samples: Array<{ sequenceNumber: string; reason: string; line: string }> = [];
@@ -97,7 +110,9 @@ export class LogProcessor {
       for (const w of windows) {
         const observed = scaleToRealRequests(w.sampledInWindow, config.samplingRate);
         if (observed >= w.rule.threshold) {
-          candidates.push({ rule: w.rule, ip: w.entry.ip, observed, firstSeenMs: w.firstSeenMs, crossedAtMs: w.entry.lastTimestampMs });
+          candidates.push({
+            rule: w.rule, ip: w.entry.ip, observed, firstSeenMs: w.firstSeenMs, crossedAtMs: w.entry.lastTimestampMs, route: routeName(w.entry.route),
+          });
         }
       }
       const recorded = await deps.blocks.record(candidates, now);
@@ -111,6 +126,7 @@ export class LogProcessor {
           clients: recorded.overBudget.map((c) => ({ ip: c.ip.text, ruleId: c.rule.ruleId, observed: Math.round(c.observed) })),
         });
       }
+      await this.recordStale(recorded.stale, now);
       return {
         batchItemFailures: [],
         summary: {
@@ -119,6 +135,7 @@ export class LogProcessor {
           malformed: stats.malformed,
           created: recorded.created,
           overBudget: recorded.overBudget,
+          stale: recorded.stale,
         },
       };
     } catch (e) {
@@ -127,18 +144,51 @@ export class LogProcessor {
     }
   }
 
+  /** Every batch measures the refused rows (so the alarm stays in alarm while they last); each load logs them once. */
+  private reportInvalidRules(loaded: LoadedRules): void {
+    this.deps.metrics.add(METRIC.INVALID_RULE_ROWS, loaded.invalid.length, 'Count');
+    if (this.reported === loaded) return;
+    this.reported = loaded;
+    for (const problem of loaded.invalid) this.deps.log.error('skipping invalid rule row', { problem });
+  }
+
+  /**
+   * Offences older than their block period (a backlog after an outage) are history, not blocks: they go to the
+   * history table so operators can see what the outage hid, and spend nothing meant for live attacks.
+   */
+  private async recordStale(stale: readonly BlockRow[], now: number): Promise<void> {
+    if (stale.length === 0) return;
+    const { deps } = this;
+    deps.metrics.add(METRIC.STALE_OFFENCES, stale.length, 'Count');
+    deps.log.warn('offences processed after their block would have ended: recorded, not blocked', {
+      offences: stale.slice(0, 20).map((r) => ({
+        ip: r.ip, ruleId: r.ruleId, crossedAt: new Date(r.crossedAt).toISOString(), lateMs: now - r.crossedAt,
+      })),
+      count: stale.length,
+    });
+    const history = deps.history;
+    if (!history) return;
+    try {
+      await mapLimit(stale, 16, (r) => history.put(r, 'STALE_OFFENCE', now));
+    } catch (e) {
+      // The batch is retried: let the retry report these again (the writes are keyed by log time, so no duplicates).
+      deps.blocks.forgetStale(stale);
+      throw e;
+    }
+  }
+
   /** The counter is rebuilt only when the rules change, so its caches survive across batches. */
   private counterFor(version: string, rules: readonly StoredRule[]): TrafficCounter {
     if (this.counter?.version !== version) {
-      const { fields, allowList, trustedProxies } = this.config;
-      this.counter = { version, counter: new TrafficCounter({ fields, rules, allowList, trustedProxies }) };
+      const { fields, allowList, trustedProxies, ipv6PrefixLength } = this.config;
+      this.counter = { version, counter: new TrafficCounter({ fields, rules, allowList, trustedProxies, ipv6PrefixLength }) };
     }
     return this.counter.counter;
   }
 
   private recount(records: readonly StreamRecord[], entry: KeyCounts, rule: StoredRule, afterSequence: string): Map<number, number> {
-    const { fields, allowList, trustedProxies } = this.config;
-    const single = new TrafficCounter({ fields, rules: [rule], allowList, trustedProxies });
+    const { fields, allowList, trustedProxies, ipv6PrefixLength } = this.config;
+    const single = new TrafficCounter({ fields, rules: [rule], allowList, trustedProxies, ipv6PrefixLength });
     for (let i = entry.firstRecord; i <= entry.lastRecord; i++) {
       if (padSequence(records[i].kinesis.sequenceNumber) > afterSequence) single.addBase64(records[i].kinesis.data, i);
     }

@@ -1,6 +1,6 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { scanAll } from '../../shared/runtime/dynamo';
-import { parseStoredRule, StoredRule } from '../rule-model';
+import { parseStoredRule, samplingProblem, StoredRule } from '../rule-model';
 
 export interface LoadedRules {
   readonly rules: StoredRule[];
@@ -10,17 +10,32 @@ export interface LoadedRules {
   readonly version: string;
 }
 
+/** What a valid row must also meet to be used by this guard. */
+export interface RuleAdmission {
+  readonly samplingRate: number;
+  /** Rows whose threshold stands for fewer logged requests per window are refused (see `samplingProblem`). */
+  readonly minLoggedRequests: number;
+}
+
 /** Reads every row of the rules table; invalid rows are reported and skipped, never fatal. */
-export async function loadRules(doc: DynamoDBDocumentClient, tableName: string): Promise<LoadedRules> {
+export async function loadRules(doc: DynamoDBDocumentClient, tableName: string, admission?: RuleAdmission): Promise<LoadedRules> {
   const rules: StoredRule[] = [];
   const invalid: string[] = [];
   for (const item of await scanAll(doc, tableName)) {
     const parsed = parseStoredRule(item);
-    if (typeof parsed === 'string') invalid.push(parsed);
-    else rules.push(parsed);
+    const problem = typeof parsed === 'string' ? parsed : admissionProblem(parsed, admission);
+    if (problem !== undefined) invalid.push(problem);
+    else rules.push(parsed as StoredRule);
   }
   rules.sort((a, b) => a.ruleId.localeCompare(b.ruleId));
   return { rules, invalid, version: JSON.stringify(rules) };
+}
+
+function admissionProblem(rule: StoredRule, admission: RuleAdmission | undefined): string | undefined {
+  // A disabled row is not evaluated, so it cannot block anyone on too few samples.
+  if (!admission || !rule.enabled) return undefined;
+  const problem = samplingProblem(rule.threshold, admission.samplingRate, admission.minLoggedRequests);
+  return problem && `rule "${rule.ruleId}": ${problem}`;
 }
 
 /**

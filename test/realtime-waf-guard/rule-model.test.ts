@@ -1,0 +1,79 @@
+import { parseStoredRule, samplingProblem, StoredRule } from '../../src/realtime-waf-guard/rule-model';
+
+const row = { ruleId: 'login', host: 'www.example.com', threshold: 100, windowSeconds: 60, blockSeconds: 600, action: 'BLOCK' };
+
+describe('rule rows typed by hand', () => {
+  test.each([
+    ['threshold', true],
+    ['threshold', [100]],
+    ['threshold', '0x64'],
+    ['threshold', '1e2'],
+    ['threshold', '100.0'],
+    ['threshold', ''],
+    ['threshold', null],
+    ['threshold', 12.5],
+    ['windowSeconds', false],
+    ['windowSeconds', ['60']],
+    ['windowSeconds', '0x3c'],
+    ['blockSeconds', true],
+    ['blockSeconds', '6e2'],
+  ])('%s %j is refused, naming the row and the field', (field, value) => {
+    const parsed = parseStoredRule({ ...row, [field]: value });
+    expect(typeof parsed).toBe('string');
+    const name = field === 'windowSeconds' ? 'window' : field === 'blockSeconds' ? 'block period' : field;
+    expect(parsed).toMatch(new RegExp(`^rule "login": ${name} must be .*\\(got ${escape(JSON.stringify(value))}`));
+  });
+
+  test.each([
+    [100, 100], ['100', 100], [' 100 ', 100], ['0100', 100],
+  ])('threshold %j is %d', (value, expected) => {
+    expect((parseStoredRule({ ...row, threshold: value }) as StoredRule).threshold).toBe(expected);
+  });
+
+  test('durations take decimal digit strings too', () => {
+    expect(parseStoredRule({ ...row, windowSeconds: '30', blockSeconds: '900' })).toMatchObject({ windowSeconds: 30, blockSeconds: 900 });
+  });
+
+  test.each([
+    [true, true], [false, false], ['true', true], ['TRUE', true], ['True', true], ['false', false], ['FALSE', false], [undefined, true],
+  ])('enabled %j is %p', (value, expected) => {
+    expect((parseStoredRule({ ...row, enabled: value }) as StoredRule).enabled).toBe(expected);
+  });
+
+  test.each(['yes', 'off', 1, 0, '', null, ['true']])('enabled %j is refused rather than read as false', (value) => {
+    expect(parseStoredRule({ ...row, enabled: value })).toMatch(/^rule "login": enabled must be true or false \(got /);
+  });
+
+  test('a row without a usable id is named by what it holds', () => {
+    expect(parseStoredRule({ ...row, ruleId: 42 })).toBe('rule 42: ruleId must be a non-empty string of at most 256 characters');
+  });
+});
+
+describe('threshold against sampling', () => {
+  test('at 1% a threshold of 50 is half a logged request: refused, with the lowest threshold and rate that work', () => {
+    const problem = samplingProblem(50, 1, 10);
+    expect(problem).toMatch(/^threshold 50 at samplingRate 1% is 0.5 logged requests per window, fewer than minLoggedRequests \(10\)/);
+    expect(problem).toMatch(/raise threshold to at least 1000 or samplingRate to at least 20$/);
+  });
+
+  test('the suggested threshold and rate are the lowest that pass', () => {
+    for (const [threshold, rate, min] of [[199, 5, 10], [50, 3, 10], [7, 33, 10], [1, 1, 10], [333, 3, 10]]) {
+      const problem = samplingProblem(threshold, rate, min)!;
+      const [, lowestThreshold, lowestRate] = /at least (\d+) or samplingRate to at least (\d+)/.exec(problem)!.map(Number);
+      expect(samplingProblem(lowestThreshold, rate, min)).toBeUndefined();
+      expect(samplingProblem(lowestThreshold - 1, rate, min)).toBeDefined();
+      expect(samplingProblem(threshold, lowestRate, min)).toBeUndefined();
+      if (lowestRate < 100) expect(samplingProblem(threshold, lowestRate - 1, min)).toBeDefined();
+    }
+  });
+
+  test('enough logged requests, or 100% sampling (nothing estimated), pass', () => {
+    expect(samplingProblem(1000, 1, 10)).toBeUndefined();
+    expect(samplingProblem(200, 5, 10)).toBeUndefined();
+    expect(samplingProblem(3, 100, 10)).toBeUndefined();
+  });
+});
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,168 @@
+import { PublishCommand, PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
+import { WAFV2Client } from '@aws-sdk/client-wafv2';
+import { PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { deliveredFieldOrder } from '../../src/realtime-waf-guard/log-fields';
+import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
+import { BlockRow, BlockStore } from '../../src/realtime-waf-guard/runtime/block-store';
+import { CounterStore } from '../../src/realtime-waf-guard/runtime/counter-store';
+import { HistoryStore } from '../../src/realtime-waf-guard/runtime/history-store';
+import { CidrSet } from '../../src/realtime-waf-guard/runtime/ip';
+import { IpSetSync } from '../../src/realtime-waf-guard/runtime/ip-set-sync';
+import { LogProcessor, StreamRecord } from '../../src/realtime-waf-guard/runtime/log-processor';
+import { loadRules, RulesCache } from '../../src/realtime-waf-guard/runtime/rules-store';
+import { BLOCKS_TABLE, COUNTERS_TABLE, HISTORY_TABLE, RULES_TABLE } from '../../src/realtime-waf-guard/table-schemas';
+import { FakeWaf } from '../support/fake-waf';
+import { LocalDynamo } from '../support/local-aws';
+import { logLine } from '../support/log-lines';
+import { Recorder } from '../support/recorders';
+
+/**
+ * The documented rollout, through the log processor and the IP set sync against dynalite and the WAF fake: a rule
+ * runs in COUNT, then an operator switches its row to BLOCK.
+ */
+const fields = deliveredFieldOrder([]);
+const T0 = 1_700_000_000_000;
+let dynamo: LocalDynamo;
+const published: PublishCommandInput[] = [];
+const sns = mockClient(SNSClient);
+
+beforeAll(async () => {
+  dynamo = await LocalDynamo.start();
+});
+afterAll(async () => {
+  await dynamo.stop();
+  sns.restore();
+  mockClient(WAFV2Client).restore();
+});
+beforeEach(() => {
+  published.length = 0;
+  sns.reset();
+  sns.on(PublishCommand).callsFake((input: PublishCommandInput) => {
+    published.push(input);
+    return { MessageId: `m${published.length}` };
+  });
+});
+
+const login: StoredRule = {
+  ruleId: 'login', host: 'www.example.com', pathPrefix: '/login', threshold: 20, windowSeconds: 60, blockSeconds: 600, action: 'COUNT', enabled: true,
+};
+
+async function guard() {
+  const tables = {
+    rules: await dynamo.createTable('rules', RULES_TABLE),
+    counters: await dynamo.createTable('counters', COUNTERS_TABLE),
+    blocks: await dynamo.createTable('blocks', BLOCKS_TABLE),
+    history: await dynamo.createTable('history', HISTORY_TABLE),
+  };
+  await dynamo.doc.send(new PutCommand({ TableName: tables.rules, Item: login }));
+  const waf = new FakeWaf();
+  waf.install();
+  const ipv4 = waf.createSet('guard-v4', 'IPV4');
+  const ipv6 = waf.createSet('guard-v6', 'IPV6');
+  const recorder = new Recorder();
+  let now = T0;
+  const processor = new LogProcessor(
+    { fields, samplingRate: 100, allowList: new CidrSet([]), trustedProxies: new CidrSet([]) },
+    {
+      rules: new RulesCache(() => loadRules(dynamo.doc, tables.rules, { samplingRate: 100, minLoggedRequests: 10 }), 0),
+      counters: new CounterStore(dynamo.client, tables.counters),
+      blocks: new BlockStore(dynamo.doc, tables.blocks, tables.counters, 50),
+      history: new HistoryStore(dynamo.doc, tables.history, 30),
+      metrics: recorder,
+      log: recorder,
+      now: () => now,
+    },
+  );
+  const sync = new IpSetSync(
+    {
+      guardName: 'shop',
+      scope: 'CLOUDFRONT',
+      ipv4,
+      ipv6,
+      allowList: new CidrSet([]),
+      maxSetSize: 10_000,
+      historyRetentionDays: 30,
+      blocksTable: tables.blocks,
+      historyTable: tables.history,
+      topicArn: 'arn:aws:sns:us-east-1:123456789012:alerts',
+    },
+    { doc: dynamo.doc, waf: new WAFV2Client({ region: 'us-east-1' }), sns: new SNSClient({ region: 'us-east-1' }), log: recorder, metrics: recorder, now: () => now, sleep: async () => {} },
+  );
+  let sequence = 0;
+  /** `count` login requests from `ip` over `seconds` from `startMs`, as one event source batch. */
+  const attack = (ip: string, count: number, startMs: number, seconds: number): StreamRecord[] =>
+    Array.from({ length: count }, (_, i) => {
+      const line = logLine(fields, {
+        'timestamp': ((startMs + Math.floor((i * seconds * 1000) / count)) / 1000).toFixed(3),
+        'c-ip': ip,
+        'cs-host': 'www.example.com',
+        'cs-uri-stem': '/login',
+      });
+      const sequenceNumber = String(++sequence).padStart(20, '0');
+      return {
+        eventID: `shardId-000000000000:${sequenceNumber}`,
+        kinesis: { data: Buffer.from(`${line}\n`).toString('base64'), sequenceNumber, approximateArrivalTimestamp: (startMs + seconds * 1000) / 1000 },
+      };
+    });
+  const setAction = (action: 'BLOCK' | 'COUNT') => dynamo.doc.send(new UpdateCommand({
+    TableName: tables.rules, Key: { ruleId: 'login' }, UpdateExpression: 'SET #a = :a', ExpressionAttributeNames: { '#a': 'action' }, ExpressionAttributeValues: { ':a': action },
+  }));
+  const blockRows = async () => ((await dynamo.doc.send(new ScanCommand({ TableName: tables.blocks }))).Items ?? []) as BlockRow[];
+  const history = async (ip: string) => ((await dynamo.doc.send(new QueryCommand({
+    TableName: tables.history, KeyConditionExpression: 'ip = :ip', ExpressionAttributeValues: { ':ip': ip },
+  }))).Items ?? []).map((i) => i.event);
+  return { processor, sync, waf, ipv4, attack, setAction, blockRows, history, setNow: (ms: number) => { now = ms; } };
+}
+
+test('switching a rule from COUNT to BLOCK blocks the client the dry run already caught, at once', async () => {
+  const g = await guard();
+  // the dry run catches an attacker: "would block" for 10 minutes
+  g.setNow(T0 + 11_000);
+  await g.processor.process(g.attack('198.51.100.200', 25, T0, 10));
+  await g.sync.run();
+  expect(g.waf.addresses(g.ipv4.id)).toEqual([]);
+  expect(published.map((p) => p.Subject)).toEqual(['[shop] 1 would be blocked']);
+
+  // the operator switches the row to BLOCK; the attacker goes on
+  await g.setAction('BLOCK');
+  g.setNow(T0 + 41_000);
+  const r = await g.processor.process(g.attack('198.51.100.200', 25, T0 + 30_000, 10));
+  expect(r.summary.created.map((b) => [b.ip, b.action, b.renewedFrom])).toEqual([['198.51.100.200', 'BLOCK', undefined]]);
+  await g.sync.run();
+  expect(g.waf.addresses(g.ipv4.id)).toEqual(['198.51.100.200/32']);
+  expect(published.map((p) => p.Subject)).toEqual(['[shop] 1 would be blocked', '[shop] 1 blocked']);
+  expect(await g.history('198.51.100.200')).toEqual(['WOULD_BLOCK', 'BLOCKED']);
+  const [row] = await g.blockRows();
+  expect(row).toMatchObject({ action: 'BLOCK', blockedUntil: T0 + 30_000 + 9600 + 600_000 });
+});
+
+test('switching back to COUNT never lifts a block: a dry run does not replace a block in force', async () => {
+  const g = await guard();
+  await g.setAction('BLOCK');
+  g.setNow(T0 + 11_000);
+  await g.processor.process(g.attack('198.51.100.201', 25, T0, 10));
+  await g.sync.run();
+  expect(g.waf.addresses(g.ipv4.id)).toEqual(['198.51.100.201/32']);
+
+  await g.setAction('COUNT');
+  g.setNow(T0 + 41_000);
+  const r = await g.processor.process(g.attack('198.51.100.201', 25, T0 + 30_000, 10));
+  expect(r.summary.created).toEqual([]);
+  await g.sync.run();
+  expect(g.waf.addresses(g.ipv4.id)).toEqual(['198.51.100.201/32']);
+  expect((await g.blockRows()).map((b) => b.action)).toEqual(['BLOCK']);
+});
+
+test('a backlog offence reaches history through the processor, never WAF, and the sync leaves it be', async () => {
+  const g = await guard();
+  await g.setAction('BLOCK');
+  // the batch is processed 50 minutes after the burst: its 10-minute block would long be over
+  g.setNow(T0 + 50 * 60_000);
+  const r = await g.processor.process(g.attack('198.51.100.202', 25, T0, 10));
+  expect(r.summary.stale.map((b) => b.ip)).toEqual(['198.51.100.202']);
+  const result = await g.sync.run();
+  expect(g.waf.addresses(g.ipv4.id)).toEqual([]);
+  expect(result.digest).toBeUndefined();
+  expect(await g.history('198.51.100.202')).toEqual(['STALE_OFFENCE']);
+});
