@@ -149,6 +149,16 @@ project.packageTask.spawn(checkBindings);
 // newest `cdk init` flags and cdk-nag 2 and 3, as users would use it.
 project.packageTask.exec('node scripts/consumer-check.js');
 
+// The `report --dry-run` CLI engine, with every dependency inside (AWS SDK included): CLI users have none of them.
+project.bundler.addBundle('src/reporting/report-cli.ts', {
+  platform: 'node',
+  target: 'node20',
+  externals: [],
+  sourcemap: false,
+  minify: true,
+  esbuildArgs: bundlingOptions.esbuildArgs,
+});
+
 project.addTask('demo', {
   description: 'Run the main job locally: the guard on kinesalite and dynalite with generated traffic (see README)',
   exec: 'ts-node -T --project tsconfig.dev.json examples/local-demo/demo.ts',

@@ -137,7 +137,7 @@ describe('report run against local S3, SES, DynamoDB, Elasticsearch and billing 
     };
   }
 
-  function handler(elastic: FakeElastic, ce: ReturnType<typeof costExplorer>, metrics: Array<[string, number]>) {
+  function handler(elastic: FakeElastic, _ce: ReturnType<typeof costExplorer>, metrics: Array<[string, number]>) {
     const cw = mockClient(CloudWatchClient);
     cw.on(GetMetricStatisticsCommand).callsFake((input) => ({ Datapoints: input.MetricName === 'BlockBudgetExceeded' && input.Dimensions?.[0]?.Value === 'edge' ? [{ Sum: 3 }, { Sum: 4 }] : [] }));
     return createReportHandler({
