@@ -121,6 +121,8 @@ project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });
 
 // Shared runtime code of the handlers may import handler-only devDeps too.
 project.eslint?.allowDevDeps('src/**/runtime/**');
+// Bundled with its dependencies for the CLI (assets/reporting/report-cli).
+project.eslint?.allowDevDeps('src/reporting/report-cli.ts');
 project.eslint?.allowDevDeps('examples/**');
 project.eslint?.allowDevDeps('bench/**');
 // The dev tsconfig lives at the root (tsconfig.dev.json) and covers src, test, examples and bench: lint with it.

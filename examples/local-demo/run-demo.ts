@@ -217,7 +217,11 @@ async function renderGuardReport(pipeline: LocalPipeline, day: Date, reportDir?:
   const outDir = reportDir ?? mkdtempSync(join(tmpdir(), 'waf-demo-report-'));
   const result = await dryRunReport({
     config: {
-      reportName: 'local-demo', timeZone: 'UTC', sender: 'reports@example.com', recipients: ['security@example.com'], prefix: '',
+      reportName: 'local-demo',
+      timeZone: 'UTC',
+      sender: 'reports@example.com',
+      recipients: ['security@example.com'],
+      prefix: '',
       guard: { historyTable: pipeline.tables.history, historyIndex: HISTORY_TABLE.globalIndexes![0].name, guardName: 'local-demo' },
     },
     request: { kind: 'daily', day: day.toISOString().slice(0, 10) },

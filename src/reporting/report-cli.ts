@@ -6,8 +6,8 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ReportClients, reportSources } from './runtime/aws-adapters';
 import { ReportConfig, validateReportConfig } from './runtime/config';
 import { directoryOutputs } from './runtime/local-outputs';
-import { ReportRequest, requestedPeriod } from './runtime/request';
 import { runReport } from './runtime/report-run';
+import { ReportRequest, requestedPeriod } from './runtime/request';
 
 /**
  * The `cdk-waf-guard report --dry-run` engine: the report function's own code with the caller's AWS credentials,

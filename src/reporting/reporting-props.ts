@@ -5,8 +5,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { ElasticCredentials } from '../elastic-monitoring/elastic-credentials';
 import { ElasticDocumentFields } from '../elastic-monitoring/document-fields';
+import { ElasticCredentials } from '../elastic-monitoring/elastic-credentials';
 import { RealtimeWafGuard } from '../realtime-waf-guard/realtime-waf-guard';
 
 /** The WAF whose request documents are in Elasticsearch, read as `ElasticWafMonitor` reads it. */

@@ -163,6 +163,7 @@ export class WafReporting extends Construct {
     const ce = props.costExplorer;
     const billing = props.elasticCloudBilling;
     const guardMetric = props.guard?.metricBudgetExceeded();
+    const groupBy = ce?.groupBy ?? CostGrouping.SERVICE;
     return {
       reportName: this.reportName,
       timeZone: this.timeZone,
@@ -193,7 +194,7 @@ export class WafReporting extends Construct {
       ...(ce?.enabled === false ? {} : {
         costs: {
           ...(ce?.groupByTag ? { groupByTag: ce.groupByTag } : {}),
-          ...((ce?.groupBy ?? CostGrouping.SERVICE) !== CostGrouping.TOTAL && !ce?.groupByTag ? { groupByDimension: ce?.groupBy ?? CostGrouping.SERVICE } : {}),
+          ...(groupBy !== CostGrouping.TOTAL && !ce?.groupByTag ? { groupByDimension: groupBy } : {}),
           ...(ce?.tagFilter ? { tagFilter: { key: ce.tagFilter.key, values: ce.tagFilter.values } } : {}),
         },
       }),

@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { CostGrouping, ElasticCredentials, RealtimeWafGuard, WafReporting, WafReportingProps } from '../../src';
 import { REPORT_CONFIG_ENV, ReportConfig } from '../../src/reporting/runtime/config';
 import { nagFindings, newStack } from '../realtime-waf-guard/construct-fixtures';
@@ -127,7 +128,7 @@ describe('WafReporting construct', () => {
     ['prefix without slash', (s) => ({ elastic: elasticSource(s), bucketPrefix: 'waf' }), /bucketPrefix "waf" must be empty or end in "\/"/],
     ['retention with own bucket', (s) => ({ elastic: elasticSource(s), bucket: s3.Bucket.fromBucketName(s, 'B', 'bbb'), reportRetention: Duration.days(30) }), /reportRetention applies to the bucket the construct creates/],
     ['top IPs', (s) => ({ elastic: { ...elasticSource(s), topClientIps: 0 } }), /topClientIps must be a whole number 1\.\.100/],
-    ['alert emails with topic', (s) => ({ elastic: elasticSource(s), alarmTopic: new (require('aws-cdk-lib/aws-sns').Topic)(s, 'T'), alertEmails: ['a@example.com'] }), /alertEmails subscribe to a topic the construct creates/],
+    ['alert emails with topic', (s) => ({ elastic: elasticSource(s), alarmTopic: new sns.Topic(s, 'T'), alertEmails: ['a@example.com'] }), /alertEmails subscribe to a topic the construct creates/],
   ])('synth error: %s', (_name, build, message) => {
     expect(() => synth(build)).toThrow(message);
   });

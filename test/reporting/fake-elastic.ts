@@ -1,5 +1,5 @@
-import Mock from '@elastic/elasticsearch-mock';
 import { BaseConnection, errors } from '@elastic/elasticsearch';
+import Mock from '@elastic/elasticsearch-mock';
 import { localTime } from '../../src/reporting/runtime/period';
 
 /**

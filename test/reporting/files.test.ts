@@ -1,8 +1,8 @@
 import { Workbook } from 'exceljs';
+import { HOSTILE, historyRows } from './fixtures';
 import { blocksCsv, customerTrafficCsv, safeFileName } from '../../src/reporting/runtime/csv';
 import { mapTraffic } from '../../src/reporting/runtime/elastic-report';
 import { monthlyCostWorkbook, updateYearWorkbook } from '../../src/reporting/runtime/workbook';
-import { HOSTILE, historyRows } from './fixtures';
 
 describe('CSV files (RFC 4180)', () => {
   test('customer traffic: hosts sorted by requests, MB, quotes doubled, commas and line breaks quoted, CRLF', () => {
@@ -10,7 +10,8 @@ describe('CSV files (RFC 4180)', () => {
       aggregations: {
         customers: {
           buckets: [{
-            key: 'acme', doc_count: 10,
+            key: 'acme',
+            doc_count: 10,
             hosts: {
               buckets: [
                 { key: 'small.example.com', doc_count: 1, request_bytes: { value: 1000 }, response_bytes: { value: 2_000_000 } },
@@ -35,7 +36,7 @@ describe('CSV files (RFC 4180)', () => {
     const lines = csv.split('\r\n');
     expect(lines[0]).toBe('time,event,client,rule,host,action,observed,threshold,window_seconds,blocked_at,blocked_until');
     expect(lines[1]).toBe('2026-11-29T22:59:59.000Z,BLOCKED,198.51.100.1,login,www.example.com,BLOCK,150,100,60,2026-11-29T22:59:59.000Z,2026-11-29T23:14:59.000Z');
-    expect(csv).toContain(`"<script>alert(""x"")</script>&'"`);
+    expect(csv).toContain('"<script>alert(""x"")</script>&\'"');
     expect(csv).toContain('2001:db8:1:2::/64');
     expect(blocksCsv([])).toBe('time,event,client,rule,host,action,observed,threshold,window_seconds,blocked_at,blocked_until\r\n');
   });

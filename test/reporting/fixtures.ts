@@ -7,8 +7,17 @@ const t = (iso: string) => Date.parse(iso);
 /** History rows of 2026-11-30 in Europe/Berlin (UTC+1): the first row is on the 29th locally, the last on Dec 1st. */
 export function historyRows(): HistoryRecord[] {
   const block = (ip: string, at: string, ruleId: string, host: string, minutes: number, event = 'BLOCKED', observed = 150): HistoryRecord => ({
-    ip, at: t(at), event, ruleId, host, action: event === 'WOULD_BLOCK' ? 'COUNT' : 'BLOCK', observed, threshold: 100, windowSeconds: 60,
-    blockedAt: t(at), blockedUntil: t(at) + minutes * 60_000,
+    ip,
+    at: t(at),
+    event,
+    ruleId,
+    host,
+    action: event === 'WOULD_BLOCK' ? 'COUNT' : 'BLOCK',
+    observed,
+    threshold: 100,
+    windowSeconds: 60,
+    blockedAt: t(at),
+    blockedUntil: t(at) + minutes * 60_000,
   });
   return [
     block('198.51.100.1', '2026-11-29T22:59:59.000Z', 'login', 'www.example.com', 15),

@@ -1,8 +1,8 @@
+import { HOSTILE, historyRows } from './fixtures';
 import { mapClientIps, mapCustomers, mapTimeline } from '../../src/reporting/runtime/elastic-report';
 import { parseHistoryItem, summarizeGuard } from '../../src/reporting/runtime/guard-summary';
 import { dayPeriod, monthPeriod } from '../../src/reporting/runtime/period';
 import { renderEmail, ReportModel } from '../../src/reporting/runtime/render';
-import { HOSTILE, historyRows } from './fixtures';
 
 const berlinDay = dayPeriod('2026-11-30', 'Europe/Berlin');
 
@@ -46,8 +46,10 @@ function hostileModel(): ReportModel {
     aggregations: {
       customers: {
         buckets: [{
-          key: HOSTILE, doc_count: 1500,
-          apdex_satisfied: { doc_count: 1200 }, apdex_tolerating: { doc_count: 200 },
+          key: HOSTILE,
+          doc_count: 1500,
+          apdex_satisfied: { doc_count: 1200 },
+          apdex_tolerating: { doc_count: 200 },
           status_codes: { buckets: [{ key: 200, doc_count: 1400 }, { key: 403, doc_count: 100 }] },
           hosts: { buckets: [{ key: `${HOSTILE}.example.com`, doc_count: 1500, status_codes: { buckets: [{ key: 200, doc_count: 1500 }] }, breach: { doc_count: 3 } }] },
         }],
@@ -102,7 +104,11 @@ describe('email rendering', () => {
 
   test('empty tables say so instead of rendering nothing', () => {
     const email = renderEmail({
-      reportName: 'quiet', period: berlinDay, generatedAt: new Date(), problems: [], files: [],
+      reportName: 'quiet',
+      period: berlinDay,
+      generatedAt: new Date(),
+      problems: [],
+      files: [],
       guard: summarizeGuard([], berlinDay),
       elastic: { totalRequests: 0, customers: [], timeline: [], clientIps: [], trafficFrom: new Date(0), trafficTo: new Date(0) },
     });

@@ -1,14 +1,14 @@
+import { spawnSync } from 'child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { spawnSync } from 'child_process';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { historyRows } from './fixtures';
 import { main } from '../../src/cli/cdk-waf-guard';
 import { runReportCommand } from '../../src/cli/report-command';
 import { HISTORY_TABLE } from '../../src/realtime-waf-guard/table-schemas';
 import { dryRunReport } from '../../src/reporting/report-cli';
 import { LocalDynamo } from '../support/local-aws';
-import { historyRows } from './fixtures';
 
 function io() {
   const out: string[] = [];
@@ -34,7 +34,11 @@ describe('cdk-waf-guard report', () => {
     const dir = mkdtempSync(join(tmpdir(), 'report-cli-'));
     const configFile = join(dir, 'report-config.json');
     writeFileSync(configFile, JSON.stringify({
-      reportName: 'cli', timeZone: 'Europe/Berlin', sender: 'reports@example.com', recipients: ['a@example.com'], prefix: '',
+      reportName: 'cli',
+      timeZone: 'Europe/Berlin',
+      sender: 'reports@example.com',
+      recipients: ['a@example.com'],
+      prefix: '',
       guard: { historyTable: table, historyIndex: 'byDay', guardName: 'edge' },
     }));
     const out = join(dir, 'out');

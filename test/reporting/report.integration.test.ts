@@ -7,6 +7,8 @@ import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Workbook } from 'exceljs';
+import { Doc, FakeElastic } from './fake-elastic';
+import { HOSTILE, historyRows } from './fixtures';
 import { HISTORY_TABLE } from '../../src/realtime-waf-guard/table-schemas';
 import { awsOutputs, reportSources } from '../../src/reporting/runtime/aws-adapters';
 import { REPORT_CONFIG_ENV, ReportConfig } from '../../src/reporting/runtime/config';
@@ -16,8 +18,6 @@ import { runReport } from '../../src/reporting/runtime/report-run';
 import { DEFAULT_FIELDS } from '../../src/shared/runtime/elastic/connection';
 import { LocalDynamo } from '../support/local-aws';
 import { LocalS3, LocalSes } from '../support/local-mail-s3';
-import { Doc, FakeElastic } from './fake-elastic';
-import { HOSTILE, historyRows } from './fixtures';
 
 const BUCKET = 'waf-reports';
 const ES_SECRET = 'arn:aws:secretsmanager:us-east-1:111111111111:secret:waf/es-AbCdEf';
@@ -26,8 +26,11 @@ const BILLING_SECRET = 'arn:aws:secretsmanager:us-east-1:111111111111:secret:ela
 /** WAF documents of Nov 30th, Berlin time, for two customers; one outside the day. */
 function wafDocs(): Doc[] {
   const doc = (at: string, customer: string, host: string, status: number, latency: number, ip: string, extra: Doc = {}): Doc => ({
-    '@timestamp': at, 'waf': { latency_ms: latency, customer, status: 'allowed', ...extra }, 'url': { domain: host },
-    'client': { ip }, 'http': { request: { bytes: 2_000 }, response: { bytes: 1_500_000, status_code: status } },
+    '@timestamp': at,
+    'waf': { latency_ms: latency, customer, status: 'allowed', ...extra },
+    'url': { domain: host },
+    'client': { ip },
+    'http': { request: { bytes: 2_000 }, response: { bytes: 1_500_000, status_code: status } },
   });
   return [
     doc('2026-11-29T23:10:00Z', 'acme', 'www.acme.example', 200, 10, '192.0.2.1'),
@@ -44,9 +47,21 @@ function historyItems() {
   return historyRows().map((r) => {
     const iso = new Date(r.at).toISOString();
     return {
-      ip: r.ip, at: `${iso}#${r.event}#${r.ruleId}`, day: iso.slice(0, 10), event: r.event, ruleId: r.ruleId, host: r.host, action: r.action,
-      observed: r.observed, threshold: r.threshold, windowSeconds: r.windowSeconds, firstSeenAt: r.at, crossedAt: r.at,
-      blockedAt: r.blockedAt, blockedUntil: r.blockedUntil, expiresAt: Math.floor(r.at / 1000) + 90 * 86_400,
+      ip: r.ip,
+      at: `${iso}#${r.event}#${r.ruleId}`,
+      day: iso.slice(0, 10),
+      event: r.event,
+      ruleId: r.ruleId,
+      host: r.host,
+      action: r.action,
+      observed: r.observed,
+      threshold: r.threshold,
+      windowSeconds: r.windowSeconds,
+      firstSeenAt: r.at,
+      crossedAt: r.at,
+      blockedAt: r.blockedAt,
+      blockedUntil: r.blockedUntil,
+      expiresAt: Math.floor(r.at / 1000) + 90 * 86_400,
     };
   });
 }
@@ -126,11 +141,21 @@ describe('report run against local S3, SES, DynamoDB, Elasticsearch and billing 
 
   function config(): ReportConfig {
     return {
-      reportName: 'prod', timeZone: 'Europe/Berlin', sender: 'reports@example.com', recipients: ['security@example.com', 'ops@example.com'], prefix: 'waf/',
+      reportName: 'prod',
+      timeZone: 'Europe/Berlin',
+      sender: 'reports@example.com',
+      recipients: ['security@example.com', 'ops@example.com'],
+      prefix: 'waf/',
       guard: { historyTable: table, historyIndex: 'byDay', guardName: 'edge', metrics: { namespace: 'CdkWafGuard', dimensions: { service: 'edge' } } },
       elastic: {
-        endpoint: 'https://es.example.com:9243', indexPattern: 'waf-*', fields: DEFAULT_FIELDS, credentials: { kind: 'apiKey', secretArn: ES_SECRET },
-        apdexTMs: 30, requestTimeoutMs: 5000, topClientIps: 25, breachField: 'waf.breach',
+        endpoint: 'https://es.example.com:9243',
+        indexPattern: 'waf-*',
+        fields: DEFAULT_FIELDS,
+        credentials: { kind: 'apiKey', secretArn: ES_SECRET },
+        apdexTMs: 30,
+        requestTimeoutMs: 5000,
+        topClientIps: 25,
+        breachField: 'waf.breach',
       },
       costs: { groupByDimension: 'SERVICE' },
       elasticBilling: { secretArn: BILLING_SECRET, apiKeyKey: 'apiKey', organizationId: 'org-42', endpoint: billing.url },
@@ -142,7 +167,13 @@ describe('report run against local S3, SES, DynamoDB, Elasticsearch and billing 
     cw.on(GetMetricStatisticsCommand).callsFake((input) => ({ Datapoints: input.MetricName === 'BlockBudgetExceeded' && input.Dimensions?.[0]?.Value === 'edge' ? [{ Sum: 3 }, { Sum: 4 }] : [] }));
     return createReportHandler({
       env: { [REPORT_CONFIG_ENV]: JSON.stringify(config()) },
-      clients: { doc: dynamo.doc, cloudwatch: new CloudWatchClient({}), secrets, costExplorer: new CostExplorerClient({}), elasticConnection: elastic.connection() as never },
+      clients: {
+        doc: dynamo.doc,
+        cloudwatch: new CloudWatchClient({}),
+        secrets,
+        costExplorer: new CostExplorerClient({}),
+        elasticConnection: elastic.connection() as never,
+      },
       outputs: () => awsOutputs(s3.client, ses.client, BUCKET),
       log: { info: () => undefined, warn: () => undefined, error: () => undefined },
       metrics: { add: (name, value) => metrics.push([name, value]) },
@@ -237,7 +268,9 @@ describe('report run against local S3, SES, DynamoDB, Elasticsearch and billing 
       config: cfg,
       period: { ...dayPeriod('2026-11-30', 'Europe/Berlin'), kind: 'monthly', label: '2026-11' },
       now: new Date('2026-12-01T01:00:00Z'),
-      sources: reportSources(cfg, { doc: dynamo.doc, secrets, costExplorer: new CostExplorerClient({}), elasticConnection: elastic.connection() as never }),
+      sources: reportSources(cfg, {
+        doc: dynamo.doc, secrets, costExplorer: new CostExplorerClient({}), elasticConnection: elastic.connection() as never,
+      }),
       outputs: awsOutputs(s3.client, ses.client, BUCKET),
       log: { info: () => undefined, warn: () => undefined, error: (_m, extra) => logged.push(extra!) },
       metrics: { add: (name, value) => metrics.push([name, value]) },

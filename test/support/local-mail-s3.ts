@@ -7,10 +7,10 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 
 // Neither server ships type declarations that fit in-process use.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const S3rver = require('s3rver');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+/* eslint-disable @typescript-eslint/no-require-imports */
 const sesLocal = require('aws-ses-v2-local');
+const S3rver = require('s3rver');
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** s3rver in-process on a free port with one bucket; path-style client with s3rver's fixed credentials. */
 export class LocalS3 {

@@ -89,11 +89,20 @@ export function mapElasticBilling(body: unknown): CostLine[] {
     .sort((a, b) => b.amount - a.amount || a.item.localeCompare(b.item));
 }
 
-export type FetchLike = (url: string, init: { headers: Record<string, string>; signal?: AbortSignal }) => Promise<{ ok: boolean; status: number; json(): Promise<unknown>; text(): Promise<string> }>;
+export type FetchLike = (
+  url: string,
+  init: { headers: Record<string, string>; signal?: AbortSignal },
+) => Promise<{ ok: boolean; status: number; json(): Promise<unknown>; text(): Promise<string> }>;
 
-export async function readElasticCosts(fetchFn: FetchLike, config: ElasticBillingConfig, apiKey: string, period: ReportPeriod, timeoutMs = 30_000): Promise<CostLine[]> {
+export async function readElasticCosts(
+  fetchFn: FetchLike,
+  config: ElasticBillingConfig,
+  apiKey: string,
+  period: ReportPeriod,
+  timeoutMs = 30_000,
+): Promise<CostLine[]> {
   const response = await fetchFn(elasticBillingUrl(config, period), {
-    headers: { 'Authorization': `ApiKey ${apiKey}`, 'Accept': 'application/json' },
+    headers: { Authorization: `ApiKey ${apiKey}`, Accept: 'application/json' },
     signal: AbortSignal.timeout(timeoutMs),
   });
   if (!response.ok) {

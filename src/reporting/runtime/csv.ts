@@ -14,7 +14,12 @@ const options = { header: true, record_delimiter: 'windows' as const };
 /** Requests and traffic per hostname of one customer, largest first. */
 export function customerTrafficCsv(traffic: CustomerTraffic): string {
   return stringify(
-    traffic.hosts.map((h) => ({ hostname: h.host, requests: h.requests, request_mb: toMegabytes(h.requestBytes), response_mb: toMegabytes(h.responseBytes) })),
+    traffic.hosts.map((h) => ({
+      hostname: h.host,
+      requests: h.requests,
+      request_mb: toMegabytes(h.requestBytes),
+      response_mb: toMegabytes(h.responseBytes),
+    })),
     { ...options, columns: ['hostname', 'requests', 'request_mb', 'response_mb'] },
   );
 }

@@ -58,7 +58,14 @@ export interface BusyMinute {
 
 export interface GuardSummary {
   readonly events: number;
-  readonly totals: { readonly blocked: number; readonly renewed: number; readonly wouldBlock: number; readonly released: number; readonly notApplied: number; readonly other: number };
+  readonly totals: {
+    readonly blocked: number;
+    readonly renewed: number;
+    readonly wouldBlock: number;
+    readonly released: number;
+    readonly notApplied: number;
+    readonly other: number;
+  };
   readonly byRule: RuleActivity[];
   readonly topOffenders: Offender[];
   /** Blocked more than once in the period. */
@@ -133,7 +140,9 @@ export function summarizeGuard(rows: readonly HistoryRecord[], period: ReportPer
   return {
     events: records.length,
     totals,
-    byRule: [...rules.values()].sort((a, b) => b.blocked + b.renewed + b.wouldBlock - (a.blocked + a.renewed + a.wouldBlock) || a.ruleId.localeCompare(b.ruleId) || a.host.localeCompare(b.host)),
+    byRule: [...rules.values()].sort((a, b) =>
+      b.blocked + b.renewed + b.wouldBlock - (a.blocked + a.renewed + a.wouldBlock)
+      || a.ruleId.localeCompare(b.ruleId) || a.host.localeCompare(b.host)),
     topOffenders: ranked.slice(0, options.topOffenders ?? 25),
     repeatOffenders: ranked.filter((o) => o.blocks > 1).slice(0, options.topOffenders ?? 25),
     busiestMinutes: [...minutes.entries()]

@@ -23,7 +23,9 @@ export interface ReportSummary {
   readonly messageId?: string;
 }
 
-const summary = (r: ReportResult): ReportSummary => ({ period: r.period, kind: r.kind, files: r.files, problems: r.problems, messageId: r.messageId });
+const summary = (r: ReportResult): ReportSummary => ({
+  period: r.period, kind: r.kind, files: r.files, problems: r.problems, messageId: r.messageId,
+});
 
 /**
  * The handler around its dependencies. It never throws for a problem of a source or an output (they are counted and

@@ -118,9 +118,7 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
         found.totalRequests = totalHits(response);
         if (found.totalRequests === 0) problem('elastic:no-data', `no WAF documents in ${config.elastic.indexPattern} from ${period.start.toISOString()} to ${period.end.toISOString()}; check that the WAF is logging and the index pattern and timestamp field are right`);
         found.customers = mapCustomers(response);
-      } else if (search.name === 'timeline') found.timeline = mapTimeline(response);
-      else if (search.name === 'clientIps') found.clientIps = mapClientIps(response);
-      else found.traffic = mapTraffic(response);
+      } else if (search.name === 'timeline') {found.timeline = mapTimeline(response);} else if (search.name === 'clientIps') {found.clientIps = mapClientIps(response);} else {found.traffic = mapTraffic(response);}
     }
     elastic = answered === 0 ? null : { ...found, trafficFrom: traffic.from, trafficTo: traffic.to, breachField: config.elastic.breachField };
   }
