@@ -63,5 +63,8 @@ export const METRIC = {
  */
 export const DEFAULT_COUNTER_RETENTION_SECONDS = 2 * 3600;
 
+/** Timeout of the IP-set sync function; its claims' leases are derived from it. */
+export const SYNC_TIMEOUT_SECONDS = 120;
+
 /** Default CloudWatch namespace of the guard's metrics. */
 export const DEFAULT_METRICS_NAMESPACE = 'CdkWafGuard';

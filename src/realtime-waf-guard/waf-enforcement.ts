@@ -12,7 +12,7 @@ import { allowPublish, allowTableActions, pinnedRuntime } from './guard-iam';
 import { commonEnvironment, GuardSettings } from './guard-settings';
 import { GuardTables } from './guard-tables';
 import { integerInRange } from './guard-validation';
-import { ENV } from './handler-env';
+import { ENV, SYNC_TIMEOUT_SECONDS } from './handler-env';
 import { IpSetSyncFunction } from './ip-set-sync-function';
 import { cloudFrontDomainStatement, managedGroupRule, visibility } from './waf-rules';
 import { limitLength, wafDescription } from '../shared/cfn-text';
@@ -70,7 +70,7 @@ export class WafEnforcement extends Construct {
       description: 'Rebuilds the WAF IP sets from the block table, releases expired blocks and sends alert digests',
       logRetention: settings.logRetention,
       removalPolicy: settings.removalPolicy,
-      timeout: Duration.minutes(2),
+      timeout: Duration.seconds(SYNC_TIMEOUT_SECONDS),
       environment: {
         ...commonEnvironment(settings),
         [ENV.BLOCKS_TABLE]: tables.blocks.tableName,

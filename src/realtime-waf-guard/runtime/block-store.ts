@@ -35,6 +35,10 @@ export interface BlockRow {
   readonly renewedFrom?: number;
   /** Set when an alert failed: the row then waits for the scheduled sync instead of retriggering it through the stream. */
   readonly retryAt?: number;
+  /** Leases of claims taken but not completed (see sync-claims.ts): a later run takes over once they run out. */
+  readonly notifyLeaseUntil?: number;
+  readonly overCapLeaseUntil?: number;
+  readonly releaseLeaseUntil?: number;
   /**
    * How the client reached CloudFront when it crossed the threshold: `DIRECT` (blocked by its source address), `PROXY`
    * (found in X-Forwarded-For behind a trusted proxy: blocked by the forwarded-address sets) or `BOTH`.
