@@ -14,6 +14,12 @@ const bundlingOptions = {
     '--alias:undici': './build-tools/bundle-stubs/undici.js',
     '--alias:apache-arrow': './build-tools/bundle-stubs/apache-arrow',
     '--alias:@opentelemetry/semantic-conventions': './build-tools/bundle-stubs/semantic-conventions.js',
+    // exceljs loads its streaming reader and writer (archiver, unzipper, tmp) and CSV support (fast-csv) up front; the
+    // report handler only uses Workbook.xlsx.load() and writeBuffer(), which go through jszip.
+    '--alias:archiver': './build-tools/bundle-stubs/exceljs-streaming.js',
+    '--alias:unzipper': './build-tools/bundle-stubs/exceljs-streaming.js',
+    '--alias:tmp': './build-tools/bundle-stubs/exceljs-streaming.js',
+    '--alias:fast-csv': './build-tools/bundle-stubs/exceljs-streaming.js',
   },
 };
 
@@ -76,6 +82,12 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // the `blocks` commands of the CLI, bundled into assets/cli (see below): caller identity and stack lookup
     '@aws-sdk/client-sts@^3',
     '@aws-sdk/client-cloudformation@^3',
+    '@aws-sdk/client-sesv2@^3',
+    '@aws-sdk/client-s3@^3',
+    '@aws-sdk/client-cost-explorer@^3',
+    // report handler: RFC 4180 CSV and the cost workbooks
+    'csv-stringify@^6',
+    'exceljs@^4.4.0',
     '@smithy/node-http-handler@^4',
     '@aws-lambda-powertools/logger@^2',
     '@aws-lambda-powertools/metrics@^2',
@@ -89,6 +101,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'dynalite@^4',
     'aws-sdk-client-mock@^4',
     'cdk-nag@^2.36.8',
+    's3rver@^3',
+    'aws-ses-v2-local@^2',
     // test-only: the offline CloudFormation schema validator newer aws-cdk-lib releases synthesize with
     '@aws/cloudformation-validate@1.9.0-beta',
   ],
@@ -115,6 +129,8 @@ project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });
 project.eslint?.allowDevDeps('src/**/runtime/**');
 // Bundled with the SDK into assets/cli (see the bundle below): never reached from the library or `replay`.
 project.eslint?.allowDevDeps('src/cli/blocks-command.ts');
+// Bundled with its dependencies for the CLI (assets/reporting/report-cli).
+project.eslint?.allowDevDeps('src/reporting/report-cli.ts');
 project.eslint?.allowDevDeps('examples/**');
 project.eslint?.allowDevDeps('bench/**');
 // The dev tsconfig lives at the root (tsconfig.dev.json) and covers src, test, examples and bench: lint with it.
@@ -151,6 +167,16 @@ project.bundler.addBundle('./src/cli/blocks-command.ts', {
   sourcemap: false,
   externals: [],
   minify: true,
+});
+
+// The `report --dry-run` CLI engine, with every dependency inside (AWS SDK included): CLI users have none of them.
+project.bundler.addBundle('src/reporting/report-cli.ts', {
+  platform: 'node',
+  target: 'node20',
+  externals: [],
+  sourcemap: false,
+  minify: true,
+  esbuildArgs: bundlingOptions.esbuildArgs,
 });
 
 project.addTask('demo', {

@@ -1,2 +1,3 @@
 export * from './realtime-waf-guard';
 export * from './elastic-monitoring';
+export * from './reporting';

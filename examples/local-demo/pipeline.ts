@@ -226,6 +226,11 @@ export class LocalPipeline {
     return { ipv4: this.waf.addresses(this.ipv4.id), ipv6: this.waf.addresses(this.ipv6.id) };
   }
 
+  /** A document client on the local DynamoDB, for readers of the tables (the report step). */
+  public get doc() {
+    return this.dynamo.doc;
+  }
+
   public async stop(): Promise<void> {
     await this.syncChain;
     await Promise.all([this.dynamo.stop(), this.kinesis.stop()]);

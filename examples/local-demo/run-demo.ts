@@ -2,12 +2,17 @@
  * The local demo as a function: generated traffic through the real handlers on local servers, judged against the
  * ground truth. The CLI (demo.ts), the demo test and the benchmark all call `runDemo`.
  */
+import { mkdtempSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
 import { CapacityMeter } from './capacity-meter';
 import { DemoClock } from './demo-clock';
 import { Judgement, judge } from './outcome';
 import { LocalPipeline } from './pipeline';
 import { DEMO_ATTACKERS, DEMO_FIELDS, DEMO_RULES_JSON, judgeTruth, NEAR_MISS, TrafficGenerator, TruthRow } from './traffic';
 import { parseRulesJson } from '../../src/cli/rules-file';
+import { HISTORY_TABLE } from '../../src/realtime-waf-guard/table-schemas';
+import { dryRunReport } from '../../src/reporting/report-cli';
 
 export interface DemoOptions {
   /** Seconds of traffic (real time). */
@@ -25,6 +30,8 @@ export interface DemoOptions {
   readonly progress?: (line: string) => void;
   /** Alert emails, as they would read. */
   readonly onEmail?: (text: string) => void;
+  /** Where the day's guard report is rendered (WafReporting's code, dry run); a new temporary directory by default. */
+  readonly reportDir?: string;
 }
 
 export interface UnitsReport {
@@ -35,7 +42,9 @@ export interface UnitsReport {
 
 export interface DemoOutcome extends Judgement {
   readonly ok: boolean;
-  readonly options: Required<Omit<DemoOptions, 'progress' | 'onEmail'>>;
+  readonly options: Required<Omit<DemoOptions, 'progress' | 'onEmail' | 'reportDir'>>;
+  /** The day's guard report rendered to files. */
+  readonly report: { readonly dir: string; readonly files: string[]; readonly problems: Array<{ source: string; message: string }> };
   readonly startMs: number;
   /** Real requests generated (before sampling). */
   readonly requests: number;
@@ -165,7 +174,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoOutcome> {
     });
     problems.push(...judgement.problems, ...pipeline.syncErrors.map((e) => `IP set sync failed: ${e}`));
     const nearRow = truth.find((t) => t.ip === NEAR_MISS.ip && t.ruleId === NEAR_MISS.ruleId);
+    const report = await renderGuardReport(pipeline, new Date(startMs), options.reportDir);
+    problems.push(...report.problems.map((p) => `report: ${p.source}: ${p.message}`));
     return {
+      report,
       ...judgement,
       problems,
       ok: problems.length === 0,
@@ -197,6 +209,29 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoOutcome> {
 const secs = (ms: number | undefined) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(2)} s`);
 const at = (ms: number | undefined, startMs: number) => (ms === undefined ? '-' : `+${((ms - startMs) / 1000).toFixed(1)} s`);
 
+/**
+ * The last step: the day's guard report from the demo's own history table, rendered by WafReporting's code to files
+ * (what the daily email and blocks CSV would hold), nothing sent.
+ */
+async function renderGuardReport(pipeline: LocalPipeline, day: Date, reportDir?: string) {
+  const outDir = reportDir ?? mkdtempSync(join(tmpdir(), 'waf-demo-report-'));
+  const result = await dryRunReport({
+    config: {
+      reportName: 'local-demo',
+      timeZone: 'UTC',
+      sender: 'reports@example.com',
+      recipients: ['security@example.com'],
+      prefix: '',
+      guard: { historyTable: pipeline.tables.history, historyIndex: HISTORY_TABLE.globalIndexes![0].name, guardName: 'local-demo' },
+    },
+    request: { kind: 'daily', day: day.toISOString().slice(0, 10) },
+    outDir,
+    clients: { doc: pipeline.doc },
+    now: day,
+  });
+  return { dir: outDir, files: [...result.emailFiles, ...result.files], problems: result.problems };
+}
+
 /** The end-of-run summary as printed by `npm run demo`. */
 export function formatSummary(o: DemoOutcome): string {
   const n = (x: number) => x.toLocaleString('en-US');
@@ -225,6 +260,8 @@ export function formatSummary(o: DemoOutcome): string {
   lines.push(`DynamoDB (LogProcessor): ${n(u.writeUnits)} write units, ${n(u.readUnits)} read units for ${n(o.recordsPut)} records`
     + ` (${(u.writeUnits / (o.recordsPut / 1000)).toFixed(1)} WRU per 1,000)`);
   lines.push(`Real time ${o.realSeconds.toFixed(1)} s; clock advanced ${o.clockSecondsAtEnd.toFixed(0)} s.`);
+  lines.push(`Guard report of the day (WafReporting, dry run): ${o.report.dir}`);
+  for (const f of o.report.files) lines.push(`  ${f}`);
   lines.push('');
   lines.push(o.ok ? 'OK: every attacker was blocked and released on time, and nobody below a threshold was blocked.' : `FAILED:\n  ${o.problems.join('\n  ')}`);
   return lines.join('\n');

@@ -10,6 +10,7 @@ import { UserError } from './errors';
 import { fileSource, LogSource, MAX_LINE_BYTES, readLines, streamSource } from './log-input';
 import { LINE_TOO_LONG, malformedMessage, replay, ReplayReport } from './replay';
 import { formatReplay, replayJson } from './replay-report';
+import { REPORT_USAGE, ReportUsageError, runReportCommand } from './report-command';
 import { parseRulesJson, samplingWarnings } from './rules-file';
 import { deliveredFieldOrder } from '../realtime-waf-guard/log-fields';
 import {
@@ -25,6 +26,7 @@ export interface CliIo {
 
 export const USAGE = `Usage: cdk-waf-guard replay --rules <rules.json> [options] [files...]
        cdk-waf-guard blocks list|unblock|block|extend|allow|unallow|history ...  (see cdk-waf-guard blocks --help)
+       cdk-waf-guard report (--day YYYY-MM-DD | --month YYYY-MM) --dry-run --config <report-config.json>  (see report --help)
 
 What the guard would have done with these CloudFront real-time log lines: per rule, the clients it would block,
 when, until when and at what rate. Reads files (plain or gzip) or, without files or with "-", stdin.
@@ -197,12 +199,14 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       return command === undefined ? 2 : 0;
     }
     if (command === 'blocks') return await loadBlocksCommand().runBlocks(rest, io);
+    if (command === 'report') return await runReportCommand(rest, io);
     if (command !== 'replay') throw new UsageError(`unknown command "${command}"`);
     return await runReplay(rest, io);
   } catch (e) {
     // Anything else is a bug: let it surface with its stack.
     if (!(e instanceof UserError)) throw e;
-    io.stderr(`cdk-waf-guard: ${e.message}${e instanceof UsageError ? `\n\n${USAGE}` : ''}`);
+    const usage = e instanceof ReportUsageError ? REPORT_USAGE : e instanceof UsageError ? USAGE : undefined;
+    io.stderr(`cdk-waf-guard: ${e.message}${usage ? `\n\n${usage}` : ''}`);
     return 2;
   }
 }

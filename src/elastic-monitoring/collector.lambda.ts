@@ -3,9 +3,10 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import type { Client, ClientOptions } from '@elastic/elasticsearch';
 import { RunSummary, collect, reportFailedRun } from './runtime/collector';
 import { COLLECTOR_CONFIG_ENV, CollectorConfig, ConfigError, parseCollectorConfig } from './runtime/config';
-import { CachedValue, ElasticAuth, parseCredentials } from './runtime/credentials';
-import { createElasticClient, searchClient } from './runtime/elastic-client';
-import { classifyError } from './runtime/problems';
+import { searchClient } from './runtime/elastic-client';
+import { createElasticClient } from '../shared/runtime/elastic/connection';
+import { CachedValue, ElasticAuth, parseCredentials } from '../shared/runtime/elastic/credentials';
+import { classifyError } from '../shared/runtime/elastic/problems';
 import { Log, powertoolsLog } from '../shared/runtime/telemetry';
 
 /** A rotated secret is picked up within this time, or at once after an authentication failure. */

@@ -12,9 +12,10 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { CollectorFunction } from './collector-function';
+import { credentialsConfig, resolveFieldNames } from './connection-config';
 import { ElasticDocumentFields, WafStatusValues } from './document-fields';
 import { ECS_GROUP_DIMENSION, ECS_METRIC, EcsTaskMonitoring } from './ecs-task-monitoring';
-import { ElasticCredentials, ElasticCredentialsKind } from './elastic-credentials';
+import { ElasticCredentials } from './elastic-credentials';
 import { ElasticWafMetrics } from './elastic-waf-metrics';
 import { ElasticWafMonitorAlarms } from './monitor-alarm-options';
 import { AlarmDefinition, alarmDefinitionErrors, createMonitorAlarm, periodErrors } from './monitor-alarms';
@@ -27,7 +28,6 @@ import {
   COLLECTOR_CONFIG_ENV,
   clusterNameErrors,
   CollectorConfig,
-  DEFAULT_FIELDS,
   DEFAULT_STATUS_VALUES,
   endpointErrors,
   LIMITS,
@@ -247,17 +247,7 @@ export class ElasticWafMonitor extends Construct {
       endpoint: props.endpoint,
       ...(props.allowInsecureHttp === true ? { allowInsecureHttp: true } : {}),
       indexPattern: props.indexPattern,
-      fields: {
-        timestamp: props.fields?.timestamp ?? DEFAULT_FIELDS.timestamp,
-        latency: props.fields?.latencyMs ?? DEFAULT_FIELDS.latency,
-        status: props.fields?.status ?? DEFAULT_FIELDS.status,
-        host: props.fields?.host ?? DEFAULT_FIELDS.host,
-        customer: props.fields?.customer ?? DEFAULT_FIELDS.customer,
-        clientIp: props.fields?.clientIp ?? DEFAULT_FIELDS.clientIp,
-        requestBytes: props.fields?.requestBytes ?? DEFAULT_FIELDS.requestBytes,
-        responseBytes: props.fields?.responseBytes ?? DEFAULT_FIELDS.responseBytes,
-        httpStatusCode: props.fields?.httpStatusCode ?? DEFAULT_FIELDS.httpStatusCode,
-      },
+      fields: resolveFieldNames(props.fields),
       statusValues: {
         allowed: props.statusValues?.allowed ?? DEFAULT_STATUS_VALUES.allowed,
         blocked: props.statusValues?.blocked ?? DEFAULT_STATUS_VALUES.blocked,
@@ -272,13 +262,7 @@ export class ElasticWafMonitor extends Construct {
       namespace,
       clusterName,
       requestTimeoutMs: requestTimeout.toMilliseconds(),
-      credentials: {
-        kind: credentials.kind === ElasticCredentialsKind.API_KEY ? 'apiKey' : 'basic',
-        secretArn: credentials.secret.secretArn,
-        usernameKey: credentials.usernameKey,
-        passwordKey: credentials.passwordKey,
-        apiKeyKey: credentials.apiKeyKey,
-      },
+      credentials: credentialsConfig(credentials),
     };
 
     // Before any metric is built: CloudWatch's own checks would fail first, with messages naming no prop.

@@ -11,7 +11,8 @@ import {
 } from './es-fixtures';
 import { MockCluster, refused, timedOut, unauthorized } from './mock-cluster';
 import { collect } from '../../src/elastic-monitoring/runtime/collector';
-import { createElasticClient, searchClient } from '../../src/elastic-monitoring/runtime/elastic-client';
+import { searchClient } from '../../src/elastic-monitoring/runtime/elastic-client';
+import { createElasticClient } from '../../src/shared/runtime/elastic/connection';
 import { collectionWindow } from '../../src/elastic-monitoring/runtime/queries';
 import { Log } from '../../src/shared/runtime/telemetry';
 

@@ -7,7 +7,7 @@ import {
   redactUrlCredentials,
   validateCollectorConfig,
 } from '../../src/elastic-monitoring/runtime/config';
-import { classifyError } from '../../src/elastic-monitoring/runtime/problems';
+import { classifyError } from '../../src/shared/runtime/elastic/problems';
 
 describe('parseCollectorConfig', () => {
   test('round-trips the configuration the construct writes', () => {

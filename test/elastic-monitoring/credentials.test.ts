@@ -1,5 +1,5 @@
 import { CredentialsConfig } from '../../src/elastic-monitoring/runtime/config';
-import { CachedValue, parseCredentials } from '../../src/elastic-monitoring/runtime/credentials';
+import { CachedValue, parseCredentials } from '../../src/shared/runtime/elastic/credentials';
 
 const basic: CredentialsConfig = { kind: 'basic', secretArn: 'arn:secret', usernameKey: 'username', passwordKey: 'password' };
 const apiKey: CredentialsConfig = { kind: 'apiKey', secretArn: 'arn:secret', apiKeyKey: 'apiKey' };

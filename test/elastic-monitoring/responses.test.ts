@@ -8,7 +8,7 @@ import {
   textFieldAggregationError,
   wafDoc,
 } from './es-fixtures';
-import { apdexScore } from '../../src/elastic-monitoring/runtime/apdex';
+import { apdexScore } from '../../src/shared/runtime/elastic/apdex';
 import { collectionWindow } from '../../src/elastic-monitoring/runtime/queries';
 import { mapComparisonResponse, mapNodeStats, mapWindowResponse, slowestShareMean } from '../../src/elastic-monitoring/runtime/responses';
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'fs';
 import { demoClient } from '../../examples/local-demo/outcome';
 import { runDemo } from '../../examples/local-demo/run-demo';
 import { DEMO_ATTACKERS, NEAR_MISS } from '../../examples/local-demo/traffic';
@@ -36,6 +37,17 @@ describe('local demo', () => {
     expect(outcome.malformed).toBeGreaterThan(0);
     expect(outcome.linesProcessed).toBe(outcome.recordsPut);
     expect(outcome.distinctClients).toBeGreaterThan(1000);
+
+    // The last step rendered the day's guard report from the demo's history table: every attacker is in its blocks CSV
+    // and its email.
+    const reportFiles = outcome.report.files;
+    expect(outcome.report.problems).toEqual([]);
+    const blocksCsv = readFileSync(reportFiles.find((f) => f.endsWith('blocks.csv'))!, 'utf8');
+    const emailText = readFileSync(reportFiles.find((f) => f.endsWith('email.txt'))!, 'utf8');
+    for (const a of DEMO_ATTACKERS) {
+      expect(blocksCsv).toContain(`,BLOCKED,${demoClient(a.ip)},${a.ruleId},`);
+      expect(emailText).toContain(demoClient(a.ip));
+    }
 
     // The alerts read like the email: every attacker appears once as blocked and once as released.
     const text = emails.join('\n');

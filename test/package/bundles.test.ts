@@ -30,11 +30,13 @@ test('every handler is bundled', () => {
     'realtime-waf-guard/ip-set-sync.lambda/index.js',
     'realtime-waf-guard/log-processor.lambda/index.js',
     'realtime-waf-guard/rules-seeder.lambda/index.js',
+    'reporting/report-cli/index.js',
+    'reporting/report.lambda/index.js',
   ]);
 });
 
 // A bundle that requires a stubbed or missing module at load time would crash every cold start in Lambda.
-test.each(bundles.map((b) => [path.relative(assets, b), b]))('%s loads in a fresh Node process and exports a handler', (_name, bundle) => {
+test.each(bundles.filter((b) => b.includes('.lambda')).map((b) => [path.relative(assets, b), b]))('%s loads in a fresh Node process and exports a handler', (_name, bundle) => {
   const run = spawnSync(process.execPath, ['-e', `process.stdout.write(typeof require(${JSON.stringify(bundle)}).handler)`], {
     env: { PATH: process.env.PATH, ...realtimeEnv },
     encoding: 'utf8',
@@ -42,4 +44,15 @@ test.each(bundles.map((b) => [path.relative(assets, b), b]))('%s loads in a fres
   });
   expect({ status: run.status, stdout: run.stdout }).toEqual({ status: 0, stdout: 'function' });
   expect(run.stderr).not.toMatch(/Error|Cannot find module/);
+});
+
+// The report CLI engine is not a handler: it exports the dry run, and must load with every dependency inside.
+test('the report CLI engine loads in a fresh Node process', () => {
+  const bundle = path.join(assets, 'reporting/report-cli/index.js');
+  const run = spawnSync(process.execPath, ['-e', `process.stdout.write(typeof require(${JSON.stringify(bundle)}).dryRunReport)`], {
+    env: { PATH: process.env.PATH },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  expect({ status: run.status, stdout: run.stdout }).toEqual({ status: 0, stdout: 'function' });
 });

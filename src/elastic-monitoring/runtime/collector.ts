@@ -2,9 +2,9 @@ import { CollectorConfig, redactUrlCredentials } from './config';
 import { renderEmf } from './emf';
 import { COLLECTOR_ERROR_EVENT, TOP_HOST_EVENT } from './metric-names';
 import { MetricTarget, runMetrics } from './metrics';
-import { Problem, classifyError } from './problems';
 import { CollectionWindow, NODE_STATS_REQUEST, buildMsearch, collectionWindow } from './queries';
 import { ComparisonFigure, NodeFigures, WindowFigures, mapComparisonResponse, mapNodeStats, mapWindowResponse } from './responses';
+import { Problem, classifyError } from '../../shared/runtime/elastic/problems';
 import { Log } from '../../shared/runtime/telemetry';
 
 /** The two requests a run makes; an adapter over the Elasticsearch client in production. */

@@ -3,39 +3,20 @@
  * handler. It holds no secret: credentials are referenced by the secret's ARN and read at run time.
  */
 
+import { ConfigError, CredentialsConfig, DEFAULT_FIELDS, endpointErrors, FieldNames } from '../../shared/runtime/elastic/connection';
+
+// Connection, credentials and field names are shared with the report handler; re-exported for the collector's modules.
+export { ConfigError, DEFAULT_FIELDS, endpointErrors, redactUrlCredentials } from '../../shared/runtime/elastic/connection';
+export type { CredentialsConfig, CredentialsKind, FieldNames } from '../../shared/runtime/elastic/connection';
+
 /** Environment variable holding the JSON-encoded {@link CollectorConfig}. */
 export const COLLECTOR_CONFIG_ENV = 'COLLECTOR_CONFIG';
-
-/** Names of the fields of the WAF's request documents. */
-export interface FieldNames {
-  readonly timestamp: string;
-  readonly latency: string;
-  readonly status: string;
-  readonly host: string;
-  readonly customer: string;
-  readonly clientIp: string;
-  readonly requestBytes: string;
-  readonly responseBytes: string;
-  readonly httpStatusCode: string;
-}
 
 /** The values of the status field that mean allowed, blocked and alerted. */
 export interface StatusValues {
   readonly allowed: string;
   readonly blocked: string;
   readonly alerted: string;
-}
-
-export type CredentialsKind = 'basic' | 'apiKey';
-
-/** Where the credentials are and which JSON keys of the secret hold them. */
-export interface CredentialsConfig {
-  readonly kind: CredentialsKind;
-  readonly secretArn: string;
-  /** JSON key of the user name (basic) or of the API key (apiKey). */
-  readonly usernameKey?: string;
-  readonly passwordKey?: string;
-  readonly apiKeyKey?: string;
 }
 
 export interface CollectorConfig {
@@ -63,14 +44,6 @@ export interface CollectorConfig {
   readonly credentials: CredentialsConfig;
 }
 
-/** A configuration or input error whose message says what to change. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
-
 /** The earlier windows the current average latency is compared with. */
 export const COMPARISON_OFFSETS: ReadonlyArray<{ readonly label: string; readonly offsetMs: number }> = Object.freeze(
   [
@@ -83,18 +56,6 @@ export const COMPARISON_OFFSETS: ReadonlyArray<{ readonly label: string; readonl
   ].map((o) => Object.freeze(o)),
 );
 
-export const DEFAULT_FIELDS: FieldNames = {
-  timestamp: '@timestamp',
-  latency: 'waf.latency_ms',
-  status: 'waf.status',
-  host: 'url.domain',
-  customer: 'waf.customer',
-  clientIp: 'client.ip',
-  requestBytes: 'http.request.bytes',
-  responseBytes: 'http.response.bytes',
-  httpStatusCode: 'http.response.status_code',
-};
-
 export const DEFAULT_STATUS_VALUES: StatusValues = { allowed: 'allowed', blocked: 'blocked', alerted: 'alerted' };
 
 /** Limits shared by the construct (synth-time validation) and the handler (run-time validation). */
@@ -106,38 +67,6 @@ export const LIMITS = {
 };
 
 /**
- * Why an Elasticsearch endpoint must not be used, empty when it may. Shared by the construct (synth time) and the
- * handler (run time, for endpoints only known at deployment). No message repeats the endpoint's user info, because
- * these messages end up in synth output and log lines.
- */
-export function endpointErrors(endpoint: string, allowInsecureHttp: boolean): string[] {
-  // Without a scheme, user info is not recognisable as such: leave out any value with an "@".
-  const shown = endpoint.includes('@') ? '' : `, got "${endpoint}"`;
-  const notUrl = `endpoint must be an https URL such as https://my-cluster.example.com:9243${shown}`;
-  let url: URL;
-  try {
-    // URL() would silently drop surrounding spaces that the Elasticsearch client then chokes on.
-    if (endpoint.trim() !== endpoint) throw new TypeError('surrounding whitespace');
-    url = new URL(endpoint);
-  } catch {
-    return [notUrl];
-  }
-  const errors: string[] = [];
-  if (url.username !== '' || url.password !== '') {
-    // The configuration is a plain environment variable and the endpoint appears in error messages.
-    errors.push('endpoint must not contain user info (user:password@): remove it from the URL and keep the credentials in the Secrets Manager secret given as credentials');
-  }
-  if (url.protocol === 'http:') {
-    if (!allowInsecureHttp) {
-      errors.push(`endpoint ${redactUrlCredentials(endpoint)} uses http://, which sends the credentials unencrypted: use https://, or set allowInsecureHttp: true if the cluster is reachable only inside your VPC`);
-    }
-  } else if (url.protocol !== 'https:') {
-    errors.push(notUrl);
-  }
-  return errors;
-}
-
-/**
  * Why a cluster name cannot be the `Cluster` dimension, empty when it can. CloudWatch trims dimension values, and so
  * does the collector's EMF writer; a name with surrounding whitespace would make the emitted metrics differ from the
  * ones the alarms and dashboard query, so both the construct and the collector refuse it.
@@ -147,14 +76,6 @@ export function clusterNameErrors(clusterName: string): string[] {
     return [`clusterName "${clusterName}" must not start or end with whitespace, or the metrics the collector emits would not match the alarms and dashboard; remove the surrounding spaces`];
   }
   return [];
-}
-
-/**
- * Replaces the user info of every URL in a text with `***`. A last line of defence for log lines: endpoints with
- * user info are refused, but error messages of libraries may quote URLs from elsewhere.
- */
-export function redactUrlCredentials(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/?#]*@/gi, '$1***@');
 }
 
 /**

@@ -1,7 +1,7 @@
-import { apdexScore } from './apdex';
 import { COMPARISON_OFFSETS, CollectorConfig } from './config';
-import { Problem, elasticReason } from './problems';
 import { SLOWEST_SHARE } from './queries';
+import { apdexScore } from '../../shared/runtime/elastic/apdex';
+import { Problem, elasticReason } from '../../shared/runtime/elastic/problems';
 
 /** One of the slowest hosts of the window; logged, never a metric. */
 export interface HostFigures {

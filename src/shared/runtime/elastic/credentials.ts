@@ -1,4 +1,4 @@
-import { ConfigError, CredentialsConfig } from './config';
+import { ConfigError, CredentialsConfig } from './connection';
 
 /** What the Elasticsearch client's `auth` option takes. */
 export type ElasticAuth = { readonly username: string; readonly password: string } | { readonly apiKey: string };

@@ -3,7 +3,7 @@
  * says what to check) and one count in the CollectorErrors metric; none makes the function fail, because a failing
  * scheduled function is retried and would hammer a struggling cluster.
  */
-import { redactUrlCredentials } from './config';
+import { redactUrlCredentials } from './connection';
 
 export type ProblemKind =
   | 'config'

@@ -1,0 +1,100 @@
+import { readFile } from 'fs/promises';
+import { join, resolve } from 'path';
+import { UserError } from './errors';
+
+/**
+ * `cdk-waf-guard report`: renders a past day's or month's report to files with the report function's own code. That
+ * code needs the AWS SDK, exceljs and the Elasticsearch client, which CLI users do not have installed, so it ships as
+ * one bundle (assets/reporting/report-cli) and is loaded only here: `replay` keeps running on Node.js built-ins alone.
+ */
+export const REPORT_USAGE = `Usage: cdk-waf-guard report (--day YYYY-MM-DD | --month YYYY-MM) --dry-run --config <report-config.json> [--out <dir>]
+
+Renders a WafReporting report for a past day or month into a directory: the email (email.html, email.txt), the CSV files
+and the cost workbooks, under the same keys as in the bucket. Nothing is sent or uploaded. The sources are read with
+your AWS credentials (the guard's history table, Cost Explorer, the Elasticsearch and billing secrets), like the function
+reads them. The configuration is the function's REPORT_CONFIG environment variable:
+
+  aws lambda get-function-configuration --function-name <report function> \\
+    --query 'Environment.Variables.REPORT_CONFIG' --output text > report-config.json
+
+Options:
+  --day <YYYY-MM-DD>   a daily report of that day in the report's time zone
+  --month <YYYY-MM>    a monthly report (with the cost workbooks)
+  --dry-run            required: render to files only (to send, invoke the function with {"kind":"daily","day":"..."})
+  --config <file>      the report configuration (JSON)
+  --out <dir>          output directory (default ./waf-report-<day or month>)
+  -h, --help           this text`;
+
+interface DryRunModule {
+  dryRunReport(options: { config: unknown; request: { kind?: string; day?: string; month?: string }; outDir: string }): Promise<{
+    period: string; files: string[]; emailFiles: string[]; problems: Array<{ source: string; message: string }>;
+  }>;
+}
+
+/** The bundled report engine; `load` is replaceable so tests can run the TypeScript source. */
+export function loadReportEngine(): DryRunModule {
+  const bundle = join(__dirname, '..', '..', 'assets', 'reporting', 'report-cli', 'index.js');
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(bundle) as DryRunModule;
+  } catch (e) {
+    throw new UserError(`the report engine is missing (${bundle}): ${(e as Error).message}; in a clone, run "npx projen bundle" first`);
+  }
+}
+
+export async function runReportCommand(
+  argv: readonly string[],
+  io: { stdout: (text: string) => void },
+  load: () => DryRunModule = loadReportEngine,
+): Promise<number> {
+  const args: { day?: string; month?: string; config?: string; out?: string; dryRun: boolean } = { dryRun: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new ReportUsageError(`${arg} needs a value`);
+      return v;
+    };
+    switch (arg) {
+      case '-h': case '--help': io.stdout(REPORT_USAGE); return 0;
+      case '--day': args.day = value(); break;
+      case '--month': args.month = value(); break;
+      case '--config': args.config = value(); break;
+      case '--out': args.out = value(); break;
+      case '--dry-run': args.dryRun = true; break;
+      default: throw new ReportUsageError(`unknown option ${arg}`);
+    }
+  }
+  if ((args.day === undefined) === (args.month === undefined)) throw new ReportUsageError('give exactly one of --day and --month');
+  if (!args.dryRun) throw new ReportUsageError('only --dry-run is supported: to send a report, invoke the function with {"kind": "daily", "day": "YYYY-MM-DD"}');
+  if (!args.config) throw new ReportUsageError('--config <report-config.json> is required');
+  let config: unknown;
+  try {
+    config = JSON.parse(await readFile(args.config, 'utf8'));
+  } catch (e) {
+    throw new UserError(`cannot read the report configuration ${args.config}: ${(e as Error).message}`);
+  }
+  const outDir = resolve(args.out ?? `waf-report-${args.day ?? args.month}`);
+  const engine = load();
+  let result;
+  try {
+    result = await engine.dryRunReport({
+      config,
+      request: args.day ? { kind: 'daily', day: args.day } : { kind: 'monthly', month: args.month },
+      outDir,
+    });
+  } catch (e) {
+    // Invalid configuration or period: the user's to fix.
+    throw new UserError((e as Error).message);
+  }
+  io.stdout([
+    `Report ${result.period} rendered to ${outDir}`,
+    ...result.emailFiles.map((f) => `  ${f}`),
+    ...result.files.map((f) => `  ${f}`),
+    ...(result.problems.length > 0 ? ['Problems:', ...result.problems.map((p) => `  ${p.source}: ${p.message}`)] : []),
+  ].join('\n'));
+  return result.problems.length > 0 ? 1 : 0;
+}
+
+/** A mistake in the report command line: the usage text follows the message. */
+export class ReportUsageError extends UserError {}

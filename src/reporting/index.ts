@@ -1,0 +1,2 @@
+export * from './reporting-props';
+export * from './waf-reporting';

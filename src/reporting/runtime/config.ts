@@ -1,0 +1,121 @@
+import { isValidTimeZone } from './period';
+import { ConfigError, CredentialsConfig, DEFAULT_FIELDS, endpointErrors, FieldNames } from '../../shared/runtime/elastic/connection';
+
+/**
+ * The report function's configuration, written by the construct into one environment variable as JSON and read back
+ * by the handler and by the `report` CLI. It holds no secret: secrets are referenced by ARN and read at run time.
+ */
+export const REPORT_CONFIG_ENV = 'REPORT_CONFIG';
+
+/** Name of the failure metric; one count per failed part of a run. */
+export const REPORT_FAILURES_METRIC = 'ReportFailures';
+
+export interface GuardSourceConfig {
+  readonly historyTable: string;
+  readonly historyIndex: string;
+  readonly guardName: string;
+  /** Where the guard's metrics are, for the new-block budget figure; left out when the report cannot read them. */
+  readonly metrics?: { readonly namespace: string; readonly dimensions: Record<string, string> };
+}
+
+export interface ElasticSourceConfig {
+  readonly endpoint: string;
+  readonly allowInsecureHttp?: boolean;
+  readonly indexPattern: string;
+  readonly fields: FieldNames;
+  readonly credentials: CredentialsConfig;
+  readonly apdexTMs: number;
+  readonly requestTimeoutMs: number;
+  /** Documents in which this field exists count as data-breach hits. */
+  readonly breachField?: string;
+  readonly topClientIps: number;
+}
+
+export interface CostConfig {
+  /** Cost Explorer dimension to group by (`SERVICE`, `LINKED_ACCOUNT`...), or none for one total. */
+  readonly groupByDimension?: string;
+  /** Cost allocation tag to group by instead of a dimension. */
+  readonly groupByTag?: string;
+  /** Only costs of resources carrying this tag with one of the values. */
+  readonly tagFilter?: { readonly key: string; readonly values: string[] };
+}
+
+export interface ElasticBillingConfig {
+  readonly secretArn: string;
+  /** JSON key of the API key when the secret's value is JSON. */
+  readonly apiKeyKey: string;
+  readonly organizationId: string;
+  readonly endpoint: string;
+}
+
+export interface ReportConfig {
+  readonly reportName: string;
+  readonly timeZone: string;
+  readonly sender: string;
+  readonly recipients: string[];
+  /** Object key prefix (empty or ending in `/`). */
+  readonly prefix: string;
+  readonly guard?: GuardSourceConfig;
+  readonly elastic?: ElasticSourceConfig;
+  /** Cost workbooks are written only when set. */
+  readonly costs?: CostConfig;
+  readonly elasticBilling?: ElasticBillingConfig;
+}
+
+export const DEFAULT_ELASTIC_BILLING_ENDPOINT = 'https://billing.elastic-cloud.com';
+
+/** Reads and checks the configuration; {@link ConfigError} names the setting. */
+export function parseReportConfig(raw: string | undefined): ReportConfig {
+  if (!raw) throw new ConfigError(`environment variable ${REPORT_CONFIG_ENV} is not set`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(`environment variable ${REPORT_CONFIG_ENV} is not valid JSON`);
+  }
+  const errors = validateReportConfig(parsed);
+  if (errors.length > 0) throw new ConfigError(`invalid report configuration: ${errors.join('; ')}`);
+  return parsed as ReportConfig;
+}
+
+/** Every problem of a configuration, empty when usable. */
+export function validateReportConfig(value: unknown): string[] {
+  if (typeof value !== 'object' || value === null) return ['configuration must be a JSON object'];
+  const c = value as Record<string, unknown>;
+  const errors: string[] = [];
+  const text = (obj: Record<string, unknown>, key: string, where = '') => {
+    if (typeof obj[key] !== 'string' || (obj[key] as string).trim() === '') errors.push(`${where}${key} must be a non-empty string`);
+  };
+  for (const key of ['reportName', 'timeZone', 'sender']) text(c, key);
+  if (typeof c.prefix !== 'string') errors.push('prefix must be a string');
+  if (typeof c.timeZone === 'string' && !isValidTimeZone(c.timeZone)) errors.push(`timeZone "${c.timeZone}" is not an IANA time zone such as Europe/Berlin`);
+  if (!Array.isArray(c.recipients) || c.recipients.length === 0 || c.recipients.some((r) => typeof r !== 'string')) {
+    errors.push('recipients must be a non-empty array of email addresses');
+  }
+  if (c.guard === undefined && c.elastic === undefined) errors.push('at least one of guard and elastic must be set');
+  if (c.guard !== undefined) {
+    const g = c.guard as Record<string, unknown>;
+    for (const key of ['historyTable', 'historyIndex', 'guardName']) text(g, key, 'guard.');
+  }
+  if (c.elastic !== undefined) {
+    const e = c.elastic as Record<string, unknown>;
+    for (const key of ['endpoint', 'indexPattern']) text(e, key, 'elastic.');
+    if (typeof e.endpoint === 'string' && e.endpoint !== '') errors.push(...endpointErrors(e.endpoint, e.allowInsecureHttp === true).map((m) => `elastic.${m}`));
+    const fields = e.fields as Record<string, unknown> | undefined;
+    if (typeof fields !== 'object' || fields === null) errors.push('elastic.fields must be an object');
+    else for (const key of Object.keys(DEFAULT_FIELDS)) text(fields, key, 'elastic.fields.');
+    for (const key of ['apdexTMs', 'requestTimeoutMs', 'topClientIps']) {
+      if (typeof e[key] !== 'number' || !((e[key] as number) > 0)) errors.push(`elastic.${key} must be a positive number`);
+    }
+    const credentials = e.credentials as Record<string, unknown> | undefined;
+    if (typeof credentials !== 'object' || credentials === null) errors.push('elastic.credentials must be an object');
+    else text(credentials, 'secretArn', 'elastic.credentials.');
+  }
+  if (c.elasticBilling !== undefined) {
+    const b = c.elasticBilling as Record<string, unknown>;
+    for (const key of ['secretArn', 'organizationId', 'endpoint', 'apiKeyKey']) text(b, key, 'elasticBilling.');
+  }
+  return errors;
+}
+
+export { ConfigError };

@@ -1,0 +1,211 @@
+import { ElasticSourceConfig } from './config';
+import { ReportPeriod } from './period';
+import { apdexScore } from '../../shared/runtime/elastic/apdex';
+
+/**
+ * The report's Elasticsearch searches (pure bodies) and the shaping of their responses. Each search is sent on its
+ * own, one after another: a month of WAF documents is heavy, and four sequential searches load a cluster less than
+ * one big request or four parallel ones.
+ */
+
+type Json = Record<string, unknown>;
+
+/** How far back the per-customer traffic CSVs look. */
+export const TRAFFIC_DAYS = 30;
+const MAX_CUSTOMERS = 500;
+const MAX_HOSTS = 1000;
+const MAX_STATUS_CODES = 50;
+
+function range(config: ElasticSourceConfig, from: Date, to: Date): Json {
+  return { range: { [config.fields.timestamp]: { gte: from.toISOString(), lt: to.toISOString(), format: 'strict_date_optional_time' } } };
+}
+
+function searchBody(config: ElasticSourceConfig, from: Date, to: Date, aggs: Json): Json {
+  return { size: 0, track_total_hits: true, query: { bool: { filter: [range(config, from, to)] } }, aggs };
+}
+
+export type ElasticSearchName = 'customers' | 'timeline' | 'clientIps' | 'traffic';
+
+export interface ElasticSearch {
+  readonly name: ElasticSearchName;
+  readonly body: Json;
+}
+
+/** The period the traffic CSVs cover: the 30 days ending with the report's period, or the month itself. */
+export function trafficRange(period: ReportPeriod): { from: Date; to: Date } {
+  if (period.kind === 'monthly') return { from: period.start, to: period.end };
+  return { from: new Date(period.end.getTime() - TRAFFIC_DAYS * 86_400_000), to: period.end };
+}
+
+export function reportSearches(config: ElasticSourceConfig, period: ReportPeriod): ElasticSearch[] {
+  const f = config.fields;
+  const t = config.apdexTMs;
+  const hostAggs: Json = {
+    status_codes: { terms: { field: f.httpStatusCode, size: MAX_STATUS_CODES } },
+    ...(config.breachField ? { breach: { filter: { exists: { field: config.breachField } } } } : {}),
+  };
+  const traffic = trafficRange(period);
+  return [
+    {
+      name: 'customers',
+      body: searchBody(config, period.start, period.end, {
+        customers: {
+          terms: { field: f.customer, size: MAX_CUSTOMERS, missing: '(none)' },
+          aggs: {
+            apdex_satisfied: { filter: { range: { [f.latency]: { lte: t } } } },
+            apdex_tolerating: { filter: { range: { [f.latency]: { gt: t, lte: 4 * t } } } },
+            status_codes: { terms: { field: f.httpStatusCode, size: MAX_STATUS_CODES } },
+            hosts: { terms: { field: f.host, size: MAX_HOSTS }, aggs: hostAggs },
+          },
+        },
+      }),
+    },
+    {
+      name: 'timeline',
+      body: searchBody(config, period.start, period.end, {
+        timeline: {
+          date_histogram: {
+            field: f.timestamp,
+            calendar_interval: period.kind === 'daily' ? '1h' : '1d',
+            time_zone: period.timeZone,
+            min_doc_count: 0,
+            extended_bounds: { min: period.start.getTime(), max: period.end.getTime() - 1 },
+          },
+          aggs: { avg_latency: { avg: { field: f.latency } } },
+        },
+      }),
+    },
+    {
+      name: 'clientIps',
+      body: searchBody(config, period.start, period.end, { client_ips: { terms: { field: f.clientIp, size: config.topClientIps } } }),
+    },
+    {
+      name: 'traffic',
+      body: searchBody(config, traffic.from, traffic.to, {
+        customers: {
+          terms: { field: f.customer, size: MAX_CUSTOMERS, missing: '(none)' },
+          aggs: {
+            hosts: {
+              terms: { field: f.host, size: MAX_HOSTS },
+              aggs: { request_bytes: { sum: { field: f.requestBytes } }, response_bytes: { sum: { field: f.responseBytes } } },
+            },
+          },
+        },
+      }),
+    },
+  ];
+}
+
+export interface StatusShare { readonly code: string; readonly count: number; readonly share: number }
+export interface HostFigures { readonly host: string; readonly requests: number; readonly statusCodes: StatusShare[]; readonly breachHits?: number }
+export interface CustomerFigures {
+  readonly customer: string;
+  readonly requests: number;
+  readonly apdex?: number;
+  readonly statusCodes: StatusShare[];
+  readonly hosts: HostFigures[];
+}
+export interface TimelinePoint { readonly start: number; readonly requests: number; readonly avgLatencyMs?: number }
+export interface HostTraffic { readonly host: string; readonly requests: number; readonly requestBytes: number; readonly responseBytes: number }
+export interface CustomerTraffic { readonly customer: string; readonly hosts: HostTraffic[] }
+
+export interface ElasticSummary {
+  readonly totalRequests?: number;
+  readonly customers?: CustomerFigures[];
+  readonly timeline?: TimelinePoint[];
+  readonly clientIps?: Array<{ readonly ip: string; readonly requests: number }>;
+  readonly traffic?: CustomerTraffic[];
+  readonly trafficFrom: Date;
+  readonly trafficTo: Date;
+  readonly breachField?: string;
+}
+
+/** Raised when a response lacks what the report reads: the message names the search and the path. */
+export class ResponseShapeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ResponseShapeError';
+  }
+}
+
+interface Bucket { key: unknown; key_as_string?: string; doc_count: number; [agg: string]: unknown }
+
+const obj = (v: unknown): Json => (typeof v === 'object' && v !== null ? (v as Json) : {});
+
+function buckets(parent: unknown, name: string): Bucket[] {
+  const agg = obj(parent)[name];
+  const list = obj(agg).buckets;
+  return Array.isArray(list) ? (list as Bucket[]) : [];
+}
+
+/** Total hits of a search response; 0 for a pattern matching no index (no `aggregations` key then). */
+export function totalHits(response: unknown): number {
+  const total = obj(obj(response).hits).total;
+  if (typeof total === 'number') return total;
+  const value = obj(total).value;
+  return typeof value === 'number' ? value : 0;
+}
+
+function statusShares(parent: unknown, total: number): StatusShare[] {
+  return buckets(parent, 'status_codes').map((b) => ({
+    code: String(b.key_as_string ?? b.key),
+    count: b.doc_count,
+    share: total > 0 ? b.doc_count / total : 0,
+  }));
+}
+
+export function mapCustomers(response: unknown): CustomerFigures[] {
+  const aggs = obj(response).aggregations;
+  return buckets(aggs, 'customers').map((c) => {
+    const satisfied = Number(obj(c.apdex_satisfied).doc_count ?? 0);
+    const tolerating = Number(obj(c.apdex_tolerating).doc_count ?? 0);
+    return {
+      customer: String(c.key),
+      requests: c.doc_count,
+      apdex: apdexScore(satisfied, tolerating, c.doc_count),
+      statusCodes: statusShares(c, c.doc_count),
+      hosts: buckets(c, 'hosts').map((h) => ({
+        host: String(h.key),
+        requests: h.doc_count,
+        statusCodes: statusShares(h, h.doc_count),
+        breachHits: h.breach === undefined ? undefined : Number(obj(h.breach).doc_count ?? 0),
+      })),
+    };
+  });
+}
+
+export function mapTimeline(response: unknown): TimelinePoint[] {
+  return buckets(obj(response).aggregations, 'timeline').map((b) => {
+    const avg = obj(b.avg_latency).value;
+    return { start: Number(b.key), requests: b.doc_count, avgLatencyMs: typeof avg === 'number' ? avg : undefined };
+  });
+}
+
+export function mapClientIps(response: unknown): Array<{ ip: string; requests: number }> {
+  return buckets(obj(response).aggregations, 'client_ips').map((b) => ({ ip: String(b.key_as_string ?? b.key), requests: b.doc_count }));
+}
+
+/** Hosts per customer, each sorted by requests, largest first. */
+export function mapTraffic(response: unknown): CustomerTraffic[] {
+  return buckets(obj(response).aggregations, 'customers').map((c) => ({
+    customer: String(c.key),
+    hosts: buckets(c, 'hosts')
+      .map((h) => ({
+        host: String(h.key),
+        requests: h.doc_count,
+        requestBytes: Number(obj(h.request_bytes).value ?? 0),
+        responseBytes: Number(obj(h.response_bytes).value ?? 0),
+      }))
+      .sort((a, b) => b.requests - a.requests || b.responseBytes - a.responseBytes || a.host.localeCompare(b.host)),
+  }));
+}
+
+/** `_shards.failed` or `timed_out`: the figures are partial, still usable, but the reader should know. */
+export function partialResultWarning(name: string, response: unknown): string | undefined {
+  const r = obj(response);
+  const failed = Number(obj(r._shards).failed ?? 0);
+  if (r.timed_out === true || failed > 0) {
+    return `search "${name}" returned partial results (${failed} shard(s) failed${r.timed_out === true ? ', timed out' : ''}); figures may be low`;
+  }
+  return undefined;
+}

@@ -1,0 +1,130 @@
+/**
+ * Report periods in the reader's time zone. A "day" is a local calendar day: 23, 24 or 25 hours long around daylight
+ * saving changes, which is why periods are computed from local calendar fields and never by adding 24 hours.
+ */
+
+export type ReportKind = 'daily' | 'monthly';
+
+export interface ReportPeriod {
+  readonly kind: ReportKind;
+  /** `YYYY-MM-DD` for a day, `YYYY-MM` for a month: the name of the period in the reader's time zone. */
+  readonly label: string;
+  /** Inclusive. */
+  readonly start: Date;
+  /** Exclusive. */
+  readonly end: Date;
+  readonly timeZone: string;
+}
+
+/** Local calendar fields of an instant in a time zone. */
+export interface LocalTime {
+  readonly year: number;
+  readonly month: number;
+  readonly day: number;
+  readonly hour: number;
+  readonly minute: number;
+  readonly second: number;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+/** Whether `timeZone` is an IANA zone name this Node.js knows (the construct checks at synth, the handler at run). */
+export function isValidTimeZone(timeZone: string): boolean {
+  if (typeof timeZone !== 'string' || timeZone.trim() === '') return false;
+  try {
+    formatter(timeZone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function localTime(instant: Date, timeZone: string): LocalTime {
+  const parts: Record<string, number> = {};
+  for (const p of formatter(timeZone).formatToParts(instant)) {
+    if (p.type !== 'literal') parts[p.type] = Number(p.value);
+  }
+  return { year: parts.year, month: parts.month, day: parts.day, hour: parts.hour % 24, minute: parts.minute, second: parts.second };
+}
+
+/** Milliseconds the zone is ahead of UTC at `instant`. */
+function offsetMs(instant: number, timeZone: string): number {
+  const t = localTime(new Date(instant), timeZone);
+  const asUtc = Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second);
+  return asUtc - Math.floor(instant / 1000) * 1000;
+}
+
+/**
+ * The instant local midnight starts `year-month-day` (month 1-12, overflow allowed: month 13 is January next year).
+ * Two passes settle the offset on either side of a daylight saving change.
+ */
+export function localMidnight(year: number, month: number, day: number, timeZone: string): Date {
+  const wall = Date.UTC(year, month - 1, day);
+  let guess = wall - offsetMs(wall, timeZone);
+  guess = wall - offsetMs(guess, timeZone);
+  return new Date(guess);
+}
+
+const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const MONTH = /^(\d{4})-(\d{2})$/;
+
+const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+
+/** A local day given as `YYYY-MM-DD`; throws a RangeError naming the expected form. */
+export function dayPeriod(day: string, timeZone: string): ReportPeriod {
+  const m = DAY.exec(day);
+  const [y, mo, d] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, 0, 0];
+  const check = new Date(Date.UTC(y, mo - 1, d));
+  if (!m || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d) {
+    throw new RangeError(`day must be a calendar date as YYYY-MM-DD, got "${day}"`);
+  }
+  return { kind: 'daily', label: day, start: localMidnight(y, mo, d, timeZone), end: localMidnight(y, mo, d + 1, timeZone), timeZone };
+}
+
+/** A local month given as `YYYY-MM`. */
+export function monthPeriod(month: string, timeZone: string): ReportPeriod {
+  const m = MONTH.exec(month);
+  const [y, mo] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
+  if (!m || mo < 1 || mo > 12) throw new RangeError(`month must be YYYY-MM, got "${month}"`);
+  return { kind: 'monthly', label: month, start: localMidnight(y, mo, 1, timeZone), end: localMidnight(y, mo + 1, 1, timeZone), timeZone };
+}
+
+/** The last complete local day before `now`: what a scheduled daily run reports. */
+export function previousDay(now: Date, timeZone: string): ReportPeriod {
+  const t = localTime(now, timeZone);
+  const d = new Date(Date.UTC(t.year, t.month - 1, t.day - 1));
+  return dayPeriod(`${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`, timeZone);
+}
+
+/** The last complete local month before `now`. */
+export function previousMonth(now: Date, timeZone: string): ReportPeriod {
+  const t = localTime(now, timeZone);
+  const d = new Date(Date.UTC(t.year, t.month - 2, 1));
+  return monthPeriod(`${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}`, timeZone);
+}
+
+/** The UTC dates (`YYYY-MM-DD`) a period touches: the history index is partitioned by UTC day. */
+export function utcDays(period: Pick<ReportPeriod, 'start' | 'end'>): string[] {
+  const days: string[] = [];
+  let t = Date.UTC(period.start.getUTCFullYear(), period.start.getUTCMonth(), period.start.getUTCDate());
+  for (; t < period.end.getTime(); t += 86_400_000) days.push(new Date(t).toISOString().slice(0, 10));
+  return days;
+}

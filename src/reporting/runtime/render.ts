@@ -1,0 +1,242 @@
+import { barChart } from './charts';
+import { CostLine } from './costs';
+import { ElasticSummary, TimelinePoint } from './elastic-report';
+import { escapeHtml, formatClock, formatCount, formatDecimal, formatDuration, formatMoney, formatPercent, formatTime } from './format';
+import { GuardSummary } from './guard-summary';
+import { ReportPeriod, localTime } from './period';
+
+/**
+ * The email, as HTML and plain text from one model (pure). Values are escaped where they enter the HTML, never earlier,
+ * so the text part shows them verbatim.
+ */
+
+export interface ReportProblem {
+  /** Which part of the run: `guard`, `elastic:customers`, `cost-explorer`, `elastic-billing`, `email`, `s3:<key>`... */
+  readonly source: string;
+  readonly message: string;
+}
+
+export interface ReportModel {
+  readonly reportName: string;
+  readonly period: ReportPeriod;
+  readonly generatedAt: Date;
+  /** Undefined when the guard is not a source; `null` when it is but could not be read. */
+  readonly guard?: GuardSummary | null;
+  readonly elastic?: ElasticSummary | null;
+  readonly costs?: { readonly aws?: readonly CostLine[]; readonly elastic?: readonly CostLine[] };
+  readonly problems: readonly ReportProblem[];
+  /** Object keys (or local paths) of the files this run wrote. */
+  readonly files: readonly string[];
+}
+
+export interface RenderedEmail {
+  readonly subject: string;
+  readonly html: string;
+  readonly text: string;
+}
+
+/** Rows beyond this are left out of the email tables (the CSVs have them all). */
+const MAX_ROWS = 25;
+
+interface Column<T> {
+  readonly title: string;
+  readonly value: (row: T) => string;
+  readonly numeric?: boolean;
+}
+
+function htmlTable<T>(rows: readonly T[], columns: readonly Column<T>[], empty: string): string {
+  if (rows.length === 0) return `<p style="color:#666;margin:4px 0 12px">${escapeHtml(empty)}</p>`;
+  const th = columns.map((c) => `<th style="text-align:${c.numeric ? 'right' : 'left'};padding:3px 8px;border-bottom:1px solid #ccc">${escapeHtml(c.title)}</th>`).join('');
+  const body = rows.slice(0, MAX_ROWS).map((r, i) =>
+    `<tr style="background:${i % 2 ? '#f6f8fa' : '#fff'}">${columns.map((c) => `<td style="text-align:${c.numeric ? 'right' : 'left'};padding:3px 8px;font-variant-numeric:tabular-nums">${escapeHtml(c.value(r))}</td>`).join('')}</tr>`).join('');
+  const more = rows.length > MAX_ROWS ? `<p style="color:#666;font-size:12px">${escapeHtml(`${formatCount(rows.length - MAX_ROWS)} more rows in the CSV files.`)}</p>` : '';
+  return `<table style="border-collapse:collapse;font-size:13px;margin:4px 0 12px">${`<tr>${th}</tr>`}${body}</table>${more}`;
+}
+
+function textTable<T>(rows: readonly T[], columns: readonly Column<T>[], empty: string): string {
+  if (rows.length === 0) return `  ${empty}`;
+  const cells = [columns.map((c) => c.title), ...rows.slice(0, MAX_ROWS).map((r) => columns.map((c) => c.value(r)))];
+  const widths = columns.map((_, i) => Math.max(...cells.map((row) => row[i].length)));
+  const lines = cells.map((row) => `  ${row.map((cell, i) => (columns[i].numeric ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ').trimEnd()}`);
+  if (rows.length > MAX_ROWS) lines.push(`  ${formatCount(rows.length - MAX_ROWS)} more rows in the CSV files.`);
+  return lines.join('\n');
+}
+
+interface Section {
+  readonly title: string;
+  readonly html: string[];
+  readonly text: string[];
+}
+
+function table<T>(section: Section, rows: readonly T[], columns: readonly Column<T>[], empty: string, caption?: string): void {
+  if (caption) {
+    section.html.push(`<h3 style="font-size:14px;margin:12px 0 2px">${escapeHtml(caption)}</h3>`);
+    section.text.push('', caption);
+  }
+  section.html.push(htmlTable(rows, columns, empty));
+  section.text.push(textTable(rows, columns, empty));
+}
+
+function guardSection(summary: GuardSummary | null, period: ReportPeriod): Section {
+  const s: Section = { title: 'Realtime WAF guard', html: [], text: [] };
+  if (summary === null) {
+    s.html.push('<p style="color:#b00020">The guard history could not be read; see the problems below.</p>');
+    s.text.push('  The guard history could not be read; see the problems below.');
+    return s;
+  }
+  const tz = period.timeZone;
+  const t = summary.totals;
+  const figures: Array<[string, string]> = [
+    ['Blocks', formatCount(t.blocked)],
+    ['Renewals', formatCount(t.renewed)],
+    ['Would block (COUNT rules)', formatCount(t.wouldBlock)],
+    ['Releases', formatCount(t.released)],
+    ['IP-set cap hits (blocks not applied)', formatCount(t.notApplied)],
+    ['New-block budget spent (offenders not blocked)', summary.budgetExceeded === undefined ? '–' : formatCount(summary.budgetExceeded)],
+  ];
+  table(s, figures, [{ title: 'Figure', value: (r) => r[0] }, { title: 'Count', value: (r) => r[1], numeric: true }], '');
+  s.html.push(barChart(summary.timeline, { title: period.kind === 'daily' ? `Blocks per hour (${tz})` : `Blocks per day (${tz})`, color: '#b03a2e' }));
+  table(s, summary.byRule, [
+    { title: 'Rule', value: (r) => r.ruleId },
+    { title: 'Host', value: (r) => r.host },
+    { title: 'Blocked', value: (r) => formatCount(r.blocked), numeric: true },
+    { title: 'Renewed', value: (r) => formatCount(r.renewed), numeric: true },
+    { title: 'Would block', value: (r) => formatCount(r.wouldBlock), numeric: true },
+    { title: 'Released', value: (r) => formatCount(r.released), numeric: true },
+    { title: 'Not applied', value: (r) => formatCount(r.notApplied), numeric: true },
+  ], 'No guard activity in this period.', 'Per rule and host');
+  const offenderColumns = [
+    { title: 'Client (IP or prefix)', value: (r: GuardSummary['topOffenders'][number]) => r.ip },
+    { title: 'Rules', value: (r: GuardSummary['topOffenders'][number]) => r.rules.join(', ') },
+    { title: 'Blocks', value: (r: GuardSummary['topOffenders'][number]) => formatCount(r.blocks), numeric: true },
+    { title: 'Blocked for', value: (r: GuardSummary['topOffenders'][number]) => formatDuration(r.blockedMs), numeric: true },
+    { title: 'Peak requests', value: (r: GuardSummary['topOffenders'][number]) => formatCount(r.peakObserved), numeric: true },
+  ];
+  table(s, summary.topOffenders, offenderColumns, 'No client was blocked.', 'Top offenders');
+  table(s, summary.repeatOffenders, offenderColumns, 'No client was blocked more than once.', 'Repeat offenders');
+  table(s, summary.busiestMinutes, [
+    { title: `Minute (${tz})`, value: (r) => (period.kind === 'daily' ? formatClock(r.minute, tz) : formatTime(r.minute, tz)) },
+    { title: 'Decisions', value: (r) => formatCount(r.decisions), numeric: true },
+  ], 'No decisions.', 'Busiest minutes');
+  return s;
+}
+
+function timelineLabel(p: TimelinePoint, period: ReportPeriod): string {
+  const t = localTime(new Date(p.start), period.timeZone);
+  return period.kind === 'daily' ? String(t.hour).padStart(2, '0') : String(t.day);
+}
+
+function elasticSection(summary: ElasticSummary | null, period: ReportPeriod): Section {
+  const s: Section = { title: 'WAF traffic (Elasticsearch)', html: [], text: [] };
+  if (summary === null) {
+    s.html.push('<p style="color:#b00020">Elasticsearch could not be read; see the problems below.</p>');
+    s.text.push('  Elasticsearch could not be read; see the problems below.');
+    return s;
+  }
+  const tz = period.timeZone;
+  if (summary.totalRequests !== undefined) {
+    s.html.push(`<p style="margin:4px 0">Requests: <b>${escapeHtml(formatCount(summary.totalRequests))}</b></p>`);
+    s.text.push(`  Requests: ${formatCount(summary.totalRequests)}`);
+  }
+  if (summary.customers) {
+    table(s, summary.customers, [
+      { title: 'Customer', value: (r) => r.customer },
+      { title: 'Requests', value: (r) => formatCount(r.requests), numeric: true },
+      { title: 'Apdex', value: (r) => formatDecimal(r.apdex, 3), numeric: true },
+    ], 'No requests in this period.', 'Requests and Apdex per customer');
+  }
+  if (summary.timeline) {
+    const points = summary.timeline;
+    const unit = period.kind === 'daily' ? 'hour' : 'day';
+    s.html.push(barChart(points.map((p) => ({ label: timelineLabel(p, period), value: p.requests })), { title: `Requests per ${unit} (${tz})` }));
+    s.html.push(barChart(points.map((p) => ({ label: timelineLabel(p, period), value: p.avgLatencyMs })), { title: `Average WAF latency per ${unit}, ms (${tz})`, color: '#7a4fb0', decimals: 1 }));
+    table(s, points, [
+      { title: period.kind === 'daily' ? `Hour (${tz})` : `Day (${tz})`, value: (p) => (period.kind === 'daily' ? formatClock(p.start, tz) : formatTime(p.start, tz).slice(0, 10)) },
+      { title: 'Requests', value: (p) => formatCount(p.requests), numeric: true },
+      { title: 'Avg latency (ms)', value: (p) => formatDecimal(p.avgLatencyMs, 1), numeric: true },
+    ], 'No requests in this period.', `Requests and average latency per ${unit}`);
+  }
+  if (summary.customers) {
+    const statusRows = summary.customers.flatMap((c) => [
+      ...c.statusCodes.map((st) => ({ customer: c.customer, host: '(all hosts)', ...st })),
+      ...c.hosts.flatMap((h) => h.statusCodes.map((st) => ({ customer: c.customer, host: h.host, ...st }))),
+    ]);
+    table(s, statusRows, [
+      { title: 'Customer', value: (r) => r.customer },
+      { title: 'Host', value: (r) => r.host },
+      { title: 'Status', value: (r) => r.code },
+      { title: 'Count', value: (r) => formatCount(r.count), numeric: true },
+      { title: 'Share', value: (r) => formatPercent(r.share), numeric: true },
+    ], 'No responses.', 'Status codes per customer and host');
+    const hostRows = summary.customers.flatMap((c) => c.hosts.map((h) => ({ customer: c.customer, ...h })));
+    const hostColumns: Array<Column<(typeof hostRows)[number]>> = [
+      { title: 'Customer', value: (r) => r.customer },
+      { title: 'Host', value: (r) => r.host },
+      { title: 'Requests', value: (r) => formatCount(r.requests), numeric: true },
+    ];
+    if (summary.breachField) hostColumns.push({ title: 'Data-breach hits', value: (r) => formatCount(r.breachHits), numeric: true });
+    table(s, hostRows, hostColumns, 'No requests.', 'Requests per customer and host');
+  }
+  if (summary.clientIps) {
+    table(s, summary.clientIps, [
+      { title: 'Client IP', value: (r) => r.ip },
+      { title: 'Requests', value: (r) => formatCount(r.requests), numeric: true },
+    ], 'No clients.', `Top ${summary.clientIps.length || ''} client IPs`.replace('  ', ' '));
+  }
+  return s;
+}
+
+function costSection(costs: NonNullable<ReportModel['costs']>): Section {
+  const s: Section = { title: 'Costs', html: [], text: [] };
+  const lines = [...(costs.aws ?? []), ...(costs.elastic ?? [])];
+  table(s, lines, [
+    { title: 'Source', value: (r) => r.source },
+    { title: 'Item', value: (r) => r.item },
+    { title: 'Amount (USD)', value: (r) => formatMoney(r.amount), numeric: true },
+  ], 'No cost figures.');
+  const total = lines.reduce((sum, l) => sum + l.amount, 0);
+  s.html.push(`<p style="margin:4px 0">Total: <b>${escapeHtml(formatMoney(total))}</b></p>`);
+  s.text.push(`  Total: ${formatMoney(total)}`);
+  return s;
+}
+
+export function renderEmail(model: ReportModel): RenderedEmail {
+  const { period } = model;
+  const what = period.kind === 'daily' ? 'Daily' : 'Monthly';
+  const subject = `${what} WAF report ${period.label}: ${model.reportName}${model.problems.length > 0 ? ` (${model.problems.length} problem${model.problems.length > 1 ? 's' : ''})` : ''}`;
+  const sections: Section[] = [];
+  if (model.guard !== undefined) sections.push(guardSection(model.guard, period));
+  if (model.elastic !== undefined) sections.push(elasticSection(model.elastic, period));
+  if (model.costs) sections.push(costSection(model.costs));
+  const problems: Section = { title: 'Problems', html: [], text: [] };
+  if (model.problems.length > 0) {
+    table(problems, model.problems, [{ title: 'Part', value: (p) => p.source }, { title: 'Problem', value: (p) => p.message }], '');
+    sections.push(problems);
+  }
+  if (model.files.length > 0) {
+    sections.push({
+      title: 'Files',
+      html: [`<ul style="font-size:13px">${model.files.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>`],
+      text: model.files.map((f) => `  ${f}`),
+    });
+  }
+  const range = `${formatTime(period.start, period.timeZone)} to ${formatTime(period.end, period.timeZone)} (${period.timeZone})`;
+  const html = [
+    '<!DOCTYPE html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">',
+    `<title>${escapeHtml(subject)}</title></head>`,
+    '<body style="font-family:Segoe UI,Helvetica,Arial,sans-serif;color:#222;max-width:860px;margin:0 auto;padding:12px">',
+    `<h1 style="font-size:20px;margin:0 0 4px">${escapeHtml(`${what} WAF report ${period.label}`)}</h1>`,
+    `<p style="color:#555;margin:0 0 12px">${escapeHtml(model.reportName)} · ${escapeHtml(range)}</p>`,
+    ...sections.map((sec) => `<h2 style="font-size:16px;border-bottom:2px solid #2f6fb0;padding-bottom:2px;margin:18px 0 6px">${escapeHtml(sec.title)}</h2>${sec.html.join('')}`),
+    `<p style="color:#888;font-size:11px;margin-top:24px">${escapeHtml(`Generated ${formatTime(model.generatedAt, period.timeZone)} (${period.timeZone}) by cdk-waf-guard.`)}</p>`,
+    '</body></html>',
+  ].join('\n');
+  const text = [
+    `${what} WAF report ${period.label}`,
+    `${model.reportName} · ${range}`,
+    ...sections.flatMap((sec) => ['', sec.title.toUpperCase(), ...sec.text]),
+    '',
+    `Generated ${formatTime(model.generatedAt, period.timeZone)} (${period.timeZone}) by cdk-waf-guard.`,
+  ].join('\n');
+  return { subject, html, text };
+}

@@ -1,0 +1,162 @@
+import { ReportConfig, REPORT_FAILURES_METRIC } from './config';
+import { CostLine } from './costs';
+import { blocksCsv, customerTrafficCsv, safeFileName } from './csv';
+import {
+  ElasticSearchName, ElasticSummary, mapClientIps, mapCustomers, mapTimeline, mapTraffic, partialResultWarning,
+  reportSearches, totalHits, trafficRange,
+} from './elastic-report';
+import { GuardSummary, HistoryRecord, summarizeGuard } from './guard-summary';
+import { ReportPeriod } from './period';
+import { RenderedEmail, ReportModel, ReportProblem, renderEmail } from './render';
+import { monthlyCostWorkbook, updateYearWorkbook } from './workbook';
+import { Log, MetricsSink } from '../../shared/runtime/telemetry';
+
+/**
+ * One report run: gather, render, write, send. Each part that can fail (a source, a file, the email) is tried on its
+ * own: a failure becomes a problem (a log line, a count in `ReportFailures`, a line in the email) and the rest of the
+ * run goes on, so an Elasticsearch outage still leaves the guard report, the CSVs and the workbooks.
+ */
+
+/** Where the figures come from; each is absent when its source is not configured. */
+export interface ReportSources {
+  readonly readHistory?: (period: ReportPeriod) => Promise<HistoryRecord[]>;
+  readonly readBudgetExceeded?: (period: ReportPeriod) => Promise<number | undefined>;
+  readonly elasticSearch?: (name: ElasticSearchName, body: Record<string, unknown>) => Promise<unknown>;
+  readonly readAwsCosts?: (period: ReportPeriod) => Promise<CostLine[]>;
+  readonly readElasticCosts?: (period: ReportPeriod) => Promise<CostLine[]>;
+}
+
+/** Where the results go: S3 and SES in Lambda, a directory in a dry run. */
+export interface ReportOutputs {
+  putObject(key: string, body: Buffer | string, contentType: string): Promise<string>;
+  getObject(key: string): Promise<Buffer | undefined>;
+  sendEmail(email: RenderedEmail, from: string, to: readonly string[]): Promise<string | undefined>;
+}
+
+export interface ReportRun {
+  readonly config: ReportConfig;
+  readonly period: ReportPeriod;
+  readonly now: Date;
+  readonly sources: ReportSources;
+  readonly outputs: ReportOutputs;
+  readonly log: Log;
+  readonly metrics: MetricsSink;
+}
+
+export interface ReportResult {
+  readonly period: string;
+  readonly kind: string;
+  /** Where each written file went (object keys, or paths in a dry run). */
+  readonly files: string[];
+  readonly problems: ReportProblem[];
+  readonly messageId?: string;
+  readonly email: RenderedEmail;
+}
+
+/** Object keys of a run: reports by kind and date, cost workbooks by year. */
+export function reportKeys(prefix: string, period: ReportPeriod) {
+  const base = `${prefix}reports/${period.kind}/${period.label}/`;
+  const year = period.label.slice(0, 4);
+  return {
+    html: `${base}report.html`,
+    text: `${base}report.txt`,
+    blocks: `${base}blocks.csv`,
+    customer: (name: string) => `${base}customers/${safeFileName(name)}.csv`,
+    monthlyCosts: `${prefix}cost-reports/${year}/${period.label}.xlsx`,
+    yearlyCosts: `${prefix}cost-reports/${year}/Total_${year}.xlsx`,
+  };
+}
+
+const message = (e: unknown) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+
+export async function runReport(run: ReportRun): Promise<ReportResult> {
+  const { config, period, sources, outputs, log } = run;
+  const problems: ReportProblem[] = [];
+  const files: string[] = [];
+  const problem = (source: string, text: string) => {
+    problems.push({ source, message: text });
+    log.error('report problem', { event: 'report-problem', source, message: text, period: period.label, kind: period.kind });
+  };
+  const attempt = async <T>(source: string, fn: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await fn();
+    } catch (e) {
+      problem(source, message(e));
+      return undefined;
+    }
+  };
+  const keys = reportKeys(config.prefix, period);
+  const write = async (key: string, body: Buffer | string, contentType: string) => {
+    const where = await attempt(`s3:${key}`, () => outputs.putObject(key, body, contentType));
+    if (where !== undefined) files.push(where);
+  };
+
+  // Sources, one after another: the guard's history, then each Elasticsearch search, then costs.
+  let guard: GuardSummary | null | undefined;
+  if (sources.readHistory) {
+    const rows = await attempt('guard-history', () => sources.readHistory!(period));
+    const budget = sources.readBudgetExceeded ? await attempt('guard-metrics', () => sources.readBudgetExceeded!(period)) : undefined;
+    guard = rows === undefined ? null : summarizeGuard(rows, period, { budgetExceeded: budget });
+  }
+
+  let elastic: ElasticSummary | null | undefined;
+  if (sources.elasticSearch && config.elastic) {
+    const traffic = trafficRange(period);
+    const found: { -readonly [K in keyof ElasticSummary]?: ElasticSummary[K] } = {};
+    let answered = 0;
+    for (const search of reportSearches(config.elastic, period)) {
+      const response = await attempt(`elastic:${search.name}`, () => sources.elasticSearch!(search.name, search.body));
+      if (response === undefined) {
+        // An unreachable cluster fails every search the same way: one problem is enough.
+        if (problems.at(-1)?.message.match(/ConnectionError|NoLivingConnections|TimeoutError/)) break;
+        continue;
+      }
+      answered++;
+      const partial = partialResultWarning(search.name, response);
+      if (partial) problem(`elastic:${search.name}`, partial);
+      if (search.name === 'customers') {
+        found.totalRequests = totalHits(response);
+        if (found.totalRequests === 0) problem('elastic:no-data', `no WAF documents in ${config.elastic.indexPattern} from ${period.start.toISOString()} to ${period.end.toISOString()}; check that the WAF is logging and the index pattern and timestamp field are right`);
+        found.customers = mapCustomers(response);
+      } else if (search.name === 'timeline') {found.timeline = mapTimeline(response);} else if (search.name === 'clientIps') {found.clientIps = mapClientIps(response);} else {found.traffic = mapTraffic(response);}
+    }
+    elastic = answered === 0 ? null : { ...found, trafficFrom: traffic.from, trafficTo: traffic.to, breachField: config.elastic.breachField };
+  }
+
+  let costs: ReportModel['costs'];
+  if (period.kind === 'monthly' && (sources.readAwsCosts || sources.readElasticCosts)) {
+    const aws = sources.readAwsCosts ? await attempt('cost-explorer', () => sources.readAwsCosts!(period)) : [];
+    const elasticCosts = sources.readElasticCosts ? await attempt('elastic-billing', () => sources.readElasticCosts!(period)) : undefined;
+    costs = { aws, elastic: elasticCosts };
+    if (aws !== undefined || elasticCosts !== undefined) {
+      const month = { month: period.label, aws: aws ?? [], elastic: elasticCosts };
+      const monthly = await attempt('cost-workbook', () => monthlyCostWorkbook(month));
+      if (monthly) await write(keys.monthlyCosts, monthly, XLSX);
+      // Without the AWS figure the yearly row would be written as 0: leave last month's file as it is instead.
+      if (aws !== undefined) {
+        const yearly = await attempt('cost-workbook-year', async () => updateYearWorkbook(await outputs.getObject(keys.yearlyCosts), month));
+        if (yearly) await write(keys.yearlyCosts, yearly, XLSX);
+      }
+    }
+  }
+
+  if (guard) await write(keys.blocks, blocksCsv(guard.records), CSV);
+  for (const customer of elastic?.traffic ?? []) await write(keys.customer(customer.customer), customerTrafficCsv(customer), CSV);
+
+  // The archived copy lists the files written so far; the email also reports a failed archive.
+  const draft = (extraFiles: string[]): RenderedEmail => renderEmail({
+    reportName: config.reportName, period, generatedAt: run.now, guard, elastic, costs, problems: [...problems], files: [...files, ...extraFiles],
+  });
+  const archived = draft([keys.html, keys.text]);
+  await write(keys.html, archived.html, 'text/html; charset=utf-8');
+  await write(keys.text, archived.text, 'text/plain; charset=utf-8');
+
+  const email = draft([]);
+  const messageId = await attempt('email', () => outputs.sendEmail(email, config.sender, config.recipients));
+  run.metrics.add(REPORT_FAILURES_METRIC, problems.length, 'Count');
+  log.info('report done', { event: 'report-done', kind: period.kind, period: period.label, files: files.length, problems: problems.length, messageId });
+  return { period: period.label, kind: period.kind, files, problems, messageId, email };
+}
+
+const CSV = 'text/csv; charset=utf-8';
+const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';

@@ -1,0 +1,112 @@
+import { Workbook, Worksheet } from 'exceljs';
+import { CostLine } from './costs';
+
+/**
+ * The cost workbooks. Every sum is a formula (so a reader who corrects a figure sees the totals follow), written with
+ * its computed result (so viewers that do not recalculate, and scripts, read the right numbers).
+ */
+
+const MONEY = '#,##0.00';
+
+export interface MonthCosts {
+  /** `YYYY-MM`. */
+  readonly month: string;
+  readonly aws: readonly CostLine[];
+  /** Undefined when Elastic Cloud billing is not configured or could not be read. */
+  readonly elastic?: readonly CostLine[];
+}
+
+const sum = (lines: readonly CostLine[] | undefined) => (lines ?? []).reduce((s, l) => s + l.amount, 0);
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/** `cost-reports/<year>/<YYYY-MM>.xlsx`: one line per AWS group and Elastic product, subtotals and a total. */
+export async function monthlyCostWorkbook(costs: MonthCosts): Promise<Buffer> {
+  const wb = new Workbook();
+  wb.creator = 'cdk-waf-guard';
+  wb.calcProperties.fullCalcOnLoad = true;
+  const ws = wb.addWorksheet(`Costs ${costs.month}`);
+  ws.columns = [
+    { header: 'Source', key: 'source', width: 16 },
+    { header: 'Item', key: 'item', width: 48 },
+    { header: 'Amount (USD)', key: 'amount', width: 16, style: { numFmt: MONEY } },
+  ];
+  ws.getRow(1).font = { bold: true };
+  const section = (name: string, lines: readonly CostLine[]) => {
+    const first = ws.rowCount + 1;
+    for (const l of lines) ws.addRow({ source: l.source, item: l.item, amount: round2(l.amount) });
+    const last = ws.rowCount;
+    const row = ws.addRow({ source: name, item: 'Subtotal' });
+    row.font = { bold: true };
+    row.getCell('amount').value = lines.length > 0
+      ? { formula: `SUM(C${first}:C${last})`, result: round2(sum(lines)) }
+      : { formula: '0', result: 0 };
+    return row.number;
+  };
+  const awsRow = section('AWS', costs.aws);
+  const elasticRow = costs.elastic ? section('Elastic Cloud', costs.elastic) : undefined;
+  const total = ws.addRow({ source: 'Total', item: costs.elastic ? 'AWS + Elastic Cloud' : 'AWS (Elastic Cloud not included)' });
+  total.font = { bold: true };
+  total.getCell('amount').value = {
+    formula: elasticRow ? `C${awsRow}+C${elasticRow}` : `C${awsRow}`,
+    result: round2(sum(costs.aws) + sum(costs.elastic)),
+  };
+  return Buffer.from(await wb.xlsx.writeBuffer());
+}
+
+const YEAR_SHEET = (year: string) => `Total ${year}`;
+const FIRST_MONTH_ROW = 2;
+const TOTAL_ROW = FIRST_MONTH_ROW + 12;
+
+function numberOf(value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'object' && value !== null && 'result' in value) return Number((value as { result?: unknown }).result ?? 0) || 0;
+  return 0;
+}
+
+function createYearSheet(wb: Workbook, year: string): Worksheet {
+  const ws = wb.addWorksheet(YEAR_SHEET(year));
+  ws.columns = [
+    { header: 'Month', key: 'month', width: 12 },
+    { header: 'AWS (USD)', key: 'aws', width: 16, style: { numFmt: MONEY } },
+    { header: 'Elastic Cloud (USD)', key: 'elastic', width: 20, style: { numFmt: MONEY } },
+    { header: 'Total (USD)', key: 'total', width: 16, style: { numFmt: MONEY } },
+  ];
+  ws.getRow(1).font = { bold: true };
+  for (let m = 1; m <= 12; m++) ws.getCell(FIRST_MONTH_ROW + m - 1, 1).value = `${year}-${String(m).padStart(2, '0')}`;
+  ws.getCell(TOTAL_ROW, 1).value = 'Year';
+  ws.getRow(TOTAL_ROW).font = { bold: true };
+  return ws;
+}
+
+/**
+ * `Total_<year>.xlsx`: one row per month. Reads the existing workbook (or starts one), writes the month's row in place,
+ * so running a month twice gives the same file, and refreshes the formulas' results.
+ */
+export async function updateYearWorkbook(existing: Buffer | undefined, costs: MonthCosts): Promise<Buffer> {
+  const year = costs.month.slice(0, 4);
+  const month = Number(costs.month.slice(5, 7));
+  const wb = new Workbook();
+  if (existing) await wb.xlsx.load(existing as unknown as ArrayBuffer);
+  wb.creator = 'cdk-waf-guard';
+  wb.calcProperties.fullCalcOnLoad = true;
+  const ws = wb.getWorksheet(YEAR_SHEET(year)) ?? createYearSheet(wb, year);
+  const row = FIRST_MONTH_ROW + month - 1;
+  ws.getCell(row, 2).value = round2(sum(costs.aws));
+  // Unknown Elastic costs stay empty rather than 0, so a reader sees the gap.
+  ws.getCell(row, 3).value = costs.elastic ? round2(sum(costs.elastic)) : null;
+  let awsTotal = 0;
+  let elasticTotal = 0;
+  for (let r = FIRST_MONTH_ROW; r < TOTAL_ROW; r++) {
+    const aws = numberOf(ws.getCell(r, 2).value);
+    const elastic = numberOf(ws.getCell(r, 3).value);
+    awsTotal += aws;
+    elasticTotal += elastic;
+    ws.getCell(r, 4).value = { formula: `B${r}+C${r}`, result: round2(aws + elastic) };
+    ws.getCell(r, 4).numFmt = MONEY;
+  }
+  const last = TOTAL_ROW - 1;
+  ws.getCell(TOTAL_ROW, 2).value = { formula: `SUM(B${FIRST_MONTH_ROW}:B${last})`, result: round2(awsTotal) };
+  ws.getCell(TOTAL_ROW, 3).value = { formula: `SUM(C${FIRST_MONTH_ROW}:C${last})`, result: round2(elasticTotal) };
+  ws.getCell(TOTAL_ROW, 4).value = { formula: `SUM(D${FIRST_MONTH_ROW}:D${last})`, result: round2(awsTotal + elasticTotal) };
+  return Buffer.from(await wb.xlsx.writeBuffer());
+}

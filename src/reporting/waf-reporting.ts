@@ -1,0 +1,367 @@
+import { ArnFormat, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import { ReportFunction } from './report-function';
+import { CostGrouping, WafReportingProps } from './reporting-props';
+import { ReportConfig, REPORT_CONFIG_ENV, REPORT_FAILURES_METRIC, DEFAULT_ELASTIC_BILLING_ENDPOINT } from './runtime/config';
+import { isValidTimeZone } from './runtime/period';
+import { credentialsConfig, fieldNameErrors, resolveFieldNames } from '../elastic-monitoring/connection-config';
+import { HISTORY_TABLE } from '../realtime-waf-guard/table-schemas';
+import { iamDescription, limitLength } from '../shared/cfn-text';
+import { handlerDefaults, PINNED_RUNTIME_REASON } from '../shared/handler-defaults';
+import { suppressNag } from '../shared/nag';
+import { endpointErrors } from '../shared/runtime/elastic/connection';
+import { emailAddressErrors, metricNamespaceError } from '../shared/validation';
+
+const DEFAULTS = {
+  timeZone: 'UTC',
+  namespace: 'CdkWafGuard/Reporting',
+  retention: Duration.days(730),
+  timeout: Duration.minutes(5),
+  memorySize: 1024,
+  apdexThreshold: Duration.millis(30),
+  requestTimeout: Duration.seconds(60),
+  topClientIps: 25,
+};
+
+/**
+ * Daily and monthly WAF reports by email (SES), per-customer and block CSVs and monthly cost workbooks in S3, from a
+ * `RealtimeWafGuard`'s history and/or a WAF's request documents in Elasticsearch.
+ */
+export class WafReporting extends Construct {
+  /** The report function; invoke it with `{"kind": "daily", "day": "YYYY-MM-DD"}` or `{"kind": "monthly", "month": "YYYY-MM"}`. */
+  public readonly reportFunction: lambda.IFunction;
+  /** Its role: SES on the sender identity, S3 on the prefix, the sources' reads, nothing else. */
+  public readonly reportRole: iam.IRole;
+  /** Its log group; each failed part of a run is a JSON line with `event: "report-problem"`. */
+  public readonly reportLogGroup: logs.ILogGroup;
+  /** Where files go. */
+  public readonly bucket: s3.IBucket;
+  /** The key prefix of every object ('' or ending in `/`). */
+  public readonly bucketPrefix: string;
+  /** The daily and monthly EventBridge rules. */
+  public readonly dailyRule: events.IRule;
+  public readonly monthlyRule: events.IRule;
+  /** Topic of the failure alarms. */
+  public readonly alarmTopic: sns.ITopic;
+  /** `ReportFailures` >= 1: a source, file or email failed in a run. */
+  public readonly failuresAlarm: cloudwatch.IAlarm;
+  /** The function itself failed (timeout, out of memory). */
+  public readonly errorsAlarm: cloudwatch.IAlarm;
+  /** Name in subjects and the `service` dimension of the metric. */
+  public readonly reportName: string;
+  /** IANA time zone of the reports. */
+  public readonly timeZone: string;
+
+  private readonly namespace: string;
+
+  constructor(scope: Construct, id: string, props: WafReportingProps) {
+    super(scope, id);
+    this.timeZone = props.timeZone ?? DEFAULTS.timeZone;
+    this.reportName = props.reportName ?? this.node.path;
+    this.namespace = props.metricsNamespace ?? DEFAULTS.namespace;
+    this.bucketPrefix = props.bucketPrefix ?? '';
+    this.validate(props);
+
+    this.bucket = props.bucket ?? this.createBucket(props);
+    const config = this.reportConfig(props);
+    const fn = this.createFunction(props, config);
+    this.reportFunction = fn.function;
+    this.reportRole = fn.role;
+    this.reportLogGroup = fn.logGroup;
+    this.grantAccess(props, fn.role);
+    [this.dailyRule, this.monthlyRule] = this.createSchedules(props);
+    this.alarmTopic = this.resolveAlarmTopic(props);
+    [this.failuresAlarm, this.errorsAlarm] = this.createAlarms();
+  }
+
+  /** Failed parts of report runs (sources, files, the email); Sum over a day by default. */
+  public metricReportFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: this.namespace,
+      metricName: REPORT_FAILURES_METRIC,
+      dimensionsMap: { service: this.reportName },
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.days(1),
+      ...props,
+    });
+  }
+
+  private validate(props: WafReportingProps): void {
+    const errors: string[] = [];
+    const literal = (v: string | undefined): v is string => v !== undefined && !Token.isUnresolved(v);
+    if (!props.guard && !props.elastic) errors.push('give guard, elastic or both: a report needs at least one source');
+    if (!isValidTimeZone(this.timeZone)) errors.push(`timeZone "${this.timeZone}" is not an IANA time zone such as Europe/Berlin or America/New_York`);
+    if (literal(props.sender) && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(props.sender)) errors.push(`sender "${props.sender}" must be an email address of a verified SES identity`);
+    if (!props.recipients || props.recipients.length === 0) errors.push('recipients must list at least one email address');
+    errors.push(...emailAddressErrors('recipients', props.recipients, Token.isUnresolved));
+    errors.push(...emailAddressErrors('alertEmails', props.alertEmails, Token.isUnresolved));
+    if (props.alertEmails?.length && (props.alarmTopic || props.guard)) {
+      errors.push('alertEmails subscribe to a topic the construct creates; with alarmTopic or guard, the alarms use that topic: subscribe the addresses there');
+    }
+    if (this.bucketPrefix !== '' && (!this.bucketPrefix.endsWith('/') || this.bucketPrefix.startsWith('/'))) errors.push(`bucketPrefix "${this.bucketPrefix}" must be empty or end in "/" (and not start with one)`);
+    const retention = props.reportRetention;
+    if (retention && (props.bucket || !Number.isInteger(retention.toHours() / 24) || retention.toDays() < 1)) {
+      errors.push(props.bucket ? 'reportRetention applies to the bucket the construct creates: set a lifecycle rule on your bucket instead' : 'reportRetention must be a whole number of days, at least 1');
+    }
+    const ns = metricNamespaceError('metricsNamespace', this.namespace);
+    if (ns) errors.push(ns);
+    if (props.memorySize !== undefined && (props.memorySize < 256 || props.memorySize > 10240)) errors.push('memorySize must be 256..10240 MB');
+    const e = props.elastic;
+    if (e) {
+      if (literal(e.endpoint)) errors.push(...endpointErrors(e.endpoint, e.allowInsecureHttp === true).map((m) => `elastic.${m}`));
+      if (literal(e.indexPattern) && e.indexPattern.trim() === '') errors.push('elastic.indexPattern must not be empty');
+      errors.push(...fieldNameErrors('elastic.fields', e.fields));
+      if (e.breachField !== undefined && e.breachField.trim() === '') errors.push('elastic.breachField must not be empty; leave it out for no breach column');
+      const top = e.topClientIps ?? DEFAULTS.topClientIps;
+      if (!Number.isInteger(top) || top < 1 || top > 100) errors.push(`elastic.topClientIps must be a whole number 1..100, got ${top}`);
+      if (!e.vpc && (e.vpcSubnets || e.securityGroups)) errors.push('elastic.vpcSubnets and elastic.securityGroups need elastic.vpc');
+    }
+    const ce = props.costExplorer;
+    if (ce?.tagFilter && (ce.tagFilter.key.trim() === '' || ce.tagFilter.values.length === 0)) errors.push('costExplorer.tagFilter needs a key and at least one value');
+    if (ce?.groupByTag !== undefined && ce.groupByTag.trim() === '') errors.push('costExplorer.groupByTag must not be empty');
+    const billing = props.elasticCloudBilling;
+    if (billing && literal(billing.organizationId) && billing.organizationId.trim() === '') errors.push('elasticCloudBilling.organizationId must not be empty');
+    if (billing?.endpoint !== undefined && literal(billing.endpoint)) errors.push(...endpointErrors(billing.endpoint, false).map((m) => `elasticCloudBilling.${m}`));
+    if (errors.length > 0) throw new Error(`WafReporting ${this.node.path}: invalid props:\n- ${[...new Set(errors)].join('\n- ')}`);
+  }
+
+  private createBucket(props: WafReportingProps): s3.IBucket {
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const bucket = new s3.Bucket(this, 'Bucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
+      removalPolicy,
+      lifecycleRules: [{
+        expiration: props.reportRetention ?? DEFAULTS.retention,
+        noncurrentVersionExpiration: Duration.days(30),
+        abortIncompleteMultipartUploadAfter: Duration.days(1),
+      }],
+    });
+    suppressNag(bucket, [{
+      id: 'AwsSolutions-S1',
+      reason: 'The bucket holds generated reports only; reads and writes are by the report function, whose calls CloudTrail records.',
+    }]);
+    return bucket;
+  }
+
+  private reportConfig(props: WafReportingProps): ReportConfig {
+    const e = props.elastic;
+    const ce = props.costExplorer;
+    const billing = props.elasticCloudBilling;
+    const guardMetric = props.guard?.metricBudgetExceeded();
+    const groupBy = ce?.groupBy ?? CostGrouping.SERVICE;
+    return {
+      reportName: this.reportName,
+      timeZone: this.timeZone,
+      sender: props.sender,
+      recipients: props.recipients,
+      prefix: this.bucketPrefix,
+      ...(props.guard ? {
+        guard: {
+          historyTable: props.guard.historyTable.tableName,
+          historyIndex: HISTORY_TABLE.globalIndexes![0].name,
+          guardName: props.guard.guardName,
+          metrics: { namespace: guardMetric!.namespace, dimensions: guardMetric!.dimensions as Record<string, string> },
+        },
+      } : {}),
+      ...(e ? {
+        elastic: {
+          endpoint: e.endpoint,
+          ...(e.allowInsecureHttp === true ? { allowInsecureHttp: true } : {}),
+          indexPattern: e.indexPattern,
+          fields: resolveFieldNames(e.fields),
+          credentials: credentialsConfig(e.credentials),
+          apdexTMs: (e.apdexThreshold ?? DEFAULTS.apdexThreshold).toMilliseconds(),
+          requestTimeoutMs: (e.requestTimeout ?? DEFAULTS.requestTimeout).toMilliseconds(),
+          topClientIps: e.topClientIps ?? DEFAULTS.topClientIps,
+          ...(e.breachField ? { breachField: e.breachField } : {}),
+        },
+      } : {}),
+      ...(ce?.enabled === false ? {} : {
+        costs: {
+          ...(ce?.groupByTag ? { groupByTag: ce.groupByTag } : {}),
+          ...(groupBy !== CostGrouping.TOTAL && !ce?.groupByTag ? { groupByDimension: groupBy } : {}),
+          ...(ce?.tagFilter ? { tagFilter: { key: ce.tagFilter.key, values: ce.tagFilter.values } } : {}),
+        },
+      }),
+      ...(billing ? {
+        elasticBilling: {
+          secretArn: billing.apiKeySecret.secretArn,
+          apiKeyKey: billing.apiKeyKey ?? 'apiKey',
+          organizationId: billing.organizationId,
+          endpoint: billing.endpoint ?? DEFAULT_ELASTIC_BILLING_ENDPOINT,
+        },
+      } : {}),
+    };
+  }
+
+  private createFunction(props: WafReportingProps, config: ReportConfig) {
+    const defaults = handlerDefaults(this, 'Report', {
+      description: `Daily and monthly WAF reports of ${this.reportName}`,
+      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      timeout: props.timeout ?? DEFAULTS.timeout,
+      memorySize: props.memorySize ?? DEFAULTS.memorySize,
+      environment: {
+        [REPORT_CONFIG_ENV]: Stack.of(this).toJsonString(config),
+        REPORT_BUCKET: this.bucket.bucketName,
+        POWERTOOLS_METRICS_NAMESPACE: this.namespace,
+        POWERTOOLS_SERVICE_NAME: this.reportName,
+      },
+    });
+    const vpc = props.elastic?.vpc;
+    if (vpc) {
+      // Lambda manages the function's network interfaces with the execution role; CDK adds this only to roles it creates.
+      defaults.role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'));
+      suppressNag(defaults.role, [{
+        id: 'AwsSolutions-IAM4',
+        reason: 'AWSLambdaVPCAccessExecutionRole is the AWS-maintained minimum for a function to manage its ENIs in the VPC.',
+        appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole'],
+      }]);
+    }
+    const fn = new ReportFunction(this, 'Report', {
+      ...defaults.functionOptions,
+      vpc,
+      vpcSubnets: vpc ? props.elastic?.vpcSubnets : undefined,
+      securityGroups: props.elastic?.securityGroups,
+      // A retried run would send the email twice; a failed run is alarmed and can be run again on demand.
+      retryAttempts: 0,
+    });
+    suppressNag(fn, [{ id: 'AwsSolutions-L1', reason: PINNED_RUNTIME_REASON }]);
+    return { function: fn, role: defaults.role, logGroup: defaults.logGroup };
+  }
+
+  private grantAccess(props: WafReportingProps, role: iam.Role): void {
+    const stack = Stack.of(this);
+    const policy = new iam.Policy(this, 'ReportPolicy', { roles: [role] });
+    const identity = (name: string) => stack.formatArn({ service: 'ses', resource: 'identity', resourceName: name, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    // SES authorizes SendEmail against the identity that verified the sender: the address or its domain.
+    const senderIdentities = Token.isUnresolved(props.sender)
+      ? [identity('*')]
+      : [identity(props.sender), identity(props.sender.slice(props.sender.lastIndexOf('@') + 1))];
+    policy.addStatements(new iam.PolicyStatement({ actions: ['ses:SendEmail'], resources: senderIdentities }));
+
+    const objects = this.bucket.arnForObjects(`${this.bucketPrefix}*`);
+    policy.addStatements(
+      new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject'], resources: [objects] }),
+      // Without ListBucket a missing yearly workbook reads as "access denied" instead of "no such key".
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [this.bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${this.bucketPrefix}*`] } },
+      }),
+    );
+    this.bucket.encryptionKey?.grantEncryptDecrypt(role);
+
+    const wildcard: string[] = [];
+    if (props.guard) {
+      const table = props.guard.historyTable;
+      policy.addStatements(new iam.PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: [`${table.tableArn}/index/${HISTORY_TABLE.globalIndexes![0].name}`],
+      }));
+      policy.addStatements(new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricStatistics'], resources: ['*'] }));
+      wildcard.push('cloudwatch:GetMetricStatistics (the new-block budget figure)');
+    }
+    props.elastic?.credentials.secret.grantRead(role);
+    props.elasticCloudBilling?.apiKeySecret.grantRead(role);
+    if (props.costExplorer?.enabled !== false) {
+      policy.addStatements(new iam.PolicyStatement({ actions: ['ce:GetCostAndUsage'], resources: ['*'] }));
+      wildcard.push('ce:GetCostAndUsage (the monthly AWS costs)');
+    }
+
+    const objectsFinding = this.objectsFinding();
+    const findings = [
+      ...(wildcard.length > 0 ? ['Resource::*'] : []),
+      ...(objectsFinding ? [`Resource::${objectsFinding}`] : []),
+    ];
+    suppressNag(policy, [{
+      id: 'AwsSolutions-IAM5',
+      reason: `${wildcard.length > 0 ? `${wildcard.join(' and ')} support no resource-level permissions; ` : ''}objects are granted under the report prefix only, whose keys are dated.`,
+      appliesTo: findings,
+    }]);
+  }
+
+  /**
+   * The object ARN as cdk-nag prints it in an IAM5 finding; undefined for an imported bucket whose name is a token
+   * (the finding then shows in the user's report, where they can judge their own bucket).
+   */
+  private objectsFinding(): string | undefined {
+    const cfnBucket = this.bucket.node.defaultChild;
+    if (cfnBucket instanceof s3.CfnBucket) return `<${Stack.of(this).getLogicalId(cfnBucket)}.Arn>/${this.bucketPrefix}*`;
+    if (Token.isUnresolved(this.bucket.bucketName)) return undefined;
+    return `arn:<AWS::Partition>:s3:::${this.bucket.bucketName}/${this.bucketPrefix}*`;
+  }
+
+  private createSchedules(props: WafReportingProps): [events.IRule, events.IRule] {
+    const rule = (id: string, schedule: events.Schedule, kind: 'daily' | 'monthly') => new events.Rule(this, id, {
+      description: limitLength(`Runs the ${kind} WAF report of ${this.reportName}`, 512),
+      schedule,
+      targets: [new targets.LambdaFunction(this.reportFunction, {
+        event: events.RuleTargetInput.fromObject({ kind }),
+        retryAttempts: 0,
+        maxEventAge: Duration.hours(1),
+      })],
+    });
+    return [
+      rule('DailySchedule', props.dailySchedule ?? events.Schedule.cron({ minute: '0', hour: '1' }), 'daily'),
+      rule('MonthlySchedule', props.monthlySchedule ?? events.Schedule.cron({ minute: '0', hour: '2', day: '1' }), 'monthly'),
+    ];
+  }
+
+  private resolveAlarmTopic(props: WafReportingProps): sns.ITopic {
+    const existing = props.alarmTopic ?? props.guard?.alertTopic;
+    if (existing) return existing;
+    const key = new kms.Key(this, 'AlarmTopicKey', {
+      description: iamDescription(`Encrypts the report failure alarm topic of ${this.reportName}`),
+      enableKeyRotation: true,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    // CloudWatch alarms publish to an encrypted topic only if they may use its key.
+    key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    const topic = new sns.Topic(this, 'AlarmTopic', {
+      displayName: limitLength(`WAF report failures: ${this.reportName}`, 100),
+      masterKey: key,
+      enforceSSL: true,
+    });
+    for (const email of props.alertEmails ?? []) topic.addSubscription(new subscriptions.EmailSubscription(email));
+    return topic;
+  }
+
+  private createAlarms(): [cloudwatch.IAlarm, cloudwatch.IAlarm] {
+    const action = new cwActions.SnsAction(this.alarmTopic);
+    const failures = this.metricReportFailures().createAlarm(this, 'FailuresAlarm', {
+      alarmDescription: limitLength(`A part of a WAF report run of ${this.reportName} failed (source, file or email); see the report-problem lines in ${this.reportName}'s report log group.`, 1024),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const errors = this.reportFunction.metricErrors({ period: Duration.days(1), statistic: cloudwatch.Stats.SUM }).createAlarm(this, 'ErrorsAlarm', {
+      alarmDescription: limitLength(`The WAF report function of ${this.reportName} failed (timeout or crash): no report was sent.`, 1024),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    for (const alarm of [failures, errors]) {
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
+    }
+    return [failures, errors];
+  }
+}

@@ -1,0 +1,119 @@
+import { Client, ClientOptions, HttpConnection } from '@elastic/elasticsearch';
+import { ElasticAuth } from './credentials';
+
+/**
+ * How the handlers that read the WAF's request documents (the monitor's collector, the report) reach Elasticsearch:
+ * shared so that both features accept the same endpoints, secrets and field names and report problems alike.
+ */
+
+/** Names of the fields of the WAF's request documents. */
+export interface FieldNames {
+  readonly timestamp: string;
+  readonly latency: string;
+  readonly status: string;
+  readonly host: string;
+  readonly customer: string;
+  readonly clientIp: string;
+  readonly requestBytes: string;
+  readonly responseBytes: string;
+  readonly httpStatusCode: string;
+}
+
+export type CredentialsKind = 'basic' | 'apiKey';
+
+/** Where the credentials are and which JSON keys of the secret hold them. */
+export interface CredentialsConfig {
+  readonly kind: CredentialsKind;
+  readonly secretArn: string;
+  /** JSON key of the user name (basic) or of the API key (apiKey). */
+  readonly usernameKey?: string;
+  readonly passwordKey?: string;
+  readonly apiKeyKey?: string;
+}
+
+/** A configuration or input error whose message says what to change. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export const DEFAULT_FIELDS: FieldNames = {
+  timestamp: '@timestamp',
+  latency: 'waf.latency_ms',
+  status: 'waf.status',
+  host: 'url.domain',
+  customer: 'waf.customer',
+  clientIp: 'client.ip',
+  requestBytes: 'http.request.bytes',
+  responseBytes: 'http.response.bytes',
+  httpStatusCode: 'http.response.status_code',
+};
+
+/**
+ * Why an Elasticsearch endpoint must not be used, empty when it may. Shared by the construct (synth time) and the
+ * handler (run time, for endpoints only known at deployment). No message repeats the endpoint's user info, because
+ * these messages end up in synth output and log lines.
+ */
+export function endpointErrors(endpoint: string, allowInsecureHttp: boolean): string[] {
+  // Without a scheme, user info is not recognisable as such: leave out any value with an "@".
+  const shown = endpoint.includes('@') ? '' : `, got "${endpoint}"`;
+  const notUrl = `endpoint must be an https URL such as https://my-cluster.example.com:9243${shown}`;
+  let url: URL;
+  try {
+    // URL() would silently drop surrounding spaces that the Elasticsearch client then chokes on.
+    if (endpoint.trim() !== endpoint) throw new TypeError('surrounding whitespace');
+    url = new URL(endpoint);
+  } catch {
+    return [notUrl];
+  }
+  const errors: string[] = [];
+  if (url.username !== '' || url.password !== '') {
+    // The configuration is a plain environment variable and the endpoint appears in error messages.
+    errors.push('endpoint must not contain user info (user:password@): remove it from the URL and keep the credentials in the Secrets Manager secret given as credentials');
+  }
+  if (url.protocol === 'http:') {
+    if (!allowInsecureHttp) {
+      errors.push(`endpoint ${redactUrlCredentials(endpoint)} uses http://, which sends the credentials unencrypted: use https://, or set allowInsecureHttp: true if the cluster is reachable only inside your VPC`);
+    }
+  } else if (url.protocol !== 'https:') {
+    errors.push(notUrl);
+  }
+  return errors;
+}
+
+/**
+ * Replaces the user info of every URL in a text with `***`. A last line of defence for log lines: endpoints with
+ * user info are refused, but error messages of libraries may quote URLs from elsewhere.
+ */
+export function redactUrlCredentials(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/?#]*@/gi, '$1***@');
+}
+
+/** What a client needs to know about the cluster. */
+export interface ElasticConnection {
+  readonly endpoint: string;
+  /** Per request; below the function timeout so a hung cluster cannot stall the run. */
+  readonly requestTimeoutMs: number;
+}
+
+/**
+ * The 8.x client: a 9.x client sends media-type headers 8.x servers reject, while the 8.x client works with 8.x
+ * clusters (and 9.x ones in compatibility mode).
+ */
+export function createElasticClient(
+  connection: ElasticConnection,
+  auth: ElasticAuth,
+  transport?: ClientOptions['Connection'],
+): Client {
+  return new Client({
+    node: connection.endpoint,
+    auth,
+    // Each retry would be another round trip against a cluster that is already failing; the next run retries.
+    maxRetries: 0,
+    requestTimeout: connection.requestTimeoutMs,
+    // Node's http module: the bundles leave out undici (build-tools/bundle-stubs), so UndiciConnection cannot be used.
+    Connection: transport ?? HttpConnection,
+  });
+}

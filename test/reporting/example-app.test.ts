@@ -1,0 +1,15 @@
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { buildReportingStack } from '../../examples/reporting/app';
+import { nagFindings } from '../realtime-waf-guard/construct-fixtures';
+
+describe('reporting example app', () => {
+  test('synthesizes the guard and the reports: function, two schedules, bucket; cdk-nag clean', () => {
+    const stack = buildReportingStack(new App());
+    const template = Template.fromStack(stack);
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Description: 'Daily and monthly WAF reports of WafReportingExample/Reports' }, 1);
+    template.resourceCountIs('AWS::Events::Rule', 3);
+    template.resourceCountIs('AWS::S3::Bucket', 1);
+    expect(nagFindings(stack)).toEqual([]);
+  });
+});

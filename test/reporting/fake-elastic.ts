@@ -1,0 +1,111 @@
+import { BaseConnection, errors } from '@elastic/elasticsearch';
+import Mock from '@elastic/elasticsearch-mock';
+import { localTime } from '../../src/reporting/runtime/period';
+
+/**
+ * A WAF index behind `@elastic/elasticsearch-mock` that answers `/:index/_search` from its documents and the request:
+ * the range filter, and the aggregation kinds the report sends (terms with `missing`, filter with range/exists, sum,
+ * avg, date_histogram by hour or by day in a time zone). Responses are shaped like Elasticsearch 8's.
+ */
+export type Doc = Record<string, unknown>;
+
+type Json = Record<string, any>;
+
+const get = (doc: Doc, path: string): unknown => (path in doc ? doc[path] : path.split('.').reduce<any>((o, k) => (o == null ? undefined : o[k]), doc));
+
+function matches(doc: Doc, query: Json | undefined): boolean {
+  if (!query) return true;
+  if (query.bool) return (query.bool.filter ?? []).every((q: Json) => matches(doc, q));
+  if (query.range) {
+    const [field, r] = Object.entries(query.range)[0] as [string, Json];
+    const raw = get(doc, field);
+    if (raw === undefined) return false;
+    const v = typeof r.gte === 'string' || typeof r.lt === 'string' ? Date.parse(String(raw)) : Number(raw);
+    const bound = (b: unknown) => (typeof b === 'string' ? Date.parse(b) : Number(b));
+    return (r.gte === undefined || v >= bound(r.gte)) && (r.gt === undefined || v > bound(r.gt))
+      && (r.lt === undefined || v < bound(r.lt)) && (r.lte === undefined || v <= bound(r.lte));
+  }
+  if (query.exists) return get(doc, query.exists.field) !== undefined;
+  throw new Error(`fake-elastic: unsupported query ${JSON.stringify(query)}`);
+}
+
+function aggregate(docs: Doc[], aggs: Json | undefined): Json | undefined {
+  if (!aggs) return undefined;
+  const out: Json = {};
+  for (const [name, spec] of Object.entries(aggs) as Array<[string, Json]>) {
+    const sub = spec.aggs;
+    if (spec.terms) {
+      const groups = new Map<unknown, Doc[]>();
+      for (const d of docs) {
+        const key = get(d, spec.terms.field) ?? spec.terms.missing;
+        if (key === undefined) continue;
+        groups.set(key, [...(groups.get(key) ?? []), d]);
+      }
+      const buckets = [...groups.entries()].sort((a, b) => b[1].length - a[1].length).slice(0, spec.terms.size ?? 10)
+        .map(([key, group]) => ({ key, doc_count: group.length, ...aggregate(group, sub) }));
+      out[name] = { doc_count_error_upper_bound: 0, sum_other_doc_count: docs.length - buckets.reduce((s, b) => s + b.doc_count, 0), buckets };
+    } else if (spec.filter) {
+      const group = docs.filter((d) => matches(d, spec.filter));
+      out[name] = { doc_count: group.length, ...aggregate(group, sub) };
+    } else if (spec.sum) {
+      out[name] = { value: docs.reduce((s, d) => s + Number(get(d, spec.sum.field) ?? 0), 0) };
+    } else if (spec.avg) {
+      const values = docs.map((d) => get(d, spec.avg.field)).filter((v) => v !== undefined).map(Number);
+      out[name] = { value: values.length ? values.reduce((s, v) => s + v, 0) / values.length : null };
+    } else if (spec.date_histogram) {
+      const h = spec.date_histogram;
+      const keyOf = (t: number) => {
+        if (h.calendar_interval === '1h') return Math.floor(t / 3_600_000) * 3_600_000;
+        const l = localTime(new Date(t), h.time_zone);
+        // Local midnight of that day: walk back in hours until the local date changes.
+        let k = Math.floor(t / 3_600_000) * 3_600_000 - (l.hour * 3_600_000);
+        while (localTime(new Date(k), h.time_zone).day !== l.day) k += 3_600_000;
+        return k;
+      };
+      const keys = new Set<number>();
+      for (let t = h.extended_bounds.min; t <= h.extended_bounds.max; t += 3_600_000) keys.add(keyOf(t));
+      out[name] = {
+        buckets: [...keys].sort((a, b) => a - b).map((key) => {
+          const group = docs.filter((d) => keyOf(Date.parse(String(get(d, h.field)))) === key);
+          return { key_as_string: new Date(key).toISOString(), key, doc_count: group.length, ...aggregate(group, sub) };
+        }),
+      };
+    } else {
+      throw new Error(`fake-elastic: unsupported aggregation ${name}`);
+    }
+  }
+  return out;
+}
+
+export class FakeElastic {
+  public readonly searches: Array<{ index: string; body: Json }> = [];
+  private readonly mock = new Mock();
+
+  constructor(public docs: Doc[]) {
+    this.mock.add({ method: 'POST', path: '/:index/_search' }, (params: any) => {
+      const body = params.body as Json;
+      this.searches.push({ index: decodeURIComponent(params.path.split('/')[1]), body });
+      const hits = this.docs.filter((d) => matches(d, body.query));
+      return {
+        took: 3,
+        timed_out: false,
+        _shards: { total: 1, successful: 1, skipped: 0, failed: 0 },
+        hits: { total: { value: hits.length, relation: 'eq' }, max_score: null, hits: [] },
+        ...(body.aggs ? { aggregations: aggregate(hits, body.aggs) } : {}),
+      };
+    });
+  }
+
+  /** Every search fails as when the cluster cannot be reached. */
+  public goDown(): void {
+    this.mock.clearAll();
+    this.mock.add({ method: 'POST', path: '/:index/_search' }, () => new errors.ConnectionError('connect ECONNREFUSED 10.0.0.5:9243'));
+  }
+
+  public connection(): typeof BaseConnection {
+    const Base = this.mock.getConnection();
+    return class extends Base {
+      async close(): Promise<void> {}
+    };
+  }
+}
