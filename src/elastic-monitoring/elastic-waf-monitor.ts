@@ -108,6 +108,14 @@ export interface ElasticWafMonitorProps {
    */
   readonly topHostCount?: number;
   /**
+   * `shard_size` of the slowest-hosts ranking (100..20,000). The ranking orders hosts by average latency, which
+   * Elasticsearch computes exactly only when no shard cuts its list of hosts: it is exact while no shard holds more
+   * distinct hosts in one window than this. Each run counts the window's distinct hosts and logs a
+   * `TopHostsApproximate` warning above it. Larger values cost cluster memory per run.
+   * @default 5000
+   */
+  readonly topHostsShardSize?: number;
+  /**
    * Time limit of each Elasticsearch request. The collector's own timeout is this plus 30 s, and must fit the
    * collection interval so runs never overlap.
    * @default Duration.seconds(30)
@@ -269,6 +277,7 @@ export class ElasticWafMonitor extends Construct {
       timeoutThresholdMs: timeoutThreshold.toMilliseconds(),
       apdexTMs: apdexT.toMilliseconds(),
       topN: props.topHostCount ?? DEFAULTS.topN,
+      ...(props.topHostsShardSize === undefined ? {} : { hostShardSize: props.topHostsShardSize }),
       namespace,
       clusterName,
       requestTimeoutMs: requestTimeout.toMilliseconds(),
@@ -583,6 +592,12 @@ function validateProps(
   const topN = props.topHostCount;
   if (topN !== undefined && !(Number.isInteger(topN) && topN >= LIMITS.topNMin && topN <= LIMITS.topNMax)) {
     errors.push(`topHostCount must be a whole number from ${LIMITS.topNMin} to ${LIMITS.topNMax}, got ${topN}`);
+  }
+  const shardSize = props.topHostsShardSize;
+  if (shardSize !== undefined && !(Number.isInteger(shardSize) && shardSize >= LIMITS.hostShardSizeMin && shardSize <= LIMITS.hostShardSizeMax)) {
+    errors.push(`topHostsShardSize must be a whole number from ${LIMITS.hostShardSizeMin} to ${LIMITS.hostShardSizeMax}, got ${shardSize}`);
+  } else if (shardSize !== undefined && shardSize < (topN ?? DEFAULTS.topN)) {
+    errors.push(`topHostsShardSize (${shardSize}) must be at least topHostCount`);
   }
   if (props.apdexThreshold !== undefined && !(props.apdexThreshold.toMilliseconds() > 0)) {
     errors.push('apdexThreshold must be greater than 0 ms');

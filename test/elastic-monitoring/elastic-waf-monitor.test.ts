@@ -112,6 +112,9 @@ describe('collector', () => {
     expect(config.statusValues).toEqual({ allowed: 'allowed', blocked: 'DENY', alerted: 'alerted' });
     expect(config).toEqual(expect.objectContaining({ topN: 25, apdexTMs: 50, timeoutThresholdMs: 60_000, intervalMs: 600_000, windowMs: 900_000, namespace: 'Acme/Waf', clusterName: 'eu-prod' }));
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(10 minutes)' });
+    // the ranking's documented default bound is the collector's default, not written into the configuration
+    expect(config).not.toHaveProperty('hostShardSize');
+    expect(collectorConfig(monitor({ topHostsShardSize: 12_000 }).template).hostShardSize).toBe(12_000);
   });
 
   test('an API key secret is configured as such', () => {
@@ -440,6 +443,8 @@ describe('validation at synth time', () => {
     ['topN too small', { topHostCount: 0 }, /topHostCount must be a whole number from 1 to 100, got 0/],
     ['topN too large', { topHostCount: 101 }, /topHostCount must be a whole number from 1 to 100/],
     ['topN fractional', { topHostCount: 2.5 }, /topHostCount/],
+    ['ranking shard_size too small', { topHostsShardSize: 99 }, /topHostsShardSize must be a whole number from 100 to 20000, got 99/],
+    ['ranking shard_size too large', { topHostsShardSize: 20_001 }, /topHostsShardSize must be a whole number from 100 to 20000/],
     ['Apdex T of zero', { apdexThreshold: Duration.millis(0) }, /apdexThreshold must be greater than 0 ms/],
     ['window shorter than the schedule', { collectionInterval: Duration.minutes(10), window: Duration.minutes(5) }, /window \(5 minutes\) must be at least collectionInterval \(10 minutes\)/],
     ['interval not in minutes', { collectionInterval: Duration.seconds(90) }, /collectionInterval must be a whole number of minutes/],

@@ -54,9 +54,13 @@ describe('aggregations', () => {
 
   test('stats, avg, sum, min, max, value_count and cardinality over the values present', () => {
     const r = aggs({
-      s: { stats: { field: 'waf.latency_ms' } }, a: { avg: { field: 'waf.latency_ms' } }, t: { sum: { field: 'waf.latency_ms' } },
-      lo: { min: { field: 'waf.latency_ms' } }, hi: { max: { field: 'waf.latency_ms' } },
-      n: { value_count: { field: 'waf.latency_ms' } }, hosts: { cardinality: { field: 'url.domain' } },
+      s: { stats: { field: 'waf.latency_ms' } },
+      a: { avg: { field: 'waf.latency_ms' } },
+      t: { sum: { field: 'waf.latency_ms' } },
+      lo: { min: { field: 'waf.latency_ms' } },
+      hi: { max: { field: 'waf.latency_ms' } },
+      n: { value_count: { field: 'waf.latency_ms' } },
+      hosts: { cardinality: { field: 'url.domain' } },
     });
     expect(r.s).toEqual({ count: 4, min: 1, max: 250, avg: 64, sum: 256 });
     expect([r.a.value, r.t.value, r.lo.value, r.hi.value, r.n.value, r.hosts.value]).toEqual([64, 256, 1, 250, 4, 3]);

@@ -43,8 +43,8 @@ export class MockCluster {
           const options = Object.fromEntries(Object.entries(params.querystring ?? {}).map(([k, v]) => [k, v === 'true' ? true : v === 'false' ? false : v]));
           return cluster.search(decodeURIComponent(params.path.split('/')[1]), params.body ?? {}, options);
         } catch (e) {
-          if (e instanceof EsError) return new errors.ResponseError({ body: e.body, statusCode: e.status, headers: {}, warnings: null, meta: {} as any });
-          throw e;
+          if (!(e instanceof EsError)) throw e;
+          return new errors.ResponseError({ body: e.body, statusCode: e.status, headers: {}, warnings: null, meta: {} as any });
         }
       });
     }

@@ -193,8 +193,7 @@ function inferTypes(def: IndexDefinition): Map<string, FieldType> {
     for (const [k, v] of Object.entries(o as Json)) {
       const path = prefix ? `${prefix}.${k}` : k;
       const sample = Array.isArray(v) ? v[0] : v;
-      if (sample && typeof sample === 'object') walk(sample, path);
-      else if (!types.has(path) && sample !== undefined && sample !== null) {
+      if (sample && typeof sample === 'object') {walk(sample, path);} else if (!types.has(path) && sample !== undefined && sample !== null) {
         types.set(path, typeof sample === 'number' ? 'double' : typeof sample === 'boolean' ? 'boolean'
           : /timestamp/.test(path) && !Number.isNaN(Date.parse(String(sample))) ? 'date' : 'keyword');
       }
@@ -345,7 +344,9 @@ function evaluateAgg(def: Json, hits: readonly Hit[], types: Types, index: strin
       return withSub(inside, { doc_count: inside.length });
     }
     case 'filters': {
-      const entries: Array<[string, Json]> = Array.isArray(spec.filters) ? spec.filters.map((q: Json, i: number) => [String(i), q]) : Object.entries(spec.filters);
+      const entries: Array<[string, Json]> = Array.isArray(spec.filters)
+        ? spec.filters.map((q: Json, i: number) => [String(i), q])
+        : Object.entries(spec.filters);
       const buckets = entries.map(([key, q]) => {
         const inside = hits.filter((h) => matches(h.doc, q, types));
         return [key, withSub(inside, { doc_count: inside.length })] as const;
