@@ -5,7 +5,12 @@
 import { DecisionEvent, IpSetUpdateEvent, ReleaseEvent } from './pipeline';
 import { TruthRow } from './traffic';
 import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
-import { hostCidr, parseIp } from '../../src/realtime-waf-guard/runtime/ip';
+import { clientOf, DEFAULT_IPV6_PREFIX_LENGTH, parseCidr, parseIp } from '../../src/realtime-waf-guard/runtime/ip';
+
+/** The client the guard counts an address as: the address (IPv4) or its /64 (IPv6), as block rows name it. */
+export function demoClient(ip: string): string {
+  return clientOf(parseIp(ip)!, DEFAULT_IPV6_PREFIX_LENGTH).text;
+}
 
 export interface AttackerResult {
   readonly ip: string;
@@ -56,7 +61,7 @@ const MISS_FACTOR = 1.25;
 
 export function judge(input: JudgeInput): Judgement {
   const rules = new Map(input.rules.map((r) => [r.ruleId, r]));
-  const truth = new Map(input.truth.map((t) => [`${t.ruleId}|${t.ip}`, t]));
+  const truth = new Map(input.truth.map((t) => [`${t.ruleId}|${demoClient(t.ip)}`, t]));
   const problems: string[] = [];
   const decided = new Map<string, DecisionEvent[]>();
   for (const d of input.decisions) {
@@ -74,22 +79,23 @@ export function judge(input: JudgeInput): Judgement {
   const missed: Judgement['missed'] = [];
   for (const t of input.truth) {
     const threshold = rules.get(t.ruleId)!.threshold;
-    if (t.maxInWindow >= threshold * MISS_FACTOR && !decided.has(`${t.ruleId}|${t.ip}`)) {
+    if (t.maxInWindow >= threshold * MISS_FACTOR && !decided.has(`${t.ruleId}|${demoClient(t.ip)}`)) {
       missed.push({ ip: t.ip, ruleId: t.ruleId, maxInWindow: t.maxInWindow, threshold });
     }
   }
 
   const attackers = input.attackers.map((a): AttackerResult => {
-    const t = truth.get(`${a.ruleId}|${a.ip}`);
-    const first = decided.get(`${a.ruleId}|${a.ip}`)?.[0];
+    const client = demoClient(a.ip);
+    const t = truth.get(`${a.ruleId}|${client}`);
+    const first = decided.get(`${a.ruleId}|${client}`)?.[0];
     const base = { ip: a.ip, ruleId: a.ruleId, crossedAtMs: t?.crossedAtMs, maxInWindow: t?.maxInWindow ?? 0 };
     if (!first) return base;
     // The first record at or after the crossing that reached the stream (with sampling, the crossing request itself
     // may not have been logged).
     const put = t?.crossedAtMs === undefined ? undefined : input.putTimes.get(a.ip)?.find(([ts]) => ts >= t.crossedAtMs!)?.[1];
-    const cidr = hostCidr(parseIp(a.ip)!);
+    const cidr = (parseCidr(client) as { text: string }).text;
     const update = input.updates.find((u) => u.atReal >= first.decidedAtReal && u.addresses.includes(cidr));
-    const release = input.releases.find((r) => r.row.ruleId === a.ruleId && r.row.ip === a.ip && r.row.blockedAt === first.row.blockedAt);
+    const release = input.releases.find((r) => r.row.ruleId === a.ruleId && r.row.ip === client && r.row.blockedAt === first.row.blockedAt);
     return {
       ...base,
       blockedAtMs: first.row.blockedAt,

@@ -5,12 +5,14 @@
  */
 import { readFile } from 'fs/promises';
 import { UserError } from './errors';
-import { fileSource, LogSource, readLines, streamSource } from './log-input';
-import { replay } from './replay';
-import { formatReplay } from './replay-report';
+import { fileSource, LogSource, MAX_LINE_BYTES, readLines, streamSource } from './log-input';
+import { LINE_TOO_LONG, malformedMessage, replay, ReplayReport } from './replay';
+import { formatReplay, replayJson } from './replay-report';
 import { parseRulesJson, samplingWarnings } from './rules-file';
 import { deliveredFieldOrder } from '../realtime-waf-guard/log-fields';
-import { CidrSet, parseCidrList } from '../realtime-waf-guard/runtime/ip';
+import {
+  CidrSet, DEFAULT_IPV6_PREFIX_LENGTH, MAX_IPV6_PREFIX_LENGTH, MIN_IPV6_PREFIX_LENGTH, parseCidrList,
+} from '../realtime-waf-guard/runtime/ip';
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -33,10 +35,20 @@ Options:
                           timestamp,c-ip,cs-host,cs-uri-stem,x-forwarded-for)
   --allow-list <cidrs>    comma-separated CIDRs that are never blocked
   --trusted-proxies <cidrs>  comma-separated CIDRs whose X-Forwarded-For is trusted
-  --json                  print the report as JSON
+  --ipv6-prefix-length <48..128>  IPv6 clients are counted per prefix of this length, like the guard's
+                          ipv6PrefixLength (default 64: one host owns a /64); IPv4 is counted per address
+  --json                  print the report as JSON (formatVersion 1; times as epoch ms and ISO 8601; malformed
+                          lines by code: empty, field-count, timestamp, client-ip, line-too-long)
   -h, --help              this text
 
-Exit status: 0 on success, 2 on a usage error, an unreadable file, bad JSON or an invalid rule.`;
+Lines longer than ${MAX_LINE_BYTES.toLocaleString('en-US')} bytes are malformed (line-too-long) and not kept. Memory follows the clients
+active within a window, not all the clients in the logs; give lines roughly in log time order.
+
+Exit status: 0 on success, 2 on a usage error, an unreadable file, bad JSON or an invalid rule, 3 when more than half
+of the lines are malformed (the report is printed, but says little: usually --fields does not match the logs).`;
+
+/** Exit status when most lines are malformed. */
+export const EXIT_MOSTLY_MALFORMED = 3;
 
 /** A mistake in the command line: the usage text follows the message. */
 class UsageError extends UserError {}
@@ -47,6 +59,7 @@ interface ReplayArgs {
   fields: string[];
   allowList: string[];
   trustedProxies: string[];
+  ipv6PrefixLength: number;
   json: boolean;
   files: string[];
 }
@@ -54,7 +67,9 @@ interface ReplayArgs {
 const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
 
 function parseReplayArgs(argv: readonly string[]): ReplayArgs | 'help' {
-  const args: ReplayArgs = { sampling: 100, fields: [], allowList: [], trustedProxies: [], json: false, files: [] };
+  const args: ReplayArgs = {
+    sampling: 100, fields: [], allowList: [], trustedProxies: [], ipv6PrefixLength: DEFAULT_IPV6_PREFIX_LENGTH, json: false, files: [],
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const [name, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -79,6 +94,14 @@ function parseReplayArgs(argv: readonly string[]): ReplayArgs | 'help' {
       case '--fields': args.fields = list(value()); break;
       case '--allow-list': args.allowList = list(value()); break;
       case '--trusted-proxies': args.trustedProxies = list(value()); break;
+      case '--ipv6-prefix-length': {
+        const raw = value();
+        args.ipv6PrefixLength = /^\d+$/.test(raw) ? Number(raw) : NaN;
+        if (!(args.ipv6PrefixLength >= MIN_IPV6_PREFIX_LENGTH && args.ipv6PrefixLength <= MAX_IPV6_PREFIX_LENGTH)) {
+          throw new UsageError(`--ipv6-prefix-length must be a whole number from ${MIN_IPV6_PREFIX_LENGTH} to ${MAX_IPV6_PREFIX_LENGTH} (got ${raw})`);
+        }
+        break;
+      }
       case '--json': args.json = true; break;
       default:
         if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option ${arg}`);
@@ -119,9 +142,32 @@ async function runReplay(argv: readonly string[], io: CliIo): Promise<number> {
     if (!io.stdin) throw new UsageError('no log files given and stdin is a terminal: give files, or pipe lines in');
     return streamSource('<stdin>', io.stdin);
   });
-  const report = await replay(readLines(sources), { fields, rules, samplingRate: args.sampling, allowList, trustedProxies });
-  io.stdout(args.json ? JSON.stringify(report, null, 2) : formatReplay(report));
+  const report = await replay(readLines(sources), {
+    fields, rules, samplingRate: args.sampling, allowList, trustedProxies, ipv6PrefixLength: args.ipv6PrefixLength,
+  });
+  io.stdout(args.json ? JSON.stringify(replayJson(report), null, 2) : formatReplay(report));
+  const warning = mostlyMalformed(report);
+  if (warning) {
+    io.stderr(warning);
+    return EXIT_MOSTLY_MALFORMED;
+  }
   return 0;
+}
+
+/**
+ * A loud message when more than half of the lines could not be read: the report then counts almost nothing, and
+ * "nobody would be blocked" would be read as a result when it is a misconfiguration.
+ */
+function mostlyMalformed(report: ReplayReport): string | undefined {
+  if (report.malformed * 2 <= report.lines) return undefined;
+  const [code, n] = Object.entries(report.malformedByReason).sort((a, b) => b[1] - a[1])[0];
+  const cause = code === LINE_TOO_LONG
+    ? 'the input is probably not CloudFront real-time log lines (a binary file, or lines not ended by LF)'
+    : 'the likely cause is the field list: --fields must name the fields of the real-time log configuration (any order); '
+      + `these lines were read as ${report.fields.length} tab-separated fields: ${report.fields.join(',')}`;
+  return `cdk-waf-guard: WARNING: ${report.malformed.toLocaleString('en-US')} of ${report.lines.toLocaleString('en-US')} lines are malformed, `
+    + `most (${n.toLocaleString('en-US')}) for "${malformedMessage(code)}" (${code}).\n`
+    + `  ${cause}.\n  The report covers only the lines that could be read; do not take it as what the guard would do.`;
 }
 
 /** Runs a command; returns the exit status. Errors the user can fix are printed, not thrown. */

@@ -8,8 +8,10 @@ export interface InputLine {
   readonly source: string;
   /** 1-based. */
   readonly lineNumber: number;
-  /** Latin-1 text without the line break, as the Lambda sees a record after `atob`. */
+  /** Latin-1 text without the line break, as the Lambda sees a record after `atob`; empty for an overlong line. */
   readonly text: string;
+  /** Set when the line is longer than the maximum: its length in bytes. Its text was not kept. */
+  readonly overlongBytes?: number;
 }
 
 /** A named byte stream: a file, or stdin. */
@@ -27,6 +29,7 @@ export function streamSource(name: string, stream: AsyncIterable<Buffer | string
 }
 
 const GZIP_MAGIC = [0x1f, 0x8b];
+const LF = 0x0a;
 
 function toBuffer(chunk: Buffer | string): Buffer {
   return typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
@@ -54,28 +57,64 @@ async function* decompressed(source: LogSource): AsyncGenerator<Buffer> {
 }
 
 /**
- * The lines of each source in turn. Blank lines are not records and are passed over; a CR before the LF is left for
- * the parser, which trims it as it does for Kinesis records.
+ * Longest line kept, in bytes without the line break. CloudFront real-time log lines are about 1 KB with all 40 fields
+ * (a URL or user agent can make one a few KB); anything far longer is not a log line (a binary file, a wrong
+ * delimiter), and holding it whole would let one line take all the memory.
  */
-export async function* readLines(sources: readonly LogSource[]): AsyncGenerator<InputLine> {
+export const MAX_LINE_BYTES = 64 * 1024;
+
+/**
+ * The lines of each source in turn, in time linear in the input and memory bounded by `maxLineBytes`: a line longer
+ * than that is yielded with its length and without its text, and its bytes are dropped as they arrive. Blank lines are
+ * not records and are passed over; a CR before the LF is left for the parser, which trims it as it does for Kinesis
+ * records.
+ */
+export async function* readLines(sources: readonly LogSource[], maxLineBytes = MAX_LINE_BYTES): AsyncGenerator<InputLine> {
   for (const source of sources) {
-    let pending = '';
+    // The unfinished line: its pieces while it fits, only its length once it does not.
+    let pieces: string[] = [];
+    let pendingBytes = 0;
     let lineNumber = 0;
+    const finish = (last: string): InputLine | undefined => {
+      lineNumber++;
+      const bytes = pendingBytes + last.length;
+      let line: InputLine | undefined;
+      if (bytes > maxLineBytes) {
+        line = { source: source.name, lineNumber, text: '', overlongBytes: bytes };
+      } else {
+        const text = pieces.length === 0 ? last : pieces.join('') + last;
+        if (text.length > 0 && text !== '\r') line = { source: source.name, lineNumber, text };
+      }
+      pieces = [];
+      pendingBytes = 0;
+      return line;
+    };
     try {
       for await (const chunk of decompressed(source)) {
-        const text = pending + chunk.toString('latin1');
+        // Inside an overlong line, a chunk without a line break is only counted, never decoded.
+        if (pendingBytes > maxLineBytes && chunk.indexOf(LF) < 0) {
+          pendingBytes += chunk.length;
+          continue;
+        }
+        const text = chunk.toString('latin1');
         let start = 0;
         for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
-          lineNumber++;
-          const line = text.slice(start, nl);
-          if (line.length > 0 && line !== '\r') yield { source: source.name, lineNumber, text: line };
+          const line = finish(text.slice(start, nl));
+          if (line) yield line;
           start = nl + 1;
         }
-        pending = text.slice(start);
+        if (start < text.length) {
+          pendingBytes += text.length - start;
+          if (pendingBytes <= maxLineBytes) pieces.push(text.slice(start));
+          else pieces = [];
+        }
       }
     } catch (e) {
       throw new UserError(`cannot read ${source.name}: ${(e as Error).message}`);
     }
-    if (pending.length > 0 && pending !== '\r') yield { source: source.name, lineNumber: lineNumber + 1, text: pending };
+    if (pendingBytes > 0) {
+      const line = finish('');
+      if (line) yield line;
+    }
   }
 }

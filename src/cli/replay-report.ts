@@ -1,4 +1,5 @@
-import { ReplayReport, RuleReport } from './replay';
+import { MAX_LINE_BYTES } from './log-input';
+import { malformedMessage, ReplayReport, RuleReport } from './replay';
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 const num = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -20,22 +21,21 @@ function ruleSection(r: RuleReport): string[] {
   const out = [
     `Rule ${rule.ruleId}: host ${rule.host}${rule.pathPrefix ? `, path ${rule.pathPrefix}*` : ''}, threshold ${num(rule.threshold)} ${perWindow}, `
       + `block ${duration(rule.blockSeconds)}, ${rule.action === 'BLOCK' ? 'BLOCK' : 'COUNT (dry run)'}`,
-    `  lines matched ${num(r.matched)} from ${num(r.clients)} client(s)`,
+    `  lines matched ${num(r.matched)} from ${r.clientsExact ? '' : 'about '}${num(r.clients)} client(s)`,
   ];
   if (r.blocks.length === 0) {
     out.push('  nobody would be blocked');
   } else {
     const ips = new Set(r.blocks.map((b) => b.ip));
     out.push(`  ${rule.action === 'BLOCK' ? 'would block' : 'would record (COUNT)'} ${ips.size} client(s), ${r.blocks.length} block(s):`);
-    const header = ['client', 'blocked at', 'until', `at decision (${perWindow})`, 'peak'];
-    const rows = r.blocks.map((b) => [
-      b.ip, iso(b.blockedAt), iso(b.blockedUntil), num(b.observed), `${num(b.peak)} (${(b.peak / rule.windowSeconds).toFixed(1)}/s)`,
-    ]);
+    // The peak is what the guard compares with the threshold: requests within one window, not an average rate.
+    const header = ['client', 'blocked at', 'until', `at decision (${perWindow})`, `peak (${perWindow})`];
+    const rows = r.blocks.map((b) => [b.ip, iso(b.blockedAt), iso(b.blockedUntil), num(b.observed), num(b.peak)]);
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
     out.push(`    ${pad(header, widths)}`, ...rows.map((row) => `    ${pad(row, widths)}`));
   }
   if (r.nearMisses.length > 0) {
-    out.push(`  closest below threshold: ${r.nearMisses.map((m) => `${m.ip} ${num(m.peak)}`).join(', ')}`);
+    out.push(`  closest below threshold (peak ${perWindow}): ${r.nearMisses.map((m) => `${m.ip} ${num(m.peak)}`).join(', ')}`);
   }
   return out;
 }
@@ -52,7 +52,7 @@ export function formatReplay(report: ReplayReport): string {
   lines.push(`  matched    ${num(report.matched)} (at least one rule)`);
   lines.push(`  skipped    ${num(report.skipped)} (no rule, allow-listed, or no client behind a trusted proxy)`);
   lines.push(`  malformed  ${num(report.malformed)}`);
-  for (const [reason, n] of Object.entries(report.malformedByReason)) lines.push(`    ${num(n)}  ${reason}`);
+  for (const [code, n] of Object.entries(report.malformedByReason)) lines.push(`    ${num(n)}  ${malformedMessage(code)} (${code})`);
   if (report.firstMalformed.length > 0) {
     lines.push(`    first at ${report.firstMalformed.map((m) => `${m.source}:${m.lineNumber}`).join(', ')}`);
   }
@@ -60,4 +60,39 @@ export function formatReplay(report: ReplayReport): string {
   for (const r of report.rules) lines.push(...ruleSection(r), '');
   lines.push('Times are log times: the live guard decides about one to two seconds later (batching window plus processing).');
   return lines.join('\n');
+}
+
+/** Version of the `--json` output; raised when a field changes meaning or goes away (new fields do not raise it). */
+export const REPLAY_JSON_VERSION = 1;
+
+type Timed<T, K extends string> = T & { [P in K as `${P}Iso`]: string };
+
+/** The `--json` output: the report, with each log time (epoch ms) beside its ISO 8601 form. */
+export interface ReplayJson extends Omit<ReplayReport, 'rules'> {
+  readonly formatVersion: number;
+  /** Lines longer than this are malformed (`line-too-long`). */
+  readonly maxLineBytes: number;
+  readonly firstTimestampIso?: string;
+  readonly lastTimestampIso?: string;
+  /** What each malformed code means. */
+  readonly malformedMessages: Record<string, string>;
+  readonly rules: Array<Omit<RuleReport, 'blocks'> & { blocks: Array<Timed<RuleReport['blocks'][number], 'blockedAt' | 'blockedUntil'>> }>;
+}
+
+const isoMs = (ms: number) => new Date(ms).toISOString();
+
+export function replayJson(report: ReplayReport): ReplayJson {
+  const { firstTimestampMs: first, lastTimestampMs: last } = report;
+  return {
+    formatVersion: REPLAY_JSON_VERSION,
+    ...report,
+    ...(first === undefined ? {} : { firstTimestampIso: isoMs(first) }),
+    ...(last === undefined ? {} : { lastTimestampIso: isoMs(last) }),
+    maxLineBytes: MAX_LINE_BYTES,
+    malformedMessages: Object.fromEntries(Object.keys(report.malformedByReason).map((code) => [code, malformedMessage(code)])),
+    rules: report.rules.map((r) => ({
+      ...r,
+      blocks: r.blocks.map((b) => ({ ...b, blockedAtIso: isoMs(b.blockedAt), blockedUntilIso: isoMs(b.blockedUntil) })),
+    })),
+  };
 }

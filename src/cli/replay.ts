@@ -1,4 +1,5 @@
-import { InputLine } from './log-input';
+import { DistinctCount } from './distinct-count';
+import { InputLine, MAX_LINE_BYTES } from './log-input';
 import { StoredRule } from '../realtime-waf-guard/rule-model';
 import { bucketOf, bucketsPerWindow, scaleToRealRequests, TrafficCounter, windowTotal } from '../realtime-waf-guard/runtime/detector';
 import { CidrSet } from '../realtime-waf-guard/runtime/ip';
@@ -18,6 +19,8 @@ export interface ReplayOptions {
   readonly samplingRate: number;
   readonly allowList?: CidrSet;
   readonly trustedProxies?: CidrSet;
+  /** IPv6 clients are counted per prefix of this length (default 64), as the guard's `ipv6PrefixLength`. */
+  readonly ipv6PrefixLength?: number;
   /** Log time a batch spans, like the event source's batching window. */
   readonly batchWindowMs?: number;
   readonly batchSize?: number;
@@ -25,6 +28,21 @@ export interface ReplayOptions {
   readonly malformedSamples?: number;
   /** Clients below threshold to list per rule, closest first. */
   readonly nearMisses?: number;
+}
+
+/** Why lines were skipped as malformed, by stable code: the parser's reasons, and lines too long to be log lines. */
+export const LINE_TOO_LONG = 'line-too-long';
+
+/** The stable code of a parser reason: its name in kebab case (`FIELD_COUNT` is `field-count`). */
+export function malformedCode(reason: Exclude<Malformed, Malformed.NONE>): string {
+  return Malformed[reason].toLowerCase().replace(/_/g, '-');
+}
+
+/** What a malformed code means, for people. */
+export function malformedMessage(code: string): string {
+  if (code === LINE_TOO_LONG) return `line longer than ${MAX_LINE_BYTES.toLocaleString('en-US')} bytes (not a CloudFront log line; not kept)`;
+  const reason = Object.values(Malformed).find((r) => typeof r === 'number' && r !== Malformed.NONE && malformedCode(r) === code);
+  return reason === undefined ? code : MALFORMED_REASONS[reason as Exclude<Malformed, Malformed.NONE>];
 }
 
 export interface ReplayBlock {
@@ -42,7 +60,10 @@ export interface RuleReport {
   readonly rule: StoredRule;
   /** Lines that counted toward this rule. */
   readonly matched: number;
+  /** Distinct clients that counted toward this rule. */
   readonly clients: number;
+  /** False when `clients` is an estimate (about 1% off): past 100,000 clients, they are counted, not remembered. */
+  readonly clientsExact: boolean;
   /** Every block, renewals included (a client still over threshold when its block ends is blocked again). */
   readonly blocks: ReplayBlock[];
   /** Highest peaks that stayed below the threshold. */
@@ -56,8 +77,14 @@ export interface ReplayReport {
   /** Lines that matched no rule, or were allow-listed or without a usable client behind a trusted proxy. */
   readonly skipped: number;
   readonly malformed: number;
+  /** Malformed lines by stable code (`malformedCode`, `LINE_TOO_LONG`). */
   readonly malformedByReason: Record<string, number>;
   readonly firstMalformed: Array<{ source: string; lineNumber: number; reason: string }>;
+  /**
+   * The most (rule, client) pairs held at once. Pairs whose window has passed and whose block has ended are let go,
+   * so this follows the clients active within a window or so, not all the clients of the replay.
+   */
+  readonly peakTrackedClients: number;
   readonly firstTimestampMs?: number;
   readonly lastTimestampMs?: number;
   readonly samplingRate: number;
@@ -69,24 +96,60 @@ interface PairState {
   readonly buckets: Map<number, number>;
   peak: number;
   blockedUntil: number;
+  lastTimestampMs: number;
+}
+
+/** Pairs held before the first sweep for idle ones; sweeps then run each time the pairs double, so cost stays linear. */
+const SWEEP_FLOOR = 4096;
+
+/** The highest peaks below the threshold, one per client, of clients never blocked. */
+class NearMisses {
+  private readonly top: Array<{ ip: string; peak: number }> = [];
+  constructor(private readonly size: number) {}
+
+  public offer(ip: string, peak: number): void {
+    const known = this.top.find((m) => m.ip === ip);
+    if (known) known.peak = Math.max(known.peak, peak);
+    else if (this.top.length < this.size || peak > this.top[this.top.length - 1].peak) this.top.push({ ip, peak });
+    this.top.sort((a, b) => b.peak - a.peak);
+    if (this.top.length > this.size) this.top.pop();
+  }
+
+  public remove(ip: string): void {
+    const i = this.top.findIndex((m) => m.ip === ip);
+    if (i >= 0) this.top.splice(i, 1);
+  }
+
+  public list(): Array<{ ip: string; peak: number }> {
+    return this.top.map((m) => ({ ...m }));
+  }
 }
 
 export async function replay(lines: AsyncIterable<InputLine> | Iterable<InputLine>, options: ReplayOptions): Promise<ReplayReport> {
   const batchWindowMs = options.batchWindowMs ?? 1000;
   const batchSize = options.batchSize ?? 1000;
   const maxSamples = options.malformedSamples ?? 5;
+  const nearMissCount = options.nearMisses ?? 3;
   const counter = new TrafficCounter({
     fields: options.fields,
     rules: options.rules,
     allowList: options.allowList ?? new CidrSet([]),
     trustedProxies: options.trustedProxies ?? new CidrSet([]),
+    ipv6PrefixLength: options.ipv6PrefixLength,
   });
   const rules = counter.matcher.rules;
   const pairs = rules.map(() => new Map<string, PairState>());
+  const sweepAt = rules.map(() => SWEEP_FLOOR);
   const blocks = rules.map((): ReplayBlock[] => []);
+  // Per rule, the highest peak of each client ever blocked: the blocks are reported, so this is as big as the report.
+  const blockedPeaks = rules.map(() => new Map<string, number>());
+  const nearMisses = rules.map(() => new NearMisses(nearMissCount));
+  const clients = rules.map(() => new DistinctCount());
   const matchedPerRule = rules.map(() => 0);
   const totals = { lines: 0, matched: 0, skipped: 0, malformed: 0 };
-  const byReason = new Map<Malformed, number>();
+  let peakTrackedClients = 0;
+  const byReason = new Map<string, number>();
+  const countMalformed = (code: string, n: number) => byReason.set(code, (byReason.get(code) ?? 0) + n);
   const firstMalformed: ReplayReport['firstMalformed'] = [];
   let firstTs: number | undefined;
   let lastTs: number | undefined;
@@ -94,22 +157,47 @@ export async function replay(lines: AsyncIterable<InputLine> | Iterable<InputLin
   let batchEnd = -1;
   let inBatch = 0;
 
+  /** A pair leaves memory; what the report needs of it stays. */
+  const retire = (ruleIndex: number, ip: string, pair: PairState) => {
+    if (!blockedPeaks[ruleIndex].has(ip) && pair.peak < rules[ruleIndex].threshold) nearMisses[ruleIndex].offer(ip, pair.peak);
+  };
+
+  /**
+   * Lets go of the pairs that can no longer count or block: nothing within the window (and a window more, for lines
+   * a little out of order) before the newest log time, and no block running. A client that comes back starts afresh,
+   * as it would with an empty window.
+   */
+  const sweep = (ruleIndex: number) => {
+    const now = lastTs ?? -Infinity;
+    const idleBefore = now - 2 * rules[ruleIndex].windowSeconds * 1000;
+    const held = pairs[ruleIndex];
+    for (const [ip, pair] of held) {
+      if (pair.lastTimestampMs < idleBefore && pair.blockedUntil <= now) {
+        retire(ruleIndex, ip, pair);
+        held.delete(ip);
+      }
+    }
+    sweepAt[ruleIndex] = Math.max(SWEEP_FLOOR, 2 * held.size);
+  };
+
   const flush = () => {
     const stats = counter.stats;
     totals.lines += stats.lines;
     totals.matched += stats.matched;
     totals.skipped += stats.unmatched + stats.allowListed + stats.unattributed;
     totals.malformed += stats.malformed;
-    for (const [reason, n] of stats.malformedByReason) byReason.set(reason, (byReason.get(reason) ?? 0) + n);
+    for (const [reason, n] of stats.malformedByReason) countMalformed(malformedCode(reason as Exclude<Malformed, Malformed.NONE>), n);
     // The Lambda decides when the batch is processed; offline, that is the newest log time in the batch.
     const now = batchEnd;
     for (const entry of counter.entries()) {
       const rule = rules[entry.ruleIndex];
       let pair = pairs[entry.ruleIndex].get(entry.ip.text);
       if (!pair) {
-        pair = { buckets: new Map(), peak: 0, blockedUntil: -Infinity };
+        pair = { buckets: new Map(), peak: 0, blockedUntil: -Infinity, lastTimestampMs: entry.lastTimestampMs };
         pairs[entry.ruleIndex].set(entry.ip.text, pair);
+        clients[entry.ruleIndex].add(entry.ip.text);
       }
+      pair.lastTimestampMs = Math.max(pair.lastTimestampMs, entry.lastTimestampMs);
       let oldest = Infinity;
       for (const [bucket, n] of entry.buckets) {
         pair.buckets.set(bucket, (pair.buckets.get(bucket) ?? 0) + n);
@@ -122,21 +210,40 @@ export async function replay(lines: AsyncIterable<InputLine> | Iterable<InputLin
       const observed = scaleToRealRequests(windowTotal(pair.buckets, rule.windowSeconds, current), options.samplingRate);
       if (observed > pair.peak) pair.peak = observed;
       const list = blocks[entry.ruleIndex];
+      const ip = entry.ip.text;
       if (observed >= rule.threshold && pair.blockedUntil <= now) {
         pair.blockedUntil = now + rule.blockSeconds * 1000;
-        list.push({ ip: entry.ip.text, blockedAt: now, blockedUntil: pair.blockedUntil, observed, peak: observed });
+        list.push({ ip, blockedAt: now, blockedUntil: pair.blockedUntil, observed, peak: observed });
+        nearMisses[entry.ruleIndex].remove(ip);
       }
+      const blockedPeak = blockedPeaks[entry.ruleIndex].get(ip);
+      if (pair.blockedUntil > -Infinity && (blockedPeak === undefined || pair.peak > blockedPeak)) blockedPeaks[entry.ruleIndex].set(ip, pair.peak);
     }
     counter.reset();
+    let tracked = 0;
+    for (const p of pairs) tracked += p.size;
+    peakTrackedClients = Math.max(peakTrackedClients, tracked);
+    pairs.forEach((p, i) => {
+      if (p.size >= sweepAt[i]) sweep(i);
+    });
     inBatch = 0;
     batchStart = -1;
   };
 
   for await (const line of lines) {
+    if (line.overlongBytes !== undefined) {
+      // Counted here, not by the counter, which never sees the text.
+      totals.lines++;
+      totals.malformed++;
+      countMalformed(LINE_TOO_LONG, 1);
+      if (firstMalformed.length < maxSamples) firstMalformed.push({ source: line.source, lineNumber: line.lineNumber, reason: LINE_TOO_LONG });
+      inBatch++;
+      continue;
+    }
     const result = counter.add(line.text, inBatch);
     if (result !== Malformed.NONE) {
       if (firstMalformed.length < maxSamples) {
-        firstMalformed.push({ source: line.source, lineNumber: line.lineNumber, reason: MALFORMED_REASONS[result] });
+        firstMalformed.push({ source: line.source, lineNumber: line.lineNumber, reason: malformedCode(result) });
       }
       inBatch++;
       continue;
@@ -155,22 +262,23 @@ export async function replay(lines: AsyncIterable<InputLine> | Iterable<InputLin
   }
   if (counter.stats.lines > 0) flush();
 
-  const nearMissCount = options.nearMisses ?? 3;
   const ruleReports = rules.map((rule, i): RuleReport => {
-    const peaks = pairs[i];
-    const ruleBlocks = blocks[i].map((b) => ({ ...b, peak: peaks.get(b.ip)!.peak }));
-    const nearMisses = [...peaks].filter(([, p]) => p.peak < rule.threshold)
-      .sort((a, b) => b[1].peak - a[1].peak)
-      .slice(0, nearMissCount)
-      .map(([ip, p]) => ({ ip, peak: p.peak }));
-    return { rule, matched: matchedPerRule[i], clients: peaks.size, blocks: ruleBlocks, nearMisses };
+    for (const [ip, pair] of pairs[i]) retire(i, ip, pair);
+    const ruleBlocks = blocks[i].map((b) => ({ ...b, peak: blockedPeaks[i].get(b.ip)! }));
+    return {
+      rule,
+      matched: matchedPerRule[i],
+      clients: clients[i].value,
+      clientsExact: clients[i].isExact,
+      blocks: ruleBlocks,
+      nearMisses: nearMisses[i].list(),
+    };
   });
-  const malformedByReason: Record<string, number> = {};
-  for (const [reason, n] of byReason) malformedByReason[MALFORMED_REASONS[reason as Exclude<Malformed, Malformed.NONE>]] = n;
   return {
     ...totals,
-    malformedByReason,
+    malformedByReason: Object.fromEntries(byReason),
     firstMalformed,
+    peakTrackedClients,
     firstTimestampMs: firstTs,
     lastTimestampMs: lastTs,
     samplingRate: options.samplingRate,

@@ -10,6 +10,7 @@ import { toStoredRules } from './host-rule';
 import { DETECTION_FIELDS, deliveredFieldOrder } from './log-fields';
 import type { RealtimeWafGuardProps } from './realtime-waf-guard';
 import { DEFAULT_MIN_LOGGED_REQUESTS, samplingProblem, StoredRule } from './rule-model';
+import { DEFAULT_IPV6_PREFIX_LENGTH, MAX_IPV6_PREFIX_LENGTH, MIN_IPV6_PREFIX_LENGTH } from './runtime/ip';
 import { ManagedRuleGroup, rateBasedStatement, validateManagedRuleGroups } from './waf-rules';
 import { metricNamespaceError } from '../shared/validation';
 
@@ -22,6 +23,7 @@ export interface GuardSettings {
   readonly minLoggedRequests: number;
   readonly allowList: string[];
   readonly trustedProxies: string[];
+  readonly ipv6PrefixLength: number;
   readonly maxNewBlocksPerMinute: number;
   readonly rulesCacheSeconds: number;
   readonly batchSize: number;
@@ -81,6 +83,8 @@ export function resolveGuardSettings(guard: IConstruct, props: RealtimeWafGuardP
     minLoggedRequests,
     allowList: normalizeCidrs('allowList', props.allowList),
     trustedProxies: normalizeCidrs('trustedProxies', props.trustedProxies),
+    ipv6PrefixLength: integerInRange(
+      'ipv6PrefixLength', props.ipv6PrefixLength, MIN_IPV6_PREFIX_LENGTH, MAX_IPV6_PREFIX_LENGTH, DEFAULT_IPV6_PREFIX_LENGTH),
     maxNewBlocksPerMinute: integerInRange('maxNewBlocksPerMinute', props.maxNewBlocksPerMinute, 1, 10_000, 50),
     rulesCacheSeconds: secondsInRange('rulesCacheDuration', props.rulesCacheDuration, 0, 3600, 30),
     batchSize: integerInRange('batchSize', props.batchSize, 1, 10_000, 1000),

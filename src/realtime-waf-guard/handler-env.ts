@@ -15,6 +15,8 @@ export const ENV = {
   ALLOW_LIST: 'ALLOW_LIST',
   /** Comma-separated CIDRs of proxies whose X-Forwarded-For is trusted. */
   TRUSTED_PROXIES: 'TRUSTED_PROXIES',
+  /** IPv6 clients are counted and blocked per prefix of this length (48..128). */
+  IPV6_PREFIX_LENGTH: 'IPV6_PREFIX_LENGTH',
   MAX_NEW_BLOCKS_PER_MINUTE: 'MAX_NEW_BLOCKS_PER_MINUTE',
   /** Fewest logged requests per window a rule's threshold may stand for when sampling; rows below are refused. */
   MIN_LOGGED_REQUESTS: 'MIN_LOGGED_REQUESTS',
@@ -26,6 +28,11 @@ export const ENV = {
   IPV4_SET_ID: 'IPV4_SET_ID',
   IPV6_SET_NAME: 'IPV6_SET_NAME',
   IPV6_SET_ID: 'IPV6_SET_ID',
+  /** The sets of clients found behind trusted proxies (set only with trusted proxies). */
+  FORWARDED_IPV4_SET_NAME: 'FORWARDED_IPV4_SET_NAME',
+  FORWARDED_IPV4_SET_ID: 'FORWARDED_IPV4_SET_ID',
+  FORWARDED_IPV6_SET_NAME: 'FORWARDED_IPV6_SET_NAME',
+  FORWARDED_IPV6_SET_ID: 'FORWARDED_IPV6_SET_ID',
   /** Most addresses a set may hold; WAF's limit is 10,000. */
   MAX_SET_SIZE: 'MAX_IP_SET_SIZE',
   TOPIC_ARN: 'ALERT_TOPIC_ARN',
@@ -55,6 +62,9 @@ export const METRIC = {
  * age), or a retry could count again what an expired item had counted.
  */
 export const DEFAULT_COUNTER_RETENTION_SECONDS = 2 * 3600;
+
+/** Timeout of the IP-set sync function; its claims' leases are derived from it. */
+export const SYNC_TIMEOUT_SECONDS = 120;
 
 /** Default CloudWatch namespace of the guard's metrics. */
 export const DEFAULT_METRICS_NAMESPACE = 'CdkWafGuard';

@@ -67,6 +67,7 @@ export class LogPipeline extends Construct {
         [ENV.FIELDS]: settings.logFields.join(','),
         [ENV.SAMPLING_RATE]: String(settings.samplingRate),
         [ENV.TRUSTED_PROXIES]: settings.trustedProxies.join(','),
+        [ENV.IPV6_PREFIX_LENGTH]: String(settings.ipv6PrefixLength),
         [ENV.MAX_NEW_BLOCKS_PER_MINUTE]: String(settings.maxNewBlocksPerMinute),
         [ENV.RULES_CACHE_SECONDS]: String(settings.rulesCacheSeconds),
         [ENV.COUNTER_RETENTION_SECONDS]: String(settings.counterRetentionSeconds),

@@ -93,11 +93,19 @@ export interface RealtimeWafGuardProps {
 
   /**
    * CIDRs of proxies in front of CloudFront whose `X-Forwarded-For` is trusted: for requests from them, the right-most
-   * address in `X-Forwarded-For` that is not a trusted proxy is the client. Without it the header, which any client
-   * can forge, is ignored.
+   * address in `X-Forwarded-For` (the peer the proxy saw) is the client, and it is blocked in forwarded-address IP sets
+   * that WAF applies only to requests from these proxies. Without it the header, which any client can forge, is ignored.
    * @default - none: the client is always `c-ip`
    */
   readonly trustedProxies?: string[];
+
+  /**
+   * IPv6 clients are counted, blocked, released and alerted per network of this many bits, 48 to 128: a host owns at
+   * least a /64 and can rotate through all of it, so counting single IPv6 addresses lets it stay under every
+   * threshold. IPv4 clients are always single addresses.
+   * @default 64
+   */
+  readonly ipv6PrefixLength?: number;
 
   /**
    * Most new blocks per minute across all rules; further offenders are alerted but not blocked, so a bad rule cannot
@@ -266,8 +274,17 @@ export class RealtimeWafGuard extends Construct {
   public readonly alertTopic: sns.ITopic;
   /** Blocked IPv4 addresses (CLOUDFRONT scope); managed by the sync function only. */
   public readonly ipv4Set: wafv2.CfnIPSet;
-  /** Blocked IPv6 addresses (CLOUDFRONT scope); managed by the sync function only. */
+  /** Blocked IPv6 prefixes (CLOUDFRONT scope); managed by the sync function only. */
   public readonly ipv6Set: wafv2.CfnIPSet;
+  /**
+   * Blocked IPv4 clients found behind trusted proxies, matched on the X-Forwarded-For address of requests from those
+   * proxies; managed by the sync function only. Undefined without `trustedProxies`.
+   */
+  public readonly forwardedIpv4Set?: wafv2.CfnIPSet;
+  /** Blocked IPv6 prefixes found behind trusted proxies, like `forwardedIpv4Set`. Undefined without `trustedProxies`. */
+  public readonly forwardedIpv6Set?: wafv2.CfnIPSet;
+  /** The trusted proxies' CIDRs, one set per address family (empty without `trustedProxies`); defined by the stack. */
+  public readonly trustedProxySets: wafv2.CfnIPSet[];
   /** The guard's WebACL, or undefined with `createWebAcl: false`. */
   public readonly webAcl: wafv2.CfnWebACL | undefined;
   /** Alarms on the guard's own health (empty with `operationalAlarms: false`). */
@@ -321,6 +338,9 @@ export class RealtimeWafGuard extends Construct {
     });
     this.ipv4Set = this.enforcement.ipv4Set;
     this.ipv6Set = this.enforcement.ipv6Set;
+    this.forwardedIpv4Set = this.enforcement.forwardedIpv4Set;
+    this.forwardedIpv6Set = this.enforcement.forwardedIpv6Set;
+    this.trustedProxySets = this.enforcement.trustedProxySets;
     this.ipSetSync = this.enforcement.ipSetSync;
     this.webAcl = this.enforcement.webAcl;
 
@@ -374,8 +394,10 @@ export class RealtimeWafGuard extends Construct {
   }
 
   /**
-   * The guard's WebACL rules, for a WebACL you own (`createWebAcl: false`): block the IPv4 set, block the IPv6 set
-   * and, when configured, the rate-based backstop, with consecutive priorities from `firstPriority`.
+   * The guard's WebACL rules, for a WebACL you own (`createWebAcl: false`): block the IPv4 set, block the IPv6 set,
+   * with `trustedProxies` the forwarded IPv4 and IPv6 sets (requests from a trusted proxy whose right-most
+   * X-Forwarded-For address is blocked) and, when configured, the rate-based backstop, with consecutive priorities from
+   * `firstPriority`.
    */
   public blockRules(firstPriority: number): wafv2.CfnWebACL.RuleProperty[] {
     return this.enforcement.blockRules(firstPriority);

@@ -12,7 +12,7 @@ import { allowPublish, allowTableActions, pinnedRuntime } from './guard-iam';
 import { commonEnvironment, GuardSettings } from './guard-settings';
 import { GuardTables } from './guard-tables';
 import { integerInRange } from './guard-validation';
-import { ENV } from './handler-env';
+import { ENV, SYNC_TIMEOUT_SECONDS } from './handler-env';
 import { IpSetSyncFunction } from './ip-set-sync-function';
 import { cloudFrontDomainStatement, managedGroupRule, visibility } from './waf-rules';
 import { limitLength, wafDescription } from '../shared/cfn-text';
@@ -35,6 +35,11 @@ export interface WafEnforcementProps {
 export class WafEnforcement extends Construct {
   public readonly ipv4Set: wafv2.CfnIPSet;
   public readonly ipv6Set: wafv2.CfnIPSet;
+  /** Clients found behind trusted proxies, matched on their forwarded address; only with trusted proxies. */
+  public readonly forwardedIpv4Set?: wafv2.CfnIPSet;
+  public readonly forwardedIpv6Set?: wafv2.CfnIPSet;
+  /** The trusted proxies' own CIDRs, one set per address family they use. */
+  public readonly trustedProxySets: wafv2.CfnIPSet[] = [];
   public readonly ipSetSync: lambda.IFunction;
   public readonly webAcl?: wafv2.CfnWebACL;
   private readonly settings: GuardSettings;
@@ -45,12 +50,27 @@ export class WafEnforcement extends Construct {
     this.settings = settings;
     this.ipv4Set = this.ipSet('Ipv4Set', 'IPV4');
     this.ipv6Set = this.ipSet('Ipv6Set', 'IPV6');
+    if (settings.trustedProxies.length > 0) {
+      this.forwardedIpv4Set = this.ipSet('ForwardedIpv4Set', 'IPV4');
+      this.forwardedIpv6Set = this.ipSet('ForwardedIpv6Set', 'IPV6');
+      for (const [family, version] of [['.', 'IPV4'], [':', 'IPV6']] as const) {
+        const addresses = settings.trustedProxies.filter((c) => c.includes(family));
+        if (addresses.length === 0) continue;
+        this.trustedProxySets.push(new wafv2.CfnIPSet(this, `TrustedProxies${version === 'IPV4' ? 'Ipv4' : 'Ipv6'}Set`, {
+          scope: 'CLOUDFRONT',
+          ipAddressVersion: version,
+          addresses,
+          description: 'Trusted proxies of cdk-waf-guard: only their requests are matched on X-Forwarded-For',
+        }));
+      }
+    }
+    const written = [this.ipv4Set, this.ipv6Set, ...(this.forwardedIpv4Set ? [this.forwardedIpv4Set, this.forwardedIpv6Set!] : [])];
 
     const sync = handlerDefaults(this, 'IpSetSync', {
       description: 'Rebuilds the WAF IP sets from the block table, releases expired blocks and sends alert digests',
       logRetention: settings.logRetention,
       removalPolicy: settings.removalPolicy,
-      timeout: Duration.minutes(2),
+      timeout: Duration.seconds(SYNC_TIMEOUT_SECONDS),
       environment: {
         ...commonEnvironment(settings),
         [ENV.BLOCKS_TABLE]: tables.blocks.tableName,
@@ -60,6 +80,12 @@ export class WafEnforcement extends Construct {
         [ENV.IPV4_SET_ID]: this.ipv4Set.attrId,
         [ENV.IPV6_SET_NAME]: ipSetName(this.ipv6Set),
         [ENV.IPV6_SET_ID]: this.ipv6Set.attrId,
+        ...(this.forwardedIpv4Set && this.forwardedIpv6Set ? {
+          [ENV.FORWARDED_IPV4_SET_NAME]: ipSetName(this.forwardedIpv4Set),
+          [ENV.FORWARDED_IPV4_SET_ID]: this.forwardedIpv4Set.attrId,
+          [ENV.FORWARDED_IPV6_SET_NAME]: ipSetName(this.forwardedIpv6Set),
+          [ENV.FORWARDED_IPV6_SET_ID]: this.forwardedIpv6Set.attrId,
+        } : {}),
         [ENV.MAX_SET_SIZE]: '10000',
         [ENV.TOPIC_ARN]: props.alertTopic.topicArn,
         [ENV.HISTORY_RETENTION_DAYS]: String(settings.historyDays),
@@ -73,7 +99,8 @@ export class WafEnforcement extends Construct {
     suppressNag(ipSetSync, [pinnedRuntime()]);
     sync.role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['wafv2:GetIPSet', 'wafv2:UpdateIPSet'],
-      resources: [this.ipv4Set.attrArn, this.ipv6Set.attrArn],
+      // Exactly the sets it writes: never the trusted proxies' set, which only the stack defines.
+      resources: written.map((s) => s.attrArn),
     }));
     allowTableActions(sync.role, tables.blocks, 'dynamodb:Scan', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
     allowTableActions(sync.role, tables.history, 'dynamodb:PutItem');
@@ -133,11 +160,45 @@ export class WafEnforcement extends Construct {
       rule('BlockedIPv4', firstPriority, { ipSetReferenceStatement: { arn: this.ipv4Set.attrArn } }),
       rule('BlockedIPv6', firstPriority + 1, { ipSetReferenceStatement: { arn: this.ipv6Set.attrArn } }),
     ];
+    if (this.forwardedIpv4Set && this.forwardedIpv6Set) {
+      rules.push(
+        rule('BlockedForwardedIPv4', firstPriority + 2, this.forwardedStatement(this.forwardedIpv4Set)),
+        rule('BlockedForwardedIPv6', firstPriority + 3, this.forwardedStatement(this.forwardedIpv6Set)),
+      );
+    }
     if (this.settings.backstop) rules.push(rule('RateBackstop', firstPriority + rules.length, { rateBasedStatement: this.settings.backstop }));
     if (this.settings.blockCloudFrontDomain) {
       rules.push(rule('CloudFrontDomain', firstPriority + rules.length, cloudFrontDomainStatement()));
     }
     return rules;
+  }
+
+  /**
+   * A forwarded-address set applies only to requests whose source is a trusted proxy: from anywhere else the header
+   * is whatever the client wrote, and must neither block nor shield anyone.
+   *
+   * Position LAST: the right-most X-Forwarded-For address is the one the trusted proxy appended, the peer it saw, and
+   * the guard counts exactly that address (see resolveClient), so WAF enforces what the guard decided. ANY would also
+   * match the addresses left of it, which the client (or an untrusted hop) wrote: a request naming a blocked address
+   * there would be blocked, and private addresses written by unrelated networks collide; WAF reads only the last 10 and
+   * applies the fallback when an address is not valid, both of which a client controls. FIRST is purely client-written.
+   * Fallback NO_MATCH: a request without a valid address there is not blocked by this rule (the proxy is never blamed).
+   */
+  private forwardedStatement(set: wafv2.CfnIPSet): wafv2.CfnWebACL.StatementProperty {
+    const fromProxy: wafv2.CfnWebACL.StatementProperty[] = this.trustedProxySets.map((s) => ({ ipSetReferenceStatement: { arn: s.attrArn } }));
+    return {
+      andStatement: {
+        statements: [
+          fromProxy.length === 1 ? fromProxy[0] : { orStatement: { statements: fromProxy } },
+          {
+            ipSetReferenceStatement: {
+              arn: set.attrArn,
+              ipSetForwardedIpConfig: { headerName: 'X-Forwarded-For', position: 'LAST', fallbackBehavior: 'NO_MATCH' },
+            },
+          },
+        ],
+      },
+    };
   }
 
   private ipSet(id: string, ipAddressVersion: 'IPV4' | 'IPV6'): wafv2.CfnIPSet {

@@ -2,25 +2,31 @@ import { readFileSync } from 'fs';
 import { builtinModules } from 'module';
 import { dirname, join, resolve } from 'path';
 import { Readable } from 'stream';
+import { createGzip } from 'zlib';
 import { CliIo, main } from '../../src/cli/cdk-waf-guard';
-import { ReplayReport } from '../../src/cli/replay';
+import { InputLine, MAX_LINE_BYTES, readLines, streamSource } from '../../src/cli/log-input';
+import { ReplayJson } from '../../src/cli/replay-report';
+
+type ReplayReport = ReplayJson;
 
 const fixture = (name: string) => join(__dirname, 'fixtures', name);
 const RULES = fixture('rules.json');
 
-async function run(argv: string[], stdin?: Buffer | string): Promise<{ code: number; out: string; err: string }> {
+type Stdin = Buffer | string | AsyncIterable<Buffer | string>;
+
+async function run(argv: string[], stdin?: Stdin): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
   const io: CliIo = {
     stdout: (t) => { out += `${t}\n`; },
     stderr: (t) => { err += `${t}\n`; },
-    stdin: stdin === undefined ? undefined : Readable.from([stdin]),
+    stdin: stdin === undefined ? undefined : typeof stdin === 'string' || Buffer.isBuffer(stdin) ? Readable.from([stdin]) : stdin,
   };
   const code = await main(argv, io);
   return { code, out, err };
 }
 
-async function report(argv: string[], stdin?: Buffer): Promise<ReplayReport> {
+async function report(argv: string[], stdin?: Stdin): Promise<ReplayReport> {
   const { code, out, err } = await run(['replay', '--json', ...argv], stdin);
   expect(err).toBe('');
   expect(code).toBe(0);
@@ -41,7 +47,7 @@ describe('cdk-waf-guard replay', () => {
     const r = await report(['--rules', RULES, fixture('traffic.log')]);
     expect(blocksOf(r)).toEqual([
       ['login', '203.0.113.7', 60_000, 30],
-      ['api.example.com', '2001:db8::7', 300_000, 32],
+      ['api.example.com', '2001:db8::/64', 300_000, 32],
     ]);
     expect(r.rules.map((x) => [x.rule.ruleId, x.matched, x.clients])).toEqual([['login', 35, 2], ['api.example.com', 32, 1]]);
     expect(r.rules[0].nearMisses).toEqual([{ ip: '192.0.2.10', peak: 5 }]);
@@ -64,11 +70,7 @@ describe('cdk-waf-guard replay', () => {
   test('counts lines matched, skipped and malformed, with the first malformed line numbers and reasons', async () => {
     const r = await report(['--rules', RULES, fixture('traffic.log')]);
     expect([r.lines, r.matched, r.skipped, r.malformed]).toEqual([120, 67, 50, 3]);
-    expect(r.firstMalformed.map((m) => [m.lineNumber, m.reason])).toEqual([
-      [4, 'wrong number of fields for the configured field set'],
-      [20, 'timestamp is not epoch seconds'],
-      [50, 'c-ip is not an IP address'],
-    ]);
+    expect(r.firstMalformed.map((m) => [m.lineNumber, m.reason])).toEqual([[4, 'field-count'], [20, 'timestamp'], [50, 'client-ip']]);
   });
 
   test('reads gzip files and gzip on stdin by their magic bytes, with the same result as plain text', async () => {
@@ -103,23 +105,164 @@ describe('cdk-waf-guard replay', () => {
 
   test('the allow-list spares a client over threshold', async () => {
     const r = await report(['--rules', RULES, '--allow-list', '203.0.113.0/24', fixture('traffic.log')]);
-    expect(blocksOf(r).map((b) => b[1])).toEqual(['2001:db8::7']);
+    expect(blocksOf(r).map((b) => b[1])).toEqual(['2001:db8::/64']);
     expect(r.skipped).toBe(50 + 30);
   });
 
-  test('--fields gives positions: the minimal set read as a wider one makes every line malformed', async () => {
-    const r = await report(['--rules', RULES, '--fields', 'sc-status', fixture('traffic.log')]);
-    expect(r.malformed).toBe(120);
+  test('--fields gives positions: the minimal set read as a wider one makes every line malformed, and the exit status says so', async () => {
+    const { code, out, err } = await run(['replay', '--json', '--rules', RULES, '--fields', 'sc-status', fixture('traffic.log')]);
+    expect(code).toBe(3);
+    expect(err).toContain('WARNING: 120 of 120 lines are malformed, most (120) for "wrong number of fields for the configured field set" (field-count)');
+    expect(err).toContain('the likely cause is the field list: --fields');
+    expect(err).toContain('timestamp,c-ip,sc-status,cs-host,cs-uri-stem,x-forwarded-for');
+    // The report is still printed, for the counts.
+    const r = JSON.parse(out) as ReplayReport;
+    expect(r.malformedByReason).toEqual({ 'field-count': 120 });
     expect(blocksOf(r)).toEqual([]);
+  });
+
+  test('half the lines malformed is still a report (exit 0); one more is not', async () => {
+    const good = '1700000000.000\t192.0.2.1\twww.example.com\t/\t-\n';
+    expect((await run(['replay', '--rules', RULES], `${good}bad\n`)).code).toBe(0);
+    const { code, err } = await run(['replay', '--rules', RULES], `${good}bad\nworse\n`);
+    expect(code).toBe(3);
+    expect(err).toContain('2 of 3 lines are malformed');
   });
 
   test('prints a readable report with the blocked clients, times and peaks', async () => {
     const { code, out } = await run(['replay', '--rules', RULES, fixture('traffic.log')]);
     expect(code).toBe(0);
     expect(out).toContain('Rule login: host www.example.com, path /login*, threshold 20 per 10 s, block 1 min, BLOCK');
-    expect(out).toMatch(/203\.0\.113\.7\s+2023-11-14T22:13:2\dZ\s+2023-11-14T22:14:2\dZ\s+2\d\s+30 \(3\.0\/s\)/);
+    expect(out).toMatch(/peak \(per 10 s\)\n\s+203\.0\.113\.7\s+2023-11-14T22:13:2\dZ\s+2023-11-14T22:14:2\dZ\s+2\d\s+30\n/);
     expect(out).toContain('first at ');
     expect(out).toContain('traffic.log:4, ');
+  });
+});
+
+const T0 = 1_700_000_000; // epoch seconds of traffic.log's first line
+const logLine = (seconds: number, ip: string, host = 'www.example.com', path = '/login') => `${seconds.toFixed(3)}\t${ip}\t${host}\t${path}\t-\n`;
+
+/** `bytes` of one line without a break, generated chunk by chunk: never in memory whole. */
+async function* longLine(bytes: number): AsyncGenerator<Buffer> {
+  const chunk = Buffer.alloc(64 * 1024, 'a');
+  for (let left = bytes; left > 0; left -= chunk.length) yield left >= chunk.length ? chunk : chunk.subarray(0, left);
+}
+
+/** A valid login line, a 50 MB line, another valid line. */
+async function* withHugeLine(): AsyncGenerator<Buffer> {
+  yield Buffer.from(logLine(T0, '203.0.113.7'));
+  yield* longLine(50 * 1024 * 1024);
+  yield Buffer.from(`\n${logLine(T0 + 1, '203.0.113.7')}`);
+}
+
+describe('cdk-waf-guard replay input: lines in linear time and bounded memory', () => {
+  test('a 50 MB line is one malformed line (line-too-long); the lines around it count', async () => {
+    const r = await report(['--rules', RULES], withHugeLine());
+    expect([r.lines, r.matched, r.malformed]).toEqual([3, 2, 1]);
+    expect(r.malformedByReason).toEqual({ 'line-too-long': 1 });
+    expect(r.firstMalformed).toEqual([{ source: '<stdin>', lineNumber: 2, reason: 'line-too-long' }]);
+    expect(r.malformedMessages['line-too-long']).toContain('65,536 bytes');
+  });
+
+  test('the same through a gzip stream', async () => {
+    const r = await report(['--rules', RULES], Readable.from(withHugeLine()).pipe(createGzip()));
+    expect([r.lines, r.matched, r.malformed]).toEqual([3, 2, 1]);
+    expect(r.malformedByReason).toEqual({ 'line-too-long': 1 });
+  });
+
+  test('an overlong line is yielded by its length, without its text; a line of exactly the maximum is kept', async () => {
+    async function* input(): AsyncGenerator<Buffer> {
+      yield Buffer.from('short\n');
+      yield* longLine(MAX_LINE_BYTES);
+      yield Buffer.from('\n');
+      yield* longLine(MAX_LINE_BYTES + 1);
+      yield Buffer.from('\nx\n');
+      yield* longLine(3 * MAX_LINE_BYTES); // unterminated at the end of the input
+    }
+    const lines: InputLine[] = [];
+    for await (const line of readLines([streamSource('s', input())])) lines.push(line);
+    expect(lines.map((l) => [l.lineNumber, l.text.length, l.overlongBytes])).toEqual([
+      [1, 5, undefined],
+      [2, MAX_LINE_BYTES, undefined],
+      [3, 0, MAX_LINE_BYTES + 1],
+      [4, 1, undefined],
+      [5, 0, 3 * MAX_LINE_BYTES],
+    ]);
+  });
+
+  test('lines split across many small chunks are put back together', async () => {
+    const text = logLine(T0, '203.0.113.7') + logLine(T0 + 1, '192.0.2.1');
+    async function* bytes(): AsyncGenerator<Buffer> {
+      for (let i = 0; i < text.length; i += 3) yield Buffer.from(text.slice(i, i + 3));
+    }
+    const lines: string[] = [];
+    for await (const line of readLines([streamSource('s', bytes())])) lines.push(line.text);
+    expect(lines).toEqual(text.trimEnd().split('\n'));
+  });
+
+  test('clients whose window has passed are let go: 120,000 clients over 3 hours, a few thousand held at once', async () => {
+    const clients = 120_000;
+    // 10 new clients a second of log time, one login request each; one near miss early on (15 requests, then gone
+    // for good) and one attacker throughout (3 a second, 30 per 10 s window, over the threshold of 20).
+    async function* traffic(): AsyncGenerator<string> {
+      let batch = '';
+      for (let i = 0; i < 15; i++) batch += logLine(T0 + i * 0.5, '198.51.100.99');
+      for (let c = 0; c < clients; c++) {
+        const t = T0 + 10 + c / 10;
+        batch += logLine(t, `10.${Math.floor(c / 65_536) % 256}.${Math.floor(c / 256) % 256}.${c % 256}`);
+        if (c % 10 === 0) for (let k = 0; k < 3; k++) batch += logLine(t + k / 3, '203.0.113.66');
+        if (batch.length > 60_000) {
+          yield batch;
+          batch = '';
+        }
+      }
+      yield batch;
+    }
+    const r = await report(['--rules', RULES], traffic());
+    const [login] = r.rules;
+    expect(login.clientsExact).toBe(false);
+    expect(Math.abs(login.clients - (clients + 2)) / clients).toBeLessThan(0.03);
+    expect(r.peakTrackedClients).toBeLessThan(5_000);
+    expect(new Set(login.blocks.map((b) => b.ip))).toEqual(new Set(['203.0.113.66']));
+    // A block of 1 min, renewed while the attack lasts (12,000 s): one block a minute or so.
+    expect(login.blocks.length).toBeGreaterThan(180);
+    expect(login.blocks.every((b) => b.peak === 30)).toBe(true);
+    // Let go hours before the end, the near miss is still reported.
+    expect(login.nearMisses[0]).toEqual({ ip: '198.51.100.99', peak: 15 });
+  });
+});
+
+describe('cdk-waf-guard replay --json format', () => {
+  test('has a format version, ISO times beside epoch ms, and malformed reasons by stable code', async () => {
+    const r = await report(['--rules', RULES, fixture('traffic.log')]);
+    expect(r.formatVersion).toBe(1);
+    expect(r.maxLineBytes).toBe(65_536);
+    expect([r.firstTimestampMs, r.firstTimestampIso]).toEqual([T0 * 1000, '2023-11-14T22:13:20.000Z']);
+    expect([r.lastTimestampMs, r.lastTimestampIso]).toEqual([T0 * 1000 + 9850, '2023-11-14T22:13:29.850Z']);
+    expect(r.malformedByReason).toEqual({ 'field-count': 1, 'timestamp': 1, 'client-ip': 1 });
+    expect(r.malformedMessages).toEqual({
+      'field-count': 'wrong number of fields for the configured field set',
+      'timestamp': 'timestamp is not epoch seconds',
+      'client-ip': 'c-ip is not an IP address',
+    });
+    const blocks = r.rules.flatMap((rule) => rule.blocks);
+    expect(blocks).toHaveLength(2);
+    for (const b of blocks) {
+      expect(b.blockedAtIso).toBe(new Date(b.blockedAt).toISOString());
+      expect(b.blockedUntilIso).toBe(new Date(b.blockedUntil).toISOString());
+      expect(b.blockedAtIso).toMatch(/^2023-11-14T22:13:2\d\.\d{3}Z$/);
+    }
+    expect(r.rules.map((rule) => rule.clientsExact)).toEqual([true, true]);
+  });
+
+  test('the peak is the requests within one window, as the threshold counts them, not divided by the window', async () => {
+    // 25 requests within one second, then quiet: the peak is 25 per 10 s, not 2.5 a second.
+    const burst = Array.from({ length: 25 }, (_, i) => logLine(T0 + i / 25, '203.0.113.9')).join('');
+    const json = await report(['--rules', RULES], burst);
+    expect(json.rules[0].blocks.map((b) => [b.ip, b.peak])).toEqual([['203.0.113.9', 25]]);
+    const { out } = await run(['replay', '--rules', RULES], burst);
+    expect(out).toMatch(/peak \(per 10 s\)\n\s+203\.0\.113\.9\s+\S+\s+\S+\s+2\d\s+25\n/);
+    expect(out).not.toMatch(/\/s\)/);
   });
 });
 
@@ -153,6 +296,23 @@ describe('cdk-waf-guard errors (exit status 2)', () => {
     const { code, err } = await run(['replay', '--rules', RULES], gz.subarray(0, gz.length - 20));
     expect(code).toBe(2);
     expect(err).toMatch(/cannot read <stdin>: /);
+  });
+
+  test('IPv6 clients are counted per --ipv6-prefix-length (default 64), like the guard', async () => {
+    // one host rotating through 30 addresses of its /64, 3 requests a second, and one request from the next /64
+    const t0 = 1_700_000_000;
+    const lines = [
+      ...Array.from({ length: 30 }, (_, i) => `${(t0 + i / 3).toFixed(3)}\t2001:db8:5:6::${(i + 1).toString(16)}\tapi.example.com\t/v1\t-`),
+      `${t0}.500\t2001:db8:5:7::1\tapi.example.com\t/v1\t-`,
+    ].join('\n');
+    const byPrefix = await report(['--rules', RULES], Buffer.from(lines));
+    expect(blocksOf(byPrefix)).toEqual([['api.example.com', '2001:db8:5:6::/64', 300_000, 30]]);
+    expect(byPrefix.rules[1].clients).toBe(2);
+    const byAddress = await report(['--rules', RULES, '--ipv6-prefix-length', '128'], Buffer.from(lines));
+    expect(blocksOf(byAddress)).toEqual([]);
+    expect(byAddress.rules[1].clients).toBe(31);
+    const bad = await run(['replay', '--rules', RULES, '--ipv6-prefix-length', '40'], Buffer.from(lines));
+    expect([bad.code, bad.err]).toEqual([2, expect.stringMatching(/--ipv6-prefix-length must be a whole number from 48 to 128 \(got 40\)/)]);
   });
 
   test('usage errors print the usage', async () => {

@@ -1,3 +1,4 @@
+import { demoClient } from '../../examples/local-demo/outcome';
 import { runDemo } from '../../examples/local-demo/run-demo';
 import { DEMO_ATTACKERS, NEAR_MISS } from '../../examples/local-demo/traffic';
 
@@ -39,8 +40,10 @@ describe('local demo', () => {
     // The alerts read like the email: every attacker appears once as blocked and once as released.
     const text = emails.join('\n');
     for (const a of DEMO_ATTACKERS) {
-      expect(text.match(new RegExp(`^  ${a.ip.replace(/\./g, '\\.')}  rule ${a.ruleId} .*threshold`, 'gm'))).toHaveLength(1);
-      expect(text.match(new RegExp(`^  ${a.ip.replace(/\./g, '\\.')}  rule ${a.ruleId} .*block ended`, 'gm'))).toHaveLength(1);
+      // IPv6 attackers are named by their /64, as the guard blocks them.
+      const name = demoClient(a.ip).replace(/[./]/g, '\\$&');
+      expect(text.match(new RegExp(`^  ${name}  rule ${a.ruleId} .*threshold`, 'gm'))).toHaveLength(1);
+      expect(text.match(new RegExp(`^  ${name}  rule ${a.ruleId} .*block ended`, 'gm'))).toHaveLength(1);
     }
     expect(emails[0]).toMatch(/^From: AWS Notifications .*\nSubject: \[local-demo\] \d+ blocked\n\nBlocked in WAF:\n/);
   });

@@ -70,6 +70,20 @@ describe('CIDRs', () => {
   });
 });
 
+describe('ipv6PrefixLength', () => {
+  test.each([32, 47, 129, 64.5])('%p is refused, naming the prop and the range', (ipv6PrefixLength) => {
+    expectSynthError({ ipv6PrefixLength }, /ipv6PrefixLength must be a whole number from 48 to 128 \(got /);
+  });
+
+  test('the log processor counts per the configured prefix, /64 by default', () => {
+    const env = (t: ReturnType<typeof synthGuard>['template']) => Object.values(t.findResources('AWS::Lambda::Function'))
+      .map((f) => f.Properties.Environment?.Variables ?? {})
+      .find((v) => v.RULES_TABLE_NAME !== undefined && v.COUNTERS_TABLE_NAME !== undefined);
+    expect(env(synthGuard().template).IPV6_PREFIX_LENGTH).toBe('64');
+    expect(env(synthGuard({ ipv6PrefixLength: 56 }).template).IPV6_PREFIX_LENGTH).toBe('56');
+  });
+});
+
 describe('conflicting resources', () => {
   test('existing stream and shard count together', () => {
     const stack = newStack();

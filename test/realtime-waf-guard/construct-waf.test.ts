@@ -130,3 +130,73 @@ describe('createWebAcl: false', () => {
     expect(() => guard.blockRules(1.5)).toThrow(/firstPriority must be a whole number/);
   });
 });
+
+describe('trusted proxies', () => {
+  const setId = (template: Template, name: string) => Object.keys(template.findResources('AWS::WAFv2::IPSet')).find((k) => k.includes(name))!;
+
+  test('proxied clients have forwarded sets, matched on the last X-Forwarded-For address only from the proxies', () => {
+    const { template, guard } = synthGuard({ guardName: 'edge', trustedProxies: ['10.0.0.0/8', '2001:db8:ffff::/48'], rateBasedBackstop: { limit: 100 } });
+    expect(Object.keys(template.findResources('AWS::WAFv2::IPSet')).sort().map((k) => k.replace(/^GuardEnforcement|[0-9A-F]{8}$/g, ''))).toEqual([
+      'ForwardedIpv4Set', 'ForwardedIpv6Set', 'Ipv4Set', 'Ipv6Set', 'TrustedProxiesIpv4Set', 'TrustedProxiesIpv6Set',
+    ]);
+    template.hasResourceProperties('AWS::WAFv2::IPSet', { IPAddressVersion: 'IPV4', Addresses: ['10.0.0.0/8'] });
+    template.hasResourceProperties('AWS::WAFv2::IPSet', { IPAddressVersion: 'IPV6', Addresses: ['2001:db8:ffff::/48'] });
+    const fromProxies = {
+      OrStatement: {
+        Statements: [
+          { IPSetReferenceStatement: { Arn: ipSetArn(template, 'TrustedProxiesIpv4Set') } },
+          { IPSetReferenceStatement: { Arn: ipSetArn(template, 'TrustedProxiesIpv6Set') } },
+        ],
+      },
+    };
+    const forwarded = (fragment: string) => ({
+      AndStatement: {
+        Statements: [fromProxies, {
+          IPSetReferenceStatement: {
+            Arn: ipSetArn(template, fragment),
+            IPSetForwardedIPConfig: { HeaderName: 'X-Forwarded-For', Position: 'LAST', FallbackBehavior: 'NO_MATCH' },
+          },
+        }],
+      },
+    });
+    const rules = webAclRules(template);
+    expect(rules.map((r) => [r.Name, r.Priority])).toEqual([
+      ['edge-BlockedIPv4', 0], ['edge-BlockedIPv6', 1], ['edge-BlockedForwardedIPv4', 2], ['edge-BlockedForwardedIPv6', 3], ['edge-RateBackstop', 4],
+      ['edge-CloudFrontDomain', 5],
+    ]);
+    expect(rules[2].Statement).toEqual(forwarded('ForwardedIpv4Set'));
+    expect(rules[3].Statement).toEqual(forwarded('ForwardedIpv6Set'));
+    expect(rules[2].Action).toEqual({ Block: {} });
+    expect(guard.blockRules(7).map((r) => [r.name, r.priority]).slice(0, 5)).toEqual([
+      ['edge-BlockedIPv4', 7], ['edge-BlockedIPv6', 8], ['edge-BlockedForwardedIPv4', 9], ['edge-BlockedForwardedIPv6', 10], ['edge-RateBackstop', 11],
+    ]);
+    expect(guard.forwardedIpv4Set).toBeInstanceOf(wafv2.CfnIPSet);
+    expect(guard.trustedProxySets).toHaveLength(2);
+  });
+
+  test('the sync writes exactly the four sets it owns, never the proxies\' set, and knows them from its environment', () => {
+    const { template } = synthGuard({ trustedProxies: ['10.0.0.0/8'] });
+    const arn = (name: string) => ({ 'Fn::GetAtt': [setId(template, name), 'Arn'] });
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+    const wafStatements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement).filter((s: any) => JSON.stringify(s.Action).includes('wafv2:'));
+    expect(wafStatements).toEqual([{
+      Effect: 'Allow',
+      Action: ['wafv2:GetIPSet', 'wafv2:UpdateIPSet'],
+      Resource: [arn('GuardEnforcementIpv4Set'), arn('GuardEnforcementIpv6Set'), arn('ForwardedIpv4Set'), arn('ForwardedIpv6Set')],
+    }]);
+    const env = Object.values(template.findResources('AWS::Lambda::Function')).map((f) => f.Properties.Environment?.Variables ?? {})
+      .find((v) => v.IPV4_SET_ID !== undefined)!;
+    expect(env.FORWARDED_IPV4_SET_ID).toEqual({ 'Fn::GetAtt': [setId(template, 'ForwardedIpv4Set'), 'Id'] });
+    expect(env.FORWARDED_IPV6_SET_ID).toEqual({ 'Fn::GetAtt': [setId(template, 'ForwardedIpv6Set'), 'Id'] });
+    // only IPv4 proxies: one trusted set, referenced alone (an OR needs two statements)
+    const rule = webAclRules(template).find((r) => r.Name.endsWith('BlockedForwardedIPv4'));
+    expect(rule.Statement.AndStatement.Statements[0]).toEqual({ IPSetReferenceStatement: { Arn: arn('TrustedProxiesIpv4Set') } });
+  });
+
+  test('without trusted proxies there are no forwarded sets or rules', () => {
+    const { template, guard } = synthGuard();
+    expect(Object.keys(template.findResources('AWS::WAFv2::IPSet'))).toHaveLength(2);
+    expect(webAclRules(template).map((r) => r.Name)).not.toContainEqual(expect.stringContaining('Forwarded'));
+    expect([guard.forwardedIpv4Set, guard.forwardedIpv6Set, guard.trustedProxySets]).toEqual([undefined, undefined, []]);
+  });
+});

@@ -69,11 +69,15 @@ describe('resolveClient', () => {
     expect(resolveClient(parseIp('10.1.1.1')!, { forwardedFor: '203.0.113.1' }, none)?.text).toBe('10.1.1.1');
   });
 
-  test('behind trusted proxies the right-most untrusted address is the client, not what the client wrote', () => {
+  test('behind a trusted proxy the address it appended (the right-most) is the client, not what the client wrote', () => {
     // the client spoofs 192.0.2.66 as the first hop; the proxy appends the real peer
     expect(resolve('10.1.1.1', '192.0.2.66, 198.51.100.23')).toBe('198.51.100.23');
-    expect(resolve('10.1.1.1', '192.0.2.66,%20198.51.100.23,%2010.2.2.2')).toBe('198.51.100.23');
+    expect(resolve('10.1.1.1', 'garbage,%20198.51.100.23')).toBe('198.51.100.23');
     expect(resolve('10.1.1.1', '2001:db8::5')).toBe('2001:db8::5');
+  });
+
+  test('through a chain of trusted proxies nobody is blamed: WAF\'s forwarded match (LAST) could not enforce the block', () => {
+    expect(resolve('10.1.1.1', '192.0.2.66,%20198.51.100.23,%2010.2.2.2')).toBeUndefined();
   });
 
   test('a proxy with no usable client address is never blamed', () => {
@@ -92,7 +96,7 @@ describe('TrafficCounter', () => {
     ];
     lines.forEach((l, i) => c.addBase64(recordData(l), i));
     const counts = Object.fromEntries(c.entries().map((e) => [e.ip.text, [...e.buckets.values()].reduce((a, b) => a + b, 0)]));
-    expect(counts).toEqual({ '192.0.2.1': 2, '2001:db8::1': 2 });
+    expect(counts).toEqual({ '192.0.2.1': 2, '2001:db8::/64': 2 });
     expect(c.stats).toMatchObject({ lines: 8, matched: 4, unmatched: 1, malformed: 3 });
     expect(c.stats.malformedByReason.get(Malformed.FIELD_COUNT)).toBe(1);
     expect(c.stats.malformedByReason.get(Malformed.CLIENT_IP)).toBe(1);

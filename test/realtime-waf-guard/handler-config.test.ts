@@ -20,11 +20,14 @@ test('the processor reads its environment into a typed config, fields in deliver
   expect(c.allowList.contains(parseIp('2001:db8::1')!)).toBe(true);
   expect(c.trustedProxies.size).toBe(0);
   expect([c.maxNewBlocksPerMinute, c.rulesCacheMs]).toEqual([50, 30_000]);
+  expect(c.ipv6PrefixLength).toBe(64);
+  expect(logProcessorConfigFromEnv({ ...processorEnv, [ENV.IPV6_PREFIX_LENGTH]: '56' }).ipv6PrefixLength).toBe(56);
 });
 
 test('configuration mistakes fail at init with the variable named', () => {
   expect(() => logProcessorConfigFromEnv({ ...processorEnv, [ENV.SAMPLING_RATE]: '0' })).toThrow(/SAMPLING_RATE must be a whole number from 1 to 100/);
   expect(() => logProcessorConfigFromEnv({ ...processorEnv, [ENV.ALLOW_LIST]: '0.0.0.0/0' })).toThrow(/ALLOW_LIST: .*covers every address/);
   expect(() => logProcessorConfigFromEnv({ ...processorEnv, [ENV.RULES_TABLE]: undefined })).toThrow(/RULES_TABLE_NAME is not set/);
+  expect(() => logProcessorConfigFromEnv({ ...processorEnv, [ENV.IPV6_PREFIX_LENGTH]: '32' })).toThrow(/IPV6_PREFIX_LENGTH must be a whole number from 48 to 128/);
   expect(() => ipSetSyncConfigFromEnv({ [ENV.WAF_SCOPE]: 'GLOBAL' })).toThrow(/WAF_SCOPE must be CLOUDFRONT or REGIONAL/);
 });

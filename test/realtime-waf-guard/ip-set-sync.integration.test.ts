@@ -7,6 +7,7 @@ import { BlockRow } from '../../src/realtime-waf-guard/runtime/block-store';
 import { CidrSet, parseCidrList } from '../../src/realtime-waf-guard/runtime/ip';
 import { planIpSets, WAF_IP_SET_LIMIT } from '../../src/realtime-waf-guard/runtime/ip-set-planner';
 import { IpSetSync } from '../../src/realtime-waf-guard/runtime/ip-set-sync';
+import { CLAIM_LEASE_MS } from '../../src/realtime-waf-guard/runtime/sync-claims';
 import { BLOCKS_TABLE, HISTORY_TABLE } from '../../src/realtime-waf-guard/table-schemas';
 import { blockRow } from '../support/block-rows';
 import { FakeWaf } from '../support/fake-waf';
@@ -312,4 +313,35 @@ test('a block that ended without ever being applied is not announced as released
   expect(result.released).toEqual([]);
   expect(published.map((p) => p.Subject)).toEqual(['[test-guard] 1 blocked, 1 over the IP set limit']);
   expect(await s.history('198.51.100.2')).toEqual(['ENDED_NOT_APPLIED']);
+});
+
+test('a claim left by a run that stopped is taken over once its lease runs out, and only then', async () => {
+  const s = await setup();
+  // claimed at T0 by a run that timed out before publishing
+  await s.put(row('198.51.100.7', { blockedUntil: T0 + 3_600_000, notifiedAt: T0, notifyLeaseUntil: T0 + CLAIM_LEASE_MS }));
+  s.setNow(T0 + CLAIM_LEASE_MS - 1000);
+  await s.make().run();
+  expect(published).toEqual([]);
+  expect(await s.history('198.51.100.7')).toEqual([]);
+  s.setNow(T0 + CLAIM_LEASE_MS + 1000);
+  await s.make().run();
+  expect(published.map((p) => p.Subject)).toEqual(['[test-guard] 1 blocked']);
+  expect(await s.history('198.51.100.7')).toEqual(['BLOCKED']);
+  expect(s.recorder.logs.filter((l) => l.message.startsWith('taking over claims')).map((l) => l.extra)).toEqual([{ count: 1 }]);
+  // completed: no lease left, nothing more to say
+  expect((await s.blockRows())[0].notifyLeaseUntil).toBeUndefined();
+  s.setNow(T0 + 3 * CLAIM_LEASE_MS);
+  await s.make().run();
+  expect(published).toHaveLength(1);
+});
+
+test('a block that ended while its alert was still claimed by a stopped run is announced and recorded with its release', async () => {
+  const s = await setup();
+  await s.put(row('198.51.100.7', { blockedUntil: T0 + 60_000, notifiedAt: T0 + 30_000, notifyLeaseUntil: T0 + 30_000 + CLAIM_LEASE_MS }));
+  s.setNow(T0 + 61_000);
+  const result = await s.make().run();
+  expect(published.map((p) => p.Subject)).toEqual(['[test-guard] 1 blocked, 1 released']);
+  expect(result.released.map((r) => r.ip)).toEqual(['198.51.100.7']);
+  expect(await s.history('198.51.100.7')).toEqual(['BLOCKED', 'RELEASED']);
+  expect(await s.blockRows()).toEqual([]);
 });

@@ -118,10 +118,10 @@ test('blocks IPv4 and IPv6 clients over the threshold, not clients under it, and
   const result = await p.processor.process(records);
   expect(result.batchItemFailures).toEqual([]);
   const rows = await p.blocks();
-  expect(rows.map((r) => r.ip).sort()).toEqual(['198.51.100.7', '2001:db8::bad']);
+  expect(rows.map((r) => r.ip).sort()).toEqual(['198.51.100.7', '2001:db8::/64']);
   const v4 = rows.find((r) => r.ip === '198.51.100.7')!;
   expect(v4).toMatchObject({ ruleId: 'api', family: 4, action: 'BLOCK', observed: 25, threshold: 20, windowSeconds: 60, blockedAt: T0 + 5000, blockedUntil: T0 + 5000 + 300_000 });
-  expect(rows.find((r) => r.ip === '2001:db8::bad')!.family).toBe(6);
+  expect(rows.find((r) => r.ip === '2001:db8::/64')!.family).toBe(6);
   expect(p.recorder.metrics.get(METRIC.MALFORMED)).toBe(2);
   expect(p.recorder.metrics.get(METRIC.RECORDS)).toBe(lines.length);
   expect(p.recorder.metrics.get(METRIC.NEW_BLOCKS)).toBe(2);

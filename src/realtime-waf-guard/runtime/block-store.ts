@@ -35,7 +35,19 @@ export interface BlockRow {
   readonly renewedFrom?: number;
   /** Set when an alert failed: the row then waits for the scheduled sync instead of retriggering it through the stream. */
   readonly retryAt?: number;
+  /** Leases of claims taken but not completed (see sync-claims.ts): a later run takes over once they run out. */
+  readonly notifyLeaseUntil?: number;
+  readonly overCapLeaseUntil?: number;
+  readonly releaseLeaseUntil?: number;
+  /**
+   * How the client reached CloudFront when it crossed the threshold: `DIRECT` (blocked by its source address), `PROXY`
+   * (found in X-Forwarded-For behind a trusted proxy: blocked by the forwarded-address sets) or `BOTH`.
+   * Absent in rows written before proxied clients had sets of their own: `DIRECT`.
+   */
+  readonly route?: ClientRoute;
 }
+
+export type ClientRoute = 'DIRECT' | 'PROXY' | 'BOTH';
 
 /** A pair over its rule's threshold. */
 export interface BlockCandidate {
@@ -44,6 +56,8 @@ export interface BlockCandidate {
   readonly observed: number;
   readonly firstSeenMs: number;
   readonly crossedAtMs: number;
+  /** @default 'DIRECT' */
+  readonly route?: ClientRoute;
 }
 
 export interface RecordBlocksResult {
@@ -196,6 +210,7 @@ function blockRow(c: BlockCandidate, nowMs: number): BlockRow {
     ip: c.ip.text,
     ruleId: c.rule.ruleId,
     family: c.ip.family,
+    route: c.route ?? 'DIRECT',
     host: c.rule.host,
     action: c.rule.action,
     observed: Math.round(c.observed),

@@ -20,3 +20,31 @@ export function backoffMs(attempt: number, baseMs: number, capMs: number, random
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * Maps with at most `limit` calls in flight and waits for every call it started, so no outcome goes unseen when one
+ * fails. With `stopOnFailure`, items not yet started when a call fails are skipped (left undefined).
+ */
+export async function settleLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+  stopOnFailure = false,
+): Promise<Array<PromiseSettledResult<R> | undefined>> {
+  const results = new Array<PromiseSettledResult<R> | undefined>(items.length);
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (next < items.length && !(stopOnFailure && failed)) {
+      const i = next++;
+      try {
+        results[i] = { status: 'fulfilled', value: await fn(items[i], i) };
+      } catch (reason) {
+        failed = true;
+        results[i] = { status: 'rejected', reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

@@ -1,4 +1,4 @@
-import { CidrSet, parseCidrList } from './ip';
+import { CidrSet, DEFAULT_IPV6_PREFIX_LENGTH, MAX_IPV6_PREFIX_LENGTH, MIN_IPV6_PREFIX_LENGTH, parseCidrList } from './ip';
 import { IpSetSyncConfig } from './ip-set-sync';
 import { LogProcessorConfig } from './log-processor';
 import { DEFAULT_COUNTER_RETENTION_SECONDS, ENV } from '../handler-env';
@@ -26,6 +26,12 @@ function cidrs(env: Env, name: string): CidrSet {
   return new CidrSet(parseCidrList(raw.split(',').map((s) => s.trim()).filter(Boolean), name));
 }
 
+/** An IP set named by two variables, both or neither. */
+function optionalSet(env: Env, nameVar: string, idVar: string): { name: string; id: string } | undefined {
+  if (!env[nameVar] && !env[idVar]) return undefined;
+  return { name: required(env, nameVar), id: required(env, idVar) };
+}
+
 export interface LogProcessorEnvConfig extends LogProcessorConfig {
   readonly rulesTable: string;
   readonly countersTable: string;
@@ -45,6 +51,7 @@ export function logProcessorConfigFromEnv(env: Env): LogProcessorEnvConfig {
     samplingRate: integer(env, ENV.SAMPLING_RATE, 1, 100),
     allowList: cidrs(env, ENV.ALLOW_LIST),
     trustedProxies: cidrs(env, ENV.TRUSTED_PROXIES),
+    ipv6PrefixLength: integer(env, ENV.IPV6_PREFIX_LENGTH, MIN_IPV6_PREFIX_LENGTH, MAX_IPV6_PREFIX_LENGTH, DEFAULT_IPV6_PREFIX_LENGTH),
     rulesTable: required(env, ENV.RULES_TABLE),
     countersTable: required(env, ENV.COUNTERS_TABLE),
     blocksTable: required(env, ENV.BLOCKS_TABLE),
@@ -67,6 +74,8 @@ export function ipSetSyncConfigFromEnv(env: Env): IpSetSyncConfig {
     scope,
     ipv4: { name: required(env, ENV.IPV4_SET_NAME), id: required(env, ENV.IPV4_SET_ID) },
     ipv6: { name: required(env, ENV.IPV6_SET_NAME), id: required(env, ENV.IPV6_SET_ID) },
+    forwardedIpv4: optionalSet(env, ENV.FORWARDED_IPV4_SET_NAME, ENV.FORWARDED_IPV4_SET_ID),
+    forwardedIpv6: optionalSet(env, ENV.FORWARDED_IPV6_SET_NAME, ENV.FORWARDED_IPV6_SET_ID),
     allowList: cidrs(env, ENV.ALLOW_LIST),
     maxSetSize: integer(env, ENV.MAX_SET_SIZE, 1, 10_000, 10_000),
     historyRetentionDays: integer(env, ENV.HISTORY_RETENTION_DAYS, 1, 3650, 90),

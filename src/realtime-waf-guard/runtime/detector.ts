@@ -1,4 +1,4 @@
-import { CidrSet, IpAddress, ipv4Text, parseIp, parseIpv4 } from './ip';
+import { CidrSet, clientOf, DEFAULT_IPV6_PREFIX_LENGTH, IpAddress, ipv4Text, parseIp, parseIpv4 } from './ip';
 import { LogLineParser, Malformed, percentDecode } from './log-parser';
 import { StoredRule } from '../rule-model';
 
@@ -135,9 +135,11 @@ export function hostMatches(pattern: string, host: string): boolean {
 
 /**
  * The client a request counts against. `c-ip` is the peer CloudFront saw and cannot be spoofed. X-Forwarded-For is
- * written by the client, so it is only read when `c-ip` is a declared trusted proxy; then the right-most address that
- * is not itself a trusted proxy is the client. Returns undefined when no usable client remains (a proxy is never
- * blamed for its clients).
+ * written by the client, so it is only read when `c-ip` is a declared trusted proxy; then its right-most address, the
+ * one that proxy appended, is the client. That is exactly the address WAF's forwarded-IP match (position LAST) sees, so
+ * what the guard blocks is what WAF enforces. Returns undefined when no usable client remains (a proxy is never blamed
+ * for its clients), including when the right-most address is itself a trusted proxy (proxies in a chain): the
+ * client's address is then further left, where WAF cannot be told which entry to trust, so no block could be enforced.
  */
 export function resolveClient(
   cIp: IpAddress,
@@ -147,13 +149,20 @@ export function resolveClient(
   if (trustedProxies.size === 0 || !trustedProxies.contains(cIp)) return cIp;
   const forwardedFor = request.forwardedFor;
   if (forwardedFor === undefined) return undefined;
-  const hops = percentDecode(forwardedFor).split(',');
-  for (let i = hops.length - 1; i >= 0; i--) {
-    const hop = parseIp(hops[i].trim());
-    if (!hop) return undefined;
-    if (!trustedProxies.contains(hop)) return hop;
-  }
-  return undefined;
+  const decoded = percentDecode(forwardedFor);
+  const hop = parseIp(decoded.slice(decoded.lastIndexOf(',') + 1).trim());
+  return hop && !trustedProxies.contains(hop) ? hop : undefined;
+}
+
+/** How a client reached CloudFront, as bits: it may do both within one batch. */
+export const ROUTE_DIRECT = 1;
+/** Through a trusted proxy: blocked by the forwarded-address IP sets. */
+export const ROUTE_PROXY = 2;
+export const ROUTE_BOTH = 3;
+
+/** A route as block rows record it. */
+export function routeName(route: number): 'DIRECT' | 'PROXY' | 'BOTH' {
+  return route === ROUTE_BOTH ? 'BOTH' : route === ROUTE_PROXY ? 'PROXY' : 'DIRECT';
 }
 
 const NO_RULES: readonly number[] = [];
@@ -161,9 +170,12 @@ const NO_RULES: readonly number[] = [];
 /** Counts of one (rule, client) pair within a batch. */
 export interface KeyCounts {
   readonly ruleIndex: number;
+  /** The client: an IPv4 address or an IPv6 prefix (see clientOf). */
   readonly ip: IpAddress;
   /** bucket index -> sampled requests */
   readonly buckets: Map<number, number>;
+  /** ROUTE_DIRECT and/or ROUTE_PROXY: which IP sets can block this client. */
+  route: number;
   /** Position of the first and last record of the batch that counted here. */
   firstRecord: number;
   lastRecord: number;
@@ -187,6 +199,11 @@ export interface TrafficCounterOptions {
   readonly rules: readonly StoredRule[];
   readonly allowList: CidrSet;
   readonly trustedProxies: CidrSet;
+  /**
+   * IPv6 clients are counted per network of this many bits.
+   * @default 64
+   */
+  readonly ipv6PrefixLength?: number;
 }
 
 /**
@@ -201,6 +218,9 @@ export class TrafficCounter {
   private readonly options: TrafficCounterOptions;
   private readonly bucketMs: number[];
   private readonly ipv6Cache = new Map<string, IpAddress | null>();
+  /** IPv6 address text -> its prefix client. */
+  private readonly prefixCache = new Map<string, IpAddress>();
+  private readonly ipv6PrefixLength: number;
 
   constructor(options: TrafficCounterOptions) {
     this.options = options;
@@ -208,6 +228,18 @@ export class TrafficCounter {
     this.matcher = new RuleMatcher(options.rules);
     this.counts = this.matcher.rules.map(() => new Map());
     this.bucketMs = this.matcher.rules.map((r) => bucketSeconds(r.windowSeconds) * 1000);
+    this.ipv6PrefixLength = options.ipv6PrefixLength ?? DEFAULT_IPV6_PREFIX_LENGTH;
+  }
+
+  /** The IPv6 prefix an address counts against, cached like the addresses themselves. */
+  private prefixOf(ip: IpAddress): IpAddress {
+    let client = this.prefixCache.get(ip.text);
+    if (client === undefined) {
+      client = clientOf(ip, this.ipv6PrefixLength);
+      if (this.prefixCache.size >= 50_000) this.prefixCache.clear();
+      this.prefixCache.set(ip.text, client);
+    }
+    return client;
   }
 
   /** A canonical IPv6 address, cached: the same clients come back batch after batch. */
@@ -264,17 +296,23 @@ export class TrafficCounter {
     }
     const { allowList, trustedProxies } = this.options;
     let client: IpAddress | undefined = v6;
+    let route = ROUTE_DIRECT;
     if (trustedProxies.size > 0) {
-      client = resolveClient(v6 ?? { family: 4, text: parser.clientIp, value: v4 }, parser, trustedProxies);
+      const peer = v6 ?? { family: 4 as const, text: parser.clientIp, value: v4 };
+      client = resolveClient(peer, parser, trustedProxies);
+      if (client !== peer) route = ROUTE_PROXY;
       if (!client) {
         stats.unattributed++;
         return Malformed.NONE;
       }
     }
+    // The allow-list is checked on the address itself: its neighbours in the same prefix still count (and the sync keeps
+    // a prefix holding an allow-listed address out of the IP sets).
     if (allowList.size > 0 && (client ? allowList.contains(client) : allowList.containsIpv4(v4))) {
       stats.allowListed++;
       return Malformed.NONE;
     }
+    if (client?.family === 6) client = this.prefixOf(client);
     const key = client ? client.text : parser.clientIp;
     stats.matched++;
     const timestampMs = parser.timestampMs;
@@ -285,10 +323,11 @@ export class TrafficCounter {
       if (entry === undefined) {
         // A fresh string, not a slice of the line: a stored slice would keep the whole line alive until the batch ends.
         const ip = client ?? { family: 4 as const, text: ipv4Text(v4), value: v4 };
-        entry = { ruleIndex, ip, buckets: new Map(), firstRecord: recordIndex, lastRecord: recordIndex, lastTimestampMs: timestampMs };
+        entry = { ruleIndex, ip, route, buckets: new Map(), firstRecord: recordIndex, lastRecord: recordIndex, lastTimestampMs: timestampMs };
         perRule.set(ip.text, entry);
       }
       entry.buckets.set(bucket, (entry.buckets.get(bucket) ?? 0) + 1);
+      if (entry.route !== route) entry.route = ROUTE_BOTH;
       entry.lastRecord = recordIndex;
       if (timestampMs > entry.lastTimestampMs) entry.lastTimestampMs = timestampMs;
     }

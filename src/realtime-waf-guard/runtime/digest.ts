@@ -6,6 +6,8 @@ export interface DigestInput {
   readonly wouldBlock: readonly BlockRow[];
   readonly released: readonly BlockRow[];
   readonly overCap: readonly BlockRow[];
+  /** Over the threshold, but their IPv6 prefix holds an allow-listed address: kept out of the IP sets. */
+  readonly shielded?: readonly BlockRow[];
 }
 
 export interface DigestMessage {
@@ -45,18 +47,21 @@ function section(title: string, rows: readonly BlockRow[], line: (row: BlockRow)
 
 function describe(row: BlockRow): string {
   const renewed = row.renewedFrom ? ' (renewed: still over the threshold when the last block ended)' : '';
-  return `  ${row.ip}  rule ${row.ruleId} (host ${row.host}): ${row.observed} requests in ${row.windowSeconds} s, threshold ${row.threshold}, until ${iso(row.blockedUntil)}${renewed}`;
+  const proxied = row.route === 'PROXY' || row.route === 'BOTH' ? ' (behind a trusted proxy)' : '';
+  return `  ${row.ip}  rule ${row.ruleId} (host ${row.host}): ${row.observed} requests in ${row.windowSeconds} s, threshold ${row.threshold}, until ${iso(row.blockedUntil)}${proxied}${renewed}`;
 }
 
 /** One message per sync run listing what changed; undefined when nothing did. */
 export function renderDigest(input: DigestInput): DigestMessage | undefined {
   const { blocked, wouldBlock, released, overCap } = input;
-  if (blocked.length + wouldBlock.length + released.length + overCap.length === 0) return undefined;
+  const shielded = input.shielded ?? [];
+  if (blocked.length + wouldBlock.length + released.length + overCap.length + shielded.length === 0) return undefined;
   const parts: string[] = [];
   if (blocked.length) parts.push(`${blocked.length} blocked`);
   if (wouldBlock.length) parts.push(`${wouldBlock.length} would be blocked`);
   if (released.length) parts.push(`${released.length} released`);
   if (overCap.length) parts.push(`${overCap.length} over the IP set limit`);
+  if (shielded.length) parts.push(`${shielded.length} not blocked (allow-list)`);
   // SNS subjects: at most 100 ASCII characters, no line breaks.
   const subject = `[${input.guardName}] ${parts.join(', ')}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 100);
   const lines: string[] = [
@@ -66,6 +71,9 @@ export function renderDigest(input: DigestInput): DigestMessage | undefined {
     ...section(
       'NOT blocked: the WAF IP set is full (10,000 addresses); the most severe offenders were kept. Consider a shorter\nblock period or a stricter rule. Left out:',
       overCap, describe),
+    ...section(
+      'NOT blocked: the prefix holds an allow-listed address, so the whole prefix stays out of the IP sets:',
+      shielded, describe),
   ];
   lines.push(`Sent by ${input.guardName} (cdk-waf-guard).`);
   return {
@@ -77,6 +85,7 @@ export function renderDigest(input: DigestInput): DigestMessage | undefined {
       wouldBlock: { DataType: 'Number', StringValue: String(wouldBlock.length) },
       released: { DataType: 'Number', StringValue: String(released.length) },
       overCap: { DataType: 'Number', StringValue: String(overCap.length) },
+      notBlockedAllowListed: { DataType: 'Number', StringValue: String(shielded.length) },
       // For programs: the changes as JSON, capped like the text.
       changes: { DataType: 'String', StringValue: JSON.stringify(changes(input)) },
     },
@@ -92,5 +101,6 @@ function changes(input: DigestInput): Array<{ event: string; ip: string; ruleId:
     ...entries('wouldBlock', input.wouldBlock),
     ...entries('released', input.released),
     ...entries('overCap', input.overCap),
+    ...entries('notBlockedAllowListed', input.shielded ?? []),
   ];
 }

@@ -5,7 +5,9 @@ import { BlockRow } from './block-store';
 export type HistoryEvent =
   | 'BLOCKED' | 'RENEWED' | 'WOULD_BLOCK' | 'RELEASED' | 'COUNT_ENDED' | 'ENDED_NOT_APPLIED'
   /** An offence processed so late that its block would already have ended: recorded, never applied. */
-  | 'STALE_OFFENCE';
+  | 'STALE_OFFENCE'
+  /** A block whose prefix holds an allow-listed address: recorded and alerted, kept out of the IP sets. */
+  | 'NOT_APPLIED_ALLOW_LISTED';
 
 const ENDED: ReadonlySet<HistoryEvent> = new Set(['RELEASED', 'COUNT_ENDED', 'ENDED_NOT_APPLIED']);
 
@@ -24,6 +26,7 @@ export function historyItem(row: BlockRow, event: HistoryEvent, retentionDays: n
     ruleId: row.ruleId,
     host: row.host,
     action: row.action,
+    route: row.route ?? 'DIRECT',
     observed: row.observed,
     threshold: row.threshold,
     windowSeconds: row.windowSeconds,

@@ -1,13 +1,19 @@
 import { BlockRow } from './block-store';
-import { CidrSet, hostCidr, parseIp } from './ip';
+import { Cidr, CidrSet, parseCidr, parseIp } from './ip';
 
 /** The most addresses a WAF IP set holds. */
 export const WAF_IP_SET_LIMIT = 10_000;
 
 export interface IpSetPlan {
-  /** Desired contents, canonical CIDRs, sorted. */
+  /** Desired contents, canonical CIDRs, sorted: clients that connected to CloudFront themselves (source address). */
   readonly ipv4: string[];
   readonly ipv6: string[];
+  /**
+   * Clients found in X-Forwarded-For behind a trusted proxy: WAF matches these on the forwarded address, and only for
+   * requests whose source is a trusted proxy. A source-address set would compare them with the proxy's address.
+   */
+  readonly forwardedIpv4: string[];
+  readonly forwardedIpv6: string[];
   /** BLOCK rows in force but left out because a set is full (least severe first out). */
   readonly overCap: BlockRow[];
   /** Rows whose period has ended: released once the sets no longer hold them. */
@@ -16,6 +22,25 @@ export interface IpSetPlan {
   readonly unnotified: BlockRow[];
   /** BLOCK rows in force for allow-listed clients (the allow-list grew after the block): never applied. */
   readonly allowListed: BlockRow[];
+  /**
+   * BLOCK rows in force for IPv6 prefixes that hold an allow-listed address: the whole prefix stays out of the sets
+   * (blocking it would block the allow-listed host), and the digest says so.
+   */
+  readonly shielded: BlockRow[];
+}
+
+/** The network a row blocks: an IPv4 address (/32) or an IPv6 prefix; undefined for a row that names neither. */
+export function rowCidr(row: BlockRow): Cidr | undefined {
+  const cidr = parseCidr(row.ip);
+  return typeof cidr === 'string' ? undefined : cidr;
+}
+
+/** How the allow-list covers a row's network: not at all, in part (an allow-listed address inside a prefix), or whole. */
+export function allowListCover(row: BlockRow, allowList: CidrSet): 'none' | 'partial' | 'whole' {
+  const cidr = rowCidr(row);
+  if (!cidr || allowList.size === 0) return 'none';
+  if (allowList.containsCidr(cidr)) return 'whole';
+  return allowList.intersects(cidr) ? 'partial' : 'none';
 }
 
 /**
@@ -26,6 +51,7 @@ export function planIpSets(rows: readonly BlockRow[], nowMs: number, allowList: 
   const expired: BlockRow[] = [];
   const unnotified: BlockRow[] = [];
   const allowListed: BlockRow[] = [];
+  const shielded: BlockRow[] = [];
   const active: BlockRow[] = [];
   for (const row of rows) {
     if (row.blockedUntil <= nowMs) {
@@ -34,23 +60,45 @@ export function planIpSets(rows: readonly BlockRow[], nowMs: number, allowList: 
     }
     if (row.notifiedAt === undefined) unnotified.push(row);
     if (row.action !== 'BLOCK') continue;
-    const ip = parseIp(row.ip);
-    if (!ip) continue;
-    if (allowList.contains(ip)) allowListed.push(row);
+    if (!rowCidr(row)) continue;
+    const cover = allowListCover(row, allowList);
+    if (cover === 'whole') allowListed.push(row);
+    else if (cover === 'partial') shielded.push(row);
     else active.push(row);
   }
   // Most severe first; ties go to the block that ends last, then to the address, so the plan is deterministic.
   active.sort((a, b) => b.severity - a.severity || b.blockedUntil - a.blockedUntil || (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));
-  const sets = { 4: new Set<string>(), 6: new Set<string>() };
+  const sets = { direct4: new Set<string>(), direct6: new Set<string>(), proxy4: new Set<string>(), proxy6: new Set<string>() };
   const overCap: BlockRow[] = [];
   for (const row of active) {
-    const set = sets[row.family];
-    const cidr = hostCidr(parseIp(row.ip)!);
-    if (set.has(cidr)) continue;
-    if (set.size >= maxPerSet) overCap.push(row);
-    else set.add(cidr);
+    // Each row is its own entry: neighbouring prefixes are never merged into a shorter one, which would block
+    // networks that never offended.
+    const { family, text: cidr } = rowCidr(row)!;
+    const route = row.route ?? 'DIRECT';
+    const targets = [
+      ...(route !== 'PROXY' ? [family === 4 ? sets.direct4 : sets.direct6] : []),
+      ...(route !== 'DIRECT' ? [family === 4 ? sets.proxy4 : sets.proxy6] : []),
+    ];
+    let left = false;
+    for (const set of targets) {
+      if (set.has(cidr)) continue;
+      if (set.size >= maxPerSet) left = true;
+      else set.add(cidr);
+    }
+    if (left) overCap.push(row);
   }
-  return { ipv4: [...sets[4]].sort(), ipv6: [...sets[6]].sort(), overCap, expired, unnotified, allowListed };
+  const sorted = (s: Set<string>) => [...s].sort();
+  return {
+    ipv4: sorted(sets.direct4),
+    ipv6: sorted(sets.direct6),
+    forwardedIpv4: sorted(sets.proxy4),
+    forwardedIpv6: sorted(sets.proxy6),
+    overCap,
+    expired,
+    unnotified,
+    allowListed,
+    shielded,
+  };
 }
 
 /** Canonical, sorted form of addresses as WAF returns them, for comparison with a plan. */

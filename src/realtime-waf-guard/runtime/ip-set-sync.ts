@@ -2,11 +2,12 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetIPSetCommand, UpdateIPSetCommand, WAFV2Client } from '@aws-sdk/client-wafv2';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { BlockRow } from './block-store';
-import { backoffMs, mapLimit, sleep } from './concurrency';
+import { backoffMs, settleLimit, sleep } from './concurrency';
 import { renderDigest } from './digest';
 import { HistoryEvent, historyItem } from './history-store';
 import { CidrSet } from './ip';
-import { IpSetPlan, normaliseAddresses, planIpSets, sameAddresses } from './ip-set-planner';
+import { allowListCover, IpSetPlan, normaliseAddresses, planIpSets, sameAddresses } from './ip-set-planner';
+import { CLAIM_LEASE_MS, ClaimAttribute, claimWork, isPending, LEASE_ATTRIBUTE } from './sync-claims';
 import { isConditionFailure, scanAll } from '../../shared/runtime/dynamo';
 import { Log, MetricsSink } from '../../shared/runtime/telemetry';
 import { METRIC } from '../handler-env';
@@ -21,6 +22,9 @@ export interface IpSetSyncConfig {
   readonly scope: 'CLOUDFRONT' | 'REGIONAL';
   readonly ipv4: IpSetRef;
   readonly ipv6: IpSetRef;
+  /** The sets of clients found behind trusted proxies; only with trusted proxies. */
+  readonly forwardedIpv4?: IpSetRef;
+  readonly forwardedIpv6?: IpSetRef;
   readonly allowList: CidrSet;
   readonly maxSetSize: number;
   readonly historyRetentionDays: number;
@@ -54,7 +58,13 @@ export interface SyncResult {
 const MAX_ATTEMPTS = 8;
 const MIN_WRITE_INTERVAL_MS = 1000;
 const CLAIM_CONCURRENCY = 16;
-type ClaimAttribute = 'notifiedAt' | 'overCapAlertedAt' | 'releasedAt';
+interface Claim {
+  readonly row: BlockRow;
+  readonly attribute: ClaimAttribute;
+  /** When it was taken: the value of the claim attribute while the claim is this run's. */
+  readonly at: number;
+}
+
 /** Errors after which a fresh read and another try can succeed. */
 const RETRYABLE = new Set(['WAFOptimisticLockException', 'WAFUnavailableEntityException', 'ThrottlingException', 'WAFLimitsExceededException', 'TooManyRequestsException']);
 
@@ -80,16 +90,18 @@ export class IpSetSync {
 
   private async runOnce(): Promise<SyncResult> {
     const { deps, config } = this;
-    let digestSent: { subject: string; body: string } | undefined;
     let retries = 0;
     let updates = 0;
     let plan: IpSetPlan | undefined;
+    let rows: BlockRow[];
     for (let attempt = 0; ; attempt++) {
-      const rows = await this.readBlocks();
+      rows = await this.readBlocks();
       plan = planIpSets(rows, deps.now(), config.allowList, config.maxSetSize);
       try {
         updates += (await this.apply(config.ipv4, plan.ipv4)) ? 1 : 0;
         updates += (await this.apply(config.ipv6, plan.ipv6)) ? 1 : 0;
+        if (config.forwardedIpv4) updates += (await this.apply(config.forwardedIpv4, plan.forwardedIpv4)) ? 1 : 0;
+        if (config.forwardedIpv6) updates += (await this.apply(config.forwardedIpv6, plan.forwardedIpv6)) ? 1 : 0;
         break;
       } catch (e) {
         const name = (e as Error).name;
@@ -101,32 +113,41 @@ export class IpSetSync {
       }
     }
 
-    // Alerts are claimed, then sent, then the claims are kept. Any failure before the message is out gives the claims
-    // back (marked for the scheduled run, so the blocks table stream does not retrigger a failing run at once), and the
-    // next run alerts again instead of losing the alert.
-    const skip = new Set([...plan.overCap, ...plan.allowListed].map((r) => `${r.ip}|${r.ruleId}`));
-    const claimed: Array<[BlockRow, ClaimAttribute]> = [];
-    const claim = async (rows: readonly BlockRow[], attribute: ClaimAttribute) => {
-      const won = await this.claimAll(rows, attribute);
-      for (const r of won) claimed.push([r, attribute]);
-      return won;
-    };
-    let notified: BlockRow[] = [];
-    let releasing: BlockRow[] = [];
-    let released: BlockRow[] = [];
+    // Every alert goes through claim -> publish -> record -> complete. A claim is a conditional write, so overlapping
+    // runs never both announce a row; it carries a lease until it is completed. A run that fails gives back every claim
+    // it won and has not completed, so the next run announces and records them again (the alert at least once, the
+    // history once, since its keys are the block's own times). A run that stops without giving back (timeout) leaves
+    // leases that a later run takes over once they run out.
+    const nowMs = deps.now();
+    const work = claimWork(plan, rows, nowMs);
+    if (work.takenOver > 0) deps.log.warn('taking over claims left by a run that stopped', { count: work.takenOver });
+    const won: Claim[] = [];
     try {
-      notified = await claim(plan.unnotified.filter((r) => !skip.has(`${r.ip}|${r.ruleId}`)), 'notifiedAt');
-      const overCap = await claim(plan.overCap.filter((r) => r.overCapAlertedAt === undefined), 'overCapAlertedAt');
-      releasing = await claim(plan.expired, 'releasedAt');
-      // Only blocks that were applied and announced are announced as released.
-      released = releasing.filter((r) => r.action === 'BLOCK' && r.notifiedAt !== undefined);
-      const digest = renderDigest({
-        guardName: config.guardName,
-        blocked: notified.filter((r) => r.action === 'BLOCK'),
-        wouldBlock: notified.filter((r) => r.action !== 'BLOCK'),
-        released,
-        overCap,
-      });
+      await this.claimAll(work.notify, 'notifiedAt', nowMs, won);
+      await this.claimAll(work.overCap, 'overCapAlertedAt', nowMs, won);
+      await this.claimAll(work.release, 'releasedAt', nowMs, won);
+    } catch (e) {
+      await this.giveBack(won);
+      throw e;
+    }
+    const rowsOf = (attribute: ClaimAttribute) => won.filter((c) => c.attribute === attribute).map((c) => c.row);
+    const releasing = rowsOf('releasedAt');
+    // Ended before the run that claimed their alert completed it: announced and recorded with their release.
+    const lateStart = new Set(releasing.filter((r) => isPending(r, 'notifiedAt')));
+    const started = [...rowsOf('notifiedAt'), ...lateStart];
+    const blocked = started.filter((r) => r.action === 'BLOCK');
+    const wouldBlock = started.filter((r) => r.action !== 'BLOCK');
+    // Only blocks that were applied and announced are announced as released.
+    const released = releasing.filter((r) => this.applied(r) && r.notifiedAt !== undefined);
+    const digest = renderDigest({
+      guardName: config.guardName,
+      blocked: blocked.filter((r) => this.applied(r)),
+      wouldBlock,
+      released,
+      overCap: rowsOf('overCapAlertedAt'),
+      shielded: blocked.filter((r) => !this.applied(r)),
+    });
+    try {
       if (digest && config.topicArn) {
         await deps.sns.send(new PublishCommand({
           TopicArn: config.topicArn,
@@ -135,29 +156,51 @@ export class IpSetSync {
           MessageAttributes: digest.attributes,
         }));
       }
-      digestSent = digest && { subject: digest.subject, body: digest.body };
     } catch (e) {
-      await Promise.allSettled(claimed.map(([r, attribute]) => this.unclaim(r, attribute)));
+      await this.giveBack(won);
       throw e;
     }
-    // History is keyed by the block's own times, so writing it again after a failure overwrites rather than duplicates;
-    // a release is recorded before its row goes.
-    await mapLimit(notified, CLAIM_CONCURRENCY, (r) => this.history(r, r.action !== 'BLOCK' ? 'WOULD_BLOCK' : r.renewedFrom ? 'RENEWED' : 'BLOCKED'));
-    // Ended blocks claimed by a run that failed after its claims stay claimed; they are released without a second alert.
-    const leftover = plan.expired.filter((r) => r.releasedAt !== undefined);
-    await mapLimit([...releasing, ...leftover], CLAIM_CONCURRENCY, async (r) => {
-      const event = r.action !== 'BLOCK' ? 'COUNT_ENDED' : r.notifiedAt !== undefined ? 'RELEASED' : 'ENDED_NOT_APPLIED';
-      await this.history(r, event);
-      await this.release(r);
+    const digestSent = digest && { subject: digest.subject, body: digest.body };
+
+    const outcomes = await settleLimit(won, CLAIM_CONCURRENCY, async (c) => {
+      if (c.attribute === 'notifiedAt') await this.history(c.row, this.startEvent(c.row));
+      if (c.attribute === 'releasedAt') {
+        if (lateStart.has(c.row)) await this.history(c.row, this.startEvent(c.row));
+        await this.history(c.row, this.endEvent(c.row));
+      }
+      await this.complete(c);
     });
+    // Claimed for release by a version without leases, which may have alerted: released without a second alert.
+    const unleased = await settleLimit(work.releaseUnleased, CLAIM_CONCURRENCY, async (r) => {
+      await this.history(r, this.endEvent(r));
+      await this.release(r, { releasedAt: r.releasedAt!, leased: false });
+    });
+    const unfinished = won.filter((_, i) => outcomes[i]?.status !== 'fulfilled');
+    const failure = [...outcomes, ...unleased].find((o): o is PromiseRejectedResult => o?.status === 'rejected');
+    if (failure) {
+      // The digest is out; what is given back is announced again by the next run rather than never recorded.
+      await this.giveBack(unfinished);
+      throw failure.reason;
+    }
 
     deps.metrics.add(METRIC.RELEASES, released.length, 'Count');
-    deps.metrics.add(METRIC.ACTIVE_BLOCKS, plan.ipv4.length + plan.ipv6.length, 'Count');
+    deps.metrics.add(METRIC.ACTIVE_BLOCKS, plan.ipv4.length + plan.ipv6.length + plan.forwardedIpv4.length + plan.forwardedIpv6.length, 'Count');
     deps.metrics.add(METRIC.DROPPED_OVER_CAP, plan.overCap.length, 'Count');
     if (plan.overCap.length > 0) deps.log.error('IP set full: blocks left out', { count: plan.overCap.length });
-    const blocked = notified.filter((r) => r.action === 'BLOCK');
-    const wouldBlock = notified.filter((r) => r.action !== 'BLOCK');
     return { plan, updates, retries, blocked, wouldBlock, released, digest: digestSent };
+  }
+
+  private startEvent(r: BlockRow): HistoryEvent {
+    return r.action !== 'BLOCK' ? 'WOULD_BLOCK' : !this.applied(r) ? 'NOT_APPLIED_ALLOW_LISTED' : r.renewedFrom ? 'RENEWED' : 'BLOCKED';
+  }
+
+  private endEvent(r: BlockRow): HistoryEvent {
+    return r.action !== 'BLOCK' ? 'COUNT_ENDED' : r.notifiedAt !== undefined && this.applied(r) ? 'RELEASED' : 'ENDED_NOT_APPLIED';
+  }
+
+  /** A BLOCK row the IP sets hold (or would, but for their size): not one the allow-list covers in whole or in part. */
+  private applied(row: BlockRow): boolean {
+    return row.action === 'BLOCK' && allowListCover(row, this.config.allowList) === 'none';
   }
 
   private async readBlocks(): Promise<BlockRow[]> {
@@ -168,10 +211,17 @@ export class IpSetSync {
     return (this.deps.sleep ?? sleep)(ms);
   }
 
-  /** The rows this run won the claim for (conditional writes, so overlapping runs never both alert). */
-  private async claimAll(rows: readonly BlockRow[], attribute: ClaimAttribute): Promise<BlockRow[]> {
-    const won = await mapLimit(rows, CLAIM_CONCURRENCY, async (r) => ((await this.claim(r, attribute)) ? r : undefined));
-    return won.filter((r): r is BlockRow => r !== undefined);
+  /**
+   * Claims rows for one kind of alert, adding each claim won to `won`. On a failure, the claims already in flight are
+   * still waited for and added, so that the caller can give back every claim it holds.
+   */
+  private async claimAll(rows: readonly BlockRow[], attribute: ClaimAttribute, nowMs: number, won: Claim[]): Promise<void> {
+    const outcomes = await settleLimit(rows, CLAIM_CONCURRENCY, (r) => this.claim(r, attribute, nowMs), true);
+    outcomes.forEach((o, i) => {
+      if (o?.status === 'fulfilled' && o.value) won.push({ row: rows[i], attribute, at: nowMs });
+    });
+    const failure = outcomes.find((o): o is PromiseRejectedResult => o?.status === 'rejected');
+    if (failure) throw failure.reason;
   }
 
   /** Writes the set when it differs from the plan; returns whether it wrote. */
@@ -195,17 +245,20 @@ export class IpSetSync {
     return true;
   }
 
-  /** Marks a row once; only the run that wins the conditional write alerts, so overlapping runs do not alert twice. */
-  private async claim(row: BlockRow, attribute: ClaimAttribute): Promise<boolean> {
+  /**
+   * Claims a row once: only the run that wins the conditional write alerts, so overlapping runs do not alert twice. A
+   * claim whose lease ran out was left by a run that stopped; it is taken over.
+   */
+  private async claim(row: BlockRow, attribute: ClaimAttribute, nowMs: number): Promise<boolean> {
     try {
       await this.deps.doc.send(new UpdateCommand({
         TableName: this.config.blocksTable,
         Key: { ip: row.ip, ruleId: row.ruleId },
-        UpdateExpression: 'SET #a = :now',
-        // the same block (not a renewal that replaced it) and not claimed yet
-        ConditionExpression: 'attribute_not_exists(#a) AND blockedAt = :blockedAt AND blockedUntil = :until',
-        ExpressionAttributeNames: { '#a': attribute },
-        ExpressionAttributeValues: { ':now': this.deps.now(), ':blockedAt': row.blockedAt, ':until': row.blockedUntil },
+        UpdateExpression: 'SET #a = :now, #lease = :leaseUntil',
+        // the same block (not a renewal that replaced it), and not claimed or only by a run that stopped
+        ConditionExpression: '(attribute_not_exists(#a) OR #lease < :now) AND blockedAt = :blockedAt AND blockedUntil = :until',
+        ExpressionAttributeNames: { '#a': attribute, '#lease': LEASE_ATTRIBUTE[attribute] },
+        ExpressionAttributeValues: { ':now': nowMs, ':leaseUntil': nowMs + CLAIM_LEASE_MS, ':blockedAt': row.blockedAt, ':until': row.blockedUntil },
       }));
       return true;
     } catch (e) {
@@ -214,32 +267,61 @@ export class IpSetSync {
     }
   }
 
-  /** Gives a claim back after a failed publish, unless the row changed meanwhile. */
-  private async unclaim(row: BlockRow, attribute: ClaimAttribute): Promise<void> {
+  /** Marks a claim done once its alert is out and its history written; a release is done when its row is gone. */
+  private async complete(c: Claim): Promise<void> {
+    if (c.attribute === 'releasedAt') {
+      await this.release(c.row, { releasedAt: c.at, leased: true });
+      return;
+    }
     try {
       await this.deps.doc.send(new UpdateCommand({
         TableName: this.config.blocksTable,
-        Key: { ip: row.ip, ruleId: row.ruleId },
-        // retryAt keeps the row out of the stream trigger: the scheduled run retries, not an immediate loop
-        UpdateExpression: 'REMOVE #a SET retryAt = :now',
-        ConditionExpression: 'blockedAt = :blockedAt',
-        ExpressionAttributeNames: { '#a': attribute },
-        ExpressionAttributeValues: { ':blockedAt': row.blockedAt, ':now': this.deps.now() },
+        Key: { ip: c.row.ip, ruleId: c.row.ruleId },
+        UpdateExpression: 'REMOVE #lease',
+        // still this run's claim: not replaced by a renewal, not taken over
+        ConditionExpression: '#a = :at',
+        ExpressionAttributeNames: { '#a': c.attribute, '#lease': LEASE_ATTRIBUTE[c.attribute] },
+        ExpressionAttributeValues: { ':at': c.at },
       }));
     } catch (e) {
       if (!isConditionFailure(e)) throw e;
     }
   }
 
-  /** Deletes an ended block unless it was renewed meanwhile. */
-  private async release(row: BlockRow): Promise<boolean> {
+  /**
+   * Gives claims back after a failure, so the next run alerts and records them again; best effort, since a claim that
+   * cannot be given back is taken over when its lease runs out.
+   */
+  private async giveBack(claims: readonly Claim[]): Promise<void> {
+    const outcomes = await settleLimit(claims, CLAIM_CONCURRENCY, (c) => this.unclaim(c));
+    const kept = outcomes.filter((o) => o?.status === 'rejected').length;
+    if (kept > 0) this.deps.log.warn('claims not given back; a later run takes them over when their lease ends', { count: kept, leaseMs: CLAIM_LEASE_MS });
+  }
+
+  private async unclaim(c: Claim): Promise<void> {
+    try {
+      await this.deps.doc.send(new UpdateCommand({
+        TableName: this.config.blocksTable,
+        Key: { ip: c.row.ip, ruleId: c.row.ruleId },
+        // retryAt keeps the row out of the stream trigger: the scheduled run retries, not an immediate loop
+        UpdateExpression: 'REMOVE #a, #lease SET retryAt = :now',
+        ConditionExpression: '#a = :at',
+        ExpressionAttributeNames: { '#a': c.attribute, '#lease': LEASE_ATTRIBUTE[c.attribute] },
+        ExpressionAttributeValues: { ':at': c.at, ':now': this.deps.now() },
+      }));
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+    }
+  }
+
+  /** Deletes an ended block still under the release claim given, unless it was renewed meanwhile. */
+  private async release(row: BlockRow, claim: { releasedAt: number; leased: boolean }): Promise<boolean> {
     try {
       await this.deps.doc.send(new DeleteCommand({
         TableName: this.config.blocksTable,
         Key: { ip: row.ip, ruleId: row.ruleId },
-        // not renewed since it was claimed for release
-        ConditionExpression: 'blockedUntil = :until AND attribute_exists(releasedAt)',
-        ExpressionAttributeValues: { ':until': row.blockedUntil },
+        ConditionExpression: claim.leased ? 'blockedUntil = :until AND releasedAt = :at' : 'blockedUntil = :until AND releasedAt = :at AND attribute_not_exists(releaseLeaseUntil)',
+        ExpressionAttributeValues: { ':until': row.blockedUntil, ':at': claim.releasedAt },
       }));
       return true;
     } catch (e) {

@@ -5,7 +5,7 @@
  */
 export interface IpAddress {
   readonly family: 4 | 6;
-  /** Canonical text. */
+  /** Canonical text; for a client (see clientOf), an IPv6 prefix in CIDR form. */
   readonly text: string;
   /** IPv4 as an unsigned 32-bit number; IPv6 as a 128-bit bigint. */
   readonly value: number | bigint;
@@ -73,7 +73,7 @@ export function parseIpv6(s: string): bigint | undefined {
   return value;
 }
 
-function ipv6Text(v: bigint): string {
+export function ipv6Text(v: bigint): string {
   const groups: number[] = [];
   for (let i = 7; i >= 0; i--) groups.push(Number((v >> BigInt(i * 16)) & 0xffffn));
   // RFC 5952: compress the longest run of two or more zero groups, the first one on a tie.
@@ -91,13 +91,40 @@ function ipv6Text(v: bigint): string {
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }
 
-/** Parses and canonicalises an IPv4 or IPv6 address; undefined when it is neither. */
+const MAPPED_IPV4_HIGH = 0xffffn;
+
+/**
+ * Parses and canonicalises an IPv4 or IPv6 address; undefined when it is neither. An IPv4-mapped IPv6 address
+ * (`::ffff:198.51.100.23`, what a dual-stack socket reports for an IPv4 peer) is that IPv4 address: one host must not
+ * be counted, allow-listed or blocked under two names.
+ */
 export function parseIp(s: string): IpAddress | undefined {
   const v4 = parseIpv4(s);
   if (v4 >= 0) return { family: 4, text: ipv4Text(v4), value: v4 };
   const v6 = parseIpv6(s);
   if (v6 === undefined) return undefined;
+  if (v6 >> 32n === MAPPED_IPV4_HIGH) {
+    const mapped = Number(v6 & 0xffffffffn);
+    return { family: 4, text: ipv4Text(mapped), value: mapped };
+  }
   return { family: 6, text: ipv6Text(v6), value: v6 };
+}
+
+/** The IPv6 prefix length a client is counted and blocked by: a host owns at least a /64. */
+export const DEFAULT_IPV6_PREFIX_LENGTH = 64;
+/** Shortest allowed: a /48 is a whole site; anything shorter would lump unrelated customers of a provider together. */
+export const MIN_IPV6_PREFIX_LENGTH = 48;
+export const MAX_IPV6_PREFIX_LENGTH = 128;
+
+/**
+ * The client an address counts as: an IPv4 address itself; for IPv6, the network of `ipv6PrefixLength` bits that
+ * holds it, written as CIDR (`2001:db8:1:2::/64`), since one host can rotate through every address of its /64.
+ */
+export function clientOf(ip: IpAddress, ipv6PrefixLength: number): IpAddress {
+  if (ip.family === 4) return ip;
+  const shift = BigInt(128 - ipv6PrefixLength);
+  const network = ((ip.value as bigint) >> shift) << shift;
+  return { family: 6, text: `${ipv6Text(network)}/${ipv6PrefixLength}`, value: network };
 }
 
 /** A network: address family, prefix length and the masked network address. */
@@ -115,10 +142,16 @@ export function parseCidr(s: string): Cidr | string {
   const addressText = slash < 0 ? s : s.slice(0, slash);
   const ip = parseIp(addressText.trim());
   if (!ip) return `"${s}" is not an IPv4 or IPv6 address or CIDR range`;
-  const max = ip.family === 4 ? 32 : 128;
+  // An IPv4-mapped range (`::ffff:198.51.100.0/120`) is the IPv4 range it maps (/24).
+  const mapped = ip.family === 4 && addressText.includes(':');
+  const max = ip.family === 4 && !mapped ? 32 : 128;
   const prefixText = slash < 0 ? String(max) : s.slice(slash + 1).trim();
-  const prefix = /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
-  if (!(prefix >= 0 && prefix <= max)) return `"${s}" has an invalid prefix length (IPv${ip.family}: 1 to ${max})`;
+  let prefix = /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
+  if (!(prefix >= 0 && prefix <= max)) return `"${s}" has an invalid prefix length (IPv${mapped ? 6 : ip.family}: 1 to ${max})`;
+  if (mapped) {
+    if (prefix < 96) return `"${s}" reaches beyond the IPv4-mapped range ::ffff:0:0/96; give the IPv4 range instead`;
+    prefix -= 96;
+  }
   if (prefix === 0) return `"${s}" covers every address; WAF refuses /0 and allow-listing or blocking all clients is never intended`;
   if (ip.family === 4) {
     const size = 2 ** (32 - prefix);
@@ -160,6 +193,30 @@ export class CidrSet {
 
   public get size(): number {
     return this.v4.length + this.v6.length;
+  }
+
+  /** Whether one network of the set holds the whole of `cidr`. */
+  public containsCidr(cidr: Cidr): boolean {
+    if (cidr.family === 4) {
+      const end = (cidr.network as number) + 2 ** (32 - cidr.prefix);
+      return this.v4.some((c) => cidr.network >= c.network && end <= c.network + c.size);
+    }
+    const shift = BigInt(128 - cidr.prefix);
+    const n = cidr.network as bigint;
+    return this.v6.some((c) => c.shift >= shift && (n >> c.shift) << c.shift === c.network);
+  }
+
+  /** Whether any network of the set shares an address with `cidr` (holds it, or lies inside it). */
+  public intersects(cidr: Cidr): boolean {
+    if (cidr.family === 4) {
+      const start = cidr.network as number;
+      const end = start + 2 ** (32 - cidr.prefix);
+      return this.v4.some((c) => c.network < end && start < c.network + c.size);
+    }
+    const n = cidr.network as bigint;
+    const shift = BigInt(128 - cidr.prefix);
+    // Two networks overlap exactly when the shorter one holds the other's network address.
+    return this.v6.some((c) => (c.shift >= shift ? (n >> c.shift) << c.shift === c.network : (c.network >> shift) << shift === n));
   }
 
   public contains(ip: IpAddress): boolean {

@@ -1,7 +1,7 @@
 import { BlockCandidate, BlockRow, BlockStore } from './block-store';
 import { mapLimit } from './concurrency';
 import { CounterStore, padSequence } from './counter-store';
-import { KeyCounts, scaleToRealRequests, TrafficCounter } from './detector';
+import { KeyCounts, routeName, scaleToRealRequests, TrafficCounter } from './detector';
 import { HistoryStore } from './history-store';
 import { CidrSet } from './ip';
 import { Malformed, MALFORMED_REASONS } from './log-parser';
@@ -26,6 +26,11 @@ export interface LogProcessorConfig {
   readonly samplingRate: number;
   readonly allowList: CidrSet;
   readonly trustedProxies: CidrSet;
+  /**
+   * IPv6 clients are counted and blocked per prefix of this length.
+   * @default 64
+   */
+  readonly ipv6PrefixLength?: number;
 }
 
 export interface LogProcessorDeps {
@@ -105,7 +110,9 @@ export class LogProcessor {
       for (const w of windows) {
         const observed = scaleToRealRequests(w.sampledInWindow, config.samplingRate);
         if (observed >= w.rule.threshold) {
-          candidates.push({ rule: w.rule, ip: w.entry.ip, observed, firstSeenMs: w.firstSeenMs, crossedAtMs: w.entry.lastTimestampMs });
+          candidates.push({
+            rule: w.rule, ip: w.entry.ip, observed, firstSeenMs: w.firstSeenMs, crossedAtMs: w.entry.lastTimestampMs, route: routeName(w.entry.route),
+          });
         }
       }
       const recorded = await deps.blocks.record(candidates, now);
@@ -173,15 +180,15 @@ export class LogProcessor {
   /** The counter is rebuilt only when the rules change, so its caches survive across batches. */
   private counterFor(version: string, rules: readonly StoredRule[]): TrafficCounter {
     if (this.counter?.version !== version) {
-      const { fields, allowList, trustedProxies } = this.config;
-      this.counter = { version, counter: new TrafficCounter({ fields, rules, allowList, trustedProxies }) };
+      const { fields, allowList, trustedProxies, ipv6PrefixLength } = this.config;
+      this.counter = { version, counter: new TrafficCounter({ fields, rules, allowList, trustedProxies, ipv6PrefixLength }) };
     }
     return this.counter.counter;
   }
 
   private recount(records: readonly StreamRecord[], entry: KeyCounts, rule: StoredRule, afterSequence: string): Map<number, number> {
-    const { fields, allowList, trustedProxies } = this.config;
-    const single = new TrafficCounter({ fields, rules: [rule], allowList, trustedProxies });
+    const { fields, allowList, trustedProxies, ipv6PrefixLength } = this.config;
+    const single = new TrafficCounter({ fields, rules: [rule], allowList, trustedProxies, ipv6PrefixLength });
     for (let i = entry.firstRecord; i <= entry.lastRecord; i++) {
       if (padSequence(records[i].kinesis.sequenceNumber) > afterSequence) single.addBase64(records[i].kinesis.data, i);
     }
