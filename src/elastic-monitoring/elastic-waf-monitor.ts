@@ -11,8 +11,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { ApdexDefinition } from './apdex-definition';
 import { CollectorFunction } from './collector-function';
 import { ElasticDocumentFields, WafStatusValues } from './document-fields';
+import { EcsServiceMetricSet, ecsServiceMetrics, MISSING_TASKS_EXPRESSION } from './ecs-service-metrics';
 import { ECS_GROUP_DIMENSION, ECS_METRIC, EcsTaskMonitoring } from './ecs-task-monitoring';
 import { ElasticCredentials, ElasticCredentialsKind } from './elastic-credentials';
 import { ElasticWafMetrics } from './elastic-waf-metrics';
@@ -103,6 +105,12 @@ export interface ElasticWafMonitorProps {
    */
   readonly apdexThreshold?: Duration;
   /**
+   * Which requests Apdex counts: all requests with `<= T` satisfied and `(T, 4T]` tolerating, or allowed requests only
+   * with `< T` satisfied and `[T, 4T)` tolerating.
+   * @default ApdexDefinition.ALL_REQUESTS
+   */
+  readonly apdexDefinition?: ApdexDefinition;
+  /**
    * How many of the slowest hosts each run logs for the dashboard's table (1..100).
    * @default 15
    */
@@ -152,6 +160,12 @@ export interface ElasticWafMonitorProps {
    * @default - no ECS monitoring
    */
   readonly ecsService?: ecs.IBaseService;
+  /**
+   * Other alarms of the team (the WAF's load balancer, the upstreams...) to list in the dashboard's alarm status widget
+   * beside the monitor's own. They are only shown: the monitor adds no actions to them.
+   * @default - only the monitor's alarms
+   */
+  readonly additionalAlarms?: cloudwatch.IAlarm[];
   /**
    * Log group of the WAF's containers: WARNING and ERROR lines are counted and alarmed on.
    * @default - no log line monitoring
@@ -231,6 +245,12 @@ export class ElasticWafMonitor extends Construct {
   public readonly ecsLogErrorsAlarm?: cloudwatch.IAlarm;
   /** Alarm on crashed ECS tasks, with `ecsService`. */
   public readonly ecsTaskCrashesAlarm?: cloudwatch.IAlarm;
+  /** Alarm on the ECS service's average CPU, with `ecsService`. */
+  public readonly ecsCpuAlarm?: cloudwatch.IAlarm;
+  /** Alarm on the ECS service's average memory, with `ecsService`. */
+  public readonly ecsMemoryAlarm?: cloudwatch.IAlarm;
+  /** Alarm on fewer running tasks than desired (needs Container Insights), with `ecsService`. */
+  public readonly ecsRunningTasksAlarm?: cloudwatch.IAlarm;
   /** Log group of the ECS service's task state changes, with `ecsService`. */
   public readonly ecsTaskEventsLogGroup?: logs.ILogGroup;
   /** Rule sending the ECS service's task state changes to `ecsTaskEventsLogGroup`, with `ecsService`. */
@@ -276,6 +296,7 @@ export class ElasticWafMonitor extends Construct {
       ingestDelayMs: ingestDelay.toMilliseconds(),
       timeoutThresholdMs: timeoutThreshold.toMilliseconds(),
       apdexTMs: apdexT.toMilliseconds(),
+      ...(props.apdexDefinition === ApdexDefinition.ALLOWED_REQUESTS ? { apdexDefinition: 'allowedRequests' as const } : {}),
       topN: props.topHostCount ?? DEFAULTS.topN,
       ...(props.topHostsShardSize === undefined ? {} : { hostShardSize: props.topHostsShardSize }),
       namespace,
@@ -429,6 +450,11 @@ export class ElasticWafMonitor extends Construct {
       };
     }
 
+    const ecsService = props.ecsService ? ecsServiceMetrics(props.ecsService, interval) : undefined;
+    if (ecsService && props.ecsService) {
+      Object.assign(definitions, ecsServiceAlarmDefinitions(ecsService, props.ecsService.serviceName, alarmOptions));
+    }
+
     this.failOn(Object.entries(definitions).flatMap(([name, d]) => alarmDefinitionErrors(name, d)));
 
     const defaults = handlerDefaults(this, 'Collector', {
@@ -509,6 +535,9 @@ export class ElasticWafMonitor extends Construct {
     this.collectorErrorsAlarm = created.collectorErrors;
     this.ecsLogErrorsAlarm = created.ecsLogErrors;
     this.ecsTaskCrashesAlarm = created.ecsTaskCrashes;
+    this.ecsCpuAlarm = created.ecsCpu;
+    this.ecsMemoryAlarm = created.ecsMemory;
+    this.ecsRunningTasksAlarm = created.ecsRunningTasks;
     this.alarms = Object.values(created).filter((a): a is cloudwatch.IAlarm => a !== undefined);
     this.ecsTaskEventsLogGroup = ecsMonitoring?.taskEventsLogGroup;
     this.ecsTaskStateRule = ecsMonitoring?.taskStateRule;
@@ -521,11 +550,19 @@ export class ElasticWafMonitor extends Construct {
       interval,
       window,
       apdexTMs: config.apdexTMs,
+      apdexDefinition: props.apdexDefinition ?? ApdexDefinition.ALL_REQUESTS,
       timeoutThreshold,
       topN: config.topN,
       latencyThresholdMs: alarmThreshold(definitions.latency),
       apdexThreshold: alarmThreshold(definitions.apdex),
-      alarms: this.alarms,
+      alarms: [...this.alarms, ...(props.additionalAlarms ?? [])],
+      ecsService: ecsService
+        ? {
+          metrics: ecsService,
+          cpuThreshold: alarmThreshold(definitions.ecsCpu),
+          memoryThreshold: alarmThreshold(definitions.ecsMemory),
+        }
+        : undefined,
       collectorLogGroup: this.collectorLogGroup,
       ecsLogGroup: props.ecsLogGroup,
       ecsTaskEventsLogGroup: this.ecsTaskEventsLogGroup,
@@ -538,6 +575,52 @@ export class ElasticWafMonitor extends Construct {
       throw new Error(`ElasticWafMonitor ${this.node.path}: invalid props:\n- ${[...new Set(errors)].join('\n- ')}`);
     }
   }
+}
+
+/** CPU, memory and running-task alarms of the WAF's ECS service. */
+function ecsServiceAlarmDefinitions(
+  metrics: EcsServiceMetricSet,
+  serviceName: string,
+  options: ElasticWafMonitorAlarms,
+): Record<string, AlarmDefinition> {
+  const percent = { min: 0, max: 100, unit: 'percent' };
+  return {
+    ecsCpu: {
+      id: 'EcsCpuAlarm',
+      metric: metrics.cpuAverage,
+      options: options.ecsCpu,
+      defaultThreshold: 85,
+      defaultEvaluationPeriods: 3,
+      thresholdRange: percent,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      describe: (t) => `The WAF service ${serviceName} uses more than ${t}% CPU on average: scale it out or look for a traffic surge.`,
+    },
+    ecsMemory: {
+      id: 'EcsMemoryAlarm',
+      metric: metrics.memoryAverage,
+      options: options.ecsMemory,
+      defaultThreshold: 85,
+      defaultEvaluationPeriods: 3,
+      thresholdRange: percent,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      describe: (t) => `The WAF service ${serviceName} uses more than ${t}% of its memory on average; tasks near 100% are killed.`,
+    },
+    ecsRunningTasks: {
+      id: 'EcsRunningTasksAlarm',
+      metric: metrics.runningTasks,
+      math: { expression: MISSING_TASKS_EXPRESSION, usingMetrics: { desired: metrics.desiredTasks, running: metrics.runningTasks } },
+      options: options.ecsRunningTasks,
+      defaultThreshold: 1,
+      defaultEvaluationPeriods: 3,
+      thresholdRange: { min: 1, max: Number.MAX_SAFE_INTEGER, unit: 'tasks' },
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      // Without Container Insights there is no data: the alarm stays OK rather than paging for a missing feature.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      describe: (t) => `At least ${t} task(s) of the WAF service ${serviceName} fewer running than desired. The task state log group says why tasks stopped.`,
+    },
+  };
 }
 
 /** The threshold an alarm is created with, for the dashboard's annotation; undefined when the alarm is off. */

@@ -1,3 +1,4 @@
+export * from './apdex-definition';
 export * from './document-fields';
 export * from './elastic-credentials';
 export * from './elastic-waf-metrics';
