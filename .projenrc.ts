@@ -70,6 +70,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-sns@^3',
     '@aws-sdk/client-secrets-manager@^3',
     '@aws-sdk/client-cloudwatch@^3',
+    // the debugging widget invokes the checker functions
+    '@aws-sdk/client-lambda@^3',
     '@smithy/node-http-handler@^4',
     '@aws-lambda-powertools/logger@^2',
     '@aws-lambda-powertools/metrics@^2',

@@ -26,11 +26,17 @@ export interface MonitorDashboardInput {
   readonly ecsLogGroup?: logs.ILogGroup;
   readonly ecsTaskEventsLogGroup?: logs.ILogGroup;
   readonly ecsMetrics: cloudwatch.IMetric[];
+  readonly debug?: MonitorDashboardDebug;
   readonly ecsService?: {
     readonly metrics: EcsServiceMetricSet;
     readonly cpuThreshold?: number;
     readonly memoryThreshold?: number;
   };
+}
+
+export interface MonitorDashboardDebug {
+  readonly widget: cloudwatch.IWidget;
+  readonly logGroups: ReadonlyArray<{ readonly label: string; readonly logGroup: logs.ILogGroup }>;
 }
 
 /** An alarm status widget shows at most 100 alarms. */
@@ -60,6 +66,7 @@ export function createMonitorDashboard(scope: Construct, id: string, input: Moni
   if (input.ecsTaskEventsLogGroup) {
     links.push(logGroupLink(scope, 'ECS task state changes', input.ecsTaskEventsLogGroup.logGroupName));
   }
+  for (const l of input.debug?.logGroups ?? []) links.push(logGroupLink(scope, l.label, l.logGroup.logGroupName));
   const summary = [
     `# WAF health: ${escapeMarkdown(input.clusterName)}`,
     `Index pattern ${escapeMarkdown(input.indexPattern)}, a ${input.window.toMinutes()} minute window every `
@@ -77,7 +84,8 @@ export function createMonitorDashboard(scope: Construct, id: string, input: Moni
   const apdexAnnotations: cloudwatch.HorizontalAnnotation[] =
     input.apdexThreshold === undefined ? [] : [{ value: input.apdexThreshold, label: 'Apdex alarm' }];
 
-  dashboard.addWidgets(new cloudwatch.TextWidget({ markdown: summary, width: 24, height: 5 }));
+  dashboard.addWidgets(new cloudwatch.TextWidget({ markdown: summary, width: 24, height: 5 + Math.ceil((input.debug?.logGroups.length ?? 0) / 2) }));
+  if (input.debug) dashboard.addWidgets(input.debug.widget);
   dashboard.addWidgets(
     new cloudwatch.GraphWidget({
       title: 'WAF latency (ms)',
