@@ -5,9 +5,8 @@ import { createServer as createHttpsServer } from 'https';
 import { AddressInfo, Socket } from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ScanCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createCheckerHandler } from '../../src/elastic-monitoring/debug-checker.lambda';
 import {
@@ -36,7 +35,11 @@ async function silentServer() {
   s.on('connection', (socket) => sockets.push(socket));
   s.removeAllListeners('request');
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  return { port: (s.address() as AddressInfo).port, close: () => new Promise<void>((r) => { sockets.forEach((k) => k.destroy()); s.close(() => r()); }) };
+  const close = () => new Promise<void>((r) => {
+    sockets.forEach((k) => k.destroy());
+    s.close(() => r());
+  });
+  return { port: (s.address() as AddressInfo).port, close };
 }
 
 /** A port nothing listens on. */
