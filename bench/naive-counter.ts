@@ -1,6 +1,6 @@
 import { isIP } from 'net';
 import { StoredRule } from '../src/realtime-waf-guard/rule-model';
-import { bucketSeconds } from '../src/realtime-waf-guard/runtime/detector';
+import { bucketMs } from '../src/realtime-waf-guard/runtime/detector';
 
 /**
  * The straightforward way to do the LogProcessor's parse + count, written for the benchmark's comparison: decode the
@@ -44,7 +44,7 @@ export class NaiveCounter {
       const key = `${rule.ruleId}|${ip}`;
       let buckets = this.counts.get(key);
       if (!buckets) this.counts.set(key, (buckets = new Map()));
-      const bucket = Math.floor(timestamp / bucketSeconds(rule.windowSeconds));
+      const bucket = Math.floor(Math.round(timestamp * 1000) / bucketMs(rule.windowSeconds));
       buckets.set(bucket, (buckets.get(bucket) ?? 0) + 1);
     }
     if (any) this.matched++;

@@ -1,7 +1,7 @@
 import { DistinctCount } from './distinct-count';
 import { InputLine, MAX_LINE_BYTES } from './log-input';
 import { StoredRule } from '../realtime-waf-guard/rule-model';
-import { bucketOf, bucketsPerWindow, scaleToRealRequests, TrafficCounter, windowTotal } from '../realtime-waf-guard/runtime/detector';
+import { bucketsPerWindow, busiestWindow, scaleToRealRequests, TrafficCounter } from '../realtime-waf-guard/runtime/detector';
 import { CidrSet } from '../realtime-waf-guard/runtime/ip';
 import { Malformed, MALFORMED_REASONS } from '../realtime-waf-guard/runtime/log-parser';
 
@@ -9,8 +9,8 @@ import { Malformed, MALFORMED_REASONS } from '../realtime-waf-guard/runtime/log-
  * What-if over log lines: the LogProcessor's decisions replayed offline. Lines are counted in batches the way the
  * Kinesis event source hands them over (a batching window of log time, at most `batchSize` records), each batch's
  * counts are added to per-(rule, client) bucket counters as the counters table holds them, and the window total at
- * the client's latest request is compared with the threshold, exactly as the Lambda does. The decision code is the
- * Lambda's (`TrafficCounter`, `windowTotal`, `scaleToRealRequests`); only the storage is in memory.
+ * every window holding the batch's buckets is compared with the threshold, exactly as the Lambda does. The decision code
+ * is the Lambda's (`TrafficCounter`, `busiestWindow`, `scaleToRealRequests`); only the storage is in memory.
  */
 export interface ReplayOptions {
   /** Configured fields in delivered order. */
@@ -199,15 +199,17 @@ export async function replay(lines: AsyncIterable<InputLine> | Iterable<InputLin
       }
       pair.lastTimestampMs = Math.max(pair.lastTimestampMs, entry.lastTimestampMs);
       let oldest = Infinity;
+      let newest = -Infinity;
       for (const [bucket, n] of entry.buckets) {
         pair.buckets.set(bucket, (pair.buckets.get(bucket) ?? 0) + n);
         matchedPerRule[entry.ruleIndex] += n;
         oldest = Math.min(oldest, bucket);
+        newest = Math.max(newest, bucket);
       }
       // Like the counters table: buckets that left the window are dropped so memory follows the active clients.
       for (const bucket of pair.buckets.keys()) if (bucket < oldest - bucketsPerWindow(rule.windowSeconds)) pair.buckets.delete(bucket);
-      const current = bucketOf(entry.lastTimestampMs, rule.windowSeconds);
-      const observed = scaleToRealRequests(windowTotal(pair.buckets, rule.windowSeconds, current), options.samplingRate);
+      const busiest = busiestWindow(pair.buckets, rule.windowSeconds, oldest, newest);
+      const observed = scaleToRealRequests(busiest.total, options.samplingRate);
       if (observed > pair.peak) pair.peak = observed;
       const list = blocks[entry.ruleIndex];
       const ip = entry.ip.text;

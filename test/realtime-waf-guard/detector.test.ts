@@ -1,8 +1,8 @@
 import { deliveredFieldOrder } from '../../src/realtime-waf-guard/log-fields';
 import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
 import {
-  bucketSeconds, bucketsPerWindow, hostMatches, maxWindowTotal, normalisePath, resolveClient, RuleMatcher, scaleToRealRequests,
-  TrafficCounter, windowTotal,
+  bucketMs, bucketsPerWindow, busiestWindow, hostMatches, maxWindowTotal, normalisePath, pathReadings, resolveClient, RuleMatcher,
+  scaleToRealRequests, TrafficCounter, windowTotal,
 } from '../../src/realtime-waf-guard/runtime/detector';
 import { CidrSet, parseCidrList, parseIp } from '../../src/realtime-waf-guard/runtime/ip';
 import { Malformed } from '../../src/realtime-waf-guard/runtime/log-parser';
@@ -18,20 +18,30 @@ const line = (ip: string, host = 'api.example.com', extra: Record<string, string
   logLine(fields, { 'timestamp': ts, 'c-ip': ip, 'cs-host': host, 'cs-uri-stem': '/x', ...extra });
 
 describe('windows', () => {
-  test('bucket sizes give about six buckets per window and never cover more than the window', () => {
-    for (const w of [10, 15, 59, 60, 61, 300, 3599, 3600]) {
-      expect(bucketsPerWindow(w) * bucketSeconds(w)).toBeLessThanOrEqual(w);
-      expect(bucketsPerWindow(w)).toBeGreaterThanOrEqual(6);
+  test('twelve buckets per window, never covering more than the window, and eleven covering at least 10/11 of it', () => {
+    for (const w of [10, 11, 15, 59, 60, 61, 300, 3599, 3600]) {
+      expect(bucketsPerWindow(w)).toBe(12);
+      expect(bucketsPerWindow(w) * bucketMs(w)).toBeLessThanOrEqual(w * 1000);
+      expect((bucketsPerWindow(w) - 1) * bucketMs(w) * 1.1).toBeGreaterThanOrEqual(w * 1000);
     }
-    expect(bucketSeconds(60)).toBe(10);
-    expect(bucketSeconds(10)).toBe(1);
+    expect(bucketMs(60)).toBe(5000);
+    expect(bucketMs(10)).toBe(833);
   });
 
   test('windowTotal sums only the buckets of the window ending at the current bucket', () => {
-    const buckets = new Map([[100, 5], [101, 1], [105, 2], [106, 7], [107, 9]]);
-    // 60 s window: 6 buckets of 10 s -> buckets 101..106 when the current one is 106
-    expect(windowTotal(buckets, 60, 106)).toBe(1 + 2 + 7);
-    expect(windowTotal(buckets, 60, 107)).toBe(2 + 7 + 9);
+    const buckets = new Map([[100, 5], [101, 1], [105, 2], [112, 7], [113, 9]]);
+    // 12 buckets: 101..112 when the current one is 112
+    expect(windowTotal(buckets, 60, 112)).toBe(1 + 2 + 7);
+    expect(windowTotal(buckets, 60, 113)).toBe(2 + 7 + 9);
+  });
+
+  test('busiestWindow looks at every window holding a bucket of the range, also ones ending after it', () => {
+    const buckets = new Map([[100, 5], [105, 2], [111, 4], [116, 6], [130, 50]]);
+    // windows holding bucket 105: ending 105..116; the busiest is 105..116 (2 + 4 + 6), not 94..105 (5 + 2)
+    expect(busiestWindow(buckets, 60, 105, 105)).toEqual({ total: 12, firstBucket: 105 });
+    expect(busiestWindow(buckets, 60, 100, 100)).toEqual({ total: 11, firstBucket: 100 });
+    expect(busiestWindow(buckets, 60)).toEqual({ total: 50, firstBucket: 130 });
+    expect(busiestWindow(new Map(), 60).total).toBe(0);
   });
 
   test('sampled counts scale to real requests', () => {
@@ -125,7 +135,7 @@ describe('TrafficCounter', () => {
     c.add(line('192.0.2.1', 'api.example.com', {}, '1700000015.000'), 7);
     const [e] = c.entries();
     expect([e.firstRecord, e.lastRecord, e.lastTimestampMs]).toEqual([3, 7, 1700000015000]);
-    expect([...e.buckets.entries()]).toEqual([[170000000, 1], [170000001, 1]]);
+    expect([...e.buckets.entries()]).toEqual([[340000000, 1], [340000003, 1]]);
   });
 });
 
@@ -154,9 +164,9 @@ describe('evasion', () => {
 
 describe('maxWindowTotal', () => {
   test('finds the busiest window among the buckets, however they are spread', () => {
-    // 60 s window: 6 buckets of 10 s
-    expect(maxWindowTotal(new Map([[100, 5], [101, 1], [105, 2], [106, 7], [200, 30]]), 60)).toBe(30);
-    expect(maxWindowTotal(new Map([[100, 5], [101, 1], [105, 2], [106, 7]]), 60)).toBe(10);
+    // 12 buckets per window
+    expect(maxWindowTotal(new Map([[100, 5], [101, 1], [105, 2], [112, 7], [200, 30]]), 60)).toBe(30);
+    expect(maxWindowTotal(new Map([[100, 5], [101, 1], [105, 2], [112, 7]]), 60)).toBe(10);
     expect(maxWindowTotal(new Map(), 60)).toBe(0);
   });
 });
@@ -175,9 +185,44 @@ describe('path normalisation', () => {
     expect(new RuleMatcher([rule({ ruleId: 'x', pathPrefix: '/café' })]).match('api.example.com', { path: '/caf%C3%A9' })).toEqual([0]);
   });
 
-  test('normalisePath leaves ordinary paths and query strings alone', () => {
-    expect(normalisePath('/a/b?c=//d/./e')).toBe('/a/b?c=//d/./e');
+  test('normalisePath leaves ordinary paths alone and resolves the rest as nginx does', () => {
+    expect(normalisePath('/a/b')).toBe('/a/b');
     expect(normalisePath('/a//b/../c/')).toBe('/a/c/');
     expect(normalisePath('/..')).toBe('/');
+    expect(normalisePath('/a/b/.')).toBe('/a/b/');
+    expect(normalisePath('/a/?/../b')).toBe('/a/b');
+  });
+});
+
+describe('encoded path tricks', () => {
+  const m = new RuleMatcher([rule({ ruleId: 'login', pathPrefix: '/login' })]);
+  const counted = (path: string) => m.match('api.example.com', { path }).length === 1;
+
+  test.each([
+    // nginx: the query starts at the literal `?` only; `%3F` and `%23` decode to path characters
+    '/%3F/../login', '/%3f/../login?x=1', '/%23/../login', '/a%3Fb/%2E%2E/login', '/x%2F..%2Flogin',
+    // nginx on Windows, IIS: backslashes separate, also decoded ones
+    '/x\\..\\login', '/x%5C..%5Clogin',
+    // servers that keep a literal `#` in the path and clean it afterwards
+    '/x#/../login',
+    // WHATWG: `%2e` dot segments, but `%2F` does not separate
+    '/a/../login%2F..%2F..%2Fy', '/x/%2e%2E/login',
+    // origins that resolve nothing see the prefix as sent
+    '/login/../../x', '/login%2F..%2F..%2Fx', '/login#/../x',
+  ])('%s counts against /login', (path) => {
+    expect(counted(path)).toBe(true);
+  });
+
+  test.each(['/home?next=/login', '/home?/../login', '/home#/login', '/x/login', '/log%3Fin', '/logout'])('%s does not', (path) => {
+    expect(counted(path)).toBe(false);
+  });
+
+  test('the readings of a crafted path, each as one kind of origin resolves it', () => {
+    // nginx, then as sent (WHATWG reads it as nginx does)
+    expect(pathReadings('/%3F/../login')).toEqual(['/login', '/?/../login']);
+    // nginx, as sent, WHATWG
+    expect(pathReadings('/a/../b%2F..%2Fc')).toEqual(['/c', '/a/../b/../c', '/b/../c']);
+    // nginx, as sent, nginx on Windows, cleaned without cutting at `#` (WHATWG reads it as nginx on Windows does)
+    expect(pathReadings('/a\\..\\b#/../c')).toEqual(['/a\\..\\b', '/a\\..\\b#/../c', '/b', '/c']);
   });
 });

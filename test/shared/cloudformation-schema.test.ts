@@ -80,9 +80,9 @@ function fullGuardProps(): RealtimeWafGuardProps {
   return {
     guardName: `g_${'x'.repeat(60)}-1`,
     rules: [
-      { host: 'api.example.com', pathPrefix: '/login', threshold: 100, window: Duration.minutes(1) },
+      { host: 'api.example.com', pathPrefix: '/login', threshold: 200, window: Duration.minutes(1) },
       { id: 'rule_with.odd-chars:1', host: '*.example.com', threshold: 5000, window: Duration.hours(1), blockFor: Duration.days(30), action: RuleAction.COUNT },
-      { host: 'xn--bcher-kva.example', pathPrefix: '/a b/%20/ü?x=1&y=2', threshold: 10, window: Duration.seconds(10) },
+      { host: 'xn--bcher-kva.example', pathPrefix: '/a b/%20/ü?x=1&y=2', threshold: 143, window: Duration.seconds(10) },
     ],
     shardCount: 2,
     additionalLogFields: ['cs-user-agent', 'sc-status', 'cs-referer'],

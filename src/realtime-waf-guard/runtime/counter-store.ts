@@ -1,6 +1,6 @@
 import { AttributeValue, DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { mapLimit } from './concurrency';
-import { bucketOf, bucketSeconds, bucketsInWindow, bucketsPerWindow, KeyCounts, maxWindowTotal, windowTotal } from './detector';
+import { bucketMs, bucketOf, bucketsInWindow, bucketsPerWindow, busiestWindow, KeyCounts } from './detector';
 import { isConditionFailure } from '../../shared/runtime/dynamo';
 import { DEFAULT_COUNTER_RETENTION_SECONDS } from '../handler-env';
 import { StoredRule } from '../rule-model';
@@ -25,6 +25,15 @@ export interface WindowCount {
 /** Bounds one clean-up write well inside DynamoDB's expression limits. */
 const MAX_REMOVALS_PER_WRITE = 100;
 
+/** The item where each shard records how far behind it processes (attributes `l_<shard>` and `w_<shard>`). */
+export const SHARD_PROGRESS_KEY = '#shards';
+
+/**
+ * How stale a processor's view of the other shards' lags may get before it writes its own again. Well under the
+ * shortest window (10 s), which is the slack kept below the oldest window a shard needs.
+ */
+const PROGRESS_REFRESH_MS = 5000;
+
 /** Recounts one pair from the batch, using only records whose sequence number is above `afterSequence`. */
 export type Recount = (entry: KeyCounts, afterSequence: string) => Map<number, number>;
 
@@ -44,6 +53,10 @@ export function padSequence(sequenceNumber: string): string {
  * twice. Records that were partly counted (a retry that overlaps newer records) are recounted from the batch.
  */
 export class CounterStore {
+  /** Per shard this processor handled: the lag it last wrote and when; and the shards' progress as last read. */
+  private readonly written = new Map<string, { lagMs: number; atMs: number }>();
+  private progress: Record<string, AttributeValue> = {};
+
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
@@ -59,6 +72,8 @@ export class CounterStore {
     nowMs: number,
   ): Promise<WindowCount[]> {
     const markName = `s_${batch.shardId}`;
+    if (entries.length === 0) return [];
+    const horizonMs = await this.recordProgress(batch.shardId, oldestEventMs(entries, rules), nowMs);
     const results = await mapLimit(entries, this.concurrency, async (entry) => {
       const rule = rules[entry.ruleIndex];
       const key = { pk: { S: `${rule.ruleId}#${entry.ip.text}` } };
@@ -67,37 +82,74 @@ export class CounterStore {
       // Only the buckets of the window ending at the pair's latest request are stored: older ones of a long batch could
       // never count again, and each one would cost an ADD clause against DynamoDB's expression limits.
       const current = bucketOf(entry.lastTimestampMs, rule.windowSeconds);
-      let item = await this.update(key, rule, bucketsInWindow(entry.buckets, rule.windowSeconds, current), markName, last, nowMs, { first });
+      // Kept: the windows of the oldest event time any shard may still deliver (horizonMs is at most this batch's
+      // oldest), and a window more for records that arrive a little out of order.
+      const keepFrom = bucketOf(horizonMs, rule.windowSeconds) - 2 * bucketsPerWindow(rule.windowSeconds) + 1;
+      const batchBuckets = bucketsInWindow(entry.buckets, rule.windowSeconds, current);
+      let item = await this.update(key, rule, batchBuckets, keepFrom, markName, last, nowMs, { first });
       if (item === 'conflict') {
         const mark = await this.readMark(key, markName);
         if (mark !== undefined && mark >= last) {
           item = await this.read(key);
         } else {
           const remaining = bucketsInWindow(recount(entry, mark ?? ''), rule.windowSeconds, current);
-          item = remaining.size === 0 ? await this.read(key) : await this.update(key, rule, remaining, markName, last, nowMs, { expected: mark });
+          item = remaining.size === 0
+            ? await this.read(key)
+            : await this.update(key, rule, remaining, keepFrom, markName, last, nowMs, { expected: mark });
           if (item === 'conflict') {
             throw new Error(`counter ${key.pk.S} changed twice during one batch; the batch will be retried`);
           }
         }
       }
-      await this.cleanStale(key, rule, entry, item ?? {});
+      await this.cleanStale(key, keepFrom, item ?? {});
       return this.windowCount(entry, rule, item ?? {});
     });
     return results;
   }
 
   /**
-   * Removes buckets older than the window that the update could not name (a pair idle for more than a window and back
-   * before its TTL), so no item grows without bound. Costs a write only when such buckets exist.
+   * Records this shard's lag (wall clock minus its batch's oldest event time) and returns the oldest event time any
+   * shard may still deliver: each live shard is assumed to stay as far behind as it last was. A shard is live while
+   * it wrote within the counter retention, which is at least the event source's maximum record age (older records
+   * are dropped), and a lag is never taken as longer than that, so items stay bounded.
    */
-  private async cleanStale(
-    key: Record<string, AttributeValue>,
-    rule: StoredRule,
-    entry: KeyCounts,
-    item: Record<string, AttributeValue>,
-  ): Promise<void> {
-    // A window of slack below the current one, for shards whose clocks run a little behind this one's.
-    const keepFrom = bucketOf(entry.lastTimestampMs, rule.windowSeconds) - 2 * bucketsPerWindow(rule.windowSeconds) + 1;
+  private async recordProgress(shardId: string, oldestMs: number, nowMs: number): Promise<number> {
+    const retentionMs = this.retentionSeconds * 1000;
+    const lagMs = Math.max(0, nowMs - oldestMs);
+    const last = this.written.get(shardId);
+    // Written when the lag moved by a second or more, or every few seconds so the others' lags are read as often.
+    if (!last || nowMs - last.atMs >= PROGRESS_REFRESH_MS || Math.abs(lagMs - last.lagMs) >= 1000) {
+      const out = await this.client.send(new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: { pk: { S: SHARD_PROGRESS_KEY } },
+        UpdateExpression: 'SET #l = :l, #w = :w, expiresAt = :exp',
+        ExpressionAttributeNames: { '#l': `l_${shardId}`, '#w': `w_${shardId}` },
+        ExpressionAttributeValues: {
+          ':l': { N: String(lagMs) },
+          ':w': { N: String(nowMs) },
+          ':exp': { N: String(Math.floor(nowMs / 1000) + this.retentionSeconds) },
+        },
+        ReturnValues: 'ALL_NEW',
+      }));
+      this.progress = out.Attributes ?? {};
+      this.written.set(shardId, { lagMs, atMs: nowMs });
+    }
+    let horizon = oldestMs;
+    for (const [name, value] of Object.entries(this.progress)) {
+      if (!name.startsWith('l_') || value.N === undefined || name === `l_${shardId}`) continue;
+      const wroteAt = Number(this.progress[`w_${name.slice(2)}`]?.N);
+      if (!(wroteAt >= nowMs - retentionMs)) continue;
+      horizon = Math.min(horizon, nowMs - Math.min(Number(value.N), retentionMs));
+    }
+    return horizon;
+  }
+
+  /**
+   * Removes buckets below `keepFrom` that the update could not name (a pair idle for more than a window and back
+   * before its TTL, or a lagging shard caught up), so no item grows without bound. Costs a write only when such
+   * buckets exist.
+   */
+  private async cleanStale(key: Record<string, AttributeValue>, keepFrom: number, item: Record<string, AttributeValue>): Promise<void> {
     const stale = [...bucketsFromItem(item).keys()].filter((b) => b < keepFrom).slice(0, MAX_REMOVALS_PER_WRITE);
     if (stale.length === 0) return;
     await this.client.send(new UpdateItemCommand({
@@ -112,6 +164,7 @@ export class CounterStore {
     key: Record<string, AttributeValue>,
     rule: StoredRule,
     buckets: ReadonlyMap<number, number>,
+    keepFrom: number,
     markName: string,
     last: string,
     nowMs: number,
@@ -123,22 +176,19 @@ export class CounterStore {
       ':exp': { N: String(Math.floor(nowMs / 1000) + rule.windowSeconds + this.retentionSeconds) },
     };
     const adds: string[] = [];
-    let oldest = Infinity;
     let n = 0;
     for (const [bucket, count] of buckets) {
       names[`#b${n}`] = `b${bucket}`;
       values[`:b${n}`] = { N: String(count) };
       adds.push(`#b${n} :b${n}`);
-      oldest = Math.min(oldest, bucket);
       n++;
     }
-    // Drop, in the same write, a window's worth of buckets a window below this one: an item updated at least once per
-    // window keeps no stale bucket, and another shard a little behind in time still finds its current window intact.
-    // Anything older is removed by cleanStale().
+    // Drop, in the same write, a window's worth of buckets just below `keepFrom`: an item updated at least once per
+    // window keeps no stale bucket. Anything older is removed by cleanStale().
     const removes: string[] = [];
     const perWindow = bucketsPerWindow(rule.windowSeconds);
-    for (let j = 0; j <= perWindow; j++) {
-      names[`#r${j}`] = `b${oldest - 2 * perWindow - j}`;
+    for (let j = 1; j <= perWindow + 1; j++) {
+      names[`#r${j}`] = `b${keepFrom - j}`;
       removes.push(`#r${j}`);
     }
     let conditionExpression: string;
@@ -178,17 +228,34 @@ export class CounterStore {
 
   private windowCount(entry: KeyCounts, rule: StoredRule, item: Record<string, AttributeValue>): WindowCount {
     const buckets = bucketsFromItem(item);
+    // Buckets of a long batch that were not stored (older than a window before its latest request) still count.
     const current = bucketOf(entry.lastTimestampMs, rule.windowSeconds);
-    const firstInWindow = current - bucketsPerWindow(rule.windowSeconds) + 1;
-    let oldest = current;
-    for (const [b, c] of buckets) if (c > 0 && b >= firstInWindow && b < oldest) oldest = b;
+    const stored = current - bucketsPerWindow(rule.windowSeconds) + 1;
+    let first = Infinity;
+    let last = -Infinity;
+    for (const [b, c] of entry.buckets) {
+      if (b < stored) buckets.set(b, (buckets.get(b) ?? 0) + c);
+      if (b < first) first = b;
+      if (b > last) last = b;
+    }
+    const busiest = busiestWindow(buckets, rule.windowSeconds, first, last);
     return {
       entry,
       rule,
-      sampledInWindow: Math.max(windowTotal(buckets, rule.windowSeconds, current), maxWindowTotal(entry.buckets, rule.windowSeconds)),
-      firstSeenMs: oldest * bucketSeconds(rule.windowSeconds) * 1000,
+      sampledInWindow: busiest.total,
+      firstSeenMs: (busiest.total > 0 ? busiest.firstBucket : current) * bucketMs(rule.windowSeconds),
     };
   }
+}
+
+/** The oldest event time of a batch, to the start of its bucket. */
+function oldestEventMs(entries: readonly KeyCounts[], rules: readonly StoredRule[]): number {
+  let oldest = Infinity;
+  for (const entry of entries) {
+    const size = bucketMs(rules[entry.ruleIndex].windowSeconds);
+    for (const b of entry.buckets.keys()) oldest = Math.min(oldest, b * size);
+  }
+  return oldest;
 }
 
 /** The bucket counts of a counter item (attributes `b<bucket>`). */

@@ -3,20 +3,26 @@ import { LogLineParser, Malformed, percentDecode } from './log-parser';
 import { StoredRule } from '../rule-model';
 
 /**
- * Counting windows are split into buckets so that a window total is a sum of whole buckets. The sum covers at most
- * the window (the current bucket plus the full ones before it), so a client below the threshold is never blocked;
- * the price is that a client must exceed the threshold by up to one bucket (about 1/6) to be caught quickly.
+ * Buckets a window is split into. A window total is a sum of whole buckets spanning at most the window, so it never
+ * overstates any window-long interval: a client below the threshold in every window-long interval is never blocked.
+ * The price is one bucket: requests are caught once `threshold` of them fall within `BUCKETS_PER_WINDOW - 1` buckets
+ * (11/12 of the window), so a client sending evenly is blocked by 12/11 (about 1.09) times the threshold per window.
+ * No bucketed count can do better for two bursts almost exactly a window apart: whether they fall within one window
+ * or just outside it depends on where inside their buckets they sit, which the counts do not keep.
  */
-export function bucketSeconds(windowSeconds: number): number {
-  return Math.max(1, Math.floor(windowSeconds / 6));
+export const BUCKETS_PER_WINDOW = 12;
+
+/** Bucket length in milliseconds; BUCKETS_PER_WINDOW of them never span more than the window. */
+export function bucketMs(windowSeconds: number): number {
+  return Math.floor((windowSeconds * 1000) / BUCKETS_PER_WINDOW);
 }
 
-export function bucketsPerWindow(windowSeconds: number): number {
-  return Math.floor(windowSeconds / bucketSeconds(windowSeconds));
+export function bucketsPerWindow(_windowSeconds: number): number {
+  return BUCKETS_PER_WINDOW;
 }
 
 export function bucketOf(timestampMs: number, windowSeconds: number): number {
-  return Math.floor(timestampMs / 1000 / bucketSeconds(windowSeconds));
+  return Math.floor(timestampMs / bucketMs(windowSeconds));
 }
 
 /** Sampled counts stand for `100 / samplingRate` real requests each. */
@@ -40,22 +46,43 @@ export function bucketsInWindow(buckets: ReadonlyMap<number, number>, windowSeco
   return new Map([...buckets].filter(([bucket]) => bucket >= first && bucket <= currentBucket));
 }
 
+export interface BusiestWindow {
+  /** Requests in the window. */
+  readonly total: number;
+  /** Its oldest bucket with requests. */
+  readonly firstBucket: number;
+}
+
 /**
- * The largest window total among the buckets themselves: a batch that spans more than a window (a backlog being
- * caught up) can hold a burst that no window ending at its last request sees.
+ * The busiest window among those holding any bucket of `from..to`. A batch must look at every window its buckets fall
+ * in, not only the one ending at its latest request: a backlog can hold a burst that window no longer sees, and a
+ * shard behind the others adds requests to windows that end after its own latest one.
  */
-export function maxWindowTotal(buckets: ReadonlyMap<number, number>, windowSeconds: number): number {
+export function busiestWindow(
+  buckets: ReadonlyMap<number, number>,
+  windowSeconds: number,
+  from = -Infinity,
+  to = Infinity,
+): BusiestWindow {
   const perWindow = bucketsPerWindow(windowSeconds);
-  const sorted = [...buckets].sort((a, b) => a[0] - b[0]);
-  let best = 0;
+  const sorted = [...buckets].filter(([, count]) => count > 0).sort((a, b) => a[0] - b[0]);
+  let best: BusiestWindow = { total: 0, firstBucket: NaN };
   let sum = 0;
   let tail = 0;
+  // A window's total only changes at a bucket with requests, so the windows ending at those buckets are enough.
   for (const [bucket, count] of sorted) {
     sum += count;
     while (sorted[tail][0] <= bucket - perWindow) sum -= sorted[tail++][1];
-    if (sum > best) best = sum;
+    if (bucket >= from && bucket - perWindow < to && sum > best.total) {
+      best = { total: sum, firstBucket: sorted[tail][0] };
+    }
   }
   return best;
+}
+
+/** The largest window total among the buckets, wherever it lies. */
+export function maxWindowTotal(buckets: ReadonlyMap<number, number>, windowSeconds: number): number {
+  return busiestWindow(buckets, windowSeconds).total;
 }
 
 /** Host and path matching, with the answer per host cached since a batch repeats few hosts many times. */
@@ -87,32 +114,96 @@ export class RuleMatcher {
     if (forHost.withPrefix.length === 0) return forHost.anyPath;
     const path = request.path;
     if (path === undefined) return forHost.anyPath;
-    // Matched on the decoded, normalised path so that `/%6Cogin` or `//./login` cannot slip past a `/login` rule.
-    const decoded = normalisePath(percentDecode(path));
+    // The query string starts at the first literal `?`; an escaped one (`%3F`) is part of the path.
+    const q = path.indexOf('?');
+    const raw = q < 0 ? path : path.slice(0, q);
+    const readings = isPlainPath(raw) ? raw : pathReadings(raw);
     let matched: number[] | undefined;
     for (const i of forHost.withPrefix) {
-      if (decoded.startsWith(this.prefixes[i]!)) (matched ??= [...forHost.anyPath]).push(i);
+      const prefix = this.prefixes[i]!;
+      if (typeof readings === 'string' ? readings.startsWith(prefix) : readings.some((r) => r.startsWith(prefix))) {
+        (matched ??= [...forHost.anyPath]).push(i);
+      }
     }
     return matched ? matched.sort((a, b) => a - b) : forHost.anyPath;
   }
 }
 
+/** A path without escapes, backslashes, `#`, `//` or `/.` reads the same to every origin. */
+function isPlainPath(path: string): boolean {
+  return path.indexOf('%') < 0 && path.indexOf('/.') < 0 && path.indexOf('//') < 0 && path.indexOf('\\') < 0 && path.indexOf('#') < 0;
+}
+
+const DOT = /^(?:\.|%2e)$/i;
+const DOT_DOT = /^(?:\.|%2e){2}$/i;
+
 /**
- * A path as an origin resolves it: runs of `/` collapsed and `.` and `..` segments removed (RFC 3986 5.2.4), up to the
- * query string, which is kept as it is. Paths without `//` or `/.` are returned as they are, cheaply.
+ * The paths origins may resolve a request path (without its query string) to; a path rule counts the request when any
+ * of them starts with its prefix, so no origin serves a path under the prefix to a request the rule did not count:
+ * - nginx (ngx_http_parse_complex_uri, merge_slashes on): a literal `#` ends the path; each `%XX` is decoded once and
+ *   then read like the character itself (`%2F` separates, `%2E%2E` is `..`), except that a decoded `?`, `#` or `%` is a
+ *   plain character; runs of `/` are merged; `.` and `..` segments are resolved. `/%3F/../login` is `/login`.
+ * - the same with `\` as a separator too (nginx on Windows, IIS), and the same without ending at `#` (servers that
+ *   take the request target as the path, such as Go's net/http, which then cleans it).
+ * - WHATWG URL parsing: `#` ends the path, `\` separates, `%2e` is a dot in `.` and `..` segments, but `%2F` does not
+ *   separate and empty segments stay; the result decoded once.
+ * - the path decoded once and nothing resolved, as origins that map it straight to a key or a file name see it.
+ * A browser resolves dot segments before sending, so these readings only differ for crafted requests.
  */
-export function normalisePath(path: string): string {
-  const q = path.indexOf('?');
-  const p = q < 0 ? path : path.slice(0, q);
-  if (p.indexOf('//') < 0 && p.indexOf('/.') < 0) return path;
+export function pathReadings(path: string): string[] {
+  const hash = path.indexOf('#');
+  const beforeHash = hash < 0 ? path : path.slice(0, hash);
+  const decoded = percentDecode(beforeHash);
+  const readings = [normalisePath(decoded), percentDecode(path)];
+  const add = (reading: string) => {
+    if (!readings.includes(reading)) readings.push(reading);
+  };
+  if (decoded.indexOf('\\') >= 0) add(normalisePath(decoded.replace(/\\/g, '/')));
+  if (hash >= 0) add(normalisePath(percentDecode(path)));
+  add(whatwgPath(beforeHash));
+  return readings;
+}
+
+/** WHATWG's path state for special URLs, applied to a path without query or fragment, then decoded once. */
+function whatwgPath(path: string): string {
+  const segments = path.replace(/\\/g, '/').split('/');
   const out: string[] = [];
-  const segments = p.split('/');
   for (let i = 1; i < segments.length; i++) {
     const seg = segments[i];
-    if (seg === '..') out.pop();
-    else if (seg !== '.' && (seg !== '' || i === segments.length - 1)) out.push(seg);
+    const last = i === segments.length - 1;
+    if (DOT_DOT.test(seg)) {
+      out.pop();
+      if (last) out.push('');
+    } else if (DOT.test(seg)) {
+      if (last) out.push('');
+    } else {
+      out.push(seg);
+    }
   }
-  return `/${out.join('/')}${q < 0 ? '' : path.slice(q)}`;
+  return percentDecode(`/${out.join('/')}`);
+}
+
+/**
+ * A decoded path as nginx resolves it: runs of `/` merged and `.` and `..` segments removed (RFC 3986 5.2.4), a
+ * trailing `.` or `..` leaving a trailing `/`. Paths without `//` or `/.` are returned as they are, cheaply.
+ */
+export function normalisePath(path: string): string {
+  if (path.indexOf('//') < 0 && path.indexOf('/.') < 0) return path;
+  const out: string[] = [];
+  const segments = path.split('/');
+  for (let i = 1; i < segments.length; i++) {
+    const seg = segments[i];
+    const last = i === segments.length - 1;
+    if (seg === '..') {
+      out.pop();
+      if (last) out.push('');
+    } else if (seg === '.') {
+      if (last) out.push('');
+    } else if (seg !== '' || last) {
+      out.push(seg);
+    }
+  }
+  return `/${out.join('/')}`;
 }
 
 /**
@@ -227,7 +318,7 @@ export class TrafficCounter {
     this.parser = new LogLineParser(options.fields);
     this.matcher = new RuleMatcher(options.rules);
     this.counts = this.matcher.rules.map(() => new Map());
-    this.bucketMs = this.matcher.rules.map((r) => bucketSeconds(r.windowSeconds) * 1000);
+    this.bucketMs = this.matcher.rules.map((r) => bucketMs(r.windowSeconds));
     this.ipv6PrefixLength = options.ipv6PrefixLength ?? DEFAULT_IPV6_PREFIX_LENGTH;
   }
 

@@ -1,0 +1,99 @@
+import { Random } from '../../examples/local-demo/traffic';
+import { replay } from '../../src/cli/replay';
+import { deliveredFieldOrder } from '../../src/realtime-waf-guard/log-fields';
+import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
+import { bucketMs, bucketsPerWindow } from '../../src/realtime-waf-guard/runtime/detector';
+import { logLine } from '../support/log-lines';
+
+const fields = deliveredFieldOrder([]);
+const T0 = 1_700_000_000_000;
+const IP = '198.51.100.7';
+
+/** Most requests within any interval `[t, t + lengthMs)`. */
+function mostWithin(times: readonly number[], lengthMs: number): number {
+  let best = 0;
+  let tail = 0;
+  for (let i = 0; i < times.length; i++) {
+    while (times[i] - times[tail] >= lengthMs) tail++;
+    best = Math.max(best, i - tail + 1);
+  }
+  return best;
+}
+
+async function blocked(rule: StoredRule, times: readonly number[]): Promise<boolean> {
+  const lines = times.map((t, i) => ({
+    source: 'generated',
+    lineNumber: i + 1,
+    text: logLine(fields, { 'timestamp': (t / 1000).toFixed(3), 'c-ip': IP, 'cs-host': 'api.example.com', 'cs-uri-stem': '/x' }),
+  }));
+  const report = await replay(lines, { fields, rules: [rule], samplingRate: 100 });
+  return report.rules[0].blocks.length > 0;
+}
+
+const rule = (windowSeconds: number, threshold: number): StoredRule => ({
+  ruleId: 'r', host: 'api.example.com', threshold, windowSeconds, blockSeconds: 3600, action: 'BLOCK', enabled: true,
+});
+
+/** Bursts and scattered requests, some offset to land at bucket edges, sorted. */
+function timings(next: () => number, windowSeconds: number, threshold: number): number[] {
+  const windowMs = windowSeconds * 1000;
+  const size = bucketMs(windowSeconds);
+  const times: number[] = [];
+  const bursts = 1 + Math.floor(next() * 3);
+  for (let b = 0; b < bursts; b++) {
+    let at = T0 + Math.floor(next() * 3 * windowMs);
+    // half of the bursts sit right at the end or the start of a bucket
+    if (next() < 0.5) at = Math.floor(at / size) * size + (next() < 0.5 ? 0 : size - 1);
+    const count = 1 + Math.floor(next() * threshold);
+    const spread = next() < 0.5 ? 0 : Math.floor(next() * size);
+    for (let i = 0; i < count; i++) times.push(at + Math.floor(next() * (spread + 1)));
+  }
+  const scattered = Math.floor(next() * threshold);
+  for (let i = 0; i < scattered; i++) times.push(T0 + Math.floor(next() * 4 * windowMs));
+  return times.sort((a, b) => a - b);
+}
+
+describe('window guarantees, over generated request timings', () => {
+  test.each([[10, 20, 1], [60, 30, 2], [300, 50, 3]])('window %i s, threshold %i (seed %i)', async (windowSeconds, threshold, seed) => {
+    const generator = new Random(seed);
+    const next = () => generator.next();
+    const r = rule(windowSeconds, threshold);
+    const caughtWithin = (bucketsPerWindow(windowSeconds) - 1) * bucketMs(windowSeconds);
+    let below = 0;
+    let over = 0;
+    for (let trial = 0; trial < 150; trial++) {
+      const times = timings(next, windowSeconds, threshold);
+      const isBlocked = await blocked(r, times);
+      // Never blocked while every window-long interval holds fewer than `threshold` requests.
+      if (mostWithin(times, windowSeconds * 1000) < threshold) {
+        below++;
+        expect({ trial, times, isBlocked }).toEqual({ trial, times, isBlocked: false });
+      }
+      // Always blocked once `threshold` requests fall within 11/12 of the window.
+      if (mostWithin(times, caughtWithin) >= threshold) {
+        over++;
+        expect({ trial, times, isBlocked }).toEqual({ trial, times, isBlocked: true });
+      }
+    }
+    // both sides were exercised
+    expect(below).toBeGreaterThan(20);
+    expect(over).toBeGreaterThan(20);
+  });
+
+  test('two bursts of threshold - 1 less than 11/12 of a window apart are blocked, wherever the buckets start', async () => {
+    // 60 s window: the second burst 50.2 s after the first, at the start and the end of buckets
+    for (const first of [T0 + 9_900, T0 + 4_999, T0 + 5_000, T0 + 7_321]) {
+      const times = [...Array(19).fill(first), ...Array(19).fill(first + 50_200)];
+      expect(await blocked(rule(60, 20), times)).toBe(true);
+    }
+  });
+
+  test('a client sending evenly at 1.1 times the threshold per window is blocked, at the threshold minus one it is not', async () => {
+    for (const [windowSeconds, threshold] of [[10, 20], [10, 100], [60, 30], [3600, 1000]]) {
+      const windowMs = windowSeconds * 1000;
+      const even = (perWindow: number) => Array.from({ length: 3 * perWindow }, (_, i) => T0 + 123 + Math.floor((i * windowMs) / perWindow));
+      expect(await blocked(rule(windowSeconds, threshold), even(Math.ceil(threshold * 1.1)))).toBe(true);
+      expect(await blocked(rule(windowSeconds, threshold), even(threshold - 1))).toBe(false);
+    }
+  });
+});
