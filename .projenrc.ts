@@ -88,6 +88,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // report handler: RFC 4180 CSV and the cost workbooks
     'csv-stringify@^6',
     'exceljs@^4.4.0',
+    // the debugging widget invokes the checker functions
+    '@aws-sdk/client-lambda@^3',
     '@smithy/node-http-handler@^4',
     '@aws-lambda-powertools/logger@^2',
     '@aws-lambda-powertools/metrics@^2',

@@ -146,6 +146,11 @@ export class ElasticWafMetrics {
     return this.metric(METRIC.collectorErrors, 'Sum', 'Collector errors');
   }
 
+  /** 1 for a run whose figures are partial (a shard failed or timed out), 0 for a complete run (Maximum). */
+  public partialRun(): cloudwatch.Metric {
+    return this.metric(METRIC.partialRun, 'Maximum', 'Partial runs');
+  }
+
   /** CPU % of every node, one series per node (graphs only). */
   public nodeCpuPercentPerNode(): cloudwatch.IMetric {
     return this.perNode(METRIC.nodeCpuPercent, 'Maximum');

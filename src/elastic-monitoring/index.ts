@@ -1,3 +1,5 @@
+export * from './apdex-definition';
+export * from './debug-checks-options';
 export * from './document-fields';
 export * from './elastic-credentials';
 export * from './elastic-waf-metrics';

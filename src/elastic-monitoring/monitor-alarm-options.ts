@@ -85,4 +85,23 @@ export interface ElasticWafMonitorAlarms {
    * @default - threshold 1, 1 of 1 period
    */
   readonly ecsTaskCrashes?: MonitorAlarmOptions;
+  /**
+   * Average CPU of the ECS service's tasks (`AWS/ECS` CPUUtilization) above `threshold` percent (only with
+   * `ecsService`).
+   * @default - threshold 85, 3 of 3 periods
+   */
+  readonly ecsCpu?: MonitorAlarmOptions;
+  /**
+   * Average memory of the ECS service's tasks (`AWS/ECS` MemoryUtilization) above `threshold` percent (only with
+   * `ecsService`).
+   * @default - threshold 85, 3 of 3 periods
+   */
+  readonly ecsMemory?: MonitorAlarmOptions;
+  /**
+   * At least `threshold` tasks fewer running than desired (`ECS/ContainerInsights` DesiredTaskCount minus the lowest
+   * RunningTaskCount of the period; only with `ecsService`, and the cluster needs Container Insights, or the alarm has no
+   * data and stays OK).
+   * @default - threshold 1, 3 of 3 periods
+   */
+  readonly ecsRunningTasks?: MonitorAlarmOptions;
 }

@@ -18,6 +18,8 @@ export interface AlarmDefinition {
   readonly treatMissingData: cloudwatch.TreatMissingData;
   /** What the alarm means and where to look, given the threshold in use. */
   readonly describe: (threshold: number) => string;
+  /** Alarm on this expression over metrics (ids as in the expression) instead of on `metric`. */
+  readonly math?: { readonly expression: string; readonly usingMetrics: Record<string, cloudwatch.Metric> };
 }
 
 /** Creates the alarm unless disabled, notifying the topic on ALARM and on OK. */
@@ -31,15 +33,24 @@ export function createMonitorAlarm(
   if (options.enabled === false) return undefined;
   const threshold = options.threshold ?? definition.defaultThreshold;
   const evaluationPeriods = options.evaluationPeriods ?? definition.defaultEvaluationPeriods;
+  const period = options.period ?? defaultPeriod;
+  // Without the graph label, so the alarm is a plain metric alarm rather than a one-metric math alarm.
+  const plain = (m: cloudwatch.Metric) => new cloudwatch.Metric({
+    namespace: m.namespace,
+    metricName: m.metricName,
+    dimensionsMap: m.dimensions as Record<string, string> | undefined,
+    statistic: m.statistic,
+    period,
+  });
+  const math = definition.math;
   const alarm = new cloudwatch.Alarm(scope, definition.id, {
-    // Without the graph label, so the alarm is a plain metric alarm rather than a one-metric math alarm.
-    metric: new cloudwatch.Metric({
-      namespace: definition.metric.namespace,
-      metricName: definition.metric.metricName,
-      dimensionsMap: definition.metric.dimensions as Record<string, string> | undefined,
-      statistic: definition.metric.statistic,
-      period: options.period ?? defaultPeriod,
-    }),
+    metric: math
+      ? new cloudwatch.MathExpression({
+        expression: math.expression,
+        usingMetrics: Object.fromEntries(Object.entries(math.usingMetrics).map(([id, m]) => [id, plain(m)])),
+        period,
+      })
+      : plain(definition.metric),
     threshold,
     evaluationPeriods,
     datapointsToAlarm: options.datapointsToAlarm ?? evaluationPeriods,

@@ -2,6 +2,8 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ApdexDefinition } from './apdex-definition';
+import { EcsServiceMetricSet } from './ecs-service-metrics';
 import { ElasticWafMetrics } from './elastic-waf-metrics';
 import { escapeMarkdown, logGroupLink } from './markdown';
 import { TOP_HOST_EVENT } from './runtime/metric-names';
@@ -14,6 +16,7 @@ export interface MonitorDashboardInput {
   readonly interval: Duration;
   readonly window: Duration;
   readonly apdexTMs: number;
+  readonly apdexDefinition: ApdexDefinition;
   readonly timeoutThreshold: Duration;
   readonly topN: number;
   readonly latencyThresholdMs?: number;
@@ -23,7 +26,21 @@ export interface MonitorDashboardInput {
   readonly ecsLogGroup?: logs.ILogGroup;
   readonly ecsTaskEventsLogGroup?: logs.ILogGroup;
   readonly ecsMetrics: cloudwatch.IMetric[];
+  readonly debug?: MonitorDashboardDebug;
+  readonly ecsService?: {
+    readonly metrics: EcsServiceMetricSet;
+    readonly cpuThreshold?: number;
+    readonly memoryThreshold?: number;
+  };
 }
+
+export interface MonitorDashboardDebug {
+  readonly widget: cloudwatch.IWidget;
+  readonly logGroups: ReadonlyArray<{ readonly label: string; readonly logGroup: logs.ILogGroup }>;
+}
+
+/** An alarm status widget shows at most 100 alarms. */
+const ALARMS_PER_WIDGET = 100;
 
 /** The Logs Insights query behind the top-N table: the collector's top-host log lines over the dashboard's range. */
 export function topHostsQueryLines(topN: number): string[] {
@@ -49,11 +66,13 @@ export function createMonitorDashboard(scope: Construct, id: string, input: Moni
   if (input.ecsTaskEventsLogGroup) {
     links.push(logGroupLink(scope, 'ECS task state changes', input.ecsTaskEventsLogGroup.logGroupName));
   }
+  for (const l of input.debug?.logGroups ?? []) links.push(logGroupLink(scope, l.label, l.logGroup.logGroupName));
   const summary = [
     `# WAF health: ${escapeMarkdown(input.clusterName)}`,
     `Index pattern ${escapeMarkdown(input.indexPattern)}, a ${input.window.toMinutes()} minute window every `
-      + `${input.interval.toMinutes()} minutes. Apdex T ${input.apdexTMs} ms; requests slower than `
-      + `${input.timeoutThreshold.toSeconds()} s count as timeouts.`,
+      + `${input.interval.toMinutes()} minutes. ${apdexText(input)}; requests slower than `
+      + `${input.timeoutThreshold.toSeconds()} s count as timeouts. A run with PartialRun 1 had failed or timed-out `
+      + 'shards: its figures cover part of the documents.',
     '',
     '**Debugging log groups**',
     '',
@@ -65,7 +84,8 @@ export function createMonitorDashboard(scope: Construct, id: string, input: Moni
   const apdexAnnotations: cloudwatch.HorizontalAnnotation[] =
     input.apdexThreshold === undefined ? [] : [{ value: input.apdexThreshold, label: 'Apdex alarm' }];
 
-  dashboard.addWidgets(new cloudwatch.TextWidget({ markdown: summary, width: 24, height: 5 }));
+  dashboard.addWidgets(new cloudwatch.TextWidget({ markdown: summary, width: 24, height: 5 + Math.ceil((input.debug?.logGroups.length ?? 0) / 2) }));
+  if (input.debug) dashboard.addWidgets(input.debug.widget);
   dashboard.addWidgets(
     new cloudwatch.GraphWidget({
       title: 'WAF latency (ms)',
@@ -88,6 +108,13 @@ export function createMonitorDashboard(scope: Construct, id: string, input: Moni
   );
   dashboard.addWidgets(
     new cloudwatch.GraphWidget({
+      title: 'Requests per window',
+      left: [m.requestCount()],
+      leftYAxis: { min: 0 },
+      width: 8,
+      height: 6,
+    }),
+    new cloudwatch.GraphWidget({
       title: 'Status split (%)',
       left: [m.allowedPercent(), m.blockedPercent(), m.alertedPercent()],
       leftYAxis: { min: 0, max: 100, showUnits: false },
@@ -95,18 +122,31 @@ export function createMonitorDashboard(scope: Construct, id: string, input: Moni
       height: 6,
     }),
     new cloudwatch.GraphWidget({
-      title: 'Average latency vs earlier windows (ms)',
-      left: ElasticWafMetrics.comparisonOffsets().map((o) => m.latencyAverageByOffset(o)),
-      leftYAxis: { min: 0, showUnits: false },
+      title: 'Collector: errors and partial runs',
+      left: [m.collectorErrors()],
+      right: [m.partialRun()],
+      leftYAxis: { min: 0 },
+      rightYAxis: { min: 0, max: 1 },
       width: 8,
       height: 6,
     }),
+  );
+  dashboard.addWidgets(
     new cloudwatch.GraphWidget({
-      title: `Apdex (T = ${input.apdexTMs} ms)`,
+      title: 'Average latency vs earlier windows (ms)',
+      left: ElasticWafMetrics.comparisonOffsets().map((o) => m.latencyAverageByOffset(o)),
+      leftYAxis: { min: 0, showUnits: false },
+      width: 12,
+      height: 6,
+    }),
+    new cloudwatch.GraphWidget({
+      title: input.apdexDefinition === ApdexDefinition.ALLOWED_REQUESTS
+        ? `Apdex of allowed requests (T = ${input.apdexTMs} ms)`
+        : `Apdex (T = ${input.apdexTMs} ms)`,
       left: [m.apdex()],
       leftYAxis: { min: 0, max: 1, showUnits: false },
       leftAnnotations: apdexAnnotations,
-      width: 8,
+      width: 12,
       height: 6,
     }),
   );
@@ -123,9 +163,12 @@ export function createMonitorDashboard(scope: Construct, id: string, input: Moni
       height: 6,
     }),
   );
-  if (input.alarms.length > 0) {
+  if (input.ecsService) dashboard.addWidgets(...ecsServiceWidgets(input.ecsService));
+  for (let i = 0; i < input.alarms.length; i += ALARMS_PER_WIDGET) {
+    const part = input.alarms.length > ALARMS_PER_WIDGET ? ` (${i / ALARMS_PER_WIDGET + 1})` : '';
+    const alarms = input.alarms.slice(i, i + ALARMS_PER_WIDGET);
     dashboard.addWidgets(
-      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: input.alarms, width: 24, height: 3 }),
+      new cloudwatch.AlarmStatusWidget({ title: `Alarms${part}`, alarms, width: 24, height: 3 + Math.floor(alarms.length / 8) }),
     );
   }
   const bottom: cloudwatch.IWidget[] = [
@@ -151,4 +194,42 @@ export function createMonitorDashboard(scope: Construct, id: string, input: Moni
   }
   dashboard.addWidgets(...bottom);
   return dashboard;
+}
+
+function apdexText(input: MonitorDashboardInput): string {
+  return input.apdexDefinition === ApdexDefinition.ALLOWED_REQUESTS
+    ? `Apdex of allowed requests only, T ${input.apdexTMs} ms (satisfied under T, tolerating from T to under 4T)`
+    : `Apdex of all requests, T ${input.apdexTMs} ms (satisfied up to T, tolerating above T up to 4T)`;
+}
+
+/** CPU and memory of the WAF's ECS service (`AWS/ECS`), and its running against desired tasks (Container Insights). */
+function ecsServiceWidgets(ecs: NonNullable<MonitorDashboardInput['ecsService']>): cloudwatch.IWidget[] {
+  const annotation = (value: number | undefined, label: string): cloudwatch.HorizontalAnnotation[] =>
+    value === undefined ? [] : [{ value, label }];
+  const m = ecs.metrics;
+  return [
+    new cloudwatch.GraphWidget({
+      title: 'WAF service CPU (%)',
+      left: [m.cpuAverage, m.cpuMaximum],
+      leftYAxis: { min: 0, max: 100, showUnits: false },
+      leftAnnotations: annotation(ecs.cpuThreshold, 'CPU alarm'),
+      width: 8,
+      height: 6,
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'WAF service memory (%)',
+      left: [m.memoryAverage, m.memoryMaximum],
+      leftYAxis: { min: 0, max: 100, showUnits: false },
+      leftAnnotations: annotation(ecs.memoryThreshold, 'Memory alarm'),
+      width: 8,
+      height: 6,
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'WAF service tasks (Container Insights)',
+      left: [m.runningTasks, m.desiredTasks],
+      leftYAxis: { min: 0 },
+      width: 8,
+      height: 6,
+    }),
+  ];
 }

@@ -1,11 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { nodeStats, nodesStatsBody, securityExceptionBody, simulateComparisonItem, simulateWindowItem, testConfig } from './es-fixtures';
+import { clusterOf, nodeStats, nodesStatsBody, securityExceptionBody, testConfig } from './es-fixtures';
 import { MockCluster, unauthorized } from './mock-cluster';
 import { createCollectorHandler } from '../../src/elastic-monitoring/collector.lambda';
 import { COLLECTOR_CONFIG_ENV } from '../../src/elastic-monitoring/runtime/config';
-import { collectionWindow } from '../../src/elastic-monitoring/runtime/queries';
 import { Log, powertoolsLog } from '../../src/shared/runtime/telemetry';
 
 const secretsManager = mockClient(SecretsManagerClient);
@@ -31,10 +30,8 @@ function setup(configOverrides = {}, cluster = healthy()) {
 }
 
 function healthy() {
-  const config = testConfig();
-  const window = collectionWindow(new Date(event.time), config);
   return new MockCluster()
-    .onMsearch(() => ({ took: 1, responses: [simulateWindowItem([], config, window), simulateComparisonItem([], config, window)] }))
+    .serve(clusterOf([]))
     .onNodesStats(() => nodesStatsBody({ n: nodeStats('es-1', 5, 40, 100, 70) }));
 }
 

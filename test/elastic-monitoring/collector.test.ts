@@ -1,20 +1,20 @@
 import {
   WafDoc,
+  clusterOf,
+  directFigures,
   nodeStats,
   nodesStatsBody,
   securityExceptionBody,
-  simulateComparisonItem,
-  simulateWindowItem,
   testConfig,
-  textFieldAggregationError,
   wafDoc,
 } from './es-fixtures';
 import { MockCluster, refused, timedOut, unauthorized } from './mock-cluster';
 import { collect } from '../../src/elastic-monitoring/runtime/collector';
 import { searchClient } from '../../src/elastic-monitoring/runtime/elastic-client';
+import { SEARCH_ORDER, collectionWindow, topHostsSearchBody } from '../../src/elastic-monitoring/runtime/queries';
 import { createElasticClient } from '../../src/shared/runtime/elastic/connection';
-import { collectionWindow } from '../../src/elastic-monitoring/runtime/queries';
 import { Log } from '../../src/shared/runtime/telemetry';
+import { IndexDefinition } from '../support/elasticsearch-evaluator';
 
 const config = testConfig({ endpoint: 'https://waf-logs.es.example.com:9243', topN: 3 });
 const now = new Date('2026-11-21T12:07:30Z');
@@ -63,17 +63,12 @@ const healthyNodes = nodesStatsBody({
   Xy2: nodeStats('es-hot-2', 87, 72, 1000, 600),
 });
 
-function healthyCluster() {
-  return new MockCluster()
-    .onMsearch(() => ({
-      took: 12,
-      responses: [simulateWindowItem([...docs, ...earlier], config, window), simulateComparisonItem([...docs, ...earlier], config, window)],
-    }))
-    .onNodesStats(() => healthyNodes);
+function healthyCluster(index: Partial<IndexDefinition> = {}, documents: readonly WafDoc[] = [...docs, ...earlier]) {
+  return new MockCluster().serve(clusterOf(documents, index)).onNodesStats(() => healthyNodes);
 }
 
 describe('collector against a mock Elasticsearch 8 cluster', () => {
-  test('a healthy run makes exactly two round trips: _msearch with both searches, and _nodes/stats', async () => {
+  test('a healthy run makes exactly two round trips: _msearch with every search, and _nodes/stats', async () => {
     const cluster = healthyCluster();
     await run(cluster);
     expect(cluster.requests.map((r) => `${r.method} ${r.path}`).sort()).toEqual([
@@ -82,10 +77,11 @@ describe('collector against a mock Elasticsearch 8 cluster', () => {
     ]);
     expect(cluster.requests.find((r) => r.path.startsWith('/_nodes'))!.querystring).toContain('filter_path=');
     const body = cluster.msearchBodies[0] as any[];
-    expect(body).toHaveLength(4);
+    expect(body).toHaveLength(2 * SEARCH_ORDER.length);
     expect(body[0].index).toBe('waf-logs-*');
-    expect(Object.keys(body[1].aggs)).toEqual(expect.arrayContaining(['latency', 'within_timeout', 'status', 'top_hosts']));
-    expect(body[3].aggs.windows.date_range.ranges).toHaveLength(6);
+    expect(Object.keys(body[1].aggs)).toEqual(expect.arrayContaining(['latency', 'within_timeout', 'status']));
+    expect(body[3].aggs.top_hosts.terms.shard_size).toBe(5_000);
+    expect(body[11].aggs.windows.date_range.ranges).toHaveLength(6);
   });
 
   test('emits the window figures as EMF with the window timestamp', async () => {
@@ -116,6 +112,89 @@ describe('collector against a mock Elasticsearch 8 cluster', () => {
     expect(cluster.NodeHeapUsedPercentMax).toBe(72);
     expect(cluster.NodeDiskFreePercentMin).toBe(15);
     expect(cluster.CollectorErrors).toBe(0);
+    expect(cluster.PartialRun).toBe(0);
+  });
+
+  test('every emitted window figure equals a direct computation over the documents', async () => {
+    const { emf } = await run(healthyCluster());
+    const d = directFigures([...docs, ...earlier], config, window);
+    const c = emfValues(emf, { Cluster: 'prod' });
+    expect([c.RequestCount, c.TimeoutCount, c.AllowedCount, c.BlockedCount, c.AlertedCount])
+      .toEqual([d.requests, d.timeouts, d.status.allowed, d.status.blocked, d.status.alerted]);
+    expect(c.LatencyAverage).toBeCloseTo(d.latencyAverageMs!, 9);
+    expect(c.LatencyAverageWithoutTimeouts).toBeCloseTo(d.latencyAverageWithoutTimeoutsMs!, 9);
+    // estimated from range buckets: within 2% of the exact tail means
+    expect(Math.abs(c.LatencySlowest5PctAverage / d.slowest5PctAverageMs! - 1)).toBeLessThan(0.02);
+    expect(Math.abs(c.LatencySlowest5PctAverageWithoutTimeouts / d.slowest5PctAverageWithoutTimeoutsMs! - 1)).toBeLessThan(0.02);
+    expect([c.AllowedPercent, c.BlockedPercent, c.AlertedPercent])
+      .toEqual([d.statusPercent!.allowed, d.statusPercent!.blocked, d.statusPercent!.alerted]);
+    expect(c.Apdex).toBeCloseTo(d.apdexAllRequests!, 12);
+    for (const offset of d.comparison) {
+      if (offset.averageLatencyMs === undefined) continue;
+      expect(emfValues(emf, { Cluster: 'prod', Offset: offset.offset }).LatencyAverageByOffset).toBeCloseTo(offset.averageLatencyMs, 9);
+    }
+  });
+
+  describe('top hosts on several shards', () => {
+    // A host slow in one request on shard 0 and fast in 100 requests on shard 1, where 12 other hosts are slower on
+    // average: with the terms aggregation's default shard_size (3 x 1.5 + 10 = 14) shard 1 leaves it out, and the
+    // merged bucket would be only shard 0's one slow request.
+    const at = (i: number) => new Date(window.start.getTime() + i * 100);
+    const layout: Array<{ doc: WafDoc; shard: number }> = [
+      { doc: wafDoc(at(0), 5_000, 'allowed', 'trap.example.com'), shard: 0 },
+      ...Array.from({ length: 100 }, (_, i) => ({ doc: wafDoc(at(i + 1), 2, 'allowed', 'trap.example.com', { ip: `203.0.113.${i}` }), shard: 1 })),
+      ...Array.from({ length: 14 }, (_, i) => ({ doc: wafDoc(at(200 + i), 100 + i, 'allowed', `slow-${i}.example.com`), shard: 1 })),
+      ...Array.from({ length: 30 }, (_, i) => ({ doc: wafDoc(at(300 + i), 40 + i, 'allowed', `other-${i % 10}.example.com`, { code: i % 4 === 0 ? 502 : 200 }), shard: i % 3 })),
+    ];
+    const layoutDocs = layout.map((l) => l.doc);
+    const index = { shards: 3, shardOf: (_doc: unknown, i: number) => layout[i].shard };
+
+    test('the logged ranking and every per-host figure equal a direct computation', async () => {
+      const { logs } = await run(healthyCluster(index, layoutDocs));
+      const logged = logs.filter((l) => l.attributes.event === 'top-host').map((l) => {
+        const { event, windowStart, windowEnd, ...figures } = l.attributes;
+        return figures;
+      });
+      const expected = directFigures(layoutDocs, config, window).topHosts;
+      expect(logged).toEqual(expected.map((h) => Object.fromEntries(Object.entries(h).filter(([, v]) => v !== undefined))));
+      expect(logged.map((h) => h.host)).toEqual(['slow-13.example.com', 'slow-12.example.com', 'slow-11.example.com']);
+    });
+
+    test('the same search without shard_size ranks the trap host first with one request: the bound is what makes it exact', () => {
+      const body = topHostsSearchBody(config, window) as any;
+      delete body.aggs.top_hosts.terms.shard_size;
+      const answer = clusterOf(layoutDocs, index).search('waf-logs-*', body);
+      expect(answer.aggregations.top_hosts.buckets[0]).toEqual(expect.objectContaining({ key: 'trap.example.com', doc_count: 1 }));
+    });
+  });
+
+  test('an index pattern matching no index: an empty window, one NoMatchingIndex warning, no collector error', async () => {
+    const { emf, logs, summary } = await run(healthyCluster({ name: 'waf-archive-2026' }));
+    const values = emfValues(emf, { Cluster: 'prod' });
+    expect(values).toEqual(expect.objectContaining({ RequestCount: 0, TimeoutCount: 0, AllowedCount: 0, CollectorErrors: 0, PartialRun: 0 }));
+    expect(values).not.toHaveProperty('LatencyAverage');
+    expect(summary.problems).toEqual([]);
+    expect(logs.filter((l) => l.level === 'error')).toEqual([]);
+    const warnings = logs.filter((l) => l.attributes.event === 'collector-warning');
+    expect(warnings.map((w) => w.attributes.kind)).toEqual(['NoMatchingIndex']);
+    expect(warnings[0].attributes.indexPattern).toBe('waf-logs-*');
+    expect(logs.filter((l) => l.attributes.event === 'empty-window')).toHaveLength(1);
+  });
+
+  test('a failed shard: the figures of the other shards are emitted with PartialRun 1, and the run says so', async () => {
+    const { emf, logs, summary } = await run(healthyCluster({ failedShards: [1] }));
+    const surviving = [...docs, ...earlier].filter((_, i) => i % 3 !== 1);
+    const values = emfValues(emf, { Cluster: 'prod' });
+    expect(values.PartialRun).toBe(1);
+    expect(values.CollectorErrors).toBe(0);
+    expect(values.RequestCount).toBe(directFigures(surviving, config, window).requests);
+    expect(summary.partial).toBe(true);
+    const warning = logs.find((l) => l.attributes.event === 'collector-warning')!;
+    expect(warning.attributes.kind).toBe('PartialResults');
+    expect(warning.message).toContain('1 of 3 shards failed');
+    const hosts = logs.filter((l) => l.attributes.event === 'top-host');
+    expect(hosts.length).toBeGreaterThan(0);
+    expect(hosts.every((h) => h.attributes.partial === true)).toBe(true);
   });
 
   test('per node and per compared window, one EMF line each with its own dimension', async () => {
@@ -144,9 +223,7 @@ describe('collector against a mock Elasticsearch 8 cluster', () => {
   });
 
   test('an empty window emits zero counts but no averages, percentages or Apdex, and says so', async () => {
-    const cluster = new MockCluster()
-      .onMsearch(() => ({ took: 2, responses: [simulateWindowItem([], config, window), simulateComparisonItem([], config, window)] }))
-      .onNodesStats(() => healthyNodes);
+    const cluster = healthyCluster({}, []);
     const { emf, logs, summary } = await run(cluster);
     const values = emfValues(emf, { Cluster: 'prod' });
     expect(values).toEqual(expect.objectContaining({
@@ -197,19 +274,24 @@ describe('collector against a mock Elasticsearch 8 cluster', () => {
     expect(summary.problems[0].message).toContain('security groups');
   });
 
-  test('missing node fields and a failed search count as collector errors; the rest is still emitted', async () => {
+  test('a text host field and missing node fields count as collector errors; every other figure is still emitted', async () => {
     const cluster = new MockCluster()
-      .onMsearch(() => ({ took: 4, responses: [textFieldAggregationError('url.domain'), simulateComparisonItem(docs, config, window)] }))
+      .serve(clusterOf(docs, { mappings: { 'url.domain': 'text' } }))
       .onNodesStats(() => nodesStatsBody({ Xy1: nodeStats('es-hot-1', 41, 63, 1000, 150), Xy3: { name: 'es-warm-1', jvm: { mem: { heap_used_percent: 50 } } } }));
-    const { emf, summary } = await run(cluster);
+    const { emf, summary, logs } = await run(cluster);
     expect(summary.problems.map((p) => `${p.kind}:${p.source}`)).toEqual([
-      'response:window search',
+      'field-mapping:top_hosts search, host_customer search, host_clients search, host_traffic search',
       'missing-field:node:es-warm-1',
       'missing-field:node:es-warm-1',
     ]);
+    const error = logs.find((l) => l.attributes.kind === 'field-mapping')!;
+    expect(error.message).toContain('"url.domain" (fields.host) is a text field');
+    expect(error.message).toContain('"url.domain.keyword"');
+    expect(logs.filter((l) => l.attributes.event === 'top-host')).toEqual([]);
     const values = emfValues(emf, { Cluster: 'prod' });
     expect(values.CollectorErrors).toBe(3);
-    expect(values).not.toHaveProperty('RequestCount');
+    expect(values.RequestCount).toBe(400);
+    expect(values.Apdex).toBeCloseTo(directFigures(docs, config, window).apdexAllRequests!, 12);
     expect(values.NodeCpuPercentMax).toBe(41);
     expect(emfValues(emf, { Cluster: 'prod', Node: 'es-warm-1' })).toEqual({ NodeHeapUsedPercent: 50 });
     expect(emfValues(emf, { Cluster: 'prod', Offset: 'now' }).LatencyAverageByOffset).toBeGreaterThan(0);

@@ -1,5 +1,6 @@
 import { App, Aspects, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -11,6 +12,7 @@ import {
   ElasticWafMetrics,
   ElasticWafMonitor,
   ElasticWafMonitorProps,
+  ApdexDefinition,
 } from '../../src';
 import { COLLECTOR_CONFIG_ENV, CollectorConfig } from '../../src/elastic-monitoring/runtime/config';
 
@@ -112,6 +114,9 @@ describe('collector', () => {
     expect(config.statusValues).toEqual({ allowed: 'allowed', blocked: 'DENY', alerted: 'alerted' });
     expect(config).toEqual(expect.objectContaining({ topN: 25, apdexTMs: 50, timeoutThresholdMs: 60_000, intervalMs: 600_000, windowMs: 900_000, namespace: 'Acme/Waf', clusterName: 'eu-prod' }));
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(10 minutes)' });
+    // the ranking's documented default bound is the collector's default, not written into the configuration
+    expect(config).not.toHaveProperty('hostShardSize');
+    expect(collectorConfig(monitor({ topHostsShardSize: 12_000 }).template).hostShardSize).toBe(12_000);
   });
 
   test('an API key secret is configured as such', () => {
@@ -356,6 +361,73 @@ describe('ECS service monitoring', () => {
     expect(alarm.Dimensions).toEqual([{ Name: 'ServiceGroup', Value: 'service:waf-proxy' }]);
   });
 
+  test('CPU and memory of the service alarm from AWS/ECS, with the documented defaults', () => {
+    const { template, construct } = withEcs();
+    const dims = [{ Name: 'ClusterName', Value: 'waf-cluster' }, { Name: 'ServiceName', Value: 'waf-proxy' }];
+    const cpu = alarmWith(template, 'CPUUtilization');
+    expect([cpu.Namespace, cpu.Statistic, cpu.Threshold, cpu.EvaluationPeriods, cpu.ComparisonOperator, cpu.Period])
+      .toEqual(['AWS/ECS', 'Average', 85, 3, 'GreaterThanThreshold', 300]);
+    expect(cpu.Dimensions).toEqual(dims);
+    const memory = alarmWith(template, 'MemoryUtilization');
+    expect([memory.Namespace, memory.Threshold]).toEqual(['AWS/ECS', 85]);
+    expect(memory.Dimensions).toEqual(dims);
+    expect(construct.ecsCpuAlarm).toBe(construct.alarms.find((a) => a === construct.ecsCpuAlarm));
+    expect(construct.ecsMemoryAlarm).toBeDefined();
+  });
+
+  test('fewer running than desired tasks alarms from Container Insights: desired - lowest running >= 1 for 3 periods', () => {
+    const { template, construct } = withEcs();
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { Metrics: Match.anyValue() } }));
+    expect(alarms).toHaveLength(1);
+    const alarm = alarms[0].Properties;
+    expect([alarm.Threshold, alarm.ComparisonOperator, alarm.EvaluationPeriods, alarm.TreatMissingData])
+      .toEqual([1, 'GreaterThanOrEqualToThreshold', 3, 'notBreaching']);
+    const byId = Object.fromEntries(alarm.Metrics.map((m: any) => [m.Id, m]));
+    expect(byId.expr_1?.Expression ?? alarm.Metrics.find((m: any) => m.Expression).Expression).toBe('desired - running');
+    expect(byId.desired.MetricStat).toEqual(expect.objectContaining({ Stat: 'Maximum', Period: 300 }));
+    expect(byId.desired.MetricStat.Metric).toEqual(expect.objectContaining({ Namespace: 'ECS/ContainerInsights', MetricName: 'DesiredTaskCount' }));
+    expect(byId.running.MetricStat).toEqual(expect.objectContaining({ Stat: 'Minimum' }));
+    expect(byId.running.MetricStat.Metric.MetricName).toBe('RunningTaskCount');
+    expect(byId.running.MetricStat.Metric.Dimensions).toEqual([{ Name: 'ClusterName', Value: 'waf-cluster' }, { Name: 'ServiceName', Value: 'waf-proxy' }]);
+    expect(construct.ecsRunningTasksAlarm).toBeDefined();
+  });
+
+  test('the dashboard graphs the service\'s CPU and memory with the alarm lines, and running against desired tasks', () => {
+    const { template } = withEcs();
+    const byTitle = Object.fromEntries((dashboardBody(template).widgets as any[]).map((w) => [w.properties.title, w]));
+    const cpu = byTitle['WAF service CPU (%)'].properties;
+    // a graph's default statistic is Average, which the dashboard body leaves out
+    expect(cpu.metrics.map((m: any[]) => [m[0], m[1], m[m.length - 1].stat ?? 'Average'])).toEqual([['AWS/ECS', 'CPUUtilization', 'Average'], ['AWS/ECS', 'CPUUtilization', 'Maximum']]);
+    expect(cpu.annotations.horizontal).toEqual([{ value: 85, label: 'CPU alarm', yAxis: 'left' }]);
+    expect(byTitle['WAF service memory (%)'].properties.metrics[0][1]).toBe('MemoryUtilization');
+    const tasks = byTitle['WAF service tasks (Container Insights)'].properties.metrics;
+    expect(tasks.map((m: any[]) => m[1])).toEqual(['RunningTaskCount', 'DesiredTaskCount']);
+  });
+
+  test('ECS service alarms can be tuned or switched off', () => {
+    const { stack, secret } = newStack();
+    const cluster = ecs.Cluster.fromClusterAttributes(stack, 'C', { clusterName: 'c', vpc: new ec2.Vpc(stack, 'V') });
+    const m = new ElasticWafMonitor(stack, 'M', {
+      endpoint: 'https://es:9243',
+      indexPattern: 'waf-*',
+      credentials: ElasticCredentials.basicAuth(secret),
+      ecsService: ecs.FargateService.fromFargateServiceAttributes(stack, 'S', { cluster, serviceName: 'waf' }),
+      alarms: { ecsCpu: { threshold: 70 }, ecsRunningTasks: { enabled: false } },
+    });
+    const template = Template.fromStack(stack);
+    expect(alarmWith(template, 'CPUUtilization').Threshold).toBe(70);
+    expect(m.ecsRunningTasksAlarm).toBeUndefined();
+    expect(Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { Metrics: Match.anyValue() } }))).toHaveLength(0);
+    const service = ecs.FargateService.fromFargateServiceAttributes(stack, 'S2', { cluster, serviceName: 'waf' });
+    expect(() => new ElasticWafMonitor(stack, 'M2', {
+      endpoint: 'https://es:9243',
+      indexPattern: 'waf-*',
+      credentials: ElasticCredentials.basicAuth(secret),
+      ecsService: service,
+      alarms: { ecsMemory: { threshold: 120 } },
+    })).toThrow(/alarms.ecsMemory.threshold must be from 0 to 100 percent, got 120/);
+  });
+
   test('cdk-nag AwsSolutions: no unsuppressed findings with VPC, ECS and a created topic', () => {
     const { app, stack } = withEcs();
     Aspects.of(app).add(new AwsSolutionsChecks());
@@ -399,6 +471,44 @@ describe('dashboard', () => {
     expect(disk.properties.metrics[0][0].expression).toContain('MetricName="NodeDiskFreePercent"');
   });
 
+  test('a request-count graph, and the collector graph shows errors and partial runs', () => {
+    const { template } = monitor();
+    const byTitle = Object.fromEntries(widgets(template).filter((w) => w.properties.title).map((w) => [w.properties.title, w]));
+    expect(metricNames(byTitle['Requests per window'])).toEqual(['RequestCount']);
+    expect(byTitle['Requests per window'].properties.metrics[0][4].stat).toBe('Sum');
+    const collector = byTitle['Collector: errors and partial runs'].properties;
+    expect(metricNames(byTitle['Collector: errors and partial runs'])).toEqual(['CollectorErrors', 'PartialRun']);
+    expect(collector.metrics[1][4]).toEqual(expect.objectContaining({ yAxis: 'right', stat: 'Maximum' }));
+  });
+
+  test('additionalAlarms are listed beside the monitor\'s own, in widgets of at most 100', () => {
+    const { stack, secret } = newStack();
+    const team = Array.from({ length: 120 }, (_, i) => cloudwatch.Alarm.fromAlarmArn(stack, `Team${i}`, `arn:aws:cloudwatch:eu-west-1:111111111111:alarm:team-${i}`));
+    const m = new ElasticWafMonitor(stack, 'M', {
+      endpoint: 'https://es:9243', indexPattern: 'waf-*', credentials: ElasticCredentials.basicAuth(secret), additionalAlarms: team,
+    });
+    const alarmWidgets = widgets(Template.fromStack(stack)).filter((w) => w.type === 'alarm');
+    expect(alarmWidgets.map((w) => w.properties.alarms.length)).toEqual([100, 27]);
+    expect(alarmWidgets.map((w) => w.properties.title)).toEqual(['Alarms (1)', 'Alarms (2)']);
+    const listed = alarmWidgets.flatMap((w) => w.properties.alarms);
+    expect(listed).toContain('arn:aws:cloudwatch:eu-west-1:111111111111:alarm:team-0');
+    expect(listed).toContain('arn:aws:cloudwatch:eu-west-1:111111111111:alarm:team-119');
+    // only shown: the monitor's own list of alarms is unchanged
+    expect(m.alarms).toHaveLength(7);
+  });
+
+  test('Apdex of allowed requests only is an option; the collector and the dashboard say which definition is used', () => {
+    const { template } = monitor({ apdexDefinition: ApdexDefinition.ALLOWED_REQUESTS });
+    expect(collectorConfig(template).apdexDefinition).toBe('allowedRequests');
+    const titles = widgets(template).map((w) => w.properties.title);
+    expect(titles).toContain('Apdex of allowed requests (T = 30 ms)');
+    const text = widgets(template).find((w) => w.type === 'text').properties.markdown as string;
+    expect(text).toContain('Apdex of allowed requests only, T 30 ms (satisfied under T, tolerating from T to under 4T)');
+    const today = monitor();
+    expect(collectorConfig(today.template)).not.toHaveProperty('apdexDefinition');
+    expect(widgets(today.template).find((w) => w.type === 'text').properties.markdown).toContain('Apdex of all requests, T 30 ms (satisfied up to T');
+  });
+
   test('an alarm status widget lists every alarm, and a Logs Insights table shows the top-N hosts', () => {
     const { template } = monitor({ topHostCount: 20 });
     const all = widgets(template);
@@ -440,6 +550,8 @@ describe('validation at synth time', () => {
     ['topN too small', { topHostCount: 0 }, /topHostCount must be a whole number from 1 to 100, got 0/],
     ['topN too large', { topHostCount: 101 }, /topHostCount must be a whole number from 1 to 100/],
     ['topN fractional', { topHostCount: 2.5 }, /topHostCount/],
+    ['ranking shard_size too small', { topHostsShardSize: 99 }, /topHostsShardSize must be a whole number from 100 to 20000, got 99/],
+    ['ranking shard_size too large', { topHostsShardSize: 20_001 }, /topHostsShardSize must be a whole number from 100 to 20000/],
     ['Apdex T of zero', { apdexThreshold: Duration.millis(0) }, /apdexThreshold must be greater than 0 ms/],
     ['window shorter than the schedule', { collectionInterval: Duration.minutes(10), window: Duration.minutes(5) }, /window \(5 minutes\) must be at least collectionInterval \(10 minutes\)/],
     ['interval not in minutes', { collectionInterval: Duration.seconds(90) }, /collectionInterval must be a whole number of minutes/],

@@ -1,10 +1,10 @@
 /**
- * Test data shaped like real Elasticsearch 8 responses. `simulate*` compute the aggregations of the collector's
- * searches from raw documents with Elasticsearch's semantics (range bounds, null averages on empty
- * sets), so expectations can be derived from the documents by plain definitions.
+ * Test data: WAF request documents, a cluster holding them (the query-DSL evaluator of test/support answers the
+ * collector's real request bodies), and Elasticsearch 8 bodies for node stats and errors.
  */
-import { COMPARISON_OFFSETS, CollectorConfig, DEFAULT_FIELDS, DEFAULT_STATUS_VALUES } from '../../src/elastic-monitoring/runtime/config';
-import { CollectionWindow, LATENCY_BUCKET_BOUNDS_MS } from '../../src/elastic-monitoring/runtime/queries';
+import { CollectorConfig, DEFAULT_FIELDS, DEFAULT_STATUS_VALUES } from '../../src/elastic-monitoring/runtime/config';
+import { CollectionWindow, buildMsearch } from '../../src/elastic-monitoring/runtime/queries';
+import { Doc, EvaluatedCluster, IndexDefinition } from '../support/elasticsearch-evaluator';
 
 export function testConfig(overrides: Partial<CollectorConfig> = {}): CollectorConfig {
   return {
@@ -51,138 +51,22 @@ export function wafDoc(
   };
 }
 
-function get(doc: unknown, path: string): unknown {
-  return path.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), doc);
+/** The index the test documents live in; the collector's pattern `waf-logs-*` matches it. */
+export const INDEX = 'waf-logs-2026.11.21';
+
+/** A cluster holding `docs` in one index of three shards (round robin), unless `index` says otherwise. */
+export function clusterOf(docs: readonly object[], index: Partial<IndexDefinition> = {}): EvaluatedCluster {
+  return new EvaluatedCluster([{ name: INDEX, shards: 3, ...index, docs: docs as Doc[] }]);
 }
 
-function num(doc: unknown, path: string): number | undefined {
-  const v = get(doc, path);
-  return typeof v === 'number' ? v : undefined;
-}
-
-function inRange(doc: unknown, field: string, from: Date, to: Date): boolean {
-  const v = get(doc, field);
-  if (typeof v !== 'string') return false;
-  const t = Date.parse(v);
-  return t >= from.getTime() && t < to.getTime();
-}
-
-function stats(values: number[]) {
-  if (values.length === 0) return { count: 0, min: null, max: null, avg: null, sum: 0.0 };
-  const sum = values.reduce((a, b) => a + b, 0);
-  return { count: values.length, min: Math.min(...values), max: Math.max(...values), avg: sum / values.length, sum };
-}
-
-/** A keyed:false range aggregation over the latency buckets, with a sum per bucket, as Elasticsearch 8 renders it. */
-function latencyBuckets(values: number[]) {
-  const b = LATENCY_BUCKET_BOUNDS_MS;
-  const fmt = (n: number) => n.toFixed(1);
-  const ranges: Array<{ from?: number; to?: number }> = [{ to: b[0] }, ...b.slice(1).map((to, i) => ({ from: b[i], to })), { from: b[b.length - 1] }];
-  return {
-    buckets: ranges.map((r) => {
-      const inside = values.filter((v) => (r.from === undefined || v >= r.from) && (r.to === undefined || v < r.to));
-      return {
-        key: `${r.from === undefined ? '*' : fmt(r.from)}-${r.to === undefined ? '*' : fmt(r.to)}`,
-        ...(r.from === undefined ? {} : { from: r.from }),
-        ...(r.to === undefined ? {} : { to: r.to }),
-        doc_count: inside.length,
-        sum: { value: inside.reduce((a, c) => a + c, 0) },
-      };
-    }),
-  };
-}
-
-const shards = { total: 3, successful: 3, skipped: 0, failed: 0 };
-
-/** The `_msearch` item Elasticsearch 8 returns for the window search over `docs`. */
-export function simulateWindowItem(docs: readonly WafDoc[], config: CollectorConfig, window: CollectionWindow) {
-  const f = config.fields;
-  const inWindow = docs.filter((d) => inRange(d, f.timestamp, window.start, window.end));
-  const latencies = inWindow.map((d) => num(d, f.latency)).filter((v): v is number => v !== undefined);
-  const within = latencies.filter((l) => l <= config.timeoutThresholdMs);
-  const t = config.apdexTMs;
-  const statusCount = (value: string) => inWindow.filter((d) => get(d, f.status) === value).length;
-  const byHost = new Map<string, WafDoc[]>();
-  for (const d of inWindow) {
-    const host = get(d, f.host);
-    if (typeof host !== 'string') continue;
-    byHost.set(host, [...(byHost.get(host) ?? []), d]);
-  }
-  const hostBuckets = [...byHost.entries()]
-    .map(([host, hostDocs]) => {
-      const ls = hostDocs.map((d) => num(d, f.latency)).filter((v): v is number => v !== undefined);
-      const customers = new Map<string, number>();
-      for (const d of hostDocs) {
-        const c = get(d, f.customer);
-        if (typeof c === 'string') customers.set(c, (customers.get(c) ?? 0) + 1);
-      }
-      return {
-        key: host,
-        doc_count: hostDocs.length,
-        avg_latency: { value: ls.length ? ls.reduce((a, b) => a + b, 0) / ls.length : null },
-        timeouts: { doc_count: ls.filter((l) => l > config.timeoutThresholdMs).length },
-        customer: {
-          doc_count_error_upper_bound: 0,
-          sum_other_doc_count: Math.max(0, [...customers.values()].reduce((a, b) => a + b, 0) - Math.max(0, ...customers.values())),
-          buckets: [...customers.entries()].sort((a, b) => b[1] - a[1]).slice(0, 1).map(([key, doc_count]) => ({ key, doc_count })),
-        },
-        clients: { value: new Set(hostDocs.map((d) => get(d, f.clientIp))).size },
-        request_bytes: { value: hostDocs.reduce((a, d) => a + (num(d, f.requestBytes) ?? 0), 0) },
-        response_bytes: { value: hostDocs.reduce((a, d) => a + (num(d, f.responseBytes) ?? 0), 0) },
-        server_errors: { doc_count: hostDocs.filter((d) => (num(d, f.httpStatusCode) ?? 0) >= 500).length },
-      };
-    })
-    .sort((a, b) => (b.avg_latency.value ?? -Infinity) - (a.avg_latency.value ?? -Infinity))
-    .slice(0, config.topN);
-  return {
-    took: 7,
-    timed_out: false,
-    _shards: shards,
-    hits: { total: { value: inWindow.length, relation: 'eq' }, max_score: null, hits: [] },
-    aggregations: {
-      latency: stats(latencies),
-      latency_buckets: latencyBuckets(latencies),
-      within_timeout: { doc_count: within.length, latency: stats(within), latency_buckets: latencyBuckets(within) },
-      apdex_satisfied: { doc_count: latencies.filter((l) => l <= t).length },
-      apdex_tolerating: { doc_count: latencies.filter((l) => l > t && l <= 4 * t).length },
-      status: {
-        buckets: {
-          allowed: { doc_count: statusCount(config.statusValues.allowed) },
-          blocked: { doc_count: statusCount(config.statusValues.blocked) },
-          alerted: { doc_count: statusCount(config.statusValues.alerted) },
-        },
-      },
-      top_hosts: { doc_count_error_upper_bound: 0, sum_other_doc_count: Math.max(0, byHost.size - config.topN), buckets: hostBuckets },
-    },
-    status: 200,
-  };
-}
-
-/** The `_msearch` item Elasticsearch 8 returns for the comparison search over `docs`. */
-export function simulateComparisonItem(docs: readonly WafDoc[], config: CollectorConfig, window: CollectionWindow) {
-  const f = config.fields;
-  const buckets: Record<string, unknown> = {};
-  for (const o of COMPARISON_OFFSETS) {
-    const from = new Date(window.start.getTime() - o.offsetMs);
-    const to = new Date(window.end.getTime() - o.offsetMs);
-    const ls = docs.filter((d) => inRange(d, f.timestamp, from, to)).map((d) => num(d, f.latency)).filter((v): v is number => v !== undefined);
-    buckets[o.label] = {
-      from: from.getTime(),
-      from_as_string: from.toISOString(),
-      to: to.getTime(),
-      to_as_string: to.toISOString(),
-      doc_count: docs.filter((d) => inRange(d, f.timestamp, from, to)).length,
-      avg_latency: { value: ls.length ? ls.reduce((a, b) => a + b, 0) / ls.length : null },
-    };
-  }
-  return {
-    took: 3,
-    timed_out: false,
-    _shards: shards,
-    hits: { total: { value: 0, relation: 'gte' }, max_score: null, hits: [] },
-    aggregations: { windows: { buckets } },
-    status: 200,
-  };
+/** The `_msearch` items the cluster answers to the run's searches over `docs`. */
+export function msearchItems(
+  docs: readonly object[],
+  config: CollectorConfig,
+  window: CollectionWindow,
+  index: Partial<IndexDefinition> = {},
+): unknown[] {
+  return clusterOf(docs, index).msearch(buildMsearch(config, window)).responses;
 }
 
 /** A node of `_nodes/stats?filter_path=...` as Elasticsearch 8 returns it. */
@@ -208,19 +92,73 @@ export function securityExceptionBody(user: string, path: string) {
   return { error: { root_cause: [{ type: 'security_exception', reason, header }], type: 'security_exception', reason, header }, status: 401 };
 }
 
-/** Elasticsearch 8's `_msearch` item for an aggregation on a text field. */
-export function textFieldAggregationError(field: string) {
-  const reason = `Text fields are not optimised for operations that require per-document field data like aggregations and sorting, so these operations are disabled by default. Please use a keyword field instead. Alternatively, set fielddata=true on [${field}] in order to load field data by uninverting the inverted index. Note that this can use significant memory.`;
+/**
+ * What the figures of a window are by definition, computed with plain array operations over the documents (no query,
+ * no aggregation), for checking what the collector emits.
+ */
+export function directFigures(docs: readonly WafDoc[], config: CollectorConfig, window: CollectionWindow) {
+  const inRange = (d: WafDoc, from: number, to: number) => {
+    const t = Date.parse(d['@timestamp']);
+    return t >= from && t < to;
+  };
+  const inWindow = docs.filter((d) => inRange(d, window.start.getTime(), window.end.getTime()));
+  const lat = (ds: readonly WafDoc[]) => ds.map((d) => d.waf.latency_ms).filter((v): v is number => typeof v === 'number');
+  const mean = (vs: number[]) => (vs.length ? vs.reduce((a, b) => a + b, 0) / vs.length : undefined);
+  const latencies = lat(inWindow);
+  const within = latencies.filter((l) => l <= config.timeoutThresholdMs);
+  const t = config.apdexTMs;
+  const count = (value: string) => inWindow.filter((d) => d.waf.status === value).length;
+  const sv = config.statusValues;
+  const status = { allowed: count(sv.allowed), blocked: count(sv.blocked), alerted: count(sv.alerted) };
+  const pct = (n: number) => (n / inWindow.length) * 100;
+  const allowedLatencies = lat(inWindow.filter((d) => d.waf.status === config.statusValues.allowed));
+  const apdexAll = latencies.length
+    ? (latencies.filter((l) => l <= t).length + latencies.filter((l) => l > t && l <= 4 * t).length / 2) / latencies.length
+    : undefined;
+  const apdexAllowed = allowedLatencies.length
+    ? (allowedLatencies.filter((l) => l < t).length + allowedLatencies.filter((l) => l >= t && l < 4 * t).length / 2) / allowedLatencies.length
+    : undefined;
+  const hosts = [...new Set(inWindow.map((d) => d.url.domain).filter((h): h is string => typeof h === 'string'))].map((host) => {
+    const ds = inWindow.filter((d) => d.url.domain === host);
+    const customers = new Map<string, number>();
+    for (const d of ds) if (d.waf.customer) customers.set(d.waf.customer, (customers.get(d.waf.customer) ?? 0) + 1);
+    return {
+      host,
+      requests: ds.length,
+      avgLatencyMs: mean(lat(ds)),
+      timeouts: lat(ds).filter((l) => l > config.timeoutThresholdMs).length,
+      serverErrors: ds.filter((d) => d.http.response.status_code >= 500).length,
+      customer: [...customers.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0],
+      distinctClients: new Set(ds.map((d) => d.client.ip)).size,
+      requestBytes: ds.reduce((a, d) => a + d.http.request.bytes, 0),
+      responseBytes: ds.reduce((a, d) => a + d.http.response.bytes, 0),
+    };
+  });
+  const topHosts = hosts
+    .sort((a, b) => (b.avgLatencyMs ?? -Infinity) - (a.avgLatencyMs ?? -Infinity) || (a.host < b.host ? -1 : 1))
+    .slice(0, config.topN)
+    .map((h, i) => ({ rank: i + 1, ...h }));
+  const offsets: Array<[string, number]> = [['now', 0], ['1h', 1], ['6h', 6], ['12h', 12], ['1d', 24], ['3d', 72]];
+  const comparison = offsets.map(([offset, hours]) => {
+    const shift = hours * 3_600_000;
+    const ds = docs.filter((d) => inRange(d, window.start.getTime() - shift, window.end.getTime() - shift));
+    return { offset, requests: ds.length, averageLatencyMs: ds.length ? mean(lat(ds)) : undefined };
+  });
+  const sortedAll = [...latencies].sort((a, b) => a - b);
+  const tailMean = (sorted: number[]) => mean(sorted.slice(Math.floor(sorted.length * 0.95)));
   return {
-    error: {
-      root_cause: [{ type: 'illegal_argument_exception', reason }],
-      type: 'search_phase_execution_exception',
-      reason: 'all shards failed',
-      phase: 'query',
-      grouped: true,
-      failed_shards: [{ shard: 0, index: 'waf-logs-2026.11.21', node: 'x1', reason: { type: 'illegal_argument_exception', reason } }],
-      caused_by: { type: 'illegal_argument_exception', reason, caused_by: { type: 'illegal_argument_exception', reason } },
-    },
-    status: 400,
+    requests: inWindow.length,
+    latencyCount: latencies.length,
+    timeouts: latencies.length - within.length,
+    latencyAverageMs: mean(latencies),
+    latencyAverageWithoutTimeoutsMs: mean(within),
+    slowest5PctAverageMs: tailMean(sortedAll),
+    slowest5PctAverageWithoutTimeoutsMs: tailMean([...within].sort((a, b) => a - b)),
+    status,
+    statusPercent: inWindow.length ? { allowed: pct(status.allowed), blocked: pct(status.blocked), alerted: pct(status.alerted) } : undefined,
+    apdexAllRequests: apdexAll,
+    apdexAllowedRequests: apdexAllowed,
+    topHosts,
+    comparison,
   };
 }

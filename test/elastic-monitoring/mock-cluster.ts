@@ -1,5 +1,6 @@
 import { BaseConnection, errors } from '@elastic/elasticsearch';
 import Mock from '@elastic/elasticsearch-mock';
+import { EsError, EvaluatedCluster } from '../support/elasticsearch-evaluator';
 
 export interface RecordedRequest {
   readonly method: string;
@@ -26,6 +27,27 @@ export class MockCluster {
       this.msearchBodies.push(params.body);
       return resolve(params) as Record<string, unknown>;
     });
+    return this;
+  }
+
+  /**
+   * Answers `_msearch` and `/:index/_search` by evaluating each request body over the documents of `cluster`; what
+   * comes back depends only on the request and the documents.
+   */
+  public serve(cluster: EvaluatedCluster): this {
+    this.onMsearch(({ body }) => cluster.msearch(body as Record<string, unknown>[]));
+    for (const method of ['GET', 'POST']) {
+      this.mock.add({ method, path: '/:index/_search' }, (params: any) => {
+        this.msearchBodies.push(params.body);
+        try {
+          const options = Object.fromEntries(Object.entries(params.querystring ?? {}).map(([k, v]) => [k, v === 'true' ? true : v === 'false' ? false : v]));
+          return cluster.search(decodeURIComponent(params.path.split('/')[1]), params.body ?? {}, options);
+        } catch (e) {
+          if (!(e instanceof EsError)) throw e;
+          return new errors.ResponseError({ body: e.body, statusCode: e.status, headers: {}, warnings: null, meta: {} as any });
+        }
+      });
+    }
     return this;
   }
 

@@ -3,9 +3,12 @@ import { DEFAULT_FIELDS } from '../../src/elastic-monitoring/runtime/config';
 import {
   LATENCY_BUCKET_BOUNDS_MS,
   NODE_STATS_REQUEST,
+  SEARCH_ORDER,
   buildMsearch,
   collectionWindow,
   comparisonSearchBody,
+  hostDetailSearchBody,
+  topHostsSearchBody,
   windowSearchBody,
 } from '../../src/elastic-monitoring/runtime/queries';
 
@@ -92,15 +95,47 @@ describe('windowSearchBody', () => {
     });
   });
 
-  test('top hosts are the top-N by average latency, with the other document fields per host', () => {
-    expect(body.aggs.top_hosts.terms).toEqual({ field: 'req.host', size: 7, order: { avg_latency: 'desc' } });
-    const sub = body.aggs.top_hosts.aggs;
-    expect(sub.customer.terms.field).toBe('tenant');
-    expect(sub.clients.cardinality.field).toBe('src_ip');
-    expect(sub.request_bytes.sum.field).toBe('bytes_in');
-    expect(sub.response_bytes.sum.field).toBe('bytes_out');
-    expect(sub.server_errors.filter).toEqual({ range: { code: { gte: 500 } } });
-    expect(sub.timeouts.filter).toEqual({ range: { 'timing.waf': { gt: 10_000 } } });
+  test('the window search aggregates no host, customer, client or byte field, so their mappings cannot fail it', () => {
+    const text = JSON.stringify(body);
+    for (const f of ['req.host', 'tenant', 'src_ip', 'bytes_in', 'bytes_out', '"code"']) expect(text).not.toContain(f);
+  });
+
+  test('Apdex over allowed requests only: < T satisfied, [T, 4T) tolerating, its own total', () => {
+    const allowed = windowSearchBody({ ...config, apdexDefinition: 'allowedRequests' }, window) as any;
+    const isAllowed = { term: { verdict: 'PASS' } };
+    expect(allowed.aggs.apdex_total.filter.bool.filter).toEqual([isAllowed, { exists: { field: 'timing.waf' } }]);
+    expect(allowed.aggs.apdex_satisfied.filter.bool.filter).toEqual([isAllowed, { range: { 'timing.waf': { lt: 50 } } }]);
+    expect(allowed.aggs.apdex_tolerating.filter.bool.filter).toEqual([isAllowed, { range: { 'timing.waf': { gte: 50, lt: 200 } } }]);
+  });
+});
+
+describe('host searches', () => {
+  const config = testConfig({ fields: customFields, topN: 7, timeoutThresholdMs: 10_000 });
+  const window = collectionWindow(new Date('2026-11-21T12:07:30Z'), config);
+
+  test('the ranking: top-N by average latency with a shard_size that makes it exact, ties by host, and the host count that checks the bound', () => {
+    const body = topHostsSearchBody(config, window) as any;
+    expect(body.aggs.top_hosts.terms).toEqual({
+      field: 'req.host', size: 7, shard_size: 5_000, order: [{ avg_latency: 'desc' }, { _key: 'asc' }],
+    });
+    expect(body.aggs.top_hosts.aggs.avg_latency).toEqual({ avg: { field: 'timing.waf' } });
+    expect(body.aggs.top_hosts.aggs.timeouts.filter).toEqual({ range: { 'timing.waf': { gt: 10_000 } } });
+    expect(body.aggs.distinct_hosts.cardinality).toEqual({ field: 'req.host', precision_threshold: 5_000 });
+    expect(topHostsSearchBody({ ...config, hostShardSize: 300 }, window)).toHaveProperty('aggs.top_hosts.terms.shard_size', 300);
+  });
+
+  test('each detail search ranks the same way and aggregates only its own fields', () => {
+    const ranking = (topHostsSearchBody(config, window) as any).aggs.top_hosts.terms;
+    const customer = hostDetailSearchBody(config, window, 'host_customer') as any;
+    const clients = hostDetailSearchBody(config, window, 'host_clients') as any;
+    const traffic = hostDetailSearchBody(config, window, 'host_traffic') as any;
+    for (const b of [customer, clients, traffic]) expect(b.aggs.top_hosts.terms).toEqual(ranking);
+    expect(Object.keys(customer.aggs.top_hosts.aggs)).toEqual(['avg_latency', 'customer']);
+    expect(customer.aggs.top_hosts.aggs.customer.terms.field).toBe('tenant');
+    expect(clients.aggs.top_hosts.aggs.clients.cardinality.field).toBe('src_ip');
+    expect(traffic.aggs.top_hosts.aggs.request_bytes.sum.field).toBe('bytes_in');
+    expect(traffic.aggs.top_hosts.aggs.response_bytes.sum.field).toBe('bytes_out');
+    expect(traffic.aggs.top_hosts.aggs.server_errors.filter).toEqual({ range: { code: { gte: 500 } } });
   });
 
   test('no default field name leaks into a query with custom fields', () => {
@@ -136,15 +171,17 @@ describe('comparisonSearchBody', () => {
 });
 
 describe('buildMsearch', () => {
-  test('is one request: header and body for the window, then for the comparison', () => {
+  test('is one request: a header and a body per search, in SEARCH_ORDER', () => {
     const config = testConfig();
     const window = collectionWindow(new Date('2026-11-21T12:07:30Z'), config);
     const searches = buildMsearch(config, window);
-    expect(searches).toHaveLength(4);
-    expect(searches[0]).toEqual({ index: 'waf-logs-*', ignore_unavailable: true, allow_no_indices: true });
-    expect(searches[2]).toEqual(searches[0]);
+    expect(SEARCH_ORDER).toEqual(['window', 'top_hosts', 'host_customer', 'host_clients', 'host_traffic', 'comparison']);
+    expect(searches).toHaveLength(12);
+    for (let i = 0; i < 12; i += 2) expect(searches[i]).toEqual({ index: 'waf-logs-*', ignore_unavailable: true, allow_no_indices: true });
     expect(searches[1]).toEqual(windowSearchBody(config, window));
-    expect(searches[3]).toEqual(comparisonSearchBody(config, window));
+    expect(searches[3]).toEqual(topHostsSearchBody(config, window));
+    expect(searches[9]).toEqual(hostDetailSearchBody(config, window, 'host_traffic'));
+    expect(searches[11]).toEqual(comparisonSearchBody(config, window));
   });
 
   test('node stats ask only for the figures read', () => {

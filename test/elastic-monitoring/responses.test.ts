@@ -1,16 +1,15 @@
 import {
   WafDoc,
+  directFigures,
+  msearchItems,
   nodeStats,
   nodesStatsBody,
-  simulateComparisonItem,
-  simulateWindowItem,
   testConfig,
-  textFieldAggregationError,
   wafDoc,
 } from './es-fixtures';
+import { SEARCH_ORDER, SearchName, collectionWindow } from '../../src/elastic-monitoring/runtime/queries';
+import { mapComparisonResponse, mapNodeStats, mapSearchResponses, mapWindowResponse, slowestShareMean } from '../../src/elastic-monitoring/runtime/responses';
 import { apdexScore } from '../../src/shared/runtime/elastic/apdex';
-import { collectionWindow } from '../../src/elastic-monitoring/runtime/queries';
-import { mapComparisonResponse, mapNodeStats, mapWindowResponse, slowestShareMean } from '../../src/elastic-monitoring/runtime/responses';
 
 const config = testConfig();
 const window = collectionWindow(new Date('2026-11-21T12:07:30Z'), config);
@@ -87,23 +86,29 @@ describe('slowestShareMean', () => {
   });
 });
 
-describe('mapWindowResponse', () => {
+describe('mapSearchResponses over the answers of a three-shard cluster', () => {
   const values = latencies(2000);
   const statuses = ['allowed', 'allowed', 'allowed', 'blocked', 'alerted'];
-  const docs: WafDoc[] = values.map((l, i) => wafDoc(inWindow(i), l, statuses[i % 5], `host-${i % 40}.example.com`, { code: i % 97 === 0 ? 503 : 200 }));
+  const docs: WafDoc[] = values.map((l, i) => wafDoc(inWindow(i), l, statuses[i % 5], `host-${i % 40}.example.com`, {
+    code: i % 97 === 0 ? 503 : 200, ip: `198.51.100.${i % 13}`, customer: i % 7 === 0 ? 'other' : undefined,
+  }));
   // Outside the window on both sides: must not count.
   const outside = [wafDoc(window.end, 99_999, 'blocked', 'late.example.com'), wafDoc(new Date(window.start.getTime() - 1), 99_999, 'blocked', 'early.example.com')];
-  const mapped = mapWindowResponse(simulateWindowItem([...docs, ...outside], config, window), config);
-  const f = mapped.value!;
+  const all = [...docs, ...outside];
+  const results = mapSearchResponses(msearchItems(all, config, window), config);
+  const f = results.window!;
+  const direct = directFigures(all, config, window);
+  const item = (items: unknown[], name: SearchName) => items[SEARCH_ORDER.indexOf(name)];
 
   test('counts and averages match the documents of the window', () => {
-    expect(mapped.problems).toEqual([]);
+    expect(results.problems).toEqual([]);
+    expect(results.notices).toEqual([]);
+    expect(results.partial).toBe(false);
     expect(f.requests).toBe(2000);
-    expect(f.latencyAverageMs).toBeCloseTo(values.reduce((a, b) => a + b, 0) / values.length, 6);
-    const within = values.filter((l) => l <= config.timeoutThresholdMs);
-    expect(f.timeouts).toBe(values.length - within.length);
+    expect(f.latencyAverageMs).toBeCloseTo(direct.latencyAverageMs!, 6);
+    expect(f.timeouts).toBe(direct.timeouts);
     expect(f.timeouts).toBe(8);
-    expect(f.latencyAverageWithoutTimeoutsMs).toBeCloseTo(within.reduce((a, b) => a + b, 0) / within.length, 6);
+    expect(f.latencyAverageWithoutTimeoutsMs).toBeCloseTo(direct.latencyAverageWithoutTimeoutsMs!, 6);
     expect(f.latencyAverageWithoutTimeoutsMs!).toBeLessThan(f.latencyAverageMs!);
   });
 
@@ -120,37 +125,41 @@ describe('mapWindowResponse', () => {
   });
 
   test('Apdex equals a direct count over the latencies', () => {
-    const t = config.apdexTMs;
-    const direct = (values.filter((l) => l <= t).length + values.filter((l) => l > t && l <= 4 * t).length / 2) / values.length;
-    expect(f.apdex).toBeCloseTo(direct, 10);
+    expect(f.apdex).toBeCloseTo(direct.apdexAllRequests!, 10);
   });
 
-  test('top hosts: N slowest by average latency, ranked, with counts and per-host details', () => {
-    expect(f.topHosts).toHaveLength(15);
-    expect(f.topHosts.map((h) => h.rank)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
-    const avgs = f.topHosts.map((h) => h.avgLatencyMs!);
-    expect([...avgs].sort((a, b) => b - a)).toEqual(avgs);
-    const first = f.topHosts[0];
-    const hostDocs = docs.filter((d) => d.url.domain === first.host);
-    expect(first.requests).toBe(hostDocs.length);
-    expect(first.customer).toBe(`customer-of-${first.host}`);
-    expect(first.serverErrors).toBe(hostDocs.filter((d) => d.http.response.status_code >= 500).length);
-    expect(first.requestBytes).toBe(500 * hostDocs.length);
-    expect(f.topHosts.some((h) => h.host === 'late.example.com' || h.host === 'early.example.com')).toBe(false);
+  test('Apdex over allowed requests only, < T satisfied and [T, 4T) tolerating, when so configured', () => {
+    const allowedOnly = testConfig({ apdexDefinition: 'allowedRequests' });
+    const edge = [10, 30, 30, 119, 120, 120, 500].map((l, i) => wafDoc(inWindow(i), l, 'allowed', 'a.example.com'));
+    const blocked = [wafDoc(inWindow(9), 5, 'blocked', 'a.example.com')];
+    const w = mapSearchResponses(msearchItems([...edge, ...blocked], allowedOnly, window), allowedOnly).window!;
+    // satisfied: 10; tolerating: 30, 30, 119; frustrated: 120, 120, 500 (the blocked request does not count)
+    expect(w.apdex).toBeCloseTo((1 + 3 / 2) / 7, 10);
+    expect(w.apdex).toBeCloseTo(directFigures([...edge, ...blocked], allowedOnly, window).apdexAllowedRequests!, 10);
+    const today = mapSearchResponses(msearchItems([...edge, ...blocked], config, window), config).window!;
+    // satisfied: 5, 10, 30, 30; tolerating: 119, 120, 120; of 8
+    expect(today.apdex).toBeCloseTo((4 + 3 / 2) / 8, 10);
+  });
+
+  test('top hosts: the N slowest by average latency, ranked, every figure as computed directly', () => {
+    expect(results.topHosts).toHaveLength(15);
+    expect(results.topHosts).toEqual(direct.topHosts);
+    expect(results.topHosts!.some((h) => h.host === 'late.example.com' || h.host === 'early.example.com')).toBe(false);
   });
 
   test('a status missing from the window counts zero, with a zero percentage', () => {
     const noAlerts = docs.map((d) => (d.waf.status === 'alerted' ? { ...d, waf: { ...d.waf, status: 'allowed' } } : d));
-    const m = mapWindowResponse(simulateWindowItem(noAlerts, config, window), config).value!;
+    const m = mapSearchResponses(msearchItems(noAlerts, config, window), config).window!;
     expect(m.status.alerted).toBe(0);
     expect(m.statusPercent!.alerted).toBe(0);
     expect(m.status.allowed).toBe(1600);
   });
 
-  test('an empty window (Elasticsearch 8 empty aggregations) has counts of zero and no averages, percentages or Apdex', () => {
-    const m = mapWindowResponse(simulateWindowItem([], config, window), config);
+  test('an empty window (an index without documents in it) has counts of zero and no averages, percentages or Apdex', () => {
+    const m = mapSearchResponses(msearchItems(outside, config, window), config);
     expect(m.problems).toEqual([]);
-    expect(m.value).toEqual({
+    expect(m.notices).toEqual([]);
+    expect(m.window).toEqual({
       requests: 0,
       latencyCount: 0,
       latencyAverageMs: undefined,
@@ -161,16 +170,86 @@ describe('mapWindowResponse', () => {
       status: { allowed: 0, blocked: 0, alerted: 0 },
       statusPercent: undefined,
       apdex: undefined,
-      topHosts: [],
     });
+    expect(m.topHosts).toEqual([]);
+  });
+
+  test('a pattern matching no index: an empty window, one NoMatchingIndex notice, no problem', () => {
+    const items = msearchItems(docs, config, window, { name: 'nginx-2026.11.21' });
+    expect(item(items, 'window')).not.toHaveProperty('aggregations');
+    const m = mapSearchResponses(items, config);
+    expect(m.problems).toEqual([]);
+    expect(m.window).toEqual({ requests: 0, latencyCount: 0, timeouts: 0, status: { allowed: 0, blocked: 0, alerted: 0 } });
+    expect(m.topHosts).toEqual([]);
+    expect(m.comparison!.map((c) => [c.offset, c.requests, c.averageLatencyMs])).toEqual(
+      ['now', '1h', '6h', '12h', '1d', '3d'].map((o) => [o, 0, undefined]));
+    expect(m.notices).toHaveLength(1);
+    expect(m.notices[0].kind).toBe('NoMatchingIndex');
+    expect(m.notices[0].message).toContain('"waf-logs-*" matches no index');
+    expect(m.partial).toBe(false);
+  });
+
+  test('a failed shard: figures of the other shards, marked partial with the reason', () => {
+    const m = mapSearchResponses(msearchItems(docs, config, window, { failedShards: [2] }), config);
+    const surviving = docs.filter((_, i) => i % 3 !== 2);
+    expect(m.window!.requests).toBe(surviving.length);
+    expect(m.window!.latencyAverageMs).toBeCloseTo(directFigures(surviving, config, window).latencyAverageMs!, 6);
+    expect(m.partial).toBe(true);
+    expect(m.problems).toEqual([]);
+    expect(m.notices.map((n) => n.kind)).toEqual(['PartialResults']);
+    expect(m.notices[0].message).toContain('window: 1 of 3 shards failed (node_not_connected_exception');
+  });
+
+  test('a timed-out search is partial too', () => {
+    const m = mapSearchResponses(msearchItems(docs, config, window, { timedOutShards: [0] }), config);
+    expect(m.partial).toBe(true);
+    expect(m.notices[0].message).toContain('timed out');
+    expect(m.window!.requests).toBe(docs.filter((_, i) => i % 3 !== 0).length);
+  });
+
+  test('a text host field costs only the host table; the error names the field and its keyword sub-field', () => {
+    const m = mapSearchResponses(msearchItems(docs, config, window, { mappings: { 'url.domain': 'text' } }), config);
+    expect(m.window).toEqual(f);
+    expect(m.comparison).toEqual(results.comparison);
+    expect(m.topHosts).toBeUndefined();
+    expect(m.problems).toHaveLength(1);
+    expect(m.problems[0]).toEqual(expect.objectContaining({ kind: 'field-mapping', field: 'url.domain' }));
+    expect(m.problems[0].message).toContain('the field "url.domain" (fields.host) is a text field');
+    expect(m.problems[0].message).toContain('"url.domain.keyword"');
+    expect(m.problems[0].message).toContain('the slowest-hosts table');
+  });
+
+  test('a text customer field costs only the customer column of the host table', () => {
+    const m = mapSearchResponses(msearchItems(docs, config, window, { mappings: { 'waf.customer': 'text' } }), config);
+    expect(m.topHosts!.map((h) => h.customer)).toEqual(direct.topHosts.map(() => undefined));
+    expect(m.topHosts!.map(({ customer, ...rest }) => rest)).toEqual(direct.topHosts.map(({ customer, ...rest }) => rest));
+    expect(m.problems.map((p) => `${p.kind} ${p.field}`)).toEqual(['field-mapping waf.customer']);
+    expect(m.problems[0].message).toContain('set fields.customer to its keyword sub-field "waf.customer.keyword"');
+  });
+
+  test('a latency field mapped as keyword fails every search that needs it: one problem naming the field', () => {
+    const m = mapSearchResponses(msearchItems(docs, config, window, { mappings: { 'waf.latency_ms': 'keyword' } }), config);
+    expect(m.window).toBeUndefined();
+    expect(m.problems).toHaveLength(1);
+    expect(m.problems[0].message).toContain('"waf.latency_ms" (fields.latencyMs) is mapped as keyword');
+    expect(m.problems[0].message).toContain('latency against earlier windows');
+  });
+
+  test('more distinct hosts than the ranking\'s shard_size: a TopHostsApproximate notice', () => {
+    const many = Array.from({ length: 300 }, (_, i) => wafDoc(inWindow(i), i, 'allowed', `h${i % 150}.example.com`));
+    const small = testConfig({ hostShardSize: 100 });
+    const m = mapSearchResponses(msearchItems(many, small, window), small);
+    expect(m.notices.map((n) => n.kind)).toEqual(['TopHostsApproximate']);
+    expect(m.notices[0].message).toContain('about 150 distinct hosts');
+    expect(mapSearchResponses(msearchItems(many, testConfig(), window), testConfig()).notices).toEqual([]);
   });
 
   test('documents without the latency field: counts stay, latency figures are absent, a missing-field problem names the field', () => {
     const noLatency = docs.slice(0, 50).map((d) => ({ ...d, waf: { status: d.waf.status, customer: d.waf.customer } }));
-    const m = mapWindowResponse(simulateWindowItem(noLatency, config, window), config);
-    expect(m.value!.requests).toBe(50);
-    expect(m.value!.latencyAverageMs).toBeUndefined();
-    expect(m.value!.apdex).toBeUndefined();
+    const m = mapSearchResponses(msearchItems(noLatency, config, window), config);
+    expect(m.window!.requests).toBe(50);
+    expect(m.window!.latencyAverageMs).toBeUndefined();
+    expect(m.window!.apdex).toBeUndefined();
     expect(m.problems).toHaveLength(1);
     expect(m.problems[0].kind).toBe('missing-field');
     expect(m.problems[0].message).toContain('"waf.latency_ms"');
@@ -178,27 +257,25 @@ describe('mapWindowResponse', () => {
 
   test('documents without status or host fields give one problem per field', () => {
     const bare = docs.slice(0, 20).map((d) => ({ ...d, waf: { latency_ms: d.waf.latency_ms }, url: {} }));
-    const m = mapWindowResponse(simulateWindowItem(bare, config, window), config);
+    const m = mapSearchResponses(msearchItems(bare, config, window), config);
     expect(m.problems.map((p) => p.kind)).toEqual(['missing-field', 'missing-field']);
     expect(m.problems[0].message).toContain('"waf.status"');
     expect(m.problems[0].message).toContain('allowed/blocked/alerted');
     expect(m.problems[1].message).toContain('"url.domain"');
-    expect(m.value!.latencyAverageMs).toBeGreaterThan(0);
+    expect(m.window!.latencyAverageMs).toBeGreaterThan(0);
   });
 
-  test('an _msearch error item (aggregation on a text field) becomes a response problem with the reason', () => {
-    const m = mapWindowResponse(textFieldAggregationError('url.domain'), config);
-    expect(m.value).toBeUndefined();
-    expect(m.problems).toHaveLength(1);
-    expect(m.problems[0].kind).toBe('response');
-    expect(m.problems[0].message).toContain('HTTP 400');
-    expect(m.problems[0].message).toContain('Text fields are not optimised');
-  });
-
-  test('a response without aggregations is reported, not thrown', () => {
-    const m = mapWindowResponse({ took: 1, timed_out: false, hits: { total: { value: 3, relation: 'eq' }, hits: [] }, status: 200 }, config);
+  test('a response without aggregations from an index that exists is reported, not thrown', () => {
+    const m = mapWindowResponse({ took: 1, timed_out: false, _shards: { total: 1, successful: 1, skipped: 0, failed: 0 }, hits: { total: { value: 3, relation: 'eq' }, hits: [] }, status: 200 }, config);
     expect(m.value).toBeUndefined();
     expect(m.problems[0].message).toMatch(/lacks aggregations/);
+  });
+
+  test('a missing _msearch item is a response problem of that search only', () => {
+    const items = msearchItems(docs, config, window).slice(0, 5);
+    const m = mapSearchResponses(items, config);
+    expect(m.problems.map((p) => `${p.kind}:${p.source}`)).toEqual(['response:comparison search']);
+    expect(m.window).toEqual(f);
   });
 });
 
@@ -212,7 +289,7 @@ describe('mapComparisonResponse', () => {
       // between compared windows: counted nowhere
       wafDoc(new Date(window.start.getTime() - 2 * 3_600_000), 1000, 'allowed', 'a'),
     ];
-    const m = mapComparisonResponse(simulateComparisonItem(docs, config, window));
+    const m = mapComparisonResponse(msearchItems(docs, config, window)[SEARCH_ORDER.indexOf('comparison')]);
     expect(m.problems).toEqual([]);
     expect(m.value).toEqual([
       { offset: 'now', requests: 2, averageLatencyMs: 20 },
@@ -225,7 +302,7 @@ describe('mapComparisonResponse', () => {
   });
 
   test('a missing bucket is a response problem', () => {
-    const item = simulateComparisonItem([], config, window) as any;
+    const item = msearchItems([], config, window)[SEARCH_ORDER.indexOf('comparison')] as any;
     delete item.aggregations.windows.buckets['12h'];
     const m = mapComparisonResponse(item);
     expect(m.value).toBeUndefined();

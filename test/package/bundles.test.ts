@@ -27,6 +27,8 @@ const bundles = fs.existsSync(assets)
 test('every handler is bundled', () => {
   expect(bundles.map((b) => path.relative(assets, b)).sort()).toEqual([
     'elastic-monitoring/collector.lambda/index.js',
+    'elastic-monitoring/debug-checker.lambda/index.js',
+    'elastic-monitoring/debug-widget.lambda/index.js',
     'realtime-waf-guard/ip-set-sync.lambda/index.js',
     'realtime-waf-guard/log-processor.lambda/index.js',
     'realtime-waf-guard/rules-seeder.lambda/index.js',

@@ -5,7 +5,7 @@ import { AddressInfo } from 'net';
 import * as path from 'path';
 import { COLLECTOR_CONFIG_ENV } from '../../src/elastic-monitoring/runtime/config';
 import { collectionWindow } from '../../src/elastic-monitoring/runtime/queries';
-import { nodeStats, nodesStatsBody, simulateComparisonItem, simulateWindowItem, testConfig, wafDoc } from '../elastic-monitoring/es-fixtures';
+import { clusterOf, directFigures, nodeStats, nodesStatsBody, testConfig, wafDoc } from '../elastic-monitoring/es-fixtures';
 
 const bundle = path.join(__dirname, '../../assets/elastic-monitoring/collector.lambda/index.js');
 const time = '2026-11-21T12:07:30Z';
@@ -18,15 +18,18 @@ test('the bundled collector runs a collection against an Elasticsearch-like HTTP
   expect(fs.existsSync(bundle)).toBe(true);
   const requests: Array<{ method: string; url: string; authorization?: string }> = [];
   let config = testConfig();
+  const window = collectionWindow(new Date(time), config);
+  const docs = Array.from({ length: 40 }, (_, i) =>
+    wafDoc(new Date(window.start.getTime() + i * 5000), 10 + i, i % 10 === 0 ? 'blocked' : 'allowed', `h${i % 3}.example.com`));
+  const cluster = clusterOf(docs);
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    req.resume();
+    let raw = '';
+    req.on('data', (chunk) => (raw += chunk));
     req.on('end', () => {
       requests.push({ method: req.method!, url: req.url!, authorization: req.headers.authorization });
-      const window = collectionWindow(new Date(time), config);
-      const docs = Array.from({ length: 40 }, (_, i) =>
-        wafDoc(new Date(window.start.getTime() + i * 5000), 10 + i, i % 10 === 0 ? 'blocked' : 'allowed', `h${i % 3}.example.com`));
+      // the searches as the bundled client sent them (NDJSON), answered by evaluating them over the documents
       const body = req.url!.startsWith('/_msearch')
-        ? { took: 3, responses: [simulateWindowItem(docs, config, window), simulateComparisonItem(docs, config, window)] }
+        ? cluster.msearch(raw.split('\n').filter(Boolean).map((line) => JSON.parse(line)))
         : nodesStatsBody({ n1: nodeStats('es-1', 12, 55, 1000, 400) });
       // The 8.x client refuses servers that do not say they are Elasticsearch.
       res.writeHead(200, { 'content-type': 'application/json', 'x-elastic-product': 'Elasticsearch' });
@@ -63,6 +66,12 @@ test('the bundled collector runs a collection against an Elasticsearch-like HTTP
     const names = emf.flatMap((e: any) => e._aws.CloudWatchMetrics.flatMap((m: any) => m.Metrics.map((x: any) => x.Name)));
     expect(names.length).toBeGreaterThan(5);
     expect(emf.some((e: any) => typeof e[names[0]] === 'number')).toBe(true);
+    const clusterLine = emf.find((e: any) => e._aws.CloudWatchMetrics[0].Dimensions[0].length === 1);
+    const direct = directFigures(docs, config, window);
+    expect(clusterLine.RequestCount).toBe(40);
+    expect(clusterLine.LatencyAverage).toBeCloseTo(direct.latencyAverageMs!, 6);
+    expect(clusterLine.BlockedCount).toBe(4);
+    expect(clusterLine.PartialRun).toBe(0);
   } finally {
     server.close();
   }

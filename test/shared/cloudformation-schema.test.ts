@@ -2,6 +2,7 @@ import { StandardDiagnostic } from '@aws/cloudformation-validate';
 import { App, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
@@ -13,7 +14,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import {
-  Detection, ElasticCredentials, ElasticWafMonitor, ElasticWafMonitorProps, RealtimeWafGuard, RealtimeWafGuardProps, RuleAction,
+  ApdexDefinition, Detection, ElasticCredentials, ElasticWafMonitor, ElasticWafMonitorProps, RealtimeWafGuard, RealtimeWafGuardProps,
+  RuleAction, WebProtocol,
 } from '../../src';
 import { newDistribution } from '../realtime-waf-guard/construct-fixtures';
 import {
@@ -367,6 +369,20 @@ const MONITOR_CASES: Case[] = [
           collectorErrors: { threshold: 2 },
           ecsLogErrors: { threshold: 100 },
           ecsTaskCrashes: { threshold: 1 },
+          ecsCpu: { threshold: 70 },
+          ecsMemory: { threshold: 80 },
+          ecsRunningTasks: { threshold: 2, evaluationPeriods: 5 },
+        },
+        apdexDefinition: ApdexDefinition.ALLOWED_REQUESTS,
+        topHostsShardSize: 20_000,
+        additionalAlarms: [cloudwatch.Alarm.fromAlarmArn(stack, 'TeamAlarm', 'arn:aws:cloudwatch:eu-west-1:111111111111:alarm:team_upstream-5xx')],
+        debugChecks: {
+          vpc,
+          frontDoor: { dnsNames: ['waf-alb-1.eu-west-1.elb.amazonaws.com'], ipAddresses: ['75.2.0.10'], egressIpAddresses: ['198.51.100.1'], port: 8443 },
+          customers: [{ name: 'Acme Corp_1.eu', apps: [{ hostnames: ['shop.acme.example'], upstreamAddress: '10.0.5.5', upstreamProtocol: WebProtocol.HTTP, upstreamPort: 8080 }] }],
+          customersTable: dynamodb.Table.fromTableName(stack, 'Customers', 'waf_customers-prod.1'),
+          requestTimeout: Duration.seconds(10),
+          concurrency: 32,
         },
         alertEmails: ['oncall@example.com', 'waf-team+alerts@sub.example.co.uk'],
         ecsService,

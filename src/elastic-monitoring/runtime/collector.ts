@@ -1,9 +1,9 @@
 import { CollectorConfig, redactUrlCredentials } from './config';
 import { renderEmf } from './emf';
-import { COLLECTOR_ERROR_EVENT, TOP_HOST_EVENT } from './metric-names';
+import { COLLECTOR_ERROR_EVENT, COLLECTOR_WARNING_EVENT, TOP_HOST_EVENT } from './metric-names';
 import { MetricTarget, runMetrics } from './metrics';
 import { CollectionWindow, NODE_STATS_REQUEST, buildMsearch, collectionWindow } from './queries';
-import { ComparisonFigure, NodeFigures, WindowFigures, mapComparisonResponse, mapNodeStats, mapWindowResponse } from './responses';
+import { ComparisonFigure, HostFigures, NodeFigures, Notice, WindowFigures, mapNodeStats, mapSearchResponses } from './responses';
 import { Problem, classifyError } from '../../shared/runtime/elastic/problems';
 import { Log } from '../../shared/runtime/telemetry';
 
@@ -19,6 +19,10 @@ export interface RunSummary {
   readonly requests?: number;
   readonly nodes: number;
   readonly problems: readonly Problem[];
+  /** Warnings the figures should be read with (no matching index, partial results, approximate ranking). */
+  readonly notices: readonly Notice[];
+  /** Some shard failed or timed out: the figures are partial. */
+  readonly partial: boolean;
 }
 
 export interface CollectorRun {
@@ -45,15 +49,19 @@ export async function collect(run: CollectorRun): Promise<RunSummary> {
   ]);
 
   let windowFigures: WindowFigures | undefined;
-  let comparison: ComparisonFigure[] | undefined;
+  let comparison: readonly ComparisonFigure[] | undefined;
+  let topHosts: readonly HostFigures[] = [];
+  let notices: readonly Notice[] = [];
+  let partial: boolean | undefined;
   if (searchResult.status === 'fulfilled') {
     const responses = (searchResult.value as { responses?: unknown } | undefined)?.responses;
-    const items = Array.isArray(responses) ? responses : [];
-    const mappedWindow = mapWindowResponse(items[0], config);
-    const mappedComparison = mapComparisonResponse(items[1]);
-    windowFigures = mappedWindow.value;
-    comparison = mappedComparison.value;
-    problems.push(...mappedWindow.problems, ...mappedComparison.problems);
+    const results = mapSearchResponses(Array.isArray(responses) ? responses : [], config);
+    windowFigures = results.window;
+    comparison = results.comparison;
+    topHosts = results.topHosts ?? [];
+    notices = results.notices;
+    partial = results.partial;
+    problems.push(...results.problems);
   } else {
     problems.push(classifyError(searchResult.reason, '_msearch', config.endpoint));
   }
@@ -69,6 +77,15 @@ export async function collect(run: CollectorRun): Promise<RunSummary> {
 
   const windowFields = windowLogFields(window);
   for (const p of problems) logProblem(logger, p, windowFields);
+  for (const n of notices) {
+    logger.warn(`collector warning (${n.kind}): ${n.message}`, {
+      event: COLLECTOR_WARNING_EVENT,
+      kind: n.kind,
+      searches: n.searches,
+      indexPattern: config.indexPattern,
+      ...windowFields,
+    });
+  }
   if (windowFigures && windowFigures.requests === 0) {
     logger.warn('no documents in the window; averages, percentages and Apdex are not emitted', {
       event: 'empty-window',
@@ -77,8 +94,9 @@ export async function collect(run: CollectorRun): Promise<RunSummary> {
       ...windowFields,
     });
   }
-  for (const host of windowFigures?.topHosts ?? []) {
-    logger.info(`top host ${host.rank}: ${host.host}`, { event: TOP_HOST_EVENT, ...host, ...windowFields });
+  for (const host of topHosts) {
+    // A partial run's hosts say so, so the table is never read as complete.
+    logger.info(`top host ${host.rank}: ${host.host}`, { event: TOP_HOST_EVENT, ...host, ...(partial ? { partial: true } : {}), ...windowFields });
   }
 
   const docs = runMetrics(config, window.timestamp, {
@@ -86,6 +104,7 @@ export async function collect(run: CollectorRun): Promise<RunSummary> {
     comparison,
     nodes,
     errorCount: problems.length,
+    partial,
   });
   for (const doc of docs) {
     for (const line of renderEmf(doc)) run.writeEmf(line);
@@ -97,6 +116,8 @@ export async function collect(run: CollectorRun): Promise<RunSummary> {
     requests: windowFigures?.requests,
     nodes: nodes?.length ?? 0,
     problems,
+    notices,
+    partial: partial === true,
   };
 }
 

@@ -19,6 +19,9 @@ export interface StatusValues {
   readonly alerted: string;
 }
 
+/** `allRequests`: every request with a latency, satisfied <= T. `allowedRequests`: allowed requests, satisfied < T. */
+export type ApdexDefinitionName = 'allRequests' | 'allowedRequests';
+
 export interface CollectorConfig {
   readonly endpoint: string;
   /** Set only when the deployer opted into an http:// endpoint; without it such an endpoint is refused. */
@@ -35,7 +38,17 @@ export interface CollectorConfig {
   /** Requests slower than this count as timeouts. */
   readonly timeoutThresholdMs: number;
   readonly apdexTMs: number;
+  /**
+   * Which requests Apdex counts and how the bounds are drawn (see queries.ts).
+   * @default 'allRequests'
+   */
+  readonly apdexDefinition?: ApdexDefinitionName;
   readonly topN: number;
+  /**
+   * `shard_size` of the slowest-hosts ranking: exact while no shard holds more distinct hosts in a window.
+   * @default DEFAULT_HOST_SHARD_SIZE
+   */
+  readonly hostShardSize?: number;
   readonly namespace: string;
   /** Value of the `Cluster` dimension on every metric. */
   readonly clusterName: string;
@@ -62,6 +75,9 @@ export const DEFAULT_STATUS_VALUES: StatusValues = { allowed: 'allowed', blocked
 export const LIMITS = {
   topNMin: 1,
   topNMax: 100,
+  hostShardSizeMin: 100,
+  /** Above this, the per-shard buckets of the ranking and its details approach `search.max_buckets` (65,536). */
+  hostShardSizeMax: 20_000,
   /** The earliest comparison window is 3 days back; a longer window makes the comparison meaningless. */
   windowMaxMs: 24 * 3_600_000,
 };
@@ -122,6 +138,13 @@ export function validateCollectorConfig(value: unknown): string[] {
   if (typeof c.ingestDelayMs !== 'number' || c.ingestDelayMs < 0) errors.push('ingestDelayMs must be a number >= 0');
   if (!Number.isInteger(c.topN) || (c.topN as number) < LIMITS.topNMin || (c.topN as number) > LIMITS.topNMax) {
     errors.push(`topN must be an integer from ${LIMITS.topNMin} to ${LIMITS.topNMax}`);
+  }
+  const shardSize = c.hostShardSize as number | undefined;
+  if (shardSize !== undefined && !(Number.isInteger(shardSize) && shardSize >= LIMITS.hostShardSizeMin && shardSize <= LIMITS.hostShardSizeMax)) {
+    errors.push(`hostShardSize must be an integer from ${LIMITS.hostShardSizeMin} to ${LIMITS.hostShardSizeMax}`);
+  }
+  if (c.apdexDefinition !== undefined && c.apdexDefinition !== 'allRequests' && c.apdexDefinition !== 'allowedRequests') {
+    errors.push('apdexDefinition must be "allRequests" or "allowedRequests"');
   }
   if (typeof c.windowMs === 'number' && typeof c.intervalMs === 'number' && c.windowMs < c.intervalMs) {
     errors.push('windowMs must be at least intervalMs, or requests between windows are never counted');

@@ -27,6 +27,8 @@ export const METRIC = {
   nodeHeapUsedPercentMax: 'NodeHeapUsedPercentMax',
   nodeDiskFreePercentMin: 'NodeDiskFreePercentMin',
   collectorErrors: 'CollectorErrors',
+  /** 1 when some shard failed or timed out, so the run's figures are partial; 0 for a complete run. */
+  partialRun: 'PartialRun',
 } as const;
 
 export const DIMENSION = {
@@ -39,3 +41,5 @@ export const DIMENSION = {
 export const TOP_HOST_EVENT = 'top-host';
 /** The `event` field of the log line written for each collector problem. */
 export const COLLECTOR_ERROR_EVENT = 'collector-error';
+/** The `event` field of the log line written for each warning (`kind`: NoMatchingIndex, PartialResults, ...). */
+export const COLLECTOR_WARNING_EVENT = 'collector-warning';

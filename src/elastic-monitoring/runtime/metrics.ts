@@ -9,6 +9,8 @@ export interface RunFigures {
   readonly comparison?: readonly ComparisonFigure[];
   readonly nodes?: readonly NodeFigures[];
   readonly errorCount: number;
+  /** Whether the searches' figures are partial; undefined when the searches failed altogether. */
+  readonly partial?: boolean;
 }
 
 function worst(values: ReadonlyArray<number | undefined>, pick: (a: number, b: number) => number): number | undefined {
@@ -29,6 +31,9 @@ export function runMetrics(config: MetricTarget, timestamp: Date, figures: RunFi
     // Always emitted, 0 included, so "collector did not run" (missing data) is told apart from "ran fine".
     { name: METRIC.collectorErrors, unit: 'Count', value: figures.errorCount },
   ];
+  if (figures.partial !== undefined) {
+    cluster.push({ name: METRIC.partialRun, unit: 'Count', value: figures.partial ? 1 : 0 });
+  }
   if (w) {
     cluster.push(
       { name: METRIC.requestCount, unit: 'Count', value: w.requests },

@@ -41,8 +41,37 @@ export const LATENCY_BUCKET_BOUNDS_MS: readonly number[] = [
 /** Share of the slowest requests averaged in the slowest-5% figures. */
 export const SLOWEST_SHARE = 0.05;
 
-/** Every search body the collector sends through `_msearch`, by its position in the request. */
-export const SEARCH_ORDER = ['window', 'comparison'] as const;
+/**
+ * The searches of a run's one `_msearch`, in request order. Each figure group is its own search so that a problem with
+ * one field (a `text` mapping fails the whole search it appears in) costs only the figures that need that field:
+ * - `window`: counts, latency, slowest 5%, Apdex, status split (timestamp, latency, status fields);
+ * - `top_hosts`: the slowest-hosts ranking (host, latency);
+ * - `host_customer`, `host_clients`, `host_traffic`: details of the same ranked hosts (customer; client IP; bytes and
+ *   HTTP status code), matched to the ranking by host;
+ * - `comparison`: average latency of the same window 1 h .. 3 days ago.
+ */
+export const SEARCH_ORDER = ['window', 'top_hosts', 'host_customer', 'host_clients', 'host_traffic', 'comparison'] as const;
+
+export type SearchName = (typeof SEARCH_ORDER)[number];
+
+/** The host detail searches and the configuration fields each aggregates. */
+export const HOST_DETAIL_SEARCHES = ['host_customer', 'host_clients', 'host_traffic'] as const;
+
+export type HostDetailSearch = (typeof HOST_DETAIL_SEARCHES)[number];
+
+/**
+ * Default `shard_size` of the slowest-hosts ranking. A terms aggregation ordered by a sub-aggregation (average latency)
+ * is exact only when every shard returns every host it holds: each shard ranks its own hosts and returns its top
+ * `shard_size`, so a host cut on one shard would be merged from the other shards' documents only, and the
+ * Elasticsearch docs call the resulting error unbounded. With `shard_size` at least the number of distinct hosts a
+ * shard holds in the window, no shard cuts anything and the ranking and every per-host figure are exact. The run checks
+ * the bound itself (a `cardinality` of the host field, near-exact below its precision threshold) and logs a
+ * `TopHostsApproximate` warning when the window has more distinct hosts.
+ */
+export const DEFAULT_HOST_SHARD_SIZE = 5_000;
+
+/** `cardinality`'s precision threshold cannot exceed this. */
+const MAX_PRECISION_THRESHOLD = 40_000;
 
 type Json = Record<string, unknown>;
 
@@ -52,6 +81,10 @@ function rangeQuery(field: string, from: Date, to: Date): Json {
       [field]: { gte: from.toISOString(), lt: to.toISOString(), format: 'strict_date_optional_time' },
     },
   };
+}
+
+function windowQuery(config: CollectorConfig, window: CollectionWindow): Json {
+  return { bool: { filter: [rangeQuery(config.fields.timestamp, window.start, window.end)] } };
 }
 
 function latencyFigures(config: CollectorConfig): Json {
@@ -70,22 +103,43 @@ function latencyFigures(config: CollectorConfig): Json {
   };
 }
 
-/** All figures of the current window in one search: latency, timeouts, slowest 5%, Apdex, status split, top-N hosts. */
-export function windowSearchBody(config: CollectorConfig, window: CollectionWindow): Json {
+/**
+ * The Apdex filters. `ALL_REQUESTS`: every request with a latency, satisfied <= T < tolerating <= 4T.
+ * `ALLOWED_REQUESTS`: allowed requests only (blocked ones never reach the application), satisfied < T <= tolerating < 4T;
+ * its total is its own filter because it is not the latency count.
+ */
+function apdexFigures(config: CollectorConfig): Json {
   const { fields } = config;
   const t = config.apdexTMs;
+  if (config.apdexDefinition !== 'allowedRequests') {
+    return {
+      apdex_satisfied: { filter: { range: { [fields.latency]: { lte: t } } } },
+      apdex_tolerating: { filter: { range: { [fields.latency]: { gt: t, lte: 4 * t } } } },
+    };
+  }
+  const allowed = { term: { [fields.status]: config.statusValues.allowed } };
+  const allowedWith = (range: Json) => ({ filter: { bool: { filter: [allowed, { range: { [fields.latency]: range } }] } } });
+  return {
+    apdex_total: { filter: { bool: { filter: [allowed, { exists: { field: fields.latency } }] } } },
+    apdex_satisfied: allowedWith({ lt: t }),
+    apdex_tolerating: allowedWith({ gte: t, lt: 4 * t }),
+  };
+}
+
+/** Figures of the current window that need only the timestamp, latency and status fields. */
+export function windowSearchBody(config: CollectorConfig, window: CollectionWindow): Json {
+  const { fields } = config;
   return {
     size: 0,
     track_total_hits: true,
-    query: { bool: { filter: [rangeQuery(fields.timestamp, window.start, window.end)] } },
+    query: windowQuery(config, window),
     aggs: {
       ...latencyFigures(config),
       within_timeout: {
         filter: { range: { [fields.latency]: { lte: config.timeoutThresholdMs } } },
         aggs: latencyFigures(config),
       },
-      apdex_satisfied: { filter: { range: { [fields.latency]: { lte: t } } } },
-      apdex_tolerating: { filter: { range: { [fields.latency]: { gt: t, lte: 4 * t } } } },
+      ...apdexFigures(config),
       status: {
         filters: {
           filters: {
@@ -95,20 +149,76 @@ export function windowSearchBody(config: CollectorConfig, window: CollectionWind
           },
         },
       },
-      top_hosts: {
-        terms: { field: fields.host, size: config.topN, order: { avg_latency: 'desc' } },
-        aggs: {
-          avg_latency: { avg: { field: fields.latency } },
-          timeouts: { filter: { range: { [fields.latency]: { gt: config.timeoutThresholdMs } } } },
-          customer: { terms: { field: fields.customer, size: 1 } },
-          clients: { cardinality: { field: fields.clientIp } },
-          request_bytes: { sum: { field: fields.requestBytes } },
-          response_bytes: { sum: { field: fields.responseBytes } },
-          server_errors: { filter: { range: { [fields.httpStatusCode]: { gte: 500 } } } },
-        },
-      },
     },
   };
+}
+
+export function hostShardSize(config: CollectorConfig): number {
+  return Math.max(config.hostShardSize ?? DEFAULT_HOST_SHARD_SIZE, config.topN);
+}
+
+/** The slowest hosts by average latency; every host search ranks them the same way, so their buckets match. */
+function rankedHosts(config: CollectorConfig, details: Json): Json {
+  return {
+    terms: {
+      field: config.fields.host,
+      size: config.topN,
+      shard_size: hostShardSize(config),
+      // ties broken by host, so the ranking and the detail searches agree
+      order: [{ avg_latency: 'desc' }, { _key: 'asc' }],
+    },
+    aggs: { avg_latency: { avg: { field: config.fields.latency } }, ...details },
+  };
+}
+
+/** The slowest-hosts ranking, and the number of distinct hosts that says whether it is exact. */
+export function topHostsSearchBody(config: CollectorConfig, window: CollectionWindow): Json {
+  return {
+    size: 0,
+    track_total_hits: false,
+    query: windowQuery(config, window),
+    aggs: {
+      distinct_hosts: {
+        cardinality: { field: config.fields.host, precision_threshold: Math.min(hostShardSize(config), MAX_PRECISION_THRESHOLD) },
+      },
+      top_hosts: rankedHosts(config, {
+        timeouts: { filter: { range: { [config.fields.latency]: { gt: config.timeoutThresholdMs } } } },
+      }),
+    },
+  };
+}
+
+/** Per-host details, one search per field group. */
+export function hostDetailSearchBody(config: CollectorConfig, window: CollectionWindow, search: HostDetailSearch): Json {
+  const { fields } = config;
+  const details: Record<HostDetailSearch, Json> = {
+    host_customer: { customer: { terms: { field: fields.customer, size: 1 } } },
+    host_clients: { clients: { cardinality: { field: fields.clientIp } } },
+    host_traffic: {
+      request_bytes: { sum: { field: fields.requestBytes } },
+      response_bytes: { sum: { field: fields.responseBytes } },
+      server_errors: { filter: { range: { [fields.httpStatusCode]: { gte: 500 } } } },
+    },
+  };
+  return { size: 0, track_total_hits: false, query: windowQuery(config, window), aggs: { top_hosts: rankedHosts(config, details[search]) } };
+}
+
+/** The configuration fields each search aggregates or filters on, to name the one at fault when a search fails. */
+export function searchFields(search: SearchName): Array<keyof CollectorConfig['fields']> {
+  switch (search) {
+    case 'window':
+      return ['latency', 'status', 'timestamp'];
+    case 'top_hosts':
+      return ['host', 'latency', 'timestamp'];
+    case 'host_customer':
+      return ['customer', 'host', 'latency'];
+    case 'host_clients':
+      return ['clientIp', 'host', 'latency'];
+    case 'host_traffic':
+      return ['requestBytes', 'responseBytes', 'httpStatusCode', 'host', 'latency'];
+    case 'comparison':
+      return ['latency', 'timestamp'];
+  }
 }
 
 /** Average latency of the same window now and 1 h .. 3 days ago, one keyed date_range bucket each. */
@@ -148,11 +258,24 @@ export function comparisonSearchBody(config: CollectorConfig, window: Collection
   };
 }
 
+/** The body of each search of a run, by name. */
+export function searchBodies(config: CollectorConfig, window: CollectionWindow): Record<SearchName, Json> {
+  return {
+    window: windowSearchBody(config, window),
+    top_hosts: topHostsSearchBody(config, window),
+    host_customer: hostDetailSearchBody(config, window, 'host_customer'),
+    host_clients: hostDetailSearchBody(config, window, 'host_clients'),
+    host_traffic: hostDetailSearchBody(config, window, 'host_traffic'),
+    comparison: comparisonSearchBody(config, window),
+  };
+}
+
 /** The `searches` of the one `_msearch` request of a run, header and body alternating in {@link SEARCH_ORDER}. */
 export function buildMsearch(config: CollectorConfig, window: CollectionWindow): Json[] {
   // A pattern matching no index yet (a fresh cluster, a rolled-over name) is an empty window, not an error.
   const header = { index: config.indexPattern, ignore_unavailable: true, allow_no_indices: true };
-  return [header, windowSearchBody(config, window), header, comparisonSearchBody(config, window)];
+  const bodies = searchBodies(config, window);
+  return SEARCH_ORDER.flatMap((name) => [header, bodies[name]]);
 }
 
 /** The `_nodes/stats` request: only the metric groups read, trimmed further by filter_path. */

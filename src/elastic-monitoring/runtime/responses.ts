@@ -1,5 +1,5 @@
-import { COMPARISON_OFFSETS, CollectorConfig } from './config';
-import { SLOWEST_SHARE } from './queries';
+import { COMPARISON_OFFSETS, CollectorConfig, FieldNames } from './config';
+import { HOST_DETAIL_SEARCHES, HostDetailSearch, SLOWEST_SHARE, SearchName, SEARCH_ORDER, hostShardSize, searchFields } from './queries';
 import { apdexScore } from '../../shared/runtime/elastic/apdex';
 import { Problem, elasticReason } from '../../shared/runtime/elastic/problems';
 
@@ -10,7 +10,8 @@ export interface HostFigures {
   readonly requests: number;
   readonly avgLatencyMs?: number;
   readonly timeouts: number;
-  readonly serverErrors: number;
+  /** Absent when the host_traffic search failed, like the other details of their searches. */
+  readonly serverErrors?: number;
   readonly customer?: string;
   readonly distinctClients?: number;
   readonly requestBytes?: number;
@@ -36,7 +37,6 @@ export interface WindowFigures {
   readonly status: StatusCounts;
   readonly statusPercent?: StatusCounts;
   readonly apdex?: number;
-  readonly topHosts: readonly HostFigures[];
 }
 
 export interface ComparisonFigure {
@@ -154,8 +154,57 @@ function latencyBuckets(aggs: unknown, path: readonly string[], what: string): L
   }));
 }
 
+/** Where each configuration field is set on the construct, for messages that say what to change. */
+const FIELD_PROPS: Record<keyof FieldNames, string> = {
+  timestamp: 'fields.timestamp',
+  latency: 'fields.latencyMs',
+  status: 'fields.status',
+  host: 'fields.host',
+  customer: 'fields.customer',
+  clientIp: 'fields.clientIp',
+  requestBytes: 'fields.requestBytes',
+  responseBytes: 'fields.responseBytes',
+  httpStatusCode: 'fields.httpStatusCode',
+};
+
+/** What an operator loses while a search fails. */
+const SEARCH_FIGURES: Record<SearchName, string> = {
+  window: 'request counts, latency, slowest 5%, Apdex and status split',
+  top_hosts: 'the slowest-hosts table',
+  host_customer: 'the customer of each slow host',
+  host_clients: 'distinct clients per slow host',
+  host_traffic: 'bytes and 5xx counts per slow host',
+  comparison: 'latency against earlier windows',
+};
+
+/**
+ * A configured field Elasticsearch refused to aggregate, read from the error: `text` fields (fielddata disabled) and
+ * numeric aggregations on a `keyword` field. Elasticsearch names the field in brackets in either message.
+ */
+function mappingProblem(errorText: string, config: CollectorConfig, search: SearchName): Problem | undefined {
+  for (const key of searchFields(search)) {
+    const field = config.fields[key];
+    if (!errorText.includes(`[${field}]`)) continue;
+    const prop = FIELD_PROPS[key];
+    const text = /Text fields are not optimised|fielddata/i.test(errorText);
+    const typed = /of type \[([a-z_]+)\] is not supported for aggregation/.exec(errorText);
+    if (!text && !typed) continue;
+    const fix = text
+      ? `is a text field, which Elasticsearch cannot aggregate: set ${prop} to its keyword sub-field "${field}.keyword" (or another keyword field)`
+      : `is mapped as ${typed![1]}, but ${prop} must be a numeric field: map it as long or double, or point ${prop} at a numeric field`;
+    return {
+      kind: 'field-mapping',
+      source: `${search} search`,
+      field,
+      message: `the field "${field}" (${prop}) ${fix}; until then ${SEARCH_FIGURES[search]} are missing, the other figures are unaffected`,
+    };
+  }
+  return undefined;
+}
+
 /** An `_msearch` item that is an error (`{error, status}`) instead of a search response. */
-function itemProblem(item: unknown, source: string): Problem | undefined {
+function itemProblem(item: unknown, search: SearchName, config: CollectorConfig): Problem | undefined {
+  const source = `${search} search`;
   const o = asObj(item);
   if (!o) return { kind: 'response', source, message: `${source}: _msearch returned no response for this search` };
   if (o.error === undefined) return undefined;
@@ -164,6 +213,8 @@ function itemProblem(item: unknown, source: string): Problem | undefined {
   if (status === 401 || status === 403) {
     return { kind: 'auth', source, message: `${source}: Elasticsearch refused the search with HTTP ${status} (${reason}); grant the user read on the index pattern` };
   }
+  const mapping = mappingProblem(JSON.stringify(o.error), config, search);
+  if (mapping) return mapping;
   return {
     kind: 'response',
     source,
@@ -171,9 +222,7 @@ function itemProblem(item: unknown, source: string): Problem | undefined {
   };
 }
 
-function guarded<T>(source: string, item: unknown, read: () => Mapped<T>): Mapped<T> {
-  const failed = itemProblem(item, source);
-  if (failed) return { problems: [failed] };
+function guarded<T>(source: string, read: () => Mapped<T>): Mapped<T> {
   try {
     return read();
   } catch (e) {
@@ -188,32 +237,19 @@ function percentOf(part: number, whole: number): number {
   return (part / whole) * 100;
 }
 
-function hostFigures(bucket: unknown, rank: number): HostFigures {
-  const what = 'top_hosts bucket';
-  const key = required(bucket, ['key'], what);
-  const customer = firstKey(at(bucket, ['customer', 'buckets']));
-  return {
-    rank,
-    host: String(key),
-    requests: count(bucket, ['doc_count'], what),
-    avgLatencyMs: finite(at(bucket, ['avg_latency', 'value'])),
-    timeouts: finite(at(bucket, ['timeouts', 'doc_count'])) ?? 0,
-    serverErrors: finite(at(bucket, ['server_errors', 'doc_count'])) ?? 0,
-    customer: customer === undefined ? undefined : String(customer),
-    distinctClients: finite(at(bucket, ['clients', 'value'])),
-    requestBytes: finite(at(bucket, ['request_bytes', 'value'])),
-    responseBytes: finite(at(bucket, ['response_bytes', 'value'])),
-  };
-}
-
 function firstKey(buckets: unknown): unknown {
   return Array.isArray(buckets) && buckets.length > 0 ? asObj(buckets[0])?.key : undefined;
+}
+
+/** Figures of a window without documents: counts of zero, and no averages, percentages or Apdex. */
+function emptyWindow(): WindowFigures {
+  return { requests: 0, latencyCount: 0, timeouts: 0, status: { allowed: 0, blocked: 0, alerted: 0 } };
 }
 
 /** Reads the window search (see windowSearchBody) into figures, and flags fields the documents do not carry. */
 export function mapWindowResponse(item: unknown, config: CollectorConfig): Mapped<WindowFigures> {
   const source = 'window search';
-  return guarded(source, item, () => {
+  return guarded(source, () => {
     const what = source;
     const aggs = required(item, ['aggregations'], what);
     const requests = totalHits(item, what);
@@ -224,9 +260,10 @@ export function mapWindowResponse(item: unknown, config: CollectorConfig): Mappe
       blocked: count(aggs, ['status', 'buckets', 'blocked', 'doc_count'], what),
       alerted: count(aggs, ['status', 'buckets', 'alerted', 'doc_count'], what),
     };
-    const hostBuckets = required(aggs, ['top_hosts', 'buckets'], what);
-    if (!Array.isArray(hostBuckets)) throw new ShapeError(`${what}: top_hosts.buckets is not a list`);
     const hasLatency = latencyCount > 0;
+    const apdexTotal = config.apdexDefinition === 'allowedRequests'
+      ? count(aggs, ['apdex_total', 'doc_count'], what)
+      : latencyCount;
     const figures: WindowFigures = {
       requests,
       latencyCount,
@@ -255,33 +292,74 @@ export function mapWindowResponse(item: unknown, config: CollectorConfig): Mappe
       apdex: apdexScore(
         count(aggs, ['apdex_satisfied', 'doc_count'], what),
         count(aggs, ['apdex_tolerating', 'doc_count'], what),
-        latencyCount,
+        apdexTotal,
       ),
-      topHosts: hostBuckets.map((b, i) => hostFigures(b, i + 1)),
     };
     const problems: Problem[] = [];
-    const missing = (field: string, prop: string, extra = '') =>
-      problems.push({
-        kind: 'missing-field',
-        source,
-        message: `none of the ${requests} documents in the window has ${extra}the ${prop} field "${field}"; check the ${prop} field name of the monitor`,
-      });
     if (requests > 0) {
-      if (latencyCount === 0) missing(config.fields.latency, 'latency', 'a numeric value in ');
+      if (latencyCount === 0) problems.push(missingField(config.fields.latency, 'latency', requests, 'a numeric value in '));
       if (status.allowed + status.blocked + status.alerted === 0) {
         const values = Object.values(config.statusValues).join('/');
-        missing(config.fields.status, 'status', `one of the values ${values} in `);
+        problems.push(missingField(config.fields.status, 'status', requests, `one of the values ${values} in `));
       }
-      if (figures.topHosts.length === 0) missing(config.fields.host, 'host', 'a keyword value in ');
     }
     return { value: figures, problems };
+  });
+}
+
+function missingField(field: string, prop: string, requests: number, extra: string): Problem {
+  return {
+    kind: 'missing-field',
+    source: 'window search',
+    message: `none of the ${requests} documents in the window has ${extra}the ${prop} field "${field}"; check the ${prop} field name of the monitor`,
+  };
+}
+
+function hostBuckets(item: unknown, what: string): unknown[] {
+  const buckets = required(item, ['aggregations', 'top_hosts', 'buckets'], what);
+  if (!Array.isArray(buckets)) throw new ShapeError(`${what}: top_hosts.buckets is not a list`);
+  return buckets;
+}
+
+/** The ranking of the top_hosts search, with the details of the detail searches that answered, matched by host. */
+export function mapTopHosts(
+  ranking: unknown,
+  details: Partial<Record<HostDetailSearch, unknown>>,
+): Mapped<HostFigures[]> {
+  const source = 'top_hosts search';
+  return guarded(source, () => {
+    const byHost = new Map<string, Record<string, unknown>>();
+    for (const [search, item] of Object.entries(details)) {
+      for (const b of hostBuckets(item, `${search} search`)) {
+        const key = String(required(b, ['key'], `${search} search`));
+        byHost.set(key, { ...byHost.get(key), ...asObj(b) });
+      }
+    }
+    const value = hostBuckets(ranking, source).map((bucket, i): HostFigures => {
+      const host = String(required(bucket, ['key'], source));
+      const d = byHost.get(host) ?? {};
+      const customer = firstKey(at(d, ['customer', 'buckets']));
+      return {
+        rank: i + 1,
+        host,
+        requests: count(bucket, ['doc_count'], source),
+        avgLatencyMs: finite(at(bucket, ['avg_latency', 'value'])),
+        timeouts: finite(at(bucket, ['timeouts', 'doc_count'])) ?? 0,
+        serverErrors: finite(at(d, ['server_errors', 'doc_count'])),
+        customer: customer === undefined ? undefined : String(customer),
+        distinctClients: finite(at(d, ['clients', 'value'])),
+        requestBytes: finite(at(d, ['request_bytes', 'value'])),
+        responseBytes: finite(at(d, ['response_bytes', 'value'])),
+      };
+    });
+    return { value, problems: [] };
   });
 }
 
 /** Reads the comparison search (see comparisonSearchBody): the average latency of each compared window. */
 export function mapComparisonResponse(item: unknown): Mapped<ComparisonFigure[]> {
   const source = 'comparison search';
-  return guarded(source, item, () => {
+  return guarded(source, () => {
     const buckets = required(item, ['aggregations', 'windows', 'buckets'], source);
     const figures = COMPARISON_OFFSETS.map((o) => {
       const bucket = required(buckets, [o.label], source);
@@ -294,6 +372,144 @@ export function mapComparisonResponse(item: unknown): Mapped<ComparisonFigure[]>
     });
     return { value: figures, problems: [] };
   });
+}
+
+/** Something a run's figures should be read with, that is not a collector error: logged once per run as a warning. */
+export type NoticeKind = 'NoMatchingIndex' | 'PartialResults' | 'TopHostsApproximate';
+
+export interface Notice {
+  readonly kind: NoticeKind;
+  readonly message: string;
+  /** The searches it concerns. */
+  readonly searches: readonly SearchName[];
+}
+
+/** Everything the `_msearch` of a run gave. */
+export interface SearchResults {
+  readonly window?: WindowFigures;
+  readonly topHosts?: readonly HostFigures[];
+  readonly comparison?: readonly ComparisonFigure[];
+  readonly problems: readonly Problem[];
+  readonly notices: readonly Notice[];
+  /** Some shard failed or timed out: the figures cover part of the documents. */
+  readonly partial: boolean;
+}
+
+/** A search that answered without searching any shard: its index pattern matches no index. */
+function noIndex(item: unknown): boolean {
+  return finite(at(item, ['_shards', 'total'])) === 0;
+}
+
+/** Why a search's figures are partial, or undefined when every shard answered in time. */
+function partialReason(item: unknown): string | undefined {
+  const failed = finite(at(item, ['_shards', 'failed'])) ?? 0;
+  const timedOut = at(item, ['timed_out']) === true;
+  if (failed <= 0 && !timedOut) return undefined;
+  const parts: string[] = [];
+  if (failed > 0) {
+    const total = finite(at(item, ['_shards', 'total']));
+    const failures = at(item, ['_shards', 'failures']);
+    const first = Array.isArray(failures) ? elasticReason({ error: at(failures[0], ['reason']) }) : undefined;
+    parts.push(`${failed} of ${total ?? '?'} shards failed${first ? ` (${first})` : ''}`);
+  }
+  if (timedOut) parts.push('the search timed out on some shards');
+  return parts.join(' and ');
+}
+
+/**
+ * Reads the items of the run's `_msearch` (in {@link SEARCH_ORDER}). A failed item costs only its own figures; an
+ * index pattern matching no index is an empty window with one `NoMatchingIndex` notice; failed or timed-out shards
+ * keep the figures but mark the run partial.
+ */
+export function mapSearchResponses(items: readonly unknown[], config: CollectorConfig): SearchResults {
+  const item = (name: SearchName) => items[SEARCH_ORDER.indexOf(name)];
+  const problems: Problem[] = [];
+  const ok = new Set<SearchName>();
+  const empty = new Set<SearchName>();
+  const partial: string[] = [];
+  for (const name of SEARCH_ORDER) {
+    const failed = itemProblem(item(name), name, config);
+    if (failed) {
+      problems.push(failed);
+      continue;
+    }
+    if (noIndex(item(name))) {
+      empty.add(name);
+      continue;
+    }
+    ok.add(name);
+    const reason = partialReason(item(name));
+    if (reason) partial.push(`${name}: ${reason}`);
+  }
+
+  let window: WindowFigures | undefined;
+  if (empty.has('window')) {window = emptyWindow();} else if (ok.has('window')) {
+    const mapped = mapWindowResponse(item('window'), config);
+    window = mapped.value;
+    problems.push(...mapped.problems);
+  }
+
+  const notices: Notice[] = [];
+  let topHosts: HostFigures[] | undefined;
+  if (empty.has('top_hosts')) {topHosts = [];} else if (ok.has('top_hosts')) {
+    const details: Partial<Record<HostDetailSearch, unknown>> = {};
+    for (const d of HOST_DETAIL_SEARCHES) if (ok.has(d)) details[d] = item(d);
+    const mapped = mapTopHosts(item('top_hosts'), details);
+    topHosts = mapped.value;
+    problems.push(...mapped.problems);
+    const distinct = finite(at(item('top_hosts'), ['aggregations', 'distinct_hosts', 'value']));
+    const shardSize = hostShardSize(config);
+    if (distinct !== undefined && distinct > shardSize) {
+      notices.push({
+        kind: 'TopHostsApproximate',
+        searches: ['top_hosts', ...HOST_DETAIL_SEARCHES],
+        message: `the window has about ${distinct} distinct hosts, more than the ranking's shard_size of ${shardSize}: the slowest-hosts table may miss or misjudge hosts; raise topHostsShardSize`,
+      });
+    }
+    if (window && window.requests > 0 && topHosts && topHosts.length === 0) {
+      problems.push(missingField(config.fields.host, 'host', window.requests, 'a keyword value in '));
+    }
+  }
+
+  let comparison: ComparisonFigure[] | undefined;
+  if (empty.has('comparison')) {comparison = COMPARISON_OFFSETS.map((o) => ({ offset: o.label, requests: 0 }));} else if (ok.has('comparison')) {
+    const mapped = mapComparisonResponse(item('comparison'));
+    comparison = mapped.value;
+    problems.push(...mapped.problems);
+  }
+
+  if (empty.size > 0) {
+    notices.unshift({
+      kind: 'NoMatchingIndex',
+      searches: [...empty],
+      message: `the index pattern "${config.indexPattern}" matches no index, so the window counts as empty; check indexPattern against the cluster's index names (GET _cat/indices)`,
+    });
+  }
+  if (partial.length > 0) {
+    notices.push({
+      kind: 'PartialResults',
+      searches: SEARCH_ORDER.filter((n) => partial.some((p) => p.startsWith(`${n}:`))),
+      message: `partial results: ${partial.join('; ')}; the figures of this run cover only the shards that answered and are emitted with PartialRun = 1`,
+    });
+  }
+  return { window, topHosts, comparison, problems: dedupeMappingProblems(problems), notices, partial: partial.length > 0 };
+}
+
+/** A field refused by several searches (a text host field fails the ranking and every detail) is one problem. */
+function dedupeMappingProblems(problems: Problem[]): Problem[] {
+  const byField = new Map<string, Problem[]>();
+  const rest: Problem[] = [];
+  for (const p of problems) {
+    if (p.kind === 'field-mapping' && p.field) byField.set(p.field, [...(byField.get(p.field) ?? []), p]);
+    else rest.push(p);
+  }
+  const merged = [...byField.values()].map((group): Problem => {
+    if (group.length === 1) return group[0];
+    const lost = group.map((p) => SEARCH_FIGURES[p.source.replace(/ search$/, '') as SearchName]).join(', ');
+    const first = group[0].message.split('; until then')[0];
+    return { ...group[0], source: group.map((p) => p.source).join(', '), message: `${first}; until then ${lost} are missing, the other figures are unaffected` };
+  });
+  return [...merged, ...rest];
 }
 
 /**

@@ -12,13 +12,17 @@ export type ProblemKind =
   | 'auth'
   | 'timeout'
   | 'response'
-  | 'missing-field';
+  | 'missing-field'
+  /** A configured field whose mapping Elasticsearch cannot aggregate (a `text` field, a `keyword` for a number). */
+  | 'field-mapping';
 
 export interface Problem {
   readonly kind: ProblemKind;
   readonly message: string;
   /** Which request or part of a response it concerns, e.g. `_msearch`, `window`, `node:instance-1`. */
   readonly source: string;
+  /** The document field at fault, for `field-mapping`. */
+  readonly field?: string;
 }
 
 interface ErrorLike {

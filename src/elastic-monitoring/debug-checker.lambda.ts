@@ -1,0 +1,55 @@
+import { promises as dns } from 'dns';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { CHECKER_LOCATION_ENV, CheckResult, CheckerLocation, Resolver, parseCheckRequest, runCheck } from './runtime/debug-checks';
+import { loadCustomers, parseDebugConfig } from './runtime/debug-targets';
+import { Log, powertoolsLog } from '../shared/runtime/telemetry';
+
+export interface CheckerDeps {
+  readonly env: NodeJS.ProcessEnv;
+  readonly ddb?: Pick<DynamoDBDocumentClient, 'send'>;
+  readonly resolver: Resolver;
+  readonly logger: Log;
+  /** Extra trusted CAs (tests). */
+  readonly ca?: string | Buffer;
+}
+
+export interface CheckerResponse {
+  readonly results?: CheckResult[];
+  readonly error?: string;
+}
+
+/**
+ * Runs one check for one configured customer and logs one event per host. A request naming anything but a configured
+ * customer and a known check is refused before any network call.
+ */
+export function createCheckerHandler(deps: CheckerDeps): (event: unknown) => Promise<CheckerResponse> {
+  return async (event) => {
+    const config = parseDebugConfig(deps.env);
+    const location: CheckerLocation = deps.env[CHECKER_LOCATION_ENV] === 'inside' ? 'inside' : 'outside';
+    const customers = await loadCustomers(config, deps.ddb);
+    let request;
+    try {
+      request = parseCheckRequest(event, customers);
+    } catch (e) {
+      deps.logger.warn(`refused debug check request: ${(e as Error).message}`, { event: 'debug-check-refused' });
+      return { error: (e as Error).message };
+    }
+    const customer = customers.find((c) => c.name === request.customer)!;
+    const results = await runCheck(request, customer, { config, location, resolver: deps.resolver, ca: deps.ca });
+    for (const r of results) {
+      const line = `${r.check} check of ${r.host} from ${r.location}: ${r.finding || 'OK'}`;
+      if (r.finding) deps.logger.warn(line, { event: 'debug-check', ...r });
+      else deps.logger.info(line, { event: 'debug-check', ...r });
+    }
+    return { results };
+  };
+}
+
+export const handler = createCheckerHandler({
+  env: process.env,
+  ddb: process.env.AWS_REGION ? DynamoDBDocumentClient.from(new DynamoDBClient({})) : undefined,
+  resolver: { resolve4: (h) => dns.resolve4(h), resolve6: (h) => dns.resolve6(h) },
+  logger: powertoolsLog(new Logger({ serviceName: 'waf-debug-checker' })),
+});
