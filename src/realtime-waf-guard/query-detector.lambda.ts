@@ -4,6 +4,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BlockStore } from './runtime/block-store';
 import { queryDetectorConfigFromEnv } from './runtime/config';
 import { HistoryStore } from './runtime/history-store';
+import { loadShields, ShieldCache } from './runtime/operator-actions';
 import { QueryDetector } from './runtime/query-detector';
 import { loadRules, RulesCache } from './runtime/rules-store';
 import { powertools } from '../shared/runtime/telemetry';
@@ -17,6 +18,7 @@ const detector = new QueryDetector(config, {
   query: new TimestreamQueryClient({ maxAttempts: 3 }),
   blocks: new BlockStore(doc, config.blocksTable, config.countersTable, config.maxNewBlocksPerMinute),
   history: new HistoryStore(doc, config.historyTable, config.historyRetentionDays),
+  shields: new ShieldCache((now) => loadShields(doc, config.blocksTable, now)),
   metrics,
   log,
   now: Date.now,

@@ -237,7 +237,8 @@ export class TimestreamAnalytics extends Construct {
     allowTableActions(detector.role, tables.rules, 'dynamodb:Scan');
     // The new-block budget rows live in the counters table.
     allowTableActions(detector.role, tables.counters, 'dynamodb:UpdateItem');
-    allowTableActions(detector.role, tables.blocks, 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    // Query: the shields and run-time allow-list rows operators leave in the blocks table.
+    allowTableActions(detector.role, tables.blocks, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query');
     allowTableActions(detector.role, tables.history, 'dynamodb:PutItem');
     new events.Rule(this, 'Schedule', {
       description: limitLength(`Runs query detection of ${props.guardPath}`, 512),

@@ -12,6 +12,7 @@ import { TimestreamSink } from '../../src/realtime-waf-guard/runtime/analytics-s
 import { BlockRow, BlockStore } from '../../src/realtime-waf-guard/runtime/block-store';
 import { CidrSet, parseCidrList } from '../../src/realtime-waf-guard/runtime/ip';
 import { IpSetSync } from '../../src/realtime-waf-guard/runtime/ip-set-sync';
+import { loadShields, OperatorActions } from '../../src/realtime-waf-guard/runtime/operator-actions';
 import { StreamRecord } from '../../src/realtime-waf-guard/runtime/log-processor';
 import { QueryDetector } from '../../src/realtime-waf-guard/runtime/query-detector';
 import { loadRules, RulesCache } from '../../src/realtime-waf-guard/runtime/rules-store';
@@ -78,6 +79,7 @@ async function setup(options: Setup) {
       rules: new RulesCache(() => loadRules(dynamo.doc, rulesTable, { samplingRate, minLoggedRequests: 10 }), 0),
       query: new TimestreamQueryClient({ region: 'us-east-1' }),
       blocks: new BlockStore(dynamo.doc, blocksTable, countersTable, 50),
+      shields: { get: (nowMs: number) => loadShields(dynamo.doc, blocksTable, nowMs) },
       metrics: recorder,
       log: recorder,
       now: () => now,
@@ -102,7 +104,8 @@ async function setup(options: Setup) {
   );
   const blocks = async () => ((await dynamo.doc.send(new ScanCommand({ TableName: blocksTable }))).Items ?? []) as BlockRow[];
   const restore = () => { tsMocks.restore(); wafMock.restore(); };
-  return { timestream, waf, ipv4, ipv6, forwardedIpv4, sink, detector, sync, blocks, recorder, restore, setNow: (ms: number) => { now = ms; } };
+  const actions = new OperatorActions(dynamo.doc, blocksTable, () => now);
+  return { timestream, waf, ipv4, ipv6, forwardedIpv4, sink, detector, sync, blocks, recorder, actions, restore, setNow: (ms: number) => { now = ms; } };
 }
 
 let counter = 0;
@@ -219,6 +222,22 @@ test('a failing rule query is logged and counted; the other rules still block', 
     expect(s.recorder.metrics.get(METRIC.DETECTION_QUERY_ERRORS)).toBe(1);
     expect(s.recorder.logs.find((l) => l.message === 'detection query failed')!.extra).toMatchObject({ ruleId: 'broken' });
     expect((await s.blocks()).map((r) => r.ip)).toEqual(['198.51.100.7']);
+  } finally {
+    s.restore();
+  }
+});
+
+test('query detection spares a network an operator allow-listed at run time, like streaming detection', async () => {
+  const s = await setup({ rules: [apiRule] });
+  try {
+    await s.actions.allow({ target: '198.51.100.0/24', reason: 'partner load test', operator: { name: 'ops', via: 'cli' } });
+    await s.sink.write([...requests('198.51.100.7', 60, T0, 30), ...requests('203.0.113.50', 60, T0, 30)]);
+    s.setNow(T0 + 45_000);
+    const summary = await s.detector.run();
+    expect(summary.failedRules).toEqual([]);
+    const rows = (await s.blocks()).filter((r) => !r.ip.startsWith('#'));
+    expect(rows.map((r) => r.ip)).toEqual(['203.0.113.50']);
+    expect(s.recorder.logs.some((l) => l.message.startsWith('clients over a threshold spared'))).toBe(true);
   } finally {
     s.restore();
   }

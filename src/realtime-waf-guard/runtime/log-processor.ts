@@ -1,11 +1,11 @@
 import type { AnalyticsSink } from './analytics-sink';
 import { BlockCandidate, BlockRow, BlockStore } from './block-store';
-import { mapLimit } from './concurrency';
 import { CounterStore, padSequence } from './counter-store';
 import { KeyCounts, routeName, scaleToRealRequests, TrafficCounter } from './detector';
 import { HistoryStore } from './history-store';
-import { CidrSet, parseCidr } from './ip';
+import { CidrSet } from './ip';
 import { Malformed, MALFORMED_REASONS } from './log-parser';
+import { recordOffences } from './offence-recorder';
 import { LoadedRules, RulesCache } from './rules-store';
 import { Log, MetricsSink } from '../../shared/runtime/telemetry';
 import { METRIC } from '../handler-env';
@@ -134,19 +134,7 @@ export class LogProcessor {
           });
         }
       }
-      const shielded = await this.shielded(candidates, now);
-      const recorded = await deps.blocks.record(candidates.filter((c) => !shielded.includes(c)), now);
-      for (const row of recorded.created) {
-        deps.log.info(row.action === 'BLOCK' ? 'client blocked' : 'client would be blocked (COUNT rule)', { ...row });
-        deps.metrics.add(row.action === 'BLOCK' ? METRIC.NEW_BLOCKS : METRIC.WOULD_BLOCK, 1, 'Count');
-      }
-      if (recorded.overBudget.length > 0) {
-        deps.metrics.add(METRIC.BLOCK_BUDGET_EXCEEDED, recorded.overBudget.length, 'Count');
-        deps.log.error('new-block budget spent: clients over threshold were not blocked', {
-          clients: recorded.overBudget.map((c) => ({ ip: c.ip.text, ruleId: c.rule.ruleId, observed: Math.round(c.observed) })),
-        });
-      }
-      await this.recordStale(recorded.stale, now);
+      const recorded = await recordOffences(candidates, deps, now);
       return {
         batchItemFailures: [],
         summary: {
@@ -156,31 +144,13 @@ export class LogProcessor {
           created: recorded.created,
           overBudget: recorded.overBudget,
           stale: recorded.stale,
-          shielded,
+          shielded: recorded.shielded,
         },
       };
     } catch (e) {
       deps.log.error('batch failed; it will be retried from its first record', { error: (e as Error).message, records: records.length });
       return { batchItemFailures: [{ itemIdentifier: records[0].kinesis.sequenceNumber }], summary: empty };
     }
-  }
-
-  /** Candidates whose network an operator shielded (an unblock) or allow-listed at run time. */
-  private async shielded(candidates: readonly BlockCandidate[], now: number): Promise<BlockCandidate[]> {
-    if (candidates.length === 0 || !this.deps.shields) return [];
-    const shields = await this.deps.shields.get(now);
-    if (shields.size === 0) return [];
-    const spared = candidates.filter((c) => {
-      const network = parseCidr(c.ip.text);
-      return typeof network !== 'string' && shields.containsCidr(network);
-    });
-    if (spared.length > 0) {
-      this.deps.log.info('clients over a threshold spared: shielded by an unblock or allow-listed at run time', {
-        clients: spared.slice(0, 20).map((c) => ({ ip: c.ip.text, ruleId: c.rule.ruleId })),
-        count: spared.length,
-      });
-    }
-    return spared;
   }
 
   /** Every batch measures the refused rows (so the alarm stays in alarm while they last); each load logs them once. */
@@ -195,27 +165,6 @@ export class LogProcessor {
    * Offences older than their block period (a backlog after an outage) are history, not blocks: they go to the
    * history table so operators can see what the outage hid, and spend nothing meant for live attacks.
    */
-  private async recordStale(stale: readonly BlockRow[], now: number): Promise<void> {
-    if (stale.length === 0) return;
-    const { deps } = this;
-    deps.metrics.add(METRIC.STALE_OFFENCES, stale.length, 'Count');
-    deps.log.warn('offences processed after their block would have ended: recorded, not blocked', {
-      offences: stale.slice(0, 20).map((r) => ({
-        ip: r.ip, ruleId: r.ruleId, crossedAt: new Date(r.crossedAt).toISOString(), lateMs: now - r.crossedAt,
-      })),
-      count: stale.length,
-    });
-    const history = deps.history;
-    if (!history) return;
-    try {
-      await mapLimit(stale, 16, (r) => history.put(r, 'STALE_OFFENCE', now));
-    } catch (e) {
-      // The batch is retried: let the retry report these again (the writes are keyed by log time, so no duplicates).
-      deps.blocks.forgetStale(stale);
-      throw e;
-    }
-  }
-
   /** The counter is rebuilt only when the rules change, so its caches survive across batches. */
   private counterFor(version: string, rules: readonly StoredRule[]): TrafficCounter {
     if (this.counter?.version !== version) {

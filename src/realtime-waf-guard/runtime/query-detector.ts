@@ -3,6 +3,8 @@ import { BlockCandidate, BlockStore } from './block-store';
 import { mapLimit } from './concurrency';
 import { BucketRow, NamedRow, offenders, QueryTable, ruleQuery, toBucketRow } from './detection-query';
 import { HistoryStore } from './history-store';
+import { CidrSet } from './ip';
+import { recordOffences } from './offence-recorder';
 import { LoadedRules } from './rules-store';
 import { Log, MetricsSink } from '../../shared/runtime/telemetry';
 import { METRIC } from '../handler-env';
@@ -34,6 +36,8 @@ export interface QueryDetectorDeps {
   readonly query: TimestreamQueryClient;
   readonly blocks: BlockStore;
   readonly history?: HistoryStore;
+  /** Shields and run-time allow-list rows, honoured as by streaming detection. */
+  readonly shields?: { get(nowMs: number): Promise<CidrSet> };
   readonly metrics: MetricsSink;
   readonly log: Log;
   readonly now: () => number;
@@ -76,22 +80,7 @@ export class QueryDetector {
     });
     if (failedRules.length > 0) deps.metrics.add(METRIC.DETECTION_QUERY_ERRORS, failedRules.length, 'Count');
     const candidates = perRule.flat();
-    const recorded = await deps.blocks.record(candidates, now);
-    for (const row of recorded.created) {
-      deps.log.info(row.action === 'BLOCK' ? 'client blocked' : 'client would be blocked (COUNT rule)', { ...row });
-      deps.metrics.add(row.action === 'BLOCK' ? METRIC.NEW_BLOCKS : METRIC.WOULD_BLOCK, 1, 'Count');
-    }
-    if (recorded.overBudget.length > 0) {
-      deps.metrics.add(METRIC.BLOCK_BUDGET_EXCEEDED, recorded.overBudget.length, 'Count');
-      deps.log.error('new-block budget spent: clients over threshold were not blocked', {
-        clients: recorded.overBudget.map((c) => ({ ip: c.ip.text, ruleId: c.rule.ruleId, observed: Math.round(c.observed) })),
-      });
-    }
-    if (recorded.stale.length > 0) {
-      deps.metrics.add(METRIC.STALE_OFFENCES, recorded.stale.length, 'Count');
-      const history = deps.history;
-      if (history) await mapLimit(recorded.stale, 16, (r) => history.put(r, 'STALE_OFFENCE', now));
-    }
+    const recorded = await recordOffences(candidates, deps, now);
     return {
       rules: rules.length,
       failedRules,
