@@ -12,8 +12,8 @@ import { TimestreamSink } from '../../src/realtime-waf-guard/runtime/analytics-s
 import { BlockRow, BlockStore } from '../../src/realtime-waf-guard/runtime/block-store';
 import { CidrSet, parseCidrList } from '../../src/realtime-waf-guard/runtime/ip';
 import { IpSetSync } from '../../src/realtime-waf-guard/runtime/ip-set-sync';
-import { loadShields, OperatorActions } from '../../src/realtime-waf-guard/runtime/operator-actions';
 import { StreamRecord } from '../../src/realtime-waf-guard/runtime/log-processor';
+import { loadShields, OperatorActions } from '../../src/realtime-waf-guard/runtime/operator-actions';
 import { QueryDetector } from '../../src/realtime-waf-guard/runtime/query-detector';
 import { loadRules, RulesCache } from '../../src/realtime-waf-guard/runtime/rules-store';
 import { BLOCKS_TABLE, COUNTERS_TABLE, HISTORY_TABLE, RULES_TABLE } from '../../src/realtime-waf-guard/table-schemas';
@@ -105,7 +105,8 @@ async function setup(options: Setup) {
   const blocks = async () => ((await dynamo.doc.send(new ScanCommand({ TableName: blocksTable }))).Items ?? []) as BlockRow[];
   const restore = () => { tsMocks.restore(); wafMock.restore(); };
   const actions = new OperatorActions(dynamo.doc, blocksTable, () => now);
-  return { timestream, waf, ipv4, ipv6, forwardedIpv4, sink, detector, sync, blocks, recorder, actions, restore, setNow: (ms: number) => { now = ms; } };
+  const setNow = (ms: number) => { now = ms; };
+  return { timestream, waf, ipv4, ipv6, forwardedIpv4, sink, detector, sync, blocks, recorder, actions, restore, setNow };
 }
 
 let counter = 0;
