@@ -51,6 +51,8 @@ export interface JudgeInput {
   /** Clock start and end of every sync run: a block must be released by the first run that starts after it ends. */
   readonly syncRuns: ReadonlyArray<{ startedAt: number; endedAt: number }>;
   readonly ipSetsAtEnd: { ipv4: string[]; ipv6: string[] };
+  /** Clients an operator unblocked by hand: their release comes before the block's end, on purpose. */
+  readonly manualUnblocks?: ReadonlySet<string>;
 }
 
 /**
@@ -117,7 +119,8 @@ export function judge(input: JudgeInput): Judgement {
     const delayMs = release ? release.atClock - d.row.blockedUntil : undefined;
     // Any run that starts once the block has ended sees it expired: that run must be the one that releases it.
     const due = input.syncRuns.find((r) => r.startedAt >= d.row.blockedUntil);
-    const early = release !== undefined && release.atClock < d.row.blockedUntil;
+    // A block an operator lifted by hand ends early on purpose.
+    const early = release !== undefined && release.atClock < d.row.blockedUntil && !input.manualUnblocks?.has(d.row.ip);
     const missedRun = release !== undefined && due !== undefined && release.runStartedAt > due.startedAt;
     if (release === undefined || early || missedRun) lateReleases.push({ ip: d.row.ip, ruleId: d.row.ruleId, delayMs });
   }

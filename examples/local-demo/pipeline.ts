@@ -254,7 +254,7 @@ export class LocalPipeline {
   private afterSync(result: SyncResult, startedAt: number): void {
     const at = this.options.clock.now();
     this.syncRuns.push({ startedAt, endedAt: at });
-    for (const row of result.released) this.releases.push({ row, atClock: at, runStartedAt: startedAt });
+    for (const row of [...result.released, ...result.unblocked]) this.releases.push({ row, atClock: at, runStartedAt: startedAt });
   }
 
   private shard(shardId: string): ShardState {

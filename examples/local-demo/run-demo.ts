@@ -5,12 +5,14 @@
 import { mkdtempSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { CapacityMeter } from './capacity-meter';
 import { DemoClock } from './demo-clock';
-import { Judgement, judge } from './outcome';
+import { demoClient, Judgement, judge } from './outcome';
 import { LocalPipeline } from './pipeline';
 import { DEMO_ATTACKERS, DEMO_FIELDS, DEMO_RULES_JSON, judgeTruth, NEAR_MISS, TrafficGenerator, TruthRow } from './traffic';
 import { parseRulesJson } from '../../src/cli/rules-file';
+import { OperatorActions } from '../../src/realtime-waf-guard/runtime/operator-actions';
 import { HISTORY_TABLE } from '../../src/realtime-waf-guard/table-schemas';
 import { dryRunReport } from '../../src/reporting/report-cli';
 
@@ -43,6 +45,8 @@ export interface UnitsReport {
 export interface DemoOutcome extends Judgement {
   readonly ok: boolean;
   readonly options: Required<Omit<DemoOptions, 'progress' | 'onEmail' | 'reportDir'>>;
+  /** The attacker an operator unblocked by hand while the others served their blocks. */
+  readonly manualUnblock?: ManualUnblock;
   /** The day's guard report rendered to files. */
   readonly report: { readonly dir: string; readonly files: string[]; readonly problems: Array<{ source: string; message: string }> };
   readonly startMs: number;
@@ -115,6 +119,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoOutcome> {
     const deadline = generator.endMs + longestBlockMs + 3 * sweepMs + 30_000;
     let nextSweep = startMs + sweepMs;
     let fastForwarding = false;
+    let manualUnblock: ManualUnblock | undefined;
     const problems: string[] = [];
 
     for (;;) {
@@ -141,6 +146,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoOutcome> {
         await pipeline.settle();
         if (!pipeline.busy) {
           fastForwarding = true;
+          // An operator lets one attacker back in by hand, through the code the dashboard widget runs.
+          manualUnblock = await unblockByHand(pipeline, clock, MANUAL_UNBLOCK_IP);
           clock.setSpeed(opts.fastForward);
         }
       }
@@ -171,13 +178,18 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoOutcome> {
       putTimes,
       syncRuns: pipeline.syncRuns,
       ipSetsAtEnd: pipeline.ipSets(),
+      manualUnblocks: new Set(manualUnblock ? [manualUnblock.client] : []),
     });
+    if (!manualUnblock) problems.push(`attacker ${MANUAL_UNBLOCK_IP} could not be unblocked by hand: it was not blocked`);
+    else if (!manualUnblock.leftIpSet) problems.push(`attacker ${MANUAL_UNBLOCK_IP} was unblocked by hand but stayed in the WAF IP set`);
+    else if (!manualUnblock.recorded) problems.push(`the manual unblock of ${MANUAL_UNBLOCK_IP} is missing from the history table`);
     problems.push(...judgement.problems, ...pipeline.syncErrors.map((e) => `IP set sync failed: ${e}`));
     const nearRow = truth.find((t) => t.ip === NEAR_MISS.ip && t.ruleId === NEAR_MISS.ruleId);
     const report = await renderGuardReport(pipeline, new Date(startMs), options.reportDir);
     problems.push(...report.problems.map((p) => `report: ${p.source}: ${p.message}`));
     return {
       report,
+      manualUnblock,
       ...judgement,
       problems,
       ok: problems.length === 0,
@@ -204,6 +216,46 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoOutcome> {
   } finally {
     await pipeline.stop();
   }
+}
+
+/** The attacker the demo's operator unblocks by hand. */
+export const MANUAL_UNBLOCK_IP = '203.0.113.99';
+
+export interface ManualUnblock {
+  readonly client: string;
+  readonly atClockMs: number;
+  /** The operator's action as the widget shows it. */
+  readonly message: string;
+  /** Whether the next sync run took the client out of the WAF IP set. */
+  readonly leftIpSet: boolean;
+  /** Whether history records the unblock with the operator's name. */
+  readonly recorded: boolean;
+}
+
+/**
+ * Unblocks one client with the dashboard widget's code path (OperatorActions against the blocks table), lets the sync
+ * apply it as it would in AWS, and checks the IP set and the history.
+ */
+async function unblockByHand(pipeline: LocalPipeline, clock: DemoClock, ip: string): Promise<ManualUnblock | undefined> {
+  const client = demoClient(ip);
+  if (!pipeline.decisions.some((d) => d.row.ip === client && d.row.action === 'BLOCK')) return undefined;
+  const actions = new OperatorActions(pipeline.doc, pipeline.tables.blocks, () => clock.now());
+  const atClockMs = clock.now();
+  const result = await actions.unblock({
+    target: client,
+    reason: 'false positive: partner load test',
+    operator: { name: 'demo-operator', via: 'dashboard' },
+  });
+  await pipeline.runSync();
+  const sets = pipeline.ipSets();
+  const leftIpSet = ![...sets.ipv4, ...sets.ipv6].some((a) => a.startsWith(`${client}/`) || a === client);
+  const history = await pipeline.doc.send(new QueryCommand({
+    TableName: pipeline.tables.history,
+    KeyConditionExpression: 'ip = :ip',
+    ExpressionAttributeValues: { ':ip': client },
+  }));
+  const recorded = (history.Items ?? []).some((i) => i.event === 'UNBLOCKED' && String(i.manualBy ?? '').includes('demo-operator'));
+  return { client, atClockMs, message: result.message, leftIpSet, recorded };
 }
 
 const secs = (ms: number | undefined) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(2)} s`);
@@ -263,6 +315,12 @@ export function formatSummary(o: DemoOutcome): string {
   lines.push(`Guard report of the day (WafReporting, dry run): ${o.report.dir}`);
   for (const f of o.report.files) lines.push(`  ${f}`);
   lines.push('');
+  if (o.manualUnblock) {
+    const u = o.manualUnblock;
+    lines.push(`Unblocked by hand (the dashboard widget's code path) at ${at(u.atClockMs, o.startMs)} by demo-operator: ${u.message}; `
+      + `${u.leftIpSet ? 'out of the WAF IP set after the next sync run' : 'STILL in the WAF IP set'}, `
+      + `${u.recorded ? 'recorded in history (UNBLOCKED, by demo-operator)' : 'MISSING from history'}`);
+  }
   lines.push(o.ok ? 'OK: every attacker was blocked and released on time, and nobody below a threshold was blocked.' : `FAILED:\n  ${o.problems.join('\n  ')}`);
   return lines.join('\n');
 }

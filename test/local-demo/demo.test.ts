@@ -1,6 +1,6 @@
 import { readFileSync } from 'fs';
 import { demoClient } from '../../examples/local-demo/outcome';
-import { runDemo } from '../../examples/local-demo/run-demo';
+import { MANUAL_UNBLOCK_IP, runDemo } from '../../examples/local-demo/run-demo';
 import { DEMO_ATTACKERS, NEAR_MISS } from '../../examples/local-demo/traffic';
 
 // The whole local pipeline (kinesalite, dynalite, the real LogProcessor and IpSetSync, FakeWaf) on a short run.
@@ -24,9 +24,17 @@ describe('local demo', () => {
       expect(a.ipSetLatencyMs!).toBeGreaterThanOrEqual(a.decisionLatencyMs!);
       // Released after the block ended, by the first sync run after it (checked in the verdict); sweeps run every 10 s
       // of clock time, so that is soon after, even on a loaded machine where a sweep runs late.
+      if (a.ip === MANUAL_UNBLOCK_IP) {
+        // Unblocked by hand while the block still ran: released by the next sync run, before the block's end.
+        expect(a.releasedAtMs!).toBeLessThan(a.blockedUntilMs!);
+        expect(a.releasedAtMs!).toBeGreaterThanOrEqual(outcome.manualUnblock!.atClockMs);
+        continue;
+      }
       expect(a.releasedAtMs!).toBeGreaterThanOrEqual(a.blockedUntilMs!);
       expect(a.releasedAtMs! - a.blockedUntilMs!).toBeLessThanOrEqual(30_000);
     }
+    // The demo ends its run with an operator's unblock through the widget's code path: applied and recorded.
+    expect(outcome.manualUnblock).toMatchObject({ client: MANUAL_UNBLOCK_IP, leftIpSet: true, recorded: true });
     expect(outcome.falseBlocks).toEqual([]);
     expect(outcome.missed).toEqual([]);
     expect(outcome.nearMiss).toMatchObject({ ip: NEAR_MISS.ip, blocked: false });
@@ -55,8 +63,11 @@ describe('local demo', () => {
       // IPv6 attackers are named by their /64, as the guard blocks them.
       const name = demoClient(a.ip).replace(/[./]/g, '\\$&');
       expect(text.match(new RegExp(`^  ${name}  rule ${a.ruleId} .*threshold`, 'gm'))).toHaveLength(1);
-      expect(text.match(new RegExp(`^  ${name}  rule ${a.ruleId} .*block ended`, 'gm'))).toHaveLength(1);
+      // The attacker unblocked by hand is announced in the digest's "by hand" section, naming the operator.
+      const released = a.ip === MANUAL_UNBLOCK_IP ? `^  ${name} +rule ${a.ruleId} .*by demo-operator` : `^  ${name}  rule ${a.ruleId} .*block ended`;
+      expect(text.match(new RegExp(released, 'gm'))).toHaveLength(1);
     }
+    expect(text).toMatch(/Unblocked by hand \(released now\):/);
     expect(emails[0]).toMatch(/^From: AWS Notifications .*\nSubject: \[local-demo\] \d+ blocked\n\nBlocked in WAF:\n/);
   });
 });

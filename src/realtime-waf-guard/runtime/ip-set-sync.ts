@@ -53,6 +53,8 @@ export interface SyncResult {
   readonly blocked: BlockRow[];
   readonly wouldBlock: BlockRow[];
   readonly released: BlockRow[];
+  /** Blocks an operator lifted by hand, released by this run. */
+  readonly unblocked: BlockRow[];
   readonly digest?: { subject: string; body: string };
 }
 
@@ -218,7 +220,7 @@ export class IpSetSync {
     for (const r of [...released, ...unblocked]) deps.log.info('block released', { ip: r.ip, ruleId: r.ruleId, host: r.host, manual: r.manualAction === 'UNBLOCK' });
     deps.metrics.add(METRIC.DROPPED_OVER_CAP, plan.overCap.length, 'Count');
     if (plan.overCap.length > 0) deps.log.error('IP set full: blocks left out', { count: plan.overCap.length });
-    return { plan, updates, retries, blocked, wouldBlock, released, digest: digestSent };
+    return { plan, updates, retries, blocked, wouldBlock, released, unblocked, digest: digestSent };
   }
 
   private startEvent(r: BlockRow): HistoryEvent {
