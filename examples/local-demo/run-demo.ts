@@ -316,10 +316,10 @@ export function formatSummary(o: DemoOutcome): string {
   for (const f of o.report.files) lines.push(`  ${f}`);
   lines.push('');
   if (o.manualUnblock) {
-    const u = o.manualUnblock;
-    lines.push(`Unblocked by hand (the dashboard widget's code path) at ${at(u.atClockMs, o.startMs)} by demo-operator: ${u.message}; `
-      + `${u.leftIpSet ? 'out of the WAF IP set after the next sync run' : 'STILL in the WAF IP set'}, `
-      + `${u.recorded ? 'recorded in history (UNBLOCKED, by demo-operator)' : 'MISSING from history'}`);
+    const m = o.manualUnblock;
+    lines.push(`Unblocked by hand (the dashboard widget's code path) at ${at(m.atClockMs, o.startMs)} by demo-operator: ${m.message}; `
+      + `${m.leftIpSet ? 'out of the WAF IP set after the next sync run' : 'STILL in the WAF IP set'}, `
+      + `${m.recorded ? 'recorded in history (UNBLOCKED, by demo-operator)' : 'MISSING from history'}`);
   }
   lines.push(o.ok ? 'OK: every attacker was blocked and released on time, and nobody below a threshold was blocked.' : `FAILED:\n  ${o.problems.join('\n  ')}`);
   return lines.join('\n');
