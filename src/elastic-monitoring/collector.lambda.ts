@@ -4,7 +4,7 @@ import type { Client, ClientOptions } from '@elastic/elasticsearch';
 import { RunSummary, collect, reportFailedRun } from './runtime/collector';
 import { COLLECTOR_CONFIG_ENV, CollectorConfig, ConfigError, parseCollectorConfig } from './runtime/config';
 import { searchClient } from './runtime/elastic-client';
-import { createElasticClient } from '../shared/runtime/elastic/connection';
+import { createElasticClient } from '../shared/runtime/elastic/client';
 import { CachedValue, ElasticAuth, parseCredentials } from '../shared/runtime/elastic/credentials';
 import { classifyError } from '../shared/runtime/elastic/problems';
 import { Log, powertoolsLog } from '../shared/runtime/telemetry';

@@ -12,7 +12,7 @@ import { MockCluster, refused, timedOut, unauthorized } from './mock-cluster';
 import { collect } from '../../src/elastic-monitoring/runtime/collector';
 import { searchClient } from '../../src/elastic-monitoring/runtime/elastic-client';
 import { SEARCH_ORDER, collectionWindow, topHostsSearchBody } from '../../src/elastic-monitoring/runtime/queries';
-import { createElasticClient } from '../../src/shared/runtime/elastic/connection';
+import { createElasticClient } from '../../src/shared/runtime/elastic/client';
 import { Log } from '../../src/shared/runtime/telemetry';
 import { IndexDefinition } from '../support/elasticsearch-evaluator';
 

@@ -17,6 +17,8 @@ const realtimeEnv = {
   [ENV.IPV4_SET_ID]: 'id4',
   [ENV.IPV6_SET_NAME]: 'v6',
   [ENV.IPV6_SET_ID]: 'id6',
+  [ENV.TIMESTREAM_DATABASE]: 'guard-db',
+  [ENV.TIMESTREAM_TABLE]: 'requests',
   AWS_REGION: 'us-east-1',
 };
 
@@ -26,11 +28,14 @@ const bundles = fs.existsSync(assets)
 
 test('every handler is bundled', () => {
   expect(bundles.map((b) => path.relative(assets, b)).sort()).toEqual([
+    'cli/blocks-command/index.js',
     'elastic-monitoring/collector.lambda/index.js',
     'elastic-monitoring/debug-checker.lambda/index.js',
     'elastic-monitoring/debug-widget.lambda/index.js',
+    'realtime-waf-guard/console-widget.lambda/index.js',
     'realtime-waf-guard/ip-set-sync.lambda/index.js',
     'realtime-waf-guard/log-processor.lambda/index.js',
+    'realtime-waf-guard/query-detector.lambda/index.js',
     'realtime-waf-guard/rules-seeder.lambda/index.js',
     'reporting/report-cli/index.js',
     'reporting/report.lambda/index.js',

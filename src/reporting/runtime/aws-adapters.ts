@@ -9,7 +9,7 @@ import { ReportConfig } from './config';
 import { FetchLike, readAwsCosts, readElasticCosts } from './costs';
 import { readBudgetExceeded, readHistory } from './guard-history';
 import { ReportOutputs, ReportSources } from './report-run';
-import { createElasticClient } from '../../shared/runtime/elastic/connection';
+import { createElasticClient } from '../../shared/runtime/elastic/client';
 import { parseCredentials } from '../../shared/runtime/elastic/credentials';
 import { classifyError } from '../../shared/runtime/elastic/problems';
 

@@ -1,6 +1,3 @@
-import { Client, ClientOptions, HttpConnection } from '@elastic/elasticsearch';
-import { ElasticAuth } from './credentials';
-
 /**
  * How the handlers that read the WAF's request documents (the monitor's collector, the report) reach Elasticsearch:
  * shared so that both features accept the same endpoints, secrets and field names and report problems alike.
@@ -89,31 +86,4 @@ export function endpointErrors(endpoint: string, allowInsecureHttp: boolean): st
  */
 export function redactUrlCredentials(text: string): string {
   return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/?#]*@/gi, '$1***@');
-}
-
-/** What a client needs to know about the cluster. */
-export interface ElasticConnection {
-  readonly endpoint: string;
-  /** Per request; below the function timeout so a hung cluster cannot stall the run. */
-  readonly requestTimeoutMs: number;
-}
-
-/**
- * The 8.x client: a 9.x client sends media-type headers 8.x servers reject, while the 8.x client works with 8.x
- * clusters (and 9.x ones in compatibility mode).
- */
-export function createElasticClient(
-  connection: ElasticConnection,
-  auth: ElasticAuth,
-  transport?: ClientOptions['Connection'],
-): Client {
-  return new Client({
-    node: connection.endpoint,
-    auth,
-    // Each retry would be another round trip against a cluster that is already failing; the next run retries.
-    maxRetries: 0,
-    requestTimeout: connection.requestTimeoutMs,
-    // Node's http module: the bundles leave out undici (build-tools/bundle-stubs), so UndiciConnection cannot be used.
-    Connection: transport ?? HttpConnection,
-  });
 }
