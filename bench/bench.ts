@@ -70,13 +70,22 @@ async function bundleRows(): Promise<Row[]> {
   const rows: Row[] = [];
   const env: Record<string, Record<string, string>> = {
     'realtime-waf-guard/log-processor.lambda': {
-      [ENV.RULES_TABLE]: 'rules', [ENV.COUNTERS_TABLE]: 'counters', [ENV.BLOCKS_TABLE]: 'blocks', [ENV.HISTORY_TABLE]: 'history',
-      [ENV.FIELDS]: DEMO_FIELDS.join(','), [ENV.SAMPLING_RATE]: '100',
+      [ENV.RULES_TABLE]: 'rules',
+      [ENV.COUNTERS_TABLE]: 'counters',
+      [ENV.BLOCKS_TABLE]: 'blocks',
+      [ENV.HISTORY_TABLE]: 'history',
+      [ENV.FIELDS]: DEMO_FIELDS.join(','),
+      [ENV.SAMPLING_RATE]: '100',
     },
     'realtime-waf-guard/console-widget.lambda': { [ENV.BLOCKS_TABLE]: 'blocks', [ENV.HISTORY_TABLE]: 'history' },
     'realtime-waf-guard/query-detector.lambda': {
-      [ENV.TIMESTREAM_DATABASE]: 'guard-db', [ENV.TIMESTREAM_TABLE]: 'requests', [ENV.SAMPLING_RATE]: '100',
-      [ENV.RULES_TABLE]: 'rules', [ENV.COUNTERS_TABLE]: 'counters', [ENV.BLOCKS_TABLE]: 'blocks', [ENV.HISTORY_TABLE]: 'history',
+      [ENV.TIMESTREAM_DATABASE]: 'guard-db',
+      [ENV.TIMESTREAM_TABLE]: 'requests',
+      [ENV.SAMPLING_RATE]: '100',
+      [ENV.RULES_TABLE]: 'rules',
+      [ENV.COUNTERS_TABLE]: 'counters',
+      [ENV.BLOCKS_TABLE]: 'blocks',
+      [ENV.HISTORY_TABLE]: 'history',
     },
     'realtime-waf-guard/ip-set-sync.lambda': {
       [ENV.BLOCKS_TABLE]: 'blocks', [ENV.HISTORY_TABLE]: 'history', [ENV.IPV4_SET_NAME]: 'v4', [ENV.IPV4_SET_ID]: 'v4-id', [ENV.IPV6_SET_NAME]: 'v6', [ENV.IPV6_SET_ID]: 'v6-id',

@@ -1,7 +1,7 @@
 import { isIP } from 'net';
 import { StoredRule } from '../src/realtime-waf-guard/rule-model';
-import { clientOf, DEFAULT_IPV6_PREFIX_LENGTH, parseIp } from '../src/realtime-waf-guard/runtime/ip';
 import { bucketMs } from '../src/realtime-waf-guard/runtime/detector';
+import { clientOf, DEFAULT_IPV6_PREFIX_LENGTH, parseIp } from '../src/realtime-waf-guard/runtime/ip';
 
 /**
  * The straightforward way to do the LogProcessor's parse + count, written for the benchmark's comparison: decode the
