@@ -514,6 +514,21 @@ export class RealtimeWafGuard extends Construct {
     return this.metric(METRIC.ACTIVE_BLOCKS, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
   }
 
+  /** IPv4 addresses in the source-address IP set after each sync run. Maximum per period by default. */
+  public metricActiveBlocksIpv4(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.ACTIVE_BLOCKS_IPV4, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
+  }
+
+  /** IPv6 prefixes in the source-address IP set after each sync run. Maximum per period by default. */
+  public metricActiveBlocksIpv6(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.ACTIVE_BLOCKS_IPV6, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
+  }
+
+  /** Clients blocked behind trusted proxies (the forwarded IP sets) after each sync run. Maximum per period by default. */
+  public metricActiveBlocksProxied(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.ACTIVE_BLOCKS_PROXIED, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
+  }
+
   /** Active blocks left out of an IP set that holds WAF's 10,000 addresses. Maximum per period by default. */
   public metricBlocksOverIpSetCap(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.DROPPED_OVER_CAP, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
