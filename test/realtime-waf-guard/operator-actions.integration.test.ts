@@ -1,4 +1,4 @@
-import { PublishCommand, PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { WAFV2Client } from '@aws-sdk/client-wafv2';
 import { GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -18,7 +18,7 @@ import { BLOCKS_TABLE, COUNTERS_TABLE, HISTORY_TABLE, RULES_TABLE } from '../../
 import { FakeWaf } from '../support/fake-waf';
 import { LocalDynamo } from '../support/local-aws';
 import { logLine } from '../support/log-lines';
-import { Recorder } from '../support/recorders';
+import { Recorder, recordSnsPublishes } from '../support/recorders';
 
 /**
  * Operators' actions (the code the dashboard widget and the CLI share) against dynalite, followed by the real log
@@ -27,24 +27,14 @@ import { Recorder } from '../support/recorders';
 const fields = deliveredFieldOrder([]);
 const T0 = 1_700_000_000_000;
 let dynamo: LocalDynamo;
-const published: PublishCommandInput[] = [];
-const sns = mockClient(SNSClient);
+const published = recordSnsPublishes();
 
 beforeAll(async () => {
   dynamo = await LocalDynamo.start();
 });
 afterAll(async () => {
   await dynamo.stop();
-  sns.restore();
   mockClient(WAFV2Client).restore();
-});
-beforeEach(() => {
-  published.length = 0;
-  sns.reset();
-  sns.on(PublishCommand).callsFake((input: PublishCommandInput) => {
-    published.push(input);
-    return { MessageId: `m${published.length}` };
-  });
 });
 
 const login: StoredRule = {

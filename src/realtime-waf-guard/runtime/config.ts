@@ -34,15 +34,32 @@ function optionalSet(env: Env, nameVar: string, idVar: string): { name: string; 
   return { name: required(env, nameVar), id: required(env, idVar) };
 }
 
-export interface LogProcessorEnvConfig extends LogProcessorConfig {
+/** What both detections need to read rules and record offenders: the tables, the budget, the rules check. */
+export interface OffenderTablesConfig {
   readonly rulesTable: string;
+  /** Also holds the new-block budget. */
   readonly countersTable: string;
   readonly blocksTable: string;
-  /** Where the processor records stale offences (PutItem only). */
+  /** Where stale offences are recorded (PutItem only). */
   readonly historyTable: string;
   readonly historyRetentionDays: number;
   readonly minLoggedRequests: number;
   readonly maxNewBlocksPerMinute: number;
+}
+
+function offenderTablesFromEnv(env: Env): OffenderTablesConfig {
+  return {
+    rulesTable: required(env, ENV.RULES_TABLE),
+    countersTable: required(env, ENV.COUNTERS_TABLE),
+    blocksTable: required(env, ENV.BLOCKS_TABLE),
+    historyTable: required(env, ENV.HISTORY_TABLE),
+    historyRetentionDays: integer(env, ENV.HISTORY_RETENTION_DAYS, 1, 3650, 90),
+    minLoggedRequests: integer(env, ENV.MIN_LOGGED_REQUESTS, 1, 100_000, DEFAULT_MIN_LOGGED_REQUESTS),
+    maxNewBlocksPerMinute: integer(env, ENV.MAX_NEW_BLOCKS_PER_MINUTE, 1, 100_000, 50),
+  };
+}
+
+export interface LogProcessorEnvConfig extends LogProcessorConfig, OffenderTablesConfig {
   readonly rulesCacheMs: number;
   readonly counterRetentionSeconds: number;
 }
@@ -54,13 +71,7 @@ export function logProcessorConfigFromEnv(env: Env): LogProcessorEnvConfig {
     allowList: cidrs(env, ENV.ALLOW_LIST),
     trustedProxies: cidrs(env, ENV.TRUSTED_PROXIES),
     ipv6PrefixLength: integer(env, ENV.IPV6_PREFIX_LENGTH, MIN_IPV6_PREFIX_LENGTH, MAX_IPV6_PREFIX_LENGTH, DEFAULT_IPV6_PREFIX_LENGTH),
-    rulesTable: required(env, ENV.RULES_TABLE),
-    countersTable: required(env, ENV.COUNTERS_TABLE),
-    blocksTable: required(env, ENV.BLOCKS_TABLE),
-    historyTable: required(env, ENV.HISTORY_TABLE),
-    historyRetentionDays: integer(env, ENV.HISTORY_RETENTION_DAYS, 1, 3650, 90),
-    minLoggedRequests: integer(env, ENV.MIN_LOGGED_REQUESTS, 1, 100_000, DEFAULT_MIN_LOGGED_REQUESTS),
-    maxNewBlocksPerMinute: integer(env, ENV.MAX_NEW_BLOCKS_PER_MINUTE, 1, 100_000, 50),
+    ...offenderTablesFromEnv(env),
     rulesCacheMs: integer(env, ENV.RULES_CACHE_SECONDS, 0, 3600, 30) * 1000,
     counterRetentionSeconds: integer(
       env, ENV.COUNTER_RETENTION_SECONDS, DEFAULT_COUNTER_RETENTION_SECONDS / 2, 7 * 86_400, DEFAULT_COUNTER_RETENTION_SECONDS,
@@ -110,15 +121,7 @@ export function queryDetectionFromEnv(env: Env): boolean {
   return mode === 'TIMESTREAM_QUERY';
 }
 
-export interface QueryDetectorEnvConfig extends QueryDetectorConfig {
-  readonly rulesTable: string;
-  readonly countersTable: string;
-  readonly blocksTable: string;
-  readonly historyTable: string;
-  readonly historyRetentionDays: number;
-  readonly minLoggedRequests: number;
-  readonly maxNewBlocksPerMinute: number;
-}
+export interface QueryDetectorEnvConfig extends QueryDetectorConfig, OffenderTablesConfig {}
 
 export function queryDetectorConfigFromEnv(env: Env): QueryDetectorEnvConfig {
   return {
@@ -126,12 +129,6 @@ export function queryDetectorConfigFromEnv(env: Env): QueryDetectorEnvConfig {
     table: required(env, ENV.TIMESTREAM_TABLE),
     samplingRate: integer(env, ENV.SAMPLING_RATE, 1, 100),
     intervalMs: integer(env, ENV.QUERY_INTERVAL_SECONDS, 60, 86_400, 60) * 1000,
-    rulesTable: required(env, ENV.RULES_TABLE),
-    countersTable: required(env, ENV.COUNTERS_TABLE),
-    blocksTable: required(env, ENV.BLOCKS_TABLE),
-    historyTable: required(env, ENV.HISTORY_TABLE),
-    historyRetentionDays: integer(env, ENV.HISTORY_RETENTION_DAYS, 1, 3650, 90),
-    minLoggedRequests: integer(env, ENV.MIN_LOGGED_REQUESTS, 1, 100_000, DEFAULT_MIN_LOGGED_REQUESTS),
-    maxNewBlocksPerMinute: integer(env, ENV.MAX_NEW_BLOCKS_PER_MINUTE, 1, 100_000, 50),
+    ...offenderTablesFromEnv(env),
   };
 }
