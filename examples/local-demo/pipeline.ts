@@ -13,7 +13,7 @@ import { GetIPSetCommand, UpdateIPSetCommand, WAFV2Client } from '@aws-sdk/clien
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CapacityMeter } from './capacity-meter';
 import { DemoClock } from './demo-clock';
-import { GeneratedRecord } from './traffic';
+import { GeneratedRecord, Random } from './traffic';
 import { DEFAULT_MIN_LOGGED_REQUESTS, StoredRule } from '../../src/realtime-waf-guard/rule-model';
 import { BlockRow, BlockStore } from '../../src/realtime-waf-guard/runtime/block-store';
 import { CounterStore } from '../../src/realtime-waf-guard/runtime/counter-store';
@@ -45,6 +45,17 @@ export interface PipelineOptions {
   /** Receives each alert as the email would read. */
   readonly onEmail?: (text: string) => void;
   readonly log?: Log;
+  /**
+   * Counting.LOCAL_FIRST's slack in percent, as the construct sets it by default; 0 for Counting.EXACT.
+   * @default 10
+   */
+  readonly localFirstSlackPercent?: number;
+  /**
+   * Lambda execution environments of the log processor. Each invocation runs in an idle one picked at random, as
+   * Lambda gives no shard its own environment, so counts held in memory end up spread over all of them.
+   * @default the number of shards
+   */
+  readonly environments?: number;
 }
 
 /** A block decision as the pipeline saw it, on the real clock. */
@@ -74,7 +85,11 @@ interface ShardState {
   buffer: StreamRecord[];
   firstBufferedAt: number;
   busy: boolean;
-  processor: LogProcessor;
+}
+
+interface Environment {
+  busy: boolean;
+  readonly processor: LogProcessor;
 }
 
 export class LocalPipeline {
@@ -108,6 +123,8 @@ export class LocalPipeline {
   public recordsPut = 0;
   public batches = 0;
   private readonly shards = new Map<string, ShardState>();
+  private readonly environments: Environment[] = [];
+  private readonly random = new Random(7);
   private readonly sync: IpSetSync;
   private readonly ipv4: { name: string; id: string };
   private readonly ipv6: { name: string; id: string };
@@ -123,6 +140,7 @@ export class LocalPipeline {
     public readonly tables: { rules: string; counters: string; blocks: string; history: string },
     private readonly poller: KinesisPoller,
   ) {
+    for (let i = 0; i < (options.environments ?? options.shards ?? 2); i++) this.environments.push({ busy: false, processor: this.newProcessor() });
     this.ipv4 = this.waf.createSet('demo-blocked-ipv4', 'IPV4');
     this.ipv6 = this.waf.createSet('demo-blocked-ipv6', 'IPV6');
     const syncClient = this.meteredClient(this.syncUnits);
@@ -179,12 +197,17 @@ export class LocalPipeline {
     for (const shard of this.shards.values()) {
       if (shard.busy || shard.buffer.length === 0) continue;
       if (shard.buffer.length < batchSize && Date.now() - shard.firstBufferedAt < windowMs) continue;
+      const idle = this.environments.filter((e) => !e.busy);
+      if (idle.length === 0) continue;
+      const environment = idle[this.random.int(idle.length)];
       const records = shard.buffer.splice(0, batchSize);
       shard.firstBufferedAt = Date.now();
       shard.busy = true;
+      environment.busy = true;
       this.inFlight++;
-      void this.invoke(shard, records).finally(() => {
+      void this.invoke(shard, environment, records).finally(() => {
         shard.busy = false;
+        environment.busy = false;
         this.inFlight--;
       });
     }
@@ -236,8 +259,8 @@ export class LocalPipeline {
     await Promise.all([this.dynamo.stop(), this.kinesis.stop()]);
   }
 
-  private async invoke(shard: ShardState, records: StreamRecord[]): Promise<void> {
-    const result = await shard.processor.process(records);
+  private async invoke(shard: ShardState, environment: Environment, records: StreamRecord[]): Promise<void> {
+    const result = await environment.processor.process(records);
     this.batches++;
     this.summaries.push(result.summary);
     const decidedAtReal = Date.now();
@@ -260,8 +283,7 @@ export class LocalPipeline {
   private shard(shardId: string): ShardState {
     let state = this.shards.get(shardId);
     if (!state) {
-      // Each shard has its own Lambda instance, hence its own caches.
-      state = { buffer: [], firstBufferedAt: 0, busy: false, processor: this.newProcessor() };
+      state = { buffer: [], firstBufferedAt: 0, busy: false };
       this.shards.set(shardId, state);
     }
     return state;
@@ -276,6 +298,7 @@ export class LocalPipeline {
       samplingRate: options.samplingRate,
       allowList: options.allowList ?? new CidrSet([]),
       trustedProxies: new CidrSet([]),
+      localFirstSlackPercent: (options.localFirstSlackPercent ?? 10) > 0 ? options.localFirstSlackPercent ?? 10 : undefined,
     }, {
       rules: new RulesCache(
         () => loadRules(doc, this.tables.rules, { samplingRate: options.samplingRate, minLoggedRequests: DEFAULT_MIN_LOGGED_REQUESTS }),

@@ -2,6 +2,7 @@ import { RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { IConstruct } from 'constructs';
+import { Counting } from './counting';
 import {
   integerInRange, normalizeCidrs, resolveGuardName, secondsInRange, stableId, validateEmails,
 } from './guard-validation';
@@ -46,6 +47,7 @@ export interface GuardSettings {
   readonly blockCloudFrontDomain: boolean;
   /** The Timestream sink (and query detection); undefined without `timestream`. */
   readonly timestream?: TimestreamSettings;
+  readonly counting: Counting;
 }
 
 /**
@@ -115,6 +117,7 @@ export function resolveGuardSettings(guard: IConstruct, props: RealtimeWafGuardP
     operationalAlarms: props.operationalAlarms ?? true,
     blockCloudFrontDomain: props.blockCloudFrontDomain ?? true,
     timestream,
+    counting: props.counting ?? Counting.LOCAL_FIRST,
   };
 }
 

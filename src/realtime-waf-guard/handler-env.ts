@@ -44,6 +44,8 @@ export const ENV = {
   ANALYTICS_FIELDS: 'ANALYTICS_FIELDS',
   /** STREAMING or TIMESTREAM_QUERY: with query detection the log processor only feeds Timestream. */
   DETECTION: 'DETECTION',
+  /** EXACT, or LOCAL_FIRST:<slack percent> (see Counting). */
+  COUNTING: 'COUNTING',
   /** Seconds between query detection runs. */
   QUERY_INTERVAL_SECONDS: 'QUERY_INTERVAL_SECONDS',
   /** Console link to the history table, shown by the dashboard widget. */
@@ -74,6 +76,14 @@ export const METRIC = {
   ANALYTICS_WRITTEN: 'AnalyticsRecordsWritten',
   ANALYTICS_REJECTED: 'AnalyticsRecordsRejected',
   ANALYTICS_FAILED: 'AnalyticsRecordsFailed',
+  /** Under Counting.LOCAL_FIRST: records of a batch delivered again that were already counted, and skipped. */
+  RECORDS_ALREADY_COUNTED: 'RecordsAlreadyCounted',
+  /** Under Counting.LOCAL_FIRST: counter writes that failed (their counts stay in memory for the next batch). */
+  COUNTER_WRITE_ERRORS: 'CounterWriteErrors',
+  /** Under Counting.LOCAL_FIRST: sampled requests dropped because a failed write could not be checked. */
+  HELD_COUNTS_DROPPED: 'HeldCountsDropped',
+  /** Under Counting.LOCAL_FIRST: (rule, client) pairs an execution environment holds in memory after a batch. */
+  HELD_PAIRS: 'HeldPairs',
   /** Rule queries of query detection that failed. */
   DETECTION_QUERY_ERRORS: 'DetectionQueryErrors',
 } as const;

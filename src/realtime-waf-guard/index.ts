@@ -2,5 +2,6 @@ export * from './realtime-waf-guard';
 export { RuleAction } from './host-rule';
 export type { HostRule } from './host-rule';
 export type { ManagedRuleGroup, RateBasedBackstop } from './waf-rules';
+export { Counting } from './counting';
 export { Detection } from './timestream-analytics';
 export type { TimestreamOptions } from './timestream-analytics';

@@ -71,6 +71,7 @@ export class LogPipeline extends Construct {
         [ENV.MAX_NEW_BLOCKS_PER_MINUTE]: String(settings.maxNewBlocksPerMinute),
         [ENV.RULES_CACHE_SECONDS]: String(settings.rulesCacheSeconds),
         [ENV.COUNTER_RETENTION_SECONDS]: String(settings.counterRetentionSeconds),
+        [ENV.COUNTING]: settings.counting._environmentValue(),
       },
     });
     const logProcessor = new LogProcessorFunction(this, 'LogProcessor', processor.functionOptions);

@@ -20,6 +20,7 @@ import { METRIC } from './handler-env';
 import { HostRule } from './host-rule';
 import { LogPipeline } from './log-pipeline';
 import { attachWebAcl, RealtimeLogAttachment } from './realtime-log-attachment';
+import { Counting } from './counting';
 import { Detection, TimestreamAnalytics, TimestreamOptions } from './timestream-analytics';
 import { WafEnforcement } from './waf-enforcement';
 import { ManagedRuleGroup, RateBasedBackstop } from './waf-rules';
@@ -250,6 +251,15 @@ export interface RealtimeWafGuardProps {
    * @default Detection.STREAMING
    */
   readonly detection?: Detection;
+
+  /**
+   * How the log processor keeps its per-client counts: `Counting.LOCAL_FIRST` holds clients far below every threshold
+   * in memory and writes them to DynamoDB only once they could matter (a client is caught at the threshold plus 10%,
+   * after a cold start within one more window); `Counting.EXACT` writes every (rule, client) pair of every batch.
+   * See the README's counting section for the bounds and the cost of each.
+   * @default Counting.LOCAL_FIRST
+   */
+  readonly counting?: Counting;
 
   /**
    * A CloudWatch dashboard for operators: the guard's health graphs and alarms, the last day's decisions, and a

@@ -71,12 +71,22 @@ export function logProcessorConfigFromEnv(env: Env): LogProcessorEnvConfig {
     allowList: cidrs(env, ENV.ALLOW_LIST),
     trustedProxies: cidrs(env, ENV.TRUSTED_PROXIES),
     ipv6PrefixLength: integer(env, ENV.IPV6_PREFIX_LENGTH, MIN_IPV6_PREFIX_LENGTH, MAX_IPV6_PREFIX_LENGTH, DEFAULT_IPV6_PREFIX_LENGTH),
+    localFirstSlackPercent: localFirstSlack(env[ENV.COUNTING]),
     ...offenderTablesFromEnv(env),
     rulesCacheMs: integer(env, ENV.RULES_CACHE_SECONDS, 0, 3600, 30) * 1000,
     counterRetentionSeconds: integer(
       env, ENV.COUNTER_RETENTION_SECONDS, DEFAULT_COUNTER_RETENTION_SECONDS / 2, 7 * 86_400, DEFAULT_COUNTER_RETENTION_SECONDS,
     ),
   };
+}
+
+/** `EXACT` (or unset, as before the setting existed) or `LOCAL_FIRST:<slack percent>`. */
+function localFirstSlack(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw === '' || raw === 'EXACT') return undefined;
+  const match = /^LOCAL_FIRST:(\d{1,2})$/.exec(raw);
+  const slack = Number(match?.[1]);
+  if (!match || slack < 1 || slack > 50) throw new Error(`${ENV.COUNTING} must be EXACT or LOCAL_FIRST:<1..50> (got ${raw})`);
+  return slack;
 }
 
 export function ipSetSyncConfigFromEnv(env: Env): IpSetSyncConfig {

@@ -34,6 +34,25 @@ export const SHARD_PROGRESS_KEY = '#shards';
  */
 const PROGRESS_REFRESH_MS = 5000;
 
+/** The item holding each shard's claim under `Counting.LOCAL_FIRST`: `#claim#<shard>`. */
+export const CLAIM_KEY_PREFIX = '#claim#';
+
+/** What the other shards' progress tells a batch. */
+export interface ShardProgress {
+  /** The oldest event time any shard may still deliver. */
+  readonly horizonMs: number;
+}
+
+/** The outcome of a `Counting.LOCAL_FIRST` write of pairs. */
+export interface FlushResult {
+  readonly windows: WindowCount[];
+  /** Pairs whose write certainly did not happen. */
+  readonly unwritten: KeyCounts[];
+  /** Pairs whose write may or may not have happened. */
+  readonly lost: KeyCounts[];
+  readonly errors: string[];
+}
+
 /** Recounts one pair from the batch, using only records whose sequence number is above `afterSequence`. */
 export type Recount = (entry: KeyCounts, afterSequence: string) => Map<number, number>;
 
@@ -55,7 +74,7 @@ export function padSequence(sequenceNumber: string): string {
 export class CounterStore {
   /** Per shard this processor handled: the lag it last wrote and when; and the shards' progress as last read. */
   private readonly written = new Map<string, { lagMs: number; atMs: number }>();
-  private progress: Record<string, AttributeValue> = {};
+  private progressItem: Record<string, AttributeValue> = {};
 
   constructor(
     private readonly client: DynamoDBClient,
@@ -71,59 +90,157 @@ export class CounterStore {
     recount: Recount,
     nowMs: number,
   ): Promise<WindowCount[]> {
-    const markName = `s_${batch.shardId}`;
     if (entries.length === 0) return [];
-    const horizonMs = await this.recordProgress(batch.shardId, oldestEventMs(entries, rules), nowMs);
-    const results = await mapLimit(entries, this.concurrency, async (entry) => {
+    const { horizonMs } = await this.progress(batch.shardId, oldestEventMs(entries, rules), nowMs);
+    return mapLimit(entries, this.concurrency, (entry) => this.applyPair(entry, rules[entry.ruleIndex], batch, recount, horizonMs, nowMs));
+  }
+
+  /**
+   * Like apply(), for `Counting.LOCAL_FIRST`: the batch is already claimed, so a write that fails must not fail the
+   * batch. A failed write is checked by reading the pair's mark: written after all (a retry inside the SDK), its
+   * count is used; not written, the pair is returned in `unwritten` for the caller to hold; unknown (the read failed
+   * too), it is returned in `lost`, since holding counts that may be stored would count them twice.
+   */
+  public async flush(
+    entries: readonly KeyCounts[],
+    rules: readonly StoredRule[],
+    batch: BatchIdentity,
+    recount: Recount,
+    horizonMs: number,
+    nowMs: number,
+  ): Promise<FlushResult> {
+    const result: FlushResult = { windows: [], unwritten: [], lost: [], errors: [] };
+    await mapLimit(entries, this.concurrency, async (entry) => {
       const rule = rules[entry.ruleIndex];
-      const key = { pk: { S: `${rule.ruleId}#${entry.ip.text}` } };
-      const first = padSequence(batch.sequenceNumbers[entry.firstRecord]);
-      const last = padSequence(batch.sequenceNumbers[entry.lastRecord]);
-      // Only the buckets of the window ending at the pair's latest request are stored: older ones of a long batch could
-      // never count again, and each one would cost an ADD clause against DynamoDB's expression limits.
-      const current = bucketOf(entry.lastTimestampMs, rule.windowSeconds);
-      // Kept: the windows of the oldest event time any shard may still deliver (horizonMs is at most this batch's
-      // oldest), and a window more for records that arrive a little out of order.
-      const keepFrom = bucketOf(horizonMs, rule.windowSeconds) - 2 * bucketsPerWindow(rule.windowSeconds) + 1;
-      const batchBuckets = bucketsInWindow(entry.buckets, rule.windowSeconds, current);
-      let item = await this.update(key, rule, batchBuckets, keepFrom, markName, last, nowMs, { first });
-      if (item === 'conflict') {
-        const mark = await this.readMark(key, markName);
-        if (mark !== undefined && mark >= last) {
-          item = await this.read(key);
-        } else {
-          const remaining = bucketsInWindow(recount(entry, mark ?? ''), rule.windowSeconds, current);
-          item = remaining.size === 0
-            ? await this.read(key)
-            : await this.update(key, rule, remaining, keepFrom, markName, last, nowMs, { expected: mark });
-          if (item === 'conflict') {
-            throw new Error(`counter ${key.pk.S} changed twice during one batch; the batch will be retried`);
+      try {
+        result.windows.push(await this.applyPair(entry, rule, batch, recount, horizonMs, nowMs));
+      } catch (e) {
+        result.errors.push((e as Error).message);
+        const key = counterKey(rule, entry);
+        let mark: string | undefined;
+        try {
+          const item = await this.read(key);
+          mark = item?.[`s_${batch.shardId}`]?.S;
+          if (mark !== undefined && mark >= padSequence(batch.sequenceNumbers[entry.lastRecord])) {
+            result.windows.push(this.windowCount(entry, rule, item ?? {}));
+            return;
           }
+        } catch {
+          result.lost.push(entry);
+          return;
+        }
+        result.unwritten.push(entry);
+      }
+    });
+    return result;
+  }
+
+  /**
+   * Claims a batch's records for this execution environment before `Counting.LOCAL_FIRST` counts them: the claim
+   * item of the shard keeps the highest sequence number claimed, so a batch delivered again (Lambda's event source
+   * delivers at least once, and may deliver to another environment) finds its records taken and counts none of them.
+   * Returns the position of the first record not claimed before. `token` tells this claim from another's when the
+   * SDK retries a claim that was in fact written.
+   */
+  public async claim(batch: BatchIdentity, token: string, nowMs: number): Promise<number> {
+    const key = { pk: { S: `${CLAIM_KEY_PREFIX}${batch.shardId}` } };
+    const sequences = batch.sequenceNumbers.map(padSequence);
+    const last = sequences[sequences.length - 1];
+    let expected: string | undefined;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const from = expected === undefined ? 0 : sequences.findIndex((s) => s > expected!);
+      if (from < 0) return sequences.length;
+      try {
+        await this.client.send(new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: 'SET c = :last, t = :token, expiresAt = :exp',
+          ConditionExpression: expected === undefined ? 'attribute_not_exists(c) OR c < :first' : 'c = :expected',
+          ExpressionAttributeValues: {
+            ':last': { S: last },
+            ':token': { S: token },
+            ':exp': { N: String(Math.floor(nowMs / 1000) + this.retentionSeconds) },
+            ...(expected === undefined ? { ':first': { S: sequences[0] } } : { ':expected': { S: expected } }),
+          },
+        }));
+        return from;
+      } catch (e) {
+        if (!isConditionFailure(e)) throw e;
+      }
+      const item = await this.read(key);
+      if (item?.t?.S === token && item.c?.S === last) return expected === undefined ? 0 : sequences.findIndex((s) => s > expected!);
+      expected = item?.c?.S;
+    }
+    throw new Error(`the claim of shard ${batch.shardId} kept changing; the batch will be retried`);
+  }
+
+  private async applyPair(
+    entry: KeyCounts,
+    rule: StoredRule,
+    batch: BatchIdentity,
+    recount: Recount,
+    horizonMs: number,
+    nowMs: number,
+  ): Promise<WindowCount> {
+    const markName = `s_${batch.shardId}`;
+    const key = counterKey(rule, entry);
+    const first = padSequence(batch.sequenceNumbers[entry.firstRecord]);
+    const last = padSequence(batch.sequenceNumbers[entry.lastRecord]);
+    // Only the buckets of the window ending at the pair's latest request are stored: older ones of a long batch could
+    // never count again, and each one would cost an ADD clause against DynamoDB's expression limits.
+    const current = bucketOf(entry.lastTimestampMs, rule.windowSeconds);
+    // Kept: the windows of the oldest event time any shard may still deliver (horizonMs is at most this batch's
+    // oldest), and a window more for records that arrive a little out of order.
+    const keepFrom = bucketOf(horizonMs, rule.windowSeconds) - 2 * bucketsPerWindow(rule.windowSeconds) + 1;
+    const batchBuckets = bucketsInWindow(entry.buckets, rule.windowSeconds, current);
+    let item = await this.update(key, rule, batchBuckets, keepFrom, markName, last, nowMs, { first });
+    if (item === 'conflict') {
+      const mark = await this.readMark(key, markName);
+      if (mark !== undefined && mark >= last) {
+        item = await this.read(key);
+      } else {
+        const remaining = bucketsInWindow(recount(entry, mark ?? ''), rule.windowSeconds, current);
+        item = remaining.size === 0
+          ? await this.read(key)
+          : await this.update(key, rule, remaining, keepFrom, markName, last, nowMs, { expected: mark });
+        if (item === 'conflict') {
+          throw new Error(`counter ${key.pk.S} changed twice during one batch; the batch will be retried`);
         }
       }
-      await this.cleanStale(key, keepFrom, item ?? {});
-      return this.windowCount(entry, rule, item ?? {});
-    });
-    return results;
+    }
+    await this.cleanStale(key, keepFrom, item ?? {});
+    return this.windowCount(entry, rule, item ?? {});
   }
 
   /**
    * Records this shard's lag (wall clock minus its batch's oldest event time) and returns the oldest event time any
    * shard may still deliver: each live shard is assumed to stay as far behind as it last was. A shard is live while
    * it wrote within the counter retention, which is at least the event source's maximum record age (older records
-   * are dropped), and a lag is never taken as longer than that, so items stay bounded.
+   * are dropped), and a lag is never taken as longer than that, so items stay bounded. `environmentId` (given under
+   * `Counting.LOCAL_FIRST`) is recorded too, so every environment knows how many may hold counts in memory.
    */
-  private async recordProgress(shardId: string, oldestMs: number, nowMs: number): Promise<number> {
+  public async progress(shardId: string, oldestMs: number, nowMs: number, environmentId?: string): Promise<ShardProgress> {
     const retentionMs = this.retentionSeconds * 1000;
     const lagMs = Math.max(0, nowMs - oldestMs);
     const last = this.written.get(shardId);
     // Written when the lag moved by a second or more, or every few seconds so the others' lags are read as often.
     if (!last || nowMs - last.atMs >= PROGRESS_REFRESH_MS || Math.abs(lagMs - last.lagMs) >= 1000) {
+      const names: Record<string, string> = { '#l': `l_${shardId}`, '#w': `w_${shardId}` };
+      let set = 'SET #l = :l, #w = :w, expiresAt = :exp';
+      if (environmentId !== undefined) {
+        names['#e'] = `e_${environmentId}`;
+        set += ', #e = :w';
+      }
+      // Environments not heard of within the retention are gone; their attributes go in the same write.
+      const gone = Object.entries(this.progressItem)
+        .filter(([name, value]) => name.startsWith('e_') && name !== names['#e'] && !(Number(value.N) >= nowMs - retentionMs))
+        .slice(0, MAX_REMOVALS_PER_WRITE);
+      gone.forEach(([name], i) => { names[`#g${i}`] = name; });
       const out = await this.client.send(new UpdateItemCommand({
         TableName: this.tableName,
         Key: { pk: { S: SHARD_PROGRESS_KEY } },
-        UpdateExpression: 'SET #l = :l, #w = :w, expiresAt = :exp',
-        ExpressionAttributeNames: { '#l': `l_${shardId}`, '#w': `w_${shardId}` },
+        UpdateExpression: gone.length > 0 ? `${set} REMOVE ${gone.map((_, i) => `#g${i}`).join(', ')}` : set,
+        ExpressionAttributeNames: names,
         ExpressionAttributeValues: {
           ':l': { N: String(lagMs) },
           ':w': { N: String(nowMs) },
@@ -131,17 +248,31 @@ export class CounterStore {
         },
         ReturnValues: 'ALL_NEW',
       }));
-      this.progress = out.Attributes ?? {};
+      this.progressItem = out.Attributes ?? {};
       this.written.set(shardId, { lagMs, atMs: nowMs });
     }
     let horizon = oldestMs;
-    for (const [name, value] of Object.entries(this.progress)) {
+    for (const [name, value] of Object.entries(this.progressItem)) {
       if (!name.startsWith('l_') || value.N === undefined || name === `l_${shardId}`) continue;
-      const wroteAt = Number(this.progress[`w_${name.slice(2)}`]?.N);
+      const wroteAt = Number(this.progressItem[`w_${name.slice(2)}`]?.N);
       if (!(wroteAt >= nowMs - retentionMs)) continue;
       horizon = Math.min(horizon, nowMs - Math.min(Number(value.N), retentionMs));
     }
-    return horizon;
+    return { horizonMs: horizon };
+  }
+
+  /**
+   * Execution environments active since `sinceMs` (this one included), as far as the last progress read shows: how
+   * many may be holding counts in memory under `Counting.LOCAL_FIRST`. An active environment writes its progress at
+   * least every PROGRESS_REFRESH_MS.
+   */
+  public environmentsSince(sinceMs: number): number {
+    sinceMs -= PROGRESS_REFRESH_MS;
+    let count = 0;
+    for (const [name, value] of Object.entries(this.progressItem)) {
+      if (name.startsWith('e_') && Number(value.N) >= sinceMs) count++;
+    }
+    return Math.max(1, count);
   }
 
   /**
@@ -248,8 +379,12 @@ export class CounterStore {
   }
 }
 
+function counterKey(rule: StoredRule, entry: KeyCounts): Record<string, AttributeValue> {
+  return { pk: { S: `${rule.ruleId}#${entry.ip.text}` } };
+}
+
 /** The oldest event time of a batch, to the start of its bucket. */
-function oldestEventMs(entries: readonly KeyCounts[], rules: readonly StoredRule[]): number {
+export function oldestEventMs(entries: readonly KeyCounts[], rules: readonly StoredRule[]): number {
   let oldest = Infinity;
   for (const entry of entries) {
     const size = bucketMs(rules[entry.ruleIndex].windowSeconds);

@@ -1,11 +1,13 @@
+import { randomUUID } from 'crypto';
 import type { AnalyticsSink } from './analytics-sink';
 import { BlockCandidate, BlockRow, BlockStore } from './block-store';
-import { CounterStore, padSequence } from './counter-store';
-import { KeyCounts, routeName, scaleToRealRequests, TrafficCounter } from './detector';
+import { BatchIdentity, CounterStore, oldestEventMs, padSequence, WindowCount } from './counter-store';
+import { bucketMs, KeyCounts, routeName, scaleToRealRequests, TrafficCounter } from './detector';
 import { HistoryStore } from './history-store';
 import { CidrSet } from './ip';
 import { Malformed, MALFORMED_REASONS } from './log-parser';
 import { recordOffences } from './offence-recorder';
+import { PendingCounts, writeLevel } from './pending-counts';
 import { LoadedRules, RulesCache } from './rules-store';
 import { Log, MetricsSink } from '../../shared/runtime/telemetry';
 import { METRIC } from '../handler-env';
@@ -32,6 +34,11 @@ export interface LogProcessorConfig {
    * @default 64
    */
   readonly ipv6PrefixLength?: number;
+  /**
+   * `Counting.LOCAL_FIRST`: the percent of a threshold by which the shared count of a client may trail its requests.
+   * Undefined: `Counting.EXACT`, every (rule, client) pair of every batch written.
+   */
+  readonly localFirstSlackPercent?: number;
 }
 
 export interface LogProcessorDeps {
@@ -81,8 +88,20 @@ export class LogProcessor {
   private counter?: { version: string; counter: TrafficCounter };
   /** The last rule load whose invalid rows were logged: once per load, not once per batch. */
   private reported?: LoadedRules;
+  /** Under `Counting.LOCAL_FIRST`: what this execution environment counted and has not written. */
+  private readonly pending = new PendingCounts();
+  /** Offenders whose block row could not be written after their batch was claimed: tried again with the next batch. */
+  private unrecorded: BlockCandidate[] = [];
+  private readonly environmentId = randomUUID().slice(0, 8);
+  private claims = 0;
+  private prunedAtMs = 0;
 
   constructor(private readonly config: LogProcessorConfig, private readonly deps: LogProcessorDeps) {}
+
+  /** Pairs held in memory under `Counting.LOCAL_FIRST`. */
+  public get heldPairs(): number {
+    return this.pending.size;
+  }
 
   public async process(records: readonly StreamRecord[]): Promise<BatchResult> {
     // Written alongside detection rather than after it, so analytics adds no latency to blocking; awaited before
@@ -121,20 +140,13 @@ export class LogProcessor {
 
       const rules = counter.matcher.rules;
       const shardId = records[0].eventID.split(':')[0];
-      const sequenceNumbers = records.map((r) => r.kinesis.sequenceNumber);
+      const batch: BatchIdentity = { shardId, sequenceNumbers: records.map((r) => r.kinesis.sequenceNumber) };
       const recount = (entry: KeyCounts, afterSequence: string) => this.recount(records, entry, rules[entry.ruleIndex], afterSequence);
-      const windows = await deps.counters.apply(counter.entries(), rules, { shardId, sequenceNumbers }, recount, now);
-
-      const candidates: BlockCandidate[] = [];
-      for (const w of windows) {
-        const observed = scaleToRealRequests(w.sampledInWindow, config.samplingRate);
-        if (observed >= w.rule.threshold) {
-          candidates.push({
-            rule: w.rule, ip: w.entry.ip, observed, firstSeenMs: w.firstSeenMs, crossedAtMs: w.entry.lastTimestampMs, route: routeName(w.entry.route),
-          });
-        }
+      if (config.localFirstSlackPercent !== undefined) {
+        return await this.countLocalFirst(records, counter, batch, config.localFirstSlackPercent, now);
       }
-      const recorded = await recordOffences(candidates, deps, now);
+      const windows = await deps.counters.apply(counter.entries(), rules, batch, recount, now);
+      const recorded = await recordOffences(this.offenders(windows), deps, now);
       return {
         batchItemFailures: [],
         summary: {
@@ -151,6 +163,107 @@ export class LogProcessor {
       deps.log.error('batch failed; it will be retried from its first record', { error: (e as Error).message, records: records.length });
       return { batchItemFailures: [{ itemIdentifier: records[0].kinesis.sequenceNumber }], summary: empty };
     }
+  }
+
+  /** The pairs at or over their rule's threshold. */
+  private offenders(windows: readonly WindowCount[]): BlockCandidate[] {
+    const candidates: BlockCandidate[] = [];
+    for (const w of windows) {
+      const observed = scaleToRealRequests(w.sampledInWindow, this.config.samplingRate);
+      if (observed >= w.rule.threshold) {
+        candidates.push({
+          rule: w.rule, ip: w.entry.ip, observed, firstSeenMs: w.firstSeenMs, crossedAtMs: w.entry.lastTimestampMs, route: routeName(w.entry.route),
+        });
+      }
+    }
+    return candidates;
+  }
+
+  /**
+   * `Counting.LOCAL_FIRST`. The batch is claimed first (a batch delivered again, here or in another environment,
+   * counts nothing), then each pair is held in memory until its held requests within a window reach the rule's
+   * write level, a share of the threshold's slack per environment; only then is it added to the shared counters and
+   * judged against the threshold. The shared count of a client therefore trails its requests by less than the slack
+   * summed over the environments, and never exceeds them. After the claim nothing fails the batch: a retry would
+   * find it claimed and count nothing, so failed writes are held and offenders not recorded are tried again.
+   */
+  private async countLocalFirst(
+    records: readonly StreamRecord[],
+    counter: TrafficCounter,
+    batch: BatchIdentity,
+    slackPercent: number,
+    now: number,
+  ): Promise<BatchResult> {
+    const { deps, config } = this;
+    const rules = counter.matcher.rules;
+    let stats = counter.stats;
+    const oldest = counter.entries().length > 0 ? oldestEventMs(counter.entries(), rules) : now;
+    const { horizonMs } = await deps.counters.progress(batch.shardId, oldest, now, this.environmentId);
+    const from = await deps.counters.claim(batch, `${this.environmentId}:${++this.claims}`, now);
+    if (from > 0) {
+      // Part of the batch was counted before (a delivery again, or a retry after a bisect): count only the rest.
+      deps.metrics.add(METRIC.RECORDS_ALREADY_COUNTED, from, 'Count');
+      deps.log.warn('records delivered again were already counted; skipped', { shardId: batch.shardId, records: from });
+      counter.reset();
+      for (let i = from; i < records.length; i++) counter.addBase64(records[i].kinesis.data, i);
+      stats = counter.stats;
+    }
+    const maxWindowMs = Math.max(0, ...rules.map((r) => r.windowSeconds * 1000));
+    const environments = deps.counters.environmentsSince(horizonMs - maxWindowMs);
+    const write = this.pending.split(counter.entries(), rules, (rule) => writeLevel(rule, config.samplingRate, slackPercent, environments));
+    // Held buckets may be newer than the batch's requests (this environment also serves shards further ahead).
+    const held = new Map<KeyCounts, Map<number, number>>();
+    const entries = write.map(({ entry, merged }) => {
+      const size = bucketMs(rules[entry.ruleIndex].windowSeconds);
+      const latest = Math.max(entry.lastTimestampMs, Math.max(...merged.keys()) * size);
+      const flushed: KeyCounts = { ...entry, buckets: merged, lastTimestampMs: latest };
+      held.set(flushed, subtract(merged, entry.buckets));
+      return flushed;
+    });
+    const recount = (entry: KeyCounts, afterSequence: string) => {
+      const again = this.recount(records, entry, rules[entry.ruleIndex], afterSequence);
+      for (const [bucket, count] of held.get(entry) ?? []) again.set(bucket, (again.get(bucket) ?? 0) + count);
+      return again;
+    };
+    const result = await deps.counters.flush(entries, rules, batch, recount, horizonMs, now);
+    for (const entry of result.unwritten) this.pending.hold(rules[entry.ruleIndex], entry.ip.text, entry.buckets);
+    if (result.errors.length > 0) {
+      deps.metrics.add(METRIC.COUNTER_WRITE_ERRORS, result.errors.length, 'Count');
+      deps.log.error('counter writes failed; their counts stay in memory for the next batch', {
+        errors: result.errors.slice(0, 3), held: result.unwritten.length, dropped: result.lost.length,
+      });
+    }
+    if (result.lost.length > 0) {
+      // Neither written for sure nor surely not: holding them could count them twice, so they are dropped.
+      deps.metrics.add(METRIC.HELD_COUNTS_DROPPED, sum(result.lost.map((e) => sum([...e.buckets.values()]))), 'Count');
+    }
+    if (now - this.prunedAtMs >= 5000) {
+      this.prunedAtMs = now;
+      this.pending.prune(rules, horizonMs);
+    }
+    deps.metrics.add(METRIC.HELD_PAIRS, this.pending.size, 'Count');
+
+    const candidates = [...this.unrecorded, ...this.offenders(result.windows)];
+    this.unrecorded = [];
+    let recorded: Awaited<ReturnType<typeof recordOffences>> = { created: [], overBudget: [], stale: [], shielded: [], alreadyActive: 0 };
+    try {
+      recorded = await recordOffences(candidates, deps, now);
+    } catch (e) {
+      this.unrecorded = candidates;
+      deps.log.error('offenders could not be recorded; trying again with the next batch', { error: (e as Error).message, clients: candidates.length });
+    }
+    return {
+      batchItemFailures: [],
+      summary: {
+        lines: stats.lines,
+        matched: stats.matched,
+        malformed: stats.malformed,
+        created: recorded.created,
+        overBudget: recorded.overBudget,
+        stale: recorded.stale,
+        shielded: recorded.shielded,
+      },
+    };
   }
 
   /** Every batch measures the refused rows (so the alarm stays in alarm while they last); each load logs them once. */
@@ -182,6 +295,19 @@ export class LogProcessor {
     }
     return single.entries().find((e) => e.ip.text === entry.ip.text)?.buckets ?? new Map();
   }
+}
+
+function subtract(all: ReadonlyMap<number, number>, part: ReadonlyMap<number, number>): Map<number, number> {
+  const rest = new Map<number, number>();
+  for (const [bucket, count] of all) {
+    const left = count - (part.get(bucket) ?? 0);
+    if (left > 0) rest.set(bucket, left);
+  }
+  return rest;
+}
+
+function sum(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0);
 }
 
 /** A bad line as it can be shown in a log: decoded, cut short, control characters escaped by JSON. */

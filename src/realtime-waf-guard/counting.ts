@@ -1,0 +1,50 @@
+import { Token } from 'aws-cdk-lib';
+
+/** Slack of `Counting.LOCAL_FIRST`, in percent of a rule's threshold. */
+const DEFAULT_SLACK_PERCENT = 10;
+
+/**
+ * How the log processor keeps the per-client counts it compares with each rule's threshold. Both never block a
+ * client below its threshold; they differ in DynamoDB writes and in how far over a threshold a client may get
+ * before it is caught. The README's counting section states each bound and what it costs.
+ */
+export class Counting {
+  /**
+   * One DynamoDB write per (rule, client) pair and batch: the shared count is always complete, at the price of a
+   * write for nearly every logged request of a light client (about 0.24 to 0.62 write units per logged request).
+   */
+  public static readonly EXACT = new Counting('EXACT');
+
+  /**
+   * The default: each execution environment of the log processor counts in memory and writes a client only once its
+   * requests within a window reach its share of 10% of the threshold, so clients far below every threshold cost no
+   * writes. A client is caught once its requests within a window reach the threshold plus 10%. Counts held by an
+   * environment that ends (a cold start) are lost, so a client may then need up to one more window to be caught.
+   */
+  public static readonly LOCAL_FIRST = new Counting('LOCAL_FIRST', DEFAULT_SLACK_PERCENT);
+
+  /**
+   * `LOCAL_FIRST` with another slack: the percent of a threshold by which a client's shared count may trail its
+   * requests, 1 to 50. More slack, fewer writes; clients are caught later.
+   */
+  public static localFirst(slackPercent: number): Counting {
+    if (!Token.isUnresolved(slackPercent) && (!Number.isInteger(slackPercent) || slackPercent < 1 || slackPercent > 50)) {
+      throw new Error(`Counting.localFirst(slackPercent): a whole percent from 1 to 50 (got ${slackPercent}); use Counting.EXACT for no slack`);
+    }
+    if (Token.isUnresolved(slackPercent)) {
+      throw new Error('Counting.localFirst(slackPercent) needs a number known at synth time, not a token');
+    }
+    return new Counting('LOCAL_FIRST', slackPercent);
+  }
+
+  /**
+   * @param mode EXACT or LOCAL_FIRST
+   * @param slackPercent percent of a threshold a client's shared count may trail its requests (LOCAL_FIRST only)
+   */
+  private constructor(public readonly mode: string, public readonly slackPercent?: number) {}
+
+  /** The log processor's setting. @internal */
+  public _environmentValue(): string {
+    return this.slackPercent === undefined ? this.mode : `${this.mode}:${this.slackPercent}`;
+  }
+}
