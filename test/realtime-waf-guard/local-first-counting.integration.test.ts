@@ -298,6 +298,15 @@ test('a held client is written as soon as another environment joins and its shar
   expect(await g.shared(ATTACKER)).toBe(8);
 });
 
+test('a batch no rule counts costs no claim', async () => {
+  const g = await guard([{ ...rule, host: 'other.example.com' }]);
+  const env = g.environment();
+  g.setNow(T0 + 2000);
+  await env.processor.process(g.batch('shardId-000000000000', lightClients(20, 1, T0, 1)));
+  const items = (await dynamo.doc.send(new ScanCommand({ TableName: g.tables.counters }))).Items ?? [];
+  expect(items.map((i) => i.pk)).toEqual(['#shards']);
+});
+
 test('Counting.EXACT writes every pair of every batch, as before', async () => {
   const g = await guard([rule], { exact: true });
   const env = g.environment();

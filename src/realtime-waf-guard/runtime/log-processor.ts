@@ -203,7 +203,8 @@ export class LogProcessor {
     let stats = counter.stats;
     const oldest = counter.entries().length > 0 ? oldestEventMs(counter.entries(), rules) : now;
     const { horizonMs } = await deps.counters.progress(batch.shardId, oldest, now, this.environmentId);
-    const from = await deps.counters.claim(batch, `${this.environmentId}:${++this.claims}`, now);
+    // A batch that counts nothing (no record matches a rule) has nothing to count twice: no claim, no write.
+    const from = counter.entries().length === 0 ? 0 : await deps.counters.claim(batch, `${this.environmentId}:${++this.claims}`, now);
     if (from > 0) {
       // Part of the batch was counted before (a delivery again, or a retry after a bisect): count only the rest.
       deps.metrics.add(METRIC.RECORDS_ALREADY_COUNTED, from, 'Count');
