@@ -34,17 +34,22 @@ afterAll(async () => {
 
 const rule: StoredRule = { ruleId: 'api', host: 'api.example.com', threshold: 100, windowSeconds: 60, blockSeconds: 300, action: 'BLOCK', enabled: true };
 
-/** Fails the SDK calls a test picks, after or instead of sending them. */
-type Fault = (command: string, input: { TableName?: string; Key?: { pk?: { S?: string } } }) => 'before' | 'after' | undefined;
+/**
+ * Fails the SDK calls a test picks, after or instead of sending them; `defer` fails the call but keeps it, for the
+ * test to send later (a request DynamoDB applies after its caller gave up on it).
+ */
+type Fault = (command: string, input: { TableName?: string; Key?: { pk?: { S?: string } } }) => 'before' | 'after' | 'defer' | undefined;
 
 interface Environment {
   readonly processor: LogProcessor;
   readonly recorder: Recorder;
   fault?: Fault;
+  /** Calls failed by a `defer` fault, not yet sent. */
+  readonly deferred: Array<() => Promise<unknown>>;
 }
 
 /** `exact`: Counting.EXACT, as the handler runs without the setting. */
-async function guard(rules: StoredRule[] = [rule], options: { exact?: boolean } = {}) {
+async function guard(rules: StoredRule[] = [rule], options: { exact?: boolean; maxHeldPairs?: number } = {}) {
   const slackPercent = options.exact ? undefined : 10;
   const tables = {
     rules: await dynamo.createTable('rules', RULES_TABLE),
@@ -65,8 +70,12 @@ async function guard(rules: StoredRule[] = [rule], options: { exact?: boolean } 
     const recorder = new Recorder();
     const env: Environment = {
       recorder,
+      deferred: [],
       processor: new LogProcessor(
-        { fields, samplingRate: 100, allowList: new CidrSet([]), trustedProxies: new CidrSet([]), localFirstSlackPercent: slackPercent },
+        {
+          fields, samplingRate: 100, allowList: new CidrSet([]), trustedProxies: new CidrSet([]), localFirstSlackPercent: slackPercent,
+          maxHeldPairs: options.maxHeldPairs,
+        },
         {
           rules: new RulesCache(() => loadRules(dynamo.doc, tables.rules, { samplingRate: 100, minLoggedRequests: 10 }), 0),
           counters: new CounterStore(client, tables.counters),
@@ -81,6 +90,10 @@ async function guard(rules: StoredRule[] = [rule], options: { exact?: boolean } 
     client.middlewareStack.add((next, context) => async (args) => {
       const when = env.fault?.(context.commandName ?? '', args.input as never);
       if (when === 'before') throw Object.assign(new Error('injected: service unavailable'), { name: 'ServiceUnavailable' });
+      if (when === 'defer') {
+        env.deferred.push(() => next(args));
+        throw Object.assign(new Error('injected: no answer in time'), { name: 'TimeoutError' });
+      }
       const out = await next(args);
       if (when === 'after') throw Object.assign(new Error('injected: connection reset after the write'), { name: 'TimeoutError' });
       return out;
@@ -313,4 +326,60 @@ test('Counting.EXACT writes every pair of every batch, as before', async () => {
   g.setNow(T0 + 5000);
   await env.processor.process(g.batch('shardId-000000000000', lightClients(50, 1, T0, 4)));
   expect(await g.counterItems()).toHaveLength(50);
+});
+
+test('a counter write DynamoDB applies only after its check found it missing is not counted twice', async () => {
+  const g = await guard();
+  const env = g.environment();
+  const shard = 'shardId-000000000000';
+  const burst = (from: number, n: number) => g.batch(shard, Array.from({ length: n }, (_, i) => ({ ip: ATTACKER, atMs: T0 + from + i * 10 })));
+  g.setNow(T0 + 20_000);
+  // The first counter write of the client gets no answer in time, and reaches DynamoDB only after the batch.
+  let deferredOne = false;
+  env.fault = (command, input) => {
+    if (deferredOne || command !== 'UpdateItemCommand' || input.Key?.pk?.S !== `api#${ATTACKER}`) return undefined;
+    deferredOne = true;
+    return 'defer';
+  };
+  expect((await env.processor.process(burst(0, 30))).batchItemFailures).toEqual([]);
+  env.fault = undefined;
+  expect(env.deferred).toHaveLength(1);
+  await Promise.allSettled(env.deferred.map((send) => send()));
+  // 90 requests: one counted twice would block a client below its threshold.
+  await env.processor.process(burst(1000, 30));
+  await env.processor.process(burst(2000, 30));
+  expect(await g.shared(ATTACKER)).toBeLessThanOrEqual(90);
+  expect(await g.blocked(ATTACKER)).toBe(false);
+});
+
+test('held pairs stay bounded when one attacker sprays requests from many IPv6 prefixes; the pairs over the bound are written', async () => {
+  const g = await guard([rule], { maxHeldPairs: 200 });
+  const env = g.environment();
+  const shard = 'shardId-000000000000';
+  // One request from each of 600 /64 prefixes of one /48: each prefix is a client of its own, far below the threshold.
+  const clients = Array.from({ length: 600 }, (_, i) => `2001:db8:7:${i.toString(16)}::1`);
+  for (let b = 0; b < 3; b++) {
+    g.setNow(T0 + (b + 1) * 1000);
+    await env.processor.process(g.batch(shard, clients.slice(b * 200, (b + 1) * 200).map((ip) => ({ ip, atMs: T0 + b * 1000 }))));
+    expect(env.processor.heldPairs).toBeLessThanOrEqual(200);
+  }
+  // Nothing is lost nor counted twice: what is not held is in the shared counters, once.
+  const items = await g.counterItems();
+  const written = items.reduce((total, item) => total + Object.entries(item).filter(([k]) => /^b\d+$/.test(k)).reduce((t, [, v]) => t + Number(v), 0), 0);
+  expect(written + env.processor.heldPairs).toBe(600);
+});
+
+test('the write marks of environments long gone are removed from a counter item its client keeps alive', async () => {
+  const g = await guard([{ ...rule, threshold: 200 }]);
+  const shard = (n: number) => `shardId-00000000000${n}`;
+  const client = '203.0.113.50';
+  const burst = (s: number, from: number) => g.batch(shard(s), Array.from({ length: 50 }, (_, i) => ({ ip: client, atMs: from + i })));
+  // A heavy client that stays for days is written by every environment that ever serves it.
+  for (let n = 0; n < 3; n++) {
+    g.setNow(T0 + n * 3 * 3600_000 + 1000);
+    await g.environment().processor.process(burst(n, T0 + n * 3 * 3600_000));
+  }
+  const marks = async () => Object.keys((await g.counterItems()).find((i) => i.pk === `api#${client}`) ?? {}).filter((k) => k.startsWith('h_'));
+  // Each mark only has to outlive its environment's last write by the time the SDK may retry it: one is left.
+  expect(await marks()).toHaveLength(1);
 });

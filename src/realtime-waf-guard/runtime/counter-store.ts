@@ -116,9 +116,11 @@ export class CounterStore {
    * came from is claimed, so no batch mark is needed against counting twice; what must not count twice is a write the
    * SDK retries after it was applied, so each write carries the environment's own increasing write number
    * (`h_<environment>`) and is conditional on it being new. A write that fails must not fail the batch (a retry would
-   * find it claimed): it is checked by reading the item: applied after all, its count is used; not applied, the pair
-   * is returned in `unwritten` for the caller to hold again; unknown (the read failed too), in `lost`, since holding
-   * counts that may be stored could count them twice.
+   * find it claimed). Its outcome is settled by fencing: setting the mark to its write number, which the write itself
+   * can no longer pass once stored, even should DynamoDB apply it late. Fenced, the write certainly did not happen and
+   * the pair is returned in `unwritten` for the caller to hold again; the fence refused, it happened and its count is
+   * used. When the fence fails too, a read decides as well as it can (a write applied after it would count twice), and
+   * when the read fails, the pair is `lost`, since holding counts that may be stored could count them twice.
    */
   public async addHeld(
     entries: readonly KeyCounts[],
@@ -148,6 +150,16 @@ export class CounterStore {
         result.windows.push(this.windowCount(entry, rule, item ?? {}));
       } catch (e) {
         result.errors.push((e as Error).message);
+        let fenced: boolean | undefined;
+        try {
+          fenced = await this.fence(key, markName, n, rule, nowMs);
+        } catch {
+          // Unsettled: the read below is the best left.
+        }
+        if (fenced === true) {
+          result.unwritten.push(entry);
+          return;
+        }
         let item: Record<string, AttributeValue> | undefined;
         try {
           item = await this.read(key);
@@ -155,11 +167,35 @@ export class CounterStore {
           result.lost.push(entry);
           return;
         }
-        if (applied(item)) result.windows.push(this.windowCount(entry, rule, item ?? {}));
+        if (fenced === false || applied(item)) result.windows.push(this.windowCount(entry, rule, item ?? {}));
         else result.unwritten.push(entry);
       }
     });
     return result;
+  }
+
+  /**
+   * Sets a write mark to `n` unless it is already there or beyond: true if set, so that the write numbered `n` can
+   * never apply; false if the mark shows that write applied.
+   */
+  private async fence(key: Record<string, AttributeValue>, markName: string, n: number, rule: StoredRule, nowMs: number): Promise<boolean> {
+    try {
+      await this.client.send(new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: key,
+        UpdateExpression: 'SET #m = :m, expiresAt = if_not_exists(expiresAt, :exp)',
+        ConditionExpression: 'attribute_not_exists(#m) OR #m < :m',
+        ExpressionAttributeNames: { '#m': markName },
+        ExpressionAttributeValues: {
+          ':m': { N: String(n) },
+          ':exp': { N: String(Math.floor(nowMs / 1000) + rule.windowSeconds + this.retentionSeconds) },
+        },
+      }));
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
   }
 
   /**
