@@ -73,7 +73,11 @@ async function guard(rules: StoredRule[] = [rule], options: { exact?: boolean; m
       deferred: [],
       processor: new LogProcessor(
         {
-          fields, samplingRate: 100, allowList: new CidrSet([]), trustedProxies: new CidrSet([]), localFirstSlackPercent: slackPercent,
+          fields,
+          samplingRate: 100,
+          allowList: new CidrSet([]),
+          trustedProxies: new CidrSet([]),
+          localFirstSlackPercent: slackPercent,
           maxHeldPairs: options.maxHeldPairs,
         },
         {

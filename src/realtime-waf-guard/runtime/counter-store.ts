@@ -56,7 +56,16 @@ interface MarkUpdate {
 /** The execution environment writing held counts, and its next write number. */
 export interface HeldWriter {
   readonly environmentId: string;
+  /**
+   * Increasing, and at least the time of the write in milliseconds x 1000: a mark's age then shows, so the marks of
+   * environments gone can be removed from items their clients keep alive (each would cost write units forever).
+   */
   nextWrite(): number;
+}
+
+/** When a write mark (`h_<environment>`) was last set, from its write number. */
+function markTimeMs(value: AttributeValue): number {
+  return Number(value.N) / 1000;
 }
 
 /** The outcome of a `Counting.LOCAL_FIRST` write of pairs. */
@@ -146,7 +155,7 @@ export class CounterStore {
           item = await this.read(key);
           if (!applied(item)) throw new Error(`counter ${key.pk.S} holds a newer write of this environment than ${n}`);
         }
-        await this.cleanStale(key, keepFrom, item ?? {});
+        await this.cleanStale(key, keepFrom, item ?? {}, nowMs);
         result.windows.push(this.windowCount(entry, rule, item ?? {}));
       } catch (e) {
         result.errors.push((e as Error).message);
@@ -278,7 +287,7 @@ export class CounterStore {
         }
       }
     }
-    await this.cleanStale(key, keepFrom, item ?? {});
+    await this.cleanStale(key, keepFrom, item ?? {}, nowMs);
     return this.windowCount(entry, rule, item ?? {});
   }
 
@@ -347,17 +356,27 @@ export class CounterStore {
 
   /**
    * Removes buckets below `keepFrom` that the update could not name (a pair idle for more than a window and back
-   * before its TTL, or a lagging shard caught up), so no item grows without bound. Costs a write only when such
-   * buckets exist.
+   * before its TTL, or a lagging shard caught up), and the write marks of environments that have not written the
+   * item within the counter retention (no SDK retry of theirs can still arrive), so no item grows without bound.
+   * Costs a write only when there is such a bucket or mark.
    */
-  private async cleanStale(key: Record<string, AttributeValue>, keepFrom: number, item: Record<string, AttributeValue>): Promise<void> {
-    const stale = [...bucketsFromItem(item).keys()].filter((b) => b < keepFrom).slice(0, MAX_REMOVALS_PER_WRITE);
+  private async cleanStale(
+    key: Record<string, AttributeValue>,
+    keepFrom: number,
+    item: Record<string, AttributeValue>,
+    nowMs: number,
+  ): Promise<void> {
+    const marksFrom = nowMs - this.retentionSeconds * 1000;
+    const stale = [
+      ...[...bucketsFromItem(item).keys()].filter((b) => b < keepFrom).map((b) => `b${b}`),
+      ...Object.entries(item).filter(([name, value]) => name.startsWith('h_') && markTimeMs(value) < marksFrom).map(([name]) => name),
+    ].slice(0, MAX_REMOVALS_PER_WRITE);
     if (stale.length === 0) return;
     await this.client.send(new UpdateItemCommand({
       TableName: this.tableName,
       Key: key,
       UpdateExpression: `REMOVE ${stale.map((_, i) => `#s${i}`).join(', ')}`,
-      ExpressionAttributeNames: Object.fromEntries(stale.map((b, i) => [`#s${i}`, `b${b}`])),
+      ExpressionAttributeNames: Object.fromEntries(stale.map((name, i) => [`#s${i}`, name])),
     }));
   }
 

@@ -232,7 +232,7 @@ export class LogProcessor {
     }
     this.leveledEnvironments = environments;
     this.leveledRules = counter.matcher.rules;
-    const writer = { environmentId: this.environmentId, nextWrite: () => ++this.writes };
+    const writer = { environmentId: this.environmentId, nextWrite: () => (this.writes = Math.max(this.writes + 1, now * 1000)) };
     const result = await deps.counters.addHeld(write, rules, writer, horizonMs, now);
     for (const entry of result.unwritten) this.pending.hold(rules[entry.ruleIndex], entry);
     if (result.errors.length > 0) {
