@@ -387,3 +387,21 @@ test('the write marks of environments long gone are removed from a counter item 
   // Each mark only has to outlive its environment's last write by the time the SDK may retry it: one is left.
   expect(await marks()).toHaveLength(1);
 });
+
+test('requests from a lagging shard held beside newer ones still reach the shared count of their window', async () => {
+  const g = await guard();
+  const env = g.environment();
+  const current = 'shardId-000000000000';
+  const lagging = 'shardId-000000000001';
+  // The lagging shard is 110 s behind: its records are of a window the current shard left behind.
+  let blockedAt: number | undefined;
+  for (let round = 0; round < 10 && blockedAt === undefined; round++) {
+    g.setNow(T0 + 121_000 + round * 1000);
+    await env.processor.process(g.batch(current, [{ ip: ATTACKER, atMs: T0 + 120_000 + round * 1000 }]));
+    await env.processor.process(g.batch(lagging, Array.from({ length: 15 }, (_, i) => ({ ip: ATTACKER, atMs: T0 + 10_000 + round * 1000 + i }))));
+    if (await g.blocked(ATTACKER)) blockedAt = (round + 1) * 15;
+  }
+  // 150 requests within the 60 s from T0 + 10 s: over the threshold and its slack (110), so caught by then.
+  expect(blockedAt).toBeDefined();
+  expect(blockedAt).toBeLessThanOrEqual(110 + 15);
+});

@@ -24,6 +24,8 @@ export interface WindowCount {
 
 /** Bounds one clean-up write well inside DynamoDB's expression limits. */
 const MAX_REMOVALS_PER_WRITE = 100;
+/** Bounds the buckets one write of held counts adds, likewise. */
+const MAX_BUCKETS_PER_WRITE = 100;
 
 /** The item where each shard records how far behind it processes (attributes `l_<shard>` and `w_<shard>`). */
 export const SHARD_PROGRESS_KEY = '#shards';
@@ -147,8 +149,12 @@ export class CounterStore {
       const applied = (item: Record<string, AttributeValue> | undefined) => item !== undefined && Number(item[markName]?.N) >= n;
       const current = bucketOf(entry.lastTimestampMs, rule.windowSeconds);
       const keepFrom = bucketOf(horizonMs, rule.windowSeconds) - 2 * bucketsPerWindow(rule.windowSeconds) + 1;
+      // Held counts may span several windows (this environment serves shards that lag behind others): all that a shard
+      // may still add to are stored, not only the window before the newest, or they would trail the shared count.
+      const from = Math.max(keepFrom, current - MAX_BUCKETS_PER_WRITE + 1);
+      const stored = new Map([...entry.buckets].filter(([b]) => b >= from && b <= current));
       try {
-        let item = await this.update(key, rule, bucketsInWindow(entry.buckets, rule.windowSeconds, current), keepFrom, nowMs, {
+        let item = await this.update(key, rule, stored, keepFrom, nowMs, {
           name: markName, value: { N: String(n) }, condition: 'attribute_not_exists(#m) OR #m < :m', values: {},
         });
         if (item === 'conflict') {
@@ -156,7 +162,7 @@ export class CounterStore {
           if (!applied(item)) throw new Error(`counter ${key.pk.S} holds a newer write of this environment than ${n}`);
         }
         await this.cleanStale(key, keepFrom, item ?? {}, nowMs);
-        result.windows.push(this.windowCount(entry, rule, item ?? {}));
+        result.windows.push(this.windowCount(entry, rule, item ?? {}, stored));
       } catch (e) {
         result.errors.push((e as Error).message);
         let fenced: boolean | undefined;
@@ -176,7 +182,7 @@ export class CounterStore {
           result.lost.push(entry);
           return;
         }
-        if (fenced === false || applied(item)) result.windows.push(this.windowCount(entry, rule, item ?? {}));
+        if (fenced === false || applied(item)) result.windows.push(this.windowCount(entry, rule, item ?? {}, stored));
         else result.unwritten.push(entry);
       }
     });
@@ -288,7 +294,7 @@ export class CounterStore {
       }
     }
     await this.cleanStale(key, keepFrom, item ?? {}, nowMs);
-    return this.windowCount(entry, rule, item ?? {});
+    return this.windowCount(entry, rule, item ?? {}, batchBuckets);
   }
 
   /**
@@ -437,15 +443,19 @@ export class CounterStore {
     return item?.[markName]?.S;
   }
 
-  private windowCount(entry: KeyCounts, rule: StoredRule, item: Record<string, AttributeValue>): WindowCount {
+  /** `stored`: the buckets of the entry that the write added; the others still count, from the entry. */
+  private windowCount(
+    entry: KeyCounts,
+    rule: StoredRule,
+    item: Record<string, AttributeValue>,
+    stored: ReadonlyMap<number, number>,
+  ): WindowCount {
     const buckets = bucketsFromItem(item);
-    // Buckets of a long batch that were not stored (older than a window before its latest request) still count.
     const current = bucketOf(entry.lastTimestampMs, rule.windowSeconds);
-    const stored = current - bucketsPerWindow(rule.windowSeconds) + 1;
     let first = Infinity;
     let last = -Infinity;
     for (const [b, c] of entry.buckets) {
-      if (b < stored) buckets.set(b, (buckets.get(b) ?? 0) + c);
+      if (!stored.has(b)) buckets.set(b, (buckets.get(b) ?? 0) + c);
       if (b < first) first = b;
       if (b > last) last = b;
     }
