@@ -2,7 +2,6 @@ import type { AnalyticsSinkConfig } from './analytics-sink';
 import { CidrSet, DEFAULT_IPV6_PREFIX_LENGTH, MAX_IPV6_PREFIX_LENGTH, MIN_IPV6_PREFIX_LENGTH, parseCidrList } from './ip';
 import { IpSetSyncConfig } from './ip-set-sync';
 import { LogProcessorConfig } from './log-processor';
-import { heldPairsBound } from './pending-counts';
 import type { QueryDetectorConfig } from './query-detector';
 import { DEFAULT_COUNTER_RETENTION_SECONDS, ENV } from '../handler-env';
 import { deliveredFieldOrder } from '../log-fields';
@@ -73,8 +72,6 @@ export function logProcessorConfigFromEnv(env: Env): LogProcessorEnvConfig {
     trustedProxies: cidrs(env, ENV.TRUSTED_PROXIES),
     ipv6PrefixLength: integer(env, ENV.IPV6_PREFIX_LENGTH, MIN_IPV6_PREFIX_LENGTH, MAX_IPV6_PREFIX_LENGTH, DEFAULT_IPV6_PREFIX_LENGTH),
     localFirstSlackPercent: localFirstSlack(env[ENV.COUNTING]),
-    // Lambda's own variable: the memory the held counts share.
-    maxHeldPairs: heldPairsBound(integer(env, 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 128, 10_240, 512)),
     ...offenderTablesFromEnv(env),
     rulesCacheMs: integer(env, ENV.RULES_CACHE_SECONDS, 0, 3600, 30) * 1000,
     counterRetentionSeconds: integer(

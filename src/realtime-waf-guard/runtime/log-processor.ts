@@ -7,7 +7,7 @@ import { HistoryStore } from './history-store';
 import { CidrSet } from './ip';
 import { Malformed, MALFORMED_REASONS } from './log-parser';
 import { recordOffences } from './offence-recorder';
-import { heldPairsBound, PendingCounts, writeLevel } from './pending-counts';
+import { PendingCounts, writeLevel } from './pending-counts';
 import { LoadedRules, RulesCache } from './rules-store';
 import { Log, MetricsSink } from '../../shared/runtime/telemetry';
 import { METRIC } from '../handler-env';
@@ -39,12 +39,6 @@ export interface LogProcessorConfig {
    * Undefined: `Counting.EXACT`, every (rule, client) pair of every batch written.
    */
   readonly localFirstSlackPercent?: number;
-  /**
-   * Under `Counting.LOCAL_FIRST`: the most (rule, client) pairs an execution environment holds in memory; pairs
-   * beyond them are written at once.
-   * @default - the bound for Lambda's default 512 MB
-   */
-  readonly maxHeldPairs?: number;
 }
 
 export interface LogProcessorDeps {
@@ -95,7 +89,7 @@ export class LogProcessor {
   /** The last rule load whose invalid rows were logged: once per load, not once per batch. */
   private reported?: LoadedRules;
   /** Under `Counting.LOCAL_FIRST`: what this execution environment counted and has not written. */
-  private readonly pending: PendingCounts;
+  private readonly pending = new PendingCounts();
   /** Offenders whose block row could not be written after their batch was claimed: tried again with the next batch. */
   private unrecorded: BlockCandidate[] = [];
   private readonly environmentId = randomUUID().slice(0, 8);
@@ -106,9 +100,7 @@ export class LogProcessor {
   private leveledEnvironments = 1;
   private leveledRules?: readonly StoredRule[];
 
-  constructor(private readonly config: LogProcessorConfig, private readonly deps: LogProcessorDeps) {
-    this.pending = new PendingCounts(config.maxHeldPairs ?? heldPairsBound(512));
-  }
+  constructor(private readonly config: LogProcessorConfig, private readonly deps: LogProcessorDeps) {}
 
   /** Pairs held in memory under `Counting.LOCAL_FIRST`. */
   public get heldPairs(): number {

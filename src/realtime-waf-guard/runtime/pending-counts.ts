@@ -13,14 +13,6 @@ export function writeLevel(rule: StoredRule, samplingRate: number, slackPercent:
   return Math.max(1, Math.floor((sampledThreshold * slackPercent) / 100 / Math.max(1, environments)));
 }
 
-/**
- * The most pairs an execution environment of `memoryMb` holds: about a fifth of its memory, at the ~550 bytes a held
- * pair takes in V8.
- */
-export function heldPairsBound(memoryMb: number): number {
-  return Math.floor(memoryMb * 200);
-}
-
 interface HeldPair {
   readonly ruleId: string;
   readonly windowSeconds: number;
@@ -37,13 +29,6 @@ interface HeldPair {
 export class PendingCounts {
   private readonly pairs = new Map<string, HeldPair>();
 
-  /**
-   * @param maxPairs the most pairs `add()` holds: a new pair beyond them is written at once, as `Counting.EXACT`
-   * would. Distinct clients are cheap to an attacker (an IPv6 /48 is 65,536 clients of /64), and memory running out
-   * would end the environment with all it holds.
-   */
-  constructor(private readonly maxPairs = Infinity) {}
-
   public get size(): number {
     return this.pairs.size;
   }
@@ -53,7 +38,7 @@ export class PendingCounts {
    * reaches the rule's write level. Each returned pair carries all its held buckets, and its latest time is that of
    * its newest bucket or request (this environment may also serve shards further ahead). The batch is claimed before
    * this runs, so it is never counted again and holding is its only record; `hold()` puts back a pair whose write
-   * did not happen, even beyond `maxPairs`.
+   * did not happen.
    */
   public add(entries: readonly KeyCounts[], rules: readonly StoredRule[], level: (rule: StoredRule) => number): KeyCounts[] {
     const write: KeyCounts[] = [];
@@ -61,10 +46,6 @@ export class PendingCounts {
       const rule = rules[entry.ruleIndex];
       const key = pairKey(rule, entry.ip.text);
       let pair = this.pairs.get(key);
-      if (!pair && this.pairs.size >= this.maxPairs) {
-        write.push(entry);
-        continue;
-      }
       if (!pair) {
         pair = { ruleId: rule.ruleId, windowSeconds: rule.windowSeconds, ip: entry.ip, route: entry.route, buckets: new Map() };
         this.pairs.set(key, pair);
