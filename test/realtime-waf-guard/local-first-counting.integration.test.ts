@@ -44,7 +44,7 @@ interface Environment {
 }
 
 /** `exact`: Counting.EXACT, as the handler runs without the setting. */
-async function guard(rules: StoredRule[] = [rule], options: { exact?: boolean } = {}) {
+async function guard(rules: StoredRule[] = [rule], options: { exact?: boolean; maxHeldPairs?: number } = {}) {
   const slackPercent = options.exact ? undefined : 10;
   const tables = {
     rules: await dynamo.createTable('rules', RULES_TABLE),
@@ -66,7 +66,7 @@ async function guard(rules: StoredRule[] = [rule], options: { exact?: boolean } 
     const env: Environment = {
       recorder,
       processor: new LogProcessor(
-        { fields, samplingRate: 100, allowList: new CidrSet([]), trustedProxies: new CidrSet([]), localFirstSlackPercent: slackPercent },
+        { fields, samplingRate: 100, allowList: new CidrSet([]), trustedProxies: new CidrSet([]), localFirstSlackPercent: slackPercent, maxHeldPairs: options.maxHeldPairs },
         {
           rules: new RulesCache(() => loadRules(dynamo.doc, tables.rules, { samplingRate: 100, minLoggedRequests: 10 }), 0),
           counters: new CounterStore(client, tables.counters),
@@ -296,6 +296,17 @@ test('a held client is written as soon as another environment joins and its shar
   g.setNow(T0 + 7000);
   await a.processor.process(g.batch('shardId-000000000000', [{ ip: '10.0.0.2', atMs: T0 + 6500 }]));
   expect(await g.shared(ATTACKER)).toBe(8);
+});
+
+test('memory is bounded: beyond the cap the longest-held clients are written out, their counts exact', async () => {
+  const g = await guard([rule], { maxHeldPairs: 50 });
+  const env = g.environment();
+  g.setNow(T0 + 10_000);
+  await env.processor.process(g.batch('shardId-000000000000', lightClients(120, 2, T0, 8)));
+  expect(env.processor.heldPairs).toBeLessThanOrEqual(50);
+  const items = await g.counterItems();
+  expect(items.length + env.processor.heldPairs).toBe(120);
+  for (const item of items) expect(await g.shared(String(item.pk).slice('api#'.length))).toBe(2);
 });
 
 test('a batch no rule counts costs no claim', async () => {
