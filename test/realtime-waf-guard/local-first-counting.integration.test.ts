@@ -66,7 +66,14 @@ async function guard(rules: StoredRule[] = [rule], options: { exact?: boolean; m
     const env: Environment = {
       recorder,
       processor: new LogProcessor(
-        { fields, samplingRate: 100, allowList: new CidrSet([]), trustedProxies: new CidrSet([]), localFirstSlackPercent: slackPercent, maxHeldPairs: options.maxHeldPairs },
+        {
+          fields,
+          samplingRate: 100,
+          allowList: new CidrSet([]),
+          trustedProxies: new CidrSet([]),
+          localFirstSlackPercent: slackPercent,
+          maxHeldPairs: options.maxHeldPairs,
+        },
         {
           rules: new RulesCache(() => loadRules(dynamo.doc, tables.rules, { samplingRate: 100, minLoggedRequests: 10 }), 0),
           counters: new CounterStore(client, tables.counters),
