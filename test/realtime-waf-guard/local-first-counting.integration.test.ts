@@ -315,6 +315,17 @@ test('a held client is written as soon as another environment joins and its shar
   expect(await g.shared(ATTACKER)).toBe(8);
 });
 
+test('memory is bounded: beyond the cap the longest-held clients are written out, their counts exact', async () => {
+  const g = await guard([rule], { maxHeldPairs: 50 });
+  const env = g.environment();
+  g.setNow(T0 + 10_000);
+  await env.processor.process(g.batch('shardId-000000000000', lightClients(120, 2, T0, 8)));
+  expect(env.processor.heldPairs).toBeLessThanOrEqual(50);
+  const items = await g.counterItems();
+  expect(items.length + env.processor.heldPairs).toBe(120);
+  for (const item of items) expect(await g.shared(String(item.pk).slice('api#'.length))).toBe(2);
+});
+
 test('a batch no rule counts costs no claim', async () => {
   const g = await guard([{ ...rule, host: 'other.example.com' }]);
   const env = g.environment();
