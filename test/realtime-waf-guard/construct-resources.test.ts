@@ -661,6 +661,10 @@ describe('counting', () => {
     const env = envOf(synthGuard().template, 'LogProcessor') as Record<string, string>;
     expect(() => logProcessorConfigFromEnv({ ...env, COUNTING: 'LOCAL_FIRST:0' })).toThrow(/COUNTING must be EXACT or LOCAL_FIRST:<1..50>/);
     expect(() => logProcessorConfigFromEnv({ ...env, COUNTING: 'FAST' })).toThrow(/COUNTING/);
+    // Held pairs scale with the function's memory (Lambda sets the variable); outside Lambda the default applies.
+    expect(logProcessorConfigFromEnv({ ...env, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '128' }).maxHeldPairs).toBe(51_200);
+    expect(logProcessorConfigFromEnv({ ...env, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '2048' }).maxHeldPairs).toBe(819_200);
+    expect(logProcessorConfigFromEnv(env).maxHeldPairs).toBeUndefined();
     // Before the setting existed the handler counted exactly: an unset variable keeps that.
     expect(logProcessorConfigFromEnv({ ...env, COUNTING: undefined }).localFirstSlackPercent).toBeUndefined();
   });

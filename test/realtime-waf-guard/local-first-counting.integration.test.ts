@@ -326,6 +326,23 @@ test('memory is bounded: beyond the cap the longest-held clients are written out
   for (const item of items) expect(await g.shared(String(item.pk).slice('api#'.length))).toBe(2);
 });
 
+test('the progress item forgets shards and environments not heard of within the retention', async () => {
+  const g = await guard();
+  const [a, b, c] = [g.environment(), g.environment(), g.environment()];
+  g.setNow(T0 + 1000);
+  await a.processor.process(g.batch('shardId-000000000000', [{ ip: '10.0.0.1', atMs: T0 }]));
+  await b.processor.process(g.batch('shardId-000000000001', [{ ip: '10.0.0.2', atMs: T0 }]));
+  const later = T0 + 2 * 3600_000 + 10_000;
+  for (const at of [later, later + 6000]) {
+    g.setNow(at);
+    await c.processor.process(g.batch('shardId-000000000002', [{ ip: '10.0.0.3', atMs: at - 500 }]));
+  }
+  const progress = ((await dynamo.doc.send(new ScanCommand({ TableName: g.tables.counters }))).Items ?? []).find((i) => i.pk === '#shards')!;
+  const names = Object.keys(progress).filter((k) => /^[elw]_/.test(k));
+  expect(names.filter((k) => k.startsWith('l_') || k.startsWith('w_')).sort()).toEqual(['l_shardId-000000000002', 'w_shardId-000000000002']);
+  expect(names.filter((k) => k.startsWith('e_'))).toHaveLength(1);
+});
+
 test('a batch no rule counts costs no claim', async () => {
   const g = await guard([{ ...rule, host: 'other.example.com' }]);
   const env = g.environment();

@@ -72,12 +72,22 @@ export function logProcessorConfigFromEnv(env: Env): LogProcessorEnvConfig {
     trustedProxies: cidrs(env, ENV.TRUSTED_PROXIES),
     ipv6PrefixLength: integer(env, ENV.IPV6_PREFIX_LENGTH, MIN_IPV6_PREFIX_LENGTH, MAX_IPV6_PREFIX_LENGTH, DEFAULT_IPV6_PREFIX_LENGTH),
     localFirstSlackPercent: localFirstSlack(env[ENV.COUNTING]),
+    maxHeldPairs: heldPairsFor(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE),
     ...offenderTablesFromEnv(env),
     rulesCacheMs: integer(env, ENV.RULES_CACHE_SECONDS, 0, 3600, 30) * 1000,
     counterRetentionSeconds: integer(
       env, ENV.COUNTER_RETENTION_SECONDS, DEFAULT_COUNTER_RETENTION_SECONDS / 2, 7 * 86_400, DEFAULT_COUNTER_RETENTION_SECONDS,
     ),
   };
+}
+
+/**
+ * Held pairs take some 450 to 550 bytes each: 400 per MB of the function's memory keeps them near a fifth of it (the
+ * default 512 MB holds 200,000). Outside Lambda the default applies.
+ */
+function heldPairsFor(memoryMb: string | undefined): number | undefined {
+  const mb = Number(memoryMb);
+  return Number.isInteger(mb) && mb >= 128 ? mb * 400 : undefined;
 }
 
 /** `EXACT` (or unset, as before the setting existed) or `LOCAL_FIRST:<slack percent>`. */

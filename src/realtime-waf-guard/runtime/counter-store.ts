@@ -316,11 +316,14 @@ export class CounterStore {
         names['#e'] = `e_${environmentId}`;
         set += ', #e = :w';
       }
-      // Environments not heard of within the retention are gone; their attributes go in the same write.
-      const gone = Object.entries(this.progressItem)
-        .filter(([name, value]) => name.startsWith('e_') && name !== names['#e'] && !(Number(value.N) >= nowMs - retentionMs))
+      // Environments and shards not heard of within the retention are gone (a closed shard, a recycled environment);
+      // their attributes go in the same write.
+      const wroteAt = (name: string) => Number(this.progressItem[name.startsWith('l_') ? `w_${name.slice(2)}` : name]?.N);
+      const written = new Set(Object.values(names));
+      const gone = Object.keys(this.progressItem)
+        .filter((name) => /^[elw]_/.test(name) && !written.has(name) && !(wroteAt(name) >= nowMs - retentionMs))
         .slice(0, MAX_REMOVALS_PER_WRITE);
-      gone.forEach(([name], i) => { names[`#g${i}`] = name; });
+      gone.forEach((name, i) => { names[`#g${i}`] = name; });
       const out = await this.client.send(new UpdateItemCommand({
         TableName: this.tableName,
         Key: { pk: { S: SHARD_PROGRESS_KEY } },

@@ -91,6 +91,9 @@ const MALFORMED_SAMPLES = 3;
  */
 export const MAX_HELD_PAIRS = 200_000;
 
+/** Offenders kept for the next batch when their block rows cannot be written. */
+const MAX_UNRECORDED = 1000;
+
 /**
  * One Kinesis batch: parse and count every line, add the counts to the stored windows, and record a block for every
  * (rule, client) pair at or over its threshold. Bad lines are counted and skipped; a storage failure fails the
@@ -263,7 +266,8 @@ export class LogProcessor {
     try {
       recorded = await recordOffences(candidates, deps, now);
     } catch (e) {
-      this.unrecorded = candidates;
+      // Kept for the next batch, a bounded number: while the blocks table fails, newer offences replace older ones.
+      this.unrecorded = candidates.slice(-MAX_UNRECORDED);
       deps.log.error('offenders could not be recorded; trying again with the next batch', { error: (e as Error).message, clients: candidates.length });
     }
     return {
