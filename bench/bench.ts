@@ -77,10 +77,12 @@ function countingRows(r: CountingResult): Row[] {
   // Units per logged request times the price per million units: dollars per million logged requests.
   const cost = (w * PRICE.perMillionWrites) + (rd * PRICE.perMillionReads);
   const { falseBlocks, missed } = r.judgement;
+  const kinds = [...r.writeUnitsByKind].sort((a, b) => b[1] - a[1]).map(([kind, units]) => `${kind} ${fmt(units / r.loggedRequests, 3)}`).join(', ');
   return [
     {
       metric: `counting, ${s.mix}, ${mode}: DynamoDB units per logged request (${fmt(r.loggedRequests)} logged requests, ${fmt(r.batches)} batches)`,
-      value: `${fmt(w, 3)} WRU, ${fmt(rd, 4)} RRU; $${fmt(cost, 4)} per million logged requests (run took ${fmt(r.wallSeconds, 1)} s)`,
+      value: `${fmt(w, 3)} WRU (${kinds}), ${fmt(rd, 5)} RRU; $${fmt(cost, 4)} per million logged requests`
+        + `${s.samplingRate < 100 ? `, $${fmt((cost * s.samplingRate) / 100, 4)} per million requests` : ''} (run took ${fmt(r.wallSeconds, 1)} s)`,
       goal: s.localFirstSlackPercent === undefined ? '' : `<= ${COUNTING_GOAL_WRU} WRU`,
     },
     {

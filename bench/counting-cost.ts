@@ -9,7 +9,8 @@ import { BlockJudgement, demoClient, judgeBlocks } from '../examples/local-demo/
 import { localLogProcessor } from '../examples/local-demo/pipeline';
 import { AttackerSpec, DEMO_FIELDS, GeneratedRecord, judgeTruth, LightClientsGenerator, Random, TrafficGenerator } from '../examples/local-demo/traffic';
 import { StoredRule } from '../src/realtime-waf-guard/rule-model';
-import { BlockRow } from '../src/realtime-waf-guard/runtime/block-store';
+import { BlockRow, BUDGET_KEY_PREFIX } from '../src/realtime-waf-guard/runtime/block-store';
+import { CLAIM_KEY_PREFIX, SHARD_PROGRESS_KEY } from '../src/realtime-waf-guard/runtime/counter-store';
 import { LogProcessor } from '../src/realtime-waf-guard/runtime/log-processor';
 import { RulesCache } from '../src/realtime-waf-guard/runtime/rules-store';
 import { BLOCKS_TABLE, COUNTERS_TABLE, HISTORY_TABLE } from '../src/realtime-waf-guard/table-schemas';
@@ -42,12 +43,26 @@ export interface CountingResult {
   readonly loggedRequests: number;
   readonly batches: number;
   readonly writeUnits: number;
+  /** Write units by what was written: claims, shard progress, pair counters, budget, blocks, history. */
+  readonly writeUnitsByKind: ReadonlyMap<string, number>;
   readonly readUnits: number;
   readonly attackersBlocked: number;
   readonly judgement: BlockJudgement;
-  /** Pairs held in memory by all environments at the end (LOCAL_FIRST). */
-  readonly heldPairsAtEnd: number;
   readonly wallSeconds: number;
+}
+
+/** Names what a LogProcessor write is for, from its table and key. */
+function writeKind(tables: { counters: string; blocks: string; history: string }): (input: Record<string, unknown>) => string {
+  return (input) => {
+    const pk = (input.Key as { pk?: { S?: string } | string } | undefined)?.pk;
+    const key = typeof pk === 'string' ? pk : pk?.S ?? '';
+    if (input.TableName === tables.blocks) return 'blocks';
+    if (input.TableName === tables.history) return 'history';
+    if (key.startsWith(CLAIM_KEY_PREFIX)) return 'claims';
+    if (key === SHARD_PROGRESS_KEY) return 'shard progress';
+    if (key.startsWith(BUDGET_KEY_PREFIX)) return 'block budget';
+    return 'pair counters';
+  };
 }
 
 interface Environment { busy: boolean; readonly processor: LogProcessor }
@@ -71,7 +86,7 @@ export async function measureCounting(s: CountingScenario): Promise<CountingResu
       blocks: await dynamo.createTable('blocks', BLOCKS_TABLE),
       history: await dynamo.createTable('history', HISTORY_TABLE),
     };
-    const meter = new CapacityMeter();
+    const meter = new CapacityMeter(writeKind(tables));
     let now = s.startMs;
     const environments: Environment[] = Array.from({ length: environmentCount }, () => {
       const connection = dynamo.connect();
@@ -130,10 +145,10 @@ export async function measureCounting(s: CountingScenario): Promise<CountingResu
       loggedRequests,
       batches,
       writeUnits: meter.writeUnits,
+      writeUnitsByKind: meter.writeUnitsByKind,
       readUnits: meter.readUnits,
       attackersBlocked: s.attackers.filter((a) => blockedPairs.has(`${a.ruleId}|${demoClient(a.ip)}`)).length,
       judgement,
-      heldPairsAtEnd: environments.reduce((n, e) => n + e.processor.heldPairs, 0),
       wallSeconds: Number(process.hrtime.bigint() - started) / 1e9,
     };
   } finally {
@@ -158,7 +173,8 @@ export function zipfMix(o: CountingMixOptions & { readonly seconds: number }): C
     ...o,
     mix: `Zipf mix (500 req/s from 5,000 clients + ${o.attackers.length} attackers, ${o.seconds} s, sampling ${o.samplingRate}%)`,
     generator: new TrafficGenerator({
-      seed: 21, rate: 500, samplingRate: o.samplingRate, startMs: T0, durationMs: o.seconds * 1000, rules: o.rules, attackers: o.attackers, groundTruth: true,
+      seed: 21, rate: 500, samplingRate: o.samplingRate, startMs: T0, durationMs: o.seconds * 1000, rules: o.rules, attackers: o.attackers,
+      groundTruth: true,
     }),
     startMs: T0,
   };
