@@ -7,7 +7,7 @@ import { SimulatedShards } from './simulated-stream';
 import { CapacityMeter } from '../examples/local-demo/capacity-meter';
 import { BlockJudgement, demoClient, judgeBlocks } from '../examples/local-demo/outcome';
 import { localLogProcessor } from '../examples/local-demo/pipeline';
-import { AttackerSpec, DEMO_FIELDS, GeneratedRecord, judgeTruth, LightClientsGenerator, Random, TrafficGenerator } from '../examples/local-demo/traffic';
+import { AttackerSpec, DEMO_FIELDS, GeneratedMix, GeneratedRecord, judgeTruth, LightClientsGenerator, Random, TrafficGenerator } from '../examples/local-demo/traffic';
 import { StoredRule } from '../src/realtime-waf-guard/rule-model';
 import { BlockRow, BUDGET_KEY_PREFIX } from '../src/realtime-waf-guard/runtime/block-store';
 import { CLAIM_KEY_PREFIX, SHARD_PROGRESS_KEY } from '../src/realtime-waf-guard/runtime/counter-store';
@@ -19,7 +19,7 @@ import { LocalDynamo } from '../test/support/local-aws';
 export interface CountingScenario {
   /** Names the mix in the printed rows. */
   readonly mix: string;
-  readonly generator: TrafficGenerator | LightClientsGenerator;
+  readonly generator: GeneratedMix;
   readonly startMs: number;
   readonly rules: readonly StoredRule[];
   readonly attackers: readonly AttackerSpec[];

@@ -215,7 +215,7 @@ export function nearMissFraction(threshold: number, samplingRate: number): numbe
  * A generated mix: background requests from the subclass, attackers and the near-miss client as steady streams, then
  * sampling, rendering and malformed lines, keeping the ground truth.
  */
-abstract class GeneratedMix {
+export abstract class GeneratedMix {
   public readonly truth: GroundTruth = new Map();
   /** Real requests generated so far, before sampling. */
   public requests = 0;
