@@ -23,7 +23,7 @@ const sns = require('aws-cdk-lib/aws-sns');
 const wafv2 = require('aws-cdk-lib/aws-wafv2');
 const { AwsSolutionsChecks: AwsSolutionsChecks2 } = require('cdk-nag2');
 const { AwsSolutionsChecks: AwsSolutionsChecks3 } = require('cdk-nag');
-const { ElasticCredentials, ElasticWafMonitor, RealtimeWafGuard, RuleAction } = require('cdk-waf-guard');
+const { Counting, ElasticCredentials, ElasticWafMonitor, RealtimeWafGuard, RuleAction } = require('cdk-waf-guard');
 
 const VALIDATE_FLAG = '@aws-cdk/core:validateAgainstDefaultRules';
 const SCHEMA_PLUGIN = 'CloudFormation Validate';
@@ -147,6 +147,7 @@ configure('full', () => {
     counterRetention: Duration.hours(3),
     removalPolicy: RemovalPolicy.DESTROY,
     metricsNamespace: 'Consumer/WafGuard',
+    counting: Counting.localFirst(20),
   }));
   guard.attachTo(distribution(edge));
   // Negative control next to the guard's own resources, under its construct path: no SSL enforcement, no access logs.

@@ -14,6 +14,8 @@ export interface GuardAlarmsProps {
   readonly blocksOverIpSetCap: cloudwatch.IMetric;
   /** Rule rows refused by the log processor (maximum per batch). */
   readonly invalidRuleRows: cloudwatch.IMetric;
+  /** Failed counter writes of `Counting.LOCAL_FIRST`; undefined with exact counting. */
+  readonly counterWriteErrors?: cloudwatch.IMetric;
   readonly logProcessor: lambda.IFunction;
   readonly ipSetSync: lambda.IFunction;
   readonly deadLetterQueue: sqs.IQueue;
@@ -27,6 +29,7 @@ export class GuardAlarms extends Construct {
   public readonly deadLetter: cloudwatch.IAlarm;
   public readonly processingLag: cloudwatch.IAlarm;
   public readonly invalidRules: cloudwatch.IAlarm;
+  public readonly counterWrites?: cloudwatch.IAlarm;
 
   constructor(scope: Construct, id: string, private readonly props: GuardAlarmsProps) {
     super(scope, id);
@@ -47,11 +50,20 @@ export class GuardAlarms extends Construct {
     this.invalidRules = this.alarm('InvalidRulesAlarm', props.invalidRuleRows, 1, 1,
       'Rows of the rules table are refused and detect nothing (a field typed wrong, or a threshold too low for the ' +
       'sampling rate): the log processor log names each row and field.');
+    // Under LOCAL_FIRST a failed counter write no longer fails the batch (it was claimed), so Lambda's errors miss it.
+    if (props.counterWriteErrors) {
+      this.counterWrites = this.alarm('CounterWritesAlarm', props.counterWriteErrors, 1, 3,
+        'Counter writes have failed three minutes in a row: counts wait in the log processor\'s memory and blocks are ' +
+        'late; counts are lost if its environments end.');
+    }
   }
 
   /** Every alarm, in a fixed order. */
   public get all(): cloudwatch.IAlarm[] {
-    return [this.budgetExceeded, this.ipSetFull, this.syncErrors, this.deadLetter, this.processingLag, this.invalidRules];
+    return [
+      this.budgetExceeded, this.ipSetFull, this.syncErrors, this.deadLetter, this.processingLag, this.invalidRules,
+      ...(this.counterWrites ? [this.counterWrites] : []),
+    ];
   }
 
   private alarm(id: string, metric: cloudwatch.IMetric, threshold: number, periods: number, description: string): cloudwatch.IAlarm {

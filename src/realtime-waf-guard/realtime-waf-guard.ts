@@ -12,6 +12,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct, IConstruct } from 'constructs';
+import { Counting } from './counting';
 import { GuardAlarms } from './guard-alarms';
 import { GuardConsole } from './guard-console';
 import { GuardSettings, resolveGuardSettings } from './guard-settings';
@@ -20,7 +21,6 @@ import { METRIC } from './handler-env';
 import { HostRule } from './host-rule';
 import { LogPipeline } from './log-pipeline';
 import { attachWebAcl, RealtimeLogAttachment } from './realtime-log-attachment';
-import { Counting } from './counting';
 import { Detection, TimestreamAnalytics, TimestreamOptions } from './timestream-analytics';
 import { WafEnforcement } from './waf-enforcement';
 import { ManagedRuleGroup, RateBasedBackstop } from './waf-rules';
@@ -344,6 +344,11 @@ export class RealtimeWafGuard extends Construct {
   public readonly processingLagAlarm?: cloudwatch.IAlarm;
   /** Rows of the rules table are refused (malformed, or a threshold too low for the sampling rate) (undefined without alarms). */
   public readonly invalidRulesAlarm?: cloudwatch.IAlarm;
+  /**
+   * Counter writes of `Counting.LOCAL_FIRST` failed three minutes in a row: counts wait in memory and detection is
+   * late (undefined without alarms or with `Counting.EXACT`, where such failures retry the batch).
+   */
+  public readonly counterWritesAlarm?: cloudwatch.IAlarm;
   /** The operator console dashboard (undefined with `dashboard: false`). */
   public readonly dashboard?: cloudwatch.Dashboard;
   /**
@@ -414,6 +419,7 @@ export class RealtimeWafGuard extends Construct {
         budgetExceeded: this.metricBudgetExceeded(),
         blocksOverIpSetCap: this.metricBlocksOverIpSetCap(),
         invalidRuleRows: this.metricInvalidRuleRows(),
+        counterWriteErrors: settings.counting.slackPercent === undefined ? undefined : this.metricCounterWriteErrors(),
         logProcessor: this.logProcessor,
         ipSetSync: this.ipSetSync,
         deadLetterQueue: this.deadLetterQueue,
@@ -424,6 +430,7 @@ export class RealtimeWafGuard extends Construct {
       this.deadLetterAlarm = alarms.deadLetter;
       this.processingLagAlarm = alarms.processingLag;
       this.invalidRulesAlarm = alarms.invalidRules;
+      this.counterWritesAlarm = alarms.counterWrites;
       this.alarms = alarms.all;
     } else {
       this.alarms = [];
@@ -583,6 +590,38 @@ export class RealtimeWafGuard extends Construct {
    */
   public metricStaleOffences(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.STALE_OFFENCES, props);
+  }
+
+  /**
+   * `Counting.LOCAL_FIRST`: counter writes that failed; their counts stay in memory for the next batch. Sum per
+   * period by default.
+   */
+  public metricCounterWriteErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.COUNTER_WRITE_ERRORS, props);
+  }
+
+  /**
+   * `Counting.LOCAL_FIRST`: sampled requests dropped from memory because a failed counter write could not be
+   * checked either (holding them could count them twice). Sum per period by default.
+   */
+  public metricHeldCountsDropped(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.HELD_COUNTS_DROPPED, props);
+  }
+
+  /**
+   * `Counting.LOCAL_FIRST`: records of a batch delivered again that an earlier delivery had counted, skipped.
+   * Sum per period by default.
+   */
+  public metricRecordsAlreadyCounted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.RECORDS_ALREADY_COUNTED, props);
+  }
+
+  /**
+   * `Counting.LOCAL_FIRST`: (rule, client) pairs an execution environment holds in memory after a batch, the memory
+   * the mode uses. Maximum per period by default.
+   */
+  public metricHeldPairs(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.HELD_PAIRS, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
   }
 
   /** Milliseconds from a record reaching the stream to its processing. Maximum per period by default. */

@@ -7,7 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { newStack, synthGuard, US_EAST_1 } from './construct-fixtures';
-import { RealtimeWafGuard, RuleAction } from '../../src';
+import { Counting, RealtimeWafGuard, RuleAction } from '../../src';
 import { METRIC } from '../../src/realtime-waf-guard/handler-env';
 import { ipSetSyncConfigFromEnv, logProcessorConfigFromEnv } from '../../src/realtime-waf-guard/runtime/config';
 
@@ -508,7 +508,7 @@ describe('operational alarms', () => {
     const alarms = template.findResources('AWS::CloudWatch::Alarm');
     const byMetric: Record<string, any> = Object.fromEntries(Object.values(alarms).map((a) => [a.Properties.MetricName, a.Properties]));
     expect(Object.keys(byMetric).sort()).toEqual(
-      ['ApproximateNumberOfMessagesVisible', 'BlockBudgetExceeded', 'BlocksOverIpSetCap', 'Errors', 'InvalidRuleRows', 'IteratorAge']);
+      ['ApproximateNumberOfMessagesVisible', 'BlockBudgetExceeded', 'BlocksOverIpSetCap', 'CounterWriteErrors', 'Errors', 'InvalidRuleRows', 'IteratorAge']);
     // refused rule rows are measured on every batch: one batch seeing one is enough
     expect(byMetric.InvalidRuleRows).toMatchObject({ Namespace: 'CdkWafGuard', Statistic: 'Maximum', Threshold: 1, EvaluationPeriods: 1 });
     expect(byMetric.BlockBudgetExceeded).toMatchObject({ Namespace: 'CdkWafGuard', Threshold: 1, EvaluationPeriods: 1, TreatMissingData: 'notBreaching' });
@@ -548,9 +548,11 @@ describe('operational alarms', () => {
     };
     const named = [
       guard.budgetExceededAlarm, guard.ipSetFullAlarm, guard.syncErrorsAlarm, guard.deadLetterAlarm, guard.processingLagAlarm,
-      guard.invalidRulesAlarm,
+      guard.invalidRulesAlarm, guard.counterWritesAlarm,
     ];
-    expect(named.map(metricOf)).toEqual(['BlockBudgetExceeded', 'BlocksOverIpSetCap', 'Errors', 'ApproximateNumberOfMessagesVisible', 'IteratorAge', 'InvalidRuleRows']);
+    expect(named.map(metricOf)).toEqual([
+      'BlockBudgetExceeded', 'BlocksOverIpSetCap', 'Errors', 'ApproximateNumberOfMessagesVisible', 'IteratorAge', 'InvalidRuleRows', 'CounterWriteErrors',
+    ]);
     expect(guard.alarms).toEqual(named);
   });
 });
@@ -579,7 +581,7 @@ describe('metrics seen from another region', () => {
   test('the guard\'s own alarms synthesize in an environment-agnostic account', () => {
     const stack = newStack({ env: { region: 'us-east-1' } });
     new RealtimeWafGuard(stack, 'Guard');
-    Template.fromStack(stack).resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    Template.fromStack(stack).resourceCountIs('AWS::CloudWatch::Alarm', 7);
   });
 
   test('every metric name has a method, and an unknown name fails at synth', () => {
@@ -589,6 +591,7 @@ describe('metrics seen from another region', () => {
       guard.metricWouldBlock(), guard.metricBudgetExceeded(), guard.metricReleases(), guard.metricActiveBlocks(),
       guard.metricBlocksOverIpSetCap(), guard.metricSyncErrors(), guard.metricInvalidRuleRows(), guard.metricStaleOffences(),
       guard.metricActiveBlocksIpv4(), guard.metricActiveBlocksIpv6(), guard.metricActiveBlocksProxied(),
+      guard.metricCounterWriteErrors(), guard.metricHeldCountsDropped(), guard.metricRecordsAlreadyCounted(), guard.metricHeldPairs(),
     ].map((m) => m.metricName);
     // Every metric the handlers emit has its own method, except the Timestream option's.
     const timestreamOnly = ['AnalyticsRecordsWritten', 'AnalyticsRecordsRejected', 'AnalyticsRecordsFailed', 'DetectionQueryErrors'];
@@ -626,5 +629,39 @@ describe('encryption key', () => {
     const topic = sns.Topic.fromTopicArn(stack, 'Topic', 'arn:aws:sns:us-east-1:111111111111:ops');
     new RealtimeWafGuard(stack, 'Guard', { existingStream: stream, alertTopic: topic, encryptionKey: key });
     Annotations.fromStack(stack).hasWarning('/GuardStack/Guard', Match.stringLikeRegexp('encryptionKey is not used'));
+  });
+});
+
+describe('counting', () => {
+  test('LOCAL_FIRST with 10% slack by default, read back by the handler, with an alarm on failed counter writes', () => {
+    const { template, guard } = synthGuard();
+    const env = envOf(template, 'LogProcessor') as Record<string, string>;
+    expect(env.COUNTING).toBe('LOCAL_FIRST:10');
+    expect(logProcessorConfigFromEnv(env).localFirstSlackPercent).toBe(10);
+    expect(guard.counterWritesAlarm).toBeDefined();
+    expect(guard.alarms).toContain(guard.counterWritesAlarm);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'CounterWriteErrors', EvaluationPeriods: 3 });
+  });
+
+  test('Counting.EXACT and Counting.localFirst(n) reach the handler; EXACT has no counter-write alarm', () => {
+    const exact = synthGuard({ counting: Counting.EXACT });
+    const exactEnv = envOf(exact.template, 'LogProcessor') as Record<string, string>;
+    expect(exactEnv.COUNTING).toBe('EXACT');
+    expect(logProcessorConfigFromEnv(exactEnv).localFirstSlackPercent).toBeUndefined();
+    expect(exact.guard.counterWritesAlarm).toBeUndefined();
+    exact.template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'CounterWriteErrors' }, 0);
+    const loose = envOf(synthGuard({ counting: Counting.localFirst(25) }).template, 'LogProcessor') as Record<string, string>;
+    expect(logProcessorConfigFromEnv(loose).localFirstSlackPercent).toBe(25);
+  });
+
+  test('a slack outside 1..50 fails at synth, and the handler refuses a setting it cannot read', () => {
+    expect(() => Counting.localFirst(0)).toThrow(/Counting.localFirst\(slackPercent\): a whole percent from 1 to 50 \(got 0\); use Counting.EXACT/);
+    expect(() => Counting.localFirst(51)).toThrow(/1 to 50/);
+    expect(() => Counting.localFirst(2.5)).toThrow(/whole percent/);
+    const env = envOf(synthGuard().template, 'LogProcessor') as Record<string, string>;
+    expect(() => logProcessorConfigFromEnv({ ...env, COUNTING: 'LOCAL_FIRST:0' })).toThrow(/COUNTING must be EXACT or LOCAL_FIRST:<1..50>/);
+    expect(() => logProcessorConfigFromEnv({ ...env, COUNTING: 'FAST' })).toThrow(/COUNTING/);
+    // Before the setting existed the handler counted exactly: an unset variable keeps that.
+    expect(logProcessorConfigFromEnv({ ...env, COUNTING: undefined }).localFirstSlackPercent).toBeUndefined();
   });
 });

@@ -14,7 +14,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import {
-  ApdexDefinition, Detection, ElasticCredentials, ElasticWafMonitor, ElasticWafMonitorProps, RealtimeWafGuard, RealtimeWafGuardProps,
+  ApdexDefinition, Counting, Detection, ElasticCredentials, ElasticWafMonitor, ElasticWafMonitorProps, RealtimeWafGuard, RealtimeWafGuardProps,
   RuleAction, WebProtocol,
 } from '../../src';
 import { newDistribution } from '../realtime-waf-guard/construct-fixtures';
@@ -110,6 +110,7 @@ function fullGuardProps(): RealtimeWafGuardProps {
     counterRetention: Duration.days(7),
     removalPolicy: RemovalPolicy.DESTROY,
     metricsNamespace: `Custom/Waf.Guard_#1:${'n'.repeat(200)}`,
+    counting: Counting.localFirst(50),
     operationalAlarms: true,
   };
 }
@@ -126,6 +127,7 @@ const GUARD_CASES: Case[] = [
     name: 'construct path of about 600 characters',
     build: () => guardStack(LONG_ID('g'), {}, [LONG_ID('a'), LONG_ID('b')]),
   },
+  { name: 'exact counting (no counter-write alarm)', build: () => guardStack('Guard', { counting: Counting.EXACT }) },
   { name: 'guardName of 1 character', build: () => guardStack('Guard', { guardName: 'g' }) },
   { name: 'guardName "_"', build: () => guardStack('Guard', { guardName: '_' }) },
   { name: 'guardName "-"', build: () => guardStack('Guard', { guardName: '-' }) },

@@ -43,6 +43,22 @@ export interface ShardProgress {
   readonly horizonMs: number;
 }
 
+/** The mark an update sets, and the condition on it that keeps the update from counting twice. */
+interface MarkUpdate {
+  /** Attribute name (`#m` in the condition). */
+  readonly name: string;
+  /** Its new value (`:m`). */
+  readonly value: AttributeValue;
+  readonly condition: string;
+  readonly values: Record<string, AttributeValue>;
+}
+
+/** The execution environment writing held counts, and its next write number. */
+export interface HeldWriter {
+  readonly environmentId: string;
+  nextWrite(): number;
+}
+
 /** The outcome of a `Counting.LOCAL_FIRST` write of pairs. */
 export interface FlushResult {
   readonly windows: WindowCount[];
@@ -96,40 +112,51 @@ export class CounterStore {
   }
 
   /**
-   * Like apply(), for `Counting.LOCAL_FIRST`: the batch is already claimed, so a write that fails must not fail the
-   * batch. A failed write is checked by reading the pair's mark: written after all (a retry inside the SDK), its
-   * count is used; not written, the pair is returned in `unwritten` for the caller to hold; unknown (the read failed
-   * too), it is returned in `lost`, since holding counts that may be stored would count them twice.
+   * `Counting.LOCAL_FIRST`'s write: adds counts an execution environment held to the pairs' counters. The batch they
+   * came from is claimed, so no batch mark is needed against counting twice; what must not count twice is a write the
+   * SDK retries after it was applied, so each write carries the environment's own increasing write number
+   * (`h_<environment>`) and is conditional on it being new. A write that fails must not fail the batch (a retry would
+   * find it claimed): it is checked by reading the item: applied after all, its count is used; not applied, the pair
+   * is returned in `unwritten` for the caller to hold again; unknown (the read failed too), in `lost`, since holding
+   * counts that may be stored could count them twice.
    */
-  public async flush(
+  public async addHeld(
     entries: readonly KeyCounts[],
     rules: readonly StoredRule[],
-    batch: BatchIdentity,
-    recount: Recount,
+    writer: HeldWriter,
     horizonMs: number,
     nowMs: number,
   ): Promise<FlushResult> {
     const result: FlushResult = { windows: [], unwritten: [], lost: [], errors: [] };
+    const markName = `h_${writer.environmentId}`;
     await mapLimit(entries, this.concurrency, async (entry) => {
       const rule = rules[entry.ruleIndex];
+      const key = counterKey(rule, entry);
+      const n = writer.nextWrite();
+      const applied = (item: Record<string, AttributeValue> | undefined) => item !== undefined && Number(item[markName]?.N) >= n;
+      const current = bucketOf(entry.lastTimestampMs, rule.windowSeconds);
+      const keepFrom = bucketOf(horizonMs, rule.windowSeconds) - 2 * bucketsPerWindow(rule.windowSeconds) + 1;
       try {
-        result.windows.push(await this.applyPair(entry, rule, batch, recount, horizonMs, nowMs));
+        let item = await this.update(key, rule, bucketsInWindow(entry.buckets, rule.windowSeconds, current), keepFrom, nowMs, {
+          name: markName, value: { N: String(n) }, condition: 'attribute_not_exists(#m) OR #m < :m', values: {},
+        });
+        if (item === 'conflict') {
+          item = await this.read(key);
+          if (!applied(item)) throw new Error(`counter ${key.pk.S} holds a newer write of this environment than ${n}`);
+        }
+        await this.cleanStale(key, keepFrom, item ?? {});
+        result.windows.push(this.windowCount(entry, rule, item ?? {}));
       } catch (e) {
         result.errors.push((e as Error).message);
-        const key = counterKey(rule, entry);
-        let mark: string | undefined;
+        let item: Record<string, AttributeValue> | undefined;
         try {
-          const item = await this.read(key);
-          mark = item?.[`s_${batch.shardId}`]?.S;
-          if (mark !== undefined && mark >= padSequence(batch.sequenceNumbers[entry.lastRecord])) {
-            result.windows.push(this.windowCount(entry, rule, item ?? {}));
-            return;
-          }
+          item = await this.read(key);
         } catch {
           result.lost.push(entry);
           return;
         }
-        result.unwritten.push(entry);
+        if (applied(item)) result.windows.push(this.windowCount(entry, rule, item ?? {}));
+        else result.unwritten.push(entry);
       }
     });
     return result;
@@ -193,7 +220,9 @@ export class CounterStore {
     // oldest), and a window more for records that arrive a little out of order.
     const keepFrom = bucketOf(horizonMs, rule.windowSeconds) - 2 * bucketsPerWindow(rule.windowSeconds) + 1;
     const batchBuckets = bucketsInWindow(entry.buckets, rule.windowSeconds, current);
-    let item = await this.update(key, rule, batchBuckets, keepFrom, markName, last, nowMs, { first });
+    let item = await this.update(key, rule, batchBuckets, keepFrom, nowMs, {
+      name: markName, value: { S: last }, condition: 'attribute_not_exists(#m) OR #m < :first', values: { ':first': { S: first } },
+    });
     if (item === 'conflict') {
       const mark = await this.readMark(key, markName);
       if (mark !== undefined && mark >= last) {
@@ -202,7 +231,12 @@ export class CounterStore {
         const remaining = bucketsInWindow(recount(entry, mark ?? ''), rule.windowSeconds, current);
         item = remaining.size === 0
           ? await this.read(key)
-          : await this.update(key, rule, remaining, keepFrom, markName, last, nowMs, { expected: mark });
+          : await this.update(key, rule, remaining, keepFrom, nowMs, {
+            name: markName,
+            value: { S: last },
+            condition: mark === undefined ? 'attribute_not_exists(#m)' : '#m = :expected',
+            values: mark === undefined ? {} : { ':expected': { S: mark } },
+          });
         if (item === 'conflict') {
           throw new Error(`counter ${key.pk.S} changed twice during one batch; the batch will be retried`);
         }
@@ -296,14 +330,13 @@ export class CounterStore {
     rule: StoredRule,
     buckets: ReadonlyMap<number, number>,
     keepFrom: number,
-    markName: string,
-    last: string,
     nowMs: number,
-    condition: { first?: string; expected?: string },
+    mark: MarkUpdate,
   ): Promise<Record<string, AttributeValue> | 'conflict' | undefined> {
-    const names: Record<string, string> = { '#m': markName };
+    const names: Record<string, string> = { '#m': mark.name };
     const values: Record<string, AttributeValue> = {
-      ':last': { S: last },
+      ...mark.values,
+      ':m': mark.value,
       ':exp': { N: String(Math.floor(nowMs / 1000) + rule.windowSeconds + this.retentionSeconds) },
     };
     const adds: string[] = [];
@@ -322,20 +355,12 @@ export class CounterStore {
       names[`#r${j}`] = `b${keepFrom - j}`;
       removes.push(`#r${j}`);
     }
-    let conditionExpression: string;
-    if (condition.expected === undefined || condition.expected === '') {
-      conditionExpression = condition.first !== undefined ? 'attribute_not_exists(#m) OR #m < :first' : 'attribute_not_exists(#m)';
-      if (condition.first !== undefined) values[':first'] = { S: condition.first };
-    } else {
-      conditionExpression = '#m = :expected';
-      values[':expected'] = { S: condition.expected };
-    }
     try {
       const out = await this.client.send(new UpdateItemCommand({
         TableName: this.tableName,
         Key: key,
-        UpdateExpression: `SET #m = :last, expiresAt = :exp ADD ${adds.join(', ')} REMOVE ${removes.join(', ')}`,
-        ConditionExpression: conditionExpression,
+        UpdateExpression: `SET #m = :m, expiresAt = :exp${adds.length > 0 ? ` ADD ${adds.join(', ')}` : ''} REMOVE ${removes.join(', ')}`,
+        ConditionExpression: mark.condition,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
         ReturnValues: 'ALL_NEW',

@@ -2,7 +2,7 @@ import { randomUUID } from 'crypto';
 import type { AnalyticsSink } from './analytics-sink';
 import { BlockCandidate, BlockRow, BlockStore } from './block-store';
 import { BatchIdentity, CounterStore, oldestEventMs, padSequence, WindowCount } from './counter-store';
-import { bucketMs, KeyCounts, routeName, scaleToRealRequests, TrafficCounter } from './detector';
+import { KeyCounts, routeName, scaleToRealRequests, TrafficCounter } from './detector';
 import { HistoryStore } from './history-store';
 import { CidrSet } from './ip';
 import { Malformed, MALFORMED_REASONS } from './log-parser';
@@ -94,7 +94,11 @@ export class LogProcessor {
   private unrecorded: BlockCandidate[] = [];
   private readonly environmentId = randomUUID().slice(0, 8);
   private claims = 0;
+  private writes = 0;
   private prunedAtMs = 0;
+  /** What the held pairs were last compared with: the environments and the rules. */
+  private leveledEnvironments = 1;
+  private leveledRules?: readonly StoredRule[];
 
   constructor(private readonly config: LogProcessorConfig, private readonly deps: LogProcessorDeps) {}
 
@@ -199,7 +203,8 @@ export class LogProcessor {
     let stats = counter.stats;
     const oldest = counter.entries().length > 0 ? oldestEventMs(counter.entries(), rules) : now;
     const { horizonMs } = await deps.counters.progress(batch.shardId, oldest, now, this.environmentId);
-    const from = await deps.counters.claim(batch, `${this.environmentId}:${++this.claims}`, now);
+    // A batch that counts nothing (no record matches a rule) has nothing to count twice: no claim, no write.
+    const from = counter.entries().length === 0 ? 0 : await deps.counters.claim(batch, `${this.environmentId}:${++this.claims}`, now);
     if (from > 0) {
       // Part of the batch was counted before (a delivery again, or a retry after a bisect): count only the rest.
       deps.metrics.add(METRIC.RECORDS_ALREADY_COUNTED, from, 'Count');
@@ -210,23 +215,18 @@ export class LogProcessor {
     }
     const maxWindowMs = Math.max(0, ...rules.map((r) => r.windowSeconds * 1000));
     const environments = deps.counters.environmentsSince(horizonMs - maxWindowMs);
-    const write = this.pending.split(counter.entries(), rules, (rule) => writeLevel(rule, config.samplingRate, slackPercent, environments));
-    // Held buckets may be newer than the batch's requests (this environment also serves shards further ahead).
-    const held = new Map<KeyCounts, Map<number, number>>();
-    const entries = write.map(({ entry, merged }) => {
-      const size = bucketMs(rules[entry.ruleIndex].windowSeconds);
-      const latest = Math.max(entry.lastTimestampMs, Math.max(...merged.keys()) * size);
-      const flushed: KeyCounts = { ...entry, buckets: merged, lastTimestampMs: latest };
-      held.set(flushed, subtract(merged, entry.buckets));
-      return flushed;
-    });
-    const recount = (entry: KeyCounts, afterSequence: string) => {
-      const again = this.recount(records, entry, rules[entry.ruleIndex], afterSequence);
-      for (const [bucket, count] of held.get(entry) ?? []) again.set(bucket, (again.get(bucket) ?? 0) + count);
-      return again;
-    };
-    const result = await deps.counters.flush(entries, rules, batch, recount, horizonMs, now);
-    for (const entry of result.unwritten) this.pending.hold(rules[entry.ruleIndex], entry.ip.text, entry.buckets);
+    const level = (rule: StoredRule) => writeLevel(rule, config.samplingRate, slackPercent, environments);
+    const write = this.pending.add(counter.entries(), rules, level);
+    // Levels fall when an environment joins or a threshold is lowered: pairs held above the new level are written now
+    // rather than when their clients come back, which may be never.
+    if (this.leveledRules !== undefined && (environments > this.leveledEnvironments || counter.matcher.rules !== this.leveledRules)) {
+      write.push(...this.pending.overLevel(rules, level));
+    }
+    this.leveledEnvironments = environments;
+    this.leveledRules = counter.matcher.rules;
+    const writer = { environmentId: this.environmentId, nextWrite: () => ++this.writes };
+    const result = await deps.counters.addHeld(write, rules, writer, horizonMs, now);
+    for (const entry of result.unwritten) this.pending.hold(rules[entry.ruleIndex], entry);
     if (result.errors.length > 0) {
       deps.metrics.add(METRIC.COUNTER_WRITE_ERRORS, result.errors.length, 'Count');
       deps.log.error('counter writes failed; their counts stay in memory for the next batch', {
@@ -295,15 +295,6 @@ export class LogProcessor {
     }
     return single.entries().find((e) => e.ip.text === entry.ip.text)?.buckets ?? new Map();
   }
-}
-
-function subtract(all: ReadonlyMap<number, number>, part: ReadonlyMap<number, number>): Map<number, number> {
-  const rest = new Map<number, number>();
-  for (const [bucket, count] of all) {
-    const left = count - (part.get(bucket) ?? 0);
-    if (left > 0) rest.set(bucket, left);
-  }
-  return rest;
 }
 
 function sum(xs: readonly number[]): number {

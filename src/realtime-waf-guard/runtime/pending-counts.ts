@@ -1,4 +1,5 @@
-import { bucketOf, bucketsPerWindow, busiestWindow, KeyCounts } from './detector';
+import { bucketMs, bucketOf, bucketsPerWindow, busiestWindow, KeyCounts, ROUTE_BOTH } from './detector';
+import { IpAddress } from './ip';
 import { StoredRule } from '../rule-model';
 
 /**
@@ -12,11 +13,12 @@ export function writeLevel(rule: StoredRule, samplingRate: number, slackPercent:
   return Math.max(1, Math.floor((sampledThreshold * slackPercent) / 100 / Math.max(1, environments)));
 }
 
-/** What a batch does with one pair: write it (with everything held for it) or keep holding it. */
-export interface PendingDecision {
-  readonly entry: KeyCounts;
-  /** The batch's buckets plus those held from earlier batches. */
-  readonly merged: Map<number, number>;
+interface HeldPair {
+  readonly ruleId: string;
+  readonly windowSeconds: number;
+  readonly ip: IpAddress;
+  route: number;
+  readonly buckets: Map<number, number>;
 }
 
 /**
@@ -25,48 +27,75 @@ export interface PendingDecision {
  * buckets would mean other times).
  */
 export class PendingCounts {
-  private readonly pairs = new Map<string, Map<number, number>>();
+  private readonly pairs = new Map<string, HeldPair>();
 
   public get size(): number {
     return this.pairs.size;
   }
 
   /**
-   * Splits a batch's pairs into those to write now (their busiest window, held counts included, reaches the rule's
-   * write level) and those to hold. Held pairs are stored at once: the batch is claimed before this runs, so it is
-   * never counted again, and holding is its only record. Written pairs are no longer held; `hold()` puts one back
-   * when its write did not happen.
+   * Adds a batch's pairs to what is held and returns, no longer held, those to write now: their busiest window
+   * reaches the rule's write level. Each returned pair carries all its held buckets, and its latest time is that of
+   * its newest bucket or request (this environment may also serve shards further ahead). The batch is claimed before
+   * this runs, so it is never counted again and holding is its only record; `hold()` puts back a pair whose write
+   * did not happen.
    */
-  public split(entries: readonly KeyCounts[], rules: readonly StoredRule[], level: (rule: StoredRule) => number): PendingDecision[] {
-    const write: PendingDecision[] = [];
+  public add(entries: readonly KeyCounts[], rules: readonly StoredRule[], level: (rule: StoredRule) => number): KeyCounts[] {
+    const write: KeyCounts[] = [];
     for (const entry of entries) {
       const rule = rules[entry.ruleIndex];
       const key = pairKey(rule, entry.ip.text);
-      const held = this.pairs.get(key);
-      const merged = new Map(held ?? []);
-      for (const [bucket, count] of entry.buckets) merged.set(bucket, (merged.get(bucket) ?? 0) + count);
-      if (busiestWindow(merged, rule.windowSeconds).total >= level(rule)) {
+      let pair = this.pairs.get(key);
+      if (!pair) {
+        pair = { ruleId: rule.ruleId, windowSeconds: rule.windowSeconds, ip: entry.ip, route: entry.route, buckets: new Map() };
+        this.pairs.set(key, pair);
+      } else if (pair.route !== entry.route) {
+        pair.route = ROUTE_BOTH;
+      }
+      for (const [bucket, count] of entry.buckets) pair.buckets.set(bucket, (pair.buckets.get(bucket) ?? 0) + count);
+      if (busiestWindow(pair.buckets, rule.windowSeconds).total >= level(rule)) {
         this.pairs.delete(key);
-        write.push({ entry, merged });
-      } else {
-        this.pairs.set(key, merged);
+        write.push(toEntry(pair, entry.ruleIndex, entry.lastTimestampMs));
       }
     }
     return write;
   }
 
-  /** Holds counts again, adding to whatever was held since. */
-  public hold(rule: StoredRule, client: string, buckets: ReadonlyMap<number, number>): void {
-    const key = pairKey(rule, client);
-    const held = this.pairs.get(key) ?? new Map<number, number>();
-    for (const [bucket, count] of buckets) held.set(bucket, (held.get(bucket) ?? 0) + count);
-    this.pairs.set(key, held);
+  /**
+   * Takes out every held pair that has reached its rule's write level, for when the levels fell (more environments,
+   * a lower threshold) so that no pair stays held above its level until its client comes back.
+   */
+  public overLevel(rules: readonly StoredRule[], level: (rule: StoredRule) => number): KeyCounts[] {
+    const byId = new Map(rules.map((r, i) => [r.ruleId, i]));
+    const write: KeyCounts[] = [];
+    for (const [key, pair] of this.pairs) {
+      const index = byId.get(pair.ruleId);
+      if (index === undefined || rules[index].windowSeconds !== pair.windowSeconds) continue;
+      if (busiestWindow(pair.buckets, pair.windowSeconds).total >= level(rules[index])) {
+        this.pairs.delete(key);
+        write.push(toEntry(pair, index, -Infinity));
+      }
+    }
+    return write;
+  }
+
+  /** Holds a pair again whose write did not happen, adding to whatever was held since. */
+  public hold(rule: StoredRule, entry: KeyCounts): void {
+    const key = pairKey(rule, entry.ip.text);
+    const pair = this.pairs.get(key);
+    if (!pair) {
+      const { ip, route } = entry;
+      this.pairs.set(key, { ruleId: rule.ruleId, windowSeconds: rule.windowSeconds, ip, route, buckets: new Map(entry.buckets) });
+      return;
+    }
+    if (pair.route !== entry.route) pair.route = ROUTE_BOTH;
+    for (const [bucket, count] of entry.buckets) pair.buckets.set(bucket, (pair.buckets.get(bucket) ?? 0) + count);
   }
 
   /** Sampled requests held for a pair (all buckets). */
   public heldFor(rule: StoredRule, client: string): number {
     let total = 0;
-    for (const count of this.pairs.get(pairKey(rule, client))?.values() ?? []) total += count;
+    for (const count of this.pairs.get(pairKey(rule, client))?.buckets.values() ?? []) total += count;
     return total;
   }
 
@@ -77,10 +106,9 @@ export class PendingCounts {
   public prune(rules: readonly StoredRule[], horizonMs: number): number {
     const windows = new Map(rules.map((r) => [r.ruleId, r.windowSeconds]));
     let dropped = 0;
-    for (const [key, buckets] of this.pairs) {
-      const [ruleId, window] = splitKey(key);
+    for (const [key, { ruleId, windowSeconds: window, buckets }] of this.pairs) {
       const windowSeconds = windows.get(ruleId);
-      if (windowSeconds !== window) {
+      if (windowSeconds === undefined || windowSeconds !== window) {
         this.pairs.delete(key);
         dropped++;
         continue;
@@ -100,7 +128,16 @@ function pairKey(rule: StoredRule, client: string): string {
   return `${rule.ruleId}\u0000${rule.windowSeconds}\u0000${client}`;
 }
 
-function splitKey(key: string): [string, number] {
-  const [ruleId, window] = key.split('\u0000');
-  return [ruleId, Number(window)];
+/** A held pair as the counter store writes it: all its buckets, its latest time at least that of its newest bucket. */
+function toEntry(pair: HeldPair, ruleIndex: number, lastTimestampMs: number): KeyCounts {
+  const newest = Math.max(...pair.buckets.keys()) * bucketMs(pair.windowSeconds);
+  return {
+    ruleIndex,
+    ip: pair.ip,
+    route: pair.route,
+    buckets: pair.buckets,
+    firstRecord: 0,
+    lastRecord: 0,
+    lastTimestampMs: Math.max(lastTimestampMs, newest),
+  };
 }

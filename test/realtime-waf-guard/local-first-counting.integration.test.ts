@@ -1,0 +1,316 @@
+/**
+ * Counting.LOCAL_FIRST against dynalite: several execution environments (LogProcessor instances, each with its own
+ * memory and DynamoDB client) serving several shards, as Lambda runs them. What is checked is the mode's contract:
+ * the shared count never exceeds the requests, trails them by less than the slack, a batch delivered again counts
+ * nothing, a failed write loses nothing it can keep, and an ended environment costs at most one more window.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { METRIC } from '../../src/realtime-waf-guard/handler-env';
+import { deliveredFieldOrder } from '../../src/realtime-waf-guard/log-fields';
+import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
+import { BlockRow, BlockStore } from '../../src/realtime-waf-guard/runtime/block-store';
+import { CounterStore } from '../../src/realtime-waf-guard/runtime/counter-store';
+import { HistoryStore } from '../../src/realtime-waf-guard/runtime/history-store';
+import { CidrSet } from '../../src/realtime-waf-guard/runtime/ip';
+import { LogProcessor, StreamRecord } from '../../src/realtime-waf-guard/runtime/log-processor';
+import { loadRules, RulesCache } from '../../src/realtime-waf-guard/runtime/rules-store';
+import { BLOCKS_TABLE, COUNTERS_TABLE, HISTORY_TABLE, RULES_TABLE } from '../../src/realtime-waf-guard/table-schemas';
+import { LocalDynamo } from '../support/local-aws';
+import { logLine, recordData } from '../support/log-lines';
+import { Recorder } from '../support/recorders';
+
+const fields = deliveredFieldOrder([]);
+const T0 = 1_767_225_600_000;
+const ATTACKER = '198.51.100.7';
+let dynamo: LocalDynamo;
+
+beforeAll(async () => {
+  dynamo = await LocalDynamo.start();
+});
+afterAll(async () => {
+  await dynamo.stop();
+});
+
+const rule: StoredRule = { ruleId: 'api', host: 'api.example.com', threshold: 100, windowSeconds: 60, blockSeconds: 300, action: 'BLOCK', enabled: true };
+
+/** Fails the SDK calls a test picks, after or instead of sending them. */
+type Fault = (command: string, input: { TableName?: string; Key?: { pk?: { S?: string } } }) => 'before' | 'after' | undefined;
+
+interface Environment {
+  readonly processor: LogProcessor;
+  readonly recorder: Recorder;
+  fault?: Fault;
+}
+
+/** `exact`: Counting.EXACT, as the handler runs without the setting. */
+async function guard(rules: StoredRule[] = [rule], options: { exact?: boolean } = {}) {
+  const slackPercent = options.exact ? undefined : 10;
+  const tables = {
+    rules: await dynamo.createTable('rules', RULES_TABLE),
+    counters: await dynamo.createTable('counters', COUNTERS_TABLE),
+    blocks: await dynamo.createTable('blocks', BLOCKS_TABLE),
+    history: await dynamo.createTable('history', HISTORY_TABLE),
+  };
+  for (const r of rules) await dynamo.doc.send(new PutCommand({ TableName: tables.rules, Item: r }));
+  let now = T0;
+  const sequences = new Map<string, number>();
+
+  /** A new execution environment: its own memory, caches and client, as after a cold start. */
+  const environment = (): Environment => {
+    const client = new DynamoDBClient({
+      endpoint: `http://127.0.0.1:${dynamo.port}`, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    const recorder = new Recorder();
+    const env: Environment = {
+      recorder,
+      processor: new LogProcessor(
+        { fields, samplingRate: 100, allowList: new CidrSet([]), trustedProxies: new CidrSet([]), localFirstSlackPercent: slackPercent },
+        {
+          rules: new RulesCache(() => loadRules(dynamo.doc, tables.rules, { samplingRate: 100, minLoggedRequests: 10 }), 0),
+          counters: new CounterStore(client, tables.counters),
+          blocks: new BlockStore(doc, tables.blocks, tables.counters, 50),
+          history: new HistoryStore(doc, tables.history, 30),
+          metrics: recorder,
+          log: recorder,
+          now: () => now,
+        },
+      ),
+    };
+    client.middlewareStack.add((next, context) => async (args) => {
+      const when = env.fault?.(context.commandName ?? '', args.input as never);
+      if (when === 'before') throw Object.assign(new Error('injected: service unavailable'), { name: 'ServiceUnavailable' });
+      const out = await next(args);
+      if (when === 'after') throw Object.assign(new Error('injected: connection reset after the write'), { name: 'TimeoutError' });
+      return out;
+    }, { step: 'initialize', name: 'faults', priority: 'high' });
+    return env;
+  };
+
+  /** Records as Kinesis delivers them on `shard`, one per request, with increasing sequence numbers. */
+  const batch = (shard: string, requests: Array<{ ip: string; atMs: number }>): StreamRecord[] => requests.map(({ ip, atMs }) => {
+    const n = (sequences.get(shard) ?? 0) + 1;
+    sequences.set(shard, n);
+    const sequenceNumber = `4960${String(n).padStart(20, '0')}`;
+    return {
+      eventID: `${shard}:${sequenceNumber}`,
+      kinesis: {
+        data: recordData(logLine(fields, { 'timestamp': (atMs / 1000).toFixed(3), 'c-ip': ip, 'cs-host': 'api.example.com', 'cs-uri-stem': '/v1/items' })),
+        sequenceNumber,
+        approximateArrivalTimestamp: atMs / 1000,
+      },
+    };
+  });
+
+  const counterItems = async () => ((await dynamo.doc.send(new ScanCommand({ TableName: tables.counters }))).Items ?? [])
+    .filter((item) => !String(item.pk).startsWith('#'));
+  /** Requests of a client in the shared counter, all buckets. */
+  const shared = async (ip: string, ruleId = 'api') => {
+    const item = (await counterItems()).find((i) => i.pk === `${ruleId}#${ip}`);
+    return Object.entries(item ?? {}).filter(([k]) => /^b\d+$/.test(k)).reduce((sum, [, v]) => sum + Number(v), 0);
+  };
+  const blocks = async () => ((await dynamo.doc.send(new ScanCommand({ TableName: tables.blocks }))).Items ?? []) as BlockRow[];
+  const blocked = async (ip: string) => (await blocks()).some((b) => b.ip === ip && b.ruleId !== undefined && b.blockedAt !== undefined);
+  return { environment, batch, counterItems, shared, blocks, blocked, setNow: (ms: number) => { now = ms; }, tables };
+}
+
+/** `count` light clients, `each` requests apiece, spread over `seconds` from `startMs`. */
+function lightClients(count: number, each: number, startMs: number, seconds: number): Array<{ ip: string; atMs: number }> {
+  const out: Array<{ ip: string; atMs: number }> = [];
+  for (let c = 0; c < count; c++) {
+    const ip = `10.${Math.floor(c / 250)}.${c % 250}.1`;
+    for (let r = 0; r < each; r++) out.push({ ip, atMs: startMs + ((c * each + r) * seconds * 1000) / (count * each) });
+  }
+  return out;
+}
+
+test('clients far below every threshold cost no counter write; a client over it is written, caught, and counted once', async () => {
+  const g = await guard();
+  const env = g.environment();
+  const light = lightClients(300, 3, T0, 30);
+  const attack = Array.from({ length: 150 }, (_, i) => ({ ip: ATTACKER, atMs: T0 + i * 200 }));
+  for (let second = 0; second < 30; second++) {
+    const inSecond = [...light, ...attack].filter((r) => r.atMs >= T0 + second * 1000 && r.atMs < T0 + (second + 1) * 1000);
+    g.setNow(T0 + (second + 1) * 1000);
+    const result = await env.processor.process(g.batch('shardId-000000000000', inSecond));
+    expect(result.batchItemFailures).toEqual([]);
+  }
+  const items = await g.counterItems();
+  expect(items.map((i) => i.pk)).toEqual([`api#${ATTACKER}`]);
+  // 150 requests, written in steps of the write level (10% of 100 with one environment): what is still held is below it.
+  const written = await g.shared(ATTACKER);
+  expect(written).toBeLessThanOrEqual(150);
+  expect(150 - written).toBeLessThan(10);
+  expect(await g.blocked(ATTACKER)).toBe(true);
+  expect(env.processor.heldPairs).toBeGreaterThan(0);
+});
+
+test('a client split over four shards and four environments is caught by threshold + slack, and never over-counted', async () => {
+  const g = await guard();
+  const shards = ['shardId-000000000000', 'shardId-000000000001', 'shardId-000000000002', 'shardId-000000000003'];
+  const envs = [g.environment(), g.environment(), g.environment(), g.environment()];
+  // Each environment reports itself first, so all four know there are four (write level floor(10% x 100 / 4) = 2).
+  for (let i = 0; i < envs.length; i++) await envs[i].processor.process(g.batch(shards[i], [{ ip: '10.0.0.1', atMs: T0 }]));
+  g.setNow(T0 + 6000);
+  for (let i = 0; i < envs.length; i++) await envs[i].processor.process(g.batch(shards[i], [{ ip: '10.0.0.2', atMs: T0 + 5000 }]));
+
+  // One request per batch, batches spread over shards and environments so that no environment keeps seeing the client.
+  let sent = 0;
+  let blockedAt: number | undefined;
+  let maxTrail = 0;
+  const start = T0 + 6000;
+  for (let i = 0; i < 115; i++) {
+    const atMs = start + i * 300;
+    g.setNow(atMs + 100);
+    const env = envs[(i * 7 + Math.floor(i / 4)) % 4];
+    await env.processor.process(g.batch(shards[i % 4], [{ ip: ATTACKER, atMs }]));
+    sent++;
+    const written = await g.shared(ATTACKER);
+    expect(written).toBeLessThanOrEqual(sent);
+    maxTrail = Math.max(maxTrail, sent - written);
+    if (blockedAt === undefined && await g.blocked(ATTACKER)) blockedAt = sent;
+  }
+  // Below the threshold it cannot be blocked (the shared count never exceeds the requests) ...
+  expect(blockedAt).toBeGreaterThanOrEqual(100);
+  // ... and by the threshold plus its slack (10% of 100) it is, though no shard nor environment saw even 30 of its requests.
+  expect(blockedAt).toBeLessThanOrEqual(110);
+  expect(maxTrail).toBeLessThan(10);
+  expect(maxTrail).toBeGreaterThan(0);
+});
+
+test('a batch delivered again, to the same or another environment, counts nothing; an overlapping one only its new records', async () => {
+  const g = await guard();
+  const a = g.environment();
+  const b = g.environment();
+  const shard = 'shardId-000000000000';
+  // 99 requests: one more counted twice would block a client below its threshold.
+  const first = g.batch(shard, Array.from({ length: 60 }, (_, i) => ({ ip: ATTACKER, atMs: T0 + i * 100 })));
+  const second = g.batch(shard, Array.from({ length: 39 }, (_, i) => ({ ip: ATTACKER, atMs: T0 + 6000 + i * 100 })));
+  g.setNow(T0 + 10_000);
+  await a.processor.process(first);
+  await a.processor.process(second);
+  await b.processor.process(first);
+  await a.processor.process(second);
+  await b.processor.process([...second.slice(20), ...g.batch(shard, [{ ip: '10.0.0.9', atMs: T0 + 9000 }])]);
+  expect(await g.blocked(ATTACKER)).toBe(false);
+  expect(await g.shared(ATTACKER)).toBe(99);
+  expect(b.recorder.metrics.get(METRIC.RECORDS_ALREADY_COUNTED)).toBe(60 + 19);
+  expect(a.recorder.metrics.get(METRIC.RECORDS_ALREADY_COUNTED)).toBe(39);
+  // Everything b counted was new: only 10.0.0.9's one request, held in its memory.
+  expect(b.processor.heldPairs).toBe(1);
+  // Nothing was lost either: ten more requests reach a's write level (5 with two environments) and block.
+  await a.processor.process(g.batch(shard, Array.from({ length: 10 }, (_, i) => ({ ip: ATTACKER, atMs: T0 + 9500 + i }))));
+  expect(await g.shared(ATTACKER)).toBe(109);
+  expect(await g.blocked(ATTACKER)).toBe(true);
+});
+
+test('a failed counter write keeps its counts for the next batch; one applied before the error is not counted again', async () => {
+  const g = await guard();
+  const env = g.environment();
+  const shard = 'shardId-000000000000';
+  const burst = (from: number, n: number) => g.batch(shard, Array.from({ length: n }, (_, i) => ({ ip: ATTACKER, atMs: T0 + from + i * 10 })));
+  g.setNow(T0 + 20_000);
+
+  // Not applied: the counts stay in memory and go with the next write.
+  env.fault = (command, input) => (command === 'UpdateItemCommand' && input.Key?.pk?.S === `api#${ATTACKER}` ? 'before' : undefined);
+  expect((await env.processor.process(burst(0, 30))).batchItemFailures).toEqual([]);
+  expect(await g.shared(ATTACKER)).toBe(0);
+  expect(env.recorder.metrics.get(METRIC.COUNTER_WRITE_ERRORS)).toBe(1);
+  env.fault = undefined;
+  await env.processor.process(burst(1000, 30));
+  expect(await g.shared(ATTACKER)).toBe(60);
+
+  // Applied, then the connection failed: the check finds the write and neither holds nor writes it again.
+  env.fault = (command, input) => (command === 'UpdateItemCommand' && input.Key?.pk?.S === `api#${ATTACKER}` ? 'after' : undefined);
+  await env.processor.process(burst(2000, 30));
+  env.fault = undefined;
+  expect(await g.shared(ATTACKER)).toBe(90);
+  expect(env.processor.heldPairs).toBe(0);
+  await env.processor.process(burst(3000, 9));
+  expect(await g.shared(ATTACKER)).toBe(90);
+  expect(await g.blocked(ATTACKER)).toBe(false);
+  await env.processor.process(burst(4000, 1));
+  expect(await g.shared(ATTACKER)).toBe(100);
+  expect(await g.blocked(ATTACKER)).toBe(true);
+
+  // Neither the write nor the check could reach DynamoDB: the counts are dropped (never counted twice) and measured.
+  env.fault = (_, input) => (input.Key?.pk?.S === 'api#198.51.100.8' ? 'before' : undefined);
+  await env.processor.process(g.batch(shard, Array.from({ length: 12 }, (_, i) => ({ ip: '198.51.100.8', atMs: T0 + 5000 + i }))));
+  expect(env.recorder.metrics.get(METRIC.HELD_COUNTS_DROPPED)).toBe(12);
+  expect(env.processor.heldPairs).toBe(0);
+});
+
+test('an offender whose block cannot be recorded is recorded with the next batch', async () => {
+  const g = await guard();
+  const env = g.environment();
+  const shard = 'shardId-000000000000';
+  g.setNow(T0 + 20_000);
+  env.fault = (_, input) => (input.TableName === g.tables.blocks ? 'before' : undefined);
+  const result = await env.processor.process(g.batch(shard, Array.from({ length: 120 }, (_, i) => ({ ip: ATTACKER, atMs: T0 + i * 100 }))));
+  expect(result.batchItemFailures).toEqual([]);
+  expect(await g.blocked(ATTACKER)).toBe(false);
+  env.fault = undefined;
+  await env.processor.process(g.batch(shard, [{ ip: '10.0.0.1', atMs: T0 + 15_000 }]));
+  expect(await g.blocked(ATTACKER)).toBe(true);
+});
+
+test('after an environment ends with counts in memory, a client over the threshold is caught within one more window', async () => {
+  const g = await guard();
+  const shard = 'shardId-000000000000';
+  let env = g.environment();
+  // 120 requests per 60 s window, one every 500 ms, in 1 s batches: 1.2 times the threshold, over the slack.
+  const windowMs = 60_000;
+  let blockedAtMs: number | undefined;
+  let endedAtMs: number | undefined;
+  for (let second = 0; second < 240 && blockedAtMs === undefined; second++) {
+    const at = T0 + second * 1000;
+    g.setNow(at + 1000);
+    // The first environment ends just before the client would be written over the threshold.
+    if (endedAtMs === undefined && env.processor.heldPairs > 0 && (await g.shared(ATTACKER)) >= 90) {
+      endedAtMs = at;
+      env = g.environment();
+    }
+    await env.processor.process(g.batch(shard, [{ ip: ATTACKER, atMs: at }, { ip: ATTACKER, atMs: at + 500 }]));
+    if (await g.blocked(ATTACKER)) blockedAtMs = at + 1000;
+  }
+  expect(endedAtMs).toBeDefined();
+  expect(blockedAtMs).toBeDefined();
+  expect(blockedAtMs! - endedAtMs!).toBeLessThanOrEqual(windowMs);
+  // Caught, but never on fewer than the threshold's requests.
+  const row = (await g.blocks()).find((b) => b.ip === ATTACKER)!;
+  expect(row.observed).toBeGreaterThanOrEqual(100);
+});
+
+test('a held client is written as soon as another environment joins and its share of the slack falls', async () => {
+  const g = await guard();
+  const a = g.environment();
+  const b = g.environment();
+  g.setNow(T0 + 1000);
+  // With one environment the write level is 10: 8 requests stay in memory.
+  await a.processor.process(g.batch('shardId-000000000000', Array.from({ length: 8 }, (_, i) => ({ ip: ATTACKER, atMs: T0 + i * 10 }))));
+  expect(await g.shared(ATTACKER)).toBe(0);
+  await b.processor.process(g.batch('shardId-000000000001', [{ ip: '10.0.0.1', atMs: T0 + 500 }]));
+  // a learns of b when it next writes its progress (at most 5 s later): level 5, and its 8 are written without the
+  // client coming back.
+  g.setNow(T0 + 7000);
+  await a.processor.process(g.batch('shardId-000000000000', [{ ip: '10.0.0.2', atMs: T0 + 6500 }]));
+  expect(await g.shared(ATTACKER)).toBe(8);
+});
+
+test('a batch no rule counts costs no claim', async () => {
+  const g = await guard([{ ...rule, host: 'other.example.com' }]);
+  const env = g.environment();
+  g.setNow(T0 + 2000);
+  await env.processor.process(g.batch('shardId-000000000000', lightClients(20, 1, T0, 1)));
+  const items = (await dynamo.doc.send(new ScanCommand({ TableName: g.tables.counters }))).Items ?? [];
+  expect(items.map((i) => i.pk)).toEqual(['#shards']);
+});
+
+test('Counting.EXACT writes every pair of every batch, as before', async () => {
+  const g = await guard([rule], { exact: true });
+  const env = g.environment();
+  g.setNow(T0 + 5000);
+  await env.processor.process(g.batch('shardId-000000000000', lightClients(50, 1, T0, 4)));
+  expect(await g.counterItems()).toHaveLength(50);
+});
