@@ -167,15 +167,16 @@ export type CountingMix = Pick<CountingScenario, 'mix' | 'generator' | 'startMs'
 
 const T0 = 1_767_225_600_000;
 
+function mixOptions(o: CountingMixOptions) {
+  return { samplingRate: o.samplingRate, startMs: T0, rules: o.rules, attackers: o.attackers, groundTruth: true };
+}
+
 /** The demo's Zipf mix: 500 req/s from 5,000 clients plus the attackers (from 15-40% of the run to its end). */
 export function zipfMix(o: CountingMixOptions & { readonly seconds: number }): CountingMix {
   return {
     ...o,
     mix: `Zipf mix (500 req/s from 5,000 clients + ${o.attackers.length} attackers, ${o.seconds} s, sampling ${o.samplingRate}%)`,
-    generator: new TrafficGenerator({
-      seed: 21, rate: 500, samplingRate: o.samplingRate, startMs: T0, durationMs: o.seconds * 1000, rules: o.rules, attackers: o.attackers,
-      groundTruth: true,
-    }),
+    generator: new TrafficGenerator({ ...mixOptions(o), seed: 21, rate: 500, durationMs: o.seconds * 1000 }),
     startMs: T0,
   };
 }
@@ -189,9 +190,7 @@ export function lightMix(o: CountingMixOptions): CountingMix {
   return {
     ...o,
     mix: `light mix (20,000 clients x 1-10 requests over 600 s + ${attackers.length} attackers for 60 s each, sampling ${o.samplingRate}%)`,
-    generator: new LightClientsGenerator({
-      seed: 22, samplingRate: o.samplingRate, startMs: T0, durationMs: 600_000, rules: o.rules, attackers, groundTruth: true,
-    }),
+    generator: new LightClientsGenerator({ ...mixOptions({ ...o, attackers }), seed: 22, durationMs: 600_000 }),
     startMs: T0,
     attackers,
   };
