@@ -47,6 +47,8 @@ export interface CountingResult {
   readonly writeUnitsByKind: ReadonlyMap<string, number>;
   readonly readUnits: number;
   readonly attackersBlocked: number;
+  /** Per attacker blocked: simulated ms from the request that crossed its threshold to the block (batching included). */
+  readonly decisionDelaysMs: number[];
   readonly judgement: BlockJudgement;
   readonly wallSeconds: number;
 }
@@ -138,9 +140,17 @@ export async function measureCounting(s: CountingScenario): Promise<CountingResu
       }));
     }
 
-    const judgement = judgeBlocks(s.rules, judgeTruth(s.generator.truth, s.rules), blocked);
+    const truth = judgeTruth(s.generator.truth, s.rules);
+    const judgement = judgeBlocks(s.rules, truth, blocked);
     const blockedPairs = new Set(blocked.map((b) => `${b.ruleId}|${b.ip}`));
+    // Simulated time from the request that took an attacker over its threshold to the block decision.
+    const decisionDelaysMs = s.attackers.flatMap((a) => {
+      const crossedAtMs = truth.find((t) => t.ruleId === a.ruleId && t.ip === a.ip)?.crossedAtMs;
+      const row = blocked.find((b) => b.ruleId === a.ruleId && b.ip === demoClient(a.ip));
+      return crossedAtMs === undefined || row === undefined ? [] : [row.blockedAt - crossedAtMs];
+    });
     return {
+      decisionDelaysMs,
       scenario: s,
       loggedRequests,
       batches,
