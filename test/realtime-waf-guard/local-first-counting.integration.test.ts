@@ -34,17 +34,22 @@ afterAll(async () => {
 
 const rule: StoredRule = { ruleId: 'api', host: 'api.example.com', threshold: 100, windowSeconds: 60, blockSeconds: 300, action: 'BLOCK', enabled: true };
 
-/** Fails the SDK calls a test picks, after or instead of sending them. */
-type Fault = (command: string, input: { TableName?: string; Key?: { pk?: { S?: string } } }) => 'before' | 'after' | undefined;
+/**
+ * Fails the SDK calls a test picks, after or instead of sending them; `defer` fails the call but keeps it, for the
+ * test to send later (a request DynamoDB applies after its caller gave up on it).
+ */
+type Fault = (command: string, input: { TableName?: string; Key?: { pk?: { S?: string } } }) => 'before' | 'after' | 'defer' | undefined;
 
 interface Environment {
   readonly processor: LogProcessor;
   readonly recorder: Recorder;
   fault?: Fault;
+  /** Calls failed by a `defer` fault, not yet sent. */
+  readonly deferred: Array<() => Promise<unknown>>;
 }
 
 /** `exact`: Counting.EXACT, as the handler runs without the setting. */
-async function guard(rules: StoredRule[] = [rule], options: { exact?: boolean } = {}) {
+async function guard(rules: StoredRule[] = [rule], options: { exact?: boolean; maxHeldPairs?: number } = {}) {
   const slackPercent = options.exact ? undefined : 10;
   const tables = {
     rules: await dynamo.createTable('rules', RULES_TABLE),
@@ -65,8 +70,16 @@ async function guard(rules: StoredRule[] = [rule], options: { exact?: boolean } 
     const recorder = new Recorder();
     const env: Environment = {
       recorder,
+      deferred: [],
       processor: new LogProcessor(
-        { fields, samplingRate: 100, allowList: new CidrSet([]), trustedProxies: new CidrSet([]), localFirstSlackPercent: slackPercent },
+        {
+          fields,
+          samplingRate: 100,
+          allowList: new CidrSet([]),
+          trustedProxies: new CidrSet([]),
+          localFirstSlackPercent: slackPercent,
+          maxHeldPairs: options.maxHeldPairs,
+        },
         {
           rules: new RulesCache(() => loadRules(dynamo.doc, tables.rules, { samplingRate: 100, minLoggedRequests: 10 }), 0),
           counters: new CounterStore(client, tables.counters),
@@ -81,6 +94,10 @@ async function guard(rules: StoredRule[] = [rule], options: { exact?: boolean } 
     client.middlewareStack.add((next, context) => async (args) => {
       const when = env.fault?.(context.commandName ?? '', args.input as never);
       if (when === 'before') throw Object.assign(new Error('injected: service unavailable'), { name: 'ServiceUnavailable' });
+      if (when === 'defer') {
+        env.deferred.push(() => next(args));
+        throw Object.assign(new Error('injected: no answer in time'), { name: 'TimeoutError' });
+      }
       const out = await next(args);
       if (when === 'after') throw Object.assign(new Error('injected: connection reset after the write'), { name: 'TimeoutError' });
       return out;
@@ -298,6 +315,17 @@ test('a held client is written as soon as another environment joins and its shar
   expect(await g.shared(ATTACKER)).toBe(8);
 });
 
+test('memory is bounded: beyond the cap the longest-held clients are written out, their counts exact', async () => {
+  const g = await guard([rule], { maxHeldPairs: 50 });
+  const env = g.environment();
+  g.setNow(T0 + 10_000);
+  await env.processor.process(g.batch('shardId-000000000000', lightClients(120, 2, T0, 8)));
+  expect(env.processor.heldPairs).toBeLessThanOrEqual(50);
+  const items = await g.counterItems();
+  expect(items.length + env.processor.heldPairs).toBe(120);
+  for (const item of items) expect(await g.shared(String(item.pk).slice('api#'.length))).toBe(2);
+});
+
 test('a batch no rule counts costs no claim', async () => {
   const g = await guard([{ ...rule, host: 'other.example.com' }]);
   const env = g.environment();
@@ -313,4 +341,61 @@ test('Counting.EXACT writes every pair of every batch, as before', async () => {
   g.setNow(T0 + 5000);
   await env.processor.process(g.batch('shardId-000000000000', lightClients(50, 1, T0, 4)));
   expect(await g.counterItems()).toHaveLength(50);
+});
+
+test('a counter write DynamoDB applies only after its check found it missing is not counted twice', async () => {
+  const g = await guard();
+  const env = g.environment();
+  const shard = 'shardId-000000000000';
+  const burst = (from: number, n: number) => g.batch(shard, Array.from({ length: n }, (_, i) => ({ ip: ATTACKER, atMs: T0 + from + i * 10 })));
+  g.setNow(T0 + 20_000);
+  // The first counter write of the client gets no answer in time, and reaches DynamoDB only after the batch.
+  let deferredOne = false;
+  env.fault = (command, input) => {
+    if (deferredOne || command !== 'UpdateItemCommand' || input.Key?.pk?.S !== `api#${ATTACKER}`) return undefined;
+    deferredOne = true;
+    return 'defer';
+  };
+  expect((await env.processor.process(burst(0, 30))).batchItemFailures).toEqual([]);
+  env.fault = undefined;
+  expect(env.deferred).toHaveLength(1);
+  await Promise.allSettled(env.deferred.map((send) => send()));
+  // 90 requests: one counted twice would block a client below its threshold.
+  await env.processor.process(burst(1000, 30));
+  await env.processor.process(burst(2000, 30));
+  expect(await g.shared(ATTACKER)).toBeLessThanOrEqual(90);
+  expect(await g.blocked(ATTACKER)).toBe(false);
+});
+
+test('the write marks of environments long gone are removed from a counter item its client keeps alive', async () => {
+  const g = await guard([{ ...rule, threshold: 200 }]);
+  const shard = (n: number) => `shardId-00000000000${n}`;
+  const client = '203.0.113.50';
+  const burst = (s: number, from: number) => g.batch(shard(s), Array.from({ length: 50 }, (_, i) => ({ ip: client, atMs: from + i })));
+  // A heavy client that stays for days is written by every environment that ever serves it.
+  for (let n = 0; n < 3; n++) {
+    g.setNow(T0 + n * 3 * 3600_000 + 1000);
+    await g.environment().processor.process(burst(n, T0 + n * 3 * 3600_000));
+  }
+  const marks = async () => Object.keys((await g.counterItems()).find((i) => i.pk === `api#${client}`) ?? {}).filter((k) => k.startsWith('h_'));
+  // Each mark only has to outlive its environment's last write by the time the SDK may retry it: one is left.
+  expect(await marks()).toHaveLength(1);
+});
+
+test('requests from a lagging shard held beside newer ones still reach the shared count of their window', async () => {
+  const g = await guard();
+  const env = g.environment();
+  const current = 'shardId-000000000000';
+  const lagging = 'shardId-000000000001';
+  // The lagging shard is 110 s behind: its records are of a window the current shard left behind.
+  let blockedAt: number | undefined;
+  for (let round = 0; round < 10 && blockedAt === undefined; round++) {
+    g.setNow(T0 + 121_000 + round * 1000);
+    await env.processor.process(g.batch(current, [{ ip: ATTACKER, atMs: T0 + 120_000 + round * 1000 }]));
+    await env.processor.process(g.batch(lagging, Array.from({ length: 15 }, (_, i) => ({ ip: ATTACKER, atMs: T0 + 10_000 + round * 1000 + i }))));
+    if (await g.blocked(ATTACKER)) blockedAt = (round + 1) * 15;
+  }
+  // 150 requests within the 60 s from T0 + 10 s: over the threshold and its slack (110), so caught by then.
+  expect(blockedAt).toBeDefined();
+  expect(blockedAt).toBeLessThanOrEqual(110 + 15);
 });

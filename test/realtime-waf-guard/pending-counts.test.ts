@@ -69,4 +69,14 @@ describe('PendingCounts', () => {
     expect(pending.prune([{ ...rule, windowSeconds: 30 }], T0 + 110_000)).toBe(1);
     expect(pending.size).toBe(0);
   });
+
+  test('evict writes out the longest-held pairs beyond the cap, and only pairs of current rules', () => {
+    const pending = new PendingCounts();
+    for (let i = 1; i <= 10; i++) pending.add([entry(`192.0.2.${i}`, [T0 + i])], [rule], () => 100);
+    const written = pending.evict([rule], 4);
+    expect(written.map((e) => e.ip.text)).toEqual(['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.4', '192.0.2.5', '192.0.2.6']);
+    expect(pending.size).toBe(4);
+    expect(pending.evict([{ ...rule, ruleId: 'other' }], 2)).toEqual([]);
+    expect(pending.size).toBe(2);
+  });
 });

@@ -24,6 +24,8 @@ export interface WindowCount {
 
 /** Bounds one clean-up write well inside DynamoDB's expression limits. */
 const MAX_REMOVALS_PER_WRITE = 100;
+/** Bounds the buckets one write of held counts adds, likewise. */
+const MAX_BUCKETS_PER_WRITE = 100;
 
 /** The item where each shard records how far behind it processes (attributes `l_<shard>` and `w_<shard>`). */
 export const SHARD_PROGRESS_KEY = '#shards';
@@ -56,7 +58,16 @@ interface MarkUpdate {
 /** The execution environment writing held counts, and its next write number. */
 export interface HeldWriter {
   readonly environmentId: string;
+  /**
+   * Increasing, and at least the time of the write in milliseconds x 1000: a mark's age then shows, so the marks of
+   * environments gone can be removed from items their clients keep alive (each would cost write units forever).
+   */
   nextWrite(): number;
+}
+
+/** When a write mark (`h_<environment>`) was last set, from its write number. */
+function markTimeMs(value: AttributeValue): number {
+  return Number(value.N) / 1000;
 }
 
 /** The outcome of a `Counting.LOCAL_FIRST` write of pairs. */
@@ -116,9 +127,11 @@ export class CounterStore {
    * came from is claimed, so no batch mark is needed against counting twice; what must not count twice is a write the
    * SDK retries after it was applied, so each write carries the environment's own increasing write number
    * (`h_<environment>`) and is conditional on it being new. A write that fails must not fail the batch (a retry would
-   * find it claimed): it is checked by reading the item: applied after all, its count is used; not applied, the pair
-   * is returned in `unwritten` for the caller to hold again; unknown (the read failed too), in `lost`, since holding
-   * counts that may be stored could count them twice.
+   * find it claimed). Its outcome is settled by fencing: setting the mark to its write number, which the write itself
+   * can no longer pass once stored, even should DynamoDB apply it late. Fenced, the write certainly did not happen and
+   * the pair is returned in `unwritten` for the caller to hold again; the fence refused, it happened and its count is
+   * used. When the fence fails too, a read decides as well as it can (a write applied after it would count twice), and
+   * when the read fails, the pair is `lost`, since holding counts that may be stored could count them twice.
    */
   public async addHeld(
     entries: readonly KeyCounts[],
@@ -136,18 +149,32 @@ export class CounterStore {
       const applied = (item: Record<string, AttributeValue> | undefined) => item !== undefined && Number(item[markName]?.N) >= n;
       const current = bucketOf(entry.lastTimestampMs, rule.windowSeconds);
       const keepFrom = bucketOf(horizonMs, rule.windowSeconds) - 2 * bucketsPerWindow(rule.windowSeconds) + 1;
+      // Held counts may span several windows (this environment serves shards that lag behind others): all that a shard
+      // may still add to are stored, not only the window before the newest, or they would trail the shared count.
+      const from = Math.max(keepFrom, current - MAX_BUCKETS_PER_WRITE + 1);
+      const stored = new Map([...entry.buckets].filter(([b]) => b >= from && b <= current));
       try {
-        let item = await this.update(key, rule, bucketsInWindow(entry.buckets, rule.windowSeconds, current), keepFrom, nowMs, {
+        let item = await this.update(key, rule, stored, keepFrom, nowMs, {
           name: markName, value: { N: String(n) }, condition: 'attribute_not_exists(#m) OR #m < :m', values: {},
         });
         if (item === 'conflict') {
           item = await this.read(key);
           if (!applied(item)) throw new Error(`counter ${key.pk.S} holds a newer write of this environment than ${n}`);
         }
-        await this.cleanStale(key, keepFrom, item ?? {});
-        result.windows.push(this.windowCount(entry, rule, item ?? {}));
+        await this.cleanStale(key, keepFrom, item ?? {}, nowMs);
+        result.windows.push(this.windowCount(entry, rule, item ?? {}, stored));
       } catch (e) {
         result.errors.push((e as Error).message);
+        let fenced: boolean | undefined;
+        try {
+          fenced = await this.fence(key, markName, n, rule, nowMs);
+        } catch {
+          // Unsettled: the read below is the best left.
+        }
+        if (fenced === true) {
+          result.unwritten.push(entry);
+          return;
+        }
         let item: Record<string, AttributeValue> | undefined;
         try {
           item = await this.read(key);
@@ -155,11 +182,35 @@ export class CounterStore {
           result.lost.push(entry);
           return;
         }
-        if (applied(item)) result.windows.push(this.windowCount(entry, rule, item ?? {}));
+        if (fenced === false || applied(item)) result.windows.push(this.windowCount(entry, rule, item ?? {}, stored));
         else result.unwritten.push(entry);
       }
     });
     return result;
+  }
+
+  /**
+   * Sets a write mark to `n` unless it is already there or beyond: true if set, so that the write numbered `n` can
+   * never apply; false if the mark shows that write applied.
+   */
+  private async fence(key: Record<string, AttributeValue>, markName: string, n: number, rule: StoredRule, nowMs: number): Promise<boolean> {
+    try {
+      await this.client.send(new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: key,
+        UpdateExpression: 'SET #m = :m, expiresAt = if_not_exists(expiresAt, :exp)',
+        ConditionExpression: 'attribute_not_exists(#m) OR #m < :m',
+        ExpressionAttributeNames: { '#m': markName },
+        ExpressionAttributeValues: {
+          ':m': { N: String(n) },
+          ':exp': { N: String(Math.floor(nowMs / 1000) + rule.windowSeconds + this.retentionSeconds) },
+        },
+      }));
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
   }
 
   /**
@@ -242,8 +293,8 @@ export class CounterStore {
         }
       }
     }
-    await this.cleanStale(key, keepFrom, item ?? {});
-    return this.windowCount(entry, rule, item ?? {});
+    await this.cleanStale(key, keepFrom, item ?? {}, nowMs);
+    return this.windowCount(entry, rule, item ?? {}, batchBuckets);
   }
 
   /**
@@ -311,17 +362,27 @@ export class CounterStore {
 
   /**
    * Removes buckets below `keepFrom` that the update could not name (a pair idle for more than a window and back
-   * before its TTL, or a lagging shard caught up), so no item grows without bound. Costs a write only when such
-   * buckets exist.
+   * before its TTL, or a lagging shard caught up), and the write marks of environments that have not written the
+   * item within the counter retention (no SDK retry of theirs can still arrive), so no item grows without bound.
+   * Costs a write only when there is such a bucket or mark.
    */
-  private async cleanStale(key: Record<string, AttributeValue>, keepFrom: number, item: Record<string, AttributeValue>): Promise<void> {
-    const stale = [...bucketsFromItem(item).keys()].filter((b) => b < keepFrom).slice(0, MAX_REMOVALS_PER_WRITE);
+  private async cleanStale(
+    key: Record<string, AttributeValue>,
+    keepFrom: number,
+    item: Record<string, AttributeValue>,
+    nowMs: number,
+  ): Promise<void> {
+    const marksFrom = nowMs - this.retentionSeconds * 1000;
+    const stale = [
+      ...[...bucketsFromItem(item).keys()].filter((b) => b < keepFrom).map((b) => `b${b}`),
+      ...Object.entries(item).filter(([name, value]) => name.startsWith('h_') && markTimeMs(value) < marksFrom).map(([name]) => name),
+    ].slice(0, MAX_REMOVALS_PER_WRITE);
     if (stale.length === 0) return;
     await this.client.send(new UpdateItemCommand({
       TableName: this.tableName,
       Key: key,
       UpdateExpression: `REMOVE ${stale.map((_, i) => `#s${i}`).join(', ')}`,
-      ExpressionAttributeNames: Object.fromEntries(stale.map((b, i) => [`#s${i}`, `b${b}`])),
+      ExpressionAttributeNames: Object.fromEntries(stale.map((name, i) => [`#s${i}`, name])),
     }));
   }
 
@@ -382,15 +443,19 @@ export class CounterStore {
     return item?.[markName]?.S;
   }
 
-  private windowCount(entry: KeyCounts, rule: StoredRule, item: Record<string, AttributeValue>): WindowCount {
+  /** `stored`: the buckets of the entry that the write added; the others still count, from the entry. */
+  private windowCount(
+    entry: KeyCounts,
+    rule: StoredRule,
+    item: Record<string, AttributeValue>,
+    stored: ReadonlyMap<number, number>,
+  ): WindowCount {
     const buckets = bucketsFromItem(item);
-    // Buckets of a long batch that were not stored (older than a window before its latest request) still count.
     const current = bucketOf(entry.lastTimestampMs, rule.windowSeconds);
-    const stored = current - bucketsPerWindow(rule.windowSeconds) + 1;
     let first = Infinity;
     let last = -Infinity;
     for (const [b, c] of entry.buckets) {
-      if (b < stored) buckets.set(b, (buckets.get(b) ?? 0) + c);
+      if (!stored.has(b)) buckets.set(b, (buckets.get(b) ?? 0) + c);
       if (b < first) first = b;
       if (b > last) last = b;
     }

@@ -39,6 +39,11 @@ export interface LogProcessorConfig {
    * Undefined: `Counting.EXACT`, every (rule, client) pair of every batch written.
    */
   readonly localFirstSlackPercent?: number;
+  /**
+   * Under `Counting.LOCAL_FIRST`, most pairs an execution environment holds before it writes out the longest-held.
+   * @default MAX_HELD_PAIRS
+   */
+  readonly maxHeldPairs?: number;
 }
 
 export interface LogProcessorDeps {
@@ -78,6 +83,13 @@ export interface BatchResult {
 }
 
 const MALFORMED_SAMPLES = 3;
+
+/**
+ * Most (rule, client) pairs an execution environment holds under `Counting.LOCAL_FIRST` before it writes out the
+ * longest-held: about 85 MB of heap (some 440 bytes a pair with two buckets, measured), well within the log
+ * processor's default 512 MB.
+ */
+export const MAX_HELD_PAIRS = 200_000;
 
 /**
  * One Kinesis batch: parse and count every line, add the counts to the stored windows, and record a block for every
@@ -222,9 +234,11 @@ export class LogProcessor {
     if (this.leveledRules !== undefined && (environments > this.leveledEnvironments || counter.matcher.rules !== this.leveledRules)) {
       write.push(...this.pending.overLevel(rules, level));
     }
+    const maxHeld = config.maxHeldPairs ?? MAX_HELD_PAIRS;
+    if (this.pending.size > maxHeld) write.push(...this.pending.evict(rules, Math.floor(maxHeld * 0.9)));
     this.leveledEnvironments = environments;
     this.leveledRules = counter.matcher.rules;
-    const writer = { environmentId: this.environmentId, nextWrite: () => ++this.writes };
+    const writer = { environmentId: this.environmentId, nextWrite: () => (this.writes = Math.max(this.writes + 1, now * 1000)) };
     const result = await deps.counters.addHeld(write, rules, writer, horizonMs, now);
     for (const entry of result.unwritten) this.pending.hold(rules[entry.ruleIndex], entry);
     if (result.errors.length > 0) {

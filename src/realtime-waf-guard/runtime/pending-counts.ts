@@ -79,6 +79,23 @@ export class PendingCounts {
     return write;
   }
 
+  /**
+   * Takes out the longest-held pairs until at most `keep` remain, to bound memory: many distinct clients (a botnet,
+   * rotating IPv6 prefixes) under a long window would otherwise fill the environment. Written out, their counts stay
+   * exact; the price is their writes.
+   */
+  public evict(rules: readonly StoredRule[], keep: number): KeyCounts[] {
+    const byId = new Map(rules.map((r, i) => [r.ruleId, i]));
+    const write: KeyCounts[] = [];
+    for (const [key, pair] of this.pairs) {
+      if (this.pairs.size <= keep) break;
+      this.pairs.delete(key);
+      const index = byId.get(pair.ruleId);
+      if (index !== undefined && rules[index].windowSeconds === pair.windowSeconds) write.push(toEntry(pair, index, -Infinity));
+    }
+    return write;
+  }
+
   /** Holds a pair again whose write did not happen, adding to whatever was held since. */
   public hold(rule: StoredRule, entry: KeyCounts): void {
     const key = pairKey(rule, entry.ip.text);
