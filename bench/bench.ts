@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'fs';
 import { cpus, totalmem } from 'os';
 import { join } from 'path';
+import { CountingMix, CountingResult, lightMix, measureCounting, zipfMix } from './counting-cost';
 import { bundleSize, ProbeResult, runProbe } from './handler-probe';
 import { measureThroughput, ThroughputResult } from './throughput';
 import { DemoClock } from '../examples/local-demo/demo-clock';
@@ -63,6 +64,44 @@ function unitRows(o: DemoOutcome): Row[] {
   return [
     { metric: `DynamoDB units per 1,000 sampled records (LogProcessor, sampling ${o.options.samplingRate}%, ${fmt(o.recordsPut)} records)`, value: `${fmt(perThousand.w, 1)} WRU, ${fmt(perThousand.r, 2)} RRU`, goal: '' },
     { metric: `DynamoDB on-demand cost per million requests at ${o.options.samplingRate}% sampling`, value: `$${fmt(cost, 4)}`, goal: '' },
+  ];
+}
+
+const COUNTING_GOAL_WRU = 0.06;
+
+function countingRows(r: CountingResult): Row[] {
+  const { scenario: s } = r;
+  const mode = s.localFirstSlackPercent === undefined ? 'EXACT' : `LOCAL_FIRST (${s.localFirstSlackPercent}% slack)`;
+  const w = r.writeUnits / r.loggedRequests;
+  const rd = r.readUnits / r.loggedRequests;
+  // Units per logged request times the price per million units: dollars per million logged requests.
+  const cost = (w * PRICE.perMillionWrites) + (rd * PRICE.perMillionReads);
+  const { falseBlocks, missed } = r.judgement;
+  const kinds = [...r.writeUnitsByKind].sort((a, b) => b[1] - a[1]).map(([kind, units]) => `${kind} ${fmt(units / r.loggedRequests, 3)}`).join(', ');
+  return [
+    {
+      metric: `counting, ${s.mix}, ${mode}: DynamoDB units per logged request (${fmt(r.loggedRequests)} logged requests, ${fmt(r.batches)} batches)`,
+      value: `${fmt(w, 3)} WRU (${kinds}), ${fmt(rd, 5)} RRU; $${fmt(cost, 4)} per million logged requests`
+        + `${s.samplingRate < 100 ? `, $${fmt((cost * s.samplingRate) / 100, 4)} per million requests` : ''} (run took ${fmt(r.wallSeconds, 1)} s)`,
+      goal: s.localFirstSlackPercent === undefined ? '' : `<= ${COUNTING_GOAL_WRU} WRU per logged request`,
+    },
+    {
+      metric: `counting, ${s.mix}, ${mode}: attackers blocked / clients below threshold blocked / missed`,
+      value: `${r.attackersBlocked} of ${s.attackers.length} / ${falseBlocks.length} / ${missed.length}; `
+        + `decided ${fmt(Math.min(...r.decisionDelaysMs) / 1000, 1)} to ${fmt(Math.max(...r.decisionDelaysMs) / 1000, 1)} s after the crossing request (simulated)`,
+      goal: 'all / 0 / 0',
+    },
+  ];
+}
+
+/** What went wrong in a counting run, client by client. */
+function countingProblems(r: CountingResult): string[] {
+  const { scenario: s } = r;
+  const mode = s.localFirstSlackPercent === undefined ? 'EXACT' : `LOCAL_FIRST ${s.localFirstSlackPercent}%`;
+  return [
+    ...(r.attackersBlocked < s.attackers.length ? [`${mode}, ${s.mix}: ${s.attackers.length - r.attackersBlocked} attacker(s) not blocked`] : []),
+    ...r.judgement.falseBlocks.map((f) => `${mode}, ${s.mix}: ${f.ip} blocked by rule ${f.ruleId} with at most ${f.maxInWindow} real requests in a window (threshold ${f.threshold})`),
+    ...r.judgement.missed.map((m) => `${mode}, ${s.mix}: ${m.ip} sent ${m.maxInWindow} requests in a window (threshold ${m.threshold} of rule ${m.ruleId}) and was not blocked`),
   ];
 }
 
@@ -188,7 +227,7 @@ function record(rows: Row[], notes: string[]): void {
   say(`\nRecorded in ${DOC}`);
 }
 
-/** `--only throughput,pipeline,bundles,memory` runs a subset (and records nothing). */
+/** `--only throughput,pipeline,bundles,memory,counting` runs a subset (and records nothing). */
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const onlyAt = args.indexOf('--only');
@@ -200,7 +239,7 @@ async function main(): Promise<void> {
   const problems: string[] = [];
 
   if (run('throughput')) {
-    say('\n[1/4] parse + count throughput (200,000 lines, 2 warm-up and 9 measured runs each, median) ...');
+    say('\n[1/5] parse + count throughput (200,000 lines, 2 warm-up and 9 measured runs each, median) ...');
     const throughput = measureThroughput(rules);
     rows.push(...printTable('Parse + count', throughputRows(throughput)));
     notes.push(`Throughput: ${fmt(throughput.lines)} records of the demo's mix (5,000 Zipf clients over 3 hosts, 4 attackers, 0.2% malformed), `
@@ -210,7 +249,7 @@ async function main(): Promise<void> {
   }
   if (run('pipeline')) {
     // 10%: the lowest rate at which the demo's login rule (100 requests per window) still rests on 10 logged requests.
-    say('\n[2/4] local pipeline at 100% and at 10% sampling (about 30 s each) ...');
+    say('\n[2/5] local pipeline at 100% and at 10% sampling (about 30 s each) ...');
     const full = await runDemo({ durationSeconds: 20 });
     const sampled = await runDemo({ durationSeconds: 20, samplingRate: 10 });
     rows.push(...printTable('Detection', latencyRows(full)));
@@ -227,16 +266,42 @@ async function main(): Promise<void> {
     );
   }
   if (run('bundles')) {
-    say('\n[3/4] handler bundles ...');
+    say('\n[3/5] handler bundles ...');
     rows.push(...printTable('Bundles', await bundleRows()));
     notes.push('Bundles: module load is the `require` of the bundle in a fresh `node` process with the construct\'s environment, including the '
       + 'AWS SDK v3 modules the bundles leave external (the Lambda runtime provides them); Lambda adds its own runtime start.');
   }
   if (run('memory')) {
-    say('\n[4/4] LogProcessor memory ...');
+    say('\n[4/5] LogProcessor memory ...');
     rows.push(...printTable('Memory', await memoryRows()));
     notes.push('Memory: the bundled LogProcessor handler in a fresh process, counters on dynalite; RSS includes the parsed event '
       + '(10,000 base64 records of about 850 bytes) as the Lambda runtime would hold it. Peak RSS is getrusage\'s high-water mark.');
+  }
+  if (run('counting')) {
+    say('\n[5/5] counting cost: the LogProcessor on dynalite in simulated time, EXACT and LOCAL_FIRST (several minutes) ...');
+    const mixes: Array<() => CountingMix> = [
+      () => zipfMix({ rules, attackers: DEMO_ATTACKERS, samplingRate: 100, seconds: 60 }),
+      () => zipfMix({ rules, attackers: DEMO_ATTACKERS, samplingRate: 10, seconds: 60 }),
+      () => lightMix({ rules, attackers: DEMO_ATTACKERS, samplingRate: 100 }),
+    ];
+    for (const mix of mixes) {
+      for (const slack of [undefined, 10]) {
+        // A fresh generator per run: it is consumed as it goes.
+        const result = await measureCounting({ ...mix(), localFirstSlackPercent: slack });
+        rows.push(...printTable('Counting cost', countingRows(result)));
+        problems.push(...countingProblems(result));
+      }
+    }
+    notes.push('Counting cost: the real LogProcessor (two execution environments, each with its own CounterStore) on dynalite, in simulated '
+      + 'time: each simulated second, the mix\'s records go to one of 2 shards at random and each shard\'s second becomes batches of up to '
+      + '1,000 records (the construct\'s batching window is 1 s), handled at the end of that second by a random idle environment, the '
+      + 'shards concurrently; no cold starts. Units are those of every LogProcessor call (claims, shard progress, counters, blocks, '
+      + 'history) as dynalite reports them, per logged request (malformed lines left out); cost at the on-demand prices above. Blocks are '
+      + 'judged against the generator\'s ground truth: a block is false if the client never had `threshold` real requests within any '
+      + 'window. The Zipf mix sends about a third of its requests to a host and path some rule counts; the light mix uses the same '
+      + 'hosts and paths; both include the near-miss client (just under the login threshold). Decision times are simulated: from the '
+      + 'request that took an attacker over its threshold to the end of the second whose batch blocked it; under sampling the scaled '
+      + 'count may cross a little before the real requests do (a negative time).');
   }
   if (args.includes('--record') && !only) record(rows, notes);
   if (problems.length > 0) {

@@ -4,18 +4,15 @@
  * the write units per batch of the pair. Run: `npx ts-node -T --project tsconfig.dev.json bench/counter-cost.ts`.
  */
 import { AttributeValue, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { SimulatedShards } from './simulated-stream';
 import { CapacityMeter } from '../examples/local-demo/capacity-meter';
+import { localLogProcessor } from '../examples/local-demo/pipeline';
 import { deliveredFieldOrder } from '../src/realtime-waf-guard/log-fields';
 import { StoredRule } from '../src/realtime-waf-guard/rule-model';
-import { BlockStore } from '../src/realtime-waf-guard/runtime/block-store';
-import { CounterStore } from '../src/realtime-waf-guard/runtime/counter-store';
-import { CidrSet } from '../src/realtime-waf-guard/runtime/ip';
-import { LogProcessor, StreamRecord } from '../src/realtime-waf-guard/runtime/log-processor';
 import { RulesCache } from '../src/realtime-waf-guard/runtime/rules-store';
 import { BLOCKS_TABLE, COUNTERS_TABLE } from '../src/realtime-waf-guard/table-schemas';
 import { LocalDynamo } from '../test/support/local-aws';
-import { logLine, recordData } from '../test/support/log-lines';
-import { Recorder } from '../test/support/recorders';
+import { logLine } from '../test/support/log-lines';
 
 const fields = deliveredFieldOrder([]);
 const T0 = 1_767_225_600_000;
@@ -41,40 +38,28 @@ async function measure(dynamo: LocalDynamo, meter: CapacityMeter, s: Scenario): 
   const blocks = await dynamo.createTable('blocks', BLOCKS_TABLE);
   const rule: StoredRule = { ruleId: 'r', host: 'api.example.com', threshold: 1e9, windowSeconds: s.windowSeconds, blockSeconds: 60, action: 'BLOCK', enabled: true };
   let now = T0;
-  const recorder = new Recorder();
-  const processor = new LogProcessor(
-    { fields, samplingRate: 100, allowList: new CidrSet([]), trustedProxies: new CidrSet([]) },
-    {
-      rules: new RulesCache(async () => ({ rules: [rule], invalid: [], version: '1' }), 1e12),
-      counters: new CounterStore(dynamo.client, counters),
-      blocks: new BlockStore(dynamo.doc, blocks, counters, 50),
-      metrics: recorder,
-      log: recorder,
-      now: () => now,
-    },
-  );
+  const processor = localLogProcessor({
+    connection: dynamo,
+    tables: { counters, blocks },
+    rules: new RulesCache(async () => ({ rules: [rule], invalid: [], version: '1' }), 1e12),
+    fields,
+    samplingRate: 100,
+    now: () => now,
+  });
   let largest = 0;
   let mostBuckets = 0;
   let units = 0;
   let writes = 0;
   pairUnits.value = 0;
-  const seq = new Array(s.shards).fill(0);
+  const shards = new SimulatedShards(s.shards);
   // One batch per second per shard, each shard getting its share of the client's requests (random partition keys).
   for (let second = 0; second < s.seconds; second++) {
     for (let shard = 0; shard < s.shards; shard++) {
       const n = Math.round(s.ratePerSecond / s.shards);
-      const records: StreamRecord[] = Array.from({ length: n }, (_, i) => {
-        const ts = T0 + second * 1000 + Math.floor((i * 1000) / n);
-        const sequenceNumber = String(49_000_000_000 + ++seq[shard]);
-        return {
-          eventID: `shardId-00000000000${shard}:${sequenceNumber}`,
-          kinesis: {
-            data: recordData(logLine(fields, { 'timestamp': (ts / 1000).toFixed(3), 'c-ip': '198.51.100.7', 'cs-host': 'api.example.com', 'cs-uri-stem': '/x' })),
-            sequenceNumber,
-            approximateArrivalTimestamp: ts / 1000,
-          },
-        };
-      });
+      const records = shards.batch(shard, Array.from({ length: n }, (_, i) => {
+        const timestampMs = T0 + second * 1000 + Math.floor((i * 1000) / n);
+        return { timestampMs, line: logLine(fields, { 'timestamp': (timestampMs / 1000).toFixed(3), 'c-ip': '198.51.100.7', 'cs-host': 'api.example.com', 'cs-uri-stem': '/x' }) };
+      }));
       now = T0 + (second + 1) * 1000;
       meter.reset();
       await processor.process(records);

@@ -28,12 +28,15 @@ export interface AttackerResult {
   readonly maxInWindow: number;
 }
 
-export interface Judgement {
-  readonly attackers: AttackerResult[];
+export interface BlockJudgement {
   /** Blocks of clients whose real requests never reached the threshold in any window. */
   readonly falseBlocks: Array<{ ip: string; ruleId: string; maxInWindow: number; threshold: number }>;
   /** Clients well over a threshold (beyond the bucket slack) that were not blocked. */
   readonly missed: Array<{ ip: string; ruleId: string; maxInWindow: number; threshold: number }>;
+}
+
+export interface Judgement extends BlockJudgement {
+  readonly attackers: AttackerResult[];
   /** Blocks not released by the first sync run after their end (or released early). */
   readonly lateReleases: Array<{ ip: string; ruleId: string; delayMs?: number }>;
   readonly problems: string[];
@@ -61,8 +64,33 @@ export interface JudgeInput {
  */
 const MISS_FACTOR = 1.25;
 
+/** Who was blocked, against who should have been: `blocked` names clients as block rows do. */
+export function judgeBlocks(
+  rules: readonly StoredRule[],
+  truthRows: readonly TruthRow[],
+  blocked: ReadonlyArray<{ readonly ruleId: string; readonly ip: string }>,
+): BlockJudgement {
+  const byId = new Map(rules.map((r) => [r.ruleId, r]));
+  const truth = new Map(truthRows.map((t) => [`${t.ruleId}|${demoClient(t.ip)}`, t]));
+  const decided = new Set(blocked.map((b) => `${b.ruleId}|${b.ip}`));
+  const falseBlocks: BlockJudgement['falseBlocks'] = [];
+  for (const key of decided) {
+    const [ruleId, ip] = [key.slice(0, key.indexOf('|')), key.slice(key.indexOf('|') + 1)];
+    const maxInWindow = truth.get(key)?.maxInWindow ?? 0;
+    const threshold = byId.get(ruleId)!.threshold;
+    if (maxInWindow < threshold) falseBlocks.push({ ip, ruleId, maxInWindow, threshold });
+  }
+  const missed: BlockJudgement['missed'] = [];
+  for (const t of truthRows) {
+    const threshold = byId.get(t.ruleId)!.threshold;
+    if (t.maxInWindow >= threshold * MISS_FACTOR && !decided.has(`${t.ruleId}|${demoClient(t.ip)}`)) {
+      missed.push({ ip: t.ip, ruleId: t.ruleId, maxInWindow: t.maxInWindow, threshold });
+    }
+  }
+  return { falseBlocks, missed };
+}
+
 export function judge(input: JudgeInput): Judgement {
-  const rules = new Map(input.rules.map((r) => [r.ruleId, r]));
   const truth = new Map(input.truth.map((t) => [`${t.ruleId}|${demoClient(t.ip)}`, t]));
   const problems: string[] = [];
   const decided = new Map<string, DecisionEvent[]>();
@@ -70,21 +98,7 @@ export function judge(input: JudgeInput): Judgement {
     const key = `${d.row.ruleId}|${d.row.ip}`;
     decided.set(key, [...(decided.get(key) ?? []), d]);
   }
-
-  const falseBlocks: Judgement['falseBlocks'] = [];
-  for (const [key, events] of decided) {
-    const { ip, ruleId } = events[0].row;
-    const maxInWindow = truth.get(key)?.maxInWindow ?? 0;
-    const threshold = rules.get(ruleId)!.threshold;
-    if (maxInWindow < threshold) falseBlocks.push({ ip, ruleId, maxInWindow, threshold });
-  }
-  const missed: Judgement['missed'] = [];
-  for (const t of input.truth) {
-    const threshold = rules.get(t.ruleId)!.threshold;
-    if (t.maxInWindow >= threshold * MISS_FACTOR && !decided.has(`${t.ruleId}|${demoClient(t.ip)}`)) {
-      missed.push({ ip: t.ip, ruleId: t.ruleId, maxInWindow: t.maxInWindow, threshold });
-    }
-  }
+  const { falseBlocks, missed } = judgeBlocks(input.rules, input.truth, input.decisions.map((d) => d.row));
 
   const attackers = input.attackers.map((a): AttackerResult => {
     const client = demoClient(a.ip);

@@ -92,6 +92,47 @@ interface Environment {
   readonly processor: LogProcessor;
 }
 
+export interface LocalConnection {
+  readonly client: DynamoDBClient;
+  readonly doc: DynamoDBDocumentClient;
+}
+
+/** How the pipeline and the benchmarks wire a LogProcessor to local tables, as the handler does to DynamoDB. */
+export interface ProcessorWiring {
+  readonly connection: LocalConnection;
+  readonly tables: { readonly counters: string; readonly blocks: string; readonly history?: string };
+  readonly rules: RulesCache;
+  readonly fields: readonly string[];
+  readonly samplingRate: number;
+  readonly allowList?: CidrSet;
+  /** As LogProcessorConfig: undefined is Counting.EXACT. */
+  readonly localFirstSlackPercent?: number;
+  readonly maxNewBlocksPerMinute?: number;
+  /** Counter writes in flight at once (CounterStore's concurrency). */
+  readonly writeConcurrency?: number;
+  readonly log?: Log;
+  readonly now: () => number;
+}
+
+export function localLogProcessor(w: ProcessorWiring): LogProcessor {
+  const { client, doc } = w.connection;
+  return new LogProcessor({
+    fields: w.fields,
+    samplingRate: w.samplingRate,
+    allowList: w.allowList ?? new CidrSet([]),
+    trustedProxies: new CidrSet([]),
+    localFirstSlackPercent: w.localFirstSlackPercent,
+  }, {
+    rules: w.rules,
+    counters: new CounterStore(client, w.tables.counters, undefined, w.writeConcurrency),
+    blocks: new BlockStore(doc, w.tables.blocks, w.tables.counters, w.maxNewBlocksPerMinute ?? 50),
+    history: w.tables.history === undefined ? undefined : new HistoryStore(doc, w.tables.history, 90),
+    metrics: noMetrics,
+    log: w.log ?? silent,
+    now: w.now,
+  });
+}
+
 export class LocalPipeline {
   public static async start(options: PipelineOptions): Promise<LocalPipeline> {
     const [dynamo, kinesis] = await Promise.all([LocalDynamo.start(), LocalKinesis.start()]);
@@ -143,7 +184,7 @@ export class LocalPipeline {
     for (let i = 0; i < (options.environments ?? options.shards ?? 2); i++) this.environments.push({ busy: false, processor: this.newProcessor() });
     this.ipv4 = this.waf.createSet('demo-blocked-ipv4', 'IPV4');
     this.ipv6 = this.waf.createSet('demo-blocked-ipv6', 'IPV6');
-    const syncClient = this.meteredClient(this.syncUnits);
+    const syncConnection = this.meteredClient(this.syncUnits);
     const clock = options.clock;
     this.sync = new IpSetSync({
       guardName: 'local-demo',
@@ -157,7 +198,7 @@ export class LocalPipeline {
       historyTable: tables.history,
       topicArn: 'arn:aws:sns:us-east-1:123456789012:local-demo-alerts',
     }, {
-      doc: DynamoDBDocumentClient.from(syncClient, { marshallOptions: { removeUndefinedValues: true } }),
+      doc: syncConnection.doc,
       waf: this.wafStandIn(),
       sns: this.snsStandIn(),
       log: options.log ?? silent,
@@ -291,37 +332,30 @@ export class LocalPipeline {
 
   private newProcessor(): LogProcessor {
     const { options } = this;
-    const client = this.meteredClient(this.processorUnits);
-    const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-    return new LogProcessor({
-      fields: options.fields,
-      samplingRate: options.samplingRate,
-      allowList: options.allowList ?? new CidrSet([]),
-      trustedProxies: new CidrSet([]),
-      localFirstSlackPercent: (options.localFirstSlackPercent ?? 10) > 0 ? options.localFirstSlackPercent ?? 10 : undefined,
-    }, {
+    const connection = this.meteredClient(this.processorUnits);
+    const slack = options.localFirstSlackPercent ?? 10;
+    return localLogProcessor({
+      connection,
+      tables: this.tables,
       rules: new RulesCache(
-        () => loadRules(doc, this.tables.rules, { samplingRate: options.samplingRate, minLoggedRequests: DEFAULT_MIN_LOGGED_REQUESTS }),
+        () => loadRules(connection.doc, this.tables.rules, { samplingRate: options.samplingRate, minLoggedRequests: DEFAULT_MIN_LOGGED_REQUESTS }),
         30_000,
       ),
-      counters: new CounterStore(client, this.tables.counters),
-      blocks: new BlockStore(doc, this.tables.blocks, this.tables.counters, options.maxNewBlocksPerMinute ?? 50),
-      history: new HistoryStore(doc, this.tables.history, 90),
-      metrics: noMetrics,
-      log: options.log ?? silent,
+      fields: options.fields,
+      samplingRate: options.samplingRate,
+      allowList: options.allowList,
+      localFirstSlackPercent: slack > 0 ? slack : undefined,
+      maxNewBlocksPerMinute: options.maxNewBlocksPerMinute,
+      log: options.log,
       now: () => options.clock.now(),
     });
   }
 
   /** A client of its own per handler, so capacity is counted per handler as on AWS. */
-  private meteredClient(meter: CapacityMeter): DynamoDBClient {
-    const client = new DynamoDBClient({
-      endpoint: `http://127.0.0.1:${this.dynamo.port}`,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
-    meter.attach(client);
-    return client;
+  private meteredClient(meter: CapacityMeter): LocalConnection {
+    const connection = this.dynamo.connect();
+    meter.attach(connection.client);
+    return connection;
   }
 
   private wafStandIn(): WAFV2Client {

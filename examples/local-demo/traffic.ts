@@ -25,6 +25,8 @@ export interface AttackerSpec {
   readonly startFraction: number;
   /** Requests per window as a multiple of the rule's threshold. */
   readonly thresholdMultiple: number;
+  /** When the attack stops, as a fraction of the traffic phase. @default 1 */
+  readonly endFraction?: number;
 }
 
 export const DEMO_ATTACKERS: readonly AttackerSpec[] = [
@@ -102,21 +104,25 @@ export class Random {
   }
 }
 
+/** Distinct client addresses (85% IPv4, 15% IPv6) outside `reserved` and the documentation ranges attackers use. */
+function clientAddresses(random: Random, count: number, reserved: ReadonlySet<string>): string[] {
+  const ips = new Set<string>();
+  while (ips.size < count) {
+    const ip = random.next() < 0.85
+      ? `${[23, 31, 45, 62, 81, 92, 104, 151, 176, 185][random.int(10)]}.${random.int(256)}.${random.int(256)}.${1 + random.int(254)}`
+      : `2a0${1 + random.int(8)}:${(random.int(0xffff) + 1).toString(16)}:${random.int(0xffff).toString(16)}::${(random.int(0xfffe) + 1).toString(16)}`;
+    if (!reserved.has(ip)) ips.add(ip);
+  }
+  return [...ips];
+}
+
 /** Zipf-Mandelbrot weights 1/(k+q)^s: a heavy tail without one client dominating (the top one sends ~0.7%). */
 export class ZipfClients {
   public readonly ips: string[];
   private readonly cdf: Float64Array;
 
   constructor(random: Random, count: number, reserved: ReadonlySet<string>, s = 1.2, q = 50) {
-    const ips = new Set<string>();
-    while (ips.size < count) {
-      const ip = random.next() < 0.85
-        // Public-looking IPv4 outside the documentation ranges the attackers use.
-        ? `${[23, 31, 45, 62, 81, 92, 104, 151, 176, 185][random.int(10)]}.${random.int(256)}.${random.int(256)}.${1 + random.int(254)}`
-        : `2a0${1 + random.int(8)}:${(random.int(0xffff) + 1).toString(16)}:${random.int(0xffff).toString(16)}::${(random.int(0xfffe) + 1).toString(16)}`;
-      if (!reserved.has(ip)) ips.add(ip);
-    }
-    this.ips = [...ips];
+    this.ips = clientAddresses(random, count, reserved);
     this.cdf = new Float64Array(count);
     let sum = 0;
     for (let k = 0; k < count; k++) this.cdf[k] = sum += (k + 1 + q) ** -s;
@@ -145,6 +151,20 @@ export interface Request {
   readonly agent: string;
 }
 
+/** A browser's request over the demo's hosts and paths; `ip` is asked for between the picks, as the Zipf mix always did. */
+function browse(random: Random, timestampMs: number, ip: () => string): Request {
+  const host = random.pick(HOSTS);
+  const p = random.pick(host.paths);
+  return {
+    timestampMs: Math.floor(timestampMs),
+    ip: ip(),
+    host: host.host,
+    path: p.path(random),
+    method: p.method ?? 'GET',
+    agent: USER_AGENTS[random.int(USER_AGENTS.length)],
+  };
+}
+
 /** One Kinesis record's worth: a log line, or a malformed line standing for no request. */
 export interface GeneratedRecord {
   readonly line: string;
@@ -153,26 +173,31 @@ export interface GeneratedRecord {
   readonly ip?: string;
 }
 
-export interface TrafficOptions {
+/** What every generated mix shares: the run, the rules, the attackers and sampling. */
+export interface MixOptions {
   readonly seed: number;
-  /** Background requests per second (real, before sampling); attackers come on top. */
-  readonly rate: number;
   readonly samplingRate: number;
   readonly startMs: number;
   readonly durationMs: number;
   readonly rules: readonly StoredRule[];
-  readonly clients?: number;
   /** Malformed lines per record. */
   readonly malformedRate?: number;
+  /** With attackers, the near-miss client (NEAR_MISS) comes too. */
   readonly attackers?: readonly AttackerSpec[];
   /** Keep every rule-matching request for the ground truth (off for bulk benchmark lines). */
   readonly groundTruth?: boolean;
 }
 
+export interface TrafficOptions extends MixOptions {
+  /** Background requests per second (real, before sampling); attackers come on top. */
+  readonly rate: number;
+  readonly clients?: number;
+}
+
 /** Timestamp of every real request per rule and client: what the guard should have seen without sampling. */
 export type GroundTruth = Map<string, Map<string, number[]>>;
 
-interface Stream { readonly ip: string; readonly ruleId: string; readonly intervalMs: number; readonly fromMs: number; nextMs: number }
+interface Stream { readonly ip: string; readonly ruleId: string; readonly intervalMs: number; readonly toMs: number; nextMs: number }
 
 /**
  * The near-miss client's rate as a fraction of the threshold: as close as sampling lets the guard tell it apart.
@@ -186,37 +211,41 @@ export function nearMissFraction(threshold: number, samplingRate: number): numbe
   return Math.min(0.9, mu / m);
 }
 
-export class TrafficGenerator {
+/**
+ * A generated mix: background requests from the subclass, attackers and the near-miss client as steady streams, then
+ * sampling, rendering and malformed lines, keeping the ground truth.
+ */
+export abstract class GeneratedMix {
   public readonly truth: GroundTruth = new Map();
   /** Real requests generated so far, before sampling. */
   public requests = 0;
   public readonly distinctClients = new Set<string>();
-  private readonly random: Random;
-  private readonly clients: ZipfClients;
+  protected readonly random: Random;
+  /** Addresses background clients must not take. */
+  protected readonly reserved: ReadonlySet<string>;
   private readonly streams: Stream[] = [];
   private readonly rulesById: Map<string, StoredRule>;
   private cursorMs: number;
-  private nextBackgroundMs: number;
 
-  constructor(private readonly options: TrafficOptions) {
+  constructor(private readonly options: MixOptions) {
     this.random = new Random(options.seed);
     this.rulesById = new Map(options.rules.map((r) => [r.ruleId, r]));
     const attackers = options.attackers ?? [];
-    this.clients = new ZipfClients(this.random, options.clients ?? 5000, new Set([...attackers.map((a) => a.ip), NEAR_MISS.ip]));
+    this.reserved = new Set([...attackers.map((a) => a.ip), NEAR_MISS.ip]);
     for (const a of attackers) {
       const rule = this.rule(a.ruleId);
       const fromMs = options.startMs + Math.round(a.startFraction * options.durationMs);
+      const toMs = options.startMs + Math.round((a.endFraction ?? 1) * options.durationMs);
       const intervalMs = (rule.windowSeconds * 1000) / (rule.threshold * a.thresholdMultiple);
-      this.streams.push({ ip: a.ip, ruleId: a.ruleId, intervalMs, fromMs, nextMs: fromMs });
+      this.streams.push({ ip: a.ip, ruleId: a.ruleId, intervalMs, toMs, nextMs: fromMs });
     }
     if (attackers.length > 0 && this.rulesById.has(NEAR_MISS.ruleId)) {
       const rule = this.rule(NEAR_MISS.ruleId);
       const perWindow = rule.threshold * nearMissFraction(rule.threshold, options.samplingRate);
       const intervalMs = (rule.windowSeconds * 1000) / perWindow;
-      this.streams.push({ ip: NEAR_MISS.ip, ruleId: NEAR_MISS.ruleId, intervalMs, fromMs: options.startMs, nextMs: options.startMs });
+      this.streams.push({ ip: NEAR_MISS.ip, ruleId: NEAR_MISS.ruleId, intervalMs, toMs: this.endMs, nextMs: options.startMs });
     }
     this.cursorMs = options.startMs;
-    this.nextBackgroundMs = options.startMs + this.random.gap(options.rate / 1000);
   }
 
   public get endMs(): number {
@@ -226,24 +255,10 @@ export class TrafficGenerator {
   /** The records of every request from the last call up to `untilMs` (capped at the end of the run), in time order. */
   public until(untilMs: number): GeneratedRecord[] {
     const end = Math.min(untilMs, this.endMs);
-    const requests: Request[] = [];
-    const { random } = this;
-    while (this.nextBackgroundMs < end) {
-      const host = random.pick(HOSTS);
-      const p = random.pick(host.paths);
-      requests.push({
-        timestampMs: Math.floor(this.nextBackgroundMs),
-        ip: this.clients.pick(random),
-        host: host.host,
-        path: p.path(random),
-        method: p.method ?? 'GET',
-        agent: USER_AGENTS[random.int(USER_AGENTS.length)],
-      });
-      this.nextBackgroundMs += random.gap(this.options.rate / 1000);
-    }
+    const requests = this.background(end);
     for (const s of this.streams) {
       const rule = this.rule(s.ruleId);
-      for (; s.nextMs < end; s.nextMs += s.intervalMs) {
+      for (; s.nextMs < Math.min(end, s.toMs); s.nextMs += s.intervalMs) {
         const attacker = s.ip !== NEAR_MISS.ip;
         requests.push({
           timestampMs: Math.floor(s.nextMs),
@@ -257,6 +272,7 @@ export class TrafficGenerator {
     }
     requests.sort((a, b) => a.timestampMs - b.timestampMs);
     this.cursorMs = end;
+    const { random } = this;
     const records: GeneratedRecord[] = [];
     const keep = this.options.samplingRate / 100;
     const malformedRate = this.options.malformedRate ?? 0.002;
@@ -277,6 +293,9 @@ export class TrafficGenerator {
     return this.cursorMs >= this.endMs;
   }
 
+  /** Background requests before `endMs` not returned before, in any order. */
+  protected abstract background(endMs: number): Request[];
+
   private remember(request: Request): void {
     for (const rule of this.options.rules) {
       if (!requestMatches(rule, request)) continue;
@@ -292,6 +311,60 @@ export class TrafficGenerator {
     const rule = this.rulesById.get(ruleId);
     if (!rule) throw new Error(`no rule ${ruleId}`);
     return rule;
+  }
+}
+
+/** The demo's mix: a Poisson stream of requests at `rate` from Zipf-distributed clients. */
+export class TrafficGenerator extends GeneratedMix {
+  private readonly clients: ZipfClients;
+  private nextBackgroundMs: number;
+
+  constructor(private readonly traffic: TrafficOptions) {
+    super(traffic);
+    this.clients = new ZipfClients(this.random, traffic.clients ?? 5000, this.reserved);
+    this.nextBackgroundMs = traffic.startMs + this.random.gap(traffic.rate / 1000);
+  }
+
+  protected background(endMs: number): Request[] {
+    const requests: Request[] = [];
+    const { random } = this;
+    while (this.nextBackgroundMs < endMs) {
+      requests.push(browse(random, this.nextBackgroundMs, () => this.clients.pick(random)));
+      this.nextBackgroundMs += random.gap(this.traffic.rate / 1000);
+    }
+    return requests;
+  }
+}
+
+export interface LightClientsOptions extends MixOptions {
+  /** @default 20,000 */
+  readonly clients?: number;
+  /** Each client sends 1 to this many requests (uniformly), each at a uniformly random time of the run. @default 10 */
+  readonly maxRequests?: number;
+}
+
+/**
+ * Many light clients: each sends a few requests over the whole run, the case where nearly every logged request is
+ * its client's only one in a batch.
+ */
+export class LightClientsGenerator extends GeneratedMix {
+  private readonly pending: Request[] = [];
+  private next = 0;
+
+  constructor(options: LightClientsOptions) {
+    super(options);
+    const { random } = this;
+    for (const ip of clientAddresses(random, options.clients ?? 20_000, this.reserved)) {
+      const n = 1 + random.int(options.maxRequests ?? 10);
+      for (let i = 0; i < n; i++) this.pending.push(browse(random, options.startMs + random.next() * options.durationMs, () => ip));
+    }
+    this.pending.sort((a, b) => a.timestampMs - b.timestampMs);
+  }
+
+  protected background(endMs: number): Request[] {
+    const from = this.next;
+    while (this.next < this.pending.length && this.pending[this.next].timestampMs < endMs) this.next++;
+    return this.pending.slice(from, this.next);
   }
 }
 

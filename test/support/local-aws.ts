@@ -37,8 +37,13 @@ export class LocalDynamo {
   private tableCount = 0;
 
   private constructor(private readonly server: Listening, public readonly port: number) {
-    this.client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials });
-    this.doc = DynamoDBDocumentClient.from(this.client, { marshallOptions: { removeUndefinedValues: true } });
+    ({ client: this.client, doc: this.doc } = this.connect());
+  }
+
+  /** Clients of their own, for middleware that must see one caller's requests only (a capacity meter). */
+  public connect(): { client: DynamoDBClient; doc: DynamoDBDocumentClient } {
+    const client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${this.port}`, region: 'us-east-1', credentials });
+    return { client, doc: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }) };
   }
 
   /** Creates a table from the construct's schema under a fresh name. */
