@@ -365,6 +365,7 @@ export class RealtimeWafGuard extends Construct {
     super(scope, id);
     requireUsEast1(this);
     const settings = resolveGuardSettings(this, props);
+    this.warnIfNothingToHold(settings);
     this.guardName = settings.guardName;
     this.logFields = settings.logFields;
     this.metricsNamespace = settings.metricsNamespace;
@@ -627,6 +628,20 @@ export class RealtimeWafGuard extends Construct {
   /** Milliseconds from a record reaching the stream to its processing. Maximum per period by default. */
   public metricProcessingLag(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.LAG, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
+  }
+
+  /**
+   * LOCAL_FIRST holds a client back only while its share of the slack is at least one logged request; when no rule's
+   * is, every request is written as with EXACT, plus a claim per batch.
+   */
+  private warnIfNothingToHold(settings: GuardSettings): void {
+    const slack = settings.counting.slackPercent;
+    if (slack === undefined || settings.rules.length === 0) return;
+    if (settings.rules.some((r) => (r.threshold * settings.samplingRate * slack) / 10_000 > 1)) return;
+    Annotations.of(this).addWarningV2('cdk-waf-guard:countingHoldsNothing',
+      `counting: at samplingRate ${settings.samplingRate}, ${slack}% of every rule's threshold is at most one logged request, so ` +
+      'Counting.LOCAL_FIRST would write every request and add a claim per batch. Use counting: Counting.EXACT (cheaper ' +
+      'here), a higher samplingRate, or Counting.localFirst() with more slack.');
   }
 
   /** A key only when something the guard creates uses it: a retained key that nothing uses still costs $1 a month. */

