@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'fs';
 import { cpus, totalmem } from 'os';
 import { join } from 'path';
-import { CountingMix, CountingResult, lightMix, measureCounting, zipfMix } from './counting-cost';
+import { CountingMix, CountingResult, lightMix, measureCounting, monthlyMix, SECONDS_PER_MONTH, zipfMix } from './counting-cost';
 import { bundleSize, ProbeResult, runProbe } from './handler-probe';
 import { measureThroughput, ThroughputResult } from './throughput';
 import { DemoClock } from '../examples/local-demo/demo-clock';
@@ -115,6 +115,7 @@ async function bundleRows(): Promise<Row[]> {
       [ENV.HISTORY_TABLE]: 'history',
       [ENV.FIELDS]: DEMO_FIELDS.join(','),
       [ENV.SAMPLING_RATE]: '100',
+      [ENV.COUNTING]: 'LOCAL_FIRST:10',
     },
     'realtime-waf-guard/console-widget.lambda': { [ENV.BLOCKS_TABLE]: 'blocks', [ENV.HISTORY_TABLE]: 'history' },
     'realtime-waf-guard/query-detector.lambda': {
@@ -178,6 +179,7 @@ async function memoryRows(): Promise<Row[]> {
       [ENV.HISTORY_TABLE]: pipeline.tables.history,
       [ENV.FIELDS]: DEMO_FIELDS.join(','),
       [ENV.SAMPLING_RATE]: '100',
+      [ENV.COUNTING]: 'LOCAL_FIRST:10',
       [ENV.SERVICE_NAME]: 'bench',
       [ENV.METRICS_NAMESPACE]: 'Bench',
     }, event);
@@ -290,6 +292,30 @@ async function main(): Promise<void> {
         const result = await measureCounting({ ...mix(), localFirstSlackPercent: slack });
         rows.push(...printTable('Counting cost', countingRows(result)));
         problems.push(...countingProblems(result));
+      }
+    }
+    // The README's monthly cost table: steady traffic at three volumes, on 1 shard (a provisioned stream; 1 B requests a
+    // month is under 400 a second) and on 4 (an on-demand stream starts with 4), one environment per shard.
+    for (const shards of [1, 4]) {
+      for (const samplingRate of [100, 10]) {
+        const cells: string[] = [];
+        for (const requestsPerMonth of [10e6, 100e6, 1e9]) {
+          const costs = [];
+          for (const slack of [undefined, 10]) {
+            const result = await measureCounting({
+              ...monthlyMix({ rules, samplingRate, requestsPerMonth, seconds: 120 }), localFirstSlackPercent: slack, shards, environments: shards,
+            });
+            const perSecond = { w: result.writeUnits / 120, r: result.readUnits / 120 };
+            costs.push(((perSecond.w * PRICE.perMillionWrites) + (perSecond.r * PRICE.perMillionReads)) * SECONDS_PER_MONTH / 1e6);
+            problems.push(...countingProblems(result));
+          }
+          cells.push(`${fmt(requestsPerMonth / 1e6)} M: EXACT $${fmt(costs[0], 2)}, LOCAL_FIRST $${fmt(costs[1], 2)}`);
+        }
+        rows.push(...printTable('Counting cost per month', [{
+          metric: `DynamoDB on-demand cost per month of the log processor, ${shards} shard(s), sampling ${samplingRate}%`,
+          value: cells.join('; '),
+          goal: '',
+        }]));
       }
     }
     notes.push('Counting cost: the real LogProcessor (two execution environments, each with its own CounterStore) on dynalite, in simulated '

@@ -191,6 +191,24 @@ export function zipfMix(o: CountingMixOptions & { readonly seconds: number }): C
   };
 }
 
+/** Seconds in an average month (365.25 / 12 days). */
+export const SECONDS_PER_MONTH = 2_629_800;
+
+/**
+ * Steady traffic of `requestsPerMonth` from the demo's Zipf population, without attackers: what the cost table of the
+ * README is computed from (an attack adds about one write per write level of its requests).
+ */
+export function monthlyMix(o: Omit<CountingMixOptions, 'attackers'> & { readonly requestsPerMonth: number; readonly seconds: number }): CountingMix {
+  const rate = o.requestsPerMonth / SECONDS_PER_MONTH;
+  return {
+    ...o,
+    attackers: [],
+    mix: `${o.requestsPerMonth / 1e6} M requests a month (${rate.toFixed(1)} req/s from 5,000 Zipf clients, ${o.seconds} s, sampling ${o.samplingRate}%)`,
+    generator: new TrafficGenerator({ ...mixOptions({ ...o, attackers: [] }), seed: 23, rate, durationMs: o.seconds * 1000 }),
+    startMs: T0,
+  };
+}
+
 /**
  * 20,000 clients sending 1 to 10 requests each at random times over 10 minutes, plus the attackers, each attacking
  * for a tenth of the run.

@@ -365,7 +365,7 @@ export class RealtimeWafGuard extends Construct {
     super(scope, id);
     requireUsEast1(this);
     const settings = resolveGuardSettings(this, props);
-    this.warnIfNothingToHold(settings);
+    this.warnIfNothingToHold(settings, props.existingStream !== undefined);
     this.guardName = settings.guardName;
     this.logFields = settings.logFields;
     this.metricsNamespace = settings.metricsNamespace;
@@ -631,17 +631,20 @@ export class RealtimeWafGuard extends Construct {
   }
 
   /**
-   * LOCAL_FIRST holds a client back only while its share of the slack is at least one logged request; when no rule's
-   * is, every request is written as with EXACT, plus a claim per batch.
+   * LOCAL_FIRST holds a client back only while an environment's share of the slack is more than one logged request;
+   * when no rule's is, every request is written as with EXACT, plus a claim per batch. Environments are counted as
+   * one per shard (Lambda runs one batch per shard at a time): the provisioned shards, 4 for a new on-demand stream
+   * (where it starts), 1 for a stream of the user's (unknown).
    */
-  private warnIfNothingToHold(settings: GuardSettings): void {
+  private warnIfNothingToHold(settings: GuardSettings, existingStream: boolean): void {
     const slack = settings.counting.slackPercent;
     if (slack === undefined || settings.rules.length === 0) return;
-    if (settings.rules.some((r) => (r.threshold * settings.samplingRate * slack) / 10_000 > 1)) return;
+    const environments = existingStream ? 1 : settings.shardCount ?? 4;
+    if (settings.rules.some((r) => (r.threshold * settings.samplingRate * slack) / 10_000 / environments > 1)) return;
     Annotations.of(this).addWarningV2('cdk-waf-guard:countingHoldsNothing',
-      `counting: at samplingRate ${settings.samplingRate}, ${slack}% of every rule's threshold is at most one logged request, so ` +
-      'Counting.LOCAL_FIRST would write every request and add a claim per batch. Use counting: Counting.EXACT (cheaper ' +
-      'here), a higher samplingRate, or Counting.localFirst() with more slack.');
+      `counting: at samplingRate ${settings.samplingRate} with ${environments} shard(s), an environment's share of ${slack}% of ` +
+      'every rule\'s threshold is at most one logged request, so Counting.LOCAL_FIRST would write every request and add a ' +
+      'claim per batch. Use counting: Counting.EXACT (cheaper here), a higher samplingRate, or Counting.localFirst() with more slack.');
   }
 
   /** A key only when something the guard creates uses it: a retained key that nothing uses still costs $1 a month. */

@@ -657,12 +657,16 @@ describe('counting', () => {
   test('synth warns when no rule leaves LOCAL_FIRST anything to hold, and only then', () => {
     const warnings = (props: Parameters<typeof synthGuard>[0]) => Annotations.fromStack(synthGuard(props).stack)
       .findWarning('*', Match.stringLikeRegexp('Counting.LOCAL_FIRST would write every request')).length;
-    // 10% of 100 at 10% sampling is one logged request: nothing can be held.
+    // 10% of 100 at 10% sampling is one logged request; one shard: nothing can be held.
     const rules = [{ host: 'www.example.com', threshold: 100, window: Duration.seconds(10) }];
-    expect(warnings({ rules, samplingRate: 10 })).toBe(1);
-    expect(warnings({ rules, samplingRate: 20 })).toBe(0);
-    expect(warnings({ rules, samplingRate: 10, counting: Counting.EXACT })).toBe(0);
-    expect(warnings({ rules, samplingRate: 10, counting: Counting.localFirst(20) })).toBe(0);
+    expect(warnings({ rules, samplingRate: 10, shardCount: 1 })).toBe(1);
+    expect(warnings({ rules, samplingRate: 20, shardCount: 1 })).toBe(0);
+    // Shared by 4 environments (one per shard; a new on-demand stream starts with 4), even 20% leaves nothing.
+    expect(warnings({ rules, samplingRate: 20 })).toBe(1);
+    expect(warnings({ rules, samplingRate: 20, shardCount: 2 })).toBe(1);
+    expect(warnings({ rules, samplingRate: 50 })).toBe(0);
+    expect(warnings({ rules, samplingRate: 10, shardCount: 1, counting: Counting.EXACT })).toBe(0);
+    expect(warnings({ rules, samplingRate: 10, shardCount: 1, counting: Counting.localFirst(20) })).toBe(0);
   });
 
   test('a slack outside 1..50 fails at synth, and the handler refuses a setting it cannot read', () => {
