@@ -2,11 +2,11 @@ import { randomUUID } from 'crypto';
 import type { AnalyticsSink } from './analytics-sink';
 import { BlockCandidate, BlockRow, BlockStore } from './block-store';
 import { BatchIdentity, CounterStore, oldestEventMs, padSequence, WindowCount } from './counter-store';
-import { KeyCounts, routeName, scaleToRealRequests, TrafficCounter } from './detector';
+import { CountStats, KeyCounts, routeName, scaleToRealRequests, TrafficCounter } from './detector';
 import { HistoryStore } from './history-store';
 import { CidrSet } from './ip';
 import { Malformed, MALFORMED_REASONS } from './log-parser';
-import { recordOffences } from './offence-recorder';
+import { recordOffences, RecordOffencesResult } from './offence-recorder';
 import { PendingCounts, writeLevel } from './pending-counts';
 import { LoadedRules, RulesCache } from './rules-store';
 import { Log, MetricsSink } from '../../shared/runtime/telemetry';
@@ -96,8 +96,9 @@ const MAX_UNRECORDED = 1000;
 
 /**
  * One Kinesis batch: parse and count every line, add the counts to the stored windows, and record a block for every
- * (rule, client) pair at or over its threshold. Bad lines are counted and skipped; a storage failure fails the
- * batch from its first record, which is safe because counting is idempotent per shard.
+ * (rule, client) pair at or over its threshold. Bad lines are counted and skipped. Under `Counting.EXACT` every pair
+ * is written and a storage failure fails the batch from its first record, which is safe because counting is
+ * idempotent per shard; under `Counting.LOCAL_FIRST` see countLocalFirst().
  */
 export class LogProcessor {
   private counter?: { version: string; counter: TrafficCounter };
@@ -165,19 +166,7 @@ export class LogProcessor {
         return await this.countLocalFirst(records, counter, batch, config.localFirstSlackPercent, now);
       }
       const windows = await deps.counters.apply(counter.entries(), rules, batch, recount, now);
-      const recorded = await recordOffences(this.offenders(windows), deps, now);
-      return {
-        batchItemFailures: [],
-        summary: {
-          lines: stats.lines,
-          matched: stats.matched,
-          malformed: stats.malformed,
-          created: recorded.created,
-          overBudget: recorded.overBudget,
-          stale: recorded.stale,
-          shielded: recorded.shielded,
-        },
-      };
+      return { batchItemFailures: [], summary: summarise(stats, await recordOffences(this.offenders(windows), deps, now)) };
     } catch (e) {
       deps.log.error('batch failed; it will be retried from its first record', { error: (e as Error).message, records: records.length });
       return { batchItemFailures: [{ itemIdentifier: records[0].kinesis.sequenceNumber }], summary: empty };
@@ -262,7 +251,7 @@ export class LogProcessor {
 
     const candidates = [...this.unrecorded, ...this.offenders(result.windows)];
     this.unrecorded = [];
-    let recorded: Awaited<ReturnType<typeof recordOffences>> = { created: [], overBudget: [], stale: [], shielded: [], alreadyActive: 0 };
+    let recorded: RecordOffencesResult = { created: [], overBudget: [], stale: [], shielded: [], alreadyActive: 0 };
     try {
       recorded = await recordOffences(candidates, deps, now);
     } catch (e) {
@@ -270,18 +259,7 @@ export class LogProcessor {
       this.unrecorded = candidates.slice(-MAX_UNRECORDED);
       deps.log.error('offenders could not be recorded; trying again with the next batch', { error: (e as Error).message, clients: candidates.length });
     }
-    return {
-      batchItemFailures: [],
-      summary: {
-        lines: stats.lines,
-        matched: stats.matched,
-        malformed: stats.malformed,
-        created: recorded.created,
-        overBudget: recorded.overBudget,
-        stale: recorded.stale,
-        shielded: recorded.shielded,
-      },
-    };
+    return { batchItemFailures: [], summary: summarise(stats, recorded) };
   }
 
   /** Every batch measures the refused rows (so the alarm stays in alarm while they last); each load logs them once. */
@@ -313,6 +291,18 @@ export class LogProcessor {
     }
     return single.entries().find((e) => e.ip.text === entry.ip.text)?.buckets ?? new Map();
   }
+}
+
+function summarise(stats: CountStats, recorded: RecordOffencesResult): BatchSummary {
+  return {
+    lines: stats.lines,
+    matched: stats.matched,
+    malformed: stats.malformed,
+    created: recorded.created,
+    overBudget: recorded.overBudget,
+    stale: recorded.stale,
+    shielded: recorded.shielded,
+  };
 }
 
 function sum(xs: readonly number[]): number {
