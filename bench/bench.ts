@@ -224,7 +224,7 @@ function record(rows: Row[], notes: string[]): void {
   let existing = existsSync(DOC) ? readFileSync(DOC, 'utf8') : header;
   if (!existing.startsWith('# Benchmarks')) existing = header + existing;
   // A second run on the same day replaces that day's table.
-  const sections = existing.slice(header.length).split(/^(?=## \d{4}-\d{2}-\d{2})/m).filter((s) => s.trim() && !s.startsWith(`## ${date}`));
+  const sections = existing.slice(header.length).split(/^(?=## \d{4}-\d{2}-\d{2})/m).filter((s) => s.trim() && !s.startsWith(`## ${date}\n`));
   writeFileSync(DOC, [header, section, ...sections].join('\n').replace(/\n{3,}/g, '\n\n'));
   say(`\nRecorded in ${DOC}`);
 }
