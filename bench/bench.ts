@@ -262,9 +262,9 @@ async function main(): Promise<void> {
       + 'takes about 2.5 ms per UpdateItem. The time includes the 1 s batching window of the Kinesis event source and the 1 s window of '
       + 'the blocks-table stream that triggers the sync.',
       'DynamoDB: units reported by dynalite (ReturnConsumedCapacity, DynamoDB\'s size rules; conditional-check failures counted as 1 WRU); '
-      + `on-demand prices of $${PRICE.perMillionWrites} per million WRU and $${PRICE.perMillionReads} per million RRU. Counters are written once `
-      + 'per (rule, client) and batch, so units per record fall as more requests of one client share a batch: busier distributions and '
-      + 'higher sampling cost less per record.',
+      + `on-demand prices of $${PRICE.perMillionWrites} per million WRU and $${PRICE.perMillionReads} per million RRU. The pipeline counts `
+      + 'with the default Counting.LOCAL_FIRST: counters are written only for clients near a threshold, plus a claim per batch and shard; '
+      + 'under Counting.EXACT they are written once per (rule, client) and batch (the counting rows compare the two).',
     );
   }
   if (run('bundles')) {

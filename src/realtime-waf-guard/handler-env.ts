@@ -21,7 +21,7 @@ export const ENV = {
   /** Fewest logged requests per window a rule's threshold may stand for when sampling; rows below are refused. */
   MIN_LOGGED_REQUESTS: 'MIN_LOGGED_REQUESTS',
   RULES_CACHE_SECONDS: 'RULES_CACHE_SECONDS',
-  /** How long a counter item lives after its last update (DynamoDB TTL). */
+  /** How long counter items (and the claim and progress items) live after their last update (DynamoDB TTL). */
   COUNTER_RETENTION_SECONDS: 'COUNTER_RETENTION_SECONDS',
   WAF_SCOPE: 'WAF_SCOPE',
   IPV4_SET_NAME: 'IPV4_SET_NAME',
@@ -89,8 +89,9 @@ export const METRIC = {
 } as const;
 
 /**
- * Counters must outlive the longest window (1 hour) and the longest retry of a batch (the event source's maximum record
- * age), or a retry could count again what an expired item had counted.
+ * Counters, and under `Counting.LOCAL_FIRST` the shards' claims, must outlive the longest window (1 hour) and the
+ * longest retry of a batch (the event source's maximum record age), or a retry could count again what an expired item
+ * had counted. Shards, environments and write marks not heard of within it are forgotten.
  */
 export const DEFAULT_COUNTER_RETENTION_SECONDS = 2 * 3600;
 

@@ -88,8 +88,9 @@ export class LogPipeline extends Construct {
       startingPosition: lambda.StartingPosition.LATEST,
       batchSize: settings.batchSize,
       maxBatchingWindow: Duration.seconds(settings.batchingWindowSeconds),
-      // Must stay 1: counter updates are made idempotent per shard and batch, which relies on one invocation per shard
-      // at a time, in order. A higher factor would let a retried batch and its successor race and double-count.
+      // Must stay 1: a batch is kept from counting twice per shard (sequence marks under EXACT, claims under
+      // LOCAL_FIRST), which relies on one invocation per shard at a time, in order. A higher factor would let a retried
+      // batch and its successor race: counted twice, or a claim taken by a later batch leaving an earlier one uncounted.
       parallelizationFactor: 1,
       bisectBatchOnError: true,
       retryAttempts: settings.retryAttempts,

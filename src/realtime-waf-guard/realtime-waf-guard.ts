@@ -21,6 +21,7 @@ import { METRIC } from './handler-env';
 import { HostRule } from './host-rule';
 import { LogPipeline } from './log-pipeline';
 import { attachWebAcl, RealtimeLogAttachment } from './realtime-log-attachment';
+import { writeLevel } from './runtime/pending-counts';
 import { Detection, TimestreamAnalytics, TimestreamOptions } from './timestream-analytics';
 import { WafEnforcement } from './waf-enforcement';
 import { ManagedRuleGroup, RateBasedBackstop } from './waf-rules';
@@ -210,7 +211,8 @@ export interface RealtimeWafGuardProps {
 
   /**
    * How long a request counter lives after its last update (DynamoDB TTL). It must cover the longest rule window
-   * (1 hour) and `maxRecordAge`, so that a late retry of a batch still finds the marks that stop it counting twice.
+   * (1 hour) and `maxRecordAge`, so that a late retry of a batch still finds the marks (under `Counting.LOCAL_FIRST`,
+   * the shard's claim) that stop it counting twice.
    * @default - 2 hours, or `maxRecordAge` when that is longer
    */
   readonly counterRetention?: Duration;
@@ -254,7 +256,7 @@ export interface RealtimeWafGuardProps {
 
   /**
    * How the log processor keeps its per-client counts: `Counting.LOCAL_FIRST` holds clients far below every threshold
-   * in memory and writes them to DynamoDB only once they could matter (a client is caught at the threshold plus 10%,
+   * in memory and writes them to DynamoDB only once they could matter (a client is caught by the threshold plus 10%,
    * after a cold start within one more window); `Counting.EXACT` writes every (rule, client) pair of every batch.
    * See the README's counting section for the bounds and the cost of each.
    * @default Counting.LOCAL_FIRST
@@ -498,7 +500,9 @@ export class RealtimeWafGuard extends Construct {
    * `BlockBudgetExceeded`, `BlocksReleased`, `ActiveBlocks`, `ActiveBlocksIpv4`, `ActiveBlocksIpv6`,
    * `ActiveBlocksProxied`, `BlocksOverIpSetCap`, `IpSetSyncErrors`, `InvalidRuleRows`, `StaleOffences` (each also has
    * its own method), and with `timestream` `AnalyticsRecordsWritten`, `AnalyticsRecordsRejected`,
-   * `AnalyticsRecordsFailed` and `DetectionQueryErrors`; any other name fails at synth
+   * `AnalyticsRecordsFailed` and `DetectionQueryErrors`, and with `Counting.LOCAL_FIRST` `CounterWriteErrors`,
+   * `HeldCountsDropped`, `RecordsAlreadyCounted` and `HeldPairs` (each with its own method); any other name fails at
+   * synth
    */
   public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     const known: readonly string[] = Object.values(METRIC);
@@ -631,8 +635,9 @@ export class RealtimeWafGuard extends Construct {
   }
 
   /**
-   * LOCAL_FIRST holds a client back only while an environment's share of the slack is more than one logged request;
-   * when no rule's is, every request is written as with EXACT, plus a claim per batch. Environments are counted as
+   * LOCAL_FIRST holds a client back only while an environment's share of the slack is more than one logged request
+   * (a write level above 1); when no rule's is, every pair of every batch is written as with EXACT, plus a claim per
+   * batch. Environments are counted as
    * one per shard (Lambda runs one batch per shard at a time): the provisioned shards, 4 for a new on-demand stream
    * (where it starts), 1 for a stream of the user's (unknown).
    */
@@ -640,7 +645,7 @@ export class RealtimeWafGuard extends Construct {
     const slack = settings.counting.slackPercent;
     if (slack === undefined || settings.rules.length === 0) return;
     const environments = existingStream ? 1 : settings.shardCount ?? 4;
-    if (settings.rules.some((r) => (r.threshold * settings.samplingRate * slack) / 10_000 / environments > 1)) return;
+    if (settings.rules.some((r) => writeLevel(r, settings.samplingRate, slack, environments) > 1)) return;
     Annotations.of(this).addWarningV2('cdk-waf-guard:countingHoldsNothing',
       `counting: at samplingRate ${settings.samplingRate} with ${environments} shard(s), an environment's share of ${slack}% of ` +
       'every rule\'s threshold is at most one logged request, so Counting.LOCAL_FIRST would write every request and add a ' +

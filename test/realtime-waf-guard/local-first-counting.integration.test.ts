@@ -167,7 +167,7 @@ test('a client split over four shards and four environments is caught by thresho
   const g = await guard();
   const shards = ['shardId-000000000000', 'shardId-000000000001', 'shardId-000000000002', 'shardId-000000000003'];
   const envs = [g.environment(), g.environment(), g.environment(), g.environment()];
-  // Each environment reports itself first, so all four know there are four (write level floor(10% x 100 / 4) = 2).
+  // Each environment reports itself first, so all four know there are four (write level: 10% x 100 / 4 = 2.5, rounded up to 3).
   for (let i = 0; i < envs.length; i++) await envs[i].processor.process(g.batch(shards[i], [{ ip: '10.0.0.1', atMs: T0 }]));
   g.setNow(T0 + 6000);
   for (let i = 0; i < envs.length; i++) await envs[i].processor.process(g.batch(shards[i], [{ ip: '10.0.0.2', atMs: T0 + 5000 }]));

@@ -82,8 +82,9 @@ export function logProcessorConfigFromEnv(env: Env): LogProcessorEnvConfig {
 }
 
 /**
- * Held pairs take some 450 to 550 bytes each: 400 per MB of the function's memory keeps them near a fifth of it (the
- * default 512 MB holds 200,000). Outside Lambda the default applies.
+ * Held pairs take some 430 bytes each with up to four buckets (760 with all 12 of a window): 400 per MB of the
+ * function's memory keeps them near a sixth of it, under a third at worst (the default 512 MB holds 204,800). Outside
+ * Lambda the default applies.
  */
 function heldPairsFor(memoryMb: string | undefined): number | undefined {
   const mb = Number(memoryMb);

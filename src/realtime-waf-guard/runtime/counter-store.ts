@@ -27,12 +27,15 @@ const MAX_REMOVALS_PER_WRITE = 100;
 /** Bounds the buckets one write of held counts adds, likewise. */
 const MAX_BUCKETS_PER_WRITE = 100;
 
-/** The item where each shard records how far behind it processes (attributes `l_<shard>` and `w_<shard>`). */
+/**
+ * The item where each shard records how far behind it processes (attributes `l_<shard>` and `w_<shard>`) and, under
+ * `Counting.LOCAL_FIRST`, each execution environment when it last did (`e_<environment>`).
+ */
 export const SHARD_PROGRESS_KEY = '#shards';
 
 /**
- * How stale a processor's view of the other shards' lags may get before it writes its own again. Well under the
- * shortest window (10 s), which is the slack kept below the oldest window a shard needs.
+ * How stale a processor's view of the other shards' lags (and of the environments) may get before it writes its own
+ * again. Well under the shortest window (10 s), which is the slack kept below the oldest window a shard needs.
  */
 const PROGRESS_REFRESH_MS = 5000;
 
@@ -93,10 +96,12 @@ export function padSequence(sequenceNumber: string): string {
 
 
 /**
- * Counts per (rule, client) in DynamoDB, one item per pair with one attribute per time bucket. Each update adds the
- * batch's bucket counts atomically and records, per shard, the highest sequence number counted; the update is
- * conditional on that mark being below the batch's first record for the pair, so a retried batch is never counted
- * twice. Records that were partly counted (a retry that overlaps newer records) are recounted from the batch.
+ * Counts per (rule, client) in DynamoDB, one item per pair with one attribute per time bucket. Under `Counting.EXACT`
+ * (`apply`) each update adds the batch's bucket counts atomically and records, per shard, the highest sequence number
+ * counted; the update is conditional on that mark being below the batch's first record for the pair, so a retried
+ * batch is never counted twice. Records that were partly counted (a retry that overlaps newer records) are recounted
+ * from the batch. Under `Counting.LOCAL_FIRST` a batch is claimed once per shard (`claim`) and only held counts that
+ * reached their write level are added (`addHeld`).
  */
 export class CounterStore {
   /** Per shard this processor handled: the lag it last wrote and when; and the shards' progress as last read. */

@@ -86,8 +86,8 @@ const MALFORMED_SAMPLES = 3;
 
 /**
  * Most (rule, client) pairs an execution environment holds under `Counting.LOCAL_FIRST` before it writes out the
- * longest-held: about 85 MB of heap (some 440 bytes a pair with two buckets, measured), well within the log
- * processor's default 512 MB.
+ * longest-held, when the function's memory size is unknown (in Lambda it scales with it, see config.ts): about 85 MB
+ * of heap (some 430 bytes a pair with up to four buckets, measured), well within the log processor's default 512 MB.
  */
 export const MAX_HELD_PAIRS = 200_000;
 
@@ -191,8 +191,8 @@ export class LogProcessor {
    * `Counting.LOCAL_FIRST`. The batch is claimed first (a batch delivered again, here or in another environment,
    * counts nothing), then each pair is held in memory until its held requests within a window reach the rule's
    * write level, a share of the threshold's slack per environment; only then is it added to the shared counters and
-   * judged against the threshold. The shared count of a client therefore trails its requests by less than the slack
-   * summed over the environments, and never exceeds them. After the claim nothing fails the batch: a retry would
+   * judged against the threshold. Each environment holding less than its share, the shared count of a client trails
+   * its requests by less than the slack, and never exceeds them. After the claim nothing fails the batch: a retry would
    * find it claimed and count nothing, so failed writes are held and offenders not recorded are tried again.
    */
   private async countLocalFirst(

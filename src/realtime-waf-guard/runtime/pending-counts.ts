@@ -10,7 +10,7 @@ import { StoredRule } from '../rule-model';
  */
 export function writeLevel(rule: StoredRule, samplingRate: number, slackPercent: number, environments: number): number {
   const share = (rule.threshold * samplingRate * slackPercent) / 10_000 / Math.max(1, environments);
-  // Held counts stay below the level, so the smallest whole level above each share keeps every holding under it.
+  // Holdings are whole and below the level: rounding the share up keeps each holding below the share itself.
   return Math.max(1, Math.ceil(share));
 }
 
