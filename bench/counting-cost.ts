@@ -196,7 +196,8 @@ export const SECONDS_PER_MONTH = 2_629_800;
 
 /**
  * Steady traffic of `requestsPerMonth` from the demo's Zipf population, without attackers: what the cost table of the
- * README is computed from (an attack adds about one write per write level of its requests).
+ * README is computed from (an attacker adds a write per batch under EXACT, one per write level of its requests under
+ * LOCAL_FIRST).
  */
 export function monthlyMix(o: Omit<CountingMixOptions, 'attackers'> & { readonly requestsPerMonth: number; readonly seconds: number }): CountingMix {
   const rate = o.requestsPerMonth / SECONDS_PER_MONTH;

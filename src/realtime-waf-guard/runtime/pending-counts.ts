@@ -83,7 +83,7 @@ export class PendingCounts {
   /**
    * Takes out the longest-held pairs until at most `keep` remain, to bound memory: many distinct clients (a botnet,
    * rotating IPv6 prefixes) under a long window would otherwise fill the environment. Written out, their counts stay
-   * exact; the price is their writes.
+   * exact; the price is their writes. Pairs of rules gone or re-windowed are dropped, as prune() would.
    */
   public evict(rules: readonly StoredRule[], keep: number): KeyCounts[] {
     const byId = new Map(rules.map((r, i) => [r.ruleId, i]));
