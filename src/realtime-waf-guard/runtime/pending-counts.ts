@@ -45,15 +45,7 @@ export class PendingCounts {
     const write: KeyCounts[] = [];
     for (const entry of entries) {
       const rule = rules[entry.ruleIndex];
-      const key = pairKey(rule, entry.ip.text);
-      let pair = this.pairs.get(key);
-      if (!pair) {
-        pair = { ruleId: rule.ruleId, windowSeconds: rule.windowSeconds, ip: entry.ip, route: entry.route, buckets: new Map() };
-        this.pairs.set(key, pair);
-      } else if (pair.route !== entry.route) {
-        pair.route = ROUTE_BOTH;
-      }
-      for (const [bucket, count] of entry.buckets) pair.buckets.set(bucket, (pair.buckets.get(bucket) ?? 0) + count);
+      const [key, pair] = this.merge(rule, entry);
       if (busiestWindow(pair.buckets, rule.windowSeconds).total >= level(rule)) {
         this.pairs.delete(key);
         write.push(toEntry(pair, entry.ruleIndex, entry.lastTimestampMs));
@@ -99,15 +91,7 @@ export class PendingCounts {
 
   /** Holds a pair again whose write did not happen, adding to whatever was held since. */
   public hold(rule: StoredRule, entry: KeyCounts): void {
-    const key = pairKey(rule, entry.ip.text);
-    const pair = this.pairs.get(key);
-    if (!pair) {
-      const { ip, route } = entry;
-      this.pairs.set(key, { ruleId: rule.ruleId, windowSeconds: rule.windowSeconds, ip, route, buckets: new Map(entry.buckets) });
-      return;
-    }
-    if (pair.route !== entry.route) pair.route = ROUTE_BOTH;
-    for (const [bucket, count] of entry.buckets) pair.buckets.set(bucket, (pair.buckets.get(bucket) ?? 0) + count);
+    this.merge(rule, entry);
   }
 
   /** Sampled requests held for a pair (all buckets). */
@@ -139,6 +123,20 @@ export class PendingCounts {
       }
     }
     return dropped;
+  }
+
+  /** Adds an entry's counts to its held pair, which it starts if there is none. */
+  private merge(rule: StoredRule, entry: KeyCounts): [string, HeldPair] {
+    const key = pairKey(rule, entry.ip.text);
+    let pair = this.pairs.get(key);
+    if (!pair) {
+      pair = { ruleId: rule.ruleId, windowSeconds: rule.windowSeconds, ip: entry.ip, route: entry.route, buckets: new Map() };
+      this.pairs.set(key, pair);
+    } else if (pair.route !== entry.route) {
+      pair.route = ROUTE_BOTH;
+    }
+    for (const [bucket, count] of entry.buckets) pair.buckets.set(bucket, (pair.buckets.get(bucket) ?? 0) + count);
+    return [key, pair];
   }
 }
 
