@@ -315,6 +315,16 @@ test('a held client is written as soon as another environment joins and its shar
   expect(await g.shared(ATTACKER)).toBe(8);
 });
 
+test('the write level counts at least one environment per active shard, for environments that have not reported yet', async () => {
+  const g = await guard();
+  const env = g.environment();
+  g.setNow(T0 + 1000);
+  // Four shards active, one environment reported so far: the share is that of four (ceil(10 / 4) = 3), not of one (10).
+  for (let i = 0; i < 4; i++) await env.processor.process(g.batch(`shardId-00000000000${i}`, [{ ip: '10.0.0.1', atMs: T0 + i }]));
+  await env.processor.process(g.batch('shardId-000000000000', Array.from({ length: 3 }, (_, i) => ({ ip: ATTACKER, atMs: T0 + 100 + i }))));
+  expect(await g.shared(ATTACKER)).toBe(3);
+});
+
 test('memory is bounded: beyond the cap the longest-held clients are written out, their counts exact', async () => {
   const g = await guard([rule], { maxHeldPairs: 50 });
   const env = g.environment();

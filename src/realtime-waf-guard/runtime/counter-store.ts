@@ -357,15 +357,19 @@ export class CounterStore {
   /**
    * Execution environments active since `sinceMs` (this one included), as far as the last progress read shows: how
    * many may be holding counts in memory under `Counting.LOCAL_FIRST`. An active environment writes its progress at
-   * least every PROGRESS_REFRESH_MS.
+   * least every PROGRESS_REFRESH_MS. At least the shards active since then: each runs in an environment of its own
+   * while it is processed, so the shards already known cover environments starting together that have not all
+   * reported yet.
    */
   public environmentsSince(sinceMs: number): number {
     sinceMs -= PROGRESS_REFRESH_MS;
-    let count = 0;
+    let environments = 0;
+    let shards = 0;
     for (const [name, value] of Object.entries(this.progressItem)) {
-      if (name.startsWith('e_') && Number(value.N) >= sinceMs) count++;
+      if (name.startsWith('e_') && Number(value.N) >= sinceMs) environments++;
+      if (name.startsWith('w_') && Number(value.N) >= sinceMs) shards++;
     }
-    return Math.max(1, count);
+    return Math.max(1, environments, shards);
   }
 
   /**
