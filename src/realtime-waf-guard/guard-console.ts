@@ -119,6 +119,16 @@ export class GuardConsole extends Construct {
       graph('Processing lag (ms)', [max(METRIC.LAG, 'lag')]),
       graph('Sync errors', [sum(METRIC.SYNC_ERRORS, 'errors')]),
     );
+    if (settings.counting.slackPercent !== undefined) {
+      // What Counting.LOCAL_FIRST keeps out of DynamoDB, and its failures, which no longer show as Lambda errors.
+      dashboard.addWidgets(
+        graph('Clients held in memory (largest environment)', [max(METRIC.HELD_PAIRS, '(rule, client) pairs')]),
+        graph('Counter writes failed, and counts dropped', [
+          sum(METRIC.COUNTER_WRITE_ERRORS, 'failed writes (kept in memory)'), sum(METRIC.HELD_COUNTS_DROPPED, 'requests dropped'),
+        ]),
+        graph('Records delivered again, skipped', [sum(METRIC.RECORDS_ALREADY_COUNTED, 'records')]),
+      );
+    }
     if (props.alarms.length > 0) {
       dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Operational alarms', alarms: props.alarms, width: 24, height: 3 }));
     }

@@ -1,4 +1,5 @@
 import { Stack } from 'aws-cdk-lib';
+import { Counting } from '../../src';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { nagFindings, synthGuard } from './construct-fixtures';
 
@@ -33,6 +34,15 @@ test('the guard has an operator dashboard by default, with the custom widget, gr
   expect(JSON.stringify(active.properties.metrics)).toContain('ActiveBlocksProxied');
   const text = widgets.find((w) => w.type === 'text')!;
   expect(text.properties.markdown).toContain('[History table](https://us-east-1.console.aws.amazon.com/dynamodbv2/home?region=us-east-1#item-explorer?table=');
+});
+
+test('with LOCAL_FIRST counting the dashboard shows what is held in memory and the counter-write failures; not with EXACT', () => {
+  const titles = (counting?: Counting) => dashboardBody(synthGuard({ counting }).template).widgets.map((w) => w.properties.title);
+  const held = dashboardBody(synthGuard().template).widgets.find((w) => w.properties.title === 'Clients held in memory (largest environment)');
+  expect(JSON.stringify(held?.properties.metrics)).toContain('HeldPairs');
+  expect(titles()).toEqual(expect.arrayContaining(['Counter writes failed, and counts dropped', 'Records delivered again, skipped']));
+  expect(titles(Counting.EXACT)).not.toContain('Clients held in memory (largest environment)');
+  expect(titles(Counting.EXACT)).not.toContain('Counter writes failed, and counts dropped');
 });
 
 test('the widget function may only scan and write the blocks table', () => {
