@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
-import { Counting } from '../../src';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { nagFindings, synthGuard } from './construct-fixtures';
+import { Counting } from '../../src';
 
 /** The dashboard's body with its tokens resolved enough to read: CloudFormation joins it from parts. */
 function dashboardBody(template: Template): { widgets: Array<{ type: string; properties: Record<string, any> }> } {
