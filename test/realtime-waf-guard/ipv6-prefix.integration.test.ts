@@ -1,7 +1,7 @@
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { PublishCommand, PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
 import { WAFV2Client } from '@aws-sdk/client-wafv2';
-import { PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ENV } from '../../src/realtime-waf-guard/handler-env';
 import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
@@ -11,8 +11,8 @@ import { CounterStore } from '../../src/realtime-waf-guard/runtime/counter-store
 import { IpSetSync } from '../../src/realtime-waf-guard/runtime/ip-set-sync';
 import { LogProcessor } from '../../src/realtime-waf-guard/runtime/log-processor';
 import { loadRules, RulesCache } from '../../src/realtime-waf-guard/runtime/rules-store';
-import { BLOCKS_TABLE, COUNTERS_TABLE, HISTORY_TABLE, RULES_TABLE } from '../../src/realtime-waf-guard/table-schemas';
 import { FakeWaf } from '../support/fake-waf';
+import { createGuardTables, ipSetSyncDeps } from '../support/guard-setup';
 import { KinesisPoller } from '../support/kinesis-poller';
 import { LocalDynamo, LocalKinesis } from '../support/local-aws';
 import { logLine } from '../support/log-lines';
@@ -54,13 +54,7 @@ function requests(address: (n: number) => string, count: number): string[] {
 const hex = (n: number) => (n % 65536).toString(16);
 
 test('an attacker rotating through 1,000 addresses of one /64 is blocked, alerted, recorded and released as that /64', async () => {
-  const tables = {
-    rules: await dynamo.createTable('rules', RULES_TABLE),
-    counters: await dynamo.createTable('counters', COUNTERS_TABLE),
-    blocks: await dynamo.createTable('blocks', BLOCKS_TABLE),
-    history: await dynamo.createTable('history', HISTORY_TABLE),
-  };
-  await dynamo.doc.send(new PutCommand({ TableName: tables.rules, Item: rule }));
+  const tables = await createGuardTables(dynamo, [rule]);
   const waf = new FakeWaf();
   waf.install();
   const v4 = waf.createSet('guard-v4', 'IPV4');
@@ -93,9 +87,7 @@ test('an attacker rotating through 1,000 addresses of one /64 is blocked, alerte
     log: recorder,
     now: () => now,
   });
-  const sync = new IpSetSync(ipSetSyncConfigFromEnv(env), {
-    doc: dynamo.doc, waf: new WAFV2Client({ region: 'us-east-1' }), sns: new SNSClient({ region: 'us-east-1' }), log: recorder, metrics: recorder, now: () => now, sleep: async () => {},
-  });
+  const sync = new IpSetSync(ipSetSyncConfigFromEnv(env), ipSetSyncDeps(dynamo, recorder, () => now));
 
   const lines = [
     // 1,000 distinct addresses of 2001:db8:1:2::/64, one request each

@@ -1,18 +1,10 @@
-import { deliveredFieldOrder } from '../../src/realtime-waf-guard/log-fields';
-import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
+import { cidrs, fields, line, none, rule } from './client-fixtures';
 import { TrafficCounter } from '../../src/realtime-waf-guard/runtime/detector';
 import { renderDigest } from '../../src/realtime-waf-guard/runtime/digest';
-import { CidrSet, clientOf, parseCidr, parseCidrList, parseIp } from '../../src/realtime-waf-guard/runtime/ip';
+import { clientOf, parseCidr, parseIp } from '../../src/realtime-waf-guard/runtime/ip';
 import { planIpSets } from '../../src/realtime-waf-guard/runtime/ip-set-planner';
 import { blockRow } from '../support/block-rows';
-import { logLine } from '../support/log-lines';
 
-const fields = deliveredFieldOrder([]);
-const rule: StoredRule = { ruleId: 'api', host: 'api.example.com', threshold: 100, windowSeconds: 60, blockSeconds: 600, action: 'BLOCK', enabled: true };
-const none = new CidrSet([]);
-const cidrs = (...c: string[]) => new CidrSet(parseCidrList(c, 'test'));
-const line = (ip: string, xff?: string) =>
-  logLine(fields, { 'timestamp': '1700000000.000', 'c-ip': ip, 'cs-host': 'api.example.com', 'cs-uri-stem': '/x', 'x-forwarded-for': xff ?? '-' });
 /** The n-th address of 2001:db8:1:2::/64, spread over the whole interface identifier. */
 const rotating = (n: number) => `2001:db8:1:2:${(n * 7919 % 65536).toString(16)}:${n.toString(16)}:${(n * 31 % 65536).toString(16)}:${(n * 17 + 1).toString(16)}`;
 const totals = (c: TrafficCounter) =>

@@ -5,7 +5,7 @@
  * nothing, a failed write loses nothing it can keep, and an ended environment costs at most one more window.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { METRIC } from '../../src/realtime-waf-guard/handler-env';
 import { deliveredFieldOrder } from '../../src/realtime-waf-guard/log-fields';
 import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
@@ -15,9 +15,9 @@ import { HistoryStore } from '../../src/realtime-waf-guard/runtime/history-store
 import { CidrSet } from '../../src/realtime-waf-guard/runtime/ip';
 import { LogProcessor, StreamRecord } from '../../src/realtime-waf-guard/runtime/log-processor';
 import { loadRules, RulesCache } from '../../src/realtime-waf-guard/runtime/rules-store';
-import { BLOCKS_TABLE, COUNTERS_TABLE, HISTORY_TABLE, RULES_TABLE } from '../../src/realtime-waf-guard/table-schemas';
+import { createGuardTables } from '../support/guard-setup';
 import { LocalDynamo } from '../support/local-aws';
-import { logLine, recordData } from '../support/log-lines';
+import { logLine, streamRecord } from '../support/log-lines';
 import { Recorder } from '../support/recorders';
 
 const fields = deliveredFieldOrder([]);
@@ -51,13 +51,7 @@ interface Environment {
 /** `exact`: Counting.EXACT, as the handler runs without the setting. */
 async function guard(rules: StoredRule[] = [rule], options: { exact?: boolean; maxHeldPairs?: number } = {}) {
   const slackPercent = options.exact ? undefined : 10;
-  const tables = {
-    rules: await dynamo.createTable('rules', RULES_TABLE),
-    counters: await dynamo.createTable('counters', COUNTERS_TABLE),
-    blocks: await dynamo.createTable('blocks', BLOCKS_TABLE),
-    history: await dynamo.createTable('history', HISTORY_TABLE),
-  };
-  for (const r of rules) await dynamo.doc.send(new PutCommand({ TableName: tables.rules, Item: r }));
+  const tables = await createGuardTables(dynamo, rules);
   let now = T0;
   const sequences = new Map<string, number>();
 
@@ -109,15 +103,8 @@ async function guard(rules: StoredRule[] = [rule], options: { exact?: boolean; m
   const batch = (shard: string, requests: Array<{ ip: string; atMs: number }>): StreamRecord[] => requests.map(({ ip, atMs }) => {
     const n = (sequences.get(shard) ?? 0) + 1;
     sequences.set(shard, n);
-    const sequenceNumber = `4960${String(n).padStart(20, '0')}`;
-    return {
-      eventID: `${shard}:${sequenceNumber}`,
-      kinesis: {
-        data: recordData(logLine(fields, { 'timestamp': (atMs / 1000).toFixed(3), 'c-ip': ip, 'cs-host': 'api.example.com', 'cs-uri-stem': '/v1/items' })),
-        sequenceNumber,
-        approximateArrivalTimestamp: atMs / 1000,
-      },
-    };
+    const line = logLine(fields, { 'timestamp': (atMs / 1000).toFixed(3), 'c-ip': ip, 'cs-host': 'api.example.com', 'cs-uri-stem': '/v1/items' });
+    return streamRecord(line, `4960${String(n).padStart(20, '0')}`, atMs, shard);
   });
 
   const counterItems = async () => ((await dynamo.doc.send(new ScanCommand({ TableName: tables.counters }))).Items ?? [])

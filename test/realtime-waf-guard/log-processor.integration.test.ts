@@ -1,5 +1,5 @@
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { METRIC } from '../../src/realtime-waf-guard/handler-env';
 import { deliveredFieldOrder } from '../../src/realtime-waf-guard/log-fields';
 import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
@@ -9,7 +9,8 @@ import { HistoryStore } from '../../src/realtime-waf-guard/runtime/history-store
 import { CidrSet, parseCidrList } from '../../src/realtime-waf-guard/runtime/ip';
 import { LogProcessor, StreamRecord } from '../../src/realtime-waf-guard/runtime/log-processor';
 import { loadRules, RulesCache } from '../../src/realtime-waf-guard/runtime/rules-store';
-import { BLOCKS_TABLE, COUNTERS_TABLE, HISTORY_TABLE, RULES_TABLE } from '../../src/realtime-waf-guard/table-schemas';
+import { COUNTERS_TABLE } from '../../src/realtime-waf-guard/table-schemas';
+import { createGuardTables } from '../support/guard-setup';
 import { KinesisPoller } from '../support/kinesis-poller';
 import { LocalDynamo, LocalKinesis } from '../support/local-aws';
 import { logLine } from '../support/log-lines';
@@ -41,11 +42,7 @@ interface PipelineOptions {
 type RuleRow = StoredRule | Record<string, unknown>;
 
 async function pipeline(rules: RuleRow[], options: PipelineOptions = {}) {
-  const rulesTable = await dynamo.createTable('rules', RULES_TABLE);
-  const countersTable = await dynamo.createTable('counters', COUNTERS_TABLE);
-  const blocksTable = await dynamo.createTable('blocks', BLOCKS_TABLE);
-  const historyTable = await dynamo.createTable('history', HISTORY_TABLE);
-  for (const rule of rules) await dynamo.doc.send(new PutCommand({ TableName: rulesTable, Item: rule }));
+  const { rules: rulesTable, counters: countersTable, blocks: blocksTable, history: historyTable } = await createGuardTables(dynamo, rules);
   const samplingRate = options.samplingRate ?? 100;
   const stream = await kinesis.createStream('logs');
   const poller = new KinesisPoller(kinesis.client, stream);

@@ -1,6 +1,5 @@
-import { SNSClient } from '@aws-sdk/client-sns';
 import { WAFV2Client } from '@aws-sdk/client-wafv2';
-import { GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { deliveredFieldOrder } from '../../src/realtime-waf-guard/log-fields';
 import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
@@ -14,10 +13,10 @@ import {
   ActionError, loadShields, MANUAL_RULE_ID, OperatorActions, ShieldCache,
 } from '../../src/realtime-waf-guard/runtime/operator-actions';
 import { loadRules, RulesCache } from '../../src/realtime-waf-guard/runtime/rules-store';
-import { BLOCKS_TABLE, COUNTERS_TABLE, HISTORY_TABLE, RULES_TABLE } from '../../src/realtime-waf-guard/table-schemas';
 import { FakeWaf } from '../support/fake-waf';
+import { createGuardTables, ipSetSyncDeps } from '../support/guard-setup';
 import { LocalDynamo } from '../support/local-aws';
-import { logLine } from '../support/log-lines';
+import { logLine, streamRecord } from '../support/log-lines';
 import { Recorder, recordSnsPublishes } from '../support/recorders';
 
 /**
@@ -44,13 +43,7 @@ const alice = { name: 'arn:aws:sts::123456789012:assumed-role/Ops/alice', via: '
 const bob = { name: 'Bob Builder', via: 'dashboard' as const };
 
 async function guard(options: { maxNewBlocks?: number; allowList?: string[] } = {}) {
-  const tables = {
-    rules: await dynamo.createTable('rules', RULES_TABLE),
-    counters: await dynamo.createTable('counters', COUNTERS_TABLE),
-    blocks: await dynamo.createTable('blocks', BLOCKS_TABLE),
-    history: await dynamo.createTable('history', HISTORY_TABLE),
-  };
-  await dynamo.doc.send(new PutCommand({ TableName: tables.rules, Item: login }));
+  const tables = await createGuardTables(dynamo, [login]);
   const waf = new FakeWaf();
   waf.install();
   const ipv4 = waf.createSet('guard-v4', 'IPV4');
@@ -84,7 +77,7 @@ async function guard(options: { maxNewBlocks?: number; allowList?: string[] } = 
       historyTable: tables.history,
       topicArn: 'arn:aws:sns:us-east-1:123456789012:alerts',
     },
-    { doc: dynamo.doc, waf: new WAFV2Client({ region: 'us-east-1' }), sns: new SNSClient({ region: 'us-east-1' }), log: recorder, metrics: recorder, now: () => now, sleep: async () => {} },
+    ipSetSyncDeps(dynamo, recorder, () => now),
   );
   const actions = new OperatorActions(dynamo.doc, tables.blocks, () => now);
   let sequence = 0;
@@ -96,11 +89,7 @@ async function guard(options: { maxNewBlocks?: number; allowList?: string[] } = 
         'cs-host': 'www.example.com',
         'cs-uri-stem': '/login',
       });
-      const sequenceNumber = String(++sequence).padStart(20, '0');
-      return {
-        eventID: `shardId-000000000000:${sequenceNumber}`,
-        kinesis: { data: Buffer.from(`${line}\n`).toString('base64'), sequenceNumber, approximateArrivalTimestamp: (startMs + seconds * 1000) / 1000 },
-      };
+      return streamRecord(line, String(++sequence).padStart(20, '0'), startMs + seconds * 1000);
     });
   const blockRows = async () => ((await dynamo.doc.send(new ScanCommand({ TableName: tables.blocks }))).Items ?? []) as BlockRow[];
   const history = async (ip: string) => ((await dynamo.doc.send(new QueryCommand({

@@ -1,8 +1,7 @@
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import { WAFV2Client } from '@aws-sdk/client-wafv2';
-import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { METRIC } from '../../src/realtime-waf-guard/handler-env';
 import { deliveredFieldOrder } from '../../src/realtime-waf-guard/log-fields';
@@ -16,26 +15,24 @@ import { StreamRecord } from '../../src/realtime-waf-guard/runtime/log-processor
 import { loadShields, OperatorActions } from '../../src/realtime-waf-guard/runtime/operator-actions';
 import { QueryDetector } from '../../src/realtime-waf-guard/runtime/query-detector';
 import { loadRules, RulesCache } from '../../src/realtime-waf-guard/runtime/rules-store';
-import { BLOCKS_TABLE, COUNTERS_TABLE, HISTORY_TABLE, RULES_TABLE } from '../../src/realtime-waf-guard/table-schemas';
 import { FakeTimestream } from '../support/fake-timestream';
 import { FakeWaf } from '../support/fake-waf';
+import { createGuardTables, ipSetSyncDeps } from '../support/guard-setup';
 import { LocalDynamo } from '../support/local-aws';
-import { logLine, recordData } from '../support/log-lines';
-import { Recorder } from '../support/recorders';
+import { logLine, streamRecord } from '../support/log-lines';
+import { Recorder, recordSnsPublishes } from '../support/recorders';
 
 const fields = deliveredFieldOrder([...DEFAULT_ANALYTICS_FIELDS, 'x-edge-request-id']);
 const T0 = 1_700_000_000_000;
 const cidrs = (list: string[]) => new CidrSet(parseCidrList(list, 'test'));
 let dynamo: LocalDynamo;
-const sns = mockClient(SNSClient);
+recordSnsPublishes();
 
 beforeAll(async () => {
   dynamo = await LocalDynamo.start();
-  sns.on(PublishCommand).resolves({ MessageId: 'm1' });
 });
 afterAll(async () => {
   await dynamo.stop();
-  sns.restore();
 });
 
 interface Setup {
@@ -46,11 +43,7 @@ interface Setup {
 }
 
 async function setup(options: Setup) {
-  const rulesTable = await dynamo.createTable('rules', RULES_TABLE);
-  const countersTable = await dynamo.createTable('counters', COUNTERS_TABLE);
-  const blocksTable = await dynamo.createTable('blocks', BLOCKS_TABLE);
-  const historyTable = await dynamo.createTable('history', HISTORY_TABLE);
-  for (const rule of options.rules) await dynamo.doc.send(new PutCommand({ TableName: rulesTable, Item: rule }));
+  const { rules: rulesTable, counters: countersTable, blocks: blocksTable, history: historyTable } = await createGuardTables(dynamo, options.rules);
   let now = T0;
   const samplingRate = options.samplingRate ?? 100;
   const timestream = new FakeTimestream('guard-db', 'requests', { now: () => now, memoryRetentionMs: 24 * 3_600_000 });
@@ -100,7 +93,7 @@ async function setup(options: Setup) {
       historyTable,
       topicArn: 'arn:aws:sns:us-east-1:123456789012:alerts',
     },
-    { doc: dynamo.doc, waf: new WAFV2Client({ region: 'us-east-1' }), sns: new SNSClient({ region: 'us-east-1' }), log: recorder, metrics: recorder, now: () => now, sleep: async () => {} },
+    ipSetSyncDeps(dynamo, recorder, () => now),
   );
   const blocks = async () => ((await dynamo.doc.send(new ScanCommand({ TableName: blocksTable }))).Items ?? []) as BlockRow[];
   const restore = () => { tsMocks.restore(); wafMock.restore(); };
@@ -114,22 +107,16 @@ let counter = 0;
 function requests(ip: string, count: number, startMs: number, seconds: number, extra: Record<string, string> = {}): StreamRecord[] {
   return Array.from({ length: count }, (_, i) => {
     const n = ++counter;
-    return {
-      eventID: `shardId-000:${n}`,
-      kinesis: {
-        data: recordData(logLine(fields, {
-          'timestamp': ((startMs + Math.floor((i * seconds * 1000) / count)) / 1000).toFixed(3),
-          'c-ip': ip,
-          'cs-host': 'api.example.com',
-          'cs-uri-stem': `/v1/items/${i}`,
-          'sc-status': 200,
-          'x-edge-request-id': `req-${n}`,
-          ...extra,
-        })),
-        sequenceNumber: String(n),
-        approximateArrivalTimestamp: startMs / 1000,
-      },
-    };
+    const line = logLine(fields, {
+      'timestamp': ((startMs + Math.floor((i * seconds * 1000) / count)) / 1000).toFixed(3),
+      'c-ip': ip,
+      'cs-host': 'api.example.com',
+      'cs-uri-stem': `/v1/items/${i}`,
+      'sc-status': 200,
+      'x-edge-request-id': `req-${n}`,
+      ...extra,
+    });
+    return streamRecord(line, String(n), startMs, 'shardId-000');
   });
 }
 

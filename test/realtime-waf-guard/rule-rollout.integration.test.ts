@@ -1,6 +1,5 @@
-import { SNSClient } from '@aws-sdk/client-sns';
 import { WAFV2Client } from '@aws-sdk/client-wafv2';
-import { PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { deliveredFieldOrder } from '../../src/realtime-waf-guard/log-fields';
 import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
@@ -11,10 +10,10 @@ import { CidrSet } from '../../src/realtime-waf-guard/runtime/ip';
 import { IpSetSync } from '../../src/realtime-waf-guard/runtime/ip-set-sync';
 import { LogProcessor, StreamRecord } from '../../src/realtime-waf-guard/runtime/log-processor';
 import { loadRules, RulesCache } from '../../src/realtime-waf-guard/runtime/rules-store';
-import { BLOCKS_TABLE, COUNTERS_TABLE, HISTORY_TABLE, RULES_TABLE } from '../../src/realtime-waf-guard/table-schemas';
 import { FakeWaf } from '../support/fake-waf';
+import { createGuardTables, ipSetSyncDeps } from '../support/guard-setup';
 import { LocalDynamo } from '../support/local-aws';
-import { logLine } from '../support/log-lines';
+import { logLine, streamRecord } from '../support/log-lines';
 import { Recorder, recordSnsPublishes } from '../support/recorders';
 
 /**
@@ -39,13 +38,7 @@ const login: StoredRule = {
 };
 
 async function guard() {
-  const tables = {
-    rules: await dynamo.createTable('rules', RULES_TABLE),
-    counters: await dynamo.createTable('counters', COUNTERS_TABLE),
-    blocks: await dynamo.createTable('blocks', BLOCKS_TABLE),
-    history: await dynamo.createTable('history', HISTORY_TABLE),
-  };
-  await dynamo.doc.send(new PutCommand({ TableName: tables.rules, Item: login }));
+  const tables = await createGuardTables(dynamo, [login]);
   const waf = new FakeWaf();
   waf.install();
   const ipv4 = waf.createSet('guard-v4', 'IPV4');
@@ -77,7 +70,7 @@ async function guard() {
       historyTable: tables.history,
       topicArn: 'arn:aws:sns:us-east-1:123456789012:alerts',
     },
-    { doc: dynamo.doc, waf: new WAFV2Client({ region: 'us-east-1' }), sns: new SNSClient({ region: 'us-east-1' }), log: recorder, metrics: recorder, now: () => now, sleep: async () => {} },
+    ipSetSyncDeps(dynamo, recorder, () => now),
   );
   let sequence = 0;
   /** `count` login requests from `ip` over `seconds` from `startMs`, as one event source batch. */
@@ -89,11 +82,7 @@ async function guard() {
         'cs-host': 'www.example.com',
         'cs-uri-stem': '/login',
       });
-      const sequenceNumber = String(++sequence).padStart(20, '0');
-      return {
-        eventID: `shardId-000000000000:${sequenceNumber}`,
-        kinesis: { data: Buffer.from(`${line}\n`).toString('base64'), sequenceNumber, approximateArrivalTimestamp: (startMs + seconds * 1000) / 1000 },
-      };
+      return streamRecord(line, String(++sequence).padStart(20, '0'), startMs + seconds * 1000);
     });
   const setAction = (action: 'BLOCK' | 'COUNT') => dynamo.doc.send(new UpdateCommand({
     TableName: tables.rules, Key: { ruleId: 'login' }, UpdateExpression: 'SET #a = :a', ExpressionAttributeNames: { '#a': 'action' }, ExpressionAttributeValues: { ':a': action },

@@ -1,7 +1,6 @@
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { WAFV2Client } from '@aws-sdk/client-wafv2';
-import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { synthGuard } from './construct-fixtures';
 import { ENV } from '../../src/realtime-waf-guard/handler-env';
@@ -12,12 +11,12 @@ import { CounterStore } from '../../src/realtime-waf-guard/runtime/counter-store
 import { IpSetSync } from '../../src/realtime-waf-guard/runtime/ip-set-sync';
 import { LogProcessor } from '../../src/realtime-waf-guard/runtime/log-processor';
 import { loadRules, RulesCache } from '../../src/realtime-waf-guard/runtime/rules-store';
-import { BLOCKS_TABLE, COUNTERS_TABLE, HISTORY_TABLE, RULES_TABLE } from '../../src/realtime-waf-guard/table-schemas';
 import { FakeWaf } from '../support/fake-waf';
+import { createGuardTables, ipSetSyncDeps } from '../support/guard-setup';
 import { KinesisPoller } from '../support/kinesis-poller';
 import { LocalDynamo, LocalKinesis } from '../support/local-aws';
 import { logLine } from '../support/log-lines';
-import { Recorder } from '../support/recorders';
+import { Recorder, recordSnsPublishes } from '../support/recorders';
 import { evaluateWebAcl, WafRequest } from '../support/waf-evaluator';
 
 // The guard as synthesized (WebACL, IP sets, handler environments), its handlers run over local DynamoDB and Kinesis
@@ -25,15 +24,13 @@ import { evaluateWebAcl, WafRequest } from '../support/waf-evaluator';
 const T0 = 1_700_000_000_000;
 let dynamo: LocalDynamo;
 let kinesis: LocalKinesis;
-const sns = mockClient(SNSClient);
+recordSnsPublishes();
 
 beforeAll(async () => {
   [dynamo, kinesis] = await Promise.all([LocalDynamo.start(), LocalKinesis.start()]);
-  sns.on(PublishCommand).resolves({ MessageId: 'm' });
 });
 afterAll(async () => {
   await Promise.all([dynamo.stop(), kinesis.stop()]);
-  sns.restore();
   mockClient(WAFV2Client).restore();
 });
 
@@ -59,13 +56,13 @@ test('a proxied attacker is blocked through the proxy; a forged X-Forwarded-For 
   const waf = new FakeWaf();
   waf.install();
   for (const [id, set] of Object.entries(ipSets)) waf.createSet(id, set.Properties.IPAddressVersion);
+  const guardTables = await createGuardTables(dynamo, [rule]);
   const tables: Record<string, string> = {
-    [ENV.RULES_TABLE]: await dynamo.createTable('rules', RULES_TABLE),
-    [ENV.COUNTERS_TABLE]: await dynamo.createTable('counters', COUNTERS_TABLE),
-    [ENV.BLOCKS_TABLE]: await dynamo.createTable('blocks', BLOCKS_TABLE),
-    [ENV.HISTORY_TABLE]: await dynamo.createTable('history', HISTORY_TABLE),
+    [ENV.RULES_TABLE]: guardTables.rules,
+    [ENV.COUNTERS_TABLE]: guardTables.counters,
+    [ENV.BLOCKS_TABLE]: guardTables.blocks,
+    [ENV.HISTORY_TABLE]: guardTables.history,
   };
-  await dynamo.doc.send(new PutCommand({ TableName: tables[ENV.RULES_TABLE], Item: rule }));
   // The environment as deployed: set names resolve to the set's name, ids to its id.
   const resolve = (env: Record<string, unknown>) => Object.fromEntries(Object.entries(env).map(([k, v]) => [k,
     typeof v === 'string' ? v : tables[k] ?? (k.endsWith('_SET_ID') ? `${logicalId(v)}-id` : k.endsWith('_SET_NAME') ? logicalId(v) : 'arn:aws:sns:us-east-1:1:t')]));
@@ -80,9 +77,7 @@ test('a proxied attacker is blocked through the proxy; a forged X-Forwarded-For 
     log: recorder,
     now: () => now,
   });
-  const sync = new IpSetSync(ipSetSyncConfigFromEnv(resolve(syncEnv)), {
-    doc: dynamo.doc, waf: new WAFV2Client({ region: 'us-east-1' }), sns: new SNSClient({ region: 'us-east-1' }), log: recorder, metrics: recorder, now: () => now, sleep: async () => {},
-  });
+  const sync = new IpSetSync(ipSetSyncConfigFromEnv(resolve(syncEnv)), ipSetSyncDeps(dynamo, recorder, () => now));
 
   const lines = (cIp: string, xff: string | undefined, count: number) => Array.from({ length: count }, (_, i) => logLine(config.fields, {
     'timestamp': ((T0 + i * 1000) / 1000).toFixed(3), 'c-ip': cIp, 'cs-host': 'api.example.com', 'cs-uri-stem': '/v1', 'x-forwarded-for': xff ?? '-',

@@ -1,17 +1,8 @@
-import { deliveredFieldOrder } from '../../src/realtime-waf-guard/log-fields';
-import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
+import { cidrs, fields, line, none, rule } from './client-fixtures';
 import { routeName, TrafficCounter } from '../../src/realtime-waf-guard/runtime/detector';
-import { CidrSet, parseCidrList } from '../../src/realtime-waf-guard/runtime/ip';
 import { planIpSets } from '../../src/realtime-waf-guard/runtime/ip-set-planner';
 import { blockRow } from '../support/block-rows';
-import { logLine } from '../support/log-lines';
 
-const fields = deliveredFieldOrder([]);
-const rule: StoredRule = { ruleId: 'api', host: 'api.example.com', threshold: 100, windowSeconds: 60, blockSeconds: 600, action: 'BLOCK', enabled: true };
-const none = new CidrSet([]);
-const cidrs = (...c: string[]) => new CidrSet(parseCidrList(c, 'test'));
-const line = (ip: string, xff?: string) =>
-  logLine(fields, { 'timestamp': '1700000000.000', 'c-ip': ip, 'cs-host': 'api.example.com', 'cs-uri-stem': '/x', 'x-forwarded-for': xff ?? '-' });
 
 describe('IP sets per route', () => {
   const T0 = 1_700_000_000_000;

@@ -1,6 +1,6 @@
 import { createServer, IncomingMessage, Server } from 'http';
 import { AddressInfo } from 'net';
-import { GetMetricStatisticsCommand, CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { GetMetricStatisticsCommand, GetMetricStatisticsCommandInput, CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CostExplorerClient, GetCostAndUsageCommand, GetCostAndUsageCommandInput } from '@aws-sdk/client-cost-explorer';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
@@ -65,6 +65,17 @@ function historyItems() {
     };
   });
 }
+
+/**
+ * The guard's BlockBudgetExceeded sums for service=edge, answered for the request's namespace, dimensions and time
+ * range: 3 + 4 fall on 2026-11-30 in Berlin, the others just outside it.
+ */
+const budgetExceeded = [
+  { at: Date.parse('2026-11-29T22:30:00Z'), sum: 100 },
+  { at: Date.parse('2026-11-29T23:30:00Z'), sum: 3 },
+  { at: Date.parse('2026-11-30T12:00:00Z'), sum: 4 },
+  { at: Date.parse('2026-11-30T23:00:00Z'), sum: 100 },
+];
 
 /** Cost Explorer answering in pages like the real API, from the request's TimePeriod and GroupBy. */
 function costExplorer(fail = false) {
@@ -164,7 +175,13 @@ describe('report run against local S3, SES, DynamoDB, Elasticsearch and billing 
 
   function handler(elastic: FakeElastic, _ce: ReturnType<typeof costExplorer>, metrics: Array<[string, number]>) {
     const cw = mockClient(CloudWatchClient);
-    cw.on(GetMetricStatisticsCommand).callsFake((input) => ({ Datapoints: input.MetricName === 'BlockBudgetExceeded' && input.Dimensions?.[0]?.Value === 'edge' ? [{ Sum: 3 }, { Sum: 4 }] : [] }));
+    cw.on(GetMetricStatisticsCommand).callsFake((input: GetMetricStatisticsCommandInput) => ({
+      Datapoints: budgetExceeded
+        .filter((p) => input.Namespace === 'CdkWafGuard' && input.MetricName === 'BlockBudgetExceeded'
+          && JSON.stringify(input.Dimensions) === JSON.stringify([{ Name: 'service', Value: 'edge' }])
+          && p.at >= input.StartTime!.getTime() && p.at < input.EndTime!.getTime())
+        .map((p) => ({ Timestamp: new Date(p.at), Sum: p.sum })),
+    }));
     return createReportHandler({
       env: { [REPORT_CONFIG_ENV]: JSON.stringify(config()) },
       clients: {

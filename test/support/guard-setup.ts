@@ -1,0 +1,43 @@
+import { SNSClient } from '@aws-sdk/client-sns';
+import { WAFV2Client } from '@aws-sdk/client-wafv2';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { LocalDynamo } from './local-aws';
+import { Recorder } from './recorders';
+import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
+import { IpSetSyncDeps } from '../../src/realtime-waf-guard/runtime/ip-set-sync';
+import { BLOCKS_TABLE, COUNTERS_TABLE, HISTORY_TABLE, RULES_TABLE } from '../../src/realtime-waf-guard/table-schemas';
+
+export interface GuardTables {
+  readonly rules: string;
+  readonly counters: string;
+  readonly blocks: string;
+  readonly history: string;
+}
+
+/** A guard's four tables, new in dynalite, with `rules` stored as they are (rows as an operator may type them). */
+export async function createGuardTables(dynamo: LocalDynamo, rules: ReadonlyArray<StoredRule | Record<string, unknown>> = []): Promise<GuardTables> {
+  const tables = {
+    rules: await dynamo.createTable('rules', RULES_TABLE),
+    counters: await dynamo.createTable('counters', COUNTERS_TABLE),
+    blocks: await dynamo.createTable('blocks', BLOCKS_TABLE),
+    history: await dynamo.createTable('history', HISTORY_TABLE),
+  };
+  for (const rule of rules) await dynamo.doc.send(new PutCommand({ TableName: tables.rules, Item: rule }));
+  return tables;
+}
+
+/**
+ * The IP set sync's clients and telemetry: dynalite, and WAF and SNS clients whose calls the test's fakes answer
+ * (FakeWaf.install, recordSnsPublishes); retries do not wait.
+ */
+export function ipSetSyncDeps(dynamo: LocalDynamo, recorder: Recorder, now: () => number): IpSetSyncDeps {
+  return {
+    doc: dynamo.doc,
+    waf: new WAFV2Client({ region: 'us-east-1' }),
+    sns: new SNSClient({ region: 'us-east-1' }),
+    log: recorder,
+    metrics: recorder,
+    now,
+    sleep: async () => {},
+  };
+}
