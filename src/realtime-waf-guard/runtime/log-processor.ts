@@ -258,10 +258,6 @@ export class LogProcessor {
     for (const problem of loaded.invalid) this.deps.log.error('skipping invalid rule row', { problem });
   }
 
-  /**
-   * Offences older than their block period (a backlog after an outage) are history, not blocks: they go to the
-   * history table so operators can see what the outage hid, and spend nothing meant for live attacks.
-   */
   /** The counter is rebuilt only when the rules change, so its caches survive across batches. */
   private counterFor(version: string, rules: readonly StoredRule[]): TrafficCounter {
     if (this.counter?.version !== version) {
