@@ -193,10 +193,12 @@ export class LogProcessor {
     const { deps, config } = this;
     const rules = counter.matcher.rules;
     let stats = counter.stats;
-    const oldest = counter.entries().length > 0 ? oldestEventMs(counter.entries(), rules) : now;
+    // entries() builds a new array from every rule's map: taken once per count, not once per use
+    let entries = counter.entries();
+    const oldest = entries.length > 0 ? oldestEventMs(entries, rules) : now;
     const { horizonMs } = await deps.counters.progress(batch.shardId, oldest, now, this.environmentId);
     // A batch that counts nothing (no record matches a rule) has nothing to count twice: no claim, no write.
-    const from = counter.entries().length === 0 ? 0 : await deps.counters.claim(batch, `${this.environmentId}:${++this.claims}`, now);
+    const from = entries.length === 0 ? 0 : await deps.counters.claim(batch, `${this.environmentId}:${++this.claims}`, now);
     if (from > 0) {
       // Part of the batch was counted before (a delivery again, or a retry after a bisect): count only the rest.
       deps.metrics.add(METRIC.RECORDS_ALREADY_COUNTED, from, 'Count');
@@ -204,11 +206,12 @@ export class LogProcessor {
       counter.reset();
       for (let i = from; i < records.length; i++) counter.addBase64(records[i].kinesis.data, i);
       stats = counter.stats;
+      entries = counter.entries();
     }
     const maxWindowMs = Math.max(0, ...rules.map((r) => r.windowSeconds * 1000));
     const environments = deps.counters.environmentsSince(horizonMs - maxWindowMs);
     const level = (rule: StoredRule) => writeLevel(rule, config.samplingRate, slackPercent, environments);
-    const write = this.pending.add(counter.entries(), rules, level);
+    const write = this.pending.add(entries, rules, level);
     // Levels fall when an environment joins or a threshold is lowered: pairs held above the new level are written now
     // rather than when their clients come back, which may be never.
     if (this.leveledRules !== undefined && (environments > this.leveledEnvironments || counter.matcher.rules !== this.leveledRules)) {
