@@ -14,8 +14,16 @@ export class DistinctCount {
   public add(key: string): void {
     if (this.exact) {
       this.exact.add(key);
-      if (this.exact.size > this.exactLimit) this.exact = undefined;
+      if (this.exact.size <= this.exactLimit) return;
+      // Registers are filled only once the set overflows: most replays never hash a key.
+      for (const k of this.exact) this.register(k);
+      this.exact = undefined;
+      return;
     }
+    this.register(key);
+  }
+
+  private register(key: string): void {
     const h = hash32(key);
     const index = h >>> (32 - DistinctCount.P);
     // Rank of the first 1 bit in the remaining 18 bits; the guard bit caps it at 19.

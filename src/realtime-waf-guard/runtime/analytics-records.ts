@@ -1,6 +1,6 @@
 import type { _Record, Dimension, MeasureValue } from '@aws-sdk/client-timestream-write';
-import { normaliseHost, pathReadings, resolveClient } from './detector';
-import { CidrSet, clientOf, DEFAULT_IPV6_PREFIX_LENGTH, IpAddress, parseIp } from './ip';
+import { normaliseHost, pathReadings, resolveClient, TrafficCounterOptions } from './detector';
+import { clientOf, DEFAULT_IPV6_PREFIX_LENGTH, IpAddress, parseIp } from './ip';
 import { LogLineParser, Malformed } from './log-parser';
 
 /**
@@ -79,15 +79,10 @@ export function analyticsFieldsProblem(fields: readonly string[]): string | unde
   return undefined;
 }
 
-export interface AnalyticsRecordOptions {
-  /** Configured log fields in delivered order. */
-  readonly fields: readonly string[];
+/** The log fields and client resolution of detection (without its rules), and the fields to write. */
+export interface AnalyticsRecordOptions extends Omit<TrafficCounterOptions, 'rules'> {
   /** The chosen fields to write besides the ones every record has. */
   readonly analyticsFields: readonly string[];
-  readonly allowList: CidrSet;
-  readonly trustedProxies: CidrSet;
-  /** @default 64 */
-  readonly ipv6PrefixLength?: number;
 }
 
 export type AnalyticsRoute = 'DIRECT' | 'PROXY' | 'ALLOW_LISTED' | 'NO_CLIENT';

@@ -122,7 +122,7 @@ export class BlockStore {
     let alreadyActive = 0;
     for (const c of candidates) {
       // By action too: after a rule moves from COUNT to BLOCK, a cached "would block" must not hide the real block.
-      const cacheKey = `${c.rule.action}|${c.rule.ruleId}|${c.ip.text}`;
+      const cacheKey = pairKey(c.rule.action, c.rule.ruleId, c.ip.text);
       const row = blockRow(c, nowMs);
       if (row.blockedUntil <= nowMs) {
         if ((this.staleUntil.get(cacheKey) ?? -Infinity) <= row.crossedAt) {
@@ -195,7 +195,7 @@ export class BlockStore {
 
   /** Makes stale offences reportable again, after recording them failed. */
   public forgetStale(rows: readonly BlockRow[]): void {
-    for (const r of rows) this.staleUntil.delete(`${r.action}|${r.ruleId}|${r.ip}`);
+    for (const r of rows) this.staleUntil.delete(pairKey(r.action, r.ruleId, r.ip));
   }
 
   /** Takes (or, with -1, returns) one unit of the minute's budget; false when it is spent. */
@@ -218,6 +218,11 @@ export class BlockStore {
       throw e;
     }
   }
+}
+
+/** The key of a pair in the container's caches: by action too (see record()). */
+function pairKey(action: BlockRow['action'], ruleId: string, ip: string): string {
+  return `${action}|${ruleId}|${ip}`;
 }
 
 /** The row a candidate becomes: its period runs from the offence's log time, never from when a late batch got to it. */

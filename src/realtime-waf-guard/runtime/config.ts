@@ -1,4 +1,5 @@
 import type { AnalyticsSinkConfig } from './analytics-sink';
+import type { TrafficCounterOptions } from './detector';
 import { CidrSet, DEFAULT_IPV6_PREFIX_LENGTH, MAX_IPV6_PREFIX_LENGTH, MIN_IPV6_PREFIX_LENGTH, parseCidrList } from './ip';
 import { IpSetSyncConfig } from './ip-set-sync';
 import { LogProcessorConfig } from './log-processor';
@@ -26,6 +27,16 @@ function integer(env: Env, name: string, min: number, max: number, fallback?: nu
 function cidrs(env: Env, name: string): CidrSet {
   const raw = env[name] ?? '';
   return new CidrSet(parseCidrList(raw.split(',').map((s) => s.trim()).filter(Boolean), name));
+}
+
+/** How log lines are read and their clients found: the same for counting and for analytics. */
+function clientResolutionFromEnv(env: Env): Omit<TrafficCounterOptions, 'rules'> {
+  return {
+    fields: deliveredFieldOrder(required(env, ENV.FIELDS).split(',')),
+    allowList: cidrs(env, ENV.ALLOW_LIST),
+    trustedProxies: cidrs(env, ENV.TRUSTED_PROXIES),
+    ipv6PrefixLength: integer(env, ENV.IPV6_PREFIX_LENGTH, MIN_IPV6_PREFIX_LENGTH, MAX_IPV6_PREFIX_LENGTH, DEFAULT_IPV6_PREFIX_LENGTH),
+  };
 }
 
 /** An IP set named by two variables, both or neither. */
@@ -66,11 +77,8 @@ export interface LogProcessorEnvConfig extends LogProcessorConfig, OffenderTable
 
 export function logProcessorConfigFromEnv(env: Env): LogProcessorEnvConfig {
   return {
-    fields: deliveredFieldOrder(required(env, ENV.FIELDS).split(',')),
+    ...clientResolutionFromEnv(env),
     samplingRate: integer(env, ENV.SAMPLING_RATE, 1, 100),
-    allowList: cidrs(env, ENV.ALLOW_LIST),
-    trustedProxies: cidrs(env, ENV.TRUSTED_PROXIES),
-    ipv6PrefixLength: integer(env, ENV.IPV6_PREFIX_LENGTH, MIN_IPV6_PREFIX_LENGTH, MAX_IPV6_PREFIX_LENGTH, DEFAULT_IPV6_PREFIX_LENGTH),
     localFirstSlackPercent: localFirstSlack(env[ENV.COUNTING]),
     maxHeldPairs: heldPairsFor(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE),
     ...offenderTablesFromEnv(env),
@@ -123,15 +131,11 @@ export function ipSetSyncConfigFromEnv(env: Env): IpSetSyncConfig {
 export function analyticsConfigFromEnv(env: Env): AnalyticsSinkConfig | undefined {
   const database = env[ENV.TIMESTREAM_DATABASE];
   if (!database) return undefined;
-  const fields = deliveredFieldOrder(required(env, ENV.FIELDS).split(','));
   return {
     database,
     table: required(env, ENV.TIMESTREAM_TABLE),
-    fields,
+    ...clientResolutionFromEnv(env),
     analyticsFields: (env[ENV.ANALYTICS_FIELDS] ?? '').split(',').map((f) => f.trim()).filter(Boolean),
-    allowList: cidrs(env, ENV.ALLOW_LIST),
-    trustedProxies: cidrs(env, ENV.TRUSTED_PROXIES),
-    ipv6PrefixLength: integer(env, ENV.IPV6_PREFIX_LENGTH, MIN_IPV6_PREFIX_LENGTH, MAX_IPV6_PREFIX_LENGTH, DEFAULT_IPV6_PREFIX_LENGTH),
   };
 }
 

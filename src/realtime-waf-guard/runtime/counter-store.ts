@@ -153,7 +153,7 @@ export class CounterStore {
       const n = writer.nextWrite();
       const applied = (item: Record<string, AttributeValue> | undefined) => item !== undefined && Number(item[markName]?.N) >= n;
       const current = bucketOf(entry.lastTimestampMs, rule.windowSeconds);
-      const keepFrom = bucketOf(horizonMs, rule.windowSeconds) - 2 * bucketsPerWindow(rule.windowSeconds) + 1;
+      const keepFrom = keepFromBucket(horizonMs, rule);
       // Held counts may span several windows (this environment serves shards that lag behind others): all that a shard
       // may still add to are stored, not only the window before the newest, or they would trail the shared count.
       const from = Math.max(keepFrom, current - MAX_BUCKETS_PER_WRITE + 1);
@@ -208,7 +208,7 @@ export class CounterStore {
         ExpressionAttributeNames: { '#m': markName },
         ExpressionAttributeValues: {
           ':m': { N: String(n) },
-          ':exp': { N: String(Math.floor(nowMs / 1000) + rule.windowSeconds + this.retentionSeconds) },
+          ':exp': this.counterExpiry(rule, nowMs),
         },
       }));
       return true;
@@ -272,9 +272,7 @@ export class CounterStore {
     // Only the buckets of the window ending at the pair's latest request are stored: older ones of a long batch could
     // never count again, and each one would cost an ADD clause against DynamoDB's expression limits.
     const current = bucketOf(entry.lastTimestampMs, rule.windowSeconds);
-    // Kept: the windows of the oldest event time any shard may still deliver (horizonMs is at most this batch's
-    // oldest), and a window more for records that arrive a little out of order.
-    const keepFrom = bucketOf(horizonMs, rule.windowSeconds) - 2 * bucketsPerWindow(rule.windowSeconds) + 1;
+    const keepFrom = keepFromBucket(horizonMs, rule);
     const batchBuckets = bucketsInWindow(entry.buckets, rule.windowSeconds, current);
     let item = await this.update(key, rule, batchBuckets, keepFrom, nowMs, {
       name: markName, value: { S: last }, condition: 'attribute_not_exists(#m) OR #m < :first', values: { ':first': { S: first } },
@@ -410,7 +408,7 @@ export class CounterStore {
     const values: Record<string, AttributeValue> = {
       ...mark.values,
       ':m': mark.value,
-      ':exp': { N: String(Math.floor(nowMs / 1000) + rule.windowSeconds + this.retentionSeconds) },
+      ':exp': this.counterExpiry(rule, nowMs),
     };
     const adds: string[] = [];
     let n = 0;
@@ -455,6 +453,11 @@ export class CounterStore {
     return item?.[markName]?.S;
   }
 
+  /** A pair's item outlives its window by the counter retention. */
+  private counterExpiry(rule: StoredRule, nowMs: number): AttributeValue {
+    return { N: String(Math.floor(nowMs / 1000) + rule.windowSeconds + this.retentionSeconds) };
+  }
+
   /** `stored`: the buckets of the entry that the write added; the others still count, from the entry. */
   private windowCount(
     entry: KeyCounts,
@@ -479,6 +482,14 @@ export class CounterStore {
       firstSeenMs: (busiest.total > 0 ? busiest.firstBucket : current) * bucketMs(rule.windowSeconds),
     };
   }
+}
+
+/**
+ * The oldest bucket a pair's item keeps: the windows of the oldest event time any shard may still deliver (`horizonMs`
+ * is at most the batch's oldest), and a window more for records that arrive a little out of order.
+ */
+function keepFromBucket(horizonMs: number, rule: StoredRule): number {
+  return bucketOf(horizonMs, rule.windowSeconds) - 2 * bucketsPerWindow(rule.windowSeconds) + 1;
 }
 
 function counterKey(rule: StoredRule, entry: KeyCounts): Record<string, AttributeValue> {

@@ -37,7 +37,10 @@ export function rowCidr(row: BlockRow): Cidr | undefined {
 
 /** How the allow-list covers a row's network: not at all, in part (an allow-listed address inside a prefix), or whole. */
 export function allowListCover(row: BlockRow, allowList: CidrSet): 'none' | 'partial' | 'whole' {
-  const cidr = rowCidr(row);
+  return cidrCover(rowCidr(row), allowList);
+}
+
+function cidrCover(cidr: Cidr | undefined, allowList: CidrSet): 'none' | 'partial' | 'whole' {
   if (!cidr || allowList.size === 0) return 'none';
   if (allowList.containsCidr(cidr)) return 'whole';
   return allowList.intersects(cidr) ? 'partial' : 'none';
@@ -52,7 +55,8 @@ export function planIpSets(rows: readonly BlockRow[], nowMs: number, allowList: 
   const unnotified: BlockRow[] = [];
   const allowListed: BlockRow[] = [];
   const shielded: BlockRow[] = [];
-  const active: BlockRow[] = [];
+  // Each row's network is parsed once, here, and kept with the row for the sets below.
+  const active: Array<{ row: BlockRow; cidr: Cidr }> = [];
   for (const row of rows) {
     if (row.blockedUntil <= nowMs) {
       expired.push(row);
@@ -60,20 +64,20 @@ export function planIpSets(rows: readonly BlockRow[], nowMs: number, allowList: 
     }
     if (row.notifiedAt === undefined) unnotified.push(row);
     if (row.action !== 'BLOCK') continue;
-    if (!rowCidr(row)) continue;
-    const cover = allowListCover(row, allowList);
+    const cidr = rowCidr(row);
+    if (!cidr) continue;
+    const cover = cidrCover(cidr, allowList);
     if (cover === 'whole') allowListed.push(row);
     else if (cover === 'partial') shielded.push(row);
-    else active.push(row);
+    else active.push({ row, cidr });
   }
   // Most severe first; ties go to the block that ends last, then to the address, so the plan is deterministic.
-  active.sort((a, b) => b.severity - a.severity || b.blockedUntil - a.blockedUntil || (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));
+  active.sort(({ row: a }, { row: b }) => b.severity - a.severity || b.blockedUntil - a.blockedUntil || (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));
   const sets = { direct4: new Set<string>(), direct6: new Set<string>(), proxy4: new Set<string>(), proxy6: new Set<string>() };
   const overCap: BlockRow[] = [];
-  for (const row of active) {
+  for (const { row, cidr: { family, text: cidr } } of active) {
     // Each row is its own entry: neighbouring prefixes are never merged into a shorter one, which would block
     // networks that never offended.
-    const { family, text: cidr } = rowCidr(row)!;
     const route = row.route ?? 'DIRECT';
     const targets = [
       ...(route !== 'PROXY' ? [family === 4 ? sets.direct4 : sets.direct6] : []),

@@ -313,19 +313,7 @@ export class IpSetSync {
       await this.release(c.row, { releasedAt: c.at, leased: true });
       return;
     }
-    try {
-      await this.deps.doc.send(new UpdateCommand({
-        TableName: this.config.blocksTable,
-        Key: { ip: c.row.ip, ruleId: c.row.ruleId },
-        UpdateExpression: 'REMOVE #lease',
-        // still this run's claim: not replaced by a renewal, not taken over
-        ConditionExpression: '#a = :at',
-        ExpressionAttributeNames: { '#a': c.attribute, '#lease': LEASE_ATTRIBUTE[c.attribute] },
-        ExpressionAttributeValues: { ':at': c.at },
-      }));
-    } catch (e) {
-      if (!isConditionFailure(e)) throw e;
-    }
+    await this.updateClaim(c, 'REMOVE #lease', {});
   }
 
   /**
@@ -339,15 +327,21 @@ export class IpSetSync {
   }
 
   private async unclaim(c: Claim): Promise<void> {
+    // retryAt keeps the row out of the stream trigger: the scheduled run retries, not an immediate loop
+    await this.updateClaim(c, 'REMOVE #a, #lease SET retryAt = :now', { ':now': this.deps.now() });
+  }
+
+  /** Updates a claimed row (`#a`, `#lease` named) only while the claim is still this run's; otherwise does nothing. */
+  private async updateClaim(c: Claim, updateExpression: string, values: Record<string, unknown>): Promise<void> {
     try {
       await this.deps.doc.send(new UpdateCommand({
         TableName: this.config.blocksTable,
         Key: { ip: c.row.ip, ruleId: c.row.ruleId },
-        // retryAt keeps the row out of the stream trigger: the scheduled run retries, not an immediate loop
-        UpdateExpression: 'REMOVE #a, #lease SET retryAt = :now',
+        UpdateExpression: updateExpression,
+        // still this run's claim: not replaced by a renewal, not taken over
         ConditionExpression: '#a = :at',
         ExpressionAttributeNames: { '#a': c.attribute, '#lease': LEASE_ATTRIBUTE[c.attribute] },
-        ExpressionAttributeValues: { ':at': c.at, ':now': this.deps.now() },
+        ExpressionAttributeValues: { ':at': c.at, ...values },
       }));
     } catch (e) {
       if (!isConditionFailure(e)) throw e;

@@ -176,11 +176,6 @@ export function parseCidrList(entries: readonly string[], what: string): Cidr[] 
   return cidrs;
 }
 
-/** The single-host CIDR of an address, as WAF IP sets list it. */
-export function hostCidr(ip: IpAddress): string {
-  return `${ip.text}/${ip.family === 4 ? 32 : 128}`;
-}
-
 /** Membership test over a list of networks. */
 export class CidrSet {
   private readonly v4: Array<{ network: number; size: number }>;

@@ -1,15 +1,13 @@
 import { randomUUID } from 'crypto';
 import type { AnalyticsSink } from './analytics-sink';
-import { BlockCandidate, BlockRow, BlockStore } from './block-store';
+import { BlockCandidate, BlockRow } from './block-store';
 import { BatchIdentity, CounterStore, oldestEventMs, padSequence, WindowCount } from './counter-store';
 import { CountStats, KeyCounts, routeName, scaleToRealRequests, TrafficCounter } from './detector';
-import { HistoryStore } from './history-store';
 import { CidrSet } from './ip';
 import { Malformed, MALFORMED_REASONS } from './log-parser';
-import { recordOffences, RecordOffencesResult } from './offence-recorder';
+import { OffenceRecorderDeps, recordOffences, RecordOffencesResult } from './offence-recorder';
 import { PendingCounts, writeLevel } from './pending-counts';
 import { LoadedRules, RulesCache } from './rules-store';
-import { Log, MetricsSink } from '../../shared/runtime/telemetry';
 import { METRIC } from '../handler-env';
 import { StoredRule } from '../rule-model';
 
@@ -46,21 +44,11 @@ export interface LogProcessorConfig {
   readonly maxHeldPairs?: number;
 }
 
-export interface LogProcessorDeps {
+export interface LogProcessorDeps extends OffenceRecorderDeps {
   readonly rules: RulesCache;
   readonly counters: CounterStore;
-  readonly blocks: BlockStore;
-  /** Where stale offences are recorded (`STALE_OFFENCE`); without it they are only logged and counted. */
-  readonly history?: HistoryStore;
   /** Receives every record besides detection (Timestream); its failures never fail the batch. */
   readonly analytics?: AnalyticsSink;
-  /**
-   * Networks never blocked automatically at run time: the run-time allow-list and the shields operators' unblocks
-   * leave (see operator-actions.ts). Without it only the configured allow-list applies.
-   */
-  readonly shields?: { get(nowMs: number): Promise<CidrSet> };
-  readonly metrics: MetricsSink;
-  readonly log: Log;
   readonly now: () => number;
 }
 
@@ -205,6 +193,7 @@ export class LogProcessor {
     const { deps, config } = this;
     const rules = counter.matcher.rules;
     let stats = counter.stats;
+    // entries() builds a new array from every rule's map: taken once per count, not once per use
     let entries = counter.entries();
     const oldest = entries.length > 0 ? oldestEventMs(entries, rules) : now;
     const { horizonMs } = await deps.counters.progress(batch.shardId, oldest, now, this.environmentId);
@@ -272,10 +261,6 @@ export class LogProcessor {
     for (const problem of loaded.invalid) this.deps.log.error('skipping invalid rule row', { problem });
   }
 
-  /**
-   * Offences older than their block period (a backlog after an outage) are history, not blocks: they go to the
-   * history table so operators can see what the outage hid, and spend nothing meant for live attacks.
-   */
   /** The counter is rebuilt only when the rules change, so its caches survive across batches. */
   private counterFor(version: string, rules: readonly StoredRule[]): TrafficCounter {
     if (this.counter?.version !== version) {

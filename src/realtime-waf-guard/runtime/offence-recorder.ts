@@ -62,6 +62,10 @@ async function shielded(candidates: readonly BlockCandidate[], deps: OffenceReco
   return spared;
 }
 
+/**
+ * Offences older than their block period (a backlog after an outage) are history, not blocks: they go to the
+ * history table so operators can see what the outage hid, and spend nothing meant for live attacks.
+ */
 async function recordStale(recorded: RecordBlocksResult, deps: OffenceRecorderDeps, now: number): Promise<void> {
   const stale = recorded.stale;
   if (stale.length === 0) return;

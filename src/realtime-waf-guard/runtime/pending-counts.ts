@@ -59,11 +59,11 @@ export class PendingCounts {
    * a lower threshold) so that no pair stays held above its level until its client comes back.
    */
   public overLevel(rules: readonly StoredRule[], level: (rule: StoredRule) => number): KeyCounts[] {
-    const byId = new Map(rules.map((r, i) => [r.ruleId, i]));
+    const indexOf = ruleIndexer(rules);
     const write: KeyCounts[] = [];
     for (const [key, pair] of this.pairs) {
-      const index = byId.get(pair.ruleId);
-      if (index === undefined || rules[index].windowSeconds !== pair.windowSeconds) continue;
+      const index = indexOf(pair);
+      if (index === undefined) continue;
       if (busiestWindow(pair.buckets, pair.windowSeconds).total >= level(rules[index])) {
         this.pairs.delete(key);
         write.push(toEntry(pair, index, -Infinity));
@@ -78,13 +78,13 @@ export class PendingCounts {
    * exact; the price is their writes. Pairs of rules gone or re-windowed are dropped, as prune() would.
    */
   public evict(rules: readonly StoredRule[], keep: number): KeyCounts[] {
-    const byId = new Map(rules.map((r, i) => [r.ruleId, i]));
+    const indexOf = ruleIndexer(rules);
     const write: KeyCounts[] = [];
     for (const [key, pair] of this.pairs) {
       if (this.pairs.size <= keep) break;
       this.pairs.delete(key);
-      const index = byId.get(pair.ruleId);
-      if (index !== undefined && rules[index].windowSeconds === pair.windowSeconds) write.push(toEntry(pair, index, -Infinity));
+      const index = indexOf(pair);
+      if (index !== undefined) write.push(toEntry(pair, index, -Infinity));
     }
     return write;
   }
@@ -106,15 +106,15 @@ export class PendingCounts {
    * `horizonMs`) and the pairs of rules that are gone or whose window changed. Returns how many pairs were dropped.
    */
   public prune(rules: readonly StoredRule[], horizonMs: number): number {
-    const windows = new Map(rules.map((r) => [r.ruleId, r.windowSeconds]));
+    const indexOf = ruleIndexer(rules);
     let dropped = 0;
-    for (const [key, { ruleId, windowSeconds: window, buckets }] of this.pairs) {
-      const windowSeconds = windows.get(ruleId);
-      if (windowSeconds === undefined || windowSeconds !== window) {
+    for (const [key, pair] of this.pairs) {
+      if (indexOf(pair) === undefined) {
         this.pairs.delete(key);
         dropped++;
         continue;
       }
+      const { windowSeconds, buckets } = pair;
       const keepFrom = bucketOf(horizonMs, windowSeconds) - bucketsPerWindow(windowSeconds) + 1;
       for (const bucket of buckets.keys()) if (bucket < keepFrom) buckets.delete(bucket);
       if (buckets.size === 0) {
@@ -138,6 +138,15 @@ export class PendingCounts {
     for (const [bucket, count] of entry.buckets) pair.buckets.set(bucket, (pair.buckets.get(bucket) ?? 0) + count);
     return [key, pair];
   }
+}
+
+/** Finds the rule a held pair counts for: undefined when the rule is gone or its window changed. */
+function ruleIndexer(rules: readonly StoredRule[]): (pair: HeldPair) => number | undefined {
+  const byId = new Map(rules.map((r, i) => [r.ruleId, i]));
+  return (pair) => {
+    const index = byId.get(pair.ruleId);
+    return index !== undefined && rules[index].windowSeconds === pair.windowSeconds ? index : undefined;
+  };
 }
 
 function pairKey(rule: StoredRule, client: string): string {

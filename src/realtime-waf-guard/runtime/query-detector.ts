@@ -1,12 +1,9 @@
 import { QueryCommand, QueryCommandOutput, TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
-import { BlockCandidate, BlockStore } from './block-store';
+import { BlockCandidate } from './block-store';
 import { mapLimit } from './concurrency';
 import { BucketRow, NamedRow, offenders, QueryTable, ruleQuery, toBucketRow } from './detection-query';
-import { HistoryStore } from './history-store';
-import { CidrSet } from './ip';
-import { recordOffences } from './offence-recorder';
+import { OffenceRecorderDeps, recordOffences } from './offence-recorder';
 import { LoadedRules } from './rules-store';
-import { Log, MetricsSink } from '../../shared/runtime/telemetry';
 import { METRIC } from '../handler-env';
 import { StoredRule } from '../rule-model';
 
@@ -31,15 +28,9 @@ export interface QueryDetectorConfig extends QueryTable {
   readonly maxConcurrentQueries?: number;
 }
 
-export interface QueryDetectorDeps {
+export interface QueryDetectorDeps extends OffenceRecorderDeps {
   readonly rules: { get(nowMs: number): Promise<LoadedRules> };
   readonly query: TimestreamQueryClient;
-  readonly blocks: BlockStore;
-  readonly history?: HistoryStore;
-  /** Shields and run-time allow-list rows, honoured as by streaming detection. */
-  readonly shields?: { get(nowMs: number): Promise<CidrSet> };
-  readonly metrics: MetricsSink;
-  readonly log: Log;
   readonly now: () => number;
 }
 

@@ -9,7 +9,7 @@ export type ElasticAuth = { readonly username: string; readonly password: string
  */
 export function parseCredentials(secretString: string | undefined, config: CredentialsConfig): ElasticAuth {
   if (!secretString) {
-    throw new ConfigError(`secret ${config.secretArn} has no string value`);
+    throw new ConfigError(`secret ${config.secretArn} has no string value: store the credentials as its secret string (a binary secret is not read)`);
   }
   let json: Record<string, unknown> | undefined;
   try {
