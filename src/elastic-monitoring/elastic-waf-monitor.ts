@@ -25,7 +25,7 @@ import { ElasticWafMonitorAlarms } from './monitor-alarm-options';
 import { AlarmDefinition, alarmDefinitionErrors, createMonitorAlarm, periodErrors } from './monitor-alarms';
 import { createMonitorDashboard } from './monitor-dashboard';
 import { limitLength } from '../shared/cfn-text';
-import { handlerDefaults, PINNED_RUNTIME_REASON } from '../shared/handler-defaults';
+import { allowVpcNetworking, handlerDefaults, PINNED_RUNTIME_REASON } from '../shared/handler-defaults';
 import { suppressNag } from '../shared/nag';
 import { dashboardNameError, emailAddressErrors, metricNamespaceError } from '../shared/validation';
 import {
@@ -466,12 +466,7 @@ export class ElasticWafMonitor extends Construct {
       memorySize: 256,
       environment: { [COLLECTOR_CONFIG_ENV]: JSON.stringify(config) },
     });
-    if (props.vpc) {
-      // Lambda manages the function's network interfaces with the execution role, and checks for these permissions
-      // when the function is created. CDK adds the policy only to roles it creates; this one is the library's own.
-      defaults.role.addManagedPolicy(
-        iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'));
-    }
+    if (props.vpc) allowVpcNetworking(defaults.role);
     const fn = new CollectorFunction(this, 'Collector', {
       ...defaults.functionOptions,
       vpc: props.vpc,
@@ -482,15 +477,6 @@ export class ElasticWafMonitor extends Construct {
     });
     credentials.secret.grantRead(defaults.role);
     suppressNag(fn, [{ id: 'AwsSolutions-L1', reason: PINNED_RUNTIME_REASON }]);
-    if (props.vpc) {
-      suppressNag(defaults.role, [
-        {
-          id: 'AwsSolutions-IAM4',
-          reason: 'AWSLambdaVPCAccessExecutionRole is the AWS-maintained minimum for a function to manage its ENIs in the VPC.',
-          appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole'],
-        },
-      ]);
-    }
     this.collector = fn;
     this.collectorRole = defaults.role;
     this.collectorLogGroup = defaults.logGroup;

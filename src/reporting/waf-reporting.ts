@@ -18,7 +18,7 @@ import { isValidTimeZone } from './runtime/period';
 import { credentialsConfig, fieldNameErrors, resolveFieldNames } from '../elastic-monitoring/connection-config';
 import { HISTORY_TABLE } from '../realtime-waf-guard/table-schemas';
 import { iamDescription, limitLength } from '../shared/cfn-text';
-import { handlerDefaults, PINNED_RUNTIME_REASON } from '../shared/handler-defaults';
+import { allowVpcNetworking, handlerDefaults, PINNED_RUNTIME_REASON } from '../shared/handler-defaults';
 import { suppressNag } from '../shared/nag';
 import { endpointErrors } from '../shared/runtime/elastic/connection';
 import { emailAddressErrors, metricNamespaceError } from '../shared/validation';
@@ -224,15 +224,7 @@ export class WafReporting extends Construct {
       },
     });
     const vpc = props.elastic?.vpc;
-    if (vpc) {
-      // Lambda manages the function's network interfaces with the execution role; CDK adds this only to roles it creates.
-      defaults.role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'));
-      suppressNag(defaults.role, [{
-        id: 'AwsSolutions-IAM4',
-        reason: 'AWSLambdaVPCAccessExecutionRole is the AWS-maintained minimum for a function to manage its ENIs in the VPC.',
-        appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole'],
-      }]);
-    }
+    if (vpc) allowVpcNetworking(defaults.role);
     const fn = new ReportFunction(this, 'Report', {
       ...defaults.functionOptions,
       vpc,
