@@ -21,7 +21,7 @@ import { EcsServiceMetricSet, ecsServiceMetrics, MISSING_TASKS_EXPRESSION } from
 import { ECS_GROUP_DIMENSION, ECS_METRIC, EcsTaskMonitoring } from './ecs-task-monitoring';
 import { ElasticCredentials } from './elastic-credentials';
 import { ElasticWafMetrics } from './elastic-waf-metrics';
-import { ElasticWafMonitorAlarms } from './monitor-alarm-options';
+import { ElasticWafMonitorAlarms, MonitorAlarmOptions } from './monitor-alarm-options';
 import { AlarmDefinition, alarmDefinitionErrors, createMonitorAlarm, periodErrors } from './monitor-alarms';
 import { createMonitorDashboard } from './monitor-dashboard';
 import { limitLength } from '../shared/cfn-text';
@@ -579,30 +579,24 @@ function ecsServiceAlarmDefinitions(
   serviceName: string,
   options: ElasticWafMonitorAlarms,
 ): Record<string, AlarmDefinition> {
-  const percent = { min: 0, max: 100, unit: 'percent' };
+  const utilisation = (
+    id: string, metric: cloudwatch.Metric, alarmOptions: MonitorAlarmOptions | undefined, describe: (t: number) => string,
+  ): AlarmDefinition => ({
+    id,
+    metric,
+    options: alarmOptions,
+    defaultThreshold: 85,
+    defaultEvaluationPeriods: 3,
+    thresholdRange: { min: 0, max: 100, unit: 'percent' },
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    describe,
+  });
   return {
-    ecsCpu: {
-      id: 'EcsCpuAlarm',
-      metric: metrics.cpuAverage,
-      options: options.ecsCpu,
-      defaultThreshold: 85,
-      defaultEvaluationPeriods: 3,
-      thresholdRange: percent,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      describe: (t) => `The WAF service ${serviceName} uses more than ${t}% CPU on average: scale it out or look for a traffic surge.`,
-    },
-    ecsMemory: {
-      id: 'EcsMemoryAlarm',
-      metric: metrics.memoryAverage,
-      options: options.ecsMemory,
-      defaultThreshold: 85,
-      defaultEvaluationPeriods: 3,
-      thresholdRange: percent,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      describe: (t) => `The WAF service ${serviceName} uses more than ${t}% of its memory on average; tasks near 100% are killed.`,
-    },
+    ecsCpu: utilisation('EcsCpuAlarm', metrics.cpuAverage, options.ecsCpu,
+      (t) => `The WAF service ${serviceName} uses more than ${t}% CPU on average: scale it out or look for a traffic surge.`),
+    ecsMemory: utilisation('EcsMemoryAlarm', metrics.memoryAverage, options.ecsMemory,
+      (t) => `The WAF service ${serviceName} uses more than ${t}% of its memory on average; tasks near 100% are killed.`),
     ecsRunningTasks: {
       id: 'EcsRunningTasksAlarm',
       metric: metrics.runningTasks,
