@@ -24,6 +24,7 @@ import { ElasticWafMetrics } from './elastic-waf-metrics';
 import { ElasticWafMonitorAlarms, MonitorAlarmOptions } from './monitor-alarm-options';
 import { AlarmDefinition, alarmDefinitionErrors, createMonitorAlarm, periodErrors } from './monitor-alarms';
 import { createMonitorDashboard } from './monitor-dashboard';
+import { encryptedAlarmTopic } from '../shared/alarm-topic';
 import { limitLength } from '../shared/cfn-text';
 import { allowVpcNetworking, handlerDefaults, PINNED_RUNTIME_REASON } from '../shared/handler-defaults';
 import { suppressNag } from '../shared/nag';
@@ -491,18 +492,12 @@ export class ElasticWafMonitor extends Construct {
     if (props.alarmTopic) {
       this.alarmTopic = props.alarmTopic;
     } else {
-      const key = new kms.Key(this, 'AlarmTopicKey', {
-        description: `Encrypts the WAF health alarm topic of ${clusterName}`,
-        enableKeyRotation: true,
+      const { topic, key } = encryptedAlarmTopic(this, {
+        keyDescription: `Encrypts the WAF health alarm topic of ${clusterName}`,
+        displayName: `WAF health alarms: ${clusterName}`,
         removalPolicy,
       });
-      // CloudWatch alarms publish to an encrypted topic only if they may use its key.
-      key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
-      this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
-        displayName: limitLength(`WAF health alarms: ${clusterName}`, 100),
-        masterKey: key,
-        enforceSSL: true,
-      });
+      this.alarmTopic = topic;
       this.alarmTopicKey = key;
     }
     for (const email of props.alertEmails ?? []) {
