@@ -22,7 +22,7 @@ import { ECS_GROUP_DIMENSION, ECS_METRIC, EcsTaskMonitoring } from './ecs-task-m
 import { ElasticCredentials } from './elastic-credentials';
 import { ElasticWafMetrics } from './elastic-waf-metrics';
 import { ElasticWafMonitorAlarms, MonitorAlarmOptions } from './monitor-alarm-options';
-import { AlarmDefinition, alarmDefinitionErrors, createMonitorAlarm, periodErrors } from './monitor-alarms';
+import { AlarmDefinition, alarmDefinitionErrors, alarmThreshold, createMonitorAlarm, periodErrors } from './monitor-alarms';
 import { createMonitorDashboard } from './monitor-dashboard';
 import { encryptedAlarmTopic } from '../shared/alarm-topic';
 import { limitLength } from '../shared/cfn-text';
@@ -606,12 +606,6 @@ function ecsServiceAlarmDefinitions(
       describe: (t) => `At least ${t} task(s) of the WAF service ${serviceName} fewer running than desired. The task state log group says why tasks stopped.`,
     },
   };
-}
-
-/** The threshold an alarm is created with, for the dashboard's annotation; undefined when the alarm is off. */
-function alarmThreshold(definition: AlarmDefinition): number | undefined {
-  if (definition.options?.enabled === false) return undefined;
-  return definition.options?.threshold ?? definition.defaultThreshold;
 }
 
 // Printable ASCII (a CloudWatch dimension value) without quotes or backslashes, so the name can sit inside the
