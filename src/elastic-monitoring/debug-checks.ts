@@ -9,7 +9,7 @@ import { DebugCheckerFunction } from './debug-checker-function';
 import { DebugChecksOptions, WebProtocol } from './debug-checks-options';
 import { DebugWidgetFunction } from './debug-widget-function';
 import { CHECKER_ARNS_ENV, CHECKER_LOCATION_ENV, DEBUG_CONFIG_ENV, DebugConfig, HOSTNAME, MAX_HOSTS_PER_RUN } from './runtime/debug-checks';
-import { allowVpcNetworking, handlerDefaults, PINNED_RUNTIME_REASON } from '../shared/handler-defaults';
+import { allowVpcNetworking, handlerDefaults, pinnedRuntime } from '../shared/handler-defaults';
 import { suppressNag } from '../shared/nag';
 
 export interface DebugChecksProps extends DebugChecksOptions {
@@ -71,7 +71,7 @@ export class DebugChecks extends Construct {
         retryAttempts: 0,
       });
       this.grantTableRead(defaults.role, props.customersTable);
-      suppressNag(fn, [{ id: 'AwsSolutions-L1', reason: PINNED_RUNTIME_REASON }]);
+      suppressNag(fn, [pinnedRuntime()]);
       return { fn, logGroup: defaults.logGroup };
     };
     const inside = checker('inside');
@@ -95,7 +95,7 @@ export class DebugChecks extends Construct {
     }));
     this.grantTableRead(widgetDefaults.role, props.customersTable);
     const widgetFn = new DebugWidgetFunction(this, 'Widget', { ...widgetDefaults.functionOptions, retryAttempts: 0 });
-    suppressNag(widgetFn, [{ id: 'AwsSolutions-L1', reason: PINNED_RUNTIME_REASON }]);
+    suppressNag(widgetFn, [pinnedRuntime()]);
 
     this.insideChecker = inside.fn;
     this.outsideChecker = outside.fn;

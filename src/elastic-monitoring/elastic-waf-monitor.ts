@@ -26,7 +26,7 @@ import { AlarmDefinition, alarmDefinitionErrors, alarmThreshold, createMonitorAl
 import { createMonitorDashboard } from './monitor-dashboard';
 import { encryptedAlarmTopic } from '../shared/alarm-topic';
 import { limitLength } from '../shared/cfn-text';
-import { allowVpcNetworking, handlerDefaults, PINNED_RUNTIME_REASON } from '../shared/handler-defaults';
+import { allowVpcNetworking, handlerDefaults, pinnedRuntime } from '../shared/handler-defaults';
 import { suppressNag } from '../shared/nag';
 import { dashboardNameError, emailAddressErrors, metricNamespaceError } from '../shared/validation';
 import {
@@ -477,7 +477,7 @@ export class ElasticWafMonitor extends Construct {
       retryAttempts: 0,
     });
     credentials.secret.grantRead(defaults.role);
-    suppressNag(fn, [{ id: 'AwsSolutions-L1', reason: PINNED_RUNTIME_REASON }]);
+    suppressNag(fn, [pinnedRuntime()]);
     this.collector = fn;
     this.collectorRole = defaults.role;
     this.collectorLogGroup = defaults.logGroup;

@@ -3,13 +3,13 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { allowTableActions, pinnedRuntime } from './guard-iam';
+import { allowTableActions } from './guard-iam';
 import { GuardSettings } from './guard-settings';
 import { guardTable } from './guard-table';
 import { ENV } from './handler-env';
 import { RulesSeederFunction } from './rules-seeder-function';
 import { BLOCKS_TABLE, COUNTERS_TABLE, HISTORY_TABLE, RULES_TABLE } from './table-schemas';
-import { handlerDefaults } from '../shared/handler-defaults';
+import { handlerDefaults, pinnedRuntime } from '../shared/handler-defaults';
 import { suppressNag } from '../shared/nag';
 
 /**

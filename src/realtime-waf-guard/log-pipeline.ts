@@ -7,12 +7,11 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { pinnedRuntime } from './guard-iam';
 import { commonEnvironment, GuardSettings } from './guard-settings';
 import { allowRecordingBlocks, blockRecorderEnvironment, GuardTables } from './guard-tables';
 import { ENV } from './handler-env';
 import { LogProcessorFunction } from './log-processor-function';
-import { handlerDefaults } from '../shared/handler-defaults';
+import { handlerDefaults, pinnedRuntime } from '../shared/handler-defaults';
 import { suppressNag } from '../shared/nag';
 
 export interface LogPipelineProps {

@@ -6,7 +6,6 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as timestream from 'aws-cdk-lib/aws-timestream';
 import { Construct } from 'constructs';
-import { pinnedRuntime } from './guard-iam';
 import { commonEnvironment, GuardSettings } from './guard-settings';
 import { allowRecordingBlocks, blockRecorderEnvironment, GuardTables } from './guard-tables';
 import { secondsInRange } from './guard-validation';
@@ -15,7 +14,7 @@ import { deliveredFieldOrder } from './log-fields';
 import { QueryDetectorFunction } from './query-detector-function';
 import { analyticsFieldsProblem, DEFAULT_ANALYTICS_FIELDS } from './runtime/analytics-records';
 import { limitLength } from '../shared/cfn-text';
-import { handlerDefaults } from '../shared/handler-defaults';
+import { handlerDefaults, pinnedRuntime } from '../shared/handler-defaults';
 import { suppressNag } from '../shared/nag';
 
 /** How the guard finds offenders. */

@@ -18,7 +18,7 @@ import { credentialsConfig, fieldNameErrors, resolveFieldNames } from '../elasti
 import { HISTORY_TABLE } from '../realtime-waf-guard/table-schemas';
 import { encryptedAlarmTopic } from '../shared/alarm-topic';
 import { iamDescription, limitLength } from '../shared/cfn-text';
-import { allowVpcNetworking, handlerDefaults, PINNED_RUNTIME_REASON } from '../shared/handler-defaults';
+import { allowVpcNetworking, handlerDefaults, pinnedRuntime } from '../shared/handler-defaults';
 import { suppressNag } from '../shared/nag';
 import { endpointErrors } from '../shared/runtime/elastic/connection';
 import { emailAddressErrors, metricNamespaceError } from '../shared/validation';
@@ -233,7 +233,7 @@ export class WafReporting extends Construct {
       // A retried run would send the email twice; a failed run is alarmed and can be run again on demand.
       retryAttempts: 0,
     });
-    suppressNag(fn, [{ id: 'AwsSolutions-L1', reason: PINNED_RUNTIME_REASON }]);
+    suppressNag(fn, [pinnedRuntime()]);
     return { function: fn, role: defaults.role, logGroup: defaults.logGroup };
   }
 
