@@ -357,28 +357,10 @@ export class ElasticWafMonitor extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         describe: (t) => `More than ${t}% of the requests to ${clusterName} are blocked: an attack, or a rule blocking legitimate traffic.`,
       },
-      nodeCpu: {
-        id: 'NodeCpuAlarm',
-        metric: m.nodeCpuPercentMax(),
-        options: alarmOptions.nodeCpu,
-        defaultThreshold: 90,
-        defaultEvaluationPeriods: 3,
-        thresholdRange: { min: 0, max: 100, unit: 'percent' },
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        describe: (t) => `An Elasticsearch node of ${clusterName} uses more than ${t}% CPU. The dashboard's node graph shows which.`,
-      },
-      nodeHeap: {
-        id: 'NodeHeapAlarm',
-        metric: m.nodeHeapUsedPercentMax(),
-        options: alarmOptions.nodeHeap,
-        defaultThreshold: 85,
-        defaultEvaluationPeriods: 3,
-        thresholdRange: { min: 0, max: 100, unit: 'percent' },
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        describe: (t) => `An Elasticsearch node of ${clusterName} uses more than ${t}% of its JVM heap.`,
-      },
+      nodeCpu: utilisationAlarm('NodeCpuAlarm', m.nodeCpuPercentMax(), alarmOptions.nodeCpu, 90,
+        (t) => `An Elasticsearch node of ${clusterName} uses more than ${t}% CPU. The dashboard's node graph shows which.`),
+      nodeHeap: utilisationAlarm('NodeHeapAlarm', m.nodeHeapUsedPercentMax(), alarmOptions.nodeHeap, 85,
+        (t) => `An Elasticsearch node of ${clusterName} uses more than ${t}% of its JVM heap.`),
       nodeDiskFree: {
         id: 'NodeDiskFreeAlarm',
         metric: m.nodeDiskFreePercentMin(),
@@ -568,29 +550,34 @@ export class ElasticWafMonitor extends Construct {
   }
 }
 
+/** A percentage that alarms above its threshold for 3 of 3 periods (no data: not breaching). */
+function utilisationAlarm(
+  id: string, metric: cloudwatch.Metric, options: MonitorAlarmOptions | undefined, defaultThreshold: number,
+  describe: (threshold: number) => string,
+): AlarmDefinition {
+  return {
+    id,
+    metric,
+    options,
+    defaultThreshold,
+    defaultEvaluationPeriods: 3,
+    thresholdRange: { min: 0, max: 100, unit: 'percent' },
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    describe,
+  };
+}
+
 /** CPU, memory and running-task alarms of the WAF's ECS service. */
 function ecsServiceAlarmDefinitions(
   metrics: EcsServiceMetricSet,
   serviceName: string,
   options: ElasticWafMonitorAlarms,
 ): Record<string, AlarmDefinition> {
-  const utilisation = (
-    id: string, metric: cloudwatch.Metric, alarmOptions: MonitorAlarmOptions | undefined, describe: (t: number) => string,
-  ): AlarmDefinition => ({
-    id,
-    metric,
-    options: alarmOptions,
-    defaultThreshold: 85,
-    defaultEvaluationPeriods: 3,
-    thresholdRange: { min: 0, max: 100, unit: 'percent' },
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    describe,
-  });
   return {
-    ecsCpu: utilisation('EcsCpuAlarm', metrics.cpuAverage, options.ecsCpu,
+    ecsCpu: utilisationAlarm('EcsCpuAlarm', metrics.cpuAverage, options.ecsCpu, 85,
       (t) => `The WAF service ${serviceName} uses more than ${t}% CPU on average: scale it out or look for a traffic surge.`),
-    ecsMemory: utilisation('EcsMemoryAlarm', metrics.memoryAverage, options.ecsMemory,
+    ecsMemory: utilisationAlarm('EcsMemoryAlarm', metrics.memoryAverage, options.ecsMemory, 85,
       (t) => `The WAF service ${serviceName} uses more than ${t}% of its memory on average; tasks near 100% are killed.`),
     ecsRunningTasks: {
       id: 'EcsRunningTasksAlarm',
