@@ -9,7 +9,7 @@ import { DebugCheckerFunction } from './debug-checker-function';
 import { DebugChecksOptions, WebProtocol } from './debug-checks-options';
 import { DebugWidgetFunction } from './debug-widget-function';
 import { CHECKER_ARNS_ENV, CHECKER_LOCATION_ENV, DEBUG_CONFIG_ENV, DebugConfig, HOSTNAME, MAX_HOSTS_PER_RUN } from './runtime/debug-checks';
-import { handlerDefaults, PINNED_RUNTIME_REASON } from '../shared/handler-defaults';
+import { allowVpcNetworking, handlerDefaults, pinnedRuntime } from '../shared/handler-defaults';
 import { suppressNag } from '../shared/nag';
 
 export interface DebugChecksProps extends DebugChecksOptions {
@@ -64,21 +64,14 @@ export class DebugChecks extends Construct {
         timeout: runTime,
         environment: { [DEBUG_CONFIG_ENV]: Stack.of(this).toJsonString(config), [CHECKER_LOCATION_ENV]: where },
       });
-      if (where === 'inside') {
-        defaults.role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'));
-        suppressNag(defaults.role, [{
-          id: 'AwsSolutions-IAM4',
-          reason: 'AWSLambdaVPCAccessExecutionRole is the AWS-maintained minimum for a function to manage its ENIs in the VPC.',
-          appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole'],
-        }]);
-      }
+      if (where === 'inside') allowVpcNetworking(defaults.role);
       const fn = new DebugCheckerFunction(this, where === 'inside' ? 'InsideChecker' : 'OutsideChecker', {
         ...defaults.functionOptions,
         ...(where === 'inside' ? { vpc: props.vpc, vpcSubnets: props.vpcSubnets, securityGroups: props.securityGroups } : {}),
         retryAttempts: 0,
       });
       this.grantTableRead(defaults.role, props.customersTable);
-      suppressNag(fn, [{ id: 'AwsSolutions-L1', reason: PINNED_RUNTIME_REASON }]);
+      suppressNag(fn, [pinnedRuntime()]);
       return { fn, logGroup: defaults.logGroup };
     };
     const inside = checker('inside');
@@ -102,7 +95,7 @@ export class DebugChecks extends Construct {
     }));
     this.grantTableRead(widgetDefaults.role, props.customersTable);
     const widgetFn = new DebugWidgetFunction(this, 'Widget', { ...widgetDefaults.functionOptions, retryAttempts: 0 });
-    suppressNag(widgetFn, [{ id: 'AwsSolutions-L1', reason: PINNED_RUNTIME_REASON }]);
+    suppressNag(widgetFn, [pinnedRuntime()]);
 
     this.insideChecker = inside.fn;
     this.outsideChecker = outside.fn;

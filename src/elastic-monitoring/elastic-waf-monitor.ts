@@ -21,11 +21,12 @@ import { EcsServiceMetricSet, ecsServiceMetrics, MISSING_TASKS_EXPRESSION } from
 import { ECS_GROUP_DIMENSION, ECS_METRIC, EcsTaskMonitoring } from './ecs-task-monitoring';
 import { ElasticCredentials } from './elastic-credentials';
 import { ElasticWafMetrics } from './elastic-waf-metrics';
-import { ElasticWafMonitorAlarms } from './monitor-alarm-options';
-import { AlarmDefinition, alarmDefinitionErrors, createMonitorAlarm, periodErrors } from './monitor-alarms';
+import { ElasticWafMonitorAlarms, MonitorAlarmOptions } from './monitor-alarm-options';
+import { AlarmDefinition, alarmDefinitionErrors, alarmThreshold, createMonitorAlarm, periodErrors } from './monitor-alarms';
 import { createMonitorDashboard } from './monitor-dashboard';
+import { encryptedAlarmTopic } from '../shared/alarm-topic';
 import { limitLength } from '../shared/cfn-text';
-import { handlerDefaults, PINNED_RUNTIME_REASON } from '../shared/handler-defaults';
+import { allowVpcNetworking, handlerDefaults, pinnedRuntime } from '../shared/handler-defaults';
 import { suppressNag } from '../shared/nag';
 import { dashboardNameError, emailAddressErrors, metricNamespaceError } from '../shared/validation';
 import {
@@ -356,28 +357,10 @@ export class ElasticWafMonitor extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         describe: (t) => `More than ${t}% of the requests to ${clusterName} are blocked: an attack, or a rule blocking legitimate traffic.`,
       },
-      nodeCpu: {
-        id: 'NodeCpuAlarm',
-        metric: m.nodeCpuPercentMax(),
-        options: alarmOptions.nodeCpu,
-        defaultThreshold: 90,
-        defaultEvaluationPeriods: 3,
-        thresholdRange: { min: 0, max: 100, unit: 'percent' },
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        describe: (t) => `An Elasticsearch node of ${clusterName} uses more than ${t}% CPU. The dashboard's node graph shows which.`,
-      },
-      nodeHeap: {
-        id: 'NodeHeapAlarm',
-        metric: m.nodeHeapUsedPercentMax(),
-        options: alarmOptions.nodeHeap,
-        defaultThreshold: 85,
-        defaultEvaluationPeriods: 3,
-        thresholdRange: { min: 0, max: 100, unit: 'percent' },
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        describe: (t) => `An Elasticsearch node of ${clusterName} uses more than ${t}% of its JVM heap.`,
-      },
+      nodeCpu: utilisationAlarm('NodeCpuAlarm', m.nodeCpuPercentMax(), alarmOptions.nodeCpu, 90,
+        (t) => `An Elasticsearch node of ${clusterName} uses more than ${t}% CPU. The dashboard's node graph shows which.`),
+      nodeHeap: utilisationAlarm('NodeHeapAlarm', m.nodeHeapUsedPercentMax(), alarmOptions.nodeHeap, 85,
+        (t) => `An Elasticsearch node of ${clusterName} uses more than ${t}% of its JVM heap.`),
       nodeDiskFree: {
         id: 'NodeDiskFreeAlarm',
         metric: m.nodeDiskFreePercentMin(),
@@ -466,12 +449,7 @@ export class ElasticWafMonitor extends Construct {
       memorySize: 256,
       environment: { [COLLECTOR_CONFIG_ENV]: JSON.stringify(config) },
     });
-    if (props.vpc) {
-      // Lambda manages the function's network interfaces with the execution role, and checks for these permissions
-      // when the function is created. CDK adds the policy only to roles it creates; this one is the library's own.
-      defaults.role.addManagedPolicy(
-        iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'));
-    }
+    if (props.vpc) allowVpcNetworking(defaults.role);
     const fn = new CollectorFunction(this, 'Collector', {
       ...defaults.functionOptions,
       vpc: props.vpc,
@@ -481,16 +459,7 @@ export class ElasticWafMonitor extends Construct {
       retryAttempts: 0,
     });
     credentials.secret.grantRead(defaults.role);
-    suppressNag(fn, [{ id: 'AwsSolutions-L1', reason: PINNED_RUNTIME_REASON }]);
-    if (props.vpc) {
-      suppressNag(defaults.role, [
-        {
-          id: 'AwsSolutions-IAM4',
-          reason: 'AWSLambdaVPCAccessExecutionRole is the AWS-maintained minimum for a function to manage its ENIs in the VPC.',
-          appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole'],
-        },
-      ]);
-    }
+    suppressNag(fn, [pinnedRuntime()]);
     this.collector = fn;
     this.collectorRole = defaults.role;
     this.collectorLogGroup = defaults.logGroup;
@@ -505,18 +474,12 @@ export class ElasticWafMonitor extends Construct {
     if (props.alarmTopic) {
       this.alarmTopic = props.alarmTopic;
     } else {
-      const key = new kms.Key(this, 'AlarmTopicKey', {
-        description: `Encrypts the WAF health alarm topic of ${clusterName}`,
-        enableKeyRotation: true,
+      const { topic, key } = encryptedAlarmTopic(this, {
+        keyDescription: `Encrypts the WAF health alarm topic of ${clusterName}`,
+        displayName: `WAF health alarms: ${clusterName}`,
         removalPolicy,
       });
-      // CloudWatch alarms publish to an encrypted topic only if they may use its key.
-      key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
-      this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
-        displayName: limitLength(`WAF health alarms: ${clusterName}`, 100),
-        masterKey: key,
-        enforceSSL: true,
-      });
+      this.alarmTopic = topic;
       this.alarmTopicKey = key;
     }
     for (const email of props.alertEmails ?? []) {
@@ -587,36 +550,35 @@ export class ElasticWafMonitor extends Construct {
   }
 }
 
+/** A percentage that alarms above its threshold for 3 of 3 periods (no data: not breaching). */
+function utilisationAlarm(
+  id: string, metric: cloudwatch.Metric, options: MonitorAlarmOptions | undefined, defaultThreshold: number,
+  describe: (threshold: number) => string,
+): AlarmDefinition {
+  return {
+    id,
+    metric,
+    options,
+    defaultThreshold,
+    defaultEvaluationPeriods: 3,
+    thresholdRange: { min: 0, max: 100, unit: 'percent' },
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    describe,
+  };
+}
+
 /** CPU, memory and running-task alarms of the WAF's ECS service. */
 function ecsServiceAlarmDefinitions(
   metrics: EcsServiceMetricSet,
   serviceName: string,
   options: ElasticWafMonitorAlarms,
 ): Record<string, AlarmDefinition> {
-  const percent = { min: 0, max: 100, unit: 'percent' };
   return {
-    ecsCpu: {
-      id: 'EcsCpuAlarm',
-      metric: metrics.cpuAverage,
-      options: options.ecsCpu,
-      defaultThreshold: 85,
-      defaultEvaluationPeriods: 3,
-      thresholdRange: percent,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      describe: (t) => `The WAF service ${serviceName} uses more than ${t}% CPU on average: scale it out or look for a traffic surge.`,
-    },
-    ecsMemory: {
-      id: 'EcsMemoryAlarm',
-      metric: metrics.memoryAverage,
-      options: options.ecsMemory,
-      defaultThreshold: 85,
-      defaultEvaluationPeriods: 3,
-      thresholdRange: percent,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      describe: (t) => `The WAF service ${serviceName} uses more than ${t}% of its memory on average; tasks near 100% are killed.`,
-    },
+    ecsCpu: utilisationAlarm('EcsCpuAlarm', metrics.cpuAverage, options.ecsCpu, 85,
+      (t) => `The WAF service ${serviceName} uses more than ${t}% CPU on average: scale it out or look for a traffic surge.`),
+    ecsMemory: utilisationAlarm('EcsMemoryAlarm', metrics.memoryAverage, options.ecsMemory, 85,
+      (t) => `The WAF service ${serviceName} uses more than ${t}% of its memory on average; tasks near 100% are killed.`),
     ecsRunningTasks: {
       id: 'EcsRunningTasksAlarm',
       metric: metrics.runningTasks,
@@ -631,12 +593,6 @@ function ecsServiceAlarmDefinitions(
       describe: (t) => `At least ${t} task(s) of the WAF service ${serviceName} fewer running than desired. The task state log group says why tasks stopped.`,
     },
   };
-}
-
-/** The threshold an alarm is created with, for the dashboard's annotation; undefined when the alarm is off. */
-function alarmThreshold(definition: AlarmDefinition): number | undefined {
-  if (definition.options?.enabled === false) return undefined;
-  return definition.options?.threshold ?? definition.defaultThreshold;
 }
 
 // Printable ASCII (a CloudWatch dimension value) without quotes or backslashes, so the name can sit inside the

@@ -22,6 +22,12 @@ export interface AlarmDefinition {
   readonly math?: { readonly expression: string; readonly usingMetrics: Record<string, cloudwatch.Metric> };
 }
 
+/** The threshold the alarm is created with (also the dashboard's annotation); undefined when the alarm is off. */
+export function alarmThreshold(definition: AlarmDefinition): number | undefined {
+  if (definition.options?.enabled === false) return undefined;
+  return definition.options?.threshold ?? definition.defaultThreshold;
+}
+
 /** Creates the alarm unless disabled, notifying the topic on ALARM and on OK. */
 export function createMonitorAlarm(
   scope: Construct,
@@ -29,9 +35,9 @@ export function createMonitorAlarm(
   defaultPeriod: Duration,
   topic: sns.ITopic,
 ): cloudwatch.IAlarm | undefined {
+  const threshold = alarmThreshold(definition);
+  if (threshold === undefined) return undefined;
   const options = definition.options ?? {};
-  if (options.enabled === false) return undefined;
-  const threshold = options.threshold ?? definition.defaultThreshold;
   const evaluationPeriods = options.evaluationPeriods ?? definition.defaultEvaluationPeriods;
   const period = options.period ?? defaultPeriod;
   // Without the graph label, so the alarm is a plain metric alarm rather than a one-metric math alarm.

@@ -204,26 +204,19 @@ function apdexText(input: MonitorDashboardInput): string {
 
 /** CPU and memory of the WAF's ECS service (`AWS/ECS`), and its running against desired tasks (Container Insights). */
 function ecsServiceWidgets(ecs: NonNullable<MonitorDashboardInput['ecsService']>): cloudwatch.IWidget[] {
-  const annotation = (value: number | undefined, label: string): cloudwatch.HorizontalAnnotation[] =>
-    value === undefined ? [] : [{ value, label }];
+  const utilisation = (title: string, metrics: cloudwatch.IMetric[], threshold: number | undefined, label: string): cloudwatch.IWidget =>
+    new cloudwatch.GraphWidget({
+      title,
+      left: metrics,
+      leftYAxis: { min: 0, max: 100, showUnits: false },
+      leftAnnotations: threshold === undefined ? [] : [{ value: threshold, label }],
+      width: 8,
+      height: 6,
+    });
   const m = ecs.metrics;
   return [
-    new cloudwatch.GraphWidget({
-      title: 'WAF service CPU (%)',
-      left: [m.cpuAverage, m.cpuMaximum],
-      leftYAxis: { min: 0, max: 100, showUnits: false },
-      leftAnnotations: annotation(ecs.cpuThreshold, 'CPU alarm'),
-      width: 8,
-      height: 6,
-    }),
-    new cloudwatch.GraphWidget({
-      title: 'WAF service memory (%)',
-      left: [m.memoryAverage, m.memoryMaximum],
-      leftYAxis: { min: 0, max: 100, showUnits: false },
-      leftAnnotations: annotation(ecs.memoryThreshold, 'Memory alarm'),
-      width: 8,
-      height: 6,
-    }),
+    utilisation('WAF service CPU (%)', [m.cpuAverage, m.cpuMaximum], ecs.cpuThreshold, 'CPU alarm'),
+    utilisation('WAF service memory (%)', [m.memoryAverage, m.memoryMaximum], ecs.memoryThreshold, 'Memory alarm'),
     new cloudwatch.GraphWidget({
       title: 'WAF service tasks (Container Insights)',
       left: [m.runningTasks, m.desiredTasks],

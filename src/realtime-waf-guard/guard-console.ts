@@ -5,10 +5,10 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ConsoleWidgetFunction } from './console-widget-function';
-import { allowTableActions, pinnedRuntime } from './guard-iam';
+import { allowTableActions } from './guard-iam';
 import { commonEnvironment, GuardSettings } from './guard-settings';
 import { ENV, METRIC } from './handler-env';
-import { handlerDefaults } from '../shared/handler-defaults';
+import { handlerDefaults, pinnedRuntime } from '../shared/handler-defaults';
 import { suppressNag } from '../shared/nag';
 
 export interface GuardConsoleProps {

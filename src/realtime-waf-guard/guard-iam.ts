@@ -1,8 +1,6 @@
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { PINNED_RUNTIME_REASON } from '../shared/handler-defaults';
-import { NagSuppression } from '../shared/nag';
 
 /** Exactly these actions on exactly this table (no index ARNs, no KMS: the tables use the AWS managed key). */
 export function allowTableActions(role: iam.IRole, table: dynamodb.ITable, ...actions: string[]): void {
@@ -18,8 +16,4 @@ export function allowPublish(role: iam.IRole, topic: sns.ITopic): void {
       resources: [topic.masterKey.keyArn],
     }));
   }
-}
-
-export function pinnedRuntime(): NagSuppression {
-  return { id: 'AwsSolutions-L1', reason: PINNED_RUNTIME_REASON };
 }

@@ -1,13 +1,15 @@
 import { CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { allowTableActions, pinnedRuntime } from './guard-iam';
+import { allowTableActions } from './guard-iam';
 import { GuardSettings } from './guard-settings';
 import { guardTable } from './guard-table';
+import { ENV } from './handler-env';
 import { RulesSeederFunction } from './rules-seeder-function';
 import { BLOCKS_TABLE, COUNTERS_TABLE, HISTORY_TABLE, RULES_TABLE } from './table-schemas';
-import { handlerDefaults } from '../shared/handler-defaults';
+import { handlerDefaults, pinnedRuntime } from '../shared/handler-defaults';
 import { suppressNag } from '../shared/nag';
 
 /**
@@ -56,4 +58,33 @@ export class GuardTables extends Construct {
     resource.node.addDependency(seeder.role);
     return fn;
   }
+}
+
+/** The tables and settings a handler that records blocks reads (the log processor, query detection). */
+export function blockRecorderEnvironment(settings: GuardSettings, tables: GuardTables): Record<string, string> {
+  return {
+    [ENV.RULES_TABLE]: tables.rules.tableName,
+    [ENV.COUNTERS_TABLE]: tables.counters.tableName,
+    [ENV.BLOCKS_TABLE]: tables.blocks.tableName,
+    [ENV.HISTORY_TABLE]: tables.history.tableName,
+    [ENV.HISTORY_RETENTION_DAYS]: String(settings.historyDays),
+    [ENV.MIN_LOGGED_REQUESTS]: String(settings.minLoggedRequests),
+    [ENV.SAMPLING_RATE]: String(settings.samplingRate),
+    [ENV.MAX_NEW_BLOCKS_PER_MINUTE]: String(settings.maxNewBlocksPerMinute),
+  };
+}
+
+/**
+ * Table access of a handler that records blocks: it reads the rules, counts (`counterActions`: the new-block budget
+ * rows live in the counters table too) and writes blocks and history.
+ */
+export function allowRecordingBlocks(role: iam.IRole, tables: GuardTables, ...counterActions: string[]): void {
+  allowTableActions(role, tables.rules, 'dynamodb:Scan');
+  allowTableActions(role, tables.counters, ...counterActions);
+  // Query: the run-time allow-list and unblocks' shields, one partition of the blocks table (operator-actions.ts).
+  allowTableActions(role, tables.blocks, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query');
+  // Stale offences (a backlog older than its block period) are history, not blocks. Writing them here keeps them out
+  // of the blocks table, where a marker row would clobber an ended block awaiting release. PutItem only: a recorder
+  // can add events, never read or delete the record.
+  allowTableActions(role, tables.history, 'dynamodb:PutItem');
 }

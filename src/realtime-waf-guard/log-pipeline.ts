@@ -7,12 +7,11 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { allowTableActions, pinnedRuntime } from './guard-iam';
 import { commonEnvironment, GuardSettings } from './guard-settings';
-import { GuardTables } from './guard-tables';
+import { allowRecordingBlocks, blockRecorderEnvironment, GuardTables } from './guard-tables';
 import { ENV } from './handler-env';
 import { LogProcessorFunction } from './log-processor-function';
-import { handlerDefaults } from '../shared/handler-defaults';
+import { handlerDefaults, pinnedRuntime } from '../shared/handler-defaults';
 import { suppressNag } from '../shared/nag';
 
 export interface LogPipelineProps {
@@ -58,17 +57,10 @@ export class LogPipeline extends Construct {
       memorySize: settings.logProcessorMemorySize,
       environment: {
         ...commonEnvironment(settings),
-        [ENV.RULES_TABLE]: tables.rules.tableName,
-        [ENV.COUNTERS_TABLE]: tables.counters.tableName,
-        [ENV.BLOCKS_TABLE]: tables.blocks.tableName,
-        [ENV.HISTORY_TABLE]: tables.history.tableName,
-        [ENV.HISTORY_RETENTION_DAYS]: String(settings.historyDays),
-        [ENV.MIN_LOGGED_REQUESTS]: String(settings.minLoggedRequests),
+        ...blockRecorderEnvironment(settings, tables),
         [ENV.FIELDS]: settings.logFields.join(','),
-        [ENV.SAMPLING_RATE]: String(settings.samplingRate),
         [ENV.TRUSTED_PROXIES]: settings.trustedProxies.join(','),
         [ENV.IPV6_PREFIX_LENGTH]: String(settings.ipv6PrefixLength),
-        [ENV.MAX_NEW_BLOCKS_PER_MINUTE]: String(settings.maxNewBlocksPerMinute),
         [ENV.RULES_CACHE_SECONDS]: String(settings.rulesCacheSeconds),
         [ENV.COUNTER_RETENTION_SECONDS]: String(settings.counterRetentionSeconds),
         [ENV.COUNTING]: settings.counting._environmentValue(),
@@ -76,14 +68,7 @@ export class LogPipeline extends Construct {
     });
     const logProcessor = new LogProcessorFunction(this, 'LogProcessor', processor.functionOptions);
     suppressNag(logProcessor, [pinnedRuntime()]);
-    allowTableActions(processor.role, tables.rules, 'dynamodb:Scan');
-    allowTableActions(processor.role, tables.counters, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
-    // Query: the run-time allow-list and unblocks' shields, one partition of the blocks table (operator-actions.ts).
-    allowTableActions(processor.role, tables.blocks, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query');
-    // Stale offences (a backlog older than its block period) are history, not blocks. Writing them here keeps them out
-    // of the blocks table, where a marker row would clobber an ended block awaiting release. PutItem only: the
-    // processor can add events, never read or delete the record.
-    allowTableActions(processor.role, tables.history, 'dynamodb:PutItem');
+    allowRecordingBlocks(processor.role, tables, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
     logProcessor.addEventSource(new sources.KinesisEventSource(this.stream, {
       startingPosition: lambda.StartingPosition.LATEST,
       batchSize: settings.batchSize,

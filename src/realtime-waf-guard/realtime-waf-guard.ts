@@ -232,7 +232,8 @@ export interface RealtimeWafGuardProps {
 
   /**
    * Alarms on the guard's own health, notifying the alert topic: the new-block budget spent, an IP set full, repeated
-   * sync errors, batches in the dead-letter queue, log processing more than a minute behind, and refused rule rows.
+   * sync errors, batches in the dead-letter queue, log processing more than a minute behind, refused rule rows, and
+   * (with `Counting.LOCAL_FIRST`) counter writes failing.
    * @default true
    */
   readonly operationalAlarms?: boolean;

@@ -59,7 +59,7 @@ function wholeNumber(value: unknown): number | undefined {
   return undefined;
 }
 
-/** A boolean, or "true"/"false" in any case; undefined for anything else ("yes", 1, "TRUE " is fine, "on" is not). */
+/** A boolean, or "true"/"false" in any case and spacing (`"TRUE "` too); undefined for anything else (`"yes"`, `1`, `"on"`). */
 function flag(value: unknown): boolean | undefined {
   if (typeof value === 'boolean') return value;
   if (typeof value === 'string') {
@@ -70,7 +70,8 @@ function flag(value: unknown): boolean | undefined {
   return undefined;
 }
 
-const shown = (value: unknown): string => (typeof value === 'string' ? JSON.stringify(value) : String(JSON.stringify(value) ?? value));
+// JSON shows a string in quotes; undefined (which JSON cannot show) as itself.
+const shown = (value: unknown): string => String(JSON.stringify(value) ?? value);
 
 /**
  * Validates one rule row. Returns the rule, or a message that names the row, the field and what to change.

@@ -6,16 +6,15 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as timestream from 'aws-cdk-lib/aws-timestream';
 import { Construct } from 'constructs';
-import { allowTableActions, pinnedRuntime } from './guard-iam';
 import { commonEnvironment, GuardSettings } from './guard-settings';
-import { GuardTables } from './guard-tables';
+import { allowRecordingBlocks, blockRecorderEnvironment, GuardTables } from './guard-tables';
 import { secondsInRange } from './guard-validation';
 import { ENV } from './handler-env';
 import { deliveredFieldOrder } from './log-fields';
 import { QueryDetectorFunction } from './query-detector-function';
 import { analyticsFieldsProblem, DEFAULT_ANALYTICS_FIELDS } from './runtime/analytics-records';
 import { limitLength } from '../shared/cfn-text';
-import { handlerDefaults } from '../shared/handler-defaults';
+import { handlerDefaults, pinnedRuntime } from '../shared/handler-defaults';
 import { suppressNag } from '../shared/nag';
 
 /** How the guard finds offenders. */
@@ -218,28 +217,16 @@ export class TimestreamAnalytics extends Construct {
       timeout: Duration.seconds(Math.min(intervalSeconds, 300)),
       environment: {
         ...commonEnvironment(settings),
+        ...blockRecorderEnvironment(settings, tables),
         [ENV.TIMESTREAM_DATABASE]: this.databaseName,
         [ENV.TIMESTREAM_TABLE]: this.tableName,
         [ENV.QUERY_INTERVAL_SECONDS]: String(intervalSeconds),
-        [ENV.SAMPLING_RATE]: String(settings.samplingRate),
-        [ENV.RULES_TABLE]: tables.rules.tableName,
-        [ENV.COUNTERS_TABLE]: tables.counters.tableName,
-        [ENV.BLOCKS_TABLE]: tables.blocks.tableName,
-        [ENV.HISTORY_TABLE]: tables.history.tableName,
-        [ENV.HISTORY_RETENTION_DAYS]: String(settings.historyDays),
-        [ENV.MIN_LOGGED_REQUESTS]: String(settings.minLoggedRequests),
-        [ENV.MAX_NEW_BLOCKS_PER_MINUTE]: String(settings.maxNewBlocksPerMinute),
       },
     });
     const fn = new QueryDetectorFunction(this, 'QueryDetector', detector.functionOptions);
     suppressNag(fn, [pinnedRuntime()]);
     this.allowTimestream(detector.role, 'timestream:Select');
-    allowTableActions(detector.role, tables.rules, 'dynamodb:Scan');
-    // The new-block budget rows live in the counters table.
-    allowTableActions(detector.role, tables.counters, 'dynamodb:UpdateItem');
-    // Query: the shields and run-time allow-list rows operators leave in the blocks table.
-    allowTableActions(detector.role, tables.blocks, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query');
-    allowTableActions(detector.role, tables.history, 'dynamodb:PutItem');
+    allowRecordingBlocks(detector.role, tables, 'dynamodb:UpdateItem');
     new events.Rule(this, 'Schedule', {
       description: limitLength(`Runs query detection of ${props.guardPath}`, 512),
       schedule: events.Schedule.rate(Duration.seconds(intervalSeconds)),

@@ -8,7 +8,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { allowPublish, allowTableActions, pinnedRuntime } from './guard-iam';
+import { allowPublish, allowTableActions } from './guard-iam';
 import { commonEnvironment, GuardSettings } from './guard-settings';
 import { GuardTables } from './guard-tables';
 import { integerInRange } from './guard-validation';
@@ -16,7 +16,7 @@ import { ENV, SYNC_TIMEOUT_SECONDS } from './handler-env';
 import { IpSetSyncFunction } from './ip-set-sync-function';
 import { cloudFrontDomainStatement, managedGroupRule, visibility } from './waf-rules';
 import { limitLength, wafDescription } from '../shared/cfn-text';
-import { handlerDefaults } from '../shared/handler-defaults';
+import { handlerDefaults, pinnedRuntime } from '../shared/handler-defaults';
 import { suppressNag } from '../shared/nag';
 
 export interface WafEnforcementProps {

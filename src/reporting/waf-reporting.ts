@@ -4,7 +4,6 @@ import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -17,8 +16,9 @@ import { ReportConfig, REPORT_CONFIG_ENV, REPORT_FAILURES_METRIC, DEFAULT_ELASTI
 import { isValidTimeZone } from './runtime/period';
 import { credentialsConfig, fieldNameErrors, resolveFieldNames } from '../elastic-monitoring/connection-config';
 import { HISTORY_TABLE } from '../realtime-waf-guard/table-schemas';
+import { encryptedAlarmTopic } from '../shared/alarm-topic';
 import { iamDescription, limitLength } from '../shared/cfn-text';
-import { handlerDefaults, PINNED_RUNTIME_REASON } from '../shared/handler-defaults';
+import { allowVpcNetworking, handlerDefaults, pinnedRuntime } from '../shared/handler-defaults';
 import { suppressNag } from '../shared/nag';
 import { endpointErrors } from '../shared/runtime/elastic/connection';
 import { emailAddressErrors, metricNamespaceError } from '../shared/validation';
@@ -224,15 +224,7 @@ export class WafReporting extends Construct {
       },
     });
     const vpc = props.elastic?.vpc;
-    if (vpc) {
-      // Lambda manages the function's network interfaces with the execution role; CDK adds this only to roles it creates.
-      defaults.role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'));
-      suppressNag(defaults.role, [{
-        id: 'AwsSolutions-IAM4',
-        reason: 'AWSLambdaVPCAccessExecutionRole is the AWS-maintained minimum for a function to manage its ENIs in the VPC.',
-        appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole'],
-      }]);
-    }
+    if (vpc) allowVpcNetworking(defaults.role);
     const fn = new ReportFunction(this, 'Report', {
       ...defaults.functionOptions,
       vpc,
@@ -241,7 +233,7 @@ export class WafReporting extends Construct {
       // A retried run would send the email twice; a failed run is alarmed and can be run again on demand.
       retryAttempts: 0,
     });
-    suppressNag(fn, [{ id: 'AwsSolutions-L1', reason: PINNED_RUNTIME_REASON }]);
+    suppressNag(fn, [pinnedRuntime()]);
     return { function: fn, role: defaults.role, logGroup: defaults.logGroup };
   }
 
@@ -326,17 +318,10 @@ export class WafReporting extends Construct {
   private resolveAlarmTopic(props: WafReportingProps): sns.ITopic {
     const existing = props.alarmTopic ?? props.guard?.alertTopic;
     if (existing) return existing;
-    const key = new kms.Key(this, 'AlarmTopicKey', {
-      description: iamDescription(`Encrypts the report failure alarm topic of ${this.reportName}`),
-      enableKeyRotation: true,
+    const { topic } = encryptedAlarmTopic(this, {
+      keyDescription: iamDescription(`Encrypts the report failure alarm topic of ${this.reportName}`),
+      displayName: `WAF report failures: ${this.reportName}`,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-    });
-    // CloudWatch alarms publish to an encrypted topic only if they may use its key.
-    key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
-    const topic = new sns.Topic(this, 'AlarmTopic', {
-      displayName: limitLength(`WAF report failures: ${this.reportName}`, 100),
-      masterKey: key,
-      enforceSSL: true,
     });
     for (const email of props.alertEmails ?? []) topic.addSubscription(new subscriptions.EmailSubscription(email));
     return topic;

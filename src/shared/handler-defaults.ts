@@ -4,6 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { iamDescription, limitLength } from './cfn-text';
+import { NagSuppression, suppressNag } from './nag';
 
 /** Options every handler of the library is created with. */
 export interface HandlerDefaultsOptions {
@@ -58,3 +59,21 @@ export function handlerDefaults(scope: Construct, id: string, options: HandlerDe
 /** The suppression every handler needs: the runtime is pinned on purpose, not left to drift to the newest. */
 export const PINNED_RUNTIME_REASON =
   'Node.js 22 is pinned deliberately: handlers are bundled and tested for it; upgrades are a reviewed change.';
+
+/** The acknowledgement of cdk-nag's newest-runtime rule that every handler function carries. */
+export function pinnedRuntime(): NagSuppression {
+  return { id: 'AwsSolutions-L1', reason: PINNED_RUNTIME_REASON };
+}
+
+/**
+ * Lets a handler's role manage its function's network interfaces in a VPC. Lambda checks for these permissions when the
+ * function is created, and CDK adds the policy only to roles it creates; the handlers' roles are the library's own.
+ */
+export function allowVpcNetworking(role: iam.Role): void {
+  role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'));
+  suppressNag(role, [{
+    id: 'AwsSolutions-IAM4',
+    reason: 'AWSLambdaVPCAccessExecutionRole is the AWS-maintained minimum for a function to manage its ENIs in the VPC.',
+    appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole'],
+  }]);
+}
