@@ -102,6 +102,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'kinesalite@^3',
     'dynalite@^4',
     'aws-sdk-client-mock@^4',
+    // test-only: model-based and property tests of the guard's promises
+    'fast-check@^4',
     'cdk-nag@^2.36.8',
     's3rver@^3',
     'aws-ses-v2-local@^2',

@@ -9,10 +9,10 @@ import {
 import { DEFAULT_COUNTER_RETENTION_SECONDS, DEFAULT_METRICS_NAMESPACE, ENV } from './handler-env';
 import { toStoredRules } from './host-rule';
 import { DETECTION_FIELDS, deliveredFieldOrder } from './log-fields';
-import type { RealtimeWafGuardProps } from './realtime-waf-guard';
+import type { RealtimeWafGuardProps } from './realtime-waf-guard-props';
 import { DEFAULT_MIN_LOGGED_REQUESTS, samplingProblem, StoredRule } from './rule-model';
 import { DEFAULT_IPV6_PREFIX_LENGTH, MAX_IPV6_PREFIX_LENGTH, MIN_IPV6_PREFIX_LENGTH } from './runtime/ip';
-import { resolveTimestreamSettings, TimestreamSettings } from './timestream-analytics';
+import { resolveTimestreamSettings, TimestreamSettings } from './timestream-options';
 import { ManagedRuleGroup, rateBasedStatement, validateManagedRuleGroups } from './waf-rules';
 import { metricNamespaceError } from '../shared/validation';
 

@@ -1,7 +1,8 @@
 export * from './realtime-waf-guard';
+export * from './realtime-waf-guard-props';
 export { RuleAction } from './host-rule';
 export type { HostRule } from './host-rule';
 export type { ManagedRuleGroup, RateBasedBackstop } from './waf-rules';
 export { Counting } from './counting';
-export { Detection } from './timestream-analytics';
-export type { TimestreamOptions } from './timestream-analytics';
+export { Detection } from './timestream-options';
+export type { TimestreamOptions } from './timestream-options';

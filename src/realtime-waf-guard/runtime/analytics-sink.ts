@@ -1,7 +1,7 @@
 import { _Record, RejectedRecord, TimestreamWriteClient, WriteRecordsCommand } from '@aws-sdk/client-timestream-write';
 import { AnalyticsRecordMapper, AnalyticsRecordOptions } from './analytics-records';
 import { mapLimit } from './concurrency';
-import type { StreamRecord } from './log-processor';
+import type { StreamRecord } from './stream-record';
 import { Log, MetricsSink } from '../../shared/runtime/telemetry';
 import { METRIC } from '../handler-env';
 

@@ -8,18 +8,11 @@ import { Malformed, MALFORMED_REASONS } from './log-parser';
 import { OffenceRecorderDeps, recordOffences, RecordOffencesResult } from './offence-recorder';
 import { PendingCounts, writeLevel } from './pending-counts';
 import { LoadedRules, RulesCache } from './rules-store';
+import type { StreamRecord } from './stream-record';
 import { METRIC } from '../handler-env';
 import { StoredRule } from '../rule-model';
 
-/** The parts of a Kinesis event record the processor reads. */
-export interface StreamRecord {
-  readonly eventID: string;
-  readonly kinesis: {
-    readonly data: string;
-    readonly sequenceNumber: string;
-    readonly approximateArrivalTimestamp: number;
-  };
-}
+export type { StreamRecord } from './stream-record';
 
 export interface LogProcessorConfig {
   /** Configured fields in delivered order. */
