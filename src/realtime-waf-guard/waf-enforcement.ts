@@ -86,6 +86,8 @@ export class WafEnforcement extends Construct {
           [ENV.FORWARDED_IPV6_SET_NAME]: ipSetName(this.forwardedIpv6Set),
           [ENV.FORWARDED_IPV6_SET_ID]: this.forwardedIpv6Set.attrId,
         } : {}),
+        // No block may cover a trusted proxy: the sync keeps such a block out of the sets and says so.
+        [ENV.TRUSTED_PROXIES]: settings.trustedProxies.join(','),
         [ENV.MAX_SET_SIZE]: '10000',
         [ENV.TOPIC_ARN]: props.alertTopic.topicArn,
         [ENV.HISTORY_RETENTION_DAYS]: String(settings.historyDays),
@@ -124,6 +126,16 @@ export class WafEnforcement extends Construct {
         dynamodb: {
           NewImage: {
             manualAction: { S: lambda.FilterRule.or('UNBLOCK', 'UNALLOW') },
+            releasedAt: { N: lambda.FilterRule.notExists() },
+            retryAt: { N: lambda.FilterRule.notExists() },
+          },
+        },
+      }), lambda.FilterCriteria.filter({
+        // A block in force that gained a route (its client came the other way): in that route's sets within seconds.
+        eventName: lambda.FilterRule.isEqual('MODIFY'),
+        dynamodb: {
+          NewImage: {
+            routeAddedAt: { N: lambda.FilterRule.exists() },
             releasedAt: { N: lambda.FilterRule.notExists() },
             retryAt: { N: lambda.FilterRule.notExists() },
           },

@@ -1,4 +1,5 @@
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ROUTE_BOTH, ROUTE_DIRECT, ROUTE_PROXY } from './detector';
 import { IpAddress } from './ip';
 import { isConditionFailure } from '../../shared/runtime/dynamo';
 import { StoredRule } from '../rule-model';
@@ -41,11 +42,14 @@ export interface BlockRow {
   readonly overCapLeaseUntil?: number;
   readonly releaseLeaseUntil?: number;
   /**
-   * How the client reached CloudFront when it crossed the threshold: `DIRECT` (blocked by its source address), `PROXY`
-   * (found in X-Forwarded-For behind a trusted proxy: blocked by the forwarded-address sets) or `BOTH`.
-   * Absent in rows written before proxied clients had sets of their own: `DIRECT`.
+   * The routes the client was counted on while this row was in force: `DIRECT` (its own source address), `PROXY` (found
+   * in X-Forwarded-For behind a trusted proxy) or `BOTH`. A client first blocked on one route and counted on the other
+   * gets that route added to the same row (see BlockStore.addRoute), so the one block holds on both, with one alert and
+   * one release. Absent in rows written before proxied clients had sets of their own: `DIRECT`.
    */
   readonly route?: ClientRoute;
+  /** When a route was last added to the block in force (see `route`): makes the change reach the sync at once. */
+  readonly routeAddedAt?: number;
   /** The last action an operator took on this row (see operator-actions.ts); absent for automatic rows untouched by hand. */
   readonly manualAction?: ManualAction;
   /** When, who (an IAM ARN from the CLI, a name typed in the dashboard), why and through what. */
@@ -101,8 +105,11 @@ export const BUDGET_KEY_PREFIX = '#budget#';
  * is older than a block period, spends the budget meant for live attacks.
  */
 export class BlockStore {
-  /** Pairs known to be blocked, until when: spares a conditional write per batch for an ongoing attacker. */
-  private readonly active = new Map<string, number>();
+  /**
+   * Pairs known to be blocked, until when and on which routes (ROUTE_* bits): spares a conditional write per batch for
+   * an ongoing attacker, and a route write once the row is known to hold the route.
+   */
+  private readonly active = new Map<string, { until: number; routes: number }>();
   /** Stale offences already reported, until when their block would have run: a backlog reports each period once. */
   private readonly staleUntil = new Map<string, number>();
   /** The minute whose budget this container saw spent. */
@@ -131,8 +138,14 @@ export class BlockStore {
         }
         continue;
       }
-      if ((this.active.get(cacheKey) ?? 0) > nowMs) {
+      const routes = routeBits(row.route);
+      const known = this.active.get(cacheKey);
+      if (known !== undefined && known.until > nowMs) {
         alreadyActive++;
+        if ((known.routes & routes) !== routes) {
+          await this.addRoute(row, nowMs);
+          known.routes |= routes;
+        }
         continue;
       }
       const minute = Math.floor(nowMs / 60_000);
@@ -163,11 +176,14 @@ export class BlockStore {
         if (c.rule.action === 'BLOCK') await this.spendBudget(minute, -1);
         if (!isConditionFailure(e)) throw e;
         alreadyActive++;
+        // A client blocked on one route and now counted on the other is the same client: the block in force covers
+        // this route too. Written once; a row that holds the route already fails the condition and changes nothing.
+        await this.addRoute(row, nowMs);
         // Unknown end of the existing block: check again in a minute.
-        this.active.set(cacheKey, nowMs + 60_000);
+        this.active.set(cacheKey, { until: nowMs + 60_000, routes: routeBits(row.route) });
         continue;
       }
-      this.active.set(cacheKey, row.blockedUntil);
+      this.active.set(cacheKey, { until: row.blockedUntil, routes: routeBits(row.route) });
       // Only a block that follows an ended block of the same kind is a renewal; a BLOCK that supersedes a "would block"
       // is a new block.
       if (replaced === undefined || replaced.action !== row.action) {
@@ -191,6 +207,37 @@ export class BlockStore {
     if (this.active.size > 50_000) this.active.clear();
     if (this.staleUntil.size > 50_000) this.staleUntil.clear();
     return { created, overBudget, alreadyActive, stale };
+  }
+
+  /**
+   * Adds the candidate's route to the pair's block in force, when that block does not hold it yet: the row becomes
+   * `BOTH`. Only a block in force is touched (not one ended or lifted by an operator, which a new block replaces), and
+   * only its route: its alert, history and release stay the ones of that block, so nothing is announced twice.
+   */
+  private async addRoute(row: BlockRow, nowMs: number): Promise<void> {
+    const route = row.route ?? 'DIRECT';
+    // The rows that lack the route: the other single route, or (for BOTH) any single one; an absent route is DIRECT.
+    const lacking = route === 'DIRECT' ? 'route = :proxy'
+      : route === 'PROXY' ? '(attribute_not_exists(route) OR route = :direct)'
+        : '(attribute_not_exists(route) OR route <> :both)';
+    try {
+      await this.doc.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: { ip: row.ip, ruleId: row.ruleId },
+        UpdateExpression: 'SET route = :both, routeAddedAt = :now',
+        ConditionExpression: `${lacking} AND #action = :action AND blockedUntil > :now AND attribute_not_exists(releasedAt) AND NOT manualAction = :unblock`,
+        ExpressionAttributeNames: { '#action': 'action' },
+        ExpressionAttributeValues: {
+          ':both': 'BOTH',
+          ':now': nowMs,
+          ':action': row.action,
+          ':unblock': 'UNBLOCK',
+          ...(route === 'DIRECT' ? { ':proxy': 'PROXY' } : route === 'PROXY' ? { ':direct': 'DIRECT' } : {}),
+        },
+      }));
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+    }
   }
 
   /** Makes stale offences reportable again, after recording them failed. */
@@ -218,6 +265,11 @@ export class BlockStore {
       throw e;
     }
   }
+}
+
+/** A route as ROUTE_* bits (detector.ts). */
+function routeBits(route: ClientRoute | undefined): number {
+  return route === 'BOTH' ? ROUTE_BOTH : route === 'PROXY' ? ROUTE_PROXY : ROUTE_DIRECT;
 }
 
 /** The key of a pair in the container's caches: by action too (see record()). */

@@ -119,6 +119,7 @@ export function ipSetSyncConfigFromEnv(env: Env): IpSetSyncConfig {
     forwardedIpv4: optionalSet(env, ENV.FORWARDED_IPV4_SET_NAME, ENV.FORWARDED_IPV4_SET_ID),
     forwardedIpv6: optionalSet(env, ENV.FORWARDED_IPV6_SET_NAME, ENV.FORWARDED_IPV6_SET_ID),
     allowList: cidrs(env, ENV.ALLOW_LIST),
+    trustedProxies: cidrs(env, ENV.TRUSTED_PROXIES),
     maxSetSize: integer(env, ENV.MAX_SET_SIZE, 1, 10_000, 10_000),
     historyRetentionDays: integer(env, ENV.HISTORY_RETENTION_DAYS, 1, 3650, 90),
     blocksTable: required(env, ENV.BLOCKS_TABLE),

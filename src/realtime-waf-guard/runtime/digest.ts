@@ -8,6 +8,8 @@ export interface DigestInput {
   readonly overCap: readonly BlockRow[];
   /** Over the threshold, but their IPv6 prefix holds an allow-listed address: kept out of the IP sets. */
   readonly shielded?: readonly BlockRow[];
+  /** Over the threshold (or blocked by hand), but their network holds a trusted proxy: kept out of the IP sets. */
+  readonly holdsProxy?: readonly BlockRow[];
   /** What operators did by hand since the last digest. */
   readonly manual?: ManualDigest;
 }
@@ -77,9 +79,10 @@ function manualLine(row: BlockRow, what: string): string {
 export function renderDigest(input: DigestInput): DigestMessage | undefined {
   const { blocked, wouldBlock, released, overCap } = input;
   const shielded = input.shielded ?? [];
+  const holdsProxy = input.holdsProxy ?? [];
   const manual = input.manual ?? NO_MANUAL;
   const manualCount = manual.blocked.length + manual.extended.length + manual.unblocked.length + manual.allowed.length + manual.allowEnded.length;
-  if (blocked.length + wouldBlock.length + released.length + overCap.length + shielded.length + manualCount === 0) return undefined;
+  if (blocked.length + wouldBlock.length + released.length + overCap.length + shielded.length + holdsProxy.length + manualCount === 0) return undefined;
   const parts: string[] = [];
   if (manual.blocked.length) parts.push(`${manual.blocked.length} blocked by hand`);
   if (manual.unblocked.length) parts.push(`${manual.unblocked.length} unblocked by hand`);
@@ -90,6 +93,7 @@ export function renderDigest(input: DigestInput): DigestMessage | undefined {
   if (released.length) parts.push(`${released.length} released`);
   if (overCap.length) parts.push(`${overCap.length} over the IP set limit`);
   if (shielded.length) parts.push(`${shielded.length} not blocked (allow-list)`);
+  if (holdsProxy.length) parts.push(`${holdsProxy.length} not blocked (trusted proxy)`);
   // SNS subjects: at most 100 ASCII characters, no line breaks.
   const subject = `[${input.guardName}] ${parts.join(', ')}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 100);
   const lines: string[] = [
@@ -110,6 +114,9 @@ export function renderDigest(input: DigestInput): DigestMessage | undefined {
     ...section(
       'NOT blocked: the prefix holds an allow-listed address, so the whole prefix stays out of the IP sets:',
       shielded, describe),
+    ...section(
+      'NOT blocked: the network holds a trusted proxy, so blocking it would block every client behind that proxy; it stays\nout of the IP sets. Block the offender by a narrower network (a longer prefix) if it must be stopped:',
+      holdsProxy, describe),
   ];
   lines.push(`Sent by ${input.guardName} (cdk-waf-guard).`);
   return {
@@ -122,6 +129,7 @@ export function renderDigest(input: DigestInput): DigestMessage | undefined {
       released: { DataType: 'Number', StringValue: String(released.length) },
       overCap: { DataType: 'Number', StringValue: String(overCap.length) },
       notBlockedAllowListed: { DataType: 'Number', StringValue: String(shielded.length) },
+      notBlockedTrustedProxy: { DataType: 'Number', StringValue: String(holdsProxy.length) },
       manualActions: { DataType: 'Number', StringValue: String(manualCount) },
       // For programs: the changes as JSON, capped like the text.
       changes: { DataType: 'String', StringValue: JSON.stringify(changes(input)) },
@@ -139,6 +147,7 @@ function changes(input: DigestInput): Array<{ event: string; ip: string; ruleId:
     ...entries('released', input.released),
     ...entries('overCap', input.overCap),
     ...entries('notBlockedAllowListed', input.shielded ?? []),
+    ...entries('notBlockedTrustedProxy', input.holdsProxy ?? []),
     ...entries('manualBlocked', input.manual?.blocked ?? []),
     ...entries('unblocked', input.manual?.unblocked ?? []),
     ...entries('extended', input.manual?.extended ?? []),

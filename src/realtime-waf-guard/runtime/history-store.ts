@@ -8,6 +8,8 @@ export type HistoryEvent =
   | 'STALE_OFFENCE'
   /** A block whose prefix holds an allow-listed address: recorded and alerted, kept out of the IP sets. */
   | 'NOT_APPLIED_ALLOW_LISTED'
+  /** A block whose network holds a trusted proxy: recorded and alerted, kept out of the IP sets. */
+  | 'NOT_APPLIED_TRUSTED_PROXY'
   /** Operators' actions (who, why and through what are in `manualBy`, `manualReason`, `manualVia`). */
   | 'MANUAL_BLOCKED' | 'UNBLOCKED' | 'EXTENDED' | 'ALLOWED' | 'ALLOW_REMOVED' | 'ALLOW_ENDED';
 

@@ -27,6 +27,24 @@ export interface IpSetPlan {
    * (blocking it would block the allow-listed host), and the digest says so.
    */
   readonly shielded: BlockRow[];
+  /**
+   * BLOCK rows in force whose network holds a trusted proxy (an IPv6 neighbour of the proxy, a wide manual block):
+   * kept out of every set, as a prefix holding an allow-listed address is, since they would block everyone behind the
+   * proxy; the digest says so.
+   */
+  readonly holdsProxy: BlockRow[];
+}
+
+/** What the planner knows of the guard besides the rows. */
+export interface PlanOptions {
+  /** Networks no block may cover, the trusted proxies: a row holding one stays out of the sets (`holdsProxy`). */
+  readonly trustedProxies?: CidrSet;
+  /**
+   * Whether the guard has forwarded-address sets. Then every block also goes into them, once the blocks on the route
+   * they were found on have room: a client blocked as a direct client is blocked through a trusted proxy at once.
+   * @default false
+   */
+  readonly forwardedSets?: boolean;
 }
 
 /** The network a row blocks: an IPv4 address (/32) or an IPv6 prefix; undefined for a row that names neither. */
@@ -35,7 +53,7 @@ export function rowCidr(row: BlockRow): Cidr | undefined {
   return typeof cidr === 'string' ? undefined : cidr;
 }
 
-/** How the allow-list covers a row's network: not at all, in part (an allow-listed address inside a prefix), or whole. */
+/** How the allow-list (or the trusted proxies) covers a row's network: not at all, in part (an allow-listed address inside a prefix), or whole. */
 export function allowListCover(row: BlockRow, allowList: CidrSet): 'none' | 'partial' | 'whole' {
   return cidrCover(rowCidr(row), allowList);
 }
@@ -50,11 +68,19 @@ function cidrCover(cidr: Cidr | undefined, allowList: CidrSet): 'none' | 'partia
  * The IP sets as the blocks table says they should be: every BLOCK row in force, minus allow-listed clients, one entry
  * per address, the most severe first when more than `maxPerSet` compete for a set.
  */
-export function planIpSets(rows: readonly BlockRow[], nowMs: number, allowList: CidrSet, maxPerSet: number = WAF_IP_SET_LIMIT): IpSetPlan {
+export function planIpSets(
+  rows: readonly BlockRow[],
+  nowMs: number,
+  allowList: CidrSet,
+  maxPerSet: number = WAF_IP_SET_LIMIT,
+  options: PlanOptions = {},
+): IpSetPlan {
   const expired: BlockRow[] = [];
   const unnotified: BlockRow[] = [];
   const allowListed: BlockRow[] = [];
   const shielded: BlockRow[] = [];
+  const holdsProxy: BlockRow[] = [];
+  const proxies = options.trustedProxies;
   // Each row's network is parsed once, here, and kept with the row for the sets below.
   const active: Array<{ row: BlockRow; cidr: Cidr }> = [];
   for (const row of rows) {
@@ -69,6 +95,7 @@ export function planIpSets(rows: readonly BlockRow[], nowMs: number, allowList: 
     const cover = cidrCover(cidr, allowList);
     if (cover === 'whole') allowListed.push(row);
     else if (cover === 'partial') shielded.push(row);
+    else if (proxies && cidrCover(cidr, proxies) !== 'none') holdsProxy.push(row);
     else active.push({ row, cidr });
   }
   // Most severe first; ties go to the block that ends last, then to the address, so the plan is deterministic.
@@ -91,6 +118,18 @@ export function planIpSets(rows: readonly BlockRow[], nowMs: number, allowList: 
     }
     if (left) overCap.push(row);
   }
+  // The forwarded sets are matched only for requests whose source is a trusted proxy, on the address that proxy
+  // appended: blocking a direct client there too blocks that same client when it moves behind a proxy, and nobody
+  // else. The converse is not done: an address only a proxy named goes into the source-address sets once the client is
+  // counted connecting from it itself (BlockStore.addRoute), so no proxy, however configured, can block an address for
+  // everyone. These entries come after those of the route each row was found on, so they never crowd one out.
+  if (options.forwardedSets) {
+    for (const { row, cidr: { family, text: cidr } } of active) {
+      if ((row.route ?? 'DIRECT') !== 'DIRECT') continue;
+      const set = family === 4 ? sets.proxy4 : sets.proxy6;
+      if (set.size < maxPerSet) set.add(cidr);
+    }
+  }
   const sorted = (s: Set<string>) => [...s].sort();
   return {
     ipv4: sorted(sets.direct4),
@@ -102,6 +141,7 @@ export function planIpSets(rows: readonly BlockRow[], nowMs: number, allowList: 
     unnotified,
     allowListed,
     shielded,
+    holdsProxy,
   };
 }
 

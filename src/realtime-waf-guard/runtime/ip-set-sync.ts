@@ -27,6 +27,8 @@ export interface IpSetSyncConfig {
   readonly forwardedIpv4?: IpSetRef;
   readonly forwardedIpv6?: IpSetRef;
   readonly allowList: CidrSet;
+  /** The trusted proxies: no block that covers one is applied (see IpSetPlan.holdsProxy). */
+  readonly trustedProxies?: CidrSet;
   readonly maxSetSize: number;
   readonly historyRetentionDays: number;
   readonly blocksTable: string;
@@ -108,7 +110,10 @@ export class IpSetSync {
       rows = all.filter((r) => !isControlRow(r));
       control = all.filter(isControlRow);
       this.allowList = config.allowList.with(activeControlCidrs(control, deps.now(), false));
-      plan = planIpSets(rows, deps.now(), this.allowList, config.maxSetSize);
+      plan = planIpSets(rows, deps.now(), this.allowList, config.maxSetSize, {
+        trustedProxies: config.trustedProxies,
+        forwardedSets: config.forwardedIpv4 !== undefined || config.forwardedIpv6 !== undefined,
+      });
       try {
         updates += (await this.apply(config.ipv4, plan.ipv4)) ? 1 : 0;
         updates += (await this.apply(config.ipv6, plan.ipv6)) ? 1 : 0;
@@ -166,7 +171,8 @@ export class IpSetSync {
       wouldBlock,
       released,
       overCap: rowsOf('overCapAlertedAt'),
-      shielded: blocked.filter((r) => !this.applied(r)),
+      shielded: blocked.filter((r) => !this.applied(r) && !this.holdsProxy(r)),
+      holdsProxy: blocked.filter((r) => this.holdsProxy(r)),
       manual: {
         blocked: blocked.filter((r) => this.applied(r) && byHand(r, 'BLOCK')),
         extended,
@@ -226,6 +232,7 @@ export class IpSetSync {
   private startEvent(r: BlockRow): HistoryEvent {
     if (isControlRow(r)) return 'ALLOWED';
     if (r.action !== 'BLOCK') return 'WOULD_BLOCK';
+    if (this.holdsProxy(r)) return 'NOT_APPLIED_TRUSTED_PROXY';
     if (!this.applied(r)) return 'NOT_APPLIED_ALLOW_LISTED';
     if (r.manualAction === 'EXTEND') return 'EXTENDED';
     if (r.manualAction === 'BLOCK') return 'MANUAL_BLOCKED';
@@ -238,9 +245,18 @@ export class IpSetSync {
     return r.action !== 'BLOCK' ? 'COUNT_ENDED' : r.notifiedAt !== undefined && this.applied(r) ? 'RELEASED' : 'ENDED_NOT_APPLIED';
   }
 
-  /** A BLOCK row the IP sets hold (or would, but for their size): not one the allow-list covers in whole or in part. */
+  /**
+   * A BLOCK row the IP sets hold (or would, but for their size): not one the allow-list covers in whole or in part,
+   * nor one whose network holds a trusted proxy.
+   */
   private applied(row: BlockRow): boolean {
-    return row.action === 'BLOCK' && allowListCover(row, this.allowList) === 'none';
+    return row.action === 'BLOCK' && allowListCover(row, this.allowList) === 'none' && !this.holdsProxy(row);
+  }
+
+  /** A BLOCK row kept out of the sets because its network holds a trusted proxy. */
+  private holdsProxy(row: BlockRow): boolean {
+    const proxies = this.config.trustedProxies;
+    return row.action === 'BLOCK' && proxies !== undefined && allowListCover(row, proxies) !== 'none';
   }
 
   private async readBlocks(): Promise<BlockRow[]> {

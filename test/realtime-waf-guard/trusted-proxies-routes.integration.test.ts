@@ -1,0 +1,185 @@
+import { WAFV2Client } from '@aws-sdk/client-wafv2';
+import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { synthGuard } from './construct-fixtures';
+import { RealtimeWafGuardProps } from '../../src';
+import { ENV } from '../../src/realtime-waf-guard/handler-env';
+import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
+import { BlockRow, BlockStore } from '../../src/realtime-waf-guard/runtime/block-store';
+import { ipSetSyncConfigFromEnv, logProcessorConfigFromEnv } from '../../src/realtime-waf-guard/runtime/config';
+import { CounterStore } from '../../src/realtime-waf-guard/runtime/counter-store';
+import { IpSetSync } from '../../src/realtime-waf-guard/runtime/ip-set-sync';
+import { LogProcessor } from '../../src/realtime-waf-guard/runtime/log-processor';
+import { loadRules, RulesCache } from '../../src/realtime-waf-guard/runtime/rules-store';
+import { FakeWaf } from '../support/fake-waf';
+import { createGuardTables, ipSetSyncDeps } from '../support/guard-setup';
+import { LocalDynamo } from '../support/local-aws';
+import { logLine, streamRecord } from '../support/log-lines';
+import { Recorder, recordSnsPublishes } from '../support/recorders';
+import { evaluateWebAcl, WafRequest } from '../support/waf-evaluator';
+
+// The guard as synthesized (WebACL, IP sets, handler environments), its handlers run over dynalite and the WAF fake,
+// and the WebACL's rules evaluated over the IP sets the sync wrote: what a client gets, request by request.
+const T0 = 1_700_000_040_000;
+let dynamo: LocalDynamo;
+const published = recordSnsPublishes();
+
+beforeAll(async () => {
+  dynamo = await LocalDynamo.start();
+});
+afterAll(async () => {
+  await dynamo.stop();
+  mockClient(WAFV2Client).restore();
+});
+
+const PROXY = '10.1.2.3';
+const PROXY_V6 = '2001:db8:aaaa:1::5';
+const ATTACKER = '203.0.113.77';
+const rule: StoredRule = { ruleId: 'api', host: 'api.example.com', threshold: 20, windowSeconds: 60, blockSeconds: 300, action: 'BLOCK', enabled: true };
+
+/** The logical id a CloudFormation value (Ref, GetAtt, or a function of them) refers to. */
+const logicalId = (value: unknown): string => JSON.stringify(value).match(/"(?:Ref":"|Fn::GetAtt":\[")([A-Za-z0-9]+)"/)![1];
+
+/** A guard as deployed from `props`: its log processor and sync over fresh tables, and WAF's verdict on a request. */
+async function deployedGuard(props: RealtimeWafGuardProps) {
+  const { template } = synthGuard(props);
+  const functions = Object.values(template.findResources('AWS::Lambda::Function')).map((f) => f.Properties.Environment?.Variables ?? {});
+  const processorEnv = functions.find((v) => v[ENV.COUNTERS_TABLE] !== undefined)!;
+  const syncEnv = functions.find((v) => v[ENV.HISTORY_TABLE] !== undefined && v[ENV.IPV4_SET_ID] !== undefined)!;
+  const ipSets = template.findResources('AWS::WAFv2::IPSet');
+  const [webAcl] = Object.values(template.findResources('AWS::WAFv2::WebACL'));
+  const waf = new FakeWaf();
+  waf.install();
+  for (const [id, set] of Object.entries(ipSets)) waf.createSet(id, set.Properties.IPAddressVersion);
+  const guardTables = await createGuardTables(dynamo, [rule]);
+  const tables: Record<string, string> = {
+    [ENV.RULES_TABLE]: guardTables.rules,
+    [ENV.COUNTERS_TABLE]: guardTables.counters,
+    [ENV.BLOCKS_TABLE]: guardTables.blocks,
+    [ENV.HISTORY_TABLE]: guardTables.history,
+  };
+  const resolve = (env: Record<string, unknown>) => Object.fromEntries(Object.entries(env).map(([k, v]) => [k,
+    typeof v === 'string' ? v : tables[k] ?? (k.endsWith('_SET_ID') ? `${logicalId(v)}-id` : k.endsWith('_SET_NAME') ? logicalId(v) : 'arn:aws:sns:us-east-1:1:t')]));
+  const clock = { now: T0 };
+  const recorder = new Recorder();
+  const config = logProcessorConfigFromEnv(resolve(processorEnv));
+  const processor = new LogProcessor(config, {
+    rules: new RulesCache(() => loadRules(dynamo.doc, tables[ENV.RULES_TABLE]), 0),
+    counters: new CounterStore(dynamo.client, tables[ENV.COUNTERS_TABLE], config.counterRetentionSeconds),
+    blocks: new BlockStore(dynamo.doc, tables[ENV.BLOCKS_TABLE], tables[ENV.COUNTERS_TABLE], 50),
+    metrics: recorder,
+    log: recorder,
+    now: () => clock.now,
+  });
+  const sync = new IpSetSync(ipSetSyncConfigFromEnv(resolve(syncEnv)), ipSetSyncDeps(dynamo, recorder, () => clock.now));
+  const lookup = (arn: unknown) => {
+    const id = logicalId(arn);
+    const set = ipSets[id].Properties;
+    return { version: set.IPAddressVersion, addresses: set.Addresses.length > 0 ? set.Addresses : waf.addresses(`${id}-id`) };
+  };
+  let sequence = 0;
+  return {
+    clock,
+    recorder,
+    waf,
+    setOf: (envName: string) => waf.addresses(resolve(syncEnv)[envName]),
+    verdict: (request: WafRequest) => evaluateWebAcl(webAcl.Properties.Rules, lookup, request).action,
+    /** `perSecond` requests a second from `cIp` (with X-Forwarded-For `xff`) over [from, from + seconds): one batch. */
+    async traffic(cIp: string, xff: string | undefined, from: number, seconds: number, perSecond: number) {
+      const lines = Array.from({ length: seconds * perSecond }, (_, i) => logLine(config.fields, {
+        'timestamp': ((from + Math.floor((i * 1000) / perSecond)) / 1000).toFixed(3),
+        'c-ip': cIp, 'cs-host': 'api.example.com', 'cs-uri-stem': '/v1', 'x-forwarded-for': xff ?? '-',
+      }));
+      clock.now = from + seconds * 1000 + 500;
+      const records = lines.map((l) => streamRecord(l, String(++sequence).padStart(20, '0'), clock.now - 200));
+      expect((await processor.process(records)).batchItemFailures).toEqual([]);
+    },
+    sync: () => sync.run(),
+    rows: async () => ((await dynamo.doc.send(new ScanCommand({ TableName: tables[ENV.BLOCKS_TABLE] }))).Items ?? []) as BlockRow[],
+    history: async (ip: string) => ((await dynamo.doc.send(new QueryCommand({
+      TableName: tables[ENV.HISTORY_TABLE], KeyConditionExpression: 'ip = :ip', ExpressionAttributeValues: { ':ip': ip },
+    }))).Items ?? []).map((i) => i.event as string),
+  };
+}
+
+/** How often the digests named `ip` in each section. */
+function digestMentions(ip: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const p of published) {
+    let sectionTitle = '';
+    for (const line of (p.Message ?? '').split('\n')) {
+      if (!line.startsWith(' ')) sectionTitle = line;
+      else if (line.trim().startsWith(`${ip} `)) counts[sectionTitle] = (counts[sectionTitle] ?? 0) + 1;
+    }
+  }
+  return counts;
+}
+
+describe('a client blocked on one route is blocked on the other', () => {
+  test('blocked as a direct client, it goes on through a trusted proxy at 10x the threshold for 2 minutes: every proxied request is blocked', async () => {
+    const guard = await deployedGuard({ trustedProxies: ['10.0.0.0/8'], guardName: 'route-guard' });
+    // a minute of direct attack at 10x the threshold (200 a minute), in 10-second batches, the sync after each
+    for (let t = 0; t < 60; t += 10) {
+      await guard.traffic(ATTACKER, undefined, T0 + t * 1000, 10, 4);
+      await guard.sync();
+    }
+    expect((await guard.rows()).map((r) => [r.ip, r.route])).toEqual([[ATTACKER, 'DIRECT']]);
+    expect(guard.verdict({ sourceIp: ATTACKER })).toBe('BLOCK');
+    // Through the proxy it is the same client: blocked before its first proxied request is even counted.
+    expect(guard.verdict({ sourceIp: PROXY, xff: ATTACKER })).toBe('BLOCK');
+    expect(guard.verdict({ sourceIp: PROXY, xff: `198.51.100.1, ${ATTACKER}` })).toBe('BLOCK');
+    // two minutes through the proxy: each request the proxy forwards for the attacker is blocked, nobody else's
+    for (let t = 60; t < 180; t += 10) {
+      await guard.traffic(PROXY, ATTACKER, T0 + t * 1000, 10, 4);
+      await guard.sync();
+      expect(guard.verdict({ sourceIp: PROXY, xff: ATTACKER })).toBe('BLOCK');
+      expect(guard.verdict({ sourceIp: ATTACKER })).toBe('BLOCK');
+    }
+    expect(guard.verdict({ sourceIp: PROXY, xff: '198.51.100.1' })).toBe('ALLOW');
+    expect(guard.verdict({ sourceIp: '198.51.100.1', xff: ATTACKER })).toBe('ALLOW');
+    expect(guard.verdict({ sourceIp: PROXY })).toBe('ALLOW');
+    // one block, on both routes
+    const [row] = await guard.rows();
+    expect([row.ip, row.route]).toEqual([ATTACKER, 'BOTH']);
+    expect(guard.setOf(ENV.FORWARDED_IPV4_SET_ID)).toEqual([`${ATTACKER}/32`]);
+
+    // The block ends on time, once: one alert, one release, one history of each.
+    guard.clock.now = row.blockedUntil + 1000;
+    await guard.sync();
+    await guard.sync();
+    expect([guard.setOf(ENV.IPV4_SET_ID), guard.setOf(ENV.FORWARDED_IPV4_SET_ID)]).toEqual([[], []]);
+    expect(guard.verdict({ sourceIp: PROXY, xff: ATTACKER })).toBe('ALLOW');
+    expect(await guard.rows()).toEqual([]);
+    expect((await guard.history(ATTACKER)).sort()).toEqual(['BLOCKED', 'RELEASED']);
+    expect(digestMentions(ATTACKER)).toEqual({ 'Blocked in WAF:': 1, 'Released:': 1 });
+  });
+
+  test('blocked behind a trusted proxy, it goes on directly: its direct requests are blocked from its first direct batch', async () => {
+    const guard = await deployedGuard({ trustedProxies: ['10.0.0.0/8'], guardName: 'route-guard' });
+    for (let t = 0; t < 60; t += 10) {
+      await guard.traffic(PROXY, `192.0.2.1, ${ATTACKER}`, T0 + t * 1000, 10, 4);
+      await guard.sync();
+    }
+    expect((await guard.rows()).map((r) => [r.ip, r.route])).toEqual([[ATTACKER, 'PROXY']]);
+    expect(guard.verdict({ sourceIp: PROXY, xff: ATTACKER })).toBe('BLOCK');
+    // Only a proxy has named the address so far: the source-address set does not take it on a proxy's word.
+    expect(guard.setOf(ENV.IPV4_SET_ID)).toEqual([]);
+    for (let t = 60; t < 180; t += 10) {
+      await guard.traffic(ATTACKER, undefined, T0 + t * 1000, 10, 4);
+      await guard.sync();
+      expect(guard.verdict({ sourceIp: ATTACKER })).toBe('BLOCK');
+      expect(guard.verdict({ sourceIp: PROXY, xff: ATTACKER })).toBe('BLOCK');
+    }
+    const [row] = await guard.rows();
+    expect([row.ip, row.route]).toEqual([ATTACKER, 'BOTH']);
+    // the route joined the block in force: same block, same end
+    expect(row.blockedUntil).toBe(row.crossedAt + rule.blockSeconds * 1000);
+    expect(row.crossedAt).toBeLessThan(T0 + 60_000);
+    guard.clock.now = row.blockedUntil + 1000;
+    await guard.sync();
+    await guard.sync();
+    expect([guard.setOf(ENV.IPV4_SET_ID), guard.setOf(ENV.FORWARDED_IPV4_SET_ID)]).toEqual([[], []]);
+    expect((await guard.history(ATTACKER)).sort()).toEqual(['BLOCKED', 'RELEASED']);
+    expect(digestMentions(ATTACKER)).toEqual({ 'Blocked in WAF:': 1, 'Released:': 1 });
+  });
+});
