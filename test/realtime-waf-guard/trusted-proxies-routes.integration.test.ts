@@ -10,6 +10,7 @@ import { ipSetSyncConfigFromEnv, logProcessorConfigFromEnv } from '../../src/rea
 import { CounterStore } from '../../src/realtime-waf-guard/runtime/counter-store';
 import { IpSetSync } from '../../src/realtime-waf-guard/runtime/ip-set-sync';
 import { LogProcessor } from '../../src/realtime-waf-guard/runtime/log-processor';
+import { OperatorActions } from '../../src/realtime-waf-guard/runtime/operator-actions';
 import { loadRules, RulesCache } from '../../src/realtime-waf-guard/runtime/rules-store';
 import { FakeWaf } from '../support/fake-waf';
 import { createGuardTables, ipSetSyncDeps } from '../support/guard-setup';
@@ -88,7 +89,10 @@ async function deployedGuard(props: RealtimeWafGuardProps) {
     async traffic(cIp: string, xff: string | undefined, from: number, seconds: number, perSecond: number) {
       const lines = Array.from({ length: seconds * perSecond }, (_, i) => logLine(config.fields, {
         'timestamp': ((from + Math.floor((i * 1000) / perSecond)) / 1000).toFixed(3),
-        'c-ip': cIp, 'cs-host': 'api.example.com', 'cs-uri-stem': '/v1', 'x-forwarded-for': xff ?? '-',
+        'c-ip': cIp,
+        'cs-host': 'api.example.com',
+        'cs-uri-stem': '/v1',
+        'x-forwarded-for': xff ?? '-',
       }));
       clock.now = from + seconds * 1000 + 500;
       const records = lines.map((l) => streamRecord(l, String(++sequence).padStart(20, '0'), clock.now - 200));
@@ -96,6 +100,7 @@ async function deployedGuard(props: RealtimeWafGuardProps) {
     },
     sync: () => sync.run(),
     rows: async () => ((await dynamo.doc.send(new ScanCommand({ TableName: tables[ENV.BLOCKS_TABLE] }))).Items ?? []) as BlockRow[],
+    operator: new OperatorActions(dynamo.doc, tables[ENV.BLOCKS_TABLE], () => clock.now),
     history: async (ip: string) => ((await dynamo.doc.send(new QueryCommand({
       TableName: tables[ENV.HISTORY_TABLE], KeyConditionExpression: 'ip = :ip', ExpressionAttributeValues: { ':ip': ip },
     }))).Items ?? []).map((i) => i.event as string),
@@ -181,5 +186,59 @@ describe('a client blocked on one route is blocked on the other', () => {
     expect([guard.setOf(ENV.IPV4_SET_ID), guard.setOf(ENV.FORWARDED_IPV4_SET_ID)]).toEqual([[], []]);
     expect((await guard.history(ATTACKER)).sort()).toEqual(['BLOCKED', 'RELEASED']);
     expect(digestMentions(ATTACKER)).toEqual({ 'Blocked in WAF:': 1, 'Released:': 1 });
+  });
+});
+
+describe('no source-address block covers a trusted proxy', () => {
+  const bob = { name: 'Bob', via: 'cli' as const };
+
+  test('an IPv6 neighbour of a proxy over a threshold: its /64 stays out of the sets, alerted and recorded once; the proxy\'s clients pass', async () => {
+    const guard = await deployedGuard({ trustedProxies: [PROXY_V6, '10.0.0.0/8'], guardName: 'v6-proxy-guard' });
+    const NEIGHBOUR = '2001:db8:aaaa:1::9';
+    const PREFIX = '2001:db8:aaaa:1::/64';
+    for (let t = 0; t < 60; t += 10) {
+      await guard.traffic(NEIGHBOUR, undefined, T0 + t * 1000, 10, 4);
+      await guard.sync();
+    }
+    // detected as the /64, as any IPv6 client is
+    expect((await guard.rows()).map((r) => r.ip)).toEqual([PREFIX]);
+    expect([guard.setOf(ENV.IPV6_SET_ID), guard.setOf(ENV.FORWARDED_IPV6_SET_ID)]).toEqual([[], []]);
+    // every innocent client behind the proxy, IPv4 and IPv6, and the proxy itself, pass
+    expect(guard.verdict({ sourceIp: PROXY_V6, xff: '198.51.100.23' })).toBe('ALLOW');
+    expect(guard.verdict({ sourceIp: PROXY_V6, xff: '2001:db8:cccc::1' })).toBe('ALLOW');
+    expect(guard.verdict({ sourceIp: PROXY_V6 })).toBe('ALLOW');
+    // a proxy chained behind it, in the same /64, is not blocked as a forwarded address either
+    expect(guard.verdict({ sourceIp: PROXY, xff: PROXY_V6 })).toBe('ALLOW');
+    const [row] = await guard.rows();
+    guard.clock.now = row.blockedUntil + 1000;
+    await guard.sync();
+    await guard.sync();
+    expect(await guard.rows()).toEqual([]);
+    expect((await guard.history(PREFIX)).sort()).toEqual(['ENDED_NOT_APPLIED', 'NOT_APPLIED_TRUSTED_PROXY']);
+    // named once, in the section that says why (its title runs over two lines), and never as blocked or released
+    expect(digestMentions(PREFIX)).toEqual({ 'out of the IP sets. Block the offender by a narrower network (a longer prefix) if it must be stopped:': 1 });
+    expect(published[0].Message).toContain('NOT blocked: the network holds a trusted proxy');
+    expect(published.filter((p) => p.MessageAttributes?.notBlockedTrustedProxy?.StringValue === '1')).toHaveLength(1);
+  });
+
+  test('a manual IPv4 block over a proxy, and a /64 holding part of a proxy range, stay out; blocks beside the proxy apply', async () => {
+    const guard = await deployedGuard({ trustedProxies: ['10.1.2.0/24', '2001:db8:bbbb::/120'], guardName: 'range-guard' });
+    await guard.operator.block({ target: '10.1.0.0/16', period: '1h', reason: 'noisy network', operator: bob });
+    await guard.operator.block({ target: '10.2.0.0/16', period: '1h', reason: 'noisy network', operator: bob });
+    // a client outside the proxy range but in its /64
+    for (let t = 0; t < 60; t += 10) await guard.traffic('2001:db8:bbbb::1:1', undefined, T0 + t * 1000, 10, 4);
+    await guard.sync();
+    expect((await guard.rows()).map((r) => r.ip).sort()).toEqual(['10.1.0.0/16', '10.2.0.0/16', '2001:db8:bbbb::/64']);
+    expect([guard.setOf(ENV.IPV4_SET_ID), guard.setOf(ENV.IPV6_SET_ID)]).toEqual([['10.2.0.0/16'], []]);
+    expect(guard.verdict({ sourceIp: '10.1.2.7', xff: '198.51.100.23' })).toBe('ALLOW');
+    expect(guard.verdict({ sourceIp: '2001:db8:bbbb::10', xff: '198.51.100.23' })).toBe('ALLOW');
+    expect(guard.verdict({ sourceIp: '10.2.0.1' })).toBe('BLOCK');
+    expect(guard.verdict({ sourceIp: '10.1.3.1' })).toBe('ALLOW');
+    const digest = published.map((p) => p.Message).join('\n');
+    const notBlocked = digest.slice(digest.indexOf('NOT blocked: the network holds a trusted proxy'));
+    expect(notBlocked).toContain('  2001:db8:bbbb::/64  rule api');
+    expect(notBlocked).toContain('  10.1.0.0/16: blocked by hand until');
+    expect(digest.slice(0, digest.indexOf('NOT blocked'))).not.toContain('10.1.0.0/16');
+    expect(await guard.history('10.1.0.0/16')).toEqual(['NOT_APPLIED_TRUSTED_PROXY']);
   });
 });

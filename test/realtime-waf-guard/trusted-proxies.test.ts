@@ -56,6 +56,40 @@ describe('IP sets per route', () => {
   });
 });
 
+describe('no block covers a trusted proxy', () => {
+  const T0 = 1_700_000_000_000;
+  test('model: no entry of any set shares an address with a trusted proxy; every other block in force is applied', () => {
+    // small networks so that rows, proxies and proxy ranges often overlap
+    const v4 = fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 16, max: 32 }))
+      .map(([b, c, p]) => parseCidr(`10.${b}.${c}.7/${p}`) as { text: string });
+    const v6 = fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 48, max: 128 }))
+      .map(([b, h, p]) => parseCidr(`2001:db8:aaaa:${b}::${h.toString(16)}/${p}`) as { text: string });
+    const network = fc.oneof(v4, v6).map((c) => c.text);
+    const route = fc.constantFrom<ClientRoute>('DIRECT', 'PROXY', 'BOTH');
+    const scenario = [fc.array(fc.tuple(network, route), { maxLength: 20 }), fc.array(network, { minLength: 1, maxLength: 4 })] as const;
+    fc.assert(fc.property(...scenario, (rows, proxyList) => {
+      const proxies = new CidrSet(parseCidrList(proxyList, 'proxies'));
+      const blockRows = rows.map(([ip, r], i) => blockRow(ip, T0 + i, { route: r }));
+      const plan = planIpSets(blockRows, T0 + 100, none, 10_000, { trustedProxies: proxies, forwardedSets: true });
+      for (const entry of [...plan.ipv4, ...plan.ipv6, ...plan.forwardedIpv4, ...plan.forwardedIpv6]) {
+        expect(proxies.intersects(parseCidr(entry) as never)).toBe(false);
+      }
+      const kept = new Set(plan.holdsProxy);
+      for (const row of blockRows) {
+        const covers = proxies.intersects(parseCidr(row.ip) as never);
+        expect(kept.has(row)).toBe(covers);
+        if (!covers) expect([...plan.forwardedIpv4, ...plan.forwardedIpv6]).toContain((parseCidr(row.ip) as { text: string }).text);
+      }
+    }), { seed: 17, numRuns: 300 });
+  });
+
+  test('the IPv6 neighbour of a proxy: its /64 is kept out, a /64 beside it is not', () => {
+    const plan = planIpSets([blockRow('2001:db8:aaaa:1::/64', T0), blockRow('2001:db8:aaaa:2::/64', T0)], T0 + 1000, none, 10_000,
+      { trustedProxies: cidrs('2001:db8:aaaa:1::5') });
+    expect([plan.ipv6, plan.holdsProxy.map((r) => r.ip)]).toEqual([['2001:db8:aaaa:2::/64'], ['2001:db8:aaaa:1::/64']]);
+  });
+});
+
 describe('counting the route', () => {
   test('a client found behind a trusted proxy is counted as proxied; one seen both ways as both', () => {
     const c = new TrafficCounter({ fields, rules: [rule], allowList: none, trustedProxies: cidrs('10.0.0.0/8') });

@@ -1,5 +1,4 @@
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ROUTE_BOTH, ROUTE_DIRECT, ROUTE_PROXY } from './detector';
 import { IpAddress } from './ip';
 import { isConditionFailure } from '../../shared/runtime/dynamo';
 import { StoredRule } from '../rule-model';
@@ -106,10 +105,10 @@ export const BUDGET_KEY_PREFIX = '#budget#';
  */
 export class BlockStore {
   /**
-   * Pairs known to be blocked, until when and on which routes (ROUTE_* bits): spares a conditional write per batch for
-   * an ongoing attacker, and a route write once the row is known to hold the route.
+   * Pairs known to be blocked, until when and on which routes: spares a conditional write per batch for an ongoing
+   * attacker, and a route write once the row is known to hold the route.
    */
-  private readonly active = new Map<string, { until: number; routes: number }>();
+  private readonly active = new Map<string, { until: number; route: ClientRoute }>();
   /** Stale offences already reported, until when their block would have run: a backlog reports each period once. */
   private readonly staleUntil = new Map<string, number>();
   /** The minute whose budget this container saw spent. */
@@ -138,13 +137,13 @@ export class BlockStore {
         }
         continue;
       }
-      const routes = routeBits(row.route);
+      const route = row.route ?? 'DIRECT';
       const known = this.active.get(cacheKey);
       if (known !== undefined && known.until > nowMs) {
         alreadyActive++;
-        if ((known.routes & routes) !== routes) {
+        if (known.route !== 'BOTH' && known.route !== route) {
           await this.addRoute(row, nowMs);
-          known.routes |= routes;
+          known.route = 'BOTH';
         }
         continue;
       }
@@ -180,10 +179,10 @@ export class BlockStore {
         // this route too. Written once; a row that holds the route already fails the condition and changes nothing.
         await this.addRoute(row, nowMs);
         // Unknown end of the existing block: check again in a minute.
-        this.active.set(cacheKey, { until: nowMs + 60_000, routes: routeBits(row.route) });
+        this.active.set(cacheKey, { until: nowMs + 60_000, route });
         continue;
       }
-      this.active.set(cacheKey, { until: row.blockedUntil, routes: routeBits(row.route) });
+      this.active.set(cacheKey, { until: row.blockedUntil, route });
       // Only a block that follows an ended block of the same kind is a renewal; a BLOCK that supersedes a "would block"
       // is a new block.
       if (replaced === undefined || replaced.action !== row.action) {
@@ -265,11 +264,6 @@ export class BlockStore {
       throw e;
     }
   }
-}
-
-/** A route as ROUTE_* bits (detector.ts). */
-function routeBits(route: ClientRoute | undefined): number {
-  return route === 'BOTH' ? ROUTE_BOTH : route === 'PROXY' ? ROUTE_PROXY : ROUTE_DIRECT;
 }
 
 /** The key of a pair in the container's caches: by action too (see record()). */

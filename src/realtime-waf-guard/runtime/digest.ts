@@ -75,6 +75,11 @@ function manualLine(row: BlockRow, what: string): string {
   return `  ${row.cidr ?? row.ip}${rule}: ${what} ${byWhom(row)}`;
 }
 
+/** A block kept out of the IP sets: a manual one by who blocked it, an automatic one by its counts. */
+function notAppliedLine(row: BlockRow): string {
+  return row.manualAction === 'BLOCK' ? manualLine(row, `blocked by hand until ${iso(row.blockedUntil)}`) : describe(row);
+}
+
 /** One message per sync run listing what changed; undefined when nothing did. */
 export function renderDigest(input: DigestInput): DigestMessage | undefined {
   const { blocked, wouldBlock, released, overCap } = input;
@@ -82,7 +87,8 @@ export function renderDigest(input: DigestInput): DigestMessage | undefined {
   const holdsProxy = input.holdsProxy ?? [];
   const manual = input.manual ?? NO_MANUAL;
   const manualCount = manual.blocked.length + manual.extended.length + manual.unblocked.length + manual.allowed.length + manual.allowEnded.length;
-  if (blocked.length + wouldBlock.length + released.length + overCap.length + shielded.length + holdsProxy.length + manualCount === 0) return undefined;
+  const notApplied = shielded.length + holdsProxy.length;
+  if (blocked.length + wouldBlock.length + released.length + overCap.length + notApplied + manualCount === 0) return undefined;
   const parts: string[] = [];
   if (manual.blocked.length) parts.push(`${manual.blocked.length} blocked by hand`);
   if (manual.unblocked.length) parts.push(`${manual.unblocked.length} unblocked by hand`);
@@ -113,10 +119,10 @@ export function renderDigest(input: DigestInput): DigestMessage | undefined {
       overCap, describe),
     ...section(
       'NOT blocked: the prefix holds an allow-listed address, so the whole prefix stays out of the IP sets:',
-      shielded, describe),
+      shielded, notAppliedLine),
     ...section(
       'NOT blocked: the network holds a trusted proxy, so blocking it would block every client behind that proxy; it stays\nout of the IP sets. Block the offender by a narrower network (a longer prefix) if it must be stopped:',
-      holdsProxy, describe),
+      holdsProxy, notAppliedLine),
   ];
   lines.push(`Sent by ${input.guardName} (cdk-waf-guard).`);
   return {
