@@ -15,6 +15,13 @@ function pad(cells: string[], widths: number[]): string {
   return cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
 }
 
+/** Why the guard would keep a block out of the IP sets, as the report says it. */
+const NOT_APPLIED: Record<string, string> = {
+  '': '',
+  'ALLOW_LISTED': ', NOT applied: holds an allow-listed address',
+  'TRUSTED_PROXY': ', NOT applied: holds a trusted proxy',
+};
+
 function ruleSection(r: RuleReport): string[] {
   const { rule } = r;
   const perWindow = `per ${duration(rule.windowSeconds)}`;
@@ -29,8 +36,11 @@ function ruleSection(r: RuleReport): string[] {
     const ips = new Set(r.blocks.map((b) => b.ip));
     out.push(`  ${rule.action === 'BLOCK' ? 'would block' : 'would record (COUNT)'} ${ips.size} client(s), ${r.blocks.length} block(s):`);
     // The peak is what the guard compares with the threshold: requests within one window, not an average rate.
-    const header = ['client', 'blocked at', 'until', `at decision (${perWindow})`, `peak (${perWindow})`];
-    const rows = r.blocks.map((b) => [b.ip, iso(b.blockedAt), iso(b.blockedUntil), num(b.observed), num(b.peak)]);
+    // The route column only when a proxy or a held-back block makes it say something beyond "directly, applied".
+    const routes = r.blocks.some((b) => b.route !== 'DIRECT' || b.notApplied !== undefined);
+    const header = ['client', 'blocked at', 'until', `at decision (${perWindow})`, `peak (${perWindow})`, ...(routes ? ['route'] : [])];
+    const rows = r.blocks.map((b) => [b.ip, iso(b.blockedAt), iso(b.blockedUntil), num(b.observed), num(b.peak),
+      ...(routes ? [b.route + NOT_APPLIED[b.notApplied ?? '']] : [])]);
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
     out.push(`    ${pad(header, widths)}`, ...rows.map((row) => `    ${pad(row, widths)}`));
   }

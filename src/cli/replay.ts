@@ -1,8 +1,9 @@
 import { DistinctCount } from './distinct-count';
 import { InputLine, MAX_LINE_BYTES } from './log-input';
 import { StoredRule } from '../realtime-waf-guard/rule-model';
-import { bucketsPerWindow, busiestWindow, scaleToRealRequests, TrafficCounter } from '../realtime-waf-guard/runtime/detector';
+import { bucketsPerWindow, busiestWindow, ROUTE_BOTH, routeName, scaleToRealRequests, TrafficCounter } from '../realtime-waf-guard/runtime/detector';
 import { CidrSet } from '../realtime-waf-guard/runtime/ip';
+import { heldBackBy } from '../realtime-waf-guard/runtime/ip-set-planner';
 import { Malformed, MALFORMED_REASONS } from '../realtime-waf-guard/runtime/log-parser';
 
 /**
@@ -54,6 +55,16 @@ export interface ReplayBlock {
   readonly observed: number;
   /** Highest window total seen for this client over the whole replay. */
   readonly peak: number;
+  /**
+   * The routes the client was counted on while blocked: `DIRECT` (its own address), `PROXY` (behind a trusted proxy)
+   * or `BOTH`. The guard blocks it on every route either way: this says which IP sets it would be in.
+   */
+  readonly route: 'DIRECT' | 'PROXY' | 'BOTH';
+  /**
+   * Set when the guard would keep the block out of the IP sets and alert instead: the blocked network holds an
+   * allow-listed address (`ALLOW_LISTED`) or a trusted proxy (`TRUSTED_PROXY`).
+   */
+  readonly notApplied?: 'ALLOW_LISTED' | 'TRUSTED_PROXY';
 }
 
 export interface RuleReport {
@@ -96,6 +107,10 @@ interface PairState {
   readonly buckets: Map<number, number>;
   peak: number;
   blockedUntil: number;
+  /** The block running (or last run), whose route grows as the client is counted on more routes while it runs. */
+  block?: { -readonly [K in keyof ReplayBlock]: ReplayBlock[K] };
+  /** ROUTE_* bits the client was counted on while that block ran. */
+  route: number;
   lastTimestampMs: number;
 }
 
@@ -130,11 +145,13 @@ export async function replay(lines: AsyncIterable<InputLine> | Iterable<InputLin
   const batchSize = options.batchSize ?? 1000;
   const maxSamples = options.malformedSamples ?? 5;
   const nearMissCount = options.nearMisses ?? 3;
+  const allowList = options.allowList ?? new CidrSet([]);
+  const trustedProxies = options.trustedProxies ?? new CidrSet([]);
   const counter = new TrafficCounter({
     fields: options.fields,
     rules: options.rules,
-    allowList: options.allowList ?? new CidrSet([]),
-    trustedProxies: options.trustedProxies ?? new CidrSet([]),
+    allowList,
+    trustedProxies,
     ipv6PrefixLength: options.ipv6PrefixLength,
   });
   const rules = counter.matcher.rules;
@@ -193,7 +210,7 @@ export async function replay(lines: AsyncIterable<InputLine> | Iterable<InputLin
       const rule = rules[entry.ruleIndex];
       let pair = pairs[entry.ruleIndex].get(entry.ip.text);
       if (!pair) {
-        pair = { buckets: new Map(), peak: 0, blockedUntil: -Infinity, lastTimestampMs: entry.lastTimestampMs };
+        pair = { buckets: new Map(), peak: 0, blockedUntil: -Infinity, route: 0, lastTimestampMs: entry.lastTimestampMs };
         pairs[entry.ruleIndex].set(entry.ip.text, pair);
         clients[entry.ruleIndex].add(entry.ip.text);
       }
@@ -215,8 +232,16 @@ export async function replay(lines: AsyncIterable<InputLine> | Iterable<InputLin
       const ip = entry.ip.text;
       if (observed >= rule.threshold && pair.blockedUntil <= now) {
         pair.blockedUntil = now + rule.blockSeconds * 1000;
-        list.push({ ip, blockedAt: now, blockedUntil: pair.blockedUntil, observed, peak: observed });
+        pair.route = entry.route;
+        const notApplied = rule.action === 'BLOCK' ? heldBackBy(ip, allowList, trustedProxies) : undefined;
+        const route = routeName(pair.route);
+        pair.block = { ip, blockedAt: now, blockedUntil: pair.blockedUntil, observed, peak: observed, route, ...(notApplied ? { notApplied } : {}) };
+        list.push(pair.block);
         nearMisses[entry.ruleIndex].remove(ip);
+      } else if (observed >= rule.threshold && pair.block && pair.blockedUntil > now && pair.route !== ROUTE_BOTH) {
+        // Over the threshold on another route while blocked: the guard's block gains that route too (BlockStore.addRoute).
+        pair.route = pair.route === entry.route ? pair.route : ROUTE_BOTH;
+        pair.block.route = routeName(pair.route);
       }
       const blockedPeak = blockedPeaks[entry.ruleIndex].get(ip);
       if (pair.blockedUntil > -Infinity && (blockedPeak === undefined || pair.peak > blockedPeak)) blockedPeaks[entry.ruleIndex].set(ip, pair.peak);

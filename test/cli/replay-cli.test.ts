@@ -317,6 +317,33 @@ describe('cdk-waf-guard errors (exit status 2)', () => {
     expect([bad.code, bad.err]).toEqual([2, expect.stringMatching(/--ipv6-prefix-length must be a whole number from 48 to 128 \(got 40\)/)]);
   });
 
+  test('a client over threshold directly and then behind a trusted proxy is one block, on both routes', async () => {
+    const t0 = 1_700_000_000;
+    const at = (i: number) => (t0 + i / 3).toFixed(3);
+    const lines = [
+      // 30 requests directly in 10 s, then 30 through the proxy, which appends the client's address
+      ...Array.from({ length: 30 }, (_, i) => `${at(i)}\t192.0.2.77\tapi.example.com\t/v1\t-`),
+      ...Array.from({ length: 30 }, (_, i) => `${at(30 + i)}\t10.0.0.1\tapi.example.com\t/v1\t198.51.100.1,%20192.0.2.77`),
+    ].join('\n');
+    const r = await report(['--rules', RULES, '--trusted-proxies', '10.0.0.0/8'], Buffer.from(lines));
+    expect(r.rules[1].blocks.map((b) => [b.ip, b.route, b.notApplied])).toEqual([['192.0.2.77', 'BOTH', undefined]]);
+    // through the proxy only: the forwarded-address sets
+    const proxied = await report(['--rules', RULES, '--trusted-proxies', '10.0.0.0/8'], Buffer.from(lines.split('\n').slice(30).join('\n')));
+    expect(proxied.rules[1].blocks.map((b) => [b.ip, b.route])).toEqual([['192.0.2.77', 'PROXY']]);
+  });
+
+  test('a block whose network holds a trusted proxy is reported as not applied, as the guard would keep it out of the sets', async () => {
+    const t0 = 1_700_000_000;
+    const lines = Array.from({ length: 30 }, (_, i) => `${(t0 + i / 3).toFixed(3)}\t2001:db8:aaaa:1::9\tapi.example.com\t/v1\t-`).join('\n');
+    const r = await report(['--rules', RULES, '--trusted-proxies', '2001:db8:aaaa:1::5'], Buffer.from(lines));
+    expect(r.rules[1].blocks.map((b) => [b.ip, b.route, b.notApplied])).toEqual([['2001:db8:aaaa:1::/64', 'DIRECT', 'TRUSTED_PROXY']]);
+    const text = await run(['replay', '--rules', RULES, '--trusted-proxies', '2001:db8:aaaa:1::5'], Buffer.from(lines));
+    expect(text.out).toMatch(/2001:db8:aaaa:1::\/64 .* DIRECT, NOT applied: holds a trusted proxy/);
+    // beside the proxy's /64 it applies
+    const beside = await report(['--rules', RULES, '--trusted-proxies', '2001:db8:aaaa:2::5'], Buffer.from(lines));
+    expect(beside.rules[1].blocks.map((b) => b.notApplied)).toEqual([undefined]);
+  });
+
   test('usage errors print the usage', async () => {
     for (const argv of [['replay', fixture('traffic.log')], ['replay', '--rules', RULES, '--sampling', '0'], ['replay', '--rules', RULES, '--bogus'], ['frobnicate']]) {
       const { code, err } = await run(argv);

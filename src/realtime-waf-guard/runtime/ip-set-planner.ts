@@ -1,4 +1,5 @@
-import { BlockRow } from './block-store';
+// A type only: the replay CLI reaches this module and must not load the AWS SDK through the block store.
+import type { BlockRow } from './block-store';
 import { Cidr, CidrSet, parseCidr, parseIp } from './ip';
 
 /** The most addresses a WAF IP set holds. */
@@ -56,6 +57,17 @@ export function rowCidr(row: BlockRow): Cidr | undefined {
 /** How the allow-list (or the trusted proxies) covers a row's network: not at all, in part (an allow-listed address inside a prefix), or whole. */
 export function allowListCover(row: BlockRow, allowList: CidrSet): 'none' | 'partial' | 'whole' {
   return cidrCover(rowCidr(row), allowList);
+}
+
+/**
+ * Why the guard would keep a block of `network` out of the IP sets, whatever its route: it holds (or lies in) an
+ * allow-listed network, or it holds a trusted proxy; undefined when it would be applied.
+ */
+export function heldBackBy(network: string, allowList: CidrSet, trustedProxies: CidrSet): 'ALLOW_LISTED' | 'TRUSTED_PROXY' | undefined {
+  const cidr = parseCidr(network);
+  if (typeof cidr === 'string') return undefined;
+  if (cidrCover(cidr, allowList) !== 'none') return 'ALLOW_LISTED';
+  return cidrCover(cidr, trustedProxies) !== 'none' ? 'TRUSTED_PROXY' : undefined;
 }
 
 function cidrCover(cidr: Cidr | undefined, allowList: CidrSet): 'none' | 'partial' | 'whole' {
