@@ -55,6 +55,10 @@ export class GuardConsole extends Construct {
         ...commonEnvironment(settings),
         [ENV.BLOCKS_TABLE]: props.blocksTable.tableName,
         [ENV.HISTORY_URL]: historyUrl,
+        // What the operator's actions follow (the CLI reads them from this function's configuration too).
+        [ENV.IPV6_PREFIX_LENGTH]: String(settings.ipv6PrefixLength),
+        [ENV.ALLOW_WIDEST_PREFIX_IPV4]: String(settings.allowListWidestPrefixIpv4),
+        [ENV.ALLOW_WIDEST_PREFIX_IPV6]: String(settings.allowListWidestPrefixIpv6),
       },
     });
     const fn = new ConsoleWidgetFunction(this, 'ConsoleWidget', widget.functionOptions);

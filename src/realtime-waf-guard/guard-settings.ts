@@ -11,7 +11,7 @@ import { toStoredRules } from './host-rule';
 import { DETECTION_FIELDS, deliveredFieldOrder } from './log-fields';
 import type { RealtimeWafGuardProps } from './realtime-waf-guard-props';
 import { DEFAULT_MIN_LOGGED_REQUESTS, samplingProblem, StoredRule } from './rule-model';
-import { DEFAULT_IPV6_PREFIX_LENGTH, MAX_IPV6_PREFIX_LENGTH, MIN_IPV6_PREFIX_LENGTH } from './runtime/ip';
+import { DEFAULT_IPV6_PREFIX_LENGTH, MAX_IPV6_PREFIX_LENGTH, MIN_IPV6_PREFIX_LENGTH, parseCidr, WIDEST_PREFIX } from './runtime/ip';
 import { resolveTimestreamSettings, TimestreamSettings } from './timestream-options';
 import { ManagedRuleGroup, rateBasedStatement, validateManagedRuleGroups } from './waf-rules';
 import { metricNamespaceError } from '../shared/validation';
@@ -24,6 +24,9 @@ export interface GuardSettings {
   readonly samplingRate: number;
   readonly minLoggedRequests: number;
   readonly allowList: string[];
+  /** Widest allow-list entry (prop and run-time), as IPv4 and IPv6 prefix lengths. */
+  readonly allowListWidestPrefixIpv4: number;
+  readonly allowListWidestPrefixIpv6: number;
   readonly trustedProxies: string[];
   readonly ipv6PrefixLength: number;
   readonly maxNewBlocksPerMinute: number;
@@ -81,6 +84,17 @@ export function resolveGuardSettings(guard: IConstruct, props: RealtimeWafGuardP
     const problem = samplingProblem(rule.threshold, samplingRate, minLoggedRequests);
     if (problem) throw new Error(`rules[${i}] ("${rule.ruleId}"): ${problem}`);
   });
+  const allowListWidestPrefixIpv4 = integerInRange('allowListWidestPrefixIpv4', props.allowListWidestPrefixIpv4, 1, 32, WIDEST_PREFIX.ipv4);
+  const allowListWidestPrefixIpv6 = integerInRange('allowListWidestPrefixIpv6', props.allowListWidestPrefixIpv6, 1, 128, WIDEST_PREFIX.ipv6);
+  const allowList = normalizeCidrs('allowList', props.allowList);
+  allowList.forEach((entry, i) => {
+    const { family, prefix } = parseCidr(entry) as { family: 4 | 6; prefix: number };
+    const widest = family === 4 ? allowListWidestPrefixIpv4 : allowListWidestPrefixIpv6;
+    if (prefix < widest) {
+      throw new Error(`allowList[${i}]: ${entry} is wider than /${widest}; a few wide entries switch the guard off. Allow smaller ` +
+        `networks, or set allowListWidestPrefixIpv${family} to ${prefix} or lower if you mean it`);
+    }
+  });
   return {
     guardName: resolveGuardName(props.guardName, guard),
     rules,
@@ -91,7 +105,9 @@ export function resolveGuardSettings(guard: IConstruct, props: RealtimeWafGuardP
     ]),
     samplingRate,
     minLoggedRequests,
-    allowList: normalizeCidrs('allowList', props.allowList),
+    allowList,
+    allowListWidestPrefixIpv4,
+    allowListWidestPrefixIpv6,
     trustedProxies: normalizeCidrs('trustedProxies', props.trustedProxies),
     ipv6PrefixLength: integerInRange(
       'ipv6PrefixLength', props.ipv6PrefixLength, MIN_IPV6_PREFIX_LENGTH, MAX_IPV6_PREFIX_LENGTH, DEFAULT_IPV6_PREFIX_LENGTH),

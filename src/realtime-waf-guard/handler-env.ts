@@ -17,6 +17,9 @@ export const ENV = {
   TRUSTED_PROXIES: 'TRUSTED_PROXIES',
   /** IPv6 clients are counted and blocked per prefix of this length (48..128). */
   IPV6_PREFIX_LENGTH: 'IPV6_PREFIX_LENGTH',
+  /** Widest run-time allow-list entry the console takes, as IPv4 and IPv6 prefix lengths. */
+  ALLOW_WIDEST_PREFIX_IPV4: 'ALLOW_WIDEST_PREFIX_IPV4',
+  ALLOW_WIDEST_PREFIX_IPV6: 'ALLOW_WIDEST_PREFIX_IPV6',
   MAX_NEW_BLOCKS_PER_MINUTE: 'MAX_NEW_BLOCKS_PER_MINUTE',
   /** Fewest logged requests per window a rule's threshold may stand for when sampling; rows below are refused. */
   MIN_LOGGED_REQUESTS: 'MIN_LOGGED_REQUESTS',

@@ -93,6 +93,21 @@ export interface RealtimeWafGuardProps {
   readonly ipv6PrefixLength?: number;
 
   /**
+   * Widest IPv4 network, as a prefix length (1 to 32), that `allowList` and the run-time allow-list (console widget,
+   * CLI) take. Wider entries are refused because a few of them switch the guard off (`0.0.0.0/1` and `128.0.0.0/1`
+   * together spare everyone); lower it on purpose, e.g. 8 for a corporate `10.0.0.0/8`. `/0` is refused always.
+   * @default 16 - the widest network an operator may block by hand
+   */
+  readonly allowListWidestPrefixIpv4?: number;
+
+  /**
+   * Widest IPv6 network, as a prefix length (1 to 128), that `allowList` and the run-time allow-list take; see
+   * `allowListWidestPrefixIpv4`.
+   * @default 32 - the widest network an operator may block by hand
+   */
+  readonly allowListWidestPrefixIpv6?: number;
+
+  /**
    * Most new blocks per minute across all rules; further offenders are alerted but not blocked, so a bad rule cannot
    * block the world.
    * @default 50

@@ -1,3 +1,5 @@
+import { escapeControls, hasControls } from '../shared/runtime/text';
+
 /**
  * A detection rule as stored in the rules table and read by the handlers and the replay CLI.
  * Pure: no CDK or AWS imports, so handler bundles stay small.
@@ -32,11 +34,11 @@ const HOST_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
 /** Why a host pattern is invalid, or undefined when it is valid. */
 export function hostPatternError(host: string): string | undefined {
-  if (host !== host.toLowerCase()) return `host "${host}" must be lower case`;
+  if (host !== host.toLowerCase()) return `host ${shown(host)} must be lower case`;
   const bare = host.startsWith('*.') ? host.slice(2) : host;
   const labels = bare.split('.');
   if (bare.length === 0 || bare.length > 253 || labels.some((l) => !HOST_LABEL.test(l))) {
-    return `host "${host}" must be a DNS name like "api.example.com" or a wildcard like "*.example.com" (no scheme, port or path)`;
+    return `host ${shown(host)} must be a DNS name like "api.example.com" or a wildcard like "*.example.com" (no scheme, port or path)`;
   }
   return undefined;
 }
@@ -70,8 +72,24 @@ function flag(value: unknown): boolean | undefined {
   return undefined;
 }
 
-// JSON shows a string in quotes; undefined (which JSON cannot show) as itself.
-const shown = (value: unknown): string => String(JSON.stringify(value) ?? value);
+const MAX_SHOWN = 80;
+
+/**
+ * A value as a refusal message quotes it: JSON (a string in quotes, control characters escaped), cut short. Total, so
+ * any value a table row can hold is described, never thrown on: BigInt, sets, binary, NaN, objects without a prototype.
+ */
+export function shown(value: unknown): string {
+  let text: string;
+  try {
+    text = typeof value === 'number' || typeof value === 'bigint' ? String(value)
+      : JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' || (typeof v === 'number' && !Number.isFinite(v)) ? String(v)
+        : v instanceof Set ? [...v] : ArrayBuffer.isView(v) ? `<${v.byteLength} bytes>` : v)) ?? String(value);
+  } catch {
+    text = `<${typeof value}>`;
+  }
+  return escapeControls(text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}…` : text);
+}
+
 
 /**
  * Validates one rule row. Returns the rule, or a message that names the row, the field and what to change.
@@ -83,14 +101,16 @@ export function parseStoredRule(raw: Record<string, unknown>): StoredRule | stri
   if (typeof ruleId !== 'string' || ruleId.length === 0 || ruleId.length > 256) {
     return `rule ${shown(ruleId)}: ruleId must be a non-empty string of at most 256 characters`;
   }
+  // A rule id is shown in terminals, alerts and consoles, where a control character would act.
+  if (hasControls(ruleId)) return `rule ${shown(ruleId)}: ruleId must not hold control characters`;
   const where = `rule "${ruleId}"`;
   const host = raw.host;
-  if (typeof host !== 'string') return `${where}: host is required`;
+  if (typeof host !== 'string') return `${where}: host is required (got ${shown(host)})`;
   const hostError = hostPatternError(host);
   if (hostError) return `${where}: ${hostError}`;
   const pathPrefix = raw.pathPrefix;
   if (pathPrefix !== undefined && pathPrefix !== null && (typeof pathPrefix !== 'string' || !pathPrefix.startsWith('/'))) {
-    return `${where}: pathPrefix must start with "/" (got ${JSON.stringify(pathPrefix)})`;
+    return `${where}: pathPrefix must start with "/" (got ${shown(pathPrefix)})`;
   }
   const threshold = wholeNumber(raw.threshold);
   if (threshold === undefined || threshold < 1 || threshold > RULE_LIMITS.maxThreshold) {

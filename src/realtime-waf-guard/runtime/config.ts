@@ -1,8 +1,9 @@
 import type { AnalyticsSinkConfig } from './analytics-sink';
 import type { TrafficCounterOptions } from './detector';
-import { CidrSet, DEFAULT_IPV6_PREFIX_LENGTH, MAX_IPV6_PREFIX_LENGTH, MIN_IPV6_PREFIX_LENGTH, parseCidrList } from './ip';
+import { CidrSet, DEFAULT_IPV6_PREFIX_LENGTH, MAX_IPV6_PREFIX_LENGTH, MIN_IPV6_PREFIX_LENGTH, parseCidrList, WIDEST_PREFIX } from './ip';
 import { IpSetSyncConfig } from './ip-set-sync';
 import { LogProcessorConfig } from './log-processor';
+import type { OperatorSettings } from './operator-actions';
 import type { QueryDetectorConfig } from './query-detector';
 import { DEFAULT_COUNTER_RETENTION_SECONDS, ENV } from '../handler-env';
 import { deliveredFieldOrder } from '../log-fields';
@@ -156,5 +157,14 @@ export function queryDetectorConfigFromEnv(env: Env): QueryDetectorEnvConfig {
     samplingRate: integer(env, ENV.SAMPLING_RATE, 1, 100),
     intervalMs: integer(env, ENV.QUERY_INTERVAL_SECONDS, 60, 86_400, 60) * 1000,
     ...offenderTablesFromEnv(env),
+  };
+}
+
+/** The settings operators' actions follow, from the console widget's environment (see guard-console.ts). */
+export function operatorSettingsFromEnv(env: Env): Required<OperatorSettings> {
+  return {
+    ipv6PrefixLength: integer(env, ENV.IPV6_PREFIX_LENGTH, MIN_IPV6_PREFIX_LENGTH, MAX_IPV6_PREFIX_LENGTH, DEFAULT_IPV6_PREFIX_LENGTH),
+    allowListWidestPrefixIpv4: integer(env, ENV.ALLOW_WIDEST_PREFIX_IPV4, 1, 32, WIDEST_PREFIX.ipv4),
+    allowListWidestPrefixIpv6: integer(env, ENV.ALLOW_WIDEST_PREFIX_IPV6, 1, 128, WIDEST_PREFIX.ipv6),
   };
 }

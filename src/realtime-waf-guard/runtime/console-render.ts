@@ -1,5 +1,5 @@
 import { BlockRow } from './block-store';
-import { controlKind, isControlRow, MANUAL_RULE_ID, NO_END_MS } from './operator-actions';
+import { ActionChoice, controlKind, isControlRow, MANUAL_RULE_ID, NO_END_MS } from './operator-actions';
 
 /** Rows a page of the widget shows: CloudWatch renders a widget's HTML in full, so long lists are paged. */
 export const PAGE_SIZE = 100;
@@ -72,6 +72,13 @@ export function untilText(ms: number): string {
   return ms >= NO_END_MS ? 'no end' : iso(ms);
 }
 
+/** What the last action did or why it failed, with what the operator may do next (one button each). */
+export interface ConsoleMessage {
+  readonly ok: boolean;
+  readonly text: string;
+  readonly choices?: readonly ActionChoice[];
+}
+
 export interface ConsoleView {
   readonly guardName: string;
   /** The widget function's ARN: where the buttons send their calls. */
@@ -80,7 +87,7 @@ export interface ConsoleView {
   readonly page: number;
   readonly nowMs: number;
   /** What the last action did, or why it failed. */
-  readonly message?: { readonly ok: boolean; readonly text: string };
+  readonly message?: ConsoleMessage;
   /** Form values to keep between renders (the operator's name and the filter). */
   readonly form: Readonly<Record<string, string>>;
   /** Console link to the history table, for the footer. */
@@ -94,6 +101,14 @@ function action(endpoint: string, label: string, params: Record<string, unknown>
     `<cwdb-action action="call" endpoint="${escapeHtml(endpoint)}" display="widget"${confirm}>${escapeHtml(JSON.stringify(params))}</cwdb-action>`;
 }
 
+/** A choice offered after an action: unblock uses the shield, allow the period chosen in the form. */
+function choiceButton(endpoint: string, choice: ActionChoice, page: number): string {
+  const confirmation = choice.action === 'unblock'
+    ? `End the block of ${choice.target} now (every address in it) and shield it for the shield period chosen above?`
+    : `Allow-list ${choice.target} for the period chosen above (never blocked)?`;
+  return action(endpoint, choice.label, { action: choice.action, target: choice.target, page }, confirmation);
+}
+
 function select(name: string, options: readonly string[], selected: string | undefined, labels: Record<string, string> = {}): string {
   return `<select name="${name}">${options.map((o) => `<option value="${escapeHtml(o)}"${o === selected ? ' selected' : ''}>${escapeHtml(labels[o] ?? o)}</option>`).join('')}</select>`;
 }
@@ -105,7 +120,8 @@ export function renderConsole(view: ConsoleView): string {
   const page = Math.min(Math.max(1, view.page), pages);
   const shown = view.rows.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE);
   const message = view.message
-    ? `<p class="${view.message.ok ? 'ok' : 'error'}"><b>${view.message.ok ? 'Done' : 'Not done'}:</b> ${escapeHtml(view.message.text)}</p>`
+    ? `<p class="${view.message.ok ? 'ok' : 'error'}"><b>${view.message.ok ? 'Done' : 'Not done'}:</b> ${escapeHtml(view.message.text)}</p>` +
+      (view.message.choices?.length ? `<p>${view.message.choices.map((c) => choiceButton(endpoint, c, page)).join(' ')}</p>` : '')
     : '';
   const rows = shown.map((r) => {
     const client = clientOf(r);

@@ -1,4 +1,4 @@
-import { renderConsole, RowState, selectRows, WIDGET_DESCRIPTION } from './console-render';
+import { ConsoleMessage, renderConsole, RowState, selectRows, WIDGET_DESCRIPTION } from './console-render';
 import { ActionError, ActionResult, OperatorActions } from './operator-actions';
 import { Log } from '../../shared/runtime/telemetry';
 
@@ -37,18 +37,18 @@ export async function handleWidget(event: WidgetEvent, deps: WidgetDeps): Promis
   if (event.describe) return WIDGET_DESCRIPTION;
   const raw = event.widgetContext?.forms?.all ?? {};
   const form: Record<string, string> = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, String(v ?? '')]));
-  let message: { ok: boolean; text: string } | undefined;
+  let message: ConsoleMessage | undefined;
   if (event.action !== undefined) {
     try {
       const result = await run(event, form, deps.actions);
-      message = { ok: true, text: result.message };
+      message = { ok: true, text: result.message, choices: result.choices };
       deps.log.info('operator action', { action: event.action, operator: form.operator, rows: result.rows.map((r) => `${r.ip} ${r.ruleId}`) });
     } catch (e) {
       if (!(e instanceof ActionError)) {
         deps.log.error('operator action failed', { action: event.action, error: (e as Error).message });
         message = { ok: false, text: 'the action failed; the widget function\'s log has the error' };
       } else {
-        message = { ok: false, text: e.message };
+        message = { ok: false, text: e.message, choices: e.choices };
       }
     }
   }

@@ -117,6 +117,12 @@ export const MIN_IPV6_PREFIX_LENGTH = 48;
 export const MAX_IPV6_PREFIX_LENGTH = 128;
 
 /**
+ * Widest network an operator may block by hand, and by default allow-list: a few wider entries would block or spare
+ * whole swathes of the internet (`0.0.0.0/1` and `128.0.0.0/1` together are everyone).
+ */
+export const WIDEST_PREFIX = { ipv4: 16, ipv6: 32 } as const;
+
+/**
  * The client an address counts as: an IPv4 address itself; for IPv6, the network of `ipv6PrefixLength` bits that
  * holds it, written as CIDR (`2001:db8:1:2::/64`), since one host can rotate through every address of its /64.
  */

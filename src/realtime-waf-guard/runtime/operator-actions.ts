@@ -1,6 +1,6 @@
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { BlockRow, ManualAction } from './block-store';
-import { Cidr, CidrSet, parseCidr } from './ip';
+import { Cidr, CidrSet, DEFAULT_IPV6_PREFIX_LENGTH, parseCidr, WIDEST_PREFIX } from './ip';
 import { isConditionFailure, scanAll } from '../../shared/runtime/dynamo';
 
 /**
@@ -21,8 +21,8 @@ export const MANUAL_SEVERITY = 1_000_000;
 
 export const LIMITS = {
   /** Widest network blocked by hand; wider is a WAF rule's job, not a block list's. */
-  minBlockPrefixV4: 16,
-  minBlockPrefixV6: 32,
+  minBlockPrefixV4: WIDEST_PREFIX.ipv4,
+  minBlockPrefixV6: WIDEST_PREFIX.ipv6,
   maxPeriodMs: 90 * 86_400_000,
   minPeriodMs: 60_000,
   maxShieldMs: 30 * 86_400_000,
@@ -36,9 +36,41 @@ export interface Operator {
   readonly via: 'cli' | 'dashboard';
 }
 
-/** A mistake in an action's input: shown to the operator as it is. */
+/** What an operator may do next when an action could not do all that was asked: the widget shows buttons, the CLI commands. */
+export interface ActionChoice {
+  readonly action: 'unblock' | 'allow';
+  readonly target: string;
+  /** What the choice does, for the operator. */
+  readonly label: string;
+}
+
+/** A mistake in an action's input: shown to the operator as it is, with what they may do instead. */
 export class ActionError extends Error {
   public readonly name = 'ActionError';
+  constructor(message: string, public readonly choices: readonly ActionChoice[] = []) {
+    super(message);
+  }
+}
+
+/** The guard's settings the actions follow; the widget gets them from its environment, the CLI from the guard's stack. */
+export interface OperatorSettings {
+  /**
+   * IPv6 clients are blocked per prefix of this length, so an IPv6 address an operator names stands for its client's prefix.
+   * @default 64
+   */
+  readonly ipv6PrefixLength?: number;
+  /**
+   * Widest run-time allow-list entry, as IPv4 and IPv6 prefix lengths: a handful of wide entries would switch the guard off.
+   * @default the widest manual block: /16 and /32
+   */
+  readonly allowListWidestPrefixIpv4?: number;
+  readonly allowListWidestPrefixIpv6?: number;
+}
+
+/** Why a network is too wide for an action, or undefined. `/0` never gets this far: parseCidr refuses it. */
+export function widthProblem(cidr: Cidr, minV4: number, minV6: number, what: string): string | undefined {
+  const min = cidr.family === 4 ? minV4 : minV6;
+  return cidr.prefix < min ? `${cidr.text} is wider than /${min}: ${what}` : undefined;
 }
 
 /** A row of the run-time allow-list (`ALLOW`) or an unblock's shield (`SHIELD`). */
@@ -146,6 +178,8 @@ export const DEFAULT_SHIELD = '1h';
 export interface ActionResult {
   readonly message: string;
   readonly rows: BlockRow[];
+  /** What the operator may do about what the action left alone (a wider block holding the client). */
+  readonly choices?: readonly ActionChoice[];
 }
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -160,7 +194,15 @@ export class OperatorActions {
     private readonly doc: DynamoDBDocumentClient,
     private readonly blocksTable: string,
     private readonly now: () => number = Date.now,
+    private readonly settings: OperatorSettings = {},
   ) {}
+
+  /** The client an address names: an IPv6 address (or prefix longer than the guard's) is its client's prefix. */
+  public clientTarget(text: unknown): Cidr {
+    const cidr = parseTarget(text);
+    const length = this.settings.ipv6PrefixLength ?? DEFAULT_IPV6_PREFIX_LENGTH;
+    return cidr.family === 6 && cidr.prefix > length ? parseTarget(`${cidr.text.split('/')[0]}/${length}`) : cidr;
+  }
 
   /** Every row of the blocks table. */
   public async rows(): Promise<BlockRow[]> {
@@ -173,10 +215,8 @@ export class OperatorActions {
    */
   public async block(req: BlockRequest): Promise<ActionResult> {
     const cidr = parseTarget(req.target);
-    const min = cidr.family === 4 ? LIMITS.minBlockPrefixV4 : LIMITS.minBlockPrefixV6;
-    if (cidr.prefix < min) {
-      throw new ActionError(`${cidr.text} is wider than /${min}: block a smaller network, or use a WAF rule for whole ranges`);
-    }
+    const tooWide = widthProblem(cidr, LIMITS.minBlockPrefixV4, LIMITS.minBlockPrefixV6, 'block a smaller network, or use a WAF rule for whole ranges');
+    if (tooWide) throw new ActionError(tooWide);
     const periodMs = parsePeriod(req.period, 'the block period', LIMITS.minPeriodMs, LIMITS.maxPeriodMs);
     const reason = cleanText(req.reason, 'a reason', LIMITS.maxReason);
     const op = who(req.operator);
@@ -219,20 +259,29 @@ export class OperatorActions {
   }
 
   /**
-   * Ends every block and dry-run record of the address or prefix now (the sync releases them on its next run) and, by
-   * default, shields the clients from automatic blocks for a while, so a false positive does not come straight back.
+   * Ends the blocks and dry-run records of the address or prefix now, and of networks inside it (the sync releases them
+   * on its next run) and, by default, shields them from automatic blocks for a while, so a false positive does not come
+   * straight back. A wider block that holds the target is left alone: ending it would release (and shield) every
+   * address in it. The operator is told, with the choices: end the wider block by name, or allow-list the target.
    */
   public async unblock(req: UnblockRequest): Promise<ActionResult> {
-    const cidr = parseTarget(req.target);
+    const cidr = this.clientTarget(req.target);
     const reason = cleanText(req.reason, 'a reason', LIMITS.maxReason);
     const shieldMs = String(req.shield ?? DEFAULT_SHIELD).trim() === '0' ? 0 : parsePeriod(req.shield ?? DEFAULT_SHIELD, 'the shield period', LIMITS.minPeriodMs, LIMITS.maxShieldMs);
     const op = who(req.operator);
     const now = this.now();
-    const matching = this.inForce(await this.rows(), cidr, now);
-    if (matching.length === 0) throw new ActionError(`no block or dry-run record in force for ${cidr.text}`);
+    const target = new CidrSet([cidr]);
+    const touching = this.inForce(await this.rows(), cidr, now);
+    const inside = touching.filter((r) => target.containsCidr(rowNetwork(r)!));
+    // Networks nest, so a row that touches the target without lying inside it holds the target.
+    const wider = widerBlocks(cidr, touching.filter((r) => !inside.includes(r)));
+    if (inside.length === 0) {
+      if (wider) throw new ActionError(wider.message, wider.choices);
+      throw new ActionError(`no block or dry-run record in force for ${cidr.text}`);
+    }
     const shieldUntil = shieldMs > 0 ? now + shieldMs : undefined;
     const done: BlockRow[] = [];
-    for (const row of matching) {
+    for (const row of inside) {
       const changed = await this.update(row, {
         set: { blockedUntil: now, ...manual('UNBLOCK', now, op, reason), ...(shieldUntil ? { shieldUntil } : {}) },
       });
@@ -245,7 +294,11 @@ export class OperatorActions {
     }
     if (done.length === 0) throw new ActionError(`the records of ${cidr.text} changed meanwhile; list them and try again`);
     const shield = shieldUntil ? `; automatic blocks refused until ${iso(shieldUntil)}` : '';
-    return { message: `${done.map(label).join(', ')} unblocked; WAF follows on the next sync run${shield}`, rows: done };
+    return {
+      message: `${done.map(label).join(', ')} unblocked; WAF follows on the next sync run${shield}${wider ? `. ${wider.message}` : ''}`,
+      rows: done,
+      ...(wider ? { choices: wider.choices } : {}),
+    };
   }
 
   /** Makes the blocks of the address or prefix longer; the sync announces and records the new end. */
@@ -274,6 +327,10 @@ export class OperatorActions {
   /** Adds a network to the run-time allow-list: never blocked automatically, kept out of the IP sets like `allowList`. */
   public async allow(req: AllowRequest): Promise<ActionResult> {
     const cidr = parseTarget(req.target);
+    const { allowListWidestPrefixIpv4: v4 = LIMITS.minBlockPrefixV4, allowListWidestPrefixIpv6: v6 = LIMITS.minBlockPrefixV6 } = this.settings;
+    const tooWide = widthProblem(cidr, v4, v6,
+      'a few wide allow-list entries would switch the guard off; allow smaller networks (the guard\'s allowListWidestPrefixIpv4/Ipv6 props widen the limit)');
+    if (tooWide) throw new ActionError(tooWide);
     const reason = cleanText(req.reason, 'a reason', LIMITS.maxReason);
     const op = who(req.operator);
     const now = this.now();
@@ -297,9 +354,8 @@ export class OperatorActions {
 
   /** The history of a network, newest first (the history table is keyed by the block row's key). */
   public async history(historyTable: string, target: string, sinceMs?: number): Promise<Array<Record<string, unknown>>> {
-    const cidr = parseTarget(target);
-    // An IPv6 client is blocked per prefix: a single address's history is its default /64's.
-    const keys = cidr.family === 6 && cidr.prefix === 128 ? [blockKey(cidr), blockKey(parseTarget(`${cidr.text.slice(0, -4)}/64`))] : [blockKey(cidr)];
+    // An IPv6 client is blocked per prefix of the guard's ipv6PrefixLength: an address's history is its prefix's too.
+    const keys = [...new Set([blockKey(parseTarget(target)), blockKey(this.clientTarget(target))])];
     const all = await Promise.all(keys.map((k) => this.historyOf(historyTable, k, sinceMs)));
     return all.flat().sort((a, b) => String(b.at).localeCompare(String(a.at)));
   }
@@ -397,6 +453,22 @@ export class OperatorActions {
 
 function manual(action: ManualAction, now: number, op: { name: string; via: string }, reason: string): Partial<BlockRow> {
   return { manualAction: action, manualAt: now, manualBy: op.name, manualReason: reason, manualVia: op.via };
+}
+
+/** What to tell the operator about blocks wider than the target that hold it, or undefined when there are none. */
+function widerBlocks(cidr: Cidr, rows: readonly BlockRow[]): { message: string; choices: ActionChoice[] } | undefined {
+  if (rows.length === 0) return undefined;
+  const networks = [...new Set(rows.map((r) => r.cidr ?? r.ip))];
+  const key = blockKey(cidr);
+  return {
+    message: `${key} lies inside ${rows.map(label).join(', ')}, left in force: unblocking that ends it for every address ` +
+      `in it. To let ${key} through, end the wider block (unblock ${networks.join(', ')}), or allow-list ${key} (allow ${key}; ` +
+      'while the entry lasts, a block that holds an allow-listed address is kept out of WAF)',
+    choices: [
+      ...networks.map((n) => ({ action: 'unblock' as const, target: n, label: `End the block of ${n}` })),
+      { action: 'allow' as const, target: key, label: `Allow-list ${key}` },
+    ],
+  };
 }
 
 function label(r: BlockRow): string {

@@ -1,0 +1,141 @@
+import { WAFV2Client } from '@aws-sdk/client-wafv2';
+import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { BlockRow } from '../../src/realtime-waf-guard/runtime/block-store';
+import { CidrSet } from '../../src/realtime-waf-guard/runtime/ip';
+import { IpSetSync } from '../../src/realtime-waf-guard/runtime/ip-set-sync';
+import { ActionError, OperatorActions, OperatorSettings } from '../../src/realtime-waf-guard/runtime/operator-actions';
+import { blockRow } from '../support/block-rows';
+import { FakeWaf } from '../support/fake-waf';
+import { createGuardTables, ipSetSyncDeps } from '../support/guard-setup';
+import { LocalDynamo } from '../support/local-aws';
+import { Recorder, recordSnsPublishes } from '../support/recorders';
+
+/** What an operator's action reaches: only what they named, and never an allow-list wide enough to switch the guard off. */
+const T0 = 1_700_000_000_000;
+let dynamo: LocalDynamo;
+recordSnsPublishes();
+
+beforeAll(async () => {
+  dynamo = await LocalDynamo.start();
+});
+afterAll(async () => {
+  await dynamo.stop();
+  mockClient(WAFV2Client).restore();
+});
+
+const alice = { name: 'arn:aws:sts::123456789012:assumed-role/Ops/alice', via: 'cli' as const };
+
+async function guard(settings: OperatorSettings = {}, rows: BlockRow[] = []) {
+  const tables = await createGuardTables(dynamo);
+  for (const row of rows) await dynamo.doc.send(new PutCommand({ TableName: tables.blocks, Item: row }));
+  const waf = new FakeWaf();
+  waf.install();
+  const ipv4 = waf.createSet('guard-v4', 'IPV4');
+  const ipv6 = waf.createSet('guard-v6', 'IPV6');
+  let now = T0;
+  const sync = new IpSetSync(
+    {
+      guardName: 'shop',
+      scope: 'CLOUDFRONT',
+      ipv4,
+      ipv6,
+      allowList: new CidrSet([]),
+      maxSetSize: 10_000,
+      historyRetentionDays: 30,
+      blocksTable: tables.blocks,
+      historyTable: tables.history,
+      topicArn: 'arn:aws:sns:us-east-1:123456789012:alerts',
+    },
+    ipSetSyncDeps(dynamo, new Recorder(), () => now),
+  );
+  const actions = new OperatorActions(dynamo.doc, tables.blocks, () => now, settings);
+  const inForce = async () => ((await dynamo.doc.send(new ScanCommand({ TableName: tables.blocks }))).Items as BlockRow[])
+    .filter((r) => r.blockedUntil > now).map((r) => `${r.ip} ${r.ruleId}`).sort();
+  return { actions, sync, waf, ipv4, ipv6, inForce, setNow: (ms: number) => { now = ms; } };
+}
+
+describe('unblock ends only what the operator named', () => {
+  test('an address inside a manual /16 block: nothing ends, the operator is told and offered the two choices', async () => {
+    const g = await guard();
+    await g.actions.block({ target: '203.0.0.0/16', period: '1d', reason: 'botnet range', operator: alice });
+    await g.sync.run();
+    expect(g.waf.addresses(g.ipv4.id)).toEqual(['203.0.0.0/16']);
+
+    g.setNow(T0 + 60_000);
+    const refused = await g.actions.unblock({ target: '203.0.113.7', reason: 'a customer', operator: alice }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ActionError);
+    expect((refused as ActionError).message).toMatch(/^203\.0\.113\.7 lies inside 203\.0\.0\.0\/16 \(manual block\), left in force/);
+    expect((refused as ActionError).choices).toEqual([
+      { action: 'unblock', target: '203.0.0.0/16', label: 'End the block of 203.0.0.0/16' },
+      { action: 'allow', target: '203.0.113.7', label: 'Allow-list 203.0.113.7' },
+    ]);
+    // No row changed, no shield: the /16 stays blocked in WAF.
+    expect(await g.inForce()).toEqual(['203.0.0.0/16 #manual']);
+    await g.sync.run();
+    expect(g.waf.addresses(g.ipv4.id)).toEqual(['203.0.0.0/16']);
+
+    // The first choice, taken by name, ends the /16.
+    const ended = await g.actions.unblock({ target: '203.0.0.0/16', reason: 'range cleaned', operator: alice, shield: '0' });
+    expect(ended.rows.map((r) => r.ip)).toEqual(['203.0.0.0/16']);
+    g.setNow(T0 + 62_000);
+    await g.sync.run();
+    expect(g.waf.addresses(g.ipv4.id)).toEqual([]);
+  });
+
+  test('an address blocked on its own inside a wider block: its own block ends and is shielded, the /16 stays', async () => {
+    const g = await guard({}, [blockRow('203.0.113.7', T0 - 1000, { blockedUntil: T0 + 3_600_000 })]);
+    await g.actions.block({ target: '203.0.0.0/16', period: '1d', reason: 'botnet range', operator: alice });
+    await g.sync.run();
+    g.setNow(T0 + 60_000);
+    const result = await g.actions.unblock({ target: '203.0.113.7', reason: 'a customer', operator: alice });
+    expect(result.rows.map((r) => `${r.ip} ${r.ruleId}`)).toEqual(['203.0.113.7 api']);
+    expect(result.message).toContain('203.0.113.7 lies inside 203.0.0.0/16 (manual block), left in force');
+    expect(result.choices?.map((c) => `${c.action} ${c.target}`)).toEqual(['unblock 203.0.0.0/16', 'allow 203.0.113.7']);
+    // Only the address is shielded: a shield of the /16 would spare the whole range from automatic blocks for the shield period.
+    expect(await g.inForce()).toEqual(['#allow SHIELD#203.0.113.7', '203.0.0.0/16 #manual']);
+    g.setNow(T0 + 62_000);
+    await g.sync.run();
+    expect(g.waf.addresses(g.ipv4.id)).toEqual(['203.0.0.0/16']);
+  });
+
+  test('a prefix still ends the blocks inside it', async () => {
+    const g = await guard({}, [blockRow('198.51.100.7', T0 - 1000), blockRow('198.51.100.8', T0 - 1000), blockRow('198.51.101.1', T0 - 1000)]);
+    const result = await g.actions.unblock({ target: '198.51.100.0/24', reason: 'office NAT', operator: alice, shield: '0' });
+    expect(result.rows.map((r) => r.ip).sort()).toEqual(['198.51.100.7', '198.51.100.8']);
+    expect(result.choices).toBeUndefined();
+    expect(await g.inForce()).toEqual(['198.51.101.1 api']);
+  });
+
+  test('an IPv6 address names its client, the prefix of the guard\'s ipv6PrefixLength (here /56)', async () => {
+    const g = await guard({ ipv6PrefixLength: 56 }, [blockRow('2001:db8:0:100::/56', T0 - 1000), blockRow('2001:db8:0:200::/56', T0 - 1000)]);
+    const result = await g.actions.unblock({ target: '2001:db8:0:1ab::9', reason: 'a customer', operator: alice, shield: '0' });
+    expect(result.rows.map((r) => r.ip)).toEqual(['2001:db8:0:100::/56']);
+    expect(result.choices).toBeUndefined();
+    expect(await g.inForce()).toEqual(['2001:db8:0:200::/56 api']);
+  });
+});
+
+describe('run-time allow-list entries have the width limits of blocks', () => {
+  const WIDE = ['0.0.0.0/1', '128.0.0.0/1', '::/1', '8000::/1', '10.0.0.0/8', '2001:db8::/31'];
+
+  test.each(WIDE)('%s is refused, and nothing is written', async (target) => {
+    const g = await guard();
+    await expect(g.actions.allow({ target, reason: 'everyone', operator: alice })).rejects.toThrow(/is wider than \/(16|32): a few wide allow-list entries would switch the guard off/);
+    expect(await g.inForce()).toEqual([]);
+  });
+
+  test('the widest entries that blocks allow are accepted; the settings widen the limit on purpose, never to /0', async () => {
+    const g = await guard();
+    await g.actions.allow({ target: '10.1.0.0/16', reason: 'office', operator: alice });
+    await g.actions.allow({ target: '2001:db8::/32', reason: 'office', operator: alice });
+    expect(await g.inForce()).toEqual(['#allow ALLOW#10.1.0.0/16', '#allow ALLOW#2001:db8::/32']);
+
+    const wide = await guard({ allowListWidestPrefixIpv4: 8, allowListWidestPrefixIpv6: 24 });
+    await wide.actions.allow({ target: '10.0.0.0/8', reason: 'corporate network', operator: alice });
+    await expect(wide.actions.allow({ target: '0.0.0.0/1', reason: 'x', operator: alice })).rejects.toThrow('wider than /8');
+    await expect(wide.actions.allow({ target: '::/1', reason: 'x', operator: alice })).rejects.toThrow('wider than /24');
+    await expect(wide.actions.allow({ target: '0.0.0.0/0', reason: 'x', operator: alice })).rejects.toThrow('covers every address');
+    expect(await wide.inForce()).toEqual(['#allow ALLOW#10.0.0.0/8']);
+  });
+});
