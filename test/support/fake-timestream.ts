@@ -177,7 +177,7 @@ export class FakeTimestream {
     const routes = [...sql.match(/"route" IN \(([^)]*)\)/)![1].matchAll(new RegExp(literal, 'g'))].map((m) => unquote(m[1]));
     const exactHost = sql.match(new RegExp(`"host" = ${literal}`));
     const suffix = sql.match(new RegExp(`substr\\("host", length\\("host"\\) - (\\d+)\\) = ${literal}`));
-    const path = sql.match(new RegExp(`substr\\("path", 1, (\\d+)\\) = ${literal}`));
+    const path = sql.match(new RegExp(`substr\\((lower\\()?"path"\\)?, 1, (\\d+)\\) = ${literal}`));
     const minimum = Number(sql.match(/HAVING SUM\(requests\) >= (\d+)\)/)![1]);
     const matches = (row: StoredRow) => {
       const host = row.dimensions.host;
@@ -185,7 +185,8 @@ export class FakeTimestream {
       if (!routes.includes(row.dimensions.route)) return false;
       if (exactHost && host !== unquote(exactHost[1])) return false;
       if (suffix && !(host !== undefined && host.length > suffix[2].replace(/''/g, "'").length && host.endsWith(unquote(suffix[2])))) return false;
-      if (path && !(row.dimensions.path ?? '').startsWith(unquote(path[2]))) return false;
+      const rowPath = row.dimensions.path ?? '';
+      if (path && !(path[1] ? rowPath.toLowerCase() : rowPath).startsWith(unquote(path[3]))) return false;
       return true;
     };
     const groups = new Map<string, { client: string; bucket: number; requests: number; proxied: number; first: number; last: number }>();
