@@ -7,7 +7,7 @@ import { DEFAULT_MIN_LOGGED_REQUESTS, defaultRuleId, parseStoredRule, RULE_LIMIT
  * that passes here is one the deployed guard accepts.
  */
 
-const KEYS = ['id', 'host', 'pathPrefix', 'threshold', 'window', 'blockFor', 'action'];
+const KEYS = ['id', 'host', 'pathPrefix', 'pathCaseSensitive', 'threshold', 'window', 'blockFor', 'action'];
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, min: 60, h: 3600, d: 86_400 };
 
 /** Seconds of a duration given as a number of seconds or "<n>s|m|min|h|d"; an error message when it is neither. */
@@ -39,6 +39,7 @@ export function parseHostRule(raw: unknown, index: number): StoredRule | string 
     ruleId: rule.id ?? defaultRuleId(rule.host, typeof pathPrefix === 'string' ? pathPrefix : undefined),
     host: rule.host,
     pathPrefix,
+    pathCaseSensitive: rule.pathCaseSensitive,
     threshold: rule.threshold,
     windowSeconds,
     blockSeconds,

@@ -79,6 +79,8 @@ export const METRIC = {
   ANALYTICS_WRITTEN: 'AnalyticsRecordsWritten',
   ANALYTICS_REJECTED: 'AnalyticsRecordsRejected',
   ANALYTICS_FAILED: 'AnalyticsRecordsFailed',
+  /** Records not sent because what detection needs of them (client, host, request id) exceeds a record's 2 KB. */
+  ANALYTICS_TOO_LARGE: 'AnalyticsRecordsTooLarge',
   /** Under Counting.LOCAL_FIRST: records of a batch delivered again that were already counted, and skipped. */
   RECORDS_ALREADY_COUNTED: 'RecordsAlreadyCounted',
   /** Under Counting.LOCAL_FIRST: counter writes that failed (their counts stay in memory for the next batch). */

@@ -26,6 +26,13 @@ export interface HostRule {
    * @default - every path of the host
    */
   readonly pathPrefix?: string;
+  /**
+   * Match `pathPrefix` in the same case only. By default case is ignored, so a `/login` rule also counts `/LOGIN` and
+   * `/Login`, which case-insensitive origins (IIS, ASP.NET, Express by default) serve as `/login`; set this only when
+   * every origin behind the host tells case apart.
+   * @default false
+   */
+  readonly pathCaseSensitive?: boolean;
   /** Real requests (after scaling sampled counts by the sampling rate) per window that trigger a block. */
   readonly threshold: number;
   /** The counting window, from 10 seconds to 1 hour. */
@@ -56,6 +63,7 @@ export function toStoredRules(rules: HostRule[], managedBy: string): StoredRule[
       ruleId,
       host: rule.host,
       pathPrefix: rule.pathPrefix,
+      pathCaseSensitive: rule.pathCaseSensitive,
       threshold: rule.threshold,
       windowSeconds: rule.window.toSeconds({ integral: false }),
       blockSeconds: (rule.blockFor ?? Duration.seconds(RULE_LIMITS.defaultBlockSeconds)).toSeconds({ integral: false }),

@@ -10,6 +10,11 @@ export interface StoredRule {
   readonly host: string;
   /** Only requests whose path starts with this count; all paths when absent. */
   readonly pathPrefix?: string;
+  /**
+   * Set (true) when the prefix must match in the same case; absent when case is ignored (the default), as
+   * case-insensitive origins (IIS, ASP.NET, Express by default) serve `/LOGIN` as `/login`.
+   */
+  readonly pathCaseSensitive?: boolean;
   /** Real (unsampled) requests per window at which a client is blocked. */
   readonly threshold: number;
   readonly windowSeconds: number;
@@ -112,6 +117,10 @@ export function parseStoredRule(raw: Record<string, unknown>): StoredRule | stri
   if (pathPrefix !== undefined && pathPrefix !== null && (typeof pathPrefix !== 'string' || !pathPrefix.startsWith('/'))) {
     return `${where}: pathPrefix must start with "/" (got ${shown(pathPrefix)})`;
   }
+  const pathCaseSensitive = raw.pathCaseSensitive === undefined || raw.pathCaseSensitive === null ? false : flag(raw.pathCaseSensitive);
+  if (pathCaseSensitive === undefined) {
+    return `${where}: pathCaseSensitive must be true or false (got ${shown(raw.pathCaseSensitive)})`;
+  }
   const threshold = wholeNumber(raw.threshold);
   if (threshold === undefined || threshold < 1 || threshold > RULE_LIMITS.maxThreshold) {
     return `${where}: threshold must be a whole number of requests from 1 to ${RULE_LIMITS.maxThreshold} (got ${shown(raw.threshold)})`;
@@ -132,6 +141,8 @@ export function parseStoredRule(raw: Record<string, unknown>): StoredRule | stri
     ruleId,
     host,
     ...(typeof pathPrefix === 'string' ? { pathPrefix } : {}),
+    // Stored only when set, so rows and seeds written before the option existed read the same.
+    ...(pathCaseSensitive ? { pathCaseSensitive } : {}),
     threshold,
     windowSeconds,
     blockSeconds,

@@ -18,6 +18,16 @@ describe('rules file', () => {
     ]);
   });
 
+  test('pathCaseSensitive is read like the construct\'s prop and checked by the handlers\' parser', () => {
+    const rules = parseRulesJson(JSON.stringify([
+      { id: 'exact', host: 'www.example.com', pathPrefix: '/Admin', pathCaseSensitive: true, threshold: 100, window: '1m' },
+      { id: 'folded', host: 'www.example.com', pathPrefix: '/login', pathCaseSensitive: false, threshold: 100, window: '1m' },
+    ]), 'rules.json');
+    expect(rules.map((r) => [r.ruleId, r.pathCaseSensitive])).toEqual([['exact', true], ['folded', undefined]]);
+    expect(() => parseRulesJson(JSON.stringify([{ host: 'www.example.com', pathPrefix: '/a', pathCaseSensitive: 'yes', threshold: 100, window: '1m' }]), 'rules.json'))
+      .toThrow('rules[0]: rule "www.example.com/a": pathCaseSensitive must be true or false (got "yes")');
+  });
+
   test('every invalid rule is reported at once, by index', () => {
     const text = JSON.stringify([
       { host: 'a.example.com', treshold: 1, window: '1m' },
@@ -36,7 +46,7 @@ describe('rules file', () => {
     }
     expect(message.split('\n')).toEqual([
       'rules.json has invalid rules:',
-      '  rules[0]: unknown key(s) treshold; a rule has id, host, pathPrefix, threshold, window, blockFor, action',
+      '  rules[0]: unknown key(s) treshold; a rule has id, host, pathPrefix, pathCaseSensitive, threshold, window, blockFor, action',
       '  rules[1]: rule "B.example.com": host "B.example.com" must be lower case',
       '  rules[2]: rule "c.example.com": block period must be whole seconds from 1 minute to 30 days (got 10 s)',
       '  rules[3]: window is required (e.g. "1m")',

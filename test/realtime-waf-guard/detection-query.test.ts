@@ -34,16 +34,18 @@ describe('rule query text', () => {
     expect(sql).not.toMatch(/LIKE/i);
   });
 
-  test('path prefix: compared as written (decoded, normalised), by length in characters', () => {
-    const sql = ruleQuery(rule({ pathPrefix: '/l%6Fgin//ü' }), target, period, 100);
-    expect(prefixAsWritten('/l%6Fgin//ü')).toBe('/login/ü');
-    expect(sql).toContain('substr("path", 1, 8) = \'/login/ü\'');
+  test('path prefix: compared as written (decoded, normalised), by length in characters, without case by default', () => {
+    const sql = ruleQuery(rule({ pathPrefix: '/L%6Fgin//Ü' }), target, period, 100);
+    expect(prefixAsWritten('/L%6Fgin//Ü')).toBe('/Login/Ü');
+    expect(sql).toContain('substr(lower("path"), 1, 8) = \'/login/ü\'');
+    const exact = ruleQuery(rule({ pathPrefix: '/L%6Fgin//Ü', pathCaseSensitive: true }), target, period, 100);
+    expect(exact).toContain('substr("path", 1, 8) = \'/Login/Ü\'');
   });
 
   test('wildcard host with a path prefix, and a one-hour window', () => {
     const sql = ruleQuery(rule({ host: '*.shop.example', pathPrefix: '/cart', windowSeconds: 3600 }), target, period, 100);
     expect(sql).toContain('substr("host", length("host") - 12) = \'.shop.example\'');
-    expect(sql).toContain('substr("path", 1, 5) = \'/cart\'');
+    expect(sql).toContain('substr(lower("path"), 1, 5) = \'/cart\'');
     expect(sql).toContain('bin(time, 300000ms)');
   });
 

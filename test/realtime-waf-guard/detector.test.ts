@@ -226,3 +226,51 @@ describe('encoded path tricks', () => {
     expect(pathReadings('/a\\..\\b#/../c')).toEqual(['/a\\..\\b', '/a\\..\\b#/../c', '/b', '/c']);
   });
 });
+
+describe('case, path parameters and double decoding', () => {
+  const m = new RuleMatcher([
+    rule({ ruleId: 'login', pathPrefix: '/login' }),
+    rule({ ruleId: 'exact', pathPrefix: '/Admin', pathCaseSensitive: true }),
+    rule({ ruleId: 'uber', pathPrefix: '/Über' }),
+  ]);
+  const ids = (path: string) => m.match('api.example.com', { path }).map((i) => m.rules[i].ruleId);
+
+  test.each([
+    // case-insensitive origins (IIS, ASP.NET, Express by default)
+    '/LOGIN', '/Login', '/lOgIn?x=1', '/%4Cogin', '/LOGIN/..;/x/../login',
+    // Tomcat, Spring, Jetty: `;` parameters removed from each segment before decoding
+    '/x/..;/login', '/;x/login', '/.;/login', '/x/..;jsessionid=1/login', '/login;jsessionid=1', '/x;/..;/login',
+    // decoded twice (a decoding proxy, then an origin that decodes again), also through nginx's resolution
+    '/%256Cogin', '/%25%36%43ogin', '/x/%252e%252e/login', '/x/..%3B/login', '/%256Cogin/%252e%252e/..',
+  ])('%s counts against /login (case ignored by default)', (path) => {
+    expect(ids(path)).toEqual(['login']);
+  });
+
+  test.each(['/logout', '/x/login', '/x;/login', '/log;in', '/log%3Bin', '/home?/..;/login', '/%2525%36Cogin', '/x/..%253B/login'])('%s does not', (path) => {
+    expect(ids(path)).toEqual([]);
+  });
+
+  test('pathCaseSensitive keeps the case: only the readings of the other origins count', () => {
+    expect(ids('/Admin/x')).toEqual(['exact']);
+    expect(ids('/x/..;/Admin')).toEqual(['exact']);
+    expect(ids('/ADMIN')).toEqual([]);
+    expect(ids('/admin')).toEqual([]);
+  });
+
+  test('non-ASCII letters fold too, escaped or not', () => {
+    expect(ids('/%C3%BCber/x')).toEqual(['uber']);
+    expect(ids('/%C3%9CBER')).toEqual(['uber']);
+    expect(ids('/\u00c3\u009cBER')).toEqual(['uber']);
+  });
+
+  test('the new readings: Tomcat, decoded twice, and decoded twice after nginx resolved the first', () => {
+    // nginx (and as sent), Tomcat
+    expect(pathReadings('/x/..;/login')).toEqual(['/x/..;/login', '/login']);
+    // nginx (and as sent), decoded twice
+    expect(pathReadings('/%256Cogin')).toEqual(['/%6Cogin', '/login']);
+    // nginx, as sent, WHATWG, decoded twice, decoded twice after nginx's resolution
+    expect(pathReadings('/%256Cogin/%252e%252e/..')).toEqual(['/%6Cogin/', '/%6Cogin/%2e%2e/..', '/', '/login/']);
+    // a `;` decoded from `%3B` is no parameter to Tomcat behind a decoding proxy: it decodes after removing them
+    expect(pathReadings('/x/..%253B/login')).toEqual(['/x/..%3B/login', '/x/..;/login']);
+  });
+});

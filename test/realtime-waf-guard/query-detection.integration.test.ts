@@ -22,7 +22,7 @@ import { LocalDynamo } from '../support/local-aws';
 import { logLine, streamRecord } from '../support/log-lines';
 import { Recorder, recordSnsPublishes } from '../support/recorders';
 
-const fields = deliveredFieldOrder([...DEFAULT_ANALYTICS_FIELDS, 'x-edge-request-id']);
+const fields = deliveredFieldOrder([...DEFAULT_ANALYTICS_FIELDS, 'x-edge-request-id', 'cs-user-agent']);
 const T0 = 1_700_000_000_000;
 const cidrs = (list: string[]) => new CidrSet(parseCidrList(list, 'test'));
 let dynamo: LocalDynamo;
@@ -40,6 +40,7 @@ interface Setup {
   samplingRate?: number;
   trustedProxies?: string[];
   allowList?: string[];
+  analyticsFields?: string[];
 }
 
 async function setup(options: Setup) {
@@ -60,7 +61,7 @@ async function setup(options: Setup) {
       database: 'guard-db',
       table: 'requests',
       fields,
-      analyticsFields: DEFAULT_ANALYTICS_FIELDS,
+      analyticsFields: options.analyticsFields ?? DEFAULT_ANALYTICS_FIELDS,
       allowList: cidrs(options.allowList ?? []),
       trustedProxies: cidrs(options.trustedProxies ?? []),
     },
@@ -226,6 +227,49 @@ test('query detection spares a network an operator allow-listed at run time, lik
     const rows = (await s.blocks()).filter((r) => !r.ip.startsWith('#'));
     expect(rows.map((r) => r.ip)).toEqual(['203.0.113.50']);
     expect(s.recorder.logs.some((l) => l.message.startsWith('clients over a threshold spared'))).toBe(true);
+  } finally {
+    s.restore();
+  }
+});
+
+test('a rule that ignores case counts /LOGIN and /Login in SQL too; a case-sensitive rule does not', async () => {
+  const s = await setup({
+    rules: [
+      { ...apiRule, ruleId: 'login', pathPrefix: '/login', threshold: 20 },
+      { ...apiRule, ruleId: 'admin', pathPrefix: '/admin', pathCaseSensitive: true, threshold: 20 },
+    ],
+  });
+  try {
+    await s.sink.write([
+      ...requests('203.0.113.9', 12, T0, 20, { 'cs-uri-stem': '/LOGIN' }),
+      ...requests('203.0.113.9', 13, T0, 20, { 'cs-uri-stem': '/Login/x' }),
+      ...requests('203.0.113.10', 25, T0, 20, { 'cs-uri-stem': '/ADMIN' }),
+    ]);
+    s.setNow(T0 + 45_000);
+    expect((await s.detector.run()).failedRules).toEqual([]);
+    expect((await s.blocks()).map((r) => `${r.ruleId} ${r.ip}`)).toEqual(['login 203.0.113.9']);
+    expect(s.timestream.queries.find((q) => q.includes("'/login'"))).toContain('substr(lower("path"), 1, 6) = \'/login\'');
+    expect(s.timestream.queries.find((q) => q.includes("'/admin'"))).toContain('substr("path", 1, 6) = \'/admin\'');
+  } finally {
+    s.restore();
+  }
+});
+
+test('requests with a 253-character host, a long multi-byte path and a user agent are written and counted by query detection', async () => {
+  const host = `${['a', 'b', 'c'].map((c) => `${c}${'x'.repeat(62)}`).join('.')}.${'y'.repeat(49)}.example.com`;
+  expect(host).toHaveLength(253);
+  const s = await setup({
+    rules: [{ ...apiRule, ruleId: 'login', host: '*.example.com', pathPrefix: '/login', threshold: 20 }],
+    analyticsFields: [...DEFAULT_ANALYTICS_FIELDS, 'cs-user-agent'],
+  });
+  try {
+    const result = await s.sink.write(requests('203.0.113.9', 25, T0, 20, {
+      'cs-host': host, 'cs-uri-stem': `/login/${'日本語'.repeat(200)}`, 'cs-user-agent': `Mozilla/5.0 (${'Ä'.repeat(300)})`,
+    }));
+    expect(result).toMatchObject({ written: 25, rejected: 0 });
+    s.setNow(T0 + 45_000);
+    expect((await s.detector.run()).failedRules).toEqual([]);
+    expect((await s.blocks()).map((r) => `${r.ruleId} ${r.ip}`)).toEqual(['login 203.0.113.9']);
   } finally {
     s.restore();
   }

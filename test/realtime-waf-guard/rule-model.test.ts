@@ -25,6 +25,19 @@ describe('rule rows typed by hand', () => {
   });
 
   test.each([
+    [undefined, undefined], [null, undefined], [false, undefined], ['FALSE', undefined], [true, true], [' true ', true],
+  ])('pathCaseSensitive %j is stored as %j: absent means case is ignored', (value, expected) => {
+    const parsed = parseStoredRule({ ...row, pathPrefix: '/login', pathCaseSensitive: value }) as StoredRule;
+    expect(parsed.pathCaseSensitive).toBe(expected);
+    expect('pathCaseSensitive' in parsed).toBe(expected !== undefined);
+  });
+
+  test.each([['yes'], [1], [[true]], [{}]])('pathCaseSensitive %j is refused, naming the row and the field', (value) => {
+    expect(parseStoredRule({ ...row, pathPrefix: '/login', pathCaseSensitive: value }))
+      .toBe(`rule "login": pathCaseSensitive must be true or false (got ${JSON.stringify(value)})`);
+  });
+
+  test.each([
     [100, 100], ['100', 100], [' 100 ', 100], ['0100', 100],
   ])('threshold %j is %d', (value, expected) => {
     expect((parseStoredRule({ ...row, threshold: value }) as StoredRule).threshold).toBe(expected);

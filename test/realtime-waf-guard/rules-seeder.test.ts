@@ -1,6 +1,10 @@
 import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { Duration } from 'aws-cdk-lib';
+import { toStoredRules } from '../../src/realtime-waf-guard/host-rule';
 import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
+import { RuleMatcher } from '../../src/realtime-waf-guard/runtime/detector';
 import { applySeed, planSeed } from '../../src/realtime-waf-guard/runtime/rules-seeder';
+import { loadRules } from '../../src/realtime-waf-guard/runtime/rules-store';
 import { RULES_TABLE } from '../../src/realtime-waf-guard/table-schemas';
 import { LocalDynamo } from '../support/local-aws';
 
@@ -46,5 +50,26 @@ describe('applySeed against DynamoDB', () => {
     await applySeed(dynamo.doc, table, planSeed({ RequestType: 'Delete', ResourceProperties: props([rule('a'), rule('b', 7)]) }));
     const left = (await dynamo.doc.send(new ScanCommand({ TableName: table }))).Items!.map((i) => i.ruleId);
     expect(left).toEqual(['ops']);
+  });
+
+  test('pathCaseSensitive goes from the props through the seeder and the rules table to matching', async () => {
+    const table = await dynamo.createTable('rules-case', RULES_TABLE);
+    const seeded = toStoredRules([
+      { id: 'exact', host: 'api.example.com', pathPrefix: '/Admin', pathCaseSensitive: true, threshold: 10, window: Duration.minutes(1) },
+      { id: 'folded', host: 'api.example.com', pathPrefix: '/login', threshold: 10, window: Duration.minutes(1) },
+    ], 'stack/guard');
+    await applySeed(dynamo.doc, table, planSeed({ RequestType: 'Create', ResourceProperties: props(seeded) }));
+    // an operator's row sets it as a string
+    await dynamo.doc.send(new PutCommand({ TableName: table, Item: { ...rule('ops'), pathPrefix: '/API', pathCaseSensitive: 'TRUE', managedBy: undefined } }));
+    const loaded = await loadRules(dynamo.doc, table);
+    expect(loaded.invalid).toEqual([]);
+    expect(Object.fromEntries(loaded.rules.map((r) => [r.ruleId, r.pathCaseSensitive ?? false]))).toEqual({ exact: true, folded: false, ops: true });
+    const m = new RuleMatcher(loaded.rules);
+    const ids = (path: string) => m.match('api.example.com', { path }).map((i) => m.rules[i].ruleId);
+    expect(ids('/LOGIN')).toEqual(['folded']);
+    expect(ids('/ADMIN')).toEqual([]);
+    expect(ids('/Admin')).toEqual(['exact']);
+    expect(ids('/api')).toEqual([]);
+    expect(ids('/API/x')).toEqual(['ops']);
   });
 });

@@ -9,6 +9,25 @@ const meta = { $metadata: { httpStatusCode: 200 } };
 /** Timestream's errors carry their text as `Message`; the SDK sets `message` from it. */
 const text = (message: string) => ({ message, Message: message });
 
+/**
+ * Timestream's quota: a record may hold at most 2 KB. The quota page does not say how the size is counted; this counts
+ * it as the write-metering page does (8 bytes of time; the UTF-8 bytes of each dimension name and value and of the
+ * measure name; each measure's name and its value: 8 bytes for BIGINT, DOUBLE and TIMESTAMP, 1 for BOOLEAN, UTF-8 bytes
+ * for VARCHAR) and takes 2 KB as 2,048 bytes. A lone surrogate counts as the 3 bytes of U+FFFD it is sent as.
+ */
+export const MAX_RECORD_BYTES = 2048;
+
+export function recordSize(r: _Record): number {
+  const bytes = (s: string | undefined) => Buffer.byteLength(s ?? '', 'utf8');
+  let size = 8 + bytes(r.MeasureName);
+  for (const d of r.Dimensions ?? []) size += bytes(d.Name) + bytes(d.Value);
+  for (const m of r.MeasureValues ?? []) {
+    size += bytes(m.Name) + (m.Type === 'VARCHAR' ? bytes(m.Value) : m.Type === 'BOOLEAN' ? 1 : 8);
+  }
+  if (r.MeasureValue !== undefined) size += r.MeasureValueType === 'VARCHAR' ? bytes(r.MeasureValue) : 8;
+  return size;
+}
+
 interface StoredRow {
   readonly time: number;
   readonly dimensions: Record<string, string>;
@@ -17,7 +36,7 @@ interface StoredRow {
 
 /**
  * Timestream for LiveAnalytics as the guard meets it. WriteRecords: at most 100 records, each needing time, measure
- * name and values; records older than the memory store holds are rejected in RejectedRecordsException with their
+ * name and values and at most 2 KB (see recordSize); records older than the memory store holds are rejected in RejectedRecordsException with their
  * index and the service's reason, the others of the call are written; a record equal in dimensions, time and measure
  * name to a stored one with other values is rejected as a duplicate. Query: the guard's rule queries are read back from
  * their text (period, host and path conditions, routes, bucket size and threshold) and answered from the stored
@@ -79,6 +98,8 @@ export class FakeTimestream {
     for (const d of r.Dimensions ?? []) {
       if (!d.Value) return `Dimension ${d.Name} has an empty value.`;
     }
+    const size = recordSize(r);
+    if (size > MAX_RECORD_BYTES) return `Record size ${size} bytes exceeds the maximum record size of 2 KB.`;
     const key = this.key(r);
     const existing = this.rows.find((row) => this.rowKey(row) === key);
     if (existing && JSON.stringify((existing as any).values) !== JSON.stringify(r.MeasureValues)) {
@@ -156,7 +177,7 @@ export class FakeTimestream {
     const routes = [...sql.match(/"route" IN \(([^)]*)\)/)![1].matchAll(new RegExp(literal, 'g'))].map((m) => unquote(m[1]));
     const exactHost = sql.match(new RegExp(`"host" = ${literal}`));
     const suffix = sql.match(new RegExp(`substr\\("host", length\\("host"\\) - (\\d+)\\) = ${literal}`));
-    const path = sql.match(new RegExp(`substr\\("path", 1, (\\d+)\\) = ${literal}`));
+    const path = sql.match(new RegExp(`substr\\((lower\\()?"path"\\)?, 1, (\\d+)\\) = ${literal}`));
     const minimum = Number(sql.match(/HAVING SUM\(requests\) >= (\d+)\)/)![1]);
     const matches = (row: StoredRow) => {
       const host = row.dimensions.host;
@@ -164,7 +185,8 @@ export class FakeTimestream {
       if (!routes.includes(row.dimensions.route)) return false;
       if (exactHost && host !== unquote(exactHost[1])) return false;
       if (suffix && !(host !== undefined && host.length > suffix[2].replace(/''/g, "'").length && host.endsWith(unquote(suffix[2])))) return false;
-      if (path && !(row.dimensions.path ?? '').startsWith(unquote(path[2]))) return false;
+      const rowPath = row.dimensions.path ?? '';
+      if (path && !(path[1] ? rowPath.toLowerCase() : rowPath).startsWith(unquote(path[3]))) return false;
       return true;
     };
     const groups = new Map<string, { client: string; bucket: number; requests: number; proxied: number; first: number; last: number }>();

@@ -54,9 +54,22 @@ const RENAMED: Readonly<Record<string, string>> = {
   'cs-method': 'method',
 };
 
-/** Longest dimension value written: a record may hold at most 2 KB, and a path can be 8 KB long. */
-const MAX_PATH_CHARS = 512;
-const MAX_VALUE_CHARS = 256;
+/**
+ * The bytes a record may take. Timestream refuses records over 2 KB; its quota page does not say how a record's size is
+ * counted, so this uses the write-metering formula (time 8 bytes; UTF-8 bytes of every dimension name and value and of
+ * the measure name; each measure's name plus 8 bytes for BIGINT/DOUBLE, counted here as its text when longer) and keeps
+ * 48 bytes below 2,048 besides.
+ */
+export const RECORD_BUDGET_BYTES = 2000;
+/** Most UTF-8 bytes of a path, and of any other optional dimension value: a path can be 8 KB long. */
+const MAX_PATH_BYTES = 512;
+const MAX_VALUE_BYTES = 256;
+
+/**
+ * What `map` returns for a line whose client, route, host and request id alone would not fit in a record: detection
+ * needs them whole, so such a record is refused (counted as AnalyticsRecordsTooLarge) rather than cut.
+ */
+export const RECORD_TOO_LARGE = 'RECORD_TOO_LARGE';
 
 /** The column a field is written to. */
 export function analyticsColumn(field: string): string {
@@ -109,8 +122,13 @@ export class AnalyticsRecordMapper {
       .filter((f) => f.index >= 0);
   }
 
-  /** The record of one line (Latin-1 text, as `atob` yields it), or why the line was skipped. */
-  public map(line: string): _Record | Malformed {
+  /**
+   * The record of one line (Latin-1 text, as `atob` yields it), or why the line was skipped. Every record fits in
+   * RECORD_BUDGET_BYTES: client, route, host and request id are kept whole (or the record is refused with
+   * RECORD_TOO_LARGE); the path, then the chosen dimensions in order, get what is left, each cut at a character
+   * boundary.
+   */
+  public map(line: string): _Record | Malformed | typeof RECORD_TOO_LARGE {
     const parser = this.parser;
     const reason = parser.parse(line);
     if (reason !== Malformed.NONE) return reason;
@@ -123,26 +141,39 @@ export class AnalyticsRecordMapper {
       { Name: 'route', Value: route },
     ];
     const host = parser.host;
-    if (host !== undefined) dimensions.push({ Name: 'host', Value: utf8(normaliseHost(host), MAX_VALUE_CHARS) });
-    const path = parser.path;
-    if (path !== undefined) {
-      const q = path.indexOf('?');
-      dimensions.push({ Name: 'path', Value: utf8(pathReadings(q < 0 ? path : path.slice(0, q))[0], MAX_PATH_CHARS) });
-    }
+    const hostName = host === undefined ? '' : normaliseHost(host);
+    if (hostName.length > 0) dimensions.push({ Name: 'host', Value: utf8(hostName) });
     const values = this.extra.length > 0 || this.requestIdIndex >= 0 ? splitFields(line) : [];
     const requestId = present(values[this.requestIdIndex]);
-    if (requestId !== undefined) dimensions.push({ Name: 'request_id', Value: utf8(requestId, MAX_VALUE_CHARS) });
+    if (requestId !== undefined) dimensions.push({ Name: 'request_id', Value: utf8(requestId) });
 
     // Every record needs a measure, and `requests` lets queries add up requests like any other measure.
     const measures: MeasureValue[] = [{ Name: 'requests', Value: '1', Type: 'BIGINT' }];
+    const optional: Array<{ name: string; text: string; maxBytes: number }> = [];
+    const path = parser.path;
+    if (path !== undefined) {
+      const q = path.indexOf('?');
+      optional.push({ name: 'path', text: utf8(pathReadings(q < 0 ? path : path.slice(0, q))[0]), maxBytes: MAX_PATH_BYTES });
+    }
     for (const f of this.extra) {
       const value = present(values[f.index]);
       if (value === undefined) continue;
       if (f.type === 'VARCHAR') {
-        dimensions.push({ Name: f.column, Value: utf8(value, MAX_VALUE_CHARS) });
+        optional.push({ name: f.column, text: utf8(value), maxBytes: MAX_VALUE_BYTES });
       } else if (f.type === 'DOUBLE' ? DECIMAL.test(value) : INTEGER.test(value)) {
         measures.push({ Name: f.column, Value: value, Type: f.type });
       }
+    }
+    let left = RECORD_BUDGET_BYTES - TIME_BYTES - byteLength(ANALYTICS_MEASURE_NAME);
+    for (const m of measures) left -= byteLength(m.Name!) + Math.max(8, byteLength(m.Value!));
+    for (const d of dimensions) left -= byteLength(d.Name!) + byteLength(d.Value!);
+    if (left < 0) return RECORD_TOO_LARGE;
+    for (const d of optional) {
+      const value = cutUtf8(d.text, Math.min(d.maxBytes, left - byteLength(d.name)));
+      // Timestream refuses an empty dimension value: a value with no room left is left out.
+      if (value.length === 0) continue;
+      dimensions.push({ Name: d.name, Value: value });
+      left -= byteLength(d.name) + byteLength(value);
     }
     return {
       Dimensions: dimensions,
@@ -183,9 +214,37 @@ function present(value: string | undefined): string | undefined {
   return value === undefined || value === '' || value === '-' ? undefined : value;
 }
 
-/** Latin-1 text (bytes) as the UTF-8 string it encodes, cut to a length a record can hold. */
-function utf8(latin1: string, maxChars: number): string {
+/** Latin-1 text (bytes) as the UTF-8 string it encodes (invalid sequences as U+FFFD). */
+function utf8(latin1: string): string {
   // eslint-disable-next-line no-control-regex
-  const text = /[^\x00-\x7f]/.test(latin1) ? Buffer.from(latin1, 'latin1').toString('utf8') : latin1;
-  return text.length > maxChars ? text.slice(0, maxChars) : text;
+  return /[^\x00-\x7f]/.test(latin1) ? Buffer.from(latin1, 'latin1').toString('utf8') : latin1;
+}
+
+/** Timestream counts a timestamp as 8 bytes. */
+const TIME_BYTES = 8;
+
+function byteLength(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
+
+/**
+ * The longest start of `text` of at most `maxBytes` UTF-8 bytes that ends on a character boundary: never half of a
+ * multi-byte sequence or of a surrogate pair.
+ */
+export function cutUtf8(text: string, maxBytes: number): string {
+  if (maxBytes <= 0) return '';
+  // A UTF-16 unit is at most 3 UTF-8 bytes (a pair of them 4): short text needs no counting.
+  if (text.length * 3 <= maxBytes) return text;
+  let bytes = 0;
+  let i = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    const pair = c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && text.charCodeAt(i + 1) >= 0xdc00 && text.charCodeAt(i + 1) <= 0xdfff;
+    // A lone surrogate is written as U+FFFD, 3 bytes.
+    const size = pair ? 4 : c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+    if (bytes + size > maxBytes) break;
+    bytes += size;
+    i += pair ? 2 : 1;
+  }
+  return text.slice(0, i);
 }

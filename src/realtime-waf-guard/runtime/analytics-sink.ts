@@ -1,5 +1,5 @@
 import { _Record, RejectedRecord, TimestreamWriteClient, WriteRecordsCommand } from '@aws-sdk/client-timestream-write';
-import { AnalyticsRecordMapper, AnalyticsRecordOptions } from './analytics-records';
+import { AnalyticsRecordMapper, AnalyticsRecordOptions, RECORD_TOO_LARGE } from './analytics-records';
 import { mapLimit } from './concurrency';
 import type { StreamRecord } from './stream-record';
 import { Log, MetricsSink } from '../../shared/runtime/telemetry';
@@ -28,6 +28,8 @@ export interface AnalyticsWriteResult {
   readonly failed: number;
   /** Lines that could not be parsed into a record. */
   readonly skipped: number;
+  /** Lines whose client, host and request id alone exceed a record's 2 KB: never sent, so query detection misses them. */
+  readonly tooLarge: number;
 }
 
 /** Where the log processor sends every line besides detection. Never rejects: analytics must not stop detection. */
@@ -65,6 +67,7 @@ export class TimestreamSink implements AnalyticsSink {
     try {
       const mapped: _Record[] = [];
       let skipped = 0;
+      let tooLarge = 0;
       for (const r of records) {
         let line: string;
         try {
@@ -74,6 +77,7 @@ export class TimestreamSink implements AnalyticsSink {
         }
         const record = this.mapper.map(line);
         if (typeof record === 'number') skipped++;
+        else if (record === RECORD_TOO_LARGE) tooLarge++;
         else mapped.push(record);
       }
       const calls: _Record[][] = [];
@@ -84,6 +88,7 @@ export class TimestreamSink implements AnalyticsSink {
         rejected: sum(outcomes, (o) => o.rejected.length),
         failed: sum(outcomes, (o) => o.failed),
         skipped,
+        tooLarge,
       };
       this.report(result, outcomes);
       return result;
@@ -91,7 +96,7 @@ export class TimestreamSink implements AnalyticsSink {
       // Mapping is pure and send() catches its own errors: this is a bug, and still must not fail detection.
       deps.log.error('analytics records not written', { error: (e as Error).message, records: records.length });
       deps.metrics.add(METRIC.ANALYTICS_FAILED, records.length, 'Count');
-      return { written: 0, rejected: 0, failed: records.length, skipped: 0 };
+      return { written: 0, rejected: 0, failed: records.length, skipped: 0, tooLarge: 0 };
     }
   }
 
@@ -117,6 +122,13 @@ export class TimestreamSink implements AnalyticsSink {
   private report(result: AnalyticsWriteResult, outcomes: readonly CallOutcome[]): void {
     const { deps } = this;
     deps.metrics.add(METRIC.ANALYTICS_WRITTEN, result.written, 'Count');
+    if (result.tooLarge > 0) {
+      deps.metrics.add(METRIC.ANALYTICS_TOO_LARGE, result.tooLarge, 'Count');
+      deps.log.warn('analytics records too large to write', {
+        count: result.tooLarge,
+        reason: 'client, route, host and request id alone exceed the 2 KB a Timestream record may hold',
+      });
+    }
     if (result.rejected > 0) {
       deps.metrics.add(METRIC.ANALYTICS_REJECTED, result.rejected, 'Count');
       const all = outcomes.flatMap((o) => o.rejected);

@@ -1,8 +1,7 @@
 import { ANALYTICS_MEASURE_NAME, COUNTED_ROUTES } from './analytics-records';
 import type { BlockCandidate, ClientRoute } from './block-store';
-import { bucketMs as bucketLength, bucketsPerWindow, normalisePath, scaleToRealRequests } from './detector';
+import { bucketMs as bucketLength, bucketsPerWindow, prefixReading, scaleToRealRequests } from './detector';
 import { IpAddress, parseCidr, parseIp } from './ip';
-import { percentDecode } from './log-parser';
 import { StoredRule } from '../rule-model';
 
 /**
@@ -45,13 +44,18 @@ function hostCondition(pattern: string): string {
 
 /** The path prefix in the form the sink writes paths: decoded once and normalised, as UTF-8 text. */
 export function prefixAsWritten(pathPrefix: string): string {
-  const decoded = normalisePath(percentDecode(Buffer.from(pathPrefix, 'utf8').toString('latin1')));
-  return Buffer.from(decoded, 'latin1').toString('utf8');
+  return Buffer.from(prefixReading(pathPrefix, false), 'latin1').toString('utf8');
 }
 
-function pathCondition(pathPrefix: string): string {
-  const prefix = prefixAsWritten(pathPrefix);
-  return `substr("path", 1, ${[...prefix].length}) = ${sqlString(prefix)}`;
+/**
+ * The sink writes one reading of the path (the nginx one, case kept), so this matches the prefix on it alone; a rule
+ * that ignores case compares `lower("path")` with the prefix in lower case.
+ */
+function pathCondition(rule: StoredRule & { readonly pathPrefix: string }): string {
+  const written = prefixAsWritten(rule.pathPrefix);
+  const prefix = rule.pathCaseSensitive ? written : written.toLowerCase();
+  const column = rule.pathCaseSensitive ? '"path"' : 'lower("path")';
+  return `substr(${column}, 1, ${[...prefix].length}) = ${sqlString(prefix)}`;
 }
 
 export interface QueryTable {
@@ -73,7 +77,7 @@ export function ruleQuery(rule: StoredRule, target: QueryTable, period: QueryPer
     `measure_name = ${sqlString(ANALYTICS_MEASURE_NAME)}`,
     `"route" IN (${COUNTED_ROUTES.map(sqlString).join(', ')})`,
     hostCondition(rule.host),
-    ...(rule.pathPrefix !== undefined ? [pathCondition(rule.pathPrefix)] : []),
+    ...(rule.pathPrefix !== undefined ? [pathCondition({ ...rule, pathPrefix: rule.pathPrefix })] : []),
   ];
   return [
     'WITH buckets AS (',

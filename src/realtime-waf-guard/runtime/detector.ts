@@ -91,14 +91,17 @@ export class RuleMatcher {
   /** Per Host header seen: the rules for any path, and those with a path prefix to check. */
   private readonly byHost = new Map<string, { readonly anyPath: readonly number[]; readonly withPrefix: readonly number[] }>();
 
-  /** Path prefixes in the form decoded paths take: UTF-8 bytes as Latin-1 characters, like percentDecode yields. */
+  /**
+   * Path prefixes in the form decoded paths take (UTF-8 bytes as Latin-1 characters, like percentDecode yields),
+   * folded (see foldCase) for the rules that ignore case.
+   */
   private readonly prefixes: ReadonlyArray<string | undefined>;
+  private readonly ignoreCase: readonly boolean[];
 
   constructor(rules: readonly StoredRule[]) {
     this.rules = rules.filter((r) => r.enabled);
-    this.prefixes = this.rules.map((r) => (r.pathPrefix === undefined
-      ? undefined
-      : normalisePath(percentDecode(Buffer.from(r.pathPrefix, 'utf8').toString('latin1')))));
+    this.ignoreCase = this.rules.map((r) => r.pathCaseSensitive !== true);
+    this.prefixes = this.rules.map((r, i) => (r.pathPrefix === undefined ? undefined : prefixReading(r.pathPrefix, this.ignoreCase[i])));
   }
 
   /** Indexes into `rules` of the rules for this request; the path is read only when a candidate rule has a prefix. */
@@ -117,21 +120,63 @@ export class RuleMatcher {
     // The query string starts at the first literal `?`; an escaped one (`%3F`) is part of the path.
     const q = path.indexOf('?');
     const raw = q < 0 ? path : path.slice(0, q);
-    const readings = isPlainPath(raw) ? raw : pathReadings(raw);
+    // The common case, a plain path, is compared as it is (case folded on the fly): no readings, no allocation.
+    const plain = isPlainPath(raw);
+    let readings: string[] | undefined;
+    let folded: string[] | undefined;
     let matched: number[] | undefined;
     for (const i of forHost.withPrefix) {
       const prefix = this.prefixes[i]!;
-      if (typeof readings === 'string' ? readings.startsWith(prefix) : readings.some((r) => r.startsWith(prefix))) {
-        (matched ??= [...forHost.anyPath]).push(i);
+      let hit: boolean;
+      if (!this.ignoreCase[i]) {
+        hit = plain ? raw.startsWith(prefix) : (readings ??= pathReadings(raw)).some((r) => r.startsWith(prefix));
+      } else {
+        hit = (plain ? startsWithAsciiFolded(raw, prefix) : undefined)
+          ?? (folded ??= (readings ??= plain ? [raw] : pathReadings(raw)).map(foldCase)).some((r) => r.startsWith(prefix));
       }
+      if (hit) (matched ??= [...forHost.anyPath]).push(i);
     }
     return matched ? matched.sort((a, b) => a - b) : forHost.anyPath;
   }
 }
 
-/** A path without escapes, backslashes, `#`, `//` or `/.` reads the same to every origin. */
+/** A rule's path prefix as the readings of a path are compared with it. */
+export function prefixReading(pathPrefix: string, ignoreCase: boolean): string {
+  const reading = normalisePath(percentDecode(Buffer.from(pathPrefix, 'utf8').toString('latin1')));
+  return ignoreCase ? foldCase(reading) : reading;
+}
+
+/**
+ * A reading (UTF-8 bytes as Latin-1 characters) in lower case: ASCII letters directly, anything else through the
+ * Unicode lower case of the text the bytes encode, as case-insensitive origins compare names.
+ */
+export function foldCase(reading: string): string {
+  for (let i = 0; i < reading.length; i++) {
+    if (reading.charCodeAt(i) >= 0x80) return Buffer.from(Buffer.from(reading, 'latin1').toString('utf8').toLowerCase(), 'utf8').toString('latin1');
+  }
+  return reading.toLowerCase();
+}
+
+/**
+ * Whether `path` starts with a folded prefix, ASCII letters compared without case, without allocating; undefined when
+ * a non-ASCII character leaves it to foldCase.
+ */
+function startsWithAsciiFolded(path: string, folded: string): boolean | undefined {
+  for (let i = 0; i < folded.length; i++) {
+    if (i >= path.length) return false;
+    let c = path.charCodeAt(i);
+    if (c >= 0x80) return undefined;
+    if (c >= 65 && c <= 90) c += 32;
+    // An ASCII character folds to ASCII, so a non-ASCII prefix character cannot match it.
+    if (c !== folded.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** A path without escapes, `;`, backslashes, `#`, `//` or `/.` reads the same to every origin. */
 function isPlainPath(path: string): boolean {
-  return path.indexOf('%') < 0 && path.indexOf('/.') < 0 && path.indexOf('//') < 0 && path.indexOf('\\') < 0 && path.indexOf('#') < 0;
+  return path.indexOf('%') < 0 && path.indexOf('/.') < 0 && path.indexOf('//') < 0 && path.indexOf(';') < 0
+    && path.indexOf('\\') < 0 && path.indexOf('#') < 0;
 }
 
 const DOT = /^(?:\.|%2e)$/i;
@@ -142,26 +187,45 @@ const DOT_DOT = /^(?:\.|%2e){2}$/i;
  * of them starts with its prefix, so no origin serves a path under the prefix to a request the rule did not count:
  * - nginx (ngx_http_parse_complex_uri, merge_slashes on): a literal `#` ends the path; each `%XX` is decoded once and
  *   then read like the character itself (`%2F` separates, `%2E%2E` is `..`), except that a decoded `?`, `#` or `%` is a
- *   plain character; runs of `/` are merged; `.` and `..` segments are resolved. `/%3F/../login` is `/login`.
+ *   plain character; runs of `/` are merged; `.` and `..` segments are resolved. `/%3F/../login` is `/login`. A `;`
+ *   is a plain character to nginx.
  * - the same with `\` as a separator too (nginx on Windows, IIS), and the same without ending at `#` (servers that
  *   take the request target as the path, such as Go's net/http, which then cleans it).
  * - WHATWG URL parsing: `#` ends the path, `\` separates, `%2e` is a dot in `.` and `..` segments, but `%2F` does not
  *   separate and empty segments stay; the result decoded once.
  * - the path decoded once and nothing resolved, as origins that map it straight to a key or a file name see it.
+ * - Tomcat (CoyoteAdapter: path parameters, `;` up to the next `/`, are removed from every segment of the undecoded
+ *   path, then it is decoded once and normalised, `//` merged), and so Spring and Jetty behind or like it:
+ *   `/x/..;/login`, `/.;/login` and `/;x/login` are `/login`.
+ * - the path decoded twice (a proxy that decodes before an origin that decodes again): `/%256Cogin` is `/login`;
+ *   the first decoding alone or resolved as nginx resolves it (`/%256Cogin/%252e%252e/..` through nginx is
+ *   `/%6Cogin`, which the next origin decodes to `/login`), the second by Tomcat's rules too.
  * A browser resolves dot segments before sending, so these readings only differ for crafted requests.
  */
 export function pathReadings(path: string): string[] {
   const hash = path.indexOf('#');
   const beforeHash = hash < 0 ? path : path.slice(0, hash);
   const decoded = percentDecode(beforeHash);
-  const readings = [normalisePath(decoded), percentDecode(path)];
+  const readings = [normalisePath(decoded)];
   const add = (reading: string) => {
     if (!readings.includes(reading)) readings.push(reading);
   };
+  add(percentDecode(path));
   if (decoded.indexOf('\\') >= 0) add(normalisePath(decoded.replace(/\\/g, '/')));
   if (hash >= 0) add(normalisePath(percentDecode(path)));
   add(whatwgPath(beforeHash));
+  if (beforeHash.indexOf(';') >= 0) add(normalisePath(percentDecode(withoutPathParameters(beforeHash))));
+  // The first decoding as a proxy does it: alone, or resolved as nginx resolves before passing the path on.
+  for (const once of decoded.indexOf('%') >= 0 || decoded.indexOf(';') >= 0 ? [decoded, readings[0]] : []) {
+    add(normalisePath(percentDecode(once)));
+    if (once.indexOf(';') >= 0) add(normalisePath(percentDecode(withoutPathParameters(once))));
+  }
   return readings;
+}
+
+/** The path without the parameters of its segments (`/a;x=1/b;y` is `/a/b`), as Tomcat removes them before decoding. */
+export function withoutPathParameters(path: string): string {
+  return path.replace(/;[^/]*/g, '');
 }
 
 /** WHATWG's path state for special URLs, applied to a path without query or fragment, then decoded once. */
