@@ -1,5 +1,6 @@
-import { readFileSync } from 'fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { builtinModules } from 'module';
+import { tmpdir } from 'os';
 import { dirname, join, resolve } from 'path';
 import { Readable } from 'stream';
 import { createGzip } from 'zlib';
@@ -72,6 +73,27 @@ describe('cdk-waf-guard replay', () => {
     const r = await report(['--rules', RULES, fixture('traffic.log')]);
     expect([r.lines, r.matched, r.skipped, r.malformed]).toEqual([120, 67, 50, 3]);
     expect(r.firstMalformed.map((m) => [m.lineNumber, m.reason])).toEqual([[4, 'field-count'], [20, 'timestamp'], [50, 'client-ip']]);
+  });
+
+  test('counts the path readings of case-insensitive, Tomcat and double-decoding origins, as the handlers do', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cdk-waf-guard-readings-'));
+    try {
+      const rules = join(dir, 'rules.json');
+      writeFileSync(rules, JSON.stringify([
+        { id: 'login', host: 'www.example.com', pathPrefix: '/login', threshold: 20, window: '10s', blockFor: '1m' },
+        { id: 'admin', host: 'www.example.com', pathPrefix: '/admin', pathCaseSensitive: true, threshold: 20, window: '10s', blockFor: '1m' },
+      ]));
+      const tricks = ['/LOGIN', '/Login', '/x/..;/login', '/;x/login', '/.;/login', '/%256Cogin'];
+      const lines = [
+        ...Array.from({ length: 24 }, (_, i) => `${(1_700_000_000 + i * 0.2).toFixed(3)}\t203.0.113.7\twww.example.com\t${tricks[i % tricks.length]}\t-`),
+        ...Array.from({ length: 24 }, (_, i) => `${(1_700_000_000 + i * 0.2).toFixed(3)}\t198.51.100.9\twww.example.com\t/ADMIN\t-`),
+      ];
+      const r = await report(['--rules', rules], `${lines.join('\n')}\n`);
+      expect(blocksOf(r)).toEqual([['login', '203.0.113.7', 60_000, 24]]);
+      expect(r.rules.map((x) => [x.rule.ruleId, x.matched])).toEqual([['login', 24], ['admin', 0]]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('reads gzip files and gzip on stdin by their magic bytes, with the same result as plain text', async () => {

@@ -387,6 +387,18 @@ describe('rules seeding', () => {
     ]));
   });
 
+  test('pathCaseSensitive reaches the seeded row only when set, so existing rows and seeds read the same', () => {
+    const { template } = synthGuard({
+      rules: [
+        { id: 'exact', host: 'shop.example.com', pathPrefix: '/Admin', pathCaseSensitive: true, threshold: 100, window: Duration.minutes(1) },
+        { id: 'folded', host: 'shop.example.com', pathPrefix: '/login', pathCaseSensitive: false, threshold: 100, window: Duration.minutes(1) },
+      ],
+    });
+    const [resource] = Object.values(resourcesOf(template, 'Custom::WafGuardRules'));
+    const rows = JSON.parse(resource.Properties.RulesJson) as Array<Record<string, unknown>>;
+    expect(rows.map((r) => [r.ruleId, r.pathCaseSensitive])).toEqual([['exact', true], ['folded', undefined]]);
+  });
+
   test('no rules seeds an empty list', () => {
     const { template } = synthGuard();
     template.hasResourceProperties('Custom::WafGuardRules', { RulesJson: '[]' });
