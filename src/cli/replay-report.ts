@@ -1,5 +1,6 @@
 import { MAX_LINE_BYTES } from './log-input';
 import { malformedMessage, ReplayReport, RuleReport } from './replay';
+import { formatTable } from './text-table';
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 const num = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -9,10 +10,6 @@ function duration(seconds: number): string {
   if (seconds % 3600 === 0) return `${seconds / 3600} h`;
   if (seconds % 60 === 0) return `${seconds / 60} min`;
   return `${seconds} s`;
-}
-
-function pad(cells: string[], widths: number[]): string {
-  return cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
 }
 
 function ruleSection(r: RuleReport): string[] {
@@ -31,8 +28,7 @@ function ruleSection(r: RuleReport): string[] {
     // The peak is what the guard compares with the threshold: requests within one window, not an average rate.
     const header = ['client', 'blocked at', 'until', `at decision (${perWindow})`, `peak (${perWindow})`];
     const rows = r.blocks.map((b) => [b.ip, iso(b.blockedAt), iso(b.blockedUntil), num(b.observed), num(b.peak)]);
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-    out.push(`    ${pad(header, widths)}`, ...rows.map((row) => `    ${pad(row, widths)}`));
+    out.push(formatTable([header, ...rows], '    '));
   }
   if (r.nearMisses.length > 0) {
     out.push(`  closest below threshold (peak ${perWindow}): ${r.nearMisses.map((m) => `${m.ip} ${num(m.peak)}`).join(', ')}`);
