@@ -116,6 +116,19 @@ describe('unblock ends only what the operator named', () => {
   });
 });
 
+test('extend, likewise, lengthens only blocks inside what was named, never a wider block that holds it', async () => {
+  const g = await guard({}, [blockRow('203.0.113.7', T0 - 1000, { blockedUntil: T0 + 300_000 })]);
+  await g.actions.block({ target: '203.0.0.0/16', period: '1h', reason: 'botnet range', operator: alice });
+  const result = await g.actions.extend({ target: '203.0.113.7', by: '1h', reason: 'repeat offender', operator: alice });
+  expect(result.rows.map((r) => [r.ip, r.blockedUntil])).toEqual([['203.0.113.7', T0 + 300_000 + 3_600_000]]);
+  const onlyWider = await guard();
+  await onlyWider.actions.block({ target: '203.0.0.0/16', period: '1h', reason: 'botnet range', operator: alice });
+  await expect(onlyWider.actions.extend({ target: '203.0.113.7', by: '1d', reason: 'x', operator: alice }))
+    .rejects.toThrow('203.0.113.7 lies inside 203.0.0.0/16 (manual block): to make that block longer, extend it by its name (203.0.0.0/16)');
+  const extended = await onlyWider.actions.extend({ target: '203.0.0.0/16', by: '1h', reason: 'still active', operator: alice });
+  expect(extended.rows.map((r) => [r.ip, r.blockedUntil])).toEqual([['203.0.0.0/16', T0 + 2 * 3_600_000]]);
+});
+
 describe('run-time allow-list entries have the width limits of blocks', () => {
   const WIDE = ['0.0.0.0/1', '128.0.0.0/1', '::/1', '8000::/1', '10.0.0.0/8', '2001:db8::/31'];
 
