@@ -5,12 +5,18 @@
  */
 import { CloudFormationClient, DescribeStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { UserError } from './errors';
+import { formatTable, printable, printableJson } from './text-table';
 import { BlockRow } from '../realtime-waf-guard/runtime/block-store';
+import { operatorSettingsFromEnv } from '../realtime-waf-guard/runtime/config';
 import { clientOf, kindOf, ruleOf, RowState, selectRows, untilText } from '../realtime-waf-guard/runtime/console-render';
-import { ActionError, ActionResult, DEFAULT_SHIELD, OperatorActions, parsePeriod } from '../realtime-waf-guard/runtime/operator-actions';
+import { MAX_IPV6_PREFIX_LENGTH, MIN_IPV6_PREFIX_LENGTH } from '../realtime-waf-guard/runtime/ip';
+import {
+  ActionChoice, ActionError, ActionResult, DEFAULT_SHIELD, OperatorActions, OperatorSettings, parsePeriod,
+} from '../realtime-waf-guard/runtime/operator-actions';
 
 export const BLOCKS_USAGE = `Usage: cdk-waf-guard blocks <command> [arguments] (--stack <name> | --blocks-table <name> --history-table <name>)
 
@@ -18,8 +24,9 @@ Commands:
   list [--rule <id>] [--host <host>] [--ip <text>] [--active | --would-block] [--json]
                                    blocks and dry-run catches in force, newest first
   unblock <ip|prefix> --reason <text> [--shield <1h|0>]
-                                   end every block of the client now (the next sync run releases it) and refuse
-                                   automatic blocks of it for the shield period (default ${DEFAULT_SHIELD}; 0 for none)
+                                   end the blocks of the client or prefix now (the next sync run releases them) and
+                                   refuse automatic blocks of it for the shield period (default ${DEFAULT_SHIELD}; 0 for
+                                   none); a wider block that holds it is left in force, with the commands to choose
   block <ip|prefix> --for <2h> --reason <text>
                                    block by hand: no new-block budget spent, released only when the period ends
   extend <ip|prefix> --by <1h> --reason <text>
@@ -38,6 +45,10 @@ Finding the guard:
                                    the tables themselves (guard.blocksTable, guard.historyTable)
   --region <region>                default: AWS_REGION, else us-east-1 (where guards live)
 
+The guard's settings (ipv6PrefixLength, the widest allow-list entry) are read from its console function's configuration
+(lambda:GetFunctionConfiguration) when --stack names the guard; otherwise the defaults (/64, /16 and /32) apply.
+  --ipv6-prefix-length <48..128>   the guard's ipv6PrefixLength, for an IPv6 address's client (history, unblock)
+
 Uses your AWS credentials (AWS_PROFILE, environment, SSO...). Actions are recorded with your IAM identity (STS
 GetCallerIdentity) and the reason, applied by the guard's next sync run and announced in its next digest.`;
 
@@ -51,6 +62,8 @@ export interface BlocksClients {
   readonly doc: DynamoDBDocumentClient;
   readonly sts: STSClient;
   readonly cloudFormation: CloudFormationClient;
+  /** Reads the guard's settings from its console function; without it, the defaults apply. */
+  readonly lambda?: LambdaClient;
 }
 
 interface Args {
@@ -61,6 +74,7 @@ interface Args {
 
 const VALUE_OPTIONS = new Set([
   '--stack', '--guard', '--blocks-table', '--history-table', '--region', '--rule', '--host', '--ip', '--reason', '--shield', '--for', '--by', '--since',
+  '--ipv6-prefix-length',
 ]);
 const FLAGS = new Set(['--json', '--active', '--would-block', '--help', '-h']);
 
@@ -90,12 +104,15 @@ export function defaultClients(region: string): BlocksClients {
     doc: DynamoDBDocumentClient.from(new DynamoDBClient({ region }), { marshallOptions: { removeUndefinedValues: true } }),
     sts: new STSClient({ region }),
     cloudFormation: new CloudFormationClient({ region }),
+    lambda: new LambdaClient({ region }),
   };
 }
 
 interface Tables {
   readonly blocks: string;
   readonly history: string;
+  /** The console widget function, whose environment holds the guard's settings; undefined when the tables were named. */
+  readonly consoleFunction?: string;
 }
 
 /** The guard's tables, given or looked up in its stack. */
@@ -123,7 +140,44 @@ async function findTables(args: Args, clients: BlocksClients, region: string): P
   if (blocksTables.length > 1 || historyTables.length > 1) {
     throw new UserError(`stack "${stack}" holds several guards: pick one with --guard <part of its logical ids>: ${blocksTables.map((r) => r.LogicalResourceId).join(', ')}`);
   }
-  return { blocks: blocks ?? blocksTables[0].PhysicalResourceId!, history: history ?? historyTables[0].PhysicalResourceId! };
+  const consoleFunction = resources.find((r) => r.ResourceType === 'AWS::Lambda::Function' && r.LogicalResourceId?.includes('ConsoleWidget')
+    && (!guard || r.LogicalResourceId.includes(guard)))?.PhysicalResourceId;
+  return { blocks: blocks ?? blocksTables[0].PhysicalResourceId!, history: history ?? historyTables[0].PhysicalResourceId!, consoleFunction };
+}
+
+/**
+ * The settings the guard's own console follows, read from its function's environment, so the CLI and the widget act
+ * alike; `--ipv6-prefix-length` overrides. Unreadable (no permission, no console): the defaults, with a warning.
+ */
+async function guardSettings(args: Args, clients: BlocksClients, tables: Tables, io: BlocksIo): Promise<OperatorSettings> {
+  let settings: OperatorSettings = {};
+  if (tables.consoleFunction && clients.lambda) {
+    try {
+      const config = await clients.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: tables.consoleFunction }));
+      settings = operatorSettingsFromEnv(config.Environment?.Variables ?? {});
+    } catch (e) {
+      io.stderr(`cdk-waf-guard: warning: the guard's settings could not be read from ${tables.consoleFunction} (${(e as Error).message}); ` +
+        'using the defaults: pass --ipv6-prefix-length if the guard has another ipv6PrefixLength');
+    }
+  }
+  const flag = args.options.get('--ipv6-prefix-length');
+  if (flag === undefined) return settings;
+  const length = /^\d{1,3}$/.test(flag) ? Number(flag) : NaN;
+  if (!(length >= MIN_IPV6_PREFIX_LENGTH && length <= MAX_IPV6_PREFIX_LENGTH)) {
+    throw new UserError(`--ipv6-prefix-length must be a whole number from ${MIN_IPV6_PREFIX_LENGTH} to ${MAX_IPV6_PREFIX_LENGTH} (got ${flag})`);
+  }
+  return { ...settings, ipv6PrefixLength: length };
+}
+
+/** The commands that carry out the choices an action offers, with the options that found this guard. */
+function choicesText(choices: readonly ActionChoice[] | undefined, args: Args): string {
+  if (!choices?.length) return '';
+  const guard = ['--stack', '--guard', '--blocks-table', '--history-table', '--region', '--ipv6-prefix-length']
+    .flatMap((o) => (args.options.has(o) ? [`${o} ${args.options.get(o)}`] : [])).join(' ');
+  const command = (c: ActionChoice) => c.action === 'unblock'
+    ? `cdk-waf-guard blocks unblock ${c.target} --reason <text> [--shield 1h|0] ${guard}`
+    : `cdk-waf-guard blocks allow ${c.target} --reason <text> [--for 7d] ${guard}`;
+  return `\nChoices:\n${formatTable(choices.map((c) => [`${c.label}:`, command(c).trimEnd()]), '  ')}`;
 }
 
 /** Who acts: the caller's IAM identity, so history names a principal CloudTrail can match. */
@@ -135,14 +189,9 @@ async function callerArn(clients: BlocksClients): Promise<string> {
 
 const iso = (ms: unknown) => (typeof ms === 'number' ? new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z') : '');
 
-function table(rows: readonly string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
-}
-
 function listText(rows: readonly BlockRow[]): string {
   if (rows.length === 0) return 'Nothing blocked.';
-  return table([
+  return formatTable([
     ['CLIENT', 'WHAT', 'RULE', 'HOST', 'ROUTE', 'SINCE', 'UNTIL', 'COUNT', 'BY HAND'],
     ...rows.map((r) => [
       clientOf(r), kindOf(r), ruleOf(r), r.host, r.route ?? '-', iso(r.blockedAt), untilText(r.blockedUntil),
@@ -202,14 +251,14 @@ export async function runBlocks(argv: readonly string[], io: BlocksIo, injected?
     const region = args.options.get('--region') ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
     const clients = injected ?? defaultClients(region);
     const tables = await findTables(args, clients, region);
-    const actions = new OperatorActions(clients.doc, tables.blocks);
+    const actions = new OperatorActions(clients.doc, tables.blocks, Date.now, await guardSettings(args, clients, tables, io));
     const json = args.flags.has('--json');
     if (command === 'list') {
       const state: RowState = args.flags.has('--active') ? 'active' : args.flags.has('--would-block') ? 'would-block' : 'all';
       const rows = selectRows(await actions.rows(), {
         rule: args.options.get('--rule'), host: args.options.get('--host'), ip: args.options.get('--ip'), state,
       }, Date.now());
-      io.stdout(json ? JSON.stringify(rows.map(rowJson), null, 2) : listText(rows));
+      io.stdout(json ? printableJson(rows.map(rowJson)) : listText(rows));
       return 0;
     }
     if (command === 'history') {
@@ -218,8 +267,8 @@ export async function runBlocks(argv: readonly string[], io: BlocksIo, injected?
         : /^\d{4}-/.test(since) ? Date.parse(since) : Date.now() - parsePeriod(since, '--since', 1000, 10 * 365 * 86_400_000);
       if (sinceMs !== undefined && Number.isNaN(sinceMs)) throw new UserError(`--since must be a duration like "1d" or an ISO time (got ${since})`);
       const items = await actions.history(tables.history, target(args, command), sinceMs);
-      if (json) {io.stdout(JSON.stringify(items, null, 2));} else if (items.length === 0) {io.stdout('No history.');} else {
-        io.stdout(table([
+      if (json) {io.stdout(printableJson(items));} else if (items.length === 0) {io.stdout('No history.');} else {
+        io.stdout(formatTable([
           ['AT', 'EVENT', 'RULE', 'HOST', 'UNTIL', 'BY', 'REASON'],
           ...items.map((h) => [String(h.at).split('#')[0], String(h.event), String(h.ruleId), String(h.host), iso(h.blockedUntil),
             h.manualBy ? `${h.manualBy} (${h.manualVia})` : '', String(h.manualReason ?? '')]),
@@ -238,13 +287,22 @@ export async function runBlocks(argv: readonly string[], io: BlocksIo, injected?
       case 'allow': result = await actions.allow({ target: t, period: args.options.get('--for'), reason, operator }); break;
       default: result = await actions.unallow({ target: t, reason, operator });
     }
-    io.stdout(json ? JSON.stringify({ message: result.message, rows: result.rows.map(rowJson) }, null, 2) : result.message);
+    io.stdout(json ? printableJson({ message: result.message, rows: result.rows.map(rowJson), choices: result.choices ?? [] })
+      : printable(result.message + choicesText(result.choices, args)));
     return 0;
   } catch (e) {
     const message = explain(e);
     if (message === undefined) throw e;
-    io.stderr(`cdk-waf-guard: ${message}`);
+    io.stderr(printable(`cdk-waf-guard: ${message}${e instanceof ActionError ? choicesText(e.choices, parseArgsQuietly(rest)) : ''}`));
     return 2;
+  }
+}
+
+function parseArgsQuietly(argv: readonly string[]): Args {
+  try {
+    return parseArgs(argv);
+  } catch {
+    return { positional: [], options: new Map(), flags: new Set() };
   }
 }
 

@@ -12,6 +12,7 @@ import { LINE_TOO_LONG, malformedMessage, replay, ReplayReport } from './replay'
 import { formatReplay, replayJson } from './replay-report';
 import { REPORT_USAGE, ReportUsageError, runReportCommand } from './report-command';
 import { parseRulesJson, samplingWarnings } from './rules-file';
+import { printable, printableJson } from './text-table';
 import { deliveredFieldOrder } from '../realtime-waf-guard/log-fields';
 import {
   CidrSet, DEFAULT_IPV6_PREFIX_LENGTH, MAX_IPV6_PREFIX_LENGTH, MIN_IPV6_PREFIX_LENGTH, parseCidrList,
@@ -150,7 +151,7 @@ async function runReplay(argv: readonly string[], io: CliIo): Promise<number> {
   const report = await replay(readLines(sources), {
     fields, rules, samplingRate: args.sampling, allowList, trustedProxies, ipv6PrefixLength: args.ipv6PrefixLength,
   });
-  io.stdout(args.json ? JSON.stringify(replayJson(report), null, 2) : formatReplay(report));
+  io.stdout(args.json ? printableJson(replayJson(report)) : printable(formatReplay(report)));
   const warning = mostlyMalformed(report);
   if (warning) {
     io.stderr(warning);
@@ -213,8 +214,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 
 if (require.main === module) {
   main(process.argv.slice(2), {
-    stdout: (text) => process.stdout.write(`${text}\n`),
-    stderr: (text) => process.stderr.write(`${text}\n`),
+    // Every command's output, escaped once more on its way out: no value read from a file or table acts on the terminal.
+    stdout: (text) => process.stdout.write(`${printable(text)}\n`),
+    stderr: (text) => process.stderr.write(`${printable(text)}\n`),
     stdin: process.stdin.isTTY ? undefined : process.stdin,
   }).then((code) => { process.exitCode = code; }, (e) => {
     process.stderr.write(`cdk-waf-guard: unexpected error: ${(e as Error).stack ?? String(e)}\n`);

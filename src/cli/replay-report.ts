@@ -1,5 +1,6 @@
 import { MAX_LINE_BYTES } from './log-input';
 import { malformedMessage, ReplayReport, RuleReport } from './replay';
+import { formatTable } from './text-table';
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 const num = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -9,10 +10,6 @@ function duration(seconds: number): string {
   if (seconds % 3600 === 0) return `${seconds / 3600} h`;
   if (seconds % 60 === 0) return `${seconds / 60} min`;
   return `${seconds} s`;
-}
-
-function pad(cells: string[], widths: number[]): string {
-  return cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
 }
 
 /** Why the guard would keep a block out of the IP sets, as the report says it. */
@@ -41,8 +38,7 @@ function ruleSection(r: RuleReport): string[] {
     const header = ['client', 'blocked at', 'until', `at decision (${perWindow})`, `peak (${perWindow})`, ...(routes ? ['route'] : [])];
     const rows = r.blocks.map((b) => [b.ip, iso(b.blockedAt), iso(b.blockedUntil), num(b.observed), num(b.peak),
       ...(routes ? [b.route + NOT_APPLIED[b.notApplied ?? '']] : [])]);
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-    out.push(`    ${pad(header, widths)}`, ...rows.map((row) => `    ${pad(row, widths)}`));
+    out.push(formatTable([header, ...rows], '    '));
   }
   if (r.nearMisses.length > 0) {
     out.push(`  closest below threshold (peak ${perWindow}): ${r.nearMisses.map((m) => `${m.ip} ${num(m.peak)}`).join(', ')}`);

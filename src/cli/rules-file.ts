@@ -1,5 +1,6 @@
 import { UserError } from './errors';
-import { DEFAULT_MIN_LOGGED_REQUESTS, defaultRuleId, parseStoredRule, RULE_LIMITS, samplingProblem, StoredRule } from '../realtime-waf-guard/rule-model';
+import { DEFAULT_MIN_LOGGED_REQUESTS, defaultRuleId, parseStoredRule, RULE_LIMITS, samplingProblem, shown, StoredRule } from '../realtime-waf-guard/rule-model';
+import { escapeControls } from '../shared/runtime/text';
 
 /**
  * Rules in the shape of the construct's `HostRule` props, as a user writes them in JSON: durations are seconds
@@ -17,7 +18,7 @@ export function parseDurationSeconds(value: unknown, what: string): number | str
     const m = /^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d)?\s*$/.exec(value);
     if (m) return Number(m[1]) * UNIT_SECONDS[m[2] ?? 's'];
   }
-  return `${what} must be seconds (a number) or a string like "60s", "5m", "1h" (got ${JSON.stringify(value)})`;
+  return `${what} must be seconds (a number) or a string like "60s", "5m", "1h" (got ${shown(value)})`;
 }
 
 /** Converts one HostRule-shaped object; returns the stored rule or a message naming the field to fix. */
@@ -26,7 +27,7 @@ export function parseHostRule(raw: unknown, index: number): StoredRule | string 
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return `${where} must be an object like {"host": "api.example.com", "threshold": 300, "window": "1m"}`;
   const rule = raw as Record<string, unknown>;
   const unknown = Object.keys(rule).filter((k) => !KEYS.includes(k));
-  if (unknown.length > 0) return `${where}: unknown key(s) ${unknown.join(', ')}; a rule has ${KEYS.join(', ')}`;
+  if (unknown.length > 0) return `${where}: unknown key(s) ${unknown.map(escapeControls).join(', ')}; a rule has ${KEYS.join(', ')}`;
   if (typeof rule.host !== 'string') return `${where}: host is required (the Host header clients send, e.g. "api.example.com")`;
   if (rule.id !== undefined && typeof rule.id !== 'string') return `${where}: id must be a string`;
   if (rule.window === undefined) return `${where}: window is required (e.g. "1m")`;

@@ -196,6 +196,8 @@ describe('log processor', () => {
   test('function settings and environment', () => {
     const { template } = synthGuard({
       allowList: ['203.0.113.7', '2001:DB8:0:0::/48', '10.1.2.3/8'],
+      // A /8 is wider than the default widest allow-list entry (/16): widened on purpose.
+      allowListWidestPrefixIpv4: 8,
       trustedProxies: ['198.51.100.0/24'],
       maxNewBlocksPerMinute: 20,
       rulesCacheDuration: Duration.seconds(10),

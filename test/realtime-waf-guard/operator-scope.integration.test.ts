@@ -99,6 +99,19 @@ describe('unblock ends only what the operator named', () => {
     expect(g.waf.addresses(g.ipv4.id)).toEqual(['203.0.0.0/16']);
   });
 
+  test('the allow-list choice does what the message says: while the entry lasts, the wider block is kept out of WAF', async () => {
+    const g = await guard();
+    await g.actions.block({ target: '203.0.0.0/16', period: '1d', reason: 'botnet range', operator: alice });
+    await g.sync.run();
+    const refused = await g.actions.unblock({ target: '203.0.113.7', reason: 'a customer', operator: alice }).catch((e: ActionError) => e);
+    expect(refused.message).toContain('allow-list 203.0.113.7 (allow 203.0.113.7; while the entry lasts, a block that holds an allow-listed address is kept out of WAF)');
+    await g.actions.allow({ target: '203.0.113.7', period: '1h', reason: 'a customer', operator: alice });
+    g.setNow(T0 + 2000);
+    await g.sync.run();
+    expect(g.waf.addresses(g.ipv4.id)).toEqual([]);
+    expect(await g.inForce()).toEqual(['#allow ALLOW#203.0.113.7', '203.0.0.0/16 #manual']);
+  });
+
   test('a prefix still ends the blocks inside it', async () => {
     const g = await guard({}, [blockRow('198.51.100.7', T0 - 1000), blockRow('198.51.100.8', T0 - 1000), blockRow('198.51.101.1', T0 - 1000)]);
     const result = await g.actions.unblock({ target: '198.51.100.0/24', reason: 'office NAT', operator: alice, shield: '0' });
@@ -114,6 +127,19 @@ describe('unblock ends only what the operator named', () => {
     expect(result.choices).toBeUndefined();
     expect(await g.inForce()).toEqual(['2001:db8:0:200::/56 api']);
   });
+});
+
+test('extend, likewise, lengthens only blocks inside what was named, never a wider block that holds it', async () => {
+  const g = await guard({}, [blockRow('203.0.113.7', T0 - 1000, { blockedUntil: T0 + 300_000 })]);
+  await g.actions.block({ target: '203.0.0.0/16', period: '1h', reason: 'botnet range', operator: alice });
+  const result = await g.actions.extend({ target: '203.0.113.7', by: '1h', reason: 'repeat offender', operator: alice });
+  expect(result.rows.map((r) => [r.ip, r.blockedUntil])).toEqual([['203.0.113.7', T0 + 300_000 + 3_600_000]]);
+  const onlyWider = await guard();
+  await onlyWider.actions.block({ target: '203.0.0.0/16', period: '1h', reason: 'botnet range', operator: alice });
+  await expect(onlyWider.actions.extend({ target: '203.0.113.7', by: '1d', reason: 'x', operator: alice }))
+    .rejects.toThrow('203.0.113.7 lies inside 203.0.0.0/16 (manual block): to make that block longer, extend it by its name (203.0.0.0/16)');
+  const extended = await onlyWider.actions.extend({ target: '203.0.0.0/16', by: '1h', reason: 'still active', operator: alice });
+  expect(extended.rows.map((r) => [r.ip, r.blockedUntil])).toEqual([['203.0.0.0/16', T0 + 2 * 3_600_000]]);
 });
 
 describe('run-time allow-list entries have the width limits of blocks', () => {

@@ -189,11 +189,13 @@ Lists the clients the guard blocks and the clients its COUNT rules would block (
 per page, with run-time allow-list entries.
 
 * **Unblock** ends every block of the client now (the next sync run releases it) and shields it from automatic blocks
-  for the shield period chosen (default 1 hour).
+  for the shield period chosen (default 1 hour). A wider block that holds the client (a manual /16) is left in force;
+  the widget says so and offers buttons to end that block or to allow-list the client.
 * **Extend** makes a block longer by the period chosen.
 * **Block** blocks the address or prefix typed for the period chosen; it spends none of the new-block budget and is
   released only when its period ends.
-* **Allow-list** adds the address or prefix to the run-time allow-list for the period chosen.
+* **Allow-list** adds the address or prefix to the run-time allow-list for the period chosen; entries are as narrow
+  as blocks (IPv4 /16, IPv6 /32) unless the guard's props widen them.
 
 Every action asks for confirmation, needs your name and a reason, is recorded in the history table with both and with
 \`dashboard\`, and appears in the next alert digest. CloudTrail records the IAM principal that invoked the widget function.

@@ -270,11 +270,8 @@ export class OperatorActions {
     const shieldMs = String(req.shield ?? DEFAULT_SHIELD).trim() === '0' ? 0 : parsePeriod(req.shield ?? DEFAULT_SHIELD, 'the shield period', LIMITS.minPeriodMs, LIMITS.maxShieldMs);
     const op = who(req.operator);
     const now = this.now();
-    const target = new CidrSet([cidr]);
-    const touching = this.inForce(await this.rows(), cidr, now);
-    const inside = touching.filter((r) => target.containsCidr(rowNetwork(r)!));
-    // Networks nest, so a row that touches the target without lying inside it holds the target.
-    const wider = widerBlocks(cidr, touching.filter((r) => !inside.includes(r)));
+    const { inside, holding } = this.inScope(await this.rows(), cidr, now);
+    const wider = widerBlocks(cidr, holding);
     if (inside.length === 0) {
       if (wider) throw new ActionError(wider.message, wider.choices);
       throw new ActionError(`no block or dry-run record in force for ${cidr.text}`);
@@ -303,13 +300,21 @@ export class OperatorActions {
 
   /** Makes the blocks of the address or prefix longer; the sync announces and records the new end. */
   public async extend(req: ExtendRequest): Promise<ActionResult> {
-    const cidr = parseTarget(req.target);
+    const cidr = this.clientTarget(req.target);
     const byMs = parsePeriod(req.by, 'the extension', LIMITS.minPeriodMs, LIMITS.maxPeriodMs);
     const reason = cleanText(req.reason, 'a reason', LIMITS.maxReason);
     const op = who(req.operator);
     const now = this.now();
-    const matching = this.inForce(await this.rows(), cidr, now).filter((r) => r.action === 'BLOCK');
-    if (matching.length === 0) throw new ActionError(`no block in force for ${cidr.text} (dry-run records cannot be extended: block the client instead)`);
+    const blocks = (await this.rows()).filter((r) => r.action === 'BLOCK');
+    const { inside: matching, holding } = this.inScope(blocks, cidr, now);
+    if (matching.length === 0) {
+      // Like unblock: a wider block is changed only when named, since the change reaches every address in it.
+      if (holding.length > 0) {
+        throw new ActionError(`${blockKey(cidr)} lies inside ${holding.map(label).join(', ')}: to make that block longer, extend it by its name ` +
+          `(${[...new Set(holding.map((r) => r.cidr ?? r.ip))].join(', ')})`);
+      }
+      throw new ActionError(`no block in force for ${cidr.text} (dry-run records cannot be extended: block the client instead)`);
+    }
     const done: BlockRow[] = [];
     for (const row of matching) {
       const until = Math.min(row.blockedUntil + byMs, now + LIMITS.maxPeriodMs);
@@ -381,6 +386,17 @@ export class OperatorActions {
   /** Deletes an allow-list or shield row outright (tests and cleanup; operators use unallow). */
   public async deleteControl(row: BlockRow): Promise<void> {
     await this.doc.send(new DeleteCommand({ TableName: this.blocksTable, Key: { ip: row.ip, ruleId: row.ruleId } }));
+  }
+
+  /**
+   * Rows in force that an action on the target reaches (their network lies inside it), and those that hold the target
+   * (wider): networks nest, so a row that shares an address with the target is one or the other.
+   */
+  private inScope(rows: readonly BlockRow[], cidr: Cidr, now: number): { inside: BlockRow[]; holding: BlockRow[] } {
+    const target = new CidrSet([cidr]);
+    const touching = this.inForce(rows, cidr, now);
+    const inside = touching.filter((r) => target.containsCidr(rowNetwork(r)!));
+    return { inside, holding: touching.filter((r) => !inside.includes(r)) };
   }
 
   /** Block and dry-run rows in force whose network lies in, or holds, the target. */
