@@ -242,3 +242,46 @@ describe('no source-address block covers a trusted proxy', () => {
     expect(await guard.history('10.1.0.0/16')).toEqual(['NOT_APPLIED_TRUSTED_PROXY']);
   });
 });
+
+describe('adding a route to a block in force', () => {
+  const candidate = (route: 'DIRECT' | 'PROXY' | 'BOTH', crossedAtMs: number) => ({
+    rule, ip: { family: 4 as const, text: ATTACKER, value: 0 }, observed: 40, firstSeenMs: crossedAtMs - 1000, crossedAtMs, route,
+  });
+
+  test('changes only the route of that block, once, whichever container sees the client on the new route; never an ended or lifted block', async () => {
+    const tables = await createGuardTables(dynamo, [rule]);
+    const store = () => new BlockStore(dynamo.doc, tables.blocks, tables.counters, 50);
+    const read = async () => ((await dynamo.doc.send(new ScanCommand({ TableName: tables.blocks }))).Items ?? []) as BlockRow[];
+    const [a, b] = [store(), store()];
+    const t = T0 + 10_000;
+    expect((await a.record([candidate('PROXY', t)], t)).created).toHaveLength(1);
+    const [first] = await read();
+    // another container counts the client directly: no new block, the same row gains the route
+    const seen = await b.record([candidate('DIRECT', t + 5000)], t + 5000);
+    expect([seen.created, seen.alreadyActive]).toEqual([[], 1]);
+    const [both] = await read();
+    expect(both).toEqual({ ...first, route: 'BOTH', routeAddedAt: t + 5000 });
+    // the first container, whose cache still says PROXY, and both again later: nothing changes any more
+    await a.record([candidate('DIRECT', t + 6000)], t + 6000);
+    await b.record([candidate('PROXY', t + 7000), candidate('BOTH', t + 7000)], t + 7000);
+    expect(await read()).toEqual([both]);
+
+    // a block an operator lifted is not given a route back (the client is counted again once the sync released it)
+    const lifted = await createGuardTables(dynamo, [rule]);
+    const c = new BlockStore(dynamo.doc, lifted.blocks, lifted.counters, 50);
+    await c.record([candidate('DIRECT', t)], t);
+    await new OperatorActions(dynamo.doc, lifted.blocks, () => t + 1000).unblock({ target: ATTACKER, reason: 'customer', operator: { name: 'Bob', via: 'cli' }, shield: '0' });
+    const before = (await dynamo.doc.send(new ScanCommand({ TableName: lifted.blocks }))).Items;
+    await new BlockStore(dynamo.doc, lifted.blocks, lifted.counters, 50).record([candidate('PROXY', t + 2000)], t + 2000);
+    expect((await dynamo.doc.send(new ScanCommand({ TableName: lifted.blocks }))).Items).toEqual(before);
+
+    // an ended block waiting for its release is replaced by a new one (a renewal), not extended to the route
+    const ended = await createGuardTables(dynamo, [rule]);
+    await new BlockStore(dynamo.doc, ended.blocks, ended.counters, 50).record([candidate('DIRECT', t)], t);
+    const later = t + rule.blockSeconds * 1000 + 1000;
+    const renewed = await new BlockStore(dynamo.doc, ended.blocks, ended.counters, 50).record([candidate('PROXY', later)], later);
+    expect(renewed.created.map((r) => [r.route, r.renewedFrom])).toEqual([['PROXY', t + rule.blockSeconds * 1000]]);
+    const [row] = (await dynamo.doc.send(new ScanCommand({ TableName: ended.blocks }))).Items as BlockRow[];
+    expect([row.route, row.routeAddedAt]).toEqual(['PROXY', undefined]);
+  });
+});
