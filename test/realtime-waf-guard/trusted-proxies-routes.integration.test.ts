@@ -1,4 +1,5 @@
 import { WAFV2Client } from '@aws-sdk/client-wafv2';
+import fc from 'fast-check';
 import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { synthGuard } from './construct-fixtures';
@@ -283,5 +284,49 @@ describe('adding a route to a block in force', () => {
     expect(renewed.created.map((r) => [r.route, r.renewedFrom])).toEqual([['PROXY', t + rule.blockSeconds * 1000]]);
     const [row] = (await dynamo.doc.send(new ScanCommand({ TableName: ended.blocks }))).Items as BlockRow[];
     expect([row.route, row.routeAddedAt]).toEqual(['PROXY', undefined]);
+  });
+});
+
+describe('model: route switches, generated', () => {
+  const BYSTANDER = '198.51.100.60';
+  // What the attacker does in each 10-second batch: nothing, or 4 requests a second (12x the threshold) on one route.
+  const step = fc.constantFrom<'IDLE' | 'DIRECT' | 'PROXY'>('IDLE', 'DIRECT', 'PROXY', 'PROXY');
+  const runs = Number(process.env.MODEL_RUNS ?? 4);
+
+  test('through the real handlers: blocked on every route it used while blocked, never a bystander, each block alerted and recorded once', async () => {
+    await fc.assert(fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 40 }), async (steps) => {
+      published.length = 0;
+      const guard = await deployedGuard({ trustedProxies: ['10.0.0.0/8'], guardName: 'model-guard' });
+      const directSeen: number[] = [];
+      for (let i = 0; i < steps.length; i++) {
+        const from = T0 + i * 10_000;
+        if (steps[i] === 'DIRECT') await guard.traffic(ATTACKER, undefined, from, 10, 4);
+        else if (steps[i] === 'PROXY') await guard.traffic(PROXY, ATTACKER, from, 10, 4);
+        // a bystander behind the proxy and directly, far under the threshold
+        await guard.traffic(PROXY, BYSTANDER, from + 9000, 1, 1);
+        await guard.traffic(BYSTANDER, undefined, from + 9000, 1, 1);
+        if (steps[i] === 'DIRECT') directSeen.push(from + 10_000);
+        await guard.sync();
+        const inForce = (await guard.rows()).find((r) => r.ip === ATTACKER && r.blockedUntil > guard.clock.now);
+        // the model: blocked through the proxy whenever blocked at all; directly once it connected itself during the block
+        const direct = inForce !== undefined && directSeen.some((end) => end >= inForce.crossedAt);
+        expect([guard.verdict({ sourceIp: PROXY, xff: ATTACKER }), guard.verdict({ sourceIp: ATTACKER })])
+          .toEqual([inForce ? 'BLOCK' : 'ALLOW', direct ? 'BLOCK' : 'ALLOW']);
+        expect([guard.verdict({ sourceIp: PROXY, xff: BYSTANDER }), guard.verdict({ sourceIp: BYSTANDER }), guard.verdict({ sourceIp: PROXY })])
+          .toEqual(['ALLOW', 'ALLOW', 'ALLOW']);
+      }
+      // quiet: every block ends; the sets are empty and each block was announced and recorded once, start and end
+      guard.clock.now = T0 + steps.length * 10_000 + rule.blockSeconds * 1000 + 1000;
+      await guard.sync();
+      await guard.sync();
+      expect([guard.setOf(ENV.IPV4_SET_ID), guard.setOf(ENV.FORWARDED_IPV4_SET_ID), await guard.rows()]).toEqual([[], [], []]);
+      const events = await guard.history(ATTACKER);
+      const starts = events.filter((e) => e === 'BLOCKED' || e === 'RENEWED').length;
+      expect(events.filter((e) => e === 'RELEASED').length).toBe(starts);
+      expect(starts > 0).toBe(steps.some((s) => s !== 'IDLE'));
+      const mentions = digestMentions(ATTACKER);
+      expect([mentions['Blocked in WAF:'] ?? 0, mentions['Released:'] ?? 0]).toEqual([starts, starts]);
+      expect(await guard.history(BYSTANDER)).toEqual([]);
+    }), { seed: 1717, numRuns: runs, endOnFailure: true });
   });
 });
