@@ -1,7 +1,7 @@
 import { WAFV2Client } from '@aws-sdk/client-wafv2';
-import fc from 'fast-check';
 import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import fc from 'fast-check';
 import { synthGuard } from './construct-fixtures';
 import { RealtimeWafGuardProps } from '../../src';
 import { ENV } from '../../src/realtime-waf-guard/handler-env';
@@ -291,10 +291,10 @@ describe('model: route switches, generated', () => {
   const BYSTANDER = '198.51.100.60';
   // What the attacker does in each 10-second batch: nothing, or 4 requests a second (12x the threshold) on one route.
   const step = fc.constantFrom<'IDLE' | 'DIRECT' | 'PROXY'>('IDLE', 'DIRECT', 'PROXY', 'PROXY');
-  const runs = Number(process.env.MODEL_RUNS ?? 4);
+  const runs = Number(process.env.MODEL_RUNS ?? 5);
 
   test('through the real handlers: blocked on every route it used while blocked, never a bystander, each block alerted and recorded once', async () => {
-    await fc.assert(fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 40 }), async (steps) => {
+    await fc.assert(fc.asyncProperty(fc.array(step, { minLength: 6, maxLength: 36 }), async (steps) => {
       published.length = 0;
       const guard = await deployedGuard({ trustedProxies: ['10.0.0.0/8'], guardName: 'model-guard' });
       const directSeen: number[] = [];
