@@ -115,7 +115,7 @@ export class GuardConsole extends Construct {
       perRule('Blocks and would-blocks per rule per minute', processorLogs, DECISIONS),
       perRule('Releases per rule per minute', syncLogs, '"block released"'),
       graph('Active blocks', [
-        max(METRIC.ACTIVE_BLOCKS_IPV4, 'IPv4'), max(METRIC.ACTIVE_BLOCKS_IPV6, 'IPv6'), max(METRIC.ACTIVE_BLOCKS_PROXIED, 'behind trusted proxies'),
+        max(METRIC.ACTIVE_BLOCKS_IPV4, 'IPv4'), max(METRIC.ACTIVE_BLOCKS_IPV6, 'IPv6'), max(METRIC.ACTIVE_BLOCKS_PROXIED, 'forwarded (behind trusted proxies)'),
       ]),
     );
     dashboard.addWidgets(

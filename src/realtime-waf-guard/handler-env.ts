@@ -31,7 +31,7 @@ export const ENV = {
   IPV4_SET_ID: 'IPV4_SET_ID',
   IPV6_SET_NAME: 'IPV6_SET_NAME',
   IPV6_SET_ID: 'IPV6_SET_ID',
-  /** The sets of clients found behind trusted proxies (set only with trusted proxies). */
+  /** The sets matched on the forwarded address of requests from trusted proxies (set only with trusted proxies). */
   FORWARDED_IPV4_SET_NAME: 'FORWARDED_IPV4_SET_NAME',
   FORWARDED_IPV4_SET_ID: 'FORWARDED_IPV4_SET_ID',
   FORWARDED_IPV6_SET_NAME: 'FORWARDED_IPV6_SET_NAME',
@@ -67,7 +67,7 @@ export const METRIC = {
   BLOCK_BUDGET_EXCEEDED: 'BlockBudgetExceeded',
   RELEASES: 'BlocksReleased',
   ACTIVE_BLOCKS: 'ActiveBlocks',
-  /** The same, per set: source-address IPv4 and IPv6, and clients behind trusted proxies (both families). */
+  /** The same, per set: source-address IPv4 and IPv6, and the forwarded sets (both families). */
   ACTIVE_BLOCKS_IPV4: 'ActiveBlocksIpv4',
   ACTIVE_BLOCKS_IPV6: 'ActiveBlocksIpv6',
   ACTIVE_BLOCKS_PROXIED: 'ActiveBlocksProxied',

@@ -69,11 +69,12 @@ export class RealtimeWafGuard extends Construct {
   /** Blocked IPv6 prefixes (CLOUDFRONT scope); managed by the sync function only. */
   public readonly ipv6Set: wafv2.CfnIPSet;
   /**
-   * Blocked IPv4 clients found behind trusted proxies, matched on the X-Forwarded-For address of requests from those
-   * proxies; managed by the sync function only. Undefined without `trustedProxies`.
+   * Blocked IPv4 clients as matched on the X-Forwarded-For address of requests from trusted proxies: those found behind a
+   * proxy, and direct ones too, so that a blocked client is blocked on either route; managed by the sync function
+   * only. Undefined without `trustedProxies`.
    */
   public readonly forwardedIpv4Set?: wafv2.CfnIPSet;
-  /** Blocked IPv6 prefixes found behind trusted proxies, like `forwardedIpv4Set`. Undefined without `trustedProxies`. */
+  /** Blocked IPv6 prefixes as matched behind trusted proxies, like `forwardedIpv4Set`. Undefined without `trustedProxies`. */
   public readonly forwardedIpv6Set?: wafv2.CfnIPSet;
   /** The trusted proxies' CIDRs, one set per address family (empty without `trustedProxies`); defined by the stack. */
   public readonly trustedProxySets: wafv2.CfnIPSet[];
@@ -299,7 +300,7 @@ export class RealtimeWafGuard extends Construct {
     return this.metric(METRIC.ACTIVE_BLOCKS_IPV6, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
   }
 
-  /** Clients blocked behind trusted proxies (the forwarded IP sets) after each sync run. Maximum per period by default. */
+  /** Entries of the forwarded IP sets (blocked clients as matched behind trusted proxies) after each sync run. Maximum per period by default. */
   public metricActiveBlocksProxied(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.ACTIVE_BLOCKS_PROXIED, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
   }

@@ -35,7 +35,7 @@ export interface WafEnforcementProps {
 export class WafEnforcement extends Construct {
   public readonly ipv4Set: wafv2.CfnIPSet;
   public readonly ipv6Set: wafv2.CfnIPSet;
-  /** Clients found behind trusted proxies, matched on their forwarded address; only with trusted proxies. */
+  /** Blocked clients matched on their forwarded address behind trusted proxies (every route, see planIpSets). */
   public readonly forwardedIpv4Set?: wafv2.CfnIPSet;
   public readonly forwardedIpv6Set?: wafv2.CfnIPSet;
   /** The trusted proxies' own CIDRs, one set per address family they use. */

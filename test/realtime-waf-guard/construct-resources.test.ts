@@ -291,6 +291,10 @@ describe('IP set sync', () => {
       // an operator's unblock ends an announced row: released within seconds rather than at the next sweep
       eventName: ['MODIFY'],
       dynamodb: { NewImage: { manualAction: { S: ['UNBLOCK', 'UNALLOW'] }, releasedAt: { N: [{ exists: false }] }, retryAt: { N: [{ exists: false }] } } },
+    }, {
+      // a block in force that gained a route (its client came the other way): applied within seconds
+      eventName: ['MODIFY'],
+      dynamodb: { NewImage: { routeAddedAt: { N: [{ exists: true }] }, releasedAt: { N: [{ exists: false }] }, retryAt: { N: [{ exists: false }] } } },
     }]);
   });
 

@@ -1,6 +1,7 @@
 import { WAFV2Client } from '@aws-sdk/client-wafv2';
 import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import fc from 'fast-check';
 import { synthGuard } from './construct-fixtures';
 import { RealtimeWafGuardProps } from '../../src';
 import { ENV } from '../../src/realtime-waf-guard/handler-env';
@@ -240,5 +241,92 @@ describe('no source-address block covers a trusted proxy', () => {
     expect(notBlocked).toContain('  10.1.0.0/16: blocked by hand until');
     expect(digest.slice(0, digest.indexOf('NOT blocked'))).not.toContain('10.1.0.0/16');
     expect(await guard.history('10.1.0.0/16')).toEqual(['NOT_APPLIED_TRUSTED_PROXY']);
+  });
+});
+
+describe('adding a route to a block in force', () => {
+  const candidate = (route: 'DIRECT' | 'PROXY' | 'BOTH', crossedAtMs: number) => ({
+    rule, ip: { family: 4 as const, text: ATTACKER, value: 0 }, observed: 40, firstSeenMs: crossedAtMs - 1000, crossedAtMs, route,
+  });
+
+  test('changes only the route of that block, once, whichever container sees the client on the new route; never an ended or lifted block', async () => {
+    const tables = await createGuardTables(dynamo, [rule]);
+    const store = () => new BlockStore(dynamo.doc, tables.blocks, tables.counters, 50);
+    const read = async () => ((await dynamo.doc.send(new ScanCommand({ TableName: tables.blocks }))).Items ?? []) as BlockRow[];
+    const [a, b] = [store(), store()];
+    const t = T0 + 10_000;
+    expect((await a.record([candidate('PROXY', t)], t)).created).toHaveLength(1);
+    const [first] = await read();
+    // another container counts the client directly: no new block, the same row gains the route
+    const seen = await b.record([candidate('DIRECT', t + 5000)], t + 5000);
+    expect([seen.created, seen.alreadyActive]).toEqual([[], 1]);
+    const [both] = await read();
+    expect(both).toEqual({ ...first, route: 'BOTH', routeAddedAt: t + 5000 });
+    // the first container, whose cache still says PROXY, and both again later: nothing changes any more
+    await a.record([candidate('DIRECT', t + 6000)], t + 6000);
+    await b.record([candidate('PROXY', t + 7000), candidate('BOTH', t + 7000)], t + 7000);
+    expect(await read()).toEqual([both]);
+
+    // a block an operator lifted is not given a route back (the client is counted again once the sync released it)
+    const lifted = await createGuardTables(dynamo, [rule]);
+    const c = new BlockStore(dynamo.doc, lifted.blocks, lifted.counters, 50);
+    await c.record([candidate('DIRECT', t)], t);
+    await new OperatorActions(dynamo.doc, lifted.blocks, () => t + 1000).unblock({ target: ATTACKER, reason: 'customer', operator: { name: 'Bob', via: 'cli' }, shield: '0' });
+    const before = (await dynamo.doc.send(new ScanCommand({ TableName: lifted.blocks }))).Items;
+    await new BlockStore(dynamo.doc, lifted.blocks, lifted.counters, 50).record([candidate('PROXY', t + 2000)], t + 2000);
+    expect((await dynamo.doc.send(new ScanCommand({ TableName: lifted.blocks }))).Items).toEqual(before);
+
+    // an ended block waiting for its release is replaced by a new one (a renewal), not extended to the route
+    const ended = await createGuardTables(dynamo, [rule]);
+    await new BlockStore(dynamo.doc, ended.blocks, ended.counters, 50).record([candidate('DIRECT', t)], t);
+    const later = t + rule.blockSeconds * 1000 + 1000;
+    const renewed = await new BlockStore(dynamo.doc, ended.blocks, ended.counters, 50).record([candidate('PROXY', later)], later);
+    expect(renewed.created.map((r) => [r.route, r.renewedFrom])).toEqual([['PROXY', t + rule.blockSeconds * 1000]]);
+    const [row] = (await dynamo.doc.send(new ScanCommand({ TableName: ended.blocks }))).Items as BlockRow[];
+    expect([row.route, row.routeAddedAt]).toEqual(['PROXY', undefined]);
+  });
+});
+
+describe('model: route switches, generated', () => {
+  const BYSTANDER = '198.51.100.60';
+  // What the attacker does in each 10-second batch: nothing, or 4 requests a second (12x the threshold) on one route.
+  const step = fc.constantFrom<'IDLE' | 'DIRECT' | 'PROXY'>('IDLE', 'DIRECT', 'PROXY', 'PROXY');
+  const runs = Number(process.env.MODEL_RUNS ?? 5);
+
+  test('through the real handlers: blocked on every route it used while blocked, never a bystander, each block alerted and recorded once', async () => {
+    await fc.assert(fc.asyncProperty(fc.array(step, { minLength: 6, maxLength: 36 }), async (steps) => {
+      published.length = 0;
+      const guard = await deployedGuard({ trustedProxies: ['10.0.0.0/8'], guardName: 'model-guard' });
+      const directSeen: number[] = [];
+      for (let i = 0; i < steps.length; i++) {
+        const from = T0 + i * 10_000;
+        if (steps[i] === 'DIRECT') await guard.traffic(ATTACKER, undefined, from, 10, 4);
+        else if (steps[i] === 'PROXY') await guard.traffic(PROXY, ATTACKER, from, 10, 4);
+        // a bystander behind the proxy and directly, far under the threshold
+        await guard.traffic(PROXY, BYSTANDER, from + 9000, 1, 1);
+        await guard.traffic(BYSTANDER, undefined, from + 9000, 1, 1);
+        if (steps[i] === 'DIRECT') directSeen.push(from + 10_000);
+        await guard.sync();
+        const inForce = (await guard.rows()).find((r) => r.ip === ATTACKER && r.blockedUntil > guard.clock.now);
+        // the model: blocked through the proxy whenever blocked at all; directly once it connected itself during the block
+        const direct = inForce !== undefined && directSeen.some((end) => end >= inForce.crossedAt);
+        expect([guard.verdict({ sourceIp: PROXY, xff: ATTACKER }), guard.verdict({ sourceIp: ATTACKER })])
+          .toEqual([inForce ? 'BLOCK' : 'ALLOW', direct ? 'BLOCK' : 'ALLOW']);
+        expect([guard.verdict({ sourceIp: PROXY, xff: BYSTANDER }), guard.verdict({ sourceIp: BYSTANDER }), guard.verdict({ sourceIp: PROXY })])
+          .toEqual(['ALLOW', 'ALLOW', 'ALLOW']);
+      }
+      // quiet: every block ends; the sets are empty and each block was announced and recorded once, start and end
+      guard.clock.now = T0 + steps.length * 10_000 + rule.blockSeconds * 1000 + 1000;
+      await guard.sync();
+      await guard.sync();
+      expect([guard.setOf(ENV.IPV4_SET_ID), guard.setOf(ENV.FORWARDED_IPV4_SET_ID), await guard.rows()]).toEqual([[], [], []]);
+      const events = await guard.history(ATTACKER);
+      const starts = events.filter((e) => e === 'BLOCKED' || e === 'RENEWED').length;
+      expect(events.filter((e) => e === 'RELEASED').length).toBe(starts);
+      expect(starts > 0).toBe(steps.some((s) => s !== 'IDLE'));
+      const mentions = digestMentions(ATTACKER);
+      expect([mentions['Blocked in WAF:'] ?? 0, mentions['Released:'] ?? 0]).toEqual([starts, starts]);
+      expect(await guard.history(BYSTANDER)).toEqual([]);
+    }), { seed: 1717, numRuns: runs, endOnFailure: true });
   });
 });

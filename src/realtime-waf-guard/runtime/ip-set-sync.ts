@@ -253,10 +253,10 @@ export class IpSetSync {
     return row.action === 'BLOCK' && allowListCover(row, this.allowList) === 'none' && !this.holdsProxy(row);
   }
 
-  /** A BLOCK row kept out of the sets because its network holds a trusted proxy. */
+  /** A BLOCK row kept out of the sets because its network holds a trusted proxy (the allow-list first, as planIpSets). */
   private holdsProxy(row: BlockRow): boolean {
     const proxies = this.config.trustedProxies;
-    return row.action === 'BLOCK' && proxies !== undefined && allowListCover(row, proxies) !== 'none';
+    return row.action === 'BLOCK' && proxies !== undefined && allowListCover(row, this.allowList) === 'none' && allowListCover(row, proxies) !== 'none';
   }
 
   private async readBlocks(): Promise<BlockRow[]> {
