@@ -1,6 +1,7 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { samplingProblem } from './sampling-bound';
 import { scanAll } from '../../shared/runtime/dynamo';
-import { parseStoredRule, samplingProblem, StoredRule } from '../rule-model';
+import { parseStoredRule, StoredRule } from '../rule-model';
 
 export interface LoadedRules {
   readonly rules: StoredRule[];
@@ -13,8 +14,8 @@ export interface LoadedRules {
 /** What a valid row must also meet to be used by this guard. */
 export interface RuleAdmission {
   readonly samplingRate: number;
-  /** Rows whose threshold stands for fewer logged requests per window are refused (see `samplingProblem`). */
-  readonly minLoggedRequests: number;
+  /** @deprecated ignored: rows are admitted by the sampling bound (see `samplingProblem` in sampling-bound.ts). */
+  readonly minLoggedRequests?: number;
 }
 
 /** Reads every row of the rules table; invalid rows are reported and skipped, never fatal. */
@@ -34,7 +35,7 @@ export async function loadRules(doc: DynamoDBDocumentClient, tableName: string, 
 function admissionProblem(rule: StoredRule, admission: RuleAdmission | undefined): string | undefined {
   // A disabled row is not evaluated, so it cannot block anyone on too few samples.
   if (!admission || !rule.enabled) return undefined;
-  const problem = samplingProblem(rule.threshold, admission.samplingRate, admission.minLoggedRequests);
+  const problem = samplingProblem(rule.threshold, admission.samplingRate, rule.windowSeconds);
   return problem && `rule "${rule.ruleId}": ${problem}`;
 }
 
