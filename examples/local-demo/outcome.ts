@@ -72,7 +72,7 @@ export interface SamplingWindow {
  * (beyond the bucket slack, MISS_FACTOR). Below, the README's sampling bound promises a block within the documented
  * delay at the client's rate (99%): a client at twice a threshold of 10 logged requests per window may take minutes.
  */
-function due(rule: StoredRule, row: TruthRow, sampling: SamplingWindow | undefined): boolean {
+function blockDue(rule: StoredRule, row: TruthRow, sampling: SamplingWindow | undefined): boolean {
   if (row.maxInWindow < rule.threshold * MISS_FACTOR) return false;
   if (sampling === undefined || sampling.samplingRate >= 100) return true;
   if (row.crossedAtMs === undefined) return false;
@@ -106,7 +106,7 @@ export function judgeBlocks(
   const missed: BlockJudgement['missed'] = [];
   for (const t of truthRows) {
     const rule = byId.get(t.ruleId)!;
-    if (due(rule, t, sampling) && !decided.has(`${t.ruleId}|${demoClient(t.ip)}`)) {
+    if (blockDue(rule, t, sampling) && !decided.has(`${t.ruleId}|${demoClient(t.ip)}`)) {
       missed.push({ ip: t.ip, ruleId: t.ruleId, maxInWindow: t.maxInWindow, threshold: rule.threshold });
     }
   }
@@ -149,7 +149,7 @@ export function judge(input: JudgeInput): Judgement {
     // Below 100% an attacker whose block the sampling bound does not promise by the end of the traffic may go unblocked.
     const row = truth.get(`${a.ruleId}|${demoClient(a.ip)}`);
     const sampled = input.sampling !== undefined && input.sampling.samplingRate < 100;
-    if (a.blockedAtMs === undefined && sampled && row !== undefined && !due(rulesById.get(a.ruleId)!, row, input.sampling)) continue;
+    if (a.blockedAtMs === undefined && sampled && row !== undefined && !blockDue(rulesById.get(a.ruleId)!, row, input.sampling)) continue;
     if (a.blockedAtMs === undefined) problems.push(`attacker ${a.ip} (rule ${a.ruleId}, ${a.maxInWindow} requests in a window) was not blocked`);
     else if (a.ipSetLatencyMs === undefined) problems.push(`attacker ${a.ip} was blocked but never reached the WAF IP set`);
   }

@@ -92,7 +92,13 @@ describe('demo verdict', () => {
     expect(missed(10, crossedAtMs + delayMs)).toBe(1);
     // and the attacker check of the verdict follows it
     const verdict = (trafficEndMs: number) => judge(input({
-      rules: [login], truth, attackers: [{ ip: '2001:db8:9:1::abc', ruleId: 'login' }], decisions: [], releases: [], updates: [], syncRuns: [],
+      rules: [login],
+      truth,
+      attackers: [{ ip: '2001:db8:9:1::abc', ruleId: 'login' }],
+      decisions: [],
+      releases: [],
+      updates: [],
+      syncRuns: [],
       sampling: { samplingRate: 10, trafficEndMs },
     })).problems;
     expect(verdict(crossedAtMs + 14_000)).toEqual([]);
