@@ -14,7 +14,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CapacityMeter } from './capacity-meter';
 import { DemoClock } from './demo-clock';
 import { GeneratedRecord, Random } from './traffic';
-import { DEFAULT_MIN_LOGGED_REQUESTS, StoredRule } from '../../src/realtime-waf-guard/rule-model';
+import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
 import { BlockRow, BlockStore } from '../../src/realtime-waf-guard/runtime/block-store';
 import { CounterStore } from '../../src/realtime-waf-guard/runtime/counter-store';
 import { HistoryStore } from '../../src/realtime-waf-guard/runtime/history-store';
@@ -338,7 +338,7 @@ export class LocalPipeline {
       connection,
       tables: this.tables,
       rules: new RulesCache(
-        () => loadRules(connection.doc, this.tables.rules, { samplingRate: options.samplingRate, minLoggedRequests: DEFAULT_MIN_LOGGED_REQUESTS }),
+        () => loadRules(connection.doc, this.tables.rules, { samplingRate: options.samplingRate }),
         30_000,
       ),
       fields: options.fields,

@@ -179,6 +179,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoOutcome> {
       syncRuns: pipeline.syncRuns,
       ipSetsAtEnd: pipeline.ipSets(),
       manualUnblocks: new Set(manualUnblock ? [manualUnblock.client] : []),
+      sampling: { samplingRate: opts.samplingRate, trafficEndMs: startMs + opts.durationSeconds * 1000 },
     });
     if (!manualUnblock) problems.push(`attacker ${MANUAL_UNBLOCK_IP} could not be unblocked by hand: it was not blocked`);
     else if (!manualUnblock.leftIpSet) problems.push(`attacker ${MANUAL_UNBLOCK_IP} was unblocked by hand but stayed in the WAF IP set`);

@@ -19,7 +19,7 @@ const NOT_APPLIED: Record<string, string> = {
   'TRUSTED_PROXY': ', NOT applied: holds a trusted proxy',
 };
 
-function ruleSection(r: RuleReport): string[] {
+function ruleSection(r: RuleReport, samplingRate: number): string[] {
   const { rule } = r;
   const perWindow = `per ${duration(rule.windowSeconds)}`;
   const out = [
@@ -27,6 +27,9 @@ function ruleSection(r: RuleReport): string[] {
       + `block ${duration(rule.blockSeconds)}, ${rule.action === 'BLOCK' ? 'BLOCK' : 'COUNT (dry run)'}`,
     `  lines matched ${num(r.matched)} from ${r.clientsExact ? '' : 'about '}${num(r.clients)} client(s)`,
   ];
+  if (samplingRate < 100) {
+    out.push(`  blocks at ${num(r.loggedThreshold)} logged requests ${perWindow} (false blocks under 1 in 1,000 client-days at 70% of the threshold)`);
+  }
   if (r.blocks.length === 0) {
     out.push('  nobody would be blocked');
   } else {
@@ -41,7 +44,7 @@ function ruleSection(r: RuleReport): string[] {
     out.push(formatTable([header, ...rows], '    '));
   }
   if (r.nearMisses.length > 0) {
-    out.push(`  closest below threshold (peak ${perWindow}): ${r.nearMisses.map((m) => `${m.ip} ${num(m.peak)}`).join(', ')}`);
+    out.push(`  closest not blocked (peak ${perWindow}): ${r.nearMisses.map((m) => `${m.ip} ${num(m.peak)}`).join(', ')}`);
   }
   return out;
 }
@@ -63,7 +66,7 @@ export function formatReplay(report: ReplayReport): string {
     lines.push(`    first at ${report.firstMalformed.map((m) => `${m.source}:${m.lineNumber}`).join(', ')}`);
   }
   lines.push('');
-  for (const r of report.rules) lines.push(...ruleSection(r), '');
+  for (const r of report.rules) lines.push(...ruleSection(r, report.samplingRate), '');
   lines.push('Times are log times: the live guard decides about one to two seconds later (batching window plus processing).');
   return lines.join('\n');
 }

@@ -5,13 +5,14 @@ import { bucketsPerWindow, busiestWindow, ROUTE_BOTH, routeName, scaleToRealRequ
 import { CidrSet } from '../realtime-waf-guard/runtime/ip';
 import { heldBackBy } from '../realtime-waf-guard/runtime/ip-set-planner';
 import { Malformed, MALFORMED_REASONS } from '../realtime-waf-guard/runtime/log-parser';
+import { loggedThreshold } from '../realtime-waf-guard/runtime/sampling-bound';
 
 /**
  * What-if over log lines: the LogProcessor's decisions replayed offline. Lines are counted in batches the way the
  * Kinesis event source hands them over (a batching window of log time, at most `batchSize` records), each batch's
  * counts are added to per-(rule, client) bucket counters as the counters table holds them, and the window total at
  * every window holding the batch's buckets is compared with the threshold, exactly as the Lambda does. The decision code
- * is the Lambda's (`TrafficCounter`, `busiestWindow`, `scaleToRealRequests`); only the storage is in memory.
+ * is the Lambda's (`TrafficCounter`, `busiestWindow`, `loggedThreshold`); only the storage is in memory.
  */
 export interface ReplayOptions {
   /** Configured fields in delivered order. */
@@ -69,6 +70,8 @@ export interface ReplayBlock {
 
 export interface RuleReport {
   readonly rule: StoredRule;
+  /** Logged requests within one window that block (k*, see sampling-bound.ts): the threshold itself at 100%. */
+  readonly loggedThreshold: number;
   /** Lines that counted toward this rule. */
   readonly matched: number;
   /** Distinct clients that counted toward this rule. */
@@ -77,7 +80,7 @@ export interface RuleReport {
   readonly clientsExact: boolean;
   /** Every block, renewals included (a client still over threshold when its block ends is blocked again). */
   readonly blocks: ReplayBlock[];
-  /** Highest peaks that stayed below the threshold. */
+  /** Highest peaks of clients never blocked (below the threshold, or above it by too few logged requests). */
   readonly nearMisses: Array<{ ip: string; peak: number }>;
 }
 
@@ -155,6 +158,7 @@ export async function replay(lines: AsyncIterable<InputLine> | Iterable<InputLin
     ipv6PrefixLength: options.ipv6PrefixLength,
   });
   const rules = counter.matcher.rules;
+  const blocksAt = rules.map((r) => loggedThreshold(r.threshold, options.samplingRate, r.windowSeconds));
   const pairs = rules.map(() => new Map<string, PairState>());
   const sweepAt = rules.map(() => SWEEP_FLOOR);
   const blocks = rules.map((): ReplayBlock[] => []);
@@ -176,7 +180,7 @@ export async function replay(lines: AsyncIterable<InputLine> | Iterable<InputLin
 
   /** A pair leaves memory; what the report needs of it stays. */
   const retire = (ruleIndex: number, ip: string, pair: PairState) => {
-    if (!blockedPeaks[ruleIndex].has(ip) && pair.peak < rules[ruleIndex].threshold) nearMisses[ruleIndex].offer(ip, pair.peak);
+    if (!blockedPeaks[ruleIndex].has(ip)) nearMisses[ruleIndex].offer(ip, pair.peak);
   };
 
   /**
@@ -230,7 +234,7 @@ export async function replay(lines: AsyncIterable<InputLine> | Iterable<InputLin
       if (observed > pair.peak) pair.peak = observed;
       const list = blocks[entry.ruleIndex];
       const ip = entry.ip.text;
-      if (observed >= rule.threshold && pair.blockedUntil <= now) {
+      if (busiest.total >= blocksAt[entry.ruleIndex] && pair.blockedUntil <= now) {
         pair.blockedUntil = now + rule.blockSeconds * 1000;
         pair.route = entry.route;
         const notApplied = rule.action === 'BLOCK' ? heldBackBy(ip, allowList, trustedProxies) : undefined;
@@ -294,6 +298,7 @@ export async function replay(lines: AsyncIterable<InputLine> | Iterable<InputLin
     const ruleBlocks = blocks[i].map((b) => ({ ...b, peak: blockedPeaks[i].get(b.ip)! }));
     return {
       rule,
+      loggedThreshold: blocksAt[i],
       matched: matchedPerRule[i],
       clients: clients[i].value,
       clientsExact: clients[i].isExact,

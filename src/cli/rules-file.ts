@@ -1,5 +1,6 @@
 import { UserError } from './errors';
-import { DEFAULT_MIN_LOGGED_REQUESTS, defaultRuleId, parseStoredRule, RULE_LIMITS, samplingProblem, shown, StoredRule } from '../realtime-waf-guard/rule-model';
+import { defaultRuleId, parseStoredRule, RULE_LIMITS, shown, StoredRule } from '../realtime-waf-guard/rule-model';
+import { samplingProblem } from '../realtime-waf-guard/runtime/sampling-bound';
 import { escapeControls } from '../shared/runtime/text';
 
 /**
@@ -81,9 +82,9 @@ export function parseRulesJson(text: string, source: string): StoredRule[] {
  * Rules the deployed guard would refuse at this sampling rate (too few logged requests per window for a sound
  * decision). The replay still runs them, to show what they would do, but says why they cannot be deployed as they are.
  */
-export function samplingWarnings(rules: readonly StoredRule[], samplingRate: number, minLoggedRequests = DEFAULT_MIN_LOGGED_REQUESTS): string[] {
+export function samplingWarnings(rules: readonly StoredRule[], samplingRate: number): string[] {
   return rules.flatMap((rule) => {
-    const problem = samplingProblem(rule.threshold, samplingRate, minLoggedRequests, '--sampling');
-    return problem ? [`rule "${rule.ruleId}": ${problem}. The guard refuses such a rule (minLoggedRequests, default ${DEFAULT_MIN_LOGGED_REQUESTS}).`] : [];
+    const problem = samplingProblem(rule.threshold, samplingRate, rule.windowSeconds, '--sampling');
+    return problem ? [`rule "${rule.ruleId}": ${problem}. The guard refuses such a rule.`] : [];
   });
 }

@@ -1,6 +1,6 @@
 import { Token } from 'aws-cdk-lib';
 
-/** Slack of `Counting.LOCAL_FIRST`, in percent of a rule's threshold. */
+/** Slack of `Counting.LOCAL_FIRST`, in percent of a rule's threshold (of its logged threshold when sampling). */
 const DEFAULT_SLACK_PERCENT = 10;
 
 /**
@@ -20,8 +20,9 @@ export class Counting {
    * The default: each execution environment of the log processor counts in memory and writes a (rule, client) pair
    * only once its requests within a window reach the environment's share of 10% of the threshold, so clients far
    * below every threshold cost no writes. The shared count trails the requests by less than 10% of the threshold,
-   * so a client is caught by the threshold plus 10%. Counts held by an environment that ends (a cold start) are
-   * lost, so a client may then need up to one more window to be caught.
+   * so a client is caught by the threshold plus 10%. Below 100% sampling the same holds for the logged requests that
+   * block (the README's sampling section). Counts held by an environment that ends (a cold start) are lost, so a
+   * client may then need up to one more window to be caught.
    */
   public static readonly LOCAL_FIRST = new Counting('LOCAL_FIRST', DEFAULT_SLACK_PERCENT);
 

@@ -10,8 +10,9 @@ import { DEFAULT_COUNTER_RETENTION_SECONDS, DEFAULT_METRICS_NAMESPACE, ENV } fro
 import { toStoredRules } from './host-rule';
 import { DETECTION_FIELDS, deliveredFieldOrder } from './log-fields';
 import type { RealtimeWafGuardProps } from './realtime-waf-guard-props';
-import { DEFAULT_MIN_LOGGED_REQUESTS, samplingProblem, StoredRule } from './rule-model';
+import { StoredRule } from './rule-model';
 import { DEFAULT_IPV6_PREFIX_LENGTH, MAX_IPV6_PREFIX_LENGTH, MIN_IPV6_PREFIX_LENGTH, parseCidr, WIDEST_PREFIX } from './runtime/ip';
+import { samplingProblem } from './runtime/sampling-bound';
 import { resolveTimestreamSettings, TimestreamSettings } from './timestream-options';
 import { ManagedRuleGroup, rateBasedStatement, validateManagedRuleGroups } from './waf-rules';
 import { metricNamespaceError } from '../shared/validation';
@@ -22,7 +23,6 @@ export interface GuardSettings {
   readonly rules: StoredRule[];
   readonly logFields: string[];
   readonly samplingRate: number;
-  readonly minLoggedRequests: number;
   readonly allowList: string[];
   /** Widest allow-list entry (prop and run-time), as IPv4 and IPv6 prefix lengths. */
   readonly allowListWidestPrefixIpv4: number;
@@ -77,11 +77,12 @@ export function resolveGuardSettings(guard: IConstruct, props: RealtimeWafGuardP
   }
   const maxRecordAgeSeconds = secondsInRange('maxRecordAge', props.maxRecordAge, 60, 7 * 24 * 3600, 3600);
   const samplingRate = integerInRange('samplingRate', props.samplingRate, 1, 100, 100);
-  const minLoggedRequests = integerInRange('minLoggedRequests', props.minLoggedRequests, 1, 100_000, DEFAULT_MIN_LOGGED_REQUESTS);
+  // Deprecated and no longer used (the sampling bound decides), but still checked: a value that was refused stays refused.
+  integerInRange('minLoggedRequests', props.minLoggedRequests, 1, 100_000, 10);
   const timestream = resolveTimestreamSettings(props.timestream, props.detection, maxRecordAgeSeconds);
   const rules = toStoredRules(props.rules ?? [], stableId(guard));
   rules.forEach((rule, i) => {
-    const problem = samplingProblem(rule.threshold, samplingRate, minLoggedRequests);
+    const problem = samplingProblem(rule.threshold, samplingRate, rule.windowSeconds);
     if (problem) throw new Error(`rules[${i}] ("${rule.ruleId}"): ${problem}`);
   });
   const allowListWidestPrefixIpv4 = integerInRange('allowListWidestPrefixIpv4', props.allowListWidestPrefixIpv4, 1, 32, WIDEST_PREFIX.ipv4);
@@ -104,7 +105,6 @@ export function resolveGuardSettings(guard: IConstruct, props: RealtimeWafGuardP
       ...(timestream ? [...timestream.fields, 'x-edge-request-id'] : []),
     ]),
     samplingRate,
-    minLoggedRequests,
     allowList,
     allowListWidestPrefixIpv4,
     allowListWidestPrefixIpv6,

@@ -68,7 +68,6 @@ export function blockRecorderEnvironment(settings: GuardSettings, tables: GuardT
     [ENV.BLOCKS_TABLE]: tables.blocks.tableName,
     [ENV.HISTORY_TABLE]: tables.history.tableName,
     [ENV.HISTORY_RETENTION_DAYS]: String(settings.historyDays),
-    [ENV.MIN_LOGGED_REQUESTS]: String(settings.minLoggedRequests),
     [ENV.SAMPLING_RATE]: String(settings.samplingRate),
     [ENV.MAX_NEW_BLOCKS_PER_MINUTE]: String(settings.maxNewBlocksPerMinute),
   };

@@ -22,7 +22,6 @@ export const ENV = {
   ALLOW_WIDEST_PREFIX_IPV6: 'ALLOW_WIDEST_PREFIX_IPV6',
   MAX_NEW_BLOCKS_PER_MINUTE: 'MAX_NEW_BLOCKS_PER_MINUTE',
   /** Fewest logged requests per window a rule's threshold may stand for when sampling; rows below are refused. */
-  MIN_LOGGED_REQUESTS: 'MIN_LOGGED_REQUESTS',
   RULES_CACHE_SECONDS: 'RULES_CACHE_SECONDS',
   /** How long counter items (and the claim and progress items) live after their last update (DynamoDB TTL). */
   COUNTER_RETENTION_SECONDS: 'COUNTER_RETENTION_SECONDS',

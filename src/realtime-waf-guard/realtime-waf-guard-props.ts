@@ -53,18 +53,20 @@ export interface RealtimeWafGuardProps {
   readonly additionalLogFields?: string[];
 
   /**
-   * Percent of viewer requests CloudFront logs, 1 to 100. Sampled counts are scaled by 100 / rate before comparison
-   * with rule thresholds, so thresholds stay in real requests; a low rate makes detection of slow attackers coarser.
+   * Percent of viewer requests CloudFront logs, 1 to 100. Thresholds stay in real requests: below 100% a rule blocks
+   * once a window holds a number of logged requests chosen so that a client steadily at 70% of the threshold is
+   * blocked in under 1 in 1,000 days, and a rule for which even a client at 10 times its threshold would not be blocked
+   * within a window fails at synth (the message gives the lowest threshold and rate that work). A low rate makes
+   * detection of slow attackers slower; see the README's table of detection delays.
    * @default 100
    */
   readonly samplingRate?: number;
 
   /**
-   * Fewest logged requests per window a rule's threshold may stand for when `samplingRate` is below 100: a rule with
-   * `threshold × samplingRate / 100` under it fails at synth (the message gives the lowest threshold and rate that
-   * work), and such rows in the rules table are refused at run time (logged, `InvalidRuleRows`). Below it a block
-   * rests on a few samples: at 1%, a threshold of 50 blocks on the first logged request. At 100% every request is
-   * logged and any threshold is exact, so it does not apply. 1 to 100,000.
+   * No longer used: a statistical bound on the logged count decides instead (see `samplingRate`), which keeps false
+   * blocks rare however few requests a threshold stands for. Still checked (1 to 100,000) so that existing code
+   * compiles and behaves as before at synth.
+   * @deprecated the sampling bound replaces it; remove the prop.
    * @default 10
    */
   readonly minLoggedRequests?: number;

@@ -389,7 +389,8 @@ export class RealtimeWafGuard extends Construct {
   }
 
   /**
-   * LOCAL_FIRST holds a client back only while an environment's share of the slack is more than one logged request
+   * LOCAL_FIRST holds a client back only while an environment's share of the slack (a share of the rule's logged threshold
+   * k*, see sampling-bound.ts) is more than one logged request
    * (a write level above 1); when no rule's is, every pair of every batch is written as with EXACT, plus a claim per
    * batch. Environments are counted as
    * one per shard (Lambda runs one batch per shard at a time): the provisioned shards, 4 for a new on-demand stream
@@ -402,8 +403,8 @@ export class RealtimeWafGuard extends Construct {
     if (settings.rules.some((r) => writeLevel(r, settings.samplingRate, slack, environments) > 1)) return;
     Annotations.of(this).addWarningV2('cdk-waf-guard:countingHoldsNothing',
       `counting: at samplingRate ${settings.samplingRate} with ${environments} shard(s), an environment's share of ${slack}% of ` +
-      'every rule\'s threshold is at most one logged request, so Counting.LOCAL_FIRST would write every request and add a ' +
-      'claim per batch. Use counting: Counting.EXACT (cheaper here), a higher samplingRate, or Counting.localFirst() with more slack.');
+      'every rule\'s logged threshold (the logged requests that block, see the README on sampling) is at most one ' +
+      'logged request, so Counting.LOCAL_FIRST would write every request and add a claim per batch. Use counting: Counting.EXACT (cheaper here), a higher samplingRate, or Counting.localFirst() with more slack.');
   }
 
   /** A key only when something the guard creates uses it: a retained key that nothing uses still costs $1 a month. */

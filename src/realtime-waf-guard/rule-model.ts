@@ -53,9 +53,6 @@ export function defaultRuleId(host: string, pathPrefix?: string): string {
   return `${host}${pathPrefix ?? ''}`;
 }
 
-/** Fewest logged (sampled) requests per window a rule's threshold may stand for when the guard samples. */
-export const DEFAULT_MIN_LOGGED_REQUESTS = 10;
-
 /**
  * A whole number as typed by hand: a JSON/DynamoDB number, or a string of decimal digits. Anything else (`true`,
  * `[100]`, `"0x64"`, `"1e3"`, `""`) is refused rather than coerced, so a typo cannot become a threshold of 1.
@@ -150,24 +147,4 @@ export function parseStoredRule(raw: Record<string, unknown>): StoredRule | stri
     enabled,
     ...(typeof raw.managedBy === 'string' ? { managedBy: raw.managedBy } : {}),
   };
-}
-
-/**
- * Why a threshold is too low for the sampling rate, or undefined when it is fine. Below `minLoggedRequests` logged
- * requests per window a block rests on a handful of samples (at 1%, a threshold of 50 is half a logged request: the
- * first one blocks). At 100% nothing is estimated, so any threshold is exact and allowed.
- *
- * @param subject how to name the sampling rate in the fix, e.g. `samplingRate` or `--sampling`
- */
-export function samplingProblem(threshold: number, samplingRate: number, minLoggedRequests: number, subject = 'samplingRate'): string | undefined {
-  if (samplingRate >= 100) return undefined;
-  // Compared in whole numbers: logged = threshold × rate / 100.
-  if (threshold * samplingRate >= minLoggedRequests * 100) return undefined;
-  const logged = (threshold * samplingRate) / 100;
-  const lowestThreshold = Math.ceil((minLoggedRequests * 100) / samplingRate);
-  // At 100% any threshold is exact, so a rate is always there to suggest.
-  const lowestRate = Math.min(100, Math.ceil((minLoggedRequests * 100) / threshold));
-  return `threshold ${threshold} at ${subject} ${samplingRate}% is ${Math.round(logged * 100) / 100} logged requests per ` +
-    `window, fewer than minLoggedRequests (${minLoggedRequests}), so a few sampled requests would decide a block: raise ` +
-    `threshold to at least ${lowestThreshold} or ${subject} to at least ${lowestRate}`;
 }

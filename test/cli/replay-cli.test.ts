@@ -112,18 +112,20 @@ describe('cdk-waf-guard replay', () => {
     const { code, out, err } = await run(['replay', '--json', '--rules', RULES, '--sampling', '10', fixture('traffic.log')]);
     expect(code).toBe(0);
     expect(err.trim().split('\n')).toEqual([
-      expect.stringMatching(/^cdk-waf-guard: warning: rule "login": threshold 20 at --sampling 10% is 2 logged requests per window.*at least 100 or --sampling to at least 50/),
+      expect.stringMatching(/^cdk-waf-guard: warning: rule "login": threshold 20 at --sampling 10% is 2 logged requests per window.*takes 11 in one window.*at least 23 or --sampling to at least 11\. The guard refuses such a rule\.$/),
       expect.stringMatching(/^cdk-waf-guard: warning: rule "api.example.com": threshold 20/),
     ]);
     expect((JSON.parse(out) as ReplayReport).rules).toHaveLength(2);
   });
 
-  test('scales sampled counts: at 50% sampling a client needs half the lines', async () => {
+  test('judges sampled counts by the guard\'s bound: at 50% sampling, 15 logged requests in a window for a threshold of 20', async () => {
     const r = await report(['--rules', RULES, '--sampling', '50', fixture('traffic.log')]);
+    expect(r.rules[0].loggedThreshold).toBe(15);
     // 192.0.2.10's 5 login lines stand for 10 requests, still under 20; its peak doubles.
     expect(r.rules[0].nearMisses).toEqual([{ ip: '192.0.2.10', peak: 10 }]);
     expect(r.rules[0].blocks[0]).toMatchObject({ ip: '203.0.113.7', peak: 58 });
-    expect(r.rules[0].blocks[0].blockedAt).toBeLessThanOrEqual(1_700_000_000_000 + 4000);
+    // decided once 15 lines were in a window (its batch held 16), not at the 10 of the point estimate
+    expect(r.rules[0].blocks[0].observed).toBeGreaterThanOrEqual(30);
   });
 
   test('the allow-list spares a client over threshold', async () => {

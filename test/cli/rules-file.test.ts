@@ -81,7 +81,7 @@ describe('rules file', () => {
       { id: 'ok', host: 'b.example.com', threshold: 1000, window: '1m' },
     ]), 'rules.json');
     expect(samplingWarnings(rules, 1)).toEqual([expect.stringMatching(
-      /^rule "low": threshold 50 at --sampling 1% is 0.5 logged requests .* at least 1000 or --sampling to at least 20\. The guard refuses/)]);
+      /^rule "low": threshold 50 at --sampling 1% is 0.5 logged requests .* at least 249 or --sampling to at least 5\. The guard refuses/)]);
     expect(samplingWarnings(rules, 100)).toEqual([]);
   });
 });

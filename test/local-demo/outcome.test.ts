@@ -1,8 +1,9 @@
-import { judge, JudgeInput } from '../../examples/local-demo/outcome';
+import { judge, judgeBlocks, JudgeInput } from '../../examples/local-demo/outcome';
 import { DecisionEvent } from '../../examples/local-demo/pipeline';
 import { judgeTruth, nearMissFraction } from '../../examples/local-demo/traffic';
 import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
 import { BlockRow } from '../../src/realtime-waf-guard/runtime/block-store';
+import { detectionDelayMs } from '../../src/realtime-waf-guard/runtime/sampling-bound';
 import { blockRow } from '../support/block-rows';
 
 // The demo's verdict must be able to fail: these cases feed the judge wrong outcomes on purpose.
@@ -74,6 +75,37 @@ describe('demo verdict', () => {
     expect(judge(input({ releases: early })).problems).toEqual(['203.0.113.9 (rule api) was released 7.0 s before its block ended']);
     expect(judge(input({ updates: [] })).problems).toEqual(['attacker 203.0.113.9 was blocked but never reached the WAF IP set']);
     expect(judge(input({ ipSetsAtEnd: { ipv4: ['203.0.113.9/32'], ipv6: [] } })).problems).toEqual(['the WAF IP sets still hold 203.0.113.9/32 at the end']);
+  });
+
+  test('below 100% sampling a client is due to be blocked only within the sampling bound\'s documented delay', () => {
+    // the demo's login rule at 10% sampling: 10 logged requests per window; an attacker at twice the threshold
+    const login: StoredRule = { ...rule, ruleId: 'login', threshold: 100 };
+    const truth = judgeTruth(new Map([['login', new Map([['2001:db8:9:1::abc', steady(300, 50)]])]]), [login]);
+    const crossedAtMs = truth[0].crossedAtMs!;
+    const delayMs = detectionDelayMs(100, 10, 10, 2);
+    expect(truth[0].maxInWindow).toBe(200);
+    expect(delayMs).toBeGreaterThan(60_000);
+    const missed = (samplingRate: number, trafficEndMs: number) => judgeBlocks([login], truth, [], { samplingRate, trafficEndMs }).missed.length;
+    // at 100% it is due at once; at 10%, once its documented delay has passed before the traffic ended
+    expect(missed(100, crossedAtMs + 14_000)).toBe(1);
+    expect(missed(10, crossedAtMs + 14_000)).toBe(0);
+    expect(missed(10, crossedAtMs + delayMs)).toBe(1);
+    // and the attacker check of the verdict follows it
+    const verdict = (trafficEndMs: number) => judge(input({
+      rules: [login],
+      truth,
+      attackers: [{ ip: '2001:db8:9:1::abc', ruleId: 'login' }],
+      decisions: [],
+      releases: [],
+      updates: [],
+      syncRuns: [],
+      sampling: { samplingRate: 10, trafficEndMs },
+    })).problems;
+    expect(verdict(crossedAtMs + 14_000)).toEqual([]);
+    expect(verdict(crossedAtMs + delayMs)).toEqual([
+      'attacker 2001:db8:9:1::abc (rule login, 200 requests in a window) was not blocked',
+      '2001:db8:9:1::abc sent 200 requests in a window (threshold 100 of rule login) and was not blocked',
+    ]);
   });
 
   test('the near-miss client stays as close to the threshold as sampling can tell apart', () => {

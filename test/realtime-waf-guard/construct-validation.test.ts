@@ -32,14 +32,16 @@ describe('sampling and fields', () => {
     expect(() => synthGuard({ samplingRate: 100 })).not.toThrow();
   });
 
-  test('a threshold that stands for too few logged requests fails, giving the lowest threshold and rate that work', () => {
-    // at 1%, a threshold of 50 is half a logged request: the first logged request would block
+  test('a threshold the sampling bound cannot judge fails, giving the lowest threshold and rate that work', () => {
+    // at 1%, a threshold of 50 is half a logged request, and a block needs 7 logged requests in one window
     expectSynthError({ samplingRate: 1, rules: [{ ...rule, id: 'login', threshold: 50 }] },
-      /rules\[0\] \("login"\): threshold 50 at samplingRate 1% is 0.5 logged requests per window, fewer than minLoggedRequests \(10\).*raise threshold to at least 1000 or samplingRate to at least 20/);
-    expectSynthError({ samplingRate: 10, minLoggedRequests: 50, rules: [rule] },
-      /threshold 100 at samplingRate 10% is 10 logged .* minLoggedRequests \(50\).*at least 500 or samplingRate to at least 50/);
-    expect(() => synthGuard({ samplingRate: 1, rules: [{ ...rule, threshold: 1000 }] })).not.toThrow();
-    expect(() => synthGuard({ samplingRate: 10, minLoggedRequests: 5, rules: [{ ...rule, threshold: 50 }] })).not.toThrow();
+      /rules\[0\] \("login"\): threshold 50 at samplingRate 1% is 0.5 logged requests per window, and keeping false blocks under 1 in 1,000 client-days takes 7 in one window, so even a client at 10 times the threshold would not be blocked within a window \(99%\): raise threshold to at least 249 or samplingRate to at least 5$/);
+    expect(() => synthGuard({ samplingRate: 1, rules: [{ ...rule, threshold: 249 }] })).not.toThrow();
+    expect(() => synthGuard({ samplingRate: 5, rules: [{ ...rule, threshold: 50 }] })).not.toThrow();
+  });
+
+  test('minLoggedRequests is deprecated: it no longer refuses a rule the bound accepts', () => {
+    expect(() => synthGuard({ samplingRate: 10, minLoggedRequests: 50, rules: [rule] })).not.toThrow();
   });
 
   test('at 100% sampling nothing is estimated, so a low threshold is fine', () => {

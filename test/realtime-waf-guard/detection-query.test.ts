@@ -1,7 +1,8 @@
 import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
 import {
-  BucketRow, clientAddress, minSampledRequests, offenders, prefixAsWritten, ruleQuery, sqlString,
+  BucketRow, clientAddress, offenders, prefixAsWritten, ruleQuery, sqlString,
 } from '../../src/realtime-waf-guard/runtime/detection-query';
+import { loggedThreshold } from '../../src/realtime-waf-guard/runtime/sampling-bound';
 
 const T0 = 1_700_000_000_000;
 const target = { database: 'guard-db', table: 'requests' };
@@ -49,12 +50,11 @@ describe('rule query text', () => {
     expect(sql).toContain('bin(time, 300000ms)');
   });
 
-  test('thresholds are scaled for sampling: the fewest logged requests that stand for the threshold', () => {
-    expect(minSampledRequests(100, 100)).toBe(100);
-    expect(minSampledRequests(100, 7)).toBe(7);
-    expect(minSampledRequests(1000, 3)).toBe(30);
-    expect(minSampledRequests(101, 10)).toBe(11);
-    expect(ruleQuery(rule({ threshold: 1000 }), target, period, 5)).toContain('HAVING SUM(requests) >= 50)');
+  test('below 100% the query keeps the clients whose period total reaches the rule\'s logged threshold k*', () => {
+    expect(ruleQuery(rule({ threshold: 1000 }), target, period, 100)).toContain('HAVING SUM(requests) >= 1000)');
+    // k* for 1,000 per minute at 5% (see sampling-bound.test.ts): above the point estimate of 50
+    expect(loggedThreshold(1000, 5, 60)).toBe(70);
+    expect(ruleQuery(rule({ threshold: 1000 }), target, period, 5)).toContain('HAVING SUM(requests) >= 70)');
   });
 
   test('an injection attempt in a host or path prefix stays inside its string literal', () => {
@@ -78,7 +78,7 @@ describe('offenders from the answer', () => {
     client, bucketMs: T0 + second * 1000, requests, proxied: 0, firstMs: T0 + second * 1000, lastMs: T0 + second * 1000 + 9_000, ...over,
   });
 
-  test('a sliding window of buckets decides, scaled by the sampling rate', () => {
+  test('a sliding window of buckets decides, by the sampling bound below 100%', () => {
     const r = rule({ threshold: 100 });
     // 60 + 50 in adjacent buckets of one window; 60 and 50 a window apart never add up.
     const rows = [row('198.51.100.7', 0, 60), row('198.51.100.7', 10, 50), row('192.0.2.1', 0, 60), row('192.0.2.1', 60, 50)];
@@ -88,9 +88,11 @@ describe('offenders from the answer', () => {
     expect(found[0].crossedAtMs).toBe(T0 + 19_000);
     expect(found[0].firstSeenMs).toBe(T0);
     expect(found[0].route).toBe('DIRECT');
-    // at 10% sampling 11 logged requests stand for 110
-    expect(offenders(r, [row('198.51.100.7', 0, 6), row('198.51.100.7', 10, 5)], 10, T0).map((c) => c.observed)).toEqual([110]);
-    expect(offenders(r, [row('198.51.100.7', 0, 6), row('198.51.100.7', 10, 3)], 10, T0)).toEqual([]);
+    // At 10% sampling 11 logged requests estimate 110, but many windows a day would show that by chance for a client
+    // at 70%: the sampling bound asks for 24 logged requests in one window, as streaming detection does.
+    expect(offenders(r, [row('198.51.100.7', 0, 6), row('198.51.100.7', 10, 5)], 10, T0)).toEqual([]);
+    expect(offenders(r, [row('198.51.100.7', 0, 14), row('198.51.100.7', 10, 10)], 10, T0).map((c) => c.observed)).toEqual([240]);
+    expect(offenders(r, [row('198.51.100.7', 0, 14), row('198.51.100.7', 10, 9)], 10, T0)).toEqual([]);
   });
 
   test('windows judged by the previous run are not reported again', () => {

@@ -143,13 +143,17 @@ test('a replayed batch does not double-count, and an overlapping retry counts on
   expect(await bucketSum()).toBe(14);
 });
 
-test('counts accumulate across batches into one window and scale by the sampling rate', async () => {
+test('counts accumulate across batches into one window and are judged by the sampling bound', async () => {
   const p = await pipeline([{ ...baseRule, threshold: 100 }], { samplingRate: 10 });
   await p.processor.process(await p.send(requests('203.0.113.5', 6, T0, 10)));
-  expect(await p.blocks()).toEqual([]);
-  // 6 + 5 sampled = 110 real requests within 60 s
+  // 6 + 5 logged estimate 110 real requests within 60 s, but a client at 70% of the threshold shows that many in some
+  // window most days: the bound asks for 24 logged requests in one window at 10% (sampling-bound.ts)
   const r = await p.processor.process(await p.send(requests('203.0.113.5', 5, T0 + 20_000, 10)));
-  expect(r.summary.created.map((b) => [b.ip, b.observed])).toEqual([['203.0.113.5', 110]]);
+  expect(r.summary.created).toEqual([]);
+  const under = await p.processor.process(await p.send(requests('203.0.113.5', 12, T0 + 30_000, 10)));
+  expect(under.summary.created).toEqual([]);
+  const over = await p.processor.process(await p.send(requests('203.0.113.5', 1, T0 + 45_000, 1)));
+  expect(over.summary.created.map((b) => [b.ip, b.observed])).toEqual([['203.0.113.5', 240]]);
 });
 
 test('requests outside the window do not add up', async () => {
@@ -341,10 +345,12 @@ describe('rule rows typed by hand', () => {
     expect(r.summary.created).toEqual([]);
     expect(p.recorder.metrics.get(METRIC.INVALID_RULE_ROWS)).toBe(1);
     expect(p.recorder.logs.find((l) => l.message === 'skipping invalid rule row')?.extra?.problem).toMatch(
-      /^rule "too-low": threshold 50 at samplingRate 1% is 0.5 logged requests per window.*at least 1000 or samplingRate to at least 20$/);
-    // the sound rule still blocks at its threshold: 10 logged = 1,000 real requests
-    const over = await p.processor.process(await p.send(requests('198.51.100.113', 10, T0, 10)));
-    expect(over.summary.created.map((b) => [b.ruleId, b.observed])).toEqual([['sound', 1000]]);
+      /^rule "too-low": threshold 50 at samplingRate 1% is 0.5 logged requests per window.*at least 249 or samplingRate to at least 5$/);
+    // the sound rule still blocks, at its logged threshold: 26 logged requests in a window at 1%
+    const under = await p.processor.process(await p.send(requests('198.51.100.113', 25, T0, 10)));
+    expect(under.summary.created).toEqual([]);
+    const over = await p.processor.process(await p.send(requests('198.51.100.113', 1, T0 + 11_000, 1)));
+    expect(over.summary.created.map((b) => [b.ruleId, b.observed])).toEqual([['sound', 2600]]);
   });
 });
 

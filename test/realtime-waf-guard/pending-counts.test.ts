@@ -2,6 +2,7 @@ import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
 import { bucketOf, KeyCounts, ROUTE_BOTH, ROUTE_DIRECT, ROUTE_PROXY } from '../../src/realtime-waf-guard/runtime/detector';
 import { parseIp } from '../../src/realtime-waf-guard/runtime/ip';
 import { PendingCounts, writeLevel } from '../../src/realtime-waf-guard/runtime/pending-counts';
+import { loggedThreshold } from '../../src/realtime-waf-guard/runtime/sampling-bound';
 
 const rule: StoredRule = { ruleId: 'api', host: 'api.example.com', threshold: 300, windowSeconds: 60, blockSeconds: 300, action: 'BLOCK', enabled: true };
 const T0 = 1_767_225_600_000;
@@ -15,12 +16,14 @@ function entry(ip: string, times: number[], route = ROUTE_DIRECT): KeyCounts {
 const times = (n: number, from: number, stepMs: number) => Array.from({ length: n }, (_, i) => from + i * stepMs);
 
 describe('writeLevel', () => {
-  test('is the slack of the sampled threshold shared by the environments, and never below 1', () => {
+  test('is the slack of the logged threshold k* shared by the environments, and never below 1', () => {
     expect(writeLevel(rule, 100, 10, 1)).toBe(30);
     // 7.5: holding at most 7 stays under the share.
     expect(writeLevel(rule, 100, 10, 4)).toBe(8);
-    expect(writeLevel(rule, 10, 10, 1)).toBe(3);
-    expect(writeLevel(rule, 10, 10, 4)).toBe(1);
+    // At 10% the rule blocks at 48 logged requests in a window, not at the point estimate of 30: the slack is of those.
+    expect(loggedThreshold(rule.threshold, 10, rule.windowSeconds)).toBe(48);
+    expect(writeLevel(rule, 10, 10, 1)).toBe(5);
+    expect(writeLevel(rule, 10, 10, 4)).toBe(2);
     expect(writeLevel({ ...rule, threshold: 20 }, 5, 10, 1)).toBe(1);
   });
 });

@@ -170,23 +170,23 @@ test('offenders written through the sink reach the block table and, through the 
   }
 });
 
-test('sampled counts are scaled; clients behind trusted proxies go to the forwarded sets; allow-listed ones are never counted', async () => {
+test('sampled counts are judged by the sampling bound; clients behind trusted proxies go to the forwarded sets; allow-listed ones are never counted', async () => {
   const s = await setup({ rules: [apiRule], samplingRate: 20, trustedProxies: ['203.0.113.0/24'], allowList: ['192.0.2.99'] });
   try {
     await s.sink.write([
-      // 11 logged requests at 20% stand for 55 >= 50
-      ...requests('198.51.100.7', 11, T0, 30),
-      // 9 stand for 45 < 50
-      ...requests('198.51.100.8', 9, T0, 30),
+      // at 20% a threshold of 50 per minute blocks at 22 logged requests in a window (sampling-bound.ts), like streaming
+      ...requests('198.51.100.7', 22, T0, 30),
+      // 21 estimate 105 real requests, but a client at 70% of the threshold would show that by chance
+      ...requests('198.51.100.8', 21, T0, 30),
       // through a trusted proxy: the forwarded client counts, the proxy never
-      ...requests('203.0.113.5', 12, T0, 30, { 'x-forwarded-for': '192.0.2.44' }),
+      ...requests('203.0.113.5', 24, T0, 30, { 'x-forwarded-for': '192.0.2.44' }),
       ...requests('192.0.2.99', 40, T0, 30),
     ]);
     s.setNow(T0 + 40_000);
     await s.detector.run();
     const rows = await s.blocks();
     expect(rows.map((r) => [r.ip, r.observed, r.route]).sort()).toEqual([
-      ['192.0.2.44', 60, 'PROXY'], ['198.51.100.7', 55, 'DIRECT'],
+      ['192.0.2.44', 120, 'PROXY'], ['198.51.100.7', 110, 'DIRECT'],
     ]);
     await s.sync.run();
     expect(s.waf.addresses(s.ipv4.id)).toEqual(['198.51.100.7/32']);

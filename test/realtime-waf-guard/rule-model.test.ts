@@ -1,4 +1,4 @@
-import { parseStoredRule, samplingProblem, StoredRule } from '../../src/realtime-waf-guard/rule-model';
+import { parseStoredRule, StoredRule } from '../../src/realtime-waf-guard/rule-model';
 
 const row = { ruleId: 'login', host: 'www.example.com', threshold: 100, windowSeconds: 60, blockSeconds: 600, action: 'BLOCK' };
 
@@ -59,31 +59,6 @@ describe('rule rows typed by hand', () => {
 
   test('a row without a usable id is named by what it holds', () => {
     expect(parseStoredRule({ ...row, ruleId: 42 })).toBe('rule 42: ruleId must be a non-empty string of at most 256 characters');
-  });
-});
-
-describe('threshold against sampling', () => {
-  test('at 1% a threshold of 50 is half a logged request: refused, with the lowest threshold and rate that work', () => {
-    const problem = samplingProblem(50, 1, 10);
-    expect(problem).toMatch(/^threshold 50 at samplingRate 1% is 0.5 logged requests per window, fewer than minLoggedRequests \(10\)/);
-    expect(problem).toMatch(/raise threshold to at least 1000 or samplingRate to at least 20$/);
-  });
-
-  test('the suggested threshold and rate are the lowest that pass', () => {
-    for (const [threshold, rate, min] of [[199, 5, 10], [50, 3, 10], [7, 33, 10], [1, 1, 10], [333, 3, 10]]) {
-      const problem = samplingProblem(threshold, rate, min)!;
-      const [, lowestThreshold, lowestRate] = /at least (\d+) or samplingRate to at least (\d+)/.exec(problem)!.map(Number);
-      expect(samplingProblem(lowestThreshold, rate, min)).toBeUndefined();
-      expect(samplingProblem(lowestThreshold - 1, rate, min)).toBeDefined();
-      expect(samplingProblem(threshold, lowestRate, min)).toBeUndefined();
-      if (lowestRate < 100) expect(samplingProblem(threshold, lowestRate - 1, min)).toBeDefined();
-    }
-  });
-
-  test('enough logged requests, or 100% sampling (nothing estimated), pass', () => {
-    expect(samplingProblem(1000, 1, 10)).toBeUndefined();
-    expect(samplingProblem(200, 5, 10)).toBeUndefined();
-    expect(samplingProblem(3, 100, 10)).toBeUndefined();
   });
 });
 

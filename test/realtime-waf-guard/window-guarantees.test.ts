@@ -1,8 +1,12 @@
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import fc from 'fast-check';
 import { Random } from '../../examples/local-demo/traffic';
 import { replay } from '../../src/cli/replay';
 import { deliveredFieldOrder } from '../../src/realtime-waf-guard/log-fields';
 import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
-import { bucketMs, bucketsPerWindow } from '../../src/realtime-waf-guard/runtime/detector';
+import { bucketMs, busiestWindow, caughtWithinMs, TrafficCounter } from '../../src/realtime-waf-guard/runtime/detector';
+import { CidrSet } from '../../src/realtime-waf-guard/runtime/ip';
 import { logLine } from '../support/log-lines';
 
 const fields = deliveredFieldOrder([]);
@@ -58,7 +62,7 @@ describe('window guarantees, over generated request timings', () => {
     const generator = new Random(seed);
     const next = () => generator.next();
     const r = rule(windowSeconds, threshold);
-    const caughtWithin = (bucketsPerWindow(windowSeconds) - 1) * bucketMs(windowSeconds);
+    const caughtWithin = caughtWithinMs(windowSeconds);
     let below = 0;
     let over = 0;
     for (let trial = 0; trial < 150; trial++) {
@@ -95,5 +99,71 @@ describe('window guarantees, over generated request timings', () => {
       expect(await blocked(rule(windowSeconds, threshold), even(Math.ceil(threshold * 1.1)))).toBe(true);
       expect(await blocked(rule(windowSeconds, threshold), even(threshold - 1))).toBe(false);
     }
+  });
+});
+
+/** The largest window total two requests `gapMs` apart make, counted by the log processor's own counter. */
+function windowTotalOfTwo(windowSeconds: number, firstMs: number, gapMs: number): number {
+  const counter = new TrafficCounter({ fields, rules: [rule(windowSeconds, 2)], allowList: new CidrSet([]), trustedProxies: new CidrSet([]) });
+  for (const t of [firstMs, firstMs + gapMs]) {
+    counter.add(logLine(fields, { 'timestamp': (t / 1000).toFixed(3), 'c-ip': IP, 'cs-host': 'api.example.com', 'cs-uri-stem': '/x' }), 0);
+  }
+  return busiestWindow(counter.entries()[0].buckets, windowSeconds).total;
+}
+
+describe('the README\'s statement of the slack, exactly, for windows from 1 s to a day', () => {
+  const windows = fc.integer({ min: 1, max: 86_400 });
+  const times = fc.integer({ min: T0, max: T0 + 400 * 86_400_000 });
+
+  test('requests at most 11 × b ms apart always share a window total; one millisecond more and some do not', () => {
+    fc.assert(fc.property(windows, times, fc.double({ min: 0, max: 1, noNaN: true }), (windowSeconds, at, share) => {
+      const b = bucketMs(windowSeconds);
+      expect(caughtWithinMs(windowSeconds)).toBe(11 * b);
+      // anywhere, at any gap up to 11 × b
+      expect(windowTotalOfTwo(windowSeconds, at, Math.floor(share * 11 * b))).toBe(2);
+      expect(windowTotalOfTwo(windowSeconds, at, 11 * b)).toBe(2);
+      // 11 × b + 1 from the last millisecond of a bucket reaches the 13th bucket
+      const lastOfBucket = Math.floor(at / b) * b + b - 1;
+      expect(windowTotalOfTwo(windowSeconds, lastOfBucket, 11 * b + 1)).toBe(1);
+    }), { seed: 12, numRuns: 300 });
+  });
+
+  test('a window total never spans more than the window: requests a window apart never add up', () => {
+    fc.assert(fc.property(windows, times, (windowSeconds, at) => {
+      expect(12 * bucketMs(windowSeconds)).toBeLessThanOrEqual(windowSeconds * 1000);
+      expect(windowTotalOfTwo(windowSeconds, at, windowSeconds * 1000)).toBe(1);
+    }), { seed: 13, numRuns: 300 });
+  });
+
+  test('11 × b is 11/12 of the window for multiples of 3 s, and at most 7 ms (22/3) less otherwise', () => {
+    let worst = 0;
+    const wrong: number[] = [];
+    for (let windowSeconds = 1; windowSeconds <= 86_400; windowSeconds++) {
+      // in twelfths of a millisecond, to stay in whole numbers
+      const short = 11 * windowSeconds * 1000 - 12 * caughtWithinMs(windowSeconds);
+      if ((short === 0) !== (windowSeconds % 3 === 0) || short < 0) wrong.push(windowSeconds);
+      worst = Math.max(worst, short);
+    }
+    expect(wrong).toEqual([]);
+    expect(worst).toBe(88);
+  });
+
+  test('the README\'s table of windows is what the bucket code computes', () => {
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const start = readme.indexOf('<!-- bucket-guarantees:start -->');
+    const end = readme.indexOf('<!-- bucket-guarantees:end -->');
+    expect(start).toBeGreaterThan(0);
+    const rows = readme.slice(start, end).split('\n').filter((l) => /^\| \d/.test(l));
+    const ms = (n: number) => `${n.toLocaleString('en-US', { maximumFractionDigits: 2 })} ms`;
+    const seconds = (text: string) => (text.endsWith(' h') ? 3600 * Number(text.slice(0, -2)) : Number(text.slice(0, -2)));
+    expect(rows.length).toBeGreaterThanOrEqual(4);
+    for (const row of rows) {
+      const [window] = row.split('|').map((c) => c.trim()).filter(Boolean);
+      const w = seconds(window);
+      expect(row).toBe(`| ${window} | ${ms(bucketMs(w))} | ${ms(caughtWithinMs(w))} | ${ms((11 * w * 1000) / 12)} |`);
+    }
+    // the windows the issue named, whose twelfths are not whole milliseconds, are among them
+    expect(rows.map((r) => r.split('|')[1].trim())).toEqual(expect.arrayContaining(['10 s', '13 s', '61 s']));
+    expect(readme).toContain('is blocked as soon as `threshold` requests lie within `11 × b` ms\nof each other, first to last');
   });
 });

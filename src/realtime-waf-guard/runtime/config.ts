@@ -7,7 +7,6 @@ import type { OperatorSettings } from './operator-actions';
 import type { QueryDetectorConfig } from './query-detector';
 import { DEFAULT_COUNTER_RETENTION_SECONDS, ENV } from '../handler-env';
 import { deliveredFieldOrder } from '../log-fields';
-import { DEFAULT_MIN_LOGGED_REQUESTS } from '../rule-model';
 
 type Env = Record<string, string | undefined>;
 
@@ -55,7 +54,6 @@ export interface OffenderTablesConfig {
   /** Where stale offences are recorded (PutItem only). */
   readonly historyTable: string;
   readonly historyRetentionDays: number;
-  readonly minLoggedRequests: number;
   readonly maxNewBlocksPerMinute: number;
 }
 
@@ -66,7 +64,6 @@ function offenderTablesFromEnv(env: Env): OffenderTablesConfig {
     blocksTable: required(env, ENV.BLOCKS_TABLE),
     historyTable: required(env, ENV.HISTORY_TABLE),
     historyRetentionDays: integer(env, ENV.HISTORY_RETENTION_DAYS, 1, 3650, 90),
-    minLoggedRequests: integer(env, ENV.MIN_LOGGED_REQUESTS, 1, 100_000, DEFAULT_MIN_LOGGED_REQUESTS),
     maxNewBlocksPerMinute: integer(env, ENV.MAX_NEW_BLOCKS_PER_MINUTE, 1, 100_000, 50),
   };
 }

@@ -2,6 +2,7 @@ import { ANALYTICS_MEASURE_NAME, COUNTED_ROUTES } from './analytics-records';
 import type { BlockCandidate, ClientRoute } from './block-store';
 import { bucketMs as bucketLength, bucketsPerWindow, prefixReading, scaleToRealRequests } from './detector';
 import { IpAddress, parseCidr, parseIp } from './ip';
+import { loggedThreshold, overThreshold } from './sampling-bound';
 import { StoredRule } from '../rule-model';
 
 /**
@@ -10,7 +11,7 @@ import { StoredRule } from '../rule-model';
  * One query per rule counts, per client and bucket (a twelfth of the rule's window, as in streaming detection), the
  * counted requests (routes DIRECT and PROXY) to the rule's host (and path prefix) over the period the run examines.
  * Clients are grouped per host, never per path, so spreading requests over many paths does not dilute a count. Only
- * clients whose total over the period reaches the rule's threshold in logged requests come back; the sliding-window
+ * clients whose total over the period reaches the rule's logged threshold (k*, see sampling-bound.ts) come back; the sliding-window
  * maximum is then computed here exactly like streaming detection's buckets.
  *
  * Every value from the rules table enters the query as a string literal with its quotes doubled, or as a number the
@@ -25,11 +26,6 @@ export function sqlString(value: string): string {
 /** A quoted SQL identifier (database, table, column), each double quote doubled. */
 export function sqlIdentifier(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
-}
-
-/** Fewest logged requests that scale to at least `threshold` real ones: `sampled × 100 / rate >= threshold`. */
-export function minSampledRequests(threshold: number, samplingRate: number): number {
-  return Math.max(1, Math.floor((threshold * samplingRate + 99) / 100));
 }
 
 /** A rule's host pattern as a condition on the `host` column (already lower case, without port or trailing dot). */
@@ -90,7 +86,7 @@ export function ruleQuery(rule: StoredRule, target: QueryTable, period: QueryPer
     'SELECT "client", to_milliseconds(bucket) AS bucket_ms, requests, proxied,',
     '  to_milliseconds(first_at) AS first_ms, to_milliseconds(last_at) AS last_ms',
     'FROM buckets',
-    `WHERE "client" IN (SELECT "client" FROM buckets GROUP BY "client" HAVING SUM(requests) >= ${minSampledRequests(rule.threshold, samplingRate)})`,
+    `WHERE "client" IN (SELECT "client" FROM buckets GROUP BY "client" HAVING SUM(requests) >= ${loggedThreshold(rule.threshold, samplingRate, rule.windowSeconds)})`,
     'ORDER BY "client", bucket_ms',
   ].join('\n');
 }
@@ -139,7 +135,7 @@ export function clientAddress(text: string): IpAddress | undefined {
 /**
  * The clients over the rule's threshold in some window that ends at or after `newSinceMs` (windows ending earlier were
  * judged by the previous run). The window total is the largest sum of consecutive buckets a window holds, as in
- * streaming detection, scaled by the sampling rate.
+ * streaming detection, judged against the rule's logged threshold like streaming detection's.
  */
 export function offenders(rule: StoredRule, rows: readonly BucketRow[], samplingRate: number, newSinceMs: number): BlockCandidate[] {
   const bucketMs = bucketLength(rule.windowSeconds);
@@ -171,8 +167,8 @@ export function offenders(rule: StoredRule, rows: readonly BucketRow[], sampling
       if (buckets[i].index >= firstNewBucket && (!best || total > best.total)) best = { total, end: i, proxied, requests: total };
     }
     if (!best) continue;
+    if (!overThreshold(best.total, rule, samplingRate)) continue;
     const observed = scaleToRealRequests(best.total, samplingRate);
-    if (observed < rule.threshold) continue;
     candidates.push({
       rule,
       ip,

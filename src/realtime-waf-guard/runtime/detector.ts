@@ -1,29 +1,9 @@
+import { bucketMs, bucketsPerWindow } from './buckets';
 import { CidrSet, clientOf, DEFAULT_IPV6_PREFIX_LENGTH, IpAddress, ipv4Text, parseIp, parseIpv4 } from './ip';
 import { LogLineParser, Malformed, percentDecode } from './log-parser';
 import { StoredRule } from '../rule-model';
 
-/**
- * Buckets a window is split into. A window total is a sum of whole buckets spanning at most the window, so it never
- * overstates any window-long interval: a client below the threshold in every window-long interval is never blocked.
- * The price is one bucket: requests are caught once `threshold` of them fall within `BUCKETS_PER_WINDOW - 1` buckets
- * (11/12 of the window), so a client sending evenly is blocked by 12/11 (about 1.09) times the threshold per window.
- * No bucketed count can do better for two bursts almost exactly a window apart: whether they fall within one window
- * or just outside it depends on where inside their buckets they sit, which the counts do not keep.
- */
-export const BUCKETS_PER_WINDOW = 12;
-
-/** Bucket length in milliseconds; BUCKETS_PER_WINDOW of them never span more than the window. */
-export function bucketMs(windowSeconds: number): number {
-  return Math.floor((windowSeconds * 1000) / BUCKETS_PER_WINDOW);
-}
-
-export function bucketsPerWindow(_windowSeconds: number): number {
-  return BUCKETS_PER_WINDOW;
-}
-
-export function bucketOf(timestampMs: number, windowSeconds: number): number {
-  return Math.floor(timestampMs / bucketMs(windowSeconds));
-}
+export { BUCKETS_PER_WINDOW, bucketMs, bucketOf, bucketsPerWindow, caughtWithinMs } from './buckets';
 
 /** Sampled counts stand for `100 / samplingRate` real requests each. */
 export function scaleToRealRequests(sampledCount: number, samplingRate: number): number {

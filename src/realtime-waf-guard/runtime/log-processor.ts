@@ -8,6 +8,7 @@ import { Malformed, MALFORMED_REASONS } from './log-parser';
 import { OffenceRecorderDeps, recordOffences, RecordOffencesResult } from './offence-recorder';
 import { PendingCounts, writeLevel } from './pending-counts';
 import { LoadedRules, RulesCache } from './rules-store';
+import { loggedThreshold, overThreshold } from './sampling-bound';
 import type { StreamRecord } from './stream-record';
 import { METRIC } from '../handler-env';
 import { StoredRule } from '../rule-model';
@@ -154,12 +155,12 @@ export class LogProcessor {
     }
   }
 
-  /** The pairs at or over their rule's threshold. */
+  /** The pairs whose window holds the rule's logged threshold (see sampling-bound.ts). */
   private offenders(windows: readonly WindowCount[]): BlockCandidate[] {
     const candidates: BlockCandidate[] = [];
     for (const w of windows) {
-      const observed = scaleToRealRequests(w.sampledInWindow, this.config.samplingRate);
-      if (observed >= w.rule.threshold) {
+      if (overThreshold(w.sampledInWindow, w.rule, this.config.samplingRate)) {
+        const observed = scaleToRealRequests(w.sampledInWindow, this.config.samplingRate);
         candidates.push({
           rule: w.rule, ip: w.entry.ip, observed, firstSeenMs: w.firstSeenMs, crossedAtMs: w.entry.lastTimestampMs, route: routeName(w.entry.route),
         });
@@ -257,8 +258,10 @@ export class LogProcessor {
   /** The counter is rebuilt only when the rules change, so its caches survive across batches. */
   private counterFor(version: string, rules: readonly StoredRule[]): TrafficCounter {
     if (this.counter?.version !== version) {
-      const { fields, allowList, trustedProxies, ipv6PrefixLength } = this.config;
+      const { fields, allowList, trustedProxies, ipv6PrefixLength, samplingRate } = this.config;
       this.counter = { version, counter: new TrafficCounter({ fields, rules, allowList, trustedProxies, ipv6PrefixLength }) };
+      // Each rule's logged threshold is computed now, when the rules load, rather than by the first batch's decisions.
+      for (const rule of rules) loggedThreshold(rule.threshold, samplingRate, rule.windowSeconds);
     }
     return this.counter.counter;
   }

@@ -1,15 +1,18 @@
 import { bucketMs, bucketOf, bucketsPerWindow, busiestWindow, KeyCounts, ROUTE_BOTH } from './detector';
 import { IpAddress } from './ip';
+import { loggedThreshold } from './sampling-bound';
 import { StoredRule } from '../rule-model';
 
 /**
  * The fewest sampled requests of one (rule, client) pair, within one window, that an execution environment writes to
  * the shared counters; fewer stay in its memory. With `environments` environments each holding fewer than this, the
- * counts missing from the shared total stay below `slackPercent` of the sampled threshold. At least 1, which is
- * exact counting: a threshold of a few logged requests leaves no room to hold any back.
+ * counts missing from the shared total stay below `slackPercent` of the rule's logged threshold k* (the count that
+ * blocks, see sampling-bound.ts; the threshold itself at 100%). At least 1, which is exact counting: a threshold of a
+ * few logged requests leaves no room to hold any back.
  */
 export function writeLevel(rule: StoredRule, samplingRate: number, slackPercent: number, environments: number): number {
-  const share = (rule.threshold * samplingRate * slackPercent) / 10_000 / Math.max(1, environments);
+  const blocksAt = loggedThreshold(rule.threshold, samplingRate, rule.windowSeconds);
+  const share = (blocksAt * slackPercent) / 100 / Math.max(1, environments);
   // Holdings are whole and below the level: rounding the share up keeps each holding below the share itself.
   return Math.max(1, Math.ceil(share));
 }

@@ -1,6 +1,7 @@
 import { AttributeValue, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { parseStoredRule, samplingProblem, shown, StoredRule } from '../rule-model';
+import { samplingProblem } from './sampling-bound';
+import { parseStoredRule, shown, StoredRule } from '../rule-model';
 
 export interface LoadedRules {
   readonly rules: StoredRule[];
@@ -13,8 +14,8 @@ export interface LoadedRules {
 /** What a valid row must also meet to be used by this guard. */
 export interface RuleAdmission {
   readonly samplingRate: number;
-  /** Rows whose threshold stands for fewer logged requests per window are refused (see `samplingProblem`). */
-  readonly minLoggedRequests: number;
+  /** @deprecated ignored: rows are admitted by the sampling bound (see `samplingProblem` in sampling-bound.ts). */
+  readonly minLoggedRequests?: number;
 }
 
 /**
@@ -92,7 +93,7 @@ function nativeValue(value: AttributeValue | undefined): unknown {
 function admissionProblem(rule: StoredRule, admission: RuleAdmission | undefined): string | undefined {
   // A disabled row is not evaluated, so it cannot block anyone on too few samples.
   if (!admission || !rule.enabled) return undefined;
-  const problem = samplingProblem(rule.threshold, admission.samplingRate, admission.minLoggedRequests);
+  const problem = samplingProblem(rule.threshold, admission.samplingRate, rule.windowSeconds);
   return problem && `rule "${rule.ruleId}": ${problem}`;
 }
 
