@@ -302,9 +302,10 @@ export class CounterStore {
 
   /**
    * Records this shard's lag (wall clock minus its batch's oldest event time) and returns the oldest event time any
-   * shard may still deliver: each live shard is assumed to stay as far behind as it last was. A shard is live while
-   * it wrote within the counter retention, which is at least the event source's maximum record age (older records
-   * are dropped), and a lag is never taken as longer than that, so items stay bounded. `environmentId` (given under
+   * shard may still deliver: each live shard may resume from the oldest event time of its last report (a shard that
+   * stops reporting has not moved on). A shard is live while it wrote within the counter retention, which is at least
+   * the event source's maximum record age (older records are dropped), and nothing older than that is kept, so items
+   * stay bounded. `environmentId` (given under
    * `Counting.LOCAL_FIRST`) is recorded too, so every environment knows how many may hold counts in memory.
    */
   public async progress(shardId: string, oldestMs: number, nowMs: number, environmentId?: string): Promise<ShardProgress> {
@@ -347,7 +348,9 @@ export class CounterStore {
       if (!name.startsWith('l_') || value.N === undefined || name === `l_${shardId}`) continue;
       const wroteAt = Number(this.progressItem[`w_${name.slice(2)}`]?.N);
       if (!(wroteAt >= nowMs - retentionMs)) continue;
-      horizon = Math.min(horizon, nowMs - Math.min(Number(value.N), retentionMs));
+      // Where the shard was when it last reported, not that far behind now: a shard that stopped (throttled, failing
+      // before it reports, its records delayed) resumes from there, and its backlog adds to those windows.
+      horizon = Math.min(horizon, Math.max(wroteAt - Number(value.N), nowMs - retentionMs));
     }
     return { horizonMs: horizon };
   }
