@@ -2,6 +2,8 @@ import { BlockRow } from './block-store';
 
 export interface DigestInput {
   readonly guardName: string;
+  /** When the digest is sent: rows that reached WAF before, or ended before, are marked as announced late. */
+  readonly at?: number;
   readonly blocked: readonly BlockRow[];
   readonly wouldBlock: readonly BlockRow[];
   readonly released: readonly BlockRow[];
@@ -57,10 +59,23 @@ function section(title: string, rows: readonly BlockRow[], line: (row: BlockRow)
   return [title, ...lines, ...(more > 0 ? [`  ... and ${more} more`] : []), ''];
 }
 
-function describe(row: BlockRow): string {
-  const renewed = row.renewedFrom ? ' (renewed: still over the threshold when the last block ended)' : '';
-  const proxied = row.route === 'PROXY' || row.route === 'BOTH' ? ' (behind a trusted proxy)' : '';
-  return `  ${row.ip}  rule ${row.ruleId} (host ${row.host}): ${row.observed} requests in ${row.windowSeconds} s, threshold ${row.threshold}, until ${iso(row.blockedUntil)}${proxied}${renewed}`;
+/**
+ * Why an announcement comes late, or '' when it does not: alerts failed (or the run that claimed them stopped) after
+ * the block reached WAF, or until it ended.
+ */
+function lateness(row: BlockRow, at: number | undefined): string {
+  if (at === undefined) return '';
+  if (row.appliedAt !== undefined && row.appliedAt < at) return `in WAF since ${iso(row.appliedAt)} at the latest`;
+  return row.blockedUntil <= at ? `ended ${iso(row.blockedUntil)}` : '';
+}
+
+function describer(at: number | undefined): (row: BlockRow) => string {
+  return (row) => {
+    const renewed = row.renewedFrom ? ' (renewed: still over the threshold when the last block ended)' : '';
+    const proxied = row.route === 'PROXY' || row.route === 'BOTH' ? ' (behind a trusted proxy)' : '';
+    const late = lateness(row, at);
+    return `  ${row.ip}  rule ${row.ruleId} (host ${row.host}): ${row.observed} requests in ${row.windowSeconds} s, threshold ${row.threshold}, until ${iso(row.blockedUntil)}${proxied}${renewed}${late ? ` (announced late: ${late})` : ''}`;
+  };
 }
 
 /** Who did it, through what, and why: the digest names the operator of every manual action. */
@@ -76,6 +91,7 @@ function manualLine(row: BlockRow, what: string): string {
 /** One message per sync run listing what changed; undefined when nothing did. */
 export function renderDigest(input: DigestInput): DigestMessage | undefined {
   const { blocked, wouldBlock, released, overCap } = input;
+  const describe = describer(input.at);
   const shielded = input.shielded ?? [];
   const manual = input.manual ?? NO_MANUAL;
   const manualCount = manual.blocked.length + manual.extended.length + manual.unblocked.length + manual.allowed.length + manual.allowEnded.length;
@@ -129,10 +145,20 @@ export function renderDigest(input: DigestInput): DigestMessage | undefined {
   };
 }
 
-function changes(input: DigestInput): Array<{ event: string; ip: string; ruleId: string; host: string; until: string }> {
+/** The events that announce a block's start, which can come late. */
+const LATE_EVENTS = new Set(['blocked', 'wouldBlock', 'manualBlocked']);
+
+function changes(input: DigestInput): Array<{ event: string; ip: string; ruleId: string; host: string; until: string; late?: boolean }> {
   // Rule ids and hosts are cut so that the attribute stays small whatever operators named their rules.
   const entries = (event: string, rows: readonly BlockRow[]) => rows.slice(0, MAX_ROWS_PER_SECTION)
-    .map((r) => ({ event, ip: r.ip, ruleId: r.ruleId.slice(0, 64), host: r.host.slice(0, 64), until: iso(r.blockedUntil) }));
+    .map((r) => ({
+      event,
+      ip: r.ip,
+      ruleId: r.ruleId.slice(0, 64),
+      host: r.host.slice(0, 64),
+      until: iso(r.blockedUntil),
+      ...(LATE_EVENTS.has(event) && lateness(r, input.at) ? { late: true } : {}),
+    }));
   return [
     ...entries('blocked', input.blocked),
     ...entries('wouldBlock', input.wouldBlock),
