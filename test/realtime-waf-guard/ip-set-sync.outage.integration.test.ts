@@ -12,12 +12,12 @@ import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-d
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { BlockRow } from '../../src/realtime-waf-guard/runtime/block-store';
-import { CidrSet } from '../../src/realtime-waf-guard/runtime/ip';
 import { IpSetSync } from '../../src/realtime-waf-guard/runtime/ip-set-sync';
 import { BLOCKS_TABLE, HISTORY_TABLE } from '../../src/realtime-waf-guard/table-schemas';
 import { scanAll } from '../../src/shared/runtime/dynamo';
 import { blockRow } from '../support/block-rows';
 import { FakeWaf } from '../support/fake-waf';
+import { ipSetSyncConfig } from '../support/guard-setup';
 import { LocalDynamo } from '../support/local-aws';
 import { Recorder } from '../support/recorders';
 
@@ -90,18 +90,7 @@ async function setup() {
     now = at;
     outage = during;
     const sync = new IpSetSync(
-      {
-        guardName: 'outage',
-        scope: 'CLOUDFRONT',
-        ipv4,
-        ipv6,
-        allowList: new CidrSet([]),
-        maxSetSize: 10_000,
-        historyRetentionDays: 30,
-        blocksTable,
-        historyTable,
-        topicArn: 'arn:aws:sns:us-east-1:123456789012:alerts',
-      },
+      ipSetSyncConfig('outage', { ipv4, ipv6 }, { blocksTable, historyTable }),
       { doc, waf: new WAFV2Client({ region: 'us-east-1' }), sns: new SNSClient({ region: 'us-east-1' }), log: recorder, metrics: recorder, now: () => now, sleep: async () => {} },
     );
     let ok = true;
