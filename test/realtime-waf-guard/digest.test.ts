@@ -1,5 +1,6 @@
 import { BlockRow } from '../../src/realtime-waf-guard/runtime/block-store';
 import { MAX_ROWS_PER_SECTION, renderDigest } from '../../src/realtime-waf-guard/runtime/digest';
+import { blockRow } from '../support/block-rows';
 describe('renderDigest', () => {
   const block = (n: number): BlockRow => ({
     ip: `198.51.${Math.floor(n / 256)}.${n % 256}`,
@@ -59,4 +60,35 @@ test('rule ids and hosts at their longest still fit in one SNS message', () => {
   const attributes = Object.entries(digest.attributes).reduce((n, [k, v]) => n + k.length + v.DataType.length + v.StringValue.length, 0);
   expect(Buffer.byteLength(digest.body) + attributes).toBeLessThan(256 * 1024);
   expect(digest.body).toMatch(/\.\.\. and \d+ more/);
+
+  // Announced late after an outage, every line and change says so, and it all still fits.
+  const late = rows.map((r) => ({ ...r, appliedAt: 1_699_999_000_000 }));
+  const after = renderDigest({ guardName: 'g'.repeat(64), at: 1_700_000_060_000, blocked: late, wouldBlock: late, released: late, overCap: late })!;
+  const lateAttributes = Object.entries(after.attributes).reduce((n, [k, v]) => n + k.length + v.DataType.length + v.StringValue.length, 0);
+  expect(Buffer.byteLength(after.body) + lateAttributes).toBeLessThan(256 * 1024);
+  expect(after.body).toContain('(announced late: in WAF since 2023-11-14T21:56:40Z at the latest)');
+});
+
+test('a start announced after the block reached WAF or ended is marked late; releases and manual actions are not', () => {
+  const row = (ip: string, over: Partial<BlockRow>): BlockRow => blockRow(ip, 0, { blockedUntil: 200_000, firstSeenAt: 0, crossedAt: 0, ...over });
+  const at = 100_000;
+  const onTime = row('192.0.2.1', { appliedAt: at });
+  const afterOutage = row('192.0.2.2', { appliedAt: 40_000 });
+  const endedDry = row('192.0.2.3', { action: 'COUNT', blockedUntil: 90_000 });
+  const digest = renderDigest({
+    guardName: 'g',
+    at,
+    blocked: [onTime, afterOutage],
+    wouldBlock: [endedDry],
+    released: [afterOutage],
+    overCap: [],
+    manual: { blocked: [], extended: [afterOutage], unblocked: [row('192.0.2.4', { blockedUntil: at, manualAction: 'UNBLOCK' })], allowed: [], allowEnded: [] },
+  })!;
+  const changes = JSON.parse(digest.attributes.changes.StringValue) as Array<{ event: string; ip: string; late?: boolean }>;
+  expect(changes.map((c) => `${c.event} ${c.ip}${c.late ? ' late' : ''}`)).toEqual([
+    'blocked 192.0.2.1', 'blocked 192.0.2.2 late', 'wouldBlock 192.0.2.3 late', 'released 192.0.2.2', 'unblocked 192.0.2.4', 'extended 192.0.2.2',
+  ]);
+  expect(digest.body).toContain('192.0.2.2  rule api (host api.example.com): 40 requests in 60 s, threshold 20, until 1970-01-01T00:03:20Z (announced late: in WAF since 1970-01-01T00:00:40Z at the latest)');
+  expect(digest.body).toContain('192.0.2.3  rule api (host api.example.com): 40 requests in 60 s, threshold 20, until 1970-01-01T00:01:30Z (announced late: ended 1970-01-01T00:01:30Z)');
+  expect(digest.body).not.toMatch(/192\.0\.2\.1 .*late/);
 });
