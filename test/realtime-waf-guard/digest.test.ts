@@ -92,3 +92,37 @@ test('a start announced after the block reached WAF or ended is marked late; rel
   expect(digest.body).toContain('192.0.2.3  rule api (host api.example.com): 40 requests in 60 s, threshold 20, until 1970-01-01T00:01:30Z (announced late: ended 1970-01-01T00:01:30Z)');
   expect(digest.body).not.toMatch(/192\.0\.2\.1 .*late/);
 });
+
+test('every section full at once, with the longest names and multi-byte reasons, still fits one SNS message', () => {
+  const row = (n: number): BlockRow => blockRow(`2001:db8:ffff:ffff:ffff:ffff:${(n % 65536).toString(16)}:1`, 0, {
+    ruleId: 'régle-'.repeat(40),
+    host: `${'h'.repeat(60)}.${'x'.repeat(60)}.example.com`,
+    observed: 123456,
+    threshold: 100000,
+    windowSeconds: 3600,
+    manualBy: 'arn:aws:sts::123456789012:assumed-role/' + 'Ω'.repeat(100),
+    manualReason: '攻撃'.repeat(250),
+    manualVia: 'cli',
+    shieldUntil: 1_700_000_000_000,
+    appliedAt: 1,
+  });
+  const rows = Array.from({ length: 500 }, (_, i) => row(i));
+  const digest = renderDigest({
+    guardName: 'g'.repeat(64),
+    at: 1_700_000_000_000,
+    blocked: rows,
+    wouldBlock: rows,
+    released: rows,
+    overCap: rows,
+    shielded: rows,
+    manual: { blocked: rows, extended: rows, unblocked: rows, allowed: rows, allowEnded: rows },
+  })!;
+  const attributes = Object.entries(digest.attributes)
+    .reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v.DataType) + Buffer.byteLength(v.StringValue), 0);
+  // SNS's limit counts the message and its attributes together, in bytes.
+  expect(Buffer.byteLength(digest.body) + Buffer.byteLength(digest.subject) + attributes).toBeLessThan(256 * 1024);
+  // Every section still shows, and the counts stay exact.
+  for (const title of ['Blocked by hand:', 'Blocked in WAF:', 'Released:', 'NOT blocked: the prefix holds']) expect(digest.body).toContain(title);
+  expect(digest.attributes.blocked.StringValue).toBe('500');
+  expect(digest.body).toMatch(/\.\.\. and \d+ more/);
+});
