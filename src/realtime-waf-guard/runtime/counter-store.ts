@@ -46,6 +46,12 @@ export const CLAIM_KEY_PREFIX = '#claim#';
 export interface ShardProgress {
   /** The oldest event time any shard may still deliver. */
   readonly horizonMs: number;
+  /**
+   * The same for the shards as they go on, each as far behind as it last reported: how far back execution
+   * environments that may hold counts are looked for. A shard that stopped holds `horizonMs` back, not this: the
+   * environments holding counts are those running now.
+   */
+  readonly runningHorizonMs: number;
 }
 
 /** The mark an update sets, and the condition on it that keeps the update from counting twice. */
@@ -344,6 +350,7 @@ export class CounterStore {
       this.written.set(shardId, { lagMs, atMs: nowMs });
     }
     let horizon = oldestMs;
+    let running = oldestMs;
     for (const [name, value] of Object.entries(this.progressItem)) {
       if (!name.startsWith('l_') || value.N === undefined || name === `l_${shardId}`) continue;
       const wroteAt = Number(this.progressItem[`w_${name.slice(2)}`]?.N);
@@ -351,8 +358,9 @@ export class CounterStore {
       // Where the shard was when it last reported, not that far behind now: a shard that stopped (throttled, failing
       // before it reports, its records delayed) resumes from there, and its backlog adds to those windows.
       horizon = Math.min(horizon, Math.max(wroteAt - Number(value.N), nowMs - retentionMs));
+      running = Math.min(running, nowMs - Math.min(Number(value.N), retentionMs));
     }
-    return { horizonMs: horizon };
+    return { horizonMs: horizon, runningHorizonMs: running };
   }
 
   /**
