@@ -2,7 +2,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetIPSetCommand, UpdateIPSetCommand, WAFV2Client } from '@aws-sdk/client-wafv2';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { BlockRow } from './block-store';
-import { backoffMs, mapLimit, settleLimit, sleep } from './concurrency';
+import { backoffMs, settleLimit, sleep } from './concurrency';
 import { renderDigest } from './digest';
 import { HistoryEvent, historyItem } from './history-store';
 import { CidrSet } from './ip';
@@ -107,6 +107,8 @@ export class IpSetSync {
     let planMs: number;
     /** Blocks this run found in WAF on their way out, with when their being there was recorded. */
     const marks = new Map<string, number>();
+    /** Blocks found in WAF on their way out whose being there could not be recorded: left for a later run to release. */
+    const unrecorded = new Set<string>();
     for (let attempt = 0; ; attempt++) {
       const all = await this.readBlocks();
       // Allow-list and shield rows share the table but are not blocks: they only widen the allow-list.
@@ -118,7 +120,7 @@ export class IpSetSync {
       try {
         for (const name of SET_NAMES) {
           const ref = config[name];
-          if (ref) updates += (await this.apply(ref, plan[name], name, rows, marks)) ? 1 : 0;
+          if (ref) updates += (await this.apply(ref, plan[name], name, rows, marks, unrecorded)) ? 1 : 0;
         }
         break;
       } catch (e) {
@@ -131,8 +133,8 @@ export class IpSetSync {
       }
     }
 
-    if (marks.size > 0) {
-      rows = rows.map((r) => (marks.has(rowKey(r)) ? { ...r, appliedAt: marks.get(rowKey(r)) } : r));
+    if (marks.size + unrecorded.size > 0) {
+      rows = rows.filter((r) => !unrecorded.has(rowKey(r))).map((r) => (marks.has(rowKey(r)) ? { ...r, appliedAt: marks.get(rowKey(r)) } : r));
       plan = planIpSets(rows, planMs, this.allowList, config.maxSetSize);
     }
 
@@ -233,6 +235,8 @@ export class IpSetSync {
     deps.metrics.add(METRIC.ACTIVE_BLOCKS_PROXIED, plan.forwardedIpv4.length + plan.forwardedIpv6.length, 'Count');
     // One line per release, so the dashboard can count releases per rule without a metric per rule.
     for (const r of [...released, ...unblocked]) deps.log.info('block released', { ip: r.ip, ruleId: r.ruleId, host: r.host, manual: r.manualAction === 'UNBLOCK' });
+    // Kept in WAF past their end until recorded: an error for the alarm, though the run did the rest.
+    if (unrecorded.size > 0) deps.metrics.add(METRIC.SYNC_ERRORS, 1, 'Count');
     deps.metrics.add(METRIC.DROPPED_OVER_CAP, plan.overCap.length, 'Count');
     if (plan.overCap.length > 0) deps.log.error('IP set full: blocks left out', { count: plan.overCap.length });
     return { plan, updates, retries, blocked, wouldBlock, released, unblocked, digest: digestSent };
@@ -295,20 +299,30 @@ export class IpSetSync {
    * in WAF is not recorded yet (their alert claim failed, or alerts failed while they were in force) are recorded
    * first, in `marks` too: once out of the set, nothing else would tell that they were blocked.
    */
-  private async apply(ref: IpSetRef, desired: string[], name: IpSetName, rows: readonly BlockRow[], marks: Map<string, number>): Promise<boolean> {
+  private async apply(
+    ref: IpSetRef, planned: string[], name: IpSetName, rows: readonly BlockRow[], marks: Map<string, number>, unrecorded: Set<string>,
+  ): Promise<boolean> {
     const { waf } = this.deps;
     const current = await waf.send(new GetIPSetCommand({ Name: ref.name, Id: ref.id, Scope: this.config.scope }));
     const held = normaliseAddresses(current.IPSet?.Addresses ?? []);
+    let desired = planned;
     if (sameAddresses(held, desired)) return false;
     const wanted = new Set(desired);
     const leaving = new Set(held.filter((a) => !wanted.has(a)));
-    if (leaving.size > 0) {
-      const unrecorded = rows.filter((r) => {
-        if (r.action !== 'BLOCK' || r.appliedAt !== undefined || marks.has(rowKey(r))) return false;
-        const cidr = rowCidr(r);
-        return cidr !== undefined && leaving.has(cidr.text) && setsOf(r, cidr.family).includes(name);
-      });
-      await mapLimit(unrecorded, CLAIM_CONCURRENCY, (r) => this.recordApplied(r, marks));
+    const toRecord = leaving.size === 0 ? [] : rows.filter((r) => {
+      if (r.action !== 'BLOCK' || r.appliedAt !== undefined || marks.has(rowKey(r))) return false;
+      const cidr = rowCidr(r);
+      return cidr !== undefined && leaving.has(cidr.text) && setsOf(r, cidr.family).includes(name);
+    });
+    const outcomes = await settleLimit(toRecord, CLAIM_CONCURRENCY, (r) => this.recordApplied(r, marks));
+    const failed = toRecord.filter((_, i) => outcomes[i]?.status === 'rejected');
+    if (failed.length > 0) {
+      // Not taken out unrecorded, nor released by this run; new blocks still go in. A later run records and releases.
+      failed.forEach((r) => unrecorded.add(rowKey(r)));
+      const keep = [...new Set(failed.map((r) => rowCidr(r)!.text))].slice(0, Math.max(0, this.config.maxSetSize - desired.length));
+      this.deps.log.warn('blocks leaving WAF could not be recorded as applied; kept in the IP set until they are', { count: failed.length, set: name });
+      desired = [...desired, ...keep].sort();
+      if (sameAddresses(held, desired)) return false;
     }
     // At most one write a second: WAF's quota is about that per account and Region, shared with every other writer.
     const sinceLast = this.deps.now() - this.lastWriteAt;
