@@ -316,6 +316,7 @@ export class IpSetSync {
     });
     const outcomes = await settleLimit(toRecord, CLAIM_CONCURRENCY, (r) => this.recordApplied(r, marks));
     const failed = toRecord.filter((_, i) => outcomes[i]?.status === 'rejected');
+    toRecord.filter((_, i) => outcomes[i]?.status === 'fulfilled').forEach((r) => unrecorded.delete(rowKey(r)));
     if (failed.length > 0) {
       // Not taken out unrecorded, nor released by this run; new blocks still go in. A later run records and releases.
       failed.forEach((r) => unrecorded.add(rowKey(r)));
