@@ -610,7 +610,7 @@ describe('metrics seen from another region', () => {
       guard.metricCounterWriteErrors(), guard.metricHeldCountsDropped(), guard.metricRecordsAlreadyCounted(), guard.metricHeldPairs(),
     ].map((m) => m.metricName);
     // Every metric the handlers emit has its own method, except the Timestream option's.
-    const timestreamOnly = ['AnalyticsRecordsWritten', 'AnalyticsRecordsRejected', 'AnalyticsRecordsFailed', 'DetectionQueryErrors'];
+    const timestreamOnly = ['AnalyticsRecordsWritten', 'AnalyticsRecordsRejected', 'AnalyticsRecordsFailed', 'AnalyticsRecordsTooLarge', 'DetectionQueryErrors'];
     expect([...names].sort()).toEqual(Object.values(METRIC).filter((m) => !timestreamOnly.includes(m)).sort());
     for (const name of names) expect(guard.metric(name).metricName).toBe(name);
     expect(() => guard.metric('BlockCount')).toThrow(/metric\("BlockCount"\): the guard emits no such metric.*BlocksCreated/);

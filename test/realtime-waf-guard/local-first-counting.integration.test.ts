@@ -413,3 +413,40 @@ test('requests from a lagging shard held beside newer ones still reach the share
   expect(blockedAt).toBeDefined();
   expect(blockedAt).toBeLessThanOrEqual(110 + 15);
 });
+
+describe.each([
+  ['Counting.EXACT', true],
+  ['Counting.LOCAL_FIRST', false],
+])('under %s, a shard that stops reporting and then catches up', (_mode, exact) => {
+  test('still finds the other shard\'s counts of the windows its backlog adds to', async () => {
+    const g = await guard([{ ...rule, blockSeconds: 3600 }], { exact });
+    const [onTime, stalled] = ['shardId-000000000000', 'shardId-000000000001'];
+    const [a, b] = [g.environment(), g.environment()];
+    // Both shards report, keeping up, before the attack.
+    g.setNow(T0 + 1000);
+    await a.processor.process(g.batch(onTime, [{ ip: '10.0.0.1', atMs: T0 }]));
+    await b.processor.process(g.batch(stalled, [{ ip: '10.0.0.2', atMs: T0 }]));
+    // 120 requests within 48 s (rule: 100 a minute), every other one on each shard.
+    const attack = Array.from({ length: 120 }, (_, i) => ({ ip: ATTACKER, atMs: T0 + 10_000 + i * 400 }));
+    const onTimeHalf = attack.filter((_, i) => i % 2 === 0);
+    const backlog = attack.filter((_, i) => i % 2 === 1);
+    // The on-time shard's half is processed second by second; the other shard stops delivering (and reporting).
+    for (let second = 10; second < 60; second++) {
+      const inSecond = onTimeHalf.filter((r) => r.atMs >= T0 + second * 1000 && r.atMs < T0 + (second + 1) * 1000);
+      if (inSecond.length === 0) continue;
+      g.setNow(T0 + (second + 1) * 1000);
+      expect((await a.processor.process(g.batch(onTime, inSecond))).batchItemFailures).toEqual([]);
+    }
+    expect(await g.blocked(ATTACKER)).toBe(false);
+    // Ten minutes on, the client comes back for a few requests (far below the threshold) on the shard that keeps up.
+    const trickleAt = T0 + 10 * 60_000;
+    g.setNow(trickleAt + 1000);
+    await a.processor.process(g.batch(onTime, Array.from({ length: 10 }, (_, i) => ({ ip: ATTACKER, atMs: trickleAt + i * 50 }))));
+    expect(await g.blocked(ATTACKER)).toBe(false);
+    // Then the stalled shard catches up with its backlog, well within maxRecordAge (1 hour).
+    g.setNow(T0 + 11 * 60_000);
+    expect((await b.processor.process(g.batch(stalled, backlog))).batchItemFailures).toEqual([]);
+    // The 120 requests of that minute add up: the client is blocked.
+    expect(await g.blocked(ATTACKER)).toBe(true);
+  });
+});

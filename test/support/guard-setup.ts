@@ -4,7 +4,8 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { LocalDynamo } from './local-aws';
 import { Recorder } from './recorders';
 import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
-import { IpSetSyncDeps } from '../../src/realtime-waf-guard/runtime/ip-set-sync';
+import { CidrSet } from '../../src/realtime-waf-guard/runtime/ip';
+import { IpSetRef, IpSetSyncConfig, IpSetSyncDeps } from '../../src/realtime-waf-guard/runtime/ip-set-sync';
 import { BLOCKS_TABLE, COUNTERS_TABLE, HISTORY_TABLE, RULES_TABLE } from '../../src/realtime-waf-guard/table-schemas';
 
 export interface GuardTables {
@@ -39,5 +40,23 @@ export function ipSetSyncDeps(dynamo: LocalDynamo, recorder: Recorder, now: () =
     metrics: recorder,
     now,
     sleep: async () => {},
+  };
+}
+
+/** A sync's settings for the test's sets and tables: no allow-list, WAF's set size, an alert topic. */
+export function ipSetSyncConfig(
+  guardName: string,
+  sets: { ipv4: IpSetRef; ipv6: IpSetRef },
+  tables: { blocksTable: string; historyTable: string },
+): IpSetSyncConfig {
+  return {
+    guardName,
+    scope: 'CLOUDFRONT',
+    ...sets,
+    allowList: new CidrSet([]),
+    maxSetSize: 10_000,
+    historyRetentionDays: 30,
+    ...tables,
+    topicArn: 'arn:aws:sns:us-east-1:123456789012:alerts',
   };
 }

@@ -28,6 +28,12 @@ export interface BlockRow {
   readonly expiresAt: number;
   /** Set by the sync function once the block is in WAF and alerted. */
   readonly notifiedAt?: number;
+  /**
+   * Set by the sync function once the IP sets hold the block (written with its alert claim, or, for a block whose
+   * alerts failed, before the sync takes it out of WAF): a block that reached WAF is announced and recorded as blocked
+   * and as released, however late. Absent in rows alerted before it existed: `notifiedAt` then stands for it.
+   */
+  readonly appliedAt?: number;
   /** Set by the sync function when it alerted that the block could not be applied (IP set full). */
   readonly overCapAlertedAt?: number;
   /** Set by the sync function while it releases the ended block. */

@@ -46,6 +46,12 @@ export const CLAIM_KEY_PREFIX = '#claim#';
 export interface ShardProgress {
   /** The oldest event time any shard may still deliver. */
   readonly horizonMs: number;
+  /**
+   * The same for the shards as they go on, each as far behind as it last reported: how far back execution
+   * environments that may hold counts are looked for. A shard that stopped holds `horizonMs` back, not this: the
+   * environments holding counts are those running now.
+   */
+  readonly runningHorizonMs: number;
 }
 
 /** The mark an update sets, and the condition on it that keeps the update from counting twice. */
@@ -302,9 +308,10 @@ export class CounterStore {
 
   /**
    * Records this shard's lag (wall clock minus its batch's oldest event time) and returns the oldest event time any
-   * shard may still deliver: each live shard is assumed to stay as far behind as it last was. A shard is live while
-   * it wrote within the counter retention, which is at least the event source's maximum record age (older records
-   * are dropped), and a lag is never taken as longer than that, so items stay bounded. `environmentId` (given under
+   * shard may still deliver: each live shard may resume from the oldest event time of its last report (a shard that
+   * stops reporting has not moved on). A shard is live while it wrote within the counter retention, which is at least
+   * the event source's maximum record age (older records are dropped), and nothing older than that is kept, so items
+   * stay bounded. `environmentId` (given under
    * `Counting.LOCAL_FIRST`) is recorded too, so every environment knows how many may hold counts in memory.
    */
   public async progress(shardId: string, oldestMs: number, nowMs: number, environmentId?: string): Promise<ShardProgress> {
@@ -343,13 +350,17 @@ export class CounterStore {
       this.written.set(shardId, { lagMs, atMs: nowMs });
     }
     let horizon = oldestMs;
+    let running = oldestMs;
     for (const [name, value] of Object.entries(this.progressItem)) {
       if (!name.startsWith('l_') || value.N === undefined || name === `l_${shardId}`) continue;
       const wroteAt = Number(this.progressItem[`w_${name.slice(2)}`]?.N);
       if (!(wroteAt >= nowMs - retentionMs)) continue;
-      horizon = Math.min(horizon, nowMs - Math.min(Number(value.N), retentionMs));
+      // Where the shard was when it last reported, not that far behind now: a shard that stopped (throttled, failing
+      // before it reports, its records delayed) resumes from there, and its backlog adds to those windows.
+      horizon = Math.min(horizon, Math.max(wroteAt - Number(value.N), nowMs - retentionMs));
+      running = Math.min(running, nowMs - Math.min(Number(value.N), retentionMs));
     }
-    return { horizonMs: horizon };
+    return { horizonMs: horizon, runningHorizonMs: running };
   }
 
   /**

@@ -2,6 +2,8 @@ import { BlockRow } from './block-store';
 
 export interface DigestInput {
   readonly guardName: string;
+  /** When the digest is sent: rows that reached WAF before, or ended before, are marked as announced late. */
+  readonly at?: number;
   readonly blocked: readonly BlockRow[];
   readonly wouldBlock: readonly BlockRow[];
   readonly released: readonly BlockRow[];
@@ -39,30 +41,54 @@ const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
  */
 export const MAX_ROWS_PER_SECTION = 100;
 
-/**
- * Characters per section: four full sections and the `changes` attribute stay under SNS's 256 KB even with rule ids
- * and hosts at their longest.
- */
-const MAX_SECTION_CHARS = 40_000;
+/** Bytes of listed rows per section, so that one long section leaves room for the others. */
+const MAX_SECTION_BYTES = 40_000;
 
-function section(title: string, rows: readonly BlockRow[], line: (row: BlockRow) => string): string[] {
+/**
+ * Bytes of listed rows in the whole body, and of the `changes` attribute: with the subject, the other attributes and
+ * the sections' titles they stay under SNS's 256 KB (262,144 bytes) whatever the rows hold. A digest over it would
+ * be refused by every run, and with it every alert and release behind it.
+ */
+const MAX_BODY_BYTES = 160_000;
+const MAX_CHANGES_BYTES = 80_000;
+
+/** What is left of a byte budget. */
+interface Budget { left: number }
+
+function section(title: string, rows: readonly BlockRow[], line: (row: BlockRow) => string, body: Budget): string[] {
   if (rows.length === 0) return [];
   const lines: string[] = [];
-  let chars = 0;
+  const cap = Math.min(MAX_SECTION_BYTES, body.left);
+  let bytes = 0;
   for (const row of rows.slice(0, MAX_ROWS_PER_SECTION)) {
     const text = line(row);
-    if (chars + text.length > MAX_SECTION_CHARS) break;
+    const size = Buffer.byteLength(text) + 1;
+    if (bytes + size > cap) break;
     lines.push(text);
-    chars += text.length + 1;
+    bytes += size;
   }
+  body.left -= bytes;
   const more = rows.length - lines.length;
   return [title, ...lines, ...(more > 0 ? [`  ... and ${more} more`] : []), ''];
 }
 
-function describe(row: BlockRow): string {
-  const renewed = row.renewedFrom ? ' (renewed: still over the threshold when the last block ended)' : '';
-  const proxied = row.route === 'PROXY' || row.route === 'BOTH' ? ' (behind a trusted proxy)' : '';
-  return `  ${row.ip}  rule ${row.ruleId} (host ${row.host}): ${row.observed} requests in ${row.windowSeconds} s, threshold ${row.threshold}, until ${iso(row.blockedUntil)}${proxied}${renewed}`;
+/**
+ * Why an announcement comes late, or '' when it does not: alerts failed (or the run that claimed them stopped) after
+ * the block reached WAF, or until it ended.
+ */
+function lateness(row: BlockRow, at: number | undefined): string {
+  if (at === undefined) return '';
+  if (row.appliedAt !== undefined && row.appliedAt < at) return `in WAF since ${iso(row.appliedAt)} at the latest`;
+  return row.blockedUntil <= at ? `ended ${iso(row.blockedUntil)}` : '';
+}
+
+function describer(at: number | undefined): (row: BlockRow) => string {
+  return (row) => {
+    const renewed = row.renewedFrom ? ' (renewed: still over the threshold when the last block ended)' : '';
+    const proxied = row.route === 'PROXY' || row.route === 'BOTH' ? ' (behind a trusted proxy)' : '';
+    const late = lateness(row, at);
+    return `  ${row.ip}  rule ${row.ruleId} (host ${row.host}): ${row.observed} requests in ${row.windowSeconds} s, threshold ${row.threshold}, until ${iso(row.blockedUntil)}${proxied}${renewed}${late ? ` (announced late: ${late})` : ''}`;
+  };
 }
 
 /** Who did it, through what, and why: the digest names the operator of every manual action. */
@@ -76,13 +102,16 @@ function manualLine(row: BlockRow, what: string): string {
 }
 
 /** A block kept out of the IP sets: a manual one by who blocked it, an automatic one by its counts. */
-function notAppliedLine(row: BlockRow): string {
-  return row.manualAction === 'BLOCK' ? manualLine(row, `blocked by hand until ${iso(row.blockedUntil)}`) : describe(row);
+function notAppliedLine(describe: (row: BlockRow) => string): (row: BlockRow) => string {
+  return (row) => (row.manualAction === 'BLOCK' ? manualLine(row, `blocked by hand until ${iso(row.blockedUntil)}`) : describe(row));
 }
 
 /** One message per sync run listing what changed; undefined when nothing did. */
 export function renderDigest(input: DigestInput): DigestMessage | undefined {
   const { blocked, wouldBlock, released, overCap } = input;
+  const describe = describer(input.at);
+  const body: Budget = { left: MAX_BODY_BYTES };
+  const listed = (title: string, rows: readonly BlockRow[], line: (row: BlockRow) => string) => section(title, rows, line, body);
   const shielded = input.shielded ?? [];
   const holdsProxy = input.holdsProxy ?? [];
   const manual = input.manual ?? NO_MANUAL;
@@ -103,26 +132,26 @@ export function renderDigest(input: DigestInput): DigestMessage | undefined {
   // SNS subjects: at most 100 ASCII characters, no line breaks.
   const subject = `[${input.guardName}] ${parts.join(', ')}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 100);
   const lines: string[] = [
-    ...section('Blocked by hand:', manual.blocked, (r) => manualLine(r, `until ${iso(r.blockedUntil)}`)),
-    ...section('Unblocked by hand (released now):', manual.unblocked, (r) => manualLine(r,
+    ...listed('Blocked by hand:', manual.blocked, (r) => manualLine(r, `until ${iso(r.blockedUntil)}`)),
+    ...listed('Unblocked by hand (released now):', manual.unblocked, (r) => manualLine(r,
       r.shieldUntil ? `automatic blocks refused until ${iso(r.shieldUntil)}` : 'no shield')),
-    ...section('Extended by hand:', manual.extended, (r) => manualLine(r, `now until ${iso(r.blockedUntil)}`)),
-    ...section('Allow-listed by hand:', manual.allowed, (r) => manualLine(r,
+    ...listed('Extended by hand:', manual.extended, (r) => manualLine(r, `now until ${iso(r.blockedUntil)}`)),
+    ...listed('Allow-listed by hand:', manual.allowed, (r) => manualLine(r,
       r.blockedUntil >= 253_402_300_799_000 ? 'no end' : `until ${iso(r.blockedUntil)}`)),
-    ...section('Allow-list entries ended:', manual.allowEnded, (r) => (r.manualAction === 'UNALLOW'
+    ...listed('Allow-list entries ended:', manual.allowEnded, (r) => (r.manualAction === 'UNALLOW'
       ? manualLine(r, 'removed') : `  ${r.cidr ?? r.ip}: ended ${iso(r.blockedUntil)}`)),
-    ...section('Blocked in WAF:', blocked, describe),
-    ...section('Would be blocked (COUNT rules; WAF unchanged):', wouldBlock, describe),
-    ...section('Released:', released, (r) => `  ${r.ip}  rule ${r.ruleId} (host ${r.host}): block ended ${iso(r.blockedUntil)}`),
-    ...section(
+    ...listed('Blocked in WAF:', blocked, describe),
+    ...listed('Would be blocked (COUNT rules; WAF unchanged):', wouldBlock, describe),
+    ...listed('Released:', released, (r) => `  ${r.ip}  rule ${r.ruleId} (host ${r.host}): block ended ${iso(r.blockedUntil)}`),
+    ...listed(
       'NOT blocked: the WAF IP set is full (10,000 addresses); the most severe offenders were kept. Consider a shorter\nblock period or a stricter rule. Left out:',
       overCap, describe),
-    ...section(
+    ...listed(
       'NOT blocked: the prefix holds an allow-listed address, so the whole prefix stays out of the IP sets:',
-      shielded, notAppliedLine),
-    ...section(
+      shielded, notAppliedLine(describe)),
+    ...listed(
       'NOT blocked: the network holds a trusted proxy, so blocking it would block every client behind that proxy; it stays\nout of the IP sets. Block the offender by a narrower network (a longer prefix) if it must be stopped:',
-      holdsProxy, notAppliedLine),
+      holdsProxy, notAppliedLine(describe)),
   ];
   lines.push(`Sent by ${input.guardName} (cdk-waf-guard).`);
   return {
@@ -143,10 +172,34 @@ export function renderDigest(input: DigestInput): DigestMessage | undefined {
   };
 }
 
-function changes(input: DigestInput): Array<{ event: string; ip: string; ruleId: string; host: string; until: string }> {
-  // Rule ids and hosts are cut so that the attribute stays small whatever operators named their rules.
-  const entries = (event: string, rows: readonly BlockRow[]) => rows.slice(0, MAX_ROWS_PER_SECTION)
-    .map((r) => ({ event, ip: r.ip, ruleId: r.ruleId.slice(0, 64), host: r.host.slice(0, 64), until: iso(r.blockedUntil) }));
+/** The events that announce a block's start, which can come late. */
+const LATE_EVENTS = new Set(['blocked', 'wouldBlock', 'manualBlocked']);
+
+/** An entry of the `changes` attribute. */
+interface DigestChange { event: string; ip: string; ruleId: string; host: string; until: string; late?: boolean }
+
+function changes(input: DigestInput): DigestChange[] {
+  // Rule ids and hosts are cut so that the attribute stays small whatever operators named their rules; entries stop
+  // at the attribute's budget.
+  const budget: Budget = { left: MAX_CHANGES_BYTES };
+  const entries = (event: string, rows: readonly BlockRow[]) => {
+    const out: DigestChange[] = [];
+    for (const r of rows.slice(0, MAX_ROWS_PER_SECTION)) {
+      const entry = {
+        event,
+        ip: r.ip,
+        ruleId: r.ruleId.slice(0, 64),
+        host: r.host.slice(0, 64),
+        until: iso(r.blockedUntil),
+        ...(LATE_EVENTS.has(event) && lateness(r, input.at) ? { late: true } : {}),
+      };
+      const size = Buffer.byteLength(JSON.stringify(entry)) + 1;
+      if (size > budget.left) break;
+      budget.left -= size;
+      out.push(entry);
+    }
+    return out;
+  };
   return [
     ...entries('blocked', input.blocked),
     ...entries('wouldBlock', input.wouldBlock),

@@ -54,6 +54,22 @@ export function rowCidr(row: BlockRow): Cidr | undefined {
   return typeof cidr === 'string' ? undefined : cidr;
 }
 
+/** The IP sets of a plan. */
+export type IpSetName = 'ipv4' | 'ipv6' | 'forwardedIpv4' | 'forwardedIpv6';
+
+/**
+ * The sets a row's network goes into: the source-address set of its family for clients that connected themselves,
+ * the forwarded-address set for clients found behind a trusted proxy, both for clients seen both ways; with
+ * `forwardedSets` (trusted proxies configured), every block is in the forwarded set too (see planIpSets).
+ */
+export function setsOf(row: BlockRow, family: 4 | 6, forwardedSets = false): IpSetName[] {
+  const route = row.route ?? 'DIRECT';
+  return [
+    ...(route !== 'PROXY' ? [family === 4 ? 'ipv4' as const : 'ipv6' as const] : []),
+    ...(route !== 'DIRECT' || forwardedSets ? [family === 4 ? 'forwardedIpv4' as const : 'forwardedIpv6' as const] : []),
+  ];
+}
+
 /** How the allow-list (or the trusted proxies) covers a row's network: not at all, in part (an allow-listed address inside a prefix), or whole. */
 export function allowListCover(row: BlockRow, allowList: CidrSet): 'none' | 'partial' | 'whole' {
   return cidrCover(rowCidr(row), allowList);
@@ -112,18 +128,13 @@ export function planIpSets(
   }
   // Most severe first; ties go to the block that ends last, then to the address, so the plan is deterministic.
   active.sort(({ row: a }, { row: b }) => b.severity - a.severity || b.blockedUntil - a.blockedUntil || (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));
-  const sets = { direct4: new Set<string>(), direct6: new Set<string>(), proxy4: new Set<string>(), proxy6: new Set<string>() };
+  const sets: Record<IpSetName, Set<string>> = { ipv4: new Set(), ipv6: new Set(), forwardedIpv4: new Set(), forwardedIpv6: new Set() };
   const overCap: BlockRow[] = [];
   for (const { row, cidr: { family, text: cidr } } of active) {
     // Each row is its own entry: neighbouring prefixes are never merged into a shorter one, which would block
     // networks that never offended.
-    const route = row.route ?? 'DIRECT';
-    const targets = [
-      ...(route !== 'PROXY' ? [family === 4 ? sets.direct4 : sets.direct6] : []),
-      ...(route !== 'DIRECT' ? [family === 4 ? sets.proxy4 : sets.proxy6] : []),
-    ];
     let left = false;
-    for (const set of targets) {
+    for (const set of setsOf(row, family).map((name) => sets[name])) {
       if (set.has(cidr)) continue;
       if (set.size >= maxPerSet) left = true;
       else set.add(cidr);
@@ -138,16 +149,16 @@ export function planIpSets(
   if (options.forwardedSets) {
     for (const { row, cidr: { family, text: cidr } } of active) {
       if ((row.route ?? 'DIRECT') !== 'DIRECT') continue;
-      const set = family === 4 ? sets.proxy4 : sets.proxy6;
+      const set = family === 4 ? sets.forwardedIpv4 : sets.forwardedIpv6;
       if (set.size < maxPerSet) set.add(cidr);
     }
   }
   const sorted = (s: Set<string>) => [...s].sort();
   return {
-    ipv4: sorted(sets.direct4),
-    ipv6: sorted(sets.direct6),
-    forwardedIpv4: sorted(sets.proxy4),
-    forwardedIpv6: sorted(sets.proxy6),
+    ipv4: sorted(sets.ipv4),
+    ipv6: sorted(sets.ipv6),
+    forwardedIpv4: sorted(sets.forwardedIpv4),
+    forwardedIpv6: sorted(sets.forwardedIpv6),
     overCap,
     expired,
     unnotified,

@@ -6,9 +6,9 @@ import { backoffMs, settleLimit, sleep } from './concurrency';
 import { renderDigest } from './digest';
 import { HistoryEvent, historyItem } from './history-store';
 import { CidrSet } from './ip';
-import { allowListCover, IpSetPlan, normaliseAddresses, planIpSets, sameAddresses } from './ip-set-planner';
+import { allowListCover, IpSetName, IpSetPlan, normaliseAddresses, planIpSets, rowCidr, sameAddresses, setsOf } from './ip-set-planner';
 import { activeControlCidrs, controlKind, isControlRow } from './operator-actions';
-import { CLAIM_LEASE_MS, ClaimAttribute, claimWork, isClaimable, isPending, LEASE_ATTRIBUTE } from './sync-claims';
+import { CLAIM_LEASE_MS, ClaimAttribute, claimWork, isClaimable, isPending, LEASE_ATTRIBUTE, rowKey } from './sync-claims';
 import { isConditionFailure, scanAll } from '../../shared/runtime/dynamo';
 import { Log, MetricsSink } from '../../shared/runtime/telemetry';
 import { METRIC } from '../handler-env';
@@ -61,6 +61,8 @@ export interface SyncResult {
 }
 
 const MAX_ATTEMPTS = 8;
+/** The sets in the order a run writes them. */
+const SET_NAMES: readonly IpSetName[] = ['ipv4', 'ipv6', 'forwardedIpv4', 'forwardedIpv6'];
 const MIN_WRITE_INTERVAL_MS = 1000;
 const CLAIM_CONCURRENCY = 16;
 interface Claim {
@@ -83,9 +85,12 @@ export class IpSetSync {
   private lastWriteAt = -Infinity;
   /** The configured allow-list plus the run-time entries in force, as of this run's read of the table. */
   private allowList: CidrSet;
+  /** With trusted proxies the forwarded sets exist, and every block is in them (see planIpSets). */
+  private readonly forwardedSets: boolean;
 
   constructor(private readonly config: IpSetSyncConfig, private readonly deps: IpSetSyncDeps) {
     this.allowList = config.allowList;
+    this.forwardedSets = config.forwardedIpv4 !== undefined || config.forwardedIpv6 !== undefined;
   }
 
   public async run(): Promise<SyncResult> {
@@ -104,21 +109,27 @@ export class IpSetSync {
     let plan: IpSetPlan | undefined;
     let rows: BlockRow[];
     let control: BlockRow[];
+    let planMs: number;
+    /** Blocks this run found in WAF on their way out, with when their being there was recorded. */
+    const marks = new Map<string, number>();
+    /** Blocks found in WAF on their way out whose being there could not be recorded: left for a later run to release. */
+    const unrecorded = new Set<string>();
     for (let attempt = 0; ; attempt++) {
       const all = await this.readBlocks();
       // Allow-list and shield rows share the table but are not blocks: they only widen the allow-list.
       rows = all.filter((r) => !isControlRow(r));
       control = all.filter(isControlRow);
-      this.allowList = config.allowList.with(activeControlCidrs(control, deps.now(), false));
-      plan = planIpSets(rows, deps.now(), this.allowList, config.maxSetSize, {
+      planMs = deps.now();
+      this.allowList = config.allowList.with(activeControlCidrs(control, planMs, false));
+      plan = planIpSets(rows, planMs, this.allowList, config.maxSetSize, {
         trustedProxies: config.trustedProxies,
-        forwardedSets: config.forwardedIpv4 !== undefined || config.forwardedIpv6 !== undefined,
+        forwardedSets: this.forwardedSets,
       });
       try {
-        updates += (await this.apply(config.ipv4, plan.ipv4)) ? 1 : 0;
-        updates += (await this.apply(config.ipv6, plan.ipv6)) ? 1 : 0;
-        if (config.forwardedIpv4) updates += (await this.apply(config.forwardedIpv4, plan.forwardedIpv4)) ? 1 : 0;
-        if (config.forwardedIpv6) updates += (await this.apply(config.forwardedIpv6, plan.forwardedIpv6)) ? 1 : 0;
+        for (const name of SET_NAMES) {
+          const ref = config[name];
+          if (ref) updates += (await this.apply(ref, plan[name], name, rows, marks, unrecorded)) ? 1 : 0;
+        }
         break;
       } catch (e) {
         const name = (e as Error).name;
@@ -128,6 +139,11 @@ export class IpSetSync {
         // WAF allows about one write per second per account and Region: back off from there, with jitter.
         await this.wait(backoffMs(attempt, 1000, 20_000));
       }
+    }
+
+    if (marks.size + unrecorded.size > 0) {
+      rows = rows.filter((r) => !unrecorded.has(rowKey(r))).map((r) => (marks.has(rowKey(r)) ? { ...r, appliedAt: marks.get(rowKey(r)) } : r));
+      plan = planIpSets(rows, planMs, this.allowList, config.maxSetSize);
     }
 
     // Every alert goes through claim -> publish -> record -> complete. A claim is a conditional write, so overlapping
@@ -154,27 +170,31 @@ export class IpSetSync {
     }
     const rowsOf = (attribute: ClaimAttribute) => won.filter((c) => c.attribute === attribute).map((c) => c.row);
     const releasing = rowsOf('releasedAt');
-    // Ended before the run that claimed their alert completed it: announced and recorded with their release.
-    const lateStart = new Set(releasing.filter((r) => isPending(r, 'notifiedAt')));
+    // Ended before their start was announced: the run that claimed their alert stopped, or alerts failed for as long
+    // as they were in force. A block that reached WAF (and a "would block") is announced and recorded late, with its
+    // release, rather than never.
+    const lateStart = new Set(releasing.filter((r) => isPending(r, 'notifiedAt')
+      || (r.notifiedAt === undefined && (this.reached(r) || r.action === 'COUNT'))));
     const started = [...rowsOf('notifiedAt'), ...lateStart];
     const byHand = (r: BlockRow, action: string) => r.manualAction === action;
     const allowed = started.filter(isControlRow);
-    const extended = started.filter((r) => !isControlRow(r) && byHand(r, 'EXTEND') && this.applied(r));
+    const extended = started.filter((r) => !isControlRow(r) && byHand(r, 'EXTEND') && this.reached(r));
     const blocked = started.filter((r) => r.action === 'BLOCK' && !extended.includes(r));
     const wouldBlock = started.filter((r) => r.action === 'COUNT');
     const unblocked = releasing.filter((r) => !isControlRow(r) && byHand(r, 'UNBLOCK'));
-    // Only blocks that were applied and announced are announced as released.
-    const released = releasing.filter((r) => this.applied(r) && r.notifiedAt !== undefined && !unblocked.includes(r));
+    // Every block that reached WAF is announced as released (its start, if never announced, in the same digest).
+    const released = releasing.filter((r) => this.reached(r) && !unblocked.includes(r));
     const digest = renderDigest({
       guardName: config.guardName,
-      blocked: blocked.filter((r) => this.applied(r) && !byHand(r, 'BLOCK')),
+      at: nowMs,
+      blocked: blocked.filter((r) => this.reached(r) && !byHand(r, 'BLOCK')),
       wouldBlock,
       released,
       overCap: rowsOf('overCapAlertedAt'),
-      shielded: blocked.filter((r) => !this.applied(r) && !this.holdsProxy(r)),
-      holdsProxy: blocked.filter((r) => this.holdsProxy(r)),
+      shielded: blocked.filter((r) => !this.reached(r) && !this.holdsProxy(r)),
+      holdsProxy: blocked.filter((r) => !this.reached(r) && this.holdsProxy(r)),
       manual: {
-        blocked: blocked.filter((r) => this.applied(r) && byHand(r, 'BLOCK')),
+        blocked: blocked.filter((r) => this.reached(r) && byHand(r, 'BLOCK')),
         extended,
         unblocked,
         allowed,
@@ -224,6 +244,8 @@ export class IpSetSync {
     deps.metrics.add(METRIC.ACTIVE_BLOCKS_PROXIED, plan.forwardedIpv4.length + plan.forwardedIpv6.length, 'Count');
     // One line per release, so the dashboard can count releases per rule without a metric per rule.
     for (const r of [...released, ...unblocked]) deps.log.info('block released', { ip: r.ip, ruleId: r.ruleId, host: r.host, manual: r.manualAction === 'UNBLOCK' });
+    // Kept in WAF past their end until recorded: an error for the alarm, though the run did the rest.
+    if (unrecorded.size > 0) deps.metrics.add(METRIC.SYNC_ERRORS, 1, 'Count');
     deps.metrics.add(METRIC.DROPPED_OVER_CAP, plan.overCap.length, 'Count');
     if (plan.overCap.length > 0) deps.log.error('IP set full: blocks left out', { count: plan.overCap.length });
     return { plan, updates, retries, blocked, wouldBlock, released, unblocked, digest: digestSent };
@@ -232,8 +254,7 @@ export class IpSetSync {
   private startEvent(r: BlockRow): HistoryEvent {
     if (isControlRow(r)) return 'ALLOWED';
     if (r.action !== 'BLOCK') return 'WOULD_BLOCK';
-    if (this.holdsProxy(r)) return 'NOT_APPLIED_TRUSTED_PROXY';
-    if (!this.applied(r)) return 'NOT_APPLIED_ALLOW_LISTED';
+    if (!this.reached(r)) return this.holdsProxy(r) ? 'NOT_APPLIED_TRUSTED_PROXY' : 'NOT_APPLIED_ALLOW_LISTED';
     if (r.manualAction === 'EXTEND') return 'EXTENDED';
     if (r.manualAction === 'BLOCK') return 'MANUAL_BLOCKED';
     return r.renewedFrom ? 'RENEWED' : 'BLOCKED';
@@ -242,7 +263,15 @@ export class IpSetSync {
   private endEvent(r: BlockRow): HistoryEvent {
     if (isControlRow(r)) return r.manualAction === 'UNALLOW' ? 'ALLOW_REMOVED' : 'ALLOW_ENDED';
     if (r.manualAction === 'UNBLOCK') return 'UNBLOCKED';
-    return r.action !== 'BLOCK' ? 'COUNT_ENDED' : r.notifiedAt !== undefined && this.applied(r) ? 'RELEASED' : 'ENDED_NOT_APPLIED';
+    return r.action !== 'BLOCK' ? 'COUNT_ENDED' : this.reached(r) ? 'RELEASED' : 'ENDED_NOT_APPLIED';
+  }
+
+  /**
+   * A block the IP sets held: recorded so (`appliedAt`), or, in a row alerted before that was recorded, announced while
+   * the allow-list left it in the sets.
+   */
+  private reached(r: BlockRow): boolean {
+    return r.appliedAt !== undefined || (r.notifiedAt !== undefined && this.applied(r));
   }
 
   /**
@@ -272,19 +301,48 @@ export class IpSetSync {
    * still waited for and added, so that the caller can give back every claim it holds.
    */
   private async claimAll(rows: readonly BlockRow[], attribute: ClaimAttribute, nowMs: number, won: Claim[]): Promise<void> {
-    const outcomes = await settleLimit(rows, CLAIM_CONCURRENCY, (r) => this.claim(r, attribute, nowMs), true);
+    // A block announced as in force is in the sets this run wrote: its claim records that it reached WAF.
+    const applied = rows.map((r) => attribute === 'notifiedAt' && this.applied(r));
+    const outcomes = await settleLimit(rows, CLAIM_CONCURRENCY, (r, i) => this.claim(r, attribute, nowMs, applied[i]), true);
     outcomes.forEach((o, i) => {
-      if (o?.status === 'fulfilled' && o.value) won.push({ row: rows[i], attribute, at: nowMs });
+      const row = applied[i] ? { ...rows[i], appliedAt: rows[i].appliedAt ?? nowMs } : rows[i];
+      if (o?.status === 'fulfilled' && o.value) won.push({ row, attribute, at: nowMs });
     });
     const failure = outcomes.find((o): o is PromiseRejectedResult => o?.status === 'rejected');
     if (failure) throw failure.reason;
   }
 
-  /** Writes the set when it differs from the plan; returns whether it wrote. */
-  private async apply(ref: IpSetRef, desired: string[]): Promise<boolean> {
+  /**
+   * Writes the set when it differs from the plan; returns whether it wrote. Blocks about to leave the set whose being
+   * in WAF is not recorded yet (their alert claim failed, or alerts failed while they were in force) are recorded
+   * first, in `marks` too: once out of the set, nothing else would tell that they were blocked.
+   */
+  private async apply(
+    ref: IpSetRef, planned: string[], name: IpSetName, rows: readonly BlockRow[], marks: Map<string, number>, unrecorded: Set<string>,
+  ): Promise<boolean> {
     const { waf } = this.deps;
     const current = await waf.send(new GetIPSetCommand({ Name: ref.name, Id: ref.id, Scope: this.config.scope }));
-    if (sameAddresses(normaliseAddresses(current.IPSet?.Addresses ?? []), desired)) return false;
+    const held = normaliseAddresses(current.IPSet?.Addresses ?? []);
+    let desired = planned;
+    if (sameAddresses(held, desired)) return false;
+    const wanted = new Set(desired);
+    const leaving = new Set(held.filter((a) => !wanted.has(a)));
+    const toRecord = leaving.size === 0 ? [] : rows.filter((r) => {
+      if (r.action !== 'BLOCK' || r.appliedAt !== undefined || marks.has(rowKey(r))) return false;
+      const cidr = rowCidr(r);
+      return cidr !== undefined && leaving.has(cidr.text) && setsOf(r, cidr.family, this.forwardedSets).includes(name);
+    });
+    const outcomes = await settleLimit(toRecord, CLAIM_CONCURRENCY, (r) => this.recordApplied(r, marks));
+    const failed = toRecord.filter((_, i) => outcomes[i]?.status === 'rejected');
+    toRecord.filter((_, i) => outcomes[i]?.status === 'fulfilled').forEach((r) => unrecorded.delete(rowKey(r)));
+    if (failed.length > 0) {
+      // Not taken out unrecorded, nor released by this run; new blocks still go in. A later run records and releases.
+      failed.forEach((r) => unrecorded.add(rowKey(r)));
+      const keep = [...new Set(failed.map((r) => rowCidr(r)!.text))].slice(0, Math.max(0, this.config.maxSetSize - desired.length));
+      this.deps.log.warn('blocks leaving WAF could not be recorded as applied; kept in the IP set until they are', { count: failed.length, set: name });
+      desired = [...desired, ...keep].sort();
+      if (sameAddresses(held, desired)) return false;
+    }
     // At most one write a second: WAF's quota is about that per account and Region, shared with every other writer.
     const sinceLast = this.deps.now() - this.lastWriteAt;
     if (sinceLast < MIN_WRITE_INTERVAL_MS) await this.wait(MIN_WRITE_INTERVAL_MS - sinceLast);
@@ -305,12 +363,12 @@ export class IpSetSync {
    * Claims a row once: only the run that wins the conditional write alerts, so overlapping runs do not alert twice. A
    * claim whose lease ran out was left by a run that stopped; it is taken over.
    */
-  private async claim(row: BlockRow, attribute: ClaimAttribute, nowMs: number): Promise<boolean> {
+  private async claim(row: BlockRow, attribute: ClaimAttribute, nowMs: number, applied: boolean): Promise<boolean> {
     try {
       await this.deps.doc.send(new UpdateCommand({
         TableName: this.config.blocksTable,
         Key: { ip: row.ip, ruleId: row.ruleId },
-        UpdateExpression: 'SET #a = :now, #lease = :leaseUntil',
+        UpdateExpression: `SET #a = :now, #lease = :leaseUntil${applied ? ', appliedAt = if_not_exists(appliedAt, :now)' : ''}`,
         // the same block (not a renewal that replaced it), and not claimed or only by a run that stopped
         ConditionExpression: '(attribute_not_exists(#a) OR #lease < :now) AND blockedAt = :blockedAt AND blockedUntil = :until',
         ExpressionAttributeNames: { '#a': attribute, '#lease': LEASE_ATTRIBUTE[attribute] },
@@ -320,6 +378,24 @@ export class IpSetSync {
     } catch (e) {
       if (isConditionFailure(e)) return false;
       throw e;
+    }
+  }
+
+  /** Records that a block reached WAF (once: a mark already there is kept), unless the row is another block by now. */
+  private async recordApplied(row: BlockRow, marks: Map<string, number>): Promise<void> {
+    try {
+      const out = await this.deps.doc.send(new UpdateCommand({
+        TableName: this.config.blocksTable,
+        Key: { ip: row.ip, ruleId: row.ruleId },
+        UpdateExpression: 'SET appliedAt = if_not_exists(appliedAt, :now)',
+        // the same block: extended or unblocked by hand, it is still the block that was in WAF
+        ConditionExpression: 'blockedAt = :blockedAt',
+        ExpressionAttributeValues: { ':now': this.deps.now(), ':blockedAt': row.blockedAt },
+        ReturnValues: 'UPDATED_NEW',
+      }));
+      marks.set(rowKey(row), Number(out.Attributes?.appliedAt));
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
     }
   }
 

@@ -190,7 +190,7 @@ export class LogProcessor {
     // entries() builds a new array from every rule's map: taken once per count, not once per use
     let entries = counter.entries();
     const oldest = entries.length > 0 ? oldestEventMs(entries, rules) : now;
-    const { horizonMs } = await deps.counters.progress(batch.shardId, oldest, now, this.environmentId);
+    const { horizonMs, runningHorizonMs } = await deps.counters.progress(batch.shardId, oldest, now, this.environmentId);
     // A batch that counts nothing (no record matches a rule) has nothing to count twice: no claim, no write.
     const from = entries.length === 0 ? 0 : await deps.counters.claim(batch, `${this.environmentId}:${++this.claims}`, now);
     if (from > 0) {
@@ -203,7 +203,7 @@ export class LogProcessor {
       entries = counter.entries();
     }
     const maxWindowMs = Math.max(0, ...rules.map((r) => r.windowSeconds * 1000));
-    const environments = deps.counters.environmentsSince(horizonMs - maxWindowMs);
+    const environments = deps.counters.environmentsSince(runningHorizonMs - maxWindowMs);
     const level = (rule: StoredRule) => writeLevel(rule, config.samplingRate, slackPercent, environments);
     const write = this.pending.add(entries, rules, level);
     // Levels fall when an environment joins or a threshold is lowered: pairs held above the new level are written now

@@ -46,12 +46,16 @@ export interface ClaimWork {
   readonly takenOver: number;
 }
 
+/** A row's key in the blocks table, as one string. */
+export function rowKey(r: BlockRow): string {
+  return `${r.ip}|${r.ruleId}`;
+}
+
 /** What a run has to claim, given the plan and every row it read. */
 export function claimWork(plan: IpSetPlan, rows: readonly BlockRow[], nowMs: number): ClaimWork {
-  const key = (r: BlockRow) => `${r.ip}|${r.ruleId}`;
-  const skip = new Set([...plan.overCap, ...plan.allowListed].map(key));
+  const skip = new Set([...plan.overCap, ...plan.allowListed].map(rowKey));
   const takeOver = rows.filter((r) => r.blockedUntil > nowMs && r.notifiedAt !== undefined && isClaimable(r, 'notifiedAt', nowMs));
-  const notify = [...plan.unnotified, ...takeOver].filter((r) => !skip.has(key(r)));
+  const notify = [...plan.unnotified, ...takeOver].filter((r) => !skip.has(rowKey(r)));
   const overCap = plan.overCap.filter((r) => isClaimable(r, 'overCapAlertedAt', nowMs));
   const release = plan.expired.filter((r) => isClaimable(r, 'releasedAt', nowMs));
   return {
