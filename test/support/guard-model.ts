@@ -51,13 +51,31 @@ export function clientKey(address: string): string {
 
 /** Whether `address` lies in `network` (an address, or `address/prefix`). */
 export function covers(network: string, address: string): boolean {
-  const [base, bits] = network.split('/');
-  const family = isIP(base) === 4 ? 'ipv4' : 'ipv6';
+  const [first, bits] = network.split('/');
+  const family = isIP(first) === 4 ? 'ipv4' : 'ipv6';
   if ((isIP(address) === 4 ? 'ipv4' : 'ipv6') !== family) return false;
   const list = new BlockList();
-  if (bits === undefined) list.addAddress(base, family);
-  else list.addSubnet(base, Number(bits), family);
+  if (bits === undefined) list.addAddress(first, family);
+  else list.addSubnet(first, Number(bits), family);
   return list.check(address, family);
+}
+
+/** Whether two networks (addresses, or `address/prefix`) are the same, however each is spelled. */
+export function sameNetwork(a: string, b: string): boolean {
+  return prefixOf(a) === prefixOf(b) && covers(withPrefix(a), base(b));
+}
+
+function base(network: string): string {
+  return network.split('/')[0];
+}
+
+function prefixOf(network: string): number {
+  const [address, bits] = network.split('/');
+  return bits !== undefined ? Number(bits) : isIP(address) === 4 ? 32 : 128;
+}
+
+function withPrefix(network: string): string {
+  return network.includes('/') ? network : `${network}/${prefixOf(network)}`;
 }
 
 /** Most of `times` (sorted) within any interval [t, t + lengthMs). */
@@ -103,13 +121,21 @@ export class GuardModel {
     }
   }
 
+  /**
+   * An unblock of a client: its automatic blocks end and are refused for the shield period; its manual blocks end, and
+   * so do manual blocks of networks inside it, but not a wider manual block that holds it (the operator named the
+   * client, not the network).
+   */
   public unblocked(key: string, atMs: number): void {
     this.shieldedUntil.set(key, atMs + this.shieldMs);
-    this.manual.delete(key);
+    for (const network of [...this.manual.keys()]) {
+      if (network === key || (key.includes('/') && covers(key, base(network)) && prefixOf(network) >= prefixOf(key))) this.manual.delete(network);
+    }
   }
 
-  public manuallyBlocked(key: string, atMs: number, periodMs: number): void {
-    this.manual.set(key, { from: atMs, until: atMs + periodMs });
+  /** A manual block of a client key, or of a wider network (`a.b.c.0/24`, `x:y:z::/48`). */
+  public manuallyBlocked(network: string, atMs: number, periodMs: number): void {
+    this.manual.set(network, { from: atMs, until: atMs + periodMs });
   }
 
   /** Allow-listed: the address itself, or any allow-listed address inside the client's /64. */
@@ -125,13 +151,16 @@ export class GuardModel {
     return this.shieldedUntil.has(key);
   }
 
-  public manualBlockAt(key: string, nowMs: number): boolean {
-    const m = this.manual.get(key);
-    return m !== undefined && m.from <= nowMs && nowMs < m.until;
+  /** Manual blocks in force and applied: a network holding an allow-listed address stays out of WAF. */
+  public activeManual(nowMs: number): string[] {
+    return [...this.manual.entries()]
+      .filter(([network, m]) => m.from <= nowMs && nowMs < m.until && !this.allowList.some((a) => covers(withPrefix(network), a)))
+      .map(([network]) => network);
   }
 
-  public everManual(key: string): boolean {
-    return this.manual.has(key) || [...this.manual.keys()].some((k) => k === key);
+  /** Whether a manual block in force holds the client. */
+  public manualBlockAt(key: string, nowMs: number): boolean {
+    return this.activeManual(nowMs).some((network) => network === key || covers(withPrefix(network), base(key)));
   }
 
   /** Whether the guard may ever have blocked this client by a rule: a full window held `threshold` requests. */
