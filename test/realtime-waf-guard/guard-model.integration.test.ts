@@ -14,6 +14,7 @@ import { WAFInternalErrorException, WAFV2Client } from '@aws-sdk/client-wafv2';
 import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
+import { Random } from '../../examples/local-demo/traffic';
 import { deliveredFieldOrder } from '../../src/realtime-waf-guard/log-fields';
 import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
 import { BlockRow, BlockStore } from '../../src/realtime-waf-guard/runtime/block-store';
@@ -50,6 +51,11 @@ const FEATURE_NAMES = [
   'laggingShards',
   /** [item 12] windows not divisible by 12 s. */
   'oddWindows',
+  /**
+   * [item 8] 10% sampling, thresholds of 100-200: a client at or below 70% of the threshold is never blocked, one at
+   * 3x is blocked. Replaces the exact invariants (which hold at 100% sampling only) for the scenarios it generates.
+   */
+  'samplingBound',
 ] as const;
 type Feature = typeof FEATURE_NAMES[number];
 const requested = (process.env.MODEL_FEATURES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -107,6 +113,11 @@ interface Step {
 
 interface Scenario {
   readonly threshold: number;
+  /** 100, or 10 with `samplingBound`: which requests are logged is drawn from `samplingSeed`. */
+  readonly samplingRate: number;
+  readonly samplingSeed: number;
+  /** Counting.LOCAL_FIRST's slack percent, or undefined for Counting.EXACT. */
+  readonly slackPercent?: number;
   readonly windowSeconds: number;
   readonly blockSeconds: number;
   /** Steps per window. */
@@ -115,6 +126,7 @@ interface Scenario {
   readonly shards: number;
   /** laggingShards: steps by which shard 1's batches arrive late. */
   readonly lag: number;
+  readonly snsTail: boolean;
   readonly steps: readonly Step[];
 }
 
@@ -144,22 +156,30 @@ function scenarioArb(): fc.Arbitrary<Scenario> {
   const windows = FEATURES.oddWindows ? [12, 60, 10, 13, 61] : [12, 60];
   const pool = FEATURES.ipv6ProxyNeighbours ? [...SENDERS, ...IPV6_PROXY_SENDERS] : SENDERS;
   return fc.record({
-    threshold: fc.integer({ min: 4, max: 16 }),
+    threshold: FEATURES.samplingBound ? fc.integer({ min: 100, max: 200 }) : fc.integer({ min: 4, max: 16 }),
+    samplingRate: fc.constant(FEATURES.samplingBound ? 10 : 100),
+    samplingSeed: fc.nat(),
+    /** samplingBound: each sender's steady rate, in percent of the threshold per window. */
+    rates: fc.array(fc.oneof(fc.integer({ min: 20, max: 70 }), fc.integer({ min: 350, max: 450 })), { minLength: 5, maxLength: 5 }),
+    slackPercent: fc.constantFrom(undefined, 10, 25),
     windowSeconds: fc.constantFrom(...windows),
     blockSeconds: fc.constantFrom(60, 120, 300),
     stepsPerWindow: fc.constantFrom(3, 4, 6),
     senders: fc.subarray([...pool], { minLength: 1, maxLength: 5 }),
     shards: fc.constantFrom(1, 2),
-    lag: FEATURES.laggingShards ? fc.integer({ min: 1, max: 3 }) : fc.constant(0),
+    // up to two windows (stepsPerWindow is at most 6)
+    lag: FEATURES.laggingShards ? fc.integer({ min: 1, max: 12 }) : fc.constant(0),
+    /** longSnsOutage: SNS fails in the last two steps and stays down for a whole block period after them. */
+    snsTail: fc.constant(FEATURES.longSnsOutage),
     stepCount: fc.integer({ min: 4, max: 14 }),
   }).chain((s) => {
     const stepMs = Math.floor((s.windowSeconds * 1000) / s.stepsPerWindow);
     // a sender sends nothing, a little or a lot in a step: thresholds are crossed by some scenarios, not all
-    const burst = fc.oneof(
+    const burst = (n: number) => (s.samplingRate < 100 ? steadyBurst(s, s.rates[n], stepMs) : fc.oneof(
       { weight: 3, arbitrary: fc.constant([] as number[]) },
       { weight: 3, arbitrary: fc.array(fc.integer({ min: 0, max: stepMs - 1 }), { maxLength: Math.ceil(s.threshold / s.stepsPerWindow) }) },
       { weight: 2, arbitrary: fc.array(fc.integer({ min: 0, max: stepMs - 1 }), { minLength: 1, maxLength: s.threshold }) },
-    );
+    ));
     const op: fc.Arbitrary<Op> = fc.oneof(
       fc.record({
         kind: fc.constantFrom<'unblock' | 'block' | 'wideBlock'>('unblock', 'block', ...(FEATURES.wideUnblock ? ['wideBlock' as const] : [])),
@@ -170,13 +190,58 @@ function scenarioArb(): fc.Arbitrary<Scenario> {
     );
     const fault = fc.constantFrom<Fault>('dynamo', 'waf', 'sns');
     const step = fc.record({
-      traffic: fc.array(burst, { minLength: s.senders.length, maxLength: s.senders.length }),
+      traffic: fc.tuple(...s.senders.map((_, n) => burst(n))),
       faults: fc.oneof({ weight: 4, arbitrary: fc.constant([] as Fault[]) }, { weight: 1, arbitrary: fc.uniqueArray(fault, { maxLength: 2 }) }),
       ops: fc.oneof({ weight: 3, arbitrary: fc.constant([] as Op[]) }, { weight: 1, arbitrary: fc.array(op, { maxLength: 2 }) }),
       switched: fc.array(FEATURES.routeSwitch ? fc.boolean() : fc.constant(false), { minLength: s.senders.length, maxLength: s.senders.length }),
     });
-    return fc.array(step, { minLength: s.stepCount, maxLength: s.stepCount }).map((steps) => ({ ...s, steps: withOutageLimits(steps, s) }));
+    return fc.array(step, { minLength: s.stepCount, maxLength: s.stepCount })
+      .map((steps) => ({ ...s, steps: withForcedParts(withOutageLimits(steps, s), s) }));
   });
+}
+
+/**
+ * samplingBound: a sender sends steadily at its rate (percent of the threshold per window), evenly with a jitter drawn
+ * per step.
+ */
+function steadyBurst(s: { threshold: number; stepsPerWindow: number }, percent: number, stepMs: number): fc.Arbitrary<number[]> {
+  const count = Math.round((s.threshold * percent) / 100 / s.stepsPerWindow);
+  return fc.nat({ max: 1000 }).map((jitter) =>
+    Array.from({ length: count }, (_, i) => Math.min(stepMs - 1, Math.floor((i * stepMs) / count) + ((jitter + i * 7) % 5))));
+}
+
+/**
+ * The parts of a feature that random steps would rarely produce: an SNS outage at the end (longSnsOutage), a wide manual
+ * block and then an unblock of an address inside it (wideUnblock), and a pair of bursts ceil(11/12 of a window) - 1 ms
+ * apart with the first at the last millisecond of a bucket (oddWindows: an attacker who knows the bucket length).
+ */
+function withForcedParts(steps: Step[], s: Omit<Scenario, 'steps'>): Step[] {
+  const out = steps.map((step) => ({ ...step, traffic: step.traffic.map((t) => [...t]), ops: [...step.ops], faults: [...step.faults] }));
+  if (FEATURES.longSnsOutage) for (const step of out.slice(-2)) if (!step.faults.includes('sns')) step.faults.push('sns');
+  if (FEATURES.wideUnblock && out.length >= 2) {
+    out[0].ops.push({ kind: 'wideBlock', sender: 0 });
+    out[1].ops.push({ kind: 'unblock', sender: 0 });
+  }
+  if (FEATURES.oddWindows && s.samplingRate === 100) {
+    const stepMs = Math.floor((s.windowSeconds * 1000) / s.stepsPerWindow);
+    const bucket = Math.floor((s.windowSeconds * 1000) / 12);
+    const first = Math.ceil((T0 + stepMs) / bucket) * bucket - 1;
+    const second = first + Math.ceil((s.windowSeconds * 11000) / 12) - 1;
+    const total = s.threshold + Math.ceil((s.threshold * (s.slackPercent ?? 0)) / 100);
+    const place = (atMs: number, count: number) => {
+      const index = Math.floor((atMs - T0) / stepMs);
+      if (index < out.length) out[index].traffic[0].push(...Array(count).fill(atMs - T0 - index * stepMs));
+    };
+    place(first, Math.ceil(total / 2));
+    place(second, total - Math.ceil(total / 2));
+  }
+  return out;
+}
+
+/** Which requests CloudFront logs, drawn from a seed. */
+function sampler(seed: number, rate: number): () => boolean {
+  const random = new Random(seed);
+  return () => random.next() < rate / 100;
 }
 
 /**
@@ -269,9 +334,15 @@ async function runScenario(s: Scenario): Promise<void> {
       return next(args);
     }, { step: 'initialize', name: 'faults', priority: 'high' });
     return new LogProcessor(
-      { fields, samplingRate: 100, allowList, trustedProxies: new CidrSet(parseCidrList(trustedProxies, 'trustedProxies')) },
       {
-        rules: new RulesCache(() => loadRules(doc, tables.rules, { samplingRate: 100, minLoggedRequests: 10 }), 0),
+        fields,
+        samplingRate: s.samplingRate,
+        allowList,
+        trustedProxies: new CidrSet(parseCidrList(trustedProxies, 'trustedProxies')),
+        localFirstSlackPercent: s.slackPercent,
+      },
+      {
+        rules: new RulesCache(() => loadRules(doc, tables.rules, { samplingRate: s.samplingRate, minLoggedRequests: 10 }), 0),
         counters: new CounterStore(client, tables.counters),
         blocks: new BlockStore(doc, tables.blocks, tables.counters, 1000),
         history: new HistoryStore(doc, tables.history, 30),
@@ -296,9 +367,24 @@ async function runScenario(s: Scenario): Promise<void> {
   let processor = newProcessor();
   let sync = newSync();
   const actions = new OperatorActions(dynamo.doc, tables.blocks, () => now);
-  const model = new GuardModel({ threshold: s.threshold, windowMs: s.windowSeconds * 1000, blockMs: s.blockSeconds * 1000 }, ALLOW_LIST.map((a) => a.split('/')[0]), SHIELD_MS);
+  const sampled = s.samplingRate < 100;
+  const catchAt = sampled ? 3 * s.threshold : s.threshold + Math.ceil((s.threshold * (s.slackPercent ?? 0)) / 100);
+  const mayBlockFrom = sampled ? Math.floor(0.7 * s.threshold) + 1 : s.threshold;
+  const logged = sampler(s.samplingSeed, s.samplingRate);
+  const model = new GuardModel({ threshold: s.threshold, catchAt, mayBlockFrom, windowMs: s.windowSeconds * 1000, blockMs: s.blockSeconds * 1000 }, ALLOW_LIST.map((a) => a.split('/')[0]), SHIELD_MS);
 
   const sequences = [0, 0];
+  /** Log lines of the requests, as the event source delivers them from `shard`. */
+  const toRecords = (shard: number, requests: readonly ModelRequest[]): StreamRecord[] => requests.map((r) => {
+    const line = logLine(fields, {
+      'timestamp': (r.atMs / 1000).toFixed(3),
+      'c-ip': r.route === 'DIRECT' ? r.address : r.proxy!,
+      'x-forwarded-for': r.route === 'DIRECT' ? '-' : r.address,
+      'cs-host': HOST,
+      'cs-uri-stem': '/v1/items',
+    });
+    return streamRecord(line, `4960${String(++sequences[shard]).padStart(20, '0')}`, r.atMs, `shardId-00000000000${shard}`);
+  });
   /** Batches not yet processed successfully, per shard, oldest first; each with the requests it holds. */
   const queue: Array<Array<{ records: StreamRecord[]; requests: ModelRequest[]; dueStep: number }>> = [[], []];
   const wafSets = (): WafSets => ({
@@ -321,6 +407,10 @@ async function runScenario(s: Scenario): Promise<void> {
   };
   /** Latest log time of the requests the model had checked "must be blocked" for. */
   let checkedUpTo = -Infinity;
+  /** Crossings before this log time need not be caught (LOCAL_FIRST, after an environment ended). */
+  let lostUntil = -Infinity;
+  /** Crossings after this log time must be blocked now: not checked before, not lost, and their block not yet over. */
+  const dueAfter = () => Math.max(checkedUpTo, lostUntil, now - s.blockSeconds * 1000);
   /** Per client: the routes (route|address|proxy) of its requests delivered since the last clean step. */
   const routesOf = new Map<string, Set<string>>();
   const trace: string[] = [];
@@ -334,8 +424,13 @@ async function runScenario(s: Scenario): Promise<void> {
 
     for (const op of step.ops) {
       if (op.kind === 'recycle') {
-        if (op.which === 'processor') processor = newProcessor();
-        else sync = newSync();
+        if (op.which === 'processor') {
+          processor = newProcessor();
+          // LOCAL_FIRST: what the ended environment held is lost; its clients are caught within one more window.
+          if (s.slackPercent !== undefined) lostUntil = now + s.windowSeconds * 1000;
+        } else {
+          sync = newSync();
+        }
         trace.push(`  recycle ${op.which}`);
       } else if (op.kind === 'hostileRow') {
         await dynamo.client.send(new PutItemCommand({ TableName: tables.rules, Item: { ...op.row, ruleId: op.row.ruleId ?? { S: 'bad' } } as never }));
@@ -365,22 +460,12 @@ async function runScenario(s: Scenario): Promise<void> {
       const sender = s.senders[n];
       const route: Route = step.switched[n] ? (sender.route === 'DIRECT' ? 'PROXY' : 'DIRECT') : sender.route;
       const proxy = sender.proxy ?? PROXY_V4;
-      for (const o of offsets) perShard[n % s.shards].push({ atMs: start + o, address: sender.address, route, proxy });
+      for (const o of offsets) perShard[n % s.shards].push({ atMs: start + o, address: sender.address, route, proxy, logged: logged() });
     });
     for (let shard = 0; shard < s.shards; shard++) {
       const requests = perShard[shard].sort((a, b) => a.atMs - b.atMs);
       if (requests.length === 0) continue;
-      const shardId = `shardId-00000000000${shard}`;
-      const records = requests.map((r) => {
-        const line = logLine(fields, {
-          'timestamp': (r.atMs / 1000).toFixed(3),
-          'c-ip': r.route === 'DIRECT' ? r.address : r.proxy!,
-          'x-forwarded-for': r.route === 'DIRECT' ? '-' : r.address,
-          'cs-host': HOST,
-          'cs-uri-stem': '/v1/items',
-        });
-        return streamRecord(line, `4960${String(++sequences[shard]).padStart(20, '0')}`, r.atMs, shardId);
-      });
+      const records = toRecords(shard, requests.filter((r) => r.logged));
       queue[shard].push({ records, requests, dueStep: shard === 1 ? i + s.lag : i });
       trace.push(`  shard ${shard}: ${requests.map((r) => `${r.address}${r.route === 'PROXY' ? '>p' : ''}@${r.atMs - T0}`).join(' ')}`);
     }
@@ -390,7 +475,8 @@ async function runScenario(s: Scenario): Promise<void> {
     for (let shard = 0; shard < s.shards; shard++) {
       while (queue[shard].length > 0 && queue[shard][0].dueStep <= i) {
         const batch = queue[shard][0];
-        const result = await processor.process(batch.records);
+        // CloudFront logged none of them: nothing reaches the stream
+        const result = batch.records.length === 0 ? { batchItemFailures: [] } : await processor.process(batch.records);
         if (result.batchItemFailures.length > 0) {
           processedAll = false;
           break;
@@ -440,11 +526,11 @@ async function runScenario(s: Scenario): Promise<void> {
           expectThat(blocked(sender.address, route, proxy), () => `${key} is blocked by hand but not on route ${route} via ${proxy} at ${now - T0} ms\n${trace.join('\n')}`);
         }
       }
-      if (!model.wasShielded(key) && !model.allowListed(key) && model.mustBlockBetween(key, checkedUpTo, deliveredUpTo)) {
+      if (!model.wasShielded(key) && !model.allowListed(key) && model.mustBlockBetween(key, dueAfter(), deliveredUpTo)) {
         stats.mustBlock++;
         for (const [route, address, proxy] of routes) {
           expectThat(blocked(address, route as Route, proxy), () =>
-            `${key} sent ${s.threshold} requests within 11/12 of the window by ${now - T0} ms but ${address} is not blocked on route ${route}` +
+            `${key} sent ${catchAt} requests within 11/12 of the window by ${now - T0} ms but ${address} is not blocked on route ${route}` +
             `\n${trace.join('\n')}`);
         }
       }
@@ -465,11 +551,32 @@ async function runScenario(s: Scenario): Promise<void> {
     for (const batch of queue[shard]) {
       expectThat((await processor.process(batch.records)).batchItemFailures.length === 0, () => 'a batch failed with every service up');
       model.deliver(batch.requests);
+      for (const r of batch.requests) routesOf.set(clientKey(r.address), new Set([...(routesOf.get(clientKey(r.address)) ?? []), `${r.route}|${r.address}|${r.proxy}`]));
     }
+  }
+  if (s.snsTail) {
+    // item 4: SNS stays down while the sweeps go on, past the end of every block of the last steps
+    down = new Set(['sns']);
+    for (const later of [s.blockSeconds * 500, s.blockSeconds * 500 + 1000]) {
+      now += later;
+      await sync.run().catch(() => undefined);
+      await observeWaf();
+    }
+    down = new Set();
   }
   // The sweep runs as soon as the outages end (an outage outlasting the blocks it hid is item 4, `longSnsOutage`).
   await sync.run();
   await observeWaf();
+  // What lagging shards delivered late: a client it puts over the threshold is blocked now, if its block is still due.
+  for (const sender of s.senders) {
+    const key = clientKey(sender.address);
+    if (model.wasShielded(key) || model.allowListed(key) || !model.mustBlockBetween(key, dueAfter(), now)) continue;
+    stats.mustBlock++;
+    for (const [route, address, proxy] of [...(routesOf.get(key) ?? [])].map((r) => r.split('|'))) {
+      expectThat(blocked(address, route as Route, proxy), () =>
+        `${key} sent ${catchAt} requests within 11/12 of the window (delivered late) but ${address} is not blocked on route ${route} at ${now - T0} ms\n${trace.join('\n')}`);
+    }
+  }
   for (const later of [s.blockSeconds * 1000 + 1000, 121_000 + s.blockSeconds * 1000]) {
     now += later;
     await sync.run();
@@ -514,6 +621,17 @@ async function runScenario(s: Scenario): Promise<void> {
     expectThat(startAlerts === startEvents && endAlerts === endEvents, () =>
       `block ${pair}: digests name it ${startAlerts}x blocked and ${endAlerts}x released; history records ${startEvents} starts and ${endEvents} ends` +
       `\n${JSON.stringify(alerted)}\n${trace.join('\n')}`);
+  }
+
+  // Detection survives every rules row written meanwhile: a new execution environment (no rules cached) still blocks.
+  if (!sampled) {
+    processor = newProcessor();
+    const probe = '198.51.100.99';
+    const attack = Array.from({ length: catchAt }, (_, i): ModelRequest => ({ atMs: now - 2000 + i, address: probe, route: 'DIRECT' }));
+    const result = await processor.process(toRecords(0, attack));
+    expectThat(result.batchItemFailures.length === 0 && result.summary.created.some((r) => r.ip === probe), () =>
+      `a new execution environment did not block ${probe} after ${catchAt} requests in 2 s: ` +
+      `${JSON.stringify(recorder.logs.filter((l) => l.level === 'error').slice(-3))}\n${trace.join('\n')}`);
   }
 }
 

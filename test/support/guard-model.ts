@@ -8,7 +8,9 @@
  * - A client is an IPv4 address or an IPv6 /64; its requests count together whatever route they take.
  * - Never blocked while every window-long interval [t, t + W) holds fewer than `threshold` of its requests.
  * - Always blocked, by the batch that holds it, once `threshold` of its requests fall within 11/12 of the window
- *   (the documented slack of one bucket; windows divisible by 12 s make it exact).
+ *   (the documented slack of one bucket; windows divisible by 12 s make it exact); under LOCAL_FIRST counting once
+ *   `threshold` plus the slack do, and, after an execution environment ended with counts in memory, within one more
+ *   window.
  * - Behind a trusted proxy the client is the right-most X-Forwarded-For address; the proxy is never blamed, and WAF
  *   blocks a proxied client only through the forwarded-address sets (position LAST) on requests from a proxy.
  * - Allow-listed addresses are never blocked, and neither is a /64 holding one.
@@ -26,6 +28,8 @@ export interface ModelRequest {
   readonly route: Route;
   /** The trusted proxy it goes through (route PROXY). */
   readonly proxy?: string;
+  /** Whether CloudFront logged it (sampling); the guard sees only logged requests, the promises are about all. */
+  readonly logged?: boolean;
 }
 
 /** A request as WAF sees it. */
@@ -91,6 +95,13 @@ export function mostWithin(times: readonly number[], lengthMs: number): number {
 
 export interface ModelRule {
   readonly threshold: number;
+  /**
+   * Requests within 11/12 of the window that must be caught: the threshold under exact counting, the threshold plus
+   * its slack under LOCAL_FIRST counting (the shared count trails the requests by less than the slack).
+   */
+  readonly catchAt: number;
+  /** Requests within a window from which a block is allowed: the threshold, or less under sampling (see the test). */
+  readonly mayBlockFrom: number;
   readonly windowMs: number;
   readonly blockMs: number;
 }
@@ -165,7 +176,7 @@ export class GuardModel {
 
   /** Whether the guard may ever have blocked this client by a rule: a full window held `threshold` requests. */
   public mayBlock(key: string): boolean {
-    return mostWithin(this.times.get(key) ?? [], this.rule.windowMs) >= this.rule.threshold;
+    return mostWithin(this.times.get(key) ?? [], this.rule.windowMs) >= this.rule.mayBlockFrom;
   }
 
   /**
@@ -178,7 +189,7 @@ export class GuardModel {
     let tail = 0;
     for (let i = 0; i < times.length; i++) {
       while (times[i] - times[tail] >= length) tail++;
-      if (i - tail + 1 >= this.rule.threshold && times[i] > afterMs) return true;
+      if (i - tail + 1 >= this.rule.catchAt && times[i] > afterMs) return true;
     }
     return false;
   }
