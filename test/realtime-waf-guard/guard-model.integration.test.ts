@@ -124,7 +124,7 @@ interface Scenario {
   readonly stepsPerWindow: number;
   readonly senders: readonly Sender[];
   readonly shards: number;
-  /** laggingShards: steps by which shard 1's batches arrive late. */
+  /** laggingShards: steps for which shard 1 stops delivering (from step 1), before it catches up. */
   readonly lag: number;
   readonly snsTail: boolean;
   readonly steps: readonly Step[];
@@ -462,13 +462,18 @@ async function runScenario(s: Scenario): Promise<void> {
       const sender = s.senders[n];
       const route: Route = step.switched[n] ? (sender.route === 'DIRECT' ? 'PROXY' : 'DIRECT') : sender.route;
       const proxy = sender.proxy ?? PROXY_V4;
-      for (const o of offsets) perShard[n % s.shards].push({ atMs: start + o, address: sender.address, route, proxy, logged: logged() });
+      offsets.forEach((o, k) => {
+        // laggingShards: a client's requests spread over both shards, as Kinesis partitions them at random
+        const shard = FEATURES.laggingShards ? k % s.shards : n % s.shards;
+        perShard[shard].push({ atMs: start + o, address: sender.address, route, proxy, logged: logged() });
+      });
     });
     for (let shard = 0; shard < s.shards; shard++) {
       const requests = perShard[shard].sort((a, b) => a.atMs - b.atMs);
       if (requests.length === 0) continue;
       const records = toRecords(shard, requests.filter((r) => r.logged));
-      queue[shard].push({ records, requests, dueStep: shard === 1 ? i + s.lag : i });
+      // laggingShards: shard 1 reports in step 0, stops for `lag` steps, then catches up at once
+      queue[shard].push({ records, requests, dueStep: shard === 1 && i >= 1 && i < 1 + s.lag ? 1 + s.lag : i });
       trace.push(`  shard ${shard}: ${requests.map((r) => `${r.address}${r.route === 'PROXY' ? '>p' : ''}@${r.atMs - T0}`).join(' ')}`);
     }
 
