@@ -168,7 +168,7 @@ function scenarioArb(): fc.Arbitrary<Scenario> {
     blockSeconds: fc.constantFrom(60, 120, 300),
     stepsPerWindow: fc.constantFrom(3, 4, 6),
     senders: fc.subarray([...pool], { minLength: 1, maxLength: 5 }),
-    shards: fc.constantFrom(1, 2),
+    shards: FEATURES.laggingShards ? fc.constant(2) : fc.constantFrom(1, 2),
     // up to two windows (stepsPerWindow is at most 6)
     lag: FEATURES.laggingShards ? fc.integer({ min: 1, max: 12 }) : fc.constant(0),
     /** longSnsOutage: SNS fails in the last two steps and stays down for a whole block period after them. */
@@ -197,8 +197,10 @@ function scenarioArb(): fc.Arbitrary<Scenario> {
       ops: fc.oneof({ weight: 3, arbitrary: fc.constant([] as Op[]) }, { weight: 1, arbitrary: fc.array(op, { maxLength: 2 }) }),
       switched: fc.array(FEATURES.routeSwitch ? fc.boolean() : fc.constant(false), { minLength: s.senders.length, maxLength: s.senders.length }),
     });
+    // laggingShards: the stop outlasts two windows, longer than the counters keep buckets for a shard that reported
+    const sc = { ...s, lag: FEATURES.laggingShards ? Math.max(s.lag, 2 * s.stepsPerWindow + 2) : s.lag };
     return fc.array(step, { minLength: s.stepCount, maxLength: s.stepCount })
-      .map((steps) => ({ ...s, steps: withForcedParts(withOutageLimits(steps, s), s) }));
+      .map((steps) => ({ ...sc, steps: withForcedParts(withOutageLimits(steps, sc), sc) }));
   });
 }
 
@@ -223,6 +225,12 @@ function withForcedParts(steps: Step[], s: Omit<Scenario, 'steps'>): Step[] {
   if (FEATURES.wideUnblock && out.length >= 2) {
     out[0].ops.push({ kind: 'wideBlock', sender: 0 });
     out[1].ops.push({ kind: 'unblock', sender: 0 });
+  }
+  if (FEATURES.laggingShards && s.samplingRate === 100 && out.length >= 3) {
+    // sender 0 crosses the threshold in step 1, half of it through the shard that stops, and keeps sending a little
+    const total = s.threshold + Math.ceil((s.threshold * (s.slackPercent ?? 0)) / 100);
+    out[1].traffic[0].push(...Array(total).fill(0));
+    for (const step of out.slice(2)) step.traffic[0].push(0);
   }
   if (FEATURES.oddWindows && s.samplingRate === 100) {
     const stepMs = Math.floor((s.windowSeconds * 1000) / s.stepsPerWindow);
