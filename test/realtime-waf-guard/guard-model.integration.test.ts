@@ -589,7 +589,9 @@ async function runScenario(s: Scenario): Promise<void> {
     stats.mustBlock++;
     for (const [route, address, proxy] of [...(routesOf.get(key) ?? [])].map((r) => r.split('|'))) {
       expectThat(blocked(address, route as Route, proxy), () =>
-        `${key} sent ${catchAt} requests within 11/12 of the window (delivered late) but ${address} is not blocked on route ${route} at ${now - T0} ms\n${trace.join('\n')}`);
+        `${key} sent ${catchAt} requests within 11/12 of the window (delivered late) but ${address} is not blocked on route ${route} at ${now - T0} ms` +
+        `\nwhat the processor said: ${JSON.stringify(recorder.logs.filter((l) => l.level !== 'info' || l.message.startsWith('client')).slice(-3))}` +
+        `\n${trace.join('\n')}`);
     }
   }
   for (const later of [s.blockSeconds * 1000 + 1000, 121_000 + s.blockSeconds * 1000]) {
