@@ -1,4 +1,4 @@
-import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { IpAddress } from './ip';
 import { isConditionFailure } from '../../shared/runtime/dynamo';
 import { StoredRule } from '../rule-model';
@@ -169,8 +169,9 @@ export class BlockStore {
           // the dry run caught now, not when their "would block" ends. A COUNT never replaces an active BLOCK.
           ConditionExpression: row.action === 'BLOCK'
           // A row an operator unblocked waits for the sync to release it: replacing it would undo the unblock.
-            ? 'attribute_not_exists(ip) OR ((blockedUntil < :now OR #action = :count) AND NOT manualAction = :unblock)'
-            : 'attribute_not_exists(ip) OR (blockedUntil < :now AND NOT manualAction = :unblock)',
+            // A block ending now has ended, as for the sync that releases it.
+            ? 'attribute_not_exists(ip) OR ((blockedUntil <= :now OR #action = :count) AND NOT manualAction = :unblock)'
+            : 'attribute_not_exists(ip) OR (blockedUntil <= :now AND NOT manualAction = :unblock)',
           ExpressionAttributeValues: { ':now': nowMs, ':unblock': 'UNBLOCK', ...(row.action === 'BLOCK' ? { ':count': 'COUNT' } : {}) },
           ...(row.action === 'BLOCK' ? { ExpressionAttributeNames: { '#action': 'action' } } : {}),
           ReturnValues: 'ALL_OLD',
@@ -184,8 +185,7 @@ export class BlockStore {
         // A client blocked on one route and now counted on the other is the same client: the block in force covers
         // this route too. Written once; a row that holds the route already fails the condition and changes nothing.
         await this.addRoute(row, nowMs);
-        // Unknown end of the existing block: check again in a minute.
-        this.active.set(cacheKey, { until: nowMs + 60_000, route });
+        this.active.set(cacheKey, { until: await this.activeUntil(row, nowMs), route });
         continue;
       }
       this.active.set(cacheKey, { until: row.blockedUntil, route });
@@ -243,6 +243,23 @@ export class BlockStore {
     } catch (e) {
       if (!isConditionFailure(e)) throw e;
     }
+  }
+
+  /**
+   * Until when a pair whose write was refused need not be written again: the end of the block in force, so that a
+   * client still attacking then is renewed by the next batch (a blind minute would leave it unblocked for up to that
+   * minute once the sync released the block). A row an operator unblocked, or one that cannot be read, is checked
+   * again in a minute.
+   */
+  private async activeUntil(row: BlockRow, nowMs: number): Promise<number> {
+    const existing = await this.doc.send(new GetCommand({
+      TableName: this.tableName,
+      Key: { ip: row.ip, ruleId: row.ruleId },
+      ConsistentRead: true,
+      ProjectionExpression: 'blockedUntil, manualAction',
+    })).then((out) => out.Item, () => undefined);
+    const until = Number(existing?.blockedUntil);
+    return existing === undefined || existing.manualAction === 'UNBLOCK' || !Number.isFinite(until) ? nowMs + 60_000 : until;
   }
 
   /** Makes stale offences reportable again, after recording them failed. */
