@@ -119,6 +119,8 @@ export class GuardModel {
     public readonly rule: ModelRule,
     public readonly allowList: readonly string[],
     public readonly shieldMs: number,
+    /** Trusted proxy addresses: a block whose network holds one stays out of WAF, like one holding an allow-listed address. */
+    public readonly trustedProxies: readonly string[] = [],
   ) {}
 
   /** Requests the guard processed (a batch that succeeded). */
@@ -154,6 +156,11 @@ export class GuardModel {
     return this.allowList.some((a) => (key.includes('/') ? covers(key, a) : covers(a, key)));
   }
 
+  /** Kept out of WAF whatever it sends: allow-listed, or its network holds a trusted proxy. */
+  public heldBack(key: string): boolean {
+    return this.allowListed(key) || (key.includes('/') && this.trustedProxies.some((p) => covers(key, p)));
+  }
+
   public shielded(key: string, nowMs: number): boolean {
     return (this.shieldedUntil.get(key) ?? -Infinity) > nowMs;
   }
@@ -162,10 +169,11 @@ export class GuardModel {
     return this.shieldedUntil.has(key);
   }
 
-  /** Manual blocks in force and applied: a network holding an allow-listed address stays out of WAF. */
+  /** Manual blocks in force and applied: a network holding an allow-listed address or a trusted proxy stays out of WAF. */
   public activeManual(nowMs: number): string[] {
     return [...this.manual.entries()]
-      .filter(([network, m]) => m.from <= nowMs && nowMs < m.until && !this.allowList.some((a) => covers(withPrefix(network), a)))
+      .filter(([network, m]) => m.from <= nowMs && nowMs < m.until
+        && ![...this.allowList, ...this.trustedProxies].some((a) => covers(withPrefix(network), a)))
       .map(([network]) => network);
   }
 

@@ -20,6 +20,12 @@ export interface WindowCount {
   readonly sampledInWindow: number;
   /** Start of the oldest bucket in the window that has requests. */
   readonly firstSeenMs: number;
+  /**
+   * When the window reached its total: the pair's latest request in this batch, or, when requests that other shards
+   * counted later complete the window, the start of the window's newest bucket. A late shard's batch that completes a
+   * window is an offence of that time, not of its own older requests (which could make it look stale).
+   */
+  readonly crossedAtMs: number;
 }
 
 /** Bounds one clean-up write well inside DynamoDB's expression limits. */
@@ -491,6 +497,8 @@ export class CounterStore {
       rule,
       sampledInWindow: busiest.total,
       firstSeenMs: (busiest.total > 0 ? busiest.firstBucket : current) * bucketMs(rule.windowSeconds),
+      crossedAtMs: busiest.total > 0 && busiest.lastBucket > current
+        ? busiest.lastBucket * bucketMs(rule.windowSeconds) : entry.lastTimestampMs,
     };
   }
 }

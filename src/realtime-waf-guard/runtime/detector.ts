@@ -31,6 +31,8 @@ export interface BusiestWindow {
   readonly total: number;
   /** Its oldest bucket with requests. */
   readonly firstBucket: number;
+  /** Its newest bucket with requests: where the window reached its total. */
+  readonly lastBucket: number;
 }
 
 /**
@@ -46,7 +48,7 @@ export function busiestWindow(
 ): BusiestWindow {
   const perWindow = bucketsPerWindow(windowSeconds);
   const sorted = [...buckets].filter(([, count]) => count > 0).sort((a, b) => a[0] - b[0]);
-  let best: BusiestWindow = { total: 0, firstBucket: NaN };
+  let best: BusiestWindow = { total: 0, firstBucket: NaN, lastBucket: NaN };
   let sum = 0;
   let tail = 0;
   // A window's total only changes at a bucket with requests, so the windows ending at those buckets are enough.
@@ -54,7 +56,7 @@ export function busiestWindow(
     sum += count;
     while (sorted[tail][0] <= bucket - perWindow) sum -= sorted[tail++][1];
     if (bucket >= from && bucket - perWindow < to && sum > best.total) {
-      best = { total: sum, firstBucket: sorted[tail][0] };
+      best = { total: sum, firstBucket: sorted[tail][0], lastBucket: bucket };
     }
   }
   return best;

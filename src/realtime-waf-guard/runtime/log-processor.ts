@@ -162,7 +162,7 @@ export class LogProcessor {
       if (overThreshold(w.sampledInWindow, w.rule, this.config.samplingRate)) {
         const observed = scaleToRealRequests(w.sampledInWindow, this.config.samplingRate);
         candidates.push({
-          rule: w.rule, ip: w.entry.ip, observed, firstSeenMs: w.firstSeenMs, crossedAtMs: w.entry.lastTimestampMs, route: routeName(w.entry.route),
+          rule: w.rule, ip: w.entry.ip, observed, firstSeenMs: w.firstSeenMs, crossedAtMs: w.crossedAtMs, route: routeName(w.entry.route),
         });
       }
     }
