@@ -373,7 +373,10 @@ describe('TimestreamSink', () => {
       { fields, samplingRate: 100, allowList: cidrs([]), trustedProxies: cidrs([]) },
       {
         rules: { get: async () => ({ rules: [rule], invalid: [], version: '1' }) } as any,
-        counters: { apply: async (entries: any[]) => entries.map((entry: any) => ({ entry, rule, sampledInWindow: 10, firstSeenMs: T0, crossedAtMs: entry.lastTimestampMs })) } as any,
+        counters: {
+          apply: async (entries: any[]) => entries.map((entry: any) => (
+            { entry, rule, sampledInWindow: 10, firstSeenMs: T0, crossedAtMs: entry.lastTimestampMs })),
+        } as any,
         blocks: {
           record: async (candidates: unknown[]) => {
             recorded.push(...candidates);
