@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { deliveredFieldOrder } from '../../src/realtime-waf-guard/log-fields';
 import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
 import {
@@ -38,10 +39,41 @@ describe('windows', () => {
   test('busiestWindow looks at every window holding a bucket of the range, also ones ending after it', () => {
     const buckets = new Map([[100, 5], [105, 2], [111, 4], [116, 6], [130, 50]]);
     // windows holding bucket 105: ending 105..116; the busiest is 105..116 (2 + 4 + 6), not 94..105 (5 + 2)
-    expect(busiestWindow(buckets, 60, 105, 105)).toEqual({ total: 12, firstBucket: 105 });
-    expect(busiestWindow(buckets, 60, 100, 100)).toEqual({ total: 11, firstBucket: 100 });
-    expect(busiestWindow(buckets, 60)).toEqual({ total: 50, firstBucket: 130 });
+    expect(busiestWindow(buckets, 60, 105, 105)).toEqual({ total: 12, firstBucket: 105, lastBucket: 116 });
+    expect(busiestWindow(buckets, 60, 100, 100)).toEqual({ total: 11, firstBucket: 100, lastBucket: 111 });
+    expect(busiestWindow(buckets, 60)).toEqual({ total: 50, firstBucket: 130, lastBucket: 130 });
     expect(busiestWindow(new Map(), 60).total).toBe(0);
+  });
+
+  test('busiestWindow\'s lastBucket is the newest bucket with requests of the busiest window, where it reached its total', () => {
+    const perWindow = bucketsPerWindow(60);
+    fc.assert(fc.property(
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 60 }), fc.integer({ min: 1, max: 9 })), { minLength: 1, maxLength: 30 }),
+      fc.nat(), fc.nat(),
+      (pairs, i, j) => {
+        const buckets = new Map<number, number>();
+        for (const [b, c] of pairs) buckets.set(b, (buckets.get(b) ?? 0) + c);
+        // As the counter store calls it: the range of the buckets one batch added to, each with requests.
+        const [x, y] = [pairs[i % pairs.length][0], pairs[j % pairs.length][0]];
+        const [from, to] = [Math.min(x, y), Math.max(x, y)];
+        // The model: every window ending at some bucket e, holding a bucket of [from, to].
+        let most = 0;
+        for (let e = from; e < to + perWindow; e++) most = Math.max(most, windowTotal(buckets, 60, e));
+        const best = busiestWindow(buckets, 60, from, to);
+        expect(best.total).toBe(most);
+        // It has requests, ends the window (nothing newer in it), and the window up to it holds the whole total.
+        expect(buckets.get(best.lastBucket) ?? 0).toBeGreaterThan(0);
+        expect(best.lastBucket).toBeGreaterThanOrEqual(best.firstBucket);
+        expect(best.lastBucket - best.firstBucket).toBeLessThan(perWindow);
+        expect(windowTotal(buckets, 60, best.lastBucket)).toBe(best.total);
+        expect(best.lastBucket).toBeGreaterThanOrEqual(from);
+        expect(best.lastBucket - perWindow).toBeLessThan(to);
+      },
+    ), { numRuns: 500 });
+    // The late-shard case: 4 requests in the bucket of 65 s, 5 of 80 s, 1 of 100 s, 1 of 120 s (5 s buckets), the late
+    // shard's own requests only up to 80 s: the window reached 11 at 120 s, after them.
+    const late = new Map([[13, 4], [16, 5], [20, 1], [24, 1]]);
+    expect(busiestWindow(late, 60, 13, 16)).toEqual({ total: 11, firstBucket: 13, lastBucket: 24 });
   });
 
   test('sampled counts scale to real requests', () => {

@@ -450,3 +450,43 @@ describe.each([
     expect(await g.blocked(ATTACKER)).toBe(true);
   });
 });
+
+describe.each([
+  ['Counting.EXACT', true],
+  ['Counting.LOCAL_FIRST', false],
+])('under %s, a late shard\'s batch that completes a window', (_mode, exact) => {
+  test('blocks the client from the window\'s newest bucket, not from its own older requests (no stale offence)', async () => {
+    // Found by the model-based test: the late batch's own last request (80 s) made a block of 60 s end at 140 s,
+    // before the batch was processed (160 s), so the offence was recorded as stale and the client never blocked.
+    const g = await guard([{ ...rule, threshold: 10, windowSeconds: 60, blockSeconds: 60 }], { exact });
+    const [onTime, late] = ['shardId-000000000000', 'shardId-000000000001'];
+    const [a, b] = [g.environment(), g.environment()];
+    const at = (seconds: number, count: number) => Array.from({ length: count }, (_, i) => ({ ip: ATTACKER, atMs: T0 + seconds * 1000 + i }));
+    // Both shards report, keeping up, before the late one stops delivering at 20 s.
+    for (const second of [0, 10]) {
+      g.setNow(T0 + (second + 1) * 1000);
+      await a.processor.process(g.batch(onTime, [{ ip: '10.0.0.1', atMs: T0 + second * 1000 }]));
+      await b.processor.process(g.batch(late, [{ ip: '10.0.0.2', atMs: T0 + second * 1000 }]));
+    }
+    // The on-time shard's share: 2 at 65 s, 3 at 80 s, 1 at 100 s, 1 at 120 s; 7 in all, below the threshold.
+    for (const [second, count] of [[65, 2], [80, 3], [100, 1], [120, 1]]) {
+      g.setNow(T0 + (second + 1) * 1000);
+      const { summary } = await a.processor.process(g.batch(onTime, at(second, count)));
+      expect(summary.created).toEqual([]);
+    }
+    expect(await g.blocked(ATTACKER)).toBe(false);
+    // The late shard catches up at 160 s with 2 at 65 s and 2 at 80 s: 11 requests within 65-120 s.
+    g.setNow(T0 + 160_000);
+    const { batchItemFailures, summary } = await b.processor.process(g.batch(late, [...at(65, 2), ...at(80, 2)]));
+    expect(batchItemFailures).toEqual([]);
+    expect(summary.stale).toEqual([]);
+    expect(summary.created.map((r) => r.ip)).toEqual([ATTACKER]);
+    const [row] = (await g.blocks()).filter((r) => r.ip === ATTACKER && r.blockedAt !== undefined);
+    // The window reached 11 in its newest bucket, the one of 120 s: the block runs 60 s from its start.
+    expect(row.observed).toBe(11);
+    expect(row.crossedAt).toBe(T0 + 120_000);
+    expect(row.blockedUntil).toBe(T0 + 180_000);
+    expect(row.blockedUntil).toBeGreaterThan(T0 + 160_000);
+    expect(b.recorder.metrics.get(METRIC.STALE_OFFENCES) ?? 0).toBe(0);
+  });
+});
