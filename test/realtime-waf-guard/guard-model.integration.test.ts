@@ -35,8 +35,8 @@ import { logLine, streamRecord } from '../support/log-lines';
 import { Recorder } from '../support/recorders';
 
 /**
- * Scenario parts behind switches: off where the current code breaks the promise (the issue 17 item in brackets), so
- * that CI passes; the lead turns each on once its fix is merged.
+ * Scenario parts that random steps rarely produce, each named after the issue 17 item whose broken promise it first
+ * reproduced (in brackets). CI runs each alone and all together (see combinations()).
  */
 const FEATURE_NAMES = [
   /** [item 1] a client changes route (direct <-> through a trusted proxy) while over the threshold. */
