@@ -294,7 +294,9 @@ describe('IP set sync', () => {
     }, {
       // a block in force that gained a route (its client came the other way): applied within seconds
       eventName: ['MODIFY'],
-      dynamodb: { NewImage: { routeAddedAt: { N: [{ exists: true }] }, releasedAt: { N: [{ exists: false }] }, retryAt: { N: [{ exists: false }] } } },
+      dynamodb: {
+        NewImage: { routeAddedAt: { N: [{ exists: true }] }, releasedAt: { N: [{ exists: false }] }, retryAt: { N: [{ exists: false }] } },
+      },
     }]);
   });
 
