@@ -3,7 +3,7 @@
  * most the window), so it never overstates any window-long interval: a client below the threshold in every window-long
  * interval is never blocked. The price is one bucket: requests are caught for sure once `threshold` of them lie within
  * `11 × bucketMs` of each other (first to last), which is 11/12 of the window when the window is a multiple of 3 s
- * (`bucketMs` is then exact) and up to 7 ms less otherwise (`bucketMs` is rounded down to whole milliseconds, so that
+ * (`bucketMs` is then exact) and 3⅔ or 7⅓ ms less otherwise (`bucketMs` is rounded down to whole milliseconds, so that
  * counters, Timestream's `bin()` and the replay share one integer bucket grid). A client sending evenly is blocked by
  * about 12/11 (1.09) times the threshold per window. No bucketed count can do better for two bursts almost exactly a
  * window apart: whether they fall within one window or just outside it depends on where inside their buckets they
