@@ -295,6 +295,27 @@ describe('case, path parameters and double decoding', () => {
     expect(ids('/\u00c3\u009cBER')).toEqual(['uber']);
   });
 
+  test('letters beyond ASCII fold as Java compares without case (Tomcat, Spring): lower case of the upper case', () => {
+    const folds = new RuleMatcher([rule({ ruleId: 'login', pathPrefix: '/login' }), rule({ ruleId: 'session', pathPrefix: '/session' })]);
+    const hit = (path: string) => folds.match('api.example.com', { path }).map((i) => folds.rules[i].ruleId);
+    // ı (dotless i) and ſ (long s) upper-case to I and S; İ lower-cases to i in Java (two code points in JavaScript)
+    expect(hit('/log%C4%B1n')).toEqual(['login']);
+    expect(hit('/LOG%C4%B0N')).toEqual(['login']);
+    expect(hit('/%C5%BFession')).toEqual(['session']);
+    expect(hit('/%25C5%25BFession')).toEqual(['session']);
+    // a prefix is folded the same way, so it matches every spelling, and letters with no such case do not match
+    const dotless = new RuleMatcher([rule({ ruleId: 'x', pathPrefix: '/LOG\u0131N' })]);
+    expect(dotless.match('api.example.com', { path: '/login' })).toEqual([0]);
+    expect(dotless.match('api.example.com', { path: '/LOG%C4%B0N' })).toEqual([0]);
+    expect(hit('/log%C3%AFn')).toEqual([]);
+    expect(hit('/%C3%9Fession')).toEqual([]);
+  });
+
+  test.each(['/x%255c..%255clogin', '/x/..%255c..%255clogin', '/%255clogin', '/x%255C..%255Clogin'])(
+    '%s counts: a decoding proxy in front of IIS separates at the doubly encoded backslash', (path) => {
+      expect(ids(path)).toEqual(['login']);
+    });
+
   test('the new readings: Tomcat, decoded twice, and decoded twice after nginx resolved the first', () => {
     // nginx (and as sent), Tomcat
     expect(pathReadings('/x/..;/login')).toEqual(['/x/..;/login', '/login']);

@@ -129,14 +129,36 @@ export function prefixReading(pathPrefix: string, ignoreCase: boolean): string {
 }
 
 /**
- * A reading (UTF-8 bytes as Latin-1 characters) in lower case: ASCII letters directly, anything else through the
- * Unicode lower case of the text the bytes encode, as case-insensitive origins compare names.
+ * A reading (UTF-8 bytes as Latin-1 characters) in lower case: ASCII letters directly, anything else folded per code
+ * point of the text the bytes encode as Java's equalsIgnoreCase compares (Tomcat, Spring): the lower case of the upper
+ * case, so `ı`, `İ` and `ſ` (whose upper cases are `I`, `İ`, `S`) fold to `i`, `i`, `s`, which toLowerCase alone misses.
  */
 export function foldCase(reading: string): string {
   for (let i = 0; i < reading.length; i++) {
-    if (reading.charCodeAt(i) >= 0x80) return Buffer.from(Buffer.from(reading, 'latin1').toString('utf8').toLowerCase(), 'utf8').toString('latin1');
+    if (reading.charCodeAt(i) >= 0x80) return Buffer.from(foldText(Buffer.from(reading, 'latin1').toString('utf8')), 'utf8').toString('latin1');
   }
   return reading.toLowerCase();
+}
+
+function foldText(text: string): string {
+  let out = '';
+  for (const c of text) out += lowerOf(upperOf(c));
+  return out;
+}
+
+/**
+ * Java's Character case mappings take one code point to one: where JavaScript's full mapping gives more (`ß` to `SS`,
+ * `İ` to `i̇`) Java keeps the character, except `İ`, whose simple lower case is `i`.
+ */
+function upperOf(c: string): string {
+  const u = c.toUpperCase();
+  return u.length === c.length ? u : c;
+}
+
+function lowerOf(c: string): string {
+  if (c === '\u0130') return 'i';
+  const l = c.toLowerCase();
+  return l.length === c.length ? l : c;
 }
 
 /**
@@ -199,7 +221,10 @@ export function pathReadings(path: string): string[] {
   if (beforeHash.indexOf(';') >= 0) add(normalisePath(percentDecode(withoutPathParameters(beforeHash))));
   // The first decoding as a proxy does it: alone, or resolved as nginx resolves before passing the path on.
   for (const once of decoded.indexOf('%') >= 0 || decoded.indexOf(';') >= 0 ? [decoded, readings[0]] : []) {
-    add(normalisePath(percentDecode(once)));
+    const twice = percentDecode(once);
+    add(normalisePath(twice));
+    // The second decoder may be IIS, which separates at `\` as the first reading above does.
+    if (twice.indexOf('\\') >= 0) add(normalisePath(twice.replace(/\\/g, '/')));
     if (once.indexOf(';') >= 0) add(normalisePath(percentDecode(withoutPathParameters(once))));
   }
   return readings;
