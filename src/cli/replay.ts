@@ -5,7 +5,7 @@ import { bucketsPerWindow, busiestWindow, ROUTE_BOTH, routeName, scaleToRealRequ
 import { CidrSet } from '../realtime-waf-guard/runtime/ip';
 import { heldBackBy } from '../realtime-waf-guard/runtime/ip-set-planner';
 import { Malformed, MALFORMED_REASONS } from '../realtime-waf-guard/runtime/log-parser';
-import { loggedThreshold } from '../realtime-waf-guard/runtime/sampling-bound';
+import { loggedThreshold, overThreshold } from '../realtime-waf-guard/runtime/sampling-bound';
 
 /**
  * What-if over log lines: the LogProcessor's decisions replayed offline. Lines are counted in batches the way the
@@ -234,7 +234,9 @@ export async function replay(lines: AsyncIterable<InputLine> | Iterable<InputLin
       if (observed > pair.peak) pair.peak = observed;
       const list = blocks[entry.ruleIndex];
       const ip = entry.ip.text;
-      if (busiest.total >= blocksAt[entry.ruleIndex] && pair.blockedUntil <= now) {
+      // One decision for blocking and for adding a route, the guard's: below 100% sampling, k* logged requests.
+      const over = overThreshold(busiest.total, rule, options.samplingRate);
+      if (over && pair.blockedUntil <= now) {
         pair.blockedUntil = now + rule.blockSeconds * 1000;
         pair.route = entry.route;
         const notApplied = rule.action === 'BLOCK' ? heldBackBy(ip, allowList, trustedProxies) : undefined;
@@ -242,7 +244,7 @@ export async function replay(lines: AsyncIterable<InputLine> | Iterable<InputLin
         pair.block = { ip, blockedAt: now, blockedUntil: pair.blockedUntil, observed, peak: observed, route, ...(notApplied ? { notApplied } : {}) };
         list.push(pair.block);
         nearMisses[entry.ruleIndex].remove(ip);
-      } else if (observed >= rule.threshold && pair.block && pair.blockedUntil > now && pair.route !== ROUTE_BOTH) {
+      } else if (over && pair.block && pair.blockedUntil > now && pair.route !== ROUTE_BOTH) {
         // Over the threshold on another route while blocked: the guard's block gains that route too (BlockStore.addRoute).
         pair.route = pair.route === entry.route ? pair.route : ROUTE_BOTH;
         pair.block.route = routeName(pair.route);

@@ -105,6 +105,8 @@ export function parseStoredRule(raw: Record<string, unknown>): StoredRule | stri
   }
   // A rule id is shown in terminals, alerts and consoles, where a control character would act.
   if (hasControls(ruleId)) return `rule ${shown(ruleId)}: ruleId must not hold control characters`;
+  // The guard's own rows share the blocks table's (ip, ruleId) key: a rule named `#manual` would overwrite manual blocks.
+  if (ruleId.startsWith('#')) return `rule ${shown(ruleId)}: ruleId must not start with "#" (reserved for the guard's own rows, such as #manual for manual blocks); rename the rule`;
   const where = `rule "${ruleId}"`;
   const host = raw.host;
   if (typeof host !== 'string') return `${where}: host is required (got ${shown(host)})`;

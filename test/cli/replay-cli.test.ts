@@ -356,6 +356,27 @@ describe('cdk-waf-guard errors (exit status 2)', () => {
     expect(proxied.rules[1].blocks.map((b) => [b.ip, b.route])).toEqual([['192.0.2.77', 'PROXY']]);
   });
 
+  test('below 100% sampling a route is added on the guard\'s decision (k* logged requests), not on the scaled count', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'replay-route-'));
+    try {
+      const rules = join(dir, 'rules.json');
+      writeFileSync(rules, JSON.stringify([{ id: 'api', host: 'api.example.com', threshold: 100, window: '1m', blockFor: '1h' }]));
+      const t0 = 1_800_000_000;
+      // 24 logged requests behind the proxy in 24 s (k* at 10% for 100 per minute), then `direct` of its own 5 minutes later
+      const lines = (direct: number) => [
+        ...Array.from({ length: 24 }, (_, i) => `${t0 + i}.000\t10.9.9.9\tapi.example.com\t/v1\t198.51.100.44`),
+        ...Array.from({ length: direct }, (_, i) => `${t0 + 300 + 2 * i}.000\t198.51.100.44\tapi.example.com\t/v1\t-`),
+      ].join('\n');
+      const argv = ['--rules', rules, '--sampling', '10', '--trusted-proxies', '10.0.0.0/8'];
+      const routes = async (direct: number) => (await report(argv, Buffer.from(lines(direct)))).rules[0].blocks.map((b) => [b.ip, b.route]);
+      // 10 logged direct requests scale to 100, the threshold, but are fewer than k* = 24: the guard keeps PROXY
+      expect(await routes(10)).toEqual([['198.51.100.44', 'PROXY']]);
+      expect(await routes(24)).toEqual([['198.51.100.44', 'BOTH']]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a block whose network holds a trusted proxy is reported as not applied, as the guard would keep it out of the sets', async () => {
     const t0 = 1_700_000_000;
     const lines = Array.from({ length: 30 }, (_, i) => `${(t0 + i / 3).toFixed(3)}\t2001:db8:aaaa:1::9\tapi.example.com\t/v1\t-`).join('\n');

@@ -55,6 +55,11 @@ describe('rules file', () => {
     ]);
   });
 
+  test('the reserved rule id #manual is refused', () => {
+    expect(() => parseRulesJson(JSON.stringify([{ id: '#manual', host: 'a.example.com', threshold: 100, window: '1m' }]), 'rules.json'))
+      .toThrow('rules[0]: rule "#manual": ruleId must not start with "#"');
+  });
+
   test('the file must hold a non-empty array', () => {
     expect(() => parseRulesJson('{"host": "a.example.com"}', 'r.json')).toThrow('r.json must hold a JSON array of rules');
     expect(() => parseRulesJson('[]', 'r.json')).toThrow('r.json holds no rules');

@@ -138,6 +138,10 @@ describe('rules', () => {
       /rules\[0\]: rule "shop.example.com": window must be whole seconds from 10 s to 1 hour \(got 5 s\)/);
   });
 
+  test('a rule id reserved for manual blocks fails at synth', () => {
+    expectSynthError({ rules: [{ ...rule, id: '#manual' }] }, /rules\[0\]: rule "#manual": ruleId must not start with "#" .*rename the rule/);
+  });
+
   test('duplicate rule ids', () => {
     expectSynthError({ rules: [rule, { ...rule, threshold: 50, action: RuleAction.COUNT }] },
       /rules\[1\]: rule id "shop.example.com" is used twice/);

@@ -129,6 +129,38 @@ describe('unblock ends only what the operator named', () => {
   });
 });
 
+describe('an IPv6 CIDR names exactly that network; only a bare address stands for its client prefix', () => {
+  async function twoManual128s() {
+    const g = await guard();
+    await g.actions.block({ target: '2001:db8:1:2::1/128', period: '2h', reason: 'scanner', operator: alice });
+    await g.actions.block({ target: '2001:db8:1:2::bad/128', period: '2h', reason: 'scanner', operator: alice });
+    return g;
+  }
+
+  test('unblock of a /128 ends that block only, not its neighbour in the same /64', async () => {
+    const g = await twoManual128s();
+    const result = await g.actions.unblock({ target: '2001:db8:1:2::1/128', reason: 'a customer', operator: alice, shield: '0' });
+    expect(result.rows.map((r) => r.ip)).toEqual(['2001:db8:1:2::1/128']);
+    expect(await g.inForce()).toEqual(['2001:db8:1:2::bad/128 #manual']);
+  });
+
+  test('extend of a /128 lengthens that block only', async () => {
+    const g = await twoManual128s();
+    const result = await g.actions.extend({ target: '2001:db8:1:2::bad/128', by: '1h', reason: 'still at it', operator: alice });
+    expect(result.rows.map((r) => [r.ip, r.blockedUntil])).toEqual([['2001:db8:1:2::bad/128', T0 + 3 * 3_600_000]]);
+    const rows = await g.actions.rows();
+    expect(rows.find((r) => r.ip === '2001:db8:1:2::1/128')!.blockedUntil).toBe(T0 + 2 * 3_600_000);
+  });
+
+  test('a bare address still reaches its client\'s automatic /64 block and a manual /128 of that address', async () => {
+    const g = await guard({}, [blockRow('2001:db8:1:2::/64', T0 - 1000)]);
+    await g.actions.block({ target: '2001:db8:1:2::1/128', period: '2h', reason: 'scanner', operator: alice });
+    const result = await g.actions.unblock({ target: '2001:db8:1:2::1', reason: 'a customer', operator: alice, shield: '0' });
+    expect(result.rows.map((r) => r.ip).sort()).toEqual(['2001:db8:1:2::/64', '2001:db8:1:2::1/128']);
+    expect(await g.inForce()).toEqual([]);
+  });
+});
+
 test('extend, likewise, lengthens only blocks inside what was named, never a wider block that holds it', async () => {
   const g = await guard({}, [blockRow('203.0.113.7', T0 - 1000, { blockedUntil: T0 + 300_000 })]);
   await g.actions.block({ target: '203.0.0.0/16', period: '1h', reason: 'botnet range', operator: alice });

@@ -117,6 +117,16 @@ describe('rule rows with any DynamoDB attribute values', () => {
     ]);
   });
 
+  test('a rule id starting with "#" (the guard\'s own rows, such as #manual) is refused with the reason', () => {
+    const good = rowOf({ ruleId: 'x', host: 'api.example.com', threshold: 100, windowSeconds: 60, blockSeconds: 600, action: 'BLOCK', enabled: true });
+    const loaded = parseRuleRows([{ ...good, ruleId: { S: '#manual' } }, { ...good, ruleId: { S: '#other' } }, good]);
+    expect(loaded.rules.map((r) => r.ruleId)).toEqual(['x']);
+    expect(loaded.invalid).toEqual([
+      'rule "#manual": ruleId must not start with "#" (reserved for the guard\'s own rows, such as #manual for manual blocks); rename the rule',
+      'rule "#other": ruleId must not start with "#" (reserved for the guard\'s own rows, such as #manual for manual blocks); rename the rule',
+    ]);
+  });
+
   test('a rule id with terminal control characters is refused, escaped in the reason', () => {
     expect(parseRuleRow({ ...rowOf({ ruleId: 'x', host: 'api.example.com', threshold: 100, windowSeconds: 60, blockSeconds: 600, action: 'BLOCK', enabled: true }), ruleId: { S: 'evil\u001b[2J' } }))
       .toBe('rule "evil\\u001b[2J": ruleId must not hold control characters');

@@ -197,11 +197,15 @@ export class OperatorActions {
     private readonly settings: OperatorSettings = {},
   ) {}
 
-  /** The client an address names: an IPv6 address (or prefix longer than the guard's) is its client's prefix. */
+  /**
+   * The network a target names. A bare IPv6 address is its client, the prefix of the guard's ipv6PrefixLength (automatic
+   * blocks are per client prefix); a CIDR names exactly that network, so a manual /128 never reaches its neighbours.
+   */
   public clientTarget(text: unknown): Cidr {
     const cidr = parseTarget(text);
     const length = this.settings.ipv6PrefixLength ?? DEFAULT_IPV6_PREFIX_LENGTH;
-    return cidr.family === 6 && cidr.prefix > length ? parseTarget(`${cidr.text.split('/')[0]}/${length}`) : cidr;
+    const bare = !String(text).includes('/');
+    return bare && cidr.family === 6 && cidr.prefix > length ? parseTarget(`${cidr.text.split('/')[0]}/${length}`) : cidr;
   }
 
   /** Every row of the blocks table. */
