@@ -81,7 +81,8 @@ export function allowRecordingBlocks(role: iam.IRole, tables: GuardTables, ...co
   allowTableActions(role, tables.rules, 'dynamodb:Scan');
   allowTableActions(role, tables.counters, ...counterActions);
   // Query: the run-time allow-list and unblocks' shields, one partition of the blocks table (operator-actions.ts).
-  allowTableActions(role, tables.blocks, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query');
+  // GetItem: a block a write found in force, or one cached a minute, is read for its end and any unblock (block-store.ts).
+  allowTableActions(role, tables.blocks, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:GetItem');
   // Stale offences (a backlog older than its block period) are history, not blocks. Writing them here keeps them out
   // of the blocks table, where a marker row would clobber an ended block awaiting release. PutItem only: a recorder
   // can add events, never read or delete the record.

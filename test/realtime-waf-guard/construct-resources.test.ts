@@ -235,7 +235,8 @@ describe('log processor', () => {
     expect(statements).toEqual(expect.arrayContaining([
       expect.objectContaining({ Action: 'dynamodb:Scan', Resource: arn('RulesTable') }),
       expect.objectContaining({ Action: ['dynamodb:UpdateItem', 'dynamodb:GetItem'], Resource: arn('CountersTable') }),
-      expect.objectContaining({ Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], Resource: arn('BlocksTable') }),
+      // GetItem: BlockStore reads a block in force for its end and any unblock
+      expect.objectContaining({ Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:GetItem'], Resource: arn('BlocksTable') }),
       // stale offences only: it may add history events, never read or remove them
       expect.objectContaining({ Action: 'dynamodb:PutItem', Resource: arn('HistoryTable') }),
       expect.objectContaining({ Action: expect.arrayContaining(['kinesis:GetRecords']) }),

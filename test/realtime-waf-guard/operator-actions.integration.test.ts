@@ -42,8 +42,8 @@ const login: StoredRule = {
 const alice = { name: 'arn:aws:sts::123456789012:assumed-role/Ops/alice', via: 'cli' as const };
 const bob = { name: 'Bob Builder', via: 'dashboard' as const };
 
-async function guard(options: { maxNewBlocks?: number; allowList?: string[] } = {}) {
-  const tables = await createGuardTables(dynamo, [login]);
+async function guard(options: { maxNewBlocks?: number; allowList?: string[]; rules?: StoredRule[] } = {}) {
+  const tables = await createGuardTables(dynamo, options.rules ?? [login]);
   const waf = new FakeWaf();
   waf.install();
   const ipv4 = waf.createSet('guard-v4', 'IPV4');
@@ -104,6 +104,15 @@ async function guard(options: { maxNewBlocks?: number; allowList?: string[] } = 
   return { processor, makeProcessor, sync, waf, ipv4, ipv6, actions, attack, blockRows, history, budget, recorder, tables, setNow };
 }
 
+/** Blocks the client by an attack at T0 (the sync applies it), then unblocks it at T0 + 20 s. */
+async function blockThenUnblock(g: Awaited<ReturnType<typeof guard>>, ip: string, shield?: string): Promise<void> {
+  g.setNow(T0 + 11_000);
+  await g.processor.process(g.attack(ip, 25, T0, 10));
+  await g.sync.run();
+  g.setNow(T0 + 20_000);
+  await g.actions.unblock({ target: ip, reason: 'test', operator: alice, shield });
+}
+
 test('an unblock releases at the next sync run, is announced and recorded with its operator, and shields the client', async () => {
   const g = await guard();
   g.setNow(T0 + 11_000);
@@ -146,11 +155,7 @@ test('an unblock releases at the next sync run, is announced and recorded with i
 
 test('an unblocked row is never replaced before its release; with no shield the next attack blocks the client again', async () => {
   const g = await guard();
-  g.setNow(T0 + 11_000);
-  await g.processor.process(g.attack('198.51.100.8', 25, T0, 10));
-  await g.sync.run();
-  g.setNow(T0 + 20_000);
-  await g.actions.unblock({ target: '198.51.100.8', reason: 'test', operator: alice, shield: '0' });
+  await blockThenUnblock(g, '198.51.100.8', '0');
   expect((await g.blockRows()).filter((r) => r.ip === '#allow')).toEqual([]);
   // another shard's container (which never saw the block) must not replace the unblocked row: that would undo the unblock
   g.setNow(T0 + 41_000);
@@ -163,6 +168,38 @@ test('an unblocked row is never replaced before its release; with no shield the 
   expect((await fresh.process(g.attack('198.51.100.8', 25, T0 + 60_000, 10))).summary.created.map((r) => r.ip)).toEqual(['198.51.100.8']);
   await g.sync.run();
   expect(g.waf.addresses(g.ipv4.id)).toEqual(['198.51.100.8/32']);
+});
+
+// The container that made the block caches it; an unblock changes only the table, so that cache must not outlive a minute.
+test('the container that made a block blocks the client again within a minute of an unblock with no shield', async () => {
+  const g = await guard();
+  await blockThenUnblock(g, '198.51.100.9', '0');
+  g.setNow(T0 + 22_000);
+  await g.sync.run();
+  expect(g.waf.addresses(g.ipv4.id)).toEqual([]);
+  // the same processor keeps seeing the attack, a batch a minute; the original block would run to T0 + 610 s
+  g.setNow(T0 + 71_000);
+  const again = await g.processor.process(g.attack('198.51.100.9', 40, T0 + 60_000, 10));
+  expect(again.summary.created.map((r) => r.ip)).toEqual(['198.51.100.9']);
+  await g.sync.run();
+  expect(g.waf.addresses(g.ipv4.id)).toEqual(['198.51.100.9/32']);
+});
+
+test('the container that made a long block blocks the client again once the default shield of an unblock ends', async () => {
+  const g = await guard({ rules: [{ ...login, blockSeconds: 86_400 }] });
+  await blockThenUnblock(g, '198.51.100.10');
+  g.setNow(T0 + 22_000);
+  await g.sync.run();
+  g.setNow(T0 + 131_000);
+  const shielded = await g.processor.process(g.attack('198.51.100.10', 40, T0 + 120_000, 10));
+  expect(shielded.summary.created).toEqual([]);
+  // the shield ends at T0 + 20 s + 1 h; the original block would have run for a day
+  const start = T0 + 20_000 + 3_600_000;
+  g.setNow(start + 11_000);
+  const later = await g.processor.process(g.attack('198.51.100.10', 40, start, 10));
+  expect(later.summary.created.map((r) => r.ip)).toEqual(['198.51.100.10']);
+  await g.sync.run();
+  expect(g.waf.addresses(g.ipv4.id)).toEqual(['198.51.100.10/32']);
 });
 
 test('a manual block spends no budget, is announced with its operator, and is never released before its end', async () => {

@@ -112,9 +112,10 @@ export const BUDGET_KEY_PREFIX = '#budget#';
 export class BlockStore {
   /**
    * Pairs known to be blocked, until when and on which routes: spares a conditional write per batch for an ongoing
-   * attacker, and a route write once the row is known to hold the route.
+   * attacker, and a route write once the row is known to hold the route. Trusted only until `checkedUntil` (a minute at
+   * most): an operator's unblock ends the block in the table, not in this cache, so the row is read again then.
    */
-  private readonly active = new Map<string, { until: number; route: ClientRoute }>();
+  private readonly active = new Map<string, { until: number; checkedUntil: number; route: ClientRoute }>();
   /** Stale offences already reported, until when their block would have run: a backlog reports each period once. */
   private readonly staleUntil = new Map<string, number>();
   /** The minute whose budget this container saw spent. */
@@ -145,7 +146,7 @@ export class BlockStore {
       }
       const route = row.route ?? 'DIRECT';
       const known = this.active.get(cacheKey);
-      if (known !== undefined && known.until > nowMs) {
+      if (known !== undefined && known.until > nowMs && (known.checkedUntil > nowMs || await this.stillInForce(known, row, nowMs))) {
         alreadyActive++;
         if (known.route !== 'BOTH' && known.route !== route) {
           await this.addRoute(row, nowMs);
@@ -185,10 +186,10 @@ export class BlockStore {
         // A client blocked on one route and now counted on the other is the same client: the block in force covers
         // this route too. Written once; a row that holds the route already fails the condition and changes nothing.
         await this.addRoute(row, nowMs);
-        this.active.set(cacheKey, { until: await this.activeUntil(row, nowMs), route });
+        this.active.set(cacheKey, cached(await this.activeUntil(row, nowMs), route, nowMs));
         continue;
       }
-      this.active.set(cacheKey, { until: row.blockedUntil, route });
+      this.active.set(cacheKey, cached(row.blockedUntil, route, nowMs));
       // Only a block that follows an ended block of the same kind is a renewal; a BLOCK that supersedes a "would block"
       // is a new block.
       if (replaced === undefined || replaced.action !== row.action) {
@@ -252,14 +253,32 @@ export class BlockStore {
    * again in a minute.
    */
   private async activeUntil(row: BlockRow, nowMs: number): Promise<number> {
-    const existing = await this.doc.send(new GetCommand({
+    const existing = await this.readBlock(row);
+    const until = Number(existing?.blockedUntil);
+    return existing === undefined || existing.manualAction === 'UNBLOCK' || !Number.isFinite(until) ? nowMs + RECHECK_MS : until;
+  }
+
+  /**
+   * Whether a cached block is still in force in the table, read again once its minute of trust has passed: an unblocked
+   * (or released) pair is dropped from the cache and written again, so automatic blocking resumes once its shield ends.
+   */
+  private async stillInForce(known: { until: number; checkedUntil: number }, row: BlockRow, nowMs: number): Promise<boolean> {
+    const existing = await this.readBlock(row);
+    const until = Number(existing?.blockedUntil);
+    if (existing === undefined || existing.manualAction === 'UNBLOCK' || !(until > nowMs)) return false;
+    known.until = until;
+    known.checkedUntil = Math.min(until, nowMs + RECHECK_MS);
+    return true;
+  }
+
+  /** The pair's row (its end and manual action only); undefined when absent or unreadable. */
+  private async readBlock(row: BlockRow): Promise<Record<string, unknown> | undefined> {
+    return this.doc.send(new GetCommand({
       TableName: this.tableName,
       Key: { ip: row.ip, ruleId: row.ruleId },
       ConsistentRead: true,
       ProjectionExpression: 'blockedUntil, manualAction',
     })).then((out) => out.Item, () => undefined);
-    const until = Number(existing?.blockedUntil);
-    return existing === undefined || existing.manualAction === 'UNBLOCK' || !Number.isFinite(until) ? nowMs + 60_000 : until;
   }
 
   /** Makes stale offences reportable again, after recording them failed. */
@@ -287,6 +306,13 @@ export class BlockStore {
       throw e;
     }
   }
+}
+
+/** How long a cached block is trusted before its row is read again (see BlockStore.active). */
+const RECHECK_MS = 60_000;
+
+function cached(until: number, route: ClientRoute, nowMs: number): { until: number; checkedUntil: number; route: ClientRoute } {
+  return { until, checkedUntil: Math.min(until, nowMs + RECHECK_MS), route };
 }
 
 /** The key of a pair in the container's caches: by action too (see record()). */

@@ -1,6 +1,6 @@
 import { AttributeValue, DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { mapLimit } from './concurrency';
-import { bucketMs, bucketOf, bucketsInWindow, bucketsPerWindow, busiestWindow, KeyCounts } from './detector';
+import { bucketMs, bucketOf, bucketsPerWindow, busiestWindow, KeyCounts } from './detector';
 import { isConditionFailure } from '../../shared/runtime/dynamo';
 import { DEFAULT_COUNTER_RETENTION_SECONDS } from '../handler-env';
 import { StoredRule } from '../rule-model';
@@ -166,10 +166,7 @@ export class CounterStore {
       const applied = (item: Record<string, AttributeValue> | undefined) => item !== undefined && Number(item[markName]?.N) >= n;
       const current = bucketOf(entry.lastTimestampMs, rule.windowSeconds);
       const keepFrom = keepFromBucket(horizonMs, rule);
-      // Held counts may span several windows (this environment serves shards that lag behind others): all that a shard
-      // may still add to are stored, not only the window before the newest, or they would trail the shared count.
-      const from = Math.max(keepFrom, current - MAX_BUCKETS_PER_WRITE + 1);
-      const stored = new Map([...entry.buckets].filter(([b]) => b >= from && b <= current));
+      const stored = bucketsToStore(entry.buckets, keepFrom, current);
       try {
         let item = await this.update(key, rule, stored, keepFrom, nowMs, {
           name: markName, value: { N: String(n) }, condition: 'attribute_not_exists(#m) OR #m < :m', values: {},
@@ -281,11 +278,9 @@ export class CounterStore {
     const key = counterKey(rule, entry);
     const first = padSequence(batch.sequenceNumbers[entry.firstRecord]);
     const last = padSequence(batch.sequenceNumbers[entry.lastRecord]);
-    // Only the buckets of the window ending at the pair's latest request are stored: older ones of a long batch could
-    // never count again, and each one would cost an ADD clause against DynamoDB's expression limits.
     const current = bucketOf(entry.lastTimestampMs, rule.windowSeconds);
     const keepFrom = keepFromBucket(horizonMs, rule);
-    const batchBuckets = bucketsInWindow(entry.buckets, rule.windowSeconds, current);
+    const batchBuckets = bucketsToStore(entry.buckets, keepFrom, current);
     let item = await this.update(key, rule, batchBuckets, keepFrom, nowMs, {
       name: markName, value: { S: last }, condition: 'attribute_not_exists(#m) OR #m < :first', values: { ':first': { S: first } },
     });
@@ -294,7 +289,7 @@ export class CounterStore {
       if (mark !== undefined && mark >= last) {
         item = await this.read(key);
       } else {
-        const remaining = bucketsInWindow(recount(entry, mark ?? ''), rule.windowSeconds, current);
+        const remaining = bucketsToStore(recount(entry, mark ?? ''), keepFrom, current);
         item = remaining.size === 0
           ? await this.read(key)
           : await this.update(key, rule, remaining, keepFrom, nowMs, {
@@ -509,6 +504,16 @@ export class CounterStore {
  */
 function keepFromBucket(horizonMs: number, rule: StoredRule): number {
   return bucketOf(horizonMs, rule.windowSeconds) - 2 * bucketsPerWindow(rule.windowSeconds) + 1;
+}
+
+/**
+ * The buckets of a pair a write adds: every one a shard may still add to (from `keepFrom`), not only the window ending
+ * at the pair's latest request, or a batch spanning several windows (a backlog, another shard lagging) would leave the
+ * shared count of its earlier windows short. At most MAX_BUCKETS_PER_WRITE, the newest, in the one write.
+ */
+function bucketsToStore(buckets: ReadonlyMap<number, number>, keepFrom: number, current: number): Map<number, number> {
+  const from = Math.max(keepFrom, current - MAX_BUCKETS_PER_WRITE + 1);
+  return new Map([...buckets].filter(([b]) => b >= from && b <= current));
 }
 
 function counterKey(rule: StoredRule, entry: KeyCounts): Record<string, AttributeValue> {
