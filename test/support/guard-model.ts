@@ -193,10 +193,11 @@ export class GuardModel {
    */
   public mustBlockBetween(key: string, afterMs: number, uptoMs: number): boolean {
     const times = (this.times.get(key) ?? []).filter((t) => t <= uptoMs);
-    const length = (this.rule.windowMs * 11) / 12;
+    // The README's guarantee: requests within 11 × b ms of each other, first to last, b = ⌊window in ms / 12⌋.
+    const length = 11 * Math.floor(this.rule.windowMs / 12);
     let tail = 0;
     for (let i = 0; i < times.length; i++) {
-      while (times[i] - times[tail] >= length) tail++;
+      while (times[i] - times[tail] > length) tail++;
       if (i - tail + 1 >= this.rule.catchAt && times[i] > afterMs) return true;
     }
     return false;
@@ -227,4 +228,23 @@ export function wafBlocks(sets: WafSets, trustedProxies: readonly string[], requ
 /** The request WAF sees when `address` sends on `route` (through `proxy`). */
 export function wafView(address: string, route: Route, proxy: string): WafView {
   return route === 'DIRECT' ? { sourceIp: address } : { sourceIp: proxy, xff: address };
+}
+
+/**
+ * The README's sampling bound, computed here from its wording alone: the fewest logged requests in a window, never
+ * below ⌈threshold × s⌉, that a client sending ⌈0.7 × threshold⌉ requests a window reaches in one judgement with
+ * probability under 1 in 1,000 divided by the judgements of a day (one per bucket of ⌊window in ms / 12⌋ ms).
+ */
+export function modelLoggedThreshold(threshold: number, samplingRate: number, windowSeconds: number): number {
+  if (samplingRate >= 100) return threshold;
+  const p = samplingRate / 100;
+  const n = Math.ceil(threshold * 0.7);
+  const perJudgement = 0.001 / (86_400_000 / Math.floor((windowSeconds * 1000) / 12));
+  // P(X = j) for j = 0..n, by the recurrence from P(X = 0); n is small here (thresholds of a few hundred at most).
+  const pmf: number[] = [Math.pow(1 - p, n)];
+  for (let j = 1; j <= n; j++) pmf.push(pmf[j - 1] * ((n - j + 1) / j) * (p / (1 - p)));
+  let k = Math.ceil(threshold * p - 1e-9);
+  const tail = (from: number) => pmf.slice(Math.max(0, from)).reduce((a, b) => a + b, 0);
+  while (tail(k) >= perJudgement) k++;
+  return k;
 }

@@ -22,7 +22,8 @@ export interface WindowCount {
   readonly firstSeenMs: number;
   /**
    * When the window reached its total: the pair's latest request in this batch, or, when requests that other shards
-   * counted later complete the window, the start of the window's newest bucket. A late shard's batch that completes a
+   * counted later complete the window, the last millisecond of the window's newest bucket (where in the bucket the
+   * request fell is not kept; erring late keeps the block its full period). A late shard's batch that completes a
    * window is an offence of that time, not of its own older requests (which could make it look stale).
    */
   readonly crossedAtMs: number;
@@ -493,7 +494,7 @@ export class CounterStore {
       sampledInWindow: busiest.total,
       firstSeenMs: (busiest.total > 0 ? busiest.firstBucket : current) * bucketMs(rule.windowSeconds),
       crossedAtMs: busiest.total > 0 && busiest.lastBucket > current
-        ? busiest.lastBucket * bucketMs(rule.windowSeconds) : entry.lastTimestampMs,
+        ? (busiest.lastBucket + 1) * bucketMs(rule.windowSeconds) - 1 : entry.lastTimestampMs,
     };
   }
 }
