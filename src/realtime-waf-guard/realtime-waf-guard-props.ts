@@ -111,7 +111,7 @@ export interface RealtimeWafGuardProps {
 
   /**
    * Most new blocks per minute across all rules; further offenders are alerted but not blocked, so a bad rule cannot
-   * block the world.
+   * block the world. A renewal (a client still over its threshold when its block ends) counts as a new block.
    * @default 50
    */
   readonly maxNewBlocksPerMinute?: number;

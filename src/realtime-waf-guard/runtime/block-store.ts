@@ -172,9 +172,11 @@ export class BlockStore {
           // A row an operator unblocked waits for the sync to release it: replacing it would undo the unblock.
             // A block ending now has ended, as for the sync that releases it.
             ? 'attribute_not_exists(ip) OR ((blockedUntil <= :now OR #action = :count) AND NOT manualAction = :unblock)'
-            : 'attribute_not_exists(ip) OR (blockedUntil <= :now AND NOT manualAction = :unblock)',
-          ExpressionAttributeValues: { ':now': nowMs, ':unblock': 'UNBLOCK', ...(row.action === 'BLOCK' ? { ':count': 'COUNT' } : {}) },
-          ...(row.action === 'BLOCK' ? { ExpressionAttributeNames: { '#action': 'action' } } : {}),
+            // A COUNT replaces only an ended COUNT: an ended BLOCK waits for the sync to release it (and the release to
+            // be announced and recorded); the next batch after that writes the "would block".
+            : 'attribute_not_exists(ip) OR (blockedUntil <= :now AND NOT manualAction = :unblock AND #action = :count)',
+          ExpressionAttributeValues: { ':now': nowMs, ':unblock': 'UNBLOCK', ':count': 'COUNT' },
+          ExpressionAttributeNames: { '#action': 'action' },
           ReturnValues: 'ALL_OLD',
         }));
         replaced = out.Attributes;
@@ -196,6 +198,13 @@ export class BlockStore {
         created.push(row);
         continue;
       }
+      if (replaced.notifiedAt === undefined && replaced.appliedAt !== undefined && Number.isFinite(Number(replaced.blockedAt))) {
+        // The ended block reached WAF but was never announced (alerts failing): the block goes on as that same block,
+        // from its first start and with its record of reaching WAF, so it is announced and recorded once, as blocked
+        // since then, rather than as a renewal of a block nobody heard of.
+        created.push(await this.continueUnannounced(row, replaced));
+        continue;
+      }
       // A client still attacking when its block ended, before the sweep released it: the block goes on, and the row
       // says so, so history and alerts show a renewal rather than a release that never happened.
       const renewed: BlockRow = { ...row, renewedFrom: Number(replaced.blockedUntil) };
@@ -213,6 +222,21 @@ export class BlockStore {
     if (this.active.size > 50_000) this.active.clear();
     if (this.staleUntil.size > 50_000) this.staleUntil.clear();
     return { created, overBudget, alreadyActive, stale };
+  }
+
+  /** Gives a block that replaced an ended, never announced one of the same pair that block's start (see record()). */
+  private async continueUnannounced(row: BlockRow, replaced: Record<string, unknown>): Promise<BlockRow> {
+    const merged: BlockRow = { ...row, blockedAt: Number(replaced.blockedAt), appliedAt: Number(replaced.appliedAt) };
+    await this.doc.send(new UpdateCommand({
+      TableName: this.tableName,
+      Key: { ip: row.ip, ruleId: row.ruleId },
+      UpdateExpression: 'SET blockedAt = :first, appliedAt = :applied',
+      ConditionExpression: 'blockedAt = :blockedAt',
+      ExpressionAttributeValues: { ':first': merged.blockedAt, ':applied': merged.appliedAt, ':blockedAt': row.blockedAt },
+    })).catch((e) => {
+      if (!isConditionFailure(e)) throw e;
+    });
+    return merged;
   }
 
   /**
