@@ -7,28 +7,23 @@ import { IpSetSync } from '../../src/realtime-waf-guard/runtime/ip-set-sync';
 import { ActionError, OperatorActions, OperatorSettings } from '../../src/realtime-waf-guard/runtime/operator-actions';
 import { blockRow } from '../support/block-rows';
 import { FakeWaf } from '../support/fake-waf';
-import { createGuardTables, ipSetSyncDeps } from '../support/guard-setup';
-import { LocalDynamo } from '../support/local-aws';
+import { createGuardTables, ipSetSyncDeps, useLocalDynamo } from '../support/guard-setup';
 import { Recorder, recordSnsPublishes } from '../support/recorders';
 
 /** What an operator's action reaches: only what they named, and never an allow-list wide enough to switch the guard off. */
 const T0 = 1_700_000_000_000;
-let dynamo: LocalDynamo;
+const dynamo = useLocalDynamo();
 recordSnsPublishes();
 
-beforeAll(async () => {
-  dynamo = await LocalDynamo.start();
-});
-afterAll(async () => {
-  await dynamo.stop();
+afterAll(() => {
   mockClient(WAFV2Client).restore();
 });
 
 const alice = { name: 'arn:aws:sts::123456789012:assumed-role/Ops/alice', via: 'cli' as const };
 
 async function guard(settings: OperatorSettings = {}, rows: BlockRow[] = []) {
-  const tables = await createGuardTables(dynamo);
-  for (const row of rows) await dynamo.doc.send(new PutCommand({ TableName: tables.blocks, Item: row }));
+  const tables = await createGuardTables(dynamo());
+  for (const row of rows) await dynamo().doc.send(new PutCommand({ TableName: tables.blocks, Item: row }));
   const waf = new FakeWaf();
   waf.install();
   const ipv4 = waf.createSet('guard-v4', 'IPV4');
@@ -47,10 +42,10 @@ async function guard(settings: OperatorSettings = {}, rows: BlockRow[] = []) {
       historyTable: tables.history,
       topicArn: 'arn:aws:sns:us-east-1:123456789012:alerts',
     },
-    ipSetSyncDeps(dynamo, new Recorder(), () => now),
+    ipSetSyncDeps(dynamo(), new Recorder(), () => now),
   );
-  const actions = new OperatorActions(dynamo.doc, tables.blocks, () => now, settings);
-  const inForce = async () => ((await dynamo.doc.send(new ScanCommand({ TableName: tables.blocks }))).Items as BlockRow[])
+  const actions = new OperatorActions(dynamo().doc, tables.blocks, () => now, settings);
+  const inForce = async () => ((await dynamo().doc.send(new ScanCommand({ TableName: tables.blocks }))).Items as BlockRow[])
     .filter((r) => r.blockedUntil > now).map((r) => `${r.ip} ${r.ruleId}`).sort();
   return { actions, sync, waf, ipv4, ipv6, inForce, setNow: (ms: number) => { now = ms; } };
 }

@@ -60,3 +60,21 @@ export function ipSetSyncConfig(
     topicArn: 'arn:aws:sns:us-east-1:123456789012:alerts',
   };
 }
+
+/**
+ * dynalite for the whole test file: started before its first test and stopped after its last. Returns the running
+ * instance's getter (there is none until `beforeAll` has run).
+ */
+export function useLocalDynamo(): () => LocalDynamo {
+  let dynamo: LocalDynamo | undefined;
+  beforeAll(async () => {
+    dynamo = await LocalDynamo.start();
+  });
+  afterAll(async () => {
+    await dynamo?.stop();
+  });
+  return () => {
+    if (!dynamo) throw new Error('useLocalDynamo: dynalite is not running (used outside a test?)');
+    return dynamo;
+  };
+}
