@@ -2,14 +2,10 @@ import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { METRIC } from '../../src/realtime-waf-guard/handler-env';
 import { deliveredFieldOrder } from '../../src/realtime-waf-guard/log-fields';
-import { BlockRow, BlockStore } from '../../src/realtime-waf-guard/runtime/block-store';
-import { CounterStore } from '../../src/realtime-waf-guard/runtime/counter-store';
-import { HistoryStore } from '../../src/realtime-waf-guard/runtime/history-store';
-import { CidrSet } from '../../src/realtime-waf-guard/runtime/ip';
-import { LogProcessor } from '../../src/realtime-waf-guard/runtime/log-processor';
-import { loadRules, RulesCache } from '../../src/realtime-waf-guard/runtime/rules-store';
+import { BlockRow } from '../../src/realtime-waf-guard/runtime/block-store';
+import { loadRules } from '../../src/realtime-waf-guard/runtime/rules-store';
 import { StreamRecord } from '../../src/realtime-waf-guard/runtime/stream-record';
-import { createGuardTables, useLocalDynamo } from '../support/guard-setup';
+import { createGuardTables, logProcessorFor, useLocalDynamo } from '../support/guard-setup';
 import { logLine } from '../support/log-lines';
 import { Recorder } from '../support/recorders';
 
@@ -42,18 +38,7 @@ test('hostile rows in the rules table are refused one by one, and the good rule 
   expect(loaded.invalid.join('\n')).toContain('rule "evil\\u001b]0;owned\\u0007": ruleId must not hold control characters');
 
   const recorder = new Recorder();
-  const processor = new LogProcessor(
-    { fields, samplingRate: 100, allowList: new CidrSet([]), trustedProxies: new CidrSet([]) },
-    {
-      rules: new RulesCache(() => loadRules(dynamo().doc, tables.rules, { samplingRate: 100, minLoggedRequests: 10 }), 0),
-      counters: new CounterStore(dynamo().client, tables.counters),
-      blocks: new BlockStore(dynamo().doc, tables.blocks, tables.counters, 50),
-      history: new HistoryStore(dynamo().doc, tables.history, 30),
-      metrics: recorder,
-      log: recorder,
-      now: () => T0 + 5_000,
-    },
-  );
+  const processor = logProcessorFor(dynamo(), tables, fields, recorder, () => T0 + 5_000);
   const records: StreamRecord[] = Array.from({ length: 25 }, (_, i) => ({
     eventID: `shardId-000:${i}`,
     kinesis: {

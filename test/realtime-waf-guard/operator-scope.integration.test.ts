@@ -2,12 +2,11 @@ import { WAFV2Client } from '@aws-sdk/client-wafv2';
 import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { BlockRow } from '../../src/realtime-waf-guard/runtime/block-store';
-import { CidrSet } from '../../src/realtime-waf-guard/runtime/ip';
 import { IpSetSync } from '../../src/realtime-waf-guard/runtime/ip-set-sync';
 import { ActionError, OperatorActions, OperatorSettings } from '../../src/realtime-waf-guard/runtime/operator-actions';
 import { blockRow } from '../support/block-rows';
 import { FakeWaf } from '../support/fake-waf';
-import { createGuardTables, ipSetSyncDeps, useLocalDynamo } from '../support/guard-setup';
+import { createGuardTables, ipSetSyncConfig, ipSetSyncDeps, useLocalDynamo } from '../support/guard-setup';
 import { Recorder, recordSnsPublishes } from '../support/recorders';
 
 /** What an operator's action reaches: only what they named, and never an allow-list wide enough to switch the guard off. */
@@ -30,18 +29,7 @@ async function guard(settings: OperatorSettings = {}, rows: BlockRow[] = []) {
   const ipv6 = waf.createSet('guard-v6', 'IPV6');
   let now = T0;
   const sync = new IpSetSync(
-    {
-      guardName: 'shop',
-      scope: 'CLOUDFRONT',
-      ipv4,
-      ipv6,
-      allowList: new CidrSet([]),
-      maxSetSize: 10_000,
-      historyRetentionDays: 30,
-      blocksTable: tables.blocks,
-      historyTable: tables.history,
-      topicArn: 'arn:aws:sns:us-east-1:123456789012:alerts',
-    },
+    ipSetSyncConfig('shop', { ipv4, ipv6 }, { blocksTable: tables.blocks, historyTable: tables.history }),
     ipSetSyncDeps(dynamo(), new Recorder(), () => now),
   );
   const actions = new OperatorActions(dynamo().doc, tables.blocks, () => now, settings);

@@ -3,15 +3,11 @@ import { QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { mockClient } from 'aws-sdk-client-mock';
 import { deliveredFieldOrder } from '../../src/realtime-waf-guard/log-fields';
 import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
-import { BlockRow, BlockStore } from '../../src/realtime-waf-guard/runtime/block-store';
-import { CounterStore } from '../../src/realtime-waf-guard/runtime/counter-store';
-import { HistoryStore } from '../../src/realtime-waf-guard/runtime/history-store';
-import { CidrSet } from '../../src/realtime-waf-guard/runtime/ip';
+import { BlockRow } from '../../src/realtime-waf-guard/runtime/block-store';
 import { IpSetSync } from '../../src/realtime-waf-guard/runtime/ip-set-sync';
-import { LogProcessor, StreamRecord } from '../../src/realtime-waf-guard/runtime/log-processor';
-import { loadRules, RulesCache } from '../../src/realtime-waf-guard/runtime/rules-store';
+import { StreamRecord } from '../../src/realtime-waf-guard/runtime/log-processor';
 import { FakeWaf } from '../support/fake-waf';
-import { createGuardTables, ipSetSyncDeps, useLocalDynamo } from '../support/guard-setup';
+import { createGuardTables, ipSetSyncConfig, ipSetSyncDeps, logProcessorFor, useLocalDynamo } from '../support/guard-setup';
 import { logLine, streamRecord } from '../support/log-lines';
 import { Recorder, recordSnsPublishes } from '../support/recorders';
 
@@ -40,31 +36,9 @@ async function guard() {
   const ipv6 = waf.createSet('guard-v6', 'IPV6');
   const recorder = new Recorder();
   let now = T0;
-  const processor = new LogProcessor(
-    { fields, samplingRate: 100, allowList: new CidrSet([]), trustedProxies: new CidrSet([]) },
-    {
-      rules: new RulesCache(() => loadRules(dynamo().doc, tables.rules, { samplingRate: 100, minLoggedRequests: 10 }), 0),
-      counters: new CounterStore(dynamo().client, tables.counters),
-      blocks: new BlockStore(dynamo().doc, tables.blocks, tables.counters, 50),
-      history: new HistoryStore(dynamo().doc, tables.history, 30),
-      metrics: recorder,
-      log: recorder,
-      now: () => now,
-    },
-  );
+  const processor = logProcessorFor(dynamo(), tables, fields, recorder, () => now);
   const sync = new IpSetSync(
-    {
-      guardName: 'shop',
-      scope: 'CLOUDFRONT',
-      ipv4,
-      ipv6,
-      allowList: new CidrSet([]),
-      maxSetSize: 10_000,
-      historyRetentionDays: 30,
-      blocksTable: tables.blocks,
-      historyTable: tables.history,
-      topicArn: 'arn:aws:sns:us-east-1:123456789012:alerts',
-    },
+    ipSetSyncConfig('shop', { ipv4, ipv6 }, { blocksTable: tables.blocks, historyTable: tables.history }),
     ipSetSyncDeps(dynamo(), recorder, () => now),
   );
   let sequence = 0;
