@@ -11,25 +11,21 @@ import { historyItem } from '../../src/realtime-waf-guard/runtime/history-store'
 import { MANUAL_RULE_ID } from '../../src/realtime-waf-guard/runtime/operator-actions';
 import { BLOCKS_TABLE, HISTORY_TABLE } from '../../src/realtime-waf-guard/table-schemas';
 import { blockRow } from '../support/block-rows';
-import { LocalDynamo } from '../support/local-aws';
+import { useLocalDynamo } from '../support/guard-setup';
 
 const CALLER = 'arn:aws:sts::123456789012:assumed-role/Ops/alice';
-let dynamo: LocalDynamo;
+const dynamo = useLocalDynamo();
 const sts = mockClient(STSClient);
 const cfn = mockClient(CloudFormationClient);
-beforeAll(async () => {
-  dynamo = await LocalDynamo.start();
-});
-afterAll(async () => {
-  await dynamo.stop();
+afterAll(() => {
   sts.restore();
   cfn.restore();
 });
 
 async function guard(rows: BlockRow[] = []) {
-  const blocks = await dynamo.createTable('blocks', BLOCKS_TABLE);
-  const history = await dynamo.createTable('history', HISTORY_TABLE);
-  for (const r of rows) await dynamo.doc.send(new PutCommand({ TableName: blocks, Item: r }));
+  const blocks = await dynamo().createTable('blocks', BLOCKS_TABLE);
+  const history = await dynamo().createTable('history', HISTORY_TABLE);
+  for (const r of rows) await dynamo().doc.send(new PutCommand({ TableName: blocks, Item: r }));
   sts.reset();
   sts.on(GetCallerIdentityCommand).resolves({ Arn: CALLER, Account: '123456789012' });
   cfn.reset();
@@ -40,14 +36,14 @@ async function guard(rows: BlockRow[] = []) {
     ],
   });
   cfn.on(DescribeStackResourcesCommand, { StackName: 'Nope' }).rejects(Object.assign(new Error('Stack with id Nope does not exist'), { name: 'ValidationError' }));
-  const clients: BlocksClients = { doc: dynamo.doc, sts: new STSClient({ region: 'us-east-1' }), cloudFormation: new CloudFormationClient({ region: 'us-east-1' }) };
+  const clients: BlocksClients = { doc: dynamo().doc, sts: new STSClient({ region: 'us-east-1' }), cloudFormation: new CloudFormationClient({ region: 'us-east-1' }) };
   const run = async (...argv: string[]) => {
     const out: string[] = [];
     const err: string[] = [];
     const code = await runBlocks(argv, { stdout: (t) => out.push(t), stderr: (t) => err.push(t) }, clients);
     return { code, out: out.join('\n'), err: err.join('\n') };
   };
-  const rowsOf = async () => ((await dynamo.doc.send(new QueryCommand({ TableName: blocks, KeyConditionExpression: 'ip = :ip', ExpressionAttributeValues: { ':ip': '203.0.113.5' } }))).Items ?? []) as BlockRow[];
+  const rowsOf = async () => ((await dynamo().doc.send(new QueryCommand({ TableName: blocks, KeyConditionExpression: 'ip = :ip', ExpressionAttributeValues: { ':ip': '203.0.113.5' } }))).Items ?? []) as BlockRow[];
   return { blocks, history, run, rowsOf };
 }
 
@@ -87,7 +83,7 @@ test('block, extend and unblock record the STS caller and the reason; history sh
   const [row] = await g.rowsOf();
   expect(row).toMatchObject({ manualAction: 'UNBLOCK', manualBy: CALLER, manualReason: 'false positive' });
   // history as the sync writes it
-  await dynamo.doc.send(new PutCommand({ TableName: g.history, Item: historyItem(row, 'UNBLOCKED', 30, Date.now()) }));
+  await dynamo().doc.send(new PutCommand({ TableName: g.history, Item: historyItem(row, 'UNBLOCKED', 30, Date.now()) }));
   const history = await g.run('history', '203.0.113.5', '--since', '1d', '--stack', 'ShopStack');
   expect(history.out).toMatch(/UNBLOCKED\s+#manual\s+\*/);
   expect(history.out).toContain(`${CALLER} (cli)  false positive`);

@@ -14,20 +14,16 @@ import { historyItem } from '../../src/realtime-waf-guard/runtime/history-store'
 import { MANUAL_RULE_ID } from '../../src/realtime-waf-guard/runtime/operator-actions';
 import { BLOCKS_TABLE, HISTORY_TABLE } from '../../src/realtime-waf-guard/table-schemas';
 import { blockRow } from '../support/block-rows';
-import { LocalDynamo } from '../support/local-aws';
+import { useLocalDynamo } from '../support/guard-setup';
 
 /** What `blocks` prints: no value from a table acts on the terminal, and the guard's own settings are followed. */
 const CALLER = 'arn:aws:sts::123456789012:assumed-role/Ops/alice';
 const CONSOLE_FUNCTION = 'ShopStack-GuardConsoleConsoleWidget-abc';
-let dynamo: LocalDynamo;
+const dynamo = useLocalDynamo();
 const sts = mockClient(STSClient);
 const cfn = mockClient(CloudFormationClient);
 const lambda = mockClient(LambdaClient);
-beforeAll(async () => {
-  dynamo = await LocalDynamo.start();
-});
-afterAll(async () => {
-  await dynamo.stop();
+afterAll(() => {
   sts.restore();
   cfn.restore();
   lambda.restore();
@@ -35,10 +31,10 @@ afterAll(async () => {
 
 /** A guard in dynalite whose console function has `env`; `env` undefined: the function's configuration cannot be read. */
 async function guard(rows: BlockRow[], env?: Record<string, string>, history: Array<Record<string, unknown>> = []) {
-  const blocks = await dynamo.createTable('blocks', BLOCKS_TABLE);
-  const historyTable = await dynamo.createTable('history', HISTORY_TABLE);
-  for (const r of rows) await dynamo.doc.send(new PutCommand({ TableName: blocks, Item: r }));
-  for (const h of history) await dynamo.doc.send(new PutCommand({ TableName: historyTable, Item: h }));
+  const blocks = await dynamo().createTable('blocks', BLOCKS_TABLE);
+  const historyTable = await dynamo().createTable('history', HISTORY_TABLE);
+  for (const r of rows) await dynamo().doc.send(new PutCommand({ TableName: blocks, Item: r }));
+  for (const h of history) await dynamo().doc.send(new PutCommand({ TableName: historyTable, Item: h }));
   sts.reset();
   sts.on(GetCallerIdentityCommand).resolves({ Arn: CALLER });
   cfn.reset();
@@ -55,7 +51,7 @@ async function guard(rows: BlockRow[], env?: Record<string, string>, history: Ar
   if (env) lambda.on(GetFunctionConfigurationCommand, { FunctionName: CONSOLE_FUNCTION }).resolves({ Environment: { Variables: env } });
   else lambda.on(GetFunctionConfigurationCommand).rejects(Object.assign(new Error('not authorized to perform: lambda:GetFunctionConfiguration'), { name: 'AccessDeniedException' }));
   const clients: BlocksClients = {
-    doc: dynamo.doc, sts: new STSClient({}), cloudFormation: new CloudFormationClient({}), lambda: new LambdaClient({ region: 'us-east-1' }),
+    doc: dynamo().doc, sts: new STSClient({}), cloudFormation: new CloudFormationClient({}), lambda: new LambdaClient({ region: 'us-east-1' }),
   };
   const run = async (...argv: string[]) => {
     const out: string[] = [];
@@ -63,7 +59,7 @@ async function guard(rows: BlockRow[], env?: Record<string, string>, history: Ar
     const code = await runBlocks(argv, { stdout: (t) => out.push(t), stderr: (t) => err.push(t) }, clients);
     return { code, out: out.join('\n'), err: err.join('\n') };
   };
-  const inForce = async () => ((await dynamo.doc.send(new ScanCommand({ TableName: blocks }))).Items as BlockRow[])
+  const inForce = async () => ((await dynamo().doc.send(new ScanCommand({ TableName: blocks }))).Items as BlockRow[])
     .filter((r) => r.blockedUntil > Date.now()).map((r) => `${r.ip} ${r.ruleId}`).sort();
   return { run, blocks, historyTable, inForce };
 }

@@ -1,19 +1,12 @@
 import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
 import { BlockCandidate, BlockStore } from '../../src/realtime-waf-guard/runtime/block-store';
-import { createGuardTables } from '../support/guard-setup';
-import { LocalDynamo } from '../support/local-aws';
+import { createGuardTables, useLocalDynamo } from '../support/guard-setup';
 
 // Found by the model-based test (guard-model.integration.test.ts): a client over its threshold when its block ends
 // must be blocked again by the next batch, whichever execution environment processes it.
 const T0 = 1_700_000_000_000;
-let dynamo: LocalDynamo;
+const dynamo = useLocalDynamo();
 
-beforeAll(async () => {
-  dynamo = await LocalDynamo.start();
-});
-afterAll(async () => {
-  await dynamo.stop();
-});
 
 const rule: StoredRule = { ruleId: 'api', host: 'api.example.com', threshold: 20, windowSeconds: 60, blockSeconds: 60, action: 'BLOCK', enabled: true };
 const offence = (atMs: number): BlockCandidate => ({
@@ -21,8 +14,8 @@ const offence = (atMs: number): BlockCandidate => ({
 });
 
 async function store(): Promise<{ make: () => BlockStore }> {
-  const tables = await createGuardTables(dynamo);
-  return { make: () => new BlockStore(dynamo.doc, tables.blocks, tables.counters, 50) };
+  const tables = await createGuardTables(dynamo());
+  return { make: () => new BlockStore(dynamo().doc, tables.blocks, tables.counters, 50) };
 }
 
 test('an environment that learns of a block from a refused write renews it when it ends, not a minute after', async () => {

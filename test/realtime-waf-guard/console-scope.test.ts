@@ -9,26 +9,20 @@ import { handleWidget, WidgetEvent } from '../../src/realtime-waf-guard/runtime/
 import { MANUAL_RULE_ID, OperatorActions } from '../../src/realtime-waf-guard/runtime/operator-actions';
 import { BLOCKS_TABLE } from '../../src/realtime-waf-guard/table-schemas';
 import { blockRow } from '../support/block-rows';
-import { LocalDynamo } from '../support/local-aws';
+import { useLocalDynamo } from '../support/guard-setup';
 import { Recorder } from '../support/recorders';
 
 /** The console widget and the construct: unblock ends only what was named; allow-list entries are as narrow as blocks. */
 const T0 = 1_700_000_000_000;
 const ARN = 'arn:aws:lambda:us-east-1:123456789012:function:guard-console';
-let dynamo: LocalDynamo;
-beforeAll(async () => {
-  dynamo = await LocalDynamo.start();
-});
-afterAll(async () => {
-  await dynamo.stop();
-});
+const dynamo = useLocalDynamo();
 
 async function widget(rows: BlockRow[], env: Record<string, string> = {}) {
-  const table = await dynamo.createTable('blocks', BLOCKS_TABLE);
-  for (const r of rows) await dynamo.doc.send(new PutCommand({ TableName: table, Item: r }));
-  const actions = new OperatorActions(dynamo.doc, table, () => T0 + 1000, operatorSettingsFromEnv(env));
+  const table = await dynamo().createTable('blocks', BLOCKS_TABLE);
+  for (const r of rows) await dynamo().doc.send(new PutCommand({ TableName: table, Item: r }));
+  const actions = new OperatorActions(dynamo().doc, table, () => T0 + 1000, operatorSettingsFromEnv(env));
   const call = (event: WidgetEvent) => handleWidget(event, { actions, guardName: 'shop', endpoint: ARN, log: new Recorder(), now: () => T0 + 1000 });
-  const inForce = async () => ((await dynamo.doc.send(new ScanCommand({ TableName: table }))).Items as BlockRow[])
+  const inForce = async () => ((await dynamo().doc.send(new ScanCommand({ TableName: table }))).Items as BlockRow[])
     .filter((r) => r.blockedUntil > T0 + 1000).map((r) => `${r.ip} ${r.ruleId}`).sort();
   return { call, inForce };
 }

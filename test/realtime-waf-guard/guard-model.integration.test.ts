@@ -29,8 +29,7 @@ import { loadShields, OperatorActions, ShieldCache } from '../../src/realtime-wa
 import { loadRules, RulesCache } from '../../src/realtime-waf-guard/runtime/rules-store';
 import { FakeWaf } from '../support/fake-waf';
 import { clientKey, covers, GuardModel, modelLoggedThreshold, ModelRequest, Route, sameNetwork, WafSets, wafBlocks, wafView } from '../support/guard-model';
-import { createGuardTables, ipSetSyncDeps } from '../support/guard-setup';
-import { LocalDynamo } from '../support/local-aws';
+import { createGuardTables, ipSetSyncDeps, useLocalDynamo } from '../support/guard-setup';
 import { logLine, streamRecord } from '../support/log-lines';
 import { Recorder } from '../support/recorders';
 
@@ -298,13 +297,9 @@ function widerNetwork(address: string): string {
   return `${clientKey(address).split(':').slice(0, 3).join(':')}::/48`;
 }
 
-let dynamo: LocalDynamo;
+const dynamo = useLocalDynamo();
 const sns = mockClient(SNSClient);
-beforeAll(async () => {
-  dynamo = await LocalDynamo.start();
-});
-afterAll(async () => {
-  await dynamo.stop();
+afterAll(() => {
   sns.restore();
   mockClient(WAFV2Client).restore();
 });
@@ -324,7 +319,7 @@ async function runScenario(s: Scenario): Promise<void> {
   const rule: StoredRule = {
     ruleId: 'api', host: HOST, threshold: s.threshold, windowSeconds: s.windowSeconds, blockSeconds: s.blockSeconds, action: 'BLOCK', enabled: true,
   };
-  const tables = await createGuardTables(dynamo, [rule]);
+  const tables = await createGuardTables(dynamo(), [rule]);
   const waf = new FakeWaf();
   waf.install();
   const sets = {
@@ -349,7 +344,7 @@ async function runScenario(s: Scenario): Promise<void> {
   const recorder = new Recorder();
   const allowList = new CidrSet(parseCidrList(ALLOW_LIST, 'allowList'));
   const newProcessor = () => {
-    const { client, doc } = dynamo.connect();
+    const { client, doc } = dynamo().connect();
     client.middlewareStack.add((next) => async (args) => {
       if (down.has('dynamo')) throw Object.assign(new Error('injected: service unavailable'), { name: 'ServiceUnavailable' });
       return next(args);
@@ -385,10 +380,10 @@ async function runScenario(s: Scenario): Promise<void> {
     blocksTable: tables.blocks,
     historyTable: tables.history,
     topicArn: 'arn:aws:sns:us-east-1:123456789012:alerts',
-  }, ipSetSyncDeps(dynamo, recorder, () => now));
+  }, ipSetSyncDeps(dynamo(), recorder, () => now));
   let processor = newProcessor();
   let sync = newSync();
-  const actions = new OperatorActions(dynamo.doc, tables.blocks, () => now);
+  const actions = new OperatorActions(dynamo().doc, tables.blocks, () => now);
   const sampled = s.samplingRate < 100;
   // Under sampling the model is told the logged requests only and judges them by the README's bound (the guard cannot
   // know of requests CloudFront did not log): must block at k* logged within 11 × b ms (plus the LOCAL_FIRST slack,
@@ -419,7 +414,7 @@ async function runScenario(s: Scenario): Promise<void> {
     forwarded: [...waf.addresses(sets.forwardedIpv4.id), ...waf.addresses(sets.forwardedIpv6.id)],
   });
   const blocked = (address: string, route: Route, proxy = PROXY_V4) => wafBlocks(wafSets(), trustedProxies, wafView(address, route, proxy));
-  const blockRows = async () => ((await dynamo.doc.send(new ScanCommand({ TableName: tables.blocks }))).Items ?? []) as BlockRow[];
+  const blockRows = async () => ((await dynamo().doc.send(new ScanCommand({ TableName: tables.blocks }))).Items ?? []) as BlockRow[];
   /** Every block row seen in WAF (in a set of its route), by ip|ruleId|blockedAt. */
   const reachedWaf = new Map<string, BlockRow>();
   const observeWaf = async () => {
@@ -460,7 +455,7 @@ async function runScenario(s: Scenario): Promise<void> {
         }
         trace.push(`  recycle ${op.which}`);
       } else if (op.kind === 'hostileRow') {
-        await dynamo.client.send(new PutItemCommand({ TableName: tables.rules, Item: { ...op.row, ruleId: op.row.ruleId ?? { S: 'bad' } } as never }));
+        await dynamo().client.send(new PutItemCommand({ TableName: tables.rules, Item: { ...op.row, ruleId: op.row.ruleId ?? { S: 'bad' } } as never }));
         trace.push(`  hostile row ${JSON.stringify(op.row)}`);
       } else {
         const sender = s.senders[op.sender];
@@ -628,7 +623,7 @@ async function runScenario(s: Scenario): Promise<void> {
   // Every block that reached WAF was recorded and alerted exactly once, as blocked, then as released.
   type Change = { event: string; ip: string; ruleId: string };
   const changes = published.flatMap((p) => JSON.parse(p.MessageAttributes!.changes.StringValue!) as Change[]);
-  const historyOf = async (ip: string) => ((await dynamo.doc.send(new QueryCommand({
+  const historyOf = async (ip: string) => ((await dynamo().doc.send(new QueryCommand({
     TableName: tables.history, KeyConditionExpression: 'ip = :ip', ExpressionAttributeValues: { ':ip': ip },
   }))).Items ?? []) as Array<{ event: string; ruleId: string; blockedAt: number }>;
   stats.runs++;

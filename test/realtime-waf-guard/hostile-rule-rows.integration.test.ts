@@ -2,28 +2,17 @@ import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { METRIC } from '../../src/realtime-waf-guard/handler-env';
 import { deliveredFieldOrder } from '../../src/realtime-waf-guard/log-fields';
-import { BlockRow, BlockStore } from '../../src/realtime-waf-guard/runtime/block-store';
-import { CounterStore } from '../../src/realtime-waf-guard/runtime/counter-store';
-import { HistoryStore } from '../../src/realtime-waf-guard/runtime/history-store';
-import { CidrSet } from '../../src/realtime-waf-guard/runtime/ip';
-import { LogProcessor } from '../../src/realtime-waf-guard/runtime/log-processor';
-import { loadRules, RulesCache } from '../../src/realtime-waf-guard/runtime/rules-store';
+import { BlockRow } from '../../src/realtime-waf-guard/runtime/block-store';
+import { loadRules } from '../../src/realtime-waf-guard/runtime/rules-store';
 import { StreamRecord } from '../../src/realtime-waf-guard/runtime/stream-record';
-import { createGuardTables } from '../support/guard-setup';
-import { LocalDynamo } from '../support/local-aws';
+import { createGuardTables, logProcessorFor, useLocalDynamo } from '../support/guard-setup';
 import { logLine } from '../support/log-lines';
 import { Recorder } from '../support/recorders';
 
 const fields = deliveredFieldOrder(['sc-status']);
 const T0 = 1_700_000_000_000;
-let dynamo: LocalDynamo;
+const dynamo = useLocalDynamo();
 
-beforeAll(async () => {
-  dynamo = await LocalDynamo.start();
-});
-afterAll(async () => {
-  await dynamo.stop();
-});
 
 const good = { ruleId: { S: 'login' }, host: { S: 'api.example.com' }, threshold: { N: '20' }, windowSeconds: { N: '60' }, blockSeconds: { N: '300' }, action: { S: 'BLOCK' } };
 /** Rows an operator (or an attacker with write access to the rules table) can store, written with the plain client. */
@@ -38,29 +27,18 @@ const HOSTILE = [
 ];
 
 test('hostile rows in the rules table are refused one by one, and the good rule still blocks', async () => {
-  const tables = await createGuardTables(dynamo);
-  for (const item of [good, ...HOSTILE]) await dynamo.client.send(new PutItemCommand({ TableName: tables.rules, Item: item }));
+  const tables = await createGuardTables(dynamo());
+  for (const item of [good, ...HOSTILE]) await dynamo().client.send(new PutItemCommand({ TableName: tables.rules, Item: item }));
 
   // Through the document client the handlers use (its own conversion of the page is what threw).
-  const loaded = await loadRules(dynamo.doc, tables.rules, { samplingRate: 100, minLoggedRequests: 10 });
+  const loaded = await loadRules(dynamo().doc, tables.rules, { samplingRate: 100, minLoggedRequests: 10 });
   expect(loaded.rules.map((r) => r.ruleId)).toEqual(['login']);
   expect(loaded.invalid).toHaveLength(HOSTILE.length);
   expect(loaded.invalid.join('\n')).toContain('rule "huge": threshold must be a whole number of requests from 1 to 100000000 (got 9007199254740993)');
   expect(loaded.invalid.join('\n')).toContain('rule "evil\\u001b]0;owned\\u0007": ruleId must not hold control characters');
 
   const recorder = new Recorder();
-  const processor = new LogProcessor(
-    { fields, samplingRate: 100, allowList: new CidrSet([]), trustedProxies: new CidrSet([]) },
-    {
-      rules: new RulesCache(() => loadRules(dynamo.doc, tables.rules, { samplingRate: 100, minLoggedRequests: 10 }), 0),
-      counters: new CounterStore(dynamo.client, tables.counters),
-      blocks: new BlockStore(dynamo.doc, tables.blocks, tables.counters, 50),
-      history: new HistoryStore(dynamo.doc, tables.history, 30),
-      metrics: recorder,
-      log: recorder,
-      now: () => T0 + 5_000,
-    },
-  );
+  const processor = logProcessorFor(dynamo(), tables, fields, recorder, () => T0 + 5_000);
   const records: StreamRecord[] = Array.from({ length: 25 }, (_, i) => ({
     eventID: `shardId-000:${i}`,
     kinesis: {
@@ -73,7 +51,7 @@ test('hostile rows in the rules table are refused one by one, and the good rule 
   }));
   const result = await processor.process(records);
   expect(result.batchItemFailures).toEqual([]);
-  const blocks = ((await dynamo.doc.send(new ScanCommand({ TableName: tables.blocks }))).Items ?? []) as BlockRow[];
+  const blocks = ((await dynamo().doc.send(new ScanCommand({ TableName: tables.blocks }))).Items ?? []) as BlockRow[];
   expect(blocks.filter((b) => b.ruleId === 'login').map((b) => [b.ip, b.action, b.observed])).toEqual([['198.51.100.7', 'BLOCK', 25]]);
   // Refused rows are measured every batch (the InvalidRuleRows alarm) and each logged once.
   expect(recorder.metrics.get(METRIC.INVALID_RULE_ROWS)).toBe(HOSTILE.length);

@@ -11,19 +11,15 @@ import { CLAIM_LEASE_MS } from '../../src/realtime-waf-guard/runtime/sync-claims
 import { BLOCKS_TABLE, HISTORY_TABLE } from '../../src/realtime-waf-guard/table-schemas';
 import { blockRow } from '../support/block-rows';
 import { FakeWaf } from '../support/fake-waf';
-import { LocalDynamo } from '../support/local-aws';
+import { useLocalDynamo } from '../support/guard-setup';
 import { Recorder } from '../support/recorders';
 
 const T0 = 1_700_000_000_000;
-let dynamo: LocalDynamo;
+const dynamo = useLocalDynamo();
 const published: PublishCommandInput[] = [];
 const sns = mockClient(SNSClient);
 
-beforeAll(async () => {
-  dynamo = await LocalDynamo.start();
-});
-afterAll(async () => {
-  await dynamo.stop();
+afterAll(() => {
   sns.restore();
 });
 beforeEach(() => {
@@ -38,8 +34,8 @@ beforeEach(() => {
 const row = (ip: string, over: Partial<BlockRow> = {}): BlockRow => blockRow(ip, T0, over);
 
 async function setup(options: { allowList?: string[]; maxSetSize?: number } = {}) {
-  const blocksTable = await dynamo.createTable('blocks', BLOCKS_TABLE);
-  const historyTable = await dynamo.createTable('history', HISTORY_TABLE);
+  const blocksTable = await dynamo().createTable('blocks', BLOCKS_TABLE);
+  const historyTable = await dynamo().createTable('history', HISTORY_TABLE);
   const waf = new FakeWaf();
   const wafMock = waf.install();
   const ipv4 = waf.createSet('guard-v4', 'IPV4');
@@ -59,14 +55,14 @@ async function setup(options: { allowList?: string[]; maxSetSize?: number } = {}
       historyTable,
       topicArn: 'arn:aws:sns:us-east-1:123456789012:alerts',
     },
-    { doc: dynamo.doc, waf: new WAFV2Client({ region: 'us-east-1' }), sns: new SNSClient({ region: 'us-east-1' }), log: recorder, metrics: recorder, now: () => now, sleep: async () => {} },
+    { doc: dynamo().doc, waf: new WAFV2Client({ region: 'us-east-1' }), sns: new SNSClient({ region: 'us-east-1' }), log: recorder, metrics: recorder, now: () => now, sleep: async () => {} },
   );
   const put = async (...rows: BlockRow[]) => {
-    for (const r of rows) await dynamo.doc.send(new PutCommand({ TableName: blocksTable, Item: r }));
+    for (const r of rows) await dynamo().doc.send(new PutCommand({ TableName: blocksTable, Item: r }));
   };
   const history = async (ip: string) =>
-    ((await dynamo.doc.send(new QueryCommand({ TableName: historyTable, KeyConditionExpression: 'ip = :ip', ExpressionAttributeValues: { ':ip': ip } }))).Items ?? []).map((i) => i.event);
-  const blockRows = async () => ((await dynamo.doc.send(new ScanCommand({ TableName: blocksTable }))).Items ?? []) as BlockRow[];
+    ((await dynamo().doc.send(new QueryCommand({ TableName: historyTable, KeyConditionExpression: 'ip = :ip', ExpressionAttributeValues: { ':ip': ip } }))).Items ?? []).map((i) => i.event);
+  const blockRows = async () => ((await dynamo().doc.send(new ScanCommand({ TableName: blocksTable }))).Items ?? []) as BlockRow[];
   return { waf, wafMock, ipv4, ipv6, make, put, history, blockRows, recorder, blocksTable, setNow: (ms: number) => { now = ms; } };
 }
 
@@ -221,7 +217,7 @@ test('large block tables are read across pages', async () => {
   const rows = Array.from({ length: 1200 }, (_, i) => row(`203.0.${Math.floor(i / 256)}.${i % 256}`, { host: 'x'.repeat(800) }));
   for (let i = 0; i < rows.length; i += 25) {
     const puts = rows.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
-    await dynamo.doc.send(new BatchWriteCommand({ RequestItems: { [s.blocksTable]: puts } }));
+    await dynamo().doc.send(new BatchWriteCommand({ RequestItems: { [s.blocksTable]: puts } }));
   }
   await s.make().run();
   expect(s.waf.addresses(s.ipv4.id)).toHaveLength(1200);
@@ -275,7 +271,7 @@ test('IP set writes are spaced at least a second apart', async () => {
       historyTable: 'unused',
     },
     {
-      doc: dynamo.doc,
+      doc: dynamo().doc,
       waf: new WAFV2Client({ region: 'us-east-1' }),
       sns: new SNSClient({ region: 'us-east-1' }),
       log: s.recorder,

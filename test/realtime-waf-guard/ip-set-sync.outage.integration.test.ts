@@ -17,8 +17,7 @@ import { BLOCKS_TABLE, HISTORY_TABLE } from '../../src/realtime-waf-guard/table-
 import { scanAll } from '../../src/shared/runtime/dynamo';
 import { blockRow } from '../support/block-rows';
 import { FakeWaf } from '../support/fake-waf';
-import { ipSetSyncConfig } from '../support/guard-setup';
-import { LocalDynamo } from '../support/local-aws';
+import { ipSetSyncConfig, useLocalDynamo } from '../support/guard-setup';
 import { Recorder } from '../support/recorders';
 
 jest.setTimeout(5 * 60_000);
@@ -27,13 +26,9 @@ const T0 = 1_700_000_040_000;
 const MIN = 60_000;
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 
-let dynamo: LocalDynamo;
+const dynamo = useLocalDynamo();
 const sns = mockClient(SNSClient);
-beforeAll(async () => {
-  dynamo = await LocalDynamo.start();
-});
-afterAll(async () => {
-  await dynamo.stop();
+afterAll(() => {
   sns.restore();
 });
 afterEach(() => {
@@ -52,8 +47,8 @@ interface Change { readonly event: string; readonly ip: string; readonly ruleId:
 
 /** A guard's sync with services that fail while `outage` says so. */
 async function setup() {
-  const blocksTable = await dynamo.createTable('blocks', BLOCKS_TABLE);
-  const historyTable = await dynamo.createTable('history', HISTORY_TABLE);
+  const blocksTable = await dynamo().createTable('blocks', BLOCKS_TABLE);
+  const historyTable = await dynamo().createTable('history', HISTORY_TABLE);
   const fake = new FakeWaf();
   const wafMock = fake.install();
   const ipv4 = fake.createSet('guard-v4', 'IPV4');
@@ -71,8 +66,8 @@ async function setup() {
     published.push({ ...input, at: now });
     return { MessageId: `m${published.length}` };
   });
-  // The sync's own client: writes to the blocks table fail during an outage; the test inspects through dynamo.doc.
-  const client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${dynamo.port}`, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  // The sync's own client: writes to the blocks table fail during an outage; the test inspects through dynamo().doc.
+  const client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${dynamo().port}`, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   client.middlewareStack.add((next, context) => async (args) => {
     const write = /^(Update|Put|Delete)Item/.test(context.commandName ?? '');
@@ -104,17 +99,17 @@ async function setup() {
     return ok;
   };
   const put = async (...rows: BlockRow[]) => {
-    for (const r of rows) await dynamo.doc.send(new PutCommand({ TableName: blocksTable, Item: r }));
+    for (const r of rows) await dynamo().doc.send(new PutCommand({ TableName: blocksTable, Item: r }));
   };
-  const history = async (ip: string) => ((await dynamo.doc.send(new QueryCommand({
+  const history = async (ip: string) => ((await dynamo().doc.send(new QueryCommand({
     TableName: historyTable, KeyConditionExpression: 'ip = :ip', ExpressionAttributeValues: { ':ip': ip },
   }))).Items ?? []).map((i) => `${i.event} ${i.ruleId} ${i.blockedAt}`);
   /** Every change announced, from the messages SNS accepted. */
   const changes = (): Array<Change & { at: number }> => published.flatMap((p) => (JSON.parse(p.MessageAttributes?.changes?.StringValue ?? '[]') as Change[])
     .map((c) => ({ ...c, at: p.at })));
   const remove = async () => {
-    await dynamo.client.send(new DeleteTableCommand({ TableName: blocksTable }));
-    await dynamo.client.send(new DeleteTableCommand({ TableName: historyTable }));
+    await dynamo().client.send(new DeleteTableCommand({ TableName: blocksTable }));
+    await dynamo().client.send(new DeleteTableCommand({ TableName: historyTable }));
     client.destroy();
   };
   return { run, put, history, changes, published, held, blocksTable, remove };
@@ -142,7 +137,7 @@ test('SNS failing for 3 minutes across a 2-minute block: announced as blocked (l
     { event: 'released', ip, late: undefined },
   ]);
   expect(await s.history(ip)).toEqual([`BLOCKED api ${T0}`, `RELEASED api ${T0}`]);
-  expect(await scanAll(dynamo.doc, s.blocksTable)).toEqual([]);
+  expect(await scanAll(dynamo().doc, s.blocksTable)).toEqual([]);
   // Nothing more to say.
   expect(await s.run(T0 + 4 * MIN)).toBe(true);
   expect(s.published).toHaveLength(1);
@@ -166,7 +161,7 @@ describe.each([
     expect(s.changes().map((c) => `${c.event} ${c.ip}${c.late ? ' late' : ''} ${(c.at - T0) / MIN}`)).toEqual(
       failedRuns === 1 ? [`blocked ${ip} 1`, `released ${ip} 2`] : [`blocked ${ip} late 3`, `released ${ip} 3`]);
     expect(await s.history(ip)).toEqual([`BLOCKED api ${T0}`, `RELEASED api ${T0}`]);
-    expect(await scanAll(dynamo.doc, s.blocksTable)).toEqual([]);
+    expect(await scanAll(dynamo().doc, s.blocksTable)).toEqual([]);
     await s.remove();
   });
 });
@@ -245,7 +240,7 @@ test('whatever SNS, the table\'s writes and WAF do sweep by sweep, every block t
       if (start?.late && !(start.at >= row.blockedUntil || inWaf[0] < start.at)) problems.push(`${row.ip}: marked late, but announced with its first sweep in WAF`);
     }
     if (s.held[s.held.length - 1].addresses.length > 0) problems.push(`WAF still holds ${s.held[s.held.length - 1].addresses.join(', ')}`);
-    if ((await scanAll(dynamo.doc, s.blocksTable)).length > 0) problems.push('rows never released');
+    if ((await scanAll(dynamo().doc, s.blocksTable)).length > 0) problems.push('rows never released');
     await s.remove();
     if (problems.length > 0) throw new Error(problems.join('\n'));
   }), { numRuns: Number(process.env.OUTAGE_RUNS ?? 30), seed: Number(process.env.OUTAGE_SEED ?? 17), endOnFailure: true });

@@ -15,22 +15,15 @@ import { HistoryStore } from '../../src/realtime-waf-guard/runtime/history-store
 import { CidrSet } from '../../src/realtime-waf-guard/runtime/ip';
 import { LogProcessor, StreamRecord } from '../../src/realtime-waf-guard/runtime/log-processor';
 import { loadRules, RulesCache } from '../../src/realtime-waf-guard/runtime/rules-store';
-import { createGuardTables } from '../support/guard-setup';
-import { LocalDynamo } from '../support/local-aws';
+import { createGuardTables, useLocalDynamo } from '../support/guard-setup';
 import { logLine, streamRecord } from '../support/log-lines';
 import { Recorder } from '../support/recorders';
 
 const fields = deliveredFieldOrder([]);
 const T0 = 1_767_225_600_000;
 const ATTACKER = '198.51.100.7';
-let dynamo: LocalDynamo;
+const dynamo = useLocalDynamo();
 
-beforeAll(async () => {
-  dynamo = await LocalDynamo.start();
-});
-afterAll(async () => {
-  await dynamo.stop();
-});
 
 const rule: StoredRule = { ruleId: 'api', host: 'api.example.com', threshold: 100, windowSeconds: 60, blockSeconds: 300, action: 'BLOCK', enabled: true };
 
@@ -51,14 +44,14 @@ interface Environment {
 /** `exact`: Counting.EXACT, as the handler runs without the setting. */
 async function guard(rules: StoredRule[] = [rule], options: { exact?: boolean; maxHeldPairs?: number } = {}) {
   const slackPercent = options.exact ? undefined : 10;
-  const tables = await createGuardTables(dynamo, rules);
+  const tables = await createGuardTables(dynamo(), rules);
   let now = T0;
   const sequences = new Map<string, number>();
 
   /** A new execution environment: its own memory, caches and client, as after a cold start. */
   const environment = (): Environment => {
     const client = new DynamoDBClient({
-      endpoint: `http://127.0.0.1:${dynamo.port}`, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      endpoint: `http://127.0.0.1:${dynamo().port}`, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
     const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
     const recorder = new Recorder();
@@ -75,7 +68,7 @@ async function guard(rules: StoredRule[] = [rule], options: { exact?: boolean; m
           maxHeldPairs: options.maxHeldPairs,
         },
         {
-          rules: new RulesCache(() => loadRules(dynamo.doc, tables.rules, { samplingRate: 100, minLoggedRequests: 10 }), 0),
+          rules: new RulesCache(() => loadRules(dynamo().doc, tables.rules, { samplingRate: 100, minLoggedRequests: 10 }), 0),
           counters: new CounterStore(client, tables.counters),
           blocks: new BlockStore(doc, tables.blocks, tables.counters, 50),
           history: new HistoryStore(doc, tables.history, 30),
@@ -107,14 +100,14 @@ async function guard(rules: StoredRule[] = [rule], options: { exact?: boolean; m
     return streamRecord(line, `4960${String(n).padStart(20, '0')}`, atMs, shard);
   });
 
-  const counterItems = async () => ((await dynamo.doc.send(new ScanCommand({ TableName: tables.counters }))).Items ?? [])
+  const counterItems = async () => ((await dynamo().doc.send(new ScanCommand({ TableName: tables.counters }))).Items ?? [])
     .filter((item) => !String(item.pk).startsWith('#'));
   /** Requests of a client in the shared counter, all buckets. */
   const shared = async (ip: string, ruleId = 'api') => {
     const item = (await counterItems()).find((i) => i.pk === `${ruleId}#${ip}`);
     return Object.entries(item ?? {}).filter(([k]) => /^b\d+$/.test(k)).reduce((sum, [, v]) => sum + Number(v), 0);
   };
-  const blocks = async () => ((await dynamo.doc.send(new ScanCommand({ TableName: tables.blocks }))).Items ?? []) as BlockRow[];
+  const blocks = async () => ((await dynamo().doc.send(new ScanCommand({ TableName: tables.blocks }))).Items ?? []) as BlockRow[];
   const blocked = async (ip: string) => (await blocks()).some((b) => b.ip === ip && b.ruleId !== undefined && b.blockedAt !== undefined);
   return { environment, batch, counterItems, shared, blocks, blocked, setNow: (ms: number) => { now = ms; }, tables };
 }
@@ -334,7 +327,7 @@ test('the progress item forgets shards and environments not heard of within the 
     g.setNow(at);
     await c.processor.process(g.batch('shardId-000000000002', [{ ip: '10.0.0.3', atMs: at - 500 }]));
   }
-  const progress = ((await dynamo.doc.send(new ScanCommand({ TableName: g.tables.counters }))).Items ?? []).find((i) => i.pk === '#shards')!;
+  const progress = ((await dynamo().doc.send(new ScanCommand({ TableName: g.tables.counters }))).Items ?? []).find((i) => i.pk === '#shards')!;
   const names = Object.keys(progress).filter((k) => /^[elw]_/.test(k));
   expect(names.filter((k) => k.startsWith('l_') || k.startsWith('w_')).sort()).toEqual(['l_shardId-000000000002', 'w_shardId-000000000002']);
   expect(names.filter((k) => k.startsWith('e_'))).toHaveLength(1);
@@ -345,7 +338,7 @@ test('a batch no rule counts costs no claim', async () => {
   const env = g.environment();
   g.setNow(T0 + 2000);
   await env.processor.process(g.batch('shardId-000000000000', lightClients(20, 1, T0, 1)));
-  const items = (await dynamo.doc.send(new ScanCommand({ TableName: g.tables.counters }))).Items ?? [];
+  const items = (await dynamo().doc.send(new ScanCommand({ TableName: g.tables.counters }))).Items ?? [];
   expect(items.map((i) => i.pk)).toEqual(['#shards']);
 });
 

@@ -14,8 +14,7 @@ import {
 } from '../../src/realtime-waf-guard/runtime/operator-actions';
 import { loadRules, RulesCache } from '../../src/realtime-waf-guard/runtime/rules-store';
 import { FakeWaf } from '../support/fake-waf';
-import { createGuardTables, ipSetSyncDeps } from '../support/guard-setup';
-import { LocalDynamo } from '../support/local-aws';
+import { createGuardTables, ipSetSyncDeps, useLocalDynamo } from '../support/guard-setup';
 import { logLine, streamRecord } from '../support/log-lines';
 import { Recorder, recordSnsPublishes } from '../support/recorders';
 
@@ -25,14 +24,10 @@ import { Recorder, recordSnsPublishes } from '../support/recorders';
  */
 const fields = deliveredFieldOrder([]);
 const T0 = 1_700_000_000_000;
-let dynamo: LocalDynamo;
+const dynamo = useLocalDynamo();
 const published = recordSnsPublishes();
 
-beforeAll(async () => {
-  dynamo = await LocalDynamo.start();
-});
-afterAll(async () => {
-  await dynamo.stop();
+afterAll(() => {
   mockClient(WAFV2Client).restore();
 });
 
@@ -43,7 +38,7 @@ const alice = { name: 'arn:aws:sts::123456789012:assumed-role/Ops/alice', via: '
 const bob = { name: 'Bob Builder', via: 'dashboard' as const };
 
 async function guard(options: { maxNewBlocks?: number; allowList?: string[]; rules?: StoredRule[] } = {}) {
-  const tables = await createGuardTables(dynamo, options.rules ?? [login]);
+  const tables = await createGuardTables(dynamo(), options.rules ?? [login]);
   const waf = new FakeWaf();
   waf.install();
   const ipv4 = waf.createSet('guard-v4', 'IPV4');
@@ -53,11 +48,11 @@ async function guard(options: { maxNewBlocks?: number; allowList?: string[]; rul
   const makeProcessor = () => new LogProcessor(
     { fields, samplingRate: 100, allowList: new CidrSet([]), trustedProxies: new CidrSet([]) },
     {
-      rules: new RulesCache(() => loadRules(dynamo.doc, tables.rules, { samplingRate: 100, minLoggedRequests: 10 }), 0),
-      counters: new CounterStore(dynamo.client, tables.counters),
-      blocks: new BlockStore(dynamo.doc, tables.blocks, tables.counters, options.maxNewBlocks ?? 50),
-      history: new HistoryStore(dynamo.doc, tables.history, 30),
-      shields: new ShieldCache((ms) => loadShields(dynamo.doc, tables.blocks, ms), 0),
+      rules: new RulesCache(() => loadRules(dynamo().doc, tables.rules, { samplingRate: 100, minLoggedRequests: 10 }), 0),
+      counters: new CounterStore(dynamo().client, tables.counters),
+      blocks: new BlockStore(dynamo().doc, tables.blocks, tables.counters, options.maxNewBlocks ?? 50),
+      history: new HistoryStore(dynamo().doc, tables.history, 30),
+      shields: new ShieldCache((ms) => loadShields(dynamo().doc, tables.blocks, ms), 0),
       metrics: recorder,
       log: recorder,
       now: () => now,
@@ -77,9 +72,9 @@ async function guard(options: { maxNewBlocks?: number; allowList?: string[]; rul
       historyTable: tables.history,
       topicArn: 'arn:aws:sns:us-east-1:123456789012:alerts',
     },
-    ipSetSyncDeps(dynamo, recorder, () => now),
+    ipSetSyncDeps(dynamo(), recorder, () => now),
   );
-  const actions = new OperatorActions(dynamo.doc, tables.blocks, () => now);
+  const actions = new OperatorActions(dynamo().doc, tables.blocks, () => now);
   let sequence = 0;
   const attack = (ip: string, count: number, startMs: number, seconds: number): StreamRecord[] =>
     Array.from({ length: count }, (_, i) => {
@@ -91,11 +86,11 @@ async function guard(options: { maxNewBlocks?: number; allowList?: string[]; rul
       });
       return streamRecord(line, String(++sequence).padStart(20, '0'), startMs + seconds * 1000);
     });
-  const blockRows = async () => ((await dynamo.doc.send(new ScanCommand({ TableName: tables.blocks }))).Items ?? []) as BlockRow[];
-  const history = async (ip: string) => ((await dynamo.doc.send(new QueryCommand({
+  const blockRows = async () => ((await dynamo().doc.send(new ScanCommand({ TableName: tables.blocks }))).Items ?? []) as BlockRow[];
+  const history = async (ip: string) => ((await dynamo().doc.send(new QueryCommand({
     TableName: tables.history, KeyConditionExpression: 'ip = :ip', ExpressionAttributeValues: { ':ip': ip },
   }))).Items ?? []);
-  const budget = async (ms: number) => (await dynamo.doc.send(new GetCommand({
+  const budget = async (ms: number) => (await dynamo().doc.send(new GetCommand({
     TableName: tables.counters, Key: { pk: `#budget#${Math.floor(ms / 60_000)}` },
   }))).Item?.used;
   const setNow = (ms: number) => {

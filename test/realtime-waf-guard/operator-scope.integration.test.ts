@@ -2,55 +2,38 @@ import { WAFV2Client } from '@aws-sdk/client-wafv2';
 import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { BlockRow } from '../../src/realtime-waf-guard/runtime/block-store';
-import { CidrSet } from '../../src/realtime-waf-guard/runtime/ip';
 import { IpSetSync } from '../../src/realtime-waf-guard/runtime/ip-set-sync';
 import { ActionError, OperatorActions, OperatorSettings } from '../../src/realtime-waf-guard/runtime/operator-actions';
 import { blockRow } from '../support/block-rows';
 import { FakeWaf } from '../support/fake-waf';
-import { createGuardTables, ipSetSyncDeps } from '../support/guard-setup';
-import { LocalDynamo } from '../support/local-aws';
+import { createGuardTables, ipSetSyncConfig, ipSetSyncDeps, useLocalDynamo } from '../support/guard-setup';
 import { Recorder, recordSnsPublishes } from '../support/recorders';
 
 /** What an operator's action reaches: only what they named, and never an allow-list wide enough to switch the guard off. */
 const T0 = 1_700_000_000_000;
-let dynamo: LocalDynamo;
+const dynamo = useLocalDynamo();
 recordSnsPublishes();
 
-beforeAll(async () => {
-  dynamo = await LocalDynamo.start();
-});
-afterAll(async () => {
-  await dynamo.stop();
+afterAll(() => {
   mockClient(WAFV2Client).restore();
 });
 
 const alice = { name: 'arn:aws:sts::123456789012:assumed-role/Ops/alice', via: 'cli' as const };
 
 async function guard(settings: OperatorSettings = {}, rows: BlockRow[] = []) {
-  const tables = await createGuardTables(dynamo);
-  for (const row of rows) await dynamo.doc.send(new PutCommand({ TableName: tables.blocks, Item: row }));
+  const tables = await createGuardTables(dynamo());
+  for (const row of rows) await dynamo().doc.send(new PutCommand({ TableName: tables.blocks, Item: row }));
   const waf = new FakeWaf();
   waf.install();
   const ipv4 = waf.createSet('guard-v4', 'IPV4');
   const ipv6 = waf.createSet('guard-v6', 'IPV6');
   let now = T0;
   const sync = new IpSetSync(
-    {
-      guardName: 'shop',
-      scope: 'CLOUDFRONT',
-      ipv4,
-      ipv6,
-      allowList: new CidrSet([]),
-      maxSetSize: 10_000,
-      historyRetentionDays: 30,
-      blocksTable: tables.blocks,
-      historyTable: tables.history,
-      topicArn: 'arn:aws:sns:us-east-1:123456789012:alerts',
-    },
-    ipSetSyncDeps(dynamo, new Recorder(), () => now),
+    ipSetSyncConfig('shop', { ipv4, ipv6 }, { blocksTable: tables.blocks, historyTable: tables.history }),
+    ipSetSyncDeps(dynamo(), new Recorder(), () => now),
   );
-  const actions = new OperatorActions(dynamo.doc, tables.blocks, () => now, settings);
-  const inForce = async () => ((await dynamo.doc.send(new ScanCommand({ TableName: tables.blocks }))).Items as BlockRow[])
+  const actions = new OperatorActions(dynamo().doc, tables.blocks, () => now, settings);
+  const inForce = async () => ((await dynamo().doc.send(new ScanCommand({ TableName: tables.blocks }))).Items as BlockRow[])
     .filter((r) => r.blockedUntil > now).map((r) => `${r.ip} ${r.ruleId}`).sort();
   return { actions, sync, waf, ipv4, ipv6, inForce, setNow: (ms: number) => { now = ms; } };
 }

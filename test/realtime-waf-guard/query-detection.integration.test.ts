@@ -17,23 +17,16 @@ import { QueryDetector } from '../../src/realtime-waf-guard/runtime/query-detect
 import { loadRules, RulesCache } from '../../src/realtime-waf-guard/runtime/rules-store';
 import { FakeTimestream } from '../support/fake-timestream';
 import { FakeWaf } from '../support/fake-waf';
-import { createGuardTables, ipSetSyncDeps } from '../support/guard-setup';
-import { LocalDynamo } from '../support/local-aws';
+import { createGuardTables, ipSetSyncDeps, useLocalDynamo } from '../support/guard-setup';
 import { logLine, streamRecord } from '../support/log-lines';
 import { Recorder, recordSnsPublishes } from '../support/recorders';
 
 const fields = deliveredFieldOrder([...DEFAULT_ANALYTICS_FIELDS, 'x-edge-request-id', 'cs-user-agent']);
 const T0 = 1_700_000_000_000;
 const cidrs = (list: string[]) => new CidrSet(parseCidrList(list, 'test'));
-let dynamo: LocalDynamo;
+const dynamo = useLocalDynamo();
 recordSnsPublishes();
 
-beforeAll(async () => {
-  dynamo = await LocalDynamo.start();
-});
-afterAll(async () => {
-  await dynamo.stop();
-});
 
 interface Setup {
   rules: StoredRule[];
@@ -44,7 +37,7 @@ interface Setup {
 }
 
 async function setup(options: Setup) {
-  const { rules: rulesTable, counters: countersTable, blocks: blocksTable, history: historyTable } = await createGuardTables(dynamo, options.rules);
+  const { rules: rulesTable, counters: countersTable, blocks: blocksTable, history: historyTable } = await createGuardTables(dynamo(), options.rules);
   let now = T0;
   const samplingRate = options.samplingRate ?? 100;
   const timestream = new FakeTimestream('guard-db', 'requests', { now: () => now, memoryRetentionMs: 24 * 3_600_000 });
@@ -70,10 +63,10 @@ async function setup(options: Setup) {
   const detector = new QueryDetector(
     { database: 'guard-db', table: 'requests', samplingRate, intervalMs: 60_000 },
     {
-      rules: new RulesCache(() => loadRules(dynamo.doc, rulesTable, { samplingRate, minLoggedRequests: 10 }), 0),
+      rules: new RulesCache(() => loadRules(dynamo().doc, rulesTable, { samplingRate, minLoggedRequests: 10 }), 0),
       query: new TimestreamQueryClient({ region: 'us-east-1' }),
-      blocks: new BlockStore(dynamo.doc, blocksTable, countersTable, 50),
-      shields: { get: (nowMs: number) => loadShields(dynamo.doc, blocksTable, nowMs) },
+      blocks: new BlockStore(dynamo().doc, blocksTable, countersTable, 50),
+      shields: { get: (nowMs: number) => loadShields(dynamo().doc, blocksTable, nowMs) },
       metrics: recorder,
       log: recorder,
       now: () => now,
@@ -94,11 +87,11 @@ async function setup(options: Setup) {
       historyTable,
       topicArn: 'arn:aws:sns:us-east-1:123456789012:alerts',
     },
-    ipSetSyncDeps(dynamo, recorder, () => now),
+    ipSetSyncDeps(dynamo(), recorder, () => now),
   );
-  const blocks = async () => ((await dynamo.doc.send(new ScanCommand({ TableName: blocksTable }))).Items ?? []) as BlockRow[];
+  const blocks = async () => ((await dynamo().doc.send(new ScanCommand({ TableName: blocksTable }))).Items ?? []) as BlockRow[];
   const restore = () => { tsMocks.restore(); wafMock.restore(); };
-  const actions = new OperatorActions(dynamo.doc, blocksTable, () => now);
+  const actions = new OperatorActions(dynamo().doc, blocksTable, () => now);
   const setNow = (ms: number) => { now = ms; };
   return { timestream, waf, ipv4, ipv6, forwardedIpv4, sink, detector, sync, blocks, recorder, actions, restore, setNow };
 }

@@ -3,16 +3,11 @@ import { QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { mockClient } from 'aws-sdk-client-mock';
 import { deliveredFieldOrder } from '../../src/realtime-waf-guard/log-fields';
 import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
-import { BlockRow, BlockStore } from '../../src/realtime-waf-guard/runtime/block-store';
-import { CounterStore } from '../../src/realtime-waf-guard/runtime/counter-store';
-import { HistoryStore } from '../../src/realtime-waf-guard/runtime/history-store';
-import { CidrSet } from '../../src/realtime-waf-guard/runtime/ip';
+import { BlockRow } from '../../src/realtime-waf-guard/runtime/block-store';
 import { IpSetSync } from '../../src/realtime-waf-guard/runtime/ip-set-sync';
-import { LogProcessor, StreamRecord } from '../../src/realtime-waf-guard/runtime/log-processor';
-import { loadRules, RulesCache } from '../../src/realtime-waf-guard/runtime/rules-store';
+import { StreamRecord } from '../../src/realtime-waf-guard/runtime/log-processor';
 import { FakeWaf } from '../support/fake-waf';
-import { createGuardTables, ipSetSyncDeps } from '../support/guard-setup';
-import { LocalDynamo } from '../support/local-aws';
+import { createGuardTables, ipSetSyncConfig, ipSetSyncDeps, logProcessorFor, useLocalDynamo } from '../support/guard-setup';
 import { logLine, streamRecord } from '../support/log-lines';
 import { Recorder, recordSnsPublishes } from '../support/recorders';
 
@@ -22,14 +17,10 @@ import { Recorder, recordSnsPublishes } from '../support/recorders';
  */
 const fields = deliveredFieldOrder([]);
 const T0 = 1_700_000_000_000;
-let dynamo: LocalDynamo;
+const dynamo = useLocalDynamo();
 const published = recordSnsPublishes();
 
-beforeAll(async () => {
-  dynamo = await LocalDynamo.start();
-});
-afterAll(async () => {
-  await dynamo.stop();
+afterAll(() => {
   mockClient(WAFV2Client).restore();
 });
 
@@ -38,39 +29,17 @@ const login: StoredRule = {
 };
 
 async function guard() {
-  const tables = await createGuardTables(dynamo, [login]);
+  const tables = await createGuardTables(dynamo(), [login]);
   const waf = new FakeWaf();
   waf.install();
   const ipv4 = waf.createSet('guard-v4', 'IPV4');
   const ipv6 = waf.createSet('guard-v6', 'IPV6');
   const recorder = new Recorder();
   let now = T0;
-  const processor = new LogProcessor(
-    { fields, samplingRate: 100, allowList: new CidrSet([]), trustedProxies: new CidrSet([]) },
-    {
-      rules: new RulesCache(() => loadRules(dynamo.doc, tables.rules, { samplingRate: 100, minLoggedRequests: 10 }), 0),
-      counters: new CounterStore(dynamo.client, tables.counters),
-      blocks: new BlockStore(dynamo.doc, tables.blocks, tables.counters, 50),
-      history: new HistoryStore(dynamo.doc, tables.history, 30),
-      metrics: recorder,
-      log: recorder,
-      now: () => now,
-    },
-  );
+  const processor = logProcessorFor(dynamo(), tables, fields, recorder, () => now);
   const sync = new IpSetSync(
-    {
-      guardName: 'shop',
-      scope: 'CLOUDFRONT',
-      ipv4,
-      ipv6,
-      allowList: new CidrSet([]),
-      maxSetSize: 10_000,
-      historyRetentionDays: 30,
-      blocksTable: tables.blocks,
-      historyTable: tables.history,
-      topicArn: 'arn:aws:sns:us-east-1:123456789012:alerts',
-    },
-    ipSetSyncDeps(dynamo, recorder, () => now),
+    ipSetSyncConfig('shop', { ipv4, ipv6 }, { blocksTable: tables.blocks, historyTable: tables.history }),
+    ipSetSyncDeps(dynamo(), recorder, () => now),
   );
   let sequence = 0;
   /** `count` login requests from `ip` over `seconds` from `startMs`, as one event source batch. */
@@ -84,11 +53,11 @@ async function guard() {
       });
       return streamRecord(line, String(++sequence).padStart(20, '0'), startMs + seconds * 1000);
     });
-  const setAction = (action: 'BLOCK' | 'COUNT') => dynamo.doc.send(new UpdateCommand({
+  const setAction = (action: 'BLOCK' | 'COUNT') => dynamo().doc.send(new UpdateCommand({
     TableName: tables.rules, Key: { ruleId: 'login' }, UpdateExpression: 'SET #a = :a', ExpressionAttributeNames: { '#a': 'action' }, ExpressionAttributeValues: { ':a': action },
   }));
-  const blockRows = async () => ((await dynamo.doc.send(new ScanCommand({ TableName: tables.blocks }))).Items ?? []) as BlockRow[];
-  const history = async (ip: string) => ((await dynamo.doc.send(new QueryCommand({
+  const blockRows = async () => ((await dynamo().doc.send(new ScanCommand({ TableName: tables.blocks }))).Items ?? []) as BlockRow[];
+  const history = async (ip: string) => ((await dynamo().doc.send(new QueryCommand({
     TableName: tables.history, KeyConditionExpression: 'ip = :ip', ExpressionAttributeValues: { ':ip': ip },
   }))).Items ?? []).map((i) => i.event);
   return { processor, sync, waf, ipv4, attack, setAction, blockRows, history, setNow: (ms: number) => { now = ms; } };

@@ -14,8 +14,7 @@ import { LogProcessor } from '../../src/realtime-waf-guard/runtime/log-processor
 import { OperatorActions } from '../../src/realtime-waf-guard/runtime/operator-actions';
 import { loadRules, RulesCache } from '../../src/realtime-waf-guard/runtime/rules-store';
 import { FakeWaf } from '../support/fake-waf';
-import { createGuardTables, ipSetSyncDeps } from '../support/guard-setup';
-import { LocalDynamo } from '../support/local-aws';
+import { createGuardTables, ipSetSyncDeps, useLocalDynamo } from '../support/guard-setup';
 import { logLine, streamRecord } from '../support/log-lines';
 import { Recorder, recordSnsPublishes } from '../support/recorders';
 import { evaluateWebAcl, WafRequest } from '../support/waf-evaluator';
@@ -23,14 +22,10 @@ import { evaluateWebAcl, WafRequest } from '../support/waf-evaluator';
 // The guard as synthesized (WebACL, IP sets, handler environments), its handlers run over dynalite and the WAF fake,
 // and the WebACL's rules evaluated over the IP sets the sync wrote: what a client gets, request by request.
 const T0 = 1_700_000_040_000;
-let dynamo: LocalDynamo;
+const dynamo = useLocalDynamo();
 const published = recordSnsPublishes();
 
-beforeAll(async () => {
-  dynamo = await LocalDynamo.start();
-});
-afterAll(async () => {
-  await dynamo.stop();
+afterAll(() => {
   mockClient(WAFV2Client).restore();
 });
 
@@ -53,7 +48,7 @@ async function deployedGuard(props: RealtimeWafGuardProps) {
   const waf = new FakeWaf();
   waf.install();
   for (const [id, set] of Object.entries(ipSets)) waf.createSet(id, set.Properties.IPAddressVersion);
-  const guardTables = await createGuardTables(dynamo, [rule]);
+  const guardTables = await createGuardTables(dynamo(), [rule]);
   const tables: Record<string, string> = {
     [ENV.RULES_TABLE]: guardTables.rules,
     [ENV.COUNTERS_TABLE]: guardTables.counters,
@@ -66,14 +61,14 @@ async function deployedGuard(props: RealtimeWafGuardProps) {
   const recorder = new Recorder();
   const config = logProcessorConfigFromEnv(resolve(processorEnv));
   const processor = new LogProcessor(config, {
-    rules: new RulesCache(() => loadRules(dynamo.doc, tables[ENV.RULES_TABLE]), 0),
-    counters: new CounterStore(dynamo.client, tables[ENV.COUNTERS_TABLE], config.counterRetentionSeconds),
-    blocks: new BlockStore(dynamo.doc, tables[ENV.BLOCKS_TABLE], tables[ENV.COUNTERS_TABLE], 50),
+    rules: new RulesCache(() => loadRules(dynamo().doc, tables[ENV.RULES_TABLE]), 0),
+    counters: new CounterStore(dynamo().client, tables[ENV.COUNTERS_TABLE], config.counterRetentionSeconds),
+    blocks: new BlockStore(dynamo().doc, tables[ENV.BLOCKS_TABLE], tables[ENV.COUNTERS_TABLE], 50),
     metrics: recorder,
     log: recorder,
     now: () => clock.now,
   });
-  const sync = new IpSetSync(ipSetSyncConfigFromEnv(resolve(syncEnv)), ipSetSyncDeps(dynamo, recorder, () => clock.now));
+  const sync = new IpSetSync(ipSetSyncConfigFromEnv(resolve(syncEnv)), ipSetSyncDeps(dynamo(), recorder, () => clock.now));
   const lookup = (arn: unknown) => {
     const id = logicalId(arn);
     const set = ipSets[id].Properties;
@@ -100,9 +95,9 @@ async function deployedGuard(props: RealtimeWafGuardProps) {
       expect((await processor.process(records)).batchItemFailures).toEqual([]);
     },
     sync: () => sync.run(),
-    rows: async () => ((await dynamo.doc.send(new ScanCommand({ TableName: tables[ENV.BLOCKS_TABLE] }))).Items ?? []) as BlockRow[],
-    operator: new OperatorActions(dynamo.doc, tables[ENV.BLOCKS_TABLE], () => clock.now),
-    history: async (ip: string) => ((await dynamo.doc.send(new QueryCommand({
+    rows: async () => ((await dynamo().doc.send(new ScanCommand({ TableName: tables[ENV.BLOCKS_TABLE] }))).Items ?? []) as BlockRow[],
+    operator: new OperatorActions(dynamo().doc, tables[ENV.BLOCKS_TABLE], () => clock.now),
+    history: async (ip: string) => ((await dynamo().doc.send(new QueryCommand({
       TableName: tables[ENV.HISTORY_TABLE], KeyConditionExpression: 'ip = :ip', ExpressionAttributeValues: { ':ip': ip },
     }))).Items ?? []).map((i) => i.event as string),
   };
@@ -250,9 +245,9 @@ describe('adding a route to a block in force', () => {
   });
 
   test('changes only the route of that block, once, whichever container sees the client on the new route; never an ended or lifted block', async () => {
-    const tables = await createGuardTables(dynamo, [rule]);
-    const store = () => new BlockStore(dynamo.doc, tables.blocks, tables.counters, 50);
-    const read = async () => ((await dynamo.doc.send(new ScanCommand({ TableName: tables.blocks }))).Items ?? []) as BlockRow[];
+    const tables = await createGuardTables(dynamo(), [rule]);
+    const store = () => new BlockStore(dynamo().doc, tables.blocks, tables.counters, 50);
+    const read = async () => ((await dynamo().doc.send(new ScanCommand({ TableName: tables.blocks }))).Items ?? []) as BlockRow[];
     const [a, b] = [store(), store()];
     const t = T0 + 10_000;
     expect((await a.record([candidate('PROXY', t)], t)).created).toHaveLength(1);
@@ -268,21 +263,21 @@ describe('adding a route to a block in force', () => {
     expect(await read()).toEqual([both]);
 
     // a block an operator lifted is not given a route back (the client is counted again once the sync released it)
-    const lifted = await createGuardTables(dynamo, [rule]);
-    const c = new BlockStore(dynamo.doc, lifted.blocks, lifted.counters, 50);
+    const lifted = await createGuardTables(dynamo(), [rule]);
+    const c = new BlockStore(dynamo().doc, lifted.blocks, lifted.counters, 50);
     await c.record([candidate('DIRECT', t)], t);
-    await new OperatorActions(dynamo.doc, lifted.blocks, () => t + 1000).unblock({ target: ATTACKER, reason: 'customer', operator: { name: 'Bob', via: 'cli' }, shield: '0' });
-    const before = (await dynamo.doc.send(new ScanCommand({ TableName: lifted.blocks }))).Items;
-    await new BlockStore(dynamo.doc, lifted.blocks, lifted.counters, 50).record([candidate('PROXY', t + 2000)], t + 2000);
-    expect((await dynamo.doc.send(new ScanCommand({ TableName: lifted.blocks }))).Items).toEqual(before);
+    await new OperatorActions(dynamo().doc, lifted.blocks, () => t + 1000).unblock({ target: ATTACKER, reason: 'customer', operator: { name: 'Bob', via: 'cli' }, shield: '0' });
+    const before = (await dynamo().doc.send(new ScanCommand({ TableName: lifted.blocks }))).Items;
+    await new BlockStore(dynamo().doc, lifted.blocks, lifted.counters, 50).record([candidate('PROXY', t + 2000)], t + 2000);
+    expect((await dynamo().doc.send(new ScanCommand({ TableName: lifted.blocks }))).Items).toEqual(before);
 
     // an ended block waiting for its release is replaced by a new one (a renewal), not extended to the route
-    const ended = await createGuardTables(dynamo, [rule]);
-    await new BlockStore(dynamo.doc, ended.blocks, ended.counters, 50).record([candidate('DIRECT', t)], t);
+    const ended = await createGuardTables(dynamo(), [rule]);
+    await new BlockStore(dynamo().doc, ended.blocks, ended.counters, 50).record([candidate('DIRECT', t)], t);
     const later = t + rule.blockSeconds * 1000 + 1000;
-    const renewed = await new BlockStore(dynamo.doc, ended.blocks, ended.counters, 50).record([candidate('PROXY', later)], later);
+    const renewed = await new BlockStore(dynamo().doc, ended.blocks, ended.counters, 50).record([candidate('PROXY', later)], later);
     expect(renewed.created.map((r) => [r.route, r.renewedFrom])).toEqual([['PROXY', t + rule.blockSeconds * 1000]]);
-    const [row] = (await dynamo.doc.send(new ScanCommand({ TableName: ended.blocks }))).Items as BlockRow[];
+    const [row] = (await dynamo().doc.send(new ScanCommand({ TableName: ended.blocks }))).Items as BlockRow[];
     expect([row.route, row.routeAddedAt]).toEqual(['PROXY', undefined]);
   });
 });

@@ -4,8 +4,13 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { LocalDynamo } from './local-aws';
 import { Recorder } from './recorders';
 import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
+import { BlockStore } from '../../src/realtime-waf-guard/runtime/block-store';
+import { CounterStore } from '../../src/realtime-waf-guard/runtime/counter-store';
+import { HistoryStore } from '../../src/realtime-waf-guard/runtime/history-store';
 import { CidrSet } from '../../src/realtime-waf-guard/runtime/ip';
 import { IpSetRef, IpSetSyncConfig, IpSetSyncDeps } from '../../src/realtime-waf-guard/runtime/ip-set-sync';
+import { LogProcessor } from '../../src/realtime-waf-guard/runtime/log-processor';
+import { loadRules, RulesCache } from '../../src/realtime-waf-guard/runtime/rules-store';
 import { BLOCKS_TABLE, COUNTERS_TABLE, HISTORY_TABLE, RULES_TABLE } from '../../src/realtime-waf-guard/table-schemas';
 
 export interface GuardTables {
@@ -59,4 +64,47 @@ export function ipSetSyncConfig(
     ...tables,
     topicArn: 'arn:aws:sns:us-east-1:123456789012:alerts',
   };
+}
+
+/**
+ * dynalite for the whole test file: started before its first test and stopped after its last. Returns the running
+ * instance's getter (there is none until `beforeAll` has run).
+ */
+export function useLocalDynamo(): () => LocalDynamo {
+  let dynamo: LocalDynamo | undefined;
+  beforeAll(async () => {
+    dynamo = await LocalDynamo.start();
+  });
+  afterAll(async () => {
+    await dynamo?.stop();
+  });
+  return () => {
+    if (!dynamo) throw new Error('useLocalDynamo: dynalite is not running (used outside a test?)');
+    return dynamo;
+  };
+}
+
+/**
+ * A log processor over the guard's tables in dynalite: every request logged (sampling 100%), no allow-list or trusted
+ * proxies, rules re-read on every batch, `recorder` for metrics and logs.
+ */
+export function logProcessorFor(
+  dynamo: LocalDynamo,
+  tables: GuardTables,
+  fields: ConstructorParameters<typeof LogProcessor>[0]['fields'],
+  recorder: Recorder,
+  now: () => number,
+): LogProcessor {
+  return new LogProcessor(
+    { fields, samplingRate: 100, allowList: new CidrSet([]), trustedProxies: new CidrSet([]) },
+    {
+      rules: new RulesCache(() => loadRules(dynamo.doc, tables.rules, { samplingRate: 100, minLoggedRequests: 10 }), 0),
+      counters: new CounterStore(dynamo.client, tables.counters),
+      blocks: new BlockStore(dynamo.doc, tables.blocks, tables.counters, 50),
+      history: new HistoryStore(dynamo.doc, tables.history, 30),
+      metrics: recorder,
+      log: recorder,
+      now,
+    },
+  );
 }
