@@ -19,8 +19,7 @@ import { LogProcessor, StreamRecord } from '../../src/realtime-waf-guard/runtime
 import { loadShields, ShieldCache } from '../../src/realtime-waf-guard/runtime/operator-actions';
 import { loadRules, RulesCache } from '../../src/realtime-waf-guard/runtime/rules-store';
 import { FakeWaf } from '../support/fake-waf';
-import { createGuardTables, ipSetSyncConfig, ipSetSyncDeps } from '../support/guard-setup';
-import { LocalDynamo } from '../support/local-aws';
+import { createGuardTables, ipSetSyncConfig, ipSetSyncDeps, useLocalDynamo } from '../support/guard-setup';
 import { logLine, streamRecord } from '../support/log-lines';
 import { Recorder } from '../support/recorders';
 
@@ -30,15 +29,11 @@ const login: StoredRule = {
   ruleId: 'login', host: 'www.example.com', pathPrefix: '/login', threshold: 20, windowSeconds: 60, blockSeconds: 600, action: 'BLOCK', enabled: true,
 };
 
-let dynamo: LocalDynamo;
+const dynamo = useLocalDynamo();
 const sns = mockClient(SNSClient);
 const published: PublishCommandInput[] = [];
 let snsDown = false;
-beforeAll(async () => {
-  dynamo = await LocalDynamo.start();
-});
-afterAll(async () => {
-  await dynamo.stop();
+afterAll(() => {
   sns.restore();
   mockClient(WAFV2Client).restore();
 });
@@ -54,7 +49,8 @@ beforeEach(() => {
 });
 
 async function guard() {
-  const tables = await createGuardTables(dynamo, [login]);
+  const db = dynamo();
+  const tables = await createGuardTables(db, [login]);
   const waf = new FakeWaf();
   waf.install();
   const ipv4 = waf.createSet('guard-v4', 'IPV4');
@@ -64,11 +60,11 @@ async function guard() {
   const processor = new LogProcessor(
     { fields, samplingRate: 100, allowList: new CidrSet([]), trustedProxies: new CidrSet([]) },
     {
-      rules: new RulesCache(() => loadRules(dynamo.doc, tables.rules, { samplingRate: 100 }), 0),
-      counters: new CounterStore(dynamo.client, tables.counters),
-      blocks: new BlockStore(dynamo.doc, tables.blocks, tables.counters, 50),
-      history: new HistoryStore(dynamo.doc, tables.history, 30),
-      shields: new ShieldCache((ms) => loadShields(dynamo.doc, tables.blocks, ms), 0),
+      rules: new RulesCache(() => loadRules(db.doc, tables.rules, { samplingRate: 100 }), 0),
+      counters: new CounterStore(db.client, tables.counters),
+      blocks: new BlockStore(db.doc, tables.blocks, tables.counters, 50),
+      history: new HistoryStore(db.doc, tables.history, 30),
+      shields: new ShieldCache((ms) => loadShields(db.doc, tables.blocks, ms), 0),
       metrics: recorder,
       log: recorder,
       now: () => now,
@@ -76,7 +72,7 @@ async function guard() {
   );
   const sync = new IpSetSync(
     ipSetSyncConfig('shop', { ipv4, ipv6 }, { blocksTable: tables.blocks, historyTable: tables.history }),
-    ipSetSyncDeps(dynamo, recorder, () => now),
+    ipSetSyncDeps(db, recorder, () => now),
   );
   let sequence = 0;
   /** `count` requests of `ip` to /login spread over `seconds` from `startMs`. */
@@ -87,11 +83,11 @@ async function guard() {
       'cs-host': 'www.example.com',
       'cs-uri-stem': '/login',
     }), String(++sequence).padStart(20, '0'), startMs + seconds * 1000));
-  const rows = async () => ((await dynamo.doc.send(new ScanCommand({ TableName: tables.blocks }))).Items ?? []) as BlockRow[];
-  const history = async (ip: string) => ((await dynamo.doc.send(new QueryCommand({
+  const rows = async () => ((await db.doc.send(new ScanCommand({ TableName: tables.blocks }))).Items ?? []) as BlockRow[];
+  const history = async (ip: string) => ((await db.doc.send(new QueryCommand({
     TableName: tables.history, KeyConditionExpression: 'ip = :ip', ExpressionAttributeValues: { ':ip': ip },
   }))).Items ?? []) as Array<{ event: string; at: string }>;
-  const setRule = (rule: StoredRule) => dynamo.doc.send(new PutCommand({ TableName: tables.rules, Item: { ...rule } }));
+  const setRule = (rule: StoredRule) => db.doc.send(new PutCommand({ TableName: tables.rules, Item: { ...rule } }));
   /** Runs the sync, as the sweep does, whatever SNS does. */
   const sweep = async (atMs: number) => {
     now = atMs;
