@@ -13,8 +13,7 @@ import { IpSetSync } from '../../src/realtime-waf-guard/runtime/ip-set-sync';
 import { LogProcessor } from '../../src/realtime-waf-guard/runtime/log-processor';
 import { OperatorActions } from '../../src/realtime-waf-guard/runtime/operator-actions';
 import { loadRules, RulesCache } from '../../src/realtime-waf-guard/runtime/rules-store';
-import { FakeWaf } from '../support/fake-waf';
-import { createGuardTables, ipSetSyncDeps, useLocalDynamo } from '../support/guard-setup';
+import { createGuardTables, ipSetSyncDeps, synthesizedGuard, useLocalDynamo } from '../support/guard-setup';
 import { logLine, streamRecord } from '../support/log-lines';
 import { Recorder, recordSnsPublishes } from '../support/recorders';
 import { evaluateWebAcl, WafRequest } from '../support/waf-evaluator';
@@ -40,14 +39,7 @@ const logicalId = (value: unknown): string => JSON.stringify(value).match(/"(?:R
 /** A guard as deployed from `props`: its log processor and sync over fresh tables, and WAF's verdict on a request. */
 async function deployedGuard(props: RealtimeWafGuardProps) {
   const { template } = synthGuard(props);
-  const functions = Object.values(template.findResources('AWS::Lambda::Function')).map((f) => f.Properties.Environment?.Variables ?? {});
-  const processorEnv = functions.find((v) => v[ENV.COUNTERS_TABLE] !== undefined)!;
-  const syncEnv = functions.find((v) => v[ENV.HISTORY_TABLE] !== undefined && v[ENV.IPV4_SET_ID] !== undefined)!;
-  const ipSets = template.findResources('AWS::WAFv2::IPSet');
-  const [webAcl] = Object.values(template.findResources('AWS::WAFv2::WebACL'));
-  const waf = new FakeWaf();
-  waf.install();
-  for (const [id, set] of Object.entries(ipSets)) waf.createSet(id, set.Properties.IPAddressVersion);
+  const { processorEnv, syncEnv, webAcl, ipSets, waf } = synthesizedGuard(template);
   const guardTables = await createGuardTables(dynamo(), [rule]);
   const tables: Record<string, string> = {
     [ENV.RULES_TABLE]: guardTables.rules,

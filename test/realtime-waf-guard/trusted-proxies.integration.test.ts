@@ -11,8 +11,7 @@ import { CounterStore } from '../../src/realtime-waf-guard/runtime/counter-store
 import { IpSetSync } from '../../src/realtime-waf-guard/runtime/ip-set-sync';
 import { LogProcessor } from '../../src/realtime-waf-guard/runtime/log-processor';
 import { loadRules, RulesCache } from '../../src/realtime-waf-guard/runtime/rules-store';
-import { FakeWaf } from '../support/fake-waf';
-import { createGuardTables, ipSetSyncDeps } from '../support/guard-setup';
+import { createGuardTables, ipSetSyncDeps, synthesizedGuard } from '../support/guard-setup';
 import { KinesisPoller } from '../support/kinesis-poller';
 import { LocalDynamo, LocalKinesis } from '../support/local-aws';
 import { logLine } from '../support/log-lines';
@@ -46,16 +45,7 @@ const logicalId = (value: unknown): string => JSON.stringify(value).match(/"(?:R
 
 test('a proxied attacker is blocked through the proxy; a forged X-Forwarded-For from elsewhere neither blocks nor shields', async () => {
   const { template } = synthGuard({ trustedProxies: ['10.0.0.0/8'], guardName: 'proxy-guard' });
-  const functions = Object.values(template.findResources('AWS::Lambda::Function')).map((f) => f.Properties.Environment?.Variables ?? {});
-  const processorEnv = functions.find((v) => v[ENV.COUNTERS_TABLE] !== undefined)!;
-  const syncEnv = functions.find((v) => v[ENV.HISTORY_TABLE] !== undefined && v[ENV.IPV4_SET_ID] !== undefined)!;
-  const ipSets = template.findResources('AWS::WAFv2::IPSet');
-  const [webAcl] = Object.values(template.findResources('AWS::WAFv2::WebACL'));
-
-  // Every IP set of the template exists in the fake, named after its logical id.
-  const waf = new FakeWaf();
-  waf.install();
-  for (const [id, set] of Object.entries(ipSets)) waf.createSet(id, set.Properties.IPAddressVersion);
+  const { processorEnv, syncEnv, webAcl, ipSets, waf } = synthesizedGuard(template);
   const guardTables = await createGuardTables(dynamo, [rule]);
   const tables: Record<string, string> = {
     [ENV.RULES_TABLE]: guardTables.rules,

@@ -7,22 +7,13 @@ import { deliveredFieldOrder } from '../../src/realtime-waf-guard/log-fields';
 import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
 import { bucketMs, busiestWindow, caughtWithinMs, TrafficCounter } from '../../src/realtime-waf-guard/runtime/detector';
 import { CidrSet } from '../../src/realtime-waf-guard/runtime/ip';
+import { mostWithin } from '../support/guard-model';
 import { logLine } from '../support/log-lines';
 
 const fields = deliveredFieldOrder([]);
 const T0 = 1_700_000_000_000;
 const IP = '198.51.100.7';
 
-/** Most requests within any interval `[t, t + lengthMs)`. */
-function mostWithin(times: readonly number[], lengthMs: number): number {
-  let best = 0;
-  let tail = 0;
-  for (let i = 0; i < times.length; i++) {
-    while (times[i] - times[tail] >= lengthMs) tail++;
-    best = Math.max(best, i - tail + 1);
-  }
-  return best;
-}
 
 async function blocked(rule: StoredRule, times: readonly number[]): Promise<boolean> {
   const lines = times.map((t, i) => ({

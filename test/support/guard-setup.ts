@@ -1,8 +1,11 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import { WAFV2Client } from '@aws-sdk/client-wafv2';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { Template } from 'aws-cdk-lib/assertions';
+import { FakeWaf } from './fake-waf';
 import { LocalDynamo } from './local-aws';
 import { Recorder } from './recorders';
+import { ENV } from '../../src/realtime-waf-guard/handler-env';
 import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
 import { BlockStore } from '../../src/realtime-waf-guard/runtime/block-store';
 import { CounterStore } from '../../src/realtime-waf-guard/runtime/counter-store';
@@ -107,4 +110,20 @@ export function logProcessorFor(
       now,
     },
   );
+}
+
+/**
+ * A synthesized guard's parts for the runtime: the log processor's and the sync's environments, the WebACL, its IP sets,
+ * and every one of them created in a (newly installed) WAF fake under its logical id.
+ */
+export function synthesizedGuard(template: Template) {
+  const functions = Object.values(template.findResources('AWS::Lambda::Function')).map((f) => f.Properties.Environment?.Variables ?? {});
+  const processorEnv = functions.find((v) => v[ENV.COUNTERS_TABLE] !== undefined)!;
+  const syncEnv = functions.find((v) => v[ENV.HISTORY_TABLE] !== undefined && v[ENV.IPV4_SET_ID] !== undefined)!;
+  const [webAcl] = Object.values(template.findResources('AWS::WAFv2::WebACL'));
+  const ipSets = template.findResources('AWS::WAFv2::IPSet');
+  const waf = new FakeWaf();
+  waf.install();
+  for (const [id, set] of Object.entries(ipSets)) waf.createSet(id, set.Properties.IPAddressVersion);
+  return { processorEnv, syncEnv, webAcl, ipSets, waf };
 }
