@@ -97,6 +97,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // Elasticsearch 8.x client: works against 8.x clusters and, with compatibility headers, 9.x ones; a 9.x client
     // refuses 8.x servers.
     '@elastic/elasticsearch@^8.19.0',
+    // the monitor's collector signs requests to Amazon OpenSearch Service (and Serverless) with its role
+    '@smithy/signature-v4@^5',
+    '@aws-sdk/credential-provider-node@^3',
     // test-only: real local servers and mocks for services without one
     '@elastic/elasticsearch-mock@^2',
     'kinesalite@^3',
