@@ -18,7 +18,7 @@ import { DebugChecks, debugChecksErrors } from './debug-checks';
 import { DebugChecksOptions } from './debug-checks-options';
 import { ElasticDocumentFields, WafStatusValues } from './document-fields';
 import { EcsServiceMetricSet, ecsServiceMetrics, MISSING_TASKS_EXPRESSION } from './ecs-service-metrics';
-import { ECS_GROUP_DIMENSION, ECS_METRIC, EcsTaskMonitoring } from './ecs-task-monitoring';
+import { ECS_CRASH_CAUSES, ECS_GROUP_DIMENSION, ECS_METRIC, EcsTaskMonitoring } from './ecs-task-monitoring';
 import { ElasticCredentials } from './elastic-credentials';
 import { ElasticWafMetrics } from './elastic-waf-metrics';
 import { ElasticWafMonitorAlarms, MonitorAlarmOptions } from './monitor-alarm-options';
@@ -420,7 +420,13 @@ export class ElasticWafMonitor extends Construct {
         statistic: 'Sum',
         label: 'Crashed tasks',
       });
-      ecsMetrics.push(metric);
+      ecsMetrics.push(metric, ...ecsMonitoring.taskCrashCauseMetrics.map(({ cause }) => new cloudwatch.Metric({
+        namespace,
+        metricName: cause.metricName,
+        dimensionsMap: { [ECS_GROUP_DIMENSION]: ecsMonitoring.serviceGroup! },
+        statistic: 'Sum',
+        label: `Crashed: ${cause.label}`,
+      })));
       definitions.ecsTaskCrashes = {
         id: 'EcsTaskCrashesAlarm',
         metric,
@@ -430,7 +436,8 @@ export class ElasticWafMonitor extends Construct {
         thresholdRange: { min: 1, max: Number.MAX_SAFE_INTEGER, unit: 'tasks' },
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        describe: () => 'A task of the WAF service stopped with an error (stop code with Error, Failed or Exited). The task state log group has the reason.',
+        describe: () => `A task of the WAF service crashed: ${ECS_CRASH_CAUSES.map((c) => c.label).join(', ')}. ` +
+          'The dashboard graph shows which; the task state log group has the reason. Deliberate stops are not counted.',
       };
     }
 
