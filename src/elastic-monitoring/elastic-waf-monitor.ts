@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -17,7 +17,13 @@ import { credentialsConfig, resolveFieldNames } from './connection-config';
 import { DebugChecks, debugChecksErrors } from './debug-checks';
 import { DebugChecksOptions } from './debug-checks-options';
 import { ElasticDocumentFields, WafStatusValues } from './document-fields';
-import { EcsServiceMetricSet, ecsServiceMetrics, MISSING_TASKS_EXPRESSION } from './ecs-service-metrics';
+import {
+  CONTAINER_INSIGHTS_WARNING_ID,
+  containerInsightsProblem,
+  EcsServiceMetricSet,
+  ecsServiceMetrics,
+  MISSING_TASKS_EXPRESSION,
+} from './ecs-service-metrics';
 import { ECS_CRASH_CAUSES, ECS_GROUP_DIMENSION, ECS_METRIC, EcsTaskMonitoring } from './ecs-task-monitoring';
 import { ElasticCredentials } from './elastic-credentials';
 import { ElasticWafMetrics } from './elastic-waf-metrics';
@@ -444,6 +450,8 @@ export class ElasticWafMonitor extends Construct {
     const ecsService = props.ecsService ? ecsServiceMetrics(props.ecsService, interval) : undefined;
     if (ecsService && props.ecsService) {
       Object.assign(definitions, ecsServiceAlarmDefinitions(ecsService, props.ecsService.serviceName, alarmOptions));
+      const insights = containerInsightsProblem(props.ecsService);
+      if (insights) Annotations.of(this).addWarningV2(CONTAINER_INSIGHTS_WARNING_ID, insights);
     }
 
     this.failOn(Object.entries(definitions).flatMap(([name, d]) => alarmDefinitionErrors(name, d)));

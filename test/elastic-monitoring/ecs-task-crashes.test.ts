@@ -1,5 +1,5 @@
 import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -138,5 +138,46 @@ describe('the filter pattern evaluator follows the documented syntax', () => {
     expect(() => matchesFilterPattern('{ $.eventType = "Up*Trail" }', event)).toThrow(/wildcard/);
     expect(() => matchesFilterPattern('{ $.missing != "x" }', event)).toThrow(/not documented/);
     expect(() => matchesFilterPattern(`{ ${Array(60).fill('$.eventType = "UpdateTrail"').join(' || ')} }`, event)).toThrow(/at most 1024/);
+  });
+});
+
+describe('Container Insights warning for the running-tasks graph and alarm', () => {
+  function warnings(clusterProps?: ecs.ClusterProps, imported = false): string[] {
+    const app = new App();
+    const stack = new Stack(app, 'Monitoring', { env: { account: '111111111111', region: 'eu-west-1' } });
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2 });
+    const cluster = imported
+      ? ecs.Cluster.fromClusterAttributes(stack, 'Cluster', { clusterName: 'waf-cluster', vpc })
+      : new ecs.Cluster(stack, 'Cluster', { vpc, ...clusterProps });
+    new ElasticWafMonitor(stack, 'WafHealth', {
+      endpoint: 'https://10.0.9.9:9200',
+      indexPattern: 'waf-*',
+      credentials: ElasticCredentials.basicAuth(secretsmanager.Secret.fromSecretNameV2(stack, 'S', 'waf/es')),
+      vpc,
+      ecsService: ecs.FargateService.fromFargateServiceAttributes(stack, 'Service', { cluster, serviceName: 'waf-proxy' }),
+    });
+    return Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('Container Insights'))
+      .map((w) => String(w.entry.data));
+  }
+
+  test('a cluster with Container Insights off gets a warning that says how to fix it', () => {
+    for (const props of [{ containerInsightsV2: ecs.ContainerInsights.DISABLED }, { containerInsights: false }]) {
+      const found = warnings(props);
+      expect(found).toHaveLength(1);
+      expect(found[0]).toMatch(/which the cluster turns off.*containerInsightsV2: ContainerInsights.ENABLED.*alarms.ecsRunningTasks.enabled = false.*\[ack: cdk-waf-guard:ecsContainerInsights\]/);
+    }
+  });
+
+  test('a cluster that does not set it gets advice naming the account setting', () => {
+    const found = warnings({});
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/does not turn on: unless the account setting containerInsights is enabled/);
+  });
+
+  test('no warning with Container Insights on (enabled or enhanced), nor for an imported cluster, which cannot be checked', () => {
+    expect(warnings({ containerInsightsV2: ecs.ContainerInsights.ENABLED })).toEqual([]);
+    expect(warnings({ containerInsightsV2: ecs.ContainerInsights.ENHANCED })).toEqual([]);
+    expect(warnings({ containerInsights: true })).toEqual([]);
+    expect(warnings(undefined, true)).toEqual([]);
   });
 });
