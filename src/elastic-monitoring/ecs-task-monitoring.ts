@@ -154,8 +154,8 @@ export class EcsTaskMonitoring extends Construct {
       });
       // One filter counts every crash for the alarm (a task counts once whatever its causes); one filter per cause
       // names it on the dashboard. None uses a regex, which CloudWatch Logs allows in only 5 filters per log group.
-      const crashFilter = (id: string, metricName: string, pattern: logs.JsonPattern) =>
-        new logs.MetricFilter(this, id, {
+      const crashFilter = (filterId: string, metricName: string, pattern: logs.JsonPattern) =>
+        new logs.MetricFilter(this, filterId, {
           logGroup,
           filterPattern: logs.FilterPattern.all(STOPPED, pattern),
           metricNamespace: props.namespace,

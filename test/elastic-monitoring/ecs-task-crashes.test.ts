@@ -75,7 +75,10 @@ describe('ECS crash metric filters, evaluated on task state change events', () =
       fc.constantFrom('STOPPED', 'RUNNING', 'DEPROVISIONING', 'STOPPING'),
       fc.option(fc.constantFrom(...stopCodes), { nil: undefined }),
       fc.option(fc.constantFrom(...reasons), { nil: undefined }),
-      fc.array(fc.record({ exitCode: fc.constantFrom(0, 1, 137, 143), reason: fc.constantFrom(...containerReasons) }), { minLength: 1, maxLength: 10 }),
+      fc.array(
+        fc.record({ exitCode: fc.constantFrom(0, 1, 137, 143), reason: fc.constantFrom(...containerReasons) }),
+        { minLength: 1, maxLength: 10 },
+      ),
       (lastStatus, stopCode, stoppedReason, containers) => {
         const event = taskStateChange({ lastStatus, stopCode, stoppedReason, containers: containers.map((c, i) => ({ name: `c${i}`, ...c })) });
         const model = {
