@@ -9,7 +9,9 @@ import {
   wafDoc,
 } from './es-fixtures';
 import { MockCluster, refused, timedOut, unauthorized } from './mock-cluster';
+import { freshnessThresholdSeconds } from '../../src/elastic-monitoring/alarm-defaults';
 import { collect } from '../../src/elastic-monitoring/runtime/collector';
+import { CollectorConfig } from '../../src/elastic-monitoring/runtime/config';
 import { searchClient } from '../../src/elastic-monitoring/runtime/elastic-client';
 import { SEARCH_ORDER, collectionWindow, topHostsSearchBody } from '../../src/elastic-monitoring/runtime/queries';
 import { createElasticClient } from '../../src/shared/runtime/elastic/client';
@@ -35,10 +37,10 @@ function recorder() {
   return { logs, emf, logger, writeEmf };
 }
 
-async function run(cluster: MockCluster) {
+async function run(cluster: MockCluster, at: Date = now, runConfig: CollectorConfig = config) {
   const r = recorder();
-  const client = createElasticClient(config, { username: 'waf-monitor', password: 's3cret' }, cluster.connection());
-  const summary = await collect({ client: searchClient(client), config, now, logger: r.logger, writeEmf: r.writeEmf });
+  const client = createElasticClient(runConfig, { username: 'waf-monitor', password: 's3cret' }, cluster.connection());
+  const summary = await collect({ client: searchClient(client), config: runConfig, now: at, logger: r.logger, writeEmf: r.writeEmf });
   await client.close();
   return { ...r, summary };
 }
@@ -129,6 +131,12 @@ describe('collector against a mock Elasticsearch 8 cluster', () => {
     expect([c.AllowedPercent, c.BlockedPercent, c.AlertedPercent])
       .toEqual([d.statusPercent!.allowed, d.statusPercent!.blocked, d.statusPercent!.alerted]);
     expect(c.Apdex).toBeCloseTo(d.apdexAllRequests!, 12);
+    expect(c.LatencyP95).toBeCloseTo(d.latencyP95Ms!, 9);
+    expect(c.LatencyP99).toBeCloseTo(d.latencyP99Ms!, 9);
+    expect(c.TimeoutPercent).toBeCloseTo(d.timeoutPercent!, 12);
+    expect(c.ServerErrorPercent).toBeCloseTo(d.serverErrorPercent!, 12);
+    expect([c.DocumentsWithoutLatency, c.DocumentsWithoutStatus]).toEqual([d.withoutLatency, d.withoutStatus]);
+    expect(c.NewestDocumentAgeSeconds).toBe((now.getTime() - d.newestDocumentAt!.getTime()) / 1000);
     for (const offset of d.comparison) {
       if (offset.averageLatencyMs === undefined) continue;
       expect(emfValues(emf, { Cluster: 'prod', Offset: offset.offset }).LatencyAverageByOffset).toBeCloseTo(offset.averageLatencyMs, 9);
@@ -295,5 +303,115 @@ describe('collector against a mock Elasticsearch 8 cluster', () => {
     expect(values.NodeCpuPercentMax).toBe(41);
     expect(emfValues(emf, { Cluster: 'prod', Node: 'es-warm-1' })).toEqual({ NodeHeapUsedPercent: 50 });
     expect(emfValues(emf, { Cluster: 'prod', Offset: 'now' }).LatencyAverageByOffset).toBeGreaterThan(0);
+  });
+
+  describe('a dead log pipeline (documents stop at 11:55)', () => {
+    const stop = Date.parse('2026-11-21T11:55:00Z');
+    // one request every 2 s from 11:00 until the pipeline dies
+    const before = Array.from({ length: 1650 }, (_, i) =>
+      wafDoc(new Date(stop - 2_000 * (i + 1)), 10 + (i % 9), 'allowed', `h${i % 4}.example.com`));
+    const newest = stop - 2_000;
+    const runs = ['12:07:30', '12:12:30', '12:17:30', '12:22:30'].map((t) => new Date(`2026-11-21T${t}Z`));
+    const threshold = freshnessThresholdSeconds(config.intervalMs, config.windowMs, config.ingestDelayMs);
+
+    test('before it dies the newest document is seconds old, under the default freshness threshold', async () => {
+      const at = new Date('2026-11-21T11:52:30Z');
+      const alive = before.filter((d) => Date.parse(d['@timestamp']) <= at.getTime());
+      const { emf } = await run(healthyCluster({}, before), at);
+      const values = emfValues(emf, { Cluster: 'prod' });
+      const newestThen = alive.map((d) => Date.parse(d['@timestamp'])).reduce((a, b) => Math.max(a, b));
+      expect(values.NewestDocumentAgeSeconds).toBe((at.getTime() - newestThen) / 1000);
+      expect(values.NewestDocumentAgeSeconds).toBeLessThan(threshold);
+      expect(values.RequestCount).toBeGreaterThan(0);
+    });
+
+    test.each(runs)('the run at %s emits RequestCount 0 and the newest document\'s age, past the freshness threshold', async (at) => {
+      const { emf, summary, logs } = await run(healthyCluster({}, before), at);
+      const values = emfValues(emf, { Cluster: 'prod' });
+      expect(values.RequestCount).toBe(0);
+      expect(values.CollectorErrors).toBe(0);
+      expect(values.NewestDocumentAgeSeconds).toBe((at.getTime() - newest) / 1000);
+      expect(values.NewestDocumentAgeSeconds).toBeGreaterThan(threshold);
+      expect(summary.problems).toEqual([]);
+      expect(logs.filter((l) => l.level === 'error')).toEqual([]);
+    });
+
+    test('nothing at all in the last day: no age is emitted (missing data, which the freshness alarm counts as breaching) and a warning says why', async () => {
+      const { emf, logs } = await run(healthyCluster({}, before), new Date('2026-11-22T12:07:30Z'));
+      const values = emfValues(emf, { Cluster: 'prod' });
+      expect(values).not.toHaveProperty('NewestDocumentAgeSeconds');
+      expect(values.RequestCount).toBe(0);
+      expect(values.CollectorErrors).toBe(0);
+      const warning = logs.find((l) => l.attributes.kind === 'NoRecentDocuments')!;
+      expect(warning.level).toBe('warn');
+      expect(warning.message).toContain('the log pipeline may be down');
+    });
+
+    test('an index renamed by rollover (the pattern matches nothing): RequestCount 0 and no age, so both alarms breach', async () => {
+      const { emf, summary } = await run(healthyCluster({ name: 'waf-archive-000002' }, before), runs[0]);
+      const values = emfValues(emf, { Cluster: 'prod' });
+      expect(values.RequestCount).toBe(0);
+      expect(values).not.toHaveProperty('NewestDocumentAgeSeconds');
+      expect(summary.notices.map((n) => n.kind)).toEqual(['NoMatchingIndex']);
+    });
+
+    test('the freshness figure is the newest document\'s age even when a producer\'s clock runs ahead (future documents are left out)', async () => {
+      const ahead = wafDoc(new Date(runs[0].getTime() + 3_600_000), 12, 'allowed', 'h0.example.com');
+      const { emf } = await run(healthyCluster({}, [...before, ahead]), runs[0]);
+      expect(emfValues(emf, { Cluster: 'prod' }).NewestDocumentAgeSeconds).toBe((runs[0].getTime() - newest) / 1000);
+    });
+  });
+
+  test('timeouts: 1,500 requests at 5-20 ms and one of 241 s give a p95 and p99 of at most 20 ms, a timeout share of 1/1501 and the 5xx share', async () => {
+    const at = (i: number) => new Date(window.start.getTime() + (i * 199) % 300_000);
+    const timeoutDocs = [
+      ...Array.from({ length: 1500 }, (_, i) => wafDoc(at(i), 5 + (i % 16), 'allowed', `h${i % 20}.example.com`, { code: i % 50 === 0 ? 502 : 200 })),
+      wafDoc(at(1500), 241_000, 'allowed', 'h3.example.com', { code: 504 }),
+    ];
+    const { emf } = await run(healthyCluster({}, timeoutDocs));
+    const c = emfValues(emf, { Cluster: 'prod' });
+    const d = directFigures(timeoutDocs, config, window);
+    // the average the old latency alarm watched: far above 4 x T
+    expect(c.LatencyAverage).toBeGreaterThan(4 * config.apdexTMs);
+    expect(c.LatencyP95).toBeCloseTo(d.latencyP95Ms!, 9);
+    expect(c.LatencyP99).toBeCloseTo(d.latencyP99Ms!, 9);
+    expect(c.LatencyP95).toBeLessThanOrEqual(20);
+    expect(c.LatencyP99).toBeLessThanOrEqual(20);
+    expect(c.LatencyAverageWithoutTimeouts).toBeLessThan(20);
+    expect(c.TimeoutCount).toBe(1);
+    expect(c.TimeoutPercent).toBeCloseTo((1 / 1501) * 100, 12);
+    expect(c.ServerErrorPercent).toBeCloseTo((31 / 1501) * 100, 12);
+    expect(c.ServerErrorPercent).toBeCloseTo(d.serverErrorPercent!, 12);
+  });
+
+  test('a quiet window of 4 blocked requests without a latency is a count and a warning, not a collector error', async () => {
+    const quiet = [0, 1, 2, 3].map((i) => wafDoc(new Date(window.start.getTime() + i * 60_000), undefined, 'blocked', 'h1.example.com'));
+    const { emf, logs, summary } = await run(healthyCluster({}, quiet));
+    const c = emfValues(emf, { Cluster: 'prod' });
+    expect(c.CollectorErrors).toBe(0);
+    expect(summary.problems).toEqual([]);
+    expect(c.RequestCount).toBe(4);
+    expect(c.DocumentsWithoutLatency).toBe(4);
+    expect(c.DocumentsWithoutStatus).toBe(0);
+    expect(c.BlockedCount).toBe(4);
+    expect(c).not.toHaveProperty('LatencyAverage');
+    expect(c).not.toHaveProperty('LatencyP95');
+    expect(logs.filter((l) => l.level === 'error')).toEqual([]);
+    const warning = logs.find((l) => l.attributes.kind === 'DocumentsWithoutLatency')!;
+    expect(warning.level).toBe('warn');
+    expect(warning.attributes.event).toBe('collector-warning');
+  });
+
+  test('an approximate ranking: every top-host line carries approximate: true; an exact one carries no such field', async () => {
+    const narrow = testConfig({ endpoint: config.endpoint, topN: 3, hostShardSize: 3 });
+    const approximate = await run(healthyCluster(), now, narrow);
+    const hosts = approximate.logs.filter((l) => l.attributes.event === 'top-host');
+    expect(hosts).toHaveLength(3);
+    expect(hosts.every((h) => h.attributes.approximate === true)).toBe(true);
+    expect(approximate.summary.notices.map((n) => n.kind)).toContain('TopHostsApproximate');
+    const exact = await run(healthyCluster());
+    const exactHosts = exact.logs.filter((l) => l.attributes.event === 'top-host');
+    expect(exactHosts).toHaveLength(3);
+    expect(exactHosts.some((h) => 'approximate' in h.attributes)).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
-import { Doc, EsError, EvaluatedCluster } from '../support/elasticsearch-evaluator';
+import * as fc from 'fast-check';
+import { Doc, EsError, EvaluatedCluster, exactPercentile } from '../support/elasticsearch-evaluator';
 
 const at = (minute: number) => new Date(Date.UTC(2026, 10, 21, 12, minute)).toISOString();
 const doc = (minute: number, host: string, latency: number | undefined, status = 'allowed'): Doc => ({
@@ -206,5 +207,46 @@ describe('cluster behaviour', () => {
     expect(r.responses.map((i: any) => i.status)).toEqual([400, 200]);
     expect(r.responses[0].error.type).toBe('search_phase_execution_exception');
     expect(r.responses[1].aggregations.a.value).toBe(435);
+  });
+});
+
+describe('percentiles', () => {
+  const docs = [doc(0, 'a', 1), doc(1, 'b', 2), doc(2, 'a', 3), doc(3, 'c', undefined), doc(4, 'a', 250)];
+  const es = new EvaluatedCluster([{ name: 'waf-1', docs, shards: 3 }]);
+  const aggs = (a: object) => es.search('waf-1', { size: 0, aggs: a }).aggregations;
+
+  test('keyed by the percent as a double, over the values present, interpolated between neighbours (Hazen)', () => {
+    // 4 values 1, 2, 3, 250 at ranks 0.5, 1.5, 2.5, 3.5 of 4
+    expect(aggs({ p: { percentiles: { field: 'waf.latency_ms', percents: [10, 25, 50, 95] } } }).p)
+      .toEqual({ values: { '10.0': 1, '25.0': 1.5, '50.0': 2.5, '95.0': 250 } });
+    expect(aggs({ p: { percentiles: { field: 'waf.latency_ms', percents: [50], keyed: false } } }).p)
+      .toEqual({ values: [{ key: 50, value: 2.5 }] });
+  });
+
+  test('no values: null per percent; a keyword field: 400', () => {
+    expect(aggs({ f: { filter: { term: { 'url.domain': 'nobody' } }, aggs: { p: { percentiles: { field: 'waf.latency_ms', percents: [95] } } } } }).f.p)
+      .toEqual({ values: { '95.0': null } });
+    expect(error(() => aggs({ p: { percentiles: { field: 'url.domain', percents: [95] } } })).status).toBe(400);
+  });
+
+  test('a percentile lies between the minimum and maximum, grows with the percent, and p50 of an odd count is the median', () => {
+    fc.assert(fc.property(
+      fc.array(fc.integer({ min: 0, max: 300_000 }), { minLength: 1, maxLength: 60 }),
+      fc.integer({ min: 0, max: 100 }), fc.integer({ min: 0, max: 100 }),
+      (raw, a, b) => {
+        const sorted = [...raw].sort((x, y) => x - y);
+        const [lo, hi] = a <= b ? [a, b] : [b, a];
+        const pLo = exactPercentile(sorted, lo)!;
+        const pHi = exactPercentile(sorted, hi)!;
+        expect(pLo).toBeGreaterThanOrEqual(sorted[0]);
+        expect(pHi).toBeLessThanOrEqual(sorted[sorted.length - 1]);
+        expect(pLo).toBeLessThanOrEqual(pHi);
+        if (sorted.length % 2 === 1) expect(exactPercentile(sorted, 50)).toBe(sorted[(sorted.length - 1) / 2]);
+      }));
+  });
+
+  test('the max of a date field comes with its ISO string', () => {
+    expect(aggs({ newest: { max: { field: '@timestamp' } } }).newest)
+      .toEqual({ value: Date.parse(at(4)), value_as_string: at(4) });
   });
 });

@@ -146,11 +146,32 @@ export function directFigures(docs: readonly WafDoc[], config: CollectorConfig, 
   });
   const sortedAll = [...latencies].sort((a, b) => a - b);
   const tailMean = (sorted: number[]) => mean(sorted.slice(Math.floor(sorted.length * 0.95)));
+  // Hazen's percentile (the evaluator's stated definition), written out here from the sorted latencies.
+  const percentileOf = (p: number): number | undefined => {
+    const n = sortedAll.length;
+    if (n === 0) return undefined;
+    const pos = Math.min(Math.max((p / 100) * n - 0.5, 0), n - 1);
+    const lo = Math.floor(pos);
+    const hi = Math.min(lo + 1, n - 1);
+    return sortedAll[lo] * (1 - (pos - lo)) + sortedAll[hi] * (pos - lo);
+  };
+  const withCode = inWindow.filter((d) => typeof d.http.response.status_code === 'number');
+  const serverErrors = withCode.filter((d) => d.http.response.status_code >= 500 && d.http.response.status_code < 600).length;
+  const knownStatus = new Set(Object.values(sv));
+  const stamps = docs.map((d) => Date.parse(d['@timestamp']))
+    .filter((ms) => ms >= window.end.getTime() - 24 * 3_600_000 && ms <= window.now.getTime());
   return {
     requests: inWindow.length,
     latencyCount: latencies.length,
     timeouts: latencies.length - within.length,
     latencyAverageMs: mean(latencies),
+    latencyP95Ms: percentileOf(95),
+    latencyP99Ms: percentileOf(99),
+    timeoutPercent: latencies.length ? ((latencies.length - within.length) / latencies.length) * 100 : undefined,
+    withoutLatency: inWindow.length - latencies.length,
+    withoutStatus: inWindow.filter((d) => !knownStatus.has(d.waf.status ?? '')).length,
+    serverErrorPercent: withCode.length ? (serverErrors / withCode.length) * 100 : undefined,
+    newestDocumentAt: stamps.length ? new Date(stamps.reduce((a, b) => Math.max(a, b))) : undefined,
     latencyAverageWithoutTimeoutsMs: mean(within),
     slowest5PctAverageMs: tailMean(sortedAll),
     slowest5PctAverageWithoutTimeoutsMs: tailMean([...within].sort((a, b) => a - b)),

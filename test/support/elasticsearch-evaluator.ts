@@ -4,7 +4,8 @@
  * request, never from the caller's configuration, so a wrong query gives a wrong answer here too.
  *
  * Covered: queries `bool` (filter, must, should + minimum_should_match, must_not), `range`, `term`, `terms`, `exists`,
- * `match_all`; aggregations `stats`, `avg`, `sum`, `min`, `max`, `value_count`, `cardinality` (exact), `filter`,
+ * `match_all`; aggregations `stats`, `avg`, `sum`, `min`, `max`, `value_count`, `cardinality` (exact), `percentiles`
+ * (exact, see {@link exactPercentile}), `filter`,
  * `filters`, `range`, `date_range`, `terms` (size, shard_size, order by `_count`, `_key` or a sub-aggregation,
  * min_doc_count). Cluster behaviour: a `terms` aggregation is computed per shard (each shard's top `shard_size` buckets
  * by the requested order, judged on that shard's documents) and merged on the "coordinating node", so counts and
@@ -277,7 +278,23 @@ function termMatch(doc: Doc, field: string, wanted: unknown[], types: Types): bo
   return wanted.some((w) => have.includes(type === 'text' ? String(w) : comparable(w, type)));
 }
 
-const NUMERIC_AGGS = new Set(['stats', 'avg', 'sum', 'min', 'max', 'range']);
+const NUMERIC_AGGS = new Set(['stats', 'avg', 'sum', 'min', 'max', 'range', 'percentiles']);
+
+/**
+ * The `p`th percentile of sorted values as Elasticsearch's TDigest gives it while every value is its own centroid
+ * (small sets, below the compression): the i-th value (0-based) sits at rank i + 1/2 of n, the percentile at rank
+ * p/100 x n is interpolated linearly between the two values around it, and clamped to the minimum and maximum at the
+ * ends (Hazen's definition). Exact values, not an estimate: tests compare with plain arithmetic over the documents.
+ */
+export function exactPercentile(sorted: readonly number[], p: number): number | null {
+  const n = sorted.length;
+  if (n === 0) return null;
+  const rank = (p / 100) * n - 0.5;
+  if (rank <= 0) return sorted[0];
+  if (rank >= n - 1) return sorted[n - 1];
+  const below = Math.floor(rank);
+  return sorted[below] + (rank - below) * (sorted[below + 1] - sorted[below]);
+}
 
 /** Values of a field for an aggregation, refusing the field types Elasticsearch refuses. */
 function aggValues(hits: readonly Hit[], field: string, agg: string, types: Types, index: string): unknown[] {
@@ -333,7 +350,17 @@ function evaluateAgg(def: Json, hits: readonly Hit[], types: Types, index: strin
     case 'min':
     case 'max': {
       const vs = numbers(hits, spec.field, kind, types, index);
-      return { value: vs.length ? (kind === 'min' ? Math.min(...vs) : Math.max(...vs)) : null };
+      const value = vs.length ? vs.reduce((a, b) => (kind === 'min' ? Math.min(a, b) : Math.max(a, b))) : null;
+      // A date field's min/max also comes as a string in the field's format.
+      return types(spec.field) === 'date' && value !== null ? { value, value_as_string: new Date(value).toISOString() } : { value };
+    }
+    case 'percentiles': {
+      const sorted = numbers(hits, spec.field, kind, types, index).sort((a, b) => a - b);
+      const percents: number[] = spec.percents ?? [1, 5, 25, 50, 75, 95, 99];
+      // Keys are the percents as doubles ("95.0"), as Elasticsearch prints them.
+      const key = (p: number) => (Number.isInteger(p) ? p.toFixed(1) : String(p));
+      if (spec.keyed === false) return { values: percents.map((p) => ({ key: p, value: exactPercentile(sorted, p) })) };
+      return { values: Object.fromEntries(percents.map((p) => [key(p), exactPercentile(sorted, p)])) };
     }
     case 'value_count':
       return { value: aggValues(hits, spec.field, kind, types, index).length };

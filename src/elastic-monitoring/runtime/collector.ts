@@ -1,9 +1,18 @@
 import { CollectorConfig, redactUrlCredentials } from './config';
 import { renderEmf } from './emf';
-import { COLLECTOR_ERROR_EVENT, COLLECTOR_WARNING_EVENT, TOP_HOST_EVENT } from './metric-names';
+import { COLLECTOR_ERROR_EVENT, COLLECTOR_WARNING_EVENT, TOP_HOST_APPROXIMATE_FIELD, TOP_HOST_EVENT } from './metric-names';
 import { MetricTarget, runMetrics } from './metrics';
 import { CollectionWindow, NODE_STATS_REQUEST, buildMsearch, collectionWindow } from './queries';
-import { ComparisonFigure, HostFigures, NodeFigures, Notice, WindowFigures, mapNodeStats, mapSearchResponses } from './responses';
+import {
+  ComparisonFigure,
+  HostFigures,
+  NodeFigures,
+  Notice,
+  StatusCodeFigures,
+  WindowFigures,
+  mapNodeStats,
+  mapSearchResponses,
+} from './responses';
 import { Problem, classifyError } from '../../shared/runtime/elastic/problems';
 import { Log } from '../../shared/runtime/telemetry';
 
@@ -53,6 +62,9 @@ export async function collect(run: CollectorRun): Promise<RunSummary> {
   let topHosts: readonly HostFigures[] = [];
   let notices: readonly Notice[] = [];
   let partial: boolean | undefined;
+  let statusCodes: StatusCodeFigures | undefined;
+  let newestDocumentAt: Date | undefined;
+  let approximate = false;
   if (searchResult.status === 'fulfilled') {
     const responses = (searchResult.value as { responses?: unknown } | undefined)?.responses;
     const results = mapSearchResponses(Array.isArray(responses) ? responses : [], config);
@@ -61,6 +73,9 @@ export async function collect(run: CollectorRun): Promise<RunSummary> {
     topHosts = results.topHosts ?? [];
     notices = results.notices;
     partial = results.partial;
+    statusCodes = results.statusCodes;
+    newestDocumentAt = results.newestDocumentAt;
+    approximate = results.topHostsApproximate;
     problems.push(...results.problems);
   } else {
     problems.push(classifyError(searchResult.reason, '_msearch', config.endpoint));
@@ -95,13 +110,22 @@ export async function collect(run: CollectorRun): Promise<RunSummary> {
     });
   }
   for (const host of topHosts) {
-    // A partial run's hosts say so, so the table is never read as complete.
-    logger.info(`top host ${host.rank}: ${host.host}`, { event: TOP_HOST_EVENT, ...host, ...(partial ? { partial: true } : {}), ...windowFields });
+    // A partial run's or an approximate ranking's hosts say so, so the table is never read as complete or exact.
+    logger.info(`top host ${host.rank}: ${host.host}`, {
+      event: TOP_HOST_EVENT,
+      ...host,
+      ...(partial ? { partial: true } : {}),
+      ...(approximate ? { [TOP_HOST_APPROXIMATE_FIELD]: true } : {}),
+      ...windowFields,
+    });
   }
 
   const docs = runMetrics(config, window.timestamp, {
     window: windowFigures,
     comparison,
+    statusCodes,
+    // Never negative: the freshness search reads only up to the run's time.
+    newestDocumentAgeSeconds: newestDocumentAt ? Math.max(0, (run.now.getTime() - newestDocumentAt.getTime()) / 1000) : undefined,
     nodes,
     errorCount: problems.length,
     partial,

@@ -1,12 +1,15 @@
 import { CollectorConfig } from './config';
 import { EmfDocument, MetricDatum } from './emf';
 import { DIMENSION, METRIC } from './metric-names';
-import { ComparisonFigure, NodeFigures, WindowFigures } from './responses';
+import { ComparisonFigure, NodeFigures, StatusCodeFigures, WindowFigures } from './responses';
 
 /** What one run found; any part may be missing when its request failed. */
 export interface RunFigures {
   readonly window?: WindowFigures;
   readonly comparison?: readonly ComparisonFigure[];
+  readonly statusCodes?: StatusCodeFigures;
+  /** Age of the newest document at the run's time; undefined when there is none or the search failed. */
+  readonly newestDocumentAgeSeconds?: number;
   readonly nodes?: readonly NodeFigures[];
   readonly errorCount: number;
   /** Whether the searches' figures are partial; undefined when the searches failed altogether. */
@@ -34,10 +37,21 @@ export function runMetrics(config: MetricTarget, timestamp: Date, figures: RunFi
   if (figures.partial !== undefined) {
     cluster.push({ name: METRIC.partialRun, unit: 'Count', value: figures.partial ? 1 : 0 });
   }
+  if (figures.newestDocumentAgeSeconds !== undefined) {
+    cluster.push({ name: METRIC.newestDocumentAgeSeconds, unit: 'Seconds', value: figures.newestDocumentAgeSeconds });
+  }
+  if (figures.statusCodes?.serverErrorPercent !== undefined) {
+    cluster.push({ name: METRIC.serverErrorPercent, unit: 'Percent', value: figures.statusCodes.serverErrorPercent });
+  }
   if (w) {
     cluster.push(
       { name: METRIC.requestCount, unit: 'Count', value: w.requests },
       { name: METRIC.timeoutCount, unit: 'Count', value: w.timeouts },
+      { name: METRIC.timeoutPercent, unit: 'Percent', value: w.timeoutPercent },
+      { name: METRIC.latencyP95, unit: 'Milliseconds', value: w.latencyP95Ms },
+      { name: METRIC.latencyP99, unit: 'Milliseconds', value: w.latencyP99Ms },
+      { name: METRIC.documentsWithoutLatency, unit: 'Count', value: w.withoutLatency },
+      { name: METRIC.documentsWithoutStatus, unit: 'Count', value: w.withoutStatus },
       { name: METRIC.latencyAverage, unit: 'Milliseconds', value: w.latencyAverageMs },
       { name: METRIC.latencyAverageWithoutTimeouts, unit: 'Milliseconds', value: w.latencyAverageWithoutTimeoutsMs },
       { name: METRIC.slowest5PctAverage, unit: 'Milliseconds', value: w.slowest5PctAverageMs },
