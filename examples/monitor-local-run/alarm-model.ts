@@ -73,7 +73,9 @@ export function alarmsFromTemplate(template: Json): AlarmSpec[] {
   return specs;
 }
 
-function metricRef(namespace: unknown, metricName: unknown, dimensions: Json[] | undefined, statistic: unknown, period: unknown): MetricRef | undefined {
+function metricRef(
+  namespace: unknown, metricName: unknown, dimensions: Json[] | undefined, statistic: unknown, period: unknown,
+): MetricRef | undefined {
   if (typeof namespace !== 'string' || typeof metricName !== 'string' || typeof statistic !== 'string') return undefined;
   const dims: Record<string, string> = {};
   for (const d of dimensions ?? []) {
