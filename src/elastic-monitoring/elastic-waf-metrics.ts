@@ -77,6 +77,47 @@ export class ElasticWafMetrics {
     return this.metric(METRIC.slowest5PctAverageWithoutTimeouts, 'Average', 'Slowest 5% average without timeouts');
   }
 
+  /**
+   * 95th percentile of the window's WAF latencies, ms (Elasticsearch's `percentiles`). A few timeouts among many
+   * requests do not move it, unlike the average.
+   */
+  public latencyP95(): cloudwatch.Metric {
+    return this.metric(METRIC.latencyP95, 'Average', 'p95 latency');
+  }
+
+  /** 99th percentile of the window's WAF latencies, ms. */
+  public latencyP99(): cloudwatch.Metric {
+    return this.metric(METRIC.latencyP99, 'Average', 'p99 latency');
+  }
+
+  /** Timeouts among the window's requests with a latency, percent. */
+  public timeoutPercent(): cloudwatch.Metric {
+    return this.metric(METRIC.timeoutPercent, 'Average', 'Timeouts %');
+  }
+
+  /** HTTP 5xx answers among the window's requests with an HTTP status code, percent. */
+  public serverErrorPercent(): cloudwatch.Metric {
+    return this.metric(METRIC.serverErrorPercent, 'Average', '5xx %');
+  }
+
+  /** Documents of the window without a latency value, e.g. blocked requests (Sum). Not a collector error. */
+  public documentsWithoutLatency(): cloudwatch.Metric {
+    return this.metric(METRIC.documentsWithoutLatency, 'Sum', 'Documents without latency');
+  }
+
+  /** Documents of the window whose status is missing or none of the configured values (Sum). */
+  public documentsWithoutStatus(): cloudwatch.Metric {
+    return this.metric(METRIC.documentsWithoutStatus, 'Sum', 'Documents without status');
+  }
+
+  /**
+   * Age of the newest document when the collector ran, seconds (Maximum). Absent when no document is found from a day
+   * before the window up to the run (a dead pipeline, an index pattern matching nothing).
+   */
+  public newestDocumentAgeSeconds(): cloudwatch.Metric {
+    return this.metric(METRIC.newestDocumentAgeSeconds, 'Maximum', 'Newest document age (s)');
+  }
+
   /** Allowed requests (Sum). */
   public allowedCount(): cloudwatch.Metric {
     return this.metric(METRIC.allowedCount, 'Sum', 'Allowed');

@@ -48,8 +48,16 @@ export class ElasticWafMonitor extends Construct {
   public readonly dashboard: cloudwatch.Dashboard;
   /** Every alarm created. */
   public readonly alarms: cloudwatch.IAlarm[];
-  /** Alarm on average WAF latency too high; undefined when that alarm is disabled. */
+  /** Alarm on 95th percentile WAF latency too high (the average before); undefined when that alarm is disabled. */
   public readonly latencyAlarm?: cloudwatch.IAlarm;
+  /** Alarm on the share of timeouts too high; undefined when that alarm is disabled. */
+  public readonly timeoutPercentAlarm?: cloudwatch.IAlarm;
+  /** Alarm on the share of HTTP 5xx answers too high; undefined when that alarm is disabled. */
+  public readonly serverErrorPercentAlarm?: cloudwatch.IAlarm;
+  /** Alarm on the newest document too old or missing (a dead log pipeline); undefined when that alarm is disabled. */
+  public readonly freshnessAlarm?: cloudwatch.IAlarm;
+  /** Alarm on too few requests per period (missing data breaching); undefined when that alarm is disabled. */
+  public readonly trafficFloorAlarm?: cloudwatch.IAlarm;
   /** Alarm on Apdex too low; undefined when that alarm is disabled. */
   public readonly apdexAlarm?: cloudwatch.IAlarm;
   /** Alarm on share of blocked requests too high; undefined when that alarm is disabled. */
@@ -106,7 +114,14 @@ export class ElasticWafMonitor extends Construct {
       : undefined;
     const ecs = ecsAlarmDefinitions(namespace, alarmOptions, ecsMonitoring, ecsService);
     const definitions = {
-      ...collectorAlarmDefinitions(this.metrics, alarmOptions, { clusterName, apdexTMs: config.apdexTMs }),
+      ...collectorAlarmDefinitions(this.metrics, alarmOptions, {
+        clusterName,
+        apdexTMs: config.apdexTMs,
+        intervalMs: config.intervalMs,
+        windowMs: config.windowMs,
+        ingestDelayMs: config.ingestDelayMs,
+        timeoutThresholdMs: config.timeoutThresholdMs,
+      }),
       ...ecs.definitions,
     };
     this.failOn(Object.entries(definitions).flatMap(([name, d]) => alarmDefinitionErrors(name, d)));
@@ -152,6 +167,10 @@ export class ElasticWafMonitor extends Construct {
     const created = alarms.byName;
     this.alarms = alarms.all;
     this.latencyAlarm = created.latency;
+    this.timeoutPercentAlarm = created.timeoutPercent;
+    this.serverErrorPercentAlarm = created.serverErrorPercent;
+    this.freshnessAlarm = created.freshness;
+    this.trafficFloorAlarm = created.trafficFloor;
     this.apdexAlarm = created.apdex;
     this.blockedPercentAlarm = created.blockedPercent;
     this.nodeCpuAlarm = created.nodeCpu;
@@ -189,6 +208,10 @@ export class ElasticWafMonitor extends Construct {
       topN: config.topN,
       latencyThresholdMs: alarmThreshold(definitions.latency),
       apdexThreshold: alarmThreshold(definitions.apdex),
+      timeoutPercentThreshold: alarmThreshold(definitions.timeoutPercent),
+      serverErrorPercentThreshold: alarmThreshold(definitions.serverErrorPercent),
+      freshnessThresholdSeconds: alarmThreshold(definitions.freshness),
+      trafficFloor: alarmThreshold(definitions.trafficFloor),
       alarms: [...this.alarms, ...(props.additionalAlarms ?? [])],
       ecsService: ecsService
         ? {

@@ -1,4 +1,5 @@
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { DEFAULT_SERVER_ERROR_PERCENT, DEFAULT_TIMEOUT_PERCENT, DEFAULT_TRAFFIC_FLOOR, freshnessThresholdSeconds } from './alarm-defaults';
 import { ElasticWafMetrics } from './elastic-waf-metrics';
 import { ElasticWafMonitorAlarms, MonitorAlarmOptions } from './monitor-alarm-options';
 import { AlarmDefinition } from './monitor-alarms';
@@ -7,6 +8,10 @@ import { AlarmDefinition } from './monitor-alarms';
 export interface MonitorAlarmContext {
   readonly clusterName: string;
   readonly apdexTMs: number;
+  readonly intervalMs: number;
+  readonly windowMs: number;
+  readonly ingestDelayMs: number;
+  readonly timeoutThresholdMs: number;
 }
 
 /**
@@ -22,14 +27,65 @@ export function collectorAlarmDefinitions(
   return {
     latency: {
       id: 'LatencyAlarm',
-      metric: m.latencyAverage(),
+      metric: m.latencyP95(),
       options: options.latency,
       defaultThreshold: 4 * apdexTMs,
       defaultEvaluationPeriods: 3,
       thresholdRange: { min: 0, max: Number.MAX_SAFE_INTEGER, unit: 'ms' },
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      describe: (t) => `Average WAF latency of ${clusterName} above ${t} ms. Check the dashboard's slowest hosts and the WAF service.`,
+      describe: (t) => `95th percentile WAF latency of ${clusterName} above ${t} ms: more than 5% of the requests are that slow. `
+        + 'Check the dashboard\'s slowest hosts and the WAF service.',
+    },
+    timeoutPercent: {
+      id: 'TimeoutPercentAlarm',
+      metric: m.timeoutPercent(),
+      options: options.timeoutPercent,
+      defaultThreshold: DEFAULT_TIMEOUT_PERCENT,
+      defaultEvaluationPeriods: 3,
+      thresholdRange: { min: 0, max: 100, unit: 'percent' },
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      describe: (t) => `More than ${t}% of the requests to ${clusterName} take longer than ${context.timeoutThresholdMs / 1000} s. `
+        + 'The slowest-hosts table shows where the timeouts are.',
+    },
+    serverErrorPercent: {
+      id: 'ServerErrorPercentAlarm',
+      metric: m.serverErrorPercent(),
+      options: options.serverErrorPercent,
+      defaultThreshold: DEFAULT_SERVER_ERROR_PERCENT,
+      defaultEvaluationPeriods: 3,
+      thresholdRange: { min: 0, max: 100, unit: 'percent' },
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      describe: (t) => `More than ${t}% of the requests to ${clusterName} are answered with HTTP 5xx. The slowest-hosts table has 5xx per host.`,
+    },
+    freshness: {
+      id: 'FreshnessAlarm',
+      metric: m.newestDocumentAgeSeconds(),
+      options: options.freshness,
+      defaultThreshold: freshnessThresholdSeconds(context.intervalMs, context.windowMs, context.ingestDelayMs),
+      defaultEvaluationPeriods: 2,
+      thresholdRange: { min: 60, max: Number.MAX_SAFE_INTEGER, unit: 'seconds' },
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      // No datapoint: no document for a day, an index pattern matching nothing, or a collector that cannot search.
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      describe: (t) => `No new WAF log document for ${clusterName} in more than ${t} s (or none found at all): the log pipeline `
+        + 'stopped, or the index pattern no longer matches (a rollover rename). Check the shipper and the collector\'s '
+        + '"collector-warning" lines (NoMatchingIndex, NoRecentDocuments).',
+    },
+    trafficFloor: {
+      id: 'TrafficFloorAlarm',
+      metric: m.requestCount(),
+      options: options.trafficFloor,
+      defaultThreshold: DEFAULT_TRAFFIC_FLOOR,
+      defaultEvaluationPeriods: 3,
+      thresholdRange: { min: 1, max: Number.MAX_SAFE_INTEGER, unit: 'requests' },
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      // No datapoint: the collector did not run or could not search; CollectorErrors says which.
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      describe: (t) => `Fewer than ${t} WAF requests per period for ${clusterName}: traffic stopped, or the log documents stopped `
+        + 'arriving. The freshness alarm and the requests graph tell which.',
     },
     apdex: {
       id: 'ApdexAlarm',

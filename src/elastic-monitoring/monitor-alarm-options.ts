@@ -39,10 +39,36 @@ export interface ElasticWafMonitorAlarms {
    */
   readonly period?: Duration;
   /**
-   * Average WAF latency over the window above `threshold` milliseconds.
+   * 95th percentile WAF latency (`LatencyP95`) above `threshold` milliseconds: more than 5% of the requests are
+   * frustrated. It used to watch the average, which a single timeout among thousands of fast requests
+   * pushed over the threshold; timeouts have their own alarm (`timeoutPercent`).
    * @default - threshold 4 x Apdex T (the frustrated boundary), 3 of 3 periods
    */
   readonly latency?: MonitorAlarmOptions;
+  /**
+   * Share of requests slower than `timeoutThreshold` (`TimeoutPercent`) above `threshold` percent.
+   * @default - threshold 1, 3 of 3 periods
+   */
+  readonly timeoutPercent?: MonitorAlarmOptions;
+  /**
+   * Share of HTTP 5xx answers (`ServerErrorPercent`) above `threshold` percent.
+   * @default - threshold 5, 3 of 3 periods
+   */
+  readonly serverErrorPercent?: MonitorAlarmOptions;
+  /**
+   * The newest document older than `threshold` seconds when the collector runs (`NewestDocumentAgeSeconds`): the log
+   * pipeline stopped. No datapoint (no document for a day, an index pattern matching nothing, a collector that cannot
+   * search) counts as breaching; `CollectorErrors` tells a failing collector apart.
+   * @default - threshold ingestDelay + collectionInterval + window in seconds (660 with the defaults: while the measured
+   * window holds a document, its age cannot exceed that), 2 of 2 periods
+   */
+  readonly freshness?: MonitorAlarmOptions;
+  /**
+   * Fewer than `threshold` requests in a period (`RequestCount`): traffic stopped or the documents stopped arriving.
+   * No datapoint counts as breaching. Set the threshold to the least traffic your sites see in a quiet period.
+   * @default - threshold 1 (no request at all), 3 of 3 periods
+   */
+  readonly trafficFloor?: MonitorAlarmOptions;
   /**
    * Apdex below `threshold` (0..1).
    * @default - threshold 0.85, 3 of 3 periods

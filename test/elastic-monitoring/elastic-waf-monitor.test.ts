@@ -247,13 +247,19 @@ describe('alarm topic', () => {
 });
 
 describe('alarms', () => {
-  test('default alarms on latency, Apdex, blocked share, node CPU/heap/disk and collector errors', () => {
+  test('default alarms on p95 latency, timeouts, 5xx, freshness, traffic, Apdex, blocked share, node CPU/heap/disk and collector errors', () => {
     const { template, construct, stack } = monitor();
     const topicRef = { Ref: stack.getLogicalId(construct.alarmTopic.node.defaultChild as any) };
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
-    expect(construct.alarms).toHaveLength(7);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 11);
+    expect(construct.alarms).toHaveLength(11);
     const expectations: Array<[string, string, number, string, number, string]> = [
-      ['LatencyAverage', 'Average', 120, 'GreaterThanThreshold', 3, 'notBreaching'],
+      // p95, not the average: one timeout among 1,500 fast requests does not move it
+      ['LatencyP95', 'Average', 120, 'GreaterThanThreshold', 3, 'notBreaching'],
+      ['TimeoutPercent', 'Average', 1, 'GreaterThanThreshold', 3, 'notBreaching'],
+      ['ServerErrorPercent', 'Average', 5, 'GreaterThanThreshold', 3, 'notBreaching'],
+      // ingest delay 60 s + interval 300 s + window 300 s; no datapoint (no document, no index) is breaching
+      ['NewestDocumentAgeSeconds', 'Maximum', 660, 'GreaterThanThreshold', 2, 'breaching'],
+      ['RequestCount', 'Sum', 1, 'LessThanThreshold', 3, 'breaching'],
       ['Apdex', 'Average', 0.85, 'LessThanThreshold', 3, 'notBreaching'],
       ['BlockedPercent', 'Average', 25, 'GreaterThanThreshold', 2, 'notBreaching'],
       ['NodeCpuPercentMax', 'Maximum', 90, 'GreaterThanThreshold', 3, 'notBreaching'],
@@ -271,6 +277,24 @@ describe('alarms', () => {
       expect(alarm.OKActions).toEqual([topicRef]);
       expect(alarm.AlarmDescription).toContain('WafHealth');
     }
+    expect(template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'LatencyAverage' } })).toEqual({});
+    expect([construct.latencyAlarm, construct.timeoutPercentAlarm, construct.serverErrorPercentAlarm, construct.freshnessAlarm, construct.trafficFloorAlarm]
+      .every((a) => a !== undefined && construct.alarms.includes(a))).toBe(true);
+  });
+
+  test('the freshness threshold follows interval, window and ingest delay; the traffic floor and freshness are options like the others', () => {
+    const { template, construct } = monitor({
+      collectionInterval: Duration.minutes(10),
+      window: Duration.minutes(15),
+      ingestDelay: Duration.minutes(2),
+      alarms: { trafficFloor: { threshold: 50, evaluationPeriods: 2 }, timeoutPercent: { enabled: false } },
+    });
+    expect(alarmWith(template, 'NewestDocumentAgeSeconds').Threshold).toBe(120 + 600 + 900);
+    const floor = alarmWith(template, 'RequestCount');
+    expect([floor.Threshold, floor.EvaluationPeriods, floor.TreatMissingData]).toEqual([50, 2, 'breaching']);
+    expect(construct.timeoutPercentAlarm).toBeUndefined();
+    expect(() => monitor({ alarms: { freshness: { threshold: 10 } } })).toThrow(/alarms.freshness.threshold must be from 60/);
+    expect(() => monitor({ alarms: { trafficFloor: { threshold: 0 } } })).toThrow(/alarms.trafficFloor.threshold must be from 1/);
   });
 
   test('thresholds and periods are props; an alarm can be switched off', () => {
@@ -282,13 +306,13 @@ describe('alarms', () => {
         blockedPercent: { enabled: false },
       },
     });
-    const latency = alarmWith(template, 'LatencyAverage');
+    const latency = alarmWith(template, 'LatencyP95');
     expect([latency.Threshold, latency.EvaluationPeriods, latency.DatapointsToAlarm, latency.Period]).toEqual([250, 4, 2, 900]);
     const apdex = alarmWith(template, 'Apdex');
     expect([apdex.Threshold, apdex.Period]).toEqual([0.7, 3600]);
     expect(template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'BlockedPercent' } })).toEqual({});
     expect(construct.blockedPercentAlarm).toBeUndefined();
-    expect(construct.alarms).toHaveLength(6);
+    expect(construct.alarms).toHaveLength(10);
   });
 });
 
@@ -453,8 +477,11 @@ describe('dashboard', () => {
   test('latency, status split, comparison and Apdex graphs use the collector metrics of this cluster', () => {
     const { template } = monitor();
     const byTitle = Object.fromEntries(widgets(template).filter((w) => w.properties.title).map((w) => [w.properties.title, w]));
-    expect(metricNames(byTitle['WAF latency (ms)'])).toEqual(['LatencyAverage', 'LatencyAverageWithoutTimeouts', 'LatencySlowest5PctAverage', 'LatencySlowest5PctAverageWithoutTimeouts']);
-    expect(byTitle['WAF latency (ms)'].properties.annotations.horizontal[0].value).toBe(120);
+    expect(metricNames(byTitle['WAF latency (ms)'])).toEqual([
+      'LatencyP95', 'LatencyP99', 'LatencyAverage', 'LatencyAverageWithoutTimeouts', 'LatencySlowest5PctAverage', 'LatencySlowest5PctAverageWithoutTimeouts',
+    ]);
+    expect(byTitle['WAF latency (ms)'].properties.annotations.horizontal[0]).toEqual(expect.objectContaining({ value: 120, label: 'Latency alarm (p95)' }));
+    expect(byTitle['WAF latency (ms)'].properties.metrics[0][4].label).toBe('p95 latency');
     expect(metricNames(byTitle['Requests by status'])).toEqual(['AllowedCount', 'BlockedCount', 'AlertedCount', 'TimeoutCount']);
     expect(metricNames(byTitle['Status split (%)'])).toEqual(['AllowedPercent', 'BlockedPercent', 'AlertedPercent']);
     const comparison = byTitle['Average latency vs earlier windows (ms)'].properties.metrics;
@@ -497,13 +524,13 @@ describe('dashboard', () => {
       endpoint: 'https://es:9243', indexPattern: 'waf-*', credentials: ElasticCredentials.basicAuth(secret), additionalAlarms: team,
     });
     const alarmWidgets = widgets(Template.fromStack(stack)).filter((w) => w.type === 'alarm');
-    expect(alarmWidgets.map((w) => w.properties.alarms.length)).toEqual([100, 27]);
+    expect(alarmWidgets.map((w) => w.properties.alarms.length)).toEqual([100, 31]);
     expect(alarmWidgets.map((w) => w.properties.title)).toEqual(['Alarms (1)', 'Alarms (2)']);
     const listed = alarmWidgets.flatMap((w) => w.properties.alarms);
     expect(listed).toContain('arn:aws:cloudwatch:eu-west-1:111111111111:alarm:team-0');
     expect(listed).toContain('arn:aws:cloudwatch:eu-west-1:111111111111:alarm:team-119');
     // only shown: the monitor's own list of alarms is unchanged
-    expect(m.alarms).toHaveLength(7);
+    expect(m.alarms).toHaveLength(11);
   });
 
   test('Apdex of allowed requests only is an option; the collector and the dashboard say which definition is used', () => {
@@ -522,15 +549,32 @@ describe('dashboard', () => {
     const { template } = monitor({ topHostCount: 20 });
     const all = widgets(template);
     const alarmWidget = all.find((w) => w.type === 'alarm');
-    expect(alarmWidget.properties.alarms).toHaveLength(7);
+    expect(alarmWidget.properties.alarms).toHaveLength(11);
     const table = all.find((w) => w.type === 'log');
     expect(table.properties.view).toBe('table');
-    expect(table.properties.title).toBe('Top 20 slowest hosts');
+    expect(table.properties.title).toBe('Top 20 slowest hosts (approximateRuns > 0: ranked approximately in that many runs)');
     const query: string = table.properties.query;
     expect(query).toMatch(/^SOURCE 'TOKEN' \| filter event = "top-host"/);
     expect(query).toContain('by host');
     expect(query).toContain('sort worstAvgLatencyMs desc');
     expect(query).toMatch(/limit 20$/);
+    // lines of an approximate ranking carry approximate: true, and only those: count(field) counts them per host
+    expect(query).toContain('count(approximate) as approximateRuns');
+    expect(query).toContain('count(*) as runs');
+    expect(all.find((w) => w.type === 'text').properties.markdown).toContain('approximateRuns > 0 means');
+  });
+
+  test('the new figures have graphs: newest document age, timeout and 5xx shares, documents without latency or status', () => {
+    const { template } = monitor();
+    const byTitle = Object.fromEntries(widgets(template).filter((w) => w.properties.title).map((w) => [w.properties.title, w]));
+    const freshness = byTitle['Log pipeline: age of the newest document (s)'];
+    expect(metricNames(freshness)).toEqual(['NewestDocumentAgeSeconds']);
+    expect(freshness.properties.annotations.horizontal[0].value).toBe(660);
+    const shares = byTitle['Timeouts and HTTP 5xx (% of requests)'];
+    expect(metricNames(shares)).toEqual(['TimeoutPercent', 'ServerErrorPercent']);
+    expect(shares.properties.annotations.horizontal.map((a: any) => [a.label, a.value])).toEqual([['Timeout alarm', 1], ['5xx alarm', 5]]);
+    expect(metricNames(byTitle['Documents without latency or status (not errors)'])).toEqual(['DocumentsWithoutLatency', 'DocumentsWithoutStatus']);
+    expect(byTitle['Requests per window'].properties.annotations.horizontal[0]).toEqual(expect.objectContaining({ value: 1, label: 'Traffic floor alarm' }));
   });
 
   test('a markdown widget links the debugging log groups and escapes user text', () => {
