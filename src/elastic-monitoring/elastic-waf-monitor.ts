@@ -58,6 +58,8 @@ export class ElasticWafMonitor extends Construct {
   public readonly freshnessAlarm?: cloudwatch.IAlarm;
   /** Alarm on too few requests per period (missing data breaching); undefined when that alarm is disabled. */
   public readonly trafficFloorAlarm?: cloudwatch.IAlarm;
+  /** Anomaly-band alarm on requests, with `alarms.trafficAnomaly.enabled`. */
+  public readonly trafficAnomalyAlarm?: cloudwatch.IAlarm;
   /** Alarm on Apdex too low; undefined when that alarm is disabled. */
   public readonly apdexAlarm?: cloudwatch.IAlarm;
   /** Alarm on share of blocked requests too high; undefined when that alarm is disabled. */
@@ -171,6 +173,7 @@ export class ElasticWafMonitor extends Construct {
     this.serverErrorPercentAlarm = created.serverErrorPercent;
     this.freshnessAlarm = created.freshness;
     this.trafficFloorAlarm = created.trafficFloor;
+    this.trafficAnomalyAlarm = created.trafficAnomaly;
     this.apdexAlarm = created.apdex;
     this.blockedPercentAlarm = created.blockedPercent;
     this.nodeCpuAlarm = created.nodeCpu;

@@ -87,6 +87,20 @@ export function collectorAlarmDefinitions(
       describe: (t) => `Fewer than ${t} WAF requests per period for ${clusterName}: traffic stopped, or the log documents stopped `
         + 'arriving. The freshness alarm and the requests graph tell which.',
     },
+    trafficAnomaly: {
+      id: 'TrafficAnomalyAlarm',
+      metric: m.requestCount(),
+      options: options.trafficAnomaly,
+      defaultEnabled: false,
+      anomalyBand: true,
+      defaultThreshold: 3,
+      defaultEvaluationPeriods: 3,
+      thresholdRange: { min: 0.5, max: 10, unit: 'standard deviations' },
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_LOWER_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      describe: (t) => `WAF requests of ${clusterName} below their usual band (${t} standard deviations) for this time: `
+        + 'a partial outage, a lost log shipper or a site gone quiet. Compare with the requests graph.',
+    },
     apdex: {
       id: 'ApdexAlarm',
       metric: m.apdex(),

@@ -70,6 +70,13 @@ export interface ElasticWafMonitorAlarms {
    */
   readonly trafficFloor?: MonitorAlarmOptions;
   /**
+   * `RequestCount` below CloudWatch's anomaly-detection band, `threshold` standard deviations wide: traffic far under
+   * what the hour of the day and the day of the week usually bring. Off by default: the model needs up to two weeks of
+   * data to learn, and each anomaly alarm is billed as three metrics. No datapoint counts as breaching.
+   * @default - disabled; when enabled: threshold 3 (standard deviations), 3 of 3 periods
+   */
+  readonly trafficAnomaly?: MonitorAlarmOptions;
+  /**
    * Apdex below `threshold` (0..1).
    * @default - threshold 0.85, 3 of 3 periods
    */

@@ -299,6 +299,24 @@ describe('alarms', () => {
     expect(() => monitor({ alarms: { trafficFloor: { threshold: 0 } } })).toThrow(/alarms.trafficFloor.threshold must be from 1/);
   });
 
+  test('a traffic anomaly band alarm is off by default and, enabled, alarms below the band of RequestCount', () => {
+    const byDefault = monitor();
+    const anomaly = (t: Template) => Object.values(t.findResources('AWS::CloudWatch::Alarm', { Properties: { ThresholdMetricId: Match.anyValue() } }));
+    expect(anomaly(byDefault.template)).toEqual([]);
+    expect(byDefault.construct.trafficAnomalyAlarm).toBeUndefined();
+    const { template, construct } = monitor({ alarms: { trafficAnomaly: { enabled: true, threshold: 2.5 } } });
+    const [alarm] = anomaly(template);
+    const p = alarm.Properties;
+    expect([p.ComparisonOperator, p.EvaluationPeriods, p.TreatMissingData]).toEqual(['LessThanLowerThreshold', 3, 'breaching']);
+    const band = p.Metrics.find((q: any) => q.Id === p.ThresholdMetricId);
+    expect(band.Expression).toMatch(/^ANOMALY_DETECTION_BAND\(\w+, 2\.5\)$/);
+    const requests = p.Metrics.find((q: any) => q.MetricStat);
+    expect([requests.MetricStat.Metric.MetricName, requests.MetricStat.Stat, requests.MetricStat.Period]).toEqual(['RequestCount', 'Sum', 300]);
+    expect(construct.trafficAnomalyAlarm).toBeDefined();
+    expect(construct.alarms).toHaveLength(12);
+    expect(() => monitor({ alarms: { trafficAnomaly: { enabled: true, threshold: 20 } } })).toThrow(/alarms.trafficAnomaly.threshold must be from 0.5 to 10 standard deviations/);
+  });
+
   test('thresholds and periods are props; an alarm can be switched off', () => {
     const { template, construct } = monitor({
       alarms: {
