@@ -206,7 +206,7 @@ export class EvaluatedCluster {
         total: this.nodes.length,
         successful: answering.length,
         failed,
-        ...(failed > 0 ? { failures: this.nodes.filter((n) => n.unresponsive).map((n) => ({ type: 'failed_node_exception', reason: `Failed node [${n.id}]`, node_id: n.id, caused_by: { type: 'receive_timeout_transport_exception', reason: `[${n.name}][10.0.0.1:9300][cluster:monitor/nodes/stats[n]] request_id [81] timed out after [15008ms]` } })) } : {}),
+        ...(failed > 0 ? { failures: this.nodes.filter((n) => n.unresponsive).map((n) => nodeFailure(n.id, n.name)) } : {}),
       },
       cluster_name: 'waf-logs',
       nodes: Object.fromEntries(answering.map((n) => [n.id, this.nodeStatsOf(n, want)])),
@@ -232,10 +232,20 @@ export class EvaluatedCluster {
       attributes: { 'xpack.installed': 'true' },
     };
     if (want('os')) {
-      out.os = { timestamp: this.clock, cpu: { percent: Math.min(100, cpu + 3), load_average: { '1m': 1.2, '5m': 1.1, '15m': 0.9 } }, mem: { total_in_bytes: 2 * heapMax, free_in_bytes: GIB, used_in_bytes: 2 * heapMax - GIB, free_percent: 12, used_percent: 88 } };
+      out.os = {
+        timestamp: this.clock,
+        cpu: { percent: Math.min(100, cpu + 3), load_average: { '1m': 1.2, '5m': 1.1, '15m': 0.9 } },
+        mem: { total_in_bytes: 2 * heapMax, free_in_bytes: GIB, used_in_bytes: 2 * heapMax - GIB, free_percent: 12, used_percent: 88 },
+      };
     }
     if (want('process')) {
-      out.process = { timestamp: this.clock, open_file_descriptors: 1_024, max_file_descriptors: 1_048_576, cpu: { percent: cpu, total_in_millis: 4_231_020 }, mem: { total_virtual_in_bytes: 3 * heapMax } };
+      out.process = {
+        timestamp: this.clock,
+        open_file_descriptors: 1_024,
+        max_file_descriptors: 1_048_576,
+        cpu: { percent: cpu, total_in_millis: 4_231_020 },
+        mem: { total_virtual_in_bytes: 3 * heapMax },
+      };
     }
     if (want('jvm')) {
       out.jvm = {
@@ -256,7 +266,12 @@ export class EvaluatedCluster {
           },
         },
         threads: { count: 87, peak_count: 91 },
-        gc: { collectors: { young: { collection_count: 812, collection_time_in_millis: 9_120 }, old: { collection_count: 0, collection_time_in_millis: 0 } } },
+        gc: {
+          collectors: {
+            young: { collection_count: 812, collection_time_in_millis: 9_120 },
+            old: { collection_count: 0, collection_time_in_millis: 0 },
+          },
+        },
       };
     }
     if (want('fs')) {
@@ -403,6 +418,19 @@ export class EvaluatedCluster {
     }
     return [...found];
   }
+}
+
+/** How `_nodes/stats` reports a node that did not answer in time. */
+function nodeFailure(id: string, name: string): Json {
+  return {
+    type: 'failed_node_exception',
+    reason: `Failed node [${id}]`,
+    node_id: id,
+    caused_by: {
+      type: 'receive_timeout_transport_exception',
+      reason: `[${name}][10.0.0.1:9300][cluster:monitor/nodes/stats[n]] request_id [81] timed out after [15008ms]`,
+    },
+  };
 }
 
 /**

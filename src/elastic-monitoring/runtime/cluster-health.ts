@@ -87,17 +87,17 @@ export function mapClusterHealth(body: unknown): Mapped<ClusterHealthFigures> {
   return { value: { status, unassignedShards }, problems };
 }
 
+/** Largest prime below 2^20: ids stay small integers, exact through CloudWatch's statistics. */
+const NODE_SET_MODULUS = 1_048_573;
+
 /**
- * A 20-bit id of a set of node ids (FNV-1a over the sorted ids). It changes when the set changes (a collision between
- * two sets is one in a million); 20 bits keep it an exact integer through CloudWatch.
+ * An id of a set of node ids (a polynomial hash of the sorted ids, below 2^20). It changes when the set changes; two
+ * sets share an id about once in a million.
  */
 export function nodeSetId(ids: readonly string[]): number {
-  let hash = 0x811c9dc5;
-  for (const ch of [...ids].sort().join('\n')) {
-    hash ^= ch.codePointAt(0)!;
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash & 0xfffff;
+  let hash = 0;
+  for (const ch of [...ids].sort().join('\n')) hash = (hash * 131 + ch.codePointAt(0)!) % NODE_SET_MODULUS;
+  return hash;
 }
 
 /**
