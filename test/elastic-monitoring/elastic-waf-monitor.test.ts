@@ -177,7 +177,7 @@ describe('collector', () => {
     const template = Template.fromStack(stack);
     const dataSubnets = vpc.selectSubnets({ subnetGroupName: 'data' }).subnets.map((s) => ({ Ref: stack.getLogicalId(s.node.defaultChild as any) }));
     template.hasResourceProperties('AWS::Lambda::Function', {
-      VpcConfig: { SubnetIds: dataSubnets, SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^MCollectorSecurityGroup'), 'GroupId'] }] },
+      VpcConfig: { SubnetIds: dataSubnets, SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^MCollectorFunctionSecurityGroup'), 'GroupId'] }] },
     });
     expect(m.collectorSecurityGroups).toHaveLength(1);
     const role = Object.values(template.findResources('AWS::IAM::Role'))[0];
@@ -192,6 +192,15 @@ describe('collector', () => {
 });
 
 describe('alarm topic', () => {
+  test('the topic, its key and a named dashboard keep their logical ids across versions: replacing them would drop confirmed subscriptions or fail the deploy', () => {
+    const { template } = monitor({ dashboardName: 'waf-health' });
+    const ids = (type: string) => Object.keys(template.findResources(type));
+    // Ids of the construct's first release; a refactor that moves these resources must keep them.
+    expect(ids('AWS::SNS::Topic')).toEqual([expect.stringMatching(/^WafHealthAlarmTopic[0-9A-F]{8}$/)]);
+    expect(ids('AWS::KMS::Key')).toEqual([expect.stringMatching(/^WafHealthAlarmTopicKey[0-9A-F]{8}$/)]);
+    expect(ids('AWS::CloudWatch::Dashboard')).toEqual([expect.stringMatching(/^WafHealthDashboard[0-9A-F]{8}$/)]);
+  });
+
   test('a new topic is encrypted with a rotated key CloudWatch may use, TLS-only, with the email subscriptions', () => {
     const { template, stack, construct } = monitor({ alertEmails: ['oncall@example.com', 'waf-team@example.com'] });
     const keyId = stack.getLogicalId(construct.alarmTopicKey!.node.defaultChild as any);

@@ -1,0 +1,115 @@
+import { AlarmSpec, alarmsFromTemplate, evaluateAlarm, evaluateExpression, MetricStore } from '../../examples/monitor-local-run/alarm-model';
+
+const NS = 'Test';
+const P = 300_000;
+const T0 = Date.UTC(2026, 11, 7, 12, 0, 0);
+
+function alarmTemplate(props: Record<string, unknown>) {
+  return {
+    Resources: {
+      A: {
+        Type: 'AWS::CloudWatch::Alarm',
+        Properties: {
+          ComparisonOperator: 'GreaterThanThreshold',
+          Threshold: 10,
+          EvaluationPeriods: 3,
+          Namespace: NS,
+          MetricName: 'M',
+          Dimensions: [{ Name: 'Cluster', Value: 'c' }],
+          Statistic: 'Maximum',
+          Period: 300,
+          ...props,
+        },
+      },
+      Other: { Type: 'AWS::SNS::Topic', Properties: {} },
+    },
+  };
+}
+
+function storeWith(values: Array<number | undefined>, metricName = 'M'): MetricStore {
+  const store = new MetricStore();
+  values.forEach((v, i) => {
+    if (v !== undefined) store.add({ namespace: NS, metricName, dimensions: { Cluster: 'c' } }, T0 + i * P + 1000, v);
+  });
+  return store;
+}
+
+function stateAfter(spec: AlarmSpec, values: Array<number | undefined>): string {
+  return evaluateAlarm(spec, storeWith(values), T0 + values.length * P, 'OK');
+}
+
+describe('alarm model', () => {
+  test('reads plain and math alarms from a template and skips other resources', () => {
+    const [spec] = alarmsFromTemplate(alarmTemplate({}));
+    expect(spec).toMatchObject({ logicalId: 'A', threshold: 10, evaluationPeriods: 3, datapointsToAlarm: 3, treatMissingData: 'missing', periodSeconds: 300 });
+    const math = alarmsFromTemplate(alarmTemplate({
+      MetricName: undefined,
+      Namespace: undefined,
+      Dimensions: undefined,
+      Statistic: undefined,
+      Period: undefined,
+      Metrics: [
+        { Id: 'expr', Expression: 'DIFF(m)', ReturnData: true },
+        { Id: 'm', ReturnData: false, MetricStat: { Metric: { Namespace: NS, MetricName: 'M', Dimensions: [{ Name: 'Cluster', Value: 'c' }] }, Stat: 'Maximum', Period: 300 } },
+      ],
+    }));
+    expect(math[0].math?.expression).toBe('DIFF(m)');
+  });
+
+  test('N of N breaching periods alarm; one good period among them keeps OK', () => {
+    const [spec] = alarmsFromTemplate(alarmTemplate({}));
+    expect(stateAfter(spec, [11, 12, 13])).toBe('ALARM');
+    expect(stateAfter(spec, [11, 5, 13])).toBe('OK');
+  });
+
+  test('M of N: two breaching of three alarm with DatapointsToAlarm 2', () => {
+    const [spec] = alarmsFromTemplate(alarmTemplate({ DatapointsToAlarm: 2 }));
+    expect(stateAfter(spec, [11, 5, 13])).toBe('ALARM');
+    expect(stateAfter(spec, [1, 5, 13])).toBe('OK');
+  });
+
+  test('missing data as each TreatMissingData says', () => {
+    const none = [undefined, undefined, undefined];
+    const of = (mode: string) => alarmsFromTemplate(alarmTemplate({ TreatMissingData: mode }))[0];
+    expect(stateAfter(of('breaching'), none)).toBe('ALARM');
+    expect(stateAfter(of('breaching'), [11, undefined, 12])).toBe('ALARM');
+    expect(stateAfter(of('notBreaching'), [11, undefined, 12])).toBe('OK');
+    expect(stateAfter(of('notBreaching'), none)).toBe('OK');
+    expect(stateAfter(of('missing'), none)).toBe('INSUFFICIENT_DATA');
+    expect(evaluateAlarm(of('ignore'), storeWith(none), T0 + 3 * P, 'ALARM')).toBe('ALARM');
+  });
+
+  test('the period statistic is taken over every value in the period', () => {
+    const store = new MetricStore();
+    const metric = { namespace: NS, metricName: 'M', dimensions: { Cluster: 'c' } };
+    for (const v of [1, 5, 3]) store.add(metric, T0 + 10_000 * v, v);
+    store.add(metric, T0 + P, 100);
+    const ref = { ...metric, periodSeconds: 300 };
+    expect(store.datapoint({ ...ref, statistic: 'Sum' }, T0)).toBe(9);
+    expect(store.datapoint({ ...ref, statistic: 'Average' }, T0)).toBe(3);
+    expect(store.datapoint({ ...ref, statistic: 'Maximum' }, T0)).toBe(5);
+    expect(store.datapoint({ ...ref, statistic: 'Minimum' }, T0)).toBe(1);
+    expect(store.datapoint({ ...ref, statistic: 'SampleCount' }, T0 + P)).toBe(1);
+  });
+
+  test('EMF lines become datapoints under their exact dimension set', () => {
+    const store = new MetricStore();
+    store.addEmfLine(JSON.stringify({ _aws: { Timestamp: T0, CloudWatchMetrics: [{ Namespace: NS, Dimensions: [['Cluster']], Metrics: [{ Name: 'M', Unit: 'Count' }] }] }, Cluster: 'c', M: 7 }));
+    store.addEmfLine(JSON.stringify({ _aws: { Timestamp: T0, CloudWatchMetrics: [{ Namespace: NS, Dimensions: [['Cluster', 'Node']], Metrics: [{ Name: 'M', Unit: 'Count' }] }] }, Cluster: 'c', Node: 'n', M: 99 }));
+    expect(store.datapoint({ namespace: NS, metricName: 'M', dimensions: { Cluster: 'c' }, statistic: 'Maximum', periodSeconds: 300 }, T0)).toBe(7);
+  });
+
+  test('metric math: arithmetic, DIFF against the previous period, FILL, MAX, IF and comparisons', () => {
+    const values: Record<string, Array<number | undefined>> = { a: [3, 10, undefined], b: [1, 4, 2] };
+    const series = (id: string, at: number) => values[id][(at - T0) / P];
+    const at = (i: number) => T0 + i * P;
+    expect(evaluateExpression('a - b', series, at(1), P)).toBe(6);
+    expect(evaluateExpression('(a + b) * 2 / 4', series, at(0), P)).toBe(2);
+    expect(evaluateExpression('DIFF(a)', series, at(1), P)).toBe(7);
+    expect(evaluateExpression('a - b', series, at(2), P)).toBeUndefined();
+    expect(evaluateExpression('FILL(a, 0)', series, at(2), P)).toBe(0);
+    expect(evaluateExpression('MAX([DIFF(b), 0])', series, at(2), P)).toBe(0);
+    expect(evaluateExpression('IF(a > 5, 1, 0)', series, at(1), P)).toBe(1);
+    expect(() => evaluateExpression('ANOMALY_DETECTION_BAND(a)', series, at(1), P)).toThrow(/not modelled/);
+  });
+});
