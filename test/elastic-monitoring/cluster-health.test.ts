@@ -9,7 +9,16 @@ import { NODE_STATS_REQUEST, collectionWindow } from '../../src/elastic-monitori
 import { createElasticClient } from '../../src/shared/runtime/elastic/client';
 import { Log } from '../../src/shared/runtime/telemetry';
 import { Doc, EvaluatedCluster, IndexDefinition, NodeDefinition } from '../support/elasticsearch-evaluator';
-import { Series, evaluateMetricMath } from '../support/metric-math';
+import { evaluateExpression } from '../../examples/monitor-local-run/alarm-model';
+
+type Series = ReadonlyArray<number | undefined>;
+
+/** What CloudWatch computes from one datapoint per period (the local-run model's metric math). */
+function evaluateMetricMath(expression: string, metrics: Record<string, Series>): Series {
+  const length = Math.max(...Object.values(metrics).map((s) => s.length));
+  const series = (id: string, at: number) => metrics[id][at];
+  return Array.from({ length }, (_, i) => evaluateExpression(expression, series, i, 1));
+}
 
 const config = testConfig({ endpoint: 'https://waf-logs.es.example.com:9243', topN: 3 });
 const start = new Date('2026-11-21T12:07:30Z');

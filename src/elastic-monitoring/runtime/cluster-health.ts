@@ -146,4 +146,4 @@ export function mapNodeHealth(body: unknown): Mapped<NodeHealthFigures> {
  * node-set id, Maximum): the increase since the previous period, 0 when the counters went down (restarts) or the set
  * of nodes changed. DIFF needs the previous datapoint, so an alarm on it evaluates at least two periods.
  */
-export const REJECTIONS_EXPRESSION = 'IF(DIFF(nodes) == 0 AND DIFF(total) > 0, DIFF(total), 0)';
+export const REJECTIONS_EXPRESSION = 'IF(DIFF(nodes) == 0, IF(DIFF(total) > 0, DIFF(total), 0), 0)';
