@@ -9,6 +9,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { DebugChecks, debugChecksErrors } from './debug-checks';
+import { clusterHealthAlarmDefinitions } from './cluster-health-alarm-definitions';
 import { ecsAlarmDefinitions } from './ecs-alarm-definitions';
 import { ecsServiceMetrics } from './ecs-service-metrics';
 import { EcsTaskMonitoring } from './ecs-task-monitoring';
@@ -62,6 +63,18 @@ export class ElasticWafMonitor extends Construct {
   public readonly nodeDiskFreeAlarm?: cloudwatch.IAlarm;
   /** Alarm on collector runs failing; undefined when that alarm is disabled. */
   public readonly collectorErrorsAlarm?: cloudwatch.IAlarm;
+  /** Alarm on the cluster status red; undefined when that alarm is disabled. */
+  public readonly clusterRedAlarm?: cloudwatch.IAlarm;
+  /** Alarm on the cluster status not green for a while; undefined when that alarm is disabled. */
+  public readonly clusterYellowAlarm?: cloudwatch.IAlarm;
+  /** Alarm on shards staying unassigned; undefined when that alarm is disabled. */
+  public readonly unassignedShardsAlarm?: cloudwatch.IAlarm;
+  /** Alarm on rejected search requests; undefined when that alarm is disabled. */
+  public readonly searchRejectionsAlarm?: cloudwatch.IAlarm;
+  /** Alarm on rejected write requests; undefined when that alarm is disabled. */
+  public readonly writeRejectionsAlarm?: cloudwatch.IAlarm;
+  /** Alarm on JVM memory pressure of the fullest node; undefined when that alarm is disabled. */
+  public readonly jvmMemoryPressureAlarm?: cloudwatch.IAlarm;
   /** Alarm on WARNING/ERROR lines of the ECS service, with `ecsLogGroup`. */
   public readonly ecsLogErrorsAlarm?: cloudwatch.IAlarm;
   /** Alarm on crashed ECS tasks, with `ecsService`. */
@@ -107,6 +120,7 @@ export class ElasticWafMonitor extends Construct {
     const ecs = ecsAlarmDefinitions(namespace, alarmOptions, ecsMonitoring, ecsService);
     const definitions = {
       ...collectorAlarmDefinitions(this.metrics, alarmOptions, { clusterName, apdexTMs: config.apdexTMs }),
+      ...clusterHealthAlarmDefinitions(this.metrics, alarmOptions, clusterName),
       ...ecs.definitions,
     };
     this.failOn(Object.entries(definitions).flatMap(([name, d]) => alarmDefinitionErrors(name, d)));
@@ -158,6 +172,12 @@ export class ElasticWafMonitor extends Construct {
     this.nodeHeapAlarm = created.nodeHeap;
     this.nodeDiskFreeAlarm = created.nodeDiskFree;
     this.collectorErrorsAlarm = created.collectorErrors;
+    this.clusterRedAlarm = created.clusterRed;
+    this.clusterYellowAlarm = created.clusterYellow;
+    this.unassignedShardsAlarm = created.unassignedShards;
+    this.searchRejectionsAlarm = created.searchRejections;
+    this.writeRejectionsAlarm = created.writeRejections;
+    this.jvmMemoryPressureAlarm = created.jvmMemoryPressure;
     this.ecsLogErrorsAlarm = created.ecsLogErrors;
     this.ecsTaskCrashesAlarm = created.ecsTaskCrashes;
     this.ecsCpuAlarm = created.ecsCpu;
@@ -189,6 +209,7 @@ export class ElasticWafMonitor extends Construct {
       topN: config.topN,
       latencyThresholdMs: alarmThreshold(definitions.latency),
       apdexThreshold: alarmThreshold(definitions.apdex),
+      jvmMemoryPressureThreshold: alarmThreshold(definitions.jvmMemoryPressure),
       alarms: [...this.alarms, ...(props.additionalAlarms ?? [])],
       ecsService: ecsService
         ? {
