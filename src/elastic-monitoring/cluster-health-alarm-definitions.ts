@@ -2,7 +2,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { ElasticWafMetrics } from './elastic-waf-metrics';
 import { ElasticWafMonitorAlarms } from './monitor-alarm-options';
 import { AlarmDefinition } from './monitor-alarms';
-import { CLUSTER_STATUS_CODE, REJECTIONS_EXPRESSION } from './runtime/cluster-health';
+import { CLUSTER_STATUS_CODE, rejectionsExpression } from './runtime/cluster-health';
 
 /**
  * The alarms on the cluster's health (status, unassigned shards, thread-pool rejections, JVM memory pressure), by the
@@ -30,7 +30,7 @@ export function clusterHealthAlarmDefinitions(
     describe: (t: number) => string): AlarmDefinition => ({
     id,
     metric: total,
-    math: { expression: REJECTIONS_EXPRESSION, usingMetrics: { total, nodes: m.statsNodeSet() } },
+    math: { expression: rejectionsExpression('total', 'nodes'), usingMetrics: { total, nodes: m.statsNodeSet() } },
     options: opts,
     defaultThreshold: 1,
     // The figure is a difference to the previous period: two periods give one value.

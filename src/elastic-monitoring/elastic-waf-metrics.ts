@@ -1,6 +1,6 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { REJECTIONS_EXPRESSION } from './runtime/cluster-health';
+import { rejectionsExpression } from './runtime/cluster-health';
 import { clusterNameErrors, COMPARISON_OFFSETS } from './runtime/config';
 import { DIMENSION, METRIC } from './runtime/metric-names';
 
@@ -189,12 +189,12 @@ export class ElasticWafMetrics {
    * figure is never more than the rejections that happened.
    */
   public searchRejections(): cloudwatch.MathExpression {
-    return this.rejections(this.searchRejectedTotal(), 'Search rejections');
+    return this.rejections(this.searchRejectedTotal(), 'searchTotal', 'Search rejections');
   }
 
   /** Write (indexing) requests the cluster rejected in each period; computed like `searchRejections()`. */
   public writeRejections(): cloudwatch.MathExpression {
-    return this.rejections(this.writeRejectedTotal(), 'Write rejections');
+    return this.rejections(this.writeRejectedTotal(), 'writeTotal', 'Write rejections');
   }
 
   /** Problems of a collector run (Sum). */
@@ -238,10 +238,10 @@ export class ElasticWafMetrics {
     });
   }
 
-  private rejections(total: cloudwatch.Metric, label: string): cloudwatch.MathExpression {
+  private rejections(total: cloudwatch.Metric, totalId: string, label: string): cloudwatch.MathExpression {
     return new cloudwatch.MathExpression({
-      expression: REJECTIONS_EXPRESSION,
-      usingMetrics: { total, nodes: this.statsNodeSet() },
+      expression: rejectionsExpression(totalId, 'nodeSet'),
+      usingMetrics: { [totalId]: total, nodeSet: this.statsNodeSet() },
       period: this.period,
       label,
     });

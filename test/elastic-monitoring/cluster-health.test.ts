@@ -2,14 +2,14 @@ import { errors } from '@elastic/elasticsearch';
 import * as fc from 'fast-check';
 import { INDEX, clusterHealthBody, nodeStats, nodesStatsBody, testConfig, wafDoc } from './es-fixtures';
 import { MockCluster, refused, timedOut, unauthorized } from './mock-cluster';
-import { REJECTIONS_EXPRESSION, mapClusterHealth, mapNodeHealth, nodeSetId } from '../../src/elastic-monitoring/runtime/cluster-health';
+import { evaluateExpression } from '../../examples/monitor-local-run/alarm-model';
+import { rejectionsExpression, mapClusterHealth, mapNodeHealth, nodeSetId } from '../../src/elastic-monitoring/runtime/cluster-health';
 import { collect } from '../../src/elastic-monitoring/runtime/collector';
 import { searchClient } from '../../src/elastic-monitoring/runtime/elastic-client';
 import { NODE_STATS_REQUEST, collectionWindow } from '../../src/elastic-monitoring/runtime/queries';
 import { createElasticClient } from '../../src/shared/runtime/elastic/client';
 import { Log } from '../../src/shared/runtime/telemetry';
 import { Doc, EvaluatedCluster, IndexDefinition, NodeDefinition } from '../support/elasticsearch-evaluator';
-import { evaluateExpression } from '../../examples/monitor-local-run/alarm-model';
 
 type Series = ReadonlyArray<number | undefined>;
 
@@ -115,7 +115,7 @@ describe('cluster health figures from an Elasticsearch 8 cluster', () => {
       nodes.push(c.StatsNodeSet);
     }
     expect(total).toEqual([120, 127, 9, 15, 15, 1_015, 1_017]);
-    const perPeriod = evaluateMetricMath(REJECTIONS_EXPRESSION, { total, nodes });
+    const perPeriod = evaluateMetricMath(rejectionsExpression(), { total, nodes });
     expect(perPeriod).toEqual([undefined, 7, 0, 6, 0, 0, 2]);
     perPeriod.forEach((v, i) => expect(v ?? 0).toBeLessThanOrEqual(steps[i].search));
   });
@@ -163,7 +163,7 @@ describe('cluster health figures from an Elasticsearch 8 cluster', () => {
           history.push({ rejected, restarted, answering: new Set([0, 1, 2].filter((n) => !unresponsive.has(n))) });
         }
         for (const pool of ['search', 'write'] as const) {
-          const figure = evaluateMetricMath(REJECTIONS_EXPRESSION, { total: series[pool], nodes: series.nodes });
+          const figure = evaluateMetricMath(rejectionsExpression(), { total: series[pool], nodes: series.nodes });
           figure.forEach((value, i) => {
             if (value === undefined) return;
             expect(value).toBeGreaterThanOrEqual(0);

@@ -7,7 +7,7 @@ import { Problem } from '../../shared/runtime/elastic/problems';
  *
  * Rejection counters are cumulative since each node started, and the collector keeps no state between runs. A run
  * emits the counters summed over the nodes that reported them, and an id of that set of nodes; the per-period figure
- * is computed in CloudWatch (see {@link REJECTIONS_EXPRESSION}) as the difference from the previous period, counted
+ * is computed in CloudWatch (see {@link rejectionsExpression}) as the difference from the previous period, counted
  * only when the set of nodes did not change. Why this never over-counts: a restarted node keeps its id (Elasticsearch
  * persists it in the data path) and its counter starts again from 0, so the summed difference is at most the
  * rejections that really happened (the restart's loss only hides some); a node that joins, leaves or fails to report
@@ -142,8 +142,11 @@ export function mapNodeHealth(body: unknown): Mapped<NodeHealthFigures> {
 }
 
 /**
- * The per-period rejections in CloudWatch metric math, over `total` (the summed counters, Maximum) and `nodes` (the
- * node-set id, Maximum): the increase since the previous period, 0 when the counters went down (restarts) or the set
- * of nodes changed. DIFF needs the previous datapoint, so an alarm on it evaluates at least two periods.
+ * The per-period rejections in CloudWatch metric math, over the metric ids `total` (the summed counters, Maximum) and
+ * `nodes` (the node-set id, Maximum): the increase since the previous period, 0 when the counters went down
+ * (restarts) or the set of nodes changed. DIFF needs the previous datapoint, so an alarm on it evaluates at least two
+ * periods. Ids are parameters because one graph holds the search and the write figure.
  */
-export const REJECTIONS_EXPRESSION = 'IF(DIFF(nodes) == 0, IF(DIFF(total) > 0, DIFF(total), 0), 0)';
+export function rejectionsExpression(total = 'total', nodes = 'nodes'): string {
+  return `IF(DIFF(${nodes}) == 0, IF(DIFF(${total}) > 0, DIFF(${total}), 0), 0)`;
+}
