@@ -300,19 +300,23 @@ describe('alarms', () => {
   test('cluster health alarms: red at once, a lasting yellow, lasting unassigned shards, rejections, JVM memory pressure', () => {
     const { template, construct } = monitor();
     const byDescription = (text: string) => {
-      const found = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((a) => String(a.Properties.AlarmDescription).includes(text));
+      const found = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
+        .filter((a) => String(a.Properties.AlarmDescription).includes(text));
       expect(found).toHaveLength(1);
       return found[0].Properties;
     };
-    const summary = (a: any) => [a.MetricName, a.Statistic, a.Threshold, a.ComparisonOperator, a.EvaluationPeriods, a.DatapointsToAlarm, a.TreatMissingData, a.Period];
+    const summary = (a: any) =>
+      [a.MetricName, a.Statistic, a.Threshold, a.ComparisonOperator, a.EvaluationPeriods, a.DatapointsToAlarm, a.TreatMissingData, a.Period];
     expect(summary(byDescription('is red'))).toEqual(['ClusterStatus', 'Maximum', 2, 'GreaterThanOrEqualToThreshold', 1, 1, 'notBreaching', 300]);
     expect(summary(byDescription('has not been green'))).toEqual(['ClusterStatus', 'Maximum', 1, 'GreaterThanOrEqualToThreshold', 3, 3, 'notBreaching', 300]);
     expect(summary(alarmWith(template, 'UnassignedShards'))).toEqual(['UnassignedShards', 'Minimum', 1, 'GreaterThanOrEqualToThreshold', 6, 6, 'notBreaching', 300]);
     expect(summary(alarmWith(template, 'JvmMemoryPressureMax'))).toEqual(['JvmMemoryPressureMax', 'Maximum', 90, 'GreaterThanThreshold', 3, 3, 'notBreaching', 300]);
     for (const [pool, metricName] of [['search', 'ThreadPoolSearchRejectedTotal'], ['write', 'ThreadPoolWriteRejectedTotal']]) {
       const a = byDescription(`${pool} request(s) in a period`);
-      expect([a.Threshold, a.ComparisonOperator, a.EvaluationPeriods, a.DatapointsToAlarm, a.TreatMissingData]).toEqual([1, 'GreaterThanOrEqualToThreshold', 2, 1, 'notBreaching']);
-      const stats = Object.fromEntries(a.Metrics.filter((q: any) => q.MetricStat).map((q: any) => [q.Id, [q.MetricStat.Metric.MetricName, q.MetricStat.Stat, q.MetricStat.Period]]));
+      expect([a.Threshold, a.ComparisonOperator, a.EvaluationPeriods, a.DatapointsToAlarm, a.TreatMissingData])
+        .toEqual([1, 'GreaterThanOrEqualToThreshold', 2, 1, 'notBreaching']);
+      const stats = Object.fromEntries(a.Metrics.filter((q: any) => q.MetricStat)
+        .map((q: any) => [q.Id, [q.MetricStat.Metric.MetricName, q.MetricStat.Stat, q.MetricStat.Period]]));
       expect(stats).toEqual({ total: [metricName, 'Maximum', 300], nodes: ['StatsNodeSet', 'Maximum', 300] });
       expect(a.Metrics.find((q: any) => q.ReturnData !== false).Expression).toBe('IF(DIFF(nodes) == 0, IF(DIFF(total) > 0, DIFF(total), 0), 0)');
     }
