@@ -156,6 +156,14 @@ export class EvaluatedCluster {
     return this;
   }
 
+  /** Shards of an index lose every copy (or get them back): searches fail on them, health turns red. */
+  public setFailedShards(indexName: string, shards: readonly number[]): this {
+    const i = this.indices.findIndex((ix) => ix.def.name === indexName);
+    if (i < 0) throw new Error(`no index ${indexName}`);
+    this.indices[i] = { ...this.indices[i], def: { ...this.indices[i].def, failedShards: shards } };
+    return this;
+  }
+
   /** The node restarts: same id, counters from 0, uptime from now. */
   public restartNode(nodeId: string): this {
     const n = this.node(nodeId);
