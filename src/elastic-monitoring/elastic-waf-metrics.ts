@@ -1,5 +1,6 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { rejectionsExpression } from './runtime/cluster-health';
 import { clusterNameErrors, COMPARISON_OFFSETS } from './runtime/config';
 import { DIMENSION, METRIC } from './runtime/metric-names';
 
@@ -182,6 +183,61 @@ export class ElasticWafMetrics {
     return this.metric(METRIC.nodeDiskFreePercentMin, 'Minimum', 'Lowest node disk free %');
   }
 
+  /** Cluster health status of `_cluster/health`: 0 green, 1 yellow, 2 red (Maximum: the worst of the period). */
+  public clusterStatus(): cloudwatch.Metric {
+    return this.metric(METRIC.clusterStatus, 'Maximum', 'Status (0 green, 1 yellow, 2 red)');
+  }
+
+  /** Shard copies no node holds, of `_cluster/health` (Minimum: the period's lowest, so a passing gap is not counted). */
+  public unassignedShards(): cloudwatch.Metric {
+    return this.metric(METRIC.unassignedShards, 'Minimum', 'Unassigned shards');
+  }
+
+  /**
+   * JVM memory pressure of the fullest node: its old-generation pool used against the pool's maximum, percent
+   * (Maximum).
+   */
+  public jvmMemoryPressureMax(): cloudwatch.Metric {
+    return this.metric(METRIC.jvmMemoryPressureMax, 'Maximum', 'Fullest node JVM memory pressure %');
+  }
+
+  /** JVM memory pressure of every node, one series per node (graphs only). */
+  public jvmMemoryPressurePerNode(): cloudwatch.IMetric {
+    return this.perNode(METRIC.nodeJvmMemoryPressure, 'Maximum');
+  }
+
+  /**
+   * Search thread-pool rejections since each node started, summed over the nodes (Maximum). A counter: graph or alarm
+   * on `searchRejections()`, the per-period figure.
+   */
+  public searchRejectedTotal(): cloudwatch.Metric {
+    return this.metric(METRIC.searchRejectedTotal, 'Maximum', 'Search rejections since node start');
+  }
+
+  /** Write thread-pool rejections since each node started, summed over the nodes (Maximum); see `writeRejections()`. */
+  public writeRejectedTotal(): cloudwatch.Metric {
+    return this.metric(METRIC.writeRejectedTotal, 'Maximum', 'Write rejections since node start');
+  }
+
+  /** Id of the set of nodes whose rejection counters were summed; it changes when a node joins, leaves or fails to report. */
+  public statsNodeSet(): cloudwatch.Metric {
+    return this.metric(METRIC.statsNodeSet, 'Maximum', 'Node set id');
+  }
+
+  /**
+   * Search requests the cluster rejected in each period (queue full): the rise of the summed counters since the
+   * previous period, 0 when a node restarted (its counter starts again) or the set of reporting nodes changed, so the
+   * figure is never more than the rejections that happened.
+   */
+  public searchRejections(): cloudwatch.MathExpression {
+    return this.rejections(this.searchRejectedTotal(), 'searchTotal', 'Search rejections');
+  }
+
+  /** Write (indexing) requests the cluster rejected in each period; computed like `searchRejections()`. */
+  public writeRejections(): cloudwatch.MathExpression {
+    return this.rejections(this.writeRejectedTotal(), 'writeTotal', 'Write rejections');
+  }
+
   /** Problems of a collector run (Sum). */
   public collectorErrors(): cloudwatch.Metric {
     return this.metric(METRIC.collectorErrors, 'Sum', 'Collector errors');
@@ -220,6 +276,15 @@ export class ElasticWafMetrics {
       label,
       period: this.period,
       dimensionsMap: { [DIMENSION.cluster]: this.clusterName, ...extraDimensions },
+    });
+  }
+
+  private rejections(total: cloudwatch.Metric, totalId: string, label: string): cloudwatch.MathExpression {
+    return new cloudwatch.MathExpression({
+      expression: rejectionsExpression(totalId, 'nodeSet'),
+      usingMetrics: { [totalId]: total, nodeSet: this.statsNodeSet() },
+      period: this.period,
+      label,
     });
   }
 

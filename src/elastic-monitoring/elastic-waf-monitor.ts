@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { clusterHealthAlarmDefinitions } from './cluster-health-alarm-definitions';
 import { DebugChecks, debugChecksErrors } from './debug-checks';
 import { ecsAlarmDefinitions } from './ecs-alarm-definitions';
 import { ecsServiceMetrics } from './ecs-service-metrics';
@@ -72,6 +73,18 @@ export class ElasticWafMonitor extends Construct {
   public readonly nodeDiskFreeAlarm?: cloudwatch.IAlarm;
   /** Alarm on collector runs failing; undefined when that alarm is disabled. */
   public readonly collectorErrorsAlarm?: cloudwatch.IAlarm;
+  /** Alarm on the cluster status red; undefined when that alarm is disabled. */
+  public readonly clusterRedAlarm?: cloudwatch.IAlarm;
+  /** Alarm on the cluster status not green for a while; undefined when that alarm is disabled. */
+  public readonly clusterYellowAlarm?: cloudwatch.IAlarm;
+  /** Alarm on shards staying unassigned; undefined when that alarm is disabled. */
+  public readonly unassignedShardsAlarm?: cloudwatch.IAlarm;
+  /** Alarm on rejected search requests; undefined when that alarm is disabled. */
+  public readonly searchRejectionsAlarm?: cloudwatch.IAlarm;
+  /** Alarm on rejected write requests; undefined when that alarm is disabled. */
+  public readonly writeRejectionsAlarm?: cloudwatch.IAlarm;
+  /** Alarm on JVM memory pressure of the fullest node; undefined when that alarm is disabled. */
+  public readonly jvmMemoryPressureAlarm?: cloudwatch.IAlarm;
   /** Alarm on WARNING/ERROR lines of the ECS service, with `ecsLogGroup`. */
   public readonly ecsLogErrorsAlarm?: cloudwatch.IAlarm;
   /** Alarm on crashed ECS tasks, with `ecsService`. */
@@ -124,6 +137,7 @@ export class ElasticWafMonitor extends Construct {
         ingestDelayMs: config.ingestDelayMs,
         timeoutThresholdMs: config.timeoutThresholdMs,
       }),
+      ...clusterHealthAlarmDefinitions(this.metrics, alarmOptions, clusterName),
       ...ecs.definitions,
     };
     this.failOn(Object.entries(definitions).flatMap(([name, d]) => alarmDefinitionErrors(name, d)));
@@ -180,6 +194,12 @@ export class ElasticWafMonitor extends Construct {
     this.nodeHeapAlarm = created.nodeHeap;
     this.nodeDiskFreeAlarm = created.nodeDiskFree;
     this.collectorErrorsAlarm = created.collectorErrors;
+    this.clusterRedAlarm = created.clusterRed;
+    this.clusterYellowAlarm = created.clusterYellow;
+    this.unassignedShardsAlarm = created.unassignedShards;
+    this.searchRejectionsAlarm = created.searchRejections;
+    this.writeRejectionsAlarm = created.writeRejections;
+    this.jvmMemoryPressureAlarm = created.jvmMemoryPressure;
     this.ecsLogErrorsAlarm = created.ecsLogErrors;
     this.ecsTaskCrashesAlarm = created.ecsTaskCrashes;
     this.ecsCpuAlarm = created.ecsCpu;
@@ -215,6 +235,7 @@ export class ElasticWafMonitor extends Construct {
       serverErrorPercentThreshold: alarmThreshold(definitions.serverErrorPercent),
       freshnessThresholdSeconds: alarmThreshold(definitions.freshness),
       trafficFloor: alarmThreshold(definitions.trafficFloor),
+      jvmMemoryPressureThreshold: alarmThreshold(definitions.jvmMemoryPressure),
       alarms: [...this.alarms, ...(props.additionalAlarms ?? [])],
       ecsService: ecsService
         ? {

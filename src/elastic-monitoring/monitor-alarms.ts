@@ -12,6 +12,8 @@ export interface AlarmDefinition {
   readonly options?: MonitorAlarmOptions;
   readonly defaultThreshold: number;
   readonly defaultEvaluationPeriods: number;
+  /** @default - equal to the evaluation periods */
+  readonly defaultDatapointsToAlarm?: number;
   /** Thresholds that make sense for the metric; anything else fails at synth. */
   readonly thresholdRange: { readonly min: number; readonly max: number; readonly unit: string };
   readonly comparisonOperator: cloudwatch.ComparisonOperator;
@@ -74,7 +76,7 @@ export function createMonitorAlarm(
       : plain(definition.metric),
     threshold,
     evaluationPeriods,
-    datapointsToAlarm: options.datapointsToAlarm ?? evaluationPeriods,
+    datapointsToAlarm: options.datapointsToAlarm ?? Math.min(definition.defaultDatapointsToAlarm ?? evaluationPeriods, evaluationPeriods),
     comparisonOperator: definition.comparisonOperator,
     treatMissingData: definition.treatMissingData,
     alarmDescription: definition.describe(threshold),

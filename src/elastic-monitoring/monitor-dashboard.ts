@@ -25,6 +25,7 @@ export interface MonitorDashboardInput {
   readonly serverErrorPercentThreshold?: number;
   readonly freshnessThresholdSeconds?: number;
   readonly trafficFloor?: number;
+  readonly jvmMemoryPressureThreshold?: number;
   readonly alarms: cloudwatch.IAlarm[];
   readonly collectorLogGroup: logs.ILogGroup;
   readonly ecsLogGroup?: logs.ILogGroup;
@@ -210,6 +211,7 @@ export function createMonitorDashboard(scope: Construct, id: string, input: Moni
       height: 6,
     }),
   );
+  dashboard.addWidgets(...clusterHealthWidgets(m, input.jvmMemoryPressureThreshold));
   if (input.ecsService) dashboard.addWidgets(...ecsServiceWidgets(input.ecsService));
   for (let i = 0; i < input.alarms.length; i += ALARMS_PER_WIDGET) {
     const part = input.alarms.length > ALARMS_PER_WIDGET ? ` (${i / ALARMS_PER_WIDGET + 1})` : '';
@@ -247,6 +249,40 @@ function apdexText(input: MonitorDashboardInput): string {
   return input.apdexDefinition === ApdexDefinition.ALLOWED_REQUESTS
     ? `Apdex of allowed requests only, T ${input.apdexTMs} ms (satisfied under T, tolerating from T to under 4T)`
     : `Apdex of all requests, T ${input.apdexTMs} ms (satisfied up to T, tolerating above T up to 4T)`;
+}
+
+/** Status and unassigned shards, thread-pool rejections per period, and JVM memory pressure per node. */
+function clusterHealthWidgets(m: ElasticWafMetrics, pressureThreshold: number | undefined): cloudwatch.IWidget[] {
+  return [
+    new cloudwatch.GraphWidget({
+      title: 'Cluster status (0 green, 1 yellow, 2 red) and unassigned shards',
+      left: [m.clusterStatus()],
+      right: [m.unassignedShards()],
+      leftYAxis: { min: 0, max: 2, showUnits: false },
+      rightYAxis: { min: 0, showUnits: false },
+      leftAnnotations: [
+        { value: 1, label: 'yellow', color: '#ff9900' },
+        { value: 2, label: 'red', color: '#d13212' },
+      ],
+      width: 8,
+      height: 6,
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Rejected requests per period (full thread-pool queues)',
+      left: [m.searchRejections(), m.writeRejections()],
+      leftYAxis: { min: 0, showUnits: false },
+      width: 8,
+      height: 6,
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Node JVM memory pressure (old generation %)',
+      left: [m.jvmMemoryPressurePerNode()],
+      leftYAxis: { min: 0, max: 100, showUnits: false },
+      leftAnnotations: pressureThreshold === undefined ? [] : [{ value: pressureThreshold, label: 'Memory pressure alarm' }],
+      width: 8,
+      height: 6,
+    }),
+  ];
 }
 
 /** CPU and memory of the WAF's ECS service (`AWS/ECS`), and its running against desired tasks (Container Insights). */

@@ -48,7 +48,7 @@ describe('collector handler', () => {
     const calls = secretsManager.commandCalls(GetSecretValueCommand);
     expect(calls).toHaveLength(1);
     expect(calls[0].args[0].input).toEqual({ SecretId: config.credentials.secretArn });
-    expect(cluster.requests).toHaveLength(4);
+    expect(cluster.requests).toHaveLength(6);
     expect(new Set(cluster.requests.map((r) => r.authorization))).toEqual(new Set([basicHeader('waf-monitor', 'first')]));
     // the scheduled event's time, not the clock, places the window
     expect(summary).toEqual(expect.objectContaining({ windowStart: '2026-11-21T12:00:00.000Z', windowEnd: '2026-11-21T12:05:00.000Z', problems: [] }));
@@ -60,14 +60,15 @@ describe('collector handler', () => {
       .resolves({ SecretString: JSON.stringify({ username: 'waf-monitor', password: 'rotated' }) });
     const cluster = new MockCluster()
       .onMsearch(() => unauthorized(securityExceptionBody('waf-monitor', '/_msearch')))
-      .onNodesStats(() => unauthorized(securityExceptionBody('waf-monitor', '/_nodes/stats')));
+      .onNodesStats(() => unauthorized(securityExceptionBody('waf-monitor', '/_nodes/stats')))
+      .onClusterHealth(() => unauthorized(securityExceptionBody('waf-monitor', '/_cluster/health')));
     const { handler, emf } = setup({}, cluster);
     const first = await handler(event);
-    expect(first!.problems.map((p) => p.kind)).toEqual(['auth', 'auth']);
-    expect(emf[0].CollectorErrors).toBe(2);
+    expect(first!.problems.map((p) => p.kind)).toEqual(['auth', 'auth', 'auth']);
+    expect(emf[0].CollectorErrors).toBe(3);
     await handler(event);
     expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(2);
-    expect(cluster.requests.slice(2).map((r) => r.authorization)).toEqual([basicHeader('waf-monitor', 'rotated'), basicHeader('waf-monitor', 'rotated')]);
+    expect(cluster.requests.slice(3).map((r) => r.authorization)).toEqual(Array(3).fill(basicHeader('waf-monitor', 'rotated')));
   });
 
   test('an API key secret is sent as an ApiKey header', async () => {

@@ -2,6 +2,7 @@ import {
   WafDoc,
   clusterOf,
   directFigures,
+  clusterHealthBody,
   nodeStats,
   nodesStatsBody,
   securityExceptionBody,
@@ -70,14 +71,16 @@ function healthyCluster(index: Partial<IndexDefinition> = {}, documents: readonl
 }
 
 describe('collector against a mock Elasticsearch 8 cluster', () => {
-  test('a healthy run makes exactly two round trips: _msearch with every search, and _nodes/stats', async () => {
+  test('a healthy run makes exactly three round trips: _msearch with every search, _nodes/stats and _cluster/health', async () => {
     const cluster = healthyCluster();
     await run(cluster);
     expect(cluster.requests.map((r) => `${r.method} ${r.path}`).sort()).toEqual([
-      'GET /_nodes/stats/process,os,jvm,fs',
+      'GET /_cluster/health',
+      'GET /_nodes/stats/process,os,jvm,fs,thread_pool',
       'POST /_msearch',
     ]);
     expect(cluster.requests.find((r) => r.path.startsWith('/_nodes'))!.querystring).toContain('filter_path=');
+    expect(cluster.requests.find((r) => r.path.startsWith('/_cluster'))!.querystring).toContain('filter_path=');
     const body = cluster.msearchBodies[0] as any[];
     expect(body).toHaveLength(2 * SEARCH_ORDER.length);
     expect(body[0].index).toBe('waf-logs-*');
@@ -207,8 +210,8 @@ describe('collector against a mock Elasticsearch 8 cluster', () => {
 
   test('per node and per compared window, one EMF line each with its own dimension', async () => {
     const { emf } = await run(healthyCluster());
-    expect(emfValues(emf, { Cluster: 'prod', Node: 'es-hot-1' })).toEqual({ NodeCpuPercent: 41, NodeHeapUsedPercent: 63, NodeDiskFreePercent: 15 });
-    expect(emfValues(emf, { Cluster: 'prod', Node: 'es-hot-2' })).toEqual({ NodeCpuPercent: 87, NodeHeapUsedPercent: 72, NodeDiskFreePercent: 60 });
+    expect(emfValues(emf, { Cluster: 'prod', Node: 'es-hot-1' })).toEqual({ NodeCpuPercent: 41, NodeHeapUsedPercent: 63, NodeDiskFreePercent: 15, NodeJvmMemoryPressure: expect.closeTo(58, 6) });
+    expect(emfValues(emf, { Cluster: 'prod', Node: 'es-hot-2' })).toEqual({ NodeCpuPercent: 87, NodeHeapUsedPercent: 72, NodeDiskFreePercent: 60, NodeJvmMemoryPressure: expect.closeTo(67, 6) });
     expect(emfValues(emf, { Cluster: 'prod', Offset: '1h' })).toEqual({ LatencyAverageByOffset: 33 });
     // no traffic 6 hours ago: no datapoint rather than a zero
     expect(() => emfValues(emf, { Cluster: 'prod', Offset: '6h' })).toThrow(/no EMF line/);
@@ -244,25 +247,27 @@ describe('collector against a mock Elasticsearch 8 cluster', () => {
     expect(logs.find((l) => l.attributes.event === 'empty-window')?.level).toBe('warn');
   });
 
-  test('401 on both requests: a clear auth log line per request, CollectorErrors 2, no retries, no throw', async () => {
+  test('401 on every request: a clear auth log line per request, CollectorErrors 3, no retries, no throw', async () => {
     const cluster = new MockCluster()
       .onMsearch(() => unauthorized(securityExceptionBody('waf-monitor', '/_msearch')))
-      .onNodesStats(() => unauthorized(securityExceptionBody('waf-monitor', '/_nodes/stats/process,os,jvm,fs')));
+      .onNodesStats(() => unauthorized(securityExceptionBody('waf-monitor', '/_nodes/stats/process,os,jvm,fs,thread_pool')))
+      .onClusterHealth(() => unauthorized(securityExceptionBody('waf-monitor', '/_cluster/health')));
     const { emf, logs, summary } = await run(cluster);
-    expect(cluster.requests).toHaveLength(2);
-    expect(summary.problems.map((p) => p.kind)).toEqual(['auth', 'auth']);
+    expect(cluster.requests).toHaveLength(3);
+    expect(summary.problems.map((p) => p.kind)).toEqual(['auth', 'auth', 'auth']);
+    expect(summary.problems.map((p) => p.source)).toEqual(['_msearch', '_nodes/stats', '_cluster/health']);
     const errorsLogged = logs.filter((l) => l.level === 'error');
-    expect(errorsLogged).toHaveLength(2);
+    expect(errorsLogged).toHaveLength(3);
     expect(errorsLogged[0].attributes).toEqual(expect.objectContaining({ event: 'collector-error', kind: 'auth', source: '_msearch' }));
     expect(errorsLogged[0].message).toContain('HTTP 401');
     expect(errorsLogged[0].message).toContain('unable to authenticate user [waf-monitor]');
     expect(errorsLogged[0].message).toContain('check the credentials in the secret');
-    expect(emfValues(emf, { Cluster: 'prod' })).toEqual({ CollectorErrors: 2 });
+    expect(emfValues(emf, { Cluster: 'prod' })).toEqual({ CollectorErrors: 3 });
     expect(emf).toHaveLength(1);
   });
 
   test('a timeout of _msearch is not retried; node figures still arrive', async () => {
-    const cluster = new MockCluster().onMsearch(() => timedOut()).onNodesStats(() => healthyNodes);
+    const cluster = new MockCluster().onMsearch(() => timedOut()).onNodesStats(() => healthyNodes).onClusterHealth(() => clusterHealthBody('green', 0));
     const { emf, summary, logs } = await run(cluster);
     expect(cluster.requests.filter((r) => r.path === '/_msearch')).toHaveLength(1);
     expect(summary.problems).toEqual([expect.objectContaining({ kind: 'timeout', source: '_msearch' })]);
@@ -274,10 +279,13 @@ describe('collector against a mock Elasticsearch 8 cluster', () => {
   });
 
   test('an unreachable cluster is reported as such, without retries (the next run is the retry)', async () => {
-    const cluster = new MockCluster().onMsearch(() => refused('10.0.3.7:9243')).onNodesStats(() => refused('10.0.3.7:9243'));
+    const cluster = new MockCluster()
+      .onMsearch(() => refused('10.0.3.7:9243'))
+      .onNodesStats(() => refused('10.0.3.7:9243'))
+      .onClusterHealth(() => refused('10.0.3.7:9243'));
     const { summary } = await run(cluster);
-    expect(cluster.requests).toHaveLength(2);
-    expect(summary.problems.map((p) => p.kind)).toEqual(['unreachable', 'unreachable']);
+    expect(cluster.requests).toHaveLength(3);
+    expect(summary.problems.map((p) => p.kind)).toEqual(['unreachable', 'unreachable', 'unreachable']);
     expect(summary.problems[0].message).toContain('ECONNREFUSED');
     expect(summary.problems[0].message).toContain('security groups');
   });
@@ -291,13 +299,17 @@ describe('collector against a mock Elasticsearch 8 cluster', () => {
       'field-mapping:top_hosts search, host_customer search, host_clients search, host_traffic search',
       'missing-field:node:es-warm-1',
       'missing-field:node:es-warm-1',
+      // and the health figures it lacks: old-generation pool, search and write rejection counters
+      'missing-field:node:es-warm-1',
+      'missing-field:node:es-warm-1',
+      'missing-field:node:es-warm-1',
     ]);
     const error = logs.find((l) => l.attributes.kind === 'field-mapping')!;
     expect(error.message).toContain('"url.domain" (fields.host) is a text field');
     expect(error.message).toContain('"url.domain.keyword"');
     expect(logs.filter((l) => l.attributes.event === 'top-host')).toEqual([]);
     const values = emfValues(emf, { Cluster: 'prod' });
-    expect(values.CollectorErrors).toBe(3);
+    expect(values.CollectorErrors).toBe(6);
     expect(values.RequestCount).toBe(400);
     expect(values.Apdex).toBeCloseTo(directFigures(docs, config, window).apdexAllRequests!, 12);
     expect(values.NodeCpuPercentMax).toBe(41);

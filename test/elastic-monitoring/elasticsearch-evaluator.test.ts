@@ -250,3 +250,42 @@ describe('percentiles', () => {
       .toEqual({ value: Date.parse(at(4)), value_as_string: at(4) });
   });
 });
+
+describe('node stats and cluster health', () => {
+  const cluster = () => new EvaluatedCluster([{ name: 'logs', docs: [], shards: 2, replicas: 1 }], [
+    { id: 'a', name: 'node-a', rejected: { search: 4 } },
+    { id: 'b', name: 'node-b' },
+  ]);
+
+  test('_nodes/stats answers only the metric groups asked for, trimmed by filter_path (* and **)', () => {
+    const c = cluster();
+    expect(Object.keys(c.nodesStats(['jvm']).nodes.a).filter((k) => !['timestamp', 'name', 'transport_address', 'host', 'ip', 'roles', 'attributes'].includes(k))).toEqual(['jvm']);
+    expect(c.nodesStats(['thread_pool', 'jvm'], ['nodes.*.thread_pool.search.rejected', 'nodes.*.name'])).toEqual({
+      nodes: { a: { name: 'node-a', thread_pool: { search: { rejected: 4 } } }, b: { name: 'node-b', thread_pool: { search: { rejected: 0 } } } },
+    });
+    expect(c.nodesStats(['jvm'], ['nodes.*.thread_pool.search.rejected'])).toEqual({});
+    expect(c.nodesStats(['jvm'], ['**.old.max_in_bytes']).nodes.a.jvm.mem.pools).toEqual({ old: { max_in_bytes: 4 * 1024 ** 3 } });
+    expect(error(() => c.nodesStats(['jvm', 'threadpool'])).status).toBe(400);
+  });
+
+  test('rejection counters count since node start; a restart sets them back to 0 and keeps the id', () => {
+    const c = cluster().reject('a', 'search', 3).advance(60_000);
+    expect(c.nodesStats(['thread_pool']).nodes.a.thread_pool.search.rejected).toBe(7);
+    c.restartNode('a').advance(1_000).reject('a', 'search', 1);
+    const a = c.nodesStats(['thread_pool', 'jvm']).nodes.a;
+    expect([a.thread_pool.search.rejected, a.jvm.uptime_in_millis]).toEqual([1, 1_000]);
+  });
+
+  test('an unresponsive node is counted in _nodes.failed and left out of nodes', () => {
+    const body = cluster().setUnresponsive('b', true).nodesStats(['os']);
+    expect(body._nodes).toEqual(expect.objectContaining({ total: 2, successful: 1, failed: 1 }));
+    expect(Object.keys(body.nodes)).toEqual(['a']);
+  });
+
+  test('health: green with a node per copy, yellow when replicas lack a node, red when a shard has no copy', () => {
+    expect(cluster().clusterHealth(['status', 'unassigned_shards'])).toEqual({ status: 'green', unassigned_shards: 0 });
+    expect(cluster().removeNode('b').clusterHealth(['status', 'unassigned_shards'])).toEqual({ status: 'yellow', unassigned_shards: 2 });
+    const red = new EvaluatedCluster([{ name: 'logs', docs: [], shards: 2, failedShards: [0] }]);
+    expect(red.clusterHealth()).toEqual(expect.objectContaining({ status: 'red', unassigned_shards: 1, active_primary_shards: 1 }));
+  });
+});

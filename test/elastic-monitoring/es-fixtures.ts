@@ -70,14 +70,30 @@ export function msearchItems(
 }
 
 /** A node of `_nodes/stats?filter_path=...` as Elasticsearch 8 returns it. */
-export function nodeStats(name: string, cpu: number, heap: number, totalBytes: number, availableBytes: number) {
+export function nodeStats(
+  name: string, cpu: number, heap: number, totalBytes: number, availableBytes: number,
+  health: { oldUsedPercent?: number; searchRejected?: number; writeRejected?: number } = {},
+) {
+  const heapMax = 4 * 1024 ** 3;
   return {
     name,
     process: { cpu: { percent: cpu } },
     os: { cpu: { percent: cpu + 3 } },
-    jvm: { mem: { heap_used_percent: heap } },
+    jvm: {
+      mem: {
+        heap_used_percent: heap,
+        heap_max_in_bytes: heapMax,
+        pools: { old: { used_in_bytes: Math.round((heapMax * (health.oldUsedPercent ?? heap - 5)) / 100), max_in_bytes: heapMax } },
+      },
+    },
     fs: { total: { total_in_bytes: totalBytes, available_in_bytes: availableBytes } },
+    thread_pool: { search: { rejected: health.searchRejected ?? 0 }, write: { rejected: health.writeRejected ?? 0 } },
   };
+}
+
+/** `_cluster/health?filter_path=...` as Elasticsearch 8 returns it. */
+export function clusterHealthBody(status: string, unassignedShards: number) {
+  return { cluster_name: 'waf-logs', status, timed_out: false, number_of_nodes: 3, unassigned_shards: unassignedShards };
 }
 
 export function nodesStatsBody(nodes: Record<string, unknown>, failed = 0) {

@@ -31,10 +31,12 @@ export class MockCluster {
   }
 
   /**
-   * Answers `_msearch` and `/:index/_search` by evaluating each request body over the documents of `cluster`; what
-   * comes back depends only on the request and the documents.
+   * Answers `_msearch` and `/:index/_search` by evaluating each request body over the documents of `cluster`, and
+   * `_nodes/stats` and `_cluster/health` from its nodes and shards (see {@link serveHealth}); what comes back depends
+   * only on the request and the cluster's state.
    */
   public serve(cluster: EvaluatedCluster): this {
+    this.serveHealth(cluster);
     this.onMsearch(({ body }) => cluster.msearch(body as Record<string, unknown>[]));
     for (const method of ['GET', 'POST']) {
       this.mock.add({ method, path: '/:index/_search' }, (params: any) => {
@@ -54,6 +56,32 @@ export class MockCluster {
   public onNodesStats(resolve: Resolver): this {
     this.mock.clear({ method: 'GET', path: '/_nodes/stats/:metric' });
     this.mock.add({ method: 'GET', path: '/_nodes/stats/:metric' }, (params) => resolve(params) as Record<string, unknown>);
+    return this;
+  }
+
+  public onClusterHealth(resolve: Resolver): this {
+    this.mock.clear({ method: 'GET', path: '/_cluster/health' });
+    this.mock.add({ method: 'GET', path: '/_cluster/health' }, (params) => resolve(params) as Record<string, unknown>);
+    return this;
+  }
+
+  /**
+   * Answers `_nodes/stats/<metrics>` and `_cluster/health` from the nodes and indices of `cluster`, honouring the
+   * metric groups and filter_path the request names.
+   */
+  public serveHealth(cluster: EvaluatedCluster): this {
+    const filterPath = (params: any): string[] | undefined =>
+      params.querystring?.filter_path === undefined ? undefined : String(params.querystring.filter_path).split(',');
+    const answer = (fn: () => unknown) => {
+      try {
+        return fn() as Record<string, unknown>;
+      } catch (e) {
+        if (!(e instanceof EsError)) throw e;
+        return new errors.ResponseError({ body: e.body, statusCode: e.status, headers: {}, warnings: null, meta: {} as any });
+      }
+    };
+    this.onNodesStats((params: any) => answer(() => cluster.nodesStats(decodeURIComponent(params.path.split('/')[3]).split(','), filterPath(params))));
+    this.onClusterHealth((params: any) => answer(() => cluster.clusterHealth(filterPath(params))));
     return this;
   }
 

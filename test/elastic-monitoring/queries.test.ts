@@ -201,7 +201,12 @@ describe('buildMsearch', () => {
   });
 
   test('node stats ask only for the figures read', () => {
-    expect(NODE_STATS_REQUEST.metric).toEqual(['process', 'os', 'jvm', 'fs']);
-    expect(NODE_STATS_REQUEST.filter_path).toContain('nodes.*.fs.total.available_in_bytes');
+    expect(NODE_STATS_REQUEST.metric).toEqual(['process', 'os', 'jvm', 'fs', 'thread_pool']);
+    expect(NODE_STATS_REQUEST.filter_path).toEqual(expect.arrayContaining([
+      'nodes.*.fs.total.available_in_bytes',
+      'nodes.*.jvm.mem.pools.old.used_in_bytes',
+      'nodes.*.thread_pool.search.rejected',
+      'nodes.*.thread_pool.write.rejected',
+    ]));
   });
 });

@@ -28,9 +28,13 @@ test('the bundled collector runs a collection against an Elasticsearch-like HTTP
     req.on('end', () => {
       requests.push({ method: req.method!, url: req.url!, authorization: req.headers.authorization });
       // the searches as the bundled client sent them (NDJSON), answered by evaluating them over the documents
-      const body = req.url!.startsWith('/_msearch')
+      const url = new URL(req.url!, 'http://localhost');
+      const filterPath = url.searchParams.get('filter_path')?.split(',');
+      const body = url.pathname.startsWith('/_msearch')
         ? cluster.msearch(raw.split('\n').filter(Boolean).map((line) => JSON.parse(line)))
-        : nodesStatsBody({ n1: nodeStats('es-1', 12, 55, 1000, 400) });
+        : url.pathname.startsWith('/_cluster/health')
+          ? cluster.clusterHealth(filterPath)
+          : nodesStatsBody({ n1: nodeStats('es-1', 12, 55, 1000, 400) });
       // The 8.x client refuses servers that do not say they are Elasticsearch.
       res.writeHead(200, { 'content-type': 'application/json', 'x-elastic-product': 'Elasticsearch' });
       res.end(JSON.stringify(body));
@@ -60,8 +64,10 @@ test('the bundled collector runs a collection against an Elasticsearch-like HTTP
     });
     const { emf, problems } = JSON.parse(out);
     expect(problems).toEqual([]);
-    // exactly the two round trips: one _msearch, one _nodes/stats
-    expect(requests.map((r) => `${r.method} ${r.url.split('?')[0]}`)).toEqual(['POST /_msearch', expect.stringMatching(/^GET \/_nodes\/stats/)]);
+    // exactly the three round trips: one _msearch, one _nodes/stats, one _cluster/health
+    expect(requests.map((r) => `${r.method} ${r.url.split('?')[0]}`)).toEqual([
+      'POST /_msearch', expect.stringMatching(/^GET \/_nodes\/stats/), 'GET /_cluster/health',
+    ]);
     expect(requests.every((r) => r.authorization === `Basic ${Buffer.from('waf-monitor:pw').toString('base64')}`)).toBe(true);
     const names = emf.flatMap((e: any) => e._aws.CloudWatchMetrics.flatMap((m: any) => m.Metrics.map((x: any) => x.Name)));
     expect(names.length).toBeGreaterThan(5);
@@ -72,6 +78,7 @@ test('the bundled collector runs a collection against an Elasticsearch-like HTTP
     expect(clusterLine.LatencyAverage).toBeCloseTo(direct.latencyAverageMs!, 6);
     expect(clusterLine.BlockedCount).toBe(4);
     expect(clusterLine.PartialRun).toBe(0);
+    expect(clusterLine.ClusterStatus).toBe(0);
   } finally {
     server.close();
   }

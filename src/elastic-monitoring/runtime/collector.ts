@@ -1,8 +1,9 @@
+import { ClusterHealthFigures, NodeHealthFigures, mapClusterHealth, mapNodeHealth } from './cluster-health';
 import { CollectorConfig, redactUrlCredentials } from './config';
 import { renderEmf } from './emf';
 import { COLLECTOR_ERROR_EVENT, COLLECTOR_WARNING_EVENT, TOP_HOST_APPROXIMATE_FIELD, TOP_HOST_EVENT } from './metric-names';
 import { MetricTarget, runMetrics } from './metrics';
-import { CollectionWindow, NODE_STATS_REQUEST, buildMsearch, collectionWindow } from './queries';
+import { CLUSTER_HEALTH_REQUEST, CollectionWindow, NODE_STATS_REQUEST, buildMsearch, collectionWindow } from './queries';
 import {
   ComparisonFigure,
   HostFigures,
@@ -16,10 +17,11 @@ import {
 import { Problem, classifyError } from '../../shared/runtime/elastic/problems';
 import { Log } from '../../shared/runtime/telemetry';
 
-/** The two requests a run makes; an adapter over the Elasticsearch client in production. */
+/** The three requests a run makes; an adapter over the Elasticsearch client in production. */
 export interface SearchClient {
   msearch(searches: Record<string, unknown>[]): Promise<unknown>;
   nodesStats(request: typeof NODE_STATS_REQUEST): Promise<unknown>;
+  clusterHealth(request: typeof CLUSTER_HEALTH_REQUEST): Promise<unknown>;
 }
 
 export interface RunSummary {
@@ -44,17 +46,19 @@ export interface CollectorRun {
 }
 
 /**
- * One collection: the `_msearch` and `_nodes/stats` requests in parallel (two round trips, no retries: the next
- * scheduled run is the retry), figures to EMF, top hosts to the log. Never throws for a cluster-side problem.
+ * One collection: the `_msearch`, `_nodes/stats` and `_cluster/health` requests in parallel (three round trips, no
+ * retries: the next scheduled run is the retry), figures to EMF, top hosts to the log. A failed request costs only its
+ * own figures. Never throws for a cluster-side problem.
  */
 export async function collect(run: CollectorRun): Promise<RunSummary> {
   const { client, config, logger } = run;
   const window = collectionWindow(run.now, config);
   const problems: Problem[] = [];
 
-  const [searchResult, nodesResult] = await Promise.allSettled([
+  const [searchResult, nodesResult, healthResult] = await Promise.allSettled([
     client.msearch(buildMsearch(config, window)),
     client.nodesStats(NODE_STATS_REQUEST),
+    client.clusterHealth(CLUSTER_HEALTH_REQUEST),
   ]);
 
   let windowFigures: WindowFigures | undefined;
@@ -88,6 +92,22 @@ export async function collect(run: CollectorRun): Promise<RunSummary> {
     problems.push(...mapped.problems);
   } else {
     problems.push(classifyError(nodesResult.reason, '_nodes/stats', config.endpoint));
+  }
+
+  // Cluster health: the health call's figures, and the health part of the node stats answer.
+  let clusterHealth: ClusterHealthFigures | undefined;
+  let nodeHealth: NodeHealthFigures | undefined;
+  if (healthResult.status === 'fulfilled') {
+    const mapped = mapClusterHealth(healthResult.value);
+    clusterHealth = mapped.value;
+    problems.push(...mapped.problems);
+  } else {
+    problems.push(classifyError(healthResult.reason, '_cluster/health', config.endpoint));
+  }
+  if (nodesResult.status === 'fulfilled') {
+    const mapped = mapNodeHealth(nodesResult.value);
+    nodeHealth = mapped.value;
+    problems.push(...mapped.problems);
   }
 
   const windowFields = windowLogFields(window);
@@ -129,6 +149,8 @@ export async function collect(run: CollectorRun): Promise<RunSummary> {
     nodes,
     errorCount: problems.length,
     partial,
+    clusterHealth,
+    nodeHealth,
   });
   for (const doc of docs) {
     for (const line of renderEmf(doc)) run.writeEmf(line);

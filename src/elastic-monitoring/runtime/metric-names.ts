@@ -39,6 +39,17 @@ export const METRIC = {
   nodeCpuPercentMax: 'NodeCpuPercentMax',
   nodeHeapUsedPercentMax: 'NodeHeapUsedPercentMax',
   nodeDiskFreePercentMin: 'NodeDiskFreePercentMin',
+  /** Cluster health (see cluster-health.ts): 0 green, 1 yellow, 2 red. */
+  clusterStatus: 'ClusterStatus',
+  unassignedShards: 'UnassignedShards',
+  /** Old-generation used / max of the fullest node, percent; per node with the Node dimension. */
+  jvmMemoryPressureMax: 'JvmMemoryPressureMax',
+  nodeJvmMemoryPressure: 'NodeJvmMemoryPressure',
+  /** Rejections since node start, summed over the nodes of `statsNodeSet`: cumulative, differenced in CloudWatch. */
+  searchRejectedTotal: 'ThreadPoolSearchRejectedTotal',
+  writeRejectedTotal: 'ThreadPoolWriteRejectedTotal',
+  /** Id of the set of nodes whose counters were summed; a change marks a period the difference cannot be trusted. */
+  statsNodeSet: 'StatsNodeSet',
   collectorErrors: 'CollectorErrors',
   /** 1 when some shard failed or timed out, so the run's figures are partial; 0 for a complete run. */
   partialRun: 'PartialRun',

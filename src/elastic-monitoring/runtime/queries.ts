@@ -349,7 +349,7 @@ export function buildMsearch(config: CollectorConfig, window: CollectionWindow):
 
 /** The `_nodes/stats` request: only the metric groups read, trimmed further by filter_path. */
 export const NODE_STATS_REQUEST = {
-  metric: ['process', 'os', 'jvm', 'fs'],
+  metric: ['process', 'os', 'jvm', 'fs', 'thread_pool'],
   filter_path: [
     '_nodes',
     'cluster_name',
@@ -359,5 +359,16 @@ export const NODE_STATS_REQUEST = {
     'nodes.*.jvm.mem.heap_used_percent',
     'nodes.*.fs.total.total_in_bytes',
     'nodes.*.fs.total.available_in_bytes',
+    // Cluster health figures (see cluster-health.ts): JVM memory pressure and thread-pool rejections.
+    'nodes.*.jvm.mem.heap_max_in_bytes',
+    'nodes.*.jvm.mem.pools.old.used_in_bytes',
+    'nodes.*.jvm.mem.pools.old.max_in_bytes',
+    'nodes.*.thread_pool.search.rejected',
+    'nodes.*.thread_pool.write.rejected',
   ],
+};
+
+/** The `_cluster/health` request (cluster level, no waiting): the third and last round trip of a run. */
+export const CLUSTER_HEALTH_REQUEST = {
+  filter_path: ['cluster_name', 'status', 'timed_out', 'number_of_nodes', 'unassigned_shards'],
 };
