@@ -1,9 +1,8 @@
 /**
  * A model of CloudWatch alarm evaluation, read from a synthesized template, for running the monitor's alarms locally
  * against the metrics the collector writes as EMF. It follows the documented rules: each period's datapoint is the
- * alarm's statistic over the values in it; the alarm looks at the last `EvaluationPeriods` periods, is in ALARM when at
- * least `DatapointsToAlarm` of them breach, and fills missing periods as `TreatMissingData` says (`breaching`,
- * `notBreaching`, `ignore`: keep the state, `missing`: INSUFFICIENT_DATA when all are missing). Metric math alarms are
+ * alarm's statistic over the values in it; the alarm is in ALARM when at least `DatapointsToAlarm` of the
+ * `EvaluationPeriods` datapoints it judges breach, missing ones handled as `evaluateAlarm` describes. Metric math alarms are
  * evaluated with the subset of the expression language the library uses (arithmetic, comparisons, DIFF, FILL, IF, MAX,
  * MIN, ABS).
  */
@@ -87,10 +86,13 @@ function metricRef(
 
 /** Datapoints by metric (namespace, name and exact dimension set), as CloudWatch Logs extracts them from EMF lines. */
 export class MetricStore {
-  private readonly points = new Map<string, Array<{ readonly time: number; readonly value: number }>>();
+  private readonly points = new Map<string, Array<{ readonly time: number; readonly value: number; readonly arrivedAt: number }>>();
 
-  /** One EMF log line. */
-  addEmfLine(line: string): void {
+  /**
+   * One EMF log line, written at `arrivedAt` (ms; default: its own timestamp). A datapoint stamped before it was
+   * written (the collector stamps the window's start) is not there for evaluations in between.
+   */
+  addEmfLine(line: string, arrivedAt?: number): void {
     const doc = JSON.parse(line) as Json;
     const time = Number(doc._aws.Timestamp);
     for (const directive of doc._aws.CloudWatchMetrics as Json[]) {
@@ -99,23 +101,27 @@ export class MetricStore {
         for (const m of directive.Metrics as Json[]) {
           const value = doc[m.Name];
           if (typeof value !== 'number') continue;
-          this.add({ namespace: directive.Namespace, metricName: m.Name, dimensions }, time, value);
+          this.add({ namespace: directive.Namespace, metricName: m.Name, dimensions }, time, value, arrivedAt ?? time);
         }
       }
     }
   }
 
-  add(metric: Pick<MetricRef, 'namespace' | 'metricName' | 'dimensions'>, time: number, value: number): void {
+  add(metric: Pick<MetricRef, 'namespace' | 'metricName' | 'dimensions'>, time: number, value: number, arrivedAt = time): void {
     const key = metricKey(metric);
     const list = this.points.get(key) ?? [];
-    list.push({ time, value });
+    list.push({ time, value, arrivedAt });
     this.points.set(key, list);
   }
 
-  /** The statistic over the period starting at `start` (ms); undefined when the period has no value. */
-  datapoint(metric: MetricRef, start: number): number | undefined {
+  /**
+   * The statistic over the period starting at `start` (ms) of the values arrived by `asOf`; undefined when the period
+   * has none.
+   */
+  datapoint(metric: MetricRef, start: number, asOf = Number.POSITIVE_INFINITY): number | undefined {
     const end = start + metric.periodSeconds * 1000;
-    const values = (this.points.get(metricKey(metric)) ?? []).filter((p) => p.time >= start && p.time < end).map((p) => p.value);
+    const values = (this.points.get(metricKey(metric)) ?? [])
+      .filter((p) => p.time >= start && p.time < end && p.arrivedAt <= asOf).map((p) => p.value);
     if (values.length === 0) return undefined;
     switch (metric.statistic) {
       case 'Sum': return values.reduce((a, b) => a + b, 0);
@@ -134,14 +140,14 @@ function metricKey(m: Pick<MetricRef, 'namespace' | 'metricName' | 'dimensions'>
 }
 
 /** The alarm's value for the period starting at `start`: the metric's datapoint or the expression's result. */
-export function alarmValue(spec: AlarmSpec, store: MetricStore, start: number): number | undefined {
-  if (spec.metric) return store.datapoint(spec.metric, start);
+export function alarmValue(spec: AlarmSpec, store: MetricStore, start: number, asOf?: number): number | undefined {
+  if (spec.metric) return store.datapoint(spec.metric, start, asOf);
   const math = spec.math!;
   const period = spec.periodSeconds * 1000;
   const series = (id: string, at: number) => {
     const ref = math.metrics[id];
     if (!ref) throw new Error(`${spec.logicalId}: expression names unknown metric ${id}`);
-    return store.datapoint(ref, at);
+    return store.datapoint(ref, at, asOf);
   };
   return evaluateExpression(math.expression, series, start, period);
 }
@@ -156,21 +162,40 @@ function breaches(spec: AlarmSpec, value: number): boolean {
   }
 }
 
-/** The state after evaluating at `now` (ms, a period boundary), given the state before. */
+/**
+ * Periods CloudWatch retrieves per evaluation beyond `EvaluationPeriods` (its "evaluation range"). The documentation
+ * gives 5 for 3 evaluation periods and says the exact number depends on the period; 2 more is the documented example.
+ */
+export const EXTRA_PERIODS_RETRIEVED = 2;
+
+/**
+ * The state after evaluating at `now` (ms), given the state before, by CloudWatch's documented rules ("How alarm state
+ * is evaluated when data is missing"): it retrieves the evaluation range (the last `EvaluationPeriods` + 2 whole
+ * periods, with the datapoints arrived by `now`); with at least `EvaluationPeriods` existing datapoints it judges the
+ * most recent of those and ignores the missing ones, so a datapoint that is merely late never counts as missing;
+ * otherwise it fills as few missing datapoints as needed the way `TreatMissingData` says.
+ */
 export function evaluateAlarm(spec: AlarmSpec, store: MetricStore, now: number, previous: AlarmState): AlarmState {
   const period = spec.periodSeconds * 1000;
-  const values: Array<number | undefined> = [];
-  for (let i = spec.evaluationPeriods; i >= 1; i--) values.push(alarmValue(spec, store, now - i * period));
-  const present = values.filter((v): v is number => v !== undefined);
-  if (present.length === 0) {
-    if (spec.treatMissingData === 'breaching') return spec.datapointsToAlarm <= values.length ? 'ALARM' : 'OK';
-    if (spec.treatMissingData === 'notBreaching') return 'OK';
-    if (spec.treatMissingData === 'ignore') return previous;
-    return 'INSUFFICIENT_DATA';
+  const end = Math.floor(now / period) * period;
+  const n = spec.evaluationPeriods;
+  const range: Array<number | undefined> = [];
+  for (let i = n + EXTRA_PERIODS_RETRIEVED; i >= 1; i--) range.push(alarmValue(spec, store, end - i * period, now));
+  const existing = range.filter((v): v is number => v !== undefined);
+  const breachingOf = (values: number[]) => values.filter((v) => breaches(spec, v)).length;
+  if (existing.length >= n) return breachingOf(existing.slice(-n)) >= spec.datapointsToAlarm ? 'ALARM' : 'OK';
+  const fills = n - existing.length;
+  switch (spec.treatMissingData) {
+    case 'breaching': return breachingOf(existing) + fills >= spec.datapointsToAlarm ? 'ALARM' : 'OK';
+    case 'notBreaching': return breachingOf(existing) >= spec.datapointsToAlarm ? 'ALARM' : 'OK';
+    default: {
+      // `missing` and `ignore`: a non-breaching datapoint decides OK; none at all, or only breaching ones, follow the
+      // documented table rows (ALARM only when the oldest datapoint of the range breaches, for `missing`).
+      if (existing.length > 0 && breachingOf(existing) < existing.length) return breachingOf(existing) >= spec.datapointsToAlarm ? 'ALARM' : 'OK';
+      if (spec.treatMissingData === 'ignore') return previous;
+      return existing.length > 0 && range[0] !== undefined ? 'ALARM' : 'INSUFFICIENT_DATA';
+    }
   }
-  const missing = values.length - present.length;
-  const breaching = present.filter((v) => breaches(spec, v)).length + (spec.treatMissingData === 'breaching' ? missing : 0);
-  return breaching >= spec.datapointsToAlarm ? 'ALARM' : 'OK';
 }
 
 // The metric math subset: numbers, metric ids, + - * /, comparisons, and a few functions.

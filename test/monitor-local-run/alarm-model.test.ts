@@ -68,15 +68,43 @@ describe('alarm model', () => {
     expect(stateAfter(spec, [1, 5, 13])).toBe('OK');
   });
 
-  test('missing data as each TreatMissingData says', () => {
-    const none = [undefined, undefined, undefined];
-    const of = (mode: string) => alarmsFromTemplate(alarmTemplate({ TreatMissingData: mode }))[0];
-    expect(stateAfter(of('breaching'), none)).toBe('ALARM');
-    expect(stateAfter(of('breaching'), [11, undefined, 12])).toBe('ALARM');
-    expect(stateAfter(of('notBreaching'), [11, undefined, 12])).toBe('OK');
-    expect(stateAfter(of('notBreaching'), none)).toBe('OK');
-    expect(stateAfter(of('missing'), none)).toBe('INSUFFICIENT_DATA');
-    expect(evaluateAlarm(of('ignore'), storeWith(none), T0 + 3 * P, 'ALARM')).toBe('ALARM');
+  // The two tables of CloudWatch's "How alarm state is evaluated when data is missing" (5 datapoints retrieved for 3
+  // evaluation periods; oldest first; 0 not breaching, X breaching, - missing).
+  const table = (datapointsToAlarm: number, rows: Array<[string, string, string, string, string]>) => {
+    for (const [points, missing, ignore, breaching, notBreaching] of rows) {
+      const values = points.split(' ').map((p) => (p === '-' ? undefined : p === 'X' ? 20 : 0));
+      for (const [mode, expected] of [['missing', missing], ['ignore', ignore], ['breaching', breaching], ['notBreaching', notBreaching]]) {
+        const [spec] = alarmsFromTemplate(alarmTemplate({ DatapointsToAlarm: datapointsToAlarm, TreatMissingData: mode }));
+        const state = evaluateAlarm(spec, storeWith(values), T0 + values.length * P, 'OK');
+        expect(`${points} ${mode}: ${expected === 'retain' ? 'OK' : expected}`).toBe(`${points} ${mode}: ${state}`);
+      }
+    }
+  };
+
+  test('missing data: the documented table for 3 of 3', () => {
+    table(3, [
+      ['0 - X - X', 'OK', 'OK', 'OK', 'OK'],
+      ['0 - - - -', 'OK', 'OK', 'OK', 'OK'],
+      ['- - - - -', 'INSUFFICIENT_DATA', 'retain', 'ALARM', 'OK'],
+      ['0 X X - X', 'ALARM', 'ALARM', 'ALARM', 'ALARM'],
+      ['- - - - X', 'INSUFFICIENT_DATA', 'retain', 'ALARM', 'OK'],
+      ['X - - - -', 'ALARM', 'retain', 'ALARM', 'OK'],
+    ]);
+  });
+
+  test('missing data: the documented table for 2 of 3', () => {
+    table(2, [
+      ['0 - X - X', 'ALARM', 'ALARM', 'ALARM', 'ALARM'],
+      ['0 0 X 0 X', 'ALARM', 'ALARM', 'ALARM', 'ALARM'],
+      ['0 - X - -', 'OK', 'OK', 'ALARM', 'OK'],
+      ['- - - - 0', 'OK', 'OK', 'ALARM', 'OK'],
+      ['- - - - X', 'INSUFFICIENT_DATA', 'retain', 'ALARM', 'OK'],
+    ]);
+  });
+
+  test('ignore keeps the state it had', () => {
+    const [spec] = alarmsFromTemplate(alarmTemplate({ TreatMissingData: 'ignore' }));
+    expect(evaluateAlarm(spec, storeWith([undefined, undefined, undefined, undefined, undefined]), T0 + 5 * P, 'ALARM')).toBe('ALARM');
   });
 
   test('the period statistic is taken over every value in the period', () => {
@@ -111,5 +139,32 @@ describe('alarm model', () => {
     expect(evaluateExpression('MAX([DIFF(b), 0])', series, at(2), P)).toBe(0);
     expect(evaluateExpression('IF(a > 5, 1, 0)', series, at(1), P)).toBe(1);
     expect(() => evaluateExpression('ANOMALY_DETECTION_BAND(a)', series, at(1), P)).toThrow(/not modelled/);
+  });
+});
+
+describe('alarm model: late datapoints', () => {
+  test('a datapoint written after its period does not exist for evaluations before it arrives', () => {
+    const [spec] = alarmsFromTemplate(alarmTemplate({ EvaluationPeriods: 1, TreatMissingData: 'breaching' }));
+    const store = new MetricStore();
+    // Stamped at the period's start, written 7.5 minutes later, as the collector does.
+    store.add({ namespace: NS, metricName: 'M', dimensions: { Cluster: 'c' } }, T0, 1, T0 + 450_000);
+    expect(evaluateAlarm(spec, store, T0 + P + 60_000, 'OK')).toBe('ALARM');
+    expect(evaluateAlarm(spec, store, T0 + P + 450_000, 'OK')).toBe('OK');
+  });
+
+  test('late datapoints are skipped, not filled, while the evaluation range holds enough earlier ones', () => {
+    const [spec] = alarmsFromTemplate(alarmTemplate({ EvaluationPeriods: 2, TreatMissingData: 'breaching' }));
+    // Good datapoints up to the period before last; the last one has not arrived.
+    expect(evaluateAlarm(spec, storeWith([1, 1, 1, undefined]), T0 + 4 * P, 'OK')).toBe('OK');
+    // A collector that stopped: one good datapoint left in the range still outvotes a single fill; then none is left.
+    expect(evaluateAlarm(spec, storeWith([1, undefined, undefined, undefined]), T0 + 4 * P, 'OK')).toBe('OK');
+    expect(evaluateAlarm(spec, storeWith([1, undefined, undefined, undefined, undefined]), T0 + 5 * P, 'OK')).toBe('ALARM');
+  });
+
+  test('evaluation looks at whole periods before the evaluation time', () => {
+    const [spec] = alarmsFromTemplate(alarmTemplate({ EvaluationPeriods: 1 }));
+    const store = storeWith([20, 1]);
+    expect(evaluateAlarm(spec, store, T0 + P + 299_000, 'OK')).toBe('ALARM');
+    expect(evaluateAlarm(spec, store, T0 + 2 * P, 'OK')).toBe('OK');
   });
 });
