@@ -1,4 +1,4 @@
-import { CollectorConfig, redactUrlCredentials } from './config';
+import { CollectorConfig, hasNodeStats, redactUrlCredentials } from './config';
 import { renderEmf } from './emf';
 import { COLLECTOR_ERROR_EVENT, COLLECTOR_WARNING_EVENT, TOP_HOST_EVENT } from './metric-names';
 import { MetricTarget, runMetrics } from './metrics';
@@ -7,7 +7,7 @@ import { ComparisonFigure, HostFigures, NodeFigures, Notice, WindowFigures, mapN
 import { Problem, classifyError } from '../../shared/runtime/elastic/problems';
 import { Log } from '../../shared/runtime/telemetry';
 
-/** The two requests a run makes; an adapter over the Elasticsearch client in production. */
+/** The requests a run makes, one method each; an adapter over the collector's HTTP transport in production. */
 export interface SearchClient {
   msearch(searches: Record<string, unknown>[]): Promise<unknown>;
   nodesStats(request: typeof NODE_STATS_REQUEST): Promise<unknown>;
@@ -36,16 +36,19 @@ export interface CollectorRun {
 
 /**
  * One collection: the `_msearch` and `_nodes/stats` requests in parallel (two round trips, no retries: the next
- * scheduled run is the retry), figures to EMF, top hosts to the log. Never throws for a cluster-side problem.
+ * scheduled run is the retry; one on Serverless), figures to EMF, top hosts to the log. Never throws for a
+ * cluster-side problem.
  */
 export async function collect(run: CollectorRun): Promise<RunSummary> {
   const { client, config, logger } = run;
   const window = collectionWindow(run.now, config);
   const problems: Problem[] = [];
 
+  // Serverless has no nodes to ask about: the node figures are left out there, not reported as failing.
+  const withNodes = hasNodeStats(config.engine);
   const [searchResult, nodesResult] = await Promise.allSettled([
     client.msearch(buildMsearch(config, window)),
-    client.nodesStats(NODE_STATS_REQUEST),
+    withNodes ? client.nodesStats(NODE_STATS_REQUEST) : Promise.resolve(undefined),
   ]);
 
   let windowFigures: WindowFigures | undefined;
@@ -67,7 +70,9 @@ export async function collect(run: CollectorRun): Promise<RunSummary> {
   }
 
   let nodes: NodeFigures[] | undefined;
-  if (nodesResult.status === 'fulfilled') {
+  if (!withNodes) {
+    nodes = undefined;
+  } else if (nodesResult.status === 'fulfilled') {
     const mapped = mapNodeStats(nodesResult.value);
     nodes = mapped.value;
     problems.push(...mapped.problems);
