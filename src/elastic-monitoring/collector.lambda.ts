@@ -7,13 +7,11 @@ import {
   CollectorConfig,
   ConfigError,
   CredentialsConfig,
-  DEFAULT_MAX_RESPONSE_BYTES,
   parseCollectorConfig,
 } from './runtime/config';
-import { searchClient } from './runtime/elastic-client';
+import { collectorTransport, searchClient } from './runtime/elastic-client';
 import {
   CredentialProvider,
-  authAdvice,
   headerAuthenticator,
   regionOfEndpoint,
   sigV4Authenticator,
@@ -107,14 +105,7 @@ export function createCollectorHandler(deps: CollectorHandlerDeps): (event: Coll
       current?.transport.close();
       current = {
         authKey,
-        transport: new SearchTransport({
-          endpoint: cfg.endpoint,
-          engine: cfg.engine?.kind ?? 'elasticsearch',
-          requestTimeoutMs: cfg.requestTimeoutMs,
-          maxResponseBytes: cfg.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
-          authenticate,
-          authAdvice: authAdvice(cfg.engine, !credentials),
-        }),
+        transport: collectorTransport(cfg, authenticate),
       };
     }
 

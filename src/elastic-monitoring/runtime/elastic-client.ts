@@ -1,5 +1,7 @@
 import { SearchClient } from './collector';
-import { SearchTransport } from './search-transport';
+import { CollectorConfig, DEFAULT_MAX_RESPONSE_BYTES } from './config';
+import { authAdvice } from './request-auth';
+import { Authenticate, SearchTransport } from './search-transport';
 
 /** NDJSON: one JSON value per line, and a final newline, which `_msearch` requires. */
 export function ndjson(values: readonly unknown[]): string {
@@ -23,4 +25,16 @@ export function searchClient(transport: SearchTransport): SearchClient {
       source: '_nodes/stats',
     }),
   };
+}
+
+/** The transport for a configuration: its endpoint, engine, time limit and size limit. */
+export function collectorTransport(config: CollectorConfig, authenticate: Authenticate): SearchTransport {
+  return new SearchTransport({
+    endpoint: config.endpoint,
+    engine: config.engine?.kind ?? 'elasticsearch',
+    requestTimeoutMs: config.requestTimeoutMs,
+    maxResponseBytes: config.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+    authenticate,
+    authAdvice: authAdvice(config.engine, config.credentials === undefined),
+  });
 }
