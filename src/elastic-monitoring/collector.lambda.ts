@@ -8,14 +8,14 @@ import {
   ConfigError,
   CredentialsConfig,
   parseCollectorConfig,
+  regionOfEndpoint,
+  signingService,
 } from './runtime/config';
 import { collectorTransport, searchClient } from './runtime/elastic-client';
 import {
   CredentialProvider,
   headerAuthenticator,
-  regionOfEndpoint,
   sigV4Authenticator,
-  signingService,
 } from './runtime/request-auth';
 import { Authenticate, SearchTransport } from './runtime/search-transport';
 import { CachedValue, ElasticAuth, parseCredentials } from '../shared/runtime/elastic/credentials';

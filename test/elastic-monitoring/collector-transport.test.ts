@@ -9,8 +9,8 @@ import * as fc from 'fast-check';
 import { clusterOf, nodeStats, nodesStatsBody, testConfig, wafDoc } from './es-fixtures';
 import { FakeEngine, MockCluster, StreamedAnswer, htmlBadGateway } from './mock-cluster';
 import { createCollectorHandler } from '../../src/elastic-monitoring/collector.lambda';
-import { COLLECTOR_CONFIG_ENV, CollectorConfig } from '../../src/elastic-monitoring/runtime/config';
-import { regionOfEndpoint } from '../../src/elastic-monitoring/runtime/request-auth';
+
+import { COLLECTOR_CONFIG_ENV, CollectorConfig, regionOfEndpoint } from '../../src/elastic-monitoring/runtime/config';
 import { BODY_EXCERPT_CHARS, bodyExcerpt, classifyError } from '../../src/shared/runtime/elastic/problems';
 import { Log } from '../../src/shared/runtime/telemetry';
 

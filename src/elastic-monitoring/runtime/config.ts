@@ -48,6 +48,27 @@ export function hasNodeStats(engine: EngineConfig | undefined): boolean {
   return engine?.kind !== 'amazon-opensearch-serverless';
 }
 
+/** The SigV4 service name: `es` for a domain, `aoss` for a Serverless collection. */
+export function signingService(engine: EngineKind): 'es' | 'aoss' | undefined {
+  if (engine === 'amazon-opensearch-service') return 'es';
+  if (engine === 'amazon-opensearch-serverless') return 'aoss';
+  return undefined;
+}
+
+/**
+ * The region of an AWS endpoint (`search-x-abc.eu-west-1.es.amazonaws.com`, `abc.eu-west-1.aoss.amazonaws.com`),
+ * undefined for a custom endpoint, whose region must then be configured.
+ */
+export function regionOfEndpoint(endpoint: string): string | undefined {
+  let host: string;
+  try {
+    host = new URL(endpoint).hostname;
+  } catch {
+    return undefined;
+  }
+  return /\.([a-z]{2}(?:-[a-z]+)+-\d+)\.(?:es|aoss)\.amazonaws\.com(?:\.cn)?$/.exec(host)?.[1];
+}
+
 /** `allRequests`: every request with a latency, satisfied <= T. `allowedRequests`: allowed requests, satisfied < T. */
 export type ApdexDefinitionName = 'allRequests' | 'allowedRequests';
 

@@ -4,7 +4,7 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { EngineConfig, EngineKind } from './config';
+import { EngineConfig } from './config';
 import { Authenticate } from './search-transport';
 import { ElasticAuth } from '../../shared/runtime/elastic/credentials';
 
@@ -41,27 +41,6 @@ export class NodeSha256 {
   private fresh() {
     return this.secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(this.secret));
   }
-}
-
-/** The SigV4 service name: `es` for a domain, `aoss` for a Serverless collection. */
-export function signingService(engine: EngineKind): 'es' | 'aoss' | undefined {
-  if (engine === 'amazon-opensearch-service') return 'es';
-  if (engine === 'amazon-opensearch-serverless') return 'aoss';
-  return undefined;
-}
-
-/**
- * The region of an AWS endpoint (`search-x-abc.eu-west-1.es.amazonaws.com`, `abc.eu-west-1.aoss.amazonaws.com`),
- * undefined for a custom endpoint, whose region must then be configured.
- */
-export function regionOfEndpoint(endpoint: string): string | undefined {
-  let host: string;
-  try {
-    host = new URL(endpoint).hostname;
-  } catch {
-    return undefined;
-  }
-  return /\.([a-z]{2}(?:-[a-z]+)+-\d+)\.(?:es|aoss)\.amazonaws\.com(?:\.cn)?$/.exec(host)?.[1];
 }
 
 /** Basic auth or API key: a fixed header. */
