@@ -116,7 +116,7 @@ export class ElasticWafMonitor extends Construct {
     const collector = new MonitorCollector(this, 'Collector', {
       config,
       secret: props.credentials?.secret,
-      grantSearch: (scope, role) => grantSearchAccess(scope, props.engine ?? SearchEngine.elasticsearch(), props.credentials, role),
+      grantSearch: (collectorScope, role) => grantSearchAccess(collectorScope, props.engine ?? SearchEngine.elasticsearch(), props.credentials, role),
       interval,
       timeout: settings.requestTimeout.plus(COLLECTOR_OVERHEAD),
       vpc: props.vpc,

@@ -22,7 +22,8 @@ const FACTORY: Record<SearchEngineKind, string> = {
 
 /** The collector signs with its role: an Amazon engine and no credentials. */
 export function signsWithRole(engine: SearchEngine, credentials: ElasticCredentials | undefined): boolean {
-  return credentials === undefined && (engine.kind === SearchEngineKind.AMAZON_OPENSEARCH_SERVICE || engine.kind === SearchEngineKind.AMAZON_OPENSEARCH_SERVERLESS);
+  return credentials === undefined
+    && (engine.kind === SearchEngineKind.AMAZON_OPENSEARCH_SERVICE || engine.kind === SearchEngineKind.AMAZON_OPENSEARCH_SERVERLESS);
 }
 
 /** The engine as the collector's configuration holds it, with the region to sign for resolved where it is known. */
@@ -67,7 +68,8 @@ export function engineErrors(engine: SearchEngine, credentials: ElasticCredentia
       }
       break;
   }
-  if (credentials?.kind === ElasticCredentialsKind.API_KEY && engine.kind !== SearchEngineKind.ELASTICSEARCH && engine.kind !== SearchEngineKind.AMAZON_OPENSEARCH_SERVERLESS) {
+  const openSearchWithKey = engine.kind === SearchEngineKind.OPENSEARCH || engine.kind === SearchEngineKind.AMAZON_OPENSEARCH_SERVICE;
+  if (credentials?.kind === ElasticCredentialsKind.API_KEY && openSearchWithKey) {
     errors.push(`credentials: ElasticCredentials.apiKey() is an Elasticsearch API key, which OpenSearch does not accept with ${factory}: use ElasticCredentials.basicAuth(secret)`);
   }
   if (engine.region !== undefined && !Token.isUnresolved(engine.region) && !REGION.test(engine.region)) {

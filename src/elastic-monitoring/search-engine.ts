@@ -65,7 +65,8 @@ export class SearchEngine {
 
   /** A domain of Amazon OpenSearch Service (OpenSearch 2.x): requests signed with the collector's role. */
   public static amazonOpenSearchService(options: AmazonOpenSearchServiceOptions): SearchEngine {
-    return new SearchEngine(SearchEngineKind.AMAZON_OPENSEARCH_SERVICE, options.domain?.domainArn ?? options.domainArn, options.region, options.domain, options.domainArn !== undefined);
+    const arn = options.domain?.domainArn ?? options.domainArn;
+    return new SearchEngine(SearchEngineKind.AMAZON_OPENSEARCH_SERVICE, arn, options.region, options.domain, options.domainArn !== undefined);
   }
 
   /** A collection of Amazon OpenSearch Serverless: requests signed with the collector's role, no node statistics. */

@@ -2,6 +2,7 @@
  * The deployed handler over real HTTP against fakes of each engine: what reaches the wire (media types, SigV4),
  * how much of an answer is read, and what a run reports when the answer is not what it should be.
  */
+import { readFileSync } from 'node:fs';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { errors } from '@elastic/elasticsearch';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -197,7 +198,7 @@ describe('bounded answers', () => {
     expect(summary!.problems[0].message).toContain('response size limit of 16 MiB (16777216 bytes)');
     await new Promise((r) => setTimeout(r, 50));
     expect(server.bytesWritten[0]).toBeLessThan(32 * 1024 * 1024);
-    const readme = require('fs').readFileSync(`${__dirname}/../../README.md`, 'utf8') as string;
+    const readme = readFileSync(`${__dirname}/../../README.md`, 'utf8');
     expect(readme).toContain('16 MiB');
   });
 });

@@ -63,31 +63,41 @@ const isElasticsearch = (engine: FakeEngine) => engine.startsWith('elasticsearch
 function rootInfo(engine: FakeEngine): Record<string, unknown> {
   if (engine === 'elasticsearch-8') {
     return {
-      name: 'es-hot-1', cluster_name: 'waf-logs', cluster_uuid: 'kJ0tGkQxRkWm8c3nY1uQ2g',
+      name: 'es-hot-1',
+      cluster_name: 'waf-logs',
+      cluster_uuid: 'kJ0tGkQxRkWm8c3nY1uQ2g',
       version: { number: '8.15.3', build_flavor: 'default', build_type: 'docker', lucene_version: '9.11.1', minimum_wire_compatibility_version: '7.17.0', minimum_index_compatibility_version: '7.0.0' },
       tagline: 'You Know, for Search',
     };
   }
   if (engine === 'elasticsearch-7.17') {
     return {
-      name: 'es-hot-1', cluster_name: 'waf-logs', cluster_uuid: 'kJ0tGkQxRkWm8c3nY1uQ2g',
+      name: 'es-hot-1',
+      cluster_name: 'waf-logs',
+      cluster_uuid: 'kJ0tGkQxRkWm8c3nY1uQ2g',
       version: { number: '7.17.24', build_flavor: 'default', build_type: 'docker', lucene_version: '8.11.3', minimum_wire_compatibility_version: '6.8.0', minimum_index_compatibility_version: '6.0.0-beta1' },
       tagline: 'You Know, for Search',
     };
   }
   return {
-    name: 'os-node-1', cluster_name: engine === 'opensearch-2' ? 'waf-logs' : '111111111111:waf-logs', cluster_uuid: 'Zr1mO0r9T2ivB6jv2rZz2w',
+    name: 'os-node-1',
+    cluster_name: engine === 'opensearch-2' ? 'waf-logs' : '111111111111:waf-logs',
+    cluster_uuid: 'Zr1mO0r9T2ivB6jv2rZz2w',
     version: { distribution: 'opensearch', number: '2.17.1', build_type: 'tar', lucene_version: '9.11.1', minimum_wire_compatibility_version: '7.10.0', minimum_index_compatibility_version: '7.0.0' },
     tagline: 'The OpenSearch Project: https://opensearch.org/',
   };
 }
 
 /** How each product refuses an Elasticsearch 8 vendor media type, or undefined when it accepts it. */
-function mediaTypeRefusal(engine: FakeEngine, contentType: string | undefined, accept: string | undefined): { status: number; body: unknown } | undefined {
+function mediaTypeRefusal(
+  engine: FakeEngine,
+  contentType: string | undefined,
+  accept: string | undefined,
+): { status: number; body: unknown } | undefined {
   const vendor = [contentType, accept].find((t) => t !== undefined && /vnd\.elasticsearch/.test(t));
   if (vendor === undefined || engine === 'elasticsearch-8') return undefined;
   if (engine === 'elasticsearch-7.17') {
-    const reason = `Invalid media-type value on headers [Accept, Content-Type]`;
+    const reason = 'Invalid media-type value on headers [Accept, Content-Type]';
     return {
       status: 400,
       body: { error: { root_cause: [{ type: 'media_type_header_exception', reason }], type: 'media_type_header_exception', reason, caused_by: { type: 'status_exception', reason: `Compatible version must be equal or less than the current version. Accept=${accept} Content-Type=${contentType}` } }, status: 400 },

@@ -159,8 +159,8 @@ export class SearchTransport {
       path: `${prefix}/${request.path.map(uriEscape).join('/')}`,
       query: { ...(request.query ?? {}) },
       headers: {
-        'host': this.url.host,
-        'accept': 'application/json',
+        host: this.url.host,
+        accept: 'application/json',
         ...(body === undefined ? {} : {
           'content-type': request.contentType ?? 'application/json',
           'content-length': String(Buffer.byteLength(body)),
