@@ -50,7 +50,6 @@ export function engineErrors(engine: SearchEngine, credentials: ElasticCredentia
       }
       break;
     case SearchEngineKind.AMAZON_OPENSEARCH_SERVICE:
-      if (engine.ambiguousDomain) errors.push(`engine: give ${factory} either domain or domainArn, not both`);
       if (arn === undefined && !credentials) {
         errors.push(`engine: ${factory} needs domain or domainArn, the domain the collector's role is granted es:ESHttpGet and es:ESHttpPost on ` +
           '(or give credentials for fine-grained access control with an internal user)');

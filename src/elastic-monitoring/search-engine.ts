@@ -65,8 +65,11 @@ export class SearchEngine {
 
   /** A domain of Amazon OpenSearch Service (OpenSearch 2.x): requests signed with the collector's role. */
   public static amazonOpenSearchService(options: AmazonOpenSearchServiceOptions): SearchEngine {
+    if (options.domain && options.domainArn !== undefined) {
+      throw new Error('SearchEngine.amazonOpenSearchService: give either domain or domainArn, not both');
+    }
     const arn = options.domain?.domainArn ?? options.domainArn;
-    return new SearchEngine(SearchEngineKind.AMAZON_OPENSEARCH_SERVICE, arn, options.region, options.domain, options.domainArn !== undefined);
+    return new SearchEngine(SearchEngineKind.AMAZON_OPENSEARCH_SERVICE, arn, options.region, options.domain);
   }
 
   /** A collection of Amazon OpenSearch Serverless: requests signed with the collector's role, no node statistics. */
@@ -82,14 +85,11 @@ export class SearchEngine {
   public readonly region?: string;
   /** The domain, when given as a construct. */
   public readonly domain?: opensearch.IDomain;
-  /** Both `domain` and `domainArn` were given; reported by the monitor with its other prop errors. */
-  public readonly ambiguousDomain: boolean;
 
-  private constructor(kind: SearchEngineKind, resourceArn?: string, region?: string, domain?: opensearch.IDomain, domainArnGiven = false) {
+  private constructor(kind: SearchEngineKind, resourceArn?: string, region?: string, domain?: opensearch.IDomain) {
     this.kind = kind;
     this.resourceArn = resourceArn;
     this.region = region;
     this.domain = domain;
-    this.ambiguousDomain = domain !== undefined && domainArnGiven;
   }
 }
