@@ -9,11 +9,13 @@ import { DebugChecksOptions } from './debug-checks-options';
 import { ElasticDocumentFields, WafStatusValues } from './document-fields';
 import { ElasticCredentials } from './elastic-credentials';
 import { ElasticWafMonitorAlarms } from './monitor-alarm-options';
+import { SearchEngine } from './search-engine';
 
 /** Properties of {@link ElasticWafMonitor}. */
 export interface ElasticWafMonitorProps {
   /**
-   * URL of the Elasticsearch cluster, e.g. `https://waf-logs.es.eu-west-1.aws.elastic-cloud.com:443`. Must be
+   * URL of the cluster, e.g. `https://waf-logs.es.eu-west-1.aws.elastic-cloud.com:443` or an Amazon OpenSearch Service
+   * domain's `https://search-waf-logs-abc123.eu-west-1.es.amazonaws.com`. Must be
    * `https://` (see `allowInsecureHttp`) and must not contain user info (`user:password@`): credentials come only from
    * `credentials`.
    */
@@ -24,8 +26,19 @@ export interface ElasticWafMonitorProps {
    * @default false
    */
   readonly allowInsecureHttp?: boolean;
-  /** The secret the collector authenticates with; only this secret is readable by the collector. */
-  readonly credentials: ElasticCredentials;
+  /**
+   * Which search engine the endpoint is: Elasticsearch 7.17/8.x, OpenSearch 2.x, an Amazon OpenSearch Service domain
+   * or an Amazon OpenSearch Serverless collection.
+   * @default SearchEngine.elasticsearch()
+   */
+  readonly engine?: SearchEngine;
+  /**
+   * The secret the collector authenticates with; only this secret is readable by the collector. Required for
+   * Elasticsearch and self-managed OpenSearch; leave it out for Amazon OpenSearch Service and Serverless, whose
+   * requests the collector signs with its role (or give basic auth for a domain with fine-grained access control).
+   * @default - none: requests are signed with the collector's role (Amazon OpenSearch engines only)
+   */
+  readonly credentials?: ElasticCredentials;
   /** Index pattern of the WAF's request documents, e.g. `waf-logs-*`. */
   readonly indexPattern: string;
   /**

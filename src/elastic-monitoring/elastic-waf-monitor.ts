@@ -21,6 +21,8 @@ import { alarmDefinitionErrors, alarmThreshold, periodErrors } from './monitor-a
 import { MonitorCollector } from './monitor-collector';
 import { createMonitorDashboard } from './monitor-dashboard';
 import { COLLECTOR_OVERHEAD, monitorPropsErrors, monitorSettings } from './monitor-settings';
+import { SearchEngine } from './search-engine';
+import { grantSearchAccess } from './search-engine-access';
 import { encryptedAlarmTopic } from '../shared/alarm-topic';
 
 /**
@@ -110,7 +112,7 @@ export class ElasticWafMonitor extends Construct {
 
   constructor(scope: Construct, id: string, props: ElasticWafMonitorProps) {
     super(scope, id);
-    const settings = monitorSettings(props, id);
+    const settings = monitorSettings(this, props, id);
     const { interval, clusterName, namespace, logRetention, removalPolicy, config } = settings;
     // Before any metric is built: CloudWatch's own checks would fail first, with messages naming no prop.
     this.failOn([
@@ -144,7 +146,8 @@ export class ElasticWafMonitor extends Construct {
 
     const collector = new MonitorCollector(this, 'Collector', {
       config,
-      secret: props.credentials.secret,
+      secret: props.credentials?.secret,
+      grantSearch: (collectorScope, role) => grantSearchAccess(collectorScope, props.engine ?? SearchEngine.elasticsearch(), props.credentials, role),
       interval,
       timeout: settings.requestTimeout.plus(COLLECTOR_OVERHEAD),
       vpc: props.vpc,

@@ -6,3 +6,4 @@ export * from './elastic-waf-metrics';
 export * from './elastic-waf-monitor';
 export * from './elastic-waf-monitor-props';
 export * from './monitor-alarm-options';
+export * from './search-engine';

@@ -15,8 +15,10 @@ import { COLLECTOR_CONFIG_ENV, CollectorConfig } from './runtime/config';
 
 export interface MonitorCollectorProps {
   readonly config: CollectorConfig;
-  /** The only secret the collector may read. */
-  readonly secret: secretsmanager.ISecret;
+  /** The only secret the collector may read; none when it signs its requests with its role. */
+  readonly secret?: secretsmanager.ISecret;
+  /** Lets the role reach the search engine, for engines that authenticate the role itself. */
+  readonly grantSearch?: (scope: Construct, role: iam.IRole) => void;
   readonly interval: Duration;
   /** Lambda timeout: the Elasticsearch request time limit plus the run's own overhead. */
   readonly timeout: Duration;
@@ -41,7 +43,7 @@ export class MonitorCollector extends Construct {
     const { config } = props;
     // The ids `LogGroup` and `Role` under the collector.
     const defaults = handlerDefaults(this, '', {
-      description: `Collects WAF health of ${config.clusterName} from Elasticsearch into CloudWatch metrics`,
+      description: `Collects WAF health of ${config.clusterName} from ${config.engine?.kind === 'elasticsearch' || !config.engine ? 'Elasticsearch' : 'OpenSearch'} into CloudWatch metrics`,
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
       timeout: props.timeout,
@@ -57,7 +59,8 @@ export class MonitorCollector extends Construct {
       // A failed run is not retried: the next scheduled run is the retry, and retries pile onto a struggling cluster.
       retryAttempts: 0,
     });
-    props.secret.grantRead(defaults.role);
+    props.secret?.grantRead(defaults.role);
+    props.grantSearch?.(this, defaults.role);
     suppressNag(fn, [pinnedRuntime()]);
     this.function = fn;
     this.role = defaults.role;

@@ -1,8 +1,11 @@
 import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
 import { ApdexDefinition } from './apdex-definition';
 import { credentialsConfig, resolveFieldNames } from './connection-config';
 import { ElasticWafMonitorProps } from './elastic-waf-monitor-props';
+import { SearchEngine, SearchEngineKind } from './search-engine';
+import { engineConfig, engineErrors } from './search-engine-access';
 import { dashboardNameError, emailAddressErrors, metricNamespaceError } from '../shared/validation';
 import { clusterNameErrors, CollectorConfig, DEFAULT_STATUS_VALUES, endpointErrors, LIMITS } from './runtime/config';
 
@@ -35,7 +38,7 @@ export interface MonitorSettings {
 }
 
 /** Defaults applied once, so the collector, the alarms and the dashboard read the same values. */
-export function monitorSettings(props: ElasticWafMonitorProps, id: string): MonitorSettings {
+export function monitorSettings(scope: Construct, props: ElasticWafMonitorProps, id: string): MonitorSettings {
   const interval = props.collectionInterval ?? DEFAULTS.interval;
   const window = props.window ?? interval;
   const ingestDelay = props.ingestDelay ?? DEFAULTS.ingestDelay;
@@ -65,7 +68,9 @@ export function monitorSettings(props: ElasticWafMonitorProps, id: string): Moni
     namespace,
     clusterName,
     requestTimeoutMs: requestTimeout.toMilliseconds(),
-    credentials: credentialsConfig(props.credentials),
+    // Left out for the default, so the configuration of an Elasticsearch monitor reads as before.
+    ...(props.engine && props.engine.kind !== SearchEngineKind.ELASTICSEARCH ? { engine: engineConfig(scope, props.engine, props.endpoint) } : {}),
+    ...(props.credentials ? { credentials: credentialsConfig(props.credentials) } : {}),
   };
   return {
     interval,
@@ -88,7 +93,7 @@ const CLUSTER_NAME_PATTERN = /^[\x20-\x21\x23-\x26\x28-\x5b\x5d-\x7e]{1,200}$/;
 
 /** Every prop error at once, each naming the prop and what to change. */
 export function monitorPropsErrors(props: ElasticWafMonitorProps, resolved: MonitorSettings): string[] {
-  const errors: string[] = [];
+  const errors: string[] = [...engineErrors(props.engine ?? SearchEngine.elasticsearch(), props.credentials)];
   // An endpoint known only at deployment is checked by the collector with the same rules.
   if (!Token.isUnresolved(props.endpoint)) {
     errors.push(...endpointErrors(props.endpoint, props.allowInsecureHttp === true));

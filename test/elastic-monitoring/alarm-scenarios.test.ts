@@ -7,14 +7,11 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { WafDoc, clusterOf, nodeStats, nodesStatsBody, wafDoc } from './es-fixtures';
-import { MockCluster } from './mock-cluster';
+import { MockCluster, collectOver } from './mock-cluster';
 import { AlarmSpec, AlarmState, MetricStore, alarmsFromTemplate, evaluateAlarm } from '../../examples/monitor-local-run/alarm-model';
 import { ElasticCredentials, ElasticWafMonitor } from '../../src';
-import { collect } from '../../src/elastic-monitoring/runtime/collector';
 import { COLLECTOR_CONFIG_ENV, CollectorConfig } from '../../src/elastic-monitoring/runtime/config';
-import { searchClient } from '../../src/elastic-monitoring/runtime/elastic-client';
 import { collectionWindow } from '../../src/elastic-monitoring/runtime/queries';
-import { createElasticClient } from '../../src/shared/runtime/elastic/client';
 import { Log } from '../../src/shared/runtime/telemetry';
 
 const quiet: Log = { info: () => {}, warn: () => {}, error: () => {} };
@@ -57,9 +54,7 @@ async function timeline(runs: readonly Date[], docsAt: (at: Date) => readonly Wa
   const previous = new Map<string, AlarmState>(watched.map((w) => [w.logicalId, 'OK']));
   for (const at of runs) {
     const cluster = new MockCluster().serve(clusterOf(docsAt(at))).onNodesStats(() => nodes);
-    const client = createElasticClient(config, { username: 'u', password: 'p' }, cluster.connection());
-    await collect({ client: searchClient(client), config, now: at, logger: quiet, writeEmf: (line) => store.addEmfLine(line) });
-    await client.close();
+    await collectOver(cluster, { config, now: at, logger: quiet, writeEmf: (line) => store.addEmfLine(line) });
     const evaluatedAt = collectionWindow(at, config).end.getTime();
     for (const spec of watched) {
       const state = evaluateAlarm(spec, store, evaluatedAt, previous.get(spec.logicalId)!);
@@ -109,9 +104,7 @@ describe('default alarms over what the collector emits', () => {
     const states: AlarmState[][] = [];
     for (const at of runs) {
       const cluster = new MockCluster().serve(renamed).onNodesStats(() => nodes);
-      const client = createElasticClient(config, { username: 'u', password: 'p' }, cluster.connection());
-      await collect({ client: searchClient(client), config, now: at, logger: quiet, writeEmf: (line) => store.addEmfLine(line) });
-      await client.close();
+      await collectOver(cluster, { config, now: at, logger: quiet, writeEmf: (line) => store.addEmfLine(line) });
       const end = collectionWindow(at, config).end.getTime();
       states.push([freshness, traffic].map((s) => evaluateAlarm(s, store, end, 'OK')));
     }

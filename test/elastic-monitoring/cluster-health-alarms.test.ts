@@ -1,13 +1,10 @@
 import { App, Stack } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { INDEX, wafDoc } from './es-fixtures';
-import { MockCluster } from './mock-cluster';
+import { MockCluster, collectOver } from './mock-cluster';
 import { AlarmState, alarmsFromTemplate, evaluateAlarm, MetricStore } from '../../examples/monitor-local-run/alarm-model';
 import { ElasticCredentials, ElasticWafMonitor } from '../../src';
-import { collect } from '../../src/elastic-monitoring/runtime/collector';
 import { COLLECTOR_CONFIG_ENV, CollectorConfig } from '../../src/elastic-monitoring/runtime/config';
-import { searchClient } from '../../src/elastic-monitoring/runtime/elastic-client';
-import { createElasticClient } from '../../src/shared/runtime/elastic/client';
 import { Doc, EvaluatedCluster } from '../support/elasticsearch-evaluator';
 
 /**
@@ -70,16 +67,13 @@ test('red pages at once, a lasting yellow pages, rejections page in their period
   ];
   for (const [k, change] of scenario.entries()) {
     change(cluster);
-    const client = createElasticClient(config, { username: 'waf-monitor', password: 'pw' }, mock.connection());
     const silent = () => undefined;
-    await collect({
-      client: searchClient(client),
+    await collectOver(mock, {
       config,
       now: new Date(T0 + (k + 1) * P + 90_000),
       logger: { info: silent, warn: silent, error: silent },
       writeEmf: (line) => store.addEmfLine(line),
     });
-    await client.close();
     for (const [name, spec] of Object.entries(watched) as Array<[keyof typeof watched, (typeof watched)['red']]>) {
       const state = evaluateAlarm(spec, store, T0 + (k + 1) * P, previous[name] ?? 'OK');
       previous[name] = state;

@@ -1,13 +1,10 @@
 import { errors } from '@elastic/elasticsearch';
 import * as fc from 'fast-check';
 import { INDEX, clusterHealthBody, nodeStats, nodesStatsBody, testConfig, wafDoc } from './es-fixtures';
-import { MockCluster, refused, timedOut, unauthorized } from './mock-cluster';
+import { MockCluster, collectOver, refused, timedOut, unauthorized } from './mock-cluster';
 import { evaluateExpression } from '../../examples/monitor-local-run/alarm-model';
 import { rejectionsExpression, mapClusterHealth, mapNodeHealth, nodeSetId } from '../../src/elastic-monitoring/runtime/cluster-health';
-import { collect } from '../../src/elastic-monitoring/runtime/collector';
-import { searchClient } from '../../src/elastic-monitoring/runtime/elastic-client';
 import { NODE_STATS_REQUEST, collectionWindow } from '../../src/elastic-monitoring/runtime/queries';
-import { createElasticClient } from '../../src/shared/runtime/elastic/client';
 import { Log } from '../../src/shared/runtime/telemetry';
 import { Doc, EvaluatedCluster, IndexDefinition, NodeDefinition } from '../support/elasticsearch-evaluator';
 
@@ -33,9 +30,7 @@ async function run(cluster: MockCluster, now = start) {
     warn: (message, attributes) => logs.push({ level: 'warn', message, attributes: attributes ?? {} }),
     error: (message, attributes) => logs.push({ level: 'error', message, attributes: attributes ?? {} }),
   };
-  const client = createElasticClient(config, { username: 'waf-monitor', password: 's3cret' }, cluster.connection());
-  const summary = await collect({ client: searchClient(client), config, now, logger, writeEmf: (line) => emf.push(JSON.parse(line)) });
-  await client.close();
+  const summary = await collectOver(cluster, { config: { ...config, requestTimeoutMs: 500 }, now, logger, writeEmf: (line) => emf.push(JSON.parse(line)) });
   return { emf, logs, summary };
 }
 

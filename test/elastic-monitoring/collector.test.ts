@@ -9,17 +9,26 @@ import {
   testConfig,
   wafDoc,
 } from './es-fixtures';
-import { MockCluster, refused, timedOut, unauthorized } from './mock-cluster';
+import { FakeEngine, MockCluster, refused, timedOut, unauthorized } from './mock-cluster';
 import { freshnessThresholdSeconds } from '../../src/elastic-monitoring/alarm-defaults';
 import { collect } from '../../src/elastic-monitoring/runtime/collector';
-import { CollectorConfig } from '../../src/elastic-monitoring/runtime/config';
-import { searchClient } from '../../src/elastic-monitoring/runtime/elastic-client';
+import { CollectorConfig, EngineConfig } from '../../src/elastic-monitoring/runtime/config';
+import { collectorTransport, searchClient } from '../../src/elastic-monitoring/runtime/elastic-client';
 import { SEARCH_ORDER, collectionWindow, topHostsSearchBody } from '../../src/elastic-monitoring/runtime/queries';
-import { createElasticClient } from '../../src/shared/runtime/elastic/client';
+import { headerAuthenticator, sigV4Authenticator } from '../../src/elastic-monitoring/runtime/request-auth';
 import { Log } from '../../src/shared/runtime/telemetry';
 import { IndexDefinition } from '../support/elasticsearch-evaluator';
 
 const config = testConfig({ endpoint: 'https://waf-logs.es.example.com:9243', topN: 3 });
+const TEST_AWS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', region: 'eu-west-1' };
+
+/** The engines the suite runs against: the same tests, each fake answering as its product does. */
+const ENGINES: ReadonlyArray<{ readonly fake: FakeEngine; readonly engine: EngineConfig; readonly signed: boolean }> = [
+  { fake: 'elasticsearch-8', engine: { kind: 'elasticsearch' }, signed: false },
+  { fake: 'elasticsearch-7.17', engine: { kind: 'elasticsearch' }, signed: false },
+  { fake: 'opensearch-2', engine: { kind: 'opensearch' }, signed: false },
+  { fake: 'amazon-opensearch-service', engine: { kind: 'amazon-opensearch-service', region: 'eu-west-1' }, signed: true },
+];
 const now = new Date('2026-11-21T12:07:30Z');
 const window = collectionWindow(now, config);
 
@@ -38,12 +47,29 @@ function recorder() {
   return { logs, emf, logger, writeEmf };
 }
 
-async function run(cluster: MockCluster, at: Date = now, runConfig: CollectorConfig = config) {
+/** One run of the collector over HTTP against `cluster` served as `fake`, authenticated as that engine needs. */
+async function runAgainst(target: (typeof ENGINES)[number], cluster: MockCluster, overrides: Partial<CollectorConfig> = {}, at: Date = now) {
   const r = recorder();
-  const client = createElasticClient(runConfig, { username: 'waf-monitor', password: 's3cret' }, cluster.connection());
-  const summary = await collect({ client: searchClient(client), config: runConfig, now: at, logger: r.logger, writeEmf: r.writeEmf });
-  await client.close();
-  return { ...r, summary };
+  const server = await cluster.listen({ engine: target.fake, sigV4: target.signed ? TEST_AWS : undefined });
+  try {
+    const cfg: CollectorConfig = {
+      ...config,
+      endpoint: server.endpoint,
+      allowInsecureHttp: true,
+      engine: target.engine,
+      ...(target.signed ? { credentials: undefined } : {}),
+      ...overrides,
+    };
+    const authenticate = target.signed
+      ? sigV4Authenticator('es', TEST_AWS.region, { accessKeyId: TEST_AWS.accessKeyId, secretAccessKey: TEST_AWS.secretAccessKey })
+      : headerAuthenticator({ username: 'waf-monitor', password: 's3cret' });
+    const transport = collectorTransport(cfg, authenticate);
+    const summary = await collect({ client: searchClient(transport), config: cfg, now: at, logger: r.logger, writeEmf: r.writeEmf });
+    transport.close();
+    return { ...r, summary, endpoint: server.endpoint };
+  } finally {
+    await server.close();
+  }
 }
 
 /** Metrics of the EMF line whose dimensions are exactly `dims`, keyed by metric name. */
@@ -70,7 +96,9 @@ function healthyCluster(index: Partial<IndexDefinition> = {}, documents: readonl
   return new MockCluster().serve(clusterOf(documents, index)).onNodesStats(() => healthyNodes);
 }
 
-describe('collector against a mock Elasticsearch 8 cluster', () => {
+describe.each(ENGINES)('collector against $fake', (target) => {
+  const run = (cluster: MockCluster, overrides: Partial<CollectorConfig> = {}, at: Date = now) => runAgainst(target, cluster, overrides, at);
+
   test('a healthy run makes exactly three round trips: _msearch with every search, _nodes/stats and _cluster/health', async () => {
     const cluster = healthyCluster();
     await run(cluster);
@@ -260,15 +288,16 @@ describe('collector against a mock Elasticsearch 8 cluster', () => {
     expect(errorsLogged).toHaveLength(3);
     expect(errorsLogged[0].attributes).toEqual(expect.objectContaining({ event: 'collector-error', kind: 'auth', source: '_msearch' }));
     expect(errorsLogged[0].message).toContain('HTTP 401');
-    expect(errorsLogged[0].message).toContain('unable to authenticate user [waf-monitor]');
-    expect(errorsLogged[0].message).toContain('check the credentials in the secret');
+    // Elasticsearch names the user; the OpenSearch security plugin answers a bare "Unauthorized".
+    expect(errorsLogged[0].message).toContain(target.fake.startsWith('elasticsearch') ? 'unable to authenticate user [waf-monitor]' : 'Unauthorized');
+    expect(errorsLogged[0].message).toContain(target.signed ? "check that the collector's role may call es:ESHttpGet" : 'check the credentials in the secret');
     expect(emfValues(emf, { Cluster: 'prod' })).toEqual({ CollectorErrors: 3 });
     expect(emf).toHaveLength(1);
   });
 
   test('a timeout of _msearch is not retried; node figures still arrive', async () => {
     const cluster = new MockCluster().onMsearch(() => timedOut()).onNodesStats(() => healthyNodes).onClusterHealth(() => clusterHealthBody('green', 0));
-    const { emf, summary, logs } = await run(cluster);
+    const { emf, summary, logs } = await run(cluster, { requestTimeoutMs: 300 });
     expect(cluster.requests.filter((r) => r.path === '/_msearch')).toHaveLength(1);
     expect(summary.problems).toEqual([expect.objectContaining({ kind: 'timeout', source: '_msearch' })]);
     expect(logs.find((l) => l.level === 'error')!.message).toMatch(/timed out/);
@@ -278,7 +307,7 @@ describe('collector against a mock Elasticsearch 8 cluster', () => {
     expect(values).not.toHaveProperty('RequestCount');
   });
 
-  test('an unreachable cluster is reported as such, without retries (the next run is the retry)', async () => {
+  test('a connection dropped by the cluster is reported as unreachable, without retries (the next run is the retry)', async () => {
     const cluster = new MockCluster()
       .onMsearch(() => refused('10.0.3.7:9243'))
       .onNodesStats(() => refused('10.0.3.7:9243'))
@@ -286,8 +315,20 @@ describe('collector against a mock Elasticsearch 8 cluster', () => {
     const { summary } = await run(cluster);
     expect(cluster.requests).toHaveLength(3);
     expect(summary.problems.map((p) => p.kind)).toEqual(['unreachable', 'unreachable', 'unreachable']);
-    expect(summary.problems[0].message).toContain('ECONNREFUSED');
+    expect(summary.problems[0].message).toContain('ECONNRESET');
     expect(summary.problems[0].message).toContain('security groups');
+  });
+
+  test('a port nobody listens on is reported as unreachable with ECONNREFUSED', async () => {
+    const closed = await new MockCluster().listen({ engine: target.fake });
+    await closed.close();
+    const r = recorder();
+    const cfg: CollectorConfig = { ...config, endpoint: closed.endpoint, allowInsecureHttp: true, engine: target.engine };
+    const transport = collectorTransport(cfg, headerAuthenticator({ username: 'waf-monitor', password: 's3cret' }));
+    const summary = await collect({ client: searchClient(transport), config: cfg, now, logger: r.logger, writeEmf: r.writeEmf });
+    transport.close();
+    expect(summary.problems.map((p) => p.kind)).toEqual(['unreachable', 'unreachable', 'unreachable']);
+    expect(summary.problems[0].message).toContain('ECONNREFUSED');
   });
 
   test('a text host field and missing node fields count as collector errors; every other figure is still emitted', async () => {
@@ -329,7 +370,7 @@ describe('collector against a mock Elasticsearch 8 cluster', () => {
     test('before it dies the newest document is seconds old, under the default freshness threshold', async () => {
       const at = new Date('2026-11-21T11:52:30Z');
       const alive = before.filter((d) => Date.parse(d['@timestamp']) <= at.getTime());
-      const { emf } = await run(healthyCluster({}, before), at);
+      const { emf } = await run(healthyCluster({}, before), {}, at);
       const values = emfValues(emf, { Cluster: 'prod' });
       const newestThen = alive.map((d) => Date.parse(d['@timestamp'])).reduce((a, b) => Math.max(a, b));
       expect(values.NewestDocumentAgeSeconds).toBe((at.getTime() - newestThen) / 1000);
@@ -338,7 +379,7 @@ describe('collector against a mock Elasticsearch 8 cluster', () => {
     });
 
     test.each(runs)('the run at %s emits RequestCount 0 and the newest document\'s age, past the freshness threshold', async (at) => {
-      const { emf, summary, logs } = await run(healthyCluster({}, before), at);
+      const { emf, summary, logs } = await run(healthyCluster({}, before), {}, at);
       const values = emfValues(emf, { Cluster: 'prod' });
       expect(values.RequestCount).toBe(0);
       expect(values.CollectorErrors).toBe(0);
@@ -349,7 +390,7 @@ describe('collector against a mock Elasticsearch 8 cluster', () => {
     });
 
     test('nothing at all in the last day: no age is emitted (missing data, which the freshness alarm counts as breaching) and a warning says why', async () => {
-      const { emf, logs } = await run(healthyCluster({}, before), new Date('2026-11-22T12:07:30Z'));
+      const { emf, logs } = await run(healthyCluster({}, before), {}, new Date('2026-11-22T12:07:30Z'));
       const values = emfValues(emf, { Cluster: 'prod' });
       expect(values).not.toHaveProperty('NewestDocumentAgeSeconds');
       expect(values.RequestCount).toBe(0);
@@ -360,7 +401,7 @@ describe('collector against a mock Elasticsearch 8 cluster', () => {
     });
 
     test('an index renamed by rollover (the pattern matches nothing): RequestCount 0 and no age, so both alarms breach', async () => {
-      const { emf, summary } = await run(healthyCluster({ name: 'waf-archive-000002' }, before), runs[0]);
+      const { emf, summary } = await run(healthyCluster({ name: 'waf-archive-000002' }, before), {}, runs[0]);
       const values = emfValues(emf, { Cluster: 'prod' });
       expect(values.RequestCount).toBe(0);
       expect(values).not.toHaveProperty('NewestDocumentAgeSeconds');
@@ -369,7 +410,7 @@ describe('collector against a mock Elasticsearch 8 cluster', () => {
 
     test('the freshness figure is the newest document\'s age even when a producer\'s clock runs ahead (future documents are left out)', async () => {
       const ahead = wafDoc(new Date(runs[0].getTime() + 3_600_000), 12, 'allowed', 'h0.example.com');
-      const { emf } = await run(healthyCluster({}, [...before, ahead]), runs[0]);
+      const { emf } = await run(healthyCluster({}, [...before, ahead]), {}, runs[0]);
       expect(emfValues(emf, { Cluster: 'prod' }).NewestDocumentAgeSeconds).toBe((runs[0].getTime() - newest) / 1000);
     });
   });
@@ -416,7 +457,7 @@ describe('collector against a mock Elasticsearch 8 cluster', () => {
 
   test('an approximate ranking: every top-host line carries approximate: true; an exact one carries no such field', async () => {
     const narrow = testConfig({ endpoint: config.endpoint, topN: 3, hostShardSize: 3 });
-    const approximate = await run(healthyCluster(), now, narrow);
+    const approximate = await run(healthyCluster(), { hostShardSize: 3 });
     const hosts = approximate.logs.filter((l) => l.attributes.event === 'top-host');
     expect(hosts).toHaveLength(3);
     expect(hosts.every((h) => h.attributes.approximate === true)).toBe(true);

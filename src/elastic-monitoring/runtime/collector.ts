@@ -1,5 +1,5 @@
 import { ClusterHealthFigures, NodeHealthFigures, mapClusterHealth, mapNodeHealth } from './cluster-health';
-import { CollectorConfig, redactUrlCredentials } from './config';
+import { CollectorConfig, hasNodeStats, redactUrlCredentials } from './config';
 import { renderEmf } from './emf';
 import { COLLECTOR_ERROR_EVENT, COLLECTOR_WARNING_EVENT, TOP_HOST_APPROXIMATE_FIELD, TOP_HOST_EVENT } from './metric-names';
 import { MetricTarget, runMetrics } from './metrics';
@@ -17,7 +17,7 @@ import {
 import { Problem, classifyError } from '../../shared/runtime/elastic/problems';
 import { Log } from '../../shared/runtime/telemetry';
 
-/** The three requests a run makes; an adapter over the Elasticsearch client in production. */
+/** The requests a run makes, one method each; an adapter over the collector's HTTP transport in production. */
 export interface SearchClient {
   msearch(searches: Record<string, unknown>[]): Promise<unknown>;
   nodesStats(request: typeof NODE_STATS_REQUEST): Promise<unknown>;
@@ -47,18 +47,21 @@ export interface CollectorRun {
 
 /**
  * One collection: the `_msearch`, `_nodes/stats` and `_cluster/health` requests in parallel (three round trips, no
- * retries: the next scheduled run is the retry), figures to EMF, top hosts to the log. A failed request costs only its
- * own figures. Never throws for a cluster-side problem.
+ * retries: the next scheduled run is the retry; one on Serverless, which has neither node stats nor cluster health),
+ * figures to EMF, top hosts to the log. A failed request costs only its own figures. Never throws for a cluster-side
+ * problem.
  */
 export async function collect(run: CollectorRun): Promise<RunSummary> {
   const { client, config, logger } = run;
   const window = collectionWindow(run.now, config);
   const problems: Problem[] = [];
 
+  // Serverless has no nodes or cluster health to ask about: those figures are left out there, not reported as failing.
+  const withNodes = hasNodeStats(config.engine);
   const [searchResult, nodesResult, healthResult] = await Promise.allSettled([
     client.msearch(buildMsearch(config, window)),
-    client.nodesStats(NODE_STATS_REQUEST),
-    client.clusterHealth(CLUSTER_HEALTH_REQUEST),
+    withNodes ? client.nodesStats(NODE_STATS_REQUEST) : Promise.resolve(undefined),
+    withNodes ? client.clusterHealth(CLUSTER_HEALTH_REQUEST) : Promise.resolve(undefined),
   ]);
 
   let windowFigures: WindowFigures | undefined;
@@ -86,7 +89,9 @@ export async function collect(run: CollectorRun): Promise<RunSummary> {
   }
 
   let nodes: NodeFigures[] | undefined;
-  if (nodesResult.status === 'fulfilled') {
+  if (!withNodes) {
+    nodes = undefined;
+  } else if (nodesResult.status === 'fulfilled') {
     const mapped = mapNodeStats(nodesResult.value);
     nodes = mapped.value;
     problems.push(...mapped.problems);
@@ -97,14 +102,16 @@ export async function collect(run: CollectorRun): Promise<RunSummary> {
   // Cluster health: the health call's figures, and the health part of the node stats answer.
   let clusterHealth: ClusterHealthFigures | undefined;
   let nodeHealth: NodeHealthFigures | undefined;
-  if (healthResult.status === 'fulfilled') {
+  if (!withNodes) {
+    clusterHealth = undefined;
+  } else if (healthResult.status === 'fulfilled') {
     const mapped = mapClusterHealth(healthResult.value);
     clusterHealth = mapped.value;
     problems.push(...mapped.problems);
   } else {
     problems.push(classifyError(healthResult.reason, '_cluster/health', config.endpoint));
   }
-  if (nodesResult.status === 'fulfilled') {
+  if (withNodes && nodesResult.status === 'fulfilled') {
     const mapped = mapNodeHealth(nodesResult.value);
     nodeHealth = mapped.value;
     problems.push(...mapped.problems);
