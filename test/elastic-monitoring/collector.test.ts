@@ -456,7 +456,6 @@ describe.each(ENGINES)('collector against $fake', (target) => {
   });
 
   test('an approximate ranking: every top-host line carries approximate: true; an exact one carries no such field', async () => {
-    const narrow = testConfig({ endpoint: config.endpoint, topN: 3, hostShardSize: 3 });
     const approximate = await run(healthyCluster(), { hostShardSize: 3 });
     const hosts = approximate.logs.filter((l) => l.attributes.event === 'top-host');
     expect(hosts).toHaveLength(3);
