@@ -30,7 +30,9 @@ async function run(cluster: MockCluster, now = start) {
     warn: (message, attributes) => logs.push({ level: 'warn', message, attributes: attributes ?? {} }),
     error: (message, attributes) => logs.push({ level: 'error', message, attributes: attributes ?? {} }),
   };
-  const summary = await collectOver(cluster, { config: { ...config, requestTimeoutMs: 500 }, now, logger, writeEmf: (line) => emf.push(JSON.parse(line)) });
+  // A short time limit: the fake's timeouts never answer.
+  const runConfig = { ...config, requestTimeoutMs: 500 };
+  const summary = await collectOver(cluster, { config: runConfig, now, logger, writeEmf: (line) => emf.push(JSON.parse(line)) });
   return { emf, logs, summary };
 }
 
