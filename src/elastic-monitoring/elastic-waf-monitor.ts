@@ -17,13 +17,14 @@ import { ElasticWafMetrics } from './elastic-waf-metrics';
 import { ElasticWafMonitorProps } from './elastic-waf-monitor-props';
 import { collectorAlarmDefinitions } from './monitor-alarm-definitions';
 import { MonitorAlarmSet } from './monitor-alarm-set';
-import { alarmDefinitionErrors, alarmThreshold, periodErrors } from './monitor-alarms';
+import { AlarmDefinition, alarmDefinitionErrors, alarmThreshold, periodErrors } from './monitor-alarms';
 import { MonitorCollector } from './monitor-collector';
 import { createMonitorDashboard } from './monitor-dashboard';
 import { COLLECTOR_OVERHEAD, monitorPropsErrors, monitorSettings } from './monitor-settings';
 import { SearchEngine } from './search-engine';
 import { grantSearchAccess } from './search-engine-access';
 import { encryptedAlarmTopic } from '../shared/alarm-topic';
+import { hasNodeStats } from './runtime/config';
 
 /**
  * WAF health from the request documents in Elasticsearch: a scheduled collector turns each window into CloudWatch
@@ -130,7 +131,8 @@ export class ElasticWafMonitor extends Construct {
       ? { metrics: ecsServiceMetrics(props.ecsService, interval), serviceName: props.ecsService.serviceName }
       : undefined;
     const ecs = ecsAlarmDefinitions(namespace, alarmOptions, ecsMonitoring, ecsService);
-    const definitions = {
+    const nodeFigures = hasNodeStats(config.engine);
+    const definitions = withoutNodeAlarms(!nodeFigures, {
       ...collectorAlarmDefinitions(this.metrics, alarmOptions, {
         clusterName,
         apdexTMs: config.apdexTMs,
@@ -141,7 +143,7 @@ export class ElasticWafMonitor extends Construct {
       }),
       ...clusterHealthAlarmDefinitions(this.metrics, alarmOptions, clusterName),
       ...ecs.definitions,
-    };
+    });
     this.failOn(Object.entries(definitions).flatMap(([name, d]) => alarmDefinitionErrors(name, d)));
 
     const collector = new MonitorCollector(this, 'Collector', {
@@ -238,7 +240,8 @@ export class ElasticWafMonitor extends Construct {
       serverErrorPercentThreshold: alarmThreshold(definitions.serverErrorPercent),
       freshnessThresholdSeconds: alarmThreshold(definitions.freshness),
       trafficFloor: alarmThreshold(definitions.trafficFloor),
-      jvmMemoryPressureThreshold: alarmThreshold(definitions.jvmMemoryPressure),
+      jvmMemoryPressureThreshold: definitions.jvmMemoryPressure ? alarmThreshold(definitions.jvmMemoryPressure) : undefined,
+      nodeFigures,
       alarms: [...this.alarms, ...(props.additionalAlarms ?? [])],
       ecsService: ecsService
         ? {
@@ -259,4 +262,13 @@ export class ElasticWafMonitor extends Construct {
       throw new Error(`ElasticWafMonitor ${this.node.path}: invalid props:\n- ${[...new Set(errors)].join('\n- ')}`);
     }
   }
+}
+
+/** Alarms on figures a Serverless collection never reports: each would sit in OK and mean nothing. */
+const NODE_ALARMS = ['nodeCpu', 'nodeHeap', 'nodeDiskFree', 'clusterRed', 'clusterYellow', 'unassignedShards',
+  'searchRejections', 'writeRejections', 'jvmMemoryPressure'];
+
+function withoutNodeAlarms(drop: boolean, definitions: Record<string, AlarmDefinition>): Record<string, AlarmDefinition> {
+  if (!drop) return definitions;
+  return Object.fromEntries(Object.entries(definitions).filter(([name]) => !NODE_ALARMS.includes(name)));
 }

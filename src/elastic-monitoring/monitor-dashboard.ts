@@ -26,6 +26,8 @@ export interface MonitorDashboardInput {
   readonly freshnessThresholdSeconds?: number;
   readonly trafficFloor?: number;
   readonly jvmMemoryPressureThreshold?: number;
+  /** The cluster answers node stats and cluster health (not Serverless). */
+  readonly nodeFigures: boolean;
   readonly alarms: cloudwatch.IAlarm[];
   readonly collectorLogGroup: logs.ILogGroup;
   readonly ecsLogGroup?: logs.ILogGroup;
@@ -200,18 +202,21 @@ export function createMonitorDashboard(scope: Construct, id: string, input: Moni
   );
   const percentPerNode = (title: string, metric: cloudwatch.IMetric) =>
     new cloudwatch.GraphWidget({ title, left: [metric], leftYAxis: { min: 0, max: 100, showUnits: false }, width: 8, height: 6 });
-  dashboard.addWidgets(
-    percentPerNode('Node CPU (%)', m.nodeCpuPercentPerNode()),
-    percentPerNode('Node JVM heap used (%)', m.nodeHeapUsedPercentPerNode()),
-    new cloudwatch.GaugeWidget({
-      title: 'Node disk free (%)',
-      metrics: [m.nodeDiskFreePercentPerNode()],
-      leftYAxis: { min: 0, max: 100 },
-      width: 8,
-      height: 6,
-    }),
-  );
-  dashboard.addWidgets(...clusterHealthWidgets(m, input.jvmMemoryPressureThreshold));
+  // Serverless has no nodes to report: graphs that could only stay empty are left out.
+  if (input.nodeFigures) {
+    dashboard.addWidgets(
+      percentPerNode('Node CPU (%)', m.nodeCpuPercentPerNode()),
+      percentPerNode('Node JVM heap used (%)', m.nodeHeapUsedPercentPerNode()),
+      new cloudwatch.GaugeWidget({
+        title: 'Node disk free (%)',
+        metrics: [m.nodeDiskFreePercentPerNode()],
+        leftYAxis: { min: 0, max: 100 },
+        width: 8,
+        height: 6,
+      }),
+    );
+    dashboard.addWidgets(...clusterHealthWidgets(m, input.jvmMemoryPressureThreshold));
+  }
   if (input.ecsService) dashboard.addWidgets(...ecsServiceWidgets(input.ecsService));
   for (let i = 0; i < input.alarms.length; i += ALARMS_PER_WIDGET) {
     const part = input.alarms.length > ALARMS_PER_WIDGET ? ` (${i / ALARMS_PER_WIDGET + 1})` : '';

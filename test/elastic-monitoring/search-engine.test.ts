@@ -103,6 +103,23 @@ describe('engine prop', () => {
     expect(nagFindings(app, stack)).toEqual([]);
   });
 
+  test('Serverless: no node or cluster-health alarms or graphs, which could only stay empty; a domain keeps them', () => {
+    const metricNames = (stack: Stack) => JSON.stringify(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm'));
+    const dashboard = (stack: Stack) => JSON.stringify(Template.fromStack(stack).findResources('AWS::CloudWatch::Dashboard'));
+    const { stack } = monitor({
+      endpoint: 'https://k1b2c3d4e5f6g7h8.eu-central-1.aoss.amazonaws.com',
+      engine: SearchEngine.amazonOpenSearchServerless({ collectionArn: COLLECTION_ARN }),
+    });
+    for (const name of ['NodeCpuPercentMax', 'NodeHeapUsedPercentMax', 'NodeDiskFreePercentMin', 'ClusterStatus', 'UnassignedShards', 'JvmMemoryPressureMax', 'ThreadPoolSearchRejectedTotal']) {
+      expect(metricNames(stack)).not.toContain(name);
+      expect(dashboard(stack)).not.toContain(name);
+    }
+    expect(metricNames(stack)).toContain('NewestDocumentAgeSeconds');
+    const { stack: domain } = monitor({ endpoint: 'https://search-waf-logs-abc.eu-west-1.es.amazonaws.com', engine: SearchEngine.amazonOpenSearchService({ domainArn: DOMAIN_ARN }) });
+    expect(metricNames(domain)).toContain('ClusterStatus');
+    expect(dashboard(domain)).toContain('NodeCpuPercent');
+  });
+
   test('self-managed OpenSearch: basic auth, no AWS grant; the default engine leaves the configuration as it was', () => {
     const { stack } = monitor({ endpoint: 'https://opensearch.example.com:9200', engine: SearchEngine.openSearch() }, true);
     expect(config(stack).engine).toEqual({ kind: 'opensearch' });
