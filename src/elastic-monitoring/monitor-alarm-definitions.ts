@@ -68,8 +68,9 @@ export function collectorAlarmDefinitions(
       defaultEvaluationPeriods: 2,
       thresholdRange: { min: 60, max: Number.MAX_SAFE_INTEGER, unit: 'seconds' },
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      // No datapoint: no document for a day, an index pattern matching nothing, or a collector that cannot search.
-      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      // No document for a day or a pattern matching nothing is still a value (the lookback's length); no datapoint
+      // means the collector could not search, which CollectorErrors already pages for.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       describe: (t) => `No new WAF log document for ${clusterName} in more than ${t} s (or none found at all): the log pipeline `
         + 'stopped, or the index pattern no longer matches (a rollover rename). Check the shipper and the collector\'s '
         + '"collector-warning" lines (NoMatchingIndex, NoRecentDocuments).',

@@ -389,10 +389,12 @@ describe.each(ENGINES)('collector against $fake', (target) => {
       expect(logs.filter((l) => l.level === 'error')).toEqual([]);
     });
 
-    test('nothing at all in the last day: no age is emitted (missing data, which the freshness alarm counts as breaching) and a warning says why', async () => {
-      const { emf, logs } = await run(healthyCluster({}, before), {}, new Date('2026-11-22T12:07:30Z'));
+    test('nothing at all in the last day: the age is the lookback\'s length (the newest document is at least that old) and a warning says why', async () => {
+      const at = new Date('2026-11-22T12:07:30Z');
+      const { emf, logs } = await run(healthyCluster({}, before), {}, at);
       const values = emfValues(emf, { Cluster: 'prod' });
-      expect(values).not.toHaveProperty('NewestDocumentAgeSeconds');
+      // 24 h before the window's end (12:05) up to the run (12:07:30).
+      expect(values.NewestDocumentAgeSeconds).toBe(24 * 3600 + 150);
       expect(values.RequestCount).toBe(0);
       expect(values.CollectorErrors).toBe(0);
       const warning = logs.find((l) => l.attributes.kind === 'NoRecentDocuments')!;
@@ -400,11 +402,11 @@ describe.each(ENGINES)('collector against $fake', (target) => {
       expect(warning.message).toContain('the log pipeline may be down');
     });
 
-    test('an index renamed by rollover (the pattern matches nothing): RequestCount 0 and no age, so both alarms breach', async () => {
+    test('an index renamed by rollover (the pattern matches nothing): RequestCount 0 and the lookback as age, so both alarms breach', async () => {
       const { emf, summary } = await run(healthyCluster({ name: 'waf-archive-000002' }, before), {}, runs[0]);
       const values = emfValues(emf, { Cluster: 'prod' });
       expect(values.RequestCount).toBe(0);
-      expect(values).not.toHaveProperty('NewestDocumentAgeSeconds');
+      expect(values.NewestDocumentAgeSeconds).toBe(24 * 3600 + 150);
       expect(summary.notices.map((n) => n.kind)).toEqual(['NoMatchingIndex']);
     });
 

@@ -3,7 +3,7 @@ import { CollectorConfig, hasNodeStats, redactUrlCredentials } from './config';
 import { renderEmf } from './emf';
 import { COLLECTOR_ERROR_EVENT, COLLECTOR_WARNING_EVENT, TOP_HOST_APPROXIMATE_FIELD, TOP_HOST_EVENT } from './metric-names';
 import { MetricTarget, runMetrics } from './metrics';
-import { CLUSTER_HEALTH_REQUEST, CollectionWindow, NODE_STATS_REQUEST, buildMsearch, collectionWindow } from './queries';
+import { CLUSTER_HEALTH_REQUEST, CollectionWindow, FRESHNESS_LOOKBACK_MS, NODE_STATS_REQUEST, buildMsearch, collectionWindow } from './queries';
 import {
   ComparisonFigure,
   HostFigures,
@@ -71,6 +71,7 @@ export async function collect(run: CollectorRun): Promise<RunSummary> {
   let partial: boolean | undefined;
   let statusCodes: StatusCodeFigures | undefined;
   let newestDocumentAt: Date | undefined;
+  let noDocumentInLookback = false;
   let approximate = false;
   if (searchResult.status === 'fulfilled') {
     const responses = (searchResult.value as { responses?: unknown } | undefined)?.responses;
@@ -82,6 +83,7 @@ export async function collect(run: CollectorRun): Promise<RunSummary> {
     partial = results.partial;
     statusCodes = results.statusCodes;
     newestDocumentAt = results.newestDocumentAt;
+    noDocumentInLookback = results.noDocumentInLookback;
     approximate = results.topHostsApproximate;
     problems.push(...results.problems);
   } else {
@@ -151,8 +153,7 @@ export async function collect(run: CollectorRun): Promise<RunSummary> {
     window: windowFigures,
     comparison,
     statusCodes,
-    // Never negative: the freshness search reads only up to the run's time.
-    newestDocumentAgeSeconds: newestDocumentAt ? Math.max(0, (run.now.getTime() - newestDocumentAt.getTime()) / 1000) : undefined,
+    newestDocumentAgeSeconds: newestDocumentAge(run.now, window, newestDocumentAt, noDocumentInLookback),
     nodes,
     errorCount: problems.length,
     partial,
@@ -203,4 +204,16 @@ function logProblem(logger: Log, problem: Problem, extra: Record<string, unknown
 
 function windowLogFields(window: CollectionWindow) {
   return { windowStart: window.start.toISOString(), windowEnd: window.end.toISOString() };
+}
+
+/**
+ * Seconds since the newest document. With none in the lookback (a dead pipeline, a pattern that matches nothing after
+ * a rollover rename) the newest is at least as old as the lookback, and that bound is emitted: the freshness alarm
+ * then fires on a value, and a missing value means only that the collector could not search (CollectorErrors says so).
+ */
+function newestDocumentAge(now: Date, window: CollectionWindow, newest: Date | undefined, noneInLookback: boolean): number | undefined {
+  // Never negative: the freshness search reads only up to the run's time.
+  if (newest) return Math.max(0, (now.getTime() - newest.getTime()) / 1000);
+  if (noneInLookback) return (now.getTime() - (window.end.getTime() - FRESHNESS_LOOKBACK_MS)) / 1000;
+  return undefined;
 }

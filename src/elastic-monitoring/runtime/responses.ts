@@ -505,6 +505,11 @@ export interface SearchResults {
    * none (a dead pipeline, a pattern matching no index) or the freshness search failed.
    */
   readonly newestDocumentAt?: Date;
+  /**
+   * The freshness search worked and found no document in its lookback (or the pattern matched no index): the newest
+   * document is at least that old.
+   */
+  readonly noDocumentInLookback: boolean;
   /** The slowest-hosts ranking may miss or misjudge hosts (more distinct hosts than its shard_size). */
   readonly topHostsApproximate: boolean;
   readonly problems: readonly Problem[];
@@ -606,15 +611,17 @@ export function mapSearchResponses(items: readonly unknown[], config: CollectorC
   }
 
   let newestDocumentAt: Date | undefined;
+  let noDocumentInLookback = empty.has('freshness');
   if (ok.has('freshness')) {
     const mapped = mapFreshnessResponse(item('freshness'));
     newestDocumentAt = mapped.value;
     problems.push(...mapped.problems);
     if (mapped.problems.length === 0 && newestDocumentAt === undefined) {
+      noDocumentInLookback = true;
       notices.push({
         kind: 'NoRecentDocuments',
         searches: ['freshness'],
-        message: `no document in "${config.indexPattern}" from ${FRESHNESS_LOOKBACK_MS / 3_600_000} h before the window's end up to now: the log pipeline may be down; NewestDocumentAgeSeconds is not emitted and its alarm counts that as breaching`,
+        message: `no document in "${config.indexPattern}" from ${FRESHNESS_LOOKBACK_MS / 3_600_000} h before the window's end up to now: the log pipeline may be down; NewestDocumentAgeSeconds is emitted as the lookback's length (the newest document is at least that old)`,
       });
     }
   }
@@ -639,6 +646,7 @@ export function mapSearchResponses(items: readonly unknown[], config: CollectorC
     comparison,
     statusCodes,
     newestDocumentAt,
+    noDocumentInLookback,
     topHostsApproximate,
     problems: dedupeMappingProblems(problems),
     notices,
