@@ -1,7 +1,9 @@
 import * as fc from 'fast-check';
 import { readCsv } from './csv-reader';
+import { readXlsx } from './xlsx-reader';
 import { blocksCsv, customerTrafficCsv } from '../../src/reporting/runtime/csv';
 import { HistoryRecord } from '../../src/reporting/runtime/guard-summary';
+import { monthlyCostWorkbook, updateYearWorkbook } from '../../src/reporting/runtime/workbook';
 
 /**
  * Host names come from the client's Host header: written to a CSV, none may reach a spreadsheet as a formula. Files are
@@ -102,5 +104,34 @@ describe('CSV formula injection', () => {
         expect(trafficRows.slice(1).map((r) => r[1])).toEqual(hosts.map((h) => String(h.requests)));
       },
     ), { numRuns: 300 });
+  });
+});
+
+describe('xlsx text cells', () => {
+  test('cost items shaped like formulas are string cells in the file, never formulas, and read back as written', async () => {
+    const costs = {
+      month: '2026-11',
+      aws: FORMULA_SHAPES.map((item, i) => ({ source: 'AWS' as const, item, amount: i - 3 })),
+      elastic: FORMULA_SHAPES.map((item) => ({ source: 'Elastic Cloud' as const, item, amount: 1 })),
+    };
+    for (const file of [await monthlyCostWorkbook(costs), await updateYearWorkbook(undefined, costs)]) {
+      for (const [, sheet] of readXlsx(file)) {
+        for (const [address, cell] of sheet) {
+          // Formulas only where the workbook sums figures: column C or D, never over text.
+          if (cell.formula !== undefined) expect(cell.formula).toMatch(/^(SUM\([A-D]\d+:[A-D]\d+\)|[A-D]\d+(\+[A-D]\d+)*|0)$/);
+          if (/^[AB]\d+$/.test(address) && cell.formula === undefined && cell.type !== undefined) expect(['s', 'inlineStr']).toContain(cell.type);
+        }
+      }
+    }
+    const month = readXlsx(await monthlyCostWorkbook(costs)).get('Costs 2026-11')!;
+    const items = [...month].filter(([a]) => /^B\d+$/.test(a)).map(([, c]) => c);
+    for (const shape of FORMULA_SHAPES) {
+      const cells = items.filter((c) => c.value === shape);
+      expect(cells).toHaveLength(2);
+      for (const c of cells) {
+        expect(['s', 'inlineStr']).toContain(c.type);
+        expect(c.formula).toBeUndefined();
+      }
+    }
   });
 });
