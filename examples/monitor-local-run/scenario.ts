@@ -59,14 +59,14 @@ function minuteDocs(minute: number): WafDoc[] {
 }
 
 /** The default monitor as a user's app synthesizes it: its alarms and the collector's configuration. */
-export function synthesizedMonitor(): { readonly config: CollectorConfig; readonly alarms: readonly AlarmSpec[] } {
+export function synthesizedMonitor(clusterName = 'waf-prod'): { readonly config: CollectorConfig; readonly alarms: readonly AlarmSpec[] } {
   const stack = new Stack(new App(), 'Monitoring', { env: { account: '111111111111', region: 'eu-west-1' } });
   const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'EsSecret', 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:es-AbCdEf');
   new ElasticWafMonitor(stack, 'WafHealth', {
     endpoint: 'https://waf-logs.es.example.com:9243',
     credentials: ElasticCredentials.basicAuth(secret),
     indexPattern: 'waf-logs-*',
-    clusterName: 'waf-prod',
+    clusterName,
   });
   const template = Template.fromStack(stack);
   const [fn] = Object.values(template.findResources('AWS::Lambda::Function', {

@@ -3,35 +3,20 @@
  * model) over the EMF lines the collector writes when it runs against the document-backed cluster fake: the scenarios
  * of issue 18 as an on-call engineer would see them.
  */
-import { App, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { WafDoc, clusterOf, nodeStats, nodesStatsBody, wafDoc } from './es-fixtures';
 import { MockCluster, collectOver } from './mock-cluster';
-import { AlarmSpec, AlarmState, MetricStore, alarmsFromTemplate, evaluateAlarm } from '../../examples/monitor-local-run/alarm-model';
-import { ElasticCredentials, ElasticWafMonitor } from '../../src';
-import { COLLECTOR_CONFIG_ENV, CollectorConfig } from '../../src/elastic-monitoring/runtime/config';
+import { AlarmSpec, AlarmState, MetricStore, evaluateAlarm } from '../../examples/monitor-local-run/alarm-model';
+import { synthesizedMonitor } from '../../examples/monitor-local-run/scenario';
 import { collectionWindow } from '../../src/elastic-monitoring/runtime/queries';
 import { Log } from '../../src/shared/runtime/telemetry';
 
 const quiet: Log = { info: () => {}, warn: () => {}, error: () => {} };
 
-/** The default monitor's template: its alarms by metric name, and the collector's configuration. */
+/** The default monitor's alarms by metric name, and the collector's configuration. */
 function synthesize() {
-  const stack = new Stack(new App(), 'Monitoring', { env: { account: '111111111111', region: 'eu-west-1' } });
-  const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'EsSecret', 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:es-AbCdEf');
-  new ElasticWafMonitor(stack, 'WafHealth', {
-    endpoint: 'https://waf-logs.es.example.com:9243',
-    credentials: ElasticCredentials.basicAuth(secret),
-    indexPattern: 'waf-logs-*',
-  });
-  const template = Template.fromStack(stack);
-  const [fn] = Object.values(template.findResources('AWS::Lambda::Function', {
-    Properties: { Environment: { Variables: { [COLLECTOR_CONFIG_ENV]: Match.anyValue() } } },
-  }));
-  const config: CollectorConfig = JSON.parse(fn.Properties.Environment.Variables[COLLECTOR_CONFIG_ENV]);
+  const { config, alarms: specs } = synthesizedMonitor();
   const alarms = new Map<string, AlarmSpec>();
-  for (const spec of alarmsFromTemplate(template.toJSON())) if (spec.metric) alarms.set(spec.metric.metricName, spec);
+  for (const spec of specs) if (spec.metric) alarms.set(spec.metric.metricName, spec);
   return { config, alarms };
 }
 

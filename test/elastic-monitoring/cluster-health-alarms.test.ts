@@ -1,10 +1,7 @@
-import { App, Stack } from 'aws-cdk-lib';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { INDEX, wafDoc } from './es-fixtures';
 import { MockCluster, collectOver } from './mock-cluster';
-import { AlarmState, alarmsFromTemplate, evaluateAlarm, MetricStore } from '../../examples/monitor-local-run/alarm-model';
-import { ElasticCredentials, ElasticWafMonitor } from '../../src';
-import { COLLECTOR_CONFIG_ENV, CollectorConfig } from '../../src/elastic-monitoring/runtime/config';
+import { AlarmState, evaluateAlarm, MetricStore } from '../../examples/monitor-local-run/alarm-model';
+import { synthesizedMonitor } from '../../examples/monitor-local-run/scenario';
 import { Doc, EvaluatedCluster } from '../support/elasticsearch-evaluator';
 
 /**
@@ -13,21 +10,7 @@ import { Doc, EvaluatedCluster } from '../support/elasticsearch-evaluator';
  */
 const T0 = Date.UTC(2026, 11, 7, 12, 0, 0);
 
-function synthesize() {
-  const app = new App();
-  const stack = new Stack(app, 'Monitoring', { env: { account: '111111111111', region: 'eu-west-1' } });
-  const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'EsSecret', 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:es-AbCdEf');
-  new ElasticWafMonitor(stack, 'WafHealth', {
-    endpoint: 'https://waf-logs.es.example.com:443',
-    credentials: ElasticCredentials.basicAuth(secret),
-    indexPattern: 'waf-logs-*',
-    clusterName: 'prod',
-  });
-  const template = app.synth().getStackByName('Monitoring').template;
-  const fn = Object.values<any>(template.Resources).find((r) => r.Properties?.Environment?.Variables?.[COLLECTOR_CONFIG_ENV]);
-  const config: CollectorConfig = JSON.parse(fn.Properties.Environment.Variables[COLLECTOR_CONFIG_ENV]);
-  return { alarms: alarmsFromTemplate(template), config };
-}
+const synthesize = () => synthesizedMonitor('prod');
 
 test('red pages at once, a lasting yellow pages, rejections page in their period; each goes back to OK', async () => {
   const { alarms, config } = synthesize();

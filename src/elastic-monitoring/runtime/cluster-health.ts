@@ -1,4 +1,4 @@
-import { Mapped } from './responses';
+import { Mapped, asObj, at, finite } from './responses';
 import { Problem } from '../../shared/runtime/elastic/problems';
 
 /**
@@ -43,25 +43,6 @@ export interface NodeHealthFigures {
   readonly countedNodes: number;
   /** Id of the set of counted nodes; see {@link nodeSetId}. */
   readonly nodeSetId?: number;
-}
-
-type Obj = Record<string, unknown>;
-
-function asObj(v: unknown): Obj | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : undefined;
-}
-
-function at(root: unknown, path: readonly string[]): unknown {
-  let cur: unknown = root;
-  for (const key of path) {
-    cur = asObj(cur)?.[key];
-    if (cur === undefined) return undefined;
-  }
-  return cur;
-}
-
-function finite(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
 const HEALTH_SOURCE = '_cluster/health';

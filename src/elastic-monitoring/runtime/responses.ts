@@ -89,11 +89,13 @@ export interface Mapped<T> {
 
 type Obj = Record<string, unknown>;
 
-function asObj(v: unknown): Obj | undefined {
+/** The value as a JSON object, or undefined. */
+export function asObj(v: unknown): Obj | undefined {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : undefined;
 }
 
-function at(root: unknown, path: readonly string[]): unknown {
+/** The value at `path` inside a JSON answer, or undefined where any step is missing. */
+export function at(root: unknown, path: readonly string[]): unknown {
   let cur: unknown = root;
   for (const key of path) {
     const o = asObj(cur);
@@ -103,7 +105,8 @@ function at(root: unknown, path: readonly string[]): unknown {
   return cur;
 }
 
-function finite(v: unknown): number | undefined {
+/** A finite number, or undefined. */
+export function finite(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
