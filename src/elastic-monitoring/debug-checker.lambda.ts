@@ -43,7 +43,8 @@ export function createCheckerHandler(deps: CheckerDeps): (event: unknown) => Pro
     const customer = customers.find((c) => c.name === request.customer)!;
     const results = await runCheck(request, customer, { config, location, resolver: deps.resolver, ca: deps.ca, lookup: deps.lookup, addressPolicy: deps.addressPolicy });
     for (const r of results) {
-      const line = `${r.check} check of ${r.host} from ${r.location}: ${r.finding || (r.status !== undefined ? `OK (HTTP ${r.status})` : 'OK')}`;
+      const ok = r.status !== undefined ? `OK (HTTP ${r.status})` : 'OK';
+      const line = `${r.check} check of ${r.host} from ${r.location}: ${r.finding || ok}`;
       if (r.finding) deps.logger.warn(line, { event: 'debug-check', ...r });
       else deps.logger.info(line, { event: 'debug-check', ...r });
     }

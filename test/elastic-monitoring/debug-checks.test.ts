@@ -9,10 +9,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ScanCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createCheckerHandler } from '../../src/elastic-monitoring/debug-checker.lambda';
+import { checkAddress } from '../../src/elastic-monitoring/runtime/address-policy';
 import {
   CHECKER_LOCATION_ENV, Customer, DEBUG_CONFIG_ENV, DebugConfig, Resolver, headRequest, mapLimit, parseCheckRequest, parseCustomerItem, runCheck,
 } from '../../src/elastic-monitoring/runtime/debug-checks';
-import { checkAddress } from '../../src/elastic-monitoring/runtime/address-policy';
 
 /**
  * These tests exercise the HTTP mechanics against servers on 127.0.0.1, which the address policy refuses: they allow

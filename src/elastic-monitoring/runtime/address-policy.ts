@@ -1,3 +1,4 @@
+/* eslint-disable no-bitwise -- addresses are 32- and 128-bit numbers: masks and shifts are the natural operations */
 /**
  * Which addresses a debug checker may contact. Pure: parses every spelling the OS resolver and the WHATWG URL parser
  * accept (decimal, hex, octal and shortened IPv4, IPv6 with embedded IPv4, brackets, zone ids, trailing dots) before
@@ -88,8 +89,8 @@ function classifyV6(g: number[], location: CheckerLocation): { reason: string; a
   const embedded = g[6] * 65536 + g[7];
   const zeroUpTo = (n: number) => g.slice(0, n).every((x) => x === 0);
   // IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::/96) and SIIT (::ffff:0:a.b.c.d) reach the v4 address.
-  const mapped = (zeroUpTo(5) && g[5] === 0xffff) || (zeroUpTo(6) && embedded > 1) || (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0))
-    || (zeroUpTo(4) && g[4] === 0xffff && g[5] === 0);
+  const nat64 = g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0);
+  const mapped = (zeroUpTo(5) && g[5] === 0xffff) || (zeroUpTo(6) && embedded > 1) || nat64 || (zeroUpTo(4) && g[4] === 0xffff && g[5] === 0);
   if (mapped) return { reason: classifyV4(embedded, location), address: text };
   if (g.every((x, i) => x === (i === 7 ? 1 : 0))) return { reason: 'a loopback address', address: text };
   if (g.every((x) => x === 0)) return { reason: 'an unspecified address', address: text };

@@ -172,18 +172,18 @@ export async function resolveAllowed(address: string, options: HeadOptions): Pro
   const literal = policy(address);
   if (!literal.allowed) return { refused: literal.reason };
   if (literal.address) return { address: literal.address, family: literal.address.includes(':') ? 6 : 4 };
-  let answers: readonly dns.LookupAddress[];
+  let resolved: readonly dns.LookupAddress[];
   try {
-    answers = await (options.lookup ?? defaultLookup)(address.replace(/\.+$/, ''));
+    resolved = await (options.lookup ?? defaultLookup)(address.replace(/\.+$/, ''));
   } catch (e) {
     return { refused: `${address} does not resolve (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` };
   }
-  if (answers.length === 0) return { refused: `${address} does not resolve` };
-  for (const a of answers) {
+  if (resolved.length === 0) return { refused: `${address} does not resolve` };
+  for (const a of resolved) {
     const verdict = policy(a.address);
     if (!verdict.allowed) return { refused: `${address} resolves to ${verdict.reason}` };
   }
-  return { address: answers[0].address, family: answers[0].family };
+  return { address: resolved[0].address, family: resolved[0].family };
 }
 
 /**
@@ -316,7 +316,9 @@ export async function runCheck(request: CheckRequest, customer: Customer, ctx: C
     const target: HeadTarget = request.check === 'waf'
       ? { protocol: door.protocol, address: door.dnsNames[0] ?? door.ipAddresses[0], port: door.port, hostname: host }
       : { protocol: app.upstreamProtocol, address: app.upstreamAddress, port: app.upstreamPort, hostname: host };
-    const outcome = await headRequest(target, { timeoutMs: config.requestTimeoutMs, ca: ctx.ca, location, lookup: ctx.lookup, addressPolicy: ctx.addressPolicy });
+    const outcome = await headRequest(target, {
+      timeoutMs: config.requestTimeoutMs, ca: ctx.ca, location, lookup: ctx.lookup, addressPolicy: ctx.addressPolicy,
+    });
     let finding: string;
     if (outcome.refused) {
       finding = `${target.address}:${target.port} was not contacted: ${outcome.error}; point the customer's entry at a routable address`;
