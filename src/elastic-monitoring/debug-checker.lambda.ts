@@ -41,7 +41,9 @@ export function createCheckerHandler(deps: CheckerDeps): (event: unknown) => Pro
       return { error: (e as Error).message };
     }
     const customer = customers.find((c) => c.name === request.customer)!;
-    const results = await runCheck(request, customer, { config, location, resolver: deps.resolver, ca: deps.ca, lookup: deps.lookup, addressPolicy: deps.addressPolicy });
+    const results = await runCheck(request, customer, {
+      config, location, resolver: deps.resolver, ca: deps.ca, lookup: deps.lookup, addressPolicy: deps.addressPolicy,
+    });
     for (const r of results) {
       const ok = r.status !== undefined ? `OK (HTTP ${r.status})` : 'OK';
       const line = `${r.check} check of ${r.host} from ${r.location}: ${r.finding || ok}`;

@@ -34,7 +34,7 @@ const forbiddenV4 = fc.oneof(
 const privateV4 = fc.oneof(v4In('10.0.0.0', 8), v4In('172.16.0.0', 12), v4In('192.168.0.0', 16), v4In('100.64.0.0', 10))
   .filter((a) => a !== parseIpv4('100.100.100.200'));
 
-function spellingsV6(groups: number[]): fc.Arbitrary<string> {
+function spellingsV6(groups: readonly number[]): fc.Arbitrary<string> {
   const full = groups.map((g) => g.toString(16)).join(':');
   const padded = groups.map((g) => g.toString(16).padStart(4, '0')).join(':');
   // Compress the longest run of zero groups, as inet_ntop would.
