@@ -191,6 +191,10 @@ project.addTask('demo', {
   exec: 'ts-node -T --project tsconfig.dev.json examples/local-demo/demo.ts',
   receiveArgs: true,
 });
+project.addTask('demo:monitor', {
+  description: 'Replay three and a half hours of trouble against ElasticWafMonitor: its real collector on a cluster fake, its synthesized alarms evaluated as CloudWatch does',
+  exec: 'ts-node -T --project tsconfig.dev.json examples/monitor-local-run/run.ts',
+});
 project.addTask('synth:example', {
   description: 'Synthesize the example CDK app',
   exec: 'ts-node --project tsconfig.dev.json examples/realtime-waf-guard/app.ts',

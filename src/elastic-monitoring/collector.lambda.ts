@@ -1,10 +1,23 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { Client, ClientOptions } from '@elastic/elasticsearch';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { RunSummary, collect, reportFailedRun } from './runtime/collector';
-import { COLLECTOR_CONFIG_ENV, CollectorConfig, ConfigError, parseCollectorConfig } from './runtime/config';
-import { searchClient } from './runtime/elastic-client';
-import { createElasticClient } from '../shared/runtime/elastic/client';
+import {
+  COLLECTOR_CONFIG_ENV,
+  CollectorConfig,
+  ConfigError,
+  CredentialsConfig,
+  parseCollectorConfig,
+  regionOfEndpoint,
+  signingService,
+} from './runtime/config';
+import { collectorTransport, searchClient } from './runtime/elastic-client';
+import {
+  CredentialProvider,
+  headerAuthenticator,
+  sigV4Authenticator,
+} from './runtime/request-auth';
+import { Authenticate, SearchTransport } from './runtime/search-transport';
 import { CachedValue, ElasticAuth, parseCredentials } from '../shared/runtime/elastic/credentials';
 import { classifyError } from '../shared/runtime/elastic/problems';
 import { Log, powertoolsLog } from '../shared/runtime/telemetry';
@@ -17,8 +30,11 @@ export interface CollectorHandlerDeps {
   readonly logger: Log;
   readonly writeEmf: (line: string) => void;
   readonly env: NodeJS.ProcessEnv;
-  /** Tests pass the mock connection of `@elastic/elasticsearch-mock`. */
-  readonly connection?: ClientOptions['Connection'];
+  /**
+   * The role's credentials for SigV4, for the Amazon OpenSearch engines when no secret is configured.
+   * @default - the Node.js provider chain (in Lambda: the execution role's credentials from the environment)
+   */
+  readonly awsCredentials?: CredentialProvider;
 }
 
 /** The part of a scheduled EventBridge event the collector reads. */
@@ -33,7 +49,7 @@ export interface CollectorEvent {
 export function createCollectorHandler(deps: CollectorHandlerDeps): (event: CollectorEvent) => Promise<RunSummary | undefined> {
   let config: CollectorConfig | undefined;
   let secret: CachedValue<ElasticAuth> | undefined;
-  let current: { authKey: string; client: Client } | undefined;
+  let current: { authKey: string; transport: SearchTransport } | undefined;
 
   return async (event) => {
     const parsedTime = event?.time ? new Date(event.time) : undefined;
@@ -51,39 +67,57 @@ export function createCollectorHandler(deps: CollectorHandlerDeps): (event: Coll
       return undefined;
     }
     const cfg = config;
-    secret ??= new CachedValue(async () => {
-      const out = await deps.secretsManager.send(new GetSecretValueCommand({ SecretId: cfg.credentials.secretArn }));
-      return parseCredentials(out.SecretString, cfg.credentials);
-    }, SECRET_TTL_MS);
 
-    let auth: ElasticAuth;
-    try {
-      auth = await secret.get();
-    } catch (e) {
-      const message =
-        e instanceof ConfigError
-          ? e.message
-          : `cannot read secret ${cfg.credentials.secretArn}: ${(e as Error).name}: ${(e as Error).message}; check the function's network path to Secrets Manager and the key policy`;
-      reportFailedRun({ kind: 'secret', source: 'secret', message }, deps.logger, deps.writeEmf, cfg, now);
-      return undefined;
+    let authenticate: Authenticate;
+    let authKey: string;
+    const credentials = cfg.credentials;
+    if (credentials) {
+      secret ??= new CachedValue(async () => {
+        const out = await deps.secretsManager.send(new GetSecretValueCommand({ SecretId: credentials.secretArn }));
+        return parseCredentials(out.SecretString, credentials);
+      }, SECRET_TTL_MS);
+      let auth: ElasticAuth;
+      try {
+        auth = await secret.get();
+      } catch (e) {
+        reportFailedRun({ kind: 'secret', source: 'secret', message: secretProblem(e, credentials) }, deps.logger, deps.writeEmf, cfg, now);
+        return undefined;
+      }
+      authenticate = headerAuthenticator(auth);
+      authKey = JSON.stringify(auth);
+    } else {
+      const engine = cfg.engine!;
+      const region = engine.region ?? regionOfEndpoint(cfg.endpoint);
+      if (!region) {
+        reportFailedRun({
+          kind: 'config',
+          source: 'configuration',
+          message: `the region to sign requests for is not in the endpoint ${cfg.endpoint}: give the region in the engine's options (SearchEngine.amazonOpenSearchService({ region }))`,
+        }, deps.logger, deps.writeEmf, cfg, now);
+        return undefined;
+      }
+      authenticate = sigV4Authenticator(signingService(engine.kind)!, region, deps.awsCredentials ?? defaultAwsCredentials());
+      authKey = `sigv4:${region}`;
     }
 
-    const authKey = JSON.stringify(auth);
     if (!current || current.authKey !== authKey) {
-      // The secret changed: drop the old client's pooled connections before building one with the new credentials.
-      void current?.client.close().catch(() => undefined);
-      current = { authKey, client: createElasticClient(cfg, auth, deps.connection) };
+      // The secret changed: drop the old transport's pooled connections before building one with the new credentials.
+      current?.transport.close();
+      current = {
+        authKey,
+        transport: collectorTransport(cfg, authenticate),
+      };
     }
 
     try {
       const summary = await collect({
-        client: searchClient(current.client),
+        client: searchClient(current.transport),
         config: cfg,
         now,
         logger: deps.logger,
         writeEmf: deps.writeEmf,
       });
-      if (summary.problems.some((p) => p.kind === 'auth')) secret.invalidate();
+      if (summary.problems.some((p) => p.kind === 'auth')) secret?.invalidate();
       return summary;
     } catch (e) {
       // Only a bug gets here; it is reported like any other problem instead of failing the invocation.
@@ -91,6 +125,19 @@ export function createCollectorHandler(deps: CollectorHandlerDeps): (event: Coll
       return undefined;
     }
   };
+}
+
+function secretProblem(e: unknown, credentials: CredentialsConfig): string {
+  return e instanceof ConfigError
+    ? e.message
+    : `cannot read secret ${credentials.secretArn}: ${(e as Error).name}: ${(e as Error).message}; check the function's network path to Secrets Manager and the key policy`;
+}
+
+let awsCredentials: CredentialProvider | undefined;
+/** Built on first use: a collector with a secret never loads the AWS credential chain. */
+function defaultAwsCredentials(): CredentialProvider {
+  awsCredentials ??= defaultProvider();
+  return awsCredentials;
 }
 
 export const handler = createCollectorHandler({

@@ -1,5 +1,6 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { rejectionsExpression } from './runtime/cluster-health';
 import { clusterNameErrors, COMPARISON_OFFSETS } from './runtime/config';
 import { DIMENSION, METRIC } from './runtime/metric-names';
 
@@ -77,6 +78,47 @@ export class ElasticWafMetrics {
     return this.metric(METRIC.slowest5PctAverageWithoutTimeouts, 'Average', 'Slowest 5% average without timeouts');
   }
 
+  /**
+   * 95th percentile of the window's WAF latencies, ms (Elasticsearch's `percentiles`). A few timeouts among many
+   * requests do not move it, unlike the average.
+   */
+  public latencyP95(): cloudwatch.Metric {
+    return this.metric(METRIC.latencyP95, 'Average', 'p95 latency');
+  }
+
+  /** 99th percentile of the window's WAF latencies, ms. */
+  public latencyP99(): cloudwatch.Metric {
+    return this.metric(METRIC.latencyP99, 'Average', 'p99 latency');
+  }
+
+  /** Timeouts among the window's requests with a latency, percent. */
+  public timeoutPercent(): cloudwatch.Metric {
+    return this.metric(METRIC.timeoutPercent, 'Average', 'Timeouts %');
+  }
+
+  /** HTTP 5xx answers among the window's requests with an HTTP status code, percent. */
+  public serverErrorPercent(): cloudwatch.Metric {
+    return this.metric(METRIC.serverErrorPercent, 'Average', '5xx %');
+  }
+
+  /** Documents of the window without a latency value, e.g. blocked requests (Sum). Not a collector error. */
+  public documentsWithoutLatency(): cloudwatch.Metric {
+    return this.metric(METRIC.documentsWithoutLatency, 'Sum', 'Documents without latency');
+  }
+
+  /** Documents of the window whose status is missing or none of the configured values (Sum). */
+  public documentsWithoutStatus(): cloudwatch.Metric {
+    return this.metric(METRIC.documentsWithoutStatus, 'Sum', 'Documents without status');
+  }
+
+  /**
+   * Age of the newest document when the collector ran, seconds (Maximum). Absent when no document is found from a day
+   * before the window up to the run (a dead pipeline, an index pattern matching nothing).
+   */
+  public newestDocumentAgeSeconds(): cloudwatch.Metric {
+    return this.metric(METRIC.newestDocumentAgeSeconds, 'Maximum', 'Newest document age (s)');
+  }
+
   /** Allowed requests (Sum). */
   public allowedCount(): cloudwatch.Metric {
     return this.metric(METRIC.allowedCount, 'Sum', 'Allowed');
@@ -141,6 +183,61 @@ export class ElasticWafMetrics {
     return this.metric(METRIC.nodeDiskFreePercentMin, 'Minimum', 'Lowest node disk free %');
   }
 
+  /** Cluster health status of `_cluster/health`: 0 green, 1 yellow, 2 red (Maximum: the worst of the period). */
+  public clusterStatus(): cloudwatch.Metric {
+    return this.metric(METRIC.clusterStatus, 'Maximum', 'Status (0 green, 1 yellow, 2 red)');
+  }
+
+  /** Shard copies no node holds, of `_cluster/health` (Minimum: the period's lowest, so a passing gap is not counted). */
+  public unassignedShards(): cloudwatch.Metric {
+    return this.metric(METRIC.unassignedShards, 'Minimum', 'Unassigned shards');
+  }
+
+  /**
+   * JVM memory pressure of the fullest node: its old-generation pool used against the pool's maximum, percent
+   * (Maximum).
+   */
+  public jvmMemoryPressureMax(): cloudwatch.Metric {
+    return this.metric(METRIC.jvmMemoryPressureMax, 'Maximum', 'Fullest node JVM memory pressure %');
+  }
+
+  /** JVM memory pressure of every node, one series per node (graphs only). */
+  public jvmMemoryPressurePerNode(): cloudwatch.IMetric {
+    return this.perNode(METRIC.nodeJvmMemoryPressure, 'Maximum');
+  }
+
+  /**
+   * Search thread-pool rejections since each node started, summed over the nodes (Maximum). A counter: graph or alarm
+   * on `searchRejections()`, the per-period figure.
+   */
+  public searchRejectedTotal(): cloudwatch.Metric {
+    return this.metric(METRIC.searchRejectedTotal, 'Maximum', 'Search rejections since node start');
+  }
+
+  /** Write thread-pool rejections since each node started, summed over the nodes (Maximum); see `writeRejections()`. */
+  public writeRejectedTotal(): cloudwatch.Metric {
+    return this.metric(METRIC.writeRejectedTotal, 'Maximum', 'Write rejections since node start');
+  }
+
+  /** Id of the set of nodes whose rejection counters were summed; it changes when a node joins, leaves or fails to report. */
+  public statsNodeSet(): cloudwatch.Metric {
+    return this.metric(METRIC.statsNodeSet, 'Maximum', 'Node set id');
+  }
+
+  /**
+   * Search requests the cluster rejected in each period (queue full): the rise of the summed counters since the
+   * previous period, 0 when a node restarted (its counter starts again) or the set of reporting nodes changed, so the
+   * figure is never more than the rejections that happened.
+   */
+  public searchRejections(): cloudwatch.MathExpression {
+    return this.rejections(this.searchRejectedTotal(), 'searchTotal', 'Search rejections');
+  }
+
+  /** Write (indexing) requests the cluster rejected in each period; computed like `searchRejections()`. */
+  public writeRejections(): cloudwatch.MathExpression {
+    return this.rejections(this.writeRejectedTotal(), 'writeTotal', 'Write rejections');
+  }
+
   /** Problems of a collector run (Sum). */
   public collectorErrors(): cloudwatch.Metric {
     return this.metric(METRIC.collectorErrors, 'Sum', 'Collector errors');
@@ -179,6 +276,15 @@ export class ElasticWafMetrics {
       label,
       period: this.period,
       dimensionsMap: { [DIMENSION.cluster]: this.clusterName, ...extraDimensions },
+    });
+  }
+
+  private rejections(total: cloudwatch.Metric, totalId: string, label: string): cloudwatch.MathExpression {
+    return new cloudwatch.MathExpression({
+      expression: rejectionsExpression(totalId, 'nodeSet'),
+      usingMetrics: { [totalId]: total, nodeSet: this.statsNodeSet() },
+      period: this.period,
+      label,
     });
   }
 

@@ -12,6 +12,8 @@ export interface AlarmDefinition {
   readonly options?: MonitorAlarmOptions;
   readonly defaultThreshold: number;
   readonly defaultEvaluationPeriods: number;
+  /** @default - equal to the evaluation periods */
+  readonly defaultDatapointsToAlarm?: number;
   /** Thresholds that make sense for the metric; anything else fails at synth. */
   readonly thresholdRange: { readonly min: number; readonly max: number; readonly unit: string };
   readonly comparisonOperator: cloudwatch.ComparisonOperator;
@@ -20,11 +22,18 @@ export interface AlarmDefinition {
   readonly describe: (threshold: number) => string;
   /** Alarm on this expression over metrics (ids as in the expression) instead of on `metric`. */
   readonly math?: { readonly expression: string; readonly usingMetrics: Record<string, cloudwatch.Metric> };
+  /**
+   * An anomaly-detection alarm on `metric`: the threshold is the band's width in standard deviations and the
+   * comparison one of the anomaly operators.
+   */
+  readonly anomalyBand?: boolean;
+  /** Created unless the options say otherwise. @default true */
+  readonly defaultEnabled?: boolean;
 }
 
 /** The threshold the alarm is created with (also the dashboard's annotation); undefined when the alarm is off. */
 export function alarmThreshold(definition: AlarmDefinition): number | undefined {
-  if (definition.options?.enabled === false) return undefined;
+  if ((definition.options?.enabled ?? definition.defaultEnabled ?? true) === false) return undefined;
   return definition.options?.threshold ?? definition.defaultThreshold;
 }
 
@@ -49,7 +58,15 @@ export function createMonitorAlarm(
     period,
   });
   const math = definition.math;
-  const alarm = new cloudwatch.Alarm(scope, definition.id, {
+  const alarm = definition.anomalyBand ? new cloudwatch.AnomalyDetectionAlarm(scope, definition.id, {
+    metric: plain(definition.metric),
+    stdDevs: threshold,
+    evaluationPeriods,
+    datapointsToAlarm: options.datapointsToAlarm ?? evaluationPeriods,
+    comparisonOperator: definition.comparisonOperator,
+    treatMissingData: definition.treatMissingData,
+    alarmDescription: definition.describe(threshold),
+  }) : new cloudwatch.Alarm(scope, definition.id, {
     metric: math
       ? new cloudwatch.MathExpression({
         expression: math.expression,
@@ -59,7 +76,7 @@ export function createMonitorAlarm(
       : plain(definition.metric),
     threshold,
     evaluationPeriods,
-    datapointsToAlarm: options.datapointsToAlarm ?? evaluationPeriods,
+    datapointsToAlarm: options.datapointsToAlarm ?? Math.min(definition.defaultDatapointsToAlarm ?? evaluationPeriods, evaluationPeriods),
     comparisonOperator: definition.comparisonOperator,
     treatMissingData: definition.treatMissingData,
     alarmDescription: definition.describe(threshold),

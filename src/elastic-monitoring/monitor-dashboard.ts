@@ -6,7 +6,7 @@ import { ApdexDefinition } from './apdex-definition';
 import { EcsServiceMetricSet } from './ecs-service-metrics';
 import { ElasticWafMetrics } from './elastic-waf-metrics';
 import { escapeMarkdown, logGroupLink } from './markdown';
-import { TOP_HOST_EVENT } from './runtime/metric-names';
+import { TOP_HOST_APPROXIMATE_FIELD, TOP_HOST_EVENT } from './runtime/metric-names';
 
 export interface MonitorDashboardInput {
   readonly dashboardName?: string;
@@ -21,6 +21,13 @@ export interface MonitorDashboardInput {
   readonly topN: number;
   readonly latencyThresholdMs?: number;
   readonly apdexThreshold?: number;
+  readonly timeoutPercentThreshold?: number;
+  readonly serverErrorPercentThreshold?: number;
+  readonly freshnessThresholdSeconds?: number;
+  readonly trafficFloor?: number;
+  readonly jvmMemoryPressureThreshold?: number;
+  /** The cluster answers node stats and cluster health (not Serverless). */
+  readonly nodeFigures: boolean;
   readonly alarms: cloudwatch.IAlarm[];
   readonly collectorLogGroup: logs.ILogGroup;
   readonly ecsLogGroup?: logs.ILogGroup;
@@ -42,12 +49,19 @@ export interface MonitorDashboardDebug {
 /** An alarm status widget shows at most 100 alarms. */
 const ALARMS_PER_WIDGET = 100;
 
-/** The Logs Insights query behind the top-N table: the collector's top-host log lines over the dashboard's range. */
+/** Column of the top-N table: how many of a host's lines came from an approximate ranking. */
+export const APPROXIMATE_RUNS_COLUMN = 'approximateRuns';
+
+/**
+ * The Logs Insights query behind the top-N table: the collector's top-host log lines over the dashboard's range. A line
+ * of an approximate ranking carries `approximate: true` (and only then), so `count(approximate)` counts those lines.
+ */
 export function topHostsQueryLines(topN: number): string[] {
   return [
     `filter event = "${TOP_HOST_EVENT}"`,
     'stats max(avgLatencyMs) as worstAvgLatencyMs, avg(avgLatencyMs) as meanAvgLatencyMs, sum(requests) as requests, '
-      + 'sum(timeouts) as timeouts, sum(serverErrors) as serverErrors, latest(customer) as customer by host',
+      + 'sum(timeouts) as timeouts, sum(serverErrors) as serverErrors, latest(customer) as customer, '
+      + `count(*) as runs, count(${TOP_HOST_APPROXIMATE_FIELD}) as ${APPROXIMATE_RUNS_COLUMN} by host`,
     'sort worstAvgLatencyMs desc',
     `limit ${topN}`,
   ];
@@ -72,7 +86,9 @@ export function createMonitorDashboard(scope: Construct, id: string, input: Moni
     `Index pattern ${escapeMarkdown(input.indexPattern)}, a ${input.window.toMinutes()} minute window every `
       + `${input.interval.toMinutes()} minutes. ${apdexText(input)}; requests slower than `
       + `${input.timeoutThreshold.toSeconds()} s count as timeouts. A run with PartialRun 1 had failed or timed-out `
-      + 'shards: its figures cover part of the documents.',
+      + 'shards: its figures cover part of the documents. In the slowest-hosts table, approximateRuns > 0 means that many '
+      + 'of the host\'s runs ranked more distinct hosts than topHostsShardSize: the rank and figures of those runs may be '
+      + 'off (see the TopHostsApproximate warning).',
     '',
     '**Debugging log groups**',
     '',
@@ -80,16 +96,21 @@ export function createMonitorDashboard(scope: Construct, id: string, input: Moni
   ].join('\n');
 
   const latencyAnnotations: cloudwatch.HorizontalAnnotation[] =
-    input.latencyThresholdMs === undefined ? [] : [{ value: input.latencyThresholdMs, label: 'Latency alarm' }];
+    input.latencyThresholdMs === undefined ? [] : [{ value: input.latencyThresholdMs, label: 'Latency alarm (p95)' }];
   const apdexAnnotations: cloudwatch.HorizontalAnnotation[] =
     input.apdexThreshold === undefined ? [] : [{ value: input.apdexThreshold, label: 'Apdex alarm' }];
+  const annotation = (value: number | undefined, label: string): cloudwatch.HorizontalAnnotation[] =>
+    value === undefined ? [] : [{ value, label }];
 
-  dashboard.addWidgets(new cloudwatch.TextWidget({ markdown: summary, width: 24, height: 5 + Math.ceil((input.debug?.logGroups.length ?? 0) / 2) }));
+  dashboard.addWidgets(new cloudwatch.TextWidget({ markdown: summary, width: 24, height: 6 + Math.ceil((input.debug?.logGroups.length ?? 0) / 2) }));
   if (input.debug) dashboard.addWidgets(input.debug.widget);
   dashboard.addWidgets(
     new cloudwatch.GraphWidget({
       title: 'WAF latency (ms)',
-      left: [m.latencyAverage(), m.latencyAverageWithoutTimeouts(), m.slowest5PctAverage(), m.slowest5PctAverageWithoutTimeouts()],
+      left: [
+        m.latencyP95(), m.latencyP99(), m.latencyAverage(), m.latencyAverageWithoutTimeouts(), m.slowest5PctAverage(),
+        m.slowest5PctAverageWithoutTimeouts(),
+      ],
       leftYAxis: { min: 0, label: 'ms', showUnits: false },
       leftAnnotations: latencyAnnotations,
       width: 12,
@@ -111,6 +132,7 @@ export function createMonitorDashboard(scope: Construct, id: string, input: Moni
       title: 'Requests per window',
       left: [m.requestCount()],
       leftYAxis: { min: 0 },
+      leftAnnotations: annotation(input.trafficFloor, 'Traffic floor alarm'),
       width: 8,
       height: 6,
     }),
@@ -127,6 +149,34 @@ export function createMonitorDashboard(scope: Construct, id: string, input: Moni
       right: [m.partialRun()],
       leftYAxis: { min: 0 },
       rightYAxis: { min: 0, max: 1 },
+      width: 8,
+      height: 6,
+    }),
+  );
+  dashboard.addWidgets(
+    new cloudwatch.GraphWidget({
+      title: 'Log pipeline: age of the newest document (s)',
+      left: [m.newestDocumentAgeSeconds()],
+      leftYAxis: { min: 0, showUnits: false },
+      leftAnnotations: annotation(input.freshnessThresholdSeconds, 'Freshness alarm (no data also alarms)'),
+      width: 8,
+      height: 6,
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Timeouts and HTTP 5xx (% of requests)',
+      left: [m.timeoutPercent(), m.serverErrorPercent()],
+      leftYAxis: { min: 0, showUnits: false },
+      leftAnnotations: [
+        ...annotation(input.timeoutPercentThreshold, 'Timeout alarm'),
+        ...annotation(input.serverErrorPercentThreshold, '5xx alarm'),
+      ],
+      width: 8,
+      height: 6,
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Documents without latency or status (not errors)',
+      left: [m.documentsWithoutLatency(), m.documentsWithoutStatus()],
+      leftYAxis: { min: 0 },
       width: 8,
       height: 6,
     }),
@@ -152,17 +202,21 @@ export function createMonitorDashboard(scope: Construct, id: string, input: Moni
   );
   const percentPerNode = (title: string, metric: cloudwatch.IMetric) =>
     new cloudwatch.GraphWidget({ title, left: [metric], leftYAxis: { min: 0, max: 100, showUnits: false }, width: 8, height: 6 });
-  dashboard.addWidgets(
-    percentPerNode('Node CPU (%)', m.nodeCpuPercentPerNode()),
-    percentPerNode('Node JVM heap used (%)', m.nodeHeapUsedPercentPerNode()),
-    new cloudwatch.GaugeWidget({
-      title: 'Node disk free (%)',
-      metrics: [m.nodeDiskFreePercentPerNode()],
-      leftYAxis: { min: 0, max: 100 },
-      width: 8,
-      height: 6,
-    }),
-  );
+  // Serverless has no nodes to report: graphs that could only stay empty are left out.
+  if (input.nodeFigures) {
+    dashboard.addWidgets(
+      percentPerNode('Node CPU (%)', m.nodeCpuPercentPerNode()),
+      percentPerNode('Node JVM heap used (%)', m.nodeHeapUsedPercentPerNode()),
+      new cloudwatch.GaugeWidget({
+        title: 'Node disk free (%)',
+        metrics: [m.nodeDiskFreePercentPerNode()],
+        leftYAxis: { min: 0, max: 100 },
+        width: 8,
+        height: 6,
+      }),
+    );
+    dashboard.addWidgets(...clusterHealthWidgets(m, input.jvmMemoryPressureThreshold));
+  }
   if (input.ecsService) dashboard.addWidgets(...ecsServiceWidgets(input.ecsService));
   for (let i = 0; i < input.alarms.length; i += ALARMS_PER_WIDGET) {
     const part = input.alarms.length > ALARMS_PER_WIDGET ? ` (${i / ALARMS_PER_WIDGET + 1})` : '';
@@ -173,7 +227,7 @@ export function createMonitorDashboard(scope: Construct, id: string, input: Moni
   }
   const bottom: cloudwatch.IWidget[] = [
     new cloudwatch.LogQueryWidget({
-      title: `Top ${input.topN} slowest hosts`,
+      title: `Top ${input.topN} slowest hosts (approximateRuns > 0: ranked approximately in that many runs)`,
       logGroupNames: [input.collectorLogGroup.logGroupName],
       queryLines: topHostsQueryLines(input.topN),
       view: cloudwatch.LogQueryVisualizationType.TABLE,
@@ -200,6 +254,40 @@ function apdexText(input: MonitorDashboardInput): string {
   return input.apdexDefinition === ApdexDefinition.ALLOWED_REQUESTS
     ? `Apdex of allowed requests only, T ${input.apdexTMs} ms (satisfied under T, tolerating from T to under 4T)`
     : `Apdex of all requests, T ${input.apdexTMs} ms (satisfied up to T, tolerating above T up to 4T)`;
+}
+
+/** Status and unassigned shards, thread-pool rejections per period, and JVM memory pressure per node. */
+function clusterHealthWidgets(m: ElasticWafMetrics, pressureThreshold: number | undefined): cloudwatch.IWidget[] {
+  return [
+    new cloudwatch.GraphWidget({
+      title: 'Cluster status (0 green, 1 yellow, 2 red) and unassigned shards',
+      left: [m.clusterStatus()],
+      right: [m.unassignedShards()],
+      leftYAxis: { min: 0, max: 2, showUnits: false },
+      rightYAxis: { min: 0, showUnits: false },
+      leftAnnotations: [
+        { value: 1, label: 'yellow', color: '#ff9900' },
+        { value: 2, label: 'red', color: '#d13212' },
+      ],
+      width: 8,
+      height: 6,
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Rejected requests per period (full thread-pool queues)',
+      left: [m.searchRejections(), m.writeRejections()],
+      leftYAxis: { min: 0, showUnits: false },
+      width: 8,
+      height: 6,
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Node JVM memory pressure (old generation %)',
+      left: [m.jvmMemoryPressurePerNode()],
+      leftYAxis: { min: 0, max: 100, showUnits: false },
+      leftAnnotations: pressureThreshold === undefined ? [] : [{ value: pressureThreshold, label: 'Memory pressure alarm' }],
+      width: 8,
+      height: 6,
+    }),
+  ];
 }
 
 /** CPU and memory of the WAF's ECS service (`AWS/ECS`), and its running against desired tasks (Container Insights). */

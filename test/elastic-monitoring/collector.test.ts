@@ -2,21 +2,33 @@ import {
   WafDoc,
   clusterOf,
   directFigures,
+  clusterHealthBody,
   nodeStats,
   nodesStatsBody,
   securityExceptionBody,
   testConfig,
   wafDoc,
 } from './es-fixtures';
-import { MockCluster, refused, timedOut, unauthorized } from './mock-cluster';
+import { FakeEngine, MockCluster, refused, timedOut, unauthorized } from './mock-cluster';
+import { freshnessThresholdSeconds } from '../../src/elastic-monitoring/alarm-defaults';
 import { collect } from '../../src/elastic-monitoring/runtime/collector';
-import { searchClient } from '../../src/elastic-monitoring/runtime/elastic-client';
+import { CollectorConfig, EngineConfig } from '../../src/elastic-monitoring/runtime/config';
+import { collectorTransport, searchClient } from '../../src/elastic-monitoring/runtime/elastic-client';
 import { SEARCH_ORDER, collectionWindow, topHostsSearchBody } from '../../src/elastic-monitoring/runtime/queries';
-import { createElasticClient } from '../../src/shared/runtime/elastic/client';
+import { headerAuthenticator, sigV4Authenticator } from '../../src/elastic-monitoring/runtime/request-auth';
 import { Log } from '../../src/shared/runtime/telemetry';
 import { IndexDefinition } from '../support/elasticsearch-evaluator';
 
 const config = testConfig({ endpoint: 'https://waf-logs.es.example.com:9243', topN: 3 });
+const TEST_AWS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', region: 'eu-west-1' };
+
+/** The engines the suite runs against: the same tests, each fake answering as its product does. */
+const ENGINES: ReadonlyArray<{ readonly fake: FakeEngine; readonly engine: EngineConfig; readonly signed: boolean }> = [
+  { fake: 'elasticsearch-8', engine: { kind: 'elasticsearch' }, signed: false },
+  { fake: 'elasticsearch-7.17', engine: { kind: 'elasticsearch' }, signed: false },
+  { fake: 'opensearch-2', engine: { kind: 'opensearch' }, signed: false },
+  { fake: 'amazon-opensearch-service', engine: { kind: 'amazon-opensearch-service', region: 'eu-west-1' }, signed: true },
+];
 const now = new Date('2026-11-21T12:07:30Z');
 const window = collectionWindow(now, config);
 
@@ -35,12 +47,29 @@ function recorder() {
   return { logs, emf, logger, writeEmf };
 }
 
-async function run(cluster: MockCluster) {
+/** One run of the collector over HTTP against `cluster` served as `fake`, authenticated as that engine needs. */
+async function runAgainst(target: (typeof ENGINES)[number], cluster: MockCluster, overrides: Partial<CollectorConfig> = {}, at: Date = now) {
   const r = recorder();
-  const client = createElasticClient(config, { username: 'waf-monitor', password: 's3cret' }, cluster.connection());
-  const summary = await collect({ client: searchClient(client), config, now, logger: r.logger, writeEmf: r.writeEmf });
-  await client.close();
-  return { ...r, summary };
+  const server = await cluster.listen({ engine: target.fake, sigV4: target.signed ? TEST_AWS : undefined });
+  try {
+    const cfg: CollectorConfig = {
+      ...config,
+      endpoint: server.endpoint,
+      allowInsecureHttp: true,
+      engine: target.engine,
+      ...(target.signed ? { credentials: undefined } : {}),
+      ...overrides,
+    };
+    const authenticate = target.signed
+      ? sigV4Authenticator('es', TEST_AWS.region, { accessKeyId: TEST_AWS.accessKeyId, secretAccessKey: TEST_AWS.secretAccessKey })
+      : headerAuthenticator({ username: 'waf-monitor', password: 's3cret' });
+    const transport = collectorTransport(cfg, authenticate);
+    const summary = await collect({ client: searchClient(transport), config: cfg, now: at, logger: r.logger, writeEmf: r.writeEmf });
+    transport.close();
+    return { ...r, summary, endpoint: server.endpoint };
+  } finally {
+    await server.close();
+  }
 }
 
 /** Metrics of the EMF line whose dimensions are exactly `dims`, keyed by metric name. */
@@ -67,15 +96,19 @@ function healthyCluster(index: Partial<IndexDefinition> = {}, documents: readonl
   return new MockCluster().serve(clusterOf(documents, index)).onNodesStats(() => healthyNodes);
 }
 
-describe('collector against a mock Elasticsearch 8 cluster', () => {
-  test('a healthy run makes exactly two round trips: _msearch with every search, and _nodes/stats', async () => {
+describe.each(ENGINES)('collector against $fake', (target) => {
+  const run = (cluster: MockCluster, overrides: Partial<CollectorConfig> = {}, at: Date = now) => runAgainst(target, cluster, overrides, at);
+
+  test('a healthy run makes exactly three round trips: _msearch with every search, _nodes/stats and _cluster/health', async () => {
     const cluster = healthyCluster();
     await run(cluster);
     expect(cluster.requests.map((r) => `${r.method} ${r.path}`).sort()).toEqual([
-      'GET /_nodes/stats/process,os,jvm,fs',
+      'GET /_cluster/health',
+      'GET /_nodes/stats/process,os,jvm,fs,thread_pool',
       'POST /_msearch',
     ]);
     expect(cluster.requests.find((r) => r.path.startsWith('/_nodes'))!.querystring).toContain('filter_path=');
+    expect(cluster.requests.find((r) => r.path.startsWith('/_cluster'))!.querystring).toContain('filter_path=');
     const body = cluster.msearchBodies[0] as any[];
     expect(body).toHaveLength(2 * SEARCH_ORDER.length);
     expect(body[0].index).toBe('waf-logs-*');
@@ -129,6 +162,12 @@ describe('collector against a mock Elasticsearch 8 cluster', () => {
     expect([c.AllowedPercent, c.BlockedPercent, c.AlertedPercent])
       .toEqual([d.statusPercent!.allowed, d.statusPercent!.blocked, d.statusPercent!.alerted]);
     expect(c.Apdex).toBeCloseTo(d.apdexAllRequests!, 12);
+    expect(c.LatencyP95).toBeCloseTo(d.latencyP95Ms!, 9);
+    expect(c.LatencyP99).toBeCloseTo(d.latencyP99Ms!, 9);
+    expect(c.TimeoutPercent).toBeCloseTo(d.timeoutPercent!, 12);
+    expect(c.ServerErrorPercent).toBeCloseTo(d.serverErrorPercent!, 12);
+    expect([c.DocumentsWithoutLatency, c.DocumentsWithoutStatus]).toEqual([d.withoutLatency, d.withoutStatus]);
+    expect(c.NewestDocumentAgeSeconds).toBe((now.getTime() - d.newestDocumentAt!.getTime()) / 1000);
     for (const offset of d.comparison) {
       if (offset.averageLatencyMs === undefined) continue;
       expect(emfValues(emf, { Cluster: 'prod', Offset: offset.offset }).LatencyAverageByOffset).toBeCloseTo(offset.averageLatencyMs, 9);
@@ -199,8 +238,8 @@ describe('collector against a mock Elasticsearch 8 cluster', () => {
 
   test('per node and per compared window, one EMF line each with its own dimension', async () => {
     const { emf } = await run(healthyCluster());
-    expect(emfValues(emf, { Cluster: 'prod', Node: 'es-hot-1' })).toEqual({ NodeCpuPercent: 41, NodeHeapUsedPercent: 63, NodeDiskFreePercent: 15 });
-    expect(emfValues(emf, { Cluster: 'prod', Node: 'es-hot-2' })).toEqual({ NodeCpuPercent: 87, NodeHeapUsedPercent: 72, NodeDiskFreePercent: 60 });
+    expect(emfValues(emf, { Cluster: 'prod', Node: 'es-hot-1' })).toEqual({ NodeCpuPercent: 41, NodeHeapUsedPercent: 63, NodeDiskFreePercent: 15, NodeJvmMemoryPressure: expect.closeTo(58, 6) });
+    expect(emfValues(emf, { Cluster: 'prod', Node: 'es-hot-2' })).toEqual({ NodeCpuPercent: 87, NodeHeapUsedPercent: 72, NodeDiskFreePercent: 60, NodeJvmMemoryPressure: expect.closeTo(67, 6) });
     expect(emfValues(emf, { Cluster: 'prod', Offset: '1h' })).toEqual({ LatencyAverageByOffset: 33 });
     // no traffic 6 hours ago: no datapoint rather than a zero
     expect(() => emfValues(emf, { Cluster: 'prod', Offset: '6h' })).toThrow(/no EMF line/);
@@ -236,26 +275,29 @@ describe('collector against a mock Elasticsearch 8 cluster', () => {
     expect(logs.find((l) => l.attributes.event === 'empty-window')?.level).toBe('warn');
   });
 
-  test('401 on both requests: a clear auth log line per request, CollectorErrors 2, no retries, no throw', async () => {
+  test('401 on every request: a clear auth log line per request, CollectorErrors 3, no retries, no throw', async () => {
     const cluster = new MockCluster()
       .onMsearch(() => unauthorized(securityExceptionBody('waf-monitor', '/_msearch')))
-      .onNodesStats(() => unauthorized(securityExceptionBody('waf-monitor', '/_nodes/stats/process,os,jvm,fs')));
+      .onNodesStats(() => unauthorized(securityExceptionBody('waf-monitor', '/_nodes/stats/process,os,jvm,fs,thread_pool')))
+      .onClusterHealth(() => unauthorized(securityExceptionBody('waf-monitor', '/_cluster/health')));
     const { emf, logs, summary } = await run(cluster);
-    expect(cluster.requests).toHaveLength(2);
-    expect(summary.problems.map((p) => p.kind)).toEqual(['auth', 'auth']);
+    expect(cluster.requests).toHaveLength(3);
+    expect(summary.problems.map((p) => p.kind)).toEqual(['auth', 'auth', 'auth']);
+    expect(summary.problems.map((p) => p.source)).toEqual(['_msearch', '_nodes/stats', '_cluster/health']);
     const errorsLogged = logs.filter((l) => l.level === 'error');
-    expect(errorsLogged).toHaveLength(2);
+    expect(errorsLogged).toHaveLength(3);
     expect(errorsLogged[0].attributes).toEqual(expect.objectContaining({ event: 'collector-error', kind: 'auth', source: '_msearch' }));
     expect(errorsLogged[0].message).toContain('HTTP 401');
-    expect(errorsLogged[0].message).toContain('unable to authenticate user [waf-monitor]');
-    expect(errorsLogged[0].message).toContain('check the credentials in the secret');
-    expect(emfValues(emf, { Cluster: 'prod' })).toEqual({ CollectorErrors: 2 });
+    // Elasticsearch names the user; the OpenSearch security plugin answers a bare "Unauthorized".
+    expect(errorsLogged[0].message).toContain(target.fake.startsWith('elasticsearch') ? 'unable to authenticate user [waf-monitor]' : 'Unauthorized');
+    expect(errorsLogged[0].message).toContain(target.signed ? "check that the collector's role may call es:ESHttpGet" : 'check the credentials in the secret');
+    expect(emfValues(emf, { Cluster: 'prod' })).toEqual({ CollectorErrors: 3 });
     expect(emf).toHaveLength(1);
   });
 
   test('a timeout of _msearch is not retried; node figures still arrive', async () => {
-    const cluster = new MockCluster().onMsearch(() => timedOut()).onNodesStats(() => healthyNodes);
-    const { emf, summary, logs } = await run(cluster);
+    const cluster = new MockCluster().onMsearch(() => timedOut()).onNodesStats(() => healthyNodes).onClusterHealth(() => clusterHealthBody('green', 0));
+    const { emf, summary, logs } = await run(cluster, { requestTimeoutMs: 300 });
     expect(cluster.requests.filter((r) => r.path === '/_msearch')).toHaveLength(1);
     expect(summary.problems).toEqual([expect.objectContaining({ kind: 'timeout', source: '_msearch' })]);
     expect(logs.find((l) => l.level === 'error')!.message).toMatch(/timed out/);
@@ -265,13 +307,28 @@ describe('collector against a mock Elasticsearch 8 cluster', () => {
     expect(values).not.toHaveProperty('RequestCount');
   });
 
-  test('an unreachable cluster is reported as such, without retries (the next run is the retry)', async () => {
-    const cluster = new MockCluster().onMsearch(() => refused('10.0.3.7:9243')).onNodesStats(() => refused('10.0.3.7:9243'));
+  test('a connection dropped by the cluster is reported as unreachable, without retries (the next run is the retry)', async () => {
+    const cluster = new MockCluster()
+      .onMsearch(() => refused('10.0.3.7:9243'))
+      .onNodesStats(() => refused('10.0.3.7:9243'))
+      .onClusterHealth(() => refused('10.0.3.7:9243'));
     const { summary } = await run(cluster);
-    expect(cluster.requests).toHaveLength(2);
-    expect(summary.problems.map((p) => p.kind)).toEqual(['unreachable', 'unreachable']);
-    expect(summary.problems[0].message).toContain('ECONNREFUSED');
+    expect(cluster.requests).toHaveLength(3);
+    expect(summary.problems.map((p) => p.kind)).toEqual(['unreachable', 'unreachable', 'unreachable']);
+    expect(summary.problems[0].message).toContain('ECONNRESET');
     expect(summary.problems[0].message).toContain('security groups');
+  });
+
+  test('a port nobody listens on is reported as unreachable with ECONNREFUSED', async () => {
+    const closed = await new MockCluster().listen({ engine: target.fake });
+    await closed.close();
+    const r = recorder();
+    const cfg: CollectorConfig = { ...config, endpoint: closed.endpoint, allowInsecureHttp: true, engine: target.engine };
+    const transport = collectorTransport(cfg, headerAuthenticator({ username: 'waf-monitor', password: 's3cret' }));
+    const summary = await collect({ client: searchClient(transport), config: cfg, now, logger: r.logger, writeEmf: r.writeEmf });
+    transport.close();
+    expect(summary.problems.map((p) => p.kind)).toEqual(['unreachable', 'unreachable', 'unreachable']);
+    expect(summary.problems[0].message).toContain('ECONNREFUSED');
   });
 
   test('a text host field and missing node fields count as collector errors; every other figure is still emitted', async () => {
@@ -283,17 +340,132 @@ describe('collector against a mock Elasticsearch 8 cluster', () => {
       'field-mapping:top_hosts search, host_customer search, host_clients search, host_traffic search',
       'missing-field:node:es-warm-1',
       'missing-field:node:es-warm-1',
+      // and the health figures it lacks: old-generation pool, search and write rejection counters
+      'missing-field:node:es-warm-1',
+      'missing-field:node:es-warm-1',
+      'missing-field:node:es-warm-1',
     ]);
     const error = logs.find((l) => l.attributes.kind === 'field-mapping')!;
     expect(error.message).toContain('"url.domain" (fields.host) is a text field');
     expect(error.message).toContain('"url.domain.keyword"');
     expect(logs.filter((l) => l.attributes.event === 'top-host')).toEqual([]);
     const values = emfValues(emf, { Cluster: 'prod' });
-    expect(values.CollectorErrors).toBe(3);
+    expect(values.CollectorErrors).toBe(6);
     expect(values.RequestCount).toBe(400);
     expect(values.Apdex).toBeCloseTo(directFigures(docs, config, window).apdexAllRequests!, 12);
     expect(values.NodeCpuPercentMax).toBe(41);
     expect(emfValues(emf, { Cluster: 'prod', Node: 'es-warm-1' })).toEqual({ NodeHeapUsedPercent: 50 });
     expect(emfValues(emf, { Cluster: 'prod', Offset: 'now' }).LatencyAverageByOffset).toBeGreaterThan(0);
+  });
+
+  describe('a dead log pipeline (documents stop at 11:55)', () => {
+    const stop = Date.parse('2026-11-21T11:55:00Z');
+    // one request every 2 s from 11:00 until the pipeline dies
+    const before = Array.from({ length: 1650 }, (_, i) =>
+      wafDoc(new Date(stop - 2_000 * (i + 1)), 10 + (i % 9), 'allowed', `h${i % 4}.example.com`));
+    const newest = stop - 2_000;
+    const runs = ['12:07:30', '12:12:30', '12:17:30', '12:22:30'].map((t) => new Date(`2026-11-21T${t}Z`));
+    const threshold = freshnessThresholdSeconds(config.intervalMs, config.windowMs, config.ingestDelayMs);
+
+    test('before it dies the newest document is seconds old, under the default freshness threshold', async () => {
+      const at = new Date('2026-11-21T11:52:30Z');
+      const alive = before.filter((d) => Date.parse(d['@timestamp']) <= at.getTime());
+      const { emf } = await run(healthyCluster({}, before), {}, at);
+      const values = emfValues(emf, { Cluster: 'prod' });
+      const newestThen = alive.map((d) => Date.parse(d['@timestamp'])).reduce((a, b) => Math.max(a, b));
+      expect(values.NewestDocumentAgeSeconds).toBe((at.getTime() - newestThen) / 1000);
+      expect(values.NewestDocumentAgeSeconds).toBeLessThan(threshold);
+      expect(values.RequestCount).toBeGreaterThan(0);
+    });
+
+    test.each(runs)('the run at %s emits RequestCount 0 and the newest document\'s age, past the freshness threshold', async (at) => {
+      const { emf, summary, logs } = await run(healthyCluster({}, before), {}, at);
+      const values = emfValues(emf, { Cluster: 'prod' });
+      expect(values.RequestCount).toBe(0);
+      expect(values.CollectorErrors).toBe(0);
+      expect(values.NewestDocumentAgeSeconds).toBe((at.getTime() - newest) / 1000);
+      expect(values.NewestDocumentAgeSeconds).toBeGreaterThan(threshold);
+      expect(summary.problems).toEqual([]);
+      expect(logs.filter((l) => l.level === 'error')).toEqual([]);
+    });
+
+    test('nothing at all in the last day: the age is the lookback\'s length (the newest document is at least that old) and a warning says why', async () => {
+      const at = new Date('2026-11-22T12:07:30Z');
+      const { emf, logs } = await run(healthyCluster({}, before), {}, at);
+      const values = emfValues(emf, { Cluster: 'prod' });
+      // 24 h before the window's end (12:05) up to the run (12:07:30).
+      expect(values.NewestDocumentAgeSeconds).toBe(24 * 3600 + 150);
+      expect(values.RequestCount).toBe(0);
+      expect(values.CollectorErrors).toBe(0);
+      const warning = logs.find((l) => l.attributes.kind === 'NoRecentDocuments')!;
+      expect(warning.level).toBe('warn');
+      expect(warning.message).toContain('the log pipeline may be down');
+    });
+
+    test('an index renamed by rollover (the pattern matches nothing): RequestCount 0 and the lookback as age, so both alarms breach', async () => {
+      const { emf, summary } = await run(healthyCluster({ name: 'waf-archive-000002' }, before), {}, runs[0]);
+      const values = emfValues(emf, { Cluster: 'prod' });
+      expect(values.RequestCount).toBe(0);
+      expect(values.NewestDocumentAgeSeconds).toBe(24 * 3600 + 150);
+      expect(summary.notices.map((n) => n.kind)).toEqual(['NoMatchingIndex']);
+    });
+
+    test('the freshness figure is the newest document\'s age even when a producer\'s clock runs ahead (future documents are left out)', async () => {
+      const ahead = wafDoc(new Date(runs[0].getTime() + 3_600_000), 12, 'allowed', 'h0.example.com');
+      const { emf } = await run(healthyCluster({}, [...before, ahead]), {}, runs[0]);
+      expect(emfValues(emf, { Cluster: 'prod' }).NewestDocumentAgeSeconds).toBe((runs[0].getTime() - newest) / 1000);
+    });
+  });
+
+  test('timeouts: 1,500 requests at 5-20 ms and one of 241 s give a p95 and p99 of at most 20 ms, a timeout share of 1/1501 and the 5xx share', async () => {
+    const at = (i: number) => new Date(window.start.getTime() + (i * 199) % 300_000);
+    const timeoutDocs = [
+      ...Array.from({ length: 1500 }, (_, i) => wafDoc(at(i), 5 + (i % 16), 'allowed', `h${i % 20}.example.com`, { code: i % 50 === 0 ? 502 : 200 })),
+      wafDoc(at(1500), 241_000, 'allowed', 'h3.example.com', { code: 504 }),
+    ];
+    const { emf } = await run(healthyCluster({}, timeoutDocs));
+    const c = emfValues(emf, { Cluster: 'prod' });
+    const d = directFigures(timeoutDocs, config, window);
+    // the average the old latency alarm watched: far above 4 x T
+    expect(c.LatencyAverage).toBeGreaterThan(4 * config.apdexTMs);
+    expect(c.LatencyP95).toBeCloseTo(d.latencyP95Ms!, 9);
+    expect(c.LatencyP99).toBeCloseTo(d.latencyP99Ms!, 9);
+    expect(c.LatencyP95).toBeLessThanOrEqual(20);
+    expect(c.LatencyP99).toBeLessThanOrEqual(20);
+    expect(c.LatencyAverageWithoutTimeouts).toBeLessThan(20);
+    expect(c.TimeoutCount).toBe(1);
+    expect(c.TimeoutPercent).toBeCloseTo((1 / 1501) * 100, 12);
+    expect(c.ServerErrorPercent).toBeCloseTo((31 / 1501) * 100, 12);
+    expect(c.ServerErrorPercent).toBeCloseTo(d.serverErrorPercent!, 12);
+  });
+
+  test('a quiet window of 4 blocked requests without a latency is a count and a warning, not a collector error', async () => {
+    const quiet = [0, 1, 2, 3].map((i) => wafDoc(new Date(window.start.getTime() + i * 60_000), undefined, 'blocked', 'h1.example.com'));
+    const { emf, logs, summary } = await run(healthyCluster({}, quiet));
+    const c = emfValues(emf, { Cluster: 'prod' });
+    expect(c.CollectorErrors).toBe(0);
+    expect(summary.problems).toEqual([]);
+    expect(c.RequestCount).toBe(4);
+    expect(c.DocumentsWithoutLatency).toBe(4);
+    expect(c.DocumentsWithoutStatus).toBe(0);
+    expect(c.BlockedCount).toBe(4);
+    expect(c).not.toHaveProperty('LatencyAverage');
+    expect(c).not.toHaveProperty('LatencyP95');
+    expect(logs.filter((l) => l.level === 'error')).toEqual([]);
+    const warning = logs.find((l) => l.attributes.kind === 'DocumentsWithoutLatency')!;
+    expect(warning.level).toBe('warn');
+    expect(warning.attributes.event).toBe('collector-warning');
+  });
+
+  test('an approximate ranking: every top-host line carries approximate: true; an exact one carries no such field', async () => {
+    const approximate = await run(healthyCluster(), { hostShardSize: 3 });
+    const hosts = approximate.logs.filter((l) => l.attributes.event === 'top-host');
+    expect(hosts).toHaveLength(3);
+    expect(hosts.every((h) => h.attributes.approximate === true)).toBe(true);
+    expect(approximate.summary.notices.map((n) => n.kind)).toContain('TopHostsApproximate');
+    const exact = await run(healthyCluster());
+    const exactHosts = exact.logs.filter((l) => l.attributes.event === 'top-host');
+    expect(exactHosts).toHaveLength(3);
+    expect(exactHosts.some((h) => 'approximate' in h.attributes)).toBe(false);
   });
 });

@@ -25,7 +25,33 @@ describe('parseCollectorConfig', () => {
       'credentials.kind must be "basic" or "apiKey"',
     ]);
     expect(validateCollectorConfig(null)).toEqual(['configuration must be a JSON object']);
-    expect(validateCollectorConfig({})).toEqual(expect.arrayContaining(['endpoint must be a non-empty string', 'fields must be an object', 'credentials must be an object']));
+    expect(validateCollectorConfig({})).toEqual(expect.arrayContaining([
+      'endpoint must be a non-empty string',
+      'fields must be an object',
+      'credentials must be given for engine elasticsearch; only the Amazon OpenSearch engines sign requests with the function\'s role instead',
+    ]));
+  });
+
+  test('engines: credentials optional only where requests are signed, Serverless without them, no API key for OpenSearch', () => {
+    const { credentials, ...unsigned } = testConfig();
+    expect(validateCollectorConfig({ ...unsigned, engine: { kind: 'amazon-opensearch-service', region: 'eu-west-1' } })).toEqual([]);
+    expect(validateCollectorConfig({ ...unsigned, engine: { kind: 'amazon-opensearch-serverless' } })).toEqual([]);
+    expect(validateCollectorConfig({ ...unsigned, engine: { kind: 'opensearch' } })).toEqual([
+      'credentials must be given for engine opensearch; only the Amazon OpenSearch engines sign requests with the function\'s role instead',
+    ]);
+    expect(validateCollectorConfig({ ...testConfig(), engine: { kind: 'amazon-opensearch-serverless' } })).toEqual([
+      'credentials must be left out for amazon-opensearch-serverless, which accepts only SigV4-signed requests',
+    ]);
+    expect(validateCollectorConfig({ ...testConfig(), engine: { kind: 'opensearch' }, credentials: { ...credentials, kind: 'apiKey' } })).toEqual([
+      'credentials.kind apiKey is an Elasticsearch API key, which opensearch does not accept: use basic auth',
+    ]);
+    expect(validateCollectorConfig({ ...testConfig(), engine: { kind: 'solr' } })).toEqual([
+      'engine.kind must be one of elasticsearch, opensearch, amazon-opensearch-service, amazon-opensearch-serverless',
+    ]);
+    expect(validateCollectorConfig({ ...unsigned, engine: { kind: 'amazon-opensearch-service', region: 'Ireland' } })).toEqual([
+      'engine.region must be an AWS region such as eu-west-1, got "Ireland"',
+    ]);
+    expect(validateCollectorConfig({ ...testConfig(), maxResponseBytes: 10 })).toEqual(['maxResponseBytes must be a whole number of bytes, at least 1024']);
   });
 });
 

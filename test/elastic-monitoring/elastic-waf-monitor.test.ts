@@ -53,6 +53,12 @@ function dashboardBody(template: Template): any {
   return JSON.parse(text);
 }
 
+/** Metric math alarms on the ECS service's metrics (the cluster health rejection alarms are math alarms too). */
+function ecsMathAlarms(template: Template) {
+  return Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { Metrics: Match.anyValue() } }))
+    .filter((a) => JSON.stringify(a.Properties.Metrics).includes('ECS/ContainerInsights'));
+}
+
 function alarmWith(template: Template, metricName: string) {
   const alarms = template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: metricName } });
   const values = Object.values(alarms);
@@ -177,7 +183,7 @@ describe('collector', () => {
     const template = Template.fromStack(stack);
     const dataSubnets = vpc.selectSubnets({ subnetGroupName: 'data' }).subnets.map((s) => ({ Ref: stack.getLogicalId(s.node.defaultChild as any) }));
     template.hasResourceProperties('AWS::Lambda::Function', {
-      VpcConfig: { SubnetIds: dataSubnets, SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^MCollectorSecurityGroup'), 'GroupId'] }] },
+      VpcConfig: { SubnetIds: dataSubnets, SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^MCollectorFunctionSecurityGroup'), 'GroupId'] }] },
     });
     expect(m.collectorSecurityGroups).toHaveLength(1);
     const role = Object.values(template.findResources('AWS::IAM::Role'))[0];
@@ -192,6 +198,15 @@ describe('collector', () => {
 });
 
 describe('alarm topic', () => {
+  test('the topic, its key and a named dashboard keep their logical ids across versions: replacing them would drop confirmed subscriptions or fail the deploy', () => {
+    const { template } = monitor({ dashboardName: 'waf-health' });
+    const ids = (type: string) => Object.keys(template.findResources(type));
+    // Ids of the construct's first release; a refactor that moves these resources must keep them.
+    expect(ids('AWS::SNS::Topic')).toEqual([expect.stringMatching(/^WafHealthAlarmTopic[0-9A-F]{8}$/)]);
+    expect(ids('AWS::KMS::Key')).toEqual([expect.stringMatching(/^WafHealthAlarmTopicKey[0-9A-F]{8}$/)]);
+    expect(ids('AWS::CloudWatch::Dashboard')).toEqual([expect.stringMatching(/^WafHealthDashboard[0-9A-F]{8}$/)]);
+  });
+
   test('a new topic is encrypted with a rotated key CloudWatch may use, TLS-only, with the email subscriptions', () => {
     const { template, stack, construct } = monitor({ alertEmails: ['oncall@example.com', 'waf-team@example.com'] });
     const keyId = stack.getLogicalId(construct.alarmTopicKey!.node.defaultChild as any);
@@ -238,13 +253,19 @@ describe('alarm topic', () => {
 });
 
 describe('alarms', () => {
-  test('default alarms on latency, Apdex, blocked share, node CPU/heap/disk and collector errors', () => {
+  test('default alarms on p95 latency, timeouts, 5xx, freshness, traffic, Apdex, blocked share, node CPU/heap/disk and collector errors', () => {
     const { template, construct, stack } = monitor();
     const topicRef = { Ref: stack.getLogicalId(construct.alarmTopic.node.defaultChild as any) };
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
-    expect(construct.alarms).toHaveLength(7);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 17);
+    expect(construct.alarms).toHaveLength(17);
     const expectations: Array<[string, string, number, string, number, string]> = [
-      ['LatencyAverage', 'Average', 120, 'GreaterThanThreshold', 3, 'notBreaching'],
+      // p95, not the average: one timeout among 1,500 fast requests does not move it
+      ['LatencyP95', 'Average', 120, 'GreaterThanThreshold', 3, 'notBreaching'],
+      ['TimeoutPercent', 'Average', 1, 'GreaterThanThreshold', 3, 'notBreaching'],
+      ['ServerErrorPercent', 'Average', 5, 'GreaterThanThreshold', 3, 'notBreaching'],
+      // ingest delay 60 s + interval 300 s + window 300 s; no datapoint (no document, no index) is breaching
+      ['NewestDocumentAgeSeconds', 'Maximum', 660, 'GreaterThanThreshold', 2, 'notBreaching'],
+      ['RequestCount', 'Sum', 1, 'LessThanThreshold', 3, 'breaching'],
       ['Apdex', 'Average', 0.85, 'LessThanThreshold', 3, 'notBreaching'],
       ['BlockedPercent', 'Average', 25, 'GreaterThanThreshold', 2, 'notBreaching'],
       ['NodeCpuPercentMax', 'Maximum', 90, 'GreaterThanThreshold', 3, 'notBreaching'],
@@ -262,6 +283,44 @@ describe('alarms', () => {
       expect(alarm.OKActions).toEqual([topicRef]);
       expect(alarm.AlarmDescription).toContain('WafHealth');
     }
+    expect(template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'LatencyAverage' } })).toEqual({});
+    const named = [
+      construct.latencyAlarm, construct.timeoutPercentAlarm, construct.serverErrorPercentAlarm, construct.freshnessAlarm, construct.trafficFloorAlarm,
+    ];
+    expect(named.every((a) => a !== undefined && construct.alarms.includes(a))).toBe(true);
+  });
+
+  test('the freshness threshold follows interval, window and ingest delay; the traffic floor and freshness are options like the others', () => {
+    const { template, construct } = monitor({
+      collectionInterval: Duration.minutes(10),
+      window: Duration.minutes(15),
+      ingestDelay: Duration.minutes(2),
+      alarms: { trafficFloor: { threshold: 50, evaluationPeriods: 2 }, timeoutPercent: { enabled: false } },
+    });
+    expect(alarmWith(template, 'NewestDocumentAgeSeconds').Threshold).toBe(120 + 600 + 900);
+    const floor = alarmWith(template, 'RequestCount');
+    expect([floor.Threshold, floor.EvaluationPeriods, floor.TreatMissingData]).toEqual([50, 2, 'breaching']);
+    expect(construct.timeoutPercentAlarm).toBeUndefined();
+    expect(() => monitor({ alarms: { freshness: { threshold: 10 } } })).toThrow(/alarms.freshness.threshold must be from 60/);
+    expect(() => monitor({ alarms: { trafficFloor: { threshold: 0 } } })).toThrow(/alarms.trafficFloor.threshold must be from 1/);
+  });
+
+  test('a traffic anomaly band alarm is off by default and, enabled, alarms below the band of RequestCount', () => {
+    const byDefault = monitor();
+    const anomaly = (t: Template) => Object.values(t.findResources('AWS::CloudWatch::Alarm', { Properties: { ThresholdMetricId: Match.anyValue() } }));
+    expect(anomaly(byDefault.template)).toEqual([]);
+    expect(byDefault.construct.trafficAnomalyAlarm).toBeUndefined();
+    const { template, construct } = monitor({ alarms: { trafficAnomaly: { enabled: true, threshold: 2.5 } } });
+    const [alarm] = anomaly(template);
+    const p = alarm.Properties;
+    expect([p.ComparisonOperator, p.EvaluationPeriods, p.TreatMissingData]).toEqual(['LessThanLowerThreshold', 3, 'breaching']);
+    const band = p.Metrics.find((q: any) => q.Id === p.ThresholdMetricId);
+    expect(band.Expression).toMatch(/^ANOMALY_DETECTION_BAND\(\w+, 2\.5\)$/);
+    const requests = p.Metrics.find((q: any) => q.MetricStat);
+    expect([requests.MetricStat.Metric.MetricName, requests.MetricStat.Stat, requests.MetricStat.Period]).toEqual(['RequestCount', 'Sum', 300]);
+    expect(construct.trafficAnomalyAlarm).toBeDefined();
+    expect(construct.alarms).toHaveLength(18);
+    expect(() => monitor({ alarms: { trafficAnomaly: { enabled: true, threshold: 20 } } })).toThrow(/alarms.trafficAnomaly.threshold must be from 0.5 to 10 standard deviations/);
   });
 
   test('thresholds and periods are props; an alarm can be switched off', () => {
@@ -273,13 +332,62 @@ describe('alarms', () => {
         blockedPercent: { enabled: false },
       },
     });
-    const latency = alarmWith(template, 'LatencyAverage');
+    const latency = alarmWith(template, 'LatencyP95');
     expect([latency.Threshold, latency.EvaluationPeriods, latency.DatapointsToAlarm, latency.Period]).toEqual([250, 4, 2, 900]);
     const apdex = alarmWith(template, 'Apdex');
     expect([apdex.Threshold, apdex.Period]).toEqual([0.7, 3600]);
     expect(template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'BlockedPercent' } })).toEqual({});
     expect(construct.blockedPercentAlarm).toBeUndefined();
-    expect(construct.alarms).toHaveLength(6);
+    expect(construct.alarms).toHaveLength(16);
+  });
+
+  test('cluster health alarms: red at once, a lasting yellow, lasting unassigned shards, rejections, JVM memory pressure', () => {
+    const { template, construct } = monitor();
+    const byDescription = (text: string) => {
+      const found = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
+        .filter((a) => String(a.Properties.AlarmDescription).includes(text));
+      expect(found).toHaveLength(1);
+      return found[0].Properties;
+    };
+    const summary = (a: any) =>
+      [a.MetricName, a.Statistic, a.Threshold, a.ComparisonOperator, a.EvaluationPeriods, a.DatapointsToAlarm, a.TreatMissingData, a.Period];
+    expect(summary(byDescription('is red'))).toEqual(['ClusterStatus', 'Maximum', 2, 'GreaterThanOrEqualToThreshold', 1, 1, 'notBreaching', 300]);
+    expect(summary(byDescription('has not been green'))).toEqual(['ClusterStatus', 'Maximum', 1, 'GreaterThanOrEqualToThreshold', 3, 3, 'notBreaching', 300]);
+    expect(summary(alarmWith(template, 'UnassignedShards'))).toEqual(['UnassignedShards', 'Minimum', 1, 'GreaterThanOrEqualToThreshold', 6, 6, 'notBreaching', 300]);
+    expect(summary(alarmWith(template, 'JvmMemoryPressureMax'))).toEqual(['JvmMemoryPressureMax', 'Maximum', 90, 'GreaterThanThreshold', 3, 3, 'notBreaching', 300]);
+    for (const [pool, metricName] of [['search', 'ThreadPoolSearchRejectedTotal'], ['write', 'ThreadPoolWriteRejectedTotal']]) {
+      const a = byDescription(`${pool} request(s) in a period`);
+      expect([a.Threshold, a.ComparisonOperator, a.EvaluationPeriods, a.DatapointsToAlarm, a.TreatMissingData])
+        .toEqual([1, 'GreaterThanOrEqualToThreshold', 2, 1, 'notBreaching']);
+      const stats = Object.fromEntries(a.Metrics.filter((q: any) => q.MetricStat)
+        .map((q: any) => [q.Id, [q.MetricStat.Metric.MetricName, q.MetricStat.Stat, q.MetricStat.Period]]));
+      expect(stats).toEqual({ total: [metricName, 'Maximum', 300], nodes: ['StatsNodeSet', 'Maximum', 300] });
+      expect(a.Metrics.find((q: any) => q.ReturnData !== false).Expression).toBe('IF(DIFF(nodes) == 0, IF(DIFF(total) > 0, DIFF(total), 0), 0)');
+    }
+    for (const alarm of [construct.clusterRedAlarm, construct.clusterYellowAlarm, construct.unassignedShardsAlarm,
+      construct.searchRejectionsAlarm, construct.writeRejectionsAlarm, construct.jvmMemoryPressureAlarm]) {
+      expect(construct.alarms).toContain(alarm);
+    }
+  });
+
+  test('cluster health alarms are tuned and switched off through alarms; nonsense thresholds are refused at synth', () => {
+    const { template, construct } = monitor({
+      alarms: {
+        clusterYellow: { evaluationPeriods: 6 },
+        jvmMemoryPressure: { threshold: 85 },
+        searchRejections: { threshold: 50, evaluationPeriods: 3, datapointsToAlarm: 2 },
+        writeRejections: { enabled: false },
+      },
+    });
+    expect(construct.writeRejectionsAlarm).toBeUndefined();
+    expect(alarmWith(template, 'JvmMemoryPressureMax').Threshold).toBe(85);
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    expect(alarms.filter((a) => JSON.stringify(a.Metrics ?? []).includes('ThreadPoolWriteRejectedTotal'))).toEqual([]);
+    const search = alarms.find((a) => JSON.stringify(a.Metrics ?? []).includes('ThreadPoolSearchRejectedTotal'));
+    expect([search.Threshold, search.EvaluationPeriods, search.DatapointsToAlarm]).toEqual([50, 3, 2]);
+    expect(alarms.find((a) => a.MetricName === 'ClusterStatus' && a.Threshold === 1).EvaluationPeriods).toBe(6);
+    expect(() => monitor({ alarms: { clusterRed: { threshold: 3 } } })).toThrow(/alarms.clusterRed.threshold must be from 1 to 2 \(1 yellow, 2 red\), got 3/);
+    expect(() => monitor({ alarms: { searchRejections: { threshold: 0 } } })).toThrow(/alarms.searchRejections.threshold must be from 1/);
   });
 });
 
@@ -338,27 +446,29 @@ describe('ECS service monitoring', () => {
     template.resourceCountIs('Custom::CloudwatchLogResourcePolicy', 0);
   });
 
-  test('crashed tasks (Error, Failed, Exited) are counted per service and alarm on the first one', () => {
+  test('crashed tasks are counted per service, alarm on the first one, and each cause has a metric on the dashboard', () => {
     const { template } = withEcs();
+    // which events count is tested on realistic events in ecs-task-crashes.test.ts
     const filters = Object.values(template.findResources('AWS::Logs::MetricFilter', {
-      Properties: { MetricTransformations: [Match.objectLike({ MetricName: 'EcsTaskCrashes' })] },
+      Properties: { MetricTransformations: [Match.objectLike({ MetricName: Match.stringLikeRegexp('^EcsTaskCrashes') })] },
     }));
-    expect(filters).toHaveLength(1);
-    const pattern: string = filters[0].Properties.FilterPattern;
-    expect(pattern).toBe('{ ($.detail.lastStatus = "STOPPED") && ($.detail.stopCode = %Error|Failed|Exited%) }');
-    // CloudWatch Logs regex: alphanumerics, : _ # = @ / ; , - and the operators ^ $ ? [ ] { } | \ * + . only (no
-    // parentheses), at most two regexes in a JSON pattern.
-    const regexes = [...pattern.matchAll(/%([^%]*)%/g)].map((r) => r[1]);
-    expect(regexes.length).toBeLessThanOrEqual(2);
-    for (const r of regexes) expect(r).toMatch(/^[A-Za-z0-9:_#=@/;,\-^$?[\]{}|\\*+.]+$/);
-    // the regex names the crash codes ECS uses and none of the deliberate stops
-    const regex = new RegExp(/%(.*)%/.exec(pattern)![1]);
-    expect(['TaskFailedToStart', 'EssentialContainerExited'].every((c) => regex.test(c))).toBe(true);
-    expect(['UserInitiated', 'ServiceSchedulerInitiated', 'SpotInterruption'].some((c) => regex.test(c))).toBe(false);
-    expect(filters[0].Properties.MetricTransformations[0].Dimensions).toEqual([{ Key: 'ServiceGroup', Value: '$.detail.group' }]);
+    expect(filters.map((f) => f.Properties.MetricTransformations[0].MetricName).sort()).toEqual([
+      'EcsTaskCrashes', 'EcsTaskCrashesContainerExited', 'EcsTaskCrashesFailedToStart', 'EcsTaskCrashesHealthChecks', 'EcsTaskCrashesOutOfMemory',
+    ]);
+    // CloudWatch Logs allows regexes in at most 5 filter patterns of a log group: these use none
+    for (const f of filters) {
+      expect(f.Properties.FilterPattern).not.toContain('%');
+      expect(f.Properties.MetricTransformations[0].Dimensions).toEqual([{ Key: 'ServiceGroup', Value: '$.detail.group' }]);
+    }
     const alarm = alarmWith(template, 'EcsTaskCrashes');
     expect([alarm.Threshold, alarm.ComparisonOperator, alarm.EvaluationPeriods]).toEqual([1, 'GreaterThanOrEqualToThreshold', 1]);
     expect(alarm.Dimensions).toEqual([{ Name: 'ServiceGroup', Value: 'service:waf-proxy' }]);
+    expect(alarm.AlarmDescription).toContain('failed health checks, out of memory');
+    const graph = (dashboardBody(template).widgets as any[]).find((w) => w.properties.title === 'WAF service: warnings/errors and crashed tasks');
+    expect(graph.properties.metrics.map((m: any[]) => m[m.length - 1].label)).toEqual([
+      'WARNING/ERROR lines', 'Crashed tasks', 'Crashed: failed to start', 'Crashed: essential container exited',
+      'Crashed: failed health checks', 'Crashed: out of memory',
+    ]);
   });
 
   test('CPU and memory of the service alarm from AWS/ECS, with the documented defaults', () => {
@@ -377,7 +487,7 @@ describe('ECS service monitoring', () => {
 
   test('fewer running than desired tasks alarms from Container Insights: desired - lowest running >= 1 for 3 periods', () => {
     const { template, construct } = withEcs();
-    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { Metrics: Match.anyValue() } }));
+    const alarms = ecsMathAlarms(template);
     expect(alarms).toHaveLength(1);
     const alarm = alarms[0].Properties;
     expect([alarm.Threshold, alarm.ComparisonOperator, alarm.EvaluationPeriods, alarm.TreatMissingData])
@@ -417,7 +527,7 @@ describe('ECS service monitoring', () => {
     const template = Template.fromStack(stack);
     expect(alarmWith(template, 'CPUUtilization').Threshold).toBe(70);
     expect(m.ecsRunningTasksAlarm).toBeUndefined();
-    expect(Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { Metrics: Match.anyValue() } }))).toHaveLength(0);
+    expect(ecsMathAlarms(template)).toHaveLength(0);
     const service = ecs.FargateService.fromFargateServiceAttributes(stack, 'S2', { cluster, serviceName: 'waf' });
     expect(() => new ElasticWafMonitor(stack, 'M2', {
       endpoint: 'https://es:9243',
@@ -444,8 +554,11 @@ describe('dashboard', () => {
   test('latency, status split, comparison and Apdex graphs use the collector metrics of this cluster', () => {
     const { template } = monitor();
     const byTitle = Object.fromEntries(widgets(template).filter((w) => w.properties.title).map((w) => [w.properties.title, w]));
-    expect(metricNames(byTitle['WAF latency (ms)'])).toEqual(['LatencyAverage', 'LatencyAverageWithoutTimeouts', 'LatencySlowest5PctAverage', 'LatencySlowest5PctAverageWithoutTimeouts']);
-    expect(byTitle['WAF latency (ms)'].properties.annotations.horizontal[0].value).toBe(120);
+    expect(metricNames(byTitle['WAF latency (ms)'])).toEqual([
+      'LatencyP95', 'LatencyP99', 'LatencyAverage', 'LatencyAverageWithoutTimeouts', 'LatencySlowest5PctAverage', 'LatencySlowest5PctAverageWithoutTimeouts',
+    ]);
+    expect(byTitle['WAF latency (ms)'].properties.annotations.horizontal[0]).toEqual(expect.objectContaining({ value: 120, label: 'Latency alarm (p95)' }));
+    expect(byTitle['WAF latency (ms)'].properties.metrics[0][4].label).toBe('p95 latency');
     expect(metricNames(byTitle['Requests by status'])).toEqual(['AllowedCount', 'BlockedCount', 'AlertedCount', 'TimeoutCount']);
     expect(metricNames(byTitle['Status split (%)'])).toEqual(['AllowedPercent', 'BlockedPercent', 'AlertedPercent']);
     const comparison = byTitle['Average latency vs earlier windows (ms)'].properties.metrics;
@@ -471,6 +584,26 @@ describe('dashboard', () => {
     expect(disk.properties.metrics[0][0].expression).toContain('MetricName="NodeDiskFreePercent"');
   });
 
+  test('cluster health: status with yellow/red lines and unassigned shards, rejections per period, memory pressure per node', () => {
+    const { template } = monitor({ alarms: { jvmMemoryPressure: { threshold: 88 } } });
+    const byTitle = Object.fromEntries(widgets(template).filter((w) => w.properties.title).map((w) => [w.properties.title, w.properties]));
+    const status = byTitle['Cluster status (0 green, 1 yellow, 2 red) and unassigned shards'];
+    expect(status.metrics.map((m: any[]) => m.slice(0, 4).join(' '))).toEqual([
+      'WafGuard/Elastic ClusterStatus Cluster WafHealth', 'WafGuard/Elastic UnassignedShards Cluster WafHealth',
+    ]);
+    expect(status.metrics[1][4]).toEqual(expect.objectContaining({ yAxis: 'right', stat: 'Minimum' }));
+    expect(status.annotations.horizontal.map((h: any) => [h.value, h.label])).toEqual([[1, 'yellow'], [2, 'red']]);
+    const rejections = byTitle['Rejected requests per period (full thread-pool queues)'];
+    const expressions = rejections.metrics.filter((m: any[]) => m[0].expression).map((m: any[]) => [m[0].expression, m[0].label]);
+    expect(expressions).toEqual([
+      ['IF(DIFF(nodeSet) == 0, IF(DIFF(searchTotal) > 0, DIFF(searchTotal), 0), 0)', 'Search rejections'],
+      ['IF(DIFF(nodeSet) == 0, IF(DIFF(writeTotal) > 0, DIFF(writeTotal), 0), 0)', 'Write rejections'],
+    ]);
+    const pressure = byTitle['Node JVM memory pressure (old generation %)'];
+    expect(pressure.metrics[0][0].expression).toContain('MetricName="NodeJvmMemoryPressure"');
+    expect(pressure.annotations.horizontal).toEqual([expect.objectContaining({ value: 88, label: 'Memory pressure alarm' })]);
+  });
+
   test('a request-count graph, and the collector graph shows errors and partial runs', () => {
     const { template } = monitor();
     const byTitle = Object.fromEntries(widgets(template).filter((w) => w.properties.title).map((w) => [w.properties.title, w]));
@@ -488,13 +621,13 @@ describe('dashboard', () => {
       endpoint: 'https://es:9243', indexPattern: 'waf-*', credentials: ElasticCredentials.basicAuth(secret), additionalAlarms: team,
     });
     const alarmWidgets = widgets(Template.fromStack(stack)).filter((w) => w.type === 'alarm');
-    expect(alarmWidgets.map((w) => w.properties.alarms.length)).toEqual([100, 27]);
+    expect(alarmWidgets.map((w) => w.properties.alarms.length)).toEqual([100, 37]);
     expect(alarmWidgets.map((w) => w.properties.title)).toEqual(['Alarms (1)', 'Alarms (2)']);
     const listed = alarmWidgets.flatMap((w) => w.properties.alarms);
     expect(listed).toContain('arn:aws:cloudwatch:eu-west-1:111111111111:alarm:team-0');
     expect(listed).toContain('arn:aws:cloudwatch:eu-west-1:111111111111:alarm:team-119');
     // only shown: the monitor's own list of alarms is unchanged
-    expect(m.alarms).toHaveLength(7);
+    expect(m.alarms).toHaveLength(17);
   });
 
   test('Apdex of allowed requests only is an option; the collector and the dashboard say which definition is used', () => {
@@ -513,15 +646,32 @@ describe('dashboard', () => {
     const { template } = monitor({ topHostCount: 20 });
     const all = widgets(template);
     const alarmWidget = all.find((w) => w.type === 'alarm');
-    expect(alarmWidget.properties.alarms).toHaveLength(7);
+    expect(alarmWidget.properties.alarms).toHaveLength(17);
     const table = all.find((w) => w.type === 'log');
     expect(table.properties.view).toBe('table');
-    expect(table.properties.title).toBe('Top 20 slowest hosts');
+    expect(table.properties.title).toBe('Top 20 slowest hosts (approximateRuns > 0: ranked approximately in that many runs)');
     const query: string = table.properties.query;
     expect(query).toMatch(/^SOURCE 'TOKEN' \| filter event = "top-host"/);
     expect(query).toContain('by host');
     expect(query).toContain('sort worstAvgLatencyMs desc');
     expect(query).toMatch(/limit 20$/);
+    // lines of an approximate ranking carry approximate: true, and only those: count(field) counts them per host
+    expect(query).toContain('count(approximate) as approximateRuns');
+    expect(query).toContain('count(*) as runs');
+    expect(all.find((w) => w.type === 'text').properties.markdown).toContain('approximateRuns > 0 means');
+  });
+
+  test('the new figures have graphs: newest document age, timeout and 5xx shares, documents without latency or status', () => {
+    const { template } = monitor();
+    const byTitle = Object.fromEntries(widgets(template).filter((w) => w.properties.title).map((w) => [w.properties.title, w]));
+    const freshness = byTitle['Log pipeline: age of the newest document (s)'];
+    expect(metricNames(freshness)).toEqual(['NewestDocumentAgeSeconds']);
+    expect(freshness.properties.annotations.horizontal[0].value).toBe(660);
+    const shares = byTitle['Timeouts and HTTP 5xx (% of requests)'];
+    expect(metricNames(shares)).toEqual(['TimeoutPercent', 'ServerErrorPercent']);
+    expect(shares.properties.annotations.horizontal.map((a: any) => [a.label, a.value])).toEqual([['Timeout alarm', 1], ['5xx alarm', 5]]);
+    expect(metricNames(byTitle['Documents without latency or status (not errors)'])).toEqual(['DocumentsWithoutLatency', 'DocumentsWithoutStatus']);
+    expect(byTitle['Requests per window'].properties.annotations.horizontal[0]).toEqual(expect.objectContaining({ value: 1, label: 'Traffic floor alarm' }));
   });
 
   test('a markdown widget links the debugging log groups and escapes user text', () => {

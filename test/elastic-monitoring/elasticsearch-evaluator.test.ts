@@ -1,4 +1,5 @@
-import { Doc, EsError, EvaluatedCluster } from '../support/elasticsearch-evaluator';
+import * as fc from 'fast-check';
+import { Doc, EsError, EvaluatedCluster, exactPercentile } from '../support/elasticsearch-evaluator';
 
 const at = (minute: number) => new Date(Date.UTC(2026, 10, 21, 12, minute)).toISOString();
 const doc = (minute: number, host: string, latency: number | undefined, status = 'allowed'): Doc => ({
@@ -206,5 +207,85 @@ describe('cluster behaviour', () => {
     expect(r.responses.map((i: any) => i.status)).toEqual([400, 200]);
     expect(r.responses[0].error.type).toBe('search_phase_execution_exception');
     expect(r.responses[1].aggregations.a.value).toBe(435);
+  });
+});
+
+describe('percentiles', () => {
+  const docs = [doc(0, 'a', 1), doc(1, 'b', 2), doc(2, 'a', 3), doc(3, 'c', undefined), doc(4, 'a', 250)];
+  const es = new EvaluatedCluster([{ name: 'waf-1', docs, shards: 3 }]);
+  const aggs = (a: object) => es.search('waf-1', { size: 0, aggs: a }).aggregations;
+
+  test('keyed by the percent as a double, over the values present, interpolated between neighbours (Hazen)', () => {
+    // 4 values 1, 2, 3, 250 at ranks 0.5, 1.5, 2.5, 3.5 of 4
+    expect(aggs({ p: { percentiles: { field: 'waf.latency_ms', percents: [10, 25, 50, 95] } } }).p)
+      .toEqual({ values: { '10.0': 1, '25.0': 1.5, '50.0': 2.5, '95.0': 250 } });
+    expect(aggs({ p: { percentiles: { field: 'waf.latency_ms', percents: [50], keyed: false } } }).p)
+      .toEqual({ values: [{ key: 50, value: 2.5 }] });
+  });
+
+  test('no values: null per percent; a keyword field: 400', () => {
+    expect(aggs({ f: { filter: { term: { 'url.domain': 'nobody' } }, aggs: { p: { percentiles: { field: 'waf.latency_ms', percents: [95] } } } } }).f.p)
+      .toEqual({ values: { '95.0': null } });
+    expect(error(() => aggs({ p: { percentiles: { field: 'url.domain', percents: [95] } } })).status).toBe(400);
+  });
+
+  test('a percentile lies between the minimum and maximum, grows with the percent, and p50 of an odd count is the median', () => {
+    fc.assert(fc.property(
+      fc.array(fc.integer({ min: 0, max: 300_000 }), { minLength: 1, maxLength: 60 }),
+      fc.integer({ min: 0, max: 100 }), fc.integer({ min: 0, max: 100 }),
+      (raw, a, b) => {
+        const sorted = [...raw].sort((x, y) => x - y);
+        const [lo, hi] = a <= b ? [a, b] : [b, a];
+        const pLo = exactPercentile(sorted, lo)!;
+        const pHi = exactPercentile(sorted, hi)!;
+        expect(pLo).toBeGreaterThanOrEqual(sorted[0]);
+        expect(pHi).toBeLessThanOrEqual(sorted[sorted.length - 1]);
+        expect(pLo).toBeLessThanOrEqual(pHi);
+        if (sorted.length % 2 === 1) expect(exactPercentile(sorted, 50)).toBe(sorted[(sorted.length - 1) / 2]);
+      }));
+  });
+
+  test('the max of a date field comes with its ISO string', () => {
+    expect(aggs({ newest: { max: { field: '@timestamp' } } }).newest)
+      .toEqual({ value: Date.parse(at(4)), value_as_string: at(4) });
+  });
+});
+
+describe('node stats and cluster health', () => {
+  const cluster = () => new EvaluatedCluster([{ name: 'logs', docs: [], shards: 2, replicas: 1 }], [
+    { id: 'a', name: 'node-a', rejected: { search: 4 } },
+    { id: 'b', name: 'node-b' },
+  ]);
+
+  test('_nodes/stats answers only the metric groups asked for, trimmed by filter_path (* and **)', () => {
+    const c = cluster();
+    expect(Object.keys(c.nodesStats(['jvm']).nodes.a).filter((k) => !['timestamp', 'name', 'transport_address', 'host', 'ip', 'roles', 'attributes'].includes(k))).toEqual(['jvm']);
+    expect(c.nodesStats(['thread_pool', 'jvm'], ['nodes.*.thread_pool.search.rejected', 'nodes.*.name'])).toEqual({
+      nodes: { a: { name: 'node-a', thread_pool: { search: { rejected: 4 } } }, b: { name: 'node-b', thread_pool: { search: { rejected: 0 } } } },
+    });
+    expect(c.nodesStats(['jvm'], ['nodes.*.thread_pool.search.rejected'])).toEqual({});
+    expect(c.nodesStats(['jvm'], ['**.old.max_in_bytes']).nodes.a.jvm.mem.pools).toEqual({ old: { max_in_bytes: 4 * 1024 ** 3 } });
+    expect(error(() => c.nodesStats(['jvm', 'threadpool'])).status).toBe(400);
+  });
+
+  test('rejection counters count since node start; a restart sets them back to 0 and keeps the id', () => {
+    const c = cluster().reject('a', 'search', 3).advance(60_000);
+    expect(c.nodesStats(['thread_pool']).nodes.a.thread_pool.search.rejected).toBe(7);
+    c.restartNode('a').advance(1_000).reject('a', 'search', 1);
+    const a = c.nodesStats(['thread_pool', 'jvm']).nodes.a;
+    expect([a.thread_pool.search.rejected, a.jvm.uptime_in_millis]).toEqual([1, 1_000]);
+  });
+
+  test('an unresponsive node is counted in _nodes.failed and left out of nodes', () => {
+    const body = cluster().setUnresponsive('b', true).nodesStats(['os']);
+    expect(body._nodes).toEqual(expect.objectContaining({ total: 2, successful: 1, failed: 1 }));
+    expect(Object.keys(body.nodes)).toEqual(['a']);
+  });
+
+  test('health: green with a node per copy, yellow when replicas lack a node, red when a shard has no copy', () => {
+    expect(cluster().clusterHealth(['status', 'unassigned_shards'])).toEqual({ status: 'green', unassigned_shards: 0 });
+    expect(cluster().removeNode('b').clusterHealth(['status', 'unassigned_shards'])).toEqual({ status: 'yellow', unassigned_shards: 2 });
+    const red = new EvaluatedCluster([{ name: 'logs', docs: [], shards: 2, failedShards: [0] }]);
+    expect(red.clusterHealth()).toEqual(expect.objectContaining({ status: 'red', unassigned_shards: 1, active_primary_shards: 1 }));
   });
 });

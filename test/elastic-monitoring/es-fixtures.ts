@@ -70,14 +70,30 @@ export function msearchItems(
 }
 
 /** A node of `_nodes/stats?filter_path=...` as Elasticsearch 8 returns it. */
-export function nodeStats(name: string, cpu: number, heap: number, totalBytes: number, availableBytes: number) {
+export function nodeStats(
+  name: string, cpu: number, heap: number, totalBytes: number, availableBytes: number,
+  health: { oldUsedPercent?: number; searchRejected?: number; writeRejected?: number } = {},
+) {
+  const heapMax = 4 * 1024 ** 3;
   return {
     name,
     process: { cpu: { percent: cpu } },
     os: { cpu: { percent: cpu + 3 } },
-    jvm: { mem: { heap_used_percent: heap } },
+    jvm: {
+      mem: {
+        heap_used_percent: heap,
+        heap_max_in_bytes: heapMax,
+        pools: { old: { used_in_bytes: Math.round((heapMax * (health.oldUsedPercent ?? heap - 5)) / 100), max_in_bytes: heapMax } },
+      },
+    },
     fs: { total: { total_in_bytes: totalBytes, available_in_bytes: availableBytes } },
+    thread_pool: { search: { rejected: health.searchRejected ?? 0 }, write: { rejected: health.writeRejected ?? 0 } },
   };
+}
+
+/** `_cluster/health?filter_path=...` as Elasticsearch 8 returns it. */
+export function clusterHealthBody(status: string, unassignedShards: number) {
+  return { cluster_name: 'waf-logs', status, timed_out: false, number_of_nodes: 3, unassigned_shards: unassignedShards };
 }
 
 export function nodesStatsBody(nodes: Record<string, unknown>, failed = 0) {
@@ -146,11 +162,32 @@ export function directFigures(docs: readonly WafDoc[], config: CollectorConfig, 
   });
   const sortedAll = [...latencies].sort((a, b) => a - b);
   const tailMean = (sorted: number[]) => mean(sorted.slice(Math.floor(sorted.length * 0.95)));
+  // Hazen's percentile (the evaluator's stated definition), written out here from the sorted latencies.
+  const percentileOf = (p: number): number | undefined => {
+    const n = sortedAll.length;
+    if (n === 0) return undefined;
+    const pos = Math.min(Math.max((p / 100) * n - 0.5, 0), n - 1);
+    const lo = Math.floor(pos);
+    const hi = Math.min(lo + 1, n - 1);
+    return sortedAll[lo] * (1 - (pos - lo)) + sortedAll[hi] * (pos - lo);
+  };
+  const withCode = inWindow.filter((d) => typeof d.http.response.status_code === 'number');
+  const serverErrors = withCode.filter((d) => d.http.response.status_code >= 500 && d.http.response.status_code < 600).length;
+  const knownStatus = new Set(Object.values(sv));
+  const stamps = docs.map((d) => Date.parse(d['@timestamp']))
+    .filter((ms) => ms >= window.end.getTime() - 24 * 3_600_000 && ms <= window.now.getTime());
   return {
     requests: inWindow.length,
     latencyCount: latencies.length,
     timeouts: latencies.length - within.length,
     latencyAverageMs: mean(latencies),
+    latencyP95Ms: percentileOf(95),
+    latencyP99Ms: percentileOf(99),
+    timeoutPercent: latencies.length ? ((latencies.length - within.length) / latencies.length) * 100 : undefined,
+    withoutLatency: inWindow.length - latencies.length,
+    withoutStatus: inWindow.filter((d) => !knownStatus.has(d.waf.status ?? '')).length,
+    serverErrorPercent: withCode.length ? (serverErrors / withCode.length) * 100 : undefined,
+    newestDocumentAt: stamps.length ? new Date(stamps.reduce((a, b) => Math.max(a, b))) : undefined,
     latencyAverageWithoutTimeoutsMs: mean(within),
     slowest5PctAverageMs: tailMean(sortedAll),
     slowest5PctAverageWithoutTimeoutsMs: tailMean([...within].sort((a, b) => a - b)),

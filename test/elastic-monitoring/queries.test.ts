@@ -7,7 +7,9 @@ import {
   buildMsearch,
   collectionWindow,
   comparisonSearchBody,
+  freshnessSearchBody,
   hostDetailSearchBody,
+  statusCodesSearchBody,
   topHostsSearchBody,
   windowSearchBody,
 } from '../../src/elastic-monitoring/runtime/queries';
@@ -175,17 +177,36 @@ describe('buildMsearch', () => {
     const config = testConfig();
     const window = collectionWindow(new Date('2026-11-21T12:07:30Z'), config);
     const searches = buildMsearch(config, window);
-    expect(SEARCH_ORDER).toEqual(['window', 'top_hosts', 'host_customer', 'host_clients', 'host_traffic', 'comparison']);
-    expect(searches).toHaveLength(12);
-    for (let i = 0; i < 12; i += 2) expect(searches[i]).toEqual({ index: 'waf-logs-*', ignore_unavailable: true, allow_no_indices: true });
+    expect(SEARCH_ORDER).toEqual(['window', 'top_hosts', 'host_customer', 'host_clients', 'host_traffic', 'comparison', 'status_codes', 'freshness']);
+    expect(searches).toHaveLength(16);
+    for (let i = 0; i < 16; i += 2) expect(searches[i]).toEqual({ index: 'waf-logs-*', ignore_unavailable: true, allow_no_indices: true });
     expect(searches[1]).toEqual(windowSearchBody(config, window));
     expect(searches[3]).toEqual(topHostsSearchBody(config, window));
     expect(searches[9]).toEqual(hostDetailSearchBody(config, window, 'host_traffic'));
     expect(searches[11]).toEqual(comparisonSearchBody(config, window));
+    expect(searches[13]).toEqual(statusCodesSearchBody(config, window));
+    expect(searches[15]).toEqual(freshnessSearchBody(config, window));
+  });
+
+  test('the freshness search: one max over the timestamp, a day before the window end up to the run, nothing else', () => {
+    const config = testConfig();
+    const window = collectionWindow(new Date('2026-11-21T12:07:30Z'), config);
+    const body = freshnessSearchBody(config, window) as any;
+    expect(body.size).toBe(0);
+    expect(body.track_total_hits).toBe(false);
+    expect(body.aggs).toEqual({ newest: { max: { field: '@timestamp' } } });
+    expect(body.query.bool.filter).toEqual([{
+      range: { '@timestamp': { gte: '2026-11-20T12:05:00.000Z', lte: '2026-11-21T12:07:30.000Z', format: 'strict_date_optional_time' } },
+    }]);
   });
 
   test('node stats ask only for the figures read', () => {
-    expect(NODE_STATS_REQUEST.metric).toEqual(['process', 'os', 'jvm', 'fs']);
-    expect(NODE_STATS_REQUEST.filter_path).toContain('nodes.*.fs.total.available_in_bytes');
+    expect(NODE_STATS_REQUEST.metric).toEqual(['process', 'os', 'jvm', 'fs', 'thread_pool']);
+    expect(NODE_STATS_REQUEST.filter_path).toEqual(expect.arrayContaining([
+      'nodes.*.fs.total.available_in_bytes',
+      'nodes.*.jvm.mem.pools.old.used_in_bytes',
+      'nodes.*.thread_pool.search.rejected',
+      'nodes.*.thread_pool.write.rejected',
+    ]));
   });
 });

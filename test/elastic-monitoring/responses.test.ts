@@ -112,6 +112,19 @@ describe('mapSearchResponses over the answers of a three-shard cluster', () => {
     expect(f.latencyAverageWithoutTimeoutsMs!).toBeLessThan(f.latencyAverageMs!);
   });
 
+  test('p95, p99, timeout share, 5xx share and the newest document equal a direct computation', () => {
+    expect(f.latencyP95Ms).toBeCloseTo(direct.latencyP95Ms!, 9);
+    expect(f.latencyP99Ms).toBeCloseTo(direct.latencyP99Ms!, 9);
+    expect(f.latencyP95Ms!).toBeLessThan(f.latencyP99Ms!);
+    expect(f.timeoutPercent).toBeCloseTo(direct.timeoutPercent!, 12);
+    expect(f.timeoutPercent).toBeCloseTo((8 / 2000) * 100, 12);
+    expect([f.withoutLatency, f.withoutStatus]).toEqual([0, 0]);
+    expect(results.statusCodes!.serverErrorPercent).toBeCloseTo(direct.serverErrorPercent!, 12);
+    // the late document at the window's end is after the window but before the run: the newest one
+    expect(results.newestDocumentAt).toEqual(direct.newestDocumentAt);
+    expect(results.newestDocumentAt).toEqual(window.end);
+  });
+
   test('slowest 5% averages are close to the exact tail means, with and without timeouts', () => {
     const within = values.filter((l) => l <= config.timeoutThresholdMs);
     expect(Math.abs(f.slowest5PctAverageMs! - exactTailMean(values)) / exactTailMean(values)).toBeLessThan(0.02);
@@ -166,7 +179,12 @@ describe('mapSearchResponses over the answers of a three-shard cluster', () => {
       latencyAverageWithoutTimeoutsMs: undefined,
       slowest5PctAverageMs: undefined,
       slowest5PctAverageWithoutTimeoutsMs: undefined,
+      latencyP95Ms: undefined,
+      latencyP99Ms: undefined,
       timeouts: 0,
+      timeoutPercent: undefined,
+      withoutLatency: 0,
+      withoutStatus: 0,
       status: { allowed: 0, blocked: 0, alerted: 0 },
       statusPercent: undefined,
       apdex: undefined,
@@ -179,8 +197,12 @@ describe('mapSearchResponses over the answers of a three-shard cluster', () => {
     expect(item(items, 'window')).not.toHaveProperty('aggregations');
     const m = mapSearchResponses(items, config);
     expect(m.problems).toEqual([]);
-    expect(m.window).toEqual({ requests: 0, latencyCount: 0, timeouts: 0, status: { allowed: 0, blocked: 0, alerted: 0 } });
+    expect(m.window).toEqual({
+      requests: 0, latencyCount: 0, timeouts: 0, withoutLatency: 0, withoutStatus: 0, status: { allowed: 0, blocked: 0, alerted: 0 },
+    });
     expect(m.topHosts).toEqual([]);
+    // no age at all: the freshness alarm treats the missing datapoint as breaching
+    expect(m.newestDocumentAt).toBeUndefined();
     expect(m.comparison!.map((c) => [c.offset, c.requests, c.averageLatencyMs])).toEqual(
       ['now', '1h', '6h', '12h', '1d', '3d'].map((o) => [o, 0, undefined]));
     expect(m.notices).toHaveLength(1);
@@ -244,24 +266,43 @@ describe('mapSearchResponses over the answers of a three-shard cluster', () => {
     expect(mapSearchResponses(msearchItems(many, testConfig(), window), testConfig()).notices).toEqual([]);
   });
 
-  test('documents without the latency field: counts stay, latency figures are absent, a missing-field problem names the field', () => {
+  test('no document with a latency: counts stay, latency figures are absent, a notice (not a problem) names the field', () => {
     const noLatency = docs.slice(0, 50).map((d) => ({ ...d, waf: { status: d.waf.status, customer: d.waf.customer } }));
     const m = mapSearchResponses(msearchItems(noLatency, config, window), config);
     expect(m.window!.requests).toBe(50);
+    expect(m.window!.withoutLatency).toBe(50);
     expect(m.window!.latencyAverageMs).toBeUndefined();
+    expect(m.window!.latencyP95Ms).toBeUndefined();
+    expect(m.window!.timeoutPercent).toBeUndefined();
     expect(m.window!.apdex).toBeUndefined();
-    expect(m.problems).toHaveLength(1);
-    expect(m.problems[0].kind).toBe('missing-field');
-    expect(m.problems[0].message).toContain('"waf.latency_ms"');
+    expect(m.problems).toEqual([]);
+    expect(m.notices.map((n) => n.kind)).toEqual(['DocumentsWithoutLatency']);
+    expect(m.notices[0].message).toContain('none of the 50 documents');
+    expect(m.notices[0].message).toContain('"waf.latency_ms"');
   });
 
-  test('documents without status or host fields give one problem per field', () => {
+  test('some documents without a latency: counted in DocumentsWithoutLatency, left out of the latency figures', () => {
+    const mixed = docs.slice(0, 30).map((d, i) => (i % 3 === 0 ? { ...d, waf: { status: 'blocked', customer: d.waf.customer } } : d));
+    const m = mapSearchResponses(msearchItems(mixed, config, window), config);
+    const d = directFigures(mixed, config, window);
+    expect(m.window!.withoutLatency).toBe(10);
+    expect(m.window!.withoutLatency).toBe(d.withoutLatency);
+    expect(m.window!.latencyCount).toBe(20);
+    expect(m.window!.latencyAverageMs).toBeCloseTo(d.latencyAverageMs!, 9);
+    expect(m.problems).toEqual([]);
+    expect(m.notices.map((n) => n.kind)).toEqual(['DocumentsWithoutLatency']);
+    expect(m.notices[0].message).toContain('10 of the 30 documents');
+  });
+
+  test('documents without status: a notice and a count; without host: still a problem (no host table at all)', () => {
     const bare = docs.slice(0, 20).map((d) => ({ ...d, waf: { latency_ms: d.waf.latency_ms }, url: {} }));
     const m = mapSearchResponses(msearchItems(bare, config, window), config);
-    expect(m.problems.map((p) => p.kind)).toEqual(['missing-field', 'missing-field']);
-    expect(m.problems[0].message).toContain('"waf.status"');
-    expect(m.problems[0].message).toContain('allowed/blocked/alerted');
-    expect(m.problems[1].message).toContain('"url.domain"');
+    expect(m.problems.map((p) => p.kind)).toEqual(['missing-field']);
+    expect(m.problems[0].message).toContain('"url.domain"');
+    expect(m.window!.withoutStatus).toBe(20);
+    expect(m.notices.map((n) => n.kind)).toEqual(['DocumentsWithoutStatus']);
+    expect(m.notices[0].message).toContain('"waf.status"');
+    expect(m.notices[0].message).toContain('allowed/blocked/alerted');
     expect(m.window!.latencyAverageMs).toBeGreaterThan(0);
   });
 
@@ -274,7 +315,7 @@ describe('mapSearchResponses over the answers of a three-shard cluster', () => {
   test('a missing _msearch item is a response problem of that search only', () => {
     const items = msearchItems(docs, config, window).slice(0, 5);
     const m = mapSearchResponses(items, config);
-    expect(m.problems.map((p) => `${p.kind}:${p.source}`)).toEqual(['response:comparison search']);
+    expect(m.problems.map((p) => `${p.kind}:${p.source}`)).toEqual(['response:comparison search', 'response:status_codes search', 'response:freshness search']);
     expect(m.window).toEqual(f);
   });
 });

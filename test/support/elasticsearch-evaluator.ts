@@ -4,7 +4,8 @@
  * request, never from the caller's configuration, so a wrong query gives a wrong answer here too.
  *
  * Covered: queries `bool` (filter, must, should + minimum_should_match, must_not), `range`, `term`, `terms`, `exists`,
- * `match_all`; aggregations `stats`, `avg`, `sum`, `min`, `max`, `value_count`, `cardinality` (exact), `filter`,
+ * `match_all`; aggregations `stats`, `avg`, `sum`, `min`, `max`, `value_count`, `cardinality` (exact), `percentiles`
+ * (exact, see {@link exactPercentile}), `filter`,
  * `filters`, `range`, `date_range`, `terms` (size, shard_size, order by `_count`, `_key` or a sub-aggregation,
  * min_doc_count). Cluster behaviour: a `terms` aggregation is computed per shard (each shard's top `shard_size` buckets
  * by the requested order, judged on that shard's documents) and merged on the "coordinating node", so counts and
@@ -33,6 +34,34 @@ export interface IndexDefinition {
   readonly failedShards?: readonly number[];
   /** Shards that hit the search timeout before reading anything (`timed_out: true`). */
   readonly timedOutShards?: readonly number[];
+  /**
+   * Replica copies of each shard. A copy is assigned only to a node holding no other copy of the shard, so with fewer
+   * nodes than copies the rest are unassigned (a one-node cluster with replicas is yellow). @default 0
+   */
+  readonly replicas?: number;
+}
+
+/**
+ * A node of the fake cluster, for `_nodes/stats` and `_cluster/health`. Rejection counters are cumulative since the
+ * node started, as in Elasticsearch: {@link EvaluatedCluster.restartNode} sets them back to 0, the id stays.
+ */
+export interface NodeDefinition {
+  readonly id: string;
+  readonly name: string;
+  /** @default 10 */
+  readonly cpuPercent?: number;
+  /** @default 4 GiB */
+  readonly heapMaxBytes?: number;
+  /** Old-generation pool in use; the heap in use is this plus the young generation. @default 25% of the heap */
+  readonly oldUsedBytes?: number;
+  /** @default 100 GiB */
+  readonly diskTotalBytes?: number;
+  /** @default 60 GiB */
+  readonly diskAvailableBytes?: number;
+  /** Rejections since the node started, by thread pool. @default 0 */
+  readonly rejected?: { readonly search?: number; readonly write?: number };
+  /** The node does not answer the stats request (`_nodes.failed`). */
+  readonly unresponsive?: boolean;
 }
 
 export class EsError extends Error {
@@ -93,11 +122,225 @@ function wildcardRegex(pattern: string): RegExp {
   return new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
 }
 
+const GIB = 1024 ** 3;
+
+/** `_nodes/stats` metric groups Elasticsearch 8 knows; the fake models os, process, jvm, fs and thread_pool. */
+const NODE_STATS_METRICS = new Set([
+  '_all', 'indices', 'os', 'process', 'jvm', 'thread_pool', 'fs', 'transport', 'http', 'breaker', 'script', 'discovery',
+  'ingest', 'adaptive_selection', 'script_cache', 'indexing_pressure', 'repositories', 'allocations',
+]);
+
 export class EvaluatedCluster {
   private readonly indices: StoredIndex[];
+  private readonly nodes: Array<NodeDefinition & { startedAt: number; rejectedNow: { search: number; write: number } }>;
+  private clock = Date.parse('2026-11-21T00:00:00Z');
 
-  constructor(indices: readonly IndexDefinition[]) {
+  /** @param nodes the cluster's (data) nodes; default one node. */
+  constructor(indices: readonly IndexDefinition[], nodes: readonly NodeDefinition[] = [{ id: 'n1AbCdEfGhIjKlMnOpQrSt', name: 'node-1' }]) {
     this.indices = indices.map((def) => ({ def, types: inferTypes(def) }));
+    this.nodes = nodes.map((n) => ({
+      ...n,
+      startedAt: this.clock - 86_400_000,
+      rejectedNow: { search: n.rejected?.search ?? 0, write: n.rejected?.write ?? 0 },
+    }));
+  }
+
+  /** Moves the fake's clock (node uptime, stats timestamps). */
+  public advance(ms: number): this {
+    this.clock += ms;
+    return this;
+  }
+
+  /** The node's thread pool rejects `count` more tasks. */
+  public reject(nodeId: string, pool: 'search' | 'write', count: number): this {
+    this.node(nodeId).rejectedNow[pool] += count;
+    return this;
+  }
+
+  /** Shards of an index lose every copy (or get them back): searches fail on them, health turns red. */
+  public setFailedShards(indexName: string, shards: readonly number[]): this {
+    const i = this.indices.findIndex((ix) => ix.def.name === indexName);
+    if (i < 0) throw new Error(`no index ${indexName}`);
+    this.indices[i] = { ...this.indices[i], def: { ...this.indices[i].def, failedShards: shards } };
+    return this;
+  }
+
+  /** The node restarts: same id, counters from 0, uptime from now. */
+  public restartNode(nodeId: string): this {
+    const n = this.node(nodeId);
+    n.rejectedNow = { search: 0, write: 0 };
+    n.startedAt = this.clock;
+    return this;
+  }
+
+  /** The node stops (or starts) answering stats requests. */
+  public setUnresponsive(nodeId: string, unresponsive: boolean): this {
+    const i = this.nodes.findIndex((n) => n.id === nodeId);
+    this.nodes[i] = { ...this.node(nodeId), unresponsive };
+    return this;
+  }
+
+  /** A node joins the cluster. */
+  public addNode(node: NodeDefinition): this {
+    this.nodes.push({ ...node, startedAt: this.clock, rejectedNow: { search: node.rejected?.search ?? 0, write: node.rejected?.write ?? 0 } });
+    return this;
+  }
+
+  /** A node leaves the cluster. */
+  public removeNode(nodeId: string): this {
+    this.nodes.splice(this.nodes.findIndex((n) => n.id === nodeId), 1);
+    return this;
+  }
+
+  private node(id: string) {
+    const n = this.nodes.find((x) => x.id === id);
+    if (!n) throw new Error(`no node ${id}`);
+    return n;
+  }
+
+  /**
+   * `GET _nodes/stats/<metrics>?filter_path=...`: Elasticsearch 8's answer shape for the modelled groups, only the
+   * groups asked for, then trimmed by filter_path as Elasticsearch does.
+   */
+  public nodesStats(metrics: readonly string[], filterPath?: readonly string[]): Json {
+    const unknown = metrics.filter((m) => !NODE_STATS_METRICS.has(m));
+    if (unknown.length > 0) {
+      throw badRequest('illegal_argument_exception', `request [/_nodes/stats/${metrics.join(',')}] contains unrecognized metric: [${unknown[0]}]`);
+    }
+    const want = (m: string) => metrics.includes(m) || metrics.includes('_all') || metrics.length === 0;
+    const answering = this.nodes.filter((n) => !n.unresponsive);
+    const failed = this.nodes.length - answering.length;
+    const body: Json = {
+      _nodes: {
+        total: this.nodes.length,
+        successful: answering.length,
+        failed,
+        ...(failed > 0 ? { failures: this.nodes.filter((n) => n.unresponsive).map((n) => nodeFailure(n.id, n.name)) } : {}),
+      },
+      cluster_name: 'waf-logs',
+      nodes: Object.fromEntries(answering.map((n) => [n.id, this.nodeStatsOf(n, want)])),
+    };
+    return filterPath ? applyFilterPath(body, filterPath) : body;
+  }
+
+  private nodeStatsOf(n: (typeof this.nodes)[number], want: (m: string) => boolean): Json {
+    const heapMax = n.heapMaxBytes ?? 4 * GIB;
+    const oldUsed = n.oldUsedBytes ?? heapMax / 4;
+    const young = Math.round(heapMax * 0.05);
+    const cpu = n.cpuPercent ?? 10;
+    const diskTotal = n.diskTotalBytes ?? 100 * GIB;
+    const diskAvailable = n.diskAvailableBytes ?? 60 * GIB;
+    const pool = (rejected: number, threads: number, queue = 0) => ({ threads, queue, active: 0, rejected, largest: threads, completed: 184_223 });
+    const out: Json = {
+      timestamp: this.clock,
+      name: n.name,
+      transport_address: '10.0.0.1:9300',
+      host: '10.0.0.1',
+      ip: '10.0.0.1:9300',
+      roles: ['data_content', 'data_hot', 'ingest', 'master', 'remote_cluster_client', 'transform'],
+      attributes: { 'xpack.installed': 'true' },
+    };
+    if (want('os')) {
+      out.os = {
+        timestamp: this.clock,
+        cpu: { percent: Math.min(100, cpu + 3), load_average: { '1m': 1.2, '5m': 1.1, '15m': 0.9 } },
+        mem: { total_in_bytes: 2 * heapMax, free_in_bytes: GIB, used_in_bytes: 2 * heapMax - GIB, free_percent: 12, used_percent: 88 },
+      };
+    }
+    if (want('process')) {
+      out.process = {
+        timestamp: this.clock,
+        open_file_descriptors: 1_024,
+        max_file_descriptors: 1_048_576,
+        cpu: { percent: cpu, total_in_millis: 4_231_020 },
+        mem: { total_virtual_in_bytes: 3 * heapMax },
+      };
+    }
+    if (want('jvm')) {
+      out.jvm = {
+        timestamp: this.clock,
+        uptime_in_millis: this.clock - n.startedAt,
+        mem: {
+          heap_used_in_bytes: oldUsed + young,
+          heap_used_percent: Math.round(((oldUsed + young) / heapMax) * 100),
+          heap_committed_in_bytes: heapMax,
+          heap_max_in_bytes: heapMax,
+          non_heap_used_in_bytes: 212_000_000,
+          non_heap_committed_in_bytes: 220_000_000,
+          // G1: the young and survivor pools have no maximum of their own (0); the old pool's is the heap's.
+          pools: {
+            young: { used_in_bytes: young, max_in_bytes: 0, peak_used_in_bytes: 2 * young, peak_max_in_bytes: 0 },
+            old: { used_in_bytes: oldUsed, max_in_bytes: heapMax, peak_used_in_bytes: oldUsed, peak_max_in_bytes: heapMax },
+            survivor: { used_in_bytes: 8_388_608, max_in_bytes: 0, peak_used_in_bytes: 16_777_216, peak_max_in_bytes: 0 },
+          },
+        },
+        threads: { count: 87, peak_count: 91 },
+        gc: {
+          collectors: {
+            young: { collection_count: 812, collection_time_in_millis: 9_120 },
+            old: { collection_count: 0, collection_time_in_millis: 0 },
+          },
+        },
+      };
+    }
+    if (want('fs')) {
+      out.fs = { timestamp: this.clock, total: { total_in_bytes: diskTotal, free_in_bytes: diskAvailable, available_in_bytes: diskAvailable } };
+    }
+    if (want('thread_pool')) {
+      out.thread_pool = {
+        get: pool(0, 4),
+        management: pool(0, 2),
+        search: pool(n.rejectedNow.search, 7),
+        search_coordination: pool(0, 2),
+        search_worker: pool(0, 7),
+        snapshot: pool(0, 1),
+        write: pool(n.rejectedNow.write, 4),
+      };
+    }
+    return out;
+  }
+
+  /**
+   * `GET _cluster/health?filter_path=...`, computed from the indices and nodes: a shard of `failedShards` has no copy
+   * (primary unassigned: red), replicas beyond what the nodes can hold are unassigned (yellow).
+   */
+  public clusterHealth(filterPath?: readonly string[]): Json {
+    const nodes = this.nodes.length;
+    let primaries = 0;
+    let active = 0;
+    let unassigned = 0;
+    let primaryMissing = false;
+    for (const ix of this.indices) {
+      const copies = 1 + (ix.def.replicas ?? 0);
+      const failed = new Set(ix.def.failedShards ?? []);
+      for (let shard = 0; shard < (ix.def.shards ?? 1); shard++) {
+        const assigned = failed.has(shard) ? 0 : Math.min(copies, nodes);
+        if (assigned > 0) primaries++;
+        else primaryMissing = true;
+        active += assigned;
+        unassigned += copies - assigned;
+      }
+    }
+    const total = active + unassigned;
+    const body: Json = {
+      cluster_name: 'waf-logs',
+      status: primaryMissing ? 'red' : unassigned > 0 ? 'yellow' : 'green',
+      timed_out: false,
+      number_of_nodes: nodes,
+      number_of_data_nodes: nodes,
+      active_primary_shards: primaries,
+      active_shards: active,
+      relocating_shards: 0,
+      initializing_shards: 0,
+      unassigned_shards: unassigned,
+      unassigned_primary_shards: this.indices.reduce((a, ix) => a + (ix.def.failedShards?.length ?? 0), 0),
+      delayed_unassigned_shards: 0,
+      number_of_pending_tasks: 0,
+      number_of_in_flight_fetch: 0,
+      task_max_waiting_in_queue_millis: 0,
+      active_shards_percent_as_number: total === 0 ? 100 : (active / total) * 100,
+    };
+    return filterPath ? applyFilterPath(body, filterPath) : body;
   }
 
   /** `_msearch`: one item per header/body pair; a failed search is an `{error, status}` item, as in Elasticsearch. */
@@ -184,6 +427,51 @@ export class EvaluatedCluster {
     }
     return [...found];
   }
+}
+
+/** How `_nodes/stats` reports a node that did not answer in time. */
+function nodeFailure(id: string, name: string): Json {
+  return {
+    type: 'failed_node_exception',
+    reason: `Failed node [${id}]`,
+    node_id: id,
+    caused_by: {
+      type: 'receive_timeout_transport_exception',
+      reason: `[${name}][10.0.0.1:9300][cluster:monitor/nodes/stats[n]] request_id [81] timed out after [15008ms]`,
+    },
+  };
+}
+
+/**
+ * Elasticsearch's `filter_path`: keeps the paths matching any pattern (dot-separated, `*` within a key, `**` for any
+ * depth); a matched object is kept whole; nothing matched gives `{}`.
+ */
+export function applyFilterPath(body: Json, patterns: readonly string[]): Json {
+  const split = patterns.flatMap((p) => p.split(',')).map((p) => p.trim()).filter((p) => p !== '' && !p.startsWith('-')).map((p) => p.split('.'));
+  const keyMatches = (pattern: string, key: string) => wildcardRegex(pattern).test(key);
+  const filter = (value: unknown, paths: string[][]): unknown => {
+    if (paths.some((p) => p.length === 0)) return value;
+    if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
+    const out: Json = {};
+    for (const [key, child] of Object.entries(value as Json)) {
+      const next: string[][] = [];
+      for (const p of paths) {
+        if (p[0] === '**') {
+          next.push(p);
+          if (p.length > 1 && keyMatches(p[1], key)) next.push(p.slice(2));
+        } else if (keyMatches(p[0], key)) {
+          next.push(p.slice(1));
+        }
+      }
+      if (next.length === 0) continue;
+      const kept = filter(child, next);
+      if (kept !== undefined && !(typeof kept === 'object' && kept !== null && !Array.isArray(kept) && Object.keys(kept).length === 0 && !next.some((p) => p.length === 0))) {
+        out[key] = kept;
+      }
+    }
+    return out;
+  };
+  return (filter(body, split) as Json | undefined) ?? {};
 }
 
 function inferTypes(def: IndexDefinition): Map<string, FieldType> {
@@ -277,7 +565,23 @@ function termMatch(doc: Doc, field: string, wanted: unknown[], types: Types): bo
   return wanted.some((w) => have.includes(type === 'text' ? String(w) : comparable(w, type)));
 }
 
-const NUMERIC_AGGS = new Set(['stats', 'avg', 'sum', 'min', 'max', 'range']);
+const NUMERIC_AGGS = new Set(['stats', 'avg', 'sum', 'min', 'max', 'range', 'percentiles']);
+
+/**
+ * The `p`th percentile of sorted values as Elasticsearch's TDigest gives it while every value is its own centroid
+ * (small sets, below the compression): the i-th value (0-based) sits at rank i + 1/2 of n, the percentile at rank
+ * p/100 x n is interpolated linearly between the two values around it, and clamped to the minimum and maximum at the
+ * ends (Hazen's definition). Exact values, not an estimate: tests compare with plain arithmetic over the documents.
+ */
+export function exactPercentile(sorted: readonly number[], p: number): number | null {
+  const n = sorted.length;
+  if (n === 0) return null;
+  const rank = (p / 100) * n - 0.5;
+  if (rank <= 0) return sorted[0];
+  if (rank >= n - 1) return sorted[n - 1];
+  const below = Math.floor(rank);
+  return sorted[below] + (rank - below) * (sorted[below + 1] - sorted[below]);
+}
 
 /** Values of a field for an aggregation, refusing the field types Elasticsearch refuses. */
 function aggValues(hits: readonly Hit[], field: string, agg: string, types: Types, index: string): unknown[] {
@@ -333,7 +637,17 @@ function evaluateAgg(def: Json, hits: readonly Hit[], types: Types, index: strin
     case 'min':
     case 'max': {
       const vs = numbers(hits, spec.field, kind, types, index);
-      return { value: vs.length ? (kind === 'min' ? Math.min(...vs) : Math.max(...vs)) : null };
+      const value = vs.length ? vs.reduce((a, b) => (kind === 'min' ? Math.min(a, b) : Math.max(a, b))) : null;
+      // A date field's min/max also comes as a string in the field's format.
+      return types(spec.field) === 'date' && value !== null ? { value, value_as_string: new Date(value).toISOString() } : { value };
+    }
+    case 'percentiles': {
+      const sorted = numbers(hits, spec.field, kind, types, index).sort((a, b) => a - b);
+      const percents: number[] = spec.percents ?? [1, 5, 25, 50, 75, 95, 99];
+      // Keys are the percents as doubles ("95.0"), as Elasticsearch prints them.
+      const key = (p: number) => (Number.isInteger(p) ? p.toFixed(1) : String(p));
+      if (spec.keyed === false) return { values: percents.map((p) => ({ key: p, value: exactPercentile(sorted, p) })) };
+      return { values: Object.fromEntries(percents.map((p) => [key(p), exactPercentile(sorted, p)])) };
     }
     case 'value_count':
       return { value: aggValues(hits, spec.field, kind, types, index).length };

@@ -1,16 +1,27 @@
-import { CollectorConfig, redactUrlCredentials } from './config';
+import { ClusterHealthFigures, NodeHealthFigures, mapClusterHealth, mapNodeHealth } from './cluster-health';
+import { CollectorConfig, hasNodeStats, redactUrlCredentials } from './config';
 import { renderEmf } from './emf';
-import { COLLECTOR_ERROR_EVENT, COLLECTOR_WARNING_EVENT, TOP_HOST_EVENT } from './metric-names';
+import { COLLECTOR_ERROR_EVENT, COLLECTOR_WARNING_EVENT, TOP_HOST_APPROXIMATE_FIELD, TOP_HOST_EVENT } from './metric-names';
 import { MetricTarget, runMetrics } from './metrics';
-import { CollectionWindow, NODE_STATS_REQUEST, buildMsearch, collectionWindow } from './queries';
-import { ComparisonFigure, HostFigures, NodeFigures, Notice, WindowFigures, mapNodeStats, mapSearchResponses } from './responses';
+import { CLUSTER_HEALTH_REQUEST, CollectionWindow, FRESHNESS_LOOKBACK_MS, NODE_STATS_REQUEST, buildMsearch, collectionWindow } from './queries';
+import {
+  ComparisonFigure,
+  HostFigures,
+  NodeFigures,
+  Notice,
+  StatusCodeFigures,
+  WindowFigures,
+  mapNodeStats,
+  mapSearchResponses,
+} from './responses';
 import { Problem, classifyError } from '../../shared/runtime/elastic/problems';
 import { Log } from '../../shared/runtime/telemetry';
 
-/** The two requests a run makes; an adapter over the Elasticsearch client in production. */
+/** The requests a run makes, one method each; an adapter over the collector's HTTP transport in production. */
 export interface SearchClient {
   msearch(searches: Record<string, unknown>[]): Promise<unknown>;
   nodesStats(request: typeof NODE_STATS_REQUEST): Promise<unknown>;
+  clusterHealth(request: typeof CLUSTER_HEALTH_REQUEST): Promise<unknown>;
 }
 
 export interface RunSummary {
@@ -35,17 +46,22 @@ export interface CollectorRun {
 }
 
 /**
- * One collection: the `_msearch` and `_nodes/stats` requests in parallel (two round trips, no retries: the next
- * scheduled run is the retry), figures to EMF, top hosts to the log. Never throws for a cluster-side problem.
+ * One collection: the `_msearch`, `_nodes/stats` and `_cluster/health` requests in parallel (three round trips, no
+ * retries: the next scheduled run is the retry; one on Serverless, which has neither node stats nor cluster health),
+ * figures to EMF, top hosts to the log. A failed request costs only its own figures. Never throws for a cluster-side
+ * problem.
  */
 export async function collect(run: CollectorRun): Promise<RunSummary> {
   const { client, config, logger } = run;
   const window = collectionWindow(run.now, config);
   const problems: Problem[] = [];
 
-  const [searchResult, nodesResult] = await Promise.allSettled([
+  // Serverless has no nodes or cluster health to ask about: those figures are left out there, not reported as failing.
+  const withNodes = hasNodeStats(config.engine);
+  const [searchResult, nodesResult, healthResult] = await Promise.allSettled([
     client.msearch(buildMsearch(config, window)),
-    client.nodesStats(NODE_STATS_REQUEST),
+    withNodes ? client.nodesStats(NODE_STATS_REQUEST) : Promise.resolve(undefined),
+    withNodes ? client.clusterHealth(CLUSTER_HEALTH_REQUEST) : Promise.resolve(undefined),
   ]);
 
   let windowFigures: WindowFigures | undefined;
@@ -53,6 +69,10 @@ export async function collect(run: CollectorRun): Promise<RunSummary> {
   let topHosts: readonly HostFigures[] = [];
   let notices: readonly Notice[] = [];
   let partial: boolean | undefined;
+  let statusCodes: StatusCodeFigures | undefined;
+  let newestDocumentAt: Date | undefined;
+  let noDocumentInLookback = false;
+  let approximate = false;
   if (searchResult.status === 'fulfilled') {
     const responses = (searchResult.value as { responses?: unknown } | undefined)?.responses;
     const results = mapSearchResponses(Array.isArray(responses) ? responses : [], config);
@@ -61,18 +81,42 @@ export async function collect(run: CollectorRun): Promise<RunSummary> {
     topHosts = results.topHosts ?? [];
     notices = results.notices;
     partial = results.partial;
+    statusCodes = results.statusCodes;
+    newestDocumentAt = results.newestDocumentAt;
+    noDocumentInLookback = results.noDocumentInLookback;
+    approximate = results.topHostsApproximate;
     problems.push(...results.problems);
   } else {
     problems.push(classifyError(searchResult.reason, '_msearch', config.endpoint));
   }
 
   let nodes: NodeFigures[] | undefined;
-  if (nodesResult.status === 'fulfilled') {
+  if (!withNodes) {
+    nodes = undefined;
+  } else if (nodesResult.status === 'fulfilled') {
     const mapped = mapNodeStats(nodesResult.value);
     nodes = mapped.value;
     problems.push(...mapped.problems);
   } else {
     problems.push(classifyError(nodesResult.reason, '_nodes/stats', config.endpoint));
+  }
+
+  // Cluster health: the health call's figures, and the health part of the node stats answer.
+  let clusterHealth: ClusterHealthFigures | undefined;
+  let nodeHealth: NodeHealthFigures | undefined;
+  if (!withNodes) {
+    clusterHealth = undefined;
+  } else if (healthResult.status === 'fulfilled') {
+    const mapped = mapClusterHealth(healthResult.value);
+    clusterHealth = mapped.value;
+    problems.push(...mapped.problems);
+  } else {
+    problems.push(classifyError(healthResult.reason, '_cluster/health', config.endpoint));
+  }
+  if (withNodes && nodesResult.status === 'fulfilled') {
+    const mapped = mapNodeHealth(nodesResult.value);
+    nodeHealth = mapped.value;
+    problems.push(...mapped.problems);
   }
 
   const windowFields = windowLogFields(window);
@@ -95,16 +139,26 @@ export async function collect(run: CollectorRun): Promise<RunSummary> {
     });
   }
   for (const host of topHosts) {
-    // A partial run's hosts say so, so the table is never read as complete.
-    logger.info(`top host ${host.rank}: ${host.host}`, { event: TOP_HOST_EVENT, ...host, ...(partial ? { partial: true } : {}), ...windowFields });
+    // A partial run's or an approximate ranking's hosts say so, so the table is never read as complete or exact.
+    logger.info(`top host ${host.rank}: ${host.host}`, {
+      event: TOP_HOST_EVENT,
+      ...host,
+      ...(partial ? { partial: true } : {}),
+      ...(approximate ? { [TOP_HOST_APPROXIMATE_FIELD]: true } : {}),
+      ...windowFields,
+    });
   }
 
   const docs = runMetrics(config, window.timestamp, {
     window: windowFigures,
     comparison,
+    statusCodes,
+    newestDocumentAgeSeconds: newestDocumentAge(run.now, window, newestDocumentAt, noDocumentInLookback),
     nodes,
     errorCount: problems.length,
     partial,
+    clusterHealth,
+    nodeHealth,
   });
   for (const doc of docs) {
     for (const line of renderEmf(doc)) run.writeEmf(line);
@@ -150,4 +204,16 @@ function logProblem(logger: Log, problem: Problem, extra: Record<string, unknown
 
 function windowLogFields(window: CollectionWindow) {
   return { windowStart: window.start.toISOString(), windowEnd: window.end.toISOString() };
+}
+
+/**
+ * Seconds since the newest document. With none in the lookback (a dead pipeline, a pattern that matches nothing after
+ * a rollover rename) the newest is at least as old as the lookback, and that bound is emitted: the freshness alarm
+ * then fires on a value, and a missing value means only that the collector could not search (CollectorErrors says so).
+ */
+function newestDocumentAge(now: Date, window: CollectionWindow, newest: Date | undefined, noneInLookback: boolean): number | undefined {
+  // Never negative: the freshness search reads only up to the run's time.
+  if (newest) return Math.max(0, (now.getTime() - newest.getTime()) / 1000);
+  if (noneInLookback) return (now.getTime() - (window.end.getTime() - FRESHNESS_LOOKBACK_MS)) / 1000;
+  return undefined;
 }

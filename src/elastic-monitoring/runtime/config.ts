@@ -19,6 +19,56 @@ export interface StatusValues {
   readonly alerted: string;
 }
 
+/**
+ * Which search engine the endpoint is, and so how requests are authenticated and which answers are expected:
+ * - `elasticsearch`: Elasticsearch 7.17 or 8.x, basic auth or API key; answers carry `x-elastic-product`.
+ * - `opensearch`: self-managed OpenSearch 2.x, basic auth.
+ * - `amazon-opensearch-service`: a domain of Amazon OpenSearch Service; SigV4 (service `es`) without credentials,
+ *   basic auth with them (fine-grained access control).
+ * - `amazon-opensearch-serverless`: a collection of Amazon OpenSearch Serverless; SigV4 (service `aoss`) only, and no
+ *   `_nodes/stats` (Serverless has no nodes to show).
+ */
+export type EngineKind = 'elasticsearch' | 'opensearch' | 'amazon-opensearch-service' | 'amazon-opensearch-serverless';
+
+export const ENGINE_KINDS: readonly EngineKind[] = ['elasticsearch', 'opensearch', 'amazon-opensearch-service', 'amazon-opensearch-serverless'];
+
+export interface EngineConfig {
+  readonly kind: EngineKind;
+  /** Region requests are signed for, for the Amazon engines; taken from the endpoint when absent. */
+  readonly region?: string;
+}
+
+/** The engines whose requests are signed with the function's role when no credentials are given. */
+export function signsWithRole(engine: EngineConfig | undefined): boolean {
+  return engine?.kind === 'amazon-opensearch-service' || engine?.kind === 'amazon-opensearch-serverless';
+}
+
+/** Serverless has no `_nodes/stats` (nor cluster health): the collector leaves the node figures out there. */
+export function hasNodeStats(engine: EngineConfig | undefined): boolean {
+  return engine?.kind !== 'amazon-opensearch-serverless';
+}
+
+/** The SigV4 service name: `es` for a domain, `aoss` for a Serverless collection. */
+export function signingService(engine: EngineKind): 'es' | 'aoss' | undefined {
+  if (engine === 'amazon-opensearch-service') return 'es';
+  if (engine === 'amazon-opensearch-serverless') return 'aoss';
+  return undefined;
+}
+
+/**
+ * The region of an AWS endpoint (`search-x-abc.eu-west-1.es.amazonaws.com`, `abc.eu-west-1.aoss.amazonaws.com`),
+ * undefined for a custom endpoint, whose region must then be configured.
+ */
+export function regionOfEndpoint(endpoint: string): string | undefined {
+  let host: string;
+  try {
+    host = new URL(endpoint).hostname;
+  } catch {
+    return undefined;
+  }
+  return /\.([a-z]{2}(?:-[a-z]+)+-\d+)\.(?:es|aoss)\.amazonaws\.com(?:\.cn)?$/.exec(host)?.[1];
+}
+
 /** `allRequests`: every request with a latency, satisfied <= T. `allowedRequests`: allowed requests, satisfied < T. */
 export type ApdexDefinitionName = 'allRequests' | 'allowedRequests';
 
@@ -54,8 +104,22 @@ export interface CollectorConfig {
   readonly clusterName: string;
   /** Per request to Elasticsearch; below the function timeout so a hung cluster cannot stall the run. */
   readonly requestTimeoutMs: number;
-  readonly credentials: CredentialsConfig;
+  /**
+   * Largest answer read, in bytes; a larger one is abandoned mid-stream and reported, so memory stays bounded.
+   * @default DEFAULT_MAX_RESPONSE_BYTES
+   */
+  readonly maxResponseBytes?: number;
+  /** @default - Elasticsearch */
+  readonly engine?: EngineConfig;
+  /** Absent only where requests are signed with the function's role (the Amazon OpenSearch engines). */
+  readonly credentials?: CredentialsConfig;
 }
+
+/**
+ * The collector's answers are aggregations (no documents): a few hundred kilobytes at the largest settings. 16 MiB
+ * leaves room for that many times over and keeps the parsed answer well inside the function's 256 MB.
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 /** The earlier windows the current average latency is compared with. */
 export const COMPARISON_OFFSETS: ReadonlyArray<{ readonly label: string; readonly offsetMs: number }> = Object.freeze(
@@ -167,13 +231,32 @@ export function validateCollectorConfig(value: unknown): string[] {
   } else {
     for (const key of Object.keys(DEFAULT_STATUS_VALUES)) text(statusValues, key, 'statusValues.');
   }
+  const engine = c.engine as Record<string, unknown> | undefined;
+  if (engine !== undefined && (typeof engine !== 'object' || engine === null || !ENGINE_KINDS.includes(engine.kind as EngineKind))) {
+    errors.push(`engine.kind must be one of ${ENGINE_KINDS.join(', ')}`);
+  } else if (engine?.region !== undefined && (typeof engine.region !== 'string' || !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(engine.region))) {
+    errors.push(`engine.region must be an AWS region such as eu-west-1, got ${JSON.stringify(engine.region)}`);
+  }
+  const maxBytes = c.maxResponseBytes;
+  if (maxBytes !== undefined && !(Number.isInteger(maxBytes) && (maxBytes as number) >= 1024)) {
+    errors.push('maxResponseBytes must be a whole number of bytes, at least 1024');
+  }
   const credentials = c.credentials as Record<string, unknown> | undefined;
-  if (typeof credentials !== 'object' || credentials === null) {
+  const engineKind = (engine?.kind as EngineKind | undefined) ?? 'elasticsearch';
+  if (credentials === undefined) {
+    if (!signsWithRole(engine as EngineConfig | undefined)) {
+      errors.push(`credentials must be given for engine ${engineKind}; only the Amazon OpenSearch engines sign requests with the function's role instead`);
+    }
+  } else if (typeof credentials !== 'object' || credentials === null) {
     errors.push('credentials must be an object');
+  } else if (engineKind === 'amazon-opensearch-serverless') {
+    errors.push('credentials must be left out for amazon-opensearch-serverless, which accepts only SigV4-signed requests');
   } else {
     text(credentials, 'secretArn', 'credentials.');
     if (credentials.kind !== 'basic' && credentials.kind !== 'apiKey') {
       errors.push('credentials.kind must be "basic" or "apiKey"');
+    } else if (credentials.kind === 'apiKey' && engineKind !== 'elasticsearch') {
+      errors.push(`credentials.kind apiKey is an Elasticsearch API key, which ${engineKind} does not accept: use basic auth`);
     }
   }
   return errors;

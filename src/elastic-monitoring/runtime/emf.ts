@@ -4,7 +4,7 @@
  * emits several dimension sets (cluster, per node, per offset) with the window's timestamp, not the run's.
  */
 
-export type MetricUnit = 'Milliseconds' | 'Count' | 'Percent' | 'None';
+export type MetricUnit = 'Milliseconds' | 'Seconds' | 'Count' | 'Percent' | 'None';
 
 export interface MetricDatum {
   readonly name: string;

@@ -1,5 +1,15 @@
 import { COMPARISON_OFFSETS, CollectorConfig, FieldNames } from './config';
-import { HOST_DETAIL_SEARCHES, HostDetailSearch, SLOWEST_SHARE, SearchName, SEARCH_ORDER, hostShardSize, searchFields } from './queries';
+import {
+  FRESHNESS_LOOKBACK_MS,
+  HOST_DETAIL_SEARCHES,
+  HostDetailSearch,
+  LATENCY_PERCENTS,
+  SLOWEST_SHARE,
+  SearchName,
+  SEARCH_ORDER,
+  hostShardSize,
+  searchFields,
+} from './queries';
 import { apdexScore } from '../../shared/runtime/elastic/apdex';
 import { Problem, elasticReason } from '../../shared/runtime/elastic/problems';
 
@@ -33,10 +43,29 @@ export interface WindowFigures {
   readonly latencyAverageWithoutTimeoutsMs?: number;
   readonly slowest5PctAverageMs?: number;
   readonly slowest5PctAverageWithoutTimeoutsMs?: number;
+  /** 95th and 99th percentile of the latencies (Elasticsearch's `percentiles`, TDigest: exact on small windows). */
+  readonly latencyP95Ms?: number;
+  readonly latencyP99Ms?: number;
   readonly timeouts: number;
+  /** Timeouts among the requests with a latency, percent. */
+  readonly timeoutPercent?: number;
+  /** Documents without a latency value (often blocked requests): in `requests`, not in the latency figures. */
+  readonly withoutLatency: number;
+  /** Documents whose status is missing or none of the configured status values. */
+  readonly withoutStatus: number;
   readonly status: StatusCounts;
   readonly statusPercent?: StatusCounts;
   readonly apdex?: number;
+}
+
+/** The window's HTTP answers by status code (the status_codes search). */
+export interface StatusCodeFigures {
+  /** Requests with an HTTP status code. */
+  readonly withCode: number;
+  /** Requests answered with a 5xx. */
+  readonly serverErrors: number;
+  /** `serverErrors` of `withCode`, percent; absent when no request has a code. */
+  readonly serverErrorPercent?: number;
 }
 
 export interface ComparisonFigure {
@@ -60,11 +89,13 @@ export interface Mapped<T> {
 
 type Obj = Record<string, unknown>;
 
-function asObj(v: unknown): Obj | undefined {
+/** The value as a JSON object, or undefined. */
+export function asObj(v: unknown): Obj | undefined {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : undefined;
 }
 
-function at(root: unknown, path: readonly string[]): unknown {
+/** The value at `path` inside a JSON answer, or undefined where any step is missing. */
+export function at(root: unknown, path: readonly string[]): unknown {
   let cur: unknown = root;
   for (const key of path) {
     const o = asObj(cur);
@@ -74,7 +105,8 @@ function at(root: unknown, path: readonly string[]): unknown {
   return cur;
 }
 
-function finite(v: unknown): number | undefined {
+/** A finite number, or undefined. */
+export function finite(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
@@ -175,6 +207,8 @@ const SEARCH_FIGURES: Record<SearchName, string> = {
   host_clients: 'distinct clients per slow host',
   host_traffic: 'bytes and 5xx counts per slow host',
   comparison: 'latency against earlier windows',
+  status_codes: 'the share of 5xx answers',
+  freshness: 'the age of the newest document',
 };
 
 /**
@@ -243,7 +277,20 @@ function firstKey(buckets: unknown): unknown {
 
 /** Figures of a window without documents: counts of zero, and no averages, percentages or Apdex. */
 function emptyWindow(): WindowFigures {
-  return { requests: 0, latencyCount: 0, timeouts: 0, status: { allowed: 0, blocked: 0, alerted: 0 } };
+  return { requests: 0, latencyCount: 0, timeouts: 0, withoutLatency: 0, withoutStatus: 0, status: { allowed: 0, blocked: 0, alerted: 0 } };
+}
+
+/**
+ * A percentile from a `percentiles` answer: keyed (`{"95.0": v}`, the default and what the collector asks for) or not
+ * (`[{key: 95, value: v}]`); null (no value in the window) is absent.
+ */
+function percentile(aggs: unknown, name: string, percent: number): number | undefined {
+  const values = at(aggs, [name, 'values']);
+  if (Array.isArray(values)) return finite(asObj(values.find((v) => finite(asObj(v)?.key) === percent))?.value);
+  const o = asObj(values);
+  if (!o) return undefined;
+  const key = Object.keys(o).find((k) => Number(k) === percent);
+  return key === undefined ? undefined : finite(o[key]);
 }
 
 /** Reads the window search (see windowSearchBody) into figures, and flags fields the documents do not carry. */
@@ -261,6 +308,8 @@ export function mapWindowResponse(item: unknown, config: CollectorConfig): Mappe
       alerted: count(aggs, ['status', 'buckets', 'alerted', 'doc_count'], what),
     };
     const hasLatency = latencyCount > 0;
+    const [p95, p99] = LATENCY_PERCENTS;
+    const timeouts = latencyCount - withinCount;
     const apdexTotal = config.apdexDefinition === 'allowedRequests'
       ? count(aggs, ['apdex_total', 'doc_count'], what)
       : latencyCount;
@@ -279,7 +328,12 @@ export function mapWindowResponse(item: unknown, config: CollectorConfig): Mappe
             finite(at(aggs, ['within_timeout', 'latency', 'max'])),
           )
           : undefined,
-      timeouts: latencyCount - withinCount,
+      latencyP95Ms: hasLatency ? percentile(aggs, 'latency_percentiles', p95) : undefined,
+      latencyP99Ms: hasLatency ? percentile(aggs, 'latency_percentiles', p99) : undefined,
+      timeouts,
+      timeoutPercent: hasLatency ? percentOf(timeouts, latencyCount) : undefined,
+      withoutLatency: count(aggs, ['without_latency', 'doc_count'], what),
+      withoutStatus: count(aggs, ['without_status', 'doc_count'], what),
       status,
       statusPercent:
         requests > 0
@@ -295,15 +349,68 @@ export function mapWindowResponse(item: unknown, config: CollectorConfig): Mappe
         apdexTotal,
       ),
     };
-    const problems: Problem[] = [];
-    if (requests > 0) {
-      if (latencyCount === 0) problems.push(missingField(config.fields.latency, 'latency', requests, 'a numeric value in '));
-      if (status.allowed + status.blocked + status.alerted === 0) {
-        const values = Object.values(config.statusValues).join('/');
-        problems.push(missingField(config.fields.status, 'status', requests, `one of the values ${values} in `));
-      }
+    return { value: figures, problems: [] };
+  });
+}
+
+/**
+ * Documents without a latency or status value are a figure of the window (`DocumentsWithoutLatency`,
+ * `DocumentsWithoutStatus`) and a warning, not a collector error: a quiet window of a few blocked requests without a
+ * latency is normal. When no document of the window has the value, the warning says to check the field name.
+ */
+export function missingValueNotices(w: WindowFigures, config: CollectorConfig): Notice[] {
+  const notices: Notice[] = [];
+  if (w.withoutLatency > 0) {
+    const field = config.fields.latency;
+    notices.push({
+      kind: 'DocumentsWithoutLatency',
+      searches: ['window'],
+      message: w.withoutLatency >= w.requests
+        ? `none of the ${w.requests} documents in the window has a numeric value in the latency field "${field}"; if that is not expected (e.g. only blocked requests), check fields.latencyMs`
+        : `${w.withoutLatency} of the ${w.requests} documents in the window have no value in the latency field "${field}" (often blocked requests): they count in RequestCount and DocumentsWithoutLatency, not in the latency figures`,
+    });
+  }
+  if (w.withoutStatus > 0) {
+    const field = config.fields.status;
+    const values = Object.values(config.statusValues).join('/');
+    notices.push({
+      kind: 'DocumentsWithoutStatus',
+      searches: ['window'],
+      message: w.withoutStatus >= w.requests
+        ? `none of the ${w.requests} documents in the window has one of the values ${values} in the status field "${field}"; check fields.status and statusValues`
+        : `${w.withoutStatus} of the ${w.requests} documents in the window have none of the values ${values} in the status field "${field}": they count in RequestCount and DocumentsWithoutStatus, not in the status split`,
+    });
+  }
+  return notices;
+}
+
+/** Reads the status_codes search (see statusCodesSearchBody). */
+export function mapStatusCodesResponse(item: unknown): Mapped<StatusCodeFigures> {
+  const source = 'status_codes search';
+  return guarded(source, () => {
+    const withCode = count(item, ['aggregations', 'with_code', 'doc_count'], source);
+    const serverErrors = count(item, ['aggregations', 'server_errors', 'doc_count'], source);
+    return {
+      value: { withCode, serverErrors, serverErrorPercent: withCode > 0 ? percentOf(serverErrors, withCode) : undefined },
+      problems: [],
+    };
+  });
+}
+
+/** Reads the freshness search (see freshnessSearchBody): the newest document's time, absent when there is none. */
+export function mapFreshnessResponse(item: unknown): Mapped<Date | undefined> {
+  const source = 'freshness search';
+  return guarded(source, () => {
+    required(item, ['aggregations', 'newest'], source);
+    const raw = at(item, ['aggregations', 'newest', 'value']);
+    // A date field's max is epoch milliseconds; value_as_string is its ISO form.
+    const ms = finite(raw) ?? (typeof at(item, ['aggregations', 'newest', 'value_as_string']) === 'string'
+      ? Date.parse(String(at(item, ['aggregations', 'newest', 'value_as_string'])))
+      : undefined);
+    if (raw !== null && raw !== undefined && (ms === undefined || Number.isNaN(ms))) {
+      throw new ShapeError(`${source}: aggregations.newest.value is not a time`);
     }
-    return { value: figures, problems };
+    return { value: ms === undefined || Number.isNaN(ms) ? undefined : new Date(ms), problems: [] };
   });
 }
 
@@ -375,7 +482,13 @@ export function mapComparisonResponse(item: unknown): Mapped<ComparisonFigure[]>
 }
 
 /** Something a run's figures should be read with, that is not a collector error: logged once per run as a warning. */
-export type NoticeKind = 'NoMatchingIndex' | 'PartialResults' | 'TopHostsApproximate';
+export type NoticeKind =
+  | 'NoMatchingIndex'
+  | 'PartialResults'
+  | 'TopHostsApproximate'
+  | 'DocumentsWithoutLatency'
+  | 'DocumentsWithoutStatus'
+  | 'NoRecentDocuments';
 
 export interface Notice {
   readonly kind: NoticeKind;
@@ -389,6 +502,19 @@ export interface SearchResults {
   readonly window?: WindowFigures;
   readonly topHosts?: readonly HostFigures[];
   readonly comparison?: readonly ComparisonFigure[];
+  readonly statusCodes?: StatusCodeFigures;
+  /**
+   * Time of the newest document from FRESHNESS_LOOKBACK_MS before the window's end up to the run; absent when there is
+   * none (a dead pipeline, a pattern matching no index) or the freshness search failed.
+   */
+  readonly newestDocumentAt?: Date;
+  /**
+   * The freshness search worked and found no document in its lookback (or the pattern matched no index): the newest
+   * document is at least that old.
+   */
+  readonly noDocumentInLookback: boolean;
+  /** The slowest-hosts ranking may miss or misjudge hosts (more distinct hosts than its shard_size). */
+  readonly topHostsApproximate: boolean;
   readonly problems: readonly Problem[];
   readonly notices: readonly Notice[];
   /** Some shard failed or timed out: the figures cover part of the documents. */
@@ -449,7 +575,8 @@ export function mapSearchResponses(items: readonly unknown[], config: CollectorC
     problems.push(...mapped.problems);
   }
 
-  const notices: Notice[] = [];
+  const notices: Notice[] = window ? missingValueNotices(window, config) : [];
+  let topHostsApproximate = false;
   let topHosts: HostFigures[] | undefined;
   if (empty.has('top_hosts')) {topHosts = [];} else if (ok.has('top_hosts')) {
     const details: Partial<Record<HostDetailSearch, unknown>> = {};
@@ -460,10 +587,11 @@ export function mapSearchResponses(items: readonly unknown[], config: CollectorC
     const distinct = finite(at(item('top_hosts'), ['aggregations', 'distinct_hosts', 'value']));
     const shardSize = hostShardSize(config);
     if (distinct !== undefined && distinct > shardSize) {
+      topHostsApproximate = true;
       notices.push({
         kind: 'TopHostsApproximate',
         searches: ['top_hosts', ...HOST_DETAIL_SEARCHES],
-        message: `the window has about ${distinct} distinct hosts, more than the ranking's shard_size of ${shardSize}: the slowest-hosts table may miss or misjudge hosts; raise topHostsShardSize`,
+        message: `the window has about ${distinct} distinct hosts, more than the ranking's shard_size of ${shardSize}: the slowest-hosts table may miss or misjudge hosts (its lines carry approximate: true); raise topHostsShardSize`,
       });
     }
     if (window && window.requests > 0 && topHosts && topHosts.length === 0) {
@@ -476,6 +604,29 @@ export function mapSearchResponses(items: readonly unknown[], config: CollectorC
     const mapped = mapComparisonResponse(item('comparison'));
     comparison = mapped.value;
     problems.push(...mapped.problems);
+  }
+
+  let statusCodes: StatusCodeFigures | undefined;
+  if (empty.has('status_codes')) {statusCodes = { withCode: 0, serverErrors: 0 };} else if (ok.has('status_codes')) {
+    const mapped = mapStatusCodesResponse(item('status_codes'));
+    statusCodes = mapped.value;
+    problems.push(...mapped.problems);
+  }
+
+  let newestDocumentAt: Date | undefined;
+  let noDocumentInLookback = empty.has('freshness');
+  if (ok.has('freshness')) {
+    const mapped = mapFreshnessResponse(item('freshness'));
+    newestDocumentAt = mapped.value;
+    problems.push(...mapped.problems);
+    if (mapped.problems.length === 0 && newestDocumentAt === undefined) {
+      noDocumentInLookback = true;
+      notices.push({
+        kind: 'NoRecentDocuments',
+        searches: ['freshness'],
+        message: `no document in "${config.indexPattern}" from ${FRESHNESS_LOOKBACK_MS / 3_600_000} h before the window's end up to now: the log pipeline may be down; NewestDocumentAgeSeconds is emitted as the lookback's length (the newest document is at least that old)`,
+      });
+    }
   }
 
   if (empty.size > 0) {
@@ -492,7 +643,18 @@ export function mapSearchResponses(items: readonly unknown[], config: CollectorC
       message: `partial results: ${partial.join('; ')}; the figures of this run cover only the shards that answered and are emitted with PartialRun = 1`,
     });
   }
-  return { window, topHosts, comparison, problems: dedupeMappingProblems(problems), notices, partial: partial.length > 0 };
+  return {
+    window,
+    topHosts,
+    comparison,
+    statusCodes,
+    newestDocumentAt,
+    noDocumentInLookback,
+    topHostsApproximate,
+    problems: dedupeMappingProblems(problems),
+    notices,
+    partial: partial.length > 0,
+  };
 }
 
 /** A field refused by several searches (a text host field fails the ranking and every detail) is one problem. */

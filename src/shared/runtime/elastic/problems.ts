@@ -16,6 +16,8 @@ export type ProblemKind =
   /** A configured field whose mapping Elasticsearch cannot aggregate (a `text` field, a `keyword` for a number). */
   | 'field-mapping';
 
+const PROBLEM_KINDS: readonly ProblemKind[] = ['config', 'secret', 'unreachable', 'auth', 'timeout', 'response', 'missing-field', 'field-mapping'];
+
 export interface Problem {
   readonly kind: ProblemKind;
   readonly message: string;
@@ -31,6 +33,27 @@ interface ErrorLike {
   readonly statusCode?: unknown;
   readonly meta?: { readonly statusCode?: unknown; readonly body?: unknown };
   readonly body?: unknown;
+}
+
+/** How much of a body that is not an Elasticsearch error (a proxy's HTML page, a load balancer's text) a message keeps. */
+export const BODY_EXCERPT_CHARS = 300;
+
+/**
+ * The start of a body that is not an Elasticsearch error, fit for one log line: tags and scripts stripped, whitespace
+ * collapsed, cut at {@link BODY_EXCERPT_CHARS} characters. A proxy's 502 page can be tens of kilobytes of markup, and
+ * the status with its first sentence is what tells the operator where the request ended.
+ */
+export function bodyExcerpt(text: string, maxChars: number = BODY_EXCERPT_CHARS): string {
+  // Only the head matters: bound the work on a huge body before the regular expressions run.
+  const head = text.slice(0, maxChars * 20);
+  const plain = head
+    .replace(/<(script|style)\b[^>]*>[\s\S]*?(<\/\1\s*>|$)/gi, ' ')
+    .replace(/<!--[\s\S]*?(-->|$)/g, ' ')
+    .replace(/<[^>]*>?/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  if (plain.length <= maxChars && head.length === text.length) return plain;
+  return `${plain.slice(0, maxChars).trimEnd()}... (${text.length} characters in all)`;
 }
 
 /** The `reason` Elasticsearch puts in an error body, if any; never the credentials. */
@@ -82,7 +105,9 @@ function classify(error: unknown, source: string, endpoint: string): Problem {
         message: `cannot reach ${endpoint} for ${source} (${message}); check the endpoint, DNS, security groups and routes from the function's subnets`,
       };
     case 'ResponseError': {
-      const reason = elasticReason(e.meta?.body ?? e.body) ?? message;
+      const body = e.meta?.body ?? e.body;
+      // The client's message is the whole body when it is not JSON: a proxy's HTML page would fill the log line.
+      const reason = elasticReason(body) ?? bodyExcerpt(typeof body === 'string' ? body : message);
       if (status === 401 || status === 403) {
         return {
           kind: 'auth',
@@ -98,7 +123,15 @@ function classify(error: unknown, source: string, endpoint: string): Problem {
         source,
         message: `${endpoint} did not answer as Elasticsearch (${message}); check that the endpoint is the cluster and not a proxy or another product`,
       };
+    case 'SearchRequestError': {
+      // The collector's own transport: it knows the engine and the request, and has written the advice already.
+      const kind = (error as { kind?: unknown }).kind;
+      if (typeof kind === 'string' && PROBLEM_KINDS.includes(kind as ProblemKind)) {
+        return { kind: kind as ProblemKind, source, message };
+      }
+      return { kind: 'response', source, message };
+    }
     default:
-      return { kind: 'response', source, message: `${source} failed: ${name}: ${message}` };
+      return { kind: 'response', source, message: `${source} failed: ${name}: ${message.length > 1_000 ? `${message.slice(0, 1_000)}...` : message}` };
   }
 }
