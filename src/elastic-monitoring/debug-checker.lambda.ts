@@ -2,7 +2,7 @@ import { promises as dns } from 'dns';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { CHECKER_LOCATION_ENV, CheckResult, CheckerLocation, Resolver, parseCheckRequest, runCheck } from './runtime/debug-checks';
+import { AddressPolicy, CHECKER_LOCATION_ENV, LookupAll, CheckResult, CheckerLocation, Resolver, parseCheckRequest, runCheck } from './runtime/debug-checks';
 import { loadCustomers, parseDebugConfig } from './runtime/debug-targets';
 import { Log, powertoolsLog } from '../shared/runtime/telemetry';
 
@@ -13,6 +13,10 @@ export interface CheckerDeps {
   readonly logger: Log;
   /** Extra trusted CAs (tests). */
   readonly ca?: string | Buffer;
+  /** Resolver used before connecting; `dns.promises.lookup` when not set. */
+  readonly lookup?: LookupAll;
+  /** Overrides the address policy (tests that talk to a local server only). */
+  readonly addressPolicy?: AddressPolicy;
 }
 
 export interface CheckerResponse {
@@ -37,9 +41,12 @@ export function createCheckerHandler(deps: CheckerDeps): (event: unknown) => Pro
       return { error: (e as Error).message };
     }
     const customer = customers.find((c) => c.name === request.customer)!;
-    const results = await runCheck(request, customer, { config, location, resolver: deps.resolver, ca: deps.ca });
+    const results = await runCheck(request, customer, {
+      config, location, resolver: deps.resolver, ca: deps.ca, lookup: deps.lookup, addressPolicy: deps.addressPolicy,
+    });
     for (const r of results) {
-      const line = `${r.check} check of ${r.host} from ${r.location}: ${r.finding || 'OK'}`;
+      const ok = r.status !== undefined ? `OK (HTTP ${r.status})` : 'OK';
+      const line = `${r.check} check of ${r.host} from ${r.location}: ${r.finding || ok}`;
       if (r.finding) deps.logger.warn(line, { event: 'debug-check', ...r });
       else deps.logger.info(line, { event: 'debug-check', ...r });
     }

@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { DebugCheckerFunction } from './debug-checker-function';
 import { DebugChecksOptions, WebProtocol } from './debug-checks-options';
 import { DebugWidgetFunction } from './debug-widget-function';
+import { checkAddress } from './runtime/address-policy';
 import { CHECKER_ARNS_ENV, CHECKER_LOCATION_ENV, DEBUG_CONFIG_ENV, DebugConfig, HOSTNAME, MAX_HOSTS_PER_RUN } from './runtime/debug-checks';
 import { allowVpcNetworking, handlerDefaults, pinnedRuntime } from '../shared/handler-defaults';
 import { suppressNag } from '../shared/nag';
@@ -143,6 +144,11 @@ export function debugChecksErrors(options: DebugChecksOptions | undefined): stri
     for (const app of c.apps) {
       for (const h of [...app.hostnames, app.upstreamAddress]) {
         if (!Token.isUnresolved(h) && !HOSTNAME.test(h)) errors.push(`debugChecks.customers["${c.name}"]: "${h}" is not a DNS name or IP address`);
+      }
+      // The checkers refuse these at run time anyway; saying so at synth time saves a deploy.
+      const upstream = checkAddress(app.upstreamAddress, 'inside');
+      if (!Token.isUnresolved(app.upstreamAddress) && !upstream.allowed) {
+        errors.push(`debugChecks.customers["${c.name}"]: upstreamAddress ${upstream.reason}, which the checkers never contact; use the upstream's routable address or DNS name`);
       }
       if (app.hostnames.length === 0) errors.push(`debugChecks.customers["${c.name}"]: an app needs at least one hostname`);
       const port = app.upstreamPort;

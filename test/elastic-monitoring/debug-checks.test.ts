@@ -9,9 +9,19 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ScanCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createCheckerHandler } from '../../src/elastic-monitoring/debug-checker.lambda';
+import { checkAddress } from '../../src/elastic-monitoring/runtime/address-policy';
 import {
   CHECKER_LOCATION_ENV, Customer, DEBUG_CONFIG_ENV, DebugConfig, Resolver, headRequest, mapLimit, parseCheckRequest, parseCustomerItem, runCheck,
 } from '../../src/elastic-monitoring/runtime/debug-checks';
+
+/**
+ * These tests exercise the HTTP mechanics against servers on 127.0.0.1, which the address policy refuses: they allow
+ * exactly 127.0.0.1 and keep the policy for everything else (debug-checks-address.test.ts covers the policy itself).
+ */
+const LOCAL = {
+  location: 'inside' as const,
+  addressPolicy: (a: string) => (a === '127.0.0.1' ? { allowed: true, reason: '', address: a } : checkAddress(a, 'inside')),
+};
 
 interface Seen { host?: string; method?: string; servername?: string }
 
@@ -64,7 +74,7 @@ describe('headRequest', () => {
   test('reachable: HEAD with the site\'s Host header to the given address, status and latency', async () => {
     const s = await server(204);
     try {
-      const out = await headRequest({ protocol: 'http', address: '127.0.0.1', port: s.port, hostname: 'shop.test' }, { timeoutMs: 2000 });
+      const out = await headRequest({ protocol: 'http', address: '127.0.0.1', port: s.port, hostname: 'shop.test' }, { timeoutMs: 2000, ...LOCAL });
       expect(out).toEqual(expect.objectContaining({ reachable: true, status: 204 }));
       expect(out.latencyMs).toBeGreaterThanOrEqual(0);
       expect(s.seen).toEqual([expect.objectContaining({ host: 'shop.test', method: 'HEAD' })]);
@@ -74,7 +84,7 @@ describe('headRequest', () => {
   });
 
   test('refused: not reachable, with the error code', async () => {
-    const out = await headRequest({ protocol: 'http', address: '127.0.0.1', port: await closedPort(), hostname: 'shop.test' }, { timeoutMs: 2000 });
+    const out = await headRequest({ protocol: 'http', address: '127.0.0.1', port: await closedPort(), hostname: 'shop.test' }, { timeoutMs: 2000, ...LOCAL });
     expect(out.reachable).toBe(false);
     expect(out.error).toMatch(/^ECONNREFUSED/);
   });
@@ -82,7 +92,7 @@ describe('headRequest', () => {
   test('a server that never answers is cut at the timeout', async () => {
     const s = await silentServer();
     try {
-      const out = await headRequest({ protocol: 'http', address: '127.0.0.1', port: s.port, hostname: 'shop.test' }, { timeoutMs: 300 });
+      const out = await headRequest({ protocol: 'http', address: '127.0.0.1', port: s.port, hostname: 'shop.test' }, { timeoutMs: 300, ...LOCAL });
       expect(out).toEqual(expect.objectContaining({ reachable: false, error: 'no answer within 300 ms' }));
       expect(out.latencyMs).toBeLessThan(2000);
     } finally {
@@ -93,14 +103,14 @@ describe('headRequest', () => {
   test('HTTPS: the TLS server name is the hostname, and the certificate must be valid for it', async () => {
     const s = await server(200, tls);
     try {
-      const good = await headRequest({ protocol: 'https', address: '127.0.0.1', port: s.port, hostname: 'shop.test' }, { timeoutMs: 2000, ca: tls.cert });
+      const good = await headRequest({ protocol: 'https', address: '127.0.0.1', port: s.port, hostname: 'shop.test' }, { timeoutMs: 2000, ca: tls.cert, ...LOCAL });
       expect(good).toEqual(expect.objectContaining({ reachable: true, status: 200 }));
       expect(good.error).toBeUndefined();
       expect(s.seen[0]).toEqual({ host: 'shop.test', method: 'HEAD', servername: 'shop.test' });
-      const wrong = await headRequest({ protocol: 'https', address: '127.0.0.1', port: s.port, hostname: 'blog.test' }, { timeoutMs: 2000, ca: tls.cert });
+      const wrong = await headRequest({ protocol: 'https', address: '127.0.0.1', port: s.port, hostname: 'blog.test' }, { timeoutMs: 2000, ca: tls.cert, ...LOCAL });
       expect(wrong.reachable).toBe(true);
       expect(wrong.error).toMatch(/ERR_TLS_CERT_ALTNAME_INVALID/);
-      const untrusted = await headRequest({ protocol: 'https', address: '127.0.0.1', port: s.port, hostname: 'shop.test' }, { timeoutMs: 2000 });
+      const untrusted = await headRequest({ protocol: 'https', address: '127.0.0.1', port: s.port, hostname: 'shop.test' }, { timeoutMs: 2000, ...LOCAL });
       expect(untrusted.error).toMatch(/SELF_SIGNED|self.signed/i);
     } finally {
       await s.close();
@@ -167,7 +177,7 @@ describe('runCheck', () => {
     const door = await server(200);
     try {
       const c = config(door.port, 1);
-      const results = await runCheck({ customer: 'acme', check: 'waf' }, c.customers[0], { config: c, location: 'inside', resolver: resolverOf({}) });
+      const results = await runCheck({ customer: 'acme', check: 'waf' }, c.customers[0], { config: c, location: 'inside', resolver: resolverOf({}), addressPolicy: LOCAL.addressPolicy });
       expect(results.map((r) => [r.host, r.target, r.reachable, r.status, r.finding])).toEqual([
         ['shop.test', `127.0.0.1:${door.port}`, true, 200, ''],
         ['www.shop.test', `127.0.0.1:${door.port}`, true, 200, ''],
@@ -182,7 +192,7 @@ describe('runCheck', () => {
     const door = await server(503);
     try {
       const c = config(door.port, 1, ['shop.test']);
-      const [r] = await runCheck({ customer: 'acme', check: 'waf' }, c.customers[0], { config: c, location: 'outside', resolver: resolverOf({}) });
+      const [r] = await runCheck({ customer: 'acme', check: 'waf' }, c.customers[0], { config: c, location: 'outside', resolver: resolverOf({}), addressPolicy: LOCAL.addressPolicy });
       expect(r.finding).toBe('the WAF answered HTTP 503: a server error');
     } finally {
       await door.close();
@@ -193,18 +203,18 @@ describe('runCheck', () => {
     const upstream = await server(200);
     try {
       const c = config(1, upstream.port, ['shop.test']);
-      const [inside] = await runCheck({ customer: 'acme', check: 'upstream' }, c.customers[0], { config: c, location: 'inside', resolver: resolverOf({}) });
+      const [inside] = await runCheck({ customer: 'acme', check: 'upstream' }, c.customers[0], { config: c, location: 'inside', resolver: resolverOf({}), addressPolicy: LOCAL.addressPolicy });
       expect(inside).toEqual(expect.objectContaining({ reachable: true, finding: '' }));
-      const [outside] = await runCheck({ customer: 'acme', check: 'upstream' }, c.customers[0], { config: c, location: 'outside', resolver: resolverOf({}) });
+      const [outside] = await runCheck({ customer: 'acme', check: 'upstream' }, c.customers[0], { config: c, location: 'outside', resolver: resolverOf({}), addressPolicy: LOCAL.addressPolicy });
       expect(outside.finding).toContain('answers from outside the WAF: anyone can bypass the WAF; allow only the WAF\'s egress addresses (198.51.100.1)');
       expect(upstream.seen[0].host).toBe('shop.test');
     } finally {
       await upstream.close();
     }
     const c = config(1, await closedPort(), ['shop.test']);
-    const [closed] = await runCheck({ customer: 'acme', check: 'upstream' }, c.customers[0], { config: c, location: 'outside', resolver: resolverOf({}) });
+    const [closed] = await runCheck({ customer: 'acme', check: 'upstream' }, c.customers[0], { config: c, location: 'outside', resolver: resolverOf({}), addressPolicy: LOCAL.addressPolicy });
     expect(closed).toEqual(expect.objectContaining({ reachable: false, finding: '' }));
-    const [down] = await runCheck({ customer: 'acme', check: 'upstream' }, c.customers[0], { config: c, location: 'inside', resolver: resolverOf({}) });
+    const [down] = await runCheck({ customer: 'acme', check: 'upstream' }, c.customers[0], { config: c, location: 'inside', resolver: resolverOf({}), addressPolicy: LOCAL.addressPolicy });
     expect(down.finding).toMatch(/^upstream 127\.0\.0\.1:\d+ cannot be reached \(ECONNREFUSED/);
   });
 
@@ -251,6 +261,7 @@ describe('checker handler', () => {
         env: { [DEBUG_CONFIG_ENV]: JSON.stringify(config), [CHECKER_LOCATION_ENV]: 'inside' },
         ddb: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' })),
         resolver: { resolve4: async () => [], resolve6: async () => [] },
+        addressPolicy: LOCAL.addressPolicy,
         logger,
       });
       logged.length = 0;

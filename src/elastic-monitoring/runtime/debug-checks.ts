@@ -2,8 +2,10 @@
  * The debugging checks: is the WAF, the customer's upstream or DNS at fault, and can an upstream be reached around the
  * WAF? Only targets from the configuration are ever contacted: a request names a customer and a check, never a host.
  */
+import * as dns from 'dns';
 import * as http from 'http';
 import * as https from 'https';
+import { AddressVerdict, checkAddress } from './address-policy';
 
 /** Environment variable holding the JSON-encoded {@link DebugConfig}. */
 export const DEBUG_CONFIG_ENV = 'DEBUG_CHECKS_CONFIG';
@@ -134,22 +136,72 @@ export interface HeadTarget {
 export interface HeadOutcome {
   readonly reachable: boolean;
   readonly status?: number;
+  /** The `Location` header of a redirect (3xx), which is reported and never followed. */
+  readonly redirectTo?: string;
   readonly latencyMs: number;
   readonly error?: string;
+  /** Set when the target was refused by the address policy: nothing was contacted. */
+  readonly refused?: boolean;
 }
+
+/** Resolves a name to all its addresses; `dns.promises.lookup(name, { all: true })` in production. */
+export type LookupAll = (hostname: string) => Promise<readonly dns.LookupAddress[]>;
+
+/** Decides whether an address (or name) may be contacted; {@link checkAddress} for the checker's location in production. */
+export type AddressPolicy = (address: string) => AddressVerdict;
 
 /** Trusted CAs besides Node's (tests); production uses the default trust store. */
 export interface HeadOptions {
   readonly timeoutMs: number;
   readonly ca?: string | Buffer;
+  /** Where the checker runs: decides whether private addresses are allowed. */
+  readonly location: CheckerLocation;
+  readonly lookup?: LookupAll;
+  /** Overrides the address policy (tests that talk to a local server); production never sets it. */
+  readonly addressPolicy?: AddressPolicy;
+}
+
+const defaultLookup: LookupAll = (hostname) => dns.promises.lookup(hostname, { all: true, verbatim: true });
+
+/**
+ * Resolves `address` once and checks every answer against the policy: one forbidden answer refuses the target (a
+ * name with a public and a loopback answer is not contacted). Returns the address to pin the connection to.
+ */
+export async function resolveAllowed(address: string, options: HeadOptions): Promise<{ address: string; family: number } | { refused: string }> {
+  const policy = options.addressPolicy ?? ((a: string) => checkAddress(a, options.location));
+  const literal = policy(address);
+  if (!literal.allowed) return { refused: literal.reason };
+  if (literal.address) return { address: literal.address, family: literal.address.includes(':') ? 6 : 4 };
+  let resolved: readonly dns.LookupAddress[];
+  try {
+    resolved = await (options.lookup ?? defaultLookup)(address.replace(/\.+$/, ''));
+  } catch (e) {
+    return { refused: `${address} does not resolve (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` };
+  }
+  if (resolved.length === 0) return { refused: `${address} does not resolve` };
+  for (const a of resolved) {
+    const verdict = policy(a.address);
+    if (!verdict.allowed) return { refused: `${address} resolves to ${verdict.reason}` };
+  }
+  return { address: resolved[0].address, family: resolved[0].family };
 }
 
 /**
  * One HEAD request to `address:port` for `hostname`: the Host header and the TLS server name are the hostname, so the
  * WAF or upstream answers as it would for the site, and the certificate is checked against the hostname.
  */
-export function headRequest(target: HeadTarget, options: HeadOptions): Promise<HeadOutcome> {
+export async function headRequest(target: HeadTarget, options: HeadOptions): Promise<HeadOutcome> {
   const started = Date.now();
+  const pinned = await resolveAllowed(target.address, options);
+  if ('refused' in pinned) {
+    return { reachable: false, refused: true, latencyMs: Date.now() - started, error: `refused by the address policy: ${pinned.refused}` };
+  }
+  // The connection goes to the address that was checked, whatever DNS answers by now (no rebinding between check and connect).
+  const lookup = (_host: string, opts: dns.LookupOptions | ((...a: unknown[]) => void), cb?: (...a: unknown[]) => void) => {
+    const callback = (typeof opts === 'function' ? opts : cb)!;
+    if (typeof opts === 'object' && opts.all) callback(null, [{ address: pinned.address, family: pinned.family }]);
+    else callback(null, pinned.address, pinned.family);
+  };
   return new Promise((resolve) => {
     let settled = false;
     const done = (outcome: Omit<HeadOutcome, 'latencyMs'>) => {
@@ -158,7 +210,8 @@ export function headRequest(target: HeadTarget, options: HeadOptions): Promise<H
       resolve({ ...outcome, latencyMs: Date.now() - started });
     };
     const common = {
-      host: target.address,
+      host: pinned.address,
+      lookup: lookup as unknown as typeof dns.lookup,
       port: target.port,
       method: 'HEAD',
       path: '/',
@@ -171,7 +224,9 @@ export function headRequest(target: HeadTarget, options: HeadOptions): Promise<H
       : http.request(common);
     req.on('response', (res) => {
       res.resume();
-      done({ reachable: true, status: res.statusCode });
+      const status = res.statusCode;
+      const location = status !== undefined && status >= 300 && status < 400 ? res.headers.location : undefined;
+      done({ reachable: true, status, ...(location !== undefined ? { redirectTo: location.slice(0, 500) } : {}) });
       req.destroy();
     });
     req.on('timeout', () => {
@@ -223,10 +278,14 @@ export interface CheckContext {
   readonly location: CheckerLocation;
   readonly resolver: Resolver;
   readonly ca?: string | Buffer;
+  readonly lookup?: LookupAll;
+  /** Overrides the address policy (tests only). */
+  readonly addressPolicy?: AddressPolicy;
 }
 
-function statusFinding(status: number | undefined, what: string): string {
+function statusFinding(status: number | undefined, what: string, redirectTo?: string): string {
   if (status === undefined) return '';
+  if (status >= 300 && status < 400) return `${what} answered HTTP ${status}: a redirect to ${redirectTo ?? '(no Location header)'}, not followed`;
   if (status >= 500) return `${what} answered HTTP ${status}: a server error`;
   if (status >= 400) return `${what} answered HTTP ${status}: the request was refused`;
   return '';
@@ -257,9 +316,13 @@ export async function runCheck(request: CheckRequest, customer: Customer, ctx: C
     const target: HeadTarget = request.check === 'waf'
       ? { protocol: door.protocol, address: door.dnsNames[0] ?? door.ipAddresses[0], port: door.port, hostname: host }
       : { protocol: app.upstreamProtocol, address: app.upstreamAddress, port: app.upstreamPort, hostname: host };
-    const outcome = await headRequest(target, { timeoutMs: config.requestTimeoutMs, ca: ctx.ca });
+    const outcome = await headRequest(target, {
+      timeoutMs: config.requestTimeoutMs, ca: ctx.ca, location, lookup: ctx.lookup, addressPolicy: ctx.addressPolicy,
+    });
     let finding: string;
-    if (request.check === 'upstream' && location === 'outside') {
+    if (outcome.refused) {
+      finding = `${target.address}:${target.port} was not contacted: ${outcome.error}; point the customer's entry at a routable address`;
+    } else if (request.check === 'upstream' && location === 'outside') {
       finding = outcome.reachable
         ? `upstream ${target.address}:${target.port} answers from outside the WAF: anyone can bypass the WAF; allow only the WAF's egress addresses (${door.egressIpAddresses.join(', ') || 'see egressIpAddresses'})`
         : '';
@@ -269,7 +332,7 @@ export async function runCheck(request: CheckRequest, customer: Customer, ctx: C
         ? `${what} cannot be reached${outcome.error ? ` (${outcome.error})` : ''}`
         : outcome.error
           ? `${what} presents a TLS certificate that is not valid for ${host} (${outcome.error})`
-          : statusFinding(outcome.status, what);
+          : statusFinding(outcome.status, what, outcome.redirectTo);
     }
     return { ...base(host, `${target.address}:${target.port}`), ...outcome, finding };
   });
