@@ -243,7 +243,9 @@ describe('a failed cost source keeps the recorded figures', () => {
 
   test('model: after any sequence of runs every recorded figure is its source\'s last successful one; partial iff a source failed', async () => {
     let sequence = 0;
-    const outcome = fc.option(fc.record({ cents: fc.array(fc.integer({ min: 0, max: 5_000_000 }), { minLength: 1, maxLength: 3 }), estimated: fc.boolean() }), { nil: undefined, freq: 3 });
+    const figures = fc.record({ cents: fc.array(fc.integer({ min: 0, max: 5_000_000 }), { minLength: 1, maxLength: 3 }), estimated: fc.boolean() });
+    // Undefined: the source fails in that run.
+    const outcome = fc.option(figures, { nil: undefined, freq: 3 });
     await fc.assert(fc.asyncProperty(fc.array(fc.record({ aws: outcome, elastic: outcome }), { minLength: 1, maxLength: 5 }), async (runs) => {
       const prefix = `model-${sequence++}/`;
       const model: { aws?: { cents: number; estimated: boolean }; elastic?: { cents: number } } = {};
