@@ -1,7 +1,7 @@
 import { createServer, Server } from 'http';
 import { AddressInfo } from 'net';
 import { CostExplorerClient, GetCostAndUsageCommand, GetCostAndUsageCommandInput } from '@aws-sdk/client-cost-explorer';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import * as fc from 'fast-check';
@@ -153,6 +153,7 @@ async function workbooks(prefix: string) {
       elastic: cellCents(year, `C${novemberRow}`),
       total: cellCents(year, `D${novemberRow}`),
       note: year.get(`E${novemberRow}`)?.value,
+      yearLabel: year.get('A14')?.value,
     },
   };
 }
@@ -189,7 +190,7 @@ describe('a failed cost source keeps the recorded figures', () => {
     expect(month!.totalLabel).toBe('Total (partial: Cost Explorer unavailable)');
     expect(month!.totalCents).toBe(17_475);
     expect(month!.totalRecalculated).toBe(17_475);
-    expect(year).toEqual({ aws: 12_000, elastic: 5_475, total: 17_475, note: 'Total (partial: Cost Explorer unavailable)' });
+    expect(year).toEqual({ aws: 12_000, elastic: 5_475, total: 17_475, note: 'Total (partial: Cost Explorer unavailable)', yearLabel: 'Year (partial: 2026-11)' });
 
     const [mail] = await ses.received().then((m) => m.slice(-1));
     expect(mail.body.text).toContain('Cost Explorer failed: the AWS figures are the last recorded ones, from 2026-12-01 06:00 UTC.');
@@ -211,7 +212,7 @@ describe('a failed cost source keeps the recorded figures', () => {
     expect(month!.aws).toEqual({ cents: 13_000, label: 'Subtotal' });
     expect(month!.elastic).toEqual({ cents: 5_475, label: 'Subtotal (last recorded 2026-12-01 06:00 UTC, Elastic Cloud billing API unavailable)' });
     expect(month!.totalLabel).toBe('Total (partial: Elastic Cloud billing API unavailable)');
-    expect(year).toEqual({ aws: 13_000, elastic: 5_475, total: 18_475, note: 'Total (partial: Elastic Cloud billing API unavailable)' });
+    expect(year).toEqual({ aws: 13_000, elastic: 5_475, total: 18_475, note: 'Total (partial: Elastic Cloud billing API unavailable)', yearLabel: 'Year (partial: 2026-11)' });
     const text = (await ses.received()).at(-1)!.body.text!;
     expect(text).toContain('Elastic Cloud billing API failed: the Elastic Cloud figures are the last recorded ones, from 2026-12-01 06:00 UTC.');
     expect(emailTotal(text)!.slice(1)).toEqual(['Total (partial: Elastic Cloud billing API unavailable)', '184.75']);
@@ -224,8 +225,23 @@ describe('a failed cost source keeps the recorded figures', () => {
     const { month, year } = await workbooks('missing/');
     expect(month!.aws).toEqual({ cents: undefined, label: 'Subtotal (missing, Cost Explorer unavailable)' });
     expect(month!.totalLabel).toBe('Total (partial: Cost Explorer unavailable)');
-    expect(year).toEqual({ aws: undefined, elastic: 5_475, total: 5_475, note: 'Total (partial: Cost Explorer unavailable)' });
+    expect(year).toEqual({ aws: undefined, elastic: 5_475, total: 5_475, note: 'Total (partial: Cost Explorer unavailable)', yearLabel: 'Year (partial: 2026-11)' });
     expect(result.email.text).toContain('Cost Explorer failed and no AWS figures were recorded for this month: they are missing from the total.');
+  });
+
+  test('an unreadable record and a failed source: the workbooks are left as they are, the email says why', async () => {
+    answers.aws.set(MONTH, { cents: [12_000] });
+    answers.elastic.set(MONTH, { cents: [5_475] });
+    await run('corrupt/', '2026-12-01T06:00:00Z');
+    const before = await Promise.all(['2026-11.xlsx', 'Total_2026.xlsx'].map((f) => object(`corrupt/cost-reports/2026/${f}`)));
+    await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `corrupt/cost-reports/2026/${MONTH}.figures.json`, Body: '{"month":"2026-11","sources":{"aws":{"lines":"x"}}}' }));
+    answers.aws.set(MONTH, {});
+    const result = await run('corrupt/', '2026-12-02T06:00:00Z');
+    expect(result.problems.map((p) => p.source)).toEqual(['cost-explorer', 'cost-record']);
+    const after = await Promise.all(['2026-11.xlsx', 'Total_2026.xlsx'].map((f) => object(`corrupt/cost-reports/2026/${f}`)));
+    expect(after).toEqual(before);
+    expect(result.email.text).toContain('Cost Explorer failed and the recorded figures could not be read');
+    expect(emailTotal(result.email.text)![1]).toBe('Total (partial: Cost Explorer unavailable)');
   });
 
   test('an estimated month (Cost Explorer\'s Estimated flag) is labelled so in the email and both workbooks', async () => {
@@ -237,6 +253,7 @@ describe('a failed cost source keeps the recorded figures', () => {
     expect(month!.aws!.label).toBe('Subtotal (estimated)');
     expect(month!.totalLabel).toBe('Total (estimated)');
     expect(year!.note).toBe('Total (estimated)');
+    expect(year!.yearLabel).toBe('Year');
     expect(result.email.text).toContain('Cost Explorer marks this month as estimated: the AWS figures may still change.');
     expect(emailTotal(result.email.text)![1]).toBe('Total (estimated)');
   });

@@ -93,11 +93,12 @@ export function subtotalLabel(note: SourceNote | undefined): string {
 
 /**
  * Merges a run's answers into the month's record. `answers` has a key for each configured source (AWS is always
- * shown; Elastic Cloud only when configured); `previous` is undefined when nothing was recorded yet.
+ * shown; Elastic Cloud only when configured); `previous` is undefined when nothing was recorded yet, null when the
+ * record could not be read (a failed source's figures are then unknown, and the workbooks must not be written).
  */
 export function mergeCosts(
   month: string,
-  previous: CostRecord | undefined,
+  previous: CostRecord | undefined | null,
   answers: { readonly aws: SourceAnswer; readonly elastic?: SourceAnswer; readonly elasticConfigured: boolean },
   now: Date,
 ): CostMerge {
@@ -130,6 +131,13 @@ export function mergeCosts(
       notes[key] = {
         label: `last recorded ${when}${kept.estimated ? ', estimated' : ''}, ${api} unavailable`,
         sentence: `${api} failed: the ${SOURCE_NAME[key]} figures are the last recorded ones, from ${when}${kept.estimated ? ' (estimated then)' : ''}.`,
+      };
+    } else if (previous === null) {
+      shown[key] = key === 'aws' ? [] : undefined;
+      notes[key] = {
+        label: `unknown, ${api} unavailable`,
+        sentence: `${api} failed and the recorded figures could not be read: the ${SOURCE_NAME[key]} figures are missing from this email, and the cost workbooks were left as they are.`,
+        missing: true,
       };
     } else {
       shown[key] = key === 'aws' ? [] : undefined;

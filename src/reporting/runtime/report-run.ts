@@ -131,13 +131,12 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
    * `elasticLines` is undefined when billing is not configured, null when it failed.
    */
   async function recordCosts(aws: { lines: CostLine[]; estimated?: boolean } | undefined, elasticLines: CostLine[] | null | undefined): Promise<ReportModel['costs']> {
-    let previous: CostRecord | undefined;
-    let recordKnown = true;
+    let previous: CostRecord | undefined | null;
     try {
       const stored = await outputs.getObject(keys.costRecord);
       previous = stored === undefined ? undefined : parseCostRecord(stored.toString('utf8'), period.label);
     } catch (e) {
-      recordKnown = false;
+      previous = null;
       problem('cost-record', `${message(e)}; the recorded cost figures of ${period.label} are kept as they are`);
     }
     const merged = mergeCosts(period.label, previous, {
@@ -147,7 +146,7 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
     }, run.now);
     // Without the record, a failed source's figure cannot be told from "never recorded": write nothing rather than blank it.
     const failed = aws === undefined || elasticLines === null;
-    if (!recordKnown && failed) return merged.costs;
+    if (previous === null && failed) return merged.costs;
     if (merged.changed) {
       const saved = await attempt(`s3:${keys.costRecord}`, () => outputs.putObject(keys.costRecord, serializeCostRecord(merged.record), JSON_TYPE));
       // Workbooks holding figures the record does not would be overwritten by the next failed run: keep them in step.
