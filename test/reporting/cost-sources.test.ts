@@ -10,6 +10,7 @@ import { awsOutputs, reportSources } from '../../src/reporting/runtime/aws-adapt
 import { ReportConfig } from '../../src/reporting/runtime/config';
 import { monthPeriod } from '../../src/reporting/runtime/period';
 import { ReportResult, runReport } from '../../src/reporting/runtime/report-run';
+import { monthlyCostWorkbook } from '../../src/reporting/runtime/workbook';
 import { LocalS3, LocalSes } from '../support/local-mail-s3';
 
 /**
@@ -240,8 +241,20 @@ describe('a failed cost source keeps the recorded figures', () => {
     expect(result.problems.map((p) => p.source)).toEqual(['cost-explorer', 'cost-record']);
     const after = await Promise.all(['2026-11.xlsx', 'Total_2026.xlsx'].map((f) => object(`corrupt/cost-reports/2026/${f}`)));
     expect(after).toEqual(before);
-    expect(result.email.text).toContain('Cost Explorer failed and the recorded figures could not be read');
+    expect(result.email.text).toContain('Cost Explorer failed and the recorded figures are not known to this run');
     expect(emailTotal(result.email.text)![1]).toBe('Total (partial: Cost Explorer unavailable)');
+  });
+
+  test('workbooks written before the record existed are left as they are when a source fails', async () => {
+    const legacy = await monthlyCostWorkbook({ month: MONTH, aws: [{ source: 'AWS', item: 'Amazon CloudFront', amount: 120 }] });
+    const key = `legacy/cost-reports/2026/${MONTH}.xlsx`;
+    await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: legacy }));
+    answers.elastic.set(MONTH, { cents: [5_475] });
+    const result = await run('legacy/', '2026-12-02T06:00:00Z');
+    expect(result.problems.map((p) => p.source)).toEqual(['cost-explorer']);
+    expect(await object(key)).toEqual(legacy);
+    expect(await object('legacy/cost-reports/2026/Total_2026.xlsx')).toBeUndefined();
+    expect(result.email.text).toContain('Cost Explorer failed and the recorded figures are not known to this run');
   });
 
   test('an estimated month (Cost Explorer\'s Estimated flag) is labelled so in the email and both workbooks', async () => {

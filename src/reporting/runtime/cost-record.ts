@@ -94,7 +94,8 @@ export function subtotalLabel(note: SourceNote | undefined): string {
 /**
  * Merges a run's answers into the month's record. `answers` has a key for each configured source (AWS is always
  * shown; Elastic Cloud only when configured); `previous` is undefined when nothing was recorded yet, null when the
- * record could not be read (a failed source's figures are then unknown, and the workbooks must not be written).
+ * record could not be read or the workbooks predate it (a failed source's figures are then unknown, and the workbooks
+ * must not be written).
  */
 export function mergeCosts(
   month: string,
@@ -136,7 +137,7 @@ export function mergeCosts(
       shown[key] = key === 'aws' ? [] : undefined;
       notes[key] = {
         label: `unknown, ${api} unavailable`,
-        sentence: `${api} failed and the recorded figures could not be read: the ${SOURCE_NAME[key]} figures are missing from this email, and the cost workbooks were left as they are.`,
+        sentence: `${api} failed and the recorded figures are not known to this run: the ${SOURCE_NAME[key]} figures are missing from this email, and the cost workbooks were left as they are.`,
         missing: true,
       };
     } else {

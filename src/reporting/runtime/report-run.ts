@@ -139,13 +139,15 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
       previous = null;
       problem('cost-record', `${message(e)}; the recorded cost figures of ${period.label} are kept as they are`);
     }
+    const failed = aws === undefined || elasticLines === null;
+    // A month workbook without a record was written by an earlier version: its figures are not known here, so keep it.
+    if (previous === undefined && failed && await outputs.getObject(keys.monthlyCosts).catch(() => true as const) !== undefined) previous = null;
     const merged = mergeCosts(period.label, previous, {
       aws,
       elastic: elasticLines ? { lines: elasticLines } : undefined,
       elasticConfigured: elasticLines !== undefined,
     }, run.now);
     // Without the record, a failed source's figure cannot be told from "never recorded": write nothing rather than blank it.
-    const failed = aws === undefined || elasticLines === null;
     if (previous === null && failed) return merged.costs;
     if (merged.changed) {
       const saved = await attempt(`s3:${keys.costRecord}`, () => outputs.putObject(keys.costRecord, serializeCostRecord(merged.record), JSON_TYPE));
