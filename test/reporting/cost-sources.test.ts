@@ -7,6 +7,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import * as fc from 'fast-check';
 import { cached, evaluate, readXlsx, XlsxSheet } from './xlsx-reader';
 import { awsOutputs, reportSources } from '../../src/reporting/runtime/aws-adapters';
+import { parseCostRecord, serializeCostRecord } from '../../src/reporting/runtime/cost-record';
 import { ReportConfig } from '../../src/reporting/runtime/config';
 import { monthPeriod } from '../../src/reporting/runtime/period';
 import { ReportResult, runReport } from '../../src/reporting/runtime/report-run';
@@ -313,4 +314,14 @@ describe('a failed cost source keeps the recorded figures', () => {
       }
     }), { numRuns: 20 });
   }, 120_000);
+});
+
+describe('the cost record', () => {
+  test('reads back what was written; another month or a malformed figure is an error, not "nothing recorded"', () => {
+    const record = { month: MONTH, sources: { aws: { lines: [{ source: 'AWS' as const, item: 'Amazon CloudFront', amount: 0.0042 }], estimated: true, recordedAt: '2026-12-01T06:00:00.000Z' } } };
+    expect(parseCostRecord(serializeCostRecord(record), MONTH)).toEqual(record);
+    expect(() => parseCostRecord(serializeCostRecord(record), '2026-10')).toThrow(/not the record of 2026-10/);
+    expect(() => parseCostRecord(JSON.stringify({ month: MONTH, sources: { elastic: { lines: [{ source: 'AWS', item: 'x', amount: 'NaN' }], recordedAt: 'x' } } }), MONTH)).toThrow(/expected shape/);
+    expect(() => parseCostRecord('{', MONTH)).toThrow(SyntaxError);
+  });
 });

@@ -17,7 +17,7 @@ export interface MonthCosts {
   /** `YYYY-MM`. */
   readonly month: string;
   readonly aws: readonly CostLine[];
-  /** Undefined when Elastic Cloud billing is not configured or could not be read. */
+  /** Undefined when Elastic Cloud billing is not configured, or failed with nothing recorded (`notes.elastic.missing`). */
   readonly elastic?: readonly CostLine[];
   /** Partial, estimated, kept or missing figures (see `cost-record.ts`); absent when complete and final. */
   readonly notes?: CostNotes;
