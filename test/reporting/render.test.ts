@@ -83,7 +83,7 @@ describe('email rendering', () => {
     expect(email.html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;');
     // Only the tags the renderer writes itself.
     const tags = new Set([...email.html.matchAll(/<\/?([a-zA-Z!][a-zA-Z0-9]*)/g)].map((m) => m[1].toLowerCase()));
-    expect([...tags].sort()).toEqual(['!doctype', 'b', 'body', 'h1', 'h2', 'h3', 'head', 'html', 'li', 'line', 'meta', 'p', 'rect', 'svg', 'table', 'td', 'text', 'th', 'title', 'tr', 'ul']);
+    expect([...tags].sort()).toEqual(['!doctype', 'b', 'body', 'div', 'h1', 'h2', 'h3', 'head', 'html', 'li', 'line', 'meta', 'p', 'rect', 'svg', 'table', 'td', 'text', 'th', 'title', 'tr', 'ul']);
     expect(email.text).toContain(HOSTILE);
     expect(email.subject).toBe(`Daily WAF report 2026-11-30: prod ${HOSTILE} (1 problem)`);
   });

@@ -37,6 +37,18 @@ export interface RenderedEmail {
   readonly text: string;
 }
 
+/**
+ * Phones: the email is read at ~360-430 px as often as on a desktop. Text cells break long names (host names and rule
+ * ids come from traffic and have no spaces) anywhere; figures never break; a table still too wide for the screen
+ * scrolls inside its own box instead of widening the page. Inline styles only: many mail clients drop <style>.
+ */
+const CELL_TEXT = 'text-align:left;padding:3px 6px;vertical-align:top;overflow-wrap:anywhere;word-break:break-word;min-width:7em';
+const CELL_NUMBER = 'text-align:right;padding:3px 6px;vertical-align:top;white-space:nowrap;font-variant-numeric:tabular-nums';
+
+function scrollBox(inner: string): string {
+  return `<div style="max-width:100%;overflow-x:auto;margin:4px 0 12px">${inner}</div>`;
+}
+
 /** Rows beyond this are left out of the email tables (the CSVs have them all). */
 const MAX_ROWS = 25;
 
@@ -48,11 +60,11 @@ interface Column<T> {
 
 function htmlTable<T>(rows: readonly T[], columns: readonly Column<T>[], empty: string): string {
   if (rows.length === 0) return `<p style="color:#666;margin:4px 0 12px">${escapeHtml(empty)}</p>`;
-  const th = columns.map((c) => `<th style="text-align:${c.numeric ? 'right' : 'left'};padding:3px 8px;border-bottom:1px solid #ccc">${escapeHtml(c.title)}</th>`).join('');
+  const th = columns.map((c) => `<th style="text-align:${c.numeric ? 'right' : 'left'};padding:3px 6px;border-bottom:1px solid #ccc;vertical-align:bottom;overflow-wrap:normal;word-break:normal">${escapeHtml(c.title)}</th>`).join('');
   const body = rows.slice(0, MAX_ROWS).map((r, i) =>
-    `<tr style="background:${i % 2 ? '#f6f8fa' : '#fff'}">${columns.map((c) => `<td style="text-align:${c.numeric ? 'right' : 'left'};padding:3px 8px;font-variant-numeric:tabular-nums">${escapeHtml(c.value(r))}</td>`).join('')}</tr>`).join('');
+    `<tr style="background:${i % 2 ? '#f6f8fa' : '#fff'}">${columns.map((c) => `<td style="${c.numeric ? CELL_NUMBER : CELL_TEXT}">${escapeHtml(c.value(r))}</td>`).join('')}</tr>`).join('');
   const more = rows.length > MAX_ROWS ? `<p style="color:#666;font-size:12px">${escapeHtml(`${formatCount(rows.length - MAX_ROWS)} more rows in the CSV files.`)}</p>` : '';
-  return `<table style="border-collapse:collapse;font-size:13px;margin:4px 0 12px">${`<tr>${th}</tr>`}${body}</table>${more}`;
+  return scrollBox(`<table style="border-collapse:collapse;font-size:13px">${`<tr>${th}</tr>`}${body}</table>`) + more;
 }
 
 function textTable<T>(rows: readonly T[], columns: readonly Column<T>[], empty: string): string {
@@ -227,7 +239,7 @@ export function renderEmail(model: ReportModel): RenderedEmail {
   if (model.files.length > 0) {
     sections.push({
       title: 'Files',
-      html: [`<ul style="font-size:13px">${model.files.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>`],
+      html: [`<ul style="font-size:13px;padding-left:18px">${model.files.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>`],
       text: model.files.map((f) => `  ${f}`),
     });
   }
@@ -235,12 +247,14 @@ export function renderEmail(model: ReportModel): RenderedEmail {
   const html = [
     '<!DOCTYPE html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">',
     `<title>${escapeHtml(subject)}</title></head>`,
-    '<body style="font-family:Segoe UI,Helvetica,Arial,sans-serif;color:#222;max-width:860px;margin:0 auto;padding:12px">',
+    // A max-width column, not a fixed width: full width on a phone, 860 px on a desktop; long values wrap anywhere.
+    '<body style="margin:0;padding:0;background:#fff">',
+    '<div style="font-family:Segoe UI,Helvetica,Arial,sans-serif;color:#222;max-width:860px;margin:0 auto;padding:12px;box-sizing:border-box;overflow-wrap:anywhere;word-break:break-word">',
     `<h1 style="font-size:20px;margin:0 0 4px">${escapeHtml(`${what} WAF report ${period.label}`)}</h1>`,
     `<p style="color:#555;margin:0 0 12px">${escapeHtml(model.reportName)} · ${escapeHtml(range)}</p>`,
     ...sections.map((sec) => `<h2 style="font-size:16px;border-bottom:2px solid #2f6fb0;padding-bottom:2px;margin:18px 0 6px">${escapeHtml(sec.title)}</h2>${sec.html.join('')}`),
     `<p style="color:#888;font-size:11px;margin-top:24px">${escapeHtml(`Generated ${formatTime(model.generatedAt, period.timeZone)} (${period.timeZone}) by cdk-waf-guard.`)}</p>`,
-    '</body></html>',
+    '</div></body></html>',
   ].join('\n');
   const text = [
     `${what} WAF report ${period.label}`,
