@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { dailyModel, monthlyModel } from './email-models';
-import { renderEmail } from '../../src/reporting/runtime/render';
+import { renderEmail, ReportModel } from '../../src/reporting/runtime/render';
 import { HeadlessChromium } from '../support/headless-chromium';
 
 /**
@@ -14,7 +14,11 @@ import { HeadlessChromium } from '../support/headless-chromium';
 jest.setTimeout(120_000);
 
 const WIDTHS = { phone: 390, desktop: 1280 } as const;
-const EMAILS = { daily: dailyModel, monthly: monthlyModel } as const;
+/** With the previous period's figures, as a second run has them. */
+const EMAILS = {
+  daily: () => ({ ...dailyModel(), previous: { kind: 'daily', period: '2026-11-29', requests: 240_000, blocks: 9, clientsBlocked: 14 } }),
+  monthly: () => ({ ...monthlyModel(), previous: { kind: 'monthly', period: '2026-10', requests: 8_100_000, blocks: 301, clientsBlocked: 40 } }),
+} as const;
 
 let browser: HeadlessChromium;
 let dir: string;
@@ -34,7 +38,7 @@ afterAll(async () => {
 describe.each(Object.keys(EMAILS) as Array<keyof typeof EMAILS>)('the %s email', (kind) => {
   test.each(Object.entries(WIDTHS))('fits a %s screen (%i px) without sideways scrolling', async (device, width) => {
     const file = join(dir, `${kind}.html`);
-    writeFileSync(file, renderEmail(EMAILS[kind]()).html);
+    writeFileSync(file, renderEmail(EMAILS[kind]() as ReportModel).html);
     const page = await browser.render(`file://${file}`, width, true);
     writeFileSync(join(shots ?? dir, `email-${kind}-${device}.png`), page.png!);
     expect(page.clientWidth).toBe(width);

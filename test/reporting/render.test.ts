@@ -85,7 +85,7 @@ describe('email rendering', () => {
     const tags = new Set([...email.html.matchAll(/<\/?([a-zA-Z!][a-zA-Z0-9]*)/g)].map((m) => m[1].toLowerCase()));
     expect([...tags].sort()).toEqual(['!doctype', 'b', 'body', 'div', 'h1', 'h2', 'h3', 'head', 'html', 'li', 'line', 'meta', 'p', 'rect', 'svg', 'table', 'td', 'text', 'th', 'title', 'tr', 'ul']);
     expect(email.text).toContain(HOSTILE);
-    expect(email.subject).toBe(`Daily WAF report 2026-11-30: prod ${HOSTILE} (1 problem)`);
+    expect(email.subject).toBe(`Daily WAF report 2026-11-30: prod ${HOSTILE} - 1,500 requests, 3 blocks (1 problem)`);
   });
 
   test('numbers with thousands separators and times in the report zone, in both parts', () => {
@@ -115,7 +115,7 @@ describe('email rendering', () => {
     expect(email.html).toContain('No guard activity in this period.');
     expect(email.html).toContain('No client was blocked.');
     expect(email.text).toContain('No requests in this period.');
-    expect(email.subject).toBe('Daily WAF report 2026-11-30: quiet');
+    expect(email.subject).toBe('Daily WAF report 2026-11-30: quiet - 0 requests, 0 blocks');
   });
 
   test('an unreadable source is shown as such', () => {

@@ -49,7 +49,7 @@ describe('cdk-waf-guard report', () => {
     }));
     expect(code).toBe(0);
     expect(stdout[0]).toContain(`Report 2026-11-30 rendered to ${out}`);
-    expect(readFileSync(join(out, 'email.txt'), 'utf8')).toMatch(/^From: reports@example.com\nTo: a@example.com\nSubject: Daily WAF report 2026-11-30: cli\n/);
+    expect(readFileSync(join(out, 'email.txt'), 'utf8')).toMatch(/^From: reports@example.com\nTo: a@example.com\nSubject: Daily WAF report 2026-11-30: cli - 3 blocks\n/);
     expect(readFileSync(join(out, 'email.html'), 'utf8')).toContain('<svg');
     expect(readFileSync(join(out, 'reports/daily/2026-11-30/blocks.csv'), 'utf8').split('\r\n')).toHaveLength(10);
   });

@@ -218,7 +218,7 @@ describe('report run against local S3, SES, DynamoDB, Elasticsearch and billing 
     expect(mail.messageId).toBe(result.messageId);
     expect(mail.from).toBe('reports@example.com');
     expect(mail.destination.to).toEqual(['security@example.com', 'ops@example.com']);
-    expect(mail.subject).toBe('Daily WAF report 2026-11-30: prod');
+    expect(mail.subject).toBe('Daily WAF report 2026-11-30: prod - 4 requests, 3 blocks');
     expect(mail.body.html).toContain('<svg');
     expect(mail.body.html).not.toContain('<script>');
     expect(mail.body.html).toContain('&lt;script&gt;');
@@ -270,7 +270,7 @@ describe('report run against local S3, SES, DynamoDB, Elasticsearch and billing 
     await monthly.xlsx.load((await object('waf/cost-reports/2026/2026-11.xlsx')) as unknown as ArrayBuffer);
     expect(monthly.getWorksheet('Costs 2026-11')!.getColumn(2).values).toEqual(expect.arrayContaining(['Amazon CloudFront', 'Amazon DynamoDB', 'elasticsearch', 'data_transfer']));
     const [mail] = (await ses.received()).slice(-1);
-    expect(mail.subject).toBe('Monthly WAF report 2026-11: prod');
+    expect(mail.subject).toBe('Monthly WAF report 2026-11: prod - 5 requests, 4 blocks, $1,959.38');
     expect(mail.body.text).toContain('$1,234.57');
   });
 

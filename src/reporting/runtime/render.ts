@@ -4,6 +4,7 @@ import { CostLine } from './costs';
 import { ElasticSummary, TimelinePoint } from './elastic-report';
 import { escapeHtml, formatClock, formatCount, formatDecimal, formatDuration, formatMoney, formatPercent, formatTime } from './format';
 import { GuardSummary } from './guard-summary';
+import { attentionItems, headlineFigures, KeyFigures, KeyFigureSources, subjectFigures } from './headline';
 import { centsToDollars, costTotals } from './money';
 import { ReportPeriod, localTime } from './period';
 
@@ -29,6 +30,8 @@ export interface ReportModel {
   readonly problems: readonly ReportProblem[];
   /** Object keys (or local paths) of the files this run wrote. */
   readonly files: readonly string[];
+  /** The previous period's key figures, for the headline's changes; undefined when unknown ("no comparison"). */
+  readonly previous?: KeyFigures;
 }
 
 export interface RenderedEmail {
@@ -127,7 +130,17 @@ function guardSection(summary: GuardSummary | null, period: ReportPeriod): Secti
     { title: 'Peak requests', value: (r: GuardSummary['topOffenders'][number]) => formatCount(r.peakObserved), numeric: true },
   ];
   table(s, summary.topOffenders, offenderColumns, 'No client was blocked.', 'Top offenders');
-  table(s, summary.repeatOffenders, offenderColumns, 'No client was blocked more than once.', 'Repeat offenders');
+  // Repeat offenders are usually the top offenders again: only those the list above does not show get a table.
+  const shown = new Set(summary.topOffenders.slice(0, MAX_ROWS).map((o) => o.ip));
+  const unseen = summary.repeatOffenders.filter((o) => !shown.has(o.ip));
+  if (summary.repeatOffenders.length > 0 && unseen.length === 0) {
+    const all = summary.repeatOffenders.length;
+    const sentence = `${all === 1 ? 'The repeat offender (blocked more than once) is' : `All ${formatCount(all)} repeat offenders (blocked more than once) are`} in the top offenders above.`;
+    s.html.push(`<h3 style="font-size:14px;margin:12px 0 2px">Repeat offenders</h3><p style="margin:4px 0 12px">${escapeHtml(sentence)}</p>`);
+    s.text.push('', 'Repeat offenders', `  ${sentence}`);
+  } else {
+    table(s, unseen, offenderColumns, 'No client was blocked more than once.', unseen.length < summary.repeatOffenders.length ? 'Repeat offenders not in the top offenders above' : 'Repeat offenders');
+  }
   table(s, summary.busiestMinutes, [
     { title: `Minute (${tz})`, value: (r) => (period.kind === 'daily' ? formatClock(r.minute, tz) : formatTime(r.minute, tz)) },
     { title: 'Decisions', value: (r) => formatCount(r.decisions), numeric: true },
@@ -223,19 +236,38 @@ function costSection(costs: NonNullable<ReportModel['costs']>): Section {
   return s;
 }
 
+/** The headline's figures as tiles that sit side by side on a desktop and stack on a phone (inline-block, no CSS). */
+function headlineHtml(figures: ReturnType<typeof headlineFigures>): string {
+  const tiles = figures.map((f) => {
+    const color = f.trend === 'up' ? '#8a3b00' : f.trend === 'down' ? '#1e6b35' : '#555';
+    return '<div style="display:inline-block;vertical-align:top;box-sizing:border-box;min-width:150px;max-width:100%;margin:0 8px 8px 0;padding:8px 10px;border:1px solid #d0d7de;border-radius:6px;background:#f6f8fa">'
+      + `<div style="font-size:12px;color:#555">${escapeHtml(f.label)}</div>`
+      + `<div style="font-size:20px;font-weight:bold;font-variant-numeric:tabular-nums">${escapeHtml(f.value)}</div>`
+      + (f.change ? `<div style="font-size:12px;color:${color}">${escapeHtml(f.change)}</div>` : '')
+      + '</div>';
+  });
+  return `<div style="margin:8px 0 4px">${tiles.join('')}</div>`;
+}
+
+function attentionHtml(items: ReturnType<typeof attentionItems>): string {
+  if (items.length === 0) return '<p style="margin:4px 0 12px;padding:6px 10px;background:#e9f5ec;border-left:4px solid #1e6b35">Nothing needs attention.</p>';
+  return '<div style="margin:4px 0 12px;padding:6px 10px;background:#fdecea;border-left:4px solid #b00020">'
+    + '<div style="font-weight:bold;color:#b00020;margin-bottom:2px">Needs attention</div>'
+    + `<ul style="margin:0;padding-left:18px">${items.map((i) => `<li><b>${escapeHtml(i.source)}</b>: ${escapeHtml(i.message)}</li>`).join('')}</ul></div>`;
+}
+
 export function renderEmail(model: ReportModel): RenderedEmail {
   const { period } = model;
   const what = period.kind === 'daily' ? 'Daily' : 'Monthly';
-  const subject = `${what} WAF report ${period.label}: ${model.reportName}${model.problems.length > 0 ? ` (${model.problems.length} problem${model.problems.length > 1 ? 's' : ''})` : ''}`;
+  const sources: KeyFigureSources = { kind: period.kind, period: period.label, guard: model.guard, elastic: model.elastic, costs: model.costs };
+  const figures = headlineFigures(sources, model.previous);
+  const attention = attentionItems(sources, model.problems);
+  const keyFigures = subjectFigures(sources);
+  const subject = `${what} WAF report ${period.label}: ${model.reportName}${keyFigures ? ` - ${keyFigures}` : ''}${model.problems.length > 0 ? ` (${model.problems.length} problem${model.problems.length > 1 ? 's' : ''})` : ''}`;
   const sections: Section[] = [];
   if (model.guard !== undefined) sections.push(guardSection(model.guard, period));
   if (model.elastic !== undefined) sections.push(elasticSection(model.elastic, period));
   if (model.costs) sections.push(costSection(model.costs));
-  const problems: Section = { title: 'Problems', html: [], text: [] };
-  if (model.problems.length > 0) {
-    table(problems, model.problems, [{ title: 'Part', value: (p) => p.source }, { title: 'Problem', value: (p) => p.message }], '');
-    sections.push(problems);
-  }
   if (model.files.length > 0) {
     sections.push({
       title: 'Files',
@@ -252,6 +284,9 @@ export function renderEmail(model: ReportModel): RenderedEmail {
     '<div style="font-family:Segoe UI,Helvetica,Arial,sans-serif;color:#222;max-width:860px;margin:0 auto;padding:12px;box-sizing:border-box;overflow-wrap:anywhere;word-break:break-word">',
     `<h1 style="font-size:20px;margin:0 0 4px">${escapeHtml(`${what} WAF report ${period.label}`)}</h1>`,
     `<p style="color:#555;margin:0 0 12px">${escapeHtml(model.reportName)} · ${escapeHtml(range)}</p>`,
+    // The ten-second read: key figures, then what needs attention, then the details.
+    headlineHtml(figures),
+    attentionHtml(attention),
     ...sections.map((sec) => `<h2 style="font-size:16px;border-bottom:2px solid #2f6fb0;padding-bottom:2px;margin:18px 0 6px">${escapeHtml(sec.title)}</h2>${sec.html.join('')}`),
     `<p style="color:#888;font-size:11px;margin-top:24px">${escapeHtml(`Generated ${formatTime(model.generatedAt, period.timeZone)} (${period.timeZone}) by cdk-waf-guard.`)}</p>`,
     '</div></body></html>',
@@ -259,6 +294,10 @@ export function renderEmail(model: ReportModel): RenderedEmail {
   const text = [
     `${what} WAF report ${period.label}`,
     `${model.reportName} · ${range}`,
+    '',
+    ...figures.map((f) => `${f.label}: ${f.value}${f.change ? ` (${f.change})` : ''}`),
+    '',
+    ...(attention.length === 0 ? ['Nothing needs attention.'] : ['NEEDS ATTENTION', ...attention.map((i) => `  ${i.source}: ${i.message}`)]),
     ...sections.flatMap((sec) => ['', sec.title.toUpperCase(), ...sec.text]),
     '',
     `Generated ${formatTime(model.generatedAt, period.timeZone)} (${period.timeZone}) by cdk-waf-guard.`,

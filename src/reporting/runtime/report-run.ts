@@ -7,7 +7,9 @@ import {
   reportSearches, totalHits, trafficRange,
 } from './elastic-report';
 import { GuardSummary, HistoryRecord, summarizeGuard } from './guard-summary';
-import { ReportPeriod } from './period';
+import { KeyFigures, keyFigures, parseKeyFigures, serializeKeyFigures } from './headline';
+import { costTotals } from './money';
+import { previousDay, previousMonth, ReportPeriod } from './period';
 import { RenderedEmail, ReportModel, ReportProblem, renderEmail } from './render';
 import { monthlyCostWorkbook, updateYearWorkbook } from './workbook';
 import { Log, MetricsSink } from '../../shared/runtime/telemetry';
@@ -60,6 +62,8 @@ export function reportKeys(prefix: string, period: ReportPeriod) {
   const year = period.label.slice(0, 4);
   return {
     html: `${base}report.html`,
+    /** The headline's figures, read back by the next period's run to show changes. */
+    figures: `${base}figures.json`,
     text: `${base}report.txt`,
     blocks: `${base}blocks.csv`,
     customer: (name: string) => `${base}customers/${safeFileName(name)}.csv`,
@@ -174,9 +178,20 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
   if (guard) await write(keys.blocks, blocksCsv(guard.records), CSV);
   for (const customer of elastic?.traffic ?? []) await write(keys.customer(customer.customer), customerTrafficCsv(customer), CSV);
 
+  const previous = await previousFigures(run);
+  await write(keys.figures, serializeKeyFigures(keyFigures({ kind: period.kind, period: period.label, guard, elastic, costs })), JSON_TYPE);
+
   // The archived copy lists the files written so far; the email also reports a failed archive.
   const draft = (extraFiles: string[]): RenderedEmail => renderEmail({
-    reportName: config.reportName, period, generatedAt: run.now, guard, elastic, costs, problems: [...problems], files: [...files, ...extraFiles],
+    reportName: config.reportName,
+    period,
+    generatedAt: run.now,
+    guard,
+    elastic,
+    costs,
+    previous,
+    problems: [...problems],
+    files: [...files, ...extraFiles],
   });
   const archived = draft([keys.html, keys.text]);
   await write(keys.html, archived.html, 'text/html; charset=utf-8');
@@ -187,6 +202,39 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
   run.metrics.add(REPORT_FAILURES_METRIC, problems.length, 'Count');
   log.info('report done', { event: 'report-done', kind: period.kind, period: period.label, files: files.length, problems: problems.length, messageId });
   return { period: period.label, kind: period.kind, files, problems, messageId, email };
+}
+
+/**
+ * The previous period's key figures for the headline: those its run stored, and for a month the cost total of its cost
+ * record when every configured cost source is in it. Undefined when nothing is known: the email then says "no
+ * comparison". Not a problem of this run: the first run of an installation has no previous period.
+ */
+async function previousFigures(run: ReportRun): Promise<KeyFigures | undefined> {
+  const { period, config, outputs, sources, log } = run;
+  const before = period.kind === 'daily' ? previousDay(period.start, period.timeZone) : previousMonth(period.start, period.timeZone);
+  const keys = reportKeys(config.prefix, before);
+  let figures: KeyFigures | undefined;
+  try {
+    const stored = await outputs.getObject(keys.figures);
+    if (stored) figures = parseKeyFigures(stored.toString('utf8'), before.kind, before.label);
+  } catch (e) {
+    log.warn('previous key figures unreadable', { event: 'previous-figures', key: keys.figures, message: message(e) });
+  }
+  if (period.kind === 'monthly' && (sources.readAwsCosts || sources.readElasticCosts)) {
+    try {
+      const stored = await outputs.getObject(keys.costRecord);
+      const record = stored ? parseCostRecord(stored.toString('utf8'), before.label) : undefined;
+      const complete = record && (!sources.readAwsCosts || record.sources.aws) && (!sources.readElasticCosts || record.sources.elastic);
+      if (record && complete) {
+        const elasticLines = sources.readElasticCosts ? record.sources.elastic?.lines ?? [] : undefined;
+        const costCents = costTotals(record.sources.aws?.lines ?? [], elasticLines).totalCents;
+        figures = { ...(figures ?? { kind: before.kind, period: before.label }), costCents };
+      }
+    } catch (e) {
+      log.warn('previous cost record unreadable', { event: 'previous-figures', key: keys.costRecord, message: message(e) });
+    }
+  }
+  return figures;
 }
 
 const CSV = 'text/csv; charset=utf-8';
