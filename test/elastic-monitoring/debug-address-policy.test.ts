@@ -1,3 +1,4 @@
+/* eslint-disable no-bitwise */ // address prefixes are bit masks
 import * as fc from 'fast-check';
 import { hostRefusal, judgeAddress } from '../../src/elastic-monitoring/runtime/address-policy';
 

@@ -1,3 +1,4 @@
+/* eslint-disable no-bitwise */ // address prefixes are bit masks
 /**
  * Which addresses a debugging checker may contact. The checkers are aimed by props and by rows of the customers table,
  * so a row must not turn them into a probe of the checker's own host (loopback), the cloud's metadata service or other
