@@ -75,7 +75,7 @@ const hex4 = (n: number, pad: boolean, upper: boolean) => {
 };
 
 /** IPv6 text of eight groups: full or with one zero run compressed, padded or not, any case, bracketed or not. */
-const v6Spelling = (groups: number[], zone: boolean) => fc.record({
+const v6Spelling = (groups: readonly number[], zone: boolean) => fc.record({
   compress: fc.boolean(), pad: fc.boolean(), upper: fc.boolean(), bracket: fc.boolean(), dottedTail: fc.boolean(),
 }).map(({ compress, pad, upper, bracket, dottedTail }) => {
   let parts = groups.map((g) => hex4(g, pad, upper));
