@@ -2,7 +2,7 @@ import { promises as dns } from 'dns';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { CHECKER_LOCATION_ENV, CheckResult, CheckerLocation, Resolver, parseCheckRequest, runCheck } from './runtime/debug-checks';
+import { CHECKER_LOCATION_ENV, CheckResult, CheckerLocation, Lookup, Resolver, parseCheckRequest, runCheck, systemLookup } from './runtime/debug-checks';
 import { loadCustomers, parseDebugConfig } from './runtime/debug-targets';
 import { Log, powertoolsLog } from '../shared/runtime/telemetry';
 
@@ -10,6 +10,10 @@ export interface CheckerDeps {
   readonly env: NodeJS.ProcessEnv;
   readonly ddb?: Pick<DynamoDBDocumentClient, 'send'>;
   readonly resolver: Resolver;
+  /** Resolves front doors and upstreams before they are contacted (`dns.lookup`, all addresses). */
+  readonly lookup: Lookup;
+  /** Tests only: where a socket for a checked address goes (see `CheckContext.route`). */
+  readonly route?: (address: string) => string;
   readonly logger: Log;
   /** Extra trusted CAs (tests). */
   readonly ca?: string | Buffer;
@@ -37,7 +41,7 @@ export function createCheckerHandler(deps: CheckerDeps): (event: unknown) => Pro
       return { error: (e as Error).message };
     }
     const customer = customers.find((c) => c.name === request.customer)!;
-    const results = await runCheck(request, customer, { config, location, resolver: deps.resolver, ca: deps.ca });
+    const results = await runCheck(request, customer, { config, location, resolver: deps.resolver, lookup: deps.lookup, route: deps.route, ca: deps.ca });
     for (const r of results) {
       const line = `${r.check} check of ${r.host} from ${r.location}: ${r.finding || 'OK'}`;
       if (r.finding) deps.logger.warn(line, { event: 'debug-check', ...r });
@@ -51,5 +55,6 @@ export const handler = createCheckerHandler({
   env: process.env,
   ddb: process.env.AWS_REGION ? DynamoDBDocumentClient.from(new DynamoDBClient({})) : undefined,
   resolver: { resolve4: (h) => dns.resolve4(h), resolve6: (h) => dns.resolve6(h) },
+  lookup: systemLookup,
   logger: powertoolsLog(new Logger({ serviceName: 'waf-debug-checker' })),
 });

@@ -10,7 +10,7 @@ import { ScanCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createCheckerHandler } from '../../src/elastic-monitoring/debug-checker.lambda';
 import {
-  CHECKER_LOCATION_ENV, Customer, DEBUG_CONFIG_ENV, DebugConfig, Resolver, headRequest, mapLimit, parseCheckRequest, parseCustomerItem, runCheck,
+  CHECKER_LOCATION_ENV, Customer, DEBUG_CONFIG_ENV, DebugConfig, Lookup, Resolver, headRequest, mapLimit, parseCheckRequest, parseCustomerItem, runCheck,
 } from '../../src/elastic-monitoring/runtime/debug-checks';
 
 interface Seen { host?: string; method?: string; servername?: string }
@@ -50,6 +50,15 @@ async function closedPort(): Promise<number> {
   await new Promise<void>((r) => s.close(() => r()));
   return port;
 }
+
+/** A lookup answering from a table, like dns.lookup with all: true; unknown names fail with ENOTFOUND. */
+const lookupOf = (table: Record<string, string[]>): Lookup => async (host) => {
+  if (!(host in table)) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+  return table[host].map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+};
+/** Documentation addresses (TEST-NET, public to the policy) stand for servers; their sockets go to the local listeners. */
+const toLoopback = (address: string) => (/^(192\.0\.2|198\.51\.100|203\.0\.113)\./.test(address) ? '127.0.0.1' : address);
+const testNet = { lookup: lookupOf({ 'waf.test': ['198.51.100.20'] }), route: toLoopback };
 
 let tls: { key: Buffer; cert: Buffer };
 beforeAll(() => {
@@ -157,8 +166,8 @@ describe('runCheck', () => {
     resolve6: async (h) => (table[h] ?? []).filter((a) => a.includes(':')),
   });
   const config = (doorPort: number, upstreamPort: number, hosts = ['shop.test', 'www.shop.test']): DebugConfig => ({
-    customers: [{ name: 'acme', apps: [{ hostnames: hosts, upstreamAddress: '127.0.0.1', upstreamPort, upstreamProtocol: 'http' }] }],
-    frontDoor: { dnsNames: ['127.0.0.1'], ipAddresses: ['192.0.2.10'], egressIpAddresses: ['198.51.100.1'], port: doorPort, protocol: 'http' },
+    customers: [{ name: 'acme', apps: [{ hostnames: hosts, upstreamAddress: '203.0.113.7', upstreamPort, upstreamProtocol: 'http' }] }],
+    frontDoor: { dnsNames: ['waf.test'], ipAddresses: ['192.0.2.10'], egressIpAddresses: ['198.51.100.1'], port: doorPort, protocol: 'http' },
     requestTimeoutMs: 1000,
     concurrency: 2,
   });
@@ -167,10 +176,10 @@ describe('runCheck', () => {
     const door = await server(200);
     try {
       const c = config(door.port, 1);
-      const results = await runCheck({ customer: 'acme', check: 'waf' }, c.customers[0], { config: c, location: 'inside', resolver: resolverOf({}) });
+      const results = await runCheck({ customer: 'acme', check: 'waf' }, c.customers[0], { config: c, location: 'inside', resolver: resolverOf({}), ...testNet });
       expect(results.map((r) => [r.host, r.target, r.reachable, r.status, r.finding])).toEqual([
-        ['shop.test', `127.0.0.1:${door.port}`, true, 200, ''],
-        ['www.shop.test', `127.0.0.1:${door.port}`, true, 200, ''],
+        ['shop.test', `waf.test (198.51.100.20):${door.port}`, true, 200, ''],
+        ['www.shop.test', `waf.test (198.51.100.20):${door.port}`, true, 200, ''],
       ]);
       expect(door.seen.map((s) => s.host).sort()).toEqual(['shop.test', 'www.shop.test']);
     } finally {
@@ -182,7 +191,7 @@ describe('runCheck', () => {
     const door = await server(503);
     try {
       const c = config(door.port, 1, ['shop.test']);
-      const [r] = await runCheck({ customer: 'acme', check: 'waf' }, c.customers[0], { config: c, location: 'outside', resolver: resolverOf({}) });
+      const [r] = await runCheck({ customer: 'acme', check: 'waf' }, c.customers[0], { config: c, location: 'outside', resolver: resolverOf({}), ...testNet });
       expect(r.finding).toBe('the WAF answered HTTP 503: a server error');
     } finally {
       await door.close();
@@ -193,30 +202,30 @@ describe('runCheck', () => {
     const upstream = await server(200);
     try {
       const c = config(1, upstream.port, ['shop.test']);
-      const [inside] = await runCheck({ customer: 'acme', check: 'upstream' }, c.customers[0], { config: c, location: 'inside', resolver: resolverOf({}) });
+      const [inside] = await runCheck({ customer: 'acme', check: 'upstream' }, c.customers[0], { config: c, location: 'inside', resolver: resolverOf({}), ...testNet });
       expect(inside).toEqual(expect.objectContaining({ reachable: true, finding: '' }));
-      const [outside] = await runCheck({ customer: 'acme', check: 'upstream' }, c.customers[0], { config: c, location: 'outside', resolver: resolverOf({}) });
+      const [outside] = await runCheck({ customer: 'acme', check: 'upstream' }, c.customers[0], { config: c, location: 'outside', resolver: resolverOf({}), ...testNet });
       expect(outside.finding).toContain('answers from outside the WAF: anyone can bypass the WAF; allow only the WAF\'s egress addresses (198.51.100.1)');
       expect(upstream.seen[0].host).toBe('shop.test');
     } finally {
       await upstream.close();
     }
     const c = config(1, await closedPort(), ['shop.test']);
-    const [closed] = await runCheck({ customer: 'acme', check: 'upstream' }, c.customers[0], { config: c, location: 'outside', resolver: resolverOf({}) });
+    const [closed] = await runCheck({ customer: 'acme', check: 'upstream' }, c.customers[0], { config: c, location: 'outside', resolver: resolverOf({}), ...testNet });
     expect(closed).toEqual(expect.objectContaining({ reachable: false, finding: '' }));
-    const [down] = await runCheck({ customer: 'acme', check: 'upstream' }, c.customers[0], { config: c, location: 'inside', resolver: resolverOf({}) });
-    expect(down.finding).toMatch(/^upstream 127\.0\.0\.1:\d+ cannot be reached \(ECONNREFUSED/);
+    const [down] = await runCheck({ customer: 'acme', check: 'upstream' }, c.customers[0], { config: c, location: 'inside', resolver: resolverOf({}), ...testNet });
+    expect(down.finding).toMatch(/^upstream 203\.0\.113\.7:\d+ cannot be reached \(ECONNREFUSED/);
   });
 
   test('DNS: every answer must be a front-door address (static, or what the front-door names resolve to)', async () => {
     const c = config(1, 1, ['shop.test', 'www.shop.test', 'old.shop.test', 'gone.shop.test']);
     const resolver = resolverOf({
-      '127.0.0.1': ['127.0.0.1'],
+      'waf.test': ['198.51.100.20'],
       'shop.test': ['192.0.2.10'],
-      'www.shop.test': ['127.0.0.1', '2001:db8::1'],
+      'www.shop.test': ['198.51.100.20', '2001:db8::1'],
       'old.shop.test': ['203.0.113.50'],
     });
-    const rows = await runCheck({ customer: 'acme', check: 'dns' }, c.customers[0], { config: c, location: 'outside', resolver });
+    const rows = await runCheck({ customer: 'acme', check: 'dns' }, c.customers[0], { config: c, location: 'outside', resolver, ...testNet });
     expect(rows.map((r) => [r.host, r.finding])).toEqual([
       ['shop.test', ''],
       ['www.shop.test', 'www.shop.test resolves to 2001:db8::1, not a WAF front-door address: traffic to it bypasses the WAF; point the record at the WAF'],
@@ -242,7 +251,7 @@ describe('checker handler', () => {
       const config: DebugConfig = {
         customers: [],
         customersTableName: 'customers',
-        frontDoor: { dnsNames: ['127.0.0.1'], ipAddresses: [], egressIpAddresses: [], port: door.port, protocol: 'http' },
+        frontDoor: { dnsNames: ['waf.test'], ipAddresses: [], egressIpAddresses: [], port: door.port, protocol: 'http' },
         requestTimeoutMs: 1000,
         concurrency: 4,
       };
@@ -251,6 +260,7 @@ describe('checker handler', () => {
         env: { [DEBUG_CONFIG_ENV]: JSON.stringify(config), [CHECKER_LOCATION_ENV]: 'inside' },
         ddb: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' })),
         resolver: { resolve4: async () => [], resolve6: async () => [] },
+        ...testNet,
         logger,
       });
       logged.length = 0;

@@ -2,8 +2,12 @@
  * The debugging checks: is the WAF, the customer's upstream or DNS at fault, and can an upstream be reached around the
  * WAF? Only targets from the configuration are ever contacted: a request names a customer and a check, never a host.
  */
+import * as dns from 'dns';
 import * as http from 'http';
 import * as https from 'https';
+import { LookupFunction } from 'net';
+import { promisify } from 'util';
+import { addressRefusal, hostRefusal, judgeAddress } from './address-policy';
 
 /** Environment variable holding the JSON-encoded {@link DebugConfig}. */
 export const DEBUG_CONFIG_ENV = 'DEBUG_CHECKS_CONFIG';
@@ -74,6 +78,8 @@ export interface CheckResult {
   /** Empty when all is well; otherwise what is wrong and what to do. */
   readonly finding: string;
   readonly error?: string;
+  /** Why the target was not contacted (an address this checker never contacts); empty findings then mean "nothing to check". */
+  readonly notContacted?: string;
 }
 
 export class RequestError extends Error {
@@ -124,7 +130,7 @@ export const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0
 
 export interface HeadTarget {
   readonly protocol: 'http' | 'https';
-  /** Where to connect. */
+  /** Where to connect: an IP address that was checked; the socket goes there and nowhere else. */
   readonly address: string;
   readonly port: number;
   /** Host header and TLS SNI name: the customer's hostname, whatever address is connected to. */
@@ -159,6 +165,8 @@ export function headRequest(target: HeadTarget, options: HeadOptions): Promise<H
     };
     const common = {
       host: target.address,
+      // The address is a literal, so Node does not resolve it; should it ever try, it gets the checked address back.
+      lookup: pinnedLookup(target.address),
       port: target.port,
       method: 'HEAD',
       path: '/',
@@ -185,6 +193,49 @@ export function headRequest(target: HeadTarget, options: HeadOptions): Promise<H
     });
     req.end();
   });
+}
+
+/** A `lookup` for http/https/net/tls that answers every name with one address, so a socket cannot go elsewhere. */
+export function pinnedLookup(address: string): LookupFunction {
+  const family = address.includes(':') ? 6 : 4;
+  return (_host, options, callback) => {
+    if ((options as { all?: boolean }).all) (callback as unknown as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [{ address, family }]);
+    else callback(null, address, family);
+  };
+}
+
+/** Every address of a name (`dns.lookup` with `all: true` in production: what a connection would use). */
+export type Lookup = (host: string) => Promise<ReadonlyArray<{ readonly address: string; readonly family: number }>>;
+
+/** The system resolver as a connection would use it: every address, in the resolver's order. */
+export const systemLookup: Lookup = (host) => promisify(dns.lookup)(host, { all: true, verbatim: true });
+
+/** Where a check may connect, or why it must not. */
+export type Pinned = { readonly address: string; readonly refused?: undefined } | { readonly refused: string; readonly private: boolean };
+
+/**
+ * Resolves `host` once and judges it and every answer: the name, an IP literal in any spelling, and each resolved
+ * address must be allowed. The result is the one address to connect to, so a second DNS answer (rebinding) cannot
+ * redirect the connection.
+ */
+export async function pinTarget(host: string, allowPrivate: boolean, lookup: Lookup): Promise<Pinned> {
+  const refusal = hostRefusal(host, allowPrivate);
+  if (refusal) return { refused: refusal, private: / is a private address /.test(refusal) };
+  const literal = judgeAddress(host);
+  if (literal) return { address: literal.address.text };
+  let answers;
+  try {
+    answers = await lookup(host);
+  } catch (e) {
+    return { refused: `${host} does not resolve (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, private: false };
+  }
+  if (answers.length === 0) return { refused: `${host} does not resolve (no address)`, private: false };
+  const judged = answers.map((a) => judgeAddress(a.address));
+  const bad = judged.map((j, i) => (j ? addressRefusal(j, allowPrivate) : `${answers[i].address} is not an IP address`)).filter((r): r is string => !!r);
+  if (bad.length > 0) {
+    return { refused: `${host} resolves to ${bad.join('; ')}`, private: judged.every((j) => j && (j.kind === 'public' || j.kind === 'private')) };
+  }
+  return { address: judged[0]!.address.text };
 }
 
 function isIp(value: string): boolean {
@@ -221,8 +272,16 @@ async function answers(resolver: Resolver, host: string): Promise<{ addresses: s
 export interface CheckContext {
   readonly config: DebugConfig;
   readonly location: CheckerLocation;
+  /** Answers the DNS check (which records a hostname has). */
   readonly resolver: Resolver;
+  /** Resolves the front door and upstreams before they are contacted. */
+  readonly lookup: Lookup;
   readonly ca?: string | Buffer;
+  /**
+   * Where a socket for a checked address goes: the address itself in production. Tests route documentation addresses
+   * (TEST-NET) to local listeners; it is applied after the check, so it cannot widen what is allowed.
+   */
+  readonly route?: (address: string) => string;
 }
 
 function statusFinding(status: number | undefined, what: string): string {
@@ -253,24 +312,45 @@ export async function runCheck(request: CheckRequest, customer: Customer, ctx: C
     });
   }
   const door = config.frontDoor;
+  // One resolution per target and run: every host of the run connects to the address that was judged.
+  const pins = new Map<string, Promise<Pinned>>();
+  const pin = (address: string) => {
+    if (!pins.has(address)) pins.set(address, pinTarget(address, location === 'inside', ctx.lookup));
+    return pins.get(address)!;
+  };
   return mapLimit(hosts, config.concurrency, async ({ host, app }) => {
-    const target: HeadTarget = request.check === 'waf'
-      ? { protocol: door.protocol, address: door.dnsNames[0] ?? door.ipAddresses[0], port: door.port, hostname: host }
-      : { protocol: app.upstreamProtocol, address: app.upstreamAddress, port: app.upstreamPort, hostname: host };
+    const aim = request.check === 'waf'
+      ? { protocol: door.protocol, address: door.dnsNames[0] ?? door.ipAddresses[0], port: door.port }
+      : { protocol: app.upstreamProtocol, address: app.upstreamAddress, port: app.upstreamPort };
+    const what = request.check === 'waf' ? 'the WAF' : `upstream ${aim.address}:${aim.port}`;
+    const started = Date.now();
+    const pinned = await pin(aim.address);
+    if (pinned.refused !== undefined) {
+      // A private address from outside the VPC is simply out of reach; anything else is a configuration to fix.
+      const expected = pinned.private && location === 'outside';
+      return {
+        ...base(host, `${aim.address}:${aim.port}`),
+        reachable: false,
+        latencyMs: Date.now() - started,
+        finding: expected ? '' : `${what} was not contacted: ${pinned.refused}`,
+        notContacted: pinned.refused,
+      };
+    }
+    const target: HeadTarget = { ...aim, address: ctx.route ? ctx.route(pinned.address) : pinned.address, hostname: host };
     const outcome = await headRequest(target, { timeoutMs: config.requestTimeoutMs, ca: ctx.ca });
+    const shown = pinned.address === aim.address ? `${aim.address}:${aim.port}` : `${aim.address} (${pinned.address}):${aim.port}`;
     let finding: string;
     if (request.check === 'upstream' && location === 'outside') {
       finding = outcome.reachable
-        ? `upstream ${target.address}:${target.port} answers from outside the WAF: anyone can bypass the WAF; allow only the WAF's egress addresses (${door.egressIpAddresses.join(', ') || 'see egressIpAddresses'})`
+        ? `upstream ${aim.address}:${aim.port} answers from outside the WAF: anyone can bypass the WAF; allow only the WAF's egress addresses (${door.egressIpAddresses.join(', ') || 'see egressIpAddresses'})`
         : '';
     } else {
-      const what = request.check === 'waf' ? 'the WAF' : `upstream ${target.address}:${target.port}`;
       finding = !outcome.reachable
         ? `${what} cannot be reached${outcome.error ? ` (${outcome.error})` : ''}`
         : outcome.error
           ? `${what} presents a TLS certificate that is not valid for ${host} (${outcome.error})`
           : statusFinding(outcome.status, what);
     }
-    return { ...base(host, `${target.address}:${target.port}`), ...outcome, finding };
+    return { ...base(host, shown), ...outcome, finding };
   });
 }
