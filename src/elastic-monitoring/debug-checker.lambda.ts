@@ -41,7 +41,8 @@ export function createCheckerHandler(deps: CheckerDeps): (event: unknown) => Pro
       return { error: (e as Error).message };
     }
     const customer = customers.find((c) => c.name === request.customer)!;
-    const results = await runCheck(request, customer, { config, location, resolver: deps.resolver, lookup: deps.lookup, route: deps.route, ca: deps.ca });
+    const { resolver, lookup, route, ca } = deps;
+    const results = await runCheck(request, customer, { config, location, resolver, lookup, route, ca });
     for (const r of results) {
       const line = `${r.check} check of ${r.host} from ${r.location}: ${r.finding || 'OK'}`;
       if (r.finding) deps.logger.warn(line, { event: 'debug-check', ...r });

@@ -10,7 +10,8 @@ import { ScanCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createCheckerHandler } from '../../src/elastic-monitoring/debug-checker.lambda';
 import {
-  CHECKER_LOCATION_ENV, Customer, DEBUG_CONFIG_ENV, DebugConfig, Lookup, Resolver, headRequest, mapLimit, parseCheckRequest, parseCustomerItem, runCheck,
+  CHECKER_LOCATION_ENV, Customer, DEBUG_CONFIG_ENV, DebugConfig, Lookup, Resolver, headRequest, mapLimit, parseCheckRequest, parseCustomerItem,
+  runCheck,
 } from '../../src/elastic-monitoring/runtime/debug-checks';
 
 interface Seen { host?: string; method?: string; servername?: string }

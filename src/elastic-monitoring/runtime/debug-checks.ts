@@ -199,7 +199,8 @@ export function headRequest(target: HeadTarget, options: HeadOptions): Promise<H
 export function pinnedLookup(address: string): LookupFunction {
   const family = address.includes(':') ? 6 : 4;
   return (_host, options, callback) => {
-    if ((options as { all?: boolean }).all) (callback as unknown as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [{ address, family }]);
+    type AllCallback = (e: null, a: Array<{ address: string; family: number }>) => void;
+    if ((options as { all?: boolean }).all) (callback as unknown as AllCallback)(null, [{ address, family }]);
     else callback(null, address, family);
   };
 }
@@ -223,15 +224,15 @@ export async function pinTarget(host: string, allowPrivate: boolean, lookup: Loo
   if (refusal) return { refused: refusal, private: / is a private address /.test(refusal) };
   const literal = judgeAddress(host);
   if (literal) return { address: literal.address.text };
-  let answers;
+  let resolved;
   try {
-    answers = await lookup(host);
+    resolved = await lookup(host);
   } catch (e) {
     return { refused: `${host} does not resolve (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, private: false };
   }
-  if (answers.length === 0) return { refused: `${host} does not resolve (no address)`, private: false };
-  const judged = answers.map((a) => judgeAddress(a.address));
-  const bad = judged.map((j, i) => (j ? addressRefusal(j, allowPrivate) : `${answers[i].address} is not an IP address`)).filter((r): r is string => !!r);
+  if (resolved.length === 0) return { refused: `${host} does not resolve (no address)`, private: false };
+  const judged = resolved.map((a) => judgeAddress(a.address));
+  const bad = judged.map((j, i) => (j ? addressRefusal(j, allowPrivate) : `${resolved[i].address} is not an IP address`)).filter((r): r is string => !!r);
   if (bad.length > 0) {
     return { refused: `${host} resolves to ${bad.join('; ')}`, private: judged.every((j) => j && (j.kind === 'public' || j.kind === 'private')) };
   }
