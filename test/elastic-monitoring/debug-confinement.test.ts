@@ -74,6 +74,24 @@ describe('a loopback listener receives no connection, whatever the spelling in a
     expect(v6?.connections() ?? 0).toBe(0);
   });
 
+  test.each(spellings)('upstream %s from props (deployed before synth refused it, or given as a token)', async (upstreamAddress) => {
+    const c: DebugConfig = {
+      ...config(v4!.port),
+      customersTableName: undefined,
+      customers: [{ name: 'acme', apps: [{ hostnames: ['shop.example.com'], upstreamAddress, upstreamPort: v4!.port, upstreamProtocol: 'http' }] }],
+    };
+    const handler = createCheckerHandler({
+      env: { [DEBUG_CONFIG_ENV]: JSON.stringify(c), [CHECKER_LOCATION_ENV]: 'inside' },
+      resolver: { resolve4: async () => [], resolve6: async () => [] },
+      lookup: systemLookup,
+      logger,
+    });
+    const [r] = (await handler({ customer: 'acme', check: 'upstream' })).results!;
+    expect(r.finding).toMatch(/was not contacted: .*; set the upstream address to its routable address or DNS name$/);
+    expect(v4!.connections()).toBe(0);
+    expect(v6?.connections() ?? 0).toBe(0);
+  });
+
   test.each(spellings)('front door %s from props (WAF check)', async (door) => {
     ddb.on(ScanCommand).resolves({ Items: [{ customer: 'acme', apps: [{ hostnames: ['shop.example.com'], upstreamAddress: '203.0.113.7' }] }] });
     const handler = createCheckerHandler({

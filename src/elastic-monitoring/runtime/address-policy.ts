@@ -218,7 +218,7 @@ export function hostRefusal(host: string, allowPrivate: boolean): string | undef
   if (judged) return addressRefusal(judged, allowPrivate, host);
   const name = normalizeName(host);
   for (const [pattern, kind] of FORBIDDEN_NAMES) {
-    if (pattern.test(name)) return `${host} is ${article(kind)} name: the checkers never contact it; use the upstream's routable address or DNS name`;
+    if (pattern.test(name)) return `${host} is ${article(kind)} name: the checkers never contact it`;
   }
   return undefined;
 }
@@ -230,7 +230,7 @@ export function addressRefusal(judged: AddressJudgement, allowPrivate: boolean, 
   if (judged.kind === 'private') {
     return `${shown} is a private address (${judged.range}): only the checker inside the VPC contacts private addresses`;
   }
-  return `${shown} is ${article(judged.kind)} address (${judged.range}): the checkers never contact it; use the upstream's routable address or DNS name`;
+  return `${shown} is ${article(judged.kind)} address (${judged.range}): the checkers never contact it`;
 }
 
 function article(word: string): string {

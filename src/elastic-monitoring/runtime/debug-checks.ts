@@ -333,7 +333,9 @@ export async function runCheck(request: CheckRequest, customer: Customer, ctx: C
         ...base(host, `${aim.address}:${aim.port}`),
         reachable: false,
         latencyMs: Date.now() - started,
-        finding: expected ? '' : `${what} was not contacted: ${pinned.refused}`,
+        finding: expected ? '' : `${what} was not contacted: ${pinned.refused}; ${request.check === 'waf'
+          ? 'set debugChecks.frontDoor to the WAF entry\'s DNS name or address'
+          : 'set the upstream address to its routable address or DNS name'}`,
         notContacted: pinned.refused,
       };
     }
