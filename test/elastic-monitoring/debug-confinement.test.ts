@@ -175,3 +175,46 @@ describe('names are resolved once and every answer is judged', () => {
     }
   });
 });
+
+describe('a redirect is reported, never followed, never OK', () => {
+  test.each([
+    [301, 'elsewhere', /^the WAF answered HTTP 301, a redirect to http:\/\/127\.0\.0\.1:\d+\/admin<x> \(not followed\): the site itself was not checked/],
+    [302, undefined, /^upstream 203\.0\.113\.7:\d+ answered HTTP 302, a redirect without a Location header \(not followed\)/],
+    [308, '/login', /answered HTTP 308, a redirect to \/login \(not followed\)/],
+  ])('HTTP %s to %s', async (status, where, finding) => {
+    const paths: string[] = [];
+    const other = (await listener('127.0.0.1'))!;
+    const s = createServer((req, res) => {
+      paths.push(req.url ?? '');
+      const location = where === 'elsewhere' ? `http://127.0.0.1:${other.port}/admin<x>` : where;
+      res.writeHead(status, location ? { location } : {});
+      res.end();
+    });
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    const port = (s.address() as AddressInfo).port;
+    try {
+      const check = where === 'elsewhere' ? 'waf' as const : 'upstream' as const;
+      const c: DebugConfig = {
+        customers: [{ name: 'acme', apps: [{ hostnames: ['shop.example.com'], upstreamAddress: '203.0.113.7', upstreamPort: port, upstreamProtocol: 'http' }] }],
+        frontDoor: { dnsNames: [], ipAddresses: ['198.51.100.20'], egressIpAddresses: [], port, protocol: 'http' },
+        requestTimeoutMs: 1000,
+        concurrency: 1,
+      };
+      const [r] = await runCheck({ customer: 'acme', check }, c.customers[0], {
+        config: c,
+        location: 'inside',
+        resolver: { resolve4: async () => [], resolve6: async () => [] },
+        lookup: async () => [],
+        route: () => '127.0.0.1',
+      });
+      expect(r.status).toBe(status);
+      expect(r.finding).toMatch(finding);
+      expect(r.redirectTo).toBe(where === 'elsewhere' ? `http://127.0.0.1:${other.port}/admin<x>` : where ?? '');
+      expect(paths).toEqual(['/']);
+      expect(other.connections()).toBe(0);
+    } finally {
+      await other.close();
+      await new Promise<void>((r) => s.close(() => r()));
+    }
+  });
+});

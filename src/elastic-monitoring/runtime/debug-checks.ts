@@ -78,6 +78,8 @@ export interface CheckResult {
   /** Empty when all is well; otherwise what is wrong and what to do. */
   readonly finding: string;
   readonly error?: string;
+  /** A 3xx answer's Location header (cut to {@link MAX_LOCATION_CHARS}); redirects are reported, never followed. */
+  readonly redirectTo?: string;
   /** Why the target was not contacted (an address this checker never contacts); empty findings then mean "nothing to check". */
   readonly notContacted?: string;
 }
@@ -137,9 +139,14 @@ export interface HeadTarget {
   readonly hostname: string;
 }
 
+/** Longest Location header kept: enough to see where a redirect goes, not a way to fill the dashboard. */
+export const MAX_LOCATION_CHARS = 300;
+
 export interface HeadOutcome {
   readonly reachable: boolean;
   readonly status?: number;
+  /** The Location header of a 3xx answer ('' when it has none); the redirect is not followed. */
+  readonly redirectTo?: string;
   readonly latencyMs: number;
   readonly error?: string;
 }
@@ -179,7 +186,10 @@ export function headRequest(target: HeadTarget, options: HeadOptions): Promise<H
       : http.request(common);
     req.on('response', (res) => {
       res.resume();
-      done({ reachable: true, status: res.statusCode });
+      const status = res.statusCode;
+      const redirect = status !== undefined && status >= 300 && status < 400;
+      const location = String(res.headers.location ?? '').slice(0, MAX_LOCATION_CHARS);
+      done({ reachable: true, status, ...(redirect ? { redirectTo: location } : {}) });
       req.destroy();
     });
     req.on('timeout', () => {
@@ -285,8 +295,12 @@ export interface CheckContext {
   readonly route?: (address: string) => string;
 }
 
-function statusFinding(status: number | undefined, what: string): string {
+function statusFinding(status: number | undefined, what: string, redirectTo?: string): string {
   if (status === undefined) return '';
+  if (redirectTo !== undefined) {
+    return `${what} answered HTTP ${status}, a redirect ${redirectTo ? `to ${redirectTo}` : 'without a Location header'} (not followed): `
+      + 'the site itself was not checked; check that the redirect is meant to be there';
+  }
   if (status >= 500) return `${what} answered HTTP ${status}: a server error`;
   if (status >= 400) return `${what} answered HTTP ${status}: the request was refused`;
   return '';
@@ -352,7 +366,7 @@ export async function runCheck(request: CheckRequest, customer: Customer, ctx: C
         ? `${what} cannot be reached${outcome.error ? ` (${outcome.error})` : ''}`
         : outcome.error
           ? `${what} presents a TLS certificate that is not valid for ${host} (${outcome.error})`
-          : statusFinding(outcome.status, what);
+          : statusFinding(outcome.status, what, outcome.redirectTo);
     }
     return { ...base(host, shown), ...outcome, finding };
   });

@@ -50,8 +50,10 @@ export function renderWidget(customers: readonly Customer[], endpoint: string, f
 /** The popup: one row per host and place checked. */
 export function renderResults(results: readonly CheckResult[], failures: readonly string[]): string {
   const rows = results.map((r) => {
-    const status = r.status === undefined ? '-' : String(r.status);
-    const finding = r.finding === '' ? 'OK' : `<b>${escapeHtml(r.finding)}</b>`;
+    const status = r.status === undefined ? '-'
+      : r.redirectTo !== undefined ? `${r.status} redirect to ${r.redirectTo || '(no Location)'}` : String(r.status);
+    const finding = r.finding !== '' ? `<b>${escapeHtml(r.finding)}</b>`
+      : r.notContacted ? `Not contacted: ${escapeHtml(r.notContacted)}` : 'OK';
     return `<tr><td>${escapeHtml(r.host)}</td><td>${escapeHtml(CHECK_LABELS[r.check])}</td><td>${escapeHtml(r.location)}</td>`
       + `<td>${escapeHtml(r.target)}</td><td>${r.reachable ? 'yes' : 'no'}</td><td>${escapeHtml(status)}</td>`
       + `<td>${Math.round(r.latencyMs)} ms</td><td>${finding}</td></tr>`;
