@@ -1,6 +1,6 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
-import { createServer as createHttpServer, IncomingMessage, Server, ServerResponse } from 'http';
+import { createServer as createHttpServer, IncomingMessage, request as httpRequest, Server, ServerResponse } from 'http';
 import { createServer as createHttpsServer } from 'https';
 import { AddressInfo, Socket } from 'net';
 import * as os from 'os';
@@ -11,7 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { createCheckerHandler } from '../../src/elastic-monitoring/debug-checker.lambda';
 import {
   CHECKER_LOCATION_ENV, Customer, DEBUG_CONFIG_ENV, DebugConfig, Lookup, Resolver, headRequest, mapLimit, parseCheckRequest, parseCustomerItem,
-  runCheck,
+  pinnedLookup, runCheck,
 } from '../../src/elastic-monitoring/runtime/debug-checks';
 
 interface Seen { host?: string; method?: string; servername?: string }
@@ -78,6 +78,43 @@ describe('headRequest', () => {
       expect(out).toEqual(expect.objectContaining({ reachable: true, status: 204 }));
       expect(out.latencyMs).toBeGreaterThanOrEqual(0);
       expect(s.seen).toEqual([expect.objectContaining({ host: 'shop.test', method: 'HEAD' })]);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('a redirect is reported with its Location and not followed', async () => {
+    const paths: string[] = [];
+    const s = createHttpServer((req, res) => {
+      paths.push(req.url ?? '');
+      res.writeHead(302, { location: `/next${'x'.repeat(400)}` });
+      res.end();
+    });
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    try {
+      const out = await headRequest({ protocol: 'http', address: '127.0.0.1', port: (s.address() as AddressInfo).port, hostname: 'shop.test' }, { timeoutMs: 2000 });
+      expect(out).toEqual(expect.objectContaining({ reachable: true, status: 302, redirectTo: `/next${'x'.repeat(295)}` }));
+      expect(paths).toEqual(['/']);
+    } finally {
+      await new Promise<void>((r) => s.close(() => r()));
+    }
+  });
+
+  test('a name is connected to the pinned address only, whatever Node asks the lookup', async () => {
+    const s = await server(204);
+    try {
+      // `pinnedLookup` answers both forms Node uses (one address, or all: true with autoSelectFamily).
+      const viaNode = await new Promise<number | undefined>((resolve, reject) => {
+        const req = httpRequest({ host: 'anything.invalid', port: s.port, method: 'HEAD', lookup: pinnedLookup('127.0.0.1'), agent: false }, (res) => {
+          res.resume();
+          resolve(res.statusCode);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(viaNode).toBe(204);
+      const all = await new Promise<unknown>((r) => pinnedLookup('::1')('x.invalid', { all: true }, ((_e: unknown, a: unknown) => r(a)) as any));
+      expect(all).toEqual([{ address: '::1', family: 6 }]);
     } finally {
       await s.close();
     }
