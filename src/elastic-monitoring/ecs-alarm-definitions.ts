@@ -1,6 +1,6 @@
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { EcsServiceMetricSet, MISSING_TASKS_EXPRESSION } from './ecs-service-metrics';
-import { ECS_GROUP_DIMENSION, ECS_METRIC, EcsTaskMonitoring } from './ecs-task-monitoring';
+import { ECS_CRASH_CAUSES, ECS_GROUP_DIMENSION, ECS_METRIC, EcsTaskMonitoring } from './ecs-task-monitoring';
 import { utilisationAlarm } from './monitor-alarm-definitions';
 import { ElasticWafMonitorAlarms } from './monitor-alarm-options';
 import { AlarmDefinition } from './monitor-alarms';
@@ -44,7 +44,14 @@ export function ecsAlarmDefinitions(
       statistic: 'Sum',
       label: 'Crashed tasks',
     });
-    logMetrics.push(metric);
+    const serviceGroup = monitoring.serviceGroup;
+    logMetrics.push(metric, ...monitoring.taskCrashCauseMetrics.map(({ cause }) => new cloudwatch.Metric({
+      namespace,
+      metricName: cause.metricName,
+      dimensionsMap: { [ECS_GROUP_DIMENSION]: serviceGroup },
+      statistic: 'Sum',
+      label: `Crashed: ${cause.label}`,
+    })));
     definitions.ecsTaskCrashes = {
       id: 'EcsTaskCrashesAlarm',
       metric,
@@ -54,7 +61,8 @@ export function ecsAlarmDefinitions(
       thresholdRange: { min: 1, max: Number.MAX_SAFE_INTEGER, unit: 'tasks' },
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      describe: () => 'A task of the WAF service stopped with an error (stop code with Error, Failed or Exited). The task state log group has the reason.',
+      describe: () => `A task of the WAF service crashed: ${ECS_CRASH_CAUSES.map((c) => c.label).join(', ')}. ` +
+        'The dashboard graph shows which; the task state log group has the reason. Deliberate stops are not counted.',
     };
   }
   if (service) {

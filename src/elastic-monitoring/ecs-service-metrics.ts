@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 
@@ -32,3 +32,29 @@ export function ecsServiceMetrics(service: ecs.IBaseService, period: Duration): 
 
 /** `desired - running`: the tasks missing at the worst moment of a period. */
 export const MISSING_TASKS_EXPRESSION = 'desired - running';
+
+/** Id of the synth warning for a cluster without Container Insights; acknowledge it with this id. */
+export const CONTAINER_INSIGHTS_WARNING_ID = 'cdk-waf-guard:ecsContainerInsights';
+
+/**
+ * Why the running-tasks graph and alarm would have no data, for a cluster defined in this app: Container Insights off,
+ * or not set (then only the account setting `containerInsights` can turn it on). An imported cluster cannot be checked.
+ */
+export function containerInsightsProblem(service: ecs.IBaseService): string | undefined {
+  const cluster = service.cluster;
+  if (!ecs.Cluster.isCluster(cluster)) return undefined;
+  const settings = (cluster.node.defaultChild as ecs.CfnCluster | undefined)?.clusterSettings;
+  if (settings !== undefined && !Array.isArray(settings)) return undefined; // a token: known at deployment only
+  const value = (settings ?? [])
+    .map((s) => s as ecs.CfnCluster.ClusterSettingsProperty)
+    .find((s) => s.name === 'containerInsights')?.value;
+  if (value === ecs.ContainerInsights.ENABLED || value === ecs.ContainerInsights.ENHANCED) return undefined;
+  if (value !== undefined && Token.isUnresolved(value)) return undefined;
+  const fix = 'set containerInsightsV2: ContainerInsights.ENABLED on the cluster, or switch the alarm off with ' +
+    `alarms.ecsRunningTasks.enabled = false (acknowledge this warning with the id ${CONTAINER_INSIGHTS_WARNING_ID})`;
+  return value === undefined
+    ? `The running-tasks graph and alarm of ${service.serviceName} need Container Insights, which the cluster does not turn on: ` +
+      `unless the account setting containerInsights is enabled they have no data and the alarm never fires; ${fix}`
+    : `The running-tasks graph and alarm of ${service.serviceName} need Container Insights, which the cluster turns off: ` +
+      `they have no data and the alarm never fires; ${fix}`;
+}

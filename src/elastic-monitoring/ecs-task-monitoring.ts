@@ -19,6 +19,69 @@ export const ECS_METRIC = {
   taskCrashes: 'EcsTaskCrashes',
 } as const;
 
+/**
+ * Why a stopped task counts as a crash. Deliberate stops do not: UserInitiated (StopTask, the console), a deployment's
+ * or a scale-in's ServiceSchedulerInitiated without a health-check reason, SpotInterruption (Fargate Spot takes capacity
+ * back, as the user chose; a replacement that does not come up shows in the running-tasks alarm) and TerminationNotice
+ * (AWS retires the task for maintenance and the service replaces it). Exit code 137 alone is not a crash either: a
+ * container that ignores SIGTERM during a deployment is killed with it too; out of memory is told by the container's
+ * reason.
+ */
+export interface EcsCrashCause {
+  /** Suffix of construct ids. */
+  readonly id: string;
+  readonly metricName: string;
+  /** Dashboard label. */
+  readonly label: string;
+  readonly pattern: logs.JsonPattern;
+}
+
+/** Task definitions have at most 10 containers; filter patterns have no array wildcard, so each index is named. */
+const MAX_CONTAINERS = 10;
+
+/**
+ * The crash causes, matched on events of stopped tasks. A task may have two (an essential container killed out of
+ * memory also exits), so the cause metrics overlap and only the crash metric counts tasks.
+ */
+export const ECS_CRASH_CAUSES: EcsCrashCause[] = [
+  {
+    id: 'FailedToStart',
+    metricName: 'EcsTaskCrashesFailedToStart',
+    label: 'failed to start',
+    // image pull, secrets, ENI or capacity errors before the containers ran
+    pattern: logs.FilterPattern.stringValue('$.detail.stopCode', '=', 'TaskFailedToStart'),
+  },
+  {
+    id: 'ContainerExited',
+    metricName: 'EcsTaskCrashesContainerExited',
+    label: 'essential container exited',
+    pattern: logs.FilterPattern.stringValue('$.detail.stopCode', '=', 'EssentialContainerExited'),
+  },
+  {
+    id: 'HealthChecks',
+    metricName: 'EcsTaskCrashesHealthChecks',
+    label: 'failed health checks',
+    // The scheduler replaces them with stop code ServiceSchedulerInitiated, like a deployment: only the reason tells.
+    pattern: logs.FilterPattern.any(
+      logs.FilterPattern.stringValue('$.detail.stoppedReason', '=', 'Task failed ELB health checks*'),
+      logs.FilterPattern.stringValue('$.detail.stoppedReason', '=', 'Task failed container health checks*'),
+    ),
+  },
+  {
+    id: 'OutOfMemory',
+    metricName: 'EcsTaskCrashesOutOfMemory',
+    label: 'out of memory',
+    // A task's events keep a stopped container's reason, so a sidecar killed earlier is counted when its task stops.
+    pattern: logs.FilterPattern.any(
+      ...Array.from({ length: MAX_CONTAINERS }, (_, i) =>
+        logs.FilterPattern.stringValue(`$.detail.containers[${i}].reason`, '=', 'OutOfMemoryError*')),
+    ),
+  },
+];
+
+/** Only the event of the stopped task: earlier events of a stopping task carry the stop code too. */
+const STOPPED = logs.FilterPattern.stringValue('$.detail.lastStatus', '=', 'STOPPED');
+
 /** Dimension of the crash metric, filled from the event's `detail.group` (`service:<name>`). */
 export const ECS_GROUP_DIMENSION = 'ServiceGroup';
 
@@ -32,6 +95,8 @@ export class EcsTaskMonitoring extends Construct {
   public readonly taskEventsLogGroup?: logs.ILogGroup;
   public readonly taskStateRule?: events.IRule;
   public readonly taskCrashesMetric?: logs.MetricFilter;
+  /** One filter per crash cause, in the order of `ECS_CRASH_CAUSES`. */
+  public readonly taskCrashCauseMetrics: Array<{ cause: EcsCrashCause; filter: logs.MetricFilter }> = [];
   public readonly serviceGroup?: string;
 
   constructor(scope: Construct, id: string, props: EcsTaskMonitoringProps) {
@@ -87,20 +152,23 @@ export class EcsTaskMonitoring extends Construct {
           }),
         }),
       });
-      // ECS stop codes are words like TaskFailedToStart or EssentialContainerExited: a regex (JSON filter patterns take
-      // one between % signs, with "|" but without parentheses, at most two per pattern) matches any that names an
-      // error, a failure or an exit, deployments (ServiceSchedulerInitiated) and manual stops (UserInitiated) excluded.
-      this.taskCrashesMetric = new logs.MetricFilter(this, 'TaskCrashes', {
-        logGroup,
-        filterPattern: logs.FilterPattern.all(
-          logs.FilterPattern.stringValue('$.detail.lastStatus', '=', 'STOPPED'),
-          logs.FilterPattern.regexValue('$.detail.stopCode', '=', 'Error|Failed|Exited'),
-        ),
-        metricNamespace: props.namespace,
-        metricName: ECS_METRIC.taskCrashes,
-        metricValue: '1',
-        dimensions: { [ECS_GROUP_DIMENSION]: '$.detail.group' },
-      });
+      // One filter counts every crash for the alarm (a task counts once whatever its causes); one filter per cause
+      // names it on the dashboard. None uses a regex, which CloudWatch Logs allows in only 5 filters per log group.
+      const crashFilter = (filterId: string, metricName: string, pattern: logs.JsonPattern) =>
+        new logs.MetricFilter(this, filterId, {
+          logGroup,
+          filterPattern: logs.FilterPattern.all(STOPPED, pattern),
+          metricNamespace: props.namespace,
+          metricName,
+          metricValue: '1',
+          dimensions: { [ECS_GROUP_DIMENSION]: '$.detail.group' },
+        });
+      this.taskCrashesMetric = crashFilter('TaskCrashes', ECS_METRIC.taskCrashes,
+        logs.FilterPattern.any(...ECS_CRASH_CAUSES.map((c) => c.pattern)));
+      this.taskCrashCauseMetrics = ECS_CRASH_CAUSES.map((c) => ({
+        cause: c,
+        filter: crashFilter(`TaskCrashes${c.id}`, c.metricName, c.pattern),
+      }));
       this.taskEventsLogGroup = logGroup;
       this.taskStateRule = rule;
     }

@@ -1,3 +1,4 @@
+import { Annotations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -11,7 +12,7 @@ import { Construct } from 'constructs';
 import { clusterHealthAlarmDefinitions } from './cluster-health-alarm-definitions';
 import { DebugChecks, debugChecksErrors } from './debug-checks';
 import { ecsAlarmDefinitions } from './ecs-alarm-definitions';
-import { ecsServiceMetrics } from './ecs-service-metrics';
+import { CONTAINER_INSIGHTS_WARNING_ID, containerInsightsProblem, ecsServiceMetrics } from './ecs-service-metrics';
 import { EcsTaskMonitoring } from './ecs-task-monitoring';
 import { ElasticWafMetrics } from './elastic-waf-metrics';
 import { ElasticWafMonitorProps } from './elastic-waf-monitor-props';
@@ -131,6 +132,8 @@ export class ElasticWafMonitor extends Construct {
       ? { metrics: ecsServiceMetrics(props.ecsService, interval), serviceName: props.ecsService.serviceName }
       : undefined;
     const ecs = ecsAlarmDefinitions(namespace, alarmOptions, ecsMonitoring, ecsService);
+    const insights = props.ecsService ? containerInsightsProblem(props.ecsService) : undefined;
+    if (insights) Annotations.of(this).addWarningV2(CONTAINER_INSIGHTS_WARNING_ID, insights);
     const nodeFigures = hasNodeStats(config.engine);
     const definitions = withoutNodeAlarms(!nodeFigures, {
       ...collectorAlarmDefinitions(this.metrics, alarmOptions, {

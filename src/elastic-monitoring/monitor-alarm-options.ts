@@ -154,8 +154,10 @@ export interface ElasticWafMonitorAlarms {
    */
   readonly ecsLogErrors?: MonitorAlarmOptions;
   /**
-   * Crashed ECS tasks (stop code with Error, Failed or Exited) at least `threshold` per period (only with
-   * `ecsService`).
+   * Crashed ECS tasks at least `threshold` per period (only with `ecsService`): tasks that failed to start, whose
+   * essential container exited, that were replaced after failed ELB or container health checks, or with a container
+   * killed out of memory. Deliberate stops (by a user, a deployment or scale-in, Fargate Spot, task retirement) do not
+   * count.
    * @default - threshold 1, 1 of 1 period
    */
   readonly ecsTaskCrashes?: MonitorAlarmOptions;
@@ -174,7 +176,8 @@ export interface ElasticWafMonitorAlarms {
   /**
    * At least `threshold` tasks fewer running than desired (`ECS/ContainerInsights` DesiredTaskCount minus the lowest
    * RunningTaskCount of the period; only with `ecsService`, and the cluster needs Container Insights, or the alarm has no
-   * data and stays OK).
+   * data and stays OK). Synth warns (`cdk-waf-guard:ecsContainerInsights`) for a cluster of the app whose Container
+   * Insights is off or not set; an imported cluster cannot be checked.
    * @default - threshold 1, 3 of 3 periods
    */
   readonly ecsRunningTasks?: MonitorAlarmOptions;

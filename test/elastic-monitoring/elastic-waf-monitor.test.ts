@@ -446,27 +446,29 @@ describe('ECS service monitoring', () => {
     template.resourceCountIs('Custom::CloudwatchLogResourcePolicy', 0);
   });
 
-  test('crashed tasks (Error, Failed, Exited) are counted per service and alarm on the first one', () => {
+  test('crashed tasks are counted per service, alarm on the first one, and each cause has a metric on the dashboard', () => {
     const { template } = withEcs();
+    // which events count is tested on realistic events in ecs-task-crashes.test.ts
     const filters = Object.values(template.findResources('AWS::Logs::MetricFilter', {
-      Properties: { MetricTransformations: [Match.objectLike({ MetricName: 'EcsTaskCrashes' })] },
+      Properties: { MetricTransformations: [Match.objectLike({ MetricName: Match.stringLikeRegexp('^EcsTaskCrashes') })] },
     }));
-    expect(filters).toHaveLength(1);
-    const pattern: string = filters[0].Properties.FilterPattern;
-    expect(pattern).toBe('{ ($.detail.lastStatus = "STOPPED") && ($.detail.stopCode = %Error|Failed|Exited%) }');
-    // CloudWatch Logs regex: alphanumerics, : _ # = @ / ; , - and the operators ^ $ ? [ ] { } | \ * + . only (no
-    // parentheses), at most two regexes in a JSON pattern.
-    const regexes = [...pattern.matchAll(/%([^%]*)%/g)].map((r) => r[1]);
-    expect(regexes.length).toBeLessThanOrEqual(2);
-    for (const r of regexes) expect(r).toMatch(/^[A-Za-z0-9:_#=@/;,\-^$?[\]{}|\\*+.]+$/);
-    // the regex names the crash codes ECS uses and none of the deliberate stops
-    const regex = new RegExp(/%(.*)%/.exec(pattern)![1]);
-    expect(['TaskFailedToStart', 'EssentialContainerExited'].every((c) => regex.test(c))).toBe(true);
-    expect(['UserInitiated', 'ServiceSchedulerInitiated', 'SpotInterruption'].some((c) => regex.test(c))).toBe(false);
-    expect(filters[0].Properties.MetricTransformations[0].Dimensions).toEqual([{ Key: 'ServiceGroup', Value: '$.detail.group' }]);
+    expect(filters.map((f) => f.Properties.MetricTransformations[0].MetricName).sort()).toEqual([
+      'EcsTaskCrashes', 'EcsTaskCrashesContainerExited', 'EcsTaskCrashesFailedToStart', 'EcsTaskCrashesHealthChecks', 'EcsTaskCrashesOutOfMemory',
+    ]);
+    // CloudWatch Logs allows regexes in at most 5 filter patterns of a log group: these use none
+    for (const f of filters) {
+      expect(f.Properties.FilterPattern).not.toContain('%');
+      expect(f.Properties.MetricTransformations[0].Dimensions).toEqual([{ Key: 'ServiceGroup', Value: '$.detail.group' }]);
+    }
     const alarm = alarmWith(template, 'EcsTaskCrashes');
     expect([alarm.Threshold, alarm.ComparisonOperator, alarm.EvaluationPeriods]).toEqual([1, 'GreaterThanOrEqualToThreshold', 1]);
     expect(alarm.Dimensions).toEqual([{ Name: 'ServiceGroup', Value: 'service:waf-proxy' }]);
+    expect(alarm.AlarmDescription).toContain('failed health checks, out of memory');
+    const graph = (dashboardBody(template).widgets as any[]).find((w) => w.properties.title === 'WAF service: warnings/errors and crashed tasks');
+    expect(graph.properties.metrics.map((m: any[]) => m[m.length - 1].label)).toEqual([
+      'WARNING/ERROR lines', 'Crashed tasks', 'Crashed: failed to start', 'Crashed: essential container exited',
+      'Crashed: failed health checks', 'Crashed: out of memory',
+    ]);
   });
 
   test('CPU and memory of the service alarm from AWS/ECS, with the documented defaults', () => {

@@ -53,7 +53,7 @@ describe('local demo', () => {
     const blocksCsv = readFileSync(reportFiles.find((f) => f.endsWith('blocks.csv'))!, 'utf8');
     const emailText = readFileSync(reportFiles.find((f) => f.endsWith('email.txt'))!, 'utf8');
     for (const a of DEMO_ATTACKERS) {
-      expect(blocksCsv).toContain(`,BLOCKED,${demoClient(a.ip)},${a.ruleId},`);
+      expect(blocksCsv).toContain(`,"BLOCKED","${demoClient(a.ip)}","${a.ruleId}",`);
       expect(emailText).toContain(demoClient(a.ip));
     }
 

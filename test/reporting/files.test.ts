@@ -5,7 +5,7 @@ import { mapTraffic } from '../../src/reporting/runtime/elastic-report';
 import { monthlyCostWorkbook, updateYearWorkbook } from '../../src/reporting/runtime/workbook';
 
 describe('CSV files (RFC 4180)', () => {
-  test('customer traffic: hosts sorted by requests, MB, quotes doubled, commas and line breaks quoted, CRLF', () => {
+  test('customer traffic: BOM, hosts sorted by requests, MB, text quoted with quotes doubled, numbers bare, CRLF', () => {
     const [traffic] = mapTraffic({
       aggregations: {
         customers: {
@@ -23,22 +23,23 @@ describe('CSV files (RFC 4180)', () => {
       },
     });
     const csv = customerTrafficCsv(traffic);
-    expect(csv).toBe([
-      'hostname,requests,request_mb,response_mb',
+    expect(csv).toBe(`\uFEFF${[
+      '"hostname","requests","request_mb","response_mb"',
       '"a,""quoted""\nhost",9,1.5,123.457',
-      'small.example.com,1,0.001,2',
+      '"small.example.com",1,0.001,2',
       '',
-    ].join('\r\n'));
+    ].join('\r\n')}`);
   });
 
   test('blocks: one row per event, ISO times, hostile values quoted as data', () => {
     const csv = blocksCsv(historyRows());
+    const header = '"time","event","client","rule","host","action","observed","threshold","window_seconds","blocked_at","blocked_until"';
     const lines = csv.split('\r\n');
-    expect(lines[0]).toBe('time,event,client,rule,host,action,observed,threshold,window_seconds,blocked_at,blocked_until');
-    expect(lines[1]).toBe('2026-11-29T22:59:59.000Z,BLOCKED,198.51.100.1,login,www.example.com,BLOCK,150,100,60,2026-11-29T22:59:59.000Z,2026-11-29T23:14:59.000Z');
+    expect(lines[0]).toBe(`\uFEFF${header}`);
+    expect(lines[1]).toBe('"2026-11-29T22:59:59.000Z","BLOCKED","198.51.100.1","login","www.example.com","BLOCK",150,100,60,"2026-11-29T22:59:59.000Z","2026-11-29T23:14:59.000Z"');
     expect(csv).toContain('"<script>alert(""x"")</script>&\'"');
-    expect(csv).toContain('2001:db8:1:2::/64');
-    expect(blocksCsv([])).toBe('time,event,client,rule,host,action,observed,threshold,window_seconds,blocked_at,blocked_until\r\n');
+    expect(csv).toContain('"2001:db8:1:2::/64"');
+    expect(blocksCsv([])).toBe(`\uFEFF${header}\r\n`);
   });
 
   test('customer names become safe, distinct file names', () => {

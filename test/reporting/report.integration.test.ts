@@ -240,10 +240,10 @@ describe('report run against local S3, SES, DynamoDB, Elasticsearch and billing 
     ]));
     expect(keys.some((k) => k!.includes('customers/_script_'))).toBe(true);
     const acme = (await object('waf/reports/daily/2026-11-30/customers/acme.csv')).toString();
-    expect(acme.split('\r\n')).toEqual(['hostname,requests,request_mb,response_mb', 'www.acme.example,2,0.004,3', 'api.acme.example,1,0.002,1.5', 'old.acme.example,1,0.002,1.5', '']);
+    expect(acme.split('\r\n')).toEqual(['\uFEFF"hostname","requests","request_mb","response_mb"', '"www.acme.example",2,0.004,3', '"api.acme.example",1,0.002,1.5', '"old.acme.example",1,0.002,1.5', '']);
     const blocks = (await object('waf/reports/daily/2026-11-30/blocks.csv')).toString().split('\r\n');
     expect(blocks).toHaveLength(1 + 8 + 1);
-    expect(blocks[1]).toMatch(/^2026-11-29T23:00:00.000Z,BLOCKED,198\.51\.100\.7,login,/);
+    expect(blocks[1]).toMatch(/^"2026-11-29T23:00:00.000Z","BLOCKED","198\.51\.100\.7","login",/);
   });
 
   test('monthly run twice: costs from Cost Explorer (all pages) and the billing API; the yearly workbook rolls up idempotently', async () => {

@@ -5,45 +5,79 @@ import { toMegabytes } from './format';
 import { HistoryRecord } from './guard-summary';
 
 /**
- * CSV files of the report, RFC 4180 (quotes doubled, fields with commas, quotes or line breaks quoted, CRLF), through
- * csv-stringify rather than string joins. Times are ISO 8601 in UTC: spreadsheets and scripts read them unambiguously.
+ * CSV files of the report, RFC 4180 (quotes doubled, CRLF), through csv-stringify rather than string joins. Times are
+ * ISO 8601 in UTC: spreadsheets and scripts read them unambiguously.
+ *
+ * Host names come from the client-controlled Host header and rule ids and customer names from configuration, so every
+ * text cell is treated as hostile (OWASP "CSV Injection"):
+ * - a text cell that a spreadsheet could take for a formula gets a leading `'` (see {@link neutraliseFormula});
+ * - every text cell is quoted, so a `;` or `,` inside it cannot start a new cell in a spreadsheet whose list separator
+ *   differs from ours, and a formula character after it never begins a cell;
+ * - numbers are written as numbers (a column is text or number by declaration, never by looking at the value), so a
+ *   negative count stays a number.
+ * Files start with a UTF-8 byte order mark: without it Excel reads them in the system code page and garbles non-ASCII
+ * names.
  */
 
-const options = { header: true, record_delimiter: 'windows' as const };
+/**
+ * Cells starting with `=`, `+`, `-`, `@`, tab, carriage return or line feed (OWASP's list, plus the full-width forms that
+ * Apple Numbers normalises to them), also after leading spaces or quotes, which some importers trim. A cell that
+ * already starts with `'` is prefixed too, so removing one leading `'` always gives back the original text.
+ */
+const FORMULA_START = /^(?:[\t\r\n\0']|[\s"']*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20])/;
+
+/** The text a spreadsheet shows as text: `'` before anything that could start a formula. Reverse: drop one leading `'`. */
+export function neutraliseFormula(text: string): string {
+  return FORMULA_START.test(text) ? `'${text}` : text;
+}
+
+/** One column of a CSV: text cells are neutralised and quoted, number cells written as numbers (empty when absent). */
+export type CsvColumn<T> =
+  | { readonly header: string; readonly text: (row: T) => string | undefined }
+  | { readonly header: string; readonly number: (row: T) => number | undefined };
+
+function cell<T>(column: CsvColumn<T>, row: T): string | number | undefined {
+  if ('text' in column) return neutraliseFormula(column.text(row) ?? '');
+  const n = column.number(row);
+  return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
+}
+
+/** A CSV file: UTF-8 BOM, a header row, one record per row, CRLF. Every CSV of the report goes through here. */
+export function csvFile<T>(rows: readonly T[], columns: readonly CsvColumn<T>[]): string {
+  const records: Array<Array<string | number | undefined>> = [
+    columns.map((c) => neutraliseFormula(c.header)),
+    ...rows.map((r) => columns.map((c) => cell(c, r))),
+  ];
+  return stringify(records, { bom: true, quoted_string: true, record_delimiter: 'windows' });
+}
 
 /** Requests and traffic per hostname of one customer, largest first. */
 export function customerTrafficCsv(traffic: CustomerTraffic): string {
-  return stringify(
-    traffic.hosts.map((h) => ({
-      hostname: h.host,
-      requests: h.requests,
-      request_mb: toMegabytes(h.requestBytes),
-      response_mb: toMegabytes(h.responseBytes),
-    })),
-    { ...options, columns: ['hostname', 'requests', 'request_mb', 'response_mb'] },
-  );
+  return csvFile(traffic.hosts, [
+    { header: 'hostname', text: (h) => h.host },
+    { header: 'requests', number: (h) => h.requests },
+    { header: 'request_mb', number: (h) => toMegabytes(h.requestBytes) },
+    { header: 'response_mb', number: (h) => toMegabytes(h.responseBytes) },
+  ]);
 }
 
 const iso = (ms: number | undefined) => (ms === undefined ? '' : new Date(ms).toISOString());
 
 /** Every history event of the period, oldest first. */
 export function blocksCsv(records: readonly HistoryRecord[]): string {
-  return stringify(
-    records.map((r) => ({
-      time: iso(r.at),
-      event: r.event,
-      client: r.ip,
-      rule: r.ruleId,
-      host: r.host,
-      action: r.action,
-      observed: r.observed ?? '',
-      threshold: r.threshold ?? '',
-      window_seconds: r.windowSeconds ?? '',
-      blocked_at: iso(r.blockedAt),
-      blocked_until: iso(r.blockedUntil),
-    })),
-    { ...options, columns: ['time', 'event', 'client', 'rule', 'host', 'action', 'observed', 'threshold', 'window_seconds', 'blocked_at', 'blocked_until'] },
-  );
+  return csvFile(records, [
+    { header: 'time', text: (r) => iso(r.at) },
+    { header: 'event', text: (r) => r.event },
+    { header: 'client', text: (r) => r.ip },
+    { header: 'rule', text: (r) => r.ruleId },
+    { header: 'host', text: (r) => r.host },
+    { header: 'action', text: (r) => r.action },
+    { header: 'observed', number: (r) => r.observed },
+    { header: 'threshold', number: (r) => r.threshold },
+    { header: 'window_seconds', number: (r) => r.windowSeconds },
+    { header: 'blocked_at', text: (r) => iso(r.blockedAt) },
+    { header: 'blocked_until', text: (r) => iso(r.blockedUntil) },
+  ]);
 }
 
 /**

@@ -31,8 +31,11 @@ export function formatPercent(share: number | undefined): string {
   return share === undefined || !Number.isFinite(share) ? '–' : `${decimal1.format(share * 100)}%`;
 }
 
+/** `$1,234.50`, a credit `-$3.00`. */
 export function formatMoney(amount: number | undefined): string {
-  return amount === undefined || !Number.isFinite(amount) ? '–' : `$${decimal2.format(amount)}`;
+  if (amount === undefined || !Number.isFinite(amount)) return '–';
+  const figure = decimal2.format(Math.abs(amount));
+  return amount < 0 && figure !== '0.00' ? `-$${figure}` : `$${figure}`;
 }
 
 /** Bytes as megabytes (10^6), the unit of the customer CSVs. */

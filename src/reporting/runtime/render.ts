@@ -3,6 +3,7 @@ import { CostLine } from './costs';
 import { ElasticSummary, TimelinePoint } from './elastic-report';
 import { escapeHtml, formatClock, formatCount, formatDecimal, formatDuration, formatMoney, formatPercent, formatTime } from './format';
 import { GuardSummary } from './guard-summary';
+import { centsToDollars, costTotals } from './money';
 import { ReportPeriod, localTime } from './period';
 
 /**
@@ -188,13 +189,15 @@ function elasticSection(summary: ElasticSummary | null, period: ReportPeriod): S
 
 function costSection(costs: NonNullable<ReportModel['costs']>): Section {
   const s: Section = { title: 'Costs', html: [], text: [] };
-  const lines = [...(costs.aws ?? []), ...(costs.elastic ?? [])];
+  // Rounded as in the workbooks, so the email's figures are the workbook's.
+  const totals = costTotals(costs.aws ?? [], costs.elastic);
+  const lines = [...totals.aws.lines, ...(totals.elastic?.lines ?? [])];
   table(s, lines, [
     { title: 'Source', value: (r) => r.source },
     { title: 'Item', value: (r) => r.item },
-    { title: 'Amount (USD)', value: (r) => formatMoney(r.amount), numeric: true },
+    { title: 'Amount (USD)', value: (r) => formatMoney(centsToDollars(r.cents)), numeric: true },
   ], 'No cost figures.');
-  const total = lines.reduce((sum, l) => sum + l.amount, 0);
+  const total = centsToDollars(totals.totalCents);
   s.html.push(`<p style="margin:4px 0">Total: <b>${escapeHtml(formatMoney(total))}</b></p>`);
   s.text.push(`  Total: ${formatMoney(total)}`);
   return s;

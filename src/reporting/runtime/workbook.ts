@@ -1,9 +1,13 @@
 import { Workbook, Worksheet } from 'exceljs';
 import { CostLine } from './costs';
+import { RoundedSection, centsToDollars, costTotals, toCents } from './money';
 
 /**
  * The cost workbooks. Every sum is a formula (so a reader who corrects a figure sees the totals follow), written with
- * its computed result (so viewers that do not recalculate, and scripts, read the right numbers).
+ * its computed result (so viewers that do not recalculate, and scripts, read the right numbers). Figures are rounded
+ * by `money.ts`, and every cell a formula adds up holds whole cents, so the cached result is what the formula computes.
+ * Text (items can be cost allocation tag values anyone with tagging rights chose) is always written as a string cell,
+ * never as a formula.
  */
 
 const MONEY = '#,##0.00';
@@ -16,8 +20,6 @@ export interface MonthCosts {
   readonly elastic?: readonly CostLine[];
 }
 
-const sum = (lines: readonly CostLine[] | undefined) => (lines ?? []).reduce((s, l) => s + l.amount, 0);
-const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /** `cost-reports/<year>/<YYYY-MM>.xlsx`: one line per AWS group and Elastic product, subtotals and a total. */
 export async function monthlyCostWorkbook(costs: MonthCosts): Promise<Buffer> {
@@ -31,24 +33,25 @@ export async function monthlyCostWorkbook(costs: MonthCosts): Promise<Buffer> {
     { header: 'Amount (USD)', key: 'amount', width: 16, style: { numFmt: MONEY } },
   ];
   ws.getRow(1).font = { bold: true };
-  const section = (name: string, lines: readonly CostLine[]) => {
+  const totals = costTotals(costs.aws, costs.elastic);
+  const section = (name: string, rounded: RoundedSection) => {
     const first = ws.rowCount + 1;
-    for (const l of lines) ws.addRow({ source: l.source, item: l.item, amount: round2(l.amount) });
+    for (const l of rounded.lines) ws.addRow({ source: l.source, item: l.item, amount: centsToDollars(l.cents) });
     const last = ws.rowCount;
     const row = ws.addRow({ source: name, item: 'Subtotal' });
     row.font = { bold: true };
-    row.getCell('amount').value = lines.length > 0
-      ? { formula: `SUM(C${first}:C${last})`, result: round2(sum(lines)) }
+    row.getCell('amount').value = rounded.lines.length > 0
+      ? { formula: `SUM(C${first}:C${last})`, result: centsToDollars(rounded.subtotalCents) }
       : { formula: '0', result: 0 };
     return row.number;
   };
-  const awsRow = section('AWS', costs.aws);
-  const elasticRow = costs.elastic ? section('Elastic Cloud', costs.elastic) : undefined;
+  const awsRow = section('AWS', totals.aws);
+  const elasticRow = totals.elastic ? section('Elastic Cloud', totals.elastic) : undefined;
   const total = ws.addRow({ source: 'Total', item: costs.elastic ? 'AWS + Elastic Cloud' : 'AWS (Elastic Cloud not included)' });
   total.font = { bold: true };
   total.getCell('amount').value = {
     formula: elasticRow ? `C${awsRow}+C${elasticRow}` : `C${awsRow}`,
-    result: round2(sum(costs.aws) + sum(costs.elastic)),
+    result: centsToDollars(totals.totalCents),
   };
   return Buffer.from(await wb.xlsx.writeBuffer());
 }
@@ -62,6 +65,9 @@ function numberOf(value: unknown): number {
   if (typeof value === 'object' && value !== null && 'result' in value) return Number((value as { result?: unknown }).result ?? 0) || 0;
   return 0;
 }
+
+/** A cell's figure in cents: ours hold whole cents; a figure typed in by hand is rounded by the same rule. */
+const centsOf = (value: unknown) => toCents(numberOf(value));
 
 function createYearSheet(wb: Workbook, year: string): Worksheet {
   const ws = wb.addWorksheet(YEAR_SHEET(year));
@@ -91,22 +97,23 @@ export async function updateYearWorkbook(existing: Buffer | undefined, costs: Mo
   wb.calcProperties.fullCalcOnLoad = true;
   const ws = wb.getWorksheet(YEAR_SHEET(year)) ?? createYearSheet(wb, year);
   const row = FIRST_MONTH_ROW + month - 1;
-  ws.getCell(row, 2).value = round2(sum(costs.aws));
+  const totals = costTotals(costs.aws, costs.elastic);
+  ws.getCell(row, 2).value = centsToDollars(totals.aws.subtotalCents);
   // Unknown Elastic costs stay empty rather than 0, so a reader sees the gap.
-  ws.getCell(row, 3).value = costs.elastic ? round2(sum(costs.elastic)) : null;
+  ws.getCell(row, 3).value = totals.elastic ? centsToDollars(totals.elastic.subtotalCents) : null;
   let awsTotal = 0;
   let elasticTotal = 0;
   for (let r = FIRST_MONTH_ROW; r < TOTAL_ROW; r++) {
-    const aws = numberOf(ws.getCell(r, 2).value);
-    const elastic = numberOf(ws.getCell(r, 3).value);
+    const aws = centsOf(ws.getCell(r, 2).value);
+    const elastic = centsOf(ws.getCell(r, 3).value);
     awsTotal += aws;
     elasticTotal += elastic;
-    ws.getCell(r, 4).value = { formula: `B${r}+C${r}`, result: round2(aws + elastic) };
+    ws.getCell(r, 4).value = { formula: `B${r}+C${r}`, result: centsToDollars(aws + elastic) };
     ws.getCell(r, 4).numFmt = MONEY;
   }
   const last = TOTAL_ROW - 1;
-  ws.getCell(TOTAL_ROW, 2).value = { formula: `SUM(B${FIRST_MONTH_ROW}:B${last})`, result: round2(awsTotal) };
-  ws.getCell(TOTAL_ROW, 3).value = { formula: `SUM(C${FIRST_MONTH_ROW}:C${last})`, result: round2(elasticTotal) };
-  ws.getCell(TOTAL_ROW, 4).value = { formula: `SUM(D${FIRST_MONTH_ROW}:D${last})`, result: round2(awsTotal + elasticTotal) };
+  ws.getCell(TOTAL_ROW, 2).value = { formula: `SUM(B${FIRST_MONTH_ROW}:B${last})`, result: centsToDollars(awsTotal) };
+  ws.getCell(TOTAL_ROW, 3).value = { formula: `SUM(C${FIRST_MONTH_ROW}:C${last})`, result: centsToDollars(elasticTotal) };
+  ws.getCell(TOTAL_ROW, 4).value = { formula: `SUM(D${FIRST_MONTH_ROW}:D${last})`, result: centsToDollars(awsTotal + elasticTotal) };
   return Buffer.from(await wb.xlsx.writeBuffer());
 }
