@@ -176,6 +176,34 @@ describe('names are resolved once and every answer is judged', () => {
   });
 });
 
+test('a private upstream: contacted from inside the VPC, shown as not contacted from outside (no finding)', async () => {
+  const up = (await listener('127.0.0.1'))!;
+  try {
+    const c: DebugConfig = {
+      customers: [{ name: 'acme', apps: [{ hostnames: ['shop.example.com'], upstreamAddress: '10.0.5.5', upstreamPort: up.port, upstreamProtocol: 'http' }] }],
+      frontDoor: { dnsNames: ['waf.example.com'], ipAddresses: [], egressIpAddresses: [], port: 80, protocol: 'http' },
+      requestTimeoutMs: 1000,
+      concurrency: 1,
+    };
+    // 10.0.5.5 stands for the upstream inside the VPC; its socket goes to the local listener.
+    const run = (location: 'inside' | 'outside') => runCheck({ customer: 'acme', check: 'upstream' }, c.customers[0], {
+      config: c,
+      location,
+      resolver: { resolve4: async () => [], resolve6: async () => [] },
+      lookup: async () => [],
+      route: (a) => (a === '10.0.5.5' ? '127.0.0.1' : a),
+    });
+    const [inside] = await run('inside');
+    expect([inside.reachable, inside.status, inside.finding, inside.notContacted]).toEqual([true, 200, '', undefined]);
+    const [outside] = await run('outside');
+    expect([outside.reachable, outside.finding]).toEqual([false, '']);
+    expect(outside.notContacted).toBe('10.0.5.5 is a private address (10.0.0.0/8): only the checker inside the VPC contacts private addresses');
+    expect(up.connections()).toBe(1);
+  } finally {
+    await up.close();
+  }
+});
+
 describe('a redirect is reported, never followed, never OK', () => {
   test.each([
     [301, 'elsewhere', /^the WAF answered HTTP 301, a redirect to http:\/\/127\.0\.0\.1:\d+\/admin<x> \(not followed\): the site itself was not checked/],

@@ -230,10 +230,13 @@ export type Pinned = { readonly address: string; readonly refused?: undefined } 
  * redirect the connection.
  */
 export async function pinTarget(host: string, allowPrivate: boolean, lookup: Lookup): Promise<Pinned> {
-  const refusal = hostRefusal(host, allowPrivate);
-  if (refusal) return { refused: refusal, private: / is a private address /.test(refusal) };
   const literal = judgeAddress(host);
-  if (literal) return { address: literal.address.text };
+  if (literal) {
+    const refused = addressRefusal(literal, allowPrivate, host);
+    return refused ? { refused, private: literal.kind === 'private' } : { address: literal.address.text };
+  }
+  const refusal = hostRefusal(host, allowPrivate);
+  if (refusal) return { refused: refusal, private: false };
   let resolved;
   try {
     resolved = await lookup(host);

@@ -77,6 +77,7 @@ export function describeWidget(): string {
     '',
     ...CHECK_NAMES.map((c) => `* **${CHECK_LABELS[c]}**: ${CHECK_MEANING[c]}`),
     '',
-    'Only configured customers and hosts are ever contacted. Results are also logged, one event per host.',
+    'Only configured customers and hosts are ever contacted; never loopback, link-local or cloud metadata addresses, and',
+    'private ones only from inside the VPC. Redirects are reported, not followed. Results are also logged, one event per host.',
   ].join('\n');
 }
