@@ -138,4 +138,10 @@ describe('debugChecks', () => {
   ])('%s fails at synth', (_name, options, error) => {
     expect(() => build(options as any)).toThrow(error);
   });
+
+  test.each(['2130706433', '0x7f000001', '0177.0.0.1', '127.1', '::ffff:127.0.0.1', '::1', 'localhost', '169.254.169.254', 'fd00:ec2::254'])(
+    'upstreamAddress %s fails at synth, saying what to change', (u) => {
+      expect(() => build(() => ({ customers: [{ name: 'a', apps: [{ hostnames: ['a.test'], upstreamAddress: u }] }] }) as any))
+        .toThrow(/upstreamAddress .* the checkers never contact it; give the upstream's routable address or DNS name/);
+    });
 });

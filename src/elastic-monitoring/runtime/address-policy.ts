@@ -236,3 +236,18 @@ export function addressRefusal(judged: AddressJudgement, allowPrivate: boolean, 
 function article(word: string): string {
   return `${/^[aeiou]/.test(word) ? 'an' : 'a'} ${word}`;
 }
+
+export interface AddressVerdict {
+  readonly allowed: boolean;
+  /** Why it is refused; empty when allowed. */
+  readonly reason: string;
+  /** The address in canonical form, when the input was an address. */
+  readonly address?: string;
+}
+
+/** {@link hostRefusal} for a checker: private addresses only from `inside` the VPC. */
+export function checkAddress(input: string, location: 'inside' | 'outside'): AddressVerdict {
+  const reason = hostRefusal(input, location === 'inside') ?? '';
+  const address = judgeAddress(input)?.address.text;
+  return { allowed: reason === '', reason, ...(address ? { address } : {}) };
+}
