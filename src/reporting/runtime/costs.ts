@@ -52,19 +52,30 @@ export function mapCostExplorer(output: GetCostAndUsageCommandOutput): CostLine[
   return lines;
 }
 
-export async function readAwsCosts(ce: Pick<CostExplorerClient, 'send'>, config: CostConfig, period: ReportPeriod): Promise<CostLine[]> {
+/** Cost Explorer's lines for the month and whether it calls any of them estimated (the month is not closed yet). */
+export interface AwsCosts {
+  readonly lines: CostLine[];
+  readonly estimated: boolean;
+}
+
+export async function readAwsCosts(ce: Pick<CostExplorerClient, 'send'>, config: CostConfig, period: ReportPeriod): Promise<AwsCosts> {
   const lines: CostLine[] = [];
+  let estimated = false;
   let token: string | undefined;
   do {
     // Each page costs $0.01: pages are read one after another and only as many as there are.
     const out = await ce.send(new GetCostAndUsageCommand(costExplorerRequest(config, period, token)));
     lines.push(...mapCostExplorer(out));
+    if ((out.ResultsByTime ?? []).some((r) => r.Estimated === true)) estimated = true;
     token = out.NextPageToken;
   } while (token);
   // The same key may span pages; one line each.
   const merged = new Map<string, number>();
   for (const l of lines) merged.set(l.item, (merged.get(l.item) ?? 0) + l.amount);
-  return [...merged.entries()].map(([item, amount]) => ({ source: 'AWS' as const, item, amount })).sort((a, b) => b.amount - a.amount || a.item.localeCompare(b.item));
+  return {
+    lines: [...merged.entries()].map(([item, amount]) => ({ source: 'AWS' as const, item, amount })).sort((a, b) => b.amount - a.amount || a.item.localeCompare(b.item)),
+    estimated,
+  };
 }
 
 /** The v2 itemized costs request for a month. */

@@ -1,4 +1,5 @@
 import { barChart } from './charts';
+import { CostNotes, totalLabel } from './cost-record';
 import { CostLine } from './costs';
 import { ElasticSummary, TimelinePoint } from './elastic-report';
 import { escapeHtml, formatClock, formatCount, formatDecimal, formatDuration, formatMoney, formatPercent, formatTime } from './format';
@@ -24,7 +25,7 @@ export interface ReportModel {
   /** Undefined when the guard is not a source; `null` when it is but could not be read. */
   readonly guard?: GuardSummary | null;
   readonly elastic?: ElasticSummary | null;
-  readonly costs?: { readonly aws?: readonly CostLine[]; readonly elastic?: readonly CostLine[] };
+  readonly costs?: { readonly aws?: readonly CostLine[]; readonly elastic?: readonly CostLine[]; readonly notes?: CostNotes };
   readonly problems: readonly ReportProblem[];
   /** Object keys (or local paths) of the files this run wrote. */
   readonly files: readonly string[];
@@ -189,6 +190,12 @@ function elasticSection(summary: ElasticSummary | null, period: ReportPeriod): S
 
 function costSection(costs: NonNullable<ReportModel['costs']>): Section {
   const s: Section = { title: 'Costs', html: [], text: [] };
+  // Which figures are not this run's, missing or estimated: said before the figures, so nobody reconciles a partial total.
+  for (const note of [costs.notes?.aws, costs.notes?.elastic]) {
+    if (!note) continue;
+    s.html.push(`<p style="margin:4px 0;color:${note.label === 'estimated' ? '#8a5a00' : '#b00020'}">${escapeHtml(note.sentence)}</p>`);
+    s.text.push(`  ${note.sentence}`);
+  }
   // Rounded as in the workbooks, so the email's figures are the workbook's.
   const totals = costTotals(costs.aws ?? [], costs.elastic);
   const lines = [...totals.aws.lines, ...(totals.elastic?.lines ?? [])];
@@ -198,8 +205,9 @@ function costSection(costs: NonNullable<ReportModel['costs']>): Section {
     { title: 'Amount (USD)', value: (r) => formatMoney(centsToDollars(r.cents)), numeric: true },
   ], 'No cost figures.');
   const total = centsToDollars(totals.totalCents);
-  s.html.push(`<p style="margin:4px 0">Total: <b>${escapeHtml(formatMoney(total))}</b></p>`);
-  s.text.push(`  Total: ${formatMoney(total)}`);
+  const label = totalLabel(costs.notes);
+  s.html.push(`<p style="margin:4px 0">${escapeHtml(label)}: <b>${escapeHtml(formatMoney(total))}</b></p>`);
+  s.text.push(`  ${label}: ${formatMoney(total)}`);
   return s;
 }
 

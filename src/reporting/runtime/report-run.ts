@@ -1,5 +1,6 @@
 import { ReportConfig, REPORT_FAILURES_METRIC } from './config';
-import { CostLine } from './costs';
+import { CostRecord, mergeCosts, parseCostRecord, serializeCostRecord } from './cost-record';
+import { AwsCosts, CostLine } from './costs';
 import { blocksCsv, customerTrafficCsv, safeFileName } from './csv';
 import {
   ElasticSearchName, ElasticSummary, mapClientIps, mapCustomers, mapTimeline, mapTraffic, partialResultWarning,
@@ -22,7 +23,7 @@ export interface ReportSources {
   readonly readHistory?: (period: ReportPeriod) => Promise<HistoryRecord[]>;
   readonly readBudgetExceeded?: (period: ReportPeriod) => Promise<number | undefined>;
   readonly elasticSearch?: (name: ElasticSearchName, body: Record<string, unknown>) => Promise<unknown>;
-  readonly readAwsCosts?: (period: ReportPeriod) => Promise<CostLine[]>;
+  readonly readAwsCosts?: (period: ReportPeriod) => Promise<AwsCosts>;
   readonly readElasticCosts?: (period: ReportPeriod) => Promise<CostLine[]>;
 }
 
@@ -63,6 +64,7 @@ export function reportKeys(prefix: string, period: ReportPeriod) {
     blocks: `${base}blocks.csv`,
     customer: (name: string) => `${base}customers/${safeFileName(name)}.csv`,
     monthlyCosts: `${prefix}cost-reports/${year}/${period.label}.xlsx`,
+    costRecord: `${prefix}cost-reports/${year}/${period.label}.figures.json`,
     yearlyCosts: `${prefix}cost-reports/${year}/Total_${year}.xlsx`,
   };
 }
@@ -123,21 +125,50 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
     elastic = answered === 0 ? null : { ...found, trafficFrom: traffic.from, trafficTo: traffic.to, breachField: config.elastic.breachField };
   }
 
+  /**
+   * The month's figures: this run's answers merged into the recorded ones (a failed source keeps its last figures), the
+   * record written first (it is what the next run merges into), then both workbooks from the merged figures.
+   * `elasticLines` is undefined when billing is not configured, null when it failed.
+   */
+  async function recordCosts(aws: { lines: CostLine[]; estimated?: boolean } | undefined, elasticLines: CostLine[] | null | undefined): Promise<ReportModel['costs']> {
+    let previous: CostRecord | undefined | null;
+    try {
+      const stored = await outputs.getObject(keys.costRecord);
+      previous = stored === undefined ? undefined : parseCostRecord(stored.toString('utf8'), period.label);
+    } catch (e) {
+      previous = null;
+      problem('cost-record', `${message(e)}; the recorded cost figures of ${period.label} are kept as they are`);
+    }
+    const failed = aws === undefined || elasticLines === null;
+    // A month workbook without a record was written by an earlier version: its figures are not known here, so keep it.
+    if (previous === undefined && failed && await outputs.getObject(keys.monthlyCosts).catch(() => true as const) !== undefined) previous = null;
+    const merged = mergeCosts(period.label, previous, {
+      aws,
+      elastic: elasticLines ? { lines: elasticLines } : undefined,
+      elasticConfigured: elasticLines !== undefined,
+    }, run.now);
+    // Without the record, a failed source's figure cannot be told from "never recorded": write nothing rather than blank it.
+    if (previous === null && failed) return merged.costs;
+    if (merged.changed) {
+      const saved = await attempt(`s3:${keys.costRecord}`, () => outputs.putObject(keys.costRecord, serializeCostRecord(merged.record), JSON_TYPE));
+      // Workbooks holding figures the record does not would be overwritten by the next failed run: keep them in step.
+      if (saved === undefined) return merged.costs;
+      files.push(saved);
+    }
+    if (merged.anyFigure) {
+      const monthly = await attempt('cost-workbook', () => monthlyCostWorkbook(merged.costs));
+      if (monthly) await write(keys.monthlyCosts, monthly, XLSX);
+      const yearly = await attempt('cost-workbook-year', async () => updateYearWorkbook(await outputs.getObject(keys.yearlyCosts), merged.costs));
+      if (yearly) await write(keys.yearlyCosts, yearly, XLSX);
+    }
+    return merged.costs;
+  }
+
   let costs: ReportModel['costs'];
   if (period.kind === 'monthly' && (sources.readAwsCosts || sources.readElasticCosts)) {
-    const aws = sources.readAwsCosts ? await attempt('cost-explorer', () => sources.readAwsCosts!(period)) : [];
-    const elasticCosts = sources.readElasticCosts ? await attempt('elastic-billing', () => sources.readElasticCosts!(period)) : undefined;
-    costs = { aws, elastic: elasticCosts };
-    if (aws !== undefined || elasticCosts !== undefined) {
-      const month = { month: period.label, aws: aws ?? [], elastic: elasticCosts };
-      const monthly = await attempt('cost-workbook', () => monthlyCostWorkbook(month));
-      if (monthly) await write(keys.monthlyCosts, monthly, XLSX);
-      // Without the AWS figure the yearly row would be written as 0: leave last month's file as it is instead.
-      if (aws !== undefined) {
-        const yearly = await attempt('cost-workbook-year', async () => updateYearWorkbook(await outputs.getObject(keys.yearlyCosts), month));
-        if (yearly) await write(keys.yearlyCosts, yearly, XLSX);
-      }
-    }
+    const aws = sources.readAwsCosts ? await attempt('cost-explorer', () => sources.readAwsCosts!(period)) : { lines: [] };
+    const elasticLines = sources.readElasticCosts ? await attempt('elastic-billing', () => sources.readElasticCosts!(period)) : undefined;
+    costs = await recordCosts(aws, sources.readElasticCosts ? elasticLines ?? null : undefined);
   }
 
   if (guard) await write(keys.blocks, blocksCsv(guard.records), CSV);
@@ -159,4 +190,5 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
 }
 
 const CSV = 'text/csv; charset=utf-8';
+const JSON_TYPE = 'application/json';
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';

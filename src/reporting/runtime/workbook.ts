@@ -1,4 +1,5 @@
 import { Workbook, Worksheet } from 'exceljs';
+import { CostNotes, subtotalLabel, totalLabel } from './cost-record';
 import { CostLine } from './costs';
 import { RoundedSection, centsToDollars, costTotals, toCents } from './money';
 
@@ -16,8 +17,10 @@ export interface MonthCosts {
   /** `YYYY-MM`. */
   readonly month: string;
   readonly aws: readonly CostLine[];
-  /** Undefined when Elastic Cloud billing is not configured or could not be read. */
+  /** Undefined when Elastic Cloud billing is not configured, or failed with nothing recorded (`notes.elastic.missing`). */
   readonly elastic?: readonly CostLine[];
+  /** Partial, estimated, kept or missing figures (see `cost-record.ts`); absent when complete and final. */
+  readonly notes?: CostNotes;
 }
 
 
@@ -34,20 +37,23 @@ export async function monthlyCostWorkbook(costs: MonthCosts): Promise<Buffer> {
   ];
   ws.getRow(1).font = { bold: true };
   const totals = costTotals(costs.aws, costs.elastic);
-  const section = (name: string, rounded: RoundedSection) => {
+  const section = (name: string, rounded: RoundedSection, note: CostNotes['aws']) => {
     const first = ws.rowCount + 1;
     for (const l of rounded.lines) ws.addRow({ source: l.source, item: l.item, amount: centsToDollars(l.cents) });
     const last = ws.rowCount;
-    const row = ws.addRow({ source: name, item: 'Subtotal' });
+    const row = ws.addRow({ source: name, item: subtotalLabel(note) });
     row.font = { bold: true };
-    row.getCell('amount').value = rounded.lines.length > 0
-      ? { formula: `SUM(C${first}:C${last})`, result: centsToDollars(rounded.subtotalCents) }
-      : { formula: '0', result: 0 };
+    // A missing figure stays empty rather than 0, so nobody reads it as "no costs".
+    if (!note?.missing) {
+      row.getCell('amount').value = rounded.lines.length > 0
+        ? { formula: `SUM(C${first}:C${last})`, result: centsToDollars(rounded.subtotalCents) }
+        : { formula: '0', result: 0 };
+    }
     return row.number;
   };
-  const awsRow = section('AWS', totals.aws);
-  const elasticRow = totals.elastic ? section('Elastic Cloud', totals.elastic) : undefined;
-  const total = ws.addRow({ source: 'Total', item: costs.elastic ? 'AWS + Elastic Cloud' : 'AWS (Elastic Cloud not included)' });
+  const awsRow = section('AWS', totals.aws, costs.notes?.aws);
+  const elasticRow = totals.elastic || costs.notes?.elastic?.missing ? section('Elastic Cloud', totals.elastic ?? { lines: [], subtotalCents: 0 }, costs.notes?.elastic) : undefined;
+  const total = ws.addRow({ source: totalLabel(costs.notes), item: elasticRow ? 'AWS + Elastic Cloud' : 'AWS (Elastic Cloud not included)' });
   total.font = { bold: true };
   total.getCell('amount').value = {
     formula: elasticRow ? `C${awsRow}+C${elasticRow}` : `C${awsRow}`,
@@ -76,6 +82,7 @@ function createYearSheet(wb: Workbook, year: string): Worksheet {
     { header: 'AWS (USD)', key: 'aws', width: 16, style: { numFmt: MONEY } },
     { header: 'Elastic Cloud (USD)', key: 'elastic', width: 20, style: { numFmt: MONEY } },
     { header: 'Total (USD)', key: 'total', width: 16, style: { numFmt: MONEY } },
+    { header: 'Notes', key: 'notes', width: 60 },
   ];
   ws.getRow(1).font = { bold: true };
   for (let m = 1; m <= 12; m++) ws.getCell(FIRST_MONTH_ROW + m - 1, 1).value = `${year}-${String(m).padStart(2, '0')}`;
@@ -98,9 +105,12 @@ export async function updateYearWorkbook(existing: Buffer | undefined, costs: Mo
   const ws = wb.getWorksheet(YEAR_SHEET(year)) ?? createYearSheet(wb, year);
   const row = FIRST_MONTH_ROW + month - 1;
   const totals = costTotals(costs.aws, costs.elastic);
-  ws.getCell(row, 2).value = centsToDollars(totals.aws.subtotalCents);
-  // Unknown Elastic costs stay empty rather than 0, so a reader sees the gap.
-  ws.getCell(row, 3).value = totals.elastic ? centsToDollars(totals.elastic.subtotalCents) : null;
+  // A source with no figure at all leaves its cell as it is: a failed read never blanks or zeroes a recorded figure.
+  if (!costs.notes?.aws?.missing) ws.getCell(row, 2).value = centsToDollars(totals.aws.subtotalCents);
+  // Elastic Cloud not configured stays empty rather than 0, so a reader sees the gap.
+  if (!costs.notes?.elastic?.missing) ws.getCell(row, 3).value = totals.elastic ? centsToDollars(totals.elastic.subtotalCents) : null;
+  ws.getCell(row, 5).value = costs.notes?.total ? totalLabel(costs.notes) : null;
+  if (ws.getCell(1, 5).value !== 'Notes') ws.getCell(1, 5).value = 'Notes';
   let awsTotal = 0;
   let elasticTotal = 0;
   for (let r = FIRST_MONTH_ROW; r < TOTAL_ROW; r++) {
@@ -112,6 +122,9 @@ export async function updateYearWorkbook(existing: Buffer | undefined, costs: Mo
     ws.getCell(r, 4).numFmt = MONEY;
   }
   const last = TOTAL_ROW - 1;
+  const partialMonths = [];
+  for (let r = FIRST_MONTH_ROW; r < TOTAL_ROW; r++) if (String(ws.getCell(r, 5).value ?? '').includes('partial')) partialMonths.push(ws.getCell(r, 1).value);
+  ws.getCell(TOTAL_ROW, 1).value = partialMonths.length > 0 ? `Year (partial: ${partialMonths.join(', ')})` : 'Year';
   ws.getCell(TOTAL_ROW, 2).value = { formula: `SUM(B${FIRST_MONTH_ROW}:B${last})`, result: centsToDollars(awsTotal) };
   ws.getCell(TOTAL_ROW, 3).value = { formula: `SUM(C${FIRST_MONTH_ROW}:C${last})`, result: centsToDollars(elasticTotal) };
   ws.getCell(TOTAL_ROW, 4).value = { formula: `SUM(D${FIRST_MONTH_ROW}:D${last})`, result: centsToDollars(awsTotal + elasticTotal) };
