@@ -44,7 +44,8 @@ export function createCheckerHandler(deps: CheckerDeps): (event: unknown) => Pro
     const { resolver, lookup, route, ca } = deps;
     const results = await runCheck(request, customer, { config, location, resolver, lookup, route, ca });
     for (const r of results) {
-      const line = `${r.check} check of ${r.host} from ${r.location}: ${r.finding || 'OK'}`;
+      const ok = r.notContacted ? `not contacted (${r.notContacted})` : r.status !== undefined ? `OK (HTTP ${r.status})` : 'OK';
+      const line = `${r.check} check of ${r.host} from ${r.location}: ${r.finding || ok}`;
       if (r.finding) deps.logger.warn(line, { event: 'debug-check', ...r });
       else deps.logger.info(line, { event: 'debug-check', ...r });
     }
