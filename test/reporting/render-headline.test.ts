@@ -3,7 +3,7 @@ import { dailyModel, DAILY, monthlyModel } from './email-models';
 import { HOSTILE, historyRows } from './fixtures';
 import { totalLabel } from '../../src/reporting/runtime/cost-record';
 import { HistoryRecord } from '../../src/reporting/runtime/guard-summary';
-import { headlineFigures, KeyFigures, parseKeyFigures } from '../../src/reporting/runtime/headline';
+import { headlineFigures, KeyFigures, keyFigures, parseKeyFigures } from '../../src/reporting/runtime/headline';
 import { centsToDollars, costTotals } from '../../src/reporting/runtime/money';
 import { dayPeriod, ReportPeriod } from '../../src/reporting/runtime/period';
 import { renderEmail } from '../../src/reporting/runtime/render';
@@ -72,6 +72,18 @@ describe('the headline', () => {
       expect(m[1] === '±0' ? 0 : num(m[1])).toBe(now - before);
       if (before > 0 && now !== before) expect(Math.abs(num(m[2]) - ((now - before) / before) * 100)).toBeLessThanOrEqual(0.0501);
     }));
+  });
+
+  test('a request count from a search answered in part is shown as partial, not compared and not stored', () => {
+    const model = dailyModel();
+    const problems = [{ source: 'elastic:customers', message: 'search "customers" returned partial results (1 shard(s) failed); figures may be low' }];
+    const previous: KeyFigures = { kind: 'daily', period: '2026-11-29', requests: 200_000, blocks: 12 };
+    const email = renderEmail({ ...model, problems, previous });
+    const head = headlineLines(email.text);
+    expect(head.has('Requests')).toBe(false);
+    expect(head.get('Requests (partial)')).toEqual({ value: '264,000', change: 'no comparison: the search answered in part' });
+    expect(email.subject).toContain('264,000 requests (partial)');
+    expect(keyFigures({ kind: 'daily', period: DAILY.label, elastic: model.elastic, requestsPartial: true }).requests).toBeUndefined();
   });
 
   test('stored figures of another period are refused, not compared', () => {

@@ -32,6 +32,13 @@ export interface KeyFigureSources {
   readonly guard?: GuardSummary | null;
   readonly elastic?: ElasticSummary | null;
   readonly costs?: { readonly aws?: readonly CostLine[]; readonly elastic?: readonly CostLine[]; readonly notes?: CostNotes };
+  /** The search that counts requests answered in part (shards failed, timed out): the count may be low. */
+  readonly requestsPartial?: boolean;
+}
+
+/** Whether a run's problems say the request count is partial (the `customers` search counts them). */
+export function requestsPartial(problems: readonly { readonly source: string }[]): boolean {
+  return problems.some((p) => p.source === 'elastic:customers');
 }
 
 /** A cost total is partial when a source's figures are not this run's: never compared, never stored as complete. */
@@ -45,7 +52,8 @@ export function keyFigures(s: KeyFigureSources): KeyFigures {
   return {
     kind: s.kind,
     period: s.period,
-    ...(s.elastic?.totalRequests !== undefined ? { requests: s.elastic.totalRequests } : {}),
+    // A partial count is shown, never stored: the next period must not compare with a figure that may be low.
+    ...(s.elastic?.totalRequests !== undefined && !s.requestsPartial ? { requests: s.elastic.totalRequests } : {}),
     ...(s.guard ? { blocks: s.guard.totals.blocked, clientsBlocked: starts!.size } : {}),
     ...(costCents !== undefined ? { costCents } : {}),
   };
@@ -104,6 +112,7 @@ export function headlineFigures(s: KeyFigureSources, previous: KeyFigures | unde
   const out: HeadlineFigure[] = [];
   // More or fewer requests is neither good nor bad: no trend colour, unlike blocks and costs.
   if (now.requests !== undefined) out.push({ label: 'Requests', value: formatCount(now.requests), change: change(now.requests, previous?.requests, prevLabel, formatCount).change });
+  else if (s.elastic?.totalRequests !== undefined) out.push({ label: 'Requests (partial)', value: formatCount(s.elastic.totalRequests), change: 'no comparison: the search answered in part' });
   if (now.blocks !== undefined) out.push({ label: 'Blocks', value: formatCount(now.blocks), ...change(now.blocks, previous?.blocks, prevLabel, formatCount) });
   if (now.clientsBlocked !== undefined) out.push({ label: 'Clients blocked', value: formatCount(now.clientsBlocked), ...change(now.clientsBlocked, previous?.clientsBlocked, prevLabel, formatCount) });
   const top = s.guard?.topOffenders[0];
@@ -147,7 +156,7 @@ export function attentionItems(s: KeyFigureSources, problems: readonly Attention
 export function subjectFigures(s: KeyFigureSources): string {
   const now = keyFigures(s);
   const parts: string[] = [];
-  if (now.requests !== undefined) parts.push(`${formatCount(now.requests)} requests`);
+  if (s.elastic?.totalRequests !== undefined) parts.push(`${formatCount(s.elastic.totalRequests)} requests${s.requestsPartial ? ' (partial)' : ''}`);
   if (now.blocks !== undefined) parts.push(`${formatCount(now.blocks)} block${now.blocks === 1 ? '' : 's'}`);
   if (s.costs) {
     const total = formatMoney(centsToDollars(costTotals(s.costs.aws ?? [], s.costs.elastic).totalCents));

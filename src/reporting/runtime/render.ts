@@ -4,7 +4,7 @@ import { CostLine } from './costs';
 import { ElasticSummary, TimelinePoint } from './elastic-report';
 import { escapeHtml, formatClock, formatCount, formatDecimal, formatDuration, formatMoney, formatPercent, formatTime } from './format';
 import { GuardSummary } from './guard-summary';
-import { attentionItems, headlineFigures, KeyFigures, KeyFigureSources, subjectFigures } from './headline';
+import { attentionItems, headlineFigures, KeyFigures, KeyFigureSources, requestsPartial, subjectFigures } from './headline';
 import { centsToDollars, costTotals } from './money';
 import { ReportPeriod, localTime } from './period';
 
@@ -259,7 +259,14 @@ function attentionHtml(items: ReturnType<typeof attentionItems>): string {
 export function renderEmail(model: ReportModel): RenderedEmail {
   const { period } = model;
   const what = period.kind === 'daily' ? 'Daily' : 'Monthly';
-  const sources: KeyFigureSources = { kind: period.kind, period: period.label, guard: model.guard, elastic: model.elastic, costs: model.costs };
+  const sources: KeyFigureSources = {
+    kind: period.kind,
+    period: period.label,
+    guard: model.guard,
+    elastic: model.elastic,
+    costs: model.costs,
+    requestsPartial: requestsPartial(model.problems),
+  };
   const figures = headlineFigures(sources, model.previous);
   const attention = attentionItems(sources, model.problems);
   const keyFigures = subjectFigures(sources);

@@ -7,7 +7,7 @@ import {
   reportSearches, totalHits, trafficRange,
 } from './elastic-report';
 import { GuardSummary, HistoryRecord, summarizeGuard } from './guard-summary';
-import { KeyFigures, keyFigures, parseKeyFigures, serializeKeyFigures } from './headline';
+import { KeyFigures, keyFigures, parseKeyFigures, requestsPartial, serializeKeyFigures } from './headline';
 import { costTotals } from './money';
 import { previousDay, previousMonth, ReportPeriod } from './period';
 import { RenderedEmail, ReportModel, ReportProblem, renderEmail } from './render';
@@ -179,7 +179,8 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
   for (const customer of elastic?.traffic ?? []) await write(keys.customer(customer.customer), customerTrafficCsv(customer), CSV);
 
   const previous = await previousFigures(run);
-  await write(keys.figures, serializeKeyFigures(keyFigures({ kind: period.kind, period: period.label, guard, elastic, costs })), JSON_TYPE);
+  const figures = keyFigures({ kind: period.kind, period: period.label, guard, elastic, costs, requestsPartial: requestsPartial(problems) });
+  await write(keys.figures, serializeKeyFigures(figures), JSON_TYPE);
 
   // The archived copy lists the files written so far; the email also reports a failed archive.
   const draft = (extraFiles: string[]): RenderedEmail => renderEmail({
