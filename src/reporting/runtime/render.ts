@@ -1,7 +1,7 @@
 import { barChart } from './charts';
 import { CostNotes, totalLabel } from './cost-record';
 import { CostLine } from './costs';
-import { ElasticSummary, TimelinePoint } from './elastic-report';
+import { CustomerCut, ElasticSummary, MAX_CUSTOMERS, TimelinePoint } from './elastic-report';
 import { escapeHtml, formatClock, formatCount, formatDecimal, formatDuration, formatMoney, formatPercent, formatTime } from './format';
 import { GuardSummary } from './guard-summary';
 import { centsToDollars, costTotals } from './money';
@@ -123,6 +123,16 @@ function guardSection(summary: GuardSummary | null, period: ReportPeriod): Secti
   return s;
 }
 
+/** A line in both parts: what was left out, as "N of M". */
+function cutNote(section: Section, sentence: string): void {
+  section.html.push(`<p style="color:#8a5a00;margin:4px 0">${escapeHtml(sentence)}</p>`);
+  section.text.push(`  ${sentence}`);
+}
+
+function customerCutSentence(what: string, cut: CustomerCut): string {
+  return `${what} cover ${formatCount(cut.shown)} of about ${formatCount(cut.ofAbout)} customers (the first ${formatCount(cut.shown)} by name; a report holds at most ${formatCount(MAX_CUSTOMERS)}).`;
+}
+
 function timelineLabel(p: TimelinePoint, period: ReportPeriod): string {
   const t = localTime(new Date(p.start), period.timeZone);
   return period.kind === 'daily' ? String(t.hour).padStart(2, '0') : String(t.day);
@@ -146,6 +156,9 @@ function elasticSection(summary: ElasticSummary | null, period: ReportPeriod): S
       { title: 'Requests', value: (r) => formatCount(r.requests), numeric: true },
       { title: 'Apdex', value: (r) => formatDecimal(r.apdex, 3), numeric: true },
     ], 'No requests in this period.', 'Requests and Apdex per customer');
+  }
+  for (const [cut, what] of [[summary.customersCut, 'Per-customer figures'], [summary.trafficCut, 'Per-customer traffic CSVs']] as const) {
+    if (cut) cutNote(s, customerCutSentence(what, cut));
   }
   if (summary.timeline) {
     const points = summary.timeline;

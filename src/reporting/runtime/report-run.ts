@@ -3,7 +3,7 @@ import { CostRecord, mergeCosts, parseCostRecord, serializeCostRecord } from './
 import { AwsCosts, CostLine } from './costs';
 import { blocksCsv, customerTrafficCsv, safeFileName } from './csv';
 import {
-  ElasticSearchName, ElasticSummary, mapClientIps, mapCustomers, mapTimeline, mapTraffic, partialResultWarning,
+  ElasticSearchName, ElasticSummary, mapClientIps, mapCustomers, mapTimeline, mapTraffic, pageCustomers, partialResultWarning,
   reportSearches, totalHits, trafficRange,
 } from './elastic-report';
 import { GuardSummary, HistoryRecord, summarizeGuard } from './guard-summary';
@@ -107,20 +107,31 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
     const found: { -readonly [K in keyof ElasticSummary]?: ElasticSummary[K] } = {};
     let answered = 0;
     for (const search of reportSearches(config.elastic, period)) {
-      const response = await attempt(`elastic:${search.name}`, () => sources.elasticSearch!(search.name, search.body));
-      if (response === undefined) {
+      const send = (body: Record<string, unknown>) => sources.elasticSearch!(search.name, body);
+      const perCustomer = search.name === 'customers' || search.name === 'traffic';
+      const paged = await attempt(`elastic:${search.name}`, async () => (perCustomer ? pageCustomers(search.body, send) : { response: await send(search.body), pages: undefined, cut: undefined }));
+      if (paged === undefined) {
         // An unreachable cluster fails every search the same way: one problem is enough.
         if (problems.at(-1)?.message.match(/ConnectionError|NoLivingConnections|TimeoutError/)) break;
         continue;
       }
+      const response = paged.response;
       answered++;
-      const partial = partialResultWarning(search.name, response);
+      const partial = (paged.pages ?? [response]).map((page) => partialResultWarning(search.name, page)).find((w) => w !== undefined);
       if (partial) problem(`elastic:${search.name}`, partial);
       if (search.name === 'customers') {
         found.totalRequests = totalHits(response);
         if (found.totalRequests === 0) problem('elastic:no-data', `no WAF documents in ${config.elastic.indexPattern} from ${period.start.toISOString()} to ${period.end.toISOString()}; check that the WAF is logging and the index pattern and timestamp field are right`);
         found.customers = mapCustomers(response);
-      } else if (search.name === 'timeline') {found.timeline = mapTimeline(response);} else if (search.name === 'clientIps') {found.clientIps = mapClientIps(response);} else {found.traffic = mapTraffic(response);}
+        found.customersCut = paged.cut;
+      } else if (search.name === 'timeline') {
+        found.timeline = mapTimeline(response);
+      } else if (search.name === 'clientIps') {
+        found.clientIps = mapClientIps(response);
+      } else {
+        found.traffic = mapTraffic(response);
+        found.trafficCut = paged.cut;
+      }
     }
     elastic = answered === 0 ? null : { ...found, trafficFrom: traffic.from, trafficTo: traffic.to, breachField: config.elastic.breachField };
   }
