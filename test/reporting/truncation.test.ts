@@ -1,8 +1,10 @@
+import { readCsv } from './csv-reader';
 import { Doc, FakeElastic } from './fake-elastic';
 import { reportSources } from '../../src/reporting/runtime/aws-adapters';
 import { ReportConfig } from '../../src/reporting/runtime/config';
 import { MAX_CUSTOMERS } from '../../src/reporting/runtime/elastic-report';
-import { dayPeriod } from '../../src/reporting/runtime/period';
+import { HistoryRecord } from '../../src/reporting/runtime/guard-summary';
+import { dayPeriod, monthPeriod } from '../../src/reporting/runtime/period';
 import { RenderedEmail } from '../../src/reporting/runtime/render';
 import { runReport } from '../../src/reporting/runtime/report-run';
 import { DEFAULT_FIELDS } from '../../src/shared/runtime/elastic/connection';
@@ -70,14 +72,16 @@ function memoryOutputs() {
   };
 }
 
-async function run(elastic: FakeElastic, period = dayPeriod('2026-11-30', 'UTC')) {
+async function run(elastic: FakeElastic, period = dayPeriod('2026-11-30', 'UTC'), history?: HistoryRecord[], cfg = config()) {
   const out = memoryOutputs();
-  const cfg = config();
   const result = await runReport({
     config: cfg,
     period,
     now: new Date('2026-12-01T01:00:00Z'),
-    sources: reportSources(cfg, { secrets, elasticConnection: elastic.connection() as never }),
+    sources: {
+      ...reportSources(cfg, { secrets, elasticConnection: elastic.connection() as never }),
+      ...(history ? { readHistory: async () => history } : {}),
+    },
     outputs: out.outputs,
     log: { info: () => undefined, warn: () => undefined, error: () => undefined },
     metrics: { add: () => undefined },
@@ -115,5 +119,74 @@ describe('customers are paged, not cut at 500', () => {
       expect(part).toContain(`Per-customer figures cover ${shown} of about ${total} customers`);
       expect(part).toContain(`Per-customer traffic CSVs cover ${shown} of about ${total} customers`);
     }
+  });
+});
+
+/** 30 clients blocked in October 2026 by 30 rules, 27 of them twice, each decision in its own minute. */
+function octoberHistory(): HistoryRecord[] {
+  const rows: HistoryRecord[] = [];
+  for (let i = 0; i < 30; i++) {
+    const at = Date.parse('2026-10-05T00:00:00Z') + i * 3_600_000;
+    const row = { ip: `198.51.100.${i}`, ruleId: `rule-${i}`, host: 'www.example.com', action: 'BLOCK', observed: 100 + i, threshold: 100, windowSeconds: 60 };
+    rows.push({ ...row, at, event: 'BLOCKED', blockedAt: at, blockedUntil: at + 600_000 });
+    if (i < 27) rows.push({ ...row, at: at + 60_000, event: 'RENEWED', blockedAt: at + 60_000, blockedUntil: at + 660_000 });
+  }
+  return rows;
+}
+
+/** 30 customers with two hosts each, requests on every day of October 2026, from 40 client IPs. */
+function octoberDocs(): Doc[] {
+  const docs: Doc[] = [];
+  for (let day = 1; day <= 31; day++) {
+    for (let c = 0; c < 30; c++) {
+      docs.push({
+        '@timestamp': `2026-10-${String(day).padStart(2, '0')}T12:00:00Z`,
+        'waf': { latency_ms: 10 + c, customer: `cust-${c}` },
+        'url': { domain: `${day % 2 ? 'www' : 'api'}.cust-${c}.example` },
+        'client': { ip: `203.0.113.${(day * 30 + c) % 40}` },
+        'http': { request: { bytes: 100 }, response: { bytes: 1000, status_code: [200, 404, 500][c % 3] } },
+      });
+    }
+  }
+  return docs;
+}
+
+describe('every table the email shortens has a CSV, named in an "N of M" pointer', () => {
+  test('a 31-day month: all days in both parts, each cut table points to its CSV holding all rows', async () => {
+    const cfg = { ...config(), elastic: { ...config().elastic!, topClientIps: 40 } };
+    const { objects, result } = await run(new FakeElastic(octoberDocs()), monthPeriod('2026-10', 'UTC'), octoberHistory(), cfg);
+    expect(result.problems).toEqual([]);
+    const { text, html } = result.email;
+    for (let day = 1; day <= 31; day++) expect(text).toContain(`2026-10-${String(day).padStart(2, '0')}`);
+    expect(text).not.toMatch(/more rows/);
+    expect(html).not.toMatch(/more rows/);
+
+    const pointers = [...text.matchAll(/Showing (\d+) of (\d+) rows; all of them are in (\S+)\./g)]
+      .map(([, shown, total, file]) => ({ shown: Number(shown), total: Number(total), file }));
+    // The same sentences in the HTML part.
+    expect([...html.matchAll(/Showing (\d+) of (\d+) rows; all of them are in (\S+)\./g)].map((m) => m[0])).toEqual(
+      [...text.matchAll(/Showing (\d+) of (\d+) rows; all of them are in (\S+)\./g)].map((m) => m[0]));
+    const base = 'reports/monthly/2026-10/';
+    expect(pointers).toEqual([
+      { shown: 25, total: 30, file: `${base}rules.csv` },
+      { shown: 25, total: 30, file: `${base}offenders.csv` },
+      { shown: 25, total: 27, file: `${base}offenders.csv` },
+      { shown: 5, total: 57, file: `${base}busiest-minutes.csv` },
+      { shown: 25, total: 30, file: `${base}customers.csv` },
+      // Per customer: 1 status for all hosts and 1 for each of 2 hosts.
+      { shown: 25, total: 90, file: `${base}status-codes.csv` },
+      { shown: 25, total: 60, file: `${base}hosts.csv` },
+      { shown: 25, total: 40, file: `${base}client-ips.csv` },
+    ]);
+    for (const p of pointers) {
+      const rows = readCsv(objects.get(p.file)!.replace(/^\uFEFF/, '')).filter((r) => r.length > 1);
+      const dataRows = rows.slice(1);
+      if (p.file.endsWith('offenders.csv') && p.total === 27) expect(dataRows.filter((r) => Number(r[2]) > 1)).toHaveLength(27);
+      else expect(dataRows).toHaveLength(p.total);
+    }
+    // Each table's rows add up: status-code counts per host to the host's requests.
+    const hosts = readCsv(objects.get(`${base}hosts.csv`)!.replace(/^\uFEFF/, '')).slice(1).filter((r) => r.length > 1);
+    expect(hosts.reduce((sum, r) => sum + Number(r[2]), 0)).toBe(31 * 30);
+    expect(result.files).toEqual(expect.arrayContaining(pointers.map((p) => p.file)));
   });
 });

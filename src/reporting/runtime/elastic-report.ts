@@ -195,6 +195,23 @@ export function mapCustomers(response: unknown): CustomerFigures[] {
   }).sort((a, b) => b.requests - a.requests || (a.customer < b.customer ? -1 : a.customer > b.customer ? 1 : 0));
 }
 
+export interface StatusRow extends StatusShare { readonly customer: string; readonly host: string }
+
+/** Status codes per customer (host `(all hosts)`) and per host: the email's table and its CSV. */
+export function statusRows(customers: readonly CustomerFigures[]): StatusRow[] {
+  return customers.flatMap((c) => [
+    ...c.statusCodes.map((st) => ({ customer: c.customer, host: '(all hosts)', ...st })),
+    ...c.hosts.flatMap((h) => h.statusCodes.map((st) => ({ customer: c.customer, host: h.host, ...st }))),
+  ]);
+}
+
+export interface HostRow extends HostFigures { readonly customer: string }
+
+/** Requests (and breach hits) per customer and host: the email's table and its CSV. */
+export function hostRows(customers: readonly CustomerFigures[]): HostRow[] {
+  return customers.flatMap((c) => c.hosts.map((h) => ({ customer: c.customer, ...h })));
+}
+
 export function mapTimeline(response: unknown): TimelinePoint[] {
   return buckets(obj(response).aggregations, 'timeline').map((b) => {
     const avg = obj(b.avg_latency).value;

@@ -1,14 +1,14 @@
 import { ReportConfig, REPORT_FAILURES_METRIC } from './config';
 import { CostRecord, mergeCosts, parseCostRecord, serializeCostRecord } from './cost-record';
 import { AwsCosts, CostLine } from './costs';
-import { blocksCsv, customerTrafficCsv, safeFileName } from './csv';
+import { blocksCsv, customerTrafficCsv, safeFileName, TableId, tableCsvs } from './csv';
 import {
   ElasticSearchName, ElasticSummary, mapClientIps, mapCustomers, mapTimeline, mapTraffic, pageCustomers, partialResultWarning,
   reportSearches, totalHits, trafficRange,
 } from './elastic-report';
 import { GuardSummary, HistoryRecord, summarizeGuard } from './guard-summary';
 import { ReportPeriod } from './period';
-import { RenderedEmail, ReportModel, ReportProblem, renderEmail } from './render';
+import { MAX_ROWS, RenderedEmail, ReportModel, ReportProblem, TableFiles, renderEmail } from './render';
 import { monthlyCostWorkbook, updateYearWorkbook } from './workbook';
 import { Log, MetricsSink } from '../../shared/runtime/telemetry';
 
@@ -63,6 +63,8 @@ export function reportKeys(prefix: string, period: ReportPeriod) {
     text: `${base}report.txt`,
     blocks: `${base}blocks.csv`,
     customer: (name: string) => `${base}customers/${safeFileName(name)}.csv`,
+    /** All rows of a table the email shortens. */
+    table: (id: TableId) => `${base}${id}.csv`,
     monthlyCosts: `${prefix}cost-reports/${year}/${period.label}.xlsx`,
     costRecord: `${prefix}cost-reports/${year}/${period.label}.figures.json`,
     yearlyCosts: `${prefix}cost-reports/${year}/Total_${year}.xlsx`,
@@ -91,7 +93,9 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
   const write = async (key: string, body: Buffer | string, contentType: string) => {
     const where = await attempt(`s3:${key}`, () => outputs.putObject(key, body, contentType));
     if (where !== undefined) files.push(where);
+    return where;
   };
+  const tableFiles: { -readonly [K in keyof TableFiles]: TableFiles[K] } = {};
 
   // Sources, one after another: the guard's history, then each Elasticsearch search, then costs.
   let guard: GuardSummary | null | undefined;
@@ -168,7 +172,7 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
     }
     if (merged.anyFigure) {
       const monthly = await attempt('cost-workbook', () => monthlyCostWorkbook(merged.costs));
-      if (monthly) await write(keys.monthlyCosts, monthly, XLSX);
+      if (monthly) tableFiles.costs = await write(keys.monthlyCosts, monthly, XLSX);
       const yearly = await attempt('cost-workbook-year', async () => updateYearWorkbook(await outputs.getObject(keys.yearlyCosts), merged.costs));
       if (yearly) await write(keys.yearlyCosts, yearly, XLSX);
     }
@@ -184,10 +188,23 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
 
   if (guard) await write(keys.blocks, blocksCsv(guard.records), CSV);
   for (const customer of elastic?.traffic ?? []) await write(keys.customer(customer.customer), customerTrafficCsv(customer), CSV);
+  // Each table the email shortens gets its CSV, so the email's "N of M rows" pointer names a file that exists.
+  const shown: Partial<Record<TableId, number>> = { 'offenders': guard?.topOffenders.length, 'busiest-minutes': guard?.busiestMinutes.length };
+  for (const t of tableCsvs(guard, elastic)) {
+    if (t.rows > (shown[t.id] ?? MAX_ROWS)) tableFiles[t.id] = await write(keys.table(t.id), t.body(), CSV);
+  }
 
   // The archived copy lists the files written so far; the email also reports a failed archive.
   const draft = (extraFiles: string[]): RenderedEmail => renderEmail({
-    reportName: config.reportName, period, generatedAt: run.now, guard, elastic, costs, problems: [...problems], files: [...files, ...extraFiles],
+    reportName: config.reportName,
+    period,
+    generatedAt: run.now,
+    guard,
+    elastic,
+    costs,
+    problems: [...problems],
+    files: [...files, ...extraFiles],
+    tableFiles,
   });
   const archived = draft([keys.html, keys.text]);
   await write(keys.html, archived.html, 'text/html; charset=utf-8');
