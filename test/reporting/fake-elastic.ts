@@ -136,17 +136,33 @@ export class FakeElastic {
   private readonly mock = new Mock();
 
   constructor(public docs: Doc[]) {
+    this.mock.add({ method: 'POST', path: '/:index/_search' }, this.answer);
+  }
+
+  /** The answer to one search, from the documents and the request. */
+  private readonly answer = (params: any): Json => {
+    const body = params.body as Json;
+    this.searches.push({ index: decodeURIComponent(params.path.split('/')[1]), body });
+    const hits = this.docs.filter((d) => matches(d, body.query));
+    return {
+      took: 3,
+      timed_out: false,
+      _shards: { total: 1, successful: 1, skipped: 0, failed: 0 },
+      hits: { total: { value: hits.length, relation: 'eq' }, max_score: null, hits: [] },
+      ...(body.aggs ? { aggregations: aggregate(hits, body.aggs) } : {}),
+    };
+  };
+
+  /** Searches whose request matches `which` time out (the client's TimeoutError); the others are answered. */
+  public timeOut(which: (body: Json) => boolean): void {
+    const answer = this.answer;
+    this.mock.clearAll();
     this.mock.add({ method: 'POST', path: '/:index/_search' }, (params: any) => {
-      const body = params.body as Json;
-      this.searches.push({ index: decodeURIComponent(params.path.split('/')[1]), body });
-      const hits = this.docs.filter((d) => matches(d, body.query));
-      return {
-        took: 3,
-        timed_out: false,
-        _shards: { total: 1, successful: 1, skipped: 0, failed: 0 },
-        hits: { total: { value: hits.length, relation: 'eq' }, max_score: null, hits: [] },
-        ...(body.aggs ? { aggregations: aggregate(hits, body.aggs) } : {}),
-      };
+      if (which(params.body as Json)) {
+        this.searches.push({ index: decodeURIComponent(params.path.split('/')[1]), body: params.body });
+        return new errors.TimeoutError('Request timed out');
+      }
+      return answer(params);
     });
   }
 

@@ -190,3 +190,26 @@ describe('every table the email shortens has a CSV, named in an "N of M" pointer
     expect(result.files).toEqual(expect.arrayContaining(pointers.map((p) => p.file)));
   });
 });
+
+describe('one failed search does not cost the others', () => {
+  test('the timeline search times out: the client-IP and per-customer searches still run, the problem names the timeline', async () => {
+    const elastic = new FakeElastic(customerDocs(30));
+    elastic.timeOut((body) => body.aggs?.timeline !== undefined);
+    const { objects, result } = await run(elastic);
+    expect(result.problems.map((p) => p.source)).toEqual(['elastic:timeline']);
+    expect(result.problems[0].message).toMatch(/^TimeoutError: search "timeline" to https:\/\/es\.example\.com:9243 timed out/);
+    // Every search was sent: customers, timeline, client IPs, traffic.
+    expect(elastic.searches.map((s) => Object.keys(s.body.aggs).filter((k) => k !== 'customer_count'))).toEqual([['customers'], ['timeline'], ['client_ips'], ['customers']]);
+    expect(customerCsvs(objects)).toHaveLength(31);
+    expect(result.email.text).toMatch(/Client IP\s+Requests\n\s+192\.0\.2\.1\s+30/);
+    expect(result.email.text).toMatch(/PROBLEMS\n.*\n\s+elastic:timeline\s+TimeoutError/);
+    expect(result.email.html).toContain('elastic:timeline');
+  });
+
+  test('an unreachable cluster is one problem that names the searches not run', async () => {
+    const elastic = new FakeElastic(customerDocs(3));
+    elastic.goDown();
+    const { result } = await run(elastic);
+    expect(result.problems).toEqual([{ source: 'elastic:customers', message: expect.stringMatching(/cannot reach .*; not run: timeline, clientIps, traffic$/) }]);
+  });
+});

@@ -110,13 +110,20 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
     const traffic = trafficRange(period);
     const found: { -readonly [K in keyof ElasticSummary]?: ElasticSummary[K] } = {};
     let answered = 0;
-    for (const search of reportSearches(config.elastic, period)) {
+    const searches = reportSearches(config.elastic, period);
+    for (const [i, search] of searches.entries()) {
       const send = (body: Record<string, unknown>) => sources.elasticSearch!(search.name, body);
       const perCustomer = search.name === 'customers' || search.name === 'traffic';
-      const paged = await attempt(`elastic:${search.name}`, async () => (perCustomer ? pageCustomers(search.body, send) : { response: await send(search.body), pages: undefined, cut: undefined }));
-      if (paged === undefined) {
-        // An unreachable cluster fails every search the same way: one problem is enough.
-        if (problems.at(-1)?.message.match(/ConnectionError|NoLivingConnections|TimeoutError/)) break;
+      let paged: { response: unknown; pages?: readonly unknown[]; cut?: ElasticSummary['customersCut'] };
+      try {
+        paged = perCustomer ? await pageCustomers(search.body, send) : { response: await send(search.body) };
+      } catch (e) {
+        // A timeout or a rejected search says nothing about the next search: go on. Only a cluster that cannot be
+        // reached at all fails every search the same way; then the skipped searches are named in the one problem.
+        const rest = searches.slice(i + 1).map((s) => s.name);
+        const unreachable = /^(ConnectionError|NoLivingConnectionsError)$/.test((e as Error)?.name ?? '');
+        problem(`elastic:${search.name}`, `${message(e)}${unreachable && rest.length > 0 ? `; not run: ${rest.join(', ')}` : ''}`);
+        if (unreachable) break;
         continue;
       }
       const response = paged.response;
