@@ -2,7 +2,7 @@ import { promises as dns } from 'dns';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { AddressPolicy, CHECKER_LOCATION_ENV, LookupAll, CheckResult, CheckerLocation, Resolver, parseCheckRequest, runCheck } from './runtime/debug-checks';
+import { CHECKER_LOCATION_ENV, CheckResult, CheckerLocation, Lookup, Resolver, parseCheckRequest, runCheck, systemLookup } from './runtime/debug-checks';
 import { loadCustomers, parseDebugConfig } from './runtime/debug-targets';
 import { Log, powertoolsLog } from '../shared/runtime/telemetry';
 
@@ -10,13 +10,13 @@ export interface CheckerDeps {
   readonly env: NodeJS.ProcessEnv;
   readonly ddb?: Pick<DynamoDBDocumentClient, 'send'>;
   readonly resolver: Resolver;
+  /** Resolves front doors and upstreams before they are contacted (`dns.lookup`, all addresses). */
+  readonly lookup: Lookup;
+  /** Tests only: where a socket for a checked address goes (see `CheckContext.route`). */
+  readonly route?: (address: string) => string;
   readonly logger: Log;
   /** Extra trusted CAs (tests). */
   readonly ca?: string | Buffer;
-  /** Resolver used before connecting; `dns.promises.lookup` when not set. */
-  readonly lookup?: LookupAll;
-  /** Overrides the address policy (tests that talk to a local server only). */
-  readonly addressPolicy?: AddressPolicy;
 }
 
 export interface CheckerResponse {
@@ -41,11 +41,10 @@ export function createCheckerHandler(deps: CheckerDeps): (event: unknown) => Pro
       return { error: (e as Error).message };
     }
     const customer = customers.find((c) => c.name === request.customer)!;
-    const results = await runCheck(request, customer, {
-      config, location, resolver: deps.resolver, ca: deps.ca, lookup: deps.lookup, addressPolicy: deps.addressPolicy,
-    });
+    const { resolver, lookup, route, ca } = deps;
+    const results = await runCheck(request, customer, { config, location, resolver, lookup, route, ca });
     for (const r of results) {
-      const ok = r.status !== undefined ? `OK (HTTP ${r.status})` : 'OK';
+      const ok = r.notContacted ? `not contacted (${r.notContacted})` : r.status !== undefined ? `OK (HTTP ${r.status})` : 'OK';
       const line = `${r.check} check of ${r.host} from ${r.location}: ${r.finding || ok}`;
       if (r.finding) deps.logger.warn(line, { event: 'debug-check', ...r });
       else deps.logger.info(line, { event: 'debug-check', ...r });
@@ -58,5 +57,6 @@ export const handler = createCheckerHandler({
   env: process.env,
   ddb: process.env.AWS_REGION ? DynamoDBDocumentClient.from(new DynamoDBClient({})) : undefined,
   resolver: { resolve4: (h) => dns.resolve4(h), resolve6: (h) => dns.resolve6(h) },
+  lookup: systemLookup,
   logger: powertoolsLog(new Logger({ serviceName: 'waf-debug-checker' })),
 });

@@ -12,7 +12,12 @@ export enum WebProtocol {
 export interface DebugWebApp {
   /** The hostnames the application is served under (through the WAF). */
   readonly hostnames: string[];
-  /** IP address or DNS name of the upstream the WAF forwards to. */
+  /**
+   * IP address or DNS name of the upstream the WAF forwards to.
+   *
+   * Loopback, link-local, unspecified, multicast and cloud metadata addresses (in any spelling) fail synth and are never
+   * contacted; a private address is contacted only by the checker inside the VPC.
+   */
   readonly upstreamAddress: string;
   /**
    * Port of the upstream.
@@ -72,7 +77,10 @@ export interface DebugChecksOptions {
   /**
    * A table of more customers, read at every use so new ones appear without a deploy. Items: `customer` (string, the
    * name) and `apps` (a list of maps with `hostnames`, `upstreamAddress`, `upstreamPort`, `upstreamProtocol` "http" or
-   * "https"). Invalid items are skipped, never contacted.
+   * "https"). Invalid items are skipped, never contacted; refused addresses are shown as not contacted.
+   *
+   * Write access to this table lets the writer choose where the checkers send requests, from inside the VPC too:
+   * grant it like network-probe rights.
    * @default - customers from props only
    */
   readonly customersTable?: dynamodb.ITable;

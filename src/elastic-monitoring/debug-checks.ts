@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { DebugCheckerFunction } from './debug-checker-function';
 import { DebugChecksOptions, WebProtocol } from './debug-checks-options';
 import { DebugWidgetFunction } from './debug-widget-function';
-import { checkAddress } from './runtime/address-policy';
+import { hostRefusal } from './runtime/address-policy';
 import { CHECKER_ARNS_ENV, CHECKER_LOCATION_ENV, DEBUG_CONFIG_ENV, DebugConfig, HOSTNAME, MAX_HOSTS_PER_RUN } from './runtime/debug-checks';
 import { allowVpcNetworking, handlerDefaults, pinnedRuntime } from '../shared/handler-defaults';
 import { suppressNag } from '../shared/nag';
@@ -136,6 +136,11 @@ export function debugChecksErrors(options: DebugChecksOptions | undefined): stri
   for (const a of [...(door.dnsNames ?? []), ...(door.ipAddresses ?? []), ...(door.egressIpAddresses ?? [])]) {
     if (!Token.isUnresolved(a) && !HOSTNAME.test(a)) errors.push(`debugChecks.frontDoor: "${a}" is not a DNS name or IP address`);
   }
+  // The checkers refuse these at run time too (table rows alike); a literal in props is a mistake to fix now.
+  for (const a of [...(door.dnsNames ?? []), ...(door.ipAddresses ?? [])]) {
+    const refusal = Token.isUnresolved(a) ? undefined : hostRefusal(a, true);
+    if (refusal) errors.push(`debugChecks.frontDoor: ${refusal}; give the WAF entry's DNS name or address`);
+  }
   const names = new Set<string>();
   for (const c of options.customers ?? []) {
     if (!/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$/.test(c.name)) errors.push(`debugChecks.customers: name "${c.name}" must be 1-100 of letters, digits, space . _ - (starting with a letter or digit)`);
@@ -145,11 +150,8 @@ export function debugChecksErrors(options: DebugChecksOptions | undefined): stri
       for (const h of [...app.hostnames, app.upstreamAddress]) {
         if (!Token.isUnresolved(h) && !HOSTNAME.test(h)) errors.push(`debugChecks.customers["${c.name}"]: "${h}" is not a DNS name or IP address`);
       }
-      // The checkers refuse these at run time anyway; saying so at synth time saves a deploy.
-      const upstream = checkAddress(app.upstreamAddress, 'inside');
-      if (!Token.isUnresolved(app.upstreamAddress) && !upstream.allowed) {
-        errors.push(`debugChecks.customers["${c.name}"]: upstreamAddress ${upstream.reason}, which the checkers never contact; use the upstream's routable address or DNS name`);
-      }
+      const refusal = Token.isUnresolved(app.upstreamAddress) ? undefined : hostRefusal(app.upstreamAddress, true);
+      if (refusal) errors.push(`debugChecks.customers["${c.name}"]: upstreamAddress ${refusal}; give the upstream's routable address or DNS name`);
       if (app.hostnames.length === 0) errors.push(`debugChecks.customers["${c.name}"]: an app needs at least one hostname`);
       const port = app.upstreamPort;
       if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) errors.push(`debugChecks.customers["${c.name}"]: upstreamPort must be 1-65535, got ${port}`);

@@ -4,7 +4,9 @@ import { AddressInfo, Socket } from 'net';
 import * as fc from 'fast-check';
 import { createCheckerHandler } from '../../src/elastic-monitoring/debug-checker.lambda';
 import { checkAddress, parseIpv4, parseIpv6 } from '../../src/elastic-monitoring/runtime/address-policy';
-import { CHECKER_LOCATION_ENV, DEBUG_CONFIG_ENV, DebugConfig, LookupAll, headRequest } from '../../src/elastic-monitoring/runtime/debug-checks';
+import {
+  CHECKER_LOCATION_ENV, DEBUG_CONFIG_ENV, DebugConfig, Lookup, headRequest, pinTarget, runCheck, systemLookup,
+} from '../../src/elastic-monitoring/runtime/debug-checks';
 
 /** Every way of writing a v4 address that inet_aton and the WHATWG URL parser accept. */
 function spellingsV4(a: number): fc.Arbitrary<string> {
@@ -80,7 +82,7 @@ describe('address policy', () => {
   test('private ranges: allowed inside, refused outside, in every spelling', () => {
     fc.assert(fc.property(privateV4.chain(spellingsV4), (s) => {
       expect(checkAddress(s, 'inside').allowed).toBe(true);
-      expect(checkAddress(s, 'outside')).toEqual(expect.objectContaining({ allowed: false, reason: expect.stringContaining('inside checker only') }));
+      expect(checkAddress(s, 'outside')).toEqual(expect.objectContaining({ allowed: false, reason: expect.stringContaining('only the checker inside the VPC contacts private addresses') }));
     }), { numRuns: 1000 });
     fc.assert(fc.property(v6Prefix(0xfc00, 0xfe00).filter((g) => !(g[0] === 0xfd00 && g[1] === 0xec2)).chain(spellingsV6), (s) => {
       expect(checkAddress(s, 'inside').allowed).toBe(true);
@@ -92,7 +94,9 @@ describe('address policy', () => {
     const publicV4 = fc.integer({ min: 0, max: 0xffffffff }).filter((a) => {
       const o = a >>> 24;
       return o !== 0 && o !== 10 && o !== 127 && o < 224 && !(o === 169 && ((a >>> 16) & 255) === 254) && !(o === 172 && ((a >>> 20) & 15) === 1)
-        && !(o === 192 && ((a >>> 16) & 255) === 168) && !(o === 100 && ((a >>> 22) & 3) === 1);
+        && !(o === 192 && ((a >>> 16) & 255) === 168) && !(o === 100 && ((a >>> 22) & 3) === 1)
+        // IETF protocol assignments (192.0.0.0/24, incl. Oracle's metadata) and benchmarking (198.18.0.0/15) are not public either
+        && !(o === 192 && ((a >>> 8) & 0xffff) === 0) && !(o === 198 && ((a >>> 17) & 127) === 9);
     });
     fc.assert(fc.property(publicV4, fc.context(), (a, ctx) => fc.assert(fc.property(spellingsV4(a), (s) => {
       ctx.log(s);
@@ -130,15 +134,27 @@ async function countingListener(): Promise<{ port: number; accepted: () => numbe
   };
 }
 
+/** A customer with one app whose upstream is `address`, and a check context around it. */
+const app = (address: string, port: number) => ({
+  name: 'c', apps: [{ hostnames: ['shop.test'], upstreamAddress: address, upstreamPort: port, upstreamProtocol: 'http' as const }],
+});
+const ctx = (port: number, requestTimeoutMs = 1000) => ({
+  config: {
+    customers: [], frontDoor: { dnsNames: ['door.test'], ipAddresses: [], egressIpAddresses: [], port, protocol: 'http' as const }, requestTimeoutMs, concurrency: 1,
+  } as DebugConfig,
+  resolver: { resolve4: async () => [], resolve6: async () => [] },
+});
+
 const LOOPBACK_SPELLINGS = ['2130706433', '0x7f000001', '0177.0.0.1', '127.1', '::ffff:127.0.0.1', '::1', 'localhost', '127.0.0.1', '[::ffff:7f00:1]', 'localhost.'];
 
 describe('checkers never reach a loopback listener', () => {
   test.each(LOOPBACK_SPELLINGS.flatMap((a) => [['inside', a], ['outside', a]]) as Array<['inside' | 'outside', string]>)(
-    'headRequest from %s to %s: refused, 0 connections accepted', async (location, address) => {
+    'upstream check from %s to %s: refused, 0 connections accepted', async (location, address) => {
       const l = await countingListener();
       try {
-        const out = await headRequest({ protocol: 'http', address, port: l.port, hostname: 'shop.test' }, { timeoutMs: 1000, location });
-        expect(out).toEqual(expect.objectContaining({ reachable: false, refused: true, error: expect.stringContaining('refused by the address policy') }));
+        const [out] = await runCheck({ customer: 'c', check: 'upstream' }, app(address, l.port), { ...ctx(l.port), location, lookup: systemLookup });
+        expect(out).toEqual(expect.objectContaining({ reachable: false, notContacted: expect.stringMatching(/is an? loopback (address|name)/) }));
+        expect(out.finding).toContain('was not contacted');
         expect(l.accepted()).toBe(0);
       } finally {
         await l.close();
@@ -149,15 +165,15 @@ describe('checkers never reach a loopback listener', () => {
     const l = await countingListener();
     try {
       // Answers from the request: a public address first, the loopback second (a rebinding resolver's trick).
-      const rebinding: LookupAll = async (name) => (name === 'rebind.test' ? [{ address: '203.0.113.7', family: 4 }, { address: '127.0.0.1', family: 4 }] : []);
-      const out = await headRequest({ protocol: 'http', address: 'rebind.test', port: l.port, hostname: 'shop.test' }, { timeoutMs: 1000, location: 'inside', lookup: rebinding });
-      expect(out.refused).toBe(true);
-      expect(out.error).toContain('rebind.test resolves to 127.0.0.1 is a loopback address');
+      const rebinding: Lookup = async (name) => (name === 'rebind.test' ? [{ address: '203.0.113.7', family: 4 }, { address: '127.0.0.1', family: 4 }] : []);
+      const out = await pinTarget('rebind.test', true, rebinding);
+      expect(out.refused).toContain('rebind.test resolves to 127.0.0.1 is a loopback address');
       // A resolver that answers public on the check and loopback afterwards: the connection goes to the checked address.
       let calls = 0;
-      const flipping: LookupAll = async () => (calls++ === 0 ? [{ address: '192.0.2.1', family: 4 }] : [{ address: '127.0.0.1', family: 4 }]);
-      const pinned = await headRequest({ protocol: 'http', address: 'flip.test', port: l.port, hostname: 'shop.test' }, { timeoutMs: 300, location: 'inside', lookup: flipping });
+      const flipping: Lookup = async () => (calls++ === 0 ? [{ address: '192.0.2.1', family: 4 }] : [{ address: '127.0.0.1', family: 4 }]);
+      const [pinned] = await runCheck({ customer: 'c', check: 'upstream' }, app('flip.test', l.port), { ...ctx(l.port, 300), location: 'inside', lookup: flipping });
       expect(pinned.reachable).toBe(false);
+      expect(pinned.target).toBe(`flip.test (192.0.2.1):${l.port}`);
       expect(calls).toBe(1);
       expect(l.accepted()).toBe(0);
     } finally {
@@ -206,8 +222,8 @@ describe('checkers never reach a loopback listener', () => {
   test('a 3xx answer is reported with its status and Location, not as OK, and not followed', async () => {
     const l = await countingListener();
     try {
-      const out = await headRequest({ protocol: 'http', address: '127.0.0.1', port: l.port, hostname: 'shop.test' },
-        { timeoutMs: 1000, location: 'inside', addressPolicy: (a) => ({ allowed: a === '127.0.0.1', reason: 'test', address: a }) });
+      // headRequest is the raw request (the address policy is applied before it, in runCheck).
+      const out = await headRequest({ protocol: 'http', address: '127.0.0.1', port: l.port, hostname: 'shop.test' }, { timeoutMs: 1000 });
       expect(out).toEqual(expect.objectContaining({ reachable: true, status: 301, redirectTo: 'http://169.254.169.254/latest/meta-data/' }));
       expect(l.accepted()).toBe(1);
     } finally {

@@ -36,6 +36,13 @@ function fnWith(template: Template, location: string) {
 }
 
 describe('debugChecks', () => {
+  test('private upstreams and front doors pass synth (the inside checker contacts them)', () => {
+    expect(() => build(() => ({
+      frontDoor: { dnsNames: ['internal-waf.elb.eu-west-1.amazonaws.com'], ipAddresses: ['10.0.0.10'] },
+      customers: [{ name: 'a', apps: [{ hostnames: ['a.test'], upstreamAddress: '172.16.5.5' }, { hostnames: ['b.test'], upstreamAddress: 'fd12::5' }] }],
+    }))).not.toThrow();
+  });
+
   test('a checker inside the VPC, one outside, both with the configured targets only', () => {
     const { template } = build();
     const inside = fnWith(template, 'inside');
@@ -119,6 +126,15 @@ describe('debugChecks', () => {
     ['a port out of range', () => ({ customers: [{ name: 'a', apps: [{ hostnames: ['a.test'], upstreamAddress: 'u.test', upstreamPort: 0 }] }] }), /upstreamPort must be 1-65535, got 0/],
     ['a long timeout', () => ({ requestTimeout: Duration.seconds(30) }), /requestTimeout must be from 1 to 10 seconds/],
     ['too much concurrency', () => ({ concurrency: 100 }), /concurrency must be a whole number from 1 to 32, got 100/],
+    ...['2130706433', '0x7f000001', '0177.0.0.1', '127.1', '::ffff:127.0.0.1', '::1', 'localhost', '169.254.169.254', 'fd00:ec2::254', '0.0.0.0', 'fe80::1']
+      .map((address): [string, () => object, RegExp] => [
+        `upstream ${address}`,
+        () => ({ customers: [{ name: 'a', apps: [{ hostnames: ['a.test'], upstreamAddress: address }] }] }),
+        new RegExp(`debugChecks.customers\\["a"\\]: upstreamAddress ${address.replace(/[.]/g, '\\.')}.* is an? (loopback|metadata|unspecified|link-local) (address|name).*: the checkers never contact it; give the upstream's routable address or DNS name`),
+      ]),
+    ['a metadata front door', () => ({ frontDoor: { ipAddresses: ['169.254.169.254'] } }),
+      /debugChecks.frontDoor: 169\.254\.169\.254 is a metadata address \(cloud metadata 169\.254\.169\.254\): the checkers never contact it; give the WAF entry's DNS name or address/],
+    ['a loopback front door name', () => ({ frontDoor: { dnsNames: ['localhost.'] } }), /debugChecks.frontDoor: localhost\. is a loopback name/],
   ])('%s fails at synth', (_name, options, error) => {
     expect(() => build(options as any)).toThrow(error);
   });
@@ -126,6 +142,6 @@ describe('debugChecks', () => {
   test.each(['2130706433', '0x7f000001', '0177.0.0.1', '127.1', '::ffff:127.0.0.1', '::1', 'localhost', '169.254.169.254', 'fd00:ec2::254'])(
     'upstreamAddress %s fails at synth, saying what to change', (u) => {
       expect(() => build(() => ({ customers: [{ name: 'a', apps: [{ hostnames: ['a.test'], upstreamAddress: u }] }] }) as any))
-        .toThrow(/upstreamAddress .* which the checkers never contact; use the upstream's routable address or DNS name/);
+        .toThrow(/upstreamAddress .* the checkers never contact it; give the upstream's routable address or DNS name/);
     });
 });

@@ -1,6 +1,6 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
-import { createServer as createHttpServer, IncomingMessage, Server, ServerResponse } from 'http';
+import { createServer as createHttpServer, IncomingMessage, request as httpRequest, Server, ServerResponse } from 'http';
 import { createServer as createHttpsServer } from 'https';
 import { AddressInfo, Socket } from 'net';
 import * as os from 'os';
@@ -9,19 +9,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ScanCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createCheckerHandler } from '../../src/elastic-monitoring/debug-checker.lambda';
-import { checkAddress } from '../../src/elastic-monitoring/runtime/address-policy';
 import {
-  CHECKER_LOCATION_ENV, Customer, DEBUG_CONFIG_ENV, DebugConfig, Resolver, headRequest, mapLimit, parseCheckRequest, parseCustomerItem, runCheck,
+  CHECKER_LOCATION_ENV, Customer, DEBUG_CONFIG_ENV, DebugConfig, Lookup, Resolver, headRequest, mapLimit, parseCheckRequest, parseCustomerItem,
+  pinnedLookup, runCheck,
 } from '../../src/elastic-monitoring/runtime/debug-checks';
-
-/**
- * These tests exercise the HTTP mechanics against servers on 127.0.0.1, which the address policy refuses: they allow
- * exactly 127.0.0.1 and keep the policy for everything else (debug-checks-address.test.ts covers the policy itself).
- */
-const LOCAL = {
-  location: 'inside' as const,
-  addressPolicy: (a: string) => (a === '127.0.0.1' ? { allowed: true, reason: '', address: a } : checkAddress(a, 'inside')),
-};
 
 interface Seen { host?: string; method?: string; servername?: string }
 
@@ -61,6 +52,15 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+/** A lookup answering from a table, like dns.lookup with all: true; unknown names fail with ENOTFOUND. */
+const lookupOf = (table: Record<string, string[]>): Lookup => async (host) => {
+  if (!(host in table)) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+  return table[host].map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+};
+/** Documentation addresses (TEST-NET, public to the policy) stand for servers; their sockets go to the local listeners. */
+const toLoopback = (address: string) => (/^(192\.0\.2|198\.51\.100|203\.0\.113)\./.test(address) ? '127.0.0.1' : address);
+const testNet = { lookup: lookupOf({ 'waf.test': ['198.51.100.20'] }), route: toLoopback };
+
 let tls: { key: Buffer; cert: Buffer };
 beforeAll(() => {
   // A self-signed certificate for shop.test only, made with the system's openssl.
@@ -74,7 +74,7 @@ describe('headRequest', () => {
   test('reachable: HEAD with the site\'s Host header to the given address, status and latency', async () => {
     const s = await server(204);
     try {
-      const out = await headRequest({ protocol: 'http', address: '127.0.0.1', port: s.port, hostname: 'shop.test' }, { timeoutMs: 2000, ...LOCAL });
+      const out = await headRequest({ protocol: 'http', address: '127.0.0.1', port: s.port, hostname: 'shop.test' }, { timeoutMs: 2000 });
       expect(out).toEqual(expect.objectContaining({ reachable: true, status: 204 }));
       expect(out.latencyMs).toBeGreaterThanOrEqual(0);
       expect(s.seen).toEqual([expect.objectContaining({ host: 'shop.test', method: 'HEAD' })]);
@@ -83,8 +83,45 @@ describe('headRequest', () => {
     }
   });
 
+  test('a redirect is reported with its Location and not followed', async () => {
+    const paths: string[] = [];
+    const s = createHttpServer((req, res) => {
+      paths.push(req.url ?? '');
+      res.writeHead(302, { location: `/next${'x'.repeat(400)}` });
+      res.end();
+    });
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    try {
+      const out = await headRequest({ protocol: 'http', address: '127.0.0.1', port: (s.address() as AddressInfo).port, hostname: 'shop.test' }, { timeoutMs: 2000 });
+      expect(out).toEqual(expect.objectContaining({ reachable: true, status: 302, redirectTo: `/next${'x'.repeat(295)}` }));
+      expect(paths).toEqual(['/']);
+    } finally {
+      await new Promise<void>((r) => s.close(() => r()));
+    }
+  });
+
+  test('a name is connected to the pinned address only, whatever Node asks the lookup', async () => {
+    const s = await server(204);
+    try {
+      // `pinnedLookup` answers both forms Node uses (one address, or all: true with autoSelectFamily).
+      const viaNode = await new Promise<number | undefined>((resolve, reject) => {
+        const req = httpRequest({ host: 'anything.invalid', port: s.port, method: 'HEAD', lookup: pinnedLookup('127.0.0.1'), agent: false }, (res) => {
+          res.resume();
+          resolve(res.statusCode);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(viaNode).toBe(204);
+      const all = await new Promise<unknown>((r) => pinnedLookup('::1')('x.invalid', { all: true }, ((_e: unknown, a: unknown) => r(a)) as any));
+      expect(all).toEqual([{ address: '::1', family: 6 }]);
+    } finally {
+      await s.close();
+    }
+  });
+
   test('refused: not reachable, with the error code', async () => {
-    const out = await headRequest({ protocol: 'http', address: '127.0.0.1', port: await closedPort(), hostname: 'shop.test' }, { timeoutMs: 2000, ...LOCAL });
+    const out = await headRequest({ protocol: 'http', address: '127.0.0.1', port: await closedPort(), hostname: 'shop.test' }, { timeoutMs: 2000 });
     expect(out.reachable).toBe(false);
     expect(out.error).toMatch(/^ECONNREFUSED/);
   });
@@ -92,7 +129,7 @@ describe('headRequest', () => {
   test('a server that never answers is cut at the timeout', async () => {
     const s = await silentServer();
     try {
-      const out = await headRequest({ protocol: 'http', address: '127.0.0.1', port: s.port, hostname: 'shop.test' }, { timeoutMs: 300, ...LOCAL });
+      const out = await headRequest({ protocol: 'http', address: '127.0.0.1', port: s.port, hostname: 'shop.test' }, { timeoutMs: 300 });
       expect(out).toEqual(expect.objectContaining({ reachable: false, error: 'no answer within 300 ms' }));
       expect(out.latencyMs).toBeLessThan(2000);
     } finally {
@@ -103,14 +140,14 @@ describe('headRequest', () => {
   test('HTTPS: the TLS server name is the hostname, and the certificate must be valid for it', async () => {
     const s = await server(200, tls);
     try {
-      const good = await headRequest({ protocol: 'https', address: '127.0.0.1', port: s.port, hostname: 'shop.test' }, { timeoutMs: 2000, ca: tls.cert, ...LOCAL });
+      const good = await headRequest({ protocol: 'https', address: '127.0.0.1', port: s.port, hostname: 'shop.test' }, { timeoutMs: 2000, ca: tls.cert });
       expect(good).toEqual(expect.objectContaining({ reachable: true, status: 200 }));
       expect(good.error).toBeUndefined();
       expect(s.seen[0]).toEqual({ host: 'shop.test', method: 'HEAD', servername: 'shop.test' });
-      const wrong = await headRequest({ protocol: 'https', address: '127.0.0.1', port: s.port, hostname: 'blog.test' }, { timeoutMs: 2000, ca: tls.cert, ...LOCAL });
+      const wrong = await headRequest({ protocol: 'https', address: '127.0.0.1', port: s.port, hostname: 'blog.test' }, { timeoutMs: 2000, ca: tls.cert });
       expect(wrong.reachable).toBe(true);
       expect(wrong.error).toMatch(/ERR_TLS_CERT_ALTNAME_INVALID/);
-      const untrusted = await headRequest({ protocol: 'https', address: '127.0.0.1', port: s.port, hostname: 'shop.test' }, { timeoutMs: 2000, ...LOCAL });
+      const untrusted = await headRequest({ protocol: 'https', address: '127.0.0.1', port: s.port, hostname: 'shop.test' }, { timeoutMs: 2000 });
       expect(untrusted.error).toMatch(/SELF_SIGNED|self.signed/i);
     } finally {
       await s.close();
@@ -167,8 +204,8 @@ describe('runCheck', () => {
     resolve6: async (h) => (table[h] ?? []).filter((a) => a.includes(':')),
   });
   const config = (doorPort: number, upstreamPort: number, hosts = ['shop.test', 'www.shop.test']): DebugConfig => ({
-    customers: [{ name: 'acme', apps: [{ hostnames: hosts, upstreamAddress: '127.0.0.1', upstreamPort, upstreamProtocol: 'http' }] }],
-    frontDoor: { dnsNames: ['127.0.0.1'], ipAddresses: ['192.0.2.10'], egressIpAddresses: ['198.51.100.1'], port: doorPort, protocol: 'http' },
+    customers: [{ name: 'acme', apps: [{ hostnames: hosts, upstreamAddress: '203.0.113.7', upstreamPort, upstreamProtocol: 'http' }] }],
+    frontDoor: { dnsNames: ['waf.test'], ipAddresses: ['192.0.2.10'], egressIpAddresses: ['198.51.100.1'], port: doorPort, protocol: 'http' },
     requestTimeoutMs: 1000,
     concurrency: 2,
   });
@@ -177,10 +214,10 @@ describe('runCheck', () => {
     const door = await server(200);
     try {
       const c = config(door.port, 1);
-      const results = await runCheck({ customer: 'acme', check: 'waf' }, c.customers[0], { config: c, location: 'inside', resolver: resolverOf({}), addressPolicy: LOCAL.addressPolicy });
+      const results = await runCheck({ customer: 'acme', check: 'waf' }, c.customers[0], { config: c, location: 'inside', resolver: resolverOf({}), ...testNet });
       expect(results.map((r) => [r.host, r.target, r.reachable, r.status, r.finding])).toEqual([
-        ['shop.test', `127.0.0.1:${door.port}`, true, 200, ''],
-        ['www.shop.test', `127.0.0.1:${door.port}`, true, 200, ''],
+        ['shop.test', `waf.test (198.51.100.20):${door.port}`, true, 200, ''],
+        ['www.shop.test', `waf.test (198.51.100.20):${door.port}`, true, 200, ''],
       ]);
       expect(door.seen.map((s) => s.host).sort()).toEqual(['shop.test', 'www.shop.test']);
     } finally {
@@ -192,7 +229,7 @@ describe('runCheck', () => {
     const door = await server(503);
     try {
       const c = config(door.port, 1, ['shop.test']);
-      const [r] = await runCheck({ customer: 'acme', check: 'waf' }, c.customers[0], { config: c, location: 'outside', resolver: resolverOf({}), addressPolicy: LOCAL.addressPolicy });
+      const [r] = await runCheck({ customer: 'acme', check: 'waf' }, c.customers[0], { config: c, location: 'outside', resolver: resolverOf({}), ...testNet });
       expect(r.finding).toBe('the WAF answered HTTP 503: a server error');
     } finally {
       await door.close();
@@ -203,30 +240,30 @@ describe('runCheck', () => {
     const upstream = await server(200);
     try {
       const c = config(1, upstream.port, ['shop.test']);
-      const [inside] = await runCheck({ customer: 'acme', check: 'upstream' }, c.customers[0], { config: c, location: 'inside', resolver: resolverOf({}), addressPolicy: LOCAL.addressPolicy });
+      const [inside] = await runCheck({ customer: 'acme', check: 'upstream' }, c.customers[0], { config: c, location: 'inside', resolver: resolverOf({}), ...testNet });
       expect(inside).toEqual(expect.objectContaining({ reachable: true, finding: '' }));
-      const [outside] = await runCheck({ customer: 'acme', check: 'upstream' }, c.customers[0], { config: c, location: 'outside', resolver: resolverOf({}), addressPolicy: LOCAL.addressPolicy });
+      const [outside] = await runCheck({ customer: 'acme', check: 'upstream' }, c.customers[0], { config: c, location: 'outside', resolver: resolverOf({}), ...testNet });
       expect(outside.finding).toContain('answers from outside the WAF: anyone can bypass the WAF; allow only the WAF\'s egress addresses (198.51.100.1)');
       expect(upstream.seen[0].host).toBe('shop.test');
     } finally {
       await upstream.close();
     }
     const c = config(1, await closedPort(), ['shop.test']);
-    const [closed] = await runCheck({ customer: 'acme', check: 'upstream' }, c.customers[0], { config: c, location: 'outside', resolver: resolverOf({}), addressPolicy: LOCAL.addressPolicy });
+    const [closed] = await runCheck({ customer: 'acme', check: 'upstream' }, c.customers[0], { config: c, location: 'outside', resolver: resolverOf({}), ...testNet });
     expect(closed).toEqual(expect.objectContaining({ reachable: false, finding: '' }));
-    const [down] = await runCheck({ customer: 'acme', check: 'upstream' }, c.customers[0], { config: c, location: 'inside', resolver: resolverOf({}), addressPolicy: LOCAL.addressPolicy });
-    expect(down.finding).toMatch(/^upstream 127\.0\.0\.1:\d+ cannot be reached \(ECONNREFUSED/);
+    const [down] = await runCheck({ customer: 'acme', check: 'upstream' }, c.customers[0], { config: c, location: 'inside', resolver: resolverOf({}), ...testNet });
+    expect(down.finding).toMatch(/^upstream 203\.0\.113\.7:\d+ cannot be reached \(ECONNREFUSED/);
   });
 
   test('DNS: every answer must be a front-door address (static, or what the front-door names resolve to)', async () => {
     const c = config(1, 1, ['shop.test', 'www.shop.test', 'old.shop.test', 'gone.shop.test']);
     const resolver = resolverOf({
-      '127.0.0.1': ['127.0.0.1'],
+      'waf.test': ['198.51.100.20'],
       'shop.test': ['192.0.2.10'],
-      'www.shop.test': ['127.0.0.1', '2001:db8::1'],
+      'www.shop.test': ['198.51.100.20', '2001:db8::1'],
       'old.shop.test': ['203.0.113.50'],
     });
-    const rows = await runCheck({ customer: 'acme', check: 'dns' }, c.customers[0], { config: c, location: 'outside', resolver });
+    const rows = await runCheck({ customer: 'acme', check: 'dns' }, c.customers[0], { config: c, location: 'outside', resolver, ...testNet });
     expect(rows.map((r) => [r.host, r.finding])).toEqual([
       ['shop.test', ''],
       ['www.shop.test', 'www.shop.test resolves to 2001:db8::1, not a WAF front-door address: traffic to it bypasses the WAF; point the record at the WAF'],
@@ -252,7 +289,7 @@ describe('checker handler', () => {
       const config: DebugConfig = {
         customers: [],
         customersTableName: 'customers',
-        frontDoor: { dnsNames: ['127.0.0.1'], ipAddresses: [], egressIpAddresses: [], port: door.port, protocol: 'http' },
+        frontDoor: { dnsNames: ['waf.test'], ipAddresses: [], egressIpAddresses: [], port: door.port, protocol: 'http' },
         requestTimeoutMs: 1000,
         concurrency: 4,
       };
@@ -261,7 +298,7 @@ describe('checker handler', () => {
         env: { [DEBUG_CONFIG_ENV]: JSON.stringify(config), [CHECKER_LOCATION_ENV]: 'inside' },
         ddb: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' })),
         resolver: { resolve4: async () => [], resolve6: async () => [] },
-        addressPolicy: LOCAL.addressPolicy,
+        ...testNet,
         logger,
       });
       logged.length = 0;

@@ -57,6 +57,40 @@ describe('widget HTML', () => {
     expect(html).toContain('<p><b>checker outside: &lt;oops&gt;</b></p>');
   });
 
+  test('a redirect shows its status and Location, escaped, and is never OK; a target not contacted says why', () => {
+    const rows: CheckResult[] = [
+      {
+        customer: 'acme',
+        host: 'shop.test',
+        check: 'waf',
+        location: 'inside',
+        target: 'waf.test:443',
+        reachable: true,
+        status: 302,
+        latencyMs: 4,
+        redirectTo: 'https://login.test/?next=<script>',
+        finding: 'the WAF answered HTTP 302, a redirect to https://login.test/?next=<script> (not followed): x',
+      },
+      {
+        customer: 'acme',
+        host: 'shop.test',
+        check: 'upstream',
+        location: 'outside',
+        target: '10.0.0.5:443',
+        reachable: false,
+        latencyMs: 0,
+        finding: '',
+        notContacted: '10.0.0.5 is a private address (10.0.0.0/8): only the checker inside the VPC contacts private addresses',
+      },
+    ];
+    const html = renderResults(rows, []);
+    const cells = [...html.matchAll(/<tr>(.*?)<\/tr>/g)].slice(1).map((r) => [...r[1].matchAll(/<td>(.*?)<\/td>/g)].map((c) => c[1]));
+    expect(cells[0][5]).toBe('302 redirect to https://login.test/?next=&lt;script&gt;');
+    expect(cells[0][7]).toMatch(/^<b>the WAF answered HTTP 302, a redirect to https:\/\/login\.test\/\?next=&lt;script&gt; \(not followed\)/);
+    expect(cells[1][7]).toBe('Not contacted: 10.0.0.5 is a private address (10.0.0.0/8): only the checker inside the VPC contacts private addresses');
+    expect(html).not.toContain('<script>');
+  });
+
   test('describe is Markdown naming every check', () => {
     const md = describeWidget();
     expect(md).toMatch(/^## WAF debugging checks/);

@@ -5,7 +5,9 @@
 import * as dns from 'dns';
 import * as http from 'http';
 import * as https from 'https';
-import { AddressVerdict, checkAddress } from './address-policy';
+import { LookupFunction } from 'net';
+import { promisify } from 'util';
+import { addressRefusal, hostRefusal, judgeAddress } from './address-policy';
 
 /** Environment variable holding the JSON-encoded {@link DebugConfig}. */
 export const DEBUG_CONFIG_ENV = 'DEBUG_CHECKS_CONFIG';
@@ -76,6 +78,10 @@ export interface CheckResult {
   /** Empty when all is well; otherwise what is wrong and what to do. */
   readonly finding: string;
   readonly error?: string;
+  /** A 3xx answer's Location header (cut to {@link MAX_LOCATION_CHARS}); redirects are reported, never followed. */
+  readonly redirectTo?: string;
+  /** Why the target was not contacted (an address this checker never contacts); empty findings then mean "nothing to check". */
+  readonly notContacted?: string;
 }
 
 export class RequestError extends Error {
@@ -126,82 +132,37 @@ export const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0
 
 export interface HeadTarget {
   readonly protocol: 'http' | 'https';
-  /** Where to connect. */
+  /** Where to connect: an IP address that was checked; the socket goes there and nowhere else. */
   readonly address: string;
   readonly port: number;
   /** Host header and TLS SNI name: the customer's hostname, whatever address is connected to. */
   readonly hostname: string;
 }
 
+/** Longest Location header kept: enough to see where a redirect goes, not a way to fill the dashboard. */
+export const MAX_LOCATION_CHARS = 300;
+
 export interface HeadOutcome {
   readonly reachable: boolean;
   readonly status?: number;
-  /** The `Location` header of a redirect (3xx), which is reported and never followed. */
+  /** The Location header of a 3xx answer ('' when it has none); the redirect is not followed. */
   readonly redirectTo?: string;
   readonly latencyMs: number;
   readonly error?: string;
-  /** Set when the target was refused by the address policy: nothing was contacted. */
-  readonly refused?: boolean;
 }
-
-/** Resolves a name to all its addresses; `dns.promises.lookup(name, { all: true })` in production. */
-export type LookupAll = (hostname: string) => Promise<readonly dns.LookupAddress[]>;
-
-/** Decides whether an address (or name) may be contacted; {@link checkAddress} for the checker's location in production. */
-export type AddressPolicy = (address: string) => AddressVerdict;
 
 /** Trusted CAs besides Node's (tests); production uses the default trust store. */
 export interface HeadOptions {
   readonly timeoutMs: number;
   readonly ca?: string | Buffer;
-  /** Where the checker runs: decides whether private addresses are allowed. */
-  readonly location: CheckerLocation;
-  readonly lookup?: LookupAll;
-  /** Overrides the address policy (tests that talk to a local server); production never sets it. */
-  readonly addressPolicy?: AddressPolicy;
-}
-
-const defaultLookup: LookupAll = (hostname) => dns.promises.lookup(hostname, { all: true, verbatim: true });
-
-/**
- * Resolves `address` once and checks every answer against the policy: one forbidden answer refuses the target (a
- * name with a public and a loopback answer is not contacted). Returns the address to pin the connection to.
- */
-export async function resolveAllowed(address: string, options: HeadOptions): Promise<{ address: string; family: number } | { refused: string }> {
-  const policy = options.addressPolicy ?? ((a: string) => checkAddress(a, options.location));
-  const literal = policy(address);
-  if (!literal.allowed) return { refused: literal.reason };
-  if (literal.address) return { address: literal.address, family: literal.address.includes(':') ? 6 : 4 };
-  let resolved: readonly dns.LookupAddress[];
-  try {
-    resolved = await (options.lookup ?? defaultLookup)(address.replace(/\.+$/, ''));
-  } catch (e) {
-    return { refused: `${address} does not resolve (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` };
-  }
-  if (resolved.length === 0) return { refused: `${address} does not resolve` };
-  for (const a of resolved) {
-    const verdict = policy(a.address);
-    if (!verdict.allowed) return { refused: `${address} resolves to ${verdict.reason}` };
-  }
-  return { address: resolved[0].address, family: resolved[0].family };
 }
 
 /**
  * One HEAD request to `address:port` for `hostname`: the Host header and the TLS server name are the hostname, so the
  * WAF or upstream answers as it would for the site, and the certificate is checked against the hostname.
  */
-export async function headRequest(target: HeadTarget, options: HeadOptions): Promise<HeadOutcome> {
+export function headRequest(target: HeadTarget, options: HeadOptions): Promise<HeadOutcome> {
   const started = Date.now();
-  const pinned = await resolveAllowed(target.address, options);
-  if ('refused' in pinned) {
-    return { reachable: false, refused: true, latencyMs: Date.now() - started, error: `refused by the address policy: ${pinned.refused}` };
-  }
-  // The connection goes to the address that was checked, whatever DNS answers by now (no rebinding between check and connect).
-  const lookup = (_host: string, opts: dns.LookupOptions | ((...a: unknown[]) => void), cb?: (...a: unknown[]) => void) => {
-    const callback = (typeof opts === 'function' ? opts : cb)!;
-    if (typeof opts === 'object' && opts.all) callback(null, [{ address: pinned.address, family: pinned.family }]);
-    else callback(null, pinned.address, pinned.family);
-  };
   return new Promise((resolve) => {
     let settled = false;
     const done = (outcome: Omit<HeadOutcome, 'latencyMs'>) => {
@@ -210,8 +171,9 @@ export async function headRequest(target: HeadTarget, options: HeadOptions): Pro
       resolve({ ...outcome, latencyMs: Date.now() - started });
     };
     const common = {
-      host: pinned.address,
-      lookup: lookup as unknown as typeof dns.lookup,
+      host: target.address,
+      // The address is a literal, so Node does not resolve it; should it ever try, it gets the checked address back.
+      lookup: pinnedLookup(target.address),
       port: target.port,
       method: 'HEAD',
       path: '/',
@@ -225,8 +187,9 @@ export async function headRequest(target: HeadTarget, options: HeadOptions): Pro
     req.on('response', (res) => {
       res.resume();
       const status = res.statusCode;
-      const location = status !== undefined && status >= 300 && status < 400 ? res.headers.location : undefined;
-      done({ reachable: true, status, ...(location !== undefined ? { redirectTo: location.slice(0, 500) } : {}) });
+      const redirect = status !== undefined && status >= 300 && status < 400;
+      const location = String(res.headers.location ?? '').slice(0, MAX_LOCATION_CHARS);
+      done({ reachable: true, status, ...(redirect ? { redirectTo: location } : {}) });
       req.destroy();
     });
     req.on('timeout', () => {
@@ -240,6 +203,53 @@ export async function headRequest(target: HeadTarget, options: HeadOptions): Pro
     });
     req.end();
   });
+}
+
+/** A `lookup` for http/https/net/tls that answers every name with one address, so a socket cannot go elsewhere. */
+export function pinnedLookup(address: string): LookupFunction {
+  const family = address.includes(':') ? 6 : 4;
+  return (_host, options, callback) => {
+    type AllCallback = (e: null, a: Array<{ address: string; family: number }>) => void;
+    if ((options as { all?: boolean }).all) (callback as unknown as AllCallback)(null, [{ address, family }]);
+    else callback(null, address, family);
+  };
+}
+
+/** Every address of a name (`dns.lookup` with `all: true` in production: what a connection would use). */
+export type Lookup = (host: string) => Promise<ReadonlyArray<{ readonly address: string; readonly family: number }>>;
+
+/** The system resolver as a connection would use it: every address, in the resolver's order. */
+export const systemLookup: Lookup = (host) => promisify(dns.lookup)(host, { all: true, verbatim: true });
+
+/** Where a check may connect, or why it must not. */
+export type Pinned = { readonly address: string; readonly refused?: undefined } | { readonly refused: string; readonly private: boolean };
+
+/**
+ * Resolves `host` once and judges it and every answer: the name, an IP literal in any spelling, and each resolved
+ * address must be allowed. The result is the one address to connect to, so a second DNS answer (rebinding) cannot
+ * redirect the connection.
+ */
+export async function pinTarget(host: string, allowPrivate: boolean, lookup: Lookup): Promise<Pinned> {
+  const literal = judgeAddress(host);
+  if (literal) {
+    const refused = addressRefusal(literal, allowPrivate, host);
+    return refused ? { refused, private: literal.kind === 'private' } : { address: literal.address.text };
+  }
+  const refusal = hostRefusal(host, allowPrivate);
+  if (refusal) return { refused: refusal, private: false };
+  let resolved;
+  try {
+    resolved = await lookup(host);
+  } catch (e) {
+    return { refused: `${host} does not resolve (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, private: false };
+  }
+  if (resolved.length === 0) return { refused: `${host} does not resolve (no address)`, private: false };
+  const judged = resolved.map((a) => judgeAddress(a.address));
+  const bad = judged.map((j, i) => (j ? addressRefusal(j, allowPrivate) : `${resolved[i].address} is not an IP address`)).filter((r): r is string => !!r);
+  if (bad.length > 0) {
+    return { refused: `${host} resolves to ${bad.join('; ')}`, private: judged.every((j) => j && (j.kind === 'public' || j.kind === 'private')) };
+  }
+  return { address: judged[0]!.address.text };
 }
 
 function isIp(value: string): boolean {
@@ -276,16 +286,24 @@ async function answers(resolver: Resolver, host: string): Promise<{ addresses: s
 export interface CheckContext {
   readonly config: DebugConfig;
   readonly location: CheckerLocation;
+  /** Answers the DNS check (which records a hostname has). */
   readonly resolver: Resolver;
+  /** Resolves the front door and upstreams before they are contacted. */
+  readonly lookup: Lookup;
   readonly ca?: string | Buffer;
-  readonly lookup?: LookupAll;
-  /** Overrides the address policy (tests only). */
-  readonly addressPolicy?: AddressPolicy;
+  /**
+   * Where a socket for a checked address goes: the address itself in production. Tests route documentation addresses
+   * (TEST-NET) to local listeners; it is applied after the check, so it cannot widen what is allowed.
+   */
+  readonly route?: (address: string) => string;
 }
 
 function statusFinding(status: number | undefined, what: string, redirectTo?: string): string {
   if (status === undefined) return '';
-  if (status >= 300 && status < 400) return `${what} answered HTTP ${status}: a redirect to ${redirectTo ?? '(no Location header)'}, not followed`;
+  if (redirectTo !== undefined) {
+    return `${what} answered HTTP ${status}, a redirect ${redirectTo ? `to ${redirectTo}` : 'without a Location header'} (not followed): `
+      + 'the site itself was not checked; check that the redirect is meant to be there';
+  }
   if (status >= 500) return `${what} answered HTTP ${status}: a server error`;
   if (status >= 400) return `${what} answered HTTP ${status}: the request was refused`;
   return '';
@@ -312,28 +330,47 @@ export async function runCheck(request: CheckRequest, customer: Customer, ctx: C
     });
   }
   const door = config.frontDoor;
+  // One resolution per target and run: every host of the run connects to the address that was judged.
+  const pins = new Map<string, Promise<Pinned>>();
+  const pin = (address: string) => {
+    if (!pins.has(address)) pins.set(address, pinTarget(address, location === 'inside', ctx.lookup));
+    return pins.get(address)!;
+  };
   return mapLimit(hosts, config.concurrency, async ({ host, app }) => {
-    const target: HeadTarget = request.check === 'waf'
-      ? { protocol: door.protocol, address: door.dnsNames[0] ?? door.ipAddresses[0], port: door.port, hostname: host }
-      : { protocol: app.upstreamProtocol, address: app.upstreamAddress, port: app.upstreamPort, hostname: host };
-    const outcome = await headRequest(target, {
-      timeoutMs: config.requestTimeoutMs, ca: ctx.ca, location, lookup: ctx.lookup, addressPolicy: ctx.addressPolicy,
-    });
+    const aim = request.check === 'waf'
+      ? { protocol: door.protocol, address: door.dnsNames[0] ?? door.ipAddresses[0], port: door.port }
+      : { protocol: app.upstreamProtocol, address: app.upstreamAddress, port: app.upstreamPort };
+    const what = request.check === 'waf' ? 'the WAF' : `upstream ${aim.address}:${aim.port}`;
+    const started = Date.now();
+    const pinned = await pin(aim.address);
+    if (pinned.refused !== undefined) {
+      // A private address from outside the VPC is simply out of reach; anything else is a configuration to fix.
+      const expected = pinned.private && location === 'outside';
+      return {
+        ...base(host, `${aim.address}:${aim.port}`),
+        reachable: false,
+        latencyMs: Date.now() - started,
+        finding: expected ? '' : `${what} was not contacted: ${pinned.refused}; ${request.check === 'waf'
+          ? 'set debugChecks.frontDoor to the WAF entry\'s DNS name or address'
+          : 'set the upstream address to its routable address or DNS name'}`,
+        notContacted: pinned.refused,
+      };
+    }
+    const target: HeadTarget = { ...aim, address: ctx.route ? ctx.route(pinned.address) : pinned.address, hostname: host };
+    const outcome = await headRequest(target, { timeoutMs: config.requestTimeoutMs, ca: ctx.ca });
+    const shown = pinned.address === aim.address ? `${aim.address}:${aim.port}` : `${aim.address} (${pinned.address}):${aim.port}`;
     let finding: string;
-    if (outcome.refused) {
-      finding = `${target.address}:${target.port} was not contacted: ${outcome.error}; point the customer's entry at a routable address`;
-    } else if (request.check === 'upstream' && location === 'outside') {
+    if (request.check === 'upstream' && location === 'outside') {
       finding = outcome.reachable
-        ? `upstream ${target.address}:${target.port} answers from outside the WAF: anyone can bypass the WAF; allow only the WAF's egress addresses (${door.egressIpAddresses.join(', ') || 'see egressIpAddresses'})`
+        ? `upstream ${aim.address}:${aim.port} answers from outside the WAF: anyone can bypass the WAF; allow only the WAF's egress addresses (${door.egressIpAddresses.join(', ') || 'see egressIpAddresses'})`
         : '';
     } else {
-      const what = request.check === 'waf' ? 'the WAF' : `upstream ${target.address}:${target.port}`;
       finding = !outcome.reachable
         ? `${what} cannot be reached${outcome.error ? ` (${outcome.error})` : ''}`
         : outcome.error
           ? `${what} presents a TLS certificate that is not valid for ${host} (${outcome.error})`
           : statusFinding(outcome.status, what, outcome.redirectTo);
     }
-    return { ...base(host, `${target.address}:${target.port}`), ...outcome, finding };
+    return { ...base(host, shown), ...outcome, finding };
   });
 }

@@ -50,8 +50,10 @@ export function renderWidget(customers: readonly Customer[], endpoint: string, f
 /** The popup: one row per host and place checked. */
 export function renderResults(results: readonly CheckResult[], failures: readonly string[]): string {
   const rows = results.map((r) => {
-    const status = r.status === undefined ? '-' : String(r.status);
-    const finding = r.finding === '' ? 'OK' : `<b>${escapeHtml(r.finding)}</b>`;
+    const status = r.status === undefined ? '-'
+      : r.redirectTo !== undefined ? `${r.status} redirect to ${r.redirectTo || '(no Location)'}` : String(r.status);
+    const finding = r.finding !== '' ? `<b>${escapeHtml(r.finding)}</b>`
+      : r.notContacted ? `Not contacted: ${escapeHtml(r.notContacted)}` : 'OK';
     return `<tr><td>${escapeHtml(r.host)}</td><td>${escapeHtml(CHECK_LABELS[r.check])}</td><td>${escapeHtml(r.location)}</td>`
       + `<td>${escapeHtml(r.target)}</td><td>${r.reachable ? 'yes' : 'no'}</td><td>${escapeHtml(status)}</td>`
       + `<td>${Math.round(r.latencyMs)} ms</td><td>${finding}</td></tr>`;
@@ -75,6 +77,7 @@ export function describeWidget(): string {
     '',
     ...CHECK_NAMES.map((c) => `* **${CHECK_LABELS[c]}**: ${CHECK_MEANING[c]}`),
     '',
-    'Only configured customers and hosts are ever contacted. Results are also logged, one event per host.',
+    'Only configured customers and hosts are ever contacted; never loopback, link-local or cloud metadata addresses, and',
+    'private ones only from inside the VPC. Redirects are reported, not followed. Results are also logged, one event per host.',
   ].join('\n');
 }
