@@ -206,6 +206,21 @@ describe('one failed search does not cost the others', () => {
     expect(result.email.html).toContain('elastic:timeline');
   });
 
+  test('a page of customers times out: the customers before it are kept and the email says "N of about M"', async () => {
+    const elastic = new FakeElastic(customerDocs(1_234));
+    // The third page of the customers search (after c000498): the first two pages hold the unnamed customer and 499 others.
+    elastic.timeOut((body) => body.aggs?.customers?.aggs?.apdex_satisfied !== undefined
+      && typeof body.aggs.customers.composite.after?.customer === 'string' && body.aggs.customers.composite.after.customer > 'c000400');
+    const { objects, result } = await run(elastic);
+    expect(result.problems.map((p) => p.source)).toEqual(['elastic:customers']);
+    expect(result.problems[0].message).toMatch(/timed out .*; kept the first 500 customers \(by name\) of the pages before it$/);
+    for (const part of [result.email.text, result.email.html]) {
+      expect(part).toContain('Per-customer figures cover 500 of about 1,235 customers (the first 500 by name; the search failed after them, see the problems).');
+    }
+    // The traffic search is not affected: every customer's CSV.
+    expect(customerCsvs(objects)).toHaveLength(1_235);
+  });
+
   test('an unreachable cluster is one problem that names the searches not run', async () => {
     const elastic = new FakeElastic(customerDocs(3));
     elastic.goDown();

@@ -119,7 +119,12 @@ export interface HostTraffic { readonly host: string; readonly requests: number;
 export interface CustomerTraffic { readonly customer: string; readonly hosts: HostTraffic[] }
 
 /** Set when a per-customer search stopped at {@link MAX_CUSTOMERS}: how many it has, of about how many. */
-export interface CustomerCut { readonly shown: number; readonly ofAbout: number }
+export interface CustomerCut {
+  readonly shown: number;
+  readonly ofAbout: number;
+  /** The search failed after these customers (the error is a problem of its own) rather than reaching the limit. */
+  readonly failed?: boolean;
+}
 
 export interface ElasticSummary {
   readonly totalRequests?: number;
@@ -255,6 +260,8 @@ export interface PagedCustomers {
   /** Each page's raw response, for the partial-result check. */
   readonly pages: readonly unknown[];
   readonly cut?: CustomerCut;
+  /** A page after the first failed: the customers before it are kept, `cut` says how many. */
+  readonly error?: unknown;
 }
 
 /**
@@ -274,10 +281,24 @@ export async function pageCustomers(body: Json, send: (body: Json) => Promise<un
     const size = all.length === max ? 1 : Math.min(pageSize, max - all.length);
     const { customer_count: _count, ...rest } = aggs;
     const pageAggs = pages.length === 0 ? aggs : rest;
-    const response = await send({
-      ...body,
-      aggs: { ...pageAggs, customers: { ...obj(aggs.customers), composite: { ...composite, size, ...(after === undefined ? {} : { after }) } } },
-    });
+    let response: unknown;
+    try {
+      response = await send({
+        ...body,
+        aggs: { ...pageAggs, customers: { ...obj(aggs.customers), composite: { ...composite, size, ...(after === undefined ? {} : { after }) } } },
+      });
+    } catch (error) {
+      // Without the first page there is nothing to keep; after it, the customers so far are real figures, said as N of M.
+      if (pages.length === 0) throw error;
+      const first = obj(pages[0]);
+      const counted = Number(obj(obj(first.aggregations).customer_count).value ?? 0) + (all.some((b) => obj(b.key).customer === null) ? 1 : 0);
+      return {
+        response: { ...first, aggregations: { customers: { buckets: all } } },
+        pages,
+        cut: { shown: all.length, ofAbout: Math.max(counted, all.length + 1), failed: true },
+        error,
+      };
+    }
     pages.push(response);
     const agg = obj(obj(obj(response).aggregations).customers);
     const list = buckets(obj(response).aggregations, 'customers');

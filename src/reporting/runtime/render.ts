@@ -157,7 +157,8 @@ function cutNote(section: Section, sentence: string): void {
 }
 
 function customerCutSentence(what: string, cut: CustomerCut): string {
-  return `${what} cover ${formatCount(cut.shown)} of about ${formatCount(cut.ofAbout)} customers (the first ${formatCount(cut.shown)} by name; a report holds at most ${formatCount(MAX_CUSTOMERS)}).`;
+  const why = cut.failed ? 'the search failed after them, see the problems' : `a report holds at most ${formatCount(MAX_CUSTOMERS)}`;
+  return `${what} cover ${formatCount(cut.shown)} of about ${formatCount(cut.ofAbout)} customers (the first ${formatCount(cut.shown)} by name; ${why}).`;
 }
 
 function timelineLabel(p: TimelinePoint, period: ReportPeriod): string {

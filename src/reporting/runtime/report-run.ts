@@ -114,7 +114,7 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
     for (const [i, search] of searches.entries()) {
       const send = (body: Record<string, unknown>) => sources.elasticSearch!(search.name, body);
       const perCustomer = search.name === 'customers' || search.name === 'traffic';
-      let paged: { response: unknown; pages?: readonly unknown[]; cut?: ElasticSummary['customersCut'] };
+      let paged: { response: unknown; pages?: readonly unknown[]; cut?: ElasticSummary['customersCut']; error?: unknown };
       try {
         paged = perCustomer ? await pageCustomers(search.body, send) : { response: await send(search.body) };
       } catch (e) {
@@ -128,6 +128,9 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
       }
       const response = paged.response;
       answered++;
+      if (paged.error !== undefined) {
+        problem(`elastic:${search.name}`, `${message(paged.error)}; kept the first ${paged.cut?.shown} customers (by name) of the pages before it`);
+      }
       const partial = (paged.pages ?? [response]).map((page) => partialResultWarning(search.name, page)).find((w) => w !== undefined);
       if (partial) problem(`elastic:${search.name}`, partial);
       if (search.name === 'customers') {
