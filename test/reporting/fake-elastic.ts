@@ -92,7 +92,9 @@ function aggregate(docs: Doc[], aggs: Json | undefined): Json | undefined {
       }
       const buckets = [...groups.entries()].sort((a, b) => b[1].length - a[1].length).slice(0, spec.terms.size ?? 10)
         .map(([key, group]) => ({ key, doc_count: group.length, ...aggregate(group, sub) }));
-      out[name] = { doc_count_error_upper_bound: 0, sum_other_doc_count: docs.length - buckets.reduce((s, b) => s + b.doc_count, 0), buckets };
+      // Documents without the field (and no `missing`) are in no bucket, listed or not.
+      const grouped = [...groups.values()].reduce((s, g) => s + g.length, 0);
+      out[name] = { doc_count_error_upper_bound: 0, sum_other_doc_count: grouped - buckets.reduce((s, b) => s + b.doc_count, 0), buckets };
     } else if (spec.composite) {
       out[name] = composite(docs, spec.composite, sub);
     } else if (spec.cardinality) {

@@ -151,6 +151,23 @@ function octoberDocs(): Doc[] {
   return docs;
 }
 
+test('a customer with more than 1,000 hosts: the email says how many requests the host tables and CSVs leave out', async () => {
+  const docs = customerDocs(3);
+  // c000001 gets 1,004 more hosts, the first 1,000 of them twice (busier), the last 4 once.
+  for (let i = 0; i < 1_004; i++) {
+    for (let n = 0; n < (i < 1_000 ? 2 : 1); n++) {
+      docs.push({ '@timestamp': '2026-11-30T10:00:00Z', 'waf': { latency_ms: 5, customer: 'c000001' }, 'url': { domain: `x${i}.example` }, 'http': { response: { status_code: 200 } } });
+    }
+  }
+  const { objects, result } = await run(new FakeElastic(docs));
+  const sentence = (what: string) => `1 of 4 customers have more than 1,000 hosts: ${what} list their 1,000 busiest, and 5 requests on the others are in the totals only (c000001).`;
+  for (const part of [result.email.text, result.email.html]) {
+    expect(part).toContain(sentence('the host tables'));
+    expect(part).toContain(sentence('the traffic CSVs'));
+  }
+  expect(readCsv(objects.get('reports/daily/2026-11-30/customers/c000001.csv')!.replace(/^\uFEFF/, '')).filter((r) => r.length > 1)).toHaveLength(1 + 1_000);
+});
+
 describe('every table the email shortens has a CSV, named in an "N of M" pointer', () => {
   test('a 31-day month: all days in both parts, each cut table points to its CSV holding all rows', async () => {
     const cfg = { ...config(), elastic: { ...config().elastic!, topClientIps: 40 } };

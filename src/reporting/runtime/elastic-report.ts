@@ -19,7 +19,8 @@ export const TRAFFIC_DAYS = 30;
 export const MAX_CUSTOMERS = 2_000;
 /** Customers per composite page: each brings its hosts and status codes, so a page stays well under `search.max_buckets`. */
 export const CUSTOMER_PAGE = 250;
-const MAX_HOSTS = 1000;
+/** Hosts listed per customer (busiest first); requests on the others are counted, and the email says how many. */
+export const MAX_HOSTS = 1000;
 const MAX_STATUS_CODES = 50;
 
 function range(config: ElasticSourceConfig, from: Date, to: Date): Json {
@@ -113,10 +114,17 @@ export interface CustomerFigures {
   readonly apdex?: number;
   readonly statusCodes: StatusShare[];
   readonly hosts: HostFigures[];
+  /** Requests on hosts beyond the {@link MAX_HOSTS} listed (`sum_other_doc_count`). */
+  readonly unlistedHostRequests?: number;
 }
 export interface TimelinePoint { readonly start: number; readonly requests: number; readonly avgLatencyMs?: number }
 export interface HostTraffic { readonly host: string; readonly requests: number; readonly requestBytes: number; readonly responseBytes: number }
-export interface CustomerTraffic { readonly customer: string; readonly hosts: HostTraffic[] }
+export interface CustomerTraffic {
+  readonly customer: string;
+  readonly hosts: HostTraffic[];
+  /** Requests on hosts beyond the {@link MAX_HOSTS} in the CSV. */
+  readonly unlistedHostRequests?: number;
+}
 
 /** Set when a per-customer search stopped at {@link MAX_CUSTOMERS}: how many it has, of about how many. */
 export interface CustomerCut {
@@ -157,6 +165,12 @@ function buckets(parent: unknown, name: string): Bucket[] {
   return Array.isArray(list) ? (list as Bucket[]) : [];
 }
 
+/** Documents in the terms buckets not returned; undefined when none. */
+function otherCount(parent: unknown, name: string): number | undefined {
+  const n = Number(obj(obj(parent)[name]).sum_other_doc_count ?? 0);
+  return n > 0 ? n : undefined;
+}
+
 /** Total hits of a search response; 0 for a pattern matching no index (no `aggregations` key then). */
 export function totalHits(response: unknown): number {
   const total = obj(obj(response).hits).total;
@@ -190,6 +204,7 @@ export function mapCustomers(response: unknown): CustomerFigures[] {
       requests: c.doc_count,
       apdex: apdexScore(satisfied, tolerating, c.doc_count),
       statusCodes: statusShares(c, c.doc_count),
+      unlistedHostRequests: otherCount(c, 'hosts'),
       hosts: buckets(c, 'hosts').map((h) => ({
         host: String(h.key),
         requests: h.doc_count,
@@ -232,6 +247,7 @@ export function mapClientIps(response: unknown): Array<{ ip: string; requests: n
 export function mapTraffic(response: unknown): CustomerTraffic[] {
   return buckets(obj(response).aggregations, 'customers').map((c) => ({
     customer: customerName(c.key),
+    unlistedHostRequests: otherCount(c, 'hosts'),
     hosts: buckets(c, 'hosts')
       .map((h) => ({
         host: String(h.key),

@@ -2,7 +2,7 @@ import { barChart } from './charts';
 import { CostNotes, totalLabel } from './cost-record';
 import { CostLine } from './costs';
 import { TableId } from './csv';
-import { CustomerCut, ElasticSummary, HostRow, MAX_CUSTOMERS, TimelinePoint, hostRows, statusRows } from './elastic-report';
+import { CustomerCut, ElasticSummary, HostRow, MAX_CUSTOMERS, MAX_HOSTS, TimelinePoint, hostRows, statusRows } from './elastic-report';
 import { escapeHtml, formatClock, formatCount, formatDecimal, formatDuration, formatMoney, formatPercent, formatTime } from './format';
 import { GuardSummary } from './guard-summary';
 import { centsToDollars, costTotals } from './money';
@@ -187,6 +187,12 @@ function elasticSection(summary: ElasticSummary | null, period: ReportPeriod, fi
   }
   for (const [cut, what] of [[summary.customersCut, 'Per-customer figures'], [summary.trafficCut, 'Per-customer traffic CSVs']] as const) {
     if (cut) cutNote(s, customerCutSentence(what, cut));
+  }
+  for (const [list, what] of [[summary.customers, 'the host tables'], [summary.traffic, 'the traffic CSVs']] as const) {
+    const over = (list ?? []).filter((c) => c.unlistedHostRequests !== undefined);
+    if (over.length === 0) continue;
+    const requests = over.reduce((sum, c) => sum + (c.unlistedHostRequests ?? 0), 0);
+    cutNote(s, `${formatCount(over.length)} of ${formatCount(list!.length)} customers have more than ${formatCount(MAX_HOSTS)} hosts: ${what} list their ${formatCount(MAX_HOSTS)} busiest, and ${formatCount(requests)} requests on the others are in the totals only (${over.slice(0, 5).map((c) => c.customer).join(', ')}${over.length > 5 ? ', ...' : ''}).`);
   }
   if (summary.timeline) {
     const points = summary.timeline;
