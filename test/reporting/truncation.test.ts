@@ -227,7 +227,7 @@ describe('one failed search does not cost the others', () => {
     const elastic = new FakeElastic(customerDocs(1_234));
     // The third page of the customers search (after c000498): the first two pages hold the unnamed customer and 499 others.
     elastic.timeOut((body) => body.aggs?.customers?.aggs?.apdex_satisfied !== undefined
-      && typeof body.aggs.customers.composite.after?.customer === 'string' && body.aggs.customers.composite.after.customer > 'c000400');
+      && typeof body.aggs.customers.composite?.after?.customer === 'string' && body.aggs.customers.composite.after.customer > 'c000400');
     const { objects, result } = await run(elastic);
     expect(result.problems.map((p) => p.source)).toEqual(['elastic:customers']);
     expect(result.problems[0].message).toMatch(/timed out .*; kept the first 500 customers \(by name\) of the pages before it$/);
