@@ -6,7 +6,6 @@
  * Deploy with the CDK CLI from this folder (see README.md). The guard needs us-east-1; the report runs beside it.
  */
 import { App, Duration, Stack } from 'aws-cdk-lib';
-import * as events from 'aws-cdk-lib/aws-events';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { CostGrouping, ElasticCredentials, RealtimeWafGuard, WafReporting } from '../../src';
 
@@ -35,8 +34,8 @@ export function buildReportingStack(app: App): Stack {
     sender: 'waf-reports@example.com',
     recipients: ['security@example.com', 'customer-success@example.com'],
     timeZone: 'Europe/Berlin',
-    // 01:00 UTC is 02:00 in Berlin in winter: the day is complete and late documents are in.
-    dailySchedule: events.Schedule.cron({ minute: '0', hour: '1' }),
+    // Berlin time, summer and winter: the day is complete and late documents are in.
+    dailyRunTime: '05:00',
     costExplorer: { groupBy: CostGrouping.SERVICE },
     elasticCloudBilling: {
       apiKeySecret: secretsmanager.Secret.fromSecretNameV2(stack, 'BillingKey', 'elastic/billing-api-key'),

@@ -1,6 +1,5 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as events from 'aws-cdk-lib/aws-events';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -157,16 +156,17 @@ export interface WafReportingProps {
    */
   readonly reportName?: string;
   /**
-   * When the daily report runs (EventBridge, UTC). It reports the last complete day in `timeZone`, so run it after
-   * local midnight plus the time late documents need.
-   * @default events.Schedule.cron({ minute: '0', hour: '1' }) (01:00 UTC)
+   * Local time (`HH:MM`, 24 h, in `timeZone`) of the daily run, which reports the day before. EventBridge Scheduler runs
+   * it in `timeZone` and follows daylight saving changes; a time a change skips in `timeZone` (e.g. 02:30 in New York)
+   * is refused at synth, because Scheduler would skip that day's run.
+   * @default '04:00'
    */
-  readonly dailySchedule?: events.Schedule;
+  readonly dailyRunTime?: string;
   /**
-   * When the monthly report runs; it reports the last complete month in `timeZone`.
-   * @default events.Schedule.cron({ minute: '0', hour: '2', day: '1' }) (the 1st, 02:00 UTC)
+   * Local time (`HH:MM`, in `timeZone`) of the monthly run on the 1st, which reports the month before.
+   * @default '04:30'
    */
-  readonly monthlySchedule?: events.Schedule;
+  readonly monthlyRunTime?: string;
   /**
    * Bucket for the CSV files, the archived reports and the cost workbooks.
    * @default - a new bucket: encrypted (S3 managed keys), TLS only, public access blocked, versioned, objects expire
@@ -194,7 +194,13 @@ export interface WafReportingProps {
    */
   readonly elasticCloudBilling?: ElasticCloudBillingOptions;
   /**
-   * Topic the failure alarm notifies.
+   * How long Scheduler retries a run it could not start (throttling, a missing permission) before the run goes to the
+   * dead-letter queue. A run that started is never retried (it would send the email twice).
+   * @default Duration.hours(6)
+   */
+  readonly maxRunDelay?: Duration;
+  /**
+   * Topic the failure, missed-run and dead-letter alarms notify.
    * @default - the guard's alert topic, or a new encrypted topic
    */
   readonly alarmTopic?: sns.ITopic;

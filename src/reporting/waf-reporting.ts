@@ -1,19 +1,20 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, TimeZone, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ReportFunction } from './report-function';
 import { CostGrouping, WafReportingProps } from './reporting-props';
-import { ReportConfig, REPORT_CONFIG_ENV, REPORT_FAILURES_METRIC, DEFAULT_ELASTIC_BILLING_ENDPOINT } from './runtime/config';
-import { isValidTimeZone } from './runtime/period';
+import { ReportConfig, REPORT_CONFIG_ENV, REPORT_FAILURES_METRIC, DEFAULT_ELASTIC_BILLING_ENDPOINT, DAILY_RUNS_METRIC, MONTHLY_RUNS_METRIC } from './runtime/config';
+import { DEFAULT_DAILY_RUN_TIME, DEFAULT_MONTHLY_RUN_TIME, firstSkippedDay, isValidTimeZone, parseTimeOfDay, TimeOfDay } from './runtime/period';
 import { credentialsConfig, fieldNameErrors, resolveFieldNames } from '../elastic-monitoring/connection-config';
 import { HISTORY_TABLE } from '../realtime-waf-guard/table-schemas';
 import { encryptedAlarmTopic } from '../shared/alarm-topic';
@@ -32,7 +33,12 @@ const DEFAULTS = {
   apdexThreshold: Duration.millis(30),
   requestTimeout: Duration.seconds(60),
   topClientIps: 25,
+  maxRunDelay: Duration.hours(6),
+  deadLetterRetention: Duration.days(14),
 };
+
+/** Hours without a completed daily run before the missed-run alarm: runs are 23 to 25 hours apart around DST changes. */
+const MISSED_DAILY_RUN_HOURS = 26;
 
 /**
  * Daily and monthly WAF reports by email (SES), per-customer and block CSVs and monthly cost workbooks in S3, from a
@@ -49,21 +55,30 @@ export class WafReporting extends Construct {
   public readonly bucket: s3.IBucket;
   /** The key prefix of every object ('' or ending in `/`). */
   public readonly bucketPrefix: string;
-  /** The daily and monthly EventBridge rules. */
-  public readonly dailyRule: events.IRule;
-  public readonly monthlyRule: events.IRule;
-  /** Topic of the failure alarms. */
+  /** The daily EventBridge Scheduler schedule, at `dailyRunTime` in `timeZone`. */
+  public readonly dailySchedule: scheduler.ISchedule;
+  /** The monthly schedule, on the 1st at `monthlyRunTime` in `timeZone`. */
+  public readonly monthlySchedule: scheduler.ISchedule;
+  /** Runs Scheduler could not start after its retries (SQS-encrypted, TLS only, kept 14 days). */
+  public readonly deadLetterQueue: sqs.IQueue;
+  /** Topic of the alarms. */
   public readonly alarmTopic: sns.ITopic;
   /** `ReportFailures` >= 1: a source, file or email failed in a run. */
   public readonly failuresAlarm: cloudwatch.IAlarm;
   /** The function itself failed (timeout, out of memory). */
   public readonly errorsAlarm: cloudwatch.IAlarm;
+  /** No scheduled daily run completed in the last 26 hours (a run was skipped, never started or crashed). */
+  public readonly missedRunAlarm: cloudwatch.IAlarm;
+  /** A scheduled run is in the dead-letter queue: Scheduler could not start it. */
+  public readonly deadLetterAlarm: cloudwatch.IAlarm;
   /** Name in subjects and the `service` dimension of the metric. */
   public readonly reportName: string;
   /** IANA time zone of the reports. */
   public readonly timeZone: string;
 
   private readonly namespace: string;
+  private readonly dailyRunTime: string;
+  private readonly monthlyRunTime: string;
 
   constructor(scope: Construct, id: string, props: WafReportingProps) {
     super(scope, id);
@@ -71,6 +86,8 @@ export class WafReporting extends Construct {
     this.reportName = props.reportName ?? this.node.path;
     this.namespace = props.metricsNamespace ?? DEFAULTS.namespace;
     this.bucketPrefix = props.bucketPrefix ?? '';
+    this.dailyRunTime = props.dailyRunTime ?? DEFAULT_DAILY_RUN_TIME;
+    this.monthlyRunTime = props.monthlyRunTime ?? DEFAULT_MONTHLY_RUN_TIME;
     this.validate(props);
 
     this.bucket = props.bucket ?? this.createBucket(props);
@@ -80,9 +97,10 @@ export class WafReporting extends Construct {
     this.reportRole = fn.role;
     this.reportLogGroup = fn.logGroup;
     this.grantAccess(props, fn.role);
-    [this.dailyRule, this.monthlyRule] = this.createSchedules(props);
+    this.deadLetterQueue = this.createDeadLetterQueue();
+    [this.dailySchedule, this.monthlySchedule] = this.createSchedules(props);
     this.alarmTopic = this.resolveAlarmTopic(props);
-    [this.failuresAlarm, this.errorsAlarm] = this.createAlarms();
+    [this.failuresAlarm, this.errorsAlarm, this.missedRunAlarm, this.deadLetterAlarm] = this.createAlarms();
   }
 
   /** Failed parts of report runs (sources, files, the email); Sum over a day by default. */
@@ -97,11 +115,27 @@ export class WafReporting extends Construct {
     });
   }
 
+  /** Scheduled runs that ran to the end (`kind`: daily or monthly); Sum per hour by default. */
+  public metricScheduledRuns(kind: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    if (kind !== 'daily' && kind !== 'monthly') throw new Error(`metricScheduledRuns: kind must be "daily" or "monthly", got "${kind}"`);
+    return new cloudwatch.Metric({
+      namespace: this.namespace,
+      metricName: kind === 'daily' ? DAILY_RUNS_METRIC : MONTHLY_RUNS_METRIC,
+      dimensionsMap: { service: this.reportName },
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.hours(1),
+      ...props,
+    });
+  }
+
   private validate(props: WafReportingProps): void {
     const errors: string[] = [];
     const literal = (v: string | undefined): v is string => v !== undefined && !Token.isUnresolved(v);
     if (!props.guard && !props.elastic) errors.push('give guard, elastic or both: a report needs at least one source');
     if (!isValidTimeZone(this.timeZone)) errors.push(`timeZone "${this.timeZone}" is not an IANA time zone such as Europe/Berlin or America/New_York`);
+    errors.push(...this.runTimeErrors('dailyRunTime', this.dailyRunTime), ...this.runTimeErrors('monthlyRunTime', this.monthlyRunTime));
+    const delay = props.maxRunDelay;
+    if (delay && (delay.toSeconds() < 60 || delay.toSeconds() > 86_400)) errors.push('maxRunDelay must be 1 minute..24 hours (EventBridge Scheduler\'s limits)');
     if (literal(props.sender) && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(props.sender)) errors.push(`sender "${props.sender}" must be an email address of a verified SES identity`);
     if (!props.recipients || props.recipients.length === 0) errors.push('recipients must list at least one email address');
     errors.push(...emailAddressErrors('recipients', props.recipients, Token.isUnresolved));
@@ -134,6 +168,17 @@ export class WafReporting extends Construct {
     if (billing && literal(billing.organizationId) && billing.organizationId.trim() === '') errors.push('elasticCloudBilling.organizationId must not be empty');
     if (billing?.endpoint !== undefined && literal(billing.endpoint)) errors.push(...endpointErrors(billing.endpoint, false).map((m) => `elasticCloudBilling.${m}`));
     if (errors.length > 0) throw new Error(`WafReporting ${this.node.path}: invalid props:\n- ${[...new Set(errors)].join('\n- ')}`);
+  }
+
+  private runTimeErrors(prop: string, text: string): string[] {
+    const time = parseTimeOfDay(text);
+    if (!time) return [`${prop} "${text}" must be a local time as HH:MM (24 h), e.g. 04:00`];
+    if (!isValidTimeZone(this.timeZone)) return [];
+    // Two years from now covers every change the zone's current rules make.
+    const skipped = firstSkippedDay(time, this.timeZone, new Date(), 731);
+    return skipped
+      ? [`${prop} ${text} does not exist in ${this.timeZone} on ${skipped} (a daylight saving change skips it) and Scheduler would skip that run: choose a time no change skips, e.g. 04:00`]
+      : [];
   }
 
   private createBucket(props: WafReportingProps): s3.IBucket {
@@ -299,20 +344,48 @@ export class WafReporting extends Construct {
     return `arn:<AWS::Partition>:s3:::${this.bucket.bucketName}/${this.bucketPrefix}*`;
   }
 
-  private createSchedules(props: WafReportingProps): [events.IRule, events.IRule] {
-    const rule = (id: string, schedule: events.Schedule, kind: 'daily' | 'monthly') => new events.Rule(this, id, {
-      description: limitLength(`Runs the ${kind} WAF report of ${this.reportName}`, 512),
-      schedule,
-      targets: [new targets.LambdaFunction(this.reportFunction, {
-        event: events.RuleTargetInput.fromObject({ kind }),
-        retryAttempts: 0,
-        maxEventAge: Duration.hours(1),
-      })],
+  private createDeadLetterQueue(): sqs.Queue {
+    const queue = new sqs.Queue(this, 'RunDeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: DEFAULTS.deadLetterRetention,
     });
-    return [
-      rule('DailySchedule', props.dailySchedule ?? events.Schedule.cron({ minute: '0', hour: '1' }), 'daily'),
-      rule('MonthlySchedule', props.monthlySchedule ?? events.Schedule.cron({ minute: '0', hour: '2', day: '1' }), 'monthly'),
+    suppressNag(queue, [{ id: 'AwsSolutions-SQS3', reason: 'This queue is the dead-letter queue of the report schedules; its messages are alarmed on, not processed.' }]);
+    return queue;
+  }
+
+  private createSchedules(props: WafReportingProps): [scheduler.ISchedule, scheduler.ISchedule] {
+    const timeZone = TimeZone.of(this.timeZone);
+    const stack = Stack.of(this);
+    // Its own role rather than the stack-wide one the target would make: the report schedules may invoke the report
+    // function and send to their dead-letter queue, nothing else.
+    const role = new iam.Role(this, 'ScheduleRole', {
+      description: iamDescription(`Lets EventBridge Scheduler start the WAF report runs of ${this.reportName}`),
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
+    });
+    const schedule = (id: string, kind: 'daily' | 'monthly', at: TimeOfDay, day?: string) => new scheduler.Schedule(this, id, {
+      description: limitLength(`Runs the ${kind} WAF report of ${this.reportName} at ${kind === 'daily' ? this.dailyRunTime : this.monthlyRunTime} ${this.timeZone}`, 512),
+      schedule: scheduler.ScheduleExpression.cron({ minute: String(at.minute), hour: String(at.hour), ...(day ? { day } : {}), timeZone }),
+      target: new schedulerTargets.LambdaInvoke(this.reportFunction, {
+        role,
+        // The scheduled time, not the clock, names the period: a retried or late start reports the same day or month.
+        input: scheduler.ScheduleTargetInput.fromObject({ kind, scheduledTime: scheduler.ContextAttribute.scheduledTime }),
+        deadLetterQueue: this.deadLetterQueue,
+        // Scheduler retries only an invocation Lambda did not accept, so no run is sent twice.
+        retryAttempts: 185,
+        maxEventAge: props.maxRunDelay ?? DEFAULTS.maxRunDelay,
+      }),
+    });
+    const schedules: [scheduler.ISchedule, scheduler.ISchedule] = [
+      schedule('DailySchedule', 'daily', parseTimeOfDay(this.dailyRunTime)!),
+      schedule('MonthlySchedule', 'monthly', parseTimeOfDay(this.monthlyRunTime)!, '1'),
     ];
+    suppressNag(role.node.findChild('DefaultPolicy'), [{
+      id: 'AwsSolutions-IAM5',
+      reason: 'lambda:InvokeFunction on the report function and its versions and aliases (the grant Lambda targets get); no other function.',
+      appliesTo: [`Resource::<${stack.getLogicalId(this.reportFunction.node.defaultChild as lambda.CfnFunction)}.Arn>:*`],
+    }]);
+    return schedules;
   }
 
   private resolveAlarmTopic(props: WafReportingProps): sns.ITopic {
@@ -327,7 +400,7 @@ export class WafReporting extends Construct {
     return topic;
   }
 
-  private createAlarms(): [cloudwatch.IAlarm, cloudwatch.IAlarm] {
+  private createAlarms(): [cloudwatch.IAlarm, cloudwatch.IAlarm, cloudwatch.IAlarm, cloudwatch.IAlarm] {
     const action = new cwActions.SnsAction(this.alarmTopic);
     const failures = this.metricReportFailures().createAlarm(this, 'FailuresAlarm', {
       alarmDescription: limitLength(`A part of a WAF report run of ${this.reportName} failed (source, file or email); see the report-problem lines in ${this.reportName}'s report log group.`, 1024),
@@ -343,10 +416,26 @@ export class WafReporting extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    for (const alarm of [failures, errors]) {
+    // Missing hours count as breaching: only a completed run keeps the alarm OK, whatever stopped the others.
+    const missed = this.metricScheduledRuns('daily').createAlarm(this, 'MissedRunAlarm', {
+      alarmDescription: limitLength(`No scheduled daily WAF report of ${this.reportName} completed in ${MISSED_DAILY_RUN_HOURS} hours (runs at ${this.dailyRunTime} ${this.timeZone}): check the schedule, the run dead-letter queue and the report log group.`, 1024),
+      threshold: 1,
+      evaluationPeriods: MISSED_DAILY_RUN_HOURS,
+      datapointsToAlarm: MISSED_DAILY_RUN_HOURS,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    const deadLetters = this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }).createAlarm(this, 'DeadLetterAlarm', {
+      alarmDescription: limitLength(`EventBridge Scheduler could not start a WAF report run of ${this.reportName}; the message in the run dead-letter queue names the error. Run the report on demand for its period.`, 1024),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    for (const alarm of [failures, errors, missed, deadLetters]) {
       alarm.addAlarmAction(action);
       alarm.addOkAction(action);
     }
-    return [failures, errors];
+    return [failures, errors, missed, deadLetters];
   }
 }

@@ -1,6 +1,5 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as events from 'aws-cdk-lib/aws-events';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -48,8 +47,16 @@ describe('WafReporting construct', () => {
       Architectures: ['arm64'],
       Description: Match.stringLikeRegexp('WAF reports'),
     });
-    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(0 1 * * ? *)', Targets: [Match.objectLike({ Input: '{"kind":"daily"}' })] });
-    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(0 2 1 * ? *)', Targets: [Match.objectLike({ Input: '{"kind":"monthly"}' })] });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 4 * * ? *)',
+      ScheduleExpressionTimezone: 'Europe/Berlin',
+      Target: Match.objectLike({ Input: '{"kind":"daily","scheduledTime":"<aws.scheduler.scheduled-time>"}' }),
+    });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(30 4 1 * ? *)',
+      ScheduleExpressionTimezone: 'Europe/Berlin',
+      Target: Match.objectLike({ Input: '{"kind":"monthly","scheduledTime":"<aws.scheduler.scheduled-time>"}' }),
+    });
     template.hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
       PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
@@ -100,16 +107,82 @@ describe('WafReporting construct', () => {
       bucket: s3.Bucket.fromBucketName(s, 'Existing', 'my-reports'),
       alertEmails: ['oncall@example.com'],
       costExplorer: { groupBy: CostGrouping.TOTAL, groupByTag: 'customer', tagFilter: { key: 'app', values: ['waf'] } },
-      dailySchedule: events.Schedule.cron({ minute: '30', hour: '5' }),
+      timeZone: 'America/New_York',
+      dailyRunTime: '05:30',
     }));
     template.resourceCountIs('AWS::S3::Bucket', 0);
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     template.hasResourceProperties('AWS::SNS::Subscription', { Endpoint: 'oncall@example.com', Protocol: 'email' });
-    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(30 5 * * ? *)' });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(30 5 * * ? *)', ScheduleExpressionTimezone: 'America/New_York' });
     const config = reportConfig(template);
     expect(config.guard).toBeUndefined();
     expect(config.costs).toEqual({ groupByTag: 'customer', tagFilter: { key: 'app', values: ['waf'] } });
     expect(nagFindings(stack)).toEqual([]);
+  });
+
+  test('schedules: Scheduler in the report\'s zone, retries and a dead-letter queue; a role that may invoke only the report function', () => {
+    const { reporting, template, stack } = synth((s) => ({ elastic: elasticSource(s), timeZone: 'Pacific/Auckland', alertEmails: ['oncall@example.com'], maxRunDelay: Duration.hours(2) }));
+    const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule')).map((r) => r.Properties);
+    expect(schedules.map((p) => [p.ScheduleExpression, p.ScheduleExpressionTimezone, p.FlexibleTimeWindow.Mode])).toEqual([
+      ['cron(0 4 * * ? *)', 'Pacific/Auckland', 'OFF'],
+      ['cron(30 4 1 * ? *)', 'Pacific/Auckland', 'OFF'],
+    ]);
+    const fnArn = stack.resolve(reporting.reportFunction.functionArn);
+    const dlqArn = stack.resolve(reporting.deadLetterQueue.queueArn);
+    for (const p of schedules) {
+      expect(p.Target.Arn).toEqual(fnArn);
+      expect(p.Target.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: 7200, MaximumRetryAttempts: 185 });
+      expect(p.Target.DeadLetterConfig).toEqual({ Arn: dlqArn });
+    }
+    // The schedules' role: invoke the report function (and its versions), send to the dead-letter queue; nothing else.
+    const roleRef = schedules[0].Target.RoleArn['Fn::GetAtt'][0];
+    expect(schedules[1].Target.RoleArn['Fn::GetAtt'][0]).toBe(roleRef);
+    const role = template.toJSON().Resources[roleRef];
+    expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toContain('scheduler.amazonaws.com');
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleRef }]))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>);
+    const actions = statements.flatMap((st) => [st.Action].flat()).sort();
+    expect(actions).toEqual(['lambda:InvokeFunction', 'sqs:SendMessage']);
+    const invoke = statements.find((st) => [st.Action].flat().includes('lambda:InvokeFunction'))!;
+    for (const r of [invoke.Resource].flat()) expect(JSON.stringify(r)).toContain(JSON.stringify(fnArn['Fn::GetAtt'][0]));
+    expect(statements.find((st) => [st.Action].flat().includes('sqs:SendMessage'))!.Resource).toEqual(dlqArn);
+
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 86_400 });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    expect(nagFindings(stack)).toEqual([]);
+  });
+
+  test('alarms: a daily run missing for 26 hours, a run in the dead-letter queue; both to the alarm topic', () => {
+    const { template, stack, reporting } = synth((s) => ({ elastic: elasticSource(s), reportName: 'edge', alertEmails: ['oncall@example.com'] }));
+    const topic = stack.resolve(reporting.alarmTopic.topicArn);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'CdkWafGuard/Reporting',
+      MetricName: 'ScheduledDailyRuns',
+      Dimensions: [{ Name: 'service', Value: 'edge' }],
+      Statistic: 'Sum',
+      Period: 3600,
+      EvaluationPeriods: 26,
+      DatapointsToAlarm: 26,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+      AlarmActions: [topic],
+      OKActions: [topic],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: stack.resolve(reporting.deadLetterQueue.queueName) }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [topic],
+    });
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    expect(stack.resolve(reporting.metricScheduledRuns('monthly').metricName)).toBe('ScheduledMonthlyRuns');
   });
 
   test('Cost Explorer off: no ce permission', () => {
@@ -128,6 +201,10 @@ describe('WafReporting construct', () => {
     ['prefix without slash', (s) => ({ elastic: elasticSource(s), bucketPrefix: 'waf' }), /bucketPrefix "waf" must be empty or end in "\/"/],
     ['retention with own bucket', (s) => ({ elastic: elasticSource(s), bucket: s3.Bucket.fromBucketName(s, 'B', 'bbb'), reportRetention: Duration.days(30) }), /reportRetention applies to the bucket the construct creates/],
     ['top IPs', (s) => ({ elastic: { ...elasticSource(s), topClientIps: 0 } }), /topClientIps must be a whole number 1\.\.100/],
+    ['run time not HH:MM', (s) => ({ elastic: elasticSource(s), dailyRunTime: '4am' }), /dailyRunTime "4am" must be a local time as HH:MM/],
+    ['run time a DST change skips', (s) => ({ elastic: elasticSource(s), timeZone: 'America/New_York', monthlyRunTime: '02:30' }),
+      /monthlyRunTime 02:30 does not exist in America\/New_York on \d{4}-03-\d\d \(a daylight saving change skips it\)/],
+    ['run delay beyond Scheduler', (s) => ({ elastic: elasticSource(s), maxRunDelay: Duration.days(2) }), /maxRunDelay must be 1 minute\.\.24 hours/],
     ['alert emails with topic', (s) => ({ elastic: elasticSource(s), alarmTopic: new sns.Topic(s, 'T'), alertEmails: ['a@example.com'] }), /alertEmails subscribe to a topic the construct creates/],
   ])('synth error: %s', (_name, build, message) => {
     expect(() => synth(build)).toThrow(message);

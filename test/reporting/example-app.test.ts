@@ -8,7 +8,9 @@ describe('reporting example app', () => {
     const stack = buildReportingStack(new App());
     const template = Template.fromStack(stack);
     template.resourcePropertiesCountIs('AWS::Lambda::Function', { Description: 'Daily and monthly WAF reports of WafReportingExample/Reports' }, 1);
-    template.resourceCountIs('AWS::Events::Rule', 3);
+    // The guard's own rules stay in EventBridge; the reports run on Scheduler in Berlin time.
+    template.resourceCountIs('AWS::Scheduler::Schedule', 2);
+    template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(0 5 * * ? *)', ScheduleExpressionTimezone: 'Europe/Berlin' });
     template.resourceCountIs('AWS::S3::Bucket', 1);
     expect(nagFindings(stack)).toEqual([]);
   });

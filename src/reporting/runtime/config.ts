@@ -9,6 +9,10 @@ export const REPORT_CONFIG_ENV = 'REPORT_CONFIG';
 
 /** Name of the failure metric; one count per failed part of a run. */
 export const REPORT_FAILURES_METRIC = 'ReportFailures';
+/** One per scheduled daily run that ran to the end (with or without problems): the missed-run alarm's heartbeat. */
+export const DAILY_RUNS_METRIC = 'ScheduledDailyRuns';
+/** One per scheduled monthly run that ran to the end. */
+export const MONTHLY_RUNS_METRIC = 'ScheduledMonthlyRuns';
 
 export interface GuardSourceConfig {
   readonly historyTable: string;

@@ -74,13 +74,18 @@ function offsetMs(instant: number, timeZone: string): number {
 
 /**
  * The instant local midnight starts `year-month-day` (month 1-12, overflow allowed: month 13 is January next year).
- * Two passes settle the offset on either side of a daylight saving change.
+ * The zone's offsets a day before and after are the candidates: midnight is the earlier one that reads back as
+ * midnight (a repeated midnight starts the day at its first occurrence); where a change skips midnight (Santiago,
+ * Asunción, Havana), the day starts at the change, which the offset before it gives.
  */
 export function localMidnight(year: number, month: number, day: number, timeZone: string): Date {
   const wall = Date.UTC(year, month - 1, day);
-  let guess = wall - offsetMs(wall, timeZone);
-  guess = wall - offsetMs(guess, timeZone);
-  return new Date(guess);
+  const candidates = [wall - offsetMs(wall - 86_400_000, timeZone), wall - offsetMs(wall + 86_400_000, timeZone)];
+  const readsBack = candidates.filter((instant) => {
+    const t = localTime(new Date(instant), timeZone);
+    return Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second) === wall;
+  });
+  return new Date(readsBack.length > 0 ? Math.min(...readsBack) : Math.max(...candidates));
 }
 
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -127,4 +132,43 @@ export function utcDays(period: Pick<ReportPeriod, 'start' | 'end'>): string[] {
   let t = Date.UTC(period.start.getUTCFullYear(), period.start.getUTCMonth(), period.start.getUTCDate());
   for (; t < period.end.getTime(); t += 86_400_000) days.push(new Date(t).toISOString().slice(0, 10));
   return days;
+}
+
+/**
+ * Default local times of the scheduled runs. No time zone skips 04:00-04:59 at a daylight saving change (the changes
+ * are at 00:00, 01:00, 02:00 or 03:00 local), so the runs happen every day; and late documents have had four hours.
+ */
+export const DEFAULT_DAILY_RUN_TIME = '04:00';
+/** On the 1st of the month, after the daily run. */
+export const DEFAULT_MONTHLY_RUN_TIME = '04:30';
+
+/** A wall-clock time of day as `HH:MM` (24 h), e.g. a scheduled run's local time. */
+export interface TimeOfDay {
+  readonly hour: number;
+  readonly minute: number;
+}
+
+/** `HH:MM` (00:00..23:59) as a time of day; undefined for anything else. */
+export function parseTimeOfDay(text: string): TimeOfDay | undefined {
+  const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(text);
+  return m ? { hour: Number(m[1]), minute: Number(m[2]) } : undefined;
+}
+
+/**
+ * The first local date in `days` days from `from` on which `time` does not exist in `timeZone` (a daylight saving change
+ * skips it), as `YYYY-MM-DD`; undefined if it exists on every day. EventBridge Scheduler skips a cron run whose local
+ * time does not exist, so such a time would lose that day's report.
+ */
+export function firstSkippedDay(time: TimeOfDay, timeZone: string, from: Date, days: number): string | undefined {
+  const start = localTime(from, timeZone);
+  for (let i = 0; i < days; i++) {
+    const wall = Date.UTC(start.year, start.month - 1, start.day + i, time.hour, time.minute);
+    // A wall time that exists maps to an instant that reads back as itself with the offset of either side.
+    const exists = [wall - offsetMs(wall - 86_400_000, timeZone), wall - offsetMs(wall + 86_400_000, timeZone)].some((instant) => {
+      const t = localTime(new Date(instant), timeZone);
+      return Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute) === wall;
+    });
+    if (!exists) return new Date(wall).toISOString().slice(0, 10);
+  }
+  return undefined;
 }

@@ -1,7 +1,7 @@
 import { ReportClients, reportSources } from './aws-adapters';
-import { REPORT_CONFIG_ENV, REPORT_FAILURES_METRIC, ReportConfig, parseReportConfig } from './config';
+import { DAILY_RUNS_METRIC, MONTHLY_RUNS_METRIC, REPORT_CONFIG_ENV, REPORT_FAILURES_METRIC, ReportConfig, parseReportConfig } from './config';
 import { ReportOutputs, ReportResult, runReport } from './report-run';
-import { ReportRequest, requestedPeriod } from './request';
+import { ReportRequest, isScheduledRequest, requestedPeriod } from './request';
 import { Log, MetricsSink } from '../../shared/runtime/telemetry';
 
 export interface ReportHandlerDeps {
@@ -46,6 +46,8 @@ export function createReportHandler(deps: ReportHandlerDeps): (event: ReportRequ
         log: deps.log,
         metrics: deps.metrics,
       });
+      // On-demand runs of a named period do not count: they must not hide a scheduled run that never came.
+      if (isScheduledRequest(event)) deps.metrics.add(period.kind === 'daily' ? DAILY_RUNS_METRIC : MONTHLY_RUNS_METRIC, 1, 'Count');
       return summary(result);
     } catch (e) {
       const message = `${(e as Error).name}: ${(e as Error).message}`;

@@ -1,19 +1,31 @@
 import { ReportPeriod, dayPeriod, monthPeriod, previousDay, previousMonth } from './period';
 
 /**
- * What to report, from the invoke payload. Scheduled runs send `{"kind": "daily"}` or `{"kind": "monthly"}` and get the
- * last complete day or month in the report's time zone; an on-demand run names the period:
- * `{"kind": "daily", "day": "2026-11-30"}`, `{"kind": "monthly", "month": "2026-10"}`.
+ * What to report, from the invoke payload. Scheduled runs send `{"kind": "daily"}` or `{"kind": "monthly"}` with the
+ * schedule's `scheduledTime`, and get the last complete day or month in the report's time zone before it; an on-demand
+ * run names the period: `{"kind": "daily", "day": "2026-11-30"}`, `{"kind": "monthly", "month": "2026-10"}`.
  */
 export interface ReportRequest {
   readonly kind?: string;
   readonly day?: string;
   readonly month?: string;
+  /**
+   * When EventBridge Scheduler meant the run to start (ISO 8601). The period follows from it rather than from the clock,
+   * so a retried or late delivery reports the same period.
+   */
+  readonly scheduledTime?: string;
 }
 
-export function requestedPeriod(request: ReportRequest | undefined, now: Date, timeZone: string): ReportPeriod {
+/** Whether the request asks for the last complete period (a scheduled run) rather than a named one. */
+export function isScheduledRequest(request: ReportRequest | undefined): boolean {
+  return request?.day === undefined && request?.month === undefined;
+}
+
+export function requestedPeriod(request: ReportRequest | undefined, clock: Date, timeZone: string): ReportPeriod {
   const r = request ?? {};
   if (r.day !== undefined && r.month !== undefined) throw new RangeError('give either "day" or "month", not both');
+  const now = r.scheduledTime !== undefined ? new Date(r.scheduledTime) : clock;
+  if ((r.scheduledTime !== undefined && typeof r.scheduledTime !== 'string') || Number.isNaN(now.getTime())) throw new RangeError(`"scheduledTime" must be an ISO 8601 time, got "${r.scheduledTime}"`);
   const kind = r.kind ?? (r.month !== undefined ? 'monthly' : 'daily');
   if (kind !== 'daily' && kind !== 'monthly') throw new RangeError(`"kind" must be "daily" or "monthly", got "${kind}"`);
   if (kind === 'daily') {
