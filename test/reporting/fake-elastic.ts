@@ -5,7 +5,8 @@ import { localTime } from '../../src/reporting/runtime/period';
 /**
  * A WAF index behind `@elastic/elasticsearch-mock` that answers `/:index/_search` from its documents and the request:
  * the range filter, and the aggregation kinds the report sends (terms with `missing`, filter with range/exists, sum,
- * avg, date_histogram by hour or by day in a time zone). Responses are shaped like Elasticsearch 8's.
+ * avg, cardinality (exact), composite of terms sources paged with `after`, date_histogram by hour or by day in a time
+ * zone). Responses are shaped like Elasticsearch 8's.
  */
 export type Doc = Record<string, unknown>;
 
@@ -29,6 +30,54 @@ function matches(doc: Doc, query: Json | undefined): boolean {
   throw new Error(`fake-elastic: unsupported query ${JSON.stringify(query)}`);
 }
 
+/** Keyword order as Elasticsearch sorts it: by UTF-8 bytes; with `missing_bucket`, null sorts first. */
+function compareKeys(a: unknown, b: unknown): number {
+  if (a === b) return 0;
+  if (a === null) return -1;
+  if (b === null) return 1;
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  return Buffer.compare(Buffer.from(String(a)), Buffer.from(String(b)));
+}
+
+/**
+ * A composite aggregation of terms sources: buckets in key order, only those after `after`, at most `size`, and an
+ * `after_key` when the page has buckets (as Elasticsearch does, even on the last page).
+ */
+function composite(docs: Doc[], spec: Json, sub: Json | undefined): Json {
+  const sources = (spec.sources as Json[]).map((source) => {
+    const [sourceName, def] = Object.entries(source)[0] as [string, Json];
+    if (!def.terms) throw new Error(`fake-elastic: unsupported composite source ${JSON.stringify(source)}`);
+    return { name: sourceName, field: def.terms.field as string, missingBucket: def.terms.missing_bucket === true };
+  });
+  const groups = new Map<string, { key: Json; docs: Doc[] }>();
+  for (const d of docs) {
+    const key: Json = {};
+    let skip = false;
+    for (const src of sources) {
+      const v = get(d, src.field);
+      if (v === undefined && !src.missingBucket) skip = true;
+      key[src.name] = v === undefined ? null : v;
+    }
+    if (skip) continue;
+    const id = JSON.stringify(key);
+    const group = groups.get(id);
+    if (group) group.docs.push(d);
+    else groups.set(id, { key, docs: [d] });
+  }
+  const compare = (a: Json, b: Json) => {
+    for (const src of sources) {
+      const c = compareKeys(a[src.name], b[src.name]);
+      if (c !== 0) return c;
+    }
+    return 0;
+  };
+  const page = [...groups.values()].sort((a, b) => compare(a.key, b.key))
+    .filter((g) => spec.after === undefined || compare(g.key, spec.after) > 0)
+    .slice(0, spec.size ?? 10)
+    .map((g) => ({ key: g.key, doc_count: g.docs.length, ...aggregate(g.docs, sub) }));
+  return { ...(page.length > 0 ? { after_key: page[page.length - 1].key } : {}), buckets: page };
+}
+
 function aggregate(docs: Doc[], aggs: Json | undefined): Json | undefined {
   if (!aggs) return undefined;
   const out: Json = {};
@@ -43,7 +92,14 @@ function aggregate(docs: Doc[], aggs: Json | undefined): Json | undefined {
       }
       const buckets = [...groups.entries()].sort((a, b) => b[1].length - a[1].length).slice(0, spec.terms.size ?? 10)
         .map(([key, group]) => ({ key, doc_count: group.length, ...aggregate(group, sub) }));
-      out[name] = { doc_count_error_upper_bound: 0, sum_other_doc_count: docs.length - buckets.reduce((s, b) => s + b.doc_count, 0), buckets };
+      // Documents without the field (and no `missing`) are in no bucket, listed or not.
+      const grouped = [...groups.values()].reduce((s, g) => s + g.length, 0);
+      out[name] = { doc_count_error_upper_bound: 0, sum_other_doc_count: grouped - buckets.reduce((s, b) => s + b.doc_count, 0), buckets };
+    } else if (spec.composite) {
+      out[name] = composite(docs, spec.composite, sub);
+    } else if (spec.cardinality) {
+      // Exact; Elasticsearch's HyperLogLog is close to this below precision_threshold.
+      out[name] = { value: new Set(docs.map((d) => get(d, spec.cardinality.field)).filter((v) => v !== undefined)).size };
     } else if (spec.filter) {
       const group = docs.filter((d) => matches(d, spec.filter));
       out[name] = { doc_count: group.length, ...aggregate(group, sub) };
@@ -82,17 +138,33 @@ export class FakeElastic {
   private readonly mock = new Mock();
 
   constructor(public docs: Doc[]) {
+    this.mock.add({ method: 'POST', path: '/:index/_search' }, this.answer);
+  }
+
+  /** The answer to one search, from the documents and the request. */
+  private readonly answer = (params: any): Json => {
+    const body = params.body as Json;
+    this.searches.push({ index: decodeURIComponent(params.path.split('/')[1]), body });
+    const hits = this.docs.filter((d) => matches(d, body.query));
+    return {
+      took: 3,
+      timed_out: false,
+      _shards: { total: 1, successful: 1, skipped: 0, failed: 0 },
+      hits: { total: { value: hits.length, relation: 'eq' }, max_score: null, hits: [] },
+      ...(body.aggs ? { aggregations: aggregate(hits, body.aggs) } : {}),
+    };
+  };
+
+  /** Searches whose request matches `which` time out (the client's TimeoutError); the others are answered. */
+  public timeOut(which: (body: Json) => boolean): void {
+    const answer = this.answer;
+    this.mock.clearAll();
     this.mock.add({ method: 'POST', path: '/:index/_search' }, (params: any) => {
-      const body = params.body as Json;
-      this.searches.push({ index: decodeURIComponent(params.path.split('/')[1]), body });
-      const hits = this.docs.filter((d) => matches(d, body.query));
-      return {
-        took: 3,
-        timed_out: false,
-        _shards: { total: 1, successful: 1, skipped: 0, failed: 0 },
-        hits: { total: { value: hits.length, relation: 'eq' }, max_score: null, hits: [] },
-        ...(body.aggs ? { aggregations: aggregate(hits, body.aggs) } : {}),
-      };
+      if (which(params.body as Json)) {
+        this.searches.push({ index: decodeURIComponent(params.path.split('/')[1]), body: params.body });
+        return new errors.TimeoutError('Request timed out');
+      }
+      return answer(params);
     });
   }
 

@@ -118,6 +118,15 @@ describe('email rendering', () => {
     expect(email.subject).toBe('Daily WAF report 2026-11-30: quiet - 0 requests, 0 blocks');
   });
 
+  test('a cut cost table points to the workbook that was written, and says when none was', () => {
+    const lines = Array.from({ length: 30 }, (_, i) => ({ source: 'AWS' as const, item: `Service ${i}`, amount: 1 }));
+    const model = { reportName: 'x', period: monthPeriod('2026-11', 'UTC'), generatedAt: new Date(), problems: [], files: [], costs: { aws: lines } };
+    const written = renderEmail({ ...model, tableFiles: { costs: 's3://b/cost-reports/2026/2026-11.xlsx' } });
+    expect(written.text).toContain('Showing 25 of 30 rows; all of them are in s3://b/cost-reports/2026/2026-11.xlsx.');
+    expect(written.html).toContain('Showing 25 of 30 rows; all of them are in s3://b/cost-reports/2026/2026-11.xlsx.');
+    expect(renderEmail(model).text).toContain('Showing 25 of 30 rows; the file with all of them was not written.');
+  });
+
   test('an unreadable source is shown as such', () => {
     const email = renderEmail({ reportName: 'x', period: berlinDay, generatedAt: new Date(), problems: [{ source: 'guard-history', message: 'denied' }], files: [], guard: null, elastic: null });
     expect(email.text).toContain('The guard history could not be read');

@@ -1,8 +1,8 @@
 import { createHash } from 'crypto';
 import { stringify } from 'csv-stringify/sync';
-import { CustomerTraffic } from './elastic-report';
+import { CustomerTraffic, ElasticSummary, hostRows, statusRows } from './elastic-report';
 import { toMegabytes } from './format';
-import { HistoryRecord } from './guard-summary';
+import { GuardSummary, HistoryRecord } from './guard-summary';
 
 /**
  * CSV files of the report, RFC 4180 (quotes doubled, CRLF), through csv-stringify rather than string joins. Times are
@@ -78,6 +78,72 @@ export function blocksCsv(records: readonly HistoryRecord[]): string {
     { header: 'blocked_at', text: (r) => iso(r.blockedAt) },
     { header: 'blocked_until', text: (r) => iso(r.blockedUntil) },
   ]);
+}
+
+/** The email's tables that can be longer than the email shows; each has a CSV with every row, named `<id>.csv`. */
+export type TableId = 'rules' | 'offenders' | 'busiest-minutes' | 'customers' | 'status-codes' | 'hosts' | 'client-ips';
+
+export interface TableCsv {
+  readonly id: TableId;
+  /** Rows in the file. */
+  readonly rows: number;
+  readonly body: () => string;
+}
+
+/** The CSV of every long table of the report, whether or not the email cuts it (the run decides what to write). */
+export function tableCsvs(guard: GuardSummary | null | undefined, elastic: ElasticSummary | null | undefined): TableCsv[] {
+  const tables: TableCsv[] = [];
+  const add = <T>(id: TableId, rows: readonly T[] | undefined, columns: readonly CsvColumn<T>[]) => {
+    if (rows) tables.push({ id, rows: rows.length, body: () => csvFile(rows, columns) });
+  };
+  if (guard) {
+    add('rules', guard.byRule, [
+      { header: 'rule', text: (r) => r.ruleId },
+      { header: 'host', text: (r) => r.host },
+      { header: 'blocked', number: (r) => r.blocked },
+      { header: 'renewed', number: (r) => r.renewed },
+      { header: 'would_block', number: (r) => r.wouldBlock },
+      { header: 'released', number: (r) => r.released },
+      { header: 'not_applied', number: (r) => r.notApplied },
+      { header: 'other', number: (r) => r.other },
+    ]);
+    add('offenders', guard.allOffenders ?? guard.topOffenders, [
+      { header: 'client', text: (r) => r.ip },
+      { header: 'rules', text: (r) => r.rules.join(' ') },
+      { header: 'blocks', number: (r) => r.blocks },
+      { header: 'blocked_seconds', number: (r) => r.blockedMs / 1000 },
+      { header: 'peak_requests', number: (r) => r.peakObserved },
+    ]);
+    add('busiest-minutes', guard.allMinutes ?? guard.busiestMinutes, [
+      { header: 'minute', text: (r) => iso(r.minute) },
+      { header: 'decisions', number: (r) => r.decisions },
+    ]);
+  }
+  if (elastic?.customers) {
+    add('customers', elastic.customers, [
+      { header: 'customer', text: (r) => r.customer },
+      { header: 'requests', number: (r) => r.requests },
+      { header: 'apdex', number: (r) => r.apdex },
+    ]);
+    add('status-codes', statusRows(elastic.customers), [
+      { header: 'customer', text: (r) => r.customer },
+      { header: 'host', text: (r) => r.host },
+      { header: 'status', text: (r) => r.code },
+      { header: 'count', number: (r) => r.count },
+      { header: 'share', number: (r) => r.share },
+    ]);
+    add('hosts', hostRows(elastic.customers), [
+      { header: 'customer', text: (r) => r.customer },
+      { header: 'host', text: (r) => r.host },
+      { header: 'requests', number: (r) => r.requests },
+      ...(elastic.breachField ? [{ header: 'breach_hits', number: (r: ReturnType<typeof hostRows>[number]) => r.breachHits }] : []),
+    ]);
+  }
+  add('client-ips', elastic?.clientIps, [
+    { header: 'client_ip', text: (r) => r.ip },
+    { header: 'requests', number: (r) => r.requests },
+  ]);
+  return tables;
 }
 
 /**

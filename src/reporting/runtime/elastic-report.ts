@@ -12,8 +12,15 @@ type Json = Record<string, unknown>;
 
 /** How far back the per-customer traffic CSVs look. */
 export const TRAFFIC_DAYS = 30;
-const MAX_CUSTOMERS = 500;
-const MAX_HOSTS = 1000;
+/**
+ * Customers per report, in name order (a composite aggregation pages through them). Each gets a CSV, one S3 request
+ * each, and the function has 5 minutes; beyond this the report says "N of about M customers".
+ */
+export const MAX_CUSTOMERS = 2_000;
+/** Customers per composite page: each brings its hosts and status codes, so a page stays well under `search.max_buckets`. */
+export const CUSTOMER_PAGE = 250;
+/** Hosts listed per customer (busiest first); requests on the others are counted, and the email says how many. */
+export const MAX_HOSTS = 1000;
 const MAX_STATUS_CODES = 50;
 
 function range(config: ElasticSourceConfig, from: Date, to: Date): Json {
@@ -45,19 +52,24 @@ export function reportSearches(config: ElasticSourceConfig, period: ReportPeriod
     ...(config.breachField ? { breach: { filter: { exists: { field: config.breachField } } } } : {}),
   };
   const traffic = trafficRange(period);
+  // Composite, not terms: terms returns the top N and drops the rest silently; composite pages through every customer.
+  const byCustomer = (aggs: Json): Json => ({
+    composite: { size: CUSTOMER_PAGE, sources: [{ customer: { terms: { field: f.customer, missing_bucket: true } } }] },
+    aggs,
+  });
+  // Only for "N of about M" when the limit is hit: HyperLogLog, close to exact below the threshold.
+  const customerCount: Json = { cardinality: { field: f.customer, precision_threshold: 40_000 } };
   return [
     {
       name: 'customers',
       body: searchBody(config, period.start, period.end, {
-        customers: {
-          terms: { field: f.customer, size: MAX_CUSTOMERS, missing: '(none)' },
-          aggs: {
-            apdex_satisfied: { filter: { range: { [f.latency]: { lte: t } } } },
-            apdex_tolerating: { filter: { range: { [f.latency]: { gt: t, lte: 4 * t } } } },
-            status_codes: { terms: { field: f.httpStatusCode, size: MAX_STATUS_CODES } },
-            hosts: { terms: { field: f.host, size: MAX_HOSTS }, aggs: hostAggs },
-          },
-        },
+        customers: byCustomer({
+          apdex_satisfied: { filter: { range: { [f.latency]: { lte: t } } } },
+          apdex_tolerating: { filter: { range: { [f.latency]: { gt: t, lte: 4 * t } } } },
+          status_codes: { terms: { field: f.httpStatusCode, size: MAX_STATUS_CODES } },
+          hosts: { terms: { field: f.host, size: MAX_HOSTS }, aggs: hostAggs },
+        }),
+        customer_count: customerCount,
       }),
     },
     {
@@ -82,15 +94,13 @@ export function reportSearches(config: ElasticSourceConfig, period: ReportPeriod
     {
       name: 'traffic',
       body: searchBody(config, traffic.from, traffic.to, {
-        customers: {
-          terms: { field: f.customer, size: MAX_CUSTOMERS, missing: '(none)' },
-          aggs: {
-            hosts: {
-              terms: { field: f.host, size: MAX_HOSTS },
-              aggs: { request_bytes: { sum: { field: f.requestBytes } }, response_bytes: { sum: { field: f.responseBytes } } },
-            },
+        customers: byCustomer({
+          hosts: {
+            terms: { field: f.host, size: MAX_HOSTS },
+            aggs: { request_bytes: { sum: { field: f.requestBytes } }, response_bytes: { sum: { field: f.responseBytes } } },
           },
-        },
+        }),
+        customer_count: customerCount,
       }),
     },
   ];
@@ -104,14 +114,31 @@ export interface CustomerFigures {
   readonly apdex?: number;
   readonly statusCodes: StatusShare[];
   readonly hosts: HostFigures[];
+  /** Requests on hosts beyond the {@link MAX_HOSTS} listed (`sum_other_doc_count`). */
+  readonly unlistedHostRequests?: number;
 }
 export interface TimelinePoint { readonly start: number; readonly requests: number; readonly avgLatencyMs?: number }
 export interface HostTraffic { readonly host: string; readonly requests: number; readonly requestBytes: number; readonly responseBytes: number }
-export interface CustomerTraffic { readonly customer: string; readonly hosts: HostTraffic[] }
+export interface CustomerTraffic {
+  readonly customer: string;
+  readonly hosts: HostTraffic[];
+  /** Requests on hosts beyond the {@link MAX_HOSTS} in the CSV. */
+  readonly unlistedHostRequests?: number;
+}
+
+/** Set when a per-customer search stopped at {@link MAX_CUSTOMERS}: how many it has, of about how many. */
+export interface CustomerCut {
+  readonly shown: number;
+  readonly ofAbout: number;
+  /** The search failed after these customers (the error is a problem of its own) rather than reaching the limit. */
+  readonly failed?: boolean;
+}
 
 export interface ElasticSummary {
   readonly totalRequests?: number;
   readonly customers?: CustomerFigures[];
+  readonly customersCut?: CustomerCut;
+  readonly trafficCut?: CustomerCut;
   readonly timeline?: TimelinePoint[];
   readonly clientIps?: Array<{ readonly ip: string; readonly requests: number }>;
   readonly traffic?: CustomerTraffic[];
@@ -138,6 +165,12 @@ function buckets(parent: unknown, name: string): Bucket[] {
   return Array.isArray(list) ? (list as Bucket[]) : [];
 }
 
+/** Documents in the terms buckets not returned; undefined when none. */
+function otherCount(parent: unknown, name: string): number | undefined {
+  const n = Number(obj(obj(parent)[name]).sum_other_doc_count ?? 0);
+  return n > 0 ? n : undefined;
+}
+
 /** Total hits of a search response; 0 for a pattern matching no index (no `aggregations` key then). */
 export function totalHits(response: unknown): number {
   const total = obj(obj(response).hits).total;
@@ -154,16 +187,24 @@ function statusShares(parent: unknown, total: number): StatusShare[] {
   }));
 }
 
+/** A composite bucket's `{ customer: ... }` key (null for documents without the field), or a terms bucket's key. */
+function customerName(key: unknown): string {
+  const k = typeof key === 'object' && key !== null ? (key as Json).customer : key;
+  return k === null || k === undefined ? '(none)' : String(k);
+}
+
+/** Customers sorted by requests, largest first (pages come in name order). */
 export function mapCustomers(response: unknown): CustomerFigures[] {
   const aggs = obj(response).aggregations;
   return buckets(aggs, 'customers').map((c) => {
     const satisfied = Number(obj(c.apdex_satisfied).doc_count ?? 0);
     const tolerating = Number(obj(c.apdex_tolerating).doc_count ?? 0);
     return {
-      customer: String(c.key),
+      customer: customerName(c.key),
       requests: c.doc_count,
       apdex: apdexScore(satisfied, tolerating, c.doc_count),
       statusCodes: statusShares(c, c.doc_count),
+      unlistedHostRequests: otherCount(c, 'hosts'),
       hosts: buckets(c, 'hosts').map((h) => ({
         host: String(h.key),
         requests: h.doc_count,
@@ -171,7 +212,24 @@ export function mapCustomers(response: unknown): CustomerFigures[] {
         breachHits: h.breach === undefined ? undefined : Number(obj(h.breach).doc_count ?? 0),
       })),
     };
-  });
+  }).sort((a, b) => b.requests - a.requests || (a.customer < b.customer ? -1 : a.customer > b.customer ? 1 : 0));
+}
+
+export interface StatusRow extends StatusShare { readonly customer: string; readonly host: string }
+
+/** Status codes per customer (host `(all hosts)`) and per host: the email's table and its CSV. */
+export function statusRows(customers: readonly CustomerFigures[]): StatusRow[] {
+  return customers.flatMap((c) => [
+    ...c.statusCodes.map((st) => ({ customer: c.customer, host: '(all hosts)', ...st })),
+    ...c.hosts.flatMap((h) => h.statusCodes.map((st) => ({ customer: c.customer, host: h.host, ...st }))),
+  ]);
+}
+
+export interface HostRow extends HostFigures { readonly customer: string }
+
+/** Requests (and breach hits) per customer and host: the email's table and its CSV. */
+export function hostRows(customers: readonly CustomerFigures[]): HostRow[] {
+  return customers.flatMap((c) => c.hosts.map((h) => ({ customer: c.customer, ...h })));
 }
 
 export function mapTimeline(response: unknown): TimelinePoint[] {
@@ -188,7 +246,8 @@ export function mapClientIps(response: unknown): Array<{ ip: string; requests: n
 /** Hosts per customer, each sorted by requests, largest first. */
 export function mapTraffic(response: unknown): CustomerTraffic[] {
   return buckets(obj(response).aggregations, 'customers').map((c) => ({
-    customer: String(c.key),
+    customer: customerName(c.key),
+    unlistedHostRequests: otherCount(c, 'hosts'),
     hosts: buckets(c, 'hosts')
       .map((h) => ({
         host: String(h.key),
@@ -208,4 +267,72 @@ export function partialResultWarning(name: string, response: unknown): string | 
     return `search "${name}" returned partial results (${failed} shard(s) failed${r.timed_out === true ? ', timed out' : ''}); figures may be low`;
   }
   return undefined;
+}
+
+/** A per-customer search paged to its end or to the limit: one response with every page's buckets. */
+export interface PagedCustomers {
+  /** Shaped like one search response (`hits`, `aggregations.customers.buckets`), so the mappers read it unchanged. */
+  readonly response: unknown;
+  /** Each page's raw response, for the partial-result check. */
+  readonly pages: readonly unknown[];
+  readonly cut?: CustomerCut;
+  /** A page after the first failed: the customers before it are kept, `cut` says how many. */
+  readonly error?: unknown;
+}
+
+/**
+ * Pages a search with a `customers` composite aggregation through `after_key` until a short page or `max` customers.
+ * At the limit one more customer is asked for: when there is one, the cut is reported with the larger of the
+ * cardinality estimate and what is known to exist.
+ */
+export async function pageCustomers(body: Json, send: (body: Json) => Promise<unknown>, max = MAX_CUSTOMERS): Promise<PagedCustomers> {
+  const aggs = obj(body.aggs);
+  const composite = obj(obj(aggs.customers).composite);
+  const pageSize = Number(composite.size ?? CUSTOMER_PAGE);
+  const pages: unknown[] = [];
+  const all: Bucket[] = [];
+  let after: unknown;
+  let more = true;
+  while (more && all.length <= max) {
+    const size = all.length === max ? 1 : Math.min(pageSize, max - all.length);
+    const { customer_count: _count, ...rest } = aggs;
+    const pageAggs = pages.length === 0 ? aggs : rest;
+    let response: unknown;
+    try {
+      response = await send({
+        ...body,
+        aggs: { ...pageAggs, customers: { ...obj(aggs.customers), composite: { ...composite, size, ...(after === undefined ? {} : { after }) } } },
+      });
+    } catch (error) {
+      // Without the first page there is nothing to keep; after it, the customers so far are real figures, said as N of M.
+      if (pages.length === 0) throw error;
+      const first = obj(pages[0]);
+      const counted = Number(obj(obj(first.aggregations).customer_count).value ?? 0) + (all.some((b) => obj(b.key).customer === null) ? 1 : 0);
+      return {
+        response: { ...first, aggregations: { customers: { buckets: all } } },
+        pages,
+        cut: { shown: all.length, ofAbout: Math.max(counted, all.length + 1), failed: true },
+        error,
+      };
+    }
+    pages.push(response);
+    const agg = obj(obj(obj(response).aggregations).customers);
+    const list = buckets(obj(response).aggregations, 'customers');
+    if (all.length === max) {
+      more = list.length > 0;
+      break;
+    }
+    all.push(...list);
+    after = agg.after_key;
+    more = list.length === size && after !== undefined;
+  }
+  const first = obj(pages[0]);
+  // The cardinality leaves out documents without a customer; composite puts their bucket (null key) first.
+  const unnamed = all.some((b) => obj(b.key).customer === null) ? 1 : 0;
+  const estimate = Number(obj(obj(first.aggregations).customer_count).value ?? 0) + unnamed;
+  return {
+    response: { ...first, aggregations: { customers: { buckets: all } } },
+    pages,
+    cut: more ? { shown: all.length, ofAbout: Math.max(estimate, all.length + 1) } : undefined,
+  };
 }

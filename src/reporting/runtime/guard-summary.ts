@@ -71,6 +71,10 @@ export interface GuardSummary {
   /** Blocked more than once in the period. */
   readonly repeatOffenders: Offender[];
   readonly busiestMinutes: BusyMinute[];
+  /** Every offender, ranked as the top offenders are: the offenders CSV, and "N of M" for the cut tables. */
+  readonly allOffenders?: Offender[];
+  /** Every minute with a decision, busiest first: the busiest-minutes CSV. */
+  readonly allMinutes?: BusyMinute[];
   /** Block starts per hour (daily) or per day (monthly) of the period, in the reader's zone, for the chart. */
   readonly timeline: Array<{ readonly label: string; readonly value: number }>;
   /** Offenders not blocked because the new-block budget was spent, when the guard's metrics could be read. */
@@ -137,6 +141,9 @@ export function summarizeGuard(rows: readonly HistoryRecord[], period: ReportPer
   const ranked: Offender[] = [...offenders.values()]
     .map((o) => ({ ip: o.ip, rules: [...o.rules].sort(), blocks: o.blocks, blockedMs: o.blockedMs, peakObserved: o.peakObserved }))
     .sort((a, b) => b.blocks - a.blocks || b.blockedMs - a.blockedMs || a.ip.localeCompare(b.ip));
+  const allMinutes = [...minutes.entries()]
+    .map(([minute, decisions]) => ({ minute, decisions }))
+    .sort((a, b) => b.decisions - a.decisions || a.minute - b.minute);
   return {
     events: records.length,
     totals,
@@ -145,10 +152,9 @@ export function summarizeGuard(rows: readonly HistoryRecord[], period: ReportPer
       || a.ruleId.localeCompare(b.ruleId) || a.host.localeCompare(b.host)),
     topOffenders: ranked.slice(0, options.topOffenders ?? 25),
     repeatOffenders: ranked.filter((o) => o.blocks > 1).slice(0, options.topOffenders ?? 25),
-    busiestMinutes: [...minutes.entries()]
-      .map(([minute, decisions]) => ({ minute, decisions }))
-      .sort((a, b) => b.decisions - a.decisions || a.minute - b.minute)
-      .slice(0, options.busiestMinutes ?? 5),
+    busiestMinutes: allMinutes.slice(0, options.busiestMinutes ?? 5),
+    allOffenders: ranked,
+    allMinutes,
     timeline,
     budgetExceeded: options.budgetExceeded,
     records,

@@ -1,7 +1,8 @@
 import { barChart } from './charts';
 import { CostNotes, totalLabel } from './cost-record';
 import { CostLine } from './costs';
-import { ElasticSummary, TimelinePoint } from './elastic-report';
+import { TableId } from './csv';
+import { CustomerCut, ElasticSummary, HostRow, MAX_CUSTOMERS, MAX_HOSTS, TimelinePoint, hostRows, statusRows } from './elastic-report';
 import { escapeHtml, formatClock, formatCount, formatDecimal, formatDuration, formatMoney, formatPercent, formatTime } from './format';
 import { GuardSummary } from './guard-summary';
 import { attentionItems, headlineFigures, KeyFigures, KeyFigureSources, requestsPartial, subjectFigures } from './headline';
@@ -32,7 +33,12 @@ export interface ReportModel {
   readonly files: readonly string[];
   /** The previous period's key figures, for the headline's changes; undefined when unknown ("no comparison"). */
   readonly previous?: KeyFigures;
+  /** Where the rows of each table the email shortens were written (a CSV, the cost workbook), for its pointer. */
+  readonly tableFiles?: TableFiles;
 }
+
+/** The file holding all rows of each shortened table, by {@link TableId} (and `costs` for the cost workbook). */
+export type TableFiles = Readonly<Partial<Record<TableId | 'costs', string>>>;
 
 export interface RenderedEmail {
   readonly subject: string;
@@ -52,8 +58,8 @@ function scrollBox(inner: string): string {
   return `<div style="max-width:100%;overflow-x:auto;margin:4px 0 12px">${inner}</div>`;
 }
 
-/** Rows beyond this are left out of the email tables (the CSVs have them all). */
-const MAX_ROWS = 25;
+/** Rows beyond this are left out of the email tables; the run writes those tables' CSVs (see `tableCsvs`). */
+export const MAX_ROWS = 25;
 
 interface Column<T> {
   readonly title: string;
@@ -61,21 +67,36 @@ interface Column<T> {
   readonly numeric?: boolean;
 }
 
-function htmlTable<T>(rows: readonly T[], columns: readonly Column<T>[], empty: string): string {
+/** How a table is cut: at most `limit` rows, of `of` in all (more than `rows` when the list was cut earlier). */
+interface Cut {
+  readonly file?: TableId | 'costs';
+  readonly of?: number;
+  readonly limit?: number;
+}
+
+/** "Showing N of M rows" and where the rest are, the same sentence in both parts; undefined when nothing is cut. */
+function cutPointer(shown: number, cut: Cut, files: TableFiles): string | undefined {
+  const total = cut.of ?? shown;
+  if (total <= shown) return undefined;
+  const where = cut.file && files[cut.file];
+  return `Showing ${formatCount(shown)} of ${formatCount(total)} rows; ${where ? `all of them are in ${where}` : 'the file with all of them was not written'}.`;
+}
+
+function htmlTable<T>(rows: readonly T[], columns: readonly Column<T>[], empty: string, limit = MAX_ROWS, pointer?: string): string {
   if (rows.length === 0) return `<p style="color:#666;margin:4px 0 12px">${escapeHtml(empty)}</p>`;
   const th = columns.map((c) => `<th style="text-align:${c.numeric ? 'right' : 'left'};padding:3px 6px;border-bottom:1px solid #ccc;vertical-align:bottom;overflow-wrap:normal;word-break:normal">${escapeHtml(c.title)}</th>`).join('');
-  const body = rows.slice(0, MAX_ROWS).map((r, i) =>
+  const body = rows.slice(0, limit).map((r, i) =>
     `<tr style="background:${i % 2 ? '#f6f8fa' : '#fff'}">${columns.map((c) => `<td style="${c.numeric ? CELL_NUMBER : CELL_TEXT}">${escapeHtml(c.value(r))}</td>`).join('')}</tr>`).join('');
-  const more = rows.length > MAX_ROWS ? `<p style="color:#666;font-size:12px">${escapeHtml(`${formatCount(rows.length - MAX_ROWS)} more rows in the CSV files.`)}</p>` : '';
+  const more = pointer ? `<p style="color:#666;font-size:12px">${escapeHtml(pointer)}</p>` : '';
   return scrollBox(`<table style="border-collapse:collapse;font-size:13px">${`<tr>${th}</tr>`}${body}</table>`) + more;
 }
 
-function textTable<T>(rows: readonly T[], columns: readonly Column<T>[], empty: string): string {
+function textTable<T>(rows: readonly T[], columns: readonly Column<T>[], empty: string, limit = MAX_ROWS, pointer?: string): string {
   if (rows.length === 0) return `  ${empty}`;
-  const cells = [columns.map((c) => c.title), ...rows.slice(0, MAX_ROWS).map((r) => columns.map((c) => c.value(r)))];
+  const cells = [columns.map((c) => c.title), ...rows.slice(0, limit).map((r) => columns.map((c) => c.value(r)))];
   const widths = columns.map((_, i) => Math.max(...cells.map((row) => row[i].length)));
   const lines = cells.map((row) => `  ${row.map((cell, i) => (columns[i].numeric ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ').trimEnd()}`);
-  if (rows.length > MAX_ROWS) lines.push(`  ${formatCount(rows.length - MAX_ROWS)} more rows in the CSV files.`);
+  if (pointer) lines.push(`  ${pointer}`);
   return lines.join('\n');
 }
 
@@ -83,19 +104,24 @@ interface Section {
   readonly title: string;
   readonly html: string[];
   readonly text: string[];
+  /** Where shortened tables have all their rows. */
+  readonly files?: TableFiles;
 }
 
-function table<T>(section: Section, rows: readonly T[], columns: readonly Column<T>[], empty: string, caption?: string): void {
+/** A table in both parts: the text part shows the rows the HTML shows, and both say "N of M" when cut. */
+function table<T>(section: Section, rows: readonly T[], columns: readonly Column<T>[], empty: string, caption?: string, cut: Cut = {}): void {
   if (caption) {
     section.html.push(`<h3 style="font-size:14px;margin:12px 0 2px">${escapeHtml(caption)}</h3>`);
     section.text.push('', caption);
   }
-  section.html.push(htmlTable(rows, columns, empty));
-  section.text.push(textTable(rows, columns, empty));
+  const limit = cut.limit ?? MAX_ROWS;
+  const pointer = cutPointer(Math.min(rows.length, limit), { ...cut, of: Math.max(cut.of ?? 0, rows.length) }, section.files ?? {});
+  section.html.push(htmlTable(rows, columns, empty, limit, pointer));
+  section.text.push(textTable(rows, columns, empty, limit, pointer));
 }
 
-function guardSection(summary: GuardSummary | null, period: ReportPeriod): Section {
-  const s: Section = { title: 'Realtime WAF guard', html: [], text: [] };
+function guardSection(summary: GuardSummary | null, period: ReportPeriod, files: TableFiles): Section {
+  const s: Section = { title: 'Realtime WAF guard', html: [], text: [], files };
   if (summary === null) {
     s.html.push('<p style="color:#b00020">The guard history could not be read; see the problems below.</p>');
     s.text.push('  The guard history could not be read; see the problems below.');
@@ -121,7 +147,7 @@ function guardSection(summary: GuardSummary | null, period: ReportPeriod): Secti
     { title: 'Would block', value: (r) => formatCount(r.wouldBlock), numeric: true },
     { title: 'Released', value: (r) => formatCount(r.released), numeric: true },
     { title: 'Not applied', value: (r) => formatCount(r.notApplied), numeric: true },
-  ], 'No guard activity in this period.', 'Per rule and host');
+  ], 'No guard activity in this period.', 'Per rule and host', { file: 'rules' });
   const offenderColumns = [
     { title: 'Client (IP or prefix)', value: (r: GuardSummary['topOffenders'][number]) => r.ip },
     { title: 'Rules', value: (r: GuardSummary['topOffenders'][number]) => r.rules.join(', ') },
@@ -129,23 +155,37 @@ function guardSection(summary: GuardSummary | null, period: ReportPeriod): Secti
     { title: 'Blocked for', value: (r: GuardSummary['topOffenders'][number]) => formatDuration(r.blockedMs), numeric: true },
     { title: 'Peak requests', value: (r: GuardSummary['topOffenders'][number]) => formatCount(r.peakObserved), numeric: true },
   ];
-  table(s, summary.topOffenders, offenderColumns, 'No client was blocked.', 'Top offenders');
+  const all = summary.allOffenders;
+  table(s, summary.topOffenders, offenderColumns, 'No client was blocked.', 'Top offenders', { file: 'offenders', of: all?.length });
   // Repeat offenders are usually the top offenders again: only those the list above does not show get a table.
   const shown = new Set(summary.topOffenders.slice(0, MAX_ROWS).map((o) => o.ip));
   const unseen = summary.repeatOffenders.filter((o) => !shown.has(o.ip));
   if (summary.repeatOffenders.length > 0 && unseen.length === 0) {
-    const all = summary.repeatOffenders.length;
-    const sentence = `${all === 1 ? 'The repeat offender (blocked more than once) is' : `All ${formatCount(all)} repeat offenders (blocked more than once) are`} in the top offenders above.`;
+    const count = summary.repeatOffenders.length;
+    const sentence = `${count === 1 ? 'The repeat offender (blocked more than once) is' : `All ${formatCount(count)} repeat offenders (blocked more than once) are`} in the top offenders above.`;
     s.html.push(`<h3 style="font-size:14px;margin:12px 0 2px">Repeat offenders</h3><p style="margin:4px 0 12px">${escapeHtml(sentence)}</p>`);
     s.text.push('', 'Repeat offenders', `  ${sentence}`);
   } else {
-    table(s, unseen, offenderColumns, 'No client was blocked more than once.', unseen.length < summary.repeatOffenders.length ? 'Repeat offenders not in the top offenders above' : 'Repeat offenders');
+    const title = unseen.length < summary.repeatOffenders.length ? 'Repeat offenders not in the top offenders above' : 'Repeat offenders';
+    table(s, unseen, offenderColumns, 'No client was blocked more than once.', title,
+      { file: 'offenders', of: all?.filter((o) => o.blocks > 1 && !shown.has(o.ip)).length });
   }
   table(s, summary.busiestMinutes, [
     { title: `Minute (${tz})`, value: (r) => (period.kind === 'daily' ? formatClock(r.minute, tz) : formatTime(r.minute, tz)) },
     { title: 'Decisions', value: (r) => formatCount(r.decisions), numeric: true },
-  ], 'No decisions.', 'Busiest minutes');
+  ], 'No decisions.', 'Busiest minutes', { file: 'busiest-minutes', of: summary.allMinutes?.length });
   return s;
+}
+
+/** A line in both parts: what was left out, as "N of M". */
+function cutNote(section: Section, sentence: string): void {
+  section.html.push(`<p style="color:#8a5a00;margin:4px 0">${escapeHtml(sentence)}</p>`);
+  section.text.push(`  ${sentence}`);
+}
+
+function customerCutSentence(what: string, cut: CustomerCut): string {
+  const why = cut.failed ? 'the search failed after them, see the problems' : `a report holds at most ${formatCount(MAX_CUSTOMERS)}`;
+  return `${what} cover ${formatCount(cut.shown)} of about ${formatCount(cut.ofAbout)} customers (the first ${formatCount(cut.shown)} by name; ${why}).`;
 }
 
 function timelineLabel(p: TimelinePoint, period: ReportPeriod): string {
@@ -153,8 +193,8 @@ function timelineLabel(p: TimelinePoint, period: ReportPeriod): string {
   return period.kind === 'daily' ? String(t.hour).padStart(2, '0') : String(t.day);
 }
 
-function elasticSection(summary: ElasticSummary | null, period: ReportPeriod): Section {
-  const s: Section = { title: 'WAF traffic (Elasticsearch)', html: [], text: [] };
+function elasticSection(summary: ElasticSummary | null, period: ReportPeriod, files: TableFiles): Section {
+  const s: Section = { title: 'WAF traffic (Elasticsearch)', html: [], text: [], files };
   if (summary === null) {
     s.html.push('<p style="color:#b00020">Elasticsearch could not be read; see the problems below.</p>');
     s.text.push('  Elasticsearch could not be read; see the problems below.');
@@ -170,7 +210,16 @@ function elasticSection(summary: ElasticSummary | null, period: ReportPeriod): S
       { title: 'Customer', value: (r) => r.customer },
       { title: 'Requests', value: (r) => formatCount(r.requests), numeric: true },
       { title: 'Apdex', value: (r) => formatDecimal(r.apdex, 3), numeric: true },
-    ], 'No requests in this period.', 'Requests and Apdex per customer');
+    ], 'No requests in this period.', 'Requests and Apdex per customer', { file: 'customers' });
+  }
+  for (const [cut, what] of [[summary.customersCut, 'Per-customer figures'], [summary.trafficCut, 'Per-customer traffic CSVs']] as const) {
+    if (cut) cutNote(s, customerCutSentence(what, cut));
+  }
+  for (const [list, what] of [[summary.customers, 'the host tables'], [summary.traffic, 'the traffic CSVs']] as const) {
+    const over = (list ?? []).filter((c) => c.unlistedHostRequests !== undefined);
+    if (over.length === 0) continue;
+    const requests = over.reduce((sum, c) => sum + (c.unlistedHostRequests ?? 0), 0);
+    cutNote(s, `${formatCount(over.length)} of ${formatCount(list!.length)} customers have more than ${formatCount(MAX_HOSTS)} hosts: ${what} list their ${formatCount(MAX_HOSTS)} busiest, and ${formatCount(requests)} requests on the others are in the totals only (${over.slice(0, 5).map((c) => c.customer).join(', ')}${over.length > 5 ? ', ...' : ''}).`);
   }
   if (summary.timeline) {
     const points = summary.timeline;
@@ -181,40 +230,36 @@ function elasticSection(summary: ElasticSummary | null, period: ReportPeriod): S
       { title: period.kind === 'daily' ? `Hour (${tz})` : `Day (${tz})`, value: (p) => (period.kind === 'daily' ? formatClock(p.start, tz) : formatTime(p.start, tz).slice(0, 10)) },
       { title: 'Requests', value: (p) => formatCount(p.requests), numeric: true },
       { title: 'Avg latency (ms)', value: (p) => formatDecimal(p.avgLatencyMs, 1), numeric: true },
-    ], 'No requests in this period.', `Requests and average latency per ${unit}`);
+    ], 'No requests in this period.', `Requests and average latency per ${unit}`, { limit: Infinity });
   }
   if (summary.customers) {
-    const statusRows = summary.customers.flatMap((c) => [
-      ...c.statusCodes.map((st) => ({ customer: c.customer, host: '(all hosts)', ...st })),
-      ...c.hosts.flatMap((h) => h.statusCodes.map((st) => ({ customer: c.customer, host: h.host, ...st }))),
-    ]);
-    table(s, statusRows, [
+    table(s, statusRows(summary.customers), [
       { title: 'Customer', value: (r) => r.customer },
       { title: 'Host', value: (r) => r.host },
       { title: 'Status', value: (r) => r.code },
       { title: 'Count', value: (r) => formatCount(r.count), numeric: true },
       { title: 'Share', value: (r) => formatPercent(r.share), numeric: true },
-    ], 'No responses.', 'Status codes per customer and host');
-    const hostRows = summary.customers.flatMap((c) => c.hosts.map((h) => ({ customer: c.customer, ...h })));
-    const hostColumns: Array<Column<(typeof hostRows)[number]>> = [
+    ], 'No responses.', 'Status codes per customer and host', { file: 'status-codes' });
+    const hosts = hostRows(summary.customers);
+    const hostColumns: Array<Column<HostRow>> = [
       { title: 'Customer', value: (r) => r.customer },
       { title: 'Host', value: (r) => r.host },
       { title: 'Requests', value: (r) => formatCount(r.requests), numeric: true },
     ];
     if (summary.breachField) hostColumns.push({ title: 'Data-breach hits', value: (r) => formatCount(r.breachHits), numeric: true });
-    table(s, hostRows, hostColumns, 'No requests.', 'Requests per customer and host');
+    table(s, hosts, hostColumns, 'No requests.', 'Requests per customer and host', { file: 'hosts' });
   }
   if (summary.clientIps) {
     table(s, summary.clientIps, [
       { title: 'Client IP', value: (r) => r.ip },
       { title: 'Requests', value: (r) => formatCount(r.requests), numeric: true },
-    ], 'No clients.', `Top ${summary.clientIps.length || ''} client IPs`.replace('  ', ' '));
+    ], 'No clients.', `Top ${summary.clientIps.length || ''} client IPs`.replace('  ', ' '), { file: 'client-ips' });
   }
   return s;
 }
 
-function costSection(costs: NonNullable<ReportModel['costs']>): Section {
-  const s: Section = { title: 'Costs', html: [], text: [] };
+function costSection(costs: NonNullable<ReportModel['costs']>, files: TableFiles): Section {
+  const s: Section = { title: 'Costs', html: [], text: [], files };
   // Which figures are not this run's, missing or estimated: said before the figures, so nobody reconciles a partial total.
   for (const note of [costs.notes?.aws, costs.notes?.elastic]) {
     if (!note) continue;
@@ -228,7 +273,7 @@ function costSection(costs: NonNullable<ReportModel['costs']>): Section {
     { title: 'Source', value: (r) => r.source },
     { title: 'Item', value: (r) => r.item },
     { title: 'Amount (USD)', value: (r) => formatMoney(centsToDollars(r.cents)), numeric: true },
-  ], 'No cost figures.');
+  ], 'No cost figures.', undefined, { file: 'costs' });
   const total = centsToDollars(totals.totalCents);
   const label = totalLabel(costs.notes);
   s.html.push(`<p style="margin:4px 0">${escapeHtml(label)}: <b>${escapeHtml(formatMoney(total))}</b></p>`);
@@ -272,9 +317,10 @@ export function renderEmail(model: ReportModel): RenderedEmail {
   const keyFigures = subjectFigures(sources);
   const subject = `${what} WAF report ${period.label}: ${model.reportName}${keyFigures ? ` - ${keyFigures}` : ''}${model.problems.length > 0 ? ` (${model.problems.length} problem${model.problems.length > 1 ? 's' : ''})` : ''}`;
   const sections: Section[] = [];
-  if (model.guard !== undefined) sections.push(guardSection(model.guard, period));
-  if (model.elastic !== undefined) sections.push(elasticSection(model.elastic, period));
-  if (model.costs) sections.push(costSection(model.costs));
+  const files = model.tableFiles ?? {};
+  if (model.guard !== undefined) sections.push(guardSection(model.guard, period, files));
+  if (model.elastic !== undefined) sections.push(elasticSection(model.elastic, period, files));
+  if (model.costs) sections.push(costSection(model.costs, files));
   if (model.files.length > 0) {
     sections.push({
       title: 'Files',

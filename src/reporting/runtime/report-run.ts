@@ -1,16 +1,16 @@
 import { ReportConfig, REPORT_FAILURES_METRIC } from './config';
 import { CostRecord, mergeCosts, parseCostRecord, serializeCostRecord } from './cost-record';
 import { AwsCosts, CostLine } from './costs';
-import { blocksCsv, customerTrafficCsv, safeFileName } from './csv';
+import { blocksCsv, customerTrafficCsv, safeFileName, TableId, tableCsvs } from './csv';
 import {
-  ElasticSearchName, ElasticSummary, mapClientIps, mapCustomers, mapTimeline, mapTraffic, partialResultWarning,
+  ElasticSearchName, ElasticSummary, mapClientIps, mapCustomers, mapTimeline, mapTraffic, pageCustomers, partialResultWarning,
   reportSearches, totalHits, trafficRange,
 } from './elastic-report';
 import { GuardSummary, HistoryRecord, summarizeGuard } from './guard-summary';
 import { KeyFigures, keyFigures, parseKeyFigures, requestsPartial, serializeKeyFigures } from './headline';
 import { costTotals } from './money';
 import { previousDay, previousMonth, ReportPeriod } from './period';
-import { RenderedEmail, ReportModel, ReportProblem, renderEmail } from './render';
+import { MAX_ROWS, RenderedEmail, ReportModel, ReportProblem, TableFiles, renderEmail } from './render';
 import { monthlyCostWorkbook, updateYearWorkbook } from './workbook';
 import { Log, MetricsSink } from '../../shared/runtime/telemetry';
 
@@ -67,6 +67,8 @@ export function reportKeys(prefix: string, period: ReportPeriod) {
     text: `${base}report.txt`,
     blocks: `${base}blocks.csv`,
     customer: (name: string) => `${base}customers/${safeFileName(name)}.csv`,
+    /** All rows of a table the email shortens. */
+    table: (id: TableId) => `${base}${id}.csv`,
     monthlyCosts: `${prefix}cost-reports/${year}/${period.label}.xlsx`,
     costRecord: `${prefix}cost-reports/${year}/${period.label}.figures.json`,
     yearlyCosts: `${prefix}cost-reports/${year}/Total_${year}.xlsx`,
@@ -95,7 +97,9 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
   const write = async (key: string, body: Buffer | string, contentType: string) => {
     const where = await attempt(`s3:${key}`, () => outputs.putObject(key, body, contentType));
     if (where !== undefined) files.push(where);
+    return where;
   };
+  const tableFiles: { -readonly [K in keyof TableFiles]: TableFiles[K] } = {};
 
   // Sources, one after another: the guard's history, then each Elasticsearch search, then costs.
   let guard: GuardSummary | null | undefined;
@@ -110,21 +114,42 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
     const traffic = trafficRange(period);
     const found: { -readonly [K in keyof ElasticSummary]?: ElasticSummary[K] } = {};
     let answered = 0;
-    for (const search of reportSearches(config.elastic, period)) {
-      const response = await attempt(`elastic:${search.name}`, () => sources.elasticSearch!(search.name, search.body));
-      if (response === undefined) {
-        // An unreachable cluster fails every search the same way: one problem is enough.
-        if (problems.at(-1)?.message.match(/ConnectionError|NoLivingConnections|TimeoutError/)) break;
+    const searches = reportSearches(config.elastic, period);
+    for (const [i, search] of searches.entries()) {
+      const send = (body: Record<string, unknown>) => sources.elasticSearch!(search.name, body);
+      const perCustomer = search.name === 'customers' || search.name === 'traffic';
+      let paged: { response: unknown; pages?: readonly unknown[]; cut?: ElasticSummary['customersCut']; error?: unknown };
+      try {
+        paged = perCustomer ? await pageCustomers(search.body, send) : { response: await send(search.body) };
+      } catch (e) {
+        // A timeout or a rejected search says nothing about the next search: go on. Only a cluster that cannot be
+        // reached at all fails every search the same way; then the skipped searches are named in the one problem.
+        const rest = searches.slice(i + 1).map((s) => s.name);
+        const unreachable = /^(ConnectionError|NoLivingConnectionsError)$/.test((e as Error)?.name ?? '');
+        problem(`elastic:${search.name}`, `${message(e)}${unreachable && rest.length > 0 ? `; not run: ${rest.join(', ')}` : ''}`);
+        if (unreachable) break;
         continue;
       }
+      const response = paged.response;
       answered++;
-      const partial = partialResultWarning(search.name, response);
+      if (paged.error !== undefined) {
+        problem(`elastic:${search.name}`, `${message(paged.error)}; kept the first ${paged.cut?.shown} customers (by name) of the pages before it`);
+      }
+      const partial = (paged.pages ?? [response]).map((page) => partialResultWarning(search.name, page)).find((w) => w !== undefined);
       if (partial) problem(`elastic:${search.name}`, partial);
       if (search.name === 'customers') {
         found.totalRequests = totalHits(response);
         if (found.totalRequests === 0) problem('elastic:no-data', `no WAF documents in ${config.elastic.indexPattern} from ${period.start.toISOString()} to ${period.end.toISOString()}; check that the WAF is logging and the index pattern and timestamp field are right`);
         found.customers = mapCustomers(response);
-      } else if (search.name === 'timeline') {found.timeline = mapTimeline(response);} else if (search.name === 'clientIps') {found.clientIps = mapClientIps(response);} else {found.traffic = mapTraffic(response);}
+        found.customersCut = paged.cut;
+      } else if (search.name === 'timeline') {
+        found.timeline = mapTimeline(response);
+      } else if (search.name === 'clientIps') {
+        found.clientIps = mapClientIps(response);
+      } else {
+        found.traffic = mapTraffic(response);
+        found.trafficCut = paged.cut;
+      }
     }
     elastic = answered === 0 ? null : { ...found, trafficFrom: traffic.from, trafficTo: traffic.to, breachField: config.elastic.breachField };
   }
@@ -161,7 +186,7 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
     }
     if (merged.anyFigure) {
       const monthly = await attempt('cost-workbook', () => monthlyCostWorkbook(merged.costs));
-      if (monthly) await write(keys.monthlyCosts, monthly, XLSX);
+      if (monthly) tableFiles.costs = await write(keys.monthlyCosts, monthly, XLSX);
       const yearly = await attempt('cost-workbook-year', async () => updateYearWorkbook(await outputs.getObject(keys.yearlyCosts), merged.costs));
       if (yearly) await write(keys.yearlyCosts, yearly, XLSX);
     }
@@ -177,6 +202,11 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
 
   if (guard) await write(keys.blocks, blocksCsv(guard.records), CSV);
   for (const customer of elastic?.traffic ?? []) await write(keys.customer(customer.customer), customerTrafficCsv(customer), CSV);
+  // Each table the email shortens gets its CSV, so the email's "N of M rows" pointer names a file that exists.
+  const shown: Partial<Record<TableId, number>> = { 'offenders': guard?.topOffenders.length, 'busiest-minutes': guard?.busiestMinutes.length };
+  for (const t of tableCsvs(guard, elastic)) {
+    if (t.rows > (shown[t.id] ?? MAX_ROWS)) tableFiles[t.id] = await write(keys.table(t.id), t.body(), CSV);
+  }
 
   const previous = await previousFigures(run);
   const figures = keyFigures({ kind: period.kind, period: period.label, guard, elastic, costs, requestsPartial: requestsPartial(problems) });
@@ -193,6 +223,7 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
     previous,
     problems: [...problems],
     files: [...files, ...extraFiles],
+    tableFiles,
   });
   const archived = draft([keys.html, keys.text]);
   await write(keys.html, archived.html, 'text/html; charset=utf-8');
