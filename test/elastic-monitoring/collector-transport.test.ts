@@ -12,7 +12,7 @@ import { FakeEngine, MockCluster, StreamedAnswer, htmlBadGateway } from './mock-
 import { createCollectorHandler } from '../../src/elastic-monitoring/collector.lambda';
 
 import { COLLECTOR_CONFIG_ENV, CollectorConfig, regionOfEndpoint } from '../../src/elastic-monitoring/runtime/config';
-import { BODY_EXCERPT_CHARS, bodyExcerpt, classifyError } from '../../src/shared/runtime/elastic/problems';
+import { BODY_EXCERPT_CHARS, ELASTIC_REASON_CHARS, bodyExcerpt, classifyError } from '../../src/shared/runtime/elastic/problems';
 import { Log } from '../../src/shared/runtime/telemetry';
 
 const secretsManager = mockClient(SecretsManagerClient);
@@ -205,6 +205,18 @@ describe('bounded answers', () => {
 });
 
 describe('error bodies that are not Elasticsearch errors', () => {
+  test('an Elasticsearch error with a 40,000-character reason is logged cut to the limit, with its length', async () => {
+    const reason = 'a'.repeat(40_000);
+    const cluster = healthy().onMsearch(() => new errors.ResponseError({
+      body: { error: { type: 'x', reason }, status: 500 }, statusCode: 500, headers: {}, warnings: null, meta: {} as any,
+    }));
+    const { summary, logs } = await runHandler('elasticsearch-8', cluster, {});
+    const problem = summary!.problems.find((p) => p.source === '_msearch')!;
+    expect(problem.message).toBe(`_msearch failed with HTTP 500: x: ${'a'.repeat(ELASTIC_REASON_CHARS - 3)}... (40003 characters in all)`);
+    const line = logs.find((l) => l.attributes.source === '_msearch')!;
+    expect(line.message.length).toBeLessThan(ELASTIC_REASON_CHARS + 150);
+  });
+
   test('a proxy\'s 40 kB HTML 502 page: the status and the start of the text, not the page', async () => {
     const cluster = healthy().onMsearch(() => htmlBadGateway());
     const { summary, logs } = await runHandler('elasticsearch-8', cluster, {});

@@ -56,11 +56,14 @@ export function bodyExcerpt(text: string, maxChars: number = BODY_EXCERPT_CHARS)
   return `${plain.slice(0, maxChars).trimEnd()}... (${text.length} characters in all)`;
 }
 
+/** How much of an Elasticsearch error's type and reason a message keeps: real reasons are a sentence or two. */
+export const ELASTIC_REASON_CHARS = 500;
+
 /** The `reason` Elasticsearch puts in an error body, if any; never the credentials. */
 export function elasticReason(body: unknown): string | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
   const error = (body as { error?: unknown }).error;
-  if (typeof error === 'string') return error;
+  if (typeof error === 'string') return cutReason(error);
   if (typeof error !== 'object' || error === null) return undefined;
   const e = error as { type?: unknown; reason?: unknown; root_cause?: unknown };
   const reason = typeof e.reason === 'string' ? e.reason : undefined;
@@ -71,7 +74,13 @@ export function elasticReason(body: unknown): string | undefined {
     rootReason = typeof root?.reason === 'string' ? root.reason : undefined;
   }
   const text = rootReason && rootReason !== reason ? `${reason ?? ''} (${rootReason})` : reason;
-  return [type, text].filter(Boolean).join(': ') || undefined;
+  const whole = [type, text].filter(Boolean).join(': ');
+  return whole === '' ? undefined : cutReason(whole);
+}
+
+/** A reason can quote a whole query or a cluster's garbage: one log line keeps its start, as with other bodies. */
+function cutReason(text: string): string {
+  return text.length <= ELASTIC_REASON_CHARS ? text : `${text.slice(0, ELASTIC_REASON_CHARS)}... (${text.length} characters in all)`;
 }
 
 /**
