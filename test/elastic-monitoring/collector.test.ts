@@ -48,7 +48,7 @@ function recorder() {
 }
 
 /** One run of the collector over HTTP against `cluster` served as `fake`, authenticated as that engine needs. */
-async function runAgainst(target: (typeof ENGINES)[number], cluster: MockCluster, overrides: Partial<CollectorConfig> = {}, at: Date = now) {
+async function runAgainst(target: (typeof ENGINES)[number], cluster: MockCluster, overrides: Partial<CollectorConfig> = {}, at: Date = now, maxLoggedProblems?: number) {
   const r = recorder();
   const server = await cluster.listen({ engine: target.fake, sigV4: target.signed ? TEST_AWS : undefined });
   try {
@@ -64,7 +64,7 @@ async function runAgainst(target: (typeof ENGINES)[number], cluster: MockCluster
       ? sigV4Authenticator('es', TEST_AWS.region, { accessKeyId: TEST_AWS.accessKeyId, secretAccessKey: TEST_AWS.secretAccessKey })
       : headerAuthenticator({ username: 'waf-monitor', password: 's3cret' });
     const transport = collectorTransport(cfg, authenticate);
-    const summary = await collect({ client: searchClient(transport), config: cfg, now: at, logger: r.logger, writeEmf: r.writeEmf });
+    const summary = await collect({ client: searchClient(transport), config: cfg, now: at, logger: r.logger, writeEmf: r.writeEmf, maxLoggedProblems });
     transport.close();
     return { ...r, summary, endpoint: server.endpoint };
   } finally {
@@ -467,5 +467,45 @@ describe.each(ENGINES)('collector against $fake', (target) => {
     const exactHosts = exact.logs.filter((l) => l.attributes.event === 'top-host');
     expect(exactHosts).toHaveLength(3);
     expect(exactHosts.some((h) => 'approximate' in h.attributes)).toBe(false);
+  });
+});
+
+describe('a 1.6 MB _nodes/stats answer of 60,000 nodes that report no figures', () => {
+  const target = ENGINES[0];
+  const bareNodes = () => nodesStatsBody(Object.fromEntries(Array.from({ length: 60_000 }, (_, i) => [`id${i}`, { name: `n${i}` }])));
+  const cluster = () => new MockCluster().serve(clusterOf([...docs, ...earlier])).onNodesStats(bareNodes);
+  const paths = [
+    'process.cpu.percent',
+    'jvm.mem.heap_used_percent',
+    'fs.total.total_in_bytes/available_in_bytes',
+    'jvm.mem.pools.old.used_in_bytes/max_in_bytes',
+    'thread_pool.search.rejected',
+    'thread_pool.write.rejected',
+  ];
+
+  test('one problem per missing field with the node count and three names; CollectorErrors counts the 6 fields, not the nodes', async () => {
+    const { summary, logs, emf } = await runAgainst(target, cluster());
+    expect(summary.problems.map((p) => [p.kind, p.source, p.message])).toEqual(paths.map((path) => [
+      'missing-field', '_nodes/stats', `60000 nodes report no ${path} in _nodes/stats, e.g. n0, n1, n2 and 59997 more`,
+    ]));
+    expect(logs.filter((l) => l.attributes.event === 'collector-error')).toHaveLength(6);
+    const values = emfValues(emf, { Cluster: 'prod' });
+    expect(values.CollectorErrors).toBe(6);
+    // The search figures of the same run are all there.
+    expect(values.RequestCount).toBe(400);
+  });
+
+  test('problems past the per-run cap are not logged, and one warning says how many were left out', async () => {
+    const { summary, logs, emf } = await runAgainst(target, cluster(), {}, now, 2);
+    expect(summary.problems).toHaveLength(6);
+    expect(logs.filter((l) => l.attributes.event === 'collector-error').map((l) => l.message)).toEqual([
+      'collector error (missing-field) in _nodes/stats: 60000 nodes report no process.cpu.percent in _nodes/stats, e.g. n0, n1, n2 and 59997 more',
+      'collector error (missing-field) in _nodes/stats: 60000 nodes report no jvm.mem.heap_used_percent in _nodes/stats, e.g. n0, n1, n2 and 59997 more',
+    ]);
+    const leftOut = logs.filter((l) => l.attributes.kind === 'problems-left-out');
+    expect(leftOut.map((l) => [l.level, l.message, l.attributes.leftOut])).toEqual([
+      ['warn', '4 more collector errors in this run were left out of the log (6 in all, the first 2 logged)', 4],
+    ]);
+    expect(emfValues(emf, { Cluster: 'prod' }).CollectorErrors).toBe(6);
   });
 });

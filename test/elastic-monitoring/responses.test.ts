@@ -376,6 +376,23 @@ describe('mapNodeStats', () => {
     expect(m.problems[1].message).toContain('available_in_bytes');
   });
 
+  test('several nodes missing a field are one problem with their count and at most three names, each cut to 100 characters', () => {
+    const long = 'x'.repeat(5_000);
+    const m = mapNodeStats(nodesStatsBody({
+      a: nodeStats('ok-1', 1, 2, 100, 50),
+      b: { name: long, process: { cpu: { percent: 3 } }, fs: { total: { total_in_bytes: 100, available_in_bytes: 10 } } },
+      c: { name: 'n-c', process: { cpu: { percent: 3 } }, fs: { total: { total_in_bytes: 100, available_in_bytes: 10 } } },
+      d: { name: 'n-d', process: { cpu: { percent: 3 } }, fs: { total: { total_in_bytes: 100, available_in_bytes: 10 } } },
+      e: { name: 'n-e', process: { cpu: { percent: 3 } }, fs: { total: { total_in_bytes: 100, available_in_bytes: 10 } } },
+    }));
+    expect(m.value).toHaveLength(5);
+    expect(m.problems).toEqual([{
+      kind: 'missing-field',
+      source: '_nodes/stats',
+      message: `4 nodes report no jvm.mem.heap_used_percent in _nodes/stats, e.g. ${'x'.repeat(100)}..., n-c, n-d and 1 more`,
+    }]);
+  });
+
   test('no nodes (a user without the monitor privilege gets an empty filtered body) is a problem', () => {
     const m = mapNodeStats({});
     expect(m.value).toEqual([]);

@@ -1,4 +1,4 @@
-import { Mapped, asObj, at, finite } from './responses';
+import { Mapped, MissingNodeFields, asObj, at, finite } from './responses';
 import { Problem } from '../../shared/runtime/elastic/problems';
 
 /**
@@ -83,18 +83,19 @@ export function nodeSetId(ids: readonly string[]): number {
 
 /**
  * Reads the health part of `_nodes/stats`: old-generation use against its maximum (the heap maximum when the JVM
- * reports no old-generation maximum) and the search and write pools' rejection counters. Problems name the node and
- * the path; `_nodes.failed` and a missing `nodes` object are reported by the node-stats mapping already.
+ * reports no old-generation maximum) and the search and write pools' rejection counters. One problem per missing
+ * path, naming the nodes (see MissingNodeFields); `_nodes.failed` and a missing `nodes` object are reported by the
+ * node-stats mapping already.
  */
 export function mapNodeHealth(body: unknown): Mapped<NodeHealthFigures> {
   const source = '_nodes/stats';
   const problems: Problem[] = [];
   const nodes: NodeHealth[] = [];
+  const gaps = new MissingNodeFields(source);
   for (const [id, node] of Object.entries(asObj(at(body, ['nodes'])) ?? {})) {
     const reported = at(node, ['name']);
     const name = typeof reported === 'string' && reported.trim() !== '' ? reported : id;
-    const missing = (path: string) =>
-      problems.push({ kind: 'missing-field', source: `node:${name}`, message: `node ${name} reports no ${path} in ${source}` });
+    const missing = (path: string) => gaps.add(path, name);
     const used = finite(at(node, ['jvm', 'mem', 'pools', 'old', 'used_in_bytes']));
     const oldMax = finite(at(node, ['jvm', 'mem', 'pools', 'old', 'max_in_bytes']));
     // A JVM may report -1 or 0 for a pool without its own limit; the old generation can then grow to the heap maximum.
@@ -107,6 +108,7 @@ export function mapNodeHealth(body: unknown): Mapped<NodeHealthFigures> {
     if (writeRejected === undefined) missing('thread_pool.write.rejected');
     nodes.push({ id, name, jvmMemoryPressurePercent, searchRejected, writeRejected });
   }
+  for (const p of gaps.problems()) problems.push(p);
   // One set of nodes for both sums, so one node-set id guards both differences.
   const counted = nodes.filter((n) => n.searchRejected !== undefined && n.writeRejected !== undefined);
   const sum = (pick: (n: NodeHealth) => number) => counted.reduce((a, n) => a + pick(n), 0);

@@ -43,7 +43,15 @@ export interface CollectorRun {
   readonly logger: Log;
   /** Where EMF lines go: standard output in Lambda, which CloudWatch Logs reads as EMF. */
   readonly writeEmf: (line: string) => void;
+  /** @default MAX_LOGGED_PROBLEMS */
+  readonly maxLoggedProblems?: number;
 }
+
+/**
+ * At most this many problems are logged per run (the rest counted in one warning). Problems are per request, search
+ * or missing field, never per node, so a real run stays far below it; it bounds the log of an answer built to flood it.
+ */
+export const MAX_LOGGED_PROBLEMS = 50;
 
 /**
  * One collection: the `_msearch`, `_nodes/stats` and `_cluster/health` requests in parallel (three round trips, no
@@ -85,7 +93,7 @@ export async function collect(run: CollectorRun): Promise<RunSummary> {
     newestDocumentAt = results.newestDocumentAt;
     noDocumentInLookback = results.noDocumentInLookback;
     approximate = results.topHostsApproximate;
-    problems.push(...results.problems);
+    for (const p of results.problems) problems.push(p);
   } else {
     problems.push(classifyError(searchResult.reason, '_msearch', config.endpoint));
   }
@@ -96,7 +104,7 @@ export async function collect(run: CollectorRun): Promise<RunSummary> {
   } else if (nodesResult.status === 'fulfilled') {
     const mapped = mapNodeStats(nodesResult.value);
     nodes = mapped.value;
-    problems.push(...mapped.problems);
+    for (const p of mapped.problems) problems.push(p);
   } else {
     problems.push(classifyError(nodesResult.reason, '_nodes/stats', config.endpoint));
   }
@@ -109,18 +117,27 @@ export async function collect(run: CollectorRun): Promise<RunSummary> {
   } else if (healthResult.status === 'fulfilled') {
     const mapped = mapClusterHealth(healthResult.value);
     clusterHealth = mapped.value;
-    problems.push(...mapped.problems);
+    for (const p of mapped.problems) problems.push(p);
   } else {
     problems.push(classifyError(healthResult.reason, '_cluster/health', config.endpoint));
   }
   if (withNodes && nodesResult.status === 'fulfilled') {
     const mapped = mapNodeHealth(nodesResult.value);
     nodeHealth = mapped.value;
-    problems.push(...mapped.problems);
+    for (const p of mapped.problems) problems.push(p);
   }
 
   const windowFields = windowLogFields(window);
-  for (const p of problems) logProblem(logger, p, windowFields);
+  const maxLogged = run.maxLoggedProblems ?? MAX_LOGGED_PROBLEMS;
+  for (const p of problems.slice(0, maxLogged)) logProblem(logger, p, windowFields);
+  if (problems.length > maxLogged) {
+    logger.warn(`${problems.length - maxLogged} more collector errors in this run were left out of the log (${problems.length} in all, the first ${maxLogged} logged)`, {
+      event: COLLECTOR_WARNING_EVENT,
+      kind: 'problems-left-out',
+      leftOut: problems.length - maxLogged,
+      ...windowFields,
+    });
+  }
   for (const n of notices) {
     logger.warn(`collector warning (${n.kind}): ${n.message}`, {
       event: COLLECTOR_WARNING_EVENT,

@@ -572,7 +572,7 @@ export function mapSearchResponses(items: readonly unknown[], config: CollectorC
   if (empty.has('window')) {window = emptyWindow();} else if (ok.has('window')) {
     const mapped = mapWindowResponse(item('window'), config);
     window = mapped.value;
-    problems.push(...mapped.problems);
+    for (const p of mapped.problems) problems.push(p);
   }
 
   const notices: Notice[] = window ? missingValueNotices(window, config) : [];
@@ -583,7 +583,7 @@ export function mapSearchResponses(items: readonly unknown[], config: CollectorC
     for (const d of HOST_DETAIL_SEARCHES) if (ok.has(d)) details[d] = item(d);
     const mapped = mapTopHosts(item('top_hosts'), details);
     topHosts = mapped.value;
-    problems.push(...mapped.problems);
+    for (const p of mapped.problems) problems.push(p);
     const distinct = finite(at(item('top_hosts'), ['aggregations', 'distinct_hosts', 'value']));
     const shardSize = hostShardSize(config);
     if (distinct !== undefined && distinct > shardSize) {
@@ -603,14 +603,14 @@ export function mapSearchResponses(items: readonly unknown[], config: CollectorC
   if (empty.has('comparison')) {comparison = COMPARISON_OFFSETS.map((o) => ({ offset: o.label, requests: 0 }));} else if (ok.has('comparison')) {
     const mapped = mapComparisonResponse(item('comparison'));
     comparison = mapped.value;
-    problems.push(...mapped.problems);
+    for (const p of mapped.problems) problems.push(p);
   }
 
   let statusCodes: StatusCodeFigures | undefined;
   if (empty.has('status_codes')) {statusCodes = { withCode: 0, serverErrors: 0 };} else if (ok.has('status_codes')) {
     const mapped = mapStatusCodesResponse(item('status_codes'));
     statusCodes = mapped.value;
-    problems.push(...mapped.problems);
+    for (const p of mapped.problems) problems.push(p);
   }
 
   let newestDocumentAt: Date | undefined;
@@ -618,7 +618,7 @@ export function mapSearchResponses(items: readonly unknown[], config: CollectorC
   if (ok.has('freshness')) {
     const mapped = mapFreshnessResponse(item('freshness'));
     newestDocumentAt = mapped.value;
-    problems.push(...mapped.problems);
+    for (const p of mapped.problems) problems.push(p);
     if (mapped.problems.length === 0 && newestDocumentAt === undefined) {
       noDocumentInLookback = true;
       notices.push({
@@ -674,9 +674,47 @@ function dedupeMappingProblems(problems: Problem[]): Problem[] {
   return [...merged, ...rest];
 }
 
+/** How many node names a missing-field problem quotes, and how much of each. */
+const EXAMPLE_NODES = 3;
+const EXAMPLE_NODE_CHARS = 100;
+
+/**
+ * The figures nodes lack, one problem per path however many nodes lack it: a cluster of thousands of nodes (or an
+ * answer faking one) must not turn into thousands of log lines and CollectorErrors counts. A problem names the node
+ * when it is one, otherwise the count and a few names.
+ */
+export class MissingNodeFields {
+  private readonly byPath = new Map<string, { count: number; examples: string[] }>();
+
+  public constructor(private readonly source: string) {}
+
+  public add(path: string, node: string): void {
+    let gap = this.byPath.get(path);
+    if (!gap) {
+      gap = { count: 0, examples: [] };
+      this.byPath.set(path, gap);
+    }
+    gap.count++;
+    if (gap.examples.length < EXAMPLE_NODES) {
+      gap.examples.push(node.length <= EXAMPLE_NODE_CHARS ? node : `${node.slice(0, EXAMPLE_NODE_CHARS)}...`);
+    }
+  }
+
+  public problems(): Problem[] {
+    return [...this.byPath].map(([path, { count, examples }]): Problem => count === 1
+      ? { kind: 'missing-field', source: `node:${examples[0]}`, message: `node ${examples[0]} reports no ${path} in ${this.source}` }
+      : {
+        kind: 'missing-field',
+        source: this.source,
+        message: `${count} nodes report no ${path} in ${this.source}, e.g. ${examples.join(', ')}` +
+          (count > examples.length ? ` and ${count - examples.length} more` : ''),
+      });
+  }
+}
+
 /**
  * Reads `_nodes/stats`. A node missing a figure (an old version, a node still starting, filtered stats) keeps its
- * other figures and adds a missing-field problem naming the node and the path.
+ * other figures; each missing path is one missing-field problem naming the nodes (see {@link MissingNodeFields}).
  */
 export function mapNodeStats(body: unknown): Mapped<NodeFigures[]> {
   const source = '_nodes/stats';
@@ -695,11 +733,11 @@ export function mapNodeStats(body: unknown): Mapped<NodeFigures[]> {
     return { value: [], problems };
   }
   const value: NodeFigures[] = [];
+  const gaps = new MissingNodeFields(source);
   for (const [id, node] of Object.entries(nodes)) {
     const reported = at(node, ['name']);
     const name = typeof reported === 'string' && reported.trim() !== '' ? reported : id;
-    const missing = (path: string) =>
-      problems.push({ kind: 'missing-field', source: `node:${name}`, message: `node ${name} reports no ${path} in ${source}` });
+    const missing = (path: string) => gaps.add(path, name);
     const cpuPercent = finite(at(node, ['process', 'cpu', 'percent'])) ?? finite(at(node, ['os', 'cpu', 'percent']));
     if (cpuPercent === undefined) missing('process.cpu.percent');
     const heapUsedPercent = finite(at(node, ['jvm', 'mem', 'heap_used_percent']));
@@ -714,5 +752,6 @@ export function mapNodeStats(body: unknown): Mapped<NodeFigures[]> {
     }
     value.push({ id, name, cpuPercent, heapUsedPercent, diskFreePercent });
   }
+  for (const p of gaps.problems()) problems.push(p);
   return { value, problems };
 }
