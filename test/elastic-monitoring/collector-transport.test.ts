@@ -193,6 +193,26 @@ describe('bounded answers', () => {
     expect(cluster0).toEqual(expect.objectContaining({ CollectorErrors: 1, NodeCpuPercentMax: 5 }));
   });
 
+  test.each([
+    ['_nodes/stats', 'GET /_nodes/stats/process,os,jvm,fs,thread_pool', '4 MiB (4194304 bytes)', 4 * 1024 * 1024],
+    ['_cluster/health', 'GET /_cluster/health', '64 KiB (65536 bytes)', 64 * 1024],
+  ])('an oversized %s answer is abandoned near its own limit, far below the _msearch one, and the problem names it', async (source, described, named, limit) => {
+    const oversized = () => new StreamedAnswer(64 * 1024 * 1024, false);
+    const cluster = source === '_nodes/stats' ? healthy().onNodesStats(oversized) : healthy().onClusterHealth(oversized);
+    const { summary, server, cluster0 } = await runHandler('elasticsearch-8', cluster, {});
+    const problem = summary!.problems.find((p) => p.source === source)!;
+    expect(problem.kind).toBe('response');
+    expect(problem.message).toContain(`response size limit of ${named}`);
+    expect(problem.message).toContain(described);
+    const read = Number(/abandoned after (\d+) bytes/.exec(problem.message)![1]);
+    expect(read).toBeGreaterThan(limit);
+    expect(read).toBeLessThanOrEqual(limit + 64 * 1024);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(Math.max(...server.bytesWritten)).toBeLessThan(limit + 8 * 1024 * 1024);
+    // The window figures of the same run still arrive.
+    expect(cluster0).toEqual(expect.objectContaining({ CollectorErrors: 1, RequestCount: 40 }));
+  });
+
   test('the default limit is 16 MiB and documented as such in the README', async () => {
     const cluster = healthy().onMsearch(() => new StreamedAnswer(40 * 1024 * 1024, false));
     const { summary, server } = await runHandler('elasticsearch-8', cluster, {});

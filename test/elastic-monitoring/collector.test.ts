@@ -48,7 +48,13 @@ function recorder() {
 }
 
 /** One run of the collector over HTTP against `cluster` served as `fake`, authenticated as that engine needs. */
-async function runAgainst(target: (typeof ENGINES)[number], cluster: MockCluster, overrides: Partial<CollectorConfig> = {}, at: Date = now, maxLoggedProblems?: number) {
+async function runAgainst(
+  target: (typeof ENGINES)[number],
+  cluster: MockCluster,
+  overrides: Partial<CollectorConfig> = {},
+  at: Date = now,
+  maxLoggedProblems?: number,
+) {
   const r = recorder();
   const server = await cluster.listen({ engine: target.fake, sigV4: target.signed ? TEST_AWS : undefined });
   try {
@@ -64,7 +70,9 @@ async function runAgainst(target: (typeof ENGINES)[number], cluster: MockCluster
       ? sigV4Authenticator('es', TEST_AWS.region, { accessKeyId: TEST_AWS.accessKeyId, secretAccessKey: TEST_AWS.secretAccessKey })
       : headerAuthenticator({ username: 'waf-monitor', password: 's3cret' });
     const transport = collectorTransport(cfg, authenticate);
-    const summary = await collect({ client: searchClient(transport), config: cfg, now: at, logger: r.logger, writeEmf: r.writeEmf, maxLoggedProblems });
+    const summary = await collect({
+      client: searchClient(transport), config: cfg, now: at, logger: r.logger, writeEmf: r.writeEmf, maxLoggedProblems,
+    });
     transport.close();
     return { ...r, summary, endpoint: server.endpoint };
   } finally {

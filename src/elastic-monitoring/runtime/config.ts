@@ -105,7 +105,9 @@ export interface CollectorConfig {
   /** Per request to Elasticsearch; below the function timeout so a hung cluster cannot stall the run. */
   readonly requestTimeoutMs: number;
   /**
-   * Largest answer read, in bytes; a larger one is abandoned mid-stream and reported, so memory stays bounded.
+   * Largest answer read, in bytes; a larger one is abandoned mid-stream and reported, so memory stays bounded. It is
+   * `_msearch`'s limit; `_nodes/stats` and `_cluster/health` have smaller ones of their own (see elastic-client.ts),
+   * lowered to this when it is lower.
    * @default DEFAULT_MAX_RESPONSE_BYTES
    */
   readonly maxResponseBytes?: number;

@@ -701,13 +701,13 @@ export class MissingNodeFields {
   }
 
   public problems(): Problem[] {
-    return [...this.byPath].map(([path, { count, examples }]): Problem => count === 1
+    return [...this.byPath].map(([path, { count: nodes, examples }]): Problem => nodes === 1
       ? { kind: 'missing-field', source: `node:${examples[0]}`, message: `node ${examples[0]} reports no ${path} in ${this.source}` }
       : {
         kind: 'missing-field',
         source: this.source,
-        message: `${count} nodes report no ${path} in ${this.source}, e.g. ${examples.join(', ')}` +
-          (count > examples.length ? ` and ${count - examples.length} more` : ''),
+        message: `${nodes} nodes report no ${path} in ${this.source}, e.g. ${examples.join(', ')}` +
+          (nodes > examples.length ? ` and ${nodes - examples.length} more` : ''),
       });
   }
 }

@@ -23,6 +23,12 @@ export interface SearchHttpRequest {
   readonly contentType?: 'application/json' | 'application/x-ndjson';
   /** Names the request in problems, e.g. `_msearch`. */
   readonly source: string;
+  /**
+   * This request's own limit on its answer, for answers that are small by nature; the transport's limit still applies
+   * when it is lower.
+   * @default - the transport's maxResponseBytes
+   */
+  readonly maxResponseBytes?: number;
 }
 
 /** The request as it goes on the wire, for an authenticator to sign. */
@@ -73,10 +79,12 @@ export function uriEscape(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-/** `1048576` as `1 MiB (1048576 bytes)`: the limit named the way the README documents it. */
+/** `1048576` as `1 MiB (1048576 bytes)`, `65536` as `64 KiB (65536 bytes)`: the limit named the way the README documents it. */
 export function describeBytes(bytes: number): string {
   const mib = bytes / (1024 * 1024);
-  return Number.isInteger(mib) ? `${mib} MiB (${bytes} bytes)` : `${bytes} bytes`;
+  if (Number.isInteger(mib)) return `${mib} MiB (${bytes} bytes)`;
+  const kib = bytes / 1024;
+  return Number.isInteger(kib) ? `${kib} KiB (${bytes} bytes)` : `${bytes} bytes`;
 }
 
 const ENGINE_NAMES: Record<EngineKind, string> = {
@@ -170,7 +178,8 @@ export class SearchTransport {
     };
     const headers = await this.options.authenticate(outgoing);
     const described = `${request.method} ${request.path.join('/') === '' ? '/' : `/${request.path.join('/')}`}`;
-    const answer = await this.exchange(outgoing, headers, request.source, described);
+    const limit = Math.min(request.maxResponseBytes ?? this.options.maxResponseBytes, this.options.maxResponseBytes);
+    const answer = await this.exchange(outgoing, headers, request.source, described, limit);
 
     if (answer.status < 200 || answer.status >= 300) {
       const reason = errorReason(answer.text, answer.truncated);
@@ -196,8 +205,14 @@ export class SearchTransport {
     this.agent.destroy();
   }
 
-  private exchange(out: OutgoingRequest, headers: Record<string, string>, source: string, described: string): Promise<Exchange> {
-    const { requestTimeoutMs, maxResponseBytes, engine } = this.options;
+  private exchange(
+    out: OutgoingRequest,
+    headers: Record<string, string>,
+    source: string,
+    described: string,
+    maxResponseBytes: number,
+  ): Promise<Exchange> {
+    const { requestTimeoutMs, engine } = this.options;
     const endpoint = redactUrlCredentials(this.options.endpoint);
     const query = Object.entries(out.query).map(([k, v]) => `${uriEscape(k)}=${uriEscape(v)}`).join('&');
     const lib = out.protocol === 'http:' ? http : https;
@@ -218,8 +233,8 @@ export class SearchTransport {
       const tooLarge = (read: number) => new SearchRequestError(
         'response',
         `the answer to ${source} (${described}) exceeded the collector's response size limit of ${describeBytes(maxResponseBytes)} ` +
-          `and was abandoned after ${read} bytes, to keep the function's memory bounded; the collector's answers are ` +
-          'aggregations of at most a few hundred kilobytes, so check that the endpoint is the cluster and that nothing in between adds to its answers',
+          `and was abandoned after ${read} bytes, to keep the function's memory bounded; the collector asks only for ` +
+          'aggregations and filtered statistics, far smaller than that, so check that the endpoint is the cluster and that nothing in between adds to its answers',
       );
 
       const req = lib.request({
