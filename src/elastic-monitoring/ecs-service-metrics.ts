@@ -50,11 +50,13 @@ export function containerInsightsProblem(service: ecs.IBaseService): string | un
     .find((s) => s.name === 'containerInsights')?.value;
   if (value === ecs.ContainerInsights.ENABLED || value === ecs.ContainerInsights.ENHANCED) return undefined;
   if (value !== undefined && Token.isUnresolved(value)) return undefined;
+  // A service defined in the app has a token for a name: the construct path names it in the synth output instead.
+  const name = Token.isUnresolved(service.serviceName) ? `the ECS service ${service.node.path}` : `the ECS service ${service.serviceName}`;
   const fix = 'set containerInsightsV2: ContainerInsights.ENABLED on the cluster, or switch the alarm off with ' +
     `alarms.ecsRunningTasks.enabled = false (acknowledge this warning with the id ${CONTAINER_INSIGHTS_WARNING_ID})`;
   return value === undefined
-    ? `The running-tasks graph and alarm of ${service.serviceName} need Container Insights, which the cluster does not turn on: ` +
+    ? `The running-tasks graph and alarm of ${name} need Container Insights, which the cluster does not turn on: ` +
       `unless the account setting containerInsights is enabled they have no data and the alarm never fires; ${fix}`
-    : `The running-tasks graph and alarm of ${service.serviceName} need Container Insights, which the cluster turns off: ` +
+    : `The running-tasks graph and alarm of ${name} need Container Insights, which the cluster turns off: ` +
       `they have no data and the alarm never fires; ${fix}`;
 }

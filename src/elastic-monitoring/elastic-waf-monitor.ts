@@ -135,6 +135,12 @@ export class ElasticWafMonitor extends Construct {
     const insights = props.ecsService ? containerInsightsProblem(props.ecsService) : undefined;
     if (insights) Annotations.of(this).addWarningV2(CONTAINER_INSIGHTS_WARNING_ID, insights);
     const nodeFigures = hasNodeStats(config.engine);
+    const ignored = nodeFigures ? [] : NODE_ALARMS.filter((name) => (alarmOptions as Record<string, unknown>)[name] !== undefined);
+    if (ignored.length > 0) {
+      Annotations.of(this).addWarningV2(SERVERLESS_NODE_ALARMS_WARNING_ID, `alarms.${ignored.join(', alarms.')} ignored: ` +
+        'a Serverless collection reports no node or cluster-health figures, so these alarms are never created; remove the options ' +
+        `(acknowledge this warning with the id ${SERVERLESS_NODE_ALARMS_WARNING_ID})`);
+    }
     const definitions = withoutNodeAlarms(!nodeFigures, {
       ...collectorAlarmDefinitions(this.metrics, alarmOptions, {
         clusterName,
@@ -266,6 +272,9 @@ export class ElasticWafMonitor extends Construct {
     }
   }
 }
+
+/** Id of the synth warning for node or cluster-health alarm options given with a Serverless engine. */
+const SERVERLESS_NODE_ALARMS_WARNING_ID = 'cdk-waf-guard:serverlessNodeAlarms';
 
 /** Alarms on figures a Serverless collection never reports: each would sit in OK and mean nothing. */
 const NODE_ALARMS = ['nodeCpu', 'nodeHeap', 'nodeDiskFree', 'clusterRed', 'clusterYellow', 'unassignedShards',
