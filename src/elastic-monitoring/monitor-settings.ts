@@ -3,6 +3,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ApdexDefinition } from './apdex-definition';
 import { credentialsConfig, resolveFieldNames } from './connection-config';
+import { clusterArnOfService, hasCluster } from './ecs-service-metrics';
 import { ElasticWafMonitorProps } from './elastic-waf-monitor-props';
 import { ElasticWafMonitorAlarms } from './monitor-alarm-options';
 import { SearchEngine, SearchEngineKind } from './search-engine';
@@ -153,12 +154,12 @@ export function monitorPropsErrors(props: ElasticWafMonitorProps, resolved: Moni
     const nameError = dashboardNameError('dashboardName', props.dashboardName);
     if (nameError) errors.push(nameError);
   }
-  // FargateService.fromFargateServiceArn() and Ec2Service.fromEc2ServiceArn() give a service without its cluster, which
-  // the metrics' ClusterName dimension and the task state rule need.
-  if (props.ecsService && (props.ecsService as { cluster?: unknown }).cluster === undefined) {
-    errors.push('ecsService has no cluster (imported from an ARN alone): import it with ' +
-      'FargateService.fromFargateServiceAttributes(scope, id, { cluster, serviceArn }) (or Ec2Service.fromEc2ServiceAttributes), ' +
-      'the cluster from Cluster.fromClusterAttributes() or Cluster.fromClusterArn()');
+  // FargateService.fromFargateServiceArn() gives a service without its cluster, which the metrics' ClusterName dimension
+  // and the task state rule need; the long ARN form names it, a token or the old form does not.
+  if (props.ecsService && !hasCluster(props.ecsService) && clusterArnOfService(props.ecsService) === undefined) {
+    errors.push('ecsService has no cluster and its ARN does not name one (a token, or the old form without the cluster): ' +
+      'import it with FargateService.fromFargateServiceAttributes(scope, id, { cluster, serviceArn }) (or Ec2Service.fromEc2ServiceAttributes), ' +
+      'the cluster from Cluster.fromClusterAttributes() or Cluster.fromClusterArn(), or give the ARN arn:aws:ecs:<region>:<account>:service/<cluster>/<service>');
   }
   const serviceName = props.ecsService?.serviceName;
   // The crash metric's dimension is the task group `service:<name>`, and aws-cdk-lib allows dimension values of 255.

@@ -1,5 +1,5 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
-import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { App, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -41,12 +41,21 @@ describe('synth messages say what to change', () => {
     expect(propError(() => ({ timeoutThreshold: Duration.millis(2500) }))).toMatch(/got 2.5 seconds|got 2 seconds 500 millis/);
   });
 
-  test('an ECS service imported from its ARN alone (no cluster)', () => {
-    const arn = 'arn:aws:ecs:eu-west-1:111111111111:service/waf-cluster/waf-proxy';
+  test('an ECS service imported from its ARN alone: the long ARN form names the cluster and is used; the old form or a token is a clear error', () => {
     // TypeScript refuses it (IFargateService has no cluster); JavaScript and casts pass it.
-    const imported = (stack: Stack) => ecs.FargateService.fromFargateServiceArn(stack, 'Svc', arn) as unknown as ecs.IBaseService;
-    expect(propError((stack) => ({ ecsService: imported(stack) })))
-      .toMatch(/ecsService has no cluster \(imported from an ARN alone\): import it with FargateService.fromFargateServiceAttributes/);
+    const imported = (stack: Stack, arn: string) => ecs.FargateService.fromFargateServiceArn(stack, 'Svc', arn) as unknown as ecs.IBaseService;
+    const stack = build((s) => ({ ecsService: imported(s, 'arn:aws:ecs:eu-west-1:111111111111:service/waf-cluster/waf-proxy') }));
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({ detail: { clusterArn: ['arn:aws:ecs:eu-west-1:111111111111:cluster/waf-cluster'], group: ['service:waf-proxy'] } }),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/ECS',
+      Dimensions: Match.arrayWith([{ Name: 'ClusterName', Value: 'waf-cluster' }, { Name: 'ServiceName', Value: 'waf-proxy' }]),
+    });
+    const refused = /ecsService has no cluster and its ARN does not name one \(a token, or the old form without the cluster\): import it with FargateService.fromFargateServiceAttributes/;
+    expect(propError((s) => ({ ecsService: imported(s, 'arn:aws:ecs:eu-west-1:111111111111:service/waf-proxy') }))).toMatch(refused);
+    expect(propError((s) => ({ ecsService: imported(s, new CfnParameter(s, 'ServiceArn').valueAsString) }))).toMatch(refused);
   });
 
   test.each([
