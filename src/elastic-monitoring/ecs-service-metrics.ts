@@ -1,6 +1,7 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { Construct } from 'constructs';
 
 /** The ECS service metrics the monitor graphs and alarms on. */
 export interface EcsServiceMetricSet {
@@ -50,11 +51,43 @@ export function containerInsightsProblem(service: ecs.IBaseService): string | un
     .find((s) => s.name === 'containerInsights')?.value;
   if (value === ecs.ContainerInsights.ENABLED || value === ecs.ContainerInsights.ENHANCED) return undefined;
   if (value !== undefined && Token.isUnresolved(value)) return undefined;
+  // A service defined in the app has a token for a name: the construct path names it in the synth output instead.
+  const name = Token.isUnresolved(service.serviceName) ? `the ECS service ${service.node.path}` : `the ECS service ${service.serviceName}`;
   const fix = 'set containerInsightsV2: ContainerInsights.ENABLED on the cluster, or switch the alarm off with ' +
     `alarms.ecsRunningTasks.enabled = false (acknowledge this warning with the id ${CONTAINER_INSIGHTS_WARNING_ID})`;
   return value === undefined
-    ? `The running-tasks graph and alarm of ${service.serviceName} need Container Insights, which the cluster does not turn on: ` +
+    ? `The running-tasks graph and alarm of ${name} need Container Insights, which the cluster does not turn on: ` +
       `unless the account setting containerInsights is enabled they have no data and the alarm never fires; ${fix}`
-    : `The running-tasks graph and alarm of ${service.serviceName} need Container Insights, which the cluster turns off: ` +
+    : `The running-tasks graph and alarm of ${name} need Container Insights, which the cluster turns off: ` +
       `they have no data and the alarm never fires; ${fix}`;
+}
+
+// The long service ARN form, arn:aws:ecs:<region>:<account>:service/<cluster>/<service>; the old form has no cluster.
+const SERVICE_ARN_WITH_CLUSTER = /^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}):service\/([A-Za-z0-9_-]{1,255})\/[A-Za-z0-9_-]{1,255}$/;
+
+/**
+ * The cluster ARN that a service imported from its ARN alone (FargateService.fromFargateServiceArn(), which leaves
+ * `cluster` undefined) names in the long ARN form; undefined for a token or the old form.
+ */
+export function clusterArnOfService(service: ecs.IBaseService): string | undefined {
+  const arn = service.serviceArn;
+  if (Token.isUnresolved(arn)) return undefined;
+  const match = SERVICE_ARN_WITH_CLUSTER.exec(arn);
+  return match ? `${match[1]}:cluster/${match[2]}` : undefined;
+}
+
+/** Whether the service carries its cluster; one imported from its ARN alone does not. */
+export function hasCluster(service: ecs.IBaseService): boolean {
+  return (service as { cluster?: unknown }).cluster !== undefined;
+}
+
+/** The service with its cluster: as given, or re-imported with the cluster its ARN names. */
+export function serviceWithCluster(scope: Construct, service: ecs.IBaseService): ecs.IBaseService {
+  if (hasCluster(service)) return service;
+  const clusterArn = clusterArnOfService(service);
+  if (clusterArn === undefined) throw new Error('serviceWithCluster: checked by monitorPropsErrors');
+  return ecs.FargateService.fromFargateServiceAttributes(scope, 'EcsServiceWithCluster', {
+    cluster: ecs.Cluster.fromClusterArn(scope, 'EcsServiceCluster', clusterArn),
+    serviceArn: service.serviceArn,
+  });
 }

@@ -12,7 +12,7 @@ import { Construct } from 'constructs';
 import { clusterHealthAlarmDefinitions } from './cluster-health-alarm-definitions';
 import { DebugChecks, debugChecksErrors } from './debug-checks';
 import { ecsAlarmDefinitions } from './ecs-alarm-definitions';
-import { CONTAINER_INSIGHTS_WARNING_ID, containerInsightsProblem, ecsServiceMetrics } from './ecs-service-metrics';
+import { CONTAINER_INSIGHTS_WARNING_ID, containerInsightsProblem, ecsServiceMetrics, serviceWithCluster } from './ecs-service-metrics';
 import { EcsTaskMonitoring } from './ecs-task-monitoring';
 import { ElasticWafMetrics } from './elastic-waf-metrics';
 import { ElasticWafMonitorProps } from './elastic-waf-monitor-props';
@@ -125,16 +125,23 @@ export class ElasticWafMonitor extends Construct {
 
     this.metrics = new ElasticWafMetrics({ namespace, clusterName, period: interval });
     const alarmOptions = props.alarms ?? {};
-    const ecsMonitoring = props.ecsService || props.ecsLogGroup
-      ? new EcsTaskMonitoring(this, 'Ecs', { namespace, service: props.ecsService, serviceLogGroup: props.ecsLogGroup, logRetention, removalPolicy })
+    const service = props.ecsService ? serviceWithCluster(this, props.ecsService) : undefined;
+    const ecsMonitoring = service || props.ecsLogGroup
+      ? new EcsTaskMonitoring(this, 'Ecs', { namespace, service, serviceLogGroup: props.ecsLogGroup, logRetention, removalPolicy })
       : undefined;
-    const ecsService = props.ecsService
-      ? { metrics: ecsServiceMetrics(props.ecsService, interval), serviceName: props.ecsService.serviceName }
+    const ecsService = service
+      ? { metrics: ecsServiceMetrics(service, interval), serviceName: service.serviceName }
       : undefined;
     const ecs = ecsAlarmDefinitions(namespace, alarmOptions, ecsMonitoring, ecsService);
-    const insights = props.ecsService ? containerInsightsProblem(props.ecsService) : undefined;
+    const insights = service ? containerInsightsProblem(service) : undefined;
     if (insights) Annotations.of(this).addWarningV2(CONTAINER_INSIGHTS_WARNING_ID, insights);
     const nodeFigures = hasNodeStats(config.engine);
+    const ignored = nodeFigures ? [] : NODE_ALARMS.filter((name) => (alarmOptions as Record<string, unknown>)[name] !== undefined);
+    if (ignored.length > 0) {
+      Annotations.of(this).addWarningV2(SERVERLESS_NODE_ALARMS_WARNING_ID, `alarms.${ignored.join(', alarms.')} ignored: ` +
+        'a Serverless collection reports no node or cluster-health figures, so these alarms are never created; remove the options ' +
+        `(acknowledge this warning with the id ${SERVERLESS_NODE_ALARMS_WARNING_ID})`);
+    }
     const definitions = withoutNodeAlarms(!nodeFigures, {
       ...collectorAlarmDefinitions(this.metrics, alarmOptions, {
         clusterName,
@@ -266,6 +273,9 @@ export class ElasticWafMonitor extends Construct {
     }
   }
 }
+
+/** Id of the synth warning for node or cluster-health alarm options given with a Serverless engine. */
+const SERVERLESS_NODE_ALARMS_WARNING_ID = 'cdk-waf-guard:serverlessNodeAlarms';
 
 /** Alarms on figures a Serverless collection never reports: each would sit in OK and mean nothing. */
 const NODE_ALARMS = ['nodeCpu', 'nodeHeap', 'nodeDiskFree', 'clusterRed', 'clusterYellow', 'unassignedShards',

@@ -3,7 +3,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ApdexDefinition } from './apdex-definition';
 import { credentialsConfig, resolveFieldNames } from './connection-config';
+import { clusterArnOfService, hasCluster } from './ecs-service-metrics';
 import { ElasticWafMonitorProps } from './elastic-waf-monitor-props';
+import { ElasticWafMonitorAlarms } from './monitor-alarm-options';
 import { SearchEngine, SearchEngineKind } from './search-engine';
 import { engineConfig, engineErrors } from './search-engine-access';
 import { dashboardNameError, emailAddressErrors, metricNamespaceError } from '../shared/validation';
@@ -106,6 +108,9 @@ export function monitorPropsErrors(props: ElasticWafMonitorProps, resolved: Moni
   if (!(seconds(interval) >= 60 && seconds(interval) % 60 === 0)) {
     errors.push(`collectionInterval must be a whole number of minutes (>= 1), got ${interval.toHumanString()}`);
   }
+  if (!Number.isInteger(seconds(window) / 60)) {
+    errors.push(`window must be a whole number of minutes, got ${window.toHumanString()}: give e.g. Duration.minutes(${Math.max(1, Math.round(seconds(window) / 60))})`);
+  }
   if (seconds(window) < seconds(interval)) {
     errors.push(`window (${window.toHumanString()}) must be at least collectionInterval (${interval.toHumanString()}), or requests between windows are never counted`);
   }
@@ -136,7 +141,11 @@ export function monitorPropsErrors(props: ElasticWafMonitorProps, resolved: Moni
   }
   if (props.timeoutThreshold !== undefined && !(props.timeoutThreshold.toMilliseconds() > 0)) {
     errors.push('timeoutThreshold must be greater than 0 s');
+  } else if (props.timeoutThreshold !== undefined && !Number.isInteger(seconds(props.timeoutThreshold))) {
+    errors.push(`timeoutThreshold must be a whole number of seconds, got ${props.timeoutThreshold.toHumanString()}: ` +
+      `give e.g. Duration.seconds(${Math.max(1, Math.round(seconds(props.timeoutThreshold)))})`);
   }
+  errors.push(...alarmKeyErrors(props.alarms));
   if (!Token.isUnresolved(resolved.namespace)) {
     const namespaceError = metricNamespaceError('metricNamespace', resolved.namespace);
     if (namespaceError) errors.push(namespaceError);
@@ -144,6 +153,13 @@ export function monitorPropsErrors(props: ElasticWafMonitorProps, resolved: Moni
   if (props.dashboardName !== undefined && !Token.isUnresolved(props.dashboardName)) {
     const nameError = dashboardNameError('dashboardName', props.dashboardName);
     if (nameError) errors.push(nameError);
+  }
+  // FargateService.fromFargateServiceArn() gives a service without its cluster, which the metrics' ClusterName dimension
+  // and the task state rule need; the long ARN form names it, a token or the old form does not.
+  if (props.ecsService && !hasCluster(props.ecsService) && clusterArnOfService(props.ecsService) === undefined) {
+    errors.push('ecsService has no cluster and its ARN does not name one (a token, or the old form without the cluster): ' +
+      'import it with FargateService.fromFargateServiceAttributes(scope, id, { cluster, serviceArn }) (or Ec2Service.fromEc2ServiceAttributes), ' +
+      'the cluster from Cluster.fromClusterAttributes() or Cluster.fromClusterArn(), or give the ARN arn:aws:ecs:<region>:<account>:service/<cluster>/<service>');
   }
   const serviceName = props.ecsService?.serviceName;
   // The crash metric's dimension is the task group `service:<name>`, and aws-cdk-lib allows dimension values of 255.
@@ -181,4 +197,39 @@ export function monitorPropsErrors(props: ElasticWafMonitorProps, resolved: Moni
     errors.push(`statusValues must be three different values, got ${statusValues.join(', ')}`);
   }
   return errors;
+}
+
+// Every key of ElasticWafMonitorAlarms; the Record type makes the compiler name a key added there and missing here.
+const ALARM_KEYS: Record<keyof ElasticWafMonitorAlarms, true> = {
+  period: true,
+  latency: true,
+  timeoutPercent: true,
+  serverErrorPercent: true,
+  freshness: true,
+  trafficFloor: true,
+  trafficAnomaly: true,
+  apdex: true,
+  blockedPercent: true,
+  nodeCpu: true,
+  nodeHeap: true,
+  nodeDiskFree: true,
+  clusterRed: true,
+  clusterYellow: true,
+  unassignedShards: true,
+  searchRejections: true,
+  writeRejections: true,
+  jvmMemoryPressure: true,
+  collectorErrors: true,
+  ecsLogErrors: true,
+  ecsTaskCrashes: true,
+  ecsCpu: true,
+  ecsMemory: true,
+  ecsRunningTasks: true,
+};
+
+/** Keys of `alarms` that name no alarm (possible from JavaScript or a typo in a JSON context): they would do nothing. */
+function alarmKeyErrors(alarms: ElasticWafMonitorAlarms | undefined): string[] {
+  const unknown = Object.keys(alarms ?? {}).filter((key) => !Object.prototype.hasOwnProperty.call(ALARM_KEYS, key));
+  return unknown.length === 0 ? [] : [`alarms has unknown key(s) ${unknown.map((k) => `"${k}"`).join(', ')}: ` +
+    `valid keys are ${Object.keys(ALARM_KEYS).join(', ')}`];
 }

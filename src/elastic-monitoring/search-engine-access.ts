@@ -1,10 +1,9 @@
 import { Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import { Construct } from 'constructs';
 import { ElasticCredentials, ElasticCredentialsKind } from './elastic-credentials';
 import { SearchEngine, SearchEngineKind } from './search-engine';
-import { suppressNag } from '../shared/nag';
+import { nagFindingName, suppressNag } from '../shared/nag';
 import { EngineConfig, regionOfEndpoint } from './runtime/config';
 
 // Not exported from the package: what the monitor does with the engine prop (configuration, checks, grants).
@@ -95,21 +94,10 @@ export function grantSearchAccess(scope: Construct, engine: SearchEngine, creden
     roles: [role],
     statements: [new iam.PolicyStatement({ actions: ['es:ESHttpGet', 'es:ESHttpPost'], resources: [arn, `${arn}/*`] })],
   });
-  const finding = domainPathsFinding(engine);
-  if (finding) {
-    suppressNag(policy, [{
-      id: 'AwsSolutions-IAM5',
-      reason: 'es:ESHttpGet and es:ESHttpPost are granted on the paths of the one domain the monitor reads (domain/<name>/*), which is how Amazon OpenSearch Service scopes HTTP access.',
-      appliesTo: [`Resource::${finding}`],
-    }]);
-  }
-}
-
-/** The domain paths' ARN as cdk-nag prints it; undefined for an imported domain whose ARN is a token. */
-function domainPathsFinding(engine: SearchEngine): string | undefined {
-  const arn = engine.resourceArn!;
-  if (!Token.isUnresolved(arn)) return `${arn}/*`;
-  const cfnDomain = (engine.domain as opensearch.Domain | undefined)?.node.defaultChild;
-  if (cfnDomain instanceof opensearch.CfnDomain) return `<${Stack.of(cfnDomain).getLogicalId(cfnDomain)}.Arn>/*`;
-  return undefined;
+  // The paths' ARN as cdk-nag names it, for a literal ARN, a domain of the stack or a token (a parameter, an import).
+  suppressNag(policy, [{
+    id: 'AwsSolutions-IAM5',
+    reason: 'es:ESHttpGet and es:ESHttpPost are granted on the paths of the one domain the monitor reads (domain/<name>/*), which is how Amazon OpenSearch Service scopes HTTP access.',
+    appliesTo: [`Resource::${nagFindingName(policy, `${arn}/*`)}`],
+  }]);
 }

@@ -1,4 +1,4 @@
-import { CfnResource } from 'aws-cdk-lib';
+import { CfnResource, Stack } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 
 /**
@@ -43,4 +43,24 @@ export function suppressNag(scope: IConstruct, suppressions: NagSuppression[]): 
     for (const id of s.appliesTo ? s.appliesTo.map((finding) => `${s.id}[${finding}]`) : [s.id]) acknowledged[id] = s.reason;
   }
   resource.node.addMetadata(ACKNOWLEDGED_RULES_METADATA_KEY, acknowledged);
+}
+
+/**
+ * A value of a policy (a resource ARN, often a token) as cdk-nag names it in a finding: `Ref` as `<Id>`, `Fn::GetAtt` as
+ * `<Id.Attr>`, `Fn::Join` joined, `${...}` of `Fn::Sub` as `<...>`, as cdk-nag's `flattenCfnReference` does, so an
+ * `appliesTo` can name the finding exactly for both majors whatever the token stands for (a parameter, an import).
+ */
+export function nagFindingName(scope: IConstruct, value: string): string {
+  const visit = (node: unknown): string => {
+    if (node === undefined) return '';
+    if (typeof node === 'string') return node.replace(/\$\{/g, '<').replace(/\}/g, '>');
+    const o = node as Record<string, any>;
+    if (o['Fn::Join']) return (o['Fn::Join'][1] as unknown[]).map(visit).join(o['Fn::Join'][0]);
+    if (o['Fn::Sub']) return visit(o['Fn::Sub']);
+    if (o['Fn::GetAtt']) return `<${visit(o['Fn::GetAtt'][0])}.${visit(o['Fn::GetAtt'][1])}>`;
+    if (o['Fn::ImportValue']) return visit(o['Fn::ImportValue']);
+    if (o.Ref) return `<${visit(o.Ref)}>`;
+    return JSON.stringify(node);
+  };
+  return visit(Stack.of(scope).resolve(value));
 }

@@ -1,4 +1,4 @@
-import { App, Aspects, Stack } from 'aws-cdk-lib';
+import { App, Aspects, CfnParameter, Fn, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
@@ -6,6 +6,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ElasticCredentials, ElasticWafMonitor, ElasticWafMonitorProps, SearchEngine } from '../../src';
 import { COLLECTOR_CONFIG_ENV, CollectorConfig, validateCollectorConfig } from '../../src/elastic-monitoring/runtime/config';
+import { ACKNOWLEDGED_RULES_METADATA_KEY } from '../../src/shared/nag';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:waf-os-credentials-AbCdEf';
 const DOMAIN_ARN = 'arn:aws:es:eu-west-1:111111111111:domain/waf-logs';
@@ -83,6 +84,25 @@ describe('engine prop', () => {
     const fromMonitor = Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*'))
       .filter((f) => f.id.startsWith('/Monitoring/WafHealth'));
     expect(fromMonitor).toEqual([]);
+  });
+
+  test.each([
+    ['a CfnParameter', (stack: Stack) => new CfnParameter(stack, 'DomArn').valueAsString, '<DomArn>/*'],
+    ['an imported value', () => Fn.importValue('SearchDomainArn'), 'SearchDomainArn/*'],
+    ['an ARN built from a parameter', (stack: Stack) => `arn:aws:es:eu-west-1:111111111111:domain/${new CfnParameter(stack, 'DomName').valueAsString}`,
+      'arn:aws:es:eu-west-1:111111111111:domain/<DomName>/*'],
+  ])('a domain ARN that is a token (%s): cdk-nag 2 is clean and cdk-nag 3 acknowledges exactly the domain paths', (_, domainArn, finding) => {
+    const app = new App();
+    const stack = new Stack(app, 'Monitoring', { env: { account: '111111111111', region: 'eu-west-1' } });
+    const construct = new ElasticWafMonitor(stack, 'WafHealth', {
+      endpoint: DOMAIN_ENDPOINT,
+      indexPattern: 'waf-logs-*',
+      engine: SearchEngine.amazonOpenSearchService({ domainArn: domainArn(stack) }),
+    });
+    const policy = construct.node.findAll().find((c) => c.node.path.endsWith('/SearchAccess/Resource'))!;
+    const acknowledged = Object.assign({}, ...policy.node.metadata.filter((m) => m.type === ACKNOWLEDGED_RULES_METADATA_KEY).map((m) => m.data));
+    expect(Object.keys(acknowledged)).toEqual([`AwsSolutions-IAM5[Resource::${finding}]`]);
+    expect(nagFindings(app, stack)).toEqual([]);
   });
 
   test('fine-grained access control with an internal user: basic auth from the secret, no IAM grant on the domain', () => {

@@ -70,6 +70,10 @@ export function endpointErrors(endpoint: string, allowInsecureHttp: boolean): st
     // The configuration is a plain environment variable and the endpoint appears in error messages.
     errors.push('endpoint must not contain user info (user:password@): remove it from the URL and keep the credentials in the Secrets Manager secret given as credentials');
   }
+  // The client keeps only the origin and path of the node URL: a query or fragment would be dropped without a word.
+  if (url.search !== '' || url.hash !== '' || /[?#]/.test(endpoint.slice(url.protocol.length + 2))) {
+    errors.push(`endpoint must not contain a query (?...) or fragment (#...), which would be ignored${url.username === '' && url.password === '' ? `, got "${endpoint}"` : ''}: give the cluster's URL with at most a path prefix, such as https://my-cluster.example.com:9243/prefix`);
+  }
   if (url.protocol === 'http:') {
     if (!allowInsecureHttp) {
       errors.push(`endpoint ${redactUrlCredentials(endpoint)} uses http://, which sends the credentials unencrypted: use https://, or set allowInsecureHttp: true if the cluster is reachable only inside your VPC`);
