@@ -1,4 +1,4 @@
-import { Annotations } from 'aws-cdk-lib';
+import { Annotations, Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -119,7 +119,7 @@ export class ElasticWafMonitor extends Construct {
     // Before any metric is built: CloudWatch's own checks would fail first, with messages naming no prop.
     this.failOn([
       ...monitorPropsErrors(props, settings),
-      ...periodErrors('alarms.period', props.alarms?.period),
+      ...periodErrors('alarms.period', props.alarms?.period, interval),
       ...debugChecksErrors(props.debugChecks),
     ]);
 
@@ -147,7 +147,10 @@ export class ElasticWafMonitor extends Construct {
       ...clusterHealthAlarmDefinitions(this.metrics, alarmOptions, clusterName),
       ...ecs.definitions,
     });
-    this.failOn(Object.entries(definitions).flatMap(([name, d]) => alarmDefinitionErrors(name, d)));
+    // ECS and Container Insights metrics arrive every minute; the collector's once per interval.
+    const everyMinute = new Set(Object.keys(ecs.definitions));
+    this.failOn(Object.entries(definitions).flatMap(([name, d]) =>
+      alarmDefinitionErrors(name, d, everyMinute.has(name) ? Duration.minutes(1) : interval)));
 
     const collector = new MonitorCollector(this, 'Collector', {
       config,

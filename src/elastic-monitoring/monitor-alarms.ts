@@ -88,7 +88,7 @@ export function createMonitorAlarm(
 }
 
 /** Every problem with one alarm's options, for the synth-time error message. */
-export function alarmDefinitionErrors(name: string, definition: AlarmDefinition): string[] {
+export function alarmDefinitionErrors(name: string, definition: AlarmDefinition, interval: Duration): string[] {
   const options = definition.options;
   if (!options) return [];
   const errors: string[] = [];
@@ -106,13 +106,23 @@ export function alarmDefinitionErrors(name: string, definition: AlarmDefinition)
   if (datapoints !== undefined && !(Number.isInteger(datapoints) && datapoints >= 1 && datapoints <= evaluated)) {
     errors.push(`${where}.datapointsToAlarm must be a whole number from 1 to evaluationPeriods (${evaluated}), got ${datapoints}`);
   }
-  errors.push(...periodErrors(`${where}.period`, options.period));
+  errors.push(...periodErrors(`${where}.period`, options.period, interval));
   return errors;
 }
 
-/** CloudWatch alarm periods for metrics like these are whole minutes. */
-export function periodErrors(where: string, period: Duration | undefined): string[] {
+/**
+ * CloudWatch alarm periods for metrics like these are whole minutes. The collector writes one datapoint per interval:
+ * a shorter period leaves most periods empty (alarms treating missing data as breaching flap, the others never fire),
+ * and a period that is not a whole multiple of the interval holds one datapoint in some periods and two in others.
+ */
+export function periodErrors(where: string, period: Duration | undefined, interval: Duration): string[] {
   if (period === undefined) return [];
   const seconds = period.toSeconds({ integral: false });
-  return seconds >= 60 && seconds % 60 === 0 ? [] : [`${where} must be a whole number of minutes, got ${period.toHumanString()}`];
+  if (!(seconds >= 60 && seconds % 60 === 0)) return [`${where} must be a whole number of minutes, got ${period.toHumanString()}`];
+  const intervalSeconds = interval.toSeconds({ integral: false });
+  if (intervalSeconds > 0 && seconds % intervalSeconds !== 0) {
+    return [`${where} (${period.toHumanString()}) must be a whole multiple of collectionInterval (${interval.toHumanString()}), `
+      + 'which writes one datapoint per interval: use the interval or a multiple of it, or leave the period out'];
+  }
+  return [];
 }
