@@ -18,7 +18,7 @@ import { ElasticWafMetrics } from './elastic-waf-metrics';
 import { ElasticWafMonitorProps } from './elastic-waf-monitor-props';
 import { collectorAlarmDefinitions } from './monitor-alarm-definitions';
 import { MonitorAlarmSet } from './monitor-alarm-set';
-import { AlarmDefinition, alarmDefinitionErrors, alarmThreshold, periodErrors } from './monitor-alarms';
+import { AlarmDefinition, alarmDefinitionErrors, alarmThreshold, arrivalLagErrors, periodErrors } from './monitor-alarms';
 import { MonitorCollector } from './monitor-collector';
 import { createMonitorDashboard } from './monitor-dashboard';
 import { COLLECTOR_OVERHEAD, monitorPropsErrors, monitorSettings } from './monitor-settings';
@@ -151,6 +151,8 @@ export class ElasticWafMonitor extends Construct {
     const everyMinute = new Set(Object.keys(ecs.definitions));
     this.failOn(Object.entries(definitions).flatMap(([name, d]) =>
       alarmDefinitionErrors(name, d, everyMinute.has(name) ? Duration.minutes(1) : interval)));
+    const timing = { interval, ingestDelay: settings.ingestDelay, defaultPeriod: props.alarms?.period ?? interval };
+    this.failOn(Object.entries(definitions).filter(([name]) => !everyMinute.has(name)).flatMap(([name, d]) => arrivalLagErrors(name, d, timing)));
 
     const collector = new MonitorCollector(this, 'Collector', {
       config,

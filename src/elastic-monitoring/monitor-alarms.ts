@@ -126,3 +126,33 @@ export function periodErrors(where: string, period: Duration | undefined, interv
   }
   return [];
 }
+
+/**
+ * A run stamps its datapoint at the start of the last interval of its window, and the window ends `ingestDelay`
+ * (rounded down to the interval) before the run: the datapoint arrives less than ingestDelay + 2 intervals after the
+ * start of its period. CloudWatch reads only the last EvaluationPeriods + 2 periods at each evaluation, so an alarm that
+ * treats missing data as breaching must find the newest arrived datapoint within them, or it sits in ALARM on a healthy
+ * cluster: ingestDelay + 2 intervals <= (EvaluationPeriods + 1) periods.
+ */
+export function arrivalLagErrors(
+  name: string,
+  definition: AlarmDefinition,
+  timing: { readonly interval: Duration; readonly ingestDelay: Duration; readonly defaultPeriod: Duration },
+): string[] {
+  if (definition.treatMissingData !== cloudwatch.TreatMissingData.BREACHING || alarmThreshold(definition) === undefined) return [];
+  const minutes = (d: Duration) => d.toSeconds({ integral: false }) / 60;
+  const period = minutes(definition.options?.period ?? timing.defaultPeriod);
+  const interval = minutes(timing.interval);
+  const delay = minutes(timing.ingestDelay);
+  const periods = definition.options?.evaluationPeriods ?? definition.defaultEvaluationPeriods;
+  const lag = delay + 2 * interval;
+  if (!(period > 0) || lag <= (periods + 1) * period) return [];
+  const maxDelay = (periods + 1) * period - 2 * interval;
+  const neededPeriods = Math.ceil(lag / period) - 1;
+  const plural = (n: number) => `${n} minute${n === 1 ? '' : 's'}`;
+  return [`ingestDelay (${plural(delay)}) is too long for alarms.${name}: its datapoints arrive up to `
+    + `ingestDelay + 2 × collectionInterval (${plural(lag)}) after their period starts, but CloudWatch reads only the last `
+    + `${periods} + 2 periods (${plural((periods + 2) * period)}), and this alarm counts missing data as breaching, so it would `
+    + `stay in ALARM on a healthy cluster; lower ingestDelay to at most ${maxDelay >= 0 ? plural(maxDelay) : '0 minutes and raise the period'}, `
+    + `or raise alarms.${name}.evaluationPeriods to at least ${neededPeriods} (or its period)`];
+}
