@@ -15,7 +15,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AlarmSpec, AlarmState, MetricStore, alarmValue, alarmsFromTemplate, evaluateAlarm } from './alarm-model';
-import { ElasticCredentials, ElasticWafMonitor } from '../../src';
+import { ElasticCredentials, ElasticWafMonitor, ElasticWafMonitorProps } from '../../src';
 import { COLLECTOR_CONFIG_ENV, CollectorConfig } from '../../src/elastic-monitoring/runtime/config';
 import { Log } from '../../src/shared/runtime/telemetry';
 import { WafDoc, clusterOf, wafDoc } from '../../test/elastic-monitoring/es-fixtures';
@@ -59,7 +59,9 @@ function minuteDocs(minute: number): WafDoc[] {
 }
 
 /** The default monitor as a user's app synthesizes it: its alarms and the collector's configuration. */
-export function synthesizedMonitor(clusterName = 'waf-prod'): { readonly config: CollectorConfig; readonly alarms: readonly AlarmSpec[] } {
+export function synthesizedMonitor(
+  clusterName = 'waf-prod', props: Partial<ElasticWafMonitorProps> = {},
+): { readonly config: CollectorConfig; readonly alarms: readonly AlarmSpec[] } {
   const stack = new Stack(new App(), 'Monitoring', { env: { account: '111111111111', region: 'eu-west-1' } });
   const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'EsSecret', 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:es-AbCdEf');
   new ElasticWafMonitor(stack, 'WafHealth', {
@@ -67,6 +69,7 @@ export function synthesizedMonitor(clusterName = 'waf-prod'): { readonly config:
     credentials: ElasticCredentials.basicAuth(secret),
     indexPattern: 'waf-logs-*',
     clusterName,
+    ...props,
   });
   const template = Template.fromStack(stack);
   const [fn] = Object.values(template.findResources('AWS::Lambda::Function', {

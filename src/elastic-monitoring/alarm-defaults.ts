@@ -1,3 +1,5 @@
+import { freshnessLookbackMs } from './runtime/queries';
+
 /**
  * Default thresholds of the monitor's alarms that follow from its schedule, kept pure so tests can check the collector's
  * figures against the same numbers the construct alarms on.
@@ -10,6 +12,14 @@
  */
 export function freshnessThresholdSeconds(intervalMs: number, windowMs: number, ingestDelayMs: number): number {
   return Math.round((ingestDelayMs + intervalMs + windowMs) / 1000);
+}
+
+/**
+ * Seconds the freshness search looks back (see the collector's `freshnessLookbackMs`): with no document in it the
+ * collector emits at least this, so a freshness threshold must stay below it or a dead pipeline never alarms.
+ */
+export function freshnessLookbackSeconds(intervalMs: number, windowMs: number, ingestDelayMs: number): number {
+  return Math.floor(freshnessLookbackMs({ intervalMs, windowMs, ingestDelayMs }) / 1000);
 }
 
 /** Default traffic floor: fewer than this many requests in a period is breaching (zero traffic). */

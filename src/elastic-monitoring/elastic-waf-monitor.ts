@@ -1,4 +1,4 @@
-import { Annotations } from 'aws-cdk-lib';
+import { Annotations, Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -18,7 +18,7 @@ import { ElasticWafMetrics } from './elastic-waf-metrics';
 import { ElasticWafMonitorProps } from './elastic-waf-monitor-props';
 import { collectorAlarmDefinitions } from './monitor-alarm-definitions';
 import { MonitorAlarmSet } from './monitor-alarm-set';
-import { AlarmDefinition, alarmDefinitionErrors, alarmThreshold, periodErrors } from './monitor-alarms';
+import { AlarmDefinition, alarmDefinitionErrors, alarmThreshold, arrivalLagErrors, periodErrors } from './monitor-alarms';
 import { MonitorCollector } from './monitor-collector';
 import { createMonitorDashboard } from './monitor-dashboard';
 import { COLLECTOR_OVERHEAD, monitorPropsErrors, monitorSettings } from './monitor-settings';
@@ -119,7 +119,7 @@ export class ElasticWafMonitor extends Construct {
     // Before any metric is built: CloudWatch's own checks would fail first, with messages naming no prop.
     this.failOn([
       ...monitorPropsErrors(props, settings),
-      ...periodErrors('alarms.period', props.alarms?.period),
+      ...periodErrors('alarms.period', props.alarms?.period, interval),
       ...debugChecksErrors(props.debugChecks),
     ]);
 
@@ -154,7 +154,12 @@ export class ElasticWafMonitor extends Construct {
       ...clusterHealthAlarmDefinitions(this.metrics, alarmOptions, clusterName),
       ...ecs.definitions,
     });
-    this.failOn(Object.entries(definitions).flatMap(([name, d]) => alarmDefinitionErrors(name, d)));
+    // ECS and Container Insights metrics arrive every minute; the collector's once per interval.
+    const everyMinute = new Set(Object.keys(ecs.definitions));
+    this.failOn(Object.entries(definitions).flatMap(([name, d]) =>
+      alarmDefinitionErrors(name, d, everyMinute.has(name) ? Duration.minutes(1) : interval)));
+    const timing = { interval, ingestDelay: settings.ingestDelay, defaultPeriod: props.alarms?.period ?? interval };
+    this.failOn(Object.entries(definitions).filter(([name]) => !everyMinute.has(name)).flatMap(([name, d]) => arrivalLagErrors(name, d, timing)));
 
     const collector = new MonitorCollector(this, 'Collector', {
       config,

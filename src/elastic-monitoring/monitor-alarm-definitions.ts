@@ -1,5 +1,5 @@
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { DEFAULT_SERVER_ERROR_PERCENT, DEFAULT_TIMEOUT_PERCENT, DEFAULT_TRAFFIC_FLOOR, freshnessThresholdSeconds } from './alarm-defaults';
+import { DEFAULT_SERVER_ERROR_PERCENT, DEFAULT_TIMEOUT_PERCENT, DEFAULT_TRAFFIC_FLOOR, freshnessLookbackSeconds, freshnessThresholdSeconds } from './alarm-defaults';
 import { ElasticWafMetrics } from './elastic-waf-metrics';
 import { ElasticWafMonitorAlarms, MonitorAlarmOptions } from './monitor-alarm-options';
 import { AlarmDefinition } from './monitor-alarms';
@@ -66,7 +66,12 @@ export function collectorAlarmDefinitions(
       options: options.freshness,
       defaultThreshold: freshnessThresholdSeconds(context.intervalMs, context.windowMs, context.ingestDelayMs),
       defaultEvaluationPeriods: 2,
-      thresholdRange: { min: 60, max: Number.MAX_SAFE_INTEGER, unit: 'seconds' },
+      // Below the lookback: with no document in it the collector emits the lookback's length, which must breach.
+      thresholdRange: {
+        min: 60,
+        max: freshnessLookbackSeconds(context.intervalMs, context.windowMs, context.ingestDelayMs) - 1,
+        unit: 'seconds (below the freshness search\'s lookback, the age the collector reports when it finds no document at all)',
+      },
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       // No document for a day or a pattern matching nothing is still a value (the lookback's length); no datapoint
       // means the collector could not search, which CollectorErrors already pages for.

@@ -88,7 +88,7 @@ export function createMonitorAlarm(
 }
 
 /** Every problem with one alarm's options, for the synth-time error message. */
-export function alarmDefinitionErrors(name: string, definition: AlarmDefinition): string[] {
+export function alarmDefinitionErrors(name: string, definition: AlarmDefinition, interval: Duration): string[] {
   const options = definition.options;
   if (!options) return [];
   const errors: string[] = [];
@@ -106,13 +106,53 @@ export function alarmDefinitionErrors(name: string, definition: AlarmDefinition)
   if (datapoints !== undefined && !(Number.isInteger(datapoints) && datapoints >= 1 && datapoints <= evaluated)) {
     errors.push(`${where}.datapointsToAlarm must be a whole number from 1 to evaluationPeriods (${evaluated}), got ${datapoints}`);
   }
-  errors.push(...periodErrors(`${where}.period`, options.period));
+  errors.push(...periodErrors(`${where}.period`, options.period, interval));
   return errors;
 }
 
-/** CloudWatch alarm periods for metrics like these are whole minutes. */
-export function periodErrors(where: string, period: Duration | undefined): string[] {
+/**
+ * CloudWatch alarm periods for metrics like these are whole minutes. The collector writes one datapoint per interval:
+ * a shorter period leaves most periods empty (alarms treating missing data as breaching flap, the others never fire),
+ * and a period that is not a whole multiple of the interval holds one datapoint in some periods and two in others.
+ */
+export function periodErrors(where: string, period: Duration | undefined, interval: Duration): string[] {
   if (period === undefined) return [];
   const seconds = period.toSeconds({ integral: false });
-  return seconds >= 60 && seconds % 60 === 0 ? [] : [`${where} must be a whole number of minutes, got ${period.toHumanString()}`];
+  if (!(seconds >= 60 && seconds % 60 === 0)) return [`${where} must be a whole number of minutes, got ${period.toHumanString()}`];
+  const intervalSeconds = interval.toSeconds({ integral: false });
+  if (intervalSeconds > 0 && seconds % intervalSeconds !== 0) {
+    return [`${where} (${period.toHumanString()}) must be a whole multiple of collectionInterval (${interval.toHumanString()}), `
+      + 'which writes one datapoint per interval: use the interval or a multiple of it, or leave the period out'];
+  }
+  return [];
+}
+
+/**
+ * A run stamps its datapoint at the start of the last interval of its window, and the window ends `ingestDelay`
+ * (rounded down to the interval) before the run: the datapoint arrives less than ingestDelay + 2 intervals after the
+ * start of its period. CloudWatch reads only the last EvaluationPeriods + 2 periods at each evaluation, so an alarm that
+ * treats missing data as breaching must find the newest arrived datapoint within them, or it sits in ALARM on a healthy
+ * cluster: ingestDelay + 2 intervals <= (EvaluationPeriods + 1) periods.
+ */
+export function arrivalLagErrors(
+  name: string,
+  definition: AlarmDefinition,
+  timing: { readonly interval: Duration; readonly ingestDelay: Duration; readonly defaultPeriod: Duration },
+): string[] {
+  if (definition.treatMissingData !== cloudwatch.TreatMissingData.BREACHING || alarmThreshold(definition) === undefined) return [];
+  const minutes = (d: Duration) => d.toSeconds({ integral: false }) / 60;
+  const period = minutes(definition.options?.period ?? timing.defaultPeriod);
+  const interval = minutes(timing.interval);
+  const delay = minutes(timing.ingestDelay);
+  const periods = definition.options?.evaluationPeriods ?? definition.defaultEvaluationPeriods;
+  const lag = delay + 2 * interval;
+  if (!(period > 0) || lag <= (periods + 1) * period) return [];
+  const maxDelay = (periods + 1) * period - 2 * interval;
+  const neededPeriods = Math.ceil(lag / period) - 1;
+  const plural = (n: number) => `${n} minute${n === 1 ? '' : 's'}`;
+  return [`ingestDelay (${plural(delay)}) is too long for alarms.${name}: its datapoints arrive up to `
+    + `ingestDelay + 2 × collectionInterval (${plural(lag)}) after their period starts, but CloudWatch reads only the last `
+    + `${periods} + 2 periods (${plural((periods + 2) * period)}), and this alarm counts missing data as breaching, so it would `
+    + `stay in ALARM on a healthy cluster; lower ingestDelay to at most ${maxDelay >= 0 ? plural(maxDelay) : '0 minutes and raise the period'}, `
+    + `or raise alarms.${name}.evaluationPeriods to at least ${neededPeriods} (or its period)`];
 }

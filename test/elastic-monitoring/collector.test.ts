@@ -1,3 +1,4 @@
+import * as fc from 'fast-check';
 import {
   WafDoc,
   clusterOf,
@@ -9,7 +10,7 @@ import {
   testConfig,
   wafDoc,
 } from './es-fixtures';
-import { FakeEngine, MockCluster, refused, timedOut, unauthorized } from './mock-cluster';
+import { FakeEngine, MockCluster, collectOver, refused, timedOut, unauthorized } from './mock-cluster';
 import { freshnessThresholdSeconds } from '../../src/elastic-monitoring/alarm-defaults';
 import { collect } from '../../src/elastic-monitoring/runtime/collector';
 import { CollectorConfig, EngineConfig } from '../../src/elastic-monitoring/runtime/config';
@@ -103,6 +104,30 @@ const healthyNodes = nodesStatsBody({
 function healthyCluster(index: Partial<IndexDefinition> = {}, documents: readonly WafDoc[] = [...docs, ...earlier]) {
   return new MockCluster().serve(clusterOf(documents, index)).onNodesStats(() => healthyNodes);
 }
+
+describe('freshness over an empty index, for any schedule the construct accepts', () => {
+  const MINUTE = 60_000;
+  // Whole minutes up to a day; the window from the interval up to a day (often exactly a day, the longest); a delay of
+  // up to an hour.
+  const schedule = fc.integer({ min: 1, max: 1440 }).chain((intervalMin) => fc.record({
+    intervalMs: fc.constant(intervalMin * MINUTE),
+    windowMs: fc.oneof(fc.constant(1440 * MINUTE), fc.integer({ min: intervalMin, max: 1440 }).map((m) => m * MINUTE)),
+    ingestDelayMs: fc.integer({ min: 0, max: 3600 }).map((s) => s * 1000),
+    offsetMs: fc.integer({ min: 0, max: 86_399 }).map((s) => s * 1000),
+  }));
+
+  test('the age emitted when no document is found lies above the default freshness threshold, so a dead pipeline alarms', async () => {
+    await fc.assert(fc.asyncProperty(schedule, async ({ intervalMs, windowMs, ingestDelayMs, offsetMs }) => {
+      const cfg: CollectorConfig = { ...config, intervalMs, windowMs, ingestDelayMs };
+      const r = recorder();
+      const at = new Date(Date.parse('2026-11-21T00:00:00Z') + offsetMs);
+      const empty = new MockCluster().serve(clusterOf([])).onNodesStats(() => healthyNodes);
+      await collectOver(empty, { config: cfg, now: at, logger: r.logger, writeEmf: r.writeEmf });
+      const age = emfValues(r.emf, { Cluster: 'prod' }).NewestDocumentAgeSeconds;
+      expect(age).toBeGreaterThan(freshnessThresholdSeconds(intervalMs, windowMs, ingestDelayMs));
+    }), { numRuns: 30 });
+  });
+});
 
 describe.each(ENGINES)('collector against $fake', (target) => {
   const run = (cluster: MockCluster, overrides: Partial<CollectorConfig> = {}, at: Date = now) => runAgainst(target, cluster, overrides, at);

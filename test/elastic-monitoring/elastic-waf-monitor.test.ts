@@ -724,6 +724,16 @@ describe('validation at synth time', () => {
     ['Apdex alarm threshold above 1', { alarms: { apdex: { threshold: 2 } } }, /alarms.apdex.threshold must be from 0 to 1/],
     ['datapoints above the evaluated periods', { alarms: { nodeCpu: { datapointsToAlarm: 4 } } }, /alarms.nodeCpu.datapointsToAlarm must be a whole number from 1 to evaluationPeriods \(3\)/],
     ['alarm period in seconds', { alarms: { latency: { period: Duration.seconds(90) } } }, /alarms.latency.period must be a whole number of minutes/],
+    ['default alarm period shorter than the collection interval', { alarms: { period: Duration.minutes(1) } },
+      /alarms.period \(1 minute\) must be a whole multiple of collectionInterval \(5 minutes\)/],
+    ['one alarm\'s period shorter than the collection interval', { collectionInterval: Duration.minutes(10), alarms: { trafficFloor: { period: Duration.minutes(5) } } },
+      /alarms.trafficFloor.period \(5 minutes\) must be a whole multiple of collectionInterval \(10 minutes\)/],
+    ['freshness threshold at the collector\'s lookback (a dead pipeline would never exceed it)', { alarms: { freshness: { threshold: 86_400 } } },
+      /alarms.freshness.threshold must be from 60 to 86399 seconds \(below the freshness search's lookback/],
+    ['freshness threshold above the lookback of a 1-day window (twice ingest delay + interval + window)', { window: Duration.days(1), alarms: { freshness: { threshold: 173_520 } } },
+      /alarms.freshness.threshold must be from 60 to 173519 seconds/],
+    ['alarm period not a multiple of the collection interval', { alarms: { collectorErrors: { period: Duration.minutes(7) } } },
+      /alarms.collectorErrors.period \(7 minutes\) must be a whole multiple of collectionInterval/],
   ];
 
   test.each(cases)('%s', (_name, props, message) => {

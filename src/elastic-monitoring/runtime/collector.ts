@@ -3,7 +3,7 @@ import { CollectorConfig, hasNodeStats, redactUrlCredentials } from './config';
 import { renderEmf } from './emf';
 import { COLLECTOR_ERROR_EVENT, COLLECTOR_WARNING_EVENT, TOP_HOST_APPROXIMATE_FIELD, TOP_HOST_EVENT } from './metric-names';
 import { MetricTarget, runMetrics } from './metrics';
-import { CLUSTER_HEALTH_REQUEST, CollectionWindow, FRESHNESS_LOOKBACK_MS, NODE_STATS_REQUEST, buildMsearch, collectionWindow } from './queries';
+import { CLUSTER_HEALTH_REQUEST, CollectionWindow, NODE_STATS_REQUEST, buildMsearch, collectionWindow, freshnessLookbackMs } from './queries';
 import {
   ComparisonFigure,
   HostFigures,
@@ -170,7 +170,7 @@ export async function collect(run: CollectorRun): Promise<RunSummary> {
     window: windowFigures,
     comparison,
     statusCodes,
-    newestDocumentAgeSeconds: newestDocumentAge(run.now, window, newestDocumentAt, noDocumentInLookback),
+    newestDocumentAgeSeconds: newestDocumentAge(run.now, window, newestDocumentAt, noDocumentInLookback, freshnessLookbackMs(config)),
     nodes,
     errorCount: problems.length,
     partial,
@@ -228,9 +228,11 @@ function windowLogFields(window: CollectionWindow) {
  * a rollover rename) the newest is at least as old as the lookback, and that bound is emitted: the freshness alarm
  * then fires on a value, and a missing value means only that the collector could not search (CollectorErrors says so).
  */
-function newestDocumentAge(now: Date, window: CollectionWindow, newest: Date | undefined, noneInLookback: boolean): number | undefined {
+function newestDocumentAge(
+  now: Date, window: CollectionWindow, newest: Date | undefined, noneInLookback: boolean, lookbackMs: number,
+): number | undefined {
   // Never negative: the freshness search reads only up to the run's time.
   if (newest) return Math.max(0, (now.getTime() - newest.getTime()) / 1000);
-  if (noneInLookback) return (now.getTime() - (window.end.getTime() - FRESHNESS_LOOKBACK_MS)) / 1000;
+  if (noneInLookback) return (now.getTime() - (window.end.getTime() - lookbackMs)) / 1000;
   return undefined;
 }

@@ -48,12 +48,21 @@ export const SLOWEST_SHARE = 0.05;
 export const LATENCY_PERCENTS = [95, 99] as const;
 
 /**
- * How far back before the window's end the freshness search looks for the newest document. Bounded so the search
- * stays cheap on a large cluster (indices and shards wholly older than the range are skipped by the pre-filter
- * phase), and long enough to cover any window, interval and ingest delay the construct accepts: a pipeline dead for
- * longer than this reports no age at all, which the freshness alarm treats as breaching too.
+ * The shortest lookback of the freshness search before the window's end. Bounded so the search stays cheap on a large
+ * cluster (indices and shards wholly older than the range are skipped by the pre-filter phase).
  */
 export const FRESHNESS_LOOKBACK_MS = 24 * 3_600_000;
+
+/**
+ * How far back before the window's end the freshness search looks for the newest document: at least a day, and twice
+ * the default freshness threshold (ingest delay + interval + window). With no document in the lookback the collector
+ * emits the lookback's length as the age, so that value must lie clearly above any threshold that a healthy schedule
+ * needs (a 1-day window needs more than 24 h). Derived from the configuration, so the construct (which alarms on the
+ * threshold) and the collector (which searches) compute the same number.
+ */
+export function freshnessLookbackMs(config: Pick<CollectorConfig, 'intervalMs' | 'windowMs' | 'ingestDelayMs'>): number {
+  return Math.max(FRESHNESS_LOOKBACK_MS, 2 * (config.ingestDelayMs + config.intervalMs + config.windowMs));
+}
 
 /**
  * The searches of a run's one `_msearch`, in request order. Each figure group is its own search so that a problem with
@@ -64,7 +73,7 @@ export const FRESHNESS_LOOKBACK_MS = 24 * 3_600_000;
  *   HTTP status code), matched to the ranking by host;
  * - `comparison`: average latency of the same window 1 h .. 3 days ago;
  * - `status_codes`: the window's share of HTTP 5xx answers (HTTP status code field);
- * - `freshness`: the newest document's timestamp, from {@link FRESHNESS_LOOKBACK_MS} before the window's end up to the
+ * - `freshness`: the newest document's timestamp, from {@link freshnessLookbackMs} before the window's end up to the
  *   run's time, so a dead pipeline shows as a growing age rather than as an empty window only.
  */
 export const SEARCH_ORDER = [
@@ -307,12 +316,12 @@ export function statusCodesSearchBody(config: CollectorConfig, window: Collectio
 }
 
 /**
- * The newest document's timestamp (`max`), from {@link FRESHNESS_LOOKBACK_MS} before the window's end up to the run's
+ * The newest document's timestamp (`max`), from {@link freshnessLookbackMs} before the window's end up to the run's
  * time. Documents stamped after the run's time (a producer's clock ahead) are left out: they would hide a dead pipeline.
  */
 export function freshnessSearchBody(config: CollectorConfig, window: CollectionWindow): Json {
   const field = config.fields.timestamp;
-  const from = new Date(window.end.getTime() - FRESHNESS_LOOKBACK_MS);
+  const from = new Date(window.end.getTime() - freshnessLookbackMs(config));
   return {
     size: 0,
     track_total_hits: false,

@@ -1,6 +1,6 @@
 import { COMPARISON_OFFSETS, CollectorConfig, FieldNames } from './config';
 import {
-  FRESHNESS_LOOKBACK_MS,
+  freshnessLookbackMs,
   HOST_DETAIL_SEARCHES,
   HostDetailSearch,
   LATENCY_PERCENTS,
@@ -504,7 +504,7 @@ export interface SearchResults {
   readonly comparison?: readonly ComparisonFigure[];
   readonly statusCodes?: StatusCodeFigures;
   /**
-   * Time of the newest document from FRESHNESS_LOOKBACK_MS before the window's end up to the run; absent when there is
+   * Time of the newest document from freshnessLookbackMs before the window's end up to the run; absent when there is
    * none (a dead pipeline, a pattern matching no index) or the freshness search failed.
    */
   readonly newestDocumentAt?: Date;
@@ -624,7 +624,7 @@ export function mapSearchResponses(items: readonly unknown[], config: CollectorC
       notices.push({
         kind: 'NoRecentDocuments',
         searches: ['freshness'],
-        message: `no document in "${config.indexPattern}" from ${FRESHNESS_LOOKBACK_MS / 3_600_000} h before the window's end up to now: the log pipeline may be down; NewestDocumentAgeSeconds is emitted as the lookback's length (the newest document is at least that old)`,
+        message: `no document in "${config.indexPattern}" from ${Number((freshnessLookbackMs(config) / 3_600_000).toFixed(1))} h before the window's end up to now: the log pipeline may be down; NewestDocumentAgeSeconds is emitted as the lookback's length (the newest document is at least that old)`,
       });
     }
   }
