@@ -1,6 +1,8 @@
 import { BaseConnection, errors } from '@elastic/elasticsearch';
 import Mock from '@elastic/elasticsearch-mock';
+import { ElasticSourceConfig } from '../../src/reporting/runtime/config';
 import { localTime } from '../../src/reporting/runtime/period';
+import { DEFAULT_FIELDS } from '../../src/shared/runtime/elastic/connection';
 
 /**
  * A WAF index behind `@elastic/elasticsearch-mock` that answers `/:index/_search` from its documents and the request:
@@ -180,4 +182,21 @@ export class FakeElastic {
       async close(): Promise<void> {}
     };
   }
+}
+
+/** The secret the report tests' Elasticsearch API key lives in. */
+export const ES_SECRET = 'arn:aws:secretsmanager:us-east-1:111111111111:secret:waf/es-AbCdEf';
+
+/** The report's Elasticsearch settings the tests run with (API key from ES_SECRET, default fields). */
+export function elasticSourceConfig(overrides: Partial<ElasticSourceConfig> = {}): ElasticSourceConfig {
+  return {
+    endpoint: 'https://es.example.com:9243',
+    indexPattern: 'waf-*',
+    fields: DEFAULT_FIELDS,
+    credentials: { kind: 'apiKey', secretArn: ES_SECRET },
+    apdexTMs: 30,
+    requestTimeoutMs: 5000,
+    topClientIps: 25,
+    ...overrides,
+  };
 }

@@ -7,7 +7,7 @@ import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Workbook } from 'exceljs';
-import { Doc, FakeElastic } from './fake-elastic';
+import { Doc, ES_SECRET, FakeElastic, elasticSourceConfig } from './fake-elastic';
 import { HOSTILE, historyRows } from './fixtures';
 import { HISTORY_TABLE } from '../../src/realtime-waf-guard/table-schemas';
 import { awsOutputs, reportSources } from '../../src/reporting/runtime/aws-adapters';
@@ -15,12 +15,10 @@ import { REPORT_CONFIG_ENV, ReportConfig } from '../../src/reporting/runtime/con
 import { dayPeriod } from '../../src/reporting/runtime/period';
 import { createReportHandler } from '../../src/reporting/runtime/report-handler';
 import { runReport } from '../../src/reporting/runtime/report-run';
-import { DEFAULT_FIELDS } from '../../src/shared/runtime/elastic/connection';
 import { LocalDynamo } from '../support/local-aws';
 import { LocalS3, LocalSes } from '../support/local-mail-s3';
 
 const BUCKET = 'waf-reports';
-const ES_SECRET = 'arn:aws:secretsmanager:us-east-1:111111111111:secret:waf/es-AbCdEf';
 const BILLING_SECRET = 'arn:aws:secretsmanager:us-east-1:111111111111:secret:elastic/billing-AbCdEf';
 
 /** WAF documents of Nov 30th, Berlin time, for two customers; one outside the day. */
@@ -158,16 +156,7 @@ describe('report run against local S3, SES, DynamoDB, Elasticsearch and billing 
       recipients: ['security@example.com', 'ops@example.com'],
       prefix: 'waf/',
       guard: { historyTable: table, historyIndex: 'byDay', guardName: 'edge', metrics: { namespace: 'CdkWafGuard', dimensions: { service: 'edge' } } },
-      elastic: {
-        endpoint: 'https://es.example.com:9243',
-        indexPattern: 'waf-*',
-        fields: DEFAULT_FIELDS,
-        credentials: { kind: 'apiKey', secretArn: ES_SECRET },
-        apdexTMs: 30,
-        requestTimeoutMs: 5000,
-        topClientIps: 25,
-        breachField: 'waf.breach',
-      },
+      elastic: elasticSourceConfig({ breachField: 'waf.breach' }),
       costs: { groupByDimension: 'SERVICE' },
       elasticBilling: { secretArn: BILLING_SECRET, apiKeyKey: 'apiKey', organizationId: 'org-42', endpoint: billing.url },
     };

@@ -1,11 +1,9 @@
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { FakeElastic } from './fake-elastic';
+import { ES_SECRET, FakeElastic, elasticSourceConfig } from './fake-elastic';
 import { REPORT_CONFIG_ENV, ReportConfig } from '../../src/reporting/runtime/config';
 import { createReportHandler } from '../../src/reporting/runtime/report-handler';
 import { ReportRequest } from '../../src/reporting/runtime/request';
-import { DEFAULT_FIELDS } from '../../src/shared/runtime/elastic/connection';
 
-const ES_SECRET = 'arn:aws:secretsmanager:us-east-1:111111111111:secret:waf/es-AbCdEf';
 
 const config: ReportConfig = {
   reportName: 'edge',
@@ -13,15 +11,7 @@ const config: ReportConfig = {
   sender: 'reports@example.com',
   recipients: ['security@example.com'],
   prefix: '',
-  elastic: {
-    endpoint: 'https://es.example.com:9243',
-    indexPattern: 'waf-*',
-    fields: DEFAULT_FIELDS,
-    credentials: { kind: 'apiKey', secretArn: ES_SECRET },
-    apdexTMs: 30,
-    requestTimeoutMs: 5000,
-    topClientIps: 25,
-  },
+  elastic: elasticSourceConfig(),
 };
 
 /** One request a day at 12:00 New York time (EST), Nov 25th to Dec 1st. */

@@ -1,5 +1,5 @@
 import { readCsv } from './csv-reader';
-import { Doc, FakeElastic } from './fake-elastic';
+import { Doc, FakeElastic, elasticSourceConfig } from './fake-elastic';
 import { reportSources } from '../../src/reporting/runtime/aws-adapters';
 import { ReportConfig } from '../../src/reporting/runtime/config';
 import { MAX_CUSTOMERS } from '../../src/reporting/runtime/elastic-report';
@@ -7,14 +7,12 @@ import { HistoryRecord } from '../../src/reporting/runtime/guard-summary';
 import { dayPeriod, monthPeriod } from '../../src/reporting/runtime/period';
 import { RenderedEmail } from '../../src/reporting/runtime/render';
 import { runReport } from '../../src/reporting/runtime/report-run';
-import { DEFAULT_FIELDS } from '../../src/shared/runtime/elastic/connection';
 
 /**
  * Nothing is cut without saying so: every customer is paged through (up to the documented limit, then "N of about M"),
  * every table the email shortens has its CSV, and one failed search does not cost the others.
  */
 
-const ES_SECRET = 'arn:aws:secretsmanager:us-east-1:111111111111:secret:waf/es-AbCdEf';
 const secrets = { send: async () => ({ SecretString: JSON.stringify({ apiKey: 'es-key' }) }) } as never;
 
 function config(): ReportConfig {
@@ -24,15 +22,7 @@ function config(): ReportConfig {
     sender: 'reports@example.com',
     recipients: ['ops@example.com'],
     prefix: '',
-    elastic: {
-      endpoint: 'https://es.example.com:9243',
-      indexPattern: 'waf-*',
-      fields: DEFAULT_FIELDS,
-      credentials: { kind: 'apiKey', secretArn: ES_SECRET },
-      apdexTMs: 30,
-      requestTimeoutMs: 5000,
-      topClientIps: 25,
-    },
+    elastic: elasticSourceConfig(),
   };
 }
 
