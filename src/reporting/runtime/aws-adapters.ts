@@ -5,6 +5,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ClientOptions } from '@elastic/elasticsearch';
+import { readAlarms } from './alarm-history';
 import { ReportConfig } from './config';
 import { FetchLike, readAwsCosts, readElasticCosts } from './costs';
 import { readBudgetExceeded, readHistory } from './guard-history';
@@ -75,6 +76,11 @@ export function reportSources(config: ReportConfig, clients: ReportClients): Rep
       const key = parseCredentials(secret.SecretString, { kind: 'apiKey', secretArn: billing.secretArn, apiKeyKey: billing.apiKeyKey });
       return readElasticCosts(fetchFn, billing, (key as { apiKey: string }).apiKey, period);
     };
+  }
+  if (config.alarmNames?.length && clients.cloudwatch) {
+    const names = config.alarmNames;
+    const cw = clients.cloudwatch;
+    sources.readAlarms = (period) => readAlarms(cw, names, period);
   }
   return sources;
 }

@@ -1,4 +1,4 @@
-import { isValidTimeZone } from './period';
+import { isValidTimeZone, parseTimeOfDay } from './period';
 import { ConfigError, CredentialsConfig, DEFAULT_FIELDS, endpointErrors, FieldNames } from '../../shared/runtime/elastic/connection';
 
 /**
@@ -13,6 +13,8 @@ export const REPORT_FAILURES_METRIC = 'ReportFailures';
 export const DAILY_RUNS_METRIC = 'ScheduledDailyRuns';
 /** One per scheduled monthly run that ran to the end. */
 export const MONTHLY_RUNS_METRIC = 'ScheduledMonthlyRuns';
+/** Published by each daily run: 1 when the last monthly report that is due is not in the bucket, else 0. */
+export const MONTHLY_REPORT_MISSING_METRIC = 'MonthlyReportMissing';
 
 export interface GuardSourceConfig {
   readonly historyTable: string;
@@ -64,6 +66,18 @@ export interface ReportConfig {
   /** Cost workbooks are written only when set. */
   readonly costs?: CostConfig;
   readonly elasticBilling?: ElasticBillingConfig;
+  /** Alarms whose state and changes in the period the "needs attention" banner lists (CloudWatch alarm names). */
+  readonly alarmNames?: string[];
+  /** Daily runs check that the last due monthly report exists; left out, they do not. */
+  readonly monthlyReportCheck?: MonthlyReportCheckConfig;
+}
+
+/** When the monthly report of a month must be in the bucket: the run on the 1st at `runTime` local, plus `dueAfterMinutes`. */
+export interface MonthlyReportCheckConfig {
+  /** `HH:MM` in the report's time zone, the monthly schedule's time. */
+  readonly runTime: string;
+  /** The schedule's longest retry (maxRunDelay), the function's timeout and a margin, in minutes. */
+  readonly dueAfterMinutes: number;
 }
 
 export const DEFAULT_ELASTIC_BILLING_ENDPOINT = 'https://billing.elastic-cloud.com';
@@ -118,6 +132,14 @@ export function validateReportConfig(value: unknown): string[] {
   if (c.elasticBilling !== undefined) {
     const b = c.elasticBilling as Record<string, unknown>;
     for (const key of ['secretArn', 'organizationId', 'endpoint', 'apiKeyKey']) text(b, key, 'elasticBilling.');
+  }
+  if (c.alarmNames !== undefined && (!Array.isArray(c.alarmNames) || c.alarmNames.some((n) => typeof n !== 'string' || n.trim() === ''))) {
+    errors.push('alarmNames must be an array of alarm names');
+  }
+  if (c.monthlyReportCheck !== undefined) {
+    const m = c.monthlyReportCheck as Record<string, unknown>;
+    if (typeof m.runTime !== 'string' || parseTimeOfDay(m.runTime) === undefined) errors.push('monthlyReportCheck.runTime must be HH:MM');
+    if (typeof m.dueAfterMinutes !== 'number' || !(m.dueAfterMinutes >= 0)) errors.push('monthlyReportCheck.dueAfterMinutes must be a number of minutes, 0 or more');
   }
   return errors;
 }

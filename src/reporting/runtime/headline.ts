@@ -24,6 +24,8 @@ export interface KeyFigures {
   readonly clientsBlocked?: number;
   /** The month's cost total in cents, only when complete (no failed source). */
   readonly costCents?: number;
+  /** Configured alarms that were in ALARM at some time of the period. */
+  readonly alarms?: number;
 }
 
 export interface KeyFigureSources {
@@ -34,6 +36,8 @@ export interface KeyFigureSources {
   readonly costs?: { readonly aws?: readonly CostLine[]; readonly elastic?: readonly CostLine[]; readonly notes?: CostNotes };
   /** The search that counts requests answered in part (shards failed, timed out): the count may be low. */
   readonly requestsPartial?: boolean;
+  /** Configured alarms in ALARM at some time of the period; undefined when none are configured or they could not be read. */
+  readonly alarmCount?: number;
 }
 
 /** Whether a run's problems say the request count is partial (the `customers` search counts them). */
@@ -56,6 +60,7 @@ export function keyFigures(s: KeyFigureSources): KeyFigures {
     ...(s.elastic?.totalRequests !== undefined && !s.requestsPartial ? { requests: s.elastic.totalRequests } : {}),
     ...(s.guard ? { blocks: s.guard.totals.blocked, clientsBlocked: starts!.size } : {}),
     ...(costCents !== undefined ? { costCents } : {}),
+    ...(s.alarmCount !== undefined ? { alarms: s.alarmCount } : {}),
   };
 }
 
@@ -73,6 +78,7 @@ export function parseKeyFigures(text: string, kind: ReportKind, period: string):
     ...(count(raw.blocks) !== undefined ? { blocks: count(raw.blocks) } : {}),
     ...(count(raw.clientsBlocked) !== undefined ? { clientsBlocked: count(raw.clientsBlocked) } : {}),
     ...(costCents !== undefined ? { costCents } : {}),
+    ...(count(raw.alarms) !== undefined ? { alarms: count(raw.alarms) } : {}),
   };
   return figures;
 }
@@ -115,6 +121,7 @@ export function headlineFigures(s: KeyFigureSources, previous: KeyFigures | unde
   else if (s.elastic?.totalRequests !== undefined) out.push({ label: 'Requests (partial)', value: formatCount(s.elastic.totalRequests), change: 'no comparison: the search answered in part' });
   if (now.blocks !== undefined) out.push({ label: 'Blocks', value: formatCount(now.blocks), ...change(now.blocks, previous?.blocks, prevLabel, formatCount) });
   if (now.clientsBlocked !== undefined) out.push({ label: 'Clients blocked', value: formatCount(now.clientsBlocked), ...change(now.clientsBlocked, previous?.clientsBlocked, prevLabel, formatCount) });
+  if (now.alarms !== undefined) out.push({ label: 'Alarms', value: formatCount(now.alarms), ...change(now.alarms, previous?.alarms, prevLabel, formatCount) });
   const top = s.guard?.topOffenders[0];
   if (top) out.push({ label: 'Top offender', value: top.ip, change: `${formatCount(top.blocks)} block${top.blocks === 1 ? '' : 's'}` });
   if (s.costs) {
@@ -162,5 +169,6 @@ export function subjectFigures(s: KeyFigureSources): string {
     const total = formatMoney(centsToDollars(costTotals(s.costs.aws ?? [], s.costs.elastic).totalCents));
     parts.push(costIsPartial(s.costs.notes) ? `${total} (partial)` : total);
   }
+  if (now.alarms) parts.push(`${formatCount(now.alarms)} alarm${now.alarms === 1 ? '' : 's'}`);
   return parts.join(', ');
 }

@@ -88,6 +88,21 @@ export function localMidnight(year: number, month: number, day: number, timeZone
   return new Date(readsBack.length > 0 ? Math.min(...readsBack) : Math.max(...candidates));
 }
 
+/**
+ * The instant a local wall-clock time happens in `timeZone` (month 1-12, overflow allowed), the first one when a change
+ * repeats it. A time a change skips maps to the instant after the change; the run times are checked at synth so that
+ * no scheduled run falls on one.
+ */
+export function localWallTime(year: number, month: number, day: number, time: TimeOfDay, timeZone: string): Date {
+  const wall = Date.UTC(year, month - 1, day, time.hour, time.minute);
+  const candidates = [wall - offsetMs(wall - 86_400_000, timeZone), wall - offsetMs(wall + 86_400_000, timeZone)];
+  const readsBack = candidates.filter((instant) => {
+    const t = localTime(new Date(instant), timeZone);
+    return Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second) === wall;
+  });
+  return new Date(readsBack.length > 0 ? Math.min(...readsBack) : Math.max(...candidates));
+}
+
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const MONTH = /^(\d{4})-(\d{2})$/;
 

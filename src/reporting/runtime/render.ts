@@ -1,3 +1,4 @@
+import { alarmAttention, alarmedInPeriod, AlarmStatus } from './alarm-summary';
 import { barChart } from './charts';
 import { CostNotes, totalLabel } from './cost-record';
 import { CostLine } from './costs';
@@ -7,6 +8,7 @@ import { escapeHtml, formatClock, formatCount, formatDecimal, formatDuration, fo
 import { GuardSummary } from './guard-summary';
 import { attentionItems, headlineFigures, KeyFigures, KeyFigureSources, requestsPartial, subjectFigures } from './headline';
 import { centsToDollars, costTotals } from './money';
+import { monthlyReportAttention, MonthlyReportState } from './monthly-report-check';
 import { ReportPeriod, localTime } from './period';
 
 /**
@@ -35,6 +37,10 @@ export interface ReportModel {
   readonly previous?: KeyFigures;
   /** Where the rows of each table the email shortens were written (a CSV, the cost workbook), for its pointer. */
   readonly tableFiles?: TableFiles;
+  /** The configured alarms (undefined when none are; `null` when CloudWatch could not be read). */
+  readonly alarms?: readonly AlarmStatus[] | null;
+  /** A daily run's check of the last due monthly report. */
+  readonly monthlyReport?: MonthlyReportState;
 }
 
 /** The file holding all rows of each shortened table, by {@link TableId} (and `costs` for the cost workbook). */
@@ -311,9 +317,11 @@ export function renderEmail(model: ReportModel): RenderedEmail {
     elastic: model.elastic,
     costs: model.costs,
     requestsPartial: requestsPartial(model.problems),
+    alarmCount: model.alarms ? alarmedInPeriod(model.alarms).length : undefined,
   };
   const figures = headlineFigures(sources, model.previous);
-  const attention = attentionItems(sources, model.problems);
+  const watched = [...(model.alarms ? alarmAttention(model.alarms, period) : []), ...monthlyReportAttention(model.monthlyReport, period.timeZone)];
+  const attention = attentionItems(sources, [...model.problems, ...watched]);
   const keyFigures = subjectFigures(sources);
   const subject = `${what} WAF report ${period.label}: ${model.reportName}${keyFigures ? ` - ${keyFigures}` : ''}${model.problems.length > 0 ? ` (${model.problems.length} problem${model.problems.length > 1 ? 's' : ''})` : ''}`;
   const sections: Section[] = [];

@@ -1,4 +1,5 @@
-import { ReportConfig, REPORT_FAILURES_METRIC } from './config';
+import { AlarmStatus, alarmedInPeriod } from './alarm-summary';
+import { MONTHLY_REPORT_MISSING_METRIC, ReportConfig, REPORT_FAILURES_METRIC } from './config';
 import { CostRecord, mergeCosts, parseCostRecord, serializeCostRecord } from './cost-record';
 import { AwsCosts, CostLine } from './costs';
 import { blocksCsv, customerTrafficCsv, safeFileName, TableId, tableCsvs } from './csv';
@@ -9,6 +10,7 @@ import {
 import { GuardSummary, HistoryRecord, summarizeGuard } from './guard-summary';
 import { KeyFigures, keyFigures, parseKeyFigures, requestsPartial, serializeKeyFigures } from './headline';
 import { costTotals } from './money';
+import { checkMonthlyReport } from './monthly-report-check';
 import { previousDay, previousMonth, ReportPeriod } from './period';
 import { MAX_ROWS, RenderedEmail, ReportModel, ReportProblem, TableFiles, renderEmail } from './render';
 import { monthlyCostWorkbook, updateYearWorkbook } from './workbook';
@@ -27,6 +29,8 @@ export interface ReportSources {
   readonly elasticSearch?: (name: ElasticSearchName, body: Record<string, unknown>) => Promise<unknown>;
   readonly readAwsCosts?: (period: ReportPeriod) => Promise<AwsCosts>;
   readonly readElasticCosts?: (period: ReportPeriod) => Promise<CostLine[]>;
+  /** The alarms the banner lists: their state now and their changes in the period. */
+  readonly readAlarms?: (period: ReportPeriod) => Promise<AlarmStatus[]>;
 }
 
 /** Where the results go: S3 and SES in Lambda, a directory in a dry run. */
@@ -208,8 +212,16 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
     if (t.rows > (shown[t.id] ?? MAX_ROWS)) tableFiles[t.id] = await write(keys.table(t.id), t.body(), CSV);
   }
 
+  const alarms = sources.readAlarms ? (await attempt('cloudwatch:alarms', () => sources.readAlarms!(period))) ?? null : undefined;
+  // Daily runs watch the monthly one: a missing-data alarm cannot look back a month.
+  const monthlyReport = period.kind === 'daily' && config.monthlyReportCheck
+    ? await attempt('monthly-report-check', () => checkMonthlyReport(outputs.getObject, { reportFiles: (p) => [reportKeys(config.prefix, p).figures, reportKeys(config.prefix, p).html] }, run.now, config.timeZone, config.monthlyReportCheck!))
+    : undefined;
+  if (monthlyReport) run.metrics.add(MONTHLY_REPORT_MISSING_METRIC, monthlyReport.missing ? 1 : 0, 'Count');
+
   const previous = await previousFigures(run);
-  const figures = keyFigures({ kind: period.kind, period: period.label, guard, elastic, costs, requestsPartial: requestsPartial(problems) });
+  const alarmCount = alarms ? alarmedInPeriod(alarms).length : undefined;
+  const figures = keyFigures({ kind: period.kind, period: period.label, guard, elastic, costs, requestsPartial: requestsPartial(problems), alarmCount });
   await write(keys.figures, serializeKeyFigures(figures), JSON_TYPE);
 
   // The archived copy lists the files written so far; the email also reports a failed archive.
@@ -221,6 +233,8 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
     elastic,
     costs,
     previous,
+    alarms,
+    monthlyReport,
     problems: [...problems],
     files: [...files, ...extraFiles],
     tableFiles,
