@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -141,6 +142,13 @@ export interface WafReportingProps {
    * @default - no traffic section; `guard` is then required
    */
   readonly elastic?: WafReportingElasticSource;
+  /**
+   * More alarms for the "needs attention" banner, e.g. an `ElasticWafMonitor`'s `alarms`. Each report lists those in
+   * ALARM now or at some time of its period (when, how often) and counts them in the headline. Metric alarms in the
+   * stack's Region; the function may describe these alarms and their history, no other. At most 25 with the guard's.
+   * @default - the guard's alarms only
+   */
+  readonly alarms?: cloudwatch.IAlarm[];
   /** Sender address; an SES identity verified in the stack's Region (the address or its domain). */
   readonly sender: string;
   /** Recipients of every report (SES sandbox accounts: verified addresses only). */

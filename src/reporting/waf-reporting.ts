@@ -13,7 +13,9 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ReportFunction } from './report-function';
 import { CostGrouping, WafReportingProps } from './reporting-props';
-import { ReportConfig, REPORT_CONFIG_ENV, REPORT_FAILURES_METRIC, DEFAULT_ELASTIC_BILLING_ENDPOINT, DAILY_RUNS_METRIC, MONTHLY_RUNS_METRIC } from './runtime/config';
+import {
+  ReportConfig, REPORT_CONFIG_ENV, REPORT_FAILURES_METRIC, DEFAULT_ELASTIC_BILLING_ENDPOINT, DAILY_RUNS_METRIC, MONTHLY_RUNS_METRIC, MONTHLY_REPORT_MISSING_METRIC,
+} from './runtime/config';
 import { DEFAULT_DAILY_RUN_TIME, DEFAULT_MONTHLY_RUN_TIME, firstSkippedDay, isValidTimeZone, parseTimeOfDay, TimeOfDay } from './runtime/period';
 import { credentialsConfig, fieldNameErrors, resolveFieldNames } from '../elastic-monitoring/connection-config';
 import { HISTORY_TABLE } from '../realtime-waf-guard/table-schemas';
@@ -39,6 +41,13 @@ const DEFAULTS = {
 
 /** Hours without a completed daily run before the missed-run alarm: runs are 23 to 25 hours apart around DST changes. */
 const MISSED_DAILY_RUN_HOURS = 26;
+/** Added to the monthly run's time, retries and timeout before its report must be in the bucket. */
+const MONTHLY_REPORT_MARGIN = Duration.minutes(30);
+/**
+ * Alarms the report reads: their names travel in the function's configuration, and Lambda allows 4 KB of environment
+ * variables in all.
+ */
+const MAX_ALARMS = 25;
 
 /**
  * Daily and monthly WAF reports by email (SES), per-customer and block CSVs and monthly cost workbooks in S3, from a
@@ -71,6 +80,10 @@ export class WafReporting extends Construct {
   public readonly missedRunAlarm: cloudwatch.IAlarm;
   /** A scheduled run is in the dead-letter queue: Scheduler could not start it. */
   public readonly deadLetterAlarm: cloudwatch.IAlarm;
+  /** The last due monthly report is not in the bucket (checked by each daily run). */
+  public readonly missedMonthlyReportAlarm: cloudwatch.IAlarm;
+  /** The alarms each report lists in its "needs attention" banner: the guard's and those of the `alarms` prop. */
+  public readonly reportedAlarms: cloudwatch.IAlarm[];
   /** Name in subjects and the `service` dimension of the metric. */
   public readonly reportName: string;
   /** IANA time zone of the reports. */
@@ -88,6 +101,7 @@ export class WafReporting extends Construct {
     this.bucketPrefix = props.bucketPrefix ?? '';
     this.dailyRunTime = props.dailyRunTime ?? DEFAULT_DAILY_RUN_TIME;
     this.monthlyRunTime = props.monthlyRunTime ?? DEFAULT_MONTHLY_RUN_TIME;
+    this.reportedAlarms = [...new Set([...(props.guard?.alarms ?? []), ...(props.alarms ?? [])])];
     this.validate(props);
 
     this.bucket = props.bucket ?? this.createBucket(props);
@@ -100,7 +114,7 @@ export class WafReporting extends Construct {
     this.deadLetterQueue = this.createDeadLetterQueue();
     [this.dailySchedule, this.monthlySchedule] = this.createSchedules(props);
     this.alarmTopic = this.resolveAlarmTopic(props);
-    [this.failuresAlarm, this.errorsAlarm, this.missedRunAlarm, this.deadLetterAlarm] = this.createAlarms();
+    [this.failuresAlarm, this.errorsAlarm, this.missedRunAlarm, this.deadLetterAlarm, this.missedMonthlyReportAlarm] = this.createAlarms();
   }
 
   /** Failed parts of report runs (sources, files, the email); Sum over a day by default. */
@@ -123,6 +137,18 @@ export class WafReporting extends Construct {
       metricName: kind === 'daily' ? DAILY_RUNS_METRIC : MONTHLY_RUNS_METRIC,
       dimensionsMap: { service: this.reportName },
       statistic: cloudwatch.Stats.SUM,
+      period: Duration.hours(1),
+      ...props,
+    });
+  }
+
+  /** Published by each daily run: 1 when the last due monthly report is not in the bucket, else 0; Maximum per hour. */
+  public metricMonthlyReportMissing(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: this.namespace,
+      metricName: MONTHLY_REPORT_MISSING_METRIC,
+      dimensionsMap: { service: this.reportName },
+      statistic: cloudwatch.Stats.MAXIMUM,
       period: Duration.hours(1),
       ...props,
     });
@@ -167,7 +193,22 @@ export class WafReporting extends Construct {
     const billing = props.elasticCloudBilling;
     if (billing && literal(billing.organizationId) && billing.organizationId.trim() === '') errors.push('elasticCloudBilling.organizationId must not be empty');
     if (billing?.endpoint !== undefined && literal(billing.endpoint)) errors.push(...endpointErrors(billing.endpoint, false).map((m) => `elasticCloudBilling.${m}`));
+    errors.push(...this.alarmErrors());
     if (errors.length > 0) throw new Error(`WafReporting ${this.node.path}: invalid props:\n- ${[...new Set(errors)].join('\n- ')}`);
+  }
+
+  private alarmErrors(): string[] {
+    const errors: string[] = [];
+    const alarms = this.reportedAlarms;
+    if (alarms.length > MAX_ALARMS) errors.push(`alarms: the report lists at most ${MAX_ALARMS} alarms (the guard's and the alarms prop), got ${alarms.length}: give the ones that matter most`);
+    const region = Stack.of(this).region;
+    for (const alarm of alarms) {
+      // DescribeAlarms and DescribeAlarmHistory return a composite alarm only to a role allowed them on "*".
+      if (alarm instanceof cloudwatch.CompositeAlarm) errors.push(`alarms: ${alarm.node.path} is a composite alarm, which the report could read only with cloudwatch:DescribeAlarms on every alarm: give its metric alarms instead`);
+      const where = alarm.env.region;
+      if (!Token.isUnresolved(where) && !Token.isUnresolved(region) && where !== region) errors.push(`alarms: ${alarm.node.path} is in ${where}, the report reads alarms in its own Region (${region}) only`);
+    }
+    return errors;
   }
 
   private runTimeErrors(prop: string, text: string): string[] {
@@ -243,6 +284,11 @@ export class WafReporting extends Construct {
           ...(ce?.tagFilter ? { tagFilter: { key: ce.tagFilter.key, values: ce.tagFilter.values } } : {}),
         },
       }),
+      ...(this.reportedAlarms.length > 0 ? { alarmNames: this.reportedAlarms.map((a) => a.alarmName) } : {}),
+      monthlyReportCheck: {
+        runTime: this.monthlyRunTime,
+        dueAfterMinutes: Math.ceil((props.maxRunDelay ?? DEFAULTS.maxRunDelay).plus(props.timeout ?? DEFAULTS.timeout).plus(MONTHLY_REPORT_MARGIN).toSeconds() / 60),
+      },
       ...(billing ? {
         elasticBilling: {
           secretArn: billing.apiKeySecret.secretArn,
@@ -313,6 +359,13 @@ export class WafReporting extends Construct {
       }));
       policy.addStatements(new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricStatistics'], resources: ['*'] }));
       wildcard.push('cloudwatch:GetMetricStatistics (the new-block budget figure)');
+    }
+    if (this.reportedAlarms.length > 0) {
+      // Both actions take alarm ARNs: the role reads these alarms, by name, and no other.
+      policy.addStatements(new iam.PolicyStatement({
+        actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory'],
+        resources: this.reportedAlarms.map((a) => a.alarmArn),
+      }));
     }
     props.elastic?.credentials.secret.grantRead(role);
     props.elasticCloudBilling?.apiKeySecret.grantRead(role);
@@ -400,7 +453,7 @@ export class WafReporting extends Construct {
     return topic;
   }
 
-  private createAlarms(): [cloudwatch.IAlarm, cloudwatch.IAlarm, cloudwatch.IAlarm, cloudwatch.IAlarm] {
+  private createAlarms(): [cloudwatch.IAlarm, cloudwatch.IAlarm, cloudwatch.IAlarm, cloudwatch.IAlarm, cloudwatch.IAlarm] {
     const action = new cwActions.SnsAction(this.alarmTopic);
     const failures = this.metricReportFailures().createAlarm(this, 'FailuresAlarm', {
       alarmDescription: limitLength(`A part of a WAF report run of ${this.reportName} failed (source, file or email); see the report-problem lines in ${this.reportName}'s report log group.`, 1024),
@@ -432,10 +485,18 @@ export class WafReporting extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    for (const alarm of [failures, errors, missed, deadLetters]) {
+    // One value a day; the hours between keep the last state (a daily run that failed to check changes nothing).
+    const monthly = this.metricMonthlyReportMissing().createAlarm(this, 'MissedMonthlyReportAlarm', {
+      alarmDescription: limitLength(`The last monthly WAF report of ${this.reportName} that is due (run on the 1st at ${this.monthlyRunTime} ${this.timeZone}) is not in the bucket: check the monthly schedule, the run dead-letter queue and the report log group, then run the month on demand.`, 1024),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+    });
+    for (const alarm of [failures, errors, missed, deadLetters, monthly]) {
       alarm.addAlarmAction(action);
       alarm.addOkAction(action);
     }
-    return [failures, errors, missed, deadLetters];
+    return [failures, errors, missed, deadLetters, monthly];
   }
 }
