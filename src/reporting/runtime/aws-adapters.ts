@@ -97,6 +97,8 @@ export function awsOutputs(s3: Pick<S3Client, 'send'>, ses: Pick<SESv2Client, 's
         const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
         return Buffer.from(await out.Body!.transformToByteArray());
       } catch (e) {
+        // A missing bucket is a 404 too, but not a missing file: the files' absence would be taken for a fact.
+        if ((e as Error).name === 'NoSuchBucket') throw e;
         if ((e as Error).name === 'NoSuchKey' || (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
         throw e;
       }
