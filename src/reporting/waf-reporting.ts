@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, TimeZone, Token } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, TimeZone, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -205,7 +205,8 @@ export class WafReporting extends Construct {
     for (const alarm of alarms) {
       // DescribeAlarms and DescribeAlarmHistory return a composite alarm only to a role allowed them on "*".
       if (alarm instanceof cloudwatch.CompositeAlarm) errors.push(`alarms: ${alarm.node.path} is a composite alarm, which the report could read only with cloudwatch:DescribeAlarms on every alarm: give its metric alarms instead`);
-      const where = alarm.env.region;
+      // An imported alarm's environment is the importing stack's: its ARN says where it is.
+      const where = Token.isUnresolved(alarm.alarmArn) ? alarm.env.region : Arn.split(alarm.alarmArn, ArnFormat.COLON_RESOURCE_NAME).region;
       if (!Token.isUnresolved(where) && !Token.isUnresolved(region) && where !== region) errors.push(`alarms: ${alarm.node.path} is in ${where}, the report reads alarms in its own Region (${region}) only`);
     }
     return errors;

@@ -1,5 +1,6 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -181,8 +182,72 @@ describe('WafReporting construct', () => {
       TreatMissingData: 'notBreaching',
       AlarmActions: [topic],
     });
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
     expect(stack.resolve(reporting.metricScheduledRuns('monthly').metricName)).toBe('ScheduledMonthlyRuns');
+  });
+
+  test('a missed monthly report: each daily run\'s MonthlyReportMissing, alarmed to the alarm topic; due after the run, retries, timeout and margin', () => {
+    const { template, stack, reporting } = synth((s) => ({
+      elastic: elasticSource(s), reportName: 'edge', alertEmails: ['oncall@example.com'],
+      monthlyRunTime: '05:15', maxRunDelay: Duration.hours(2), timeout: Duration.minutes(10),
+    }));
+    const topic = stack.resolve(reporting.alarmTopic.topicArn);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'CdkWafGuard/Reporting',
+      MetricName: 'MonthlyReportMissing',
+      Dimensions: [{ Name: 'service', Value: 'edge' }],
+      Statistic: 'Maximum',
+      Period: 3600,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      // One value a day: the hours between keep the state.
+      TreatMissingData: 'ignore',
+      AlarmActions: [topic],
+      OKActions: [topic],
+    });
+    expect(stack.resolve((reporting.missedMonthlyReportAlarm as cloudwatch.Alarm).alarmArn)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/MissedMonthlyReportAlarm/), 'Arn'] });
+    // 2 hours of retries, 10 minutes of timeout and 30 minutes of margin after 05:15 on the 1st.
+    expect(reportConfig(template).monthlyReportCheck).toEqual({ runTime: '05:15', dueAfterMinutes: 160 });
+  });
+
+  test('alarms: the guard\'s and the alarms prop are read by name, and the role may describe those alarms only; cdk-nag clean', () => {
+    const { stack, template, reporting } = synth((s) => {
+      const monitored = new cloudwatch.Alarm(s, 'Latency', {
+        metric: new cloudwatch.Metric({ namespace: 'CdkWafGuard/Elastic', metricName: 'LatencyP99' }), threshold: 100, evaluationPeriods: 1,
+      });
+      const imported = cloudwatch.Alarm.fromAlarmArn(s, 'Imported', 'arn:aws:cloudwatch:us-east-1:111111111111:alarm:origin-5xx');
+      return {
+        guard: new RealtimeWafGuard(s, 'Guard', { rules: [{ host: 'www.example.com', threshold: 100, window: Duration.minutes(1) }] }),
+        alarms: [monitored, imported],
+      };
+    });
+    const guard = stack.node.findChild('Guard') as RealtimeWafGuard;
+    expect(guard.alarms.length).toBeGreaterThan(3);
+    expect(reporting.reportedAlarms).toEqual([...guard.alarms, stack.node.findChild('Latency'), stack.node.findChild('Imported')]);
+
+    // The configuration names every alarm (tokens for the stack's own).
+    const fns = template.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { [REPORT_CONFIG_ENV]: Match.anyValue() } } } });
+    const raw = JSON.stringify(Object.values(fns)[0].Properties.Environment.Variables[REPORT_CONFIG_ENV]);
+    for (const alarm of reporting.reportedAlarms) {
+      const name = stack.resolve(alarm.alarmName);
+      expect(raw).toContain(typeof name === 'string' ? name : JSON.stringify(name));
+    }
+    expect(reportConfig(template).alarmNames).toHaveLength(reporting.reportedAlarms.length);
+
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>)
+      .filter((st) => [st.Action].flat().some((a) => a.startsWith('cloudwatch:Describe')));
+    expect(statements).toHaveLength(1);
+    expect([statements[0].Action].flat().sort()).toEqual(['cloudwatch:DescribeAlarmHistory', 'cloudwatch:DescribeAlarms']);
+    expect(statements[0].Resource).toEqual(reporting.reportedAlarms.map((a) => stack.resolve(a.alarmArn)));
+    expect(nagFindings(stack)).toEqual([]);
+  });
+
+  test('no guard and no alarms prop: no alarm is read and the role may describe none', () => {
+    const { template } = synth((s) => ({ elastic: elasticSource(s) }));
+    expect(JSON.stringify(template.toJSON())).not.toContain('cloudwatch:DescribeAlarm');
+    expect(reportConfig(template).alarmNames).toBeUndefined();
   });
 
   test('Cost Explorer off: no ce permission', () => {
@@ -206,6 +271,16 @@ describe('WafReporting construct', () => {
       /monthlyRunTime 02:30 does not exist in America\/New_York on \d{4}-03-\d\d \(a daylight saving change skips it\)/],
     ['run delay beyond Scheduler', (s) => ({ elastic: elasticSource(s), maxRunDelay: Duration.days(2) }), /maxRunDelay must be 1 minute\.\.24 hours/],
     ['alert emails with topic', (s) => ({ elastic: elasticSource(s), alarmTopic: new sns.Topic(s, 'T'), alertEmails: ['a@example.com'] }), /alertEmails subscribe to a topic the construct creates/],
+    ['composite alarm', (s) => ({
+      elastic: elasticSource(s),
+      alarms: [new cloudwatch.CompositeAlarm(s, 'Any', { alarmRule: cloudwatch.AlarmRule.fromAlarm(cloudwatch.Alarm.fromAlarmName(s, 'A', 'a'), cloudwatch.AlarmState.ALARM) })],
+    }), /alarms: GuardStack\/Any is a composite alarm, .* give its metric alarms instead/],
+    ['alarm in another Region', (s) => ({ elastic: elasticSource(s), alarms: [cloudwatch.Alarm.fromAlarmArn(s, 'Far', 'arn:aws:cloudwatch:eu-west-1:111111111111:alarm:far')] }),
+      /alarms: GuardStack\/Far is in eu-west-1, the report reads alarms in its own Region \(us-east-1\) only/],
+    ['too many alarms', (s) => ({
+      elastic: elasticSource(s),
+      alarms: Array.from({ length: 26 }, (_, i) => cloudwatch.Alarm.fromAlarmArn(s, `A${i}`, `arn:aws:cloudwatch:us-east-1:111111111111:alarm:a${i}`)),
+    }), /the report lists at most 25 alarms \(the guard's and the alarms prop\), got 26/],
   ])('synth error: %s', (_name, build, message) => {
     expect(() => synth(build)).toThrow(message);
   });
