@@ -133,7 +133,8 @@ export interface ElasticCloudBillingOptions {
 /** Properties of {@link WafReporting}. */
 export interface WafReportingProps {
   /**
-   * A guard whose history (blocks, renewals, would-blocks, releases) is reported.
+   * A guard whose history (blocks, renewals, would-blocks, releases) is reported; its `alarms` are listed in the
+   * "needs attention" banner.
    * @default - no guard section; `elastic` is then required
    */
   readonly guard?: RealtimeWafGuard;
@@ -208,7 +209,7 @@ export interface WafReportingProps {
    */
   readonly maxRunDelay?: Duration;
   /**
-   * Topic the failure, missed-run and dead-letter alarms notify.
+   * Topic the failure, missed-run, missed-monthly-report and dead-letter alarms notify.
    * @default - the guard's alert topic, or a new encrypted topic
    */
   readonly alarmTopic?: sns.ITopic;

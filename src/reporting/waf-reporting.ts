@@ -14,7 +14,8 @@ import { Construct } from 'constructs';
 import { ReportFunction } from './report-function';
 import { CostGrouping, WafReportingProps } from './reporting-props';
 import {
-  ReportConfig, REPORT_CONFIG_ENV, REPORT_FAILURES_METRIC, DEFAULT_ELASTIC_BILLING_ENDPOINT, DAILY_RUNS_METRIC, MONTHLY_RUNS_METRIC, MONTHLY_REPORT_MISSING_METRIC,
+  ReportConfig, REPORT_CONFIG_ENV, REPORT_FAILURES_METRIC, DEFAULT_ELASTIC_BILLING_ENDPOINT, DAILY_RUNS_METRIC, MONTHLY_RUNS_METRIC,
+  MONTHLY_REPORT_MISSING_METRIC,
 } from './runtime/config';
 import { DEFAULT_DAILY_RUN_TIME, DEFAULT_MONTHLY_RUN_TIME, firstSkippedDay, isValidTimeZone, parseTimeOfDay, TimeOfDay } from './runtime/period';
 import { credentialsConfig, fieldNameErrors, resolveFieldNames } from '../elastic-monitoring/connection-config';
@@ -288,7 +289,10 @@ export class WafReporting extends Construct {
       ...(this.reportedAlarms.length > 0 ? { alarmNames: this.reportedAlarms.map((a) => a.alarmName) } : {}),
       monthlyReportCheck: {
         runTime: this.monthlyRunTime,
-        dueAfterMinutes: Math.ceil((props.maxRunDelay ?? DEFAULTS.maxRunDelay).plus(props.timeout ?? DEFAULTS.timeout).plus(MONTHLY_REPORT_MARGIN).toSeconds() / 60),
+        // The run may start as late as maxRunDelay and take up to the timeout.
+        dueAfterMinutes: Math.ceil(
+          (props.maxRunDelay ?? DEFAULTS.maxRunDelay).plus(props.timeout ?? DEFAULTS.timeout).plus(MONTHLY_REPORT_MARGIN).toSeconds() / 60,
+        ),
       },
       ...(billing ? {
         elasticBilling: {

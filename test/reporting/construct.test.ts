@@ -188,8 +188,12 @@ describe('WafReporting construct', () => {
 
   test('a missed monthly report: each daily run\'s MonthlyReportMissing, alarmed to the alarm topic; due after the run, retries, timeout and margin', () => {
     const { template, stack, reporting } = synth((s) => ({
-      elastic: elasticSource(s), reportName: 'edge', alertEmails: ['oncall@example.com'],
-      monthlyRunTime: '05:15', maxRunDelay: Duration.hours(2), timeout: Duration.minutes(10),
+      elastic: elasticSource(s),
+      reportName: 'edge',
+      alertEmails: ['oncall@example.com'],
+      monthlyRunTime: '05:15',
+      maxRunDelay: Duration.hours(2),
+      timeout: Duration.minutes(10),
     }));
     const topic = stack.resolve(reporting.alarmTopic.topicArn);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {

@@ -79,6 +79,12 @@ export function reportKeys(prefix: string, period: ReportPeriod) {
   };
 }
 
+/** Files any completed run of a period writes (figures.json since the headline; report.html always). */
+function monthlyReportFiles(prefix: string, period: ReportPeriod): string[] {
+  const keys = reportKeys(prefix, period);
+  return [keys.figures, keys.html];
+}
+
 const message = (e: unknown) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
 
 export async function runReport(run: ReportRun): Promise<ReportResult> {
@@ -215,13 +221,15 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
   const alarms = sources.readAlarms ? (await attempt('cloudwatch:alarms', () => sources.readAlarms!(period))) ?? null : undefined;
   // Daily runs watch the monthly one: a missing-data alarm cannot look back a month.
   const monthlyReport = period.kind === 'daily' && config.monthlyReportCheck
-    ? await attempt('monthly-report-check', () => checkMonthlyReport(outputs.getObject, { reportFiles: (p) => [reportKeys(config.prefix, p).figures, reportKeys(config.prefix, p).html] }, run.now, config.timeZone, config.monthlyReportCheck!))
+    ? await attempt('monthly-report-check', () => checkMonthlyReport(outputs.getObject, { reportFiles: (p) => monthlyReportFiles(config.prefix, p) }, run.now, config.timeZone, config.monthlyReportCheck!))
     : undefined;
   if (monthlyReport) run.metrics.add(MONTHLY_REPORT_MISSING_METRIC, monthlyReport.missing ? 1 : 0, 'Count');
 
   const previous = await previousFigures(run);
   const alarmCount = alarms ? alarmedInPeriod(alarms).length : undefined;
-  const figures = keyFigures({ kind: period.kind, period: period.label, guard, elastic, costs, requestsPartial: requestsPartial(problems), alarmCount });
+  const figures = keyFigures({
+    kind: period.kind, period: period.label, guard, elastic, costs, requestsPartial: requestsPartial(problems), alarmCount,
+  });
   await write(keys.figures, serializeKeyFigures(figures), JSON_TYPE);
 
   // The archived copy lists the files written so far; the email also reports a failed archive.
