@@ -28,6 +28,7 @@ export interface CliIo {
 export const USAGE = `Usage: cdk-waf-guard replay --rules <rules.json> [options] [files...]
        cdk-waf-guard blocks list|unblock|block|extend|allow|unallow|history ...  (see cdk-waf-guard blocks --help)
        cdk-waf-guard report (--day YYYY-MM-DD | --month YYYY-MM) --dry-run --config <report-config.json>  (see report --help)
+       cdk-waf-guard report --sample [--out <dir>]   the daily and monthly report emails from generated data
 
 What the guard would have done with these CloudFront real-time log lines: per rule, the clients it would block,
 when, until when and at what rate. Reads files (plain or gzip) or, without files or with "-", stdin.

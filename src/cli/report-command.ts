@@ -8,6 +8,7 @@ import { UserError } from './errors';
  * one bundle (assets/reporting/report-cli) and is loaded only here: `replay` keeps running on Node.js built-ins alone.
  */
 export const REPORT_USAGE = `Usage: cdk-waf-guard report (--day YYYY-MM-DD | --month YYYY-MM) --dry-run --config <report-config.json> [--out <dir>]
+       cdk-waf-guard report --sample [--out <dir>]
 
 Renders a WafReporting report for a past day or month into a directory: the email (email.html, email.txt), the CSV files
 and the cost workbooks, under the same keys as in the bucket. Nothing is sent or uploaded. The sources are read with
@@ -17,15 +18,23 @@ reads them. The configuration is the function's REPORT_CONFIG environment variab
   aws lambda get-function-configuration --function-name <report function> \\
     --query 'Environment.Variables.REPORT_CONFIG' --output text > report-config.json
 
+With --sample, nothing is read from AWS: the daily and monthly emails (email-daily.html, email-monthly.html and .txt),
+the CSV files and the cost workbooks are rendered from generated traffic of a small shop, to see what the reports
+look like before deploying.
+
 Options:
+  --sample             render the sample reports from generated data (no configuration, no credentials)
   --day <YYYY-MM-DD>   a daily report of that day in the report's time zone
   --month <YYYY-MM>    a monthly report (with the cost workbooks)
   --dry-run            required: render to files only (to send, invoke the function with {"kind":"daily","day":"..."})
   --config <file>      the report configuration (JSON)
-  --out <dir>          output directory (default ./waf-report-<day or month>)
+  --out <dir>          output directory (default ./waf-report-<day or month>, ./waf-report-sample with --sample)
   -h, --help           this text`;
 
 interface DryRunModule {
+  sampleReports(options: { outDir: string }): Promise<{
+    day: string; month: string; files: string[]; emailFiles: string[]; problems: Array<{ source: string; message: string }>;
+  }>;
   dryRunReport(options: { config: unknown; request: { kind?: string; day?: string; month?: string }; outDir: string }): Promise<{
     period: string; files: string[]; emailFiles: string[]; problems: Array<{ source: string; message: string }>;
   }>;
@@ -47,7 +56,7 @@ export async function runReportCommand(
   io: { stdout: (text: string) => void },
   load: () => DryRunModule = loadReportEngine,
 ): Promise<number> {
-  const args: { day?: string; month?: string; config?: string; out?: string; dryRun: boolean } = { dryRun: false };
+  const args: { day?: string; month?: string; config?: string; out?: string; dryRun: boolean; sample: boolean } = { dryRun: false, sample: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -62,8 +71,15 @@ export async function runReportCommand(
       case '--config': args.config = value(); break;
       case '--out': args.out = value(); break;
       case '--dry-run': args.dryRun = true; break;
+      case '--sample': args.sample = true; break;
       default: throw new ReportUsageError(`unknown option ${arg}`);
     }
+  }
+  if (args.sample) {
+    if (args.day !== undefined || args.month !== undefined || args.config !== undefined) {
+      throw new ReportUsageError('--sample renders generated data: it takes no --day, --month or --config');
+    }
+    return runSample(resolve(args.out ?? 'waf-report-sample'), io, load);
   }
   if ((args.day === undefined) === (args.month === undefined)) throw new ReportUsageError('give exactly one of --day and --month');
   if (!args.dryRun) throw new ReportUsageError('only --dry-run is supported: to send a report, invoke the function with {"kind": "daily", "day": "YYYY-MM-DD"}');
@@ -91,6 +107,18 @@ export async function runReportCommand(
     `Report ${result.period} rendered to ${outDir}`,
     ...result.emailFiles.map((f) => `  ${f}`),
     ...result.files.map((f) => `  ${f}`),
+    ...(result.problems.length > 0 ? ['Problems:', ...result.problems.map((p) => `  ${p.source}: ${p.message}`)] : []),
+  ].join('\n'));
+  return result.problems.length > 0 ? 1 : 0;
+}
+
+async function runSample(outDir: string, io: { stdout: (text: string) => void }, load: () => DryRunModule): Promise<number> {
+  const result = await load().sampleReports({ outDir });
+  io.stdout([
+    `Sample reports (generated data) for ${result.day} and ${result.month} rendered to ${outDir}`,
+    '  open these in a browser:',
+    ...result.emailFiles.filter((f) => f.endsWith('.html')).map((f) => `    ${f}`),
+    `  and ${result.files.length} files under the keys the bucket would hold (CSVs, cost workbooks, archived copies)`,
     ...(result.problems.length > 0 ? ['Problems:', ...result.problems.map((p) => `  ${p.source}: ${p.message}`)] : []),
   ].join('\n'));
   return result.problems.length > 0 ? 1 : 0;

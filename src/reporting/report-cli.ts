@@ -9,6 +9,8 @@ import { directoryOutputs } from './runtime/local-outputs';
 import { runReport } from './runtime/report-run';
 import { ReportRequest, requestedPeriod } from './runtime/request';
 
+export { sampleReports } from './sample/sample-report';
+
 /**
  * The `cdk-waf-guard report --dry-run` engine: the report function's own code with the caller's AWS credentials,
  * writing to a directory instead of S3 and SES. Bundled with its dependencies (assets/reporting/report-cli) because the

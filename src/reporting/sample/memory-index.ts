@@ -1,0 +1,186 @@
+import { localTime } from '../runtime/period';
+
+/**
+ * WAF documents in memory, searched the way Elasticsearch 8 answers the report's searches: a `bool.filter` of range
+ * and exists queries; terms (with `missing`, `size`, `sum_other_doc_count`), filter, sum, avg, cardinality (exact),
+ * composite of terms sources paged with `after`, and date_histogram by hour or by local day. `report --sample` reads
+ * its generated traffic through it, and the tests' Elasticsearch fake answers with it, so the report code runs
+ * against answers computed from documents and the request, never from the report's configuration.
+ */
+
+export type Doc = Record<string, unknown>;
+type Json = Record<string, any>;
+
+/** A request the index does not evaluate: the report sent something new, and answering anyway would hide it. */
+export class UnsupportedSearchError extends Error {
+  constructor(what: string) {
+    super(`in-memory index: unsupported ${what}`);
+    this.name = 'UnsupportedSearchError';
+  }
+}
+
+/** A field by dotted path; a key holding the dots itself (`"waf.customer": ...`) wins, as in a flattened document. */
+export function fieldValue(doc: Doc, path: string): unknown {
+  if (path in doc) return doc[path];
+  let v: any = doc;
+  for (const k of path.split('.')) {
+    if (v == null) return undefined;
+    v = v[k];
+  }
+  return v;
+}
+
+function matches(doc: Doc, query: Json | undefined): boolean {
+  if (!query) return true;
+  if (query.match_all) return true;
+  if (query.bool) return (query.bool.filter ?? []).every((q: Json) => matches(doc, q));
+  if (query.range) {
+    const [field, r] = Object.entries(query.range)[0] as [string, Json];
+    const raw = fieldValue(doc, field);
+    if (raw === undefined || raw === null) return false;
+    const dates = typeof r.gte === 'string' || typeof r.lt === 'string' || typeof r.gt === 'string' || typeof r.lte === 'string';
+    const v = dates ? Date.parse(String(raw)) : Number(raw);
+    const bound = (b: unknown) => (typeof b === 'string' ? Date.parse(b) : Number(b));
+    return (r.gte === undefined || v >= bound(r.gte)) && (r.gt === undefined || v > bound(r.gt))
+      && (r.lt === undefined || v < bound(r.lt)) && (r.lte === undefined || v <= bound(r.lte));
+  }
+  if (query.exists) {
+    const v = fieldValue(doc, query.exists.field);
+    return v !== undefined && v !== null;
+  }
+  throw new UnsupportedSearchError(`query ${JSON.stringify(query)}`);
+}
+
+/** Keyword order as Elasticsearch sorts it: by UTF-8 bytes, numbers by value; with `missing_bucket`, null first. */
+function compareKeys(a: unknown, b: unknown): number {
+  if (a === b) return 0;
+  if (a === null) return -1;
+  if (b === null) return 1;
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  return Buffer.compare(Buffer.from(String(a)), Buffer.from(String(b)));
+}
+
+function groupBy<K>(docs: readonly Doc[], keyOf: (d: Doc) => K | undefined): Map<K, Doc[]> {
+  const groups = new Map<K, Doc[]>();
+  for (const d of docs) {
+    const key = keyOf(d);
+    if (key === undefined) continue;
+    const group = groups.get(key);
+    if (group) group.push(d);
+    else groups.set(key, [d]);
+  }
+  return groups;
+}
+
+/**
+ * Composite of terms sources: buckets in key order, only those after `after`, at most `size`, and an `after_key` when
+ * the page has buckets (as Elasticsearch does, even on the last page).
+ */
+function composite(docs: readonly Doc[], spec: Json, sub: Json | undefined): Json {
+  const sources = (spec.sources as Json[]).map((source) => {
+    const [name, def] = Object.entries(source)[0] as [string, Json];
+    if (!def.terms) throw new UnsupportedSearchError(`composite source ${JSON.stringify(source)}`);
+    return { name, field: def.terms.field as string, missingBucket: def.terms.missing_bucket === true };
+  });
+  const keys = new Map<string, Json>();
+  const groups = groupBy(docs, (d) => {
+    const key: Json = {};
+    for (const src of sources) {
+      const v = fieldValue(d, src.field);
+      if ((v === undefined || v === null) && !src.missingBucket) return undefined;
+      key[src.name] = v ?? null;
+    }
+    const id = JSON.stringify(key);
+    keys.set(id, key);
+    return id;
+  });
+  const compare = (a: Json, b: Json) => {
+    for (const src of sources) {
+      const c = compareKeys(a[src.name], b[src.name]);
+      if (c !== 0) return c;
+    }
+    return 0;
+  };
+  const page = [...groups.entries()].map(([id, group]) => ({ key: keys.get(id)!, group }))
+    .filter((g) => spec.after === undefined || compare(g.key, spec.after) > 0)
+    .sort((a, b) => compare(a.key, b.key))
+    .slice(0, spec.size ?? 10)
+    .map((g) => ({ key: g.key, doc_count: g.group.length, ...aggregate(g.group, sub) }));
+  return { ...(page.length > 0 ? { after_key: page[page.length - 1].key } : {}), buckets: page };
+}
+
+/** Start of the bucket holding `t`: the UTC hour, or local midnight of its day in `timeZone`. */
+function histogramKey(interval: string, timeZone: string, cache: Map<number, number>): (t: number) => number {
+  if (interval !== '1h' && interval !== '1d') throw new UnsupportedSearchError(`date_histogram interval ${interval}`);
+  return (t) => {
+    const hour = Math.floor(t / 3_600_000) * 3_600_000;
+    if (interval === '1h') return hour;
+    let key = cache.get(hour);
+    if (key === undefined) {
+      const l = localTime(new Date(hour), timeZone);
+      // Walk back to the first hour of the same local date (zones off by whole hours; the report's are).
+      key = hour - l.hour * 3_600_000;
+      while (localTime(new Date(key), timeZone).day !== l.day) key += 3_600_000;
+      cache.set(hour, key);
+    }
+    return key;
+  };
+}
+
+function aggregate(docs: readonly Doc[], aggs: Json | undefined): Json | undefined {
+  if (!aggs) return undefined;
+  const out: Json = {};
+  for (const [name, spec] of Object.entries(aggs) as Array<[string, Json]>) {
+    const sub = spec.aggs;
+    if (spec.terms) {
+      const groups = groupBy(docs, (d) => {
+        const v = fieldValue(d, spec.terms.field);
+        return v === undefined || v === null ? spec.terms.missing : v;
+      });
+      const sorted = [...groups.entries()].sort((a, b) => b[1].length - a[1].length || compareKeys(a[0], b[0]));
+      const listed = sorted.slice(0, spec.terms.size ?? 10).map(([key, group]) => ({ key, doc_count: group.length, ...aggregate(group, sub) }));
+      // Documents without the field (and no `missing`) are in no bucket, listed or not.
+      const grouped = sorted.reduce((s, [, g]) => s + g.length, 0);
+      out[name] = { doc_count_error_upper_bound: 0, sum_other_doc_count: grouped - listed.reduce((s, b) => s + b.doc_count, 0), buckets: listed };
+    } else if (spec.composite) {
+      out[name] = composite(docs, spec.composite, sub);
+    } else if (spec.cardinality) {
+      out[name] = { value: groupBy(docs, (d) => fieldValue(d, spec.cardinality.field) ?? undefined).size };
+    } else if (spec.filter) {
+      const group = docs.filter((d) => matches(d, spec.filter));
+      out[name] = { doc_count: group.length, ...aggregate(group, sub) };
+    } else if (spec.sum) {
+      out[name] = { value: docs.reduce((s, d) => s + Number(fieldValue(d, spec.sum.field) ?? 0), 0) };
+    } else if (spec.avg) {
+      const values = docs.map((d) => fieldValue(d, spec.avg.field)).filter((v) => v !== undefined && v !== null).map(Number);
+      out[name] = { value: values.length ? values.reduce((s, v) => s + v, 0) / values.length : null };
+    } else if (spec.date_histogram) {
+      const h = spec.date_histogram;
+      const keyOf = histogramKey(h.calendar_interval, h.time_zone ?? 'UTC', new Map());
+      const groups = groupBy(docs, (d) => keyOf(Date.parse(String(fieldValue(d, h.field)))));
+      const keys = new Set<number>(groups.keys());
+      if (h.extended_bounds) for (let t = h.extended_bounds.min; t <= h.extended_bounds.max; t += 3_600_000) keys.add(keyOf(t));
+      out[name] = {
+        buckets: [...keys].sort((a, b) => a - b).map((key) => {
+          const group = groups.get(key) ?? [];
+          return { key_as_string: new Date(key).toISOString(), key, doc_count: group.length, ...aggregate(group, sub) };
+        }),
+      };
+    } else {
+      throw new UnsupportedSearchError(`aggregation ${name}: ${JSON.stringify(spec)}`);
+    }
+  }
+  return out;
+}
+
+/** The answer to one `_search` body over `docs`, shaped like Elasticsearch 8's (no hits returned: the report sends size 0). */
+export function searchDocuments(docs: readonly Doc[], body: Json): Json {
+  const hits = docs.filter((d) => matches(d, body.query));
+  return {
+    took: 1,
+    timed_out: false,
+    _shards: { total: 1, successful: 1, skipped: 0, failed: 0 },
+    hits: { total: { value: hits.length, relation: 'eq' }, max_score: null, hits: [] },
+    ...(body.aggs ? { aggregations: aggregate(hits, body.aggs) } : {}),
+  };
+}
