@@ -2,9 +2,10 @@ import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand } 
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { FakeAlarm, FakeHistoryEntry, fakeAlarms } from './fake-alarms';
 import { ES_SECRET, FakeElastic, elasticSourceConfig } from './fake-elastic';
-import { readAlarms } from '../../src/reporting/runtime/alarm-history';
+import { readAlarms, stateChange } from '../../src/reporting/runtime/alarm-history';
+import { alarmAttention, summarizeAlarms } from '../../src/reporting/runtime/alarm-summary';
 import { REPORT_CONFIG_ENV, ReportConfig } from '../../src/reporting/runtime/config';
-import { dayPeriod } from '../../src/reporting/runtime/period';
+import { dayPeriod, monthPeriod } from '../../src/reporting/runtime/period';
 import { createReportHandler } from '../../src/reporting/runtime/report-handler';
 
 /**
@@ -147,5 +148,20 @@ describe('alarms in the "needs attention" banner', () => {
     expect(calls).toEqual([100, 100, 100, 30]);
     expect(statuses.filter((s) => s.state === undefined)).toEqual([]);
     expect(statuses.filter((s) => s.state === 'ALARM').map((s) => [s.name, s.alarmAtStart])).toEqual([['alarm-007', true], ['alarm-057', true], ['alarm-107', true]]);
+  });
+
+  test('a month: dates with the times, the first five of them and how many more', () => {
+    const month = monthPeriod('2026-11', 'Europe/Berlin');
+    const changes = Array.from({ length: 7 }, (_, i) => ({ name: 'Lag', at: Date.parse(`2026-11-${String(2 + i * 3).padStart(2, '0')}T09:00:00Z`), from: 'OK', to: 'ALARM' }));
+    const statuses = summarizeAlarms(['Lag', 'Lag'], [{ name: 'Lag', state: 'OK', since: Date.parse('2026-11-21T10:00:00Z') }], changes, month);
+    expect(alarmAttention(statuses, month)).toEqual([{
+      source: 'alarm Lag',
+      message: 'OK now; went to ALARM 7 times in the period: 2026-11-02 10:00, 2026-11-05 10:00, 2026-11-08 10:00, 2026-11-11 10:00, 2026-11-14 10:00, ... (2 more)',
+    }]);
+  });
+
+  test('a history item without usable data: the states come from its summary', () => {
+    expect(stateChange('not json', 'Alarm updated from INSUFFICIENT_DATA to ALARM')).toEqual({ from: 'INSUFFICIENT_DATA', to: 'ALARM' });
+    expect(stateChange(undefined, undefined)).toEqual({});
   });
 });
