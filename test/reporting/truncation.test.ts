@@ -158,6 +158,53 @@ test('a customer with more than 1,000 hosts: the email says how many requests th
   expect(readCsv(objects.get('reports/daily/2026-11-30/customers/c000001.csv')!.replace(/^\uFEFF/, '')).filter((r) => r.length > 1)).toHaveLength(1 + 1_000);
 });
 
+describe('status codes and client IPs say "N of about M" where their lists stop', () => {
+  const csvRows = (objects: Map<string, string>, key: string) => readCsv(objects.get(key)!.replace(/^\uFEFF/, '')).slice(1).filter((r) => r.length > 1);
+
+  test('a host with 60 status codes: 50 of about 60, the rest in an "(other codes)" row, each list adds up to its requests', async () => {
+    const docs = customerDocs(3);
+    // c000001's odd.example answers with 60 codes: the first 50 three times each, the other 10 once.
+    for (let code = 0; code < 60; code++) {
+      for (let n = 0; n < (code < 50 ? 3 : 1); n++) {
+        docs.push({ '@timestamp': '2026-11-30T10:00:00Z', 'waf': { latency_ms: 5, customer: 'c000001' }, 'url': { domain: 'odd.example' }, 'http': { response: { status_code: 520 + code } } });
+      }
+    }
+    const { objects, result } = await run(new FakeElastic(docs));
+    expect(result.problems).toEqual([]);
+    // The customer's own list has 200 (its other host) as well: 61 codes, 11 requests in the codes not listed.
+    const note = '2 status-code lists show only the 50 most frequent codes (c000001 (all hosts): 50 of about 61; c000001 odd.example: 50 of about 60); the requests with the other codes are in an "(other codes)" row, so each list adds up to its requests.';
+    expect(result.email.text).toContain(note);
+    expect(result.email.html).toContain(note.replace(/"/g, '&quot;'));
+    const rows = csvRows(objects, 'reports/daily/2026-11-30/status-codes.csv');
+    const list = (host: string) => rows.filter((r) => r[0] === 'c000001' && r[1] === host);
+    expect(list('odd.example')).toHaveLength(51);
+    expect(list('odd.example').find((r) => r[2] === '(other codes)')?.[3]).toBe('10');
+    expect(list('odd.example').reduce((sum, r) => sum + Number(r[3]), 0)).toBe(160);
+    expect(list('(all hosts)').find((r) => r[2] === '(other codes)')?.[3]).toBe('11');
+    expect(list('(all hosts)').reduce((sum, r) => sum + Number(r[3]), 0)).toBe(161);
+    expect(list('(all hosts)').reduce((sum, r) => sum + Number(r[4]), 0)).toBeCloseTo(1, 12);
+    // Lists that fit have no such row.
+    expect(rows.filter((r) => r[0] !== 'c000001' && r[2] === '(other codes)')).toEqual([]);
+  });
+
+  test('40 client IPs and the top 25 listed: "Top 25 of about 40 client IPs" with the others\' requests', async () => {
+    // Client i sends i + 1 requests: the 15 not listed send 1 + 2 + ... + 15 = 120.
+    const docs: Doc[] = [];
+    for (let i = 0; i < 40; i++) {
+      for (let n = 0; n <= i; n++) docs.push({ '@timestamp': '2026-11-30T09:00:00Z', 'waf': { latency_ms: 5, customer: 'acme' }, 'url': { domain: 'www.acme.example' }, 'client': { ip: `198.51.100.${i}` }, 'http': { response: { status_code: 200 } } });
+    }
+    const { result } = await run(new FakeElastic(docs));
+    for (const part of [result.email.text, result.email.html]) expect(part).toContain('Top 25 of about 40 client IPs (the others sent 120 requests)');
+    expect(result.email.text).toMatch(/Client IP\s+Requests\n\s+198\.51\.100\.39\s+40\n/);
+  });
+
+  test('every client IP listed: the caption says all of them, no estimate', async () => {
+    const { result } = await run(new FakeElastic(customerDocs(3)));
+    expect(result.email.text).toContain('All 2 client IPs');
+    expect(result.email.text).not.toMatch(/client IPs? \(the others/);
+  });
+});
+
 describe('every table the email shortens has a CSV, named in an "N of M" pointer', () => {
   test('a 31-day month: all days in both parts, each cut table points to its CSV holding all rows', async () => {
     const cfg = { ...config(), elastic: { ...config().elastic!, topClientIps: 40 } };
@@ -206,7 +253,7 @@ describe('one failed search does not cost the others', () => {
     expect(result.problems.map((p) => p.source)).toEqual(['elastic:timeline']);
     expect(result.problems[0].message).toMatch(/^TimeoutError: search "timeline" to https:\/\/es\.example\.com:9243 timed out/);
     // Every search was sent: customers, timeline, client IPs, traffic.
-    expect(elastic.searches.map((s) => Object.keys(s.body.aggs).filter((k) => k !== 'customer_count'))).toEqual([['customers'], ['timeline'], ['client_ips'], ['customers']]);
+    expect(elastic.searches.map((s) => Object.keys(s.body.aggs).filter((k) => !k.endsWith('_count')))).toEqual([['customers'], ['timeline'], ['client_ips'], ['customers']]);
     expect(customerCsvs(objects)).toHaveLength(31);
     expect(result.email.text).toMatch(/Client IP\s+Requests\n\s+192\.0\.2\.1\s+30/);
     expect(result.email.text).toMatch(/NEEDS ATTENTION\n\s+elastic:timeline: TimeoutError/);

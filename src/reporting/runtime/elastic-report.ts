@@ -21,7 +21,15 @@ export const MAX_CUSTOMERS = 2_000;
 export const CUSTOMER_PAGE = 250;
 /** Hosts listed per customer (busiest first); requests on the others are counted, and the email says how many. */
 export const MAX_HOSTS = 1000;
-const MAX_STATUS_CODES = 50;
+/**
+ * Status codes listed per customer and per host, most frequent first. HTTP has far fewer in use, so the limit is hit only
+ * by odd values; then the list says "50 of about M" and an `(other codes)` row holds the rest of the requests.
+ */
+export const MAX_STATUS_CODES = 50;
+/** Status codes of one customer or host: a cardinality estimate, exact well above the few hundred codes HTTP has. */
+const STATUS_CODE_PRECISION = 1_000;
+/** Client IPs counted for "top N of about M client IPs" (HyperLogLog, close to exact below this). */
+const CLIENT_IP_PRECISION = 40_000;
 
 function range(config: ElasticSourceConfig, from: Date, to: Date): Json {
   return { range: { [config.fields.timestamp]: { gte: from.toISOString(), lt: to.toISOString(), format: 'strict_date_optional_time' } } };
@@ -47,8 +55,13 @@ export function trafficRange(period: ReportPeriod): { from: Date; to: Date } {
 export function reportSearches(config: ElasticSourceConfig, period: ReportPeriod): ElasticSearch[] {
   const f = config.fields;
   const t = config.apdexTMs;
-  const hostAggs: Json = {
+  // The count of codes only for "50 of about M" when the list is cut (`sum_other_doc_count` > 0).
+  const statusAggs: Json = {
     status_codes: { terms: { field: f.httpStatusCode, size: MAX_STATUS_CODES } },
+    status_code_count: { cardinality: { field: f.httpStatusCode, precision_threshold: STATUS_CODE_PRECISION } },
+  };
+  const hostAggs: Json = {
+    ...statusAggs,
     ...(config.breachField ? { breach: { filter: { exists: { field: config.breachField } } } } : {}),
   };
   const traffic = trafficRange(period);
@@ -66,7 +79,7 @@ export function reportSearches(config: ElasticSourceConfig, period: ReportPeriod
         customers: byCustomer({
           apdex_satisfied: { filter: { range: { [f.latency]: { lte: t } } } },
           apdex_tolerating: { filter: { range: { [f.latency]: { gt: t, lte: 4 * t } } } },
-          status_codes: { terms: { field: f.httpStatusCode, size: MAX_STATUS_CODES } },
+          ...statusAggs,
           hosts: { terms: { field: f.host, size: MAX_HOSTS }, aggs: hostAggs },
         }),
         customer_count: customerCount,
@@ -89,7 +102,10 @@ export function reportSearches(config: ElasticSourceConfig, period: ReportPeriod
     },
     {
       name: 'clientIps',
-      body: searchBody(config, period.start, period.end, { client_ips: { terms: { field: f.clientIp, size: config.topClientIps } } }),
+      body: searchBody(config, period.start, period.end, {
+        client_ips: { terms: { field: f.clientIp, size: config.topClientIps } },
+        client_ip_count: { cardinality: { field: f.clientIp, precision_threshold: CLIENT_IP_PRECISION } },
+      }),
     },
     {
       name: 'traffic',
@@ -107,12 +123,27 @@ export function reportSearches(config: ElasticSourceConfig, period: ReportPeriod
 }
 
 export interface StatusShare { readonly code: string; readonly count: number; readonly share: number }
-export interface HostFigures { readonly host: string; readonly requests: number; readonly statusCodes: StatusShare[]; readonly breachHits?: number }
+/** Set when a status-code list stopped at {@link MAX_STATUS_CODES}: of about how many codes, and the other requests. */
+export interface StatusCut {
+  readonly shown: number;
+  readonly ofAbout: number;
+  /** Requests with a code not listed (`sum_other_doc_count`). */
+  readonly otherRequests: number;
+  readonly otherShare: number;
+}
+export interface HostFigures {
+  readonly host: string;
+  readonly requests: number;
+  readonly statusCodes: StatusShare[];
+  readonly statusCut?: StatusCut;
+  readonly breachHits?: number;
+}
 export interface CustomerFigures {
   readonly customer: string;
   readonly requests: number;
   readonly apdex?: number;
   readonly statusCodes: StatusShare[];
+  readonly statusCut?: StatusCut;
   readonly hosts: HostFigures[];
   /** Requests on hosts beyond the {@link MAX_HOSTS} listed (`sum_other_doc_count`). */
   readonly unlistedHostRequests?: number;
@@ -141,6 +172,8 @@ export interface ElasticSummary {
   readonly trafficCut?: CustomerCut;
   readonly timeline?: TimelinePoint[];
   readonly clientIps?: Array<{ readonly ip: string; readonly requests: number }>;
+  /** Set when there are more client IPs than listed: of about how many, and the requests of the others. */
+  readonly clientIpsCut?: { readonly ofAbout: number; readonly otherRequests: number };
   readonly traffic?: CustomerTraffic[];
   readonly trafficFrom: Date;
   readonly trafficTo: Date;
@@ -187,6 +220,15 @@ function statusShares(parent: unknown, total: number): StatusShare[] {
   }));
 }
 
+/** A cut status-code list: the estimate is at least one more code than listed, as some requests have another one. */
+function statusCut(parent: unknown, total: number): StatusCut | undefined {
+  const other = otherCount(parent, 'status_codes');
+  if (other === undefined) return undefined;
+  const shown = buckets(parent, 'status_codes').length;
+  const estimate = Number(obj(obj(parent).status_code_count).value ?? 0);
+  return { shown, ofAbout: Math.max(estimate, shown + 1), otherRequests: other, otherShare: total > 0 ? other / total : 0 };
+}
+
 /** A composite bucket's `{ customer: ... }` key (null for documents without the field), or a terms bucket's key. */
 function customerName(key: unknown): string {
   const k = typeof key === 'object' && key !== null ? (key as Json).customer : key;
@@ -204,11 +246,13 @@ export function mapCustomers(response: unknown): CustomerFigures[] {
       requests: c.doc_count,
       apdex: apdexScore(satisfied, tolerating, c.doc_count),
       statusCodes: statusShares(c, c.doc_count),
+      statusCut: statusCut(c, c.doc_count),
       unlistedHostRequests: otherCount(c, 'hosts'),
       hosts: buckets(c, 'hosts').map((h) => ({
         host: String(h.key),
         requests: h.doc_count,
         statusCodes: statusShares(h, h.doc_count),
+        statusCut: statusCut(h, h.doc_count),
         breachHits: h.breach === undefined ? undefined : Number(obj(h.breach).doc_count ?? 0),
       })),
     };
@@ -217,11 +261,28 @@ export function mapCustomers(response: unknown): CustomerFigures[] {
 
 export interface StatusRow extends StatusShare { readonly customer: string; readonly host: string }
 
-/** Status codes per customer (host `(all hosts)`) and per host: the email's table and its CSV. */
+/** The row that holds the requests of the codes a cut list leaves out, so a list adds up to its requests. */
+export const OTHER_CODES = '(other codes)';
+
+/** Status codes per customer (host `(all hosts)`) and per host, with an {@link OTHER_CODES} row where a list is cut. */
 export function statusRows(customers: readonly CustomerFigures[]): StatusRow[] {
+  const rows = (customer: string, host: string, list: StatusShare[], cut: StatusCut | undefined): StatusRow[] => [
+    ...list.map((st) => ({ customer, host, ...st })),
+    ...(cut ? [{ customer, host, code: OTHER_CODES, count: cut.otherRequests, share: cut.otherShare }] : []),
+  ];
   return customers.flatMap((c) => [
-    ...c.statusCodes.map((st) => ({ customer: c.customer, host: '(all hosts)', ...st })),
-    ...c.hosts.flatMap((h) => h.statusCodes.map((st) => ({ customer: c.customer, host: h.host, ...st }))),
+    ...rows(c.customer, '(all hosts)', c.statusCodes, c.statusCut),
+    ...c.hosts.flatMap((h) => rows(c.customer, h.host, h.statusCodes, h.statusCut)),
+  ]);
+}
+
+export interface StatusCutRow extends StatusCut { readonly customer: string; readonly host: string }
+
+/** Every cut status-code list, the customer's own (host `(all hosts)`) first: for the email's "N of about M" note. */
+export function statusCuts(customers: readonly CustomerFigures[]): StatusCutRow[] {
+  return customers.flatMap((c) => [
+    ...(c.statusCut ? [{ customer: c.customer, host: '(all hosts)', ...c.statusCut }] : []),
+    ...c.hosts.flatMap((h) => (h.statusCut ? [{ customer: c.customer, host: h.host, ...h.statusCut }] : [])),
   ]);
 }
 
@@ -241,6 +302,15 @@ export function mapTimeline(response: unknown): TimelinePoint[] {
 
 export function mapClientIps(response: unknown): Array<{ ip: string; requests: number }> {
   return buckets(obj(response).aggregations, 'client_ips').map((b) => ({ ip: String(b.key_as_string ?? b.key), requests: b.doc_count }));
+}
+
+/** "Of about M client IPs" when the top list leaves some out; undefined when it lists every client. */
+export function mapClientIpsCut(response: unknown): ElasticSummary['clientIpsCut'] {
+  const aggs = obj(response).aggregations;
+  const other = otherCount(aggs, 'client_ips');
+  if (other === undefined) return undefined;
+  const estimate = Number(obj(obj(aggs).client_ip_count).value ?? 0);
+  return { ofAbout: Math.max(estimate, buckets(aggs, 'client_ips').length + 1), otherRequests: other };
 }
 
 /** Hosts per customer, each sorted by requests, largest first. */

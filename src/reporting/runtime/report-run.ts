@@ -3,7 +3,7 @@ import { CostRecord, mergeCosts, parseCostRecord, serializeCostRecord } from './
 import { AwsCosts, CostLine } from './costs';
 import { blocksCsv, customerTrafficCsv, safeFileName, TableId, tableCsvs } from './csv';
 import {
-  ElasticSearchName, ElasticSummary, mapClientIps, mapCustomers, mapTimeline, mapTraffic, pageCustomers, partialResultWarning,
+  ElasticSearchName, ElasticSummary, mapClientIps, mapClientIpsCut, mapCustomers, mapTimeline, mapTraffic, pageCustomers, partialResultWarning,
   reportSearches, totalHits, trafficRange,
 } from './elastic-report';
 import { GuardSummary, HistoryRecord, summarizeGuard } from './guard-summary';
@@ -146,6 +146,7 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
         found.timeline = mapTimeline(response);
       } else if (search.name === 'clientIps') {
         found.clientIps = mapClientIps(response);
+        found.clientIpsCut = mapClientIpsCut(response);
       } else {
         found.traffic = mapTraffic(response);
         found.trafficCut = paged.cut;
