@@ -2,7 +2,7 @@ import { readCsv } from './csv-reader';
 import { Doc, FakeElastic, elasticSourceConfig } from './fake-elastic';
 import { reportSources } from '../../src/reporting/runtime/aws-adapters';
 import { ReportConfig } from '../../src/reporting/runtime/config';
-import { MAX_CUSTOMERS } from '../../src/reporting/runtime/elastic-report';
+import { MAX_CUSTOMERS, pageCustomers, reportSearches } from '../../src/reporting/runtime/elastic-report';
 import { HistoryRecord } from '../../src/reporting/runtime/guard-summary';
 import { dayPeriod, monthPeriod } from '../../src/reporting/runtime/period';
 import { RenderedEmail } from '../../src/reporting/runtime/render';
@@ -109,6 +109,54 @@ describe('customers are paged, not cut at 500', () => {
       expect(part).toContain(`Per-customer figures cover ${shown} of about ${total} customers`);
       expect(part).toContain(`Per-customer traffic CSVs cover ${shown} of about ${total} customers`);
     }
+  });
+});
+
+describe('beyond the limit, the customers kept are the largest, not the first by name', () => {
+  /** `requests` documents of a customer on 2026-11-30, all on one host. */
+  const traffic = (customer: string, requests: number): Doc[] => Array.from({ length: requests }, () => ({
+    '@timestamp': '2026-11-30T08:00:00Z', 'waf': { latency_ms: 5, customer }, 'url': { domain: `www.${customer}.example` }, 'client': { ip: '192.0.2.9' }, 'http': { response: { status_code: 200 } },
+  }));
+
+  test(`${MAX_CUSTOMERS + 11} customers, the busiest named last: they are in the figures and have their CSVs, "N of about M" stays right`, async () => {
+    // 2,011 customers with one request (c000000... and the unnamed one), then five named zz-* with 3 to 7.
+    const docs = [...customerDocs(MAX_CUSTOMERS + 10), ...[3, 4, 5, 6, 7].flatMap((n, i) => traffic(`zz-${i}`, n))];
+    const { objects, result } = await run(new FakeElastic(docs));
+    expect(result.problems).toEqual([]);
+    const base = 'reports/daily/2026-11-30/';
+    const customers = readCsv(objects.get(`${base}customers.csv`)!.replace(/^\uFEFF/, '')).slice(1).filter((r) => r.length > 1);
+    expect(customers).toHaveLength(MAX_CUSTOMERS);
+    expect(customers.slice(0, 5).map((r) => [r[0], r[1]])).toEqual([['zz-4', '7'], ['zz-3', '6'], ['zz-2', '5'], ['zz-1', '4'], ['zz-0', '3']]);
+    // Among the one-request customers, the first by name fill the rest: the unnamed one and c000000 to c001993.
+    const names = new Set(customers.map((r) => r[0]));
+    expect(names.has('(none)')).toBe(true);
+    expect(names.has('c001993')).toBe(true);
+    expect(names.has('c001994')).toBe(false);
+    for (let i = 0; i < 5; i++) expect(objects.has(`${base}customers/zz-${i}.csv`)).toBe(true);
+    expect(objects.has(`${base}customers/c001994.csv`)).toBe(false);
+    expect(customerCsvs(objects)).toHaveLength(MAX_CUSTOMERS);
+    const total = (MAX_CUSTOMERS + 16).toLocaleString('en-US');
+    for (const part of [result.email.text, result.email.html]) {
+      expect(part).toContain(`Per-customer figures cover 2,000 of about ${total} customers (the 2,000 with the most requests; a report holds at most 2,000).`);
+      expect(part).toContain(`Per-customer traffic CSVs cover 2,000 of about ${total} customers (the 2,000 with the most requests; a report holds at most 2,000).`);
+    }
+    // The request total still counts every document.
+    expect(result.email.text).toContain(`Requests: ${(MAX_CUSTOMERS + 11 + 25).toLocaleString('en-US')}`);
+  });
+
+  test('the ranking pass is bounded: the largest among the customers it reached, and the cut says among how many', async () => {
+    const docs = [...['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].flatMap((name, i) => traffic(name, [1, 9, 2, 8, 3, 7, 4, 6][i]))];
+    const elastic = new FakeElastic(docs);
+    const cfg = config();
+    const sources = reportSources(cfg, { secrets, elasticConnection: elastic.connection() as never });
+    const search = reportSearches(cfg.elastic!, dayPeriod('2026-11-30', 'UTC')).find((s) => s.name === 'customers')!;
+    // At most 2 customers, ranked 3 a page for 2 pages: a to f are ranked, g and h are not reached.
+    const paged = await pageCustomers(search.body, (body) => sources.elasticSearch!('customers', body), { max: 2, rankPage: 3, rankPages: 2 });
+    const kept = (paged.response as any).aggregations.customers.buckets.map((b: any) => [b.key.customer, b.doc_count]);
+    expect(kept).toEqual([['b', 9], ['d', 8]]);
+    expect(paged.cut).toEqual({ shown: 2, ofAbout: 8, largest: 2, rankedAmong: 6 });
+    // Every answer counts the whole period: the total is not the kept customers'.
+    expect((paged.response as any).hits.total.value).toBe(40);
   });
 });
 

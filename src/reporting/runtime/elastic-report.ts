@@ -13,10 +13,20 @@ type Json = Record<string, unknown>;
 /** How far back the per-customer traffic CSVs look. */
 export const TRAFFIC_DAYS = 30;
 /**
- * Customers per report, in name order (a composite aggregation pages through them). Each gets a CSV, one S3 request
- * each, and the function has 5 minutes; beyond this the report says "N of about M customers".
+ * Customers per report (a composite aggregation pages through them). Each gets a CSV, one S3 request each, and the
+ * function has 5 minutes; beyond this the report keeps the customers with the most requests and says "N of about M".
  */
 export const MAX_CUSTOMERS = 2_000;
+/**
+ * Customers per page of the ranking pass (a key and a request count each, no sub-aggregations): well under
+ * `search.max_buckets` (65,535 by default).
+ */
+export const RANK_PAGE = 10_000;
+/**
+ * Pages of the ranking pass, so the largest customers are chosen among the first 250,000 by name. Each page is a pass
+ * over the period's documents: this bounds the work of a run; beyond it the email says among how many they were chosen.
+ */
+export const MAX_RANK_PAGES = 25;
 /** Customers per composite page: each brings its hosts and status codes, so a page stays well under `search.max_buckets`. */
 export const CUSTOMER_PAGE = 250;
 /** Hosts listed per customer (busiest first); requests on the others are counted, and the email says how many. */
@@ -163,6 +173,10 @@ export interface CustomerCut {
   readonly ofAbout: number;
   /** The search failed after these customers (the error is a problem of its own) rather than reaching the limit. */
   readonly failed?: boolean;
+  /** The customers are (of) the this many with the most requests; without it, the first by name. */
+  readonly largest?: number;
+  /** The ranking stopped after this many customers by name ({@link MAX_RANK_PAGES}): the largest among them. */
+  readonly rankedAmong?: number;
 }
 
 export interface ElasticSummary {
@@ -350,59 +364,157 @@ export interface PagedCustomers {
   readonly error?: unknown;
 }
 
-/**
- * Pages a search with a `customers` composite aggregation through `after_key` until a short page or `max` customers.
- * At the limit one more customer is asked for: when there is one, the cut is reported with the larger of the
- * cardinality estimate and what is known to exist.
- */
-export async function pageCustomers(body: Json, send: (body: Json) => Promise<unknown>, max = MAX_CUSTOMERS): Promise<PagedCustomers> {
+/** Limits of {@link pageCustomers}; the defaults are the report's. */
+export interface CustomerLimits {
+  /** @default MAX_CUSTOMERS */
+  readonly max?: number;
+  /** @default RANK_PAGE */
+  readonly rankPage?: number;
+  /** @default MAX_RANK_PAGES */
+  readonly rankPages?: number;
+}
+
+const customerKey = (b: Bucket): unknown => obj(b.key).customer ?? null;
+
+/** The `customers` composite of a search body, with its page size and the customer field. */
+function compositeOf(body: Json): { aggs: Json; composite: Json; pageSize: number; field: string } {
   const aggs = obj(body.aggs);
   const composite = obj(obj(aggs.customers).composite);
-  const pageSize = Number(composite.size ?? CUSTOMER_PAGE);
+  const sources = Array.isArray(composite.sources) ? (composite.sources as unknown[]) : [];
+  const field = String(obj(obj(obj(sources[0]).customer).terms).field);
+  return { aggs, composite, pageSize: Number(composite.size ?? CUSTOMER_PAGE), field };
+}
+
+/** The cardinality estimate of the first page, plus the bucket of documents without a customer (not in it). */
+function customerEstimate(firstPage: unknown, all: readonly Bucket[]): number {
+  return Number(obj(obj(obj(firstPage).aggregations).customer_count).value ?? 0) + (all.some((b) => customerKey(b) === null) ? 1 : 0);
+}
+
+interface ByName { pages: unknown[]; all: Bucket[]; more: boolean; error?: unknown }
+
+/**
+ * Pages through `after_key` in name order until a short page or `max` customers; at the limit one more is asked for, to
+ * know whether there is one. With `stopAbove`, stops after the first page when the estimate says there are more
+ * customers than that: paging them by name would be work thrown away. A failed first page throws.
+ */
+async function pageByName(body: Json, send: (body: Json) => Promise<unknown>, max: number, stopAbove?: number): Promise<ByName> {
+  const { aggs, composite, pageSize } = compositeOf(body);
+  const { customer_count: _count, ...rest } = aggs;
   const pages: unknown[] = [];
   const all: Bucket[] = [];
   let after: unknown;
   let more = true;
   while (more && all.length <= max) {
     const size = all.length === max ? 1 : Math.min(pageSize, max - all.length);
-    const { customer_count: _count, ...rest } = aggs;
-    const pageAggs = pages.length === 0 ? aggs : rest;
     let response: unknown;
     try {
       response = await send({
         ...body,
-        aggs: { ...pageAggs, customers: { ...obj(aggs.customers), composite: { ...composite, size, ...(after === undefined ? {} : { after }) } } },
+        aggs: {
+          ...(pages.length === 0 ? aggs : rest),
+          customers: { ...obj(aggs.customers), composite: { ...composite, size, ...(after === undefined ? {} : { after }) } },
+        },
       });
     } catch (error) {
-      // Without the first page there is nothing to keep; after it, the customers so far are real figures, said as N of M.
       if (pages.length === 0) throw error;
-      const first = obj(pages[0]);
-      const counted = Number(obj(obj(first.aggregations).customer_count).value ?? 0) + (all.some((b) => obj(b.key).customer === null) ? 1 : 0);
-      return {
-        response: { ...first, aggregations: { customers: { buckets: all } } },
-        pages,
-        cut: { shown: all.length, ofAbout: Math.max(counted, all.length + 1), failed: true },
-        error,
-      };
+      return { pages, all, more: true, error };
     }
     pages.push(response);
-    const agg = obj(obj(obj(response).aggregations).customers);
     const list = buckets(obj(response).aggregations, 'customers');
     if (all.length === max) {
       more = list.length > 0;
       break;
     }
     all.push(...list);
-    after = agg.after_key;
+    after = obj(obj(obj(response).aggregations).customers).after_key;
     more = list.length === size && after !== undefined;
+    if (more && pages.length === 1 && stopAbove !== undefined && customerEstimate(response, all) > stopAbove) break;
   }
-  const first = obj(pages[0]);
-  // The cardinality leaves out documents without a customer; composite puts their bucket (null key) first.
-  const unnamed = all.some((b) => obj(b.key).customer === null) ? 1 : 0;
-  const estimate = Number(obj(obj(first.aggregations).customer_count).value ?? 0) + unnamed;
-  return {
-    response: { ...first, aggregations: { customers: { buckets: all } } },
-    pages,
-    cut: more ? { shown: all.length, ofAbout: Math.max(estimate, all.length + 1) } : undefined,
+  return { pages, all, more };
+}
+
+interface Ranking { keys: unknown[]; counted: number; complete: boolean; pages: unknown[] }
+
+/**
+ * Every customer's request count (composite pages of keys and counts only, at most `rankPages`), keeping the `max`
+ * largest; among equal counts the first by name. Throws when a page fails.
+ */
+async function rankCustomers(body: Json, send: (body: Json) => Promise<unknown>, max: number, rankPage: number, rankPages: number): Promise<Ranking> {
+  const { composite } = compositeOf(body);
+  const pages: unknown[] = [];
+  let top: Array<{ key: unknown; count: number }> = [];
+  let counted = 0;
+  let after: unknown;
+  for (let n = 0; n < rankPages; n++) {
+    const page = { ...composite, size: rankPage, ...(after === undefined ? {} : { after }) };
+    const response = await send({ ...body, track_total_hits: false, aggs: { customers: { composite: page } } });
+    pages.push(response);
+    const list = buckets(obj(response).aggregations, 'customers');
+    counted += list.length;
+    // A stable sort: pages come in name order, so among equal counts the earlier name stays.
+    top = [...top, ...list.map((b) => ({ key: customerKey(b), count: b.doc_count }))].sort((a, b) => b.count - a.count).slice(0, max);
+    after = obj(obj(obj(response).aggregations).customers).after_key;
+    if (list.length < rankPage || after === undefined) return { keys: top.map((t) => t.key), counted, complete: true, pages };
+  }
+  return { keys: top.map((t) => t.key), counted, complete: false, pages };
+}
+
+/** Documents of these customers (`null`: documents without the field). */
+function customerFilter(field: string, keys: readonly unknown[]): Json {
+  const named = keys.filter((k) => k !== null);
+  const should: Json[] = [{ terms: { [field]: named } }];
+  if (named.length < keys.length) should.push({ bool: { must_not: [{ exists: { field } }] } });
+  return { bool: { should, minimum_should_match: 1 } };
+}
+
+/**
+ * Pages a search with a `customers` composite aggregation through `after_key`. Up to `max` customers, that is all.
+ * Beyond it, the customers kept are those with the most requests, not the first by name: a ranking pass pages through
+ * every customer's request count (bounded by `rankPages`), then the full search runs again for the chosen ones only
+ * (a `terms` filter). When the first page's estimate already says there are more, the paging by name stops there.
+ * The cut is reported with the counted total (exact when the ranking saw every customer), else the larger of the
+ * cardinality estimate and what is known to exist. A failure after the first page keeps what was answered.
+ */
+export async function pageCustomers(body: Json, send: (body: Json) => Promise<unknown>, limits: CustomerLimits = {}): Promise<PagedCustomers> {
+  const max = limits.max ?? MAX_CUSTOMERS;
+  const byName = await pageByName(body, send, max, max);
+  // The first page (unfiltered) has the request total and the estimate.
+  const first = obj(byName.pages[0]);
+  const estimate = customerEstimate(first, byName.all);
+  const result = (list: Bucket[], pages: unknown[], cut?: CustomerCut, error?: unknown): PagedCustomers =>
+    ({ response: { ...first, aggregations: { customers: { buckets: list } } }, pages, cut, ...(error === undefined ? {} : { error }) });
+  const failedByName = (error: unknown, pages: unknown[]) => {
+    const kept = byName.all.slice(0, max);
+    return result(kept, pages, { shown: kept.length, ofAbout: Math.max(estimate, kept.length + 1), failed: true }, error);
   };
+  if (byName.error !== undefined) return failedByName(byName.error, byName.pages);
+  if (!byName.more) return result(byName.all, byName.pages);
+
+  let ranking: Ranking;
+  try {
+    ranking = await rankCustomers(body, send, max, limits.rankPage ?? RANK_PAGE, limits.rankPages ?? MAX_RANK_PAGES);
+  } catch (error) {
+    return failedByName(error, byName.pages);
+  }
+  const pages = [...byName.pages, ...ranking.pages];
+  const { aggs, field } = compositeOf(body);
+  const { customer_count: _count, ...rest } = aggs;
+  const query = body.query === undefined ? [] : [body.query];
+  const chosen: Json = { ...body, aggs: rest, query: { bool: { filter: [...query, customerFilter(field, ranking.keys)] } } };
+  const ofAbout = ranking.complete ? ranking.counted : Math.max(estimate, ranking.counted + 1);
+  const cut = (shown: number, failed?: boolean): CustomerCut | undefined => (ranking.complete && ranking.counted <= max && !failed ? undefined : {
+    shown,
+    ofAbout: Math.max(ofAbout, shown + 1),
+    largest: ranking.keys.length,
+    ...(ranking.complete ? {} : { rankedAmong: ranking.counted }),
+    ...(failed ? { failed } : {}),
+  });
+  let largest: ByName;
+  try {
+    largest = await pageByName(chosen, send, max);
+  } catch (error) {
+    return failedByName(error, pages);
+  }
+  if (largest.error !== undefined) return result(largest.all, [...pages, ...largest.pages], cut(largest.all.length, true), largest.error);
+  return result(largest.all, [...pages, ...largest.pages], cut(largest.all.length));
 }

@@ -185,7 +185,11 @@ function cutNote(section: Section, sentence: string): void {
 
 function customerCutSentence(what: string, cut: CustomerCut): string {
   const why = cut.failed ? 'the search failed after them, see the problems' : `a report holds at most ${formatCount(MAX_CUSTOMERS)}`;
-  return `${what} cover ${formatCount(cut.shown)} of about ${formatCount(cut.ofAbout)} customers (the first ${formatCount(cut.shown)} by name; ${why}).`;
+  const among = cut.rankedAmong === undefined ? '' : ` among the first ${formatCount(cut.rankedAmong)} by name`;
+  const which = cut.largest === undefined
+    ? `the first ${formatCount(cut.shown)} by name`
+    : `${cut.shown === cut.largest ? 'the' : `${formatCount(cut.shown)} of the`} ${formatCount(cut.largest)} with the most requests${among}`;
+  return `${what} cover ${formatCount(cut.shown)} of about ${formatCount(cut.ofAbout)} customers (${which}; ${why}).`;
 }
 
 /** "Top 25 of about 1,234 client IPs" when the list leaves clients out, with their requests so the figures add up. */

@@ -133,7 +133,10 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
       const response = paged.response;
       answered++;
       if (paged.error !== undefined) {
-        problem(`elastic:${search.name}`, `${message(paged.error)}; kept the first ${paged.cut?.shown} customers (by name) of the pages before it`);
+        const kept = paged.cut?.largest === undefined
+          ? `the first ${paged.cut?.shown} customers (by name)`
+          : `${paged.cut.shown} of the ${paged.cut.largest} customers with the most requests`;
+        problem(`elastic:${search.name}`, `${message(paged.error)}; kept ${kept} of the pages before it`);
       }
       const partial = (paged.pages ?? [response]).map((page) => partialResultWarning(search.name, page)).find((w) => w !== undefined);
       if (partial) problem(`elastic:${search.name}`, partial);
