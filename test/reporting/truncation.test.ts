@@ -5,7 +5,7 @@ import { ReportConfig } from '../../src/reporting/runtime/config';
 import { MAX_CUSTOMERS, pageCustomers, reportSearches } from '../../src/reporting/runtime/elastic-report';
 import { HistoryRecord } from '../../src/reporting/runtime/guard-summary';
 import { dayPeriod, monthPeriod } from '../../src/reporting/runtime/period';
-import { RenderedEmail } from '../../src/reporting/runtime/render';
+import { RenderedEmail, renderEmail } from '../../src/reporting/runtime/render';
 import { runReport } from '../../src/reporting/runtime/report-run';
 
 /**
@@ -142,6 +142,35 @@ describe('beyond the limit, the customers kept are the largest, not the first by
     }
     // The request total still counts every document.
     expect(result.email.text).toContain(`Requests: ${(MAX_CUSTOMERS + 11 + 25).toLocaleString('en-US')}`);
+  });
+
+  test('a page of the chosen customers times out: those before it are kept, and the email says which they are', async () => {
+    const docs = [...customerDocs(MAX_CUSTOMERS + 10), ...[3, 4, 5, 6, 7].flatMap((n, i) => traffic(`zz-${i}`, n))];
+    const elastic = new FakeElastic(docs);
+    // The second page of the customers search restricted to the chosen ones (a terms filter).
+    elastic.timeOut((body) => body.aggs?.customers?.aggs?.apdex_satisfied !== undefined && body.aggs.customers.composite?.after !== undefined
+      && JSON.stringify(body.query).includes('"terms"'));
+    const { result } = await run(elastic);
+    expect(result.problems.map((p) => p.source)).toEqual(['elastic:customers']);
+    expect(result.problems[0].message).toMatch(/timed out .*; kept 250 of the 2000 customers with the most requests of the pages before it$/);
+    const total = (MAX_CUSTOMERS + 16).toLocaleString('en-US');
+    for (const part of [result.email.text, result.email.html]) {
+      expect(part).toContain(`Per-customer figures cover 250 of about ${total} customers (250 of the 2,000 with the most requests; the search failed after them, see the problems).`);
+    }
+  });
+
+  test('the email says among how many customers the largest were chosen when the ranking stopped at its bound', () => {
+    const period = dayPeriod('2026-11-30', 'UTC');
+    const customersCut = { shown: 2_000, ofAbout: 300_000, largest: 2_000, rankedAmong: 250_000 };
+    const email = renderEmail({
+      reportName: 'prod',
+      period,
+      generatedAt: new Date('2026-12-01T04:00:00Z'),
+      problems: [],
+      files: [],
+      elastic: { customers: [], customersCut, trafficFrom: period.start, trafficTo: period.end },
+    });
+    expect(email.text).toContain('Per-customer figures cover 2,000 of about 300,000 customers (the 2,000 with the most requests among the first 250,000 by name; a report holds at most 2,000).');
   });
 
   test('the ranking pass is bounded: the largest among the customers it reached, and the cut says among how many', async () => {
