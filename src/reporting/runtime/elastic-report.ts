@@ -173,7 +173,7 @@ export interface CustomerCut {
   readonly ofAbout: number;
   /** The search failed after these customers (the error is a problem of its own) rather than reaching the limit. */
   readonly failed?: boolean;
-  /** The customers are (of) the this many with the most requests; without it, the first by name. */
+  /** How many customers with the most requests were chosen (`shown` of them answered); without it, the first by name. */
   readonly largest?: number;
   /** The ranking stopped after this many customers by name ({@link MAX_RANK_PAGES}): the largest among them. */
   readonly rankedAmong?: number;
