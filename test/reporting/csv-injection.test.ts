@@ -1,7 +1,7 @@
 import * as fc from 'fast-check';
 import { readCsv } from './csv-reader';
 import { readXlsx } from './xlsx-reader';
-import { blocksCsv, customerTrafficCsv } from '../../src/reporting/runtime/csv';
+import { blocksCsv, csvFile, customerTrafficCsv } from '../../src/reporting/runtime/csv';
 import { HistoryRecord } from '../../src/reporting/runtime/guard-summary';
 import { monthlyCostWorkbook, updateYearWorkbook } from '../../src/reporting/runtime/workbook';
 
@@ -29,17 +29,36 @@ export const FORMULA_SHAPES = [
   'a,-1+1',
 ];
 
+/** The shapes with a formula after a separator: each part that a `;` or `,` reading could make a cell is prefixed. */
+const NEUTRALISED: Record<string, string> = {
+  '=1+2";=1+2': '\'=1+2";\'=1+2',
+  "=1+2'\" ;,=1+2": "'=1+2'\" ;,'=1+2",
+  'www.example.com;=1+2': "www.example.com;'=1+2",
+  'a,-1+1': "a,'-1+1",
+  // A row break in a `;` reading: the formula after it is prefixed as well as the break at the start.
+  '\r=1+2': "'\r'=1+2",
+  '\n=1+2': "'\n'=1+2",
+};
+
 const BOM = '\uFEFF';
 
 /** A field a spreadsheet could evaluate: a formula character first, also after spaces or quotes, or a control character. */
 const EVALUATED = /^(?:[\t\r\n\0]|[\s"']*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20])/;
 const safe = (field: string) => field.startsWith("'") || !EVALUATED.test(field);
-/** What a reader recovers: the displayed value without the neutralising quote. */
-const recovered = (field: string) => (field.startsWith("'") ? field.slice(1) : field);
+/**
+ * What a reader recovers: the displayed value without the neutralising quotes, one at the start and one after each `,`,
+ * `;`, CR or LF (where some reading can begin a cell).
+ */
+const recovered = (field: string) => field.split(/([,;\r\n])/).map((part, i) => (i % 2 === 0 && part.startsWith("'") ? part.slice(1) : part)).join('');
 
 function read(csv: string): string[][] {
   expect(csv.startsWith(BOM)).toBe(true);
   return readCsv(csv.slice(BOM.length));
+}
+
+/** The file as Excel in a German or French locale reads it: `;` separates cells, a CR or LF alone ends a row. */
+function readSemicolon(csv: string): string[][] {
+  return readCsv(csv.slice(BOM.length), ';', true);
 }
 
 const hostile = fc.oneof(
@@ -64,7 +83,7 @@ describe('CSV formula injection', () => {
       const [, event, client, rule, host, action, observed] = rows[i + 1];
       for (const field of [event, client, rule, host, action]) {
         // A separator or quote inside the text cannot start a cell: the field is quoted and read back whole.
-        expect(field).toBe(/^[a-z]/.test(shape) ? shape : `'${shape}`);
+        expect(field).toBe(NEUTRALISED[shape] ?? (/^[a-z]/.test(shape) ? shape : `'${shape}`));
         expect(safe(field)).toBe(true);
         expect(recovered(field)).toBe(shape);
       }
@@ -73,8 +92,8 @@ describe('CSV formula injection', () => {
     });
     // Every text cell is quoted, the header included; numbers are not.
     expect(csv.split('\r\n')[0]).toBe(`${BOM}"time","event","client","rule","host","action","observed","threshold","window_seconds","blocked_at","blocked_until"`);
-    // Exactly as OWASP writes its example: quoted, quote prefixed, inner quotes doubled.
-    expect(csv).toContain('"\'=1+2"";=1+2"');
+    // As OWASP writes its example (quoted, quote prefixed, inner quotes doubled), and the formula after `;` prefixed too.
+    expect(csv).toContain('"\'=1+2"";\'=1+2"');
   });
 
   test('a plain host name is written as it is', () => {
@@ -104,6 +123,61 @@ describe('CSV formula injection', () => {
         expect(trafficRows.slice(1).map((r) => r[1])).toEqual(hosts.map((h) => String(h.requests)));
       },
     ), { numRuns: 300 });
+  });
+});
+
+describe('CSV formula injection in a locale whose list separator is `;`', () => {
+  const hostHeaders = ['a;=HYPERLINK("http://x")', "x;+cmd|' /C calc'!A0", 'www.example.com;@SUM(1+1)', 'a;"=1+2', 'a;\t=1', 'a,b;-1'];
+
+  test('Host headers with a formula after a `;`: no cell of the `;` reading is a formula, the `,` reading gives them back', () => {
+    const csv = blocksCsv(hostHeaders.map((h) => record('192.0.2.1', 'login', h, 'BLOCKED', 'BLOCK', 3)));
+    const cells = readSemicolon(csv).flat();
+    for (const cell of cells) expect({ cell, safe: safe(cell) }).toEqual({ cell, safe: true });
+    // The formula is there as text: a cell of its own in that reading, starting with the quote that makes it text.
+    expect(cells).toContain('\'=HYPERLINK(""http://x"")","BLOCK",3,3,3,"",""');
+    const rows = read(csv).slice(1);
+    expect(rows[0][4]).toBe('a;\'=HYPERLINK("http://x")');
+    expect(rows.map((r) => recovered(r[4]))).toEqual(hostHeaders);
+  });
+
+  const anyText = fc.oneof(
+    hostile,
+    fc.array(fc.oneof(hostile, fc.constantFrom(';', ',', '\r', '\n', '\r\n', '"', "'", ' ', '')), { maxLength: 6 }).map((a) => a.join('')),
+  );
+
+  test('property: in both readings no cell starts a formula, and the `,` reading gives back every value', () => {
+    fc.assert(fc.property(
+      fc.array(fc.record({ host: anyText, rule: anyText, n: count }), { maxLength: 6 }),
+      fc.array(fc.tuple(anyText, fc.integer({ min: -5, max: 5 }), anyText), { maxLength: 6 }),
+      (history, rows) => {
+        // The report's files, and a layout whose last column is text (a field's end next to a line break).
+        const files: Array<{ csv: string; columns: number[]; texts: string[][] }> = [
+          {
+            csv: blocksCsv(history.map((h) => record('192.0.2.1', h.rule, h.host, 'BLOCKED', 'BLOCK', h.n))),
+            columns: [3, 4],
+            texts: history.map((h) => [h.rule, h.host]),
+          },
+          {
+            csv: customerTrafficCsv({ customer: 'c', hosts: history.map((h) => ({ host: h.host, requests: 1, requestBytes: 0, responseBytes: 0 })) }),
+            columns: [0],
+            texts: history.map((h) => [h.host]),
+          },
+          {
+            csv: csvFile(rows, [{ header: 'a', text: (r) => r[0] }, { header: 'n', number: (r) => r[1] }, { header: 'b', text: (r) => r[2] }]),
+            columns: [0, 2],
+            texts: rows.map((r) => [r[0], r[2]]),
+          },
+        ];
+        for (const { csv, columns, texts } of files) {
+          for (const cell of readSemicolon(csv).flat()) expect({ cell, safe: safe(cell) }).toEqual({ cell, safe: true });
+          const comma = read(csv);
+          expect(comma).toHaveLength(1 + texts.length);
+          // Numbers are numbers, negative ones too; every other cell is safe.
+          for (const cell of comma.flat()) expect({ cell, safe: safe(cell) || /^-\d+$/.test(cell) }).toEqual({ cell, safe: true });
+          expect(comma.slice(1).map((r) => columns.map((c) => recovered(r[c])))).toEqual(texts);
+        }
+      },
+    ), { numRuns: 500 });
   });
 });
 

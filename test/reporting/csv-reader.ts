@@ -1,9 +1,10 @@
 /**
  * A small RFC 4180 reader, independent of csv-stringify, for reading the report's CSVs back the way a spreadsheet
  * splits them. `delimiter` lets a test read a file as a spreadsheet with another list separator (`;` in much of Europe)
- * would. Text after a closing quote is kept in the field, as spreadsheets do.
+ * would. Text after a closing quote is kept in the field, as spreadsheets do. `anyLineBreak` ends a record at a CR or LF
+ * alone too (outside quotes), as Excel does.
  */
-export function readCsv(text: string, delimiter = ','): string[][] {
+export function readCsv(text: string, delimiter = ',', anyLineBreak = false): string[][] {
   const records: string[][] = [];
   let record: string[] = [];
   let field = '';
@@ -38,11 +39,11 @@ export function readCsv(text: string, delimiter = ','): string[][] {
     if (c === delimiter) {
       endField();
       i++;
-    } else if (c === '\r' && text[i + 1] === '\n') {
+    } else if ((c === '\r' && text[i + 1] === '\n') || (anyLineBreak && (c === '\r' || c === '\n'))) {
       endField();
       records.push(record);
       record = [];
-      i += 2;
+      i += c === '\r' && text[i + 1] === '\n' ? 2 : 1;
     } else {
       field += c;
       i++;

@@ -6,7 +6,8 @@ import { DEFAULT_FIELDS } from '../../src/shared/runtime/elastic/connection';
 
 /**
  * A WAF index behind `@elastic/elasticsearch-mock` that answers `/:index/_search` from its documents and the request:
- * the range filter, and the aggregation kinds the report sends (terms with `missing`, filter with range/exists, sum,
+ * the queries (bool with filter, must, must_not and should with minimum_should_match; range, exists, terms), and the
+ * aggregation kinds the report sends (terms with `missing`, filter with range/exists, sum,
  * avg, cardinality (exact), composite of terms sources paged with `after`, date_histogram by hour or by day in a time
  * zone). Responses are shaped like Elasticsearch 8's.
  */
@@ -16,9 +17,28 @@ type Json = Record<string, any>;
 
 const get = (doc: Doc, path: string): unknown => (path in doc ? doc[path] : path.split('.').reduce<any>((o, k) => (o == null ? undefined : o[k]), doc));
 
+/** A terms query's values as a set, made once per request (a filter of 2,000 customers is checked for every document). */
+const termSets = new WeakMap<unknown[], Set<string>>();
+
 function matches(doc: Doc, query: Json | undefined): boolean {
   if (!query) return true;
-  if (query.bool) return (query.bool.filter ?? []).every((q: Json) => matches(doc, q));
+  if (query.bool) {
+    const list = (q: unknown): Json[] => (q === undefined ? [] : Array.isArray(q) ? q : [q as Json]);
+    const b = query.bool as Json;
+    if (![...list(b.filter), ...list(b.must)].every((q) => matches(doc, q))) return false;
+    if (list(b.must_not).some((q) => matches(doc, q))) return false;
+    const should = list(b.should);
+    // As Elasticsearch: with filter or must beside it, should is optional unless minimum_should_match says otherwise.
+    const min = b.minimum_should_match ?? (list(b.filter).length + list(b.must).length > 0 ? 0 : 1);
+    return should.length === 0 || should.filter((q) => matches(doc, q)).length >= min;
+  }
+  if (query.terms) {
+    const [field, values] = Object.entries(query.terms)[0] as [string, unknown[]];
+    let set = termSets.get(values);
+    if (!set) termSets.set(values, (set = new Set(values.map(String))));
+    const v = get(doc, field);
+    return v !== undefined && set.has(String(v));
+  }
   if (query.range) {
     const [field, r] = Object.entries(query.range)[0] as [string, Json];
     const raw = get(doc, field);

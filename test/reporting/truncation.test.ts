@@ -2,10 +2,10 @@ import { readCsv } from './csv-reader';
 import { Doc, FakeElastic, elasticSourceConfig } from './fake-elastic';
 import { reportSources } from '../../src/reporting/runtime/aws-adapters';
 import { ReportConfig } from '../../src/reporting/runtime/config';
-import { MAX_CUSTOMERS } from '../../src/reporting/runtime/elastic-report';
+import { MAX_CUSTOMERS, pageCustomers, reportSearches } from '../../src/reporting/runtime/elastic-report';
 import { HistoryRecord } from '../../src/reporting/runtime/guard-summary';
 import { dayPeriod, monthPeriod } from '../../src/reporting/runtime/period';
-import { RenderedEmail } from '../../src/reporting/runtime/render';
+import { RenderedEmail, renderEmail } from '../../src/reporting/runtime/render';
 import { runReport } from '../../src/reporting/runtime/report-run';
 
 /**
@@ -112,6 +112,83 @@ describe('customers are paged, not cut at 500', () => {
   });
 });
 
+describe('beyond the limit, the customers kept are the largest, not the first by name', () => {
+  /** `requests` documents of a customer on 2026-11-30, all on one host. */
+  const traffic = (customer: string, requests: number): Doc[] => Array.from({ length: requests }, () => ({
+    '@timestamp': '2026-11-30T08:00:00Z', 'waf': { latency_ms: 5, customer }, 'url': { domain: `www.${customer}.example` }, 'client': { ip: '192.0.2.9' }, 'http': { response: { status_code: 200 } },
+  }));
+
+  test(`${MAX_CUSTOMERS + 11} customers, the busiest named last: they are in the figures and have their CSVs, "N of about M" stays right`, async () => {
+    // 2,011 customers with one request (c000000... and the unnamed one), then five named zz-* with 3 to 7.
+    const docs = [...customerDocs(MAX_CUSTOMERS + 10), ...[3, 4, 5, 6, 7].flatMap((n, i) => traffic(`zz-${i}`, n))];
+    const { objects, result } = await run(new FakeElastic(docs));
+    expect(result.problems).toEqual([]);
+    const base = 'reports/daily/2026-11-30/';
+    const customers = readCsv(objects.get(`${base}customers.csv`)!.replace(/^\uFEFF/, '')).slice(1).filter((r) => r.length > 1);
+    expect(customers).toHaveLength(MAX_CUSTOMERS);
+    expect(customers.slice(0, 5).map((r) => [r[0], r[1]])).toEqual([['zz-4', '7'], ['zz-3', '6'], ['zz-2', '5'], ['zz-1', '4'], ['zz-0', '3']]);
+    // Among the one-request customers, the first by name fill the rest: the unnamed one and c000000 to c001993.
+    const names = new Set(customers.map((r) => r[0]));
+    expect(names.has('(none)')).toBe(true);
+    expect(names.has('c001993')).toBe(true);
+    expect(names.has('c001994')).toBe(false);
+    for (let i = 0; i < 5; i++) expect(objects.has(`${base}customers/zz-${i}.csv`)).toBe(true);
+    expect(objects.has(`${base}customers/c001994.csv`)).toBe(false);
+    expect(customerCsvs(objects)).toHaveLength(MAX_CUSTOMERS);
+    const total = (MAX_CUSTOMERS + 16).toLocaleString('en-US');
+    for (const part of [result.email.text, result.email.html]) {
+      expect(part).toContain(`Per-customer figures cover 2,000 of about ${total} customers (the 2,000 with the most requests; a report holds at most 2,000).`);
+      expect(part).toContain(`Per-customer traffic CSVs cover 2,000 of about ${total} customers (the 2,000 with the most requests; a report holds at most 2,000).`);
+    }
+    // The request total still counts every document.
+    expect(result.email.text).toContain(`Requests: ${(MAX_CUSTOMERS + 11 + 25).toLocaleString('en-US')}`);
+  });
+
+  test('a page of the chosen customers times out: those before it are kept, and the email says which they are', async () => {
+    const docs = [...customerDocs(MAX_CUSTOMERS + 10), ...[3, 4, 5, 6, 7].flatMap((n, i) => traffic(`zz-${i}`, n))];
+    const elastic = new FakeElastic(docs);
+    // The second page of the customers search restricted to the chosen ones (a terms filter).
+    elastic.timeOut((body) => body.aggs?.customers?.aggs?.apdex_satisfied !== undefined && body.aggs.customers.composite?.after !== undefined
+      && JSON.stringify(body.query).includes('"terms"'));
+    const { result } = await run(elastic);
+    expect(result.problems.map((p) => p.source)).toEqual(['elastic:customers']);
+    expect(result.problems[0].message).toMatch(/timed out .*; kept 250 of the 2000 customers with the most requests of the pages before it$/);
+    const total = (MAX_CUSTOMERS + 16).toLocaleString('en-US');
+    for (const part of [result.email.text, result.email.html]) {
+      expect(part).toContain(`Per-customer figures cover 250 of about ${total} customers (250 of the 2,000 with the most requests; the search failed after them, see the problems).`);
+    }
+  });
+
+  test('the email says among how many customers the largest were chosen when the ranking stopped at its bound', () => {
+    const period = dayPeriod('2026-11-30', 'UTC');
+    const customersCut = { shown: 2_000, ofAbout: 300_000, largest: 2_000, rankedAmong: 250_000 };
+    const email = renderEmail({
+      reportName: 'prod',
+      period,
+      generatedAt: new Date('2026-12-01T04:00:00Z'),
+      problems: [],
+      files: [],
+      elastic: { customers: [], customersCut, trafficFrom: period.start, trafficTo: period.end },
+    });
+    expect(email.text).toContain('Per-customer figures cover 2,000 of about 300,000 customers (the 2,000 with the most requests among the first 250,000 by name; a report holds at most 2,000).');
+  });
+
+  test('the ranking pass is bounded: the largest among the customers it reached, and the cut says among how many', async () => {
+    const docs = [...['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].flatMap((name, i) => traffic(name, [1, 9, 2, 8, 3, 7, 4, 6][i]))];
+    const elastic = new FakeElastic(docs);
+    const cfg = config();
+    const sources = reportSources(cfg, { secrets, elasticConnection: elastic.connection() as never });
+    const search = reportSearches(cfg.elastic!, dayPeriod('2026-11-30', 'UTC')).find((s) => s.name === 'customers')!;
+    // At most 2 customers, ranked 3 a page for 2 pages: a to f are ranked, g and h are not reached.
+    const paged = await pageCustomers(search.body, (body) => sources.elasticSearch!('customers', body), { max: 2, rankPage: 3, rankPages: 2 });
+    const kept = (paged.response as any).aggregations.customers.buckets.map((b: any) => [b.key.customer, b.doc_count]);
+    expect(kept).toEqual([['b', 9], ['d', 8]]);
+    expect(paged.cut).toEqual({ shown: 2, ofAbout: 8, largest: 2, rankedAmong: 6 });
+    // Every answer counts the whole period: the total is not the kept customers'.
+    expect((paged.response as any).hits.total.value).toBe(40);
+  });
+});
+
 /** 30 clients blocked in October 2026 by 30 rules, 27 of them twice, each decision in its own minute. */
 function octoberHistory(): HistoryRecord[] {
   const rows: HistoryRecord[] = [];
@@ -156,6 +233,53 @@ test('a customer with more than 1,000 hosts: the email says how many requests th
     expect(part).toContain(sentence('the traffic CSVs'));
   }
   expect(readCsv(objects.get('reports/daily/2026-11-30/customers/c000001.csv')!.replace(/^\uFEFF/, '')).filter((r) => r.length > 1)).toHaveLength(1 + 1_000);
+});
+
+describe('status codes and client IPs say "N of about M" where their lists stop', () => {
+  const csvRows = (objects: Map<string, string>, key: string) => readCsv(objects.get(key)!.replace(/^\uFEFF/, '')).slice(1).filter((r) => r.length > 1);
+
+  test('a host with 60 status codes: 50 of about 60, the rest in an "(other codes)" row, each list adds up to its requests', async () => {
+    const docs = customerDocs(3);
+    // c000001's odd.example answers with 60 codes: the first 50 three times each, the other 10 once.
+    for (let code = 0; code < 60; code++) {
+      for (let n = 0; n < (code < 50 ? 3 : 1); n++) {
+        docs.push({ '@timestamp': '2026-11-30T10:00:00Z', 'waf': { latency_ms: 5, customer: 'c000001' }, 'url': { domain: 'odd.example' }, 'http': { response: { status_code: 520 + code } } });
+      }
+    }
+    const { objects, result } = await run(new FakeElastic(docs));
+    expect(result.problems).toEqual([]);
+    // The customer's own list has 200 (its other host) as well: 61 codes, 11 requests in the codes not listed.
+    const note = '2 status-code lists show only the 50 most frequent codes (c000001 (all hosts): 50 of about 61; c000001 odd.example: 50 of about 60); the requests with the other codes are in an "(other codes)" row, so each list adds up to its requests.';
+    expect(result.email.text).toContain(note);
+    expect(result.email.html).toContain(note.replace(/"/g, '&quot;'));
+    const rows = csvRows(objects, 'reports/daily/2026-11-30/status-codes.csv');
+    const list = (host: string) => rows.filter((r) => r[0] === 'c000001' && r[1] === host);
+    expect(list('odd.example')).toHaveLength(51);
+    expect(list('odd.example').find((r) => r[2] === '(other codes)')?.[3]).toBe('10');
+    expect(list('odd.example').reduce((sum, r) => sum + Number(r[3]), 0)).toBe(160);
+    expect(list('(all hosts)').find((r) => r[2] === '(other codes)')?.[3]).toBe('11');
+    expect(list('(all hosts)').reduce((sum, r) => sum + Number(r[3]), 0)).toBe(161);
+    expect(list('(all hosts)').reduce((sum, r) => sum + Number(r[4]), 0)).toBeCloseTo(1, 12);
+    // Lists that fit have no such row.
+    expect(rows.filter((r) => r[0] !== 'c000001' && r[2] === '(other codes)')).toEqual([]);
+  });
+
+  test('40 client IPs and the top 25 listed: "Top 25 of about 40 client IPs" with the others\' requests', async () => {
+    // Client i sends i + 1 requests: the 15 not listed send 1 + 2 + ... + 15 = 120.
+    const docs: Doc[] = [];
+    for (let i = 0; i < 40; i++) {
+      for (let n = 0; n <= i; n++) docs.push({ '@timestamp': '2026-11-30T09:00:00Z', 'waf': { latency_ms: 5, customer: 'acme' }, 'url': { domain: 'www.acme.example' }, 'client': { ip: `198.51.100.${i}` }, 'http': { response: { status_code: 200 } } });
+    }
+    const { result } = await run(new FakeElastic(docs));
+    for (const part of [result.email.text, result.email.html]) expect(part).toContain('Top 25 of about 40 client IPs (the others sent 120 requests)');
+    expect(result.email.text).toMatch(/Client IP\s+Requests\n\s+198\.51\.100\.39\s+40\n/);
+  });
+
+  test('every client IP listed: the caption says all of them, no estimate', async () => {
+    const { result } = await run(new FakeElastic(customerDocs(3)));
+    expect(result.email.text).toContain('All 2 client IPs');
+    expect(result.email.text).not.toMatch(/client IPs? \(the others/);
+  });
 });
 
 describe('every table the email shortens has a CSV, named in an "N of M" pointer', () => {
@@ -206,7 +330,7 @@ describe('one failed search does not cost the others', () => {
     expect(result.problems.map((p) => p.source)).toEqual(['elastic:timeline']);
     expect(result.problems[0].message).toMatch(/^TimeoutError: search "timeline" to https:\/\/es\.example\.com:9243 timed out/);
     // Every search was sent: customers, timeline, client IPs, traffic.
-    expect(elastic.searches.map((s) => Object.keys(s.body.aggs).filter((k) => k !== 'customer_count'))).toEqual([['customers'], ['timeline'], ['client_ips'], ['customers']]);
+    expect(elastic.searches.map((s) => Object.keys(s.body.aggs).filter((k) => !k.endsWith('_count')))).toEqual([['customers'], ['timeline'], ['client_ips'], ['customers']]);
     expect(customerCsvs(objects)).toHaveLength(31);
     expect(result.email.text).toMatch(/Client IP\s+Requests\n\s+192\.0\.2\.1\s+30/);
     expect(result.email.text).toMatch(/NEEDS ATTENTION\n\s+elastic:timeline: TimeoutError/);

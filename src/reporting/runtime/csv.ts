@@ -11,8 +11,11 @@ import { GuardSummary, HistoryRecord } from './guard-summary';
  * Host names come from the client-controlled Host header and rule ids and customer names from configuration, so every
  * text cell is treated as hostile (OWASP "CSV Injection"):
  * - a text cell that a spreadsheet could take for a formula gets a leading `'` (see {@link neutraliseFormula});
- * - every text cell is quoted, so a `;` or `,` inside it cannot start a new cell in a spreadsheet whose list separator
- *   differs from ours, and a formula character after it never begins a cell;
+ * - every text cell is quoted, so a `,` inside it stays in the cell;
+ * - so does every part of a cell after a `,`, `;`, CR or LF (see {@link neutraliseCell}): Excel in a locale whose list
+ *   separator is `;` (German, French...) reads our comma-separated lines unsplit, takes only the first field's quotes as
+ *   quotes, and splits the rest of the line at every `;`, even one inside our quotes; a line break outside its quotes
+ *   starts a row. Any of these can begin a cell there, so none may be followed by a formula;
  * - numbers are written as numbers (a column is text or number by declaration, never by looking at the value), so a
  *   negative count stays a number.
  * Files start with a UTF-8 byte order mark: without it Excel reads them in the system code page and garbles non-ASCII
@@ -21,14 +24,36 @@ import { GuardSummary, HistoryRecord } from './guard-summary';
 
 /**
  * Cells starting with `=`, `+`, `-`, `@`, tab, carriage return or line feed (OWASP's list, plus the full-width forms that
- * Apple Numbers normalises to them), also after leading spaces or quotes, which some importers trim. A cell that
- * already starts with `'` is prefixed too, so removing one leading `'` always gives back the original text.
+ * Apple Numbers normalises to them), also after leading spaces or quotes, which some importers trim (a control
+ * character also after quotes: a `;` reading unwraps a leading pair of them). A cell that already starts with `'` is
+ * prefixed too, so removing one leading `'` always gives back the original text.
  */
-const FORMULA_START = /^(?:[\t\r\n\0']|[\s"']*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20])/;
+const FORMULA_START = /^(?:"*[\t\r\n\0']|[\s"']*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20])/;
 
 /** The text a spreadsheet shows as text: `'` before anything that could start a formula. Reverse: drop one leading `'`. */
 export function neutraliseFormula(text: string): string {
   return FORMULA_START.test(text) ? `'${text}` : text;
+}
+
+/** Where some reading of the file can start a cell inside a text field: list separators (`,` and `;`) and line breaks. */
+const CELL_BREAK = /([,;\r\n])/;
+
+/**
+ * A text field as written: every part that can begin a cell in some reading (the start, and after each `,`, `;`, CR and
+ * LF) is neutralised by {@link neutraliseFormula}, the first with the whole text. A last part after a break that is
+ * empty or only spaces and quotes gets a `'` too: in a `;` reading the field's closing quote would open a quoted run
+ * there that swallows the line break and begins the cell with the next row. Reverse: split at the same characters and
+ * drop one leading `'` from each part.
+ */
+export function neutraliseCell(text: string): string {
+  // [first, break, part, break, part, ...]
+  const [first, ...rest] = text.split(CELL_BREAK);
+  const after = rest.map((part, i) => {
+    if (i % 2 === 0) return part;
+    return i === rest.length - 1 && /^[\s"']*$/.test(part) ? `'${part}` : neutraliseFormula(part);
+  });
+  // The start is checked on the whole text: a CR or LF first is a formula start there, not an empty first part.
+  return neutraliseFormula(first + after.join(''));
 }
 
 /** One column of a CSV: text cells are neutralised and quoted, number cells written as numbers (empty when absent). */
@@ -37,7 +62,7 @@ export type CsvColumn<T> =
   | { readonly header: string; readonly number: (row: T) => number | undefined };
 
 function cell<T>(column: CsvColumn<T>, row: T): string | number | undefined {
-  if ('text' in column) return neutraliseFormula(column.text(row) ?? '');
+  if ('text' in column) return neutraliseCell(column.text(row) ?? '');
   const n = column.number(row);
   return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
 }
@@ -45,7 +70,7 @@ function cell<T>(column: CsvColumn<T>, row: T): string | number | undefined {
 /** A CSV file: UTF-8 BOM, a header row, one record per row, CRLF. Every CSV of the report goes through here. */
 export function csvFile<T>(rows: readonly T[], columns: readonly CsvColumn<T>[]): string {
   const records: Array<Array<string | number | undefined>> = [
-    columns.map((c) => neutraliseFormula(c.header)),
+    columns.map((c) => neutraliseCell(c.header)),
     ...rows.map((r) => columns.map((c) => cell(c, r))),
   ];
   return stringify(records, { bom: true, quoted_string: true, record_delimiter: 'windows' });

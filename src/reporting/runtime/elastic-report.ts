@@ -13,15 +13,33 @@ type Json = Record<string, unknown>;
 /** How far back the per-customer traffic CSVs look. */
 export const TRAFFIC_DAYS = 30;
 /**
- * Customers per report, in name order (a composite aggregation pages through them). Each gets a CSV, one S3 request
- * each, and the function has 5 minutes; beyond this the report says "N of about M customers".
+ * Customers per report (a composite aggregation pages through them). Each gets a CSV, one S3 request each, and the
+ * function has 5 minutes; beyond this the report keeps the customers with the most requests and says "N of about M".
  */
 export const MAX_CUSTOMERS = 2_000;
+/**
+ * Customers per page of the ranking pass (a key and a request count each, no sub-aggregations): well under
+ * `search.max_buckets` (65,535 by default).
+ */
+export const RANK_PAGE = 10_000;
+/**
+ * Pages of the ranking pass, so the largest customers are chosen among the first 250,000 by name. Each page is a pass
+ * over the period's documents: this bounds the work of a run; beyond it the email says among how many they were chosen.
+ */
+export const MAX_RANK_PAGES = 25;
 /** Customers per composite page: each brings its hosts and status codes, so a page stays well under `search.max_buckets`. */
 export const CUSTOMER_PAGE = 250;
 /** Hosts listed per customer (busiest first); requests on the others are counted, and the email says how many. */
 export const MAX_HOSTS = 1000;
-const MAX_STATUS_CODES = 50;
+/**
+ * Status codes listed per customer and per host, most frequent first. HTTP has far fewer in use, so the limit is hit only
+ * by odd values; then the list says "50 of about M" and an `(other codes)` row holds the rest of the requests.
+ */
+export const MAX_STATUS_CODES = 50;
+/** Status codes of one customer or host: a cardinality estimate, exact well above the few hundred codes HTTP has. */
+const STATUS_CODE_PRECISION = 1_000;
+/** Client IPs counted for "top N of about M client IPs" (HyperLogLog, close to exact below this). */
+const CLIENT_IP_PRECISION = 40_000;
 
 function range(config: ElasticSourceConfig, from: Date, to: Date): Json {
   return { range: { [config.fields.timestamp]: { gte: from.toISOString(), lt: to.toISOString(), format: 'strict_date_optional_time' } } };
@@ -47,8 +65,13 @@ export function trafficRange(period: ReportPeriod): { from: Date; to: Date } {
 export function reportSearches(config: ElasticSourceConfig, period: ReportPeriod): ElasticSearch[] {
   const f = config.fields;
   const t = config.apdexTMs;
-  const hostAggs: Json = {
+  // The count of codes only for "50 of about M" when the list is cut (`sum_other_doc_count` > 0).
+  const statusAggs: Json = {
     status_codes: { terms: { field: f.httpStatusCode, size: MAX_STATUS_CODES } },
+    status_code_count: { cardinality: { field: f.httpStatusCode, precision_threshold: STATUS_CODE_PRECISION } },
+  };
+  const hostAggs: Json = {
+    ...statusAggs,
     ...(config.breachField ? { breach: { filter: { exists: { field: config.breachField } } } } : {}),
   };
   const traffic = trafficRange(period);
@@ -66,7 +89,7 @@ export function reportSearches(config: ElasticSourceConfig, period: ReportPeriod
         customers: byCustomer({
           apdex_satisfied: { filter: { range: { [f.latency]: { lte: t } } } },
           apdex_tolerating: { filter: { range: { [f.latency]: { gt: t, lte: 4 * t } } } },
-          status_codes: { terms: { field: f.httpStatusCode, size: MAX_STATUS_CODES } },
+          ...statusAggs,
           hosts: { terms: { field: f.host, size: MAX_HOSTS }, aggs: hostAggs },
         }),
         customer_count: customerCount,
@@ -89,7 +112,10 @@ export function reportSearches(config: ElasticSourceConfig, period: ReportPeriod
     },
     {
       name: 'clientIps',
-      body: searchBody(config, period.start, period.end, { client_ips: { terms: { field: f.clientIp, size: config.topClientIps } } }),
+      body: searchBody(config, period.start, period.end, {
+        client_ips: { terms: { field: f.clientIp, size: config.topClientIps } },
+        client_ip_count: { cardinality: { field: f.clientIp, precision_threshold: CLIENT_IP_PRECISION } },
+      }),
     },
     {
       name: 'traffic',
@@ -107,12 +133,27 @@ export function reportSearches(config: ElasticSourceConfig, period: ReportPeriod
 }
 
 export interface StatusShare { readonly code: string; readonly count: number; readonly share: number }
-export interface HostFigures { readonly host: string; readonly requests: number; readonly statusCodes: StatusShare[]; readonly breachHits?: number }
+/** Set when a status-code list stopped at {@link MAX_STATUS_CODES}: of about how many codes, and the other requests. */
+export interface StatusCut {
+  readonly shown: number;
+  readonly ofAbout: number;
+  /** Requests with a code not listed (`sum_other_doc_count`). */
+  readonly otherRequests: number;
+  readonly otherShare: number;
+}
+export interface HostFigures {
+  readonly host: string;
+  readonly requests: number;
+  readonly statusCodes: StatusShare[];
+  readonly statusCut?: StatusCut;
+  readonly breachHits?: number;
+}
 export interface CustomerFigures {
   readonly customer: string;
   readonly requests: number;
   readonly apdex?: number;
   readonly statusCodes: StatusShare[];
+  readonly statusCut?: StatusCut;
   readonly hosts: HostFigures[];
   /** Requests on hosts beyond the {@link MAX_HOSTS} listed (`sum_other_doc_count`). */
   readonly unlistedHostRequests?: number;
@@ -132,6 +173,10 @@ export interface CustomerCut {
   readonly ofAbout: number;
   /** The search failed after these customers (the error is a problem of its own) rather than reaching the limit. */
   readonly failed?: boolean;
+  /** How many customers with the most requests were chosen (`shown` of them answered); without it, the first by name. */
+  readonly largest?: number;
+  /** The ranking stopped after this many customers by name ({@link MAX_RANK_PAGES}): the largest among them. */
+  readonly rankedAmong?: number;
 }
 
 export interface ElasticSummary {
@@ -141,6 +186,8 @@ export interface ElasticSummary {
   readonly trafficCut?: CustomerCut;
   readonly timeline?: TimelinePoint[];
   readonly clientIps?: Array<{ readonly ip: string; readonly requests: number }>;
+  /** Set when there are more client IPs than listed: of about how many, and the requests of the others. */
+  readonly clientIpsCut?: { readonly ofAbout: number; readonly otherRequests: number };
   readonly traffic?: CustomerTraffic[];
   readonly trafficFrom: Date;
   readonly trafficTo: Date;
@@ -187,6 +234,15 @@ function statusShares(parent: unknown, total: number): StatusShare[] {
   }));
 }
 
+/** A cut status-code list: the estimate is at least one more code than listed, as some requests have another one. */
+function statusCut(parent: unknown, total: number): StatusCut | undefined {
+  const other = otherCount(parent, 'status_codes');
+  if (other === undefined) return undefined;
+  const shown = buckets(parent, 'status_codes').length;
+  const estimate = Number(obj(obj(parent).status_code_count).value ?? 0);
+  return { shown, ofAbout: Math.max(estimate, shown + 1), otherRequests: other, otherShare: total > 0 ? other / total : 0 };
+}
+
 /** A composite bucket's `{ customer: ... }` key (null for documents without the field), or a terms bucket's key. */
 function customerName(key: unknown): string {
   const k = typeof key === 'object' && key !== null ? (key as Json).customer : key;
@@ -204,11 +260,13 @@ export function mapCustomers(response: unknown): CustomerFigures[] {
       requests: c.doc_count,
       apdex: apdexScore(satisfied, tolerating, c.doc_count),
       statusCodes: statusShares(c, c.doc_count),
+      statusCut: statusCut(c, c.doc_count),
       unlistedHostRequests: otherCount(c, 'hosts'),
       hosts: buckets(c, 'hosts').map((h) => ({
         host: String(h.key),
         requests: h.doc_count,
         statusCodes: statusShares(h, h.doc_count),
+        statusCut: statusCut(h, h.doc_count),
         breachHits: h.breach === undefined ? undefined : Number(obj(h.breach).doc_count ?? 0),
       })),
     };
@@ -217,11 +275,28 @@ export function mapCustomers(response: unknown): CustomerFigures[] {
 
 export interface StatusRow extends StatusShare { readonly customer: string; readonly host: string }
 
-/** Status codes per customer (host `(all hosts)`) and per host: the email's table and its CSV. */
+/** The row that holds the requests of the codes a cut list leaves out, so a list adds up to its requests. */
+export const OTHER_CODES = '(other codes)';
+
+/** Status codes per customer (host `(all hosts)`) and per host, with an {@link OTHER_CODES} row where a list is cut. */
 export function statusRows(customers: readonly CustomerFigures[]): StatusRow[] {
+  const rows = (customer: string, host: string, list: StatusShare[], cut: StatusCut | undefined): StatusRow[] => [
+    ...list.map((st) => ({ customer, host, ...st })),
+    ...(cut ? [{ customer, host, code: OTHER_CODES, count: cut.otherRequests, share: cut.otherShare }] : []),
+  ];
   return customers.flatMap((c) => [
-    ...c.statusCodes.map((st) => ({ customer: c.customer, host: '(all hosts)', ...st })),
-    ...c.hosts.flatMap((h) => h.statusCodes.map((st) => ({ customer: c.customer, host: h.host, ...st }))),
+    ...rows(c.customer, '(all hosts)', c.statusCodes, c.statusCut),
+    ...c.hosts.flatMap((h) => rows(c.customer, h.host, h.statusCodes, h.statusCut)),
+  ]);
+}
+
+export interface StatusCutRow extends StatusCut { readonly customer: string; readonly host: string }
+
+/** Every cut status-code list, the customer's own (host `(all hosts)`) first: for the email's "N of about M" note. */
+export function statusCuts(customers: readonly CustomerFigures[]): StatusCutRow[] {
+  return customers.flatMap((c) => [
+    ...(c.statusCut ? [{ customer: c.customer, host: '(all hosts)', ...c.statusCut }] : []),
+    ...c.hosts.flatMap((h) => (h.statusCut ? [{ customer: c.customer, host: h.host, ...h.statusCut }] : [])),
   ]);
 }
 
@@ -241,6 +316,15 @@ export function mapTimeline(response: unknown): TimelinePoint[] {
 
 export function mapClientIps(response: unknown): Array<{ ip: string; requests: number }> {
   return buckets(obj(response).aggregations, 'client_ips').map((b) => ({ ip: String(b.key_as_string ?? b.key), requests: b.doc_count }));
+}
+
+/** "Of about M client IPs" when the top list leaves some out; undefined when it lists every client. */
+export function mapClientIpsCut(response: unknown): ElasticSummary['clientIpsCut'] {
+  const aggs = obj(response).aggregations;
+  const other = otherCount(aggs, 'client_ips');
+  if (other === undefined) return undefined;
+  const estimate = Number(obj(obj(aggs).client_ip_count).value ?? 0);
+  return { ofAbout: Math.max(estimate, buckets(aggs, 'client_ips').length + 1), otherRequests: other };
 }
 
 /** Hosts per customer, each sorted by requests, largest first. */
@@ -280,59 +364,157 @@ export interface PagedCustomers {
   readonly error?: unknown;
 }
 
-/**
- * Pages a search with a `customers` composite aggregation through `after_key` until a short page or `max` customers.
- * At the limit one more customer is asked for: when there is one, the cut is reported with the larger of the
- * cardinality estimate and what is known to exist.
- */
-export async function pageCustomers(body: Json, send: (body: Json) => Promise<unknown>, max = MAX_CUSTOMERS): Promise<PagedCustomers> {
+/** Limits of {@link pageCustomers}; the defaults are the report's. */
+export interface CustomerLimits {
+  /** @default MAX_CUSTOMERS */
+  readonly max?: number;
+  /** @default RANK_PAGE */
+  readonly rankPage?: number;
+  /** @default MAX_RANK_PAGES */
+  readonly rankPages?: number;
+}
+
+const customerKey = (b: Bucket): unknown => obj(b.key).customer ?? null;
+
+/** The `customers` composite of a search body, with its page size and the customer field. */
+function compositeOf(body: Json): { aggs: Json; composite: Json; pageSize: number; field: string } {
   const aggs = obj(body.aggs);
   const composite = obj(obj(aggs.customers).composite);
-  const pageSize = Number(composite.size ?? CUSTOMER_PAGE);
+  const sources = Array.isArray(composite.sources) ? (composite.sources as unknown[]) : [];
+  const field = String(obj(obj(obj(sources[0]).customer).terms).field);
+  return { aggs, composite, pageSize: Number(composite.size ?? CUSTOMER_PAGE), field };
+}
+
+/** The cardinality estimate of the first page, plus the bucket of documents without a customer (not in it). */
+function customerEstimate(firstPage: unknown, all: readonly Bucket[]): number {
+  return Number(obj(obj(obj(firstPage).aggregations).customer_count).value ?? 0) + (all.some((b) => customerKey(b) === null) ? 1 : 0);
+}
+
+interface ByName { pages: unknown[]; all: Bucket[]; more: boolean; error?: unknown }
+
+/**
+ * Pages through `after_key` in name order until a short page or `max` customers; at the limit one more is asked for, to
+ * know whether there is one. With `stopAbove`, stops after the first page when the estimate says there are more
+ * customers than that: paging them by name would be work thrown away. A failed first page throws.
+ */
+async function pageByName(body: Json, send: (body: Json) => Promise<unknown>, max: number, stopAbove?: number): Promise<ByName> {
+  const { aggs, composite, pageSize } = compositeOf(body);
+  const { customer_count: _count, ...rest } = aggs;
   const pages: unknown[] = [];
   const all: Bucket[] = [];
   let after: unknown;
   let more = true;
   while (more && all.length <= max) {
     const size = all.length === max ? 1 : Math.min(pageSize, max - all.length);
-    const { customer_count: _count, ...rest } = aggs;
-    const pageAggs = pages.length === 0 ? aggs : rest;
     let response: unknown;
     try {
       response = await send({
         ...body,
-        aggs: { ...pageAggs, customers: { ...obj(aggs.customers), composite: { ...composite, size, ...(after === undefined ? {} : { after }) } } },
+        aggs: {
+          ...(pages.length === 0 ? aggs : rest),
+          customers: { ...obj(aggs.customers), composite: { ...composite, size, ...(after === undefined ? {} : { after }) } },
+        },
       });
     } catch (error) {
-      // Without the first page there is nothing to keep; after it, the customers so far are real figures, said as N of M.
       if (pages.length === 0) throw error;
-      const first = obj(pages[0]);
-      const counted = Number(obj(obj(first.aggregations).customer_count).value ?? 0) + (all.some((b) => obj(b.key).customer === null) ? 1 : 0);
-      return {
-        response: { ...first, aggregations: { customers: { buckets: all } } },
-        pages,
-        cut: { shown: all.length, ofAbout: Math.max(counted, all.length + 1), failed: true },
-        error,
-      };
+      return { pages, all, more: true, error };
     }
     pages.push(response);
-    const agg = obj(obj(obj(response).aggregations).customers);
     const list = buckets(obj(response).aggregations, 'customers');
     if (all.length === max) {
       more = list.length > 0;
       break;
     }
     all.push(...list);
-    after = agg.after_key;
+    after = obj(obj(obj(response).aggregations).customers).after_key;
     more = list.length === size && after !== undefined;
+    if (more && pages.length === 1 && stopAbove !== undefined && customerEstimate(response, all) > stopAbove) break;
   }
-  const first = obj(pages[0]);
-  // The cardinality leaves out documents without a customer; composite puts their bucket (null key) first.
-  const unnamed = all.some((b) => obj(b.key).customer === null) ? 1 : 0;
-  const estimate = Number(obj(obj(first.aggregations).customer_count).value ?? 0) + unnamed;
-  return {
-    response: { ...first, aggregations: { customers: { buckets: all } } },
-    pages,
-    cut: more ? { shown: all.length, ofAbout: Math.max(estimate, all.length + 1) } : undefined,
+  return { pages, all, more };
+}
+
+interface Ranking { keys: unknown[]; counted: number; complete: boolean; pages: unknown[] }
+
+/**
+ * Every customer's request count (composite pages of keys and counts only, at most `rankPages`), keeping the `max`
+ * largest; among equal counts the first by name. Throws when a page fails.
+ */
+async function rankCustomers(body: Json, send: (body: Json) => Promise<unknown>, max: number, rankPage: number, rankPages: number): Promise<Ranking> {
+  const { composite } = compositeOf(body);
+  const pages: unknown[] = [];
+  let top: Array<{ key: unknown; count: number }> = [];
+  let counted = 0;
+  let after: unknown;
+  for (let n = 0; n < rankPages; n++) {
+    const page = { ...composite, size: rankPage, ...(after === undefined ? {} : { after }) };
+    const response = await send({ ...body, track_total_hits: false, aggs: { customers: { composite: page } } });
+    pages.push(response);
+    const list = buckets(obj(response).aggregations, 'customers');
+    counted += list.length;
+    // A stable sort: pages come in name order, so among equal counts the earlier name stays.
+    top = [...top, ...list.map((b) => ({ key: customerKey(b), count: b.doc_count }))].sort((a, b) => b.count - a.count).slice(0, max);
+    after = obj(obj(obj(response).aggregations).customers).after_key;
+    if (list.length < rankPage || after === undefined) return { keys: top.map((t) => t.key), counted, complete: true, pages };
+  }
+  return { keys: top.map((t) => t.key), counted, complete: false, pages };
+}
+
+/** Documents of these customers (`null`: documents without the field). */
+function customerFilter(field: string, keys: readonly unknown[]): Json {
+  const named = keys.filter((k) => k !== null);
+  const should: Json[] = [{ terms: { [field]: named } }];
+  if (named.length < keys.length) should.push({ bool: { must_not: [{ exists: { field } }] } });
+  return { bool: { should, minimum_should_match: 1 } };
+}
+
+/**
+ * Pages a search with a `customers` composite aggregation through `after_key`. Up to `max` customers, that is all.
+ * Beyond it, the customers kept are those with the most requests, not the first by name: a ranking pass pages through
+ * every customer's request count (bounded by `rankPages`), then the full search runs again for the chosen ones only
+ * (a `terms` filter). When the first page's estimate already says there are more, the paging by name stops there.
+ * The cut is reported with the counted total (exact when the ranking saw every customer), else the larger of the
+ * cardinality estimate and what is known to exist. A failure after the first page keeps what was answered.
+ */
+export async function pageCustomers(body: Json, send: (body: Json) => Promise<unknown>, limits: CustomerLimits = {}): Promise<PagedCustomers> {
+  const max = limits.max ?? MAX_CUSTOMERS;
+  const byName = await pageByName(body, send, max, max);
+  // The first page (unfiltered) has the request total and the estimate.
+  const first = obj(byName.pages[0]);
+  const estimate = customerEstimate(first, byName.all);
+  const result = (list: Bucket[], pages: unknown[], cut?: CustomerCut, error?: unknown): PagedCustomers =>
+    ({ response: { ...first, aggregations: { customers: { buckets: list } } }, pages, cut, ...(error === undefined ? {} : { error }) });
+  const failedByName = (error: unknown, pages: unknown[]) => {
+    const kept = byName.all.slice(0, max);
+    return result(kept, pages, { shown: kept.length, ofAbout: Math.max(estimate, kept.length + 1), failed: true }, error);
   };
+  if (byName.error !== undefined) return failedByName(byName.error, byName.pages);
+  if (!byName.more) return result(byName.all, byName.pages);
+
+  let ranking: Ranking;
+  try {
+    ranking = await rankCustomers(body, send, max, limits.rankPage ?? RANK_PAGE, limits.rankPages ?? MAX_RANK_PAGES);
+  } catch (error) {
+    return failedByName(error, byName.pages);
+  }
+  const pages = [...byName.pages, ...ranking.pages];
+  const { aggs, field } = compositeOf(body);
+  const { customer_count: _count, ...rest } = aggs;
+  const query = body.query === undefined ? [] : [body.query];
+  const chosen: Json = { ...body, aggs: rest, query: { bool: { filter: [...query, customerFilter(field, ranking.keys)] } } };
+  const ofAbout = ranking.complete ? ranking.counted : Math.max(estimate, ranking.counted + 1);
+  const cut = (shown: number, failed?: boolean): CustomerCut | undefined => (ranking.complete && ranking.counted <= max && !failed ? undefined : {
+    shown,
+    ofAbout: Math.max(ofAbout, shown + 1),
+    largest: ranking.keys.length,
+    ...(ranking.complete ? {} : { rankedAmong: ranking.counted }),
+    ...(failed ? { failed } : {}),
+  });
+  let largest: ByName;
+  try {
+    largest = await pageByName(chosen, send, max);
+  } catch (error) {
+    return failedByName(error, pages);
+  }
+  if (largest.error !== undefined) return result(largest.all, [...pages, ...largest.pages], cut(largest.all.length, true), largest.error);
+  return result(largest.all, [...pages, ...largest.pages], cut(largest.all.length));
 }

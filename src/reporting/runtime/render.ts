@@ -3,7 +3,7 @@ import { barChart } from './charts';
 import { CostNotes, totalLabel } from './cost-record';
 import { CostLine } from './costs';
 import { TableId } from './csv';
-import { CustomerCut, ElasticSummary, HostRow, MAX_CUSTOMERS, MAX_HOSTS, TimelinePoint, hostRows, statusRows } from './elastic-report';
+import { CustomerCut, ElasticSummary, HostRow, MAX_CUSTOMERS, MAX_HOSTS, MAX_STATUS_CODES, OTHER_CODES, TimelinePoint, hostRows, statusCuts, statusRows } from './elastic-report';
 import { escapeHtml, formatClock, formatCount, formatDecimal, formatDuration, formatMoney, formatPercent, formatTime } from './format';
 import { GuardSummary } from './guard-summary';
 import { attentionItems, headlineFigures, KeyFigures, KeyFigureSources, requestsPartial, subjectFigures } from './headline';
@@ -191,7 +191,19 @@ function cutNote(section: Section, sentence: string): void {
 
 function customerCutSentence(what: string, cut: CustomerCut): string {
   const why = cut.failed ? 'the search failed after them, see the problems' : `a report holds at most ${formatCount(MAX_CUSTOMERS)}`;
-  return `${what} cover ${formatCount(cut.shown)} of about ${formatCount(cut.ofAbout)} customers (the first ${formatCount(cut.shown)} by name; ${why}).`;
+  const among = cut.rankedAmong === undefined ? '' : ` among the first ${formatCount(cut.rankedAmong)} by name`;
+  const which = cut.largest === undefined
+    ? `the first ${formatCount(cut.shown)} by name`
+    : `${cut.shown === cut.largest ? 'the' : `${formatCount(cut.shown)} of the`} ${formatCount(cut.largest)} with the most requests${among}`;
+  return `${what} cover ${formatCount(cut.shown)} of about ${formatCount(cut.ofAbout)} customers (${which}; ${why}).`;
+}
+
+/** "Top 25 of about 1,234 client IPs" when the list leaves clients out, with their requests so the figures add up. */
+function clientIpsCaption(summary: ElasticSummary): string {
+  const shown = summary.clientIps?.length ?? 0;
+  const cut = summary.clientIpsCut;
+  if (!cut) return shown === 0 ? 'Client IPs' : `All ${formatCount(shown)} client IP${shown > 1 ? 's' : ''}`;
+  return `Top ${formatCount(shown)} of about ${formatCount(cut.ofAbout)} client IPs (the others sent ${formatCount(cut.otherRequests)} requests)`;
 }
 
 function timelineLabel(p: TimelinePoint, period: ReportPeriod): string {
@@ -246,6 +258,11 @@ function elasticSection(summary: ElasticSummary | null, period: ReportPeriod, fi
       { title: 'Count', value: (r) => formatCount(r.count), numeric: true },
       { title: 'Share', value: (r) => formatPercent(r.share), numeric: true },
     ], 'No responses.', 'Status codes per customer and host', { file: 'status-codes' });
+    const cuts = statusCuts(summary.customers);
+    if (cuts.length > 0) {
+      const lists = cuts.slice(0, 5).map((c) => `${c.customer} ${c.host}: ${formatCount(c.shown)} of about ${formatCount(c.ofAbout)}`);
+      cutNote(s, `${formatCount(cuts.length)} status-code list${cuts.length > 1 ? 's' : ''} show${cuts.length > 1 ? '' : 's'} only the ${formatCount(MAX_STATUS_CODES)} most frequent codes (${lists.join('; ')}${cuts.length > 5 ? '; ...' : ''}); the requests with the other codes are in an "${OTHER_CODES}" row, so each list adds up to its requests.`);
+    }
     const hosts = hostRows(summary.customers);
     const hostColumns: Array<Column<HostRow>> = [
       { title: 'Customer', value: (r) => r.customer },
@@ -259,7 +276,7 @@ function elasticSection(summary: ElasticSummary | null, period: ReportPeriod, fi
     table(s, summary.clientIps, [
       { title: 'Client IP', value: (r) => r.ip },
       { title: 'Requests', value: (r) => formatCount(r.requests), numeric: true },
-    ], 'No clients.', `Top ${summary.clientIps.length || ''} client IPs`.replace('  ', ' '), { file: 'client-ips' });
+    ], 'No clients.', clientIpsCaption(summary), { file: 'client-ips' });
   }
   return s;
 }

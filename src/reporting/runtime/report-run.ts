@@ -4,7 +4,7 @@ import { CostRecord, mergeCosts, parseCostRecord, serializeCostRecord } from './
 import { AwsCosts, CostLine } from './costs';
 import { blocksCsv, customerTrafficCsv, safeFileName, TableId, tableCsvs } from './csv';
 import {
-  ElasticSearchName, ElasticSummary, mapClientIps, mapCustomers, mapTimeline, mapTraffic, pageCustomers, partialResultWarning,
+  ElasticSearchName, ElasticSummary, mapClientIps, mapClientIpsCut, mapCustomers, mapTimeline, mapTraffic, pageCustomers, partialResultWarning,
   reportSearches, totalHits, trafficRange,
 } from './elastic-report';
 import { GuardSummary, HistoryRecord, summarizeGuard } from './guard-summary';
@@ -143,7 +143,10 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
       const response = paged.response;
       answered++;
       if (paged.error !== undefined) {
-        problem(`elastic:${search.name}`, `${message(paged.error)}; kept the first ${paged.cut?.shown} customers (by name) of the pages before it`);
+        const kept = paged.cut?.largest === undefined
+          ? `the first ${paged.cut?.shown} customers (by name)`
+          : `${paged.cut.shown} of the ${paged.cut.largest} customers with the most requests`;
+        problem(`elastic:${search.name}`, `${message(paged.error)}; kept ${kept} of the pages before it`);
       }
       const partial = (paged.pages ?? [response]).map((page) => partialResultWarning(search.name, page)).find((w) => w !== undefined);
       if (partial) problem(`elastic:${search.name}`, partial);
@@ -156,6 +159,7 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
         found.timeline = mapTimeline(response);
       } else if (search.name === 'clientIps') {
         found.clientIps = mapClientIps(response);
+        found.clientIpsCut = mapClientIpsCut(response);
       } else {
         found.traffic = mapTraffic(response);
         found.trafficCut = paged.cut;
