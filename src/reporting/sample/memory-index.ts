@@ -1,8 +1,8 @@
 import { localTime } from '../runtime/period';
 
 /**
- * WAF documents in memory, searched the way Elasticsearch 8 answers the report's searches: a `bool.filter` of range
- * and exists queries; terms (with `missing`, `size`, `sum_other_doc_count`), filter, sum, avg, cardinality (exact),
+ * WAF documents in memory, searched the way Elasticsearch 8 answers the report's searches: bool queries (filter, must,
+ * must_not, should with minimum_should_match) of range, exists and terms queries; terms aggregations (with `missing`, `size`, `sum_other_doc_count`), filter, sum, avg, cardinality (exact),
  * composite of terms sources paged with `after`, and date_histogram by hour or by local day. `report --sample` reads
  * its generated traffic through it, and the tests' Elasticsearch fake answers with it, so the report code runs
  * against answers computed from documents and the request, never from the report's configuration.
@@ -30,10 +30,30 @@ export function fieldValue(doc: Doc, path: string): unknown {
   return v;
 }
 
+/** A terms query's values as a set, made once per request (a filter of 2,000 customers is checked for every document). */
+const termSets = new WeakMap<unknown[], Set<string>>();
+
+const clauses = (q: unknown): Json[] => (q === undefined ? [] : Array.isArray(q) ? q : [q as Json]);
+
 function matches(doc: Doc, query: Json | undefined): boolean {
   if (!query) return true;
   if (query.match_all) return true;
-  if (query.bool) return (query.bool.filter ?? []).every((q: Json) => matches(doc, q));
+  if (query.bool) {
+    const b = query.bool as Json;
+    if (![...clauses(b.filter), ...clauses(b.must)].every((q) => matches(doc, q))) return false;
+    if (clauses(b.must_not).some((q) => matches(doc, q))) return false;
+    const should = clauses(b.should);
+    // As Elasticsearch: beside filter or must, should is optional unless minimum_should_match says otherwise.
+    const min = b.minimum_should_match ?? (clauses(b.filter).length + clauses(b.must).length > 0 ? 0 : 1);
+    return should.length === 0 || should.filter((q) => matches(doc, q)).length >= min;
+  }
+  if (query.terms) {
+    const [field, values] = Object.entries(query.terms)[0] as [string, unknown[]];
+    let set = termSets.get(values);
+    if (!set) termSets.set(values, (set = new Set(values.map(String))));
+    const v = fieldValue(doc, field);
+    return v !== undefined && v !== null && set.has(String(v));
+  }
   if (query.range) {
     const [field, r] = Object.entries(query.range)[0] as [string, Json];
     const raw = fieldValue(doc, field);
