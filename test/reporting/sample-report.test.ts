@@ -7,7 +7,7 @@ import { runReportCommand } from '../../src/cli/report-command';
 import { dryRunReport, sampleReports } from '../../src/reporting/report-cli';
 import { toCents } from '../../src/reporting/runtime/money';
 import { dayPeriod, monthPeriod } from '../../src/reporting/runtime/period';
-import { SAMPLE_TIME_ZONE, sampleCosts, sampleDocuments, sampleHistory } from '../../src/reporting/sample/sample-data';
+import { SAMPLE_TIME_ZONE, sampleAlarmChanges, sampleCosts, sampleDocuments, sampleHistory } from '../../src/reporting/sample/sample-data';
 import { HeadlessChromium } from '../support/headless-chromium';
 
 /**
@@ -104,6 +104,10 @@ test('the monthly email\'s requests are the month\'s days added up, and its cost
   expect(sampleDocuments(month.start, month.end).length).toBe(requests);
   const text = read('email-monthly.txt');
   expect(text).toContain(`Requests: ${requests.toLocaleString('en-US')} (`);
+  // The generated latency alarm's evenings are in the banner, every one counted.
+  const alarmed = sampleAlarmChanges(month.start, month.end).filter((c) => c.to === 'ALARM').length;
+  expect(alarmed).toBeGreaterThan(5);
+  expect(text).toMatch(new RegExp(`^NEEDS ATTENTION\n {2}alarm Sample-Monitor-LatencyP95: OK now; went to ALARM ${alarmed} times in the period`, 'm'));
 
   const costs = sampleCosts(MONTH);
   const cents = [...costs.aws, ...costs.elastic].reduce((s, l) => s + toCents(l.amount), 0);

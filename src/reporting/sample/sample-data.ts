@@ -1,5 +1,6 @@
 /* eslint-disable no-bitwise -- a seeded PRNG and a string hash are bit operations */
 import { Doc } from './memory-index';
+import { AlarmStateChange } from '../runtime/alarm-summary';
 import { CostLine } from '../runtime/costs';
 import { HistoryRecord } from '../runtime/guard-summary';
 import { dayPeriod, localTime, ReportPeriod } from '../runtime/period';
@@ -104,7 +105,12 @@ export interface SampleDay {
   readonly period: ReportPeriod;
   readonly docs: Doc[];
   readonly history: HistoryRecord[];
+  /** State changes of the sample's alarms that day. */
+  readonly alarms: AlarmStateChange[];
 }
+
+/** The alarms a deployed guard and monitor would hand the report; the latency one fires on some evenings. */
+export const SAMPLE_ALARMS = ['Sample-Guard-LogProcessorErrors', 'Sample-Guard-IpSetNearCapacity', 'Sample-Monitor-LatencyP95', 'Sample-Monitor-Freshness'];
 
 const days = new Map<string, SampleDay>();
 
@@ -161,7 +167,14 @@ export function sampleDay(label: string): SampleDay {
     // A block ending after midnight is released on the next day's history, as the guard would write it.
     if (until < period.end.getTime()) history.push({ ...base, at: until, event: 'RELEASED', action: 'BLOCK', blockedAt: crossing, blockedUntil: until });
   }
-  const day = { period, docs: docs.sort((x, y) => String(x['@timestamp']).localeCompare(String(y['@timestamp']))), history };
+  // Evening peaks now and then slow a customer's origin down for a while: the latency alarm goes off and back.
+  const alarms: AlarmStateChange[] = [];
+  if (r() < 0.5) {
+    const at = start + Math.floor((18 + r() * 3) * 3_600_000);
+    const name = SAMPLE_ALARMS[2];
+    alarms.push({ name, at, from: 'OK', to: 'ALARM' }, { name, at: at + (10 + Math.floor(r() * 30)) * 60_000, from: 'ALARM', to: 'OK' });
+  }
+  const day = { alarms, period, docs: docs.sort((x, y) => String(x['@timestamp']).localeCompare(String(y['@timestamp']))), history };
   days.set(label, day);
   return day;
 }
@@ -205,4 +218,9 @@ export function sampleCosts(month: string): { aws: CostLine[]; elastic: CostLine
   const elastic = ([['Hot storage (gcp.es.datahot)', 512.25], ['Data transfer', 31.7]] as const)
     .map(([item, amount]): CostLine => ({ source: 'Elastic Cloud', item, amount: vary(amount) }));
   return { aws, elastic };
+}
+
+/** The sample's alarm changes in [from, to). */
+export function sampleAlarmChanges(from: Date, to: Date): AlarmStateChange[] {
+  return labelsBetween(from, to).flatMap((label) => sampleDay(label).alarms).filter((a) => a.at >= from.getTime() && a.at < to.getTime());
 }

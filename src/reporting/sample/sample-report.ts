@@ -1,7 +1,8 @@
 import { mkdir, writeFile } from 'fs/promises';
 import { join, resolve } from 'path';
 import { searchDocuments } from './memory-index';
-import { SAMPLE_TIME_ZONE, sampleCosts, sampleDocuments, sampleHistory } from './sample-data';
+import { SAMPLE_ALARMS, SAMPLE_TIME_ZONE, sampleAlarmChanges, sampleCosts, sampleDocuments, sampleHistory } from './sample-data';
+import { summarizeAlarms } from '../runtime/alarm-summary';
 import { DEFAULT_FIELDS } from '../../shared/runtime/elastic/connection';
 import { ReportConfig } from '../runtime/config';
 import { directoryOutputs } from '../runtime/local-outputs';
@@ -32,6 +33,7 @@ export const SAMPLE_CONFIG: ReportConfig = {
     topClientIps: 25,
   },
   costs: { groupByDimension: 'SERVICE' },
+  alarmNames: SAMPLE_ALARMS,
   elasticBilling: { secretArn: 'arn:aws:secretsmanager:us-east-1:111111111111:secret:billing-AbCdEf', apiKeyKey: 'apiKey', organizationId: 'sample', endpoint: 'https://billing.elastic-cloud.com' },
 };
 
@@ -44,6 +46,13 @@ export function sampleSources(): ReportSources {
     elasticSearch: async (_name, body) => searchDocuments(documentsFor(body), body),
     readAwsCosts: async (period) => ({ lines: sampleCosts(period.label).aws, estimated: false }),
     readElasticCosts: async (period) => sampleCosts(period.label).elastic,
+    // Every alarm is OK by the time the report runs; the period's changes are the generated ones.
+    readAlarms: async (period) => summarizeAlarms(
+      SAMPLE_ALARMS,
+      SAMPLE_ALARMS.map((name) => ({ name, state: 'OK' })),
+      sampleAlarmChanges(period.start, period.end),
+      period,
+    ),
   };
 }
 
