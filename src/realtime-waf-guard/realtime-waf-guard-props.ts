@@ -258,7 +258,8 @@ export interface RealtimeWafGuardProps {
    * in memory and writes them to DynamoDB only once they could matter (a client is caught by the threshold plus 10%,
    * after a cold start within one more window); `Counting.EXACT` writes every (rule, client) pair of every batch.
    * See the README's counting section for the bounds and the cost of each.
-   * @default Counting.LOCAL_FIRST
+   * @default - Counting.LOCAL_FIRST, or Counting.EXACT (said at synth) where every rule's threshold is too small for
+   * LOCAL_FIRST to hold any client in memory, so that it would write as often as EXACT and more
    */
   readonly counting?: Counting;
 
