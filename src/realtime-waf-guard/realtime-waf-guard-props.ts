@@ -271,3 +271,13 @@ export interface RealtimeWafGuardProps {
    */
   readonly dashboard?: boolean;
 }
+
+/** Options of `RealtimeWafGuard.attachTo()`. */
+export interface AttachOptions {
+  /**
+   * Replace a real-time log config a cache behavior already has (a behavior has one). Without it such a behavior fails
+   * at synth, because replacing it silently cuts off that config's consumer: another team's, or another guard's.
+   * @default false
+   */
+  readonly replaceExistingRealtimeLogConfig?: boolean;
+}

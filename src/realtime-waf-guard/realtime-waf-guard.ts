@@ -19,7 +19,7 @@ import { GuardTables } from './guard-tables';
 import { METRIC } from './handler-env';
 import { LogPipeline } from './log-pipeline';
 import { attachWebAcl, RealtimeLogAttachment } from './realtime-log-attachment';
-import { RealtimeWafGuardProps } from './realtime-waf-guard-props';
+import { AttachOptions, RealtimeWafGuardProps } from './realtime-waf-guard-props';
 import { TimestreamAnalytics } from './timestream-analytics';
 import { WafEnforcement } from './waf-enforcement';
 import { suppressNag } from '../shared/nag';
@@ -216,12 +216,14 @@ export class RealtimeWafGuard extends Construct {
    *
    * Accepts a `cloudfront.Distribution` (or another L2 whose default child is the distribution) and a
    * `cloudfront.CfnDistribution`. An imported distribution (`Distribution.fromDistributionAttributes`) cannot be changed
-   * by a stack and fails at synth with the settings to make by hand. A behavior's own `realtimeLogConfig` is replaced;
-   * a distribution that already has another WebACL fails at synth.
+   * by a stack and fails at synth with the settings to make by hand. A behavior that already has another real-time log
+   * config fails at synth, naming the behavior, unless `options.replaceExistingRealtimeLogConfig`; a distribution that
+   * already has another WebACL fails at synth.
    *
    * @param distribution the distribution to protect: a `cloudfront.Distribution` or `cloudfront.CfnDistribution`
+   * @param options what attaching may change
    */
-  public attachTo(distribution: IConstruct): void {
+  public attachTo(distribution: IConstruct, options: AttachOptions = {}): void {
     const cfn = distributionResource(distribution);
     if (!cfn) {
       throw new Error(
@@ -232,7 +234,8 @@ export class RealtimeWafGuard extends Construct {
       );
     }
     if (this.webAcl) attachWebAcl(distribution, cfn, this.webAcl.attrArn);
-    Aspects.of(cfn).add(new RealtimeLogAttachment(cfn, this.realtimeLogConfig.realtimeLogConfigArn, this.blocksCloudFrontDomain));
+    Aspects.of(cfn).add(new RealtimeLogAttachment(
+      cfn, this.realtimeLogConfig.realtimeLogConfigArn, this.blocksCloudFrontDomain, options.replaceExistingRealtimeLogConfig ?? false));
   }
 
   /**
