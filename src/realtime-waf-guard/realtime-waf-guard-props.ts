@@ -156,7 +156,9 @@ export interface RealtimeWafGuardProps {
   readonly logProcessorMemorySize?: number;
 
   /**
-   * Create a WebACL with the guard's rules. With `false`, add `blockRules()` to a WebACL you own.
+   * Create a WebACL with the guard's rules. With `false`, add `blockRules()` to a WebACL you own: synth warns
+   * (`cdk-waf-guard:ipSetsInNoWebAcl`) when no WebACL or rule group of the app reads the guard's IP sets, which would
+   * then block nobody; acknowledge it when that WebACL is defined outside the app.
    * @default true
    */
   readonly createWebAcl?: boolean;

@@ -241,8 +241,10 @@ export class RealtimeWafGuard extends Construct {
   /**
    * The guard's WebACL rules, for a WebACL you own (`createWebAcl: false`): block the IPv4 set, block the IPv6 set,
    * with `trustedProxies` the forwarded IPv4 and IPv6 sets (requests from a trusted proxy whose right-most
-   * X-Forwarded-For address is blocked) and, when configured, the rate-based backstop, with consecutive priorities from
-   * `firstPriority`.
+   * X-Forwarded-For address is blocked), when configured the rate-based backstop, and with `blockCloudFrontDomain` the
+   * default-domain rule, with consecutive priorities from `firstPriority`: 3 priorities by default (IPv4, IPv6, the
+   * default-domain rule). At synth, a priority of these that
+   * another rule of the same WebACL or rule group uses fails, naming both rules.
    */
   public blockRules(firstPriority: number): wafv2.CfnWebACL.RuleProperty[] {
     return this.enforcement.blockRules(firstPriority);
