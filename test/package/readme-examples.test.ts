@@ -40,6 +40,35 @@ function runExample(code: string): App {
   return exported.readmeApp!;
 }
 
+/**
+ * Type errors of the examples, compiled as a user's app with the repository's strict compiler options (unused names
+ * allowed) and `cdk-waf-guard` mapped to this checkout's source.
+ */
+function typeErrors(sources: Example[]): string[] {
+  const root = join(__dirname, '..', '..');
+  const configFile = ts.readConfigFile(join(root, 'tsconfig.dev.json'), ts.sys.readFile);
+  const options: ts.CompilerOptions = {
+    ...ts.parseJsonConfigFileContent(configFile.config, ts.sys, root).options,
+    noEmit: true,
+    // As `cdk init` writes them: a snippet may name a construct it does not use again.
+    noUnusedLocals: false,
+    noUnusedParameters: false,
+    paths: { 'cdk-waf-guard': [join(root, 'src', 'index.ts')] },
+  };
+  const files = new Map(sources.map((e) => [join(root, `readme-example-line-${e.line}.ts`), e.code]));
+  const host = ts.createCompilerHost(options);
+  const readFile = host.readFile.bind(host);
+  const getSourceFile = host.getSourceFile.bind(host);
+  host.fileExists = (name) => files.has(name) || ts.sys.fileExists(name);
+  host.readFile = (name) => files.get(name) ?? readFile(name);
+  host.getSourceFile = (name, language, ...rest) => (files.has(name)
+    ? ts.createSourceFile(name, files.get(name)!, language)
+    : getSourceFile(name, language, ...rest));
+  const program = ts.createProgram([...files.keys()], options, host);
+  return [...files.keys()].flatMap((name) => ts.getPreEmitDiagnostics(program, program.getSourceFile(name)))
+    .map((d) => `${d.file ? d.file.fileName.replace(`${root}/`, '') : ''}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+}
+
 function stacksOf(app: App): Stack[] {
   return app.node.findAll().filter((c): c is Stack => Stack.isStack(c));
 }
@@ -49,6 +78,18 @@ const examples = appExamples();
 test('the README has the complete examples this test runs', () => {
   // RealtimeWafGuard usage, its blockRules snippet, two ElasticWafMonitor examples, WafReporting usage.
   expect(examples.length).toBeGreaterThanOrEqual(5);
+});
+
+test('they type-check against the package\'s source', () => {
+  // A control in the same program: a prop of the wrong type must be reported, or the check checks nothing.
+  const control: Example = {
+    line: 0,
+    code: "import { Stack } from 'aws-cdk-lib';\nimport { RealtimeWafGuard } from 'cdk-waf-guard';\n" +
+      "new RealtimeWafGuard(new Stack(), 'Guard', { samplingRate: 'all' });\n",
+  };
+  const errors = typeErrors([...examples, control]);
+  expect(errors.filter((e) => !e.startsWith('readme-example-line-0.ts:'))).toEqual([]);
+  expect(errors).toEqual([expect.stringMatching(/^readme-example-line-0\.ts: Type 'string' is not assignable to type 'number'/)]);
 });
 
 describe.each(examples.map((e) => [e.line, e.code]))('README example at line %i', (_line, code) => {
