@@ -79,7 +79,7 @@ export class BlockRulesCheck implements IAspect {
     const after = others.length > 0 ? Math.max(...others) + 1 : 0;
     const count = this.props.ruleNames.length;
     return `${kind} ${holder.node.path}: rules "${String(a.Name)}" and "${String(b.Name)}" both have priority ${String(a.Priority)}, ` +
-      'and WAF refuses a WebACL whose rules share a priority (at deploy). ' +
+      `and WAF refuses a ${kind === 'WebACL' ? 'WebACL' : 'rule group'} whose rules share a priority (at deploy). ` +
       `guard.blockRules(firstPriority) takes ${count} consecutive priorities, here ${first} to ${last}: ` +
       `pass a firstPriority whose ${count} priorities no other rule uses (e.g. ${after}, after your rules), ` +
       'or move your rule to a priority outside them.';
