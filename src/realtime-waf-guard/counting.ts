@@ -1,4 +1,6 @@
 import { Token } from 'aws-cdk-lib';
+import { StoredRule } from './rule-model';
+import { writeLevel } from './runtime/pending-counts';
 
 /** Slack of `Counting.LOCAL_FIRST`, in percent of a rule's threshold (of its logged threshold when sampling). */
 const DEFAULT_SLACK_PERCENT = 10;
@@ -58,4 +60,35 @@ export class Counting {
   public _environmentValue(): string {
     return this.slackPercent === undefined ? this.mode : `${this.mode}:${this.slackPercent}`;
   }
+}
+
+/**
+ * The execution environments that share LOCAL_FIRST's slack, as synth can know them: one per shard (Lambda runs one
+ * batch per shard at a time), so the provisioned shards, 4 for a new on-demand stream (where it starts), and 1 for a
+ * stream of the user's (unknown).
+ */
+export function countingEnvironments(existingStream: boolean, shardCount: number | undefined): number {
+  return existingStream ? 1 : shardCount ?? 4;
+}
+
+/**
+ * Whether LOCAL_FIRST with this slack can hold back no client of any rule: an environment holds a client back only
+ * while its share of the slack is more than one logged request (a write level above 1). Where none is, every pair of
+ * every batch is written as with EXACT, plus a claim per batch. Unknown without rules (they come from the table).
+ */
+export function localFirstHoldsNothing(
+  rules: readonly StoredRule[], samplingRate: number, slackPercent: number, environments: number): boolean {
+  return rules.length > 0 && rules.every((r) => writeLevel(r, samplingRate, slackPercent, environments) <= 1);
+}
+
+/**
+ * The counting mode: the one asked for, else LOCAL_FIRST, unless it could hold nothing for the given rules, where
+ * EXACT detects the same at fewer writes (`automatic` says the guard chose).
+ */
+export function chooseCounting(
+  requested: Counting | undefined, rules: readonly StoredRule[], samplingRate: number, environments: number,
+): { counting: Counting; exactChosen: boolean } {
+  if (requested) return { counting: requested, exactChosen: false };
+  const holdsNothing = localFirstHoldsNothing(rules, samplingRate, Counting.LOCAL_FIRST.slackPercent!, environments);
+  return holdsNothing ? { counting: Counting.EXACT, exactChosen: true } : { counting: Counting.LOCAL_FIRST, exactChosen: false };
 }

@@ -2,7 +2,7 @@ import { RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { IConstruct } from 'constructs';
-import { Counting } from './counting';
+import { chooseCounting, Counting, countingEnvironments } from './counting';
 import {
   integerInRange, normalizeCidrs, resolveGuardName, secondsInRange, stableId, validateEmails,
 } from './guard-validation';
@@ -51,6 +51,10 @@ export interface GuardSettings {
   /** The Timestream sink (and query detection); undefined without `timestream`. */
   readonly timestream?: TimestreamSettings;
   readonly counting: Counting;
+  /** `counting` was not given and LOCAL_FIRST could hold nothing for `rules`, so EXACT was chosen. */
+  readonly exactChosen: boolean;
+  /** Environments assumed to share LOCAL_FIRST's slack (see countingEnvironments). */
+  readonly countingEnvironments: number;
 }
 
 /**
@@ -96,6 +100,9 @@ export function resolveGuardSettings(guard: IConstruct, props: RealtimeWafGuardP
         `networks, or set allowListWidestPrefixIpv${family} to ${prefix} or lower if you mean it`);
     }
   });
+  const shardCount = props.shardCount === undefined ? undefined : integerInRange('shardCount', props.shardCount, 1, 10_000, 1);
+  const environments = countingEnvironments(props.existingStream !== undefined, shardCount);
+  const { counting, exactChosen } = chooseCounting(props.counting, rules, samplingRate, environments);
   return {
     guardName: resolveGuardName(props.guardName, guard),
     rules,
@@ -126,14 +133,16 @@ export function resolveGuardSettings(guard: IConstruct, props: RealtimeWafGuardP
     createWebAcl,
     managedRuleGroups,
     backstop: props.rateBasedBackstop ? rateBasedStatement(props.rateBasedBackstop) : undefined,
-    shardCount: props.shardCount === undefined ? undefined : integerInRange('shardCount', props.shardCount, 1, 10_000, 1),
+    shardCount,
     removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
     metricsNamespace: props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE,
     operationalAlarms: props.operationalAlarms ?? true,
     blockCloudFrontDomain: props.blockCloudFrontDomain ?? true,
     timestream,
-    counting: props.counting ?? Counting.LOCAL_FIRST,
+    counting,
+    exactChosen,
+    countingEnvironments: environments,
   };
 }
 

@@ -1,40 +1,69 @@
 import { IAspect, Stack, Token } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import { IConstruct } from 'constructs';
+import { renderedProperties, renderedValue } from '../shared/rendered-properties';
 
 /**
  * Sets a real-time log config on the default and every additional cache behavior of one distribution.
  *
  * An aspect, because behaviors may be added after `attachTo()` (`distribution.addBehavior(...)`): aspects run after
- * all app code, when the behavior list is final. The L2 renders behaviors lazily and exposes no list, so the count is
- * read from the resolved L1 config and each behavior gets a property override by index. The same works for an L1
- * distribution written by hand.
+ * all app code, when the behavior list is final. The L2 renders behaviors lazily and exposes no list, so the behaviors
+ * are read from the rendered L1 (property overrides included) and each gets a property override by index. The same
+ * works for an L1 distribution written by hand.
+ *
+ * A behavior that already delivers to another real-time log config (another team's consumer, or another guard) is
+ * refused unless `replaceExisting`: a behavior has one config, and replacing it cuts that consumer off without a word.
  */
 export class RealtimeLogAttachment implements IAspect {
   constructor(
     private readonly distribution: cloudfront.CfnDistribution,
     private readonly realtimeLogConfigArn: string,
     private readonly requireAliases: boolean,
+    private readonly replaceExisting: boolean,
   ) {}
 
   public visit(node: IConstruct): void {
     if (node !== this.distribution) return;
     const cfn = this.distribution;
     const arn = this.realtimeLogConfigArn;
-    const config = Stack.of(cfn).resolve(cfn.distributionConfig) as { cacheBehaviors?: unknown[]; aliases?: unknown[] } | undefined;
+    const config = (renderedProperties(cfn).DistributionConfig ?? {}) as {
+      Aliases?: unknown[];
+      DefaultCacheBehavior?: { RealtimeLogConfigArn?: unknown };
+      CacheBehaviors?: Array<{ PathPattern?: unknown; RealtimeLogConfigArn?: unknown }>;
+    };
     // Checked here, when the app has finished configuring the distribution.
-    if (this.requireAliases && !(config?.aliases?.length)) {
+    if (this.requireAliases && !(config.Aliases?.length)) {
       throw new Error(
         `${cfn.node.path} has no alternate domain names, so its *.cloudfront.net name is its only one, and the guard ` +
         'refuses requests to *.cloudfront.net names (blockCloudFrontDomain). Give the distribution its domainNames ' +
         '(aliases), or create the guard with blockCloudFrontDomain: false if it must answer on that name.',
       );
     }
+    const behaviors = config.CacheBehaviors ?? [];
+    if (!this.replaceExisting) this.refuseOtherConfigs(config.DefaultCacheBehavior, behaviors);
     cfn.addPropertyOverride('DistributionConfig.DefaultCacheBehavior.RealtimeLogConfigArn', arn);
-    const count = config?.cacheBehaviors?.length ?? 0;
-    for (let index = 0; index < count; index++) {
+    for (let index = 0; index < behaviors.length; index++) {
       cfn.addPropertyOverride(`DistributionConfig.CacheBehaviors.${index}.RealtimeLogConfigArn`, arn);
     }
+  }
+
+  private refuseOtherConfigs(
+    defaultBehavior: { RealtimeLogConfigArn?: unknown } | undefined,
+    behaviors: Array<{ PathPattern?: unknown; RealtimeLogConfigArn?: unknown }>,
+  ): void {
+    const ours = renderedValue(this.distribution, this.realtimeLogConfigArn);
+    const taken = [
+      { name: 'the default cache behavior', current: defaultBehavior?.RealtimeLogConfigArn },
+      ...behaviors.map((b) => ({ name: `cache behavior "${String(b.PathPattern)}"`, current: b.RealtimeLogConfigArn })),
+    ].filter((b) => b.current !== undefined && JSON.stringify(b.current) !== ours);
+    if (taken.length === 0) return;
+    throw new Error(
+      `attachTo: ${this.distribution.node.path} already sends the real-time logs of ` +
+      `${taken.map((b) => `${b.name} to ${JSON.stringify(b.current)}`).join(', ')}. A cache behavior has one real-time ` +
+      'log config, and the guard\'s would replace it, cutting off that config\'s consumer. Either let that consumer read ' +
+      'the guard\'s stream (guard.stream, with the fields it needs in additionalLogFields) and remove its config from ' +
+      'the behavior, or replace it on purpose: guard.attachTo(distribution, { replaceExistingRealtimeLogConfig: true }).',
+    );
   }
 }
 

@@ -156,7 +156,9 @@ export interface RealtimeWafGuardProps {
   readonly logProcessorMemorySize?: number;
 
   /**
-   * Create a WebACL with the guard's rules. With `false`, add `blockRules()` to a WebACL you own.
+   * Create a WebACL with the guard's rules. With `false`, add `blockRules()` to a WebACL you own: synth warns
+   * (`cdk-waf-guard:ipSetsInNoWebAcl`) when no WebACL or rule group of the app reads the guard's IP sets, which would
+   * then block nobody; acknowledge it when that WebACL is defined outside the app.
    * @default true
    */
   readonly createWebAcl?: boolean;
@@ -258,7 +260,8 @@ export interface RealtimeWafGuardProps {
    * in memory and writes them to DynamoDB only once they could matter (a client is caught by the threshold plus 10%,
    * after a cold start within one more window); `Counting.EXACT` writes every (rule, client) pair of every batch.
    * See the README's counting section for the bounds and the cost of each.
-   * @default Counting.LOCAL_FIRST
+   * @default - Counting.LOCAL_FIRST, or Counting.EXACT (said at synth) where every rule's threshold is too small for
+   * LOCAL_FIRST to hold any client in memory, so that it would write as often as EXACT and more
    */
   readonly counting?: Counting;
 
@@ -269,4 +272,14 @@ export interface RealtimeWafGuardProps {
    * @default true
    */
   readonly dashboard?: boolean;
+}
+
+/** Options of `RealtimeWafGuard.attachTo()`. */
+export interface AttachOptions {
+  /**
+   * Replace a real-time log config a cache behavior already has (a behavior has one). Without it such a behavior fails
+   * at synth, because replacing it silently cuts off that config's consumer: another team's, or another guard's.
+   * @default false
+   */
+  readonly replaceExistingRealtimeLogConfig?: boolean;
 }

@@ -11,6 +11,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct, IConstruct } from 'constructs';
+import { localFirstHoldsNothing } from './counting';
 import { GuardAlarms } from './guard-alarms';
 import { GuardConsole } from './guard-console';
 import { GuardSettings, resolveGuardSettings } from './guard-settings';
@@ -18,8 +19,7 @@ import { GuardTables } from './guard-tables';
 import { METRIC } from './handler-env';
 import { LogPipeline } from './log-pipeline';
 import { attachWebAcl, RealtimeLogAttachment } from './realtime-log-attachment';
-import { RealtimeWafGuardProps } from './realtime-waf-guard-props';
-import { writeLevel } from './runtime/pending-counts';
+import { AttachOptions, RealtimeWafGuardProps } from './realtime-waf-guard-props';
 import { TimestreamAnalytics } from './timestream-analytics';
 import { WafEnforcement } from './waf-enforcement';
 import { suppressNag } from '../shared/nag';
@@ -121,7 +121,7 @@ export class RealtimeWafGuard extends Construct {
     super(scope, id);
     requireUsEast1(this);
     const settings = resolveGuardSettings(this, props);
-    this.warnIfNothingToHold(settings, props.existingStream !== undefined);
+    this.explainCounting(settings);
     this.guardName = settings.guardName;
     this.logFields = settings.logFields;
     this.metricsNamespace = settings.metricsNamespace;
@@ -216,12 +216,14 @@ export class RealtimeWafGuard extends Construct {
    *
    * Accepts a `cloudfront.Distribution` (or another L2 whose default child is the distribution) and a
    * `cloudfront.CfnDistribution`. An imported distribution (`Distribution.fromDistributionAttributes`) cannot be changed
-   * by a stack and fails at synth with the settings to make by hand. A behavior's own `realtimeLogConfig` is replaced;
-   * a distribution that already has another WebACL fails at synth.
+   * by a stack and fails at synth with the settings to make by hand. A behavior that already has another real-time log
+   * config fails at synth, naming the behavior, unless `options.replaceExistingRealtimeLogConfig`; a distribution that
+   * already has another WebACL fails at synth.
    *
    * @param distribution the distribution to protect: a `cloudfront.Distribution` or `cloudfront.CfnDistribution`
+   * @param options what attaching may change
    */
-  public attachTo(distribution: IConstruct): void {
+  public attachTo(distribution: IConstruct, options: AttachOptions = {}): void {
     const cfn = distributionResource(distribution);
     if (!cfn) {
       throw new Error(
@@ -232,14 +234,17 @@ export class RealtimeWafGuard extends Construct {
       );
     }
     if (this.webAcl) attachWebAcl(distribution, cfn, this.webAcl.attrArn);
-    Aspects.of(cfn).add(new RealtimeLogAttachment(cfn, this.realtimeLogConfig.realtimeLogConfigArn, this.blocksCloudFrontDomain));
+    Aspects.of(cfn).add(new RealtimeLogAttachment(
+      cfn, this.realtimeLogConfig.realtimeLogConfigArn, this.blocksCloudFrontDomain, options.replaceExistingRealtimeLogConfig ?? false));
   }
 
   /**
    * The guard's WebACL rules, for a WebACL you own (`createWebAcl: false`): block the IPv4 set, block the IPv6 set,
    * with `trustedProxies` the forwarded IPv4 and IPv6 sets (requests from a trusted proxy whose right-most
-   * X-Forwarded-For address is blocked) and, when configured, the rate-based backstop, with consecutive priorities from
-   * `firstPriority`.
+   * X-Forwarded-For address is blocked), when configured the rate-based backstop, and with `blockCloudFrontDomain` the
+   * default-domain rule, with consecutive priorities from `firstPriority`: 3 priorities by default (IPv4, IPv6, the
+   * default-domain rule). At synth, a priority of these that
+   * another rule of the same WebACL or rule group uses fails, naming both rules.
    */
   public blockRules(firstPriority: number): wafv2.CfnWebACL.RuleProperty[] {
     return this.enforcement.blockRules(firstPriority);
@@ -389,22 +394,26 @@ export class RealtimeWafGuard extends Construct {
   }
 
   /**
-   * LOCAL_FIRST holds a client back only while an environment's share of the slack (a share of the rule's logged threshold
-   * k*, see sampling-bound.ts) is more than one logged request
-   * (a write level above 1); when no rule's is, every pair of every batch is written as with EXACT, plus a claim per
-   * batch. Environments are counted as
-   * one per shard (Lambda runs one batch per shard at a time): the provisioned shards, 4 for a new on-demand stream
-   * (where it starts), 1 for a stream of the user's (unknown).
+   * Says at synth when LOCAL_FIRST can hold no client back for any rule (see localFirstHoldsNothing): as information
+   * when the guard chose EXACT for that reason, as a warning naming the fix when the user asked for LOCAL_FIRST.
    */
-  private warnIfNothingToHold(settings: GuardSettings, existingStream: boolean): void {
+  private explainCounting(settings: GuardSettings): void {
+    const shards = `${settings.countingEnvironments} shard(s)`;
+    if (settings.exactChosen) {
+      Annotations.of(this).addInfo(
+        `counting: Counting.EXACT chosen. At samplingRate ${settings.samplingRate} with ${shards}, every rule's threshold is ` +
+        'too small for Counting.LOCAL_FIRST to keep any client in memory, so it would write as often as EXACT, plus ' +
+        'one write per batch. Set counting to choose the mode yourself.');
+      return;
+    }
     const slack = settings.counting.slackPercent;
-    if (slack === undefined || settings.rules.length === 0) return;
-    const environments = existingStream ? 1 : settings.shardCount ?? 4;
-    if (settings.rules.some((r) => writeLevel(r, settings.samplingRate, slack, environments) > 1)) return;
+    if (slack === undefined) return;
+    if (!localFirstHoldsNothing(settings.rules, settings.samplingRate, slack, settings.countingEnvironments)) return;
     Annotations.of(this).addWarningV2('cdk-waf-guard:countingHoldsNothing',
-      `counting: at samplingRate ${settings.samplingRate} with ${environments} shard(s), an environment's share of ${slack}% of ` +
-      'every rule\'s logged threshold (the logged requests that block, see the README on sampling) is at most one ' +
-      'logged request, so Counting.LOCAL_FIRST would write every request and add a claim per batch. Use counting: Counting.EXACT (cheaper here), a higher samplingRate, or Counting.localFirst() with more slack.');
+      `counting: set counting: Counting.EXACT (cheaper here). At samplingRate ${settings.samplingRate} with ${shards}, ` +
+      `${slack}% of every rule's threshold is at most one logged request per shard, so Counting.LOCAL_FIRST would write ` +
+      'every request to DynamoDB as EXACT does, plus one write per batch. Or keep LOCAL_FIRST with a higher samplingRate, ' +
+      'fewer shards or more slack (Counting.localFirst(n)); see the README on counting.');
   }
 
   /** A key only when something the guard creates uses it: a retained key that nothing uses still costs $1 a month. */

@@ -1,4 +1,4 @@
-import { Duration, Fn } from 'aws-cdk-lib';
+import { AspectPriority, Aspects, Duration, Fn, Stage } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,6 +8,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { BlockRulesCheck } from './block-rules-check';
 import { allowPublish, allowTableActions } from './guard-iam';
 import { commonEnvironment, GuardSettings } from './guard-settings';
 import { GuardTables } from './guard-tables';
@@ -165,6 +166,24 @@ export class WafEnforcement extends Construct {
         rules: [...own, ...settings.managedRuleGroups.map((group, i) => managedGroupRule(group, own.length + i))],
       });
     }
+    // Read-only, and after the app's own aspects: the WebACLs are final by then. Cross-stage references do not exist,
+    // so the guard's stage holds every WebACL that can read its sets.
+    const stage = Stage.of(this) ?? this.node.root;
+    Aspects.of(stage).add(new BlockRulesCheck({
+      // Below the guard: CDK finds an acknowledgement made before synth on an ancestor of the warning's construct only.
+      warnOn: this,
+      scope: stage,
+      writtenSets: [
+        { name: 'IPv4 set (ipv4Set)', set: this.ipv4Set },
+        { name: 'IPv6 set (ipv6Set)', set: this.ipv6Set },
+        ...(this.forwardedIpv4Set && this.forwardedIpv6Set ? [
+          { name: 'forwarded IPv4 set (forwardedIpv4Set)', set: this.forwardedIpv4Set },
+          { name: 'forwarded IPv6 set (forwardedIpv6Set)', set: this.forwardedIpv6Set },
+        ] : []),
+      ],
+      ruleNames: this.blockRules(0).map((r) => r.name),
+      ownWebAcl: this.webAcl !== undefined,
+    }), { priority: AspectPriority.READONLY });
   }
 
   /** The block rules (and the backstop) with consecutive priorities from `firstPriority`. */

@@ -2,6 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import { newDistribution, newStack, testCertificate } from './construct-fixtures';
 import { RealtimeWafGuard } from '../../src';
 
@@ -179,6 +180,68 @@ describe('attachTo', () => {
     expect(distributionConfig(stack).DefaultCacheBehavior.RealtimeLogConfigArn).toEqual(logConfigArn(stack));
     const [acl] = Object.values(Template.fromStack(stack).findResources('AWS::WAFv2::WebACL'));
     expect(acl.Properties.Rules.map((r: any) => r.Name)).toEqual(['edge-BlockedIPv4', 'edge-BlockedIPv6']);
+  });
+
+  describe('a behavior that already has a real-time log config', () => {
+    /** Another team's real-time log config, delivering to its own stream. */
+    function otherConfig(stack: Stack): cloudfront.RealtimeLogConfig {
+      return new cloudfront.RealtimeLogConfig(stack, 'OtherTeamConfig', {
+        endPoints: [cloudfront.Endpoint.fromKinesisStream(new kinesis.Stream(stack, 'OtherTeamStream'))],
+        fields: ['timestamp', 'c-ip'],
+        samplingRate: 100,
+      });
+    }
+
+    test('is refused at synth, naming the behavior by its path pattern and both ways out', () => {
+      const stack = newStack();
+      const guard = new RealtimeWafGuard(stack, 'Guard');
+      const distribution = newDistribution(stack);
+      distribution.addBehavior('/reports/*', new origins.HttpOrigin('reports.example.com'), { realtimeLogConfig: otherConfig(stack) });
+      guard.attachTo(distribution);
+      expect(() => Template.fromStack(stack)).toThrow(new RegExp(
+        'attachTo: GuardStack/Distribution/Resource already sends the real-time logs of cache behavior "/reports/\\*" to ' +
+        '\\{"Fn::GetAtt":\\["OtherTeamConfig.*guard\\.stream.*additionalLogFields.*' +
+        'guard\\.attachTo\\(distribution, \\{ replaceExistingRealtimeLogConfig: true \\}\\)'));
+    });
+
+    test('set on the default behavior by a property override of the L1 is seen too', () => {
+      const stack = newStack();
+      const guard = new RealtimeWafGuard(stack, 'Guard');
+      const distribution = newDistribution(stack);
+      (distribution.node.defaultChild as cloudfront.CfnDistribution).addPropertyOverride(
+        'DistributionConfig.DefaultCacheBehavior.RealtimeLogConfigArn', 'arn:aws:cloudfront::111111111111:realtime-log-config/other-team');
+      guard.attachTo(distribution);
+      expect(() => Template.fromStack(stack))
+        .toThrow(/already sends the real-time logs of the default cache behavior to "arn:aws:cloudfront::111111111111:realtime-log-config\/other-team"\./);
+    });
+
+    test('a second guard on the same distribution is refused: the first one\'s logs would stop', () => {
+      const stack = newStack();
+      const first = new RealtimeWafGuard(stack, 'First', { createWebAcl: false });
+      const second = new RealtimeWafGuard(stack, 'Second', { createWebAcl: false });
+      const distribution = newDistribution(stack);
+      first.attachTo(distribution);
+      second.attachTo(distribution);
+      expect(() => Template.fromStack(stack)).toThrow(/already sends the real-time logs of the default cache behavior to \{"Fn::GetAtt":\["FirstDetection/);
+    });
+
+    test('is replaced with replaceExistingRealtimeLogConfig, and attaching one guard twice is no clash', () => {
+      const stack = newStack();
+      const guard = new RealtimeWafGuard(stack, 'Guard');
+      const distribution = newDistribution(stack);
+      distribution.addBehavior('/reports/*', new origins.HttpOrigin('reports.example.com'), { realtimeLogConfig: otherConfig(stack) });
+      guard.attachTo(distribution, { replaceExistingRealtimeLogConfig: true });
+      const arn = logConfigArn(stack);
+      const config = distributionConfig(stack);
+      expect(config.CacheBehaviors.map((b: any) => [b.PathPattern, b.RealtimeLogConfigArn])).toEqual([['/api/*', arn], ['/reports/*', arn]]);
+
+      const again = newStack();
+      const twice = new RealtimeWafGuard(again, 'Guard', { createWebAcl: false });
+      const target = newDistribution(again);
+      twice.attachTo(target);
+      twice.attachTo(target);
+      expect(distributionConfig(again).DefaultCacheBehavior.RealtimeLogConfigArn).toEqual(logConfigArn(again));
+    });
   });
 });
 

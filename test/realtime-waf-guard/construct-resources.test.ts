@@ -1,4 +1,4 @@
-import { App, CfnElement, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations as CoreAnnotations, App, CfnElement, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
@@ -673,20 +673,48 @@ describe('counting', () => {
     expect(logProcessorConfigFromEnv(loose).localFirstSlackPercent).toBe(25);
   });
 
-  test('synth warns when no rule leaves LOCAL_FIRST anything to hold, and only then', () => {
+  test('LOCAL_FIRST asked for where no rule leaves it anything to hold: a warning that names the fix, and only then', () => {
     const warnings = (props: Parameters<typeof synthGuard>[0]) => Annotations.fromStack(synthGuard(props).stack)
-      .findWarning('*', Match.stringLikeRegexp('Counting.LOCAL_FIRST would write every request')).length;
+      .findWarning('*', Match.stringLikeRegexp('^counting: set counting: Counting.EXACT \\(cheaper here\\)')).length;
     // The slack is of the logged threshold k*: for 100 requests per 10 s, 25 logged requests at 10% sampling and 36 at
     // 20% (sampling-bound.ts). Shared by 4 environments (one per shard; a new on-demand stream starts with 4), 10% of
     // 36 is under one logged request each: nothing can be held.
     const rules = [{ host: 'www.example.com', threshold: 100, window: Duration.seconds(10) }];
-    expect(warnings({ rules, samplingRate: 20 })).toBe(1);
-    expect(warnings({ rules, samplingRate: 10, shardCount: 4 })).toBe(1);
-    expect(warnings({ rules, samplingRate: 20, shardCount: 2 })).toBe(0);
-    expect(warnings({ rules, samplingRate: 10, shardCount: 1 })).toBe(0);
-    expect(warnings({ rules, samplingRate: 50 })).toBe(0);
+    const localFirst = Counting.LOCAL_FIRST;
+    expect(warnings({ rules, samplingRate: 20, counting: localFirst })).toBe(1);
+    expect(warnings({ rules, samplingRate: 10, shardCount: 4, counting: localFirst })).toBe(1);
+    expect(warnings({ rules, samplingRate: 20, shardCount: 2, counting: localFirst })).toBe(0);
+    expect(warnings({ rules, samplingRate: 10, shardCount: 1, counting: localFirst })).toBe(0);
+    expect(warnings({ rules, samplingRate: 50, counting: localFirst })).toBe(0);
     expect(warnings({ rules, samplingRate: 20, counting: Counting.EXACT })).toBe(0);
     expect(warnings({ rules, samplingRate: 20, counting: Counting.localFirst(20) })).toBe(0);
+    // Acknowledgeable by its id, like every warning of the guard.
+    const stack = newStack();
+    const guard = new RealtimeWafGuard(stack, 'Guard', { rules, samplingRate: 20, counting: localFirst });
+    CoreAnnotations.of(guard).acknowledgeWarning('cdk-waf-guard:countingHoldsNothing', 'EXACT costs the same here');
+    expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+  });
+
+  test('without counting, EXACT is chosen where LOCAL_FIRST could hold nothing, said as information, not as a warning', () => {
+    // 30 per minute at 100%: 10% of 30 over 4 shards is 0.75 of a request (the README's reporting example).
+    const small = synthGuard({ rules: [{ host: 'www.example.com', threshold: 30, window: Duration.minutes(1) }] });
+    expect((envOf(small.template, 'LogProcessor') as Record<string, string>).COUNTING).toBe('EXACT');
+    expect(small.guard.counterWritesAlarm).toBeUndefined();
+    expect(Annotations.fromStack(small.stack).findWarning('*', Match.anyValue())).toEqual([]);
+    Annotations.fromStack(small.stack).hasInfo('/GuardStack/Guard', Match.stringLikeRegexp('^counting: Counting.EXACT chosen'));
+    // One shard: 3 requests each, LOCAL_FIRST holds; so does a larger threshold beside the small one.
+    const oneShard = synthGuard({ rules: [{ host: 'www.example.com', threshold: 30, window: Duration.minutes(1) }], shardCount: 1 });
+    expect((envOf(oneShard.template, 'LogProcessor') as Record<string, string>).COUNTING).toBe('LOCAL_FIRST:10');
+    const mixed = synthGuard({
+      rules: [
+        { host: 'www.example.com', threshold: 30, window: Duration.minutes(1) },
+        { host: 'api.example.com', threshold: 3000, window: Duration.minutes(5) },
+      ],
+    });
+    expect((envOf(mixed.template, 'LogProcessor') as Record<string, string>).COUNTING).toBe('LOCAL_FIRST:10');
+    expect(Annotations.fromStack(mixed.stack).findInfo('*', Match.stringLikeRegexp('^counting:'))).toEqual([]);
+    // No rules at synth (they come from the table): the default stays.
+    expect((envOf(synthGuard().template, 'LogProcessor') as Record<string, string>).COUNTING).toBe('LOCAL_FIRST:10');
   });
 
   test('a slack outside 1..50 fails at synth, and the handler refuses a setting it cannot read', () => {

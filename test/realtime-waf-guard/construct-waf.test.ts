@@ -1,7 +1,7 @@
-import { Duration } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations as CoreAnnotations, App, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
-import { newStack, synthGuard } from './construct-fixtures';
+import { newStack, synthGuard, US_EAST_1 } from './construct-fixtures';
 import { RealtimeWafGuard } from '../../src';
 
 function webAclRules(template: Template): any[] {
@@ -128,6 +128,116 @@ describe('createWebAcl: false', () => {
     const { guard } = synthGuard({ createWebAcl: false });
     expect(() => guard.blockRules(-1)).toThrow(/firstPriority must be a whole number/);
     expect(() => guard.blockRules(1.5)).toThrow(/firstPriority must be a whole number/);
+  });
+});
+
+describe('createWebAcl: false, when no WebACL of the app reads the guard\'s sets', () => {
+  const UNREAD = /^createWebAcl is false and no WebACL or rule group of this app reads the guard's (.*): the guard detects clients and fills those IP sets, but no request is blocked\. Add guard\.blockRules\(priority\)/;
+  const visibilityConfig = { cloudWatchMetricsEnabled: true, metricName: 'mine', sampledRequestsEnabled: true };
+  const unreadWarnings = (stack: Stack) => Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp(UNREAD.source))
+    .map((w) => [w.id, UNREAD.exec(String(w.entry.data))![1]]);
+
+  test('warns at synth, on the guard\'s enforcement part, naming the sets and what to add', () => {
+    const stack = newStack();
+    new RealtimeWafGuard(stack, 'Guard', { createWebAcl: false });
+    new wafv2.CfnWebACL(stack, 'UnrelatedAcl', { scope: 'CLOUDFRONT', defaultAction: { allow: {} }, visibilityConfig, rules: [] });
+    expect(unreadWarnings(stack)).toEqual([['/GuardStack/Guard/Enforcement', 'IPv4 set (ipv4Set), IPv6 set (ipv6Set)']]);
+  });
+
+  test('names a set left out by hand, and the forwarded sets with trusted proxies', () => {
+    const stack = newStack();
+    const guard = new RealtimeWafGuard(stack, 'Guard', { createWebAcl: false, trustedProxies: ['198.51.100.0/24'] });
+    new wafv2.CfnWebACL(stack, 'MyAcl', {
+      scope: 'CLOUDFRONT',
+      defaultAction: { allow: {} },
+      visibilityConfig,
+      rules: guard.blockRules(0).filter((r) => r.name.endsWith('-BlockedIPv4')),
+    });
+    expect(unreadWarnings(stack)).toEqual([['/GuardStack/Guard/Enforcement',
+      'IPv6 set (ipv6Set), forwarded IPv4 set (forwardedIpv4Set), forwarded IPv6 set (forwardedIpv6Set)']]);
+  });
+
+  test('no warning when blockRules() is in a WebACL of another stack, or the sets are read by ARN in a rule group', () => {
+    const app = new App();
+    const edge = new Stack(app, 'Edge', US_EAST_1);
+    const guard = new RealtimeWafGuard(edge, 'Guard', { createWebAcl: false });
+    const waf = new Stack(app, 'Waf', US_EAST_1);
+    new wafv2.CfnWebACL(waf, 'TeamAcl', { scope: 'CLOUDFRONT', defaultAction: { allow: {} }, visibilityConfig, rules: guard.blockRules(100) });
+    expect(unreadWarnings(edge)).toEqual([]);
+
+    const stack = newStack();
+    const byHand = new RealtimeWafGuard(stack, 'Guard', { createWebAcl: false });
+    new wafv2.CfnRuleGroup(stack, 'Group', {
+      scope: 'CLOUDFRONT',
+      capacity: 10,
+      visibilityConfig,
+      rules: [byHand.ipv4Set, byHand.ipv6Set].map((set, i) => ({
+        name: `mine-${i}`, priority: i, action: { block: {} }, visibilityConfig, statement: { ipSetReferenceStatement: { arn: set.attrArn } },
+      })),
+    });
+    expect(unreadWarnings(stack)).toEqual([]);
+  });
+
+  test('acknowledged by its id when the WebACL is outside the app; never with the guard\'s own WebACL', () => {
+    const stack = newStack();
+    const guard = new RealtimeWafGuard(stack, 'Guard', { createWebAcl: false });
+    CoreAnnotations.of(guard).acknowledgeWarning('cdk-waf-guard:ipSetsInNoWebAcl', 'our WebACL is in the network team\'s app');
+    expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+    expect(unreadWarnings(synthGuard().stack)).toEqual([]);
+  });
+});
+
+describe('priorities of a WebACL holding the guard\'s rules', () => {
+  const visibilityConfig = { cloudWatchMetricsEnabled: true, metricName: 'mine', sampledRequestsEnabled: true };
+  const ownRule = (name: string, priority: number): wafv2.CfnWebACL.RuleProperty => ({
+    name, priority, action: { block: {} }, visibilityConfig, statement: { geoMatchStatement: { countryCodes: ['XX'] } },
+  });
+
+  test('blockRules() takes three priorities by default, the default-domain rule included', () => {
+    const { guard } = synthGuard({ createWebAcl: false, guardName: 'edge' });
+    expect(guard.blockRules(5).map((r) => [r.name, r.priority])).toEqual([
+      ['edge-BlockedIPv4', 5], ['edge-BlockedIPv6', 6], ['edge-CloudFrontDomain', 7],
+    ]);
+  });
+
+  test('a clash with the team\'s own rule fails at synth, naming both rules, the range and a free first priority', () => {
+    const stack = newStack();
+    const guard = new RealtimeWafGuard(stack, 'Guard', { createWebAcl: false, guardName: 'edge' });
+    new wafv2.CfnWebACL(stack, 'TeamAcl', {
+      scope: 'CLOUDFRONT',
+      defaultAction: { allow: {} },
+      visibilityConfig,
+      rules: [ownRule('team-geo', 0), ownRule('team-bots', 2), ...guard.blockRules(1)],
+    });
+    expect(() => Template.fromStack(stack)).toThrow(
+      'WebACL GuardStack/TeamAcl: rules "team-bots" and "edge-BlockedIPv6" both have priority 2, and WAF refuses a WebACL ' +
+      'whose rules share a priority (at deploy). guard.blockRules(firstPriority) takes 3 consecutive priorities, here 1 to 3: ' +
+      'pass a firstPriority whose 3 priorities no other rule uses (e.g. 3, after your rules), or move your rule to a priority outside them.');
+  });
+
+  test('a clash added by a property override, or in the guard\'s own WebACL, is found too', () => {
+    const stack = newStack();
+    const guard = new RealtimeWafGuard(stack, 'Guard', { guardName: 'edge' });
+    guard.webAcl!.addPropertyOverride('Rules.3', {
+      Name: 'team-extra',
+      Priority: 0,
+      Action: { Block: {} },
+      VisibilityConfig: { CloudWatchMetricsEnabled: true, MetricName: 'x', SampledRequestsEnabled: true },
+      Statement: { GeoMatchStatement: { CountryCodes: ['XX'] } },
+    });
+    expect(() => Template.fromStack(stack)).toThrow(/^WebACL GuardStack\/Guard\/Enforcement\/WebAcl: rules "edge-BlockedIPv4" and "team-extra" both have priority 0/);
+  });
+
+  test('distinct priorities synthesize without a warning', () => {
+    const stack = newStack();
+    const guard = new RealtimeWafGuard(stack, 'Guard', { createWebAcl: false, guardName: 'edge' });
+    new wafv2.CfnWebACL(stack, 'TeamAcl', {
+      scope: 'CLOUDFRONT',
+      defaultAction: { allow: {} },
+      visibilityConfig,
+      rules: [ownRule('team-geo', 0), ownRule('team-bots', 1), ...guard.blockRules(2)],
+    });
+    expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { buildReportingStack } from '../../examples/reporting/app';
 import { nagFindings } from '../realtime-waf-guard/construct-fixtures';
 
@@ -13,5 +13,11 @@ describe('reporting example app', () => {
     template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(0 5 * * ? *)', ScheduleExpressionTimezone: 'Europe/Berlin' });
     template.resourceCountIs('AWS::S3::Bucket', 1);
     expect(nagFindings(stack)).toEqual([]);
+  });
+
+  test('synthesizes without a warning (cdk synth --strict): its one 30-per-minute rule counts EXACT, said as information', () => {
+    const stack = buildReportingStack(new App());
+    expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue()).map((w) => String(w.entry.data))).toEqual([]);
+    Annotations.fromStack(stack).hasInfo('*', Match.stringLikeRegexp('^counting: Counting.EXACT chosen'));
   });
 });
