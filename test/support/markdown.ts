@@ -166,7 +166,7 @@ export interface CodeBlock {
   readonly line: number;
   readonly language: string;
   readonly code: string;
-  /** Preceded by `<!-- fragment -->`: a piece of a program, not meant to compile alone. */
+  /** Preceded by `<!-- fragment -->` (or `<!-- fragment: why -->`): a piece of a program, not meant to compile alone. */
   readonly fragment: boolean;
   /** The nearest heading above the block. */
   readonly heading: string;
@@ -193,7 +193,7 @@ export function codeBlocksOf(markdown: string): CodeBlock[] {
       line: i + 1,
       language,
       code: lines.slice(i + 1, end).map((l) => (l.startsWith(indent) ? l.slice(indent.length) : l)).join('\n'),
-      fragment: before >= 0 && lines[before].trim() === '<!-- fragment -->',
+      fragment: before >= 0 && /^<!-- fragment(?::[^>]*)? -->$/.test(lines[before].trim()),
       heading,
     });
     i = end;

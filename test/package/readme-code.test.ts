@@ -1,0 +1,114 @@
+import { readdirSync, readFileSync } from 'fs';
+import { join } from 'path';
+import { App } from 'aws-cdk-lib';
+import * as ts from 'typescript';
+import { codeBlocksOf } from '../support/markdown';
+
+/**
+ * Every TypeScript block of the README and docs/ compiles against the package as a user would paste it, importing from
+ * 'cdk-waf-guard' (mapped to src/index.ts), and the quick start synthesizes without a warning or an error. A block
+ * preceded by `<!-- fragment -->` is a piece of a program and is skipped.
+ */
+const ROOT = join(__dirname, '..', '..');
+const documents = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+
+interface Example {
+  readonly where: string;
+  readonly heading: string;
+  readonly fileName: string;
+  readonly code: string;
+}
+
+const examples: Example[] = documents.flatMap((document) =>
+  codeBlocksOf(readFileSync(join(ROOT, document), 'utf8'))
+    .filter((b) => (b.language === 'ts' || b.language === 'typescript') && !b.fragment)
+    .map((b) => ({
+      where: `${document}:${b.line}`,
+      heading: b.heading,
+      // files that do not exist, beside the tests, so that packages resolve from the repository's node_modules
+      fileName: join(ROOT, 'test', 'package', '.readme-code', `${document.replace(/[/.]/g, '-')}-${b.line}.ts`),
+      code: b.code,
+    })));
+
+function compilerOptions(): ts.CompilerOptions {
+  const configFile = join(ROOT, 'tsconfig.dev.json');
+  const config = ts.getParsedCommandLineOfConfigFile(configFile, {}, {
+    ...ts.sys,
+    onUnRecoverableConfigFileDiagnostic: (d) => { throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n')); },
+  })!;
+  return {
+    ...config.options,
+    noEmit: true,
+    // a sample may name what it builds without using it (`const monitor = new ElasticWafMonitor(...)`)
+    noUnusedLocals: false,
+    noUnusedParameters: false,
+    paths: { 'cdk-waf-guard': [join(ROOT, 'src', 'index.ts')] },
+  };
+}
+
+describe('README code blocks', () => {
+  test('there are blocks to check, the quick start first among them', () => {
+    expect(examples.length).toBeGreaterThanOrEqual(6);
+    expect(examples[0].heading).toBe('Quick start');
+  });
+
+  test('every TypeScript block type-checks against the package', () => {
+    const options = compilerOptions();
+    const host = ts.createCompilerHost(options);
+    const byName = new Map(examples.map((e) => [e.fileName, e]));
+    const getSourceFile = host.getSourceFile.bind(host);
+    const fileExists = host.fileExists.bind(host);
+    const readFile = host.readFile.bind(host);
+    host.getSourceFile = (name, language, onError, shouldCreate) => {
+      const example = byName.get(name);
+      return example ? ts.createSourceFile(name, example.code, language) : getSourceFile(name, language, onError, shouldCreate);
+    };
+    host.fileExists = (name) => byName.has(name) || fileExists(name);
+    host.readFile = (name) => byName.get(name)?.code ?? readFile(name);
+
+    const program = ts.createProgram([...byName.keys()], options, host);
+    const errors = [
+      ...program.getOptionsDiagnostics(),
+      ...examples.flatMap((e) => {
+        const file = program.getSourceFile(e.fileName)!;
+        return [...program.getSyntacticDiagnostics(file), ...program.getSemanticDiagnostics(file)];
+      }),
+    ].map((d) => {
+      const example = d.file && byName.get(d.file.fileName);
+      const at = example && d.start !== undefined ? `${example.where} + line ${d.file!.getLineAndCharacterOfPosition(d.start).line + 1}` : 'options';
+      return `${at}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
+    });
+    expect(errors).toEqual([]);
+  });
+
+  test('the quick start synthesizes with no warning or error', () => {
+    const quickStart = examples[0];
+    expect(quickStart.code).toMatch(/^const app = new App\(\);$/m);
+    // run as the user's app would run, with the package's source standing in for the installed package
+    const js = ts.transpileModule(`${quickStart.code}\nexports.__app = app;\n`, {
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+    }).outputText;
+    const module = { exports: {} as { __app?: App } };
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const load = (id: string) => (id === 'cdk-waf-guard' ? require('../../src') : require(id));
+    new Function('require', 'module', 'exports', js)(load, module, module.exports);
+    const assembly = module.exports.__app!.synth();
+
+    const messages = assembly.stacks.flatMap((stack) => stack.messages
+      .filter((m) => m.level !== 'info')
+      .map((m) => `${stack.stackName} ${m.id}: ${m.level}: ${String(m.entry.data)}`));
+    expect(messages).toEqual([]);
+    const [stack] = assembly.stacks;
+    expect(stack.environment.region).toBe('us-east-1');
+    // the quick start tells the reader to look for the dashboard by this name, and to confirm an email subscription
+    const resources = Object.entries(stack.template.Resources as Record<string, { Type: string; Properties?: any }>);
+    expect(resources.filter(([, r]) => r.Type === 'AWS::CloudWatch::Dashboard').map(([id]) => id))
+      .toEqual([expect.stringMatching(/^GuardConsoleDashboard/)]);
+    expect(resources.filter(([, r]) => r.Type === 'AWS::SNS::Subscription').map(([, r]) => r.Properties))
+      .toEqual([expect.objectContaining({ Protocol: 'email', Endpoint: 'security@example.com' })]);
+    // attachTo gave the distribution the guard's WebACL and its behavior the real-time logs
+    const distribution = resources.find(([, r]) => r.Type === 'AWS::CloudFront::Distribution')![1].Properties.DistributionConfig;
+    expect(distribution.WebACLId).toBeDefined();
+    expect(distribution.DefaultCacheBehavior.RealtimeLogConfigArn).toBeDefined();
+  });
+});
