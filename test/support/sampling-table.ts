@@ -1,8 +1,8 @@
 import { detectionDelayMs, falseBlocksPerClientDay, loggedThreshold, samplingProblem } from '../../src/realtime-waf-guard/runtime/sampling-bound';
 
 /**
- * The README's table of detection delays ("Thresholds and sampling"), computed from the bound itself. A test compares
- * it with the README; `npx ts-node test/support/sampling-table.ts` prints it to paste there. For a rule of 100
+ * The table of detection delays in docs/guard-internals.md ("Thresholds and sampling"), computed from the bound itself.
+ * A test compares it with that file; `npx ts-node test/support/sampling-table.ts` prints it to paste there. For a rule of 100
  * requests per minute.
  */
 export function delayTable(): string {
