@@ -17,7 +17,8 @@ import { operatorSettingsFromEnv } from '../realtime-waf-guard/runtime/config';
 import { clientOf, kindOf, ruleOf, RowState, selectRows, untilText } from '../realtime-waf-guard/runtime/console-render';
 import { MAX_IPV6_PREFIX_LENGTH, MIN_IPV6_PREFIX_LENGTH } from '../realtime-waf-guard/runtime/ip';
 import {
-  ActionChoice, ActionError, ActionResult, cleanText, DEFAULT_SHIELD, LIMITS, OperatorActions, OperatorSettings, parsePeriod, parseTarget, widthProblem,
+  ActionChoice, ActionError, ActionResult, cleanText, DEFAULT_SHIELD, LIMITS, OperatorActions, OperatorSettings, parsePeriod, parseTarget,
+  widthProblem,
 } from '../realtime-waf-guard/runtime/operator-actions';
 
 export const BLOCKS_USAGE = `Usage: cdk-waf-guard blocks <command> [arguments] (--stack <name> | --blocks-table <name> --history-table <name>)

@@ -14,10 +14,10 @@ import { REPORT_USAGE, ReportUsageError, runReportCommand } from './report-comma
 import { parseRulesJson, samplingWarnings } from './rules-file';
 import { printable, printableJson } from './text-table';
 import { deliveredFieldOrder } from '../realtime-waf-guard/log-fields';
-import { Malformed } from '../realtime-waf-guard/runtime/log-parser';
 import {
   CidrSet, DEFAULT_IPV6_PREFIX_LENGTH, MAX_IPV6_PREFIX_LENGTH, MIN_IPV6_PREFIX_LENGTH, parseCidrList,
 } from '../realtime-waf-guard/runtime/ip';
+import { Malformed } from '../realtime-waf-guard/runtime/log-parser';
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
