@@ -33,6 +33,8 @@ Field options of set (a new rule needs --host, --threshold and --window):
   --block-for <15m>                1m to 30d (default 15m)
   --action <BLOCK|COUNT>           COUNT records "would block" without blocking (dry run)
   --enabled <true|false>
+  --detach                         remove the stack's marker (managedBy) from a seeded row: a deploy that removes the
+                                   rule from the stack then keeps the row (one that changes the rule still rewrites it)
 
 Finding the guard:
   --stack <name>                   the stack holding the guard (CloudFormation DescribeStackResources)
@@ -82,7 +84,7 @@ const FIELD_OPTIONS: Record<string, string> = {
   '--enabled': 'enabled',
 };
 const VALUE_OPTIONS = new Set(['--stack', '--guard', '--rules-table', '--region', '--sampling', ...Object.keys(FIELD_OPTIONS)]);
-const FLAGS = new Set(['--json', '--dry-run', '--all-paths', '--help', '-h']);
+const FLAGS = new Set(['--json', '--dry-run', '--all-paths', '--detach', '--help', '-h']);
 const COMMANDS = ['list', 'set', 'disable', 'enable'];
 
 function parseArgs(argv: readonly string[]): Args {
@@ -149,7 +151,8 @@ function changes(command: string, args: Args): Map<string, AttributeValue | null
     if (out.has('pathPrefix')) throw new UserError('give --path-prefix or --all-paths, not both');
     out.set('pathPrefix', null);
   }
-  if (out.size === 0) throw new UserError(`rules set: give the fields to change (${Object.keys(FIELD_OPTIONS).join(', ')}, --all-paths)`);
+  if (args.flags.has('--detach')) out.set('managedBy', null);
+  if (out.size === 0) throw new UserError(`rules set: give the fields to change (${Object.keys(FIELD_OPTIONS).join(', ')}, --all-paths, --detach)`);
   return out;
 }
 
@@ -284,7 +287,8 @@ async function setRow(command: string, ruleId: string, delta: Map<string, Attrib
   const rule = judged.rules[0];
   const what = command === 'set' ? (current ? 'changed' : 'created') : `${command}d`;
   io.stdout(`rule "${ruleId}" ${what}: ${rowText(next)}\nThe log processor reads it within its rulesCacheDuration (default 30 s).`
-    + (rule.managedBy ? `\nThe row is seeded by the stack (managedBy ${rule.managedBy}): a deploy that changes this rule overwrites it.` : ''));
+    + (rule.managedBy ? `\nThe row is seeded by the stack (managedBy ${rule.managedBy}): a deploy that changes this rule in the stack `
+      + 'rewrites the row, one that removes the rule deletes it (--detach keeps it then).' : ''));
   return 0;
 }
 

@@ -82,10 +82,15 @@ test('set changes only the given fields: the stack\'s marker and an operator\'s 
   const changed = await g.run('set', 'login', '--threshold', '250', '--all-paths', '--stack', 'ShopStack');
   expect(changed.code).toBe(0);
   expect(changed.out).toContain('rule "login" changed');
-  expect(changed.out).toContain('a deploy that changes this rule overwrites it');
+  expect(changed.out).toContain('a deploy that changes this rule in the stack rewrites the row, one that removes the rule deletes it');
   const { pathPrefix, ...rest } = SEEDED;
   expect(pathPrefix).toBe('/login');
   expect(await g.row('login')).toEqual({ ...rest, threshold: 250, note: 'raised for the sale' });
+  const detached = await g.run('set', 'login', '--detach', '--stack', 'ShopStack');
+  expect(detached.out).not.toContain('seeded by the stack');
+  const { managedBy, ...operatorOwned } = rest;
+  expect(managedBy).toBe('ShopStack/Guard');
+  expect(await g.row('login')).toStrictEqual({ ...operatorOwned, threshold: 250, note: 'raised for the sale' });
 });
 
 test('set refuses what the log processor would refuse at the guard\'s sampling rate, with its message, and writes nothing', async () => {
