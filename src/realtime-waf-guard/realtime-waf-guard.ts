@@ -13,6 +13,7 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct, IConstruct } from 'constructs';
 import { GuardAlarms } from './guard-alarms';
 import { GuardConsole } from './guard-console';
+import { addGuardOutputs } from './guard-outputs';
 import { GuardSettings, resolveGuardSettings } from './guard-settings';
 import { GuardTables } from './guard-tables';
 import { METRIC } from './handler-env';
@@ -207,6 +208,8 @@ export class RealtimeWafGuard extends Construct {
       this.dashboard = operatorConsole.dashboard;
       this.consoleFunction = operatorConsole.widgetFunction;
     }
+
+    addGuardOutputs(this, this);
   }
 
   /**

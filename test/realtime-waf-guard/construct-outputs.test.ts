@@ -1,0 +1,43 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { newStack, synthGuard } from './construct-fixtures';
+import { RealtimeWafGuard } from '../../src';
+
+type Outputs = Record<string, { Value: unknown; Description: string; Export?: unknown }>;
+
+/** The logical id of the one resource of the type whose id holds the fragment. */
+function resourceId(template: Template, type: string, fragment: string): string {
+  const ids = Object.keys(template.findResources(type)).filter((id) => id.includes(fragment));
+  expect(ids).toHaveLength(1);
+  return ids[0];
+}
+
+describe('stack outputs', () => {
+  test('name the tables and functions under the guard\'s id, without a hash, and export nothing', () => {
+    const { template } = synthGuard();
+    const outputs = template.toJSON().Outputs as Outputs;
+    const table = (part: string) => ({ Ref: resourceId(template, 'AWS::DynamoDB::Table', part) });
+    const fn = (part: string) => ({ Ref: resourceId(template, 'AWS::Lambda::Function', part) });
+    expect(Object.fromEntries(Object.entries(outputs).map(([id, o]) => [id, o.Value]))).toEqual({
+      GuardRulesTableName: table('RulesTable'),
+      GuardBlocksTableName: table('BlocksTable'),
+      GuardHistoryTableName: table('HistoryTable'),
+      GuardLogProcessorFunctionName: fn('LogProcessor'),
+      GuardIpSetSyncFunctionName: fn('IpSetSync'),
+      GuardConsoleFunctionName: fn('ConsoleWidget'),
+    });
+    expect(Object.values(outputs).filter((o) => o.Export !== undefined)).toEqual([]);
+    expect(outputs.GuardRulesTableName.Description).toBe('GuardStack/Guard: rules table (cdk-waf-guard rules --rules-table)');
+  });
+
+  test('without the dashboard there is no console output; two guards in a stack keep theirs apart', () => {
+    const stack = newStack();
+    new RealtimeWafGuard(stack, 'Shop', { dashboard: false });
+    new RealtimeWafGuard(stack, 'Api-Guard', { dashboard: false, guardName: 'api' });
+    const ids = Object.keys(Template.fromStack(stack).toJSON().Outputs);
+    expect(ids.filter((id) => id.startsWith('Shop'))).toEqual([
+      'ShopRulesTableName', 'ShopBlocksTableName', 'ShopHistoryTableName', 'ShopLogProcessorFunctionName', 'ShopIpSetSyncFunctionName',
+    ]);
+    expect(ids.filter((id) => id.startsWith('ApiGuard'))).toHaveLength(5);
+    expect(ids).toHaveLength(10);
+  });
+});
