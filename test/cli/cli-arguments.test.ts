@@ -132,3 +132,13 @@ test('replay: ISO 8601 times in the timestamp field are named, with the same tim
   const other = await run(['replay', '--rules', rules], 'yesterday\t203.0.113.7\twww.example.com\t/login\t-\n');
   expect(other.err).toContain('the timestamp field must be epoch seconds with milliseconds like "1700000000.123" (got "yesterday")');
 });
+
+test('replay: the README\'s sample lines are read as log lines (none malformed)', async () => {
+  const readme = readFileSync(join(__dirname, '../../README.md'), 'utf8');
+  const sample = /two lines read:\n\n```text\n([^`]+)```/.exec(readme)?.[1];
+  expect(sample?.split('\n').filter(Boolean)).toHaveLength(2);
+  const rules = join(__dirname, 'fixtures', 'rules.json');
+  const { code, out } = await run(['replay', '--json', '--rules', rules], sample);
+  expect(code).toBe(0);
+  expect(JSON.parse(out)).toMatchObject({ lines: 2, malformed: 0, firstTimestampMs: 1_700_000_000_123, lastTimestampMs: 1_700_000_000_456 });
+});
