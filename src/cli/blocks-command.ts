@@ -53,7 +53,10 @@ The guard's settings (ipv6PrefixLength, the widest allow-list entry) are read fr
   --ipv6-prefix-length <48..128>   the guard's ipv6PrefixLength, for an IPv6 address's client (history, unblock)
 
 Uses your AWS credentials (AWS_PROFILE, environment, SSO...). Actions are recorded with your IAM identity (STS
-GetCallerIdentity) and the reason, applied by the guard's next sync run and announced in its next digest.`;
+GetCallerIdentity) and the reason, applied by the guard's next sync run and announced in its next digest.
+
+Exit status: 0 on success; 2 on a mistake in the arguments (checked before any AWS call) or an action refused; 1 when
+AWS cannot be used (no credentials, access denied, out of reach).`;
 
 export interface BlocksIo {
   readonly stdout: (text: string) => void;

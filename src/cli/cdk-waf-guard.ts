@@ -31,6 +31,7 @@ export const USAGE = `Usage: cdk-waf-guard replay --rules <rules.json> [options]
        cdk-waf-guard rules list|set|disable|enable ...  change the guard's rules without a deploy (see rules --help)
        cdk-waf-guard report (--day YYYY-MM-DD | --month YYYY-MM) --dry-run --config <report-config.json>  (see report --help)
        cdk-waf-guard report --sample [--out <dir>]   the daily and monthly report emails from generated data
+       cdk-waf-guard --version
 
 What the guard would have done with these CloudFront real-time log lines: per rule, the clients it would block,
 when, until when and at what rate. Reads files (plain or gzip) or, without files or with "-", stdin.
@@ -49,7 +50,6 @@ Options:
   --json                  print the report as JSON (formatVersion 1; times as epoch ms and ISO 8601; malformed
                           lines by code: empty, field-count, timestamp, client-ip, line-too-long)
   -h, --help              this text
-  --version               the package version
 
 Lines longer than ${MAX_LINE_BYTES.toLocaleString('en-US')} bytes are malformed (line-too-long) and not kept. Memory follows the clients
 active within a window, not all the clients in the logs; give lines roughly in log time order.

@@ -47,7 +47,10 @@ Finding the guard:
 --dry-run prints the row that would be written and writes nothing. The log processor reads the table again within its
 rulesCacheDuration (default 30 s). A row the stack seeded (managedBy set) stays the stack's: a deploy that changes that
 rule in the stack overwrites the row, one that removes the rule deletes it (see the README, "Changing a rule without a
-deploy").`;
+deploy").
+
+Exit status: 0 on success; 2 on a mistake in the arguments (checked before any AWS call) or a row the guard would
+refuse; 1 when AWS cannot be used (no credentials, access denied, out of reach).`;
 
 export interface RulesIo {
   readonly stdout: (text: string) => void;
