@@ -129,6 +129,11 @@ test('replay: ISO 8601 times in the timestamp field are named, with the same tim
   expect(err).toContain('2 of 2 lines are malformed, most (2) for "timestamp is not epoch seconds" (timestamp)');
   expect(err).toContain('the timestamp field holds ISO 8601 times ("2023-11-14T22:13:20.000Z"), but CloudFront real-time logs give epoch seconds '
     + 'with milliseconds: that time is "1700000000.000"');
+  // one ISO line among good ones: no warning, and the report's malformed section names the format
+  const mixed = await run(['replay', '--rules', rules], `1700000000.000\t203.0.113.7\twww.example.com\t/login\t-\n${lines}1700000002.000\t203.0.113.7\twww.example.com\t/login\t-\n`
+    .replace(/^2023-11-14T22:13:21.*\n/m, ''));
+  expect(mixed.code).toBe(0);
+  expect(mixed.out).toContain('1  timestamp is not epoch seconds (timestamp)\n      the timestamp field holds ISO 8601 times ("2023-11-14T22:13:20.000Z")');
   const other = await run(['replay', '--rules', rules], 'yesterday\t203.0.113.7\twww.example.com\t/login\t-\n');
   expect(other.err).toContain('the timestamp field must be epoch seconds with milliseconds like "1700000000.123" (got "yesterday")');
 });
