@@ -308,7 +308,7 @@ const MUTATIONS = ['unblock', 'block', 'extend', 'allow', 'unallow'];
  * The checks that need no table: the command's address, periods, reason and settings, and a way to find the guard.
  * The same functions the actions use judge them, so the messages are the actions' own.
  */
-export function validateArgs(command: string, args: Args): void {
+function validateArgs(command: string, args: Args): void {
   const asUsage = (check: () => unknown) => {
     try {
       check();

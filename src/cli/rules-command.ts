@@ -174,7 +174,7 @@ const STAND_IN: Record<string, AttributeValue> = {
 };
 
 /** Everything that can be checked without AWS: the command, the rule id, every option. Returns the row changes. */
-export function validateRulesArgs(command: string, args: Args): Map<string, AttributeValue | null> | undefined {
+function validateRulesArgs(command: string, args: Args): Map<string, AttributeValue | null> | undefined {
   const sampling = args.options.get('--sampling');
   if (sampling !== undefined && !(/^\d{1,3}$/.test(sampling) && Number(sampling) >= 1 && Number(sampling) <= 100)) {
     throw new UserError(`--sampling must be a whole percentage from 1 to 100 (got ${sampling})`);
@@ -241,10 +241,6 @@ async function admission(args: Args, clients: RulesClients, guard: Guard, io: Ru
 }
 
 const seconds = (s: number) => (s % 3600 === 0 ? `${s / 3600}h` : s % 60 === 0 ? `${s / 60}m` : `${s}s`);
-
-function ruleJson(r: StoredRule): Record<string, unknown> {
-  return { ...r };
-}
 
 function listText(rules: readonly StoredRule[], invalid: readonly string[]): string {
   const table = rules.length === 0 ? 'No valid rules.' : formatTable([
@@ -317,7 +313,7 @@ export async function runRules(argv: readonly string[], io: RulesIo, injected?: 
     if (command === 'list') {
       const loaded = await loadRules(clients.dynamo, guard.rulesTable, await admission(args, clients, guard, io));
       io.stdout(args.flags.has('--json')
-        ? printableJson({ rules: loaded.rules.map(ruleJson), refused: loaded.invalid })
+        ? printableJson({ rules: loaded.rules, refused: loaded.invalid })
         : printable(listText(loaded.rules, loaded.invalid)));
       return 0;
     }
