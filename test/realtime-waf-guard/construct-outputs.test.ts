@@ -1,6 +1,7 @@
+import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { newStack, synthGuard } from './construct-fixtures';
-import { RealtimeWafGuard } from '../../src';
+import { Detection, RealtimeWafGuard } from '../../src';
 
 type Outputs = Record<string, { Value: unknown; Description: string; Export?: unknown }>;
 
@@ -39,5 +40,12 @@ describe('stack outputs', () => {
     ]);
     expect(ids.filter((id) => id.startsWith('ApiGuard'))).toHaveLength(5);
     expect(ids).toHaveLength(10);
+  });
+
+  test('query detection adds its function', () => {
+    const rules = [{ host: 'api.example.com', threshold: 100, window: Duration.minutes(1) }];
+    const { template } = synthGuard({ rules, timestream: {}, detection: Detection.TIMESTREAM_QUERY });
+    expect((template.toJSON().Outputs as Outputs).GuardQueryDetectorFunctionName.Value)
+      .toEqual({ Ref: resourceId(template, 'AWS::Lambda::Function', 'QueryDetector') });
   });
 });
