@@ -8,14 +8,17 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { explainAwsError } from './aws-errors';
 import { UserError } from './errors';
+export { runRules } from './rules-command';
 import { formatTable, printable, printableJson } from './text-table';
 import { BlockRow } from '../realtime-waf-guard/runtime/block-store';
 import { operatorSettingsFromEnv } from '../realtime-waf-guard/runtime/config';
 import { clientOf, kindOf, ruleOf, RowState, selectRows, untilText } from '../realtime-waf-guard/runtime/console-render';
 import { MAX_IPV6_PREFIX_LENGTH, MIN_IPV6_PREFIX_LENGTH } from '../realtime-waf-guard/runtime/ip';
 import {
-  ActionChoice, ActionError, ActionResult, DEFAULT_SHIELD, OperatorActions, OperatorSettings, parsePeriod,
+  ActionChoice, ActionError, ActionResult, cleanText, DEFAULT_SHIELD, LIMITS, OperatorActions, OperatorSettings, parsePeriod, parseTarget,
+  widthProblem,
 } from '../realtime-waf-guard/runtime/operator-actions';
 
 export const BLOCKS_USAGE = `Usage: cdk-waf-guard blocks <command> [arguments] (--stack <name> | --blocks-table <name> --history-table <name>)
@@ -50,7 +53,10 @@ The guard's settings (ipv6PrefixLength, the widest allow-list entry) are read fr
   --ipv6-prefix-length <48..128>   the guard's ipv6PrefixLength, for an IPv6 address's client (history, unblock)
 
 Uses your AWS credentials (AWS_PROFILE, environment, SSO...). Actions are recorded with your IAM identity (STS
-GetCallerIdentity) and the reason, applied by the guard's next sync run and announced in its next digest.`;
+GetCallerIdentity) and the reason, applied by the guard's next sync run and announced in its next digest.
+
+Exit status: 0 on success; 2 on a mistake in the arguments (checked before any AWS call) or an action refused; 1 when
+AWS cannot be used (no credentials, access denied, out of reach).`;
 
 export interface BlocksIo {
   readonly stdout: (text: string) => void;
@@ -160,13 +166,8 @@ async function guardSettings(args: Args, clients: BlocksClients, tables: Tables,
         'using the defaults: pass --ipv6-prefix-length if the guard has another ipv6PrefixLength');
     }
   }
-  const flag = args.options.get('--ipv6-prefix-length');
-  if (flag === undefined) return settings;
-  const length = /^\d{1,3}$/.test(flag) ? Number(flag) : NaN;
-  if (!(length >= MIN_IPV6_PREFIX_LENGTH && length <= MAX_IPV6_PREFIX_LENGTH)) {
-    throw new UserError(`--ipv6-prefix-length must be a whole number from ${MIN_IPV6_PREFIX_LENGTH} to ${MAX_IPV6_PREFIX_LENGTH} (got ${flag})`);
-  }
-  return { ...settings, ipv6PrefixLength: length };
+  const length = ipv6PrefixLengthOption(args);
+  return length === undefined ? settings : { ...settings, ipv6PrefixLength: length };
 }
 
 /** The commands that carry out the choices an action offers, with the options that found this guard. */
@@ -248,6 +249,8 @@ export async function runBlocks(argv: readonly string[], io: BlocksIo, injected?
     if (!['list', 'unblock', 'block', 'extend', 'allow', 'unallow', 'history'].includes(command)) {
       throw new UserError(`unknown blocks command "${command}"\n\n${BLOCKS_USAGE}`);
     }
+    // Every argument is checked before any client is made: a typo is reported as a typo, with or without credentials.
+    validateArgs(command, args);
     const region = args.options.get('--region') ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
     const clients = injected ?? defaultClients(region);
     const tables = await findTables(args, clients, region);
@@ -263,10 +266,7 @@ export async function runBlocks(argv: readonly string[], io: BlocksIo, injected?
     }
     if (command === 'history') {
       const since = args.options.get('--since');
-      const sinceMs = since === undefined ? undefined
-        : /^\d{4}-/.test(since) ? Date.parse(since) : Date.now() - parsePeriod(since, '--since', 1000, 10 * 365 * 86_400_000);
-      if (sinceMs !== undefined && Number.isNaN(sinceMs)) throw new UserError(`--since must be a duration like "1d" or an ISO time (got ${since})`);
-      const items = await actions.history(tables.history, target(args, command), sinceMs);
+      const items = await actions.history(tables.history, target(args, command), since === undefined ? undefined : sinceMs(since));
       if (json) {io.stdout(printableJson(items));} else if (items.length === 0) {io.stdout('No history.');} else {
         io.stdout(formatTable([
           ['AT', 'EVENT', 'RULE', 'HOST', 'UNTIL', 'BY', 'REASON'],
@@ -276,9 +276,9 @@ export async function runBlocks(argv: readonly string[], io: BlocksIo, injected?
       }
       return 0;
     }
-    const operator = { name: await callerArn(clients), via: 'cli' as const };
     const reason = need(args, '--reason', 'text');
     const t = target(args, command);
+    const operator = { name: await callerArn(clients), via: 'cli' as const };
     let result: ActionResult;
     switch (command) {
       case 'unblock': result = await actions.unblock({ target: t, reason, operator, shield: args.options.get('--shield') ?? DEFAULT_SHIELD }); break;
@@ -291,11 +291,77 @@ export async function runBlocks(argv: readonly string[], io: BlocksIo, injected?
       : printable(result.message + choicesText(result.choices, args)));
     return 0;
   } catch (e) {
-    const message = explain(e);
-    if (message === undefined) throw e;
-    io.stderr(printable(`cdk-waf-guard: ${message}${e instanceof ActionError ? choicesText(e.choices, parseArgsQuietly(rest)) : ''}`));
+    const explained = explainAwsError(e, '--blocks-table, --history-table');
+    if (explained) {
+      io.stderr(printable(`cdk-waf-guard: ${explained.message}`));
+      return explained.exitCode;
+    }
+    if (!(e instanceof UserError || e instanceof ActionError)) throw e;
+    io.stderr(printable(`cdk-waf-guard: ${e.message}${e instanceof ActionError ? choicesText(e.choices, parseArgsQuietly(rest)) : ''}`));
     return 2;
   }
+}
+
+const MUTATIONS = ['unblock', 'block', 'extend', 'allow', 'unallow'];
+
+/**
+ * The checks that need no table: the command's address, periods, reason and settings, and a way to find the guard.
+ * The same functions the actions use judge them, so the messages are the actions' own.
+ */
+function validateArgs(command: string, args: Args): void {
+  const asUsage = (check: () => unknown) => {
+    try {
+      check();
+    } catch (e) {
+      if (e instanceof ActionError) throw new UserError(e.message);
+      throw e;
+    }
+  };
+  if (command !== 'list') {
+    const t = target(args, command);
+    asUsage(() => parseTarget(t));
+    if (command === 'block') {
+      const tooWide = widthProblem(parseTarget(t), LIMITS.minBlockPrefixV4, LIMITS.minBlockPrefixV6, 'block a smaller network, or use a WAF rule for whole ranges');
+      if (tooWide) throw new UserError(tooWide);
+    }
+  }
+  if (MUTATIONS.includes(command)) asUsage(() => cleanText(need(args, '--reason', 'text'), 'a reason', LIMITS.maxReason));
+  if (command === 'block') asUsage(() => parsePeriod(need(args, '--for', 'period'), 'the block period', LIMITS.minPeriodMs, LIMITS.maxPeriodMs));
+  if (command === 'extend') asUsage(() => parsePeriod(need(args, '--by', 'period'), 'the extension', LIMITS.minPeriodMs, LIMITS.maxPeriodMs));
+  const allowFor = args.options.get('--for');
+  if (command === 'allow' && allowFor) asUsage(() => parsePeriod(allowFor, 'the allow period', LIMITS.minPeriodMs, 10 * 365 * 86_400_000));
+  const shield = args.options.get('--shield');
+  if (command === 'unblock' && shield !== undefined && shield.trim() !== '0') {
+    asUsage(() => parsePeriod(shield, 'the shield period', LIMITS.minPeriodMs, LIMITS.maxShieldMs));
+  }
+  const since = args.options.get('--since');
+  if (command === 'history' && since !== undefined) sinceMs(since);
+  ipv6PrefixLengthOption(args);
+  const named = args.options.has('--blocks-table') && args.options.has('--history-table');
+  if (!named && !args.options.has('--stack')) throw new UserError('name the guard: --stack <stack name>, or --blocks-table <name> --history-table <name>');
+}
+
+/** `--since` as epoch ms: a duration back from now, or an ISO time. */
+function sinceMs(since: string): number {
+  let ms: number;
+  try {
+    ms = /^\d{4}-/.test(since) ? Date.parse(since) : Date.now() - parsePeriod(since, '--since', 1000, 10 * 365 * 86_400_000);
+  } catch {
+    ms = NaN;
+  }
+  if (Number.isNaN(ms)) throw new UserError(`--since must be a duration like "1d" or an ISO time (got ${since})`);
+  return ms;
+}
+
+/** `--ipv6-prefix-length`, checked; undefined when not given. */
+function ipv6PrefixLengthOption(args: Args): number | undefined {
+  const flag = args.options.get('--ipv6-prefix-length');
+  if (flag === undefined) return undefined;
+  const length = /^\d{1,3}$/.test(flag) ? Number(flag) : NaN;
+  if (!(length >= MIN_IPV6_PREFIX_LENGTH && length <= MAX_IPV6_PREFIX_LENGTH)) {
+    throw new UserError(`--ipv6-prefix-length must be a whole number from ${MIN_IPV6_PREFIX_LENGTH} to ${MAX_IPV6_PREFIX_LENGTH} (got ${flag})`);
+  }
+  return length;
 }
 
 function parseArgsQuietly(argv: readonly string[]): Args {
@@ -304,18 +370,4 @@ function parseArgsQuietly(argv: readonly string[]): Args {
   } catch {
     return { positional: [], options: new Map(), flags: new Set() };
   }
-}
-
-/** What to tell the operator about an error they can fix; undefined for a bug. */
-function explain(e: unknown): string | undefined {
-  const err = e as Error;
-  if (e instanceof UserError || e instanceof ActionError) return err.message;
-  if (err?.name === 'CredentialsProviderError' || /Could not load credentials/i.test(err?.message ?? '')) {
-    return 'no AWS credentials found: set AWS_PROFILE (or run `aws sso login`), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY';
-  }
-  if (err?.name === 'ResourceNotFoundException') return `table not found (${err.message}): check --blocks-table, --history-table and --region`;
-  if (['AccessDeniedException', 'AccessDenied', 'UnrecognizedClientException', 'ExpiredTokenException', 'InvalidClientTokenId'].includes(err?.name)) {
-    return `AWS refused the call (${err.name}): ${err.message}`;
-  }
-  return undefined;
 }

@@ -8,7 +8,7 @@ import { readFile } from 'fs/promises';
 import { join } from 'path';
 import { UserError } from './errors';
 import { fileSource, LogSource, MAX_LINE_BYTES, readLines, streamSource } from './log-input';
-import { LINE_TOO_LONG, malformedMessage, replay, ReplayReport } from './replay';
+import { LINE_TOO_LONG, malformedCode, malformedMessage, replay, ReplayReport, timestampHint } from './replay';
 import { formatReplay, replayJson } from './replay-report';
 import { REPORT_USAGE, ReportUsageError, runReportCommand } from './report-command';
 import { parseRulesJson, samplingWarnings } from './rules-file';
@@ -17,6 +17,7 @@ import { deliveredFieldOrder } from '../realtime-waf-guard/log-fields';
 import {
   CidrSet, DEFAULT_IPV6_PREFIX_LENGTH, MAX_IPV6_PREFIX_LENGTH, MIN_IPV6_PREFIX_LENGTH, parseCidrList,
 } from '../realtime-waf-guard/runtime/ip';
+import { Malformed } from '../realtime-waf-guard/runtime/log-parser';
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -27,8 +28,10 @@ export interface CliIo {
 
 export const USAGE = `Usage: cdk-waf-guard replay --rules <rules.json> [options] [files...]
        cdk-waf-guard blocks list|unblock|block|extend|allow|unallow|history ...  (see cdk-waf-guard blocks --help)
+       cdk-waf-guard rules list|set|disable|enable ...  change the guard's rules without a deploy (see rules --help)
        cdk-waf-guard report (--day YYYY-MM-DD | --month YYYY-MM) --dry-run --config <report-config.json>  (see report --help)
        cdk-waf-guard report --sample [--out <dir>]   the daily and monthly report emails from generated data
+       cdk-waf-guard --version
 
 What the guard would have done with these CloudFront real-time log lines: per rule, the clients it would block,
 when, until when and at what rate. Reads files (plain or gzip) or, without files or with "-", stdin.
@@ -170,7 +173,9 @@ function mostlyMalformed(report: ReplayReport): string | undefined {
   const [code, n] = Object.entries(report.malformedByReason).sort((a, b) => b[1] - a[1])[0];
   const cause = code === LINE_TOO_LONG
     ? 'the input is probably not CloudFront real-time log lines (a binary file, or lines not ended by LF)'
-    : 'the likely cause is the field list: --fields must name the fields of the real-time log configuration (any order); '
+    : code === malformedCode(Malformed.TIMESTAMP) && report.firstBadTimestamp !== undefined
+      ? timestampHint(report.firstBadTimestamp)
+      : 'the likely cause is the field list: --fields must name the fields of the real-time log configuration (any order); '
       + `these lines were read as ${report.fields.length} tab-separated fields: ${report.fields.join(',')}`;
   return `cdk-waf-guard: WARNING: ${report.malformed.toLocaleString('en-US')} of ${report.lines.toLocaleString('en-US')} lines are malformed, `
     + `most (${n.toLocaleString('en-US')}) for "${malformedMessage(code)}" (${code}).\n`
@@ -179,10 +184,26 @@ function mostlyMalformed(report: ReplayReport): string | undefined {
 
 interface BlocksModule {
   runBlocks(argv: readonly string[], io: CliIo): Promise<number>;
+  runRules(argv: readonly string[], io: CliIo): Promise<number>;
+}
+
+/** The package's version, from the package.json two levels up from this file (lib/cli or src/cli). */
+export function packageVersion(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require(join(__dirname, '..', '..', 'package.json')) as { version: string }).version;
 }
 
 /**
- * The `blocks` commands need the AWS SDK, which package users do not install: they are bundled with it into
+ * The AWS SDK warns on every run under Node.js 20 that its later releases will need Node.js 22. The CLI supports
+ * Node.js 20 (package.json engines) and bundles the SDK it was tested with, so the warning says nothing to its users;
+ * the SDK's documented switch turns off that one warning (an explicit value the user set is kept), others still show.
+ */
+export function silenceSdkNodeVersionWarning(env: NodeJS.ProcessEnv = process.env): void {
+  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+}
+
+/**
+ * The `blocks` and `rules` commands need the AWS SDK, which package users do not install: they are bundled with it into
  * assets/cli/blocks-command and loaded only when run. From the sources (tests, ts-node) the module itself serves.
  */
 function loadBlocksCommand(): BlocksModule {
@@ -200,7 +221,13 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       io.stdout(USAGE);
       return command === undefined ? 2 : 0;
     }
+    if (command === '--version' || command === '-v') {
+      io.stdout(packageVersion());
+      return 0;
+    }
+    silenceSdkNodeVersionWarning();
     if (command === 'blocks') return await loadBlocksCommand().runBlocks(rest, io);
+    if (command === 'rules') return await loadBlocksCommand().runRules(rest, io);
     if (command === 'report') return await runReportCommand(rest, io);
     if (command !== 'replay') throw new UsageError(`unknown command "${command}"`);
     return await runReplay(rest, io);

@@ -1,6 +1,7 @@
 import { MAX_LINE_BYTES } from './log-input';
-import { malformedMessage, ReplayReport, RuleReport } from './replay';
+import { malformedCode, malformedMessage, ReplayReport, RuleReport, timestampHint } from './replay';
 import { formatTable } from './text-table';
+import { Malformed } from '../realtime-waf-guard/runtime/log-parser';
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 const num = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -61,7 +62,10 @@ export function formatReplay(report: ReplayReport): string {
   lines.push(`  matched    ${num(report.matched)} (at least one rule)`);
   lines.push(`  skipped    ${num(report.skipped)} (no rule, allow-listed, or no client behind a trusted proxy)`);
   lines.push(`  malformed  ${num(report.malformed)}`);
-  for (const [code, n] of Object.entries(report.malformedByReason)) lines.push(`    ${num(n)}  ${malformedMessage(code)} (${code})`);
+  for (const [code, n] of Object.entries(report.malformedByReason)) {
+    lines.push(`    ${num(n)}  ${malformedMessage(code)} (${code})`);
+    if (code === malformedCode(Malformed.TIMESTAMP) && report.firstBadTimestamp !== undefined) lines.push(`      ${timestampHint(report.firstBadTimestamp)}`);
+  }
   if (report.firstMalformed.length > 0) {
     lines.push(`    first at ${report.firstMalformed.map((m) => `${m.source}:${m.lineNumber}`).join(', ')}`);
   }

@@ -47,6 +47,24 @@ export function malformedMessage(code: string): string {
   return reason === undefined ? code : MALFORMED_REASONS[reason as Exclude<Malformed, Malformed.NONE>];
 }
 
+const ISO_TIME = /^\s*\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/;
+
+/**
+ * What is wrong with a timestamp the parser refused, naming the format it expects and, for an ISO 8601 time (what log
+ * exports and hand-made samples often hold), the same time as the guard reads it.
+ */
+export function timestampHint(text: string): string {
+  const shown = JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
+  const ms = ISO_TIME.test(text) ? Date.parse(text.trim()) : NaN;
+  if (!Number.isNaN(ms)) {
+    return `the timestamp field holds ISO 8601 times (${shown}), but CloudFront real-time logs give epoch seconds with `
+      + `milliseconds: that time is "${(ms / 1000).toFixed(3)}". Convert the times (e.g. date -d '${text.trim()}' +%s.%3N), `
+      + 'or check that --fields names the timestamp field where the lines have it';
+  }
+  return `the timestamp field must be epoch seconds with milliseconds like "1700000000.123" (got ${shown}); `
+    + 'if the lines hold another field there, --fields must name the fields of the real-time log configuration (any order)';
+}
+
 export interface ReplayBlock {
   readonly ip: string;
   /** Log time of the batch end at which the Lambda would have decided. */
@@ -94,6 +112,8 @@ export interface ReplayReport {
   /** Malformed lines by stable code (`malformedCode`, `LINE_TOO_LONG`). */
   readonly malformedByReason: Record<string, number>;
   readonly firstMalformed: Array<{ source: string; lineNumber: number; reason: string }>;
+  /** The timestamp field of the first line refused for its timestamp, to say what format the lines hold. */
+  readonly firstBadTimestamp?: string;
   /**
    * The most (rule, client) pairs held at once. Pairs whose window has passed and whose block has ended are let go,
    * so this follows the clients active within a window or so, not all the clients of the replay.
@@ -263,6 +283,7 @@ export async function replay(lines: AsyncIterable<InputLine> | Iterable<InputLin
     batchStart = -1;
   };
 
+  let firstBadTimestamp: string | undefined;
   for await (const line of lines) {
     if (line.overlongBytes !== undefined) {
       // Counted here, not by the counter, which never sees the text.
@@ -274,6 +295,9 @@ export async function replay(lines: AsyncIterable<InputLine> | Iterable<InputLin
       continue;
     }
     const result = counter.add(line.text, inBatch);
+    if (result === Malformed.TIMESTAMP && firstBadTimestamp === undefined) {
+      firstBadTimestamp = line.text.split('\t')[options.fields.indexOf('timestamp')];
+    }
     if (result !== Malformed.NONE) {
       if (firstMalformed.length < maxSamples) {
         firstMalformed.push({ source: line.source, lineNumber: line.lineNumber, reason: malformedCode(result) });
@@ -312,6 +336,7 @@ export async function replay(lines: AsyncIterable<InputLine> | Iterable<InputLin
     ...totals,
     malformedByReason: Object.fromEntries(byReason),
     firstMalformed,
+    ...(firstBadTimestamp === undefined ? {} : { firstBadTimestamp }),
     peakTrackedClients,
     firstTimestampMs: firstTs,
     lastTimestampMs: lastTs,

@@ -14,6 +14,7 @@ import { Construct, IConstruct } from 'constructs';
 import { localFirstHoldsNothing } from './counting';
 import { GuardAlarms } from './guard-alarms';
 import { GuardConsole } from './guard-console';
+import { addGuardOutputs } from './guard-outputs';
 import { GuardSettings, resolveGuardSettings } from './guard-settings';
 import { GuardTables } from './guard-tables';
 import { METRIC } from './handler-env';
@@ -207,6 +208,8 @@ export class RealtimeWafGuard extends Construct {
       this.dashboard = operatorConsole.dashboard;
       this.consoleFunction = operatorConsole.widgetFunction;
     }
+
+    addGuardOutputs(this, this);
   }
 
   /**

@@ -103,7 +103,7 @@ test('clear errors: bad address, unknown guard, missing reason, missing credenti
   expect((await g.run('unblock', '203.0.113.9', '--reason', 'x', '--stack', 'ShopStack')).err).toBe('cdk-waf-guard: no block or dry-run record in force for 203.0.113.9/32');
   sts.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
   const noCredentials = await g.run('block', '203.0.113.5', '--for', '1h', '--reason', 'x', '--stack', 'ShopStack');
-  expect(noCredentials.code).toBe(2);
+  expect(noCredentials.code).toBe(1);
   expect(noCredentials.err).toBe('cdk-waf-guard: no AWS credentials found: set AWS_PROFILE (or run `aws sso login`), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
   expect(await g.rowsOf()).toEqual([]);
   expect((await g.run('frobnicate')).err).toContain('unknown blocks command "frobnicate"');
@@ -129,7 +129,7 @@ test('the bundled blocks command runs on Node.js alone and says when credentials
     execFileSync(process.execPath, ['-e', script], { cwd: '/', env: { HOME: '/nonexistent', PATH: '/usr/bin:/bin', AWS_EC2_METADATA_DISABLED: 'true' }, stdio: 'pipe', timeout: 60_000 });
   } catch (e) {
     stderr = String((e as { stderr: Buffer }).stderr);
-    expect((e as { status: number }).status).toBe(2);
+    expect((e as { status: number }).status).toBe(1);
   }
   expect(stderr).toContain('cdk-waf-guard: no AWS credentials found');
 });

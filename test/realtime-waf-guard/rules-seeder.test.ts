@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { Duration } from 'aws-cdk-lib';
 import { toStoredRules } from '../../src/realtime-waf-guard/host-rule';
 import { StoredRule } from '../../src/realtime-waf-guard/rule-model';
@@ -50,6 +50,33 @@ describe('applySeed against DynamoDB', () => {
     await applySeed(dynamo.doc, table, planSeed({ RequestType: 'Delete', ResourceProperties: props([rule('a'), rule('b', 7)]) }));
     const left = (await dynamo.doc.send(new ScanCommand({ TableName: table }))).Items!.map((i) => i.ruleId);
     expect(left).toEqual(['ops']);
+  });
+
+  test('what a deploy does to rows an operator edited: a changed rule is rewritten whole, a dropped one deleted unless detached', async () => {
+    const table = await dynamo.createTable('rules-redeploy', RULES_TABLE);
+    const v1 = [rule('changed'), rule('kept'), rule('dropped'), rule('detached'), rule('deleted')];
+    await applySeed(dynamo.doc, table, planSeed({ RequestType: 'Create', ResourceProperties: props(v1) }));
+    const put = (item: Record<string, unknown>) => dynamo.doc.send(new PutCommand({ TableName: table, Item: item }));
+    // at run time an operator edits every row (as `cdk-waf-guard rules set/disable` does: other attributes stay) ...
+    await put({ ...rule('changed'), threshold: 999, enabled: false, note: 'sale' });
+    await put({ ...rule('kept'), threshold: 999, enabled: false });
+    await put({ ...rule('dropped'), threshold: 999 });
+    // ... takes one row over by removing the stack's marker, and deletes another
+    await put({ ...rule('detached'), threshold: 999, managedBy: undefined });
+    await dynamo.doc.send(new DeleteCommand({ TableName: table, Key: { ruleId: 'deleted' } }));
+    // the next deploy changes one rule's threshold, drops two, and leaves the others as they were in the stack
+    const v2 = [rule('changed', 50), rule('kept'), rule('deleted')];
+    await applySeed(dynamo.doc, table, planSeed({ RequestType: 'Update', ResourceProperties: props(v2), OldResourceProperties: props(v1) }));
+    const rows = Object.fromEntries(((await dynamo.doc.send(new ScanCommand({ TableName: table }))).Items ?? []).map((i) => [i.ruleId, i]));
+    // the rule the stack changed is the stack's definition again: the operator's threshold, disable and note are gone
+    expect(rows.changed).toEqual(rule('changed', 50));
+    // a rule the stack did not change keeps the operator's edit
+    expect(rows.kept).toEqual({ ...rule('kept'), threshold: 999, enabled: false });
+    // a dropped rule's row goes while it carries the stack's marker, edited or not; a detached row stays
+    expect(rows.dropped).toBeUndefined();
+    expect(rows.detached).toEqual({ ...rule('detached'), threshold: 999, managedBy: undefined });
+    // a row the operator deleted is not put back by a deploy that leaves its rule unchanged
+    expect(rows.deleted).toBeUndefined();
   });
 
   test('pathCaseSensitive goes from the props through the seeder and the rules table to matching', async () => {
