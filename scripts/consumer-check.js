@@ -100,3 +100,28 @@ if (problems.length > 0) {
   fail(`FAILED: ${versions}: ${counts}: ${problems.length} problem(s) (${Object.entries(summary.findings).map(([k, n]) => `${k} ${n}`).join(', ')}); ${seconds} s`);
 }
 console.log(`consumer-check: ${versions}: ${counts}: 0 schema violations, 0 unsuppressed findings; ${seconds} s`);
+
+// ---- the README's quick start, pasted into the newest aws-cdk-lib app with `cdk init`'s flags, must pass
+// `cdk synth --strict`: no warning and no error in the cloud assembly.
+const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+const quickStart = /^## Quick start\n[\s\S]*?^```ts\n([\s\S]*?)^```$/m.exec(readme);
+if (!quickStart) fail('README.md has no TypeScript block under "## Quick start"');
+const ts = require('typescript');
+fs.writeFileSync(path.join(latestDir, 'quick-start.js'), ts.transpileModule(quickStart[1], {
+  compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+}).outputText);
+const quickOut = path.join(latestDir, 'cdk.out.quick-start');
+fs.rmSync(quickOut, { recursive: true, force: true });
+const quick = spawnSync('node', ['quick-start.js'], {
+  cwd: latestDir,
+  encoding: 'utf8',
+  env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify(context), CDK_OUTDIR: quickOut },
+});
+if (quick.status !== 0) fail(`the README's quick start does not run on aws-cdk-lib ${latestCdk}:\n${quick.stdout}\n${quick.stderr}`);
+const manifest = JSON.parse(fs.readFileSync(path.join(quickOut, 'manifest.json'), 'utf8'));
+const strict = Object.entries(manifest.artifacts ?? {}).flatMap(([artifact, a]) => Object.entries(a.metadata ?? {})
+  .flatMap(([where, entries]) => entries.filter((e) => e.type === 'aws:cdk:warning' || e.type === 'aws:cdk:error')
+    .map((e) => `${artifact}${where}: ${e.type}: ${e.data}`)));
+if (strict.length > 0) fail(`the README's quick start fails \`cdk synth --strict\` on aws-cdk-lib ${latestCdk}:\n  ${strict.join('\n  ')}`);
+const quickStacks = Object.values(manifest.artifacts ?? {}).filter((a) => a.type === 'aws:cloudformation:stack').length;
+console.log(`consumer-check: the README's quick start synthesizes on aws-cdk-lib ${latestCdk} with \`cdk init\`'s flags: ${quickStacks} stack, no warning (cdk synth --strict passes)`);
