@@ -59,6 +59,11 @@ export function grantGuardAccess(scope: Construct, grantee: iam.IGrantable, targ
     // CloudWatch calls a custom widget's function with the viewer's credentials.
     if (write) allow(['lambda:InvokeFunction'], [targets.consoleFunction.functionArn]);
   }
-  if (targets.dashboard) allow(['cloudwatch:GetDashboard'], [targets.dashboard.dashboardArn]);
+  if (targets.dashboard) {
+    // Not dashboard.dashboardArn: it is built from the name given in the props, so an unnamed dashboard's reads "dashboard/".
+    allow(['cloudwatch:GetDashboard'], [stack.formatArn({
+      service: 'cloudwatch', resource: 'dashboard', region: '', resourceName: targets.dashboard.dashboardName,
+    })]);
+  }
   return grants.reduce((all, grant) => all.combine(grant));
 }
