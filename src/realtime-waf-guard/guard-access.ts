@@ -52,7 +52,7 @@ export function grantGuardAccess(scope: Construct, grantee: iam.IGrantable, targ
 
   // `--stack` finds the tables and the console function among the stack's resources.
   const stack = Stack.of(scope);
-  allow(['cloudformation:DescribeStackResources'], [stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${stack.stackName}/*` })]);
+  allow(['cloudformation:DescribeStackResources'], [stack.stackId]);
   if (targets.consoleFunction) {
     // The CLI reads the guard's settings (ipv6PrefixLength, allow-list width) from the console function's environment.
     allow(['lambda:GetFunctionConfiguration'], [targets.consoleFunction.functionArn]);

@@ -249,7 +249,7 @@ export class RealtimeWafGuard extends Construct {
   /**
    * Lets the grantee operate the guard: every `cdk-waf-guard blocks` and `rules` command and the dashboard's console
    * widget. Exactly: on the rules table `dynamodb:Scan`, `GetItem`, `PutItem`, `UpdateItem`; on the blocks table `Scan`,
-   * `PutItem`, `UpdateItem`; on the history table `Query`; `cloudformation:DescribeStackResources` on this stack (the
+   * `PutItem`, `UpdateItem`; on the history table `Query`; `cloudformation:DescribeStackResources` on this stack's id (the
    * CLI's `--stack`); with the dashboard, `lambda:GetFunctionConfiguration` and `lambda:InvokeFunction` on
    * `consoleFunction` and `cloudwatch:GetDashboard` on `dashboard`. No KMS permission: the tables use the AWS managed key.
    * The dashboard's graphs also need `cloudwatch:GetMetricData` and Logs Insights queries, which have no per-resource

@@ -2,9 +2,10 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { STSClient } from '@aws-sdk/client-sts';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { newStack } from './construct-fixtures';
+import { nagFindings, newStack, US_EAST_1 } from './construct-fixtures';
 import { RealtimeWafGuard, RealtimeWafGuardProps } from '../../src';
 import { BlocksClients, runBlocks } from '../../src/cli/blocks-command';
 import { loadRules } from '../../src/realtime-waf-guard/runtime/rules-store';
@@ -19,6 +20,7 @@ import { AwsCall, Deployment, isAllowed, PolicyStatement, resolveIntrinsics } fr
  */
 const ACCOUNT = '111111111111';
 const STACK = 'GuardStack';
+const STACK_ID = `arn:aws:cloudformation:us-east-1:${ACCOUNT}:stack/${STACK}/0d6a8f60-0000-11f1-9f1e-0a1b2c3d4e5f`;
 const CALLER = `arn:aws:sts::${ACCOUNT}:assumed-role/Operator/alice`;
 const dynamo = useLocalDynamo();
 
@@ -56,7 +58,7 @@ function deploymentOf(template: Template, tables: GuardTables): Deployment {
     }
   }
   return {
-    pseudo: { 'AWS::Partition': 'aws', 'AWS::Region': 'us-east-1', 'AWS::AccountId': ACCOUNT, 'AWS::URLSuffix': 'amazonaws.com', 'AWS::StackName': STACK },
+    pseudo: { 'AWS::Partition': 'aws', 'AWS::Region': 'us-east-1', 'AWS::AccountId': ACCOUNT, 'AWS::URLSuffix': 'amazonaws.com', 'AWS::StackName': STACK, 'AWS::StackId': STACK_ID },
     refs,
     attributes,
   };
@@ -115,7 +117,7 @@ class Session {
         return { Arn: CALLER, Account: ACCOUNT };
       }),
       cloudFormation: this.fake(new CloudFormationClient(options), (input) => {
-        this.authorize({ action: 'cloudformation:DescribeStackResources', resource: `arn:aws:cloudformation:us-east-1:${ACCOUNT}:stack/${input.StackName}/0d6a8f60-0000-11f1-9f1e-0a1b2c3d4e5f` });
+        this.authorize({ action: 'cloudformation:DescribeStackResources', resource: input.StackName === STACK ? STACK_ID : `arn:aws:cloudformation:us-east-1:${ACCOUNT}:stack/${input.StackName}/1` });
         if (input.StackName !== STACK) throw Object.assign(new Error(`Stack with id ${input.StackName} does not exist`), { name: 'ValidationError' });
         return {
           StackResources: Object.entries(this.template.toJSON().Resources as Record<string, { Type: string }>).map(([id, r]) => ({
@@ -201,7 +203,7 @@ test('grantOperator: every blocks command, the rules read and the console are al
     `dynamodb:UpdateItem ${tableArn(tables.blocks)}`,
     `dynamodb:Query ${tableArn(tables.history)}`,
     `dynamodb:Scan ${tableArn(tables.rules)}`,
-    expect.stringMatching(/^cloudformation:DescribeStackResources arn:aws:cloudformation:us-east-1:111111111111:stack\/GuardStack\//),
+    `cloudformation:DescribeStackResources ${STACK_ID}`,
     expect.stringMatching(/^lambda:GetFunctionConfiguration arn:aws:lambda:us-east-1:111111111111:function:GuardStack-GuardConsoleConsoleWidget/),
     expect.stringMatching(/^lambda:InvokeFunction arn:aws:lambda:us-east-1:111111111111:function:GuardStack-GuardConsoleConsoleWidget/),
   ]));
@@ -253,7 +255,7 @@ test('the grants hold exactly these actions on exactly these resources: no wildc
     `dynamodb:GetItem ${tableArn(tables.rules)}`,
     `dynamodb:Scan ${tableArn(tables.blocks)}`,
     `dynamodb:Query ${tableArn(tables.history)}`,
-    `cloudformation:DescribeStackResources arn:aws:cloudformation:us-east-1:${ACCOUNT}:stack/${STACK}/*`,
+    `cloudformation:DescribeStackResources ${STACK_ID}`,
     `lambda:GetFunctionConfiguration ${console}`,
     `cloudwatch:GetDashboard arn:aws:cloudwatch::${ACCOUNT}:dashboard/${dashboard}`,
   ];
@@ -271,7 +273,7 @@ test('the grants hold exactly these actions on exactly these resources: no wildc
 test('without the dashboard the grants hold the tables and the stack lookup only', async () => {
   const { template, tables, deployment } = await setUp({ dashboard: false });
   const pairs = grantedPairs(statementsOf(template, 'OperatorRole', deployment));
-  expect(pairs.filter((p) => !p.startsWith('dynamodb:'))).toEqual([`cloudformation:DescribeStackResources arn:aws:cloudformation:us-east-1:${ACCOUNT}:stack/${STACK}/*`]);
+  expect(pairs.filter((p) => !p.startsWith('dynamodb:'))).toEqual([`cloudformation:DescribeStackResources ${STACK_ID}`]);
   expect(pairs.filter((p) => p.startsWith('dynamodb:')).map((p) => p.split(' ')[1])).not.toContain(tableArn(tables.counters));
   // the CLI still works: the settings fall back to the defaults, as the CLI says
   const operator = new Session(template, deployment, statementsOf(template, 'OperatorRole', deployment));
@@ -285,4 +287,23 @@ test('grantOperator returns a grant on the grantee\'s policy', () => {
   expect(operatorGrant.success).toBe(true);
   expect(viewerGrant.success).toBe(true);
   expect(operatorGrant.principalStatements.length).toBeGreaterThanOrEqual(7);
+});
+
+test('a grantee in another stack of the app gets the same statements through exports; cdk-nag finds nothing on it', () => {
+  const guardStack = newStack();
+  const guard = new RealtimeWafGuard(guardStack, 'Guard');
+  const opsStack = new Stack(guardStack.node.root as App, 'OpsStack', US_EAST_1);
+  const operators = new iam.Role(opsStack, 'OperatorRole', { assumedBy: new iam.AccountRootPrincipal() });
+  guard.grantOperator(operators);
+  const findings = nagFindings(opsStack);
+  const policies = Object.values(Template.fromStack(opsStack).findResources('AWS::IAM::Policy'));
+  expect(policies).toHaveLength(1);
+  const statements = policies[0].Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>;
+  expect(statements.flatMap((s) => [s.Action].flat()).sort()).toEqual([
+    'cloudformation:DescribeStackResources', 'cloudwatch:GetDashboard', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:PutItem',
+    'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:Scan', 'dynamodb:UpdateItem', 'dynamodb:UpdateItem', 'lambda:GetFunctionConfiguration', 'lambda:InvokeFunction',
+  ]);
+  // every resource is the guard stack's own, imported: none is a pattern
+  expect(statements.every((s) => JSON.stringify(s.Resource).includes('Fn::ImportValue') && !JSON.stringify(s.Resource).includes('*'))).toBe(true);
+  expect(findings).toEqual([]);
 });
