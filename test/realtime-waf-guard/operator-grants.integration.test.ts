@@ -1,3 +1,5 @@
+import { readFileSync } from 'fs';
+import { join } from 'path';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -306,4 +308,32 @@ test('a grantee in another stack of the app gets the same statements through exp
   // every resource is the guard stack's own, imported: none is a pattern
   expect(statements.every((s) => JSON.stringify(s.Resource).includes('Fn::ImportValue') && !JSON.stringify(s.Resource).includes('*'))).toBe(true);
   expect(findings).toEqual([]);
+});
+
+test('the README\'s policy for a CLI user outside CDK is grantOperator\'s, and without the writes grantReadOnly\'s', async () => {
+  const { template, tables, deployment } = await setUp();
+  const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+  const blocks = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]).filter((b) => b.includes('"Sid": "RulesTable"'));
+  expect(blocks).toHaveLength(1);
+  const fn = Object.keys(template.findResources('AWS::Lambda::Function')).find((id) => id.includes('ConsoleWidget'))!;
+  const dashboard = Object.keys(template.findResources('AWS::CloudWatch::Dashboard'))[0];
+  const names: Record<string, string> = {
+    '<account>': ACCOUNT,
+    '<rules table>': tables.rules,
+    '<blocks table>': tables.blocks,
+    '<history table>': tables.history,
+    '<stack id>': STACK_ID,
+    '<console function>': deployment.refs[fn],
+    '<dashboard>': deployment.refs[dashboard],
+  };
+  const policy = JSON.parse(blocks[0].replace(/<[a-z ]+>/g, (placeholder) => {
+    expect(Object.keys(names)).toContain(placeholder);
+    return names[placeholder];
+  }));
+  const documented = grantedPairs(policy.Statement);
+  expect(documented).toEqual(grantedPairs(statementsOf(template, 'OperatorRole', deployment)));
+  // "For read-only access, drop PutItem, UpdateItem and lambda:InvokeFunction."
+  expect(readme).toContain('For read-only access, drop `PutItem`, `UpdateItem` and `lambda:InvokeFunction`.');
+  expect(documented.filter((p) => !/^(dynamodb:PutItem|dynamodb:UpdateItem|lambda:InvokeFunction) /.test(p)))
+    .toEqual(grantedPairs(statementsOf(template, 'ViewerRole', deployment)));
 });
