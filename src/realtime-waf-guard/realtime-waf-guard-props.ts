@@ -218,8 +218,9 @@ export interface RealtimeWafGuardProps {
   readonly counterRetention?: Duration;
 
   /**
-   * Removal policy of what is worth keeping: the KMS key, the rules table, the history table and the handlers' log
-   * groups. The stream, counters, blocks, queue and topic only hold short-lived data and are always destroyed.
+   * Removal policy of what is worth keeping: the KMS key, the rules table, the history table, the handlers' log
+   * groups and the Timestream database and table the guard creates. The stream, counters, blocks, queue, topic, IP sets
+   * and WebACL only hold short-lived or derived data and are always destroyed. See the README's "Removing the guard".
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;

@@ -12,6 +12,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct, IConstruct } from 'constructs';
 import { localFirstHoldsNothing } from './counting';
+import { grantGuardAccess } from './guard-access';
 import { GuardAlarms } from './guard-alarms';
 import { GuardConsole } from './guard-console';
 import { addGuardOutputs } from './guard-outputs';
@@ -251,6 +252,42 @@ export class RealtimeWafGuard extends Construct {
    */
   public blockRules(firstPriority: number): wafv2.CfnWebACL.RuleProperty[] {
     return this.enforcement.blockRules(firstPriority);
+  }
+
+  /**
+   * Lets the grantee operate the guard: every `cdk-waf-guard blocks` and `rules` command and the dashboard's console
+   * widget. Exactly: on the rules table `dynamodb:Scan`, `GetItem`, `PutItem`, `UpdateItem`; on the blocks table `Scan`,
+   * `PutItem`, `UpdateItem`; on the history table `Query`; `cloudformation:DescribeStackResources` on this stack's id (the
+   * CLI's `--stack`); with the dashboard, `lambda:GetFunctionConfiguration` and `lambda:InvokeFunction` on
+   * `consoleFunction` and `cloudwatch:GetDashboard` on `dashboard`. No KMS permission: the tables use the AWS managed key.
+   * The dashboard's graphs also need `cloudwatch:GetMetricData` and Logs Insights queries, which have no per-resource
+   * form: grant those where the account's read-only policies are managed.
+   *
+   * @param grantee the principal of the operators (a role, user or group)
+   */
+  public grantOperator(grantee: iam.IGrantable): iam.Grant {
+    return grantGuardAccess(this, grantee, this.accessTargets(), true);
+  }
+
+  /**
+   * Lets the grantee look without acting: `cdk-waf-guard blocks list` and `history`, `rules list`, and the dashboard.
+   * `grantOperator` without the table writes and without invoking the console widget (the widget acts for whoever may
+   * invoke it, so a read-only viewer sees the dashboard with the widget refused; the CLI lists the same rows).
+   *
+   * @param grantee the principal of the viewers (a role, user or group)
+   */
+  public grantReadOnly(grantee: iam.IGrantable): iam.Grant {
+    return grantGuardAccess(this, grantee, this.accessTargets(), false);
+  }
+
+  private accessTargets() {
+    return {
+      rulesTable: this.rulesTable,
+      blocksTable: this.blocksTable,
+      historyTable: this.historyTable,
+      consoleFunction: this.consoleFunction,
+      dashboard: this.dashboard,
+    };
   }
 
   /**
