@@ -16,19 +16,21 @@ export interface TableAccess {
  * and `cdk-waf-guard rules`. None reads an index, and DeleteItem is left out: operators end rows, the sync deletes them.
  */
 export const OPERATOR_TABLE_ACCESS: { readonly rules: TableAccess; readonly blocks: TableAccess; readonly history: TableAccess } = {
-  // `rules list` reads every row through the handler's parser (Scan); set, enable and disable read one row and write it.
-  rules: { read: ['dynamodb:Scan', 'dynamodb:GetItem'], write: ['dynamodb:PutItem', 'dynamodb:UpdateItem'] },
+  // `rules list` reads every row through the handler's parser (Scan); set, enable and disable read one row (GetItem) and
+  // put it back whole under a condition (PutItem), so no UpdateItem.
+  rules: { read: ['dynamodb:Scan', 'dynamodb:GetItem'], write: ['dynamodb:PutItem'] },
   // list scans; block and allow put a row, unblock puts the shield row; unblock, extend and unallow update rows they scanned.
   blocks: { read: ['dynamodb:Scan'], write: ['dynamodb:PutItem', 'dynamodb:UpdateItem'] },
   // history queries the client's partition of the table itself; only the sync writes history.
   history: { read: ['dynamodb:Query'], write: [] },
 };
 
-/** What an operator grant reaches: the guard's tables, and its console when it has one. */
+/** What an operator grant reaches: the guard's tables, its log processor, and its console when it has one. */
 export interface GuardAccessTargets {
   readonly rulesTable: dynamodb.ITable;
   readonly blocksTable: dynamodb.ITable;
   readonly historyTable: dynamodb.ITable;
+  readonly logProcessor: lambda.IFunction;
   readonly consoleFunction?: lambda.IFunction;
   readonly dashboard?: cloudwatch.Dashboard;
 }
@@ -50,9 +52,11 @@ export function grantGuardAccess(scope: Construct, grantee: iam.IGrantable, targ
   ] as const;
   for (const [table, access] of tables) allow([...access.read, ...(write ? access.write : [])], [table.tableArn]);
 
-  // `--stack` finds the tables and the console function among the stack's resources.
+  // `--stack` finds the tables and the functions among the stack's resources.
   const stack = Stack.of(scope);
   allow(['cloudformation:DescribeStackResources'], [stack.stackId]);
+  // `rules` judges a row at the guard's sampling rate, which only the log processor's environment holds.
+  allow(['lambda:GetFunctionConfiguration'], [targets.logProcessor.functionArn]);
   if (targets.consoleFunction) {
     // The CLI reads the guard's settings (ipv6PrefixLength, allow-list width) from the console function's environment.
     allow(['lambda:GetFunctionConfiguration'], [targets.consoleFunction.functionArn]);

@@ -256,10 +256,11 @@ export class RealtimeWafGuard extends Construct {
 
   /**
    * Lets the grantee operate the guard: every `cdk-waf-guard blocks` and `rules` command and the dashboard's console
-   * widget. Exactly: on the rules table `dynamodb:Scan`, `GetItem`, `PutItem`, `UpdateItem`; on the blocks table `Scan`,
-   * `PutItem`, `UpdateItem`; on the history table `Query`; `cloudformation:DescribeStackResources` on this stack's id (the
-   * CLI's `--stack`); with the dashboard, `lambda:GetFunctionConfiguration` and `lambda:InvokeFunction` on
-   * `consoleFunction` and `cloudwatch:GetDashboard` on `dashboard`. No KMS permission: the tables use the AWS managed key.
+   * widget. Exactly: on the rules table `dynamodb:Scan`, `GetItem`, `PutItem`; on the blocks table `Scan`, `PutItem`,
+   * `UpdateItem`; on the history table `Query`; `cloudformation:DescribeStackResources` on this stack's id (the CLI's
+   * `--stack`); `lambda:GetFunctionConfiguration` on `logProcessor` (the sampling rate `rules` checks a row against);
+   * with the dashboard, `lambda:GetFunctionConfiguration` and `lambda:InvokeFunction` on `consoleFunction` and
+   * `cloudwatch:GetDashboard` on `dashboard`. No KMS permission: the tables use the AWS managed key.
    * The dashboard's graphs also need `cloudwatch:GetMetricData` and Logs Insights queries, which have no per-resource
    * form: grant those where the account's read-only policies are managed.
    *
@@ -285,6 +286,7 @@ export class RealtimeWafGuard extends Construct {
       rulesTable: this.rulesTable,
       blocksTable: this.blocksTable,
       historyTable: this.historyTable,
+      logProcessor: this.logProcessor,
       consoleFunction: this.consoleFunction,
       dashboard: this.dashboard,
     };

@@ -9,15 +9,16 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { nagFindings, newStack, US_EAST_1 } from './construct-fixtures';
 import { RealtimeWafGuard, RealtimeWafGuardProps } from '../../src';
+import { EXIT_RUNTIME } from '../../src/cli/aws-errors';
 import { BlocksClients, runBlocks } from '../../src/cli/blocks-command';
-import { loadRules } from '../../src/realtime-waf-guard/runtime/rules-store';
+import { RulesClients, runRules } from '../../src/cli/rules-command';
 import { createGuardTables, GuardTables, useLocalDynamo } from '../support/guard-setup';
 import { AwsCall, Deployment, isAllowed, PolicyStatement, resolveIntrinsics } from '../support/iam-evaluator';
 
 /**
- * The operator grants judged by the calls themselves: every `cdk-waf-guard blocks` command runs against dynalite through
- * clients that ask an IAM evaluator, with the grantee's synthesized policy, before each call (DynamoDB calls as sent on
- * the wire; CloudFormation, Lambda and STS answered from the synthesized template). A call the policy lacks fails as it
+ * The operator grants judged by the calls themselves: every `cdk-waf-guard blocks` and `rules` command runs against
+ * dynalite through clients that ask an IAM evaluator, with the grantee's synthesized policy, before each call (DynamoDB
+ * calls as sent on the wire; CloudFormation, Lambda and STS answered from the synthesized template). A call the policy lacks fails as it
  * would in AWS, with AccessDeniedException.
  */
 const ACCOUNT = '111111111111';
@@ -101,8 +102,9 @@ class Session {
     }
   }
 
-  public clients(): BlocksClients {
-    const { doc } = dynamo().connect();
+  /** Clients of both commands: `doc` and `dynamo` share one middleware stack, so every DynamoDB call is authorized. */
+  public clients(): BlocksClients & RulesClients {
+    const { client, doc } = dynamo().connect();
     // On the wire, after serialization: the operation DynamoDB authorizes and the table (and index) it names.
     doc.middlewareStack.add((next: any) => async (args: any) => {
       const operation = String(args.request.headers['x-amz-target']).split('.')[1];
@@ -114,6 +116,7 @@ class Session {
     const options = { region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
     return {
       doc,
+      dynamo: client,
       sts: this.fake(new STSClient(options), () => {
         this.authorize({ action: 'sts:GetCallerIdentity', resource: '*' });
         return { Arn: CALLER, Account: ACCOUNT };
@@ -171,6 +174,20 @@ async function cli(clients: BlocksClients, ...argv: string[]) {
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
+/** `cdk-waf-guard rules ...`, as the CLI runs it. */
+async function rulesCli(clients: RulesClients, ...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runRules(argv, { stdout: (t) => out.push(t), stderr: (t) => err.push(t) }, clients);
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+/** The rules table as the test (not the grantee) reads it. */
+async function rulesRows(table: string) {
+  const rows = (await dynamo().doc.send(new ScanCommand({ TableName: table, ConsistentRead: true }))).Items ?? [];
+  return rows.sort((a, b) => String(a.ruleId).localeCompare(String(b.ruleId)));
+}
+
 const byStack = ['--stack', STACK];
 const OPERATOR_COMMANDS: string[][] = [
   ['block', '203.0.113.5', '--for', '2h', '--reason', 'scraping'],
@@ -182,8 +199,15 @@ const OPERATOR_COMMANDS: string[][] = [
   ['history', '203.0.113.5', '--since', '1d'],
   ['history', '2001:db8::1'],
 ];
+/** Every `rules` command that writes, each on the row it writes. */
+const RULES_WRITES: string[][] = [
+  ['set', 'api', '--host', 'api.example.com', '--path-prefix', '/v1', '--threshold', '600', '--window', '1m'],
+  ['set', 'login', '--threshold', '30'],
+  ['disable', 'login'],
+  ['enable', 'login'],
+];
 
-test('grantOperator: every blocks command, the rules read and the console are allowed, and the commands took each path', async () => {
+test('grantOperator: every blocks and rules command and the console are allowed, and the commands took each path', async () => {
   const { tables, session } = await setUp();
   const operator = session('OperatorRole');
   const clients = operator.clients();
@@ -192,9 +216,21 @@ test('grantOperator: every blocks command, the rules read and the console are al
     expect({ argv, code: result.code, err: result.err }).toEqual({ argv, code: 0, err: '' });
   }
   expect((await cli(clients, 'list', '--blocks-table', tables.blocks, '--history-table', tables.history)).code).toBe(0);
-  // `rules list` reads the table through the handler's parser, as the log processor does.
-  const rules = await loadRules(clients.doc, tables.rules);
-  expect(rules.rules.map((r) => r.ruleId)).toEqual(['login']);
+  // With --stack the rules commands read the sampling rate from the log processor: a refused read would warn on stderr.
+  for (const argv of [['list'], ...RULES_WRITES, ['disable', 'api'], ['list', '--json']]) {
+    const result = await rulesCli(clients, ...argv, ...byStack);
+    expect({ argv, code: result.code, err: result.err }).toEqual({ argv, code: 0, err: '' });
+  }
+  const listed = JSON.parse((await rulesCli(clients, 'list', '--json', ...byStack)).out);
+  expect(listed.rules.map((r: { ruleId: string; threshold: number; enabled: boolean }) => [r.ruleId, r.threshold, r.enabled]))
+    .toEqual([['api', 600, false], ['login', 30, true]]);
+  expect(await rulesRows(tables.rules)).toEqual([
+    { ruleId: 'api', host: 'api.example.com', pathPrefix: '/v1', threshold: 600, windowSeconds: 60, enabled: false },
+    { ruleId: 'login', host: 'www.example.com', pathPrefix: '/login', threshold: 30, windowSeconds: 60, blockSeconds: 600, action: 'BLOCK', enabled: true },
+  ]);
+  // --rules-table names the table: no stack lookup, the same table calls
+  expect((await rulesCli(clients, 'disable', 'login', '--rules-table', tables.rules)).code).toBe(0);
+  expect((await rulesRows(tables.rules)).find((r) => r.ruleId === 'login')!.enabled).toBe(false);
   operator.viewDashboard();
 
   expect(operator.denied).toEqual([]);
@@ -205,18 +241,40 @@ test('grantOperator: every blocks command, the rules read and the console are al
     `dynamodb:UpdateItem ${tableArn(tables.blocks)}`,
     `dynamodb:Query ${tableArn(tables.history)}`,
     `dynamodb:Scan ${tableArn(tables.rules)}`,
+    `dynamodb:GetItem ${tableArn(tables.rules)}`,
+    `dynamodb:PutItem ${tableArn(tables.rules)}`,
     `cloudformation:DescribeStackResources ${STACK_ID}`,
     expect.stringMatching(/^lambda:GetFunctionConfiguration arn:aws:lambda:us-east-1:111111111111:function:GuardStack-GuardConsoleConsoleWidget/),
+    expect.stringMatching(/^lambda:GetFunctionConfiguration arn:aws:lambda:us-east-1:111111111111:function:GuardStack-Guard\w*LogProcessor/),
     expect.stringMatching(/^lambda:InvokeFunction arn:aws:lambda:us-east-1:111111111111:function:GuardStack-GuardConsoleConsoleWidget/),
   ]));
+  // what the rules commands call on their table, and nothing else (no UpdateItem to grant)
+  expect([...made].filter((c) => c.endsWith(` ${tableArn(tables.rules)}`)).map((c) => c.split(' ')[0]).sort())
+    .toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan']);
 });
 
-test('grantReadOnly: list, history, the rules read and the dashboard are allowed; every action is refused at its first write, and nothing changes', async () => {
+test('the rules commands judge a row at the sampling rate read from the log processor, under either grant', async () => {
+  const { tables, session } = await setUp({ samplingRate: 1 });
+  for (const role of ['OperatorRole', 'ViewerRole']) {
+    const grantee = session(role);
+    // At 1% sampling a threshold of 20 per 10 s cannot be told from chance: refused before any write.
+    const refused = await rulesCli(grantee.clients(), 'set', 'login', '--threshold', '20', '--window', '10s', ...byStack);
+    expect({ role, code: refused.code }).toEqual({ role, code: 2 });
+    expect(refused.err).toMatch(/^cdk-waf-guard: the guard would refuse this row: rule "login": .*; nothing written$/);
+    expect(grantee.denied).toEqual([]);
+    expect(grantee.calls).toContainEqual({ action: 'lambda:GetFunctionConfiguration', resource: expect.stringMatching(/LogProcessor/) });
+  }
+  // the same row at the 100% the CLI falls back to without the read is admitted
+  expect((await rulesCli(session('OperatorRole').clients(), 'set', 'login', '--threshold', '20', '--window', '10s', '--dry-run', '--rules-table', tables.rules)).code).toBe(0);
+});
+
+test('grantReadOnly: blocks list and history, rules list and the dashboard are allowed; every action is refused at its first write, and nothing changes', async () => {
   const { tables, session } = await setUp();
   const setup = session('OperatorRole').clients();
   expect((await cli(setup, 'block', '203.0.113.5', '--for', '2h', '--reason', 'scraping', ...byStack)).code).toBe(0);
   expect((await cli(setup, 'allow', '192.0.2.0/24', '--reason', 'partner office', ...byStack)).code).toBe(0);
   const rowsBefore = (await dynamo().doc.send(new ScanCommand({ TableName: tables.blocks }))).Items;
+  const rulesBefore = await rulesRows(tables.rules);
 
   const viewer = session('ViewerRole');
   const clients = viewer.clients();
@@ -224,7 +282,10 @@ test('grantReadOnly: list, history, the rules read and the dashboard are allowed
     expect(await cli(clients, ...argv, ...byStack)).toMatchObject({ code: 0, err: '' });
   }
   expect((await cli(clients, 'list', ...byStack)).out).toContain('203.0.113.5');
-  expect((await loadRules(clients.doc, tables.rules)).rules).toHaveLength(1);
+  for (const argv of [['list'], ['list', '--json']]) {
+    expect(await rulesCli(clients, ...argv, ...byStack)).toMatchObject({ code: 0, err: '' });
+  }
+  expect((await rulesCli(clients, 'list', ...byStack)).out).toMatch(/login\s+www\.example\.com\s+\/login\s+20\s/);
   expect(viewer.denied).toEqual([]);
 
   const writes = [
@@ -237,11 +298,21 @@ test('grantReadOnly: list, history, the rules read and the dashboard are allowed
   for (const argv of writes) {
     const deniedBefore = viewer.denied.length;
     const result = await cli(clients, ...argv, ...byStack);
-    expect({ argv, code: result.code }).toEqual({ argv, code: 2 });
+    // a refusal by AWS is not a mistake in the arguments: the CLI's status for AWS failures
+    expect({ argv, code: result.code }).toEqual({ argv, code: EXIT_RUNTIME });
     expect(result.err).toContain('AWS refused the call (AccessDeniedException)');
     // refused at a write of the blocks table, after the reads it needed were allowed
     expect(viewer.denied.slice(deniedBefore)).toEqual([{ action: expect.stringMatching(/^dynamodb:(PutItem|UpdateItem)$/), resource: tableArn(tables.blocks) }]);
   }
+  for (const argv of RULES_WRITES) {
+    const deniedBefore = viewer.denied.length;
+    const result = await rulesCli(clients, ...argv, ...byStack);
+    expect({ argv, code: result.code }).toEqual({ argv, code: EXIT_RUNTIME });
+    expect(result.err).toContain('AWS refused the call (AccessDeniedException)');
+    // refused at the put of the row, after the stack, the sampling rate and the row were read
+    expect(viewer.denied.slice(deniedBefore)).toEqual([{ action: 'dynamodb:PutItem', resource: tableArn(tables.rules) }]);
+  }
+  expect(await rulesRows(tables.rules)).toEqual(rulesBefore);
   expect(() => viewer.viewDashboard()).toThrow(/not authorized to perform: lambda:InvokeFunction/);
   expect(viewer.denied.at(-1)).toEqual({ action: 'lambda:InvokeFunction', resource: expect.stringContaining('ConsoleWidget') });
   expect((await dynamo().doc.send(new ScanCommand({ TableName: tables.blocks }))).Items).toEqual(rowsBefore);
@@ -249,9 +320,12 @@ test('grantReadOnly: list, history, the rules read and the dashboard are allowed
 
 test('the grants hold exactly these actions on exactly these resources: no wildcard resource, no KMS, no other table', async () => {
   const { template, tables, deployment } = await setUp();
-  const fn = Object.keys(template.findResources('AWS::Lambda::Function')).find((id) => id.includes('ConsoleWidget'))!;
+  const functions = Object.keys(template.findResources('AWS::Lambda::Function'));
+  const fn = functions.find((id) => id.includes('ConsoleWidget'))!;
   const dashboard = Object.keys(template.findResources('AWS::CloudWatch::Dashboard'))[0];
   const console = functionArn(deployment.refs[fn]);
+  const [logProcessor, ...others] = functions.filter((id) => id.includes('LogProcessor'));
+  expect(others).toEqual([]);
   const reads = [
     `dynamodb:Scan ${tableArn(tables.rules)}`,
     `dynamodb:GetItem ${tableArn(tables.rules)}`,
@@ -259,11 +333,11 @@ test('the grants hold exactly these actions on exactly these resources: no wildc
     `dynamodb:Query ${tableArn(tables.history)}`,
     `cloudformation:DescribeStackResources ${STACK_ID}`,
     `lambda:GetFunctionConfiguration ${console}`,
+    `lambda:GetFunctionConfiguration ${functionArn(deployment.refs[logProcessor])}`,
     `cloudwatch:GetDashboard arn:aws:cloudwatch::${ACCOUNT}:dashboard/${dashboard}`,
   ];
   const writes = [
     `dynamodb:PutItem ${tableArn(tables.rules)}`,
-    `dynamodb:UpdateItem ${tableArn(tables.rules)}`,
     `dynamodb:PutItem ${tableArn(tables.blocks)}`,
     `dynamodb:UpdateItem ${tableArn(tables.blocks)}`,
     `lambda:InvokeFunction ${console}`,
@@ -272,10 +346,13 @@ test('the grants hold exactly these actions on exactly these resources: no wildc
   expect(grantedPairs(statementsOf(template, 'ViewerRole', deployment))).toEqual([...reads].sort());
 });
 
-test('without the dashboard the grants hold the tables and the stack lookup only', async () => {
+test('without the dashboard the grants hold the tables, the stack lookup and the log processor\'s configuration only', async () => {
   const { template, tables, deployment } = await setUp({ dashboard: false });
   const pairs = grantedPairs(statementsOf(template, 'OperatorRole', deployment));
-  expect(pairs.filter((p) => !p.startsWith('dynamodb:'))).toEqual([`cloudformation:DescribeStackResources ${STACK_ID}`]);
+  expect(pairs.filter((p) => !p.startsWith('dynamodb:'))).toEqual([
+    `cloudformation:DescribeStackResources ${STACK_ID}`,
+    expect.stringMatching(/^lambda:GetFunctionConfiguration arn:aws:lambda:us-east-1:111111111111:function:GuardStack-Guard\w*LogProcessor/),
+  ]);
   expect(pairs.filter((p) => p.startsWith('dynamodb:')).map((p) => p.split(' ')[1])).not.toContain(tableArn(tables.counters));
   // the CLI still works: the settings fall back to the defaults, as the CLI says
   const operator = new Session(template, deployment, statementsOf(template, 'OperatorRole', deployment));
@@ -303,7 +380,8 @@ test('a grantee in another stack of the app gets the same statements through exp
   const statements = policies[0].Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>;
   expect(statements.flatMap((s) => [s.Action].flat()).sort()).toEqual([
     'cloudformation:DescribeStackResources', 'cloudwatch:GetDashboard', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:PutItem',
-    'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:Scan', 'dynamodb:UpdateItem', 'dynamodb:UpdateItem', 'lambda:GetFunctionConfiguration', 'lambda:InvokeFunction',
+    'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:Scan', 'dynamodb:UpdateItem', 'lambda:GetFunctionConfiguration', 'lambda:GetFunctionConfiguration',
+    'lambda:InvokeFunction',
   ]);
   // every resource is the guard stack's own, imported: none is a pattern
   expect(statements.every((s) => JSON.stringify(s.Resource).includes('Fn::ImportValue') && !JSON.stringify(s.Resource).includes('*'))).toBe(true);
@@ -315,7 +393,9 @@ test('the README\'s policy for a CLI user outside CDK is grantOperator\'s, and w
   const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
   const blocks = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]).filter((b) => b.includes('"Sid": "RulesTable"'));
   expect(blocks).toHaveLength(1);
-  const fn = Object.keys(template.findResources('AWS::Lambda::Function')).find((id) => id.includes('ConsoleWidget'))!;
+  const functions = Object.keys(template.findResources('AWS::Lambda::Function'));
+  const fn = functions.find((id) => id.includes('ConsoleWidget'))!;
+  const logProcessor = functions.find((id) => id.includes('LogProcessor'))!;
   const dashboard = Object.keys(template.findResources('AWS::CloudWatch::Dashboard'))[0];
   const names: Record<string, string> = {
     '<account>': ACCOUNT,
@@ -324,6 +404,7 @@ test('the README\'s policy for a CLI user outside CDK is grantOperator\'s, and w
     '<history table>': tables.history,
     '<stack id>': STACK_ID,
     '<console function>': deployment.refs[fn],
+    '<log processor>': deployment.refs[logProcessor],
     '<dashboard>': deployment.refs[dashboard],
   };
   const policy = JSON.parse(blocks[0].replace(/<[a-z ]+>/g, (placeholder) => {
