@@ -59,7 +59,11 @@ describe('cdk-waf-guard report', () => {
     const dir = mkdtempSync(join(tmpdir(), 'report-cli-'));
     const configFile = join(dir, 'report-config.json');
     writeFileSync(configFile, JSON.stringify({
-      reportName: 'cli', timeZone: 'Europe/Berlin', sender: 'reports@example.com', recipients: ['a@example.com'], prefix: '',
+      reportName: 'cli',
+      timeZone: 'Europe/Berlin',
+      sender: 'reports@example.com',
+      recipients: ['a@example.com'],
+      prefix: '',
       guard: { historyTable: table, historyIndex: 'byDay', guardName: 'edge' },
     }));
     const out = join(dir, 'out');
@@ -76,7 +80,11 @@ describe('cdk-waf-guard report', () => {
     const dir = mkdtempSync(join(tmpdir(), 'report-cli-'));
     const configFile = join(dir, 'report-config.json');
     writeFileSync(configFile, JSON.stringify({
-      reportName: 'cli', timeZone: 'Europe/Berlin', sender: 'reports@example.com', recipients: ['a@example.com'], prefix: '',
+      reportName: 'cli',
+      timeZone: 'Europe/Berlin',
+      sender: 'reports@example.com',
+      recipients: ['a@example.com'],
+      prefix: '',
       guard: { historyTable: 'no-table', historyIndex: 'byDay', guardName: 'edge' },
     }));
     const { err, io: cliIo } = io();
