@@ -280,7 +280,9 @@ async function renderGuardReport(pipeline: LocalPipeline, day: Date, reportDir?:
     request: { kind: 'daily', day: day.toISOString().slice(0, 10) },
     outDir,
     clients: { doc: pipeline.doc },
-    now: day,
+    // A report covers a day that has ended. The demo's table gets no more rows once the run is over, so its day is
+    // reported as it will stand at midnight (UTC), when the scheduled run would send it.
+    now: new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate() + 1)),
   });
   return { dir: outDir, files: [...result.emailFiles, ...result.files], problems: result.problems };
 }

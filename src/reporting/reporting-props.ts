@@ -34,12 +34,13 @@ export interface WafReportingElasticSource {
    */
   readonly breachField?: string;
   /**
-   * Apdex T for the per-customer Apdex.
+   * Apdex T for the per-customer Apdex (whole milliseconds, at least 1 ms).
    * @default Duration.millis(30)
    */
   readonly apdexThreshold?: Duration;
   /**
-   * Timeout of each search. Searches run one after another, so a month's report takes up to four times this.
+   * Timeout of each search (whole milliseconds, at least 1 ms). Searches run one after another, so a month's report
+   * takes up to four times this.
    * @default Duration.seconds(60)
    */
   readonly requestTimeout?: Duration;
@@ -101,7 +102,7 @@ export interface CostExplorerOptions {
    */
   readonly groupBy?: CostGrouping;
   /**
-   * Group by this cost allocation tag instead of `groupBy`.
+   * Group by this cost allocation tag instead of a dimension; not with `groupBy`.
    * @default - group by `groupBy`
    */
   readonly groupByTag?: string;
@@ -152,10 +153,14 @@ export interface WafReportingProps {
   readonly alarms?: cloudwatch.IAlarm[];
   /** Sender address; an SES identity verified in the stack's Region (the address or its domain). */
   readonly sender: string;
-  /** Recipients of every report (SES sandbox accounts: verified addresses only). */
+  /**
+   * Recipients of every report, at most 50 (one SES message takes no more; use a list address for more). SES sandbox
+   * accounts: verified addresses only.
+   */
   readonly recipients: string[];
   /**
-   * IANA time zone of the reports: days and months, hours and times shown, e.g. `Europe/Berlin`.
+   * IANA time zone of the reports: days and months, hours and times shown, e.g. `Europe/Berlin`, spelled as IANA spells
+   * it (Elasticsearch and EventBridge Scheduler match zone names case-sensitively).
    * @default 'UTC'
    */
   readonly timeZone?: string;
@@ -224,12 +229,12 @@ export interface WafReportingProps {
    */
   readonly metricsNamespace?: string;
   /**
-   * Timeout of the report function.
+   * Timeout of the report function: whole seconds, at most 15 minutes (Lambda's limit).
    * @default Duration.minutes(5)
    */
   readonly timeout?: Duration;
   /**
-   * Memory of the report function (workbooks and a month of figures are built in memory).
+   * Memory of the report function in MB, 256..10240 (workbooks and a month of figures are built in memory).
    * @default 1024
    */
   readonly memorySize?: number;

@@ -15,9 +15,9 @@ import { ReportFunction } from './report-function';
 import { CostGrouping, WafReportingProps } from './reporting-props';
 import {
   ReportConfig, REPORT_CONFIG_ENV, REPORT_FAILURES_METRIC, DEFAULT_ELASTIC_BILLING_ENDPOINT, DAILY_RUNS_METRIC, MONTHLY_RUNS_METRIC,
-  MONTHLY_REPORT_MISSING_METRIC,
+  MONTHLY_REPORT_MISSING_METRIC, MAX_RECIPIENTS, recipientsLimitError,
 } from './runtime/config';
-import { DEFAULT_DAILY_RUN_TIME, DEFAULT_MONTHLY_RUN_TIME, firstSkippedDay, isValidTimeZone, parseTimeOfDay, TimeOfDay } from './runtime/period';
+import { DEFAULT_DAILY_RUN_TIME, DEFAULT_MONTHLY_RUN_TIME, firstSkippedDay, isValidTimeZone, parseTimeOfDay, TimeOfDay, timeZoneErrors } from './runtime/period';
 import { credentialsConfig, fieldNameErrors, resolveFieldNames } from '../elastic-monitoring/connection-config';
 import { HISTORY_TABLE } from '../realtime-waf-guard/table-schemas';
 import { encryptedAlarmTopic } from '../shared/alarm-topic';
@@ -39,6 +39,15 @@ const DEFAULTS = {
   maxRunDelay: Duration.hours(6),
   deadLetterRetention: Duration.days(14),
 };
+
+/** Lambda's longest timeout. */
+const LAMBDA_MAX_TIMEOUT = Duration.minutes(15);
+
+/** Whether a duration lies in min..max milliseconds and is a whole multiple of `stepMs`. */
+function durationWithin(d: Duration, minMs: number, maxMs: number, stepMs: number): boolean {
+  const ms = d.toMilliseconds({ integral: false });
+  return Number.isFinite(ms) && ms >= minMs && ms <= maxMs && Number.isInteger(ms / stepMs);
+}
 
 /** Hours without a completed daily run before the missed-run alarm: runs are 23 to 25 hours apart around DST changes. */
 const MISSED_DAILY_RUN_HOURS = 26;
@@ -159,12 +168,13 @@ export class WafReporting extends Construct {
     const errors: string[] = [];
     const literal = (v: string | undefined): v is string => v !== undefined && !Token.isUnresolved(v);
     if (!props.guard && !props.elastic) errors.push('give guard, elastic or both: a report needs at least one source');
-    if (!isValidTimeZone(this.timeZone)) errors.push(`timeZone "${this.timeZone}" is not an IANA time zone such as Europe/Berlin or America/New_York`);
+    errors.push(...timeZoneErrors(this.timeZone));
     errors.push(...this.runTimeErrors('dailyRunTime', this.dailyRunTime), ...this.runTimeErrors('monthlyRunTime', this.monthlyRunTime));
     const delay = props.maxRunDelay;
     if (delay && (delay.toSeconds() < 60 || delay.toSeconds() > 86_400)) errors.push('maxRunDelay must be 1 minute..24 hours (EventBridge Scheduler\'s limits)');
     if (literal(props.sender) && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(props.sender)) errors.push(`sender "${props.sender}" must be an email address of a verified SES identity`);
     if (!props.recipients || props.recipients.length === 0) errors.push('recipients must list at least one email address');
+    if (props.recipients && props.recipients.length > MAX_RECIPIENTS) errors.push(recipientsLimitError(props.recipients.length));
     errors.push(...emailAddressErrors('recipients', props.recipients, Token.isUnresolved));
     errors.push(...emailAddressErrors('alertEmails', props.alertEmails, Token.isUnresolved));
     if (props.alertEmails?.length && (props.alarmTopic || props.guard)) {
@@ -177,13 +187,28 @@ export class WafReporting extends Construct {
     }
     const ns = metricNamespaceError('metricsNamespace', this.namespace);
     if (ns) errors.push(ns);
-    if (props.memorySize !== undefined && (props.memorySize < 256 || props.memorySize > 10240)) errors.push('memorySize must be 256..10240 MB');
+    if (props.memorySize !== undefined && !(Number.isInteger(props.memorySize) && props.memorySize >= 256 && props.memorySize <= 10240)) {
+      errors.push(`memorySize must be a whole number of MB, 256..10240, got ${props.memorySize}`);
+    }
+    const timeout = props.timeout;
+    if (timeout && !timeout.isUnresolved() && !durationWithin(timeout, 1000, LAMBDA_MAX_TIMEOUT.toMilliseconds(), 1000)) {
+      errors.push(`timeout must be a whole number of seconds, 1 second..15 minutes (Lambda's limit), got ${timeout.toHumanString()}`);
+    }
     const e = props.elastic;
     if (e) {
       if (literal(e.endpoint)) errors.push(...endpointErrors(e.endpoint, e.allowInsecureHttp === true).map((m) => `elastic.${m}`));
       if (literal(e.indexPattern) && e.indexPattern.trim() === '') errors.push('elastic.indexPattern must not be empty');
       errors.push(...fieldNameErrors('elastic.fields', e.fields));
       if (e.breachField !== undefined && e.breachField.trim() === '') errors.push('elastic.breachField must not be empty; leave it out for no breach column');
+      // The function refuses a configuration with either below 1 ms, so every run would fail; fractions do not fit its whole milliseconds.
+      const apdex = e.apdexThreshold;
+      if (apdex && !apdex.isUnresolved() && !durationWithin(apdex, 1, Number.MAX_SAFE_INTEGER, 1)) {
+        errors.push(`elastic.apdexThreshold must be a whole number of milliseconds, at least 1 ms (e.g. Duration.millis(30)), got ${apdex.toHumanString()}`);
+      }
+      const requestTimeout = e.requestTimeout;
+      if (requestTimeout && !requestTimeout.isUnresolved() && !durationWithin(requestTimeout, 1, Number.MAX_SAFE_INTEGER, 1)) {
+        errors.push(`elastic.requestTimeout must be a whole number of milliseconds, at least 1 ms (e.g. Duration.seconds(60)), got ${requestTimeout.toHumanString()}`);
+      }
       const top = e.topClientIps ?? DEFAULTS.topClientIps;
       if (!Number.isInteger(top) || top < 1 || top > 100) errors.push(`elastic.topClientIps must be a whole number 1..100, got ${top}`);
       if (!e.vpc && (e.vpcSubnets || e.securityGroups)) errors.push('elastic.vpcSubnets and elastic.securityGroups need elastic.vpc');
@@ -191,6 +216,10 @@ export class WafReporting extends Construct {
     const ce = props.costExplorer;
     if (ce?.tagFilter && (ce.tagFilter.key.trim() === '' || ce.tagFilter.values.length === 0)) errors.push('costExplorer.tagFilter needs a key and at least one value');
     if (ce?.groupByTag !== undefined && ce.groupByTag.trim() === '') errors.push('costExplorer.groupByTag must not be empty');
+    // Cost Explorer groups by the tag instead of the dimension: both together would drop groupBy without a word.
+    if (ce?.groupByTag !== undefined && ce.groupBy !== undefined) {
+      errors.push(`costExplorer: give groupBy (${ce.groupBy}) or groupByTag ("${ce.groupByTag}"), not both: the workbook has one grouping`);
+    }
     const billing = props.elasticCloudBilling;
     if (billing && literal(billing.organizationId) && billing.organizationId.trim() === '') errors.push('elasticCloudBilling.organizationId must not be empty');
     if (billing?.endpoint !== undefined && literal(billing.endpoint)) errors.push(...endpointErrors(billing.endpoint, false).map((m) => `elasticCloudBilling.${m}`));

@@ -107,7 +107,7 @@ describe('WafReporting construct', () => {
       elastic: elasticSource(s),
       bucket: s3.Bucket.fromBucketName(s, 'Existing', 'my-reports'),
       alertEmails: ['oncall@example.com'],
-      costExplorer: { groupBy: CostGrouping.TOTAL, groupByTag: 'customer', tagFilter: { key: 'app', values: ['waf'] } },
+      costExplorer: { groupByTag: 'customer', tagFilter: { key: 'app', values: ['waf'] } },
       timeZone: 'America/New_York',
       dailyRunTime: '05:30',
     }));
@@ -285,7 +285,56 @@ describe('WafReporting construct', () => {
       elastic: elasticSource(s),
       alarms: Array.from({ length: 26 }, (_, i) => cloudwatch.Alarm.fromAlarmArn(s, `A${i}`, `arn:aws:cloudwatch:us-east-1:111111111111:alarm:a${i}`)),
     }), /the report lists at most 25 alarms \(the guard's and the alarms prop\), got 26/],
+    ['Apdex T of 0 ms, which every run refuses', (s) => ({ elastic: { ...elasticSource(s), apdexThreshold: Duration.millis(0) } }),
+      /elastic\.apdexThreshold must be a whole number of milliseconds, at least 1 ms \(e\.g\. Duration\.millis\(30\)\), got 0 millis/],
+    ['Apdex T below a millisecond', (s) => ({ elastic: { ...elasticSource(s), apdexThreshold: Duration.millis(0.5) } }), /elastic\.apdexThreshold must be a whole number of milliseconds/],
+    ['search timeout of 0', (s) => ({ elastic: { ...elasticSource(s), requestTimeout: Duration.seconds(0) } }), /elastic\.requestTimeout must be a whole number of milliseconds, at least 1 ms/],
+    ['timeout beyond Lambda\'s 15 minutes', (s) => ({ elastic: elasticSource(s), timeout: Duration.minutes(20) }),
+      /timeout must be a whole number of seconds, 1 second\.\.15 minutes \(Lambda's limit\), got 20 minutes/],
+    ['timeout of half a second', (s) => ({ elastic: elasticSource(s), timeout: Duration.millis(500) }), /timeout must be a whole number of seconds/],
+    ['fractional memory', (s) => ({ elastic: elasticSource(s), memorySize: 1024.5 }), /memorySize must be a whole number of MB, 256\.\.10240, got 1024\.5/],
+    ['51 recipients, one more than an SES message takes', (s) => ({ elastic: elasticSource(s), recipients: Array.from({ length: 51 }, (_, i) => `u${i}@example.com`) }),
+      /recipients: SES sends one message to at most 50 recipients, got 51: send the reports to a mailing list address instead/],
+    ['a zone in the wrong case, which Elasticsearch and Scheduler refuse', (s) => ({ elastic: elasticSource(s), timeZone: 'europe/berlin' }),
+      /timeZone "europe\/berlin" must be spelled as IANA spells it, .*: did you mean Europe\/Berlin\?/],
+    ['a link in the wrong case', (s) => ({ elastic: elasticSource(s), timeZone: 'us/eastern' }), /timeZone "us\/eastern" must be spelled as IANA spells it, .*: did you mean America\/New_York\?/],
+    ['groupBy and groupByTag', (s) => ({ elastic: elasticSource(s), costExplorer: { groupBy: CostGrouping.REGION, groupByTag: 'team' } }),
+      /costExplorer: give groupBy \(REGION\) or groupByTag \("team"\), not both/],
   ])('synth error: %s', (_name, build, message) => {
     expect(() => synth(build)).toThrow(message);
+  });
+
+  test('the new checks are collected with the other prop errors into one message', () => {
+    expect(() => synth((s) => ({
+      elastic: { ...elasticSource(s), apdexThreshold: Duration.millis(0) },
+      timeZone: 'europe/berlin',
+      timeout: Duration.minutes(20),
+      recipients: Array.from({ length: 60 }, (_, i) => `u${i}@example.com`),
+      costExplorer: { groupBy: CostGrouping.REGION, groupByTag: 'team' },
+      bucketPrefix: 'waf',
+    }))).toThrow(new RegExp([
+      'invalid props:',
+      '- timeZone "europe/berlin" must be spelled as IANA spells it',
+      '- recipients: SES sends one message to at most 50 recipients, got 60',
+      '- bucketPrefix "waf"',
+      '- timeout must be a whole number of seconds',
+      '- elastic\\.apdexThreshold',
+      '- costExplorer: give groupBy',
+    ].join('[^]*')));
+  });
+
+  test('limits are inclusive, and correctly spelled zones and links synth as given', () => {
+    for (const timeZone of ['Europe/Berlin', 'Asia/Kolkata', 'US/Eastern', 'Etc/GMT+5', 'UTC']) {
+      const { template } = synth((s) => ({
+        elastic: { ...elasticSource(s), apdexThreshold: Duration.millis(1), requestTimeout: Duration.millis(1) },
+        timeZone,
+        timeout: Duration.minutes(15),
+        recipients: Array.from({ length: 50 }, (_, i) => `u${i}@example.com`),
+      }));
+      template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpressionTimezone: timeZone });
+      template.hasResourceProperties('AWS::Lambda::Function', { Timeout: 900 });
+      const config = reportConfig(template);
+      expect([config.timeZone, config.recipients.length, config.elastic?.apdexTMs, config.elastic?.requestTimeoutMs]).toEqual([timeZone, 50, 1, 1]);
+    }
   });
 });

@@ -55,6 +55,43 @@ describe('cdk-waf-guard report', () => {
     expect(readFileSync(join(out, 'reports/daily/2026-11-30/blocks.csv'), 'utf8').split('\r\n')).toHaveLength(10);
   });
 
+  test('--day of a day that has not ended is refused before anything is read or written', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'report-cli-'));
+    const configFile = join(dir, 'report-config.json');
+    writeFileSync(configFile, JSON.stringify({
+      reportName: 'cli',
+      timeZone: 'Europe/Berlin',
+      sender: 'reports@example.com',
+      recipients: ['a@example.com'],
+      prefix: '',
+      guard: { historyTable: table, historyIndex: 'byDay', guardName: 'edge' },
+    }));
+    const out = join(dir, 'out');
+    const { io: cliIo } = io();
+    const run = runReportCommand(['--day', '2099-01-01', '--dry-run', '--config', configFile, '--out', out], cliIo, () => ({
+      dryRunReport: (options) => dryRunReport({ ...options, clients: { doc: dynamo.doc } }),
+      sampleReports,
+    }));
+    await expect(run).rejects.toThrow(/^the day 2099-01-01 has not ended yet in Europe\/Berlin: report a past day; the last complete one is \d{4}-\d\d-\d\d$/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  test('the bundled engine refuses a day that has not ended: exit 2 with the message', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'report-cli-'));
+    const configFile = join(dir, 'report-config.json');
+    writeFileSync(configFile, JSON.stringify({
+      reportName: 'cli',
+      timeZone: 'Europe/Berlin',
+      sender: 'reports@example.com',
+      recipients: ['a@example.com'],
+      prefix: '',
+      guard: { historyTable: 'no-table', historyIndex: 'byDay', guardName: 'edge' },
+    }));
+    const { err, io: cliIo } = io();
+    expect(await main(['report', '--day', '2099-01-01', '--dry-run', '--config', configFile, '--out', join(dir, 'out')], cliIo)).toBe(2);
+    expect(err[0]).toMatch(/^cdk-waf-guard: the day 2099-01-01 has not ended yet in Europe\/Berlin/);
+  });
+
   test('usage errors exit 2 with the report usage', async () => {
     for (const argv of [['report', '--day', '2026-11-30'], ['report', '--day', '2026-11-30', '--month', '2026-11', '--dry-run'], ['report', '--bogus'], ['report', '--sample', '--day', '2026-11-30']]) {
       const { err, io: cliIo } = io();

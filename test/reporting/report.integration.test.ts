@@ -298,6 +298,24 @@ describe('report run against local S3, SES, DynamoDB, Elasticsearch and billing 
     expect(await ses.received()).toEqual([]);
   });
 
+  test('a day that has not ended (the clock says 2026-12-01 02:00 in Berlin) is refused: no email, nothing archived', async () => {
+    const sentBefore = (await ses.received()).length;
+    for (const day of ['2026-12-01', '2099-01-01']) {
+      const metrics: Array<[string, number]> = [];
+      const elastic = new FakeElastic(wafDocs());
+      const result = await handler(elastic, costExplorer(), metrics)({ kind: 'daily', day });
+      expect(result.problems).toEqual([{
+        source: 'request',
+        message: `RangeError: the day ${day} has not ended yet in Europe/Berlin: report a past day; the last complete one is 2026-11-30`,
+      }]);
+      expect(result.files).toEqual([]);
+      expect(metrics).toEqual([['ReportFailures', 1]]);
+      const listed = await s3.client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `waf/reports/daily/${day}/` }));
+      expect(listed.KeyCount ?? 0).toBe(0);
+    }
+    expect((await ses.received()).length).toBe(sentBefore);
+  });
+
   test('a bad payload is counted as a failure, not thrown', async () => {
     const metrics: Array<[string, number]> = [];
     const result = await handler(new FakeElastic([]), costExplorer(), metrics)({ kind: 'daily', day: '30.11.2026' });

@@ -87,6 +87,22 @@ describe('a scheduled run at its local time reports the last complete local day 
     expect((skipped.end.getTime() - skipped.start.getTime()) / 3_600_000).toBe(23);
   });
 
+  test('a named day or month that has not ended is refused, naming the last complete one; one that just ended is reported', () => {
+    const at = new Date('2026-12-08T00:30:00Z'); // 01:30 on the 8th in Berlin, still the 7th in New York
+    expect(() => requestedPeriod({ kind: 'daily', day: '2099-01-01' }, at, 'UTC'))
+      .toThrow(new RangeError('the day 2099-01-01 has not ended yet in UTC: report a past day; the last complete one is 2026-12-07'));
+    expect(() => requestedPeriod({ kind: 'daily', day: '2026-12-07' }, at, 'America/New_York'))
+      .toThrow('the day 2026-12-07 has not ended yet in America/New_York: report a past day; the last complete one is 2026-12-06');
+    expect(requestedPeriod({ kind: 'daily', day: '2026-12-07' }, at, 'Europe/Berlin').label).toBe('2026-12-07');
+    expect(() => requestedPeriod({ kind: 'monthly', month: '2026-12' }, at, 'Europe/Berlin'))
+      .toThrow('the month 2026-12 has not ended yet in Europe/Berlin: report a past month; the last complete one is 2026-11');
+    expect(() => requestedPeriod({ month: '2099-01' }, at, 'UTC')).toThrow(/the month 2099-01 has not ended yet/);
+    // The end is exclusive: at the very instant a day ends, it is complete.
+    const end = requestedPeriod({ kind: 'daily', day: '2026-12-06' }, at, 'Europe/Berlin').end;
+    expect(requestedPeriod({ kind: 'daily', day: '2026-12-06' }, end, 'Europe/Berlin').label).toBe('2026-12-06');
+    expect(() => requestedPeriod({ kind: 'daily', day: '2026-12-06' }, new Date(end.getTime() - 1), 'Europe/Berlin')).toThrow(/has not ended yet/);
+  });
+
   test('a bad scheduledTime is refused; a named period ignores it', () => {
     expect(() => requestedPeriod({ kind: 'daily', scheduledTime: 'yesterday' }, new Date(), 'UTC')).toThrow(/scheduledTime" must be an ISO 8601 time/);
     expect(requestedPeriod({ kind: 'daily', day: '2026-11-30', scheduledTime: '2027-01-01T00:00:00Z' }, new Date(), 'UTC').label).toBe('2026-11-30');

@@ -1,4 +1,4 @@
-import { isValidTimeZone, parseTimeOfDay } from './period';
+import { parseTimeOfDay, timeZoneErrors } from './period';
 import { ConfigError, CredentialsConfig, DEFAULT_FIELDS, endpointErrors, FieldNames } from '../../shared/runtime/elastic/connection';
 
 /**
@@ -80,6 +80,18 @@ export interface MonthlyReportCheckConfig {
   readonly dueAfterMinutes: number;
 }
 
+/**
+ * Recipients of one report email. The report goes out as one SES SendEmail (SESv2), and SES accepts at most 50
+ * recipients per message, counted across To, CC and BCC; more are rejected for the whole message. See the SendEmail API
+ * reference (https://docs.aws.amazon.com/ses/latest/APIReference/API_SendEmail.html, the same limit in SESv2's) and
+ * SES's quotas (https://docs.aws.amazon.com/ses/latest/dg/quotas.html).
+ */
+export const MAX_RECIPIENTS = 50;
+
+export function recipientsLimitError(count: number): string {
+  return `recipients: SES sends one message to at most ${MAX_RECIPIENTS} recipients, got ${count}: send the reports to a mailing list address instead`;
+}
+
 export const DEFAULT_ELASTIC_BILLING_ENDPOINT = 'https://billing.elastic-cloud.com';
 
 /** Reads and checks the configuration; {@link ConfigError} names the setting. */
@@ -106,10 +118,11 @@ export function validateReportConfig(value: unknown): string[] {
   };
   for (const key of ['reportName', 'timeZone', 'sender']) text(c, key);
   if (typeof c.prefix !== 'string') errors.push('prefix must be a string');
-  if (typeof c.timeZone === 'string' && !isValidTimeZone(c.timeZone)) errors.push(`timeZone "${c.timeZone}" is not an IANA time zone such as Europe/Berlin`);
+  if (typeof c.timeZone === 'string' && c.timeZone.trim() !== '') errors.push(...timeZoneErrors(c.timeZone));
   if (!Array.isArray(c.recipients) || c.recipients.length === 0 || c.recipients.some((r) => typeof r !== 'string')) {
     errors.push('recipients must be a non-empty array of email addresses');
   }
+  if (Array.isArray(c.recipients) && c.recipients.length > MAX_RECIPIENTS) errors.push(recipientsLimitError(c.recipients.length));
   if (c.guard === undefined && c.elastic === undefined) errors.push('at least one of guard and elastic must be set');
   if (c.guard !== undefined) {
     const g = c.guard as Record<string, unknown>;

@@ -57,6 +57,29 @@ export function isValidTimeZone(timeZone: string): boolean {
   }
 }
 
+/**
+ * How IANA spells `timeZone`, or undefined when it is no zone. Intl matches zone names in any case, but Elasticsearch's
+ * `time_zone` and EventBridge Scheduler match them exactly: `europe/berlin` works here and fails there. Node.js before 22
+ * answers a link with its target (US/Eastern -> America/New_York, Asia/Kolkata -> Asia/Calcutta), so a link is kept as
+ * given when each of its parts starts in upper case, as every IANA name's does, and corrected to the target otherwise.
+ */
+export function timeZoneSpelling(timeZone: string): string | undefined {
+  if (!isValidTimeZone(timeZone)) return undefined;
+  const resolved = new Intl.DateTimeFormat(undefined, { timeZone }).resolvedOptions().timeZone;
+  if (resolved.toLowerCase() === timeZone.toLowerCase()) return resolved;
+  return timeZone.split('/').every((part) => /^[A-Z]/.test(part)) ? timeZone : resolved;
+}
+
+/** What is wrong with `timeZone` as the reports' zone (the construct checks at synth, the handler and the CLI at run). */
+export function timeZoneErrors(timeZone: string): string[] {
+  const spelling = timeZoneSpelling(timeZone);
+  if (spelling === undefined) return [`timeZone "${timeZone}" is not an IANA time zone such as Europe/Berlin or America/New_York`];
+  if (spelling !== timeZone) {
+    return [`timeZone "${timeZone}" must be spelled as IANA spells it, because Elasticsearch and EventBridge Scheduler match zone names case-sensitively: did you mean ${spelling}?`];
+  }
+  return [];
+}
+
 export function localTime(instant: Date, timeZone: string): LocalTime {
   const parts: Record<string, number> = {};
   for (const p of formatter(timeZone).formatToParts(instant)) {

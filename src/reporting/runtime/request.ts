@@ -21,7 +21,23 @@ export function isScheduledRequest(request: ReportRequest | undefined): boolean 
   return request?.day === undefined && request?.month === undefined;
 }
 
+/**
+ * The period to report; a RangeError says what is wrong with the request. A named period that has not ended at `clock`
+ * is refused: its figures would be partial (a future one's all zero, read as "WAF stopped logging?") and archived as if
+ * final. A scheduled run's period ends by its scheduledTime, which is not compared with the clock: a Scheduler clock a
+ * little ahead of Lambda's must not fail a run at 00:00.
+ */
 export function requestedPeriod(request: ReportRequest | undefined, clock: Date, timeZone: string): ReportPeriod {
+  const period = periodOf(request, clock, timeZone);
+  if (!isScheduledRequest(request) && period.end.getTime() > clock.getTime()) {
+    const last = period.kind === 'daily' ? previousDay(clock, timeZone) : previousMonth(clock, timeZone);
+    const what = period.kind === 'daily' ? 'day' : 'month';
+    throw new RangeError(`the ${what} ${period.label} has not ended yet in ${timeZone}: report a past ${what}; the last complete one is ${last.label}`);
+  }
+  return period;
+}
+
+function periodOf(request: ReportRequest | undefined, clock: Date, timeZone: string): ReportPeriod {
   const r = request ?? {};
   if (r.day !== undefined && r.month !== undefined) throw new RangeError('give either "day" or "month", not both');
   const now = r.scheduledTime !== undefined ? new Date(r.scheduledTime) : clock;
