@@ -50,10 +50,10 @@ export function createReportHandler(deps: ReportHandlerDeps): (event: ReportRequ
       if (isScheduledRequest(event)) deps.metrics.add(period.kind === 'daily' ? DAILY_RUNS_METRIC : MONTHLY_RUNS_METRIC, 1, 'Count');
       return summary(result);
     } catch (e) {
-      const message = `${(e as Error).name}: ${(e as Error).message}`;
-      deps.log.error('report failed', { event: 'report-problem', source: 'request', message });
+      const problem = `${(e as Error).name}: ${(e as Error).message}`;
+      deps.log.error('report failed', { event: 'report-problem', source: 'request', problem });
       deps.metrics.add(REPORT_FAILURES_METRIC, 1, 'Count');
-      return { files: [], problems: [{ source: 'request', message }] };
+      return { files: [], problems: [{ source: 'request', message: problem }] };
     } finally {
       deps.flush?.();
     }

@@ -93,7 +93,8 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
   const files: string[] = [];
   const problem = (source: string, text: string) => {
     problems.push({ source, message: text });
-    log.error('report problem', { event: 'report-problem', source, message: text, period: period.label, kind: period.kind });
+    // `problem`, not `message`: Powertools reserves `message` for the line's own text and drops the attribute.
+    log.error('report problem', { event: 'report-problem', source, problem: text, period: period.label, kind: period.kind });
   };
   const attempt = async <T>(source: string, fn: () => Promise<T>): Promise<T | undefined> => {
     try {
@@ -276,7 +277,7 @@ async function previousFigures(run: ReportRun): Promise<KeyFigures | undefined> 
     const stored = await outputs.getObject(keys.figures);
     if (stored) figures = parseKeyFigures(stored.toString('utf8'), before.kind, before.label);
   } catch (e) {
-    log.warn('previous key figures unreadable', { event: 'previous-figures', key: keys.figures, message: message(e) });
+    log.warn('previous key figures unreadable', { event: 'previous-figures', key: keys.figures, reason: message(e) });
   }
   if (period.kind === 'monthly' && (sources.readAwsCosts || sources.readElasticCosts)) {
     try {
@@ -289,7 +290,7 @@ async function previousFigures(run: ReportRun): Promise<KeyFigures | undefined> 
         figures = { ...(figures ?? { kind: before.kind, period: before.label }), costCents };
       }
     } catch (e) {
-      log.warn('previous cost record unreadable', { event: 'previous-figures', key: keys.costRecord, message: message(e) });
+      log.warn('previous cost record unreadable', { event: 'previous-figures', key: keys.costRecord, reason: message(e) });
     }
   }
   return figures;
