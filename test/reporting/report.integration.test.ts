@@ -329,6 +329,31 @@ describe('report run against local S3, SES, DynamoDB, Elasticsearch and billing 
     expect(blocks).toHaveLength(1 + 8 + 1);
   });
 
+  test('a deadline reached while paging customers: the pages before it are kept, the later searches left out', async () => {
+    // 600 customers: three composite pages of 250, each taking 1.5 s; 4 s beyond the reserve fit one or two of them.
+    const docs = Array.from({ length: 600 }, (_, i) => ({
+      '@timestamp': '2026-11-30T10:00:00Z',
+      'waf': { latency_ms: 10, customer: `c${String(i).padStart(3, '0')}`, status: 'allowed' },
+      'url': { domain: `c${i}.example` },
+    }));
+    const elastic = new FakeElastic(docs);
+    elastic.delay(1_500);
+    const metrics: Array<[string, number]> = [];
+    const ce = costExplorer();
+    const result = await handler(elastic, ce, metrics)({ kind: 'daily', day: '2026-11-30' }, { getRemainingTimeInMillis: () => FINISH_RESERVE_MS + 4_000 });
+    ce.restore();
+
+    const answered = elastic.searches.length;
+    expect(answered).toBeGreaterThanOrEqual(1);
+    expect(answered).toBeLessThan(3);
+    expect(result.problems.map((p) => p.source)).toEqual(['elastic:customers', 'elastic:timeline']);
+    expect(result.problems[0].message).toMatch(new RegExp(`^OutOfTimeError: .* kept to write the files and send the email; kept the first ${answered * 250} customers \\(by name\\) of the pages before it$`));
+    expect(result.problems[1].message).toMatch(/^not run: timeline, clientIps, traffic: /);
+    const [mail] = await ses.received();
+    expect(mail.messageId).toBe(result.messageId);
+    expect(mail.body.text).toContain(`cover ${answered * 250} of about 600 customers`);
+  });
+
   test('a bad payload is counted as a failure, not thrown', async () => {
     const metrics: Array<[string, number]> = [];
     const result = await handler(new FakeElastic([]), costExplorer(), metrics)({ kind: 'daily', day: '30.11.2026' });
