@@ -39,8 +39,9 @@ export interface WafReportingElasticSource {
    */
   readonly apdexThreshold?: Duration;
   /**
-   * Timeout of each search (whole milliseconds, at least 1 ms). Searches run one after another, so a month's report
-   * takes up to four times this.
+   * Timeout of each search request (whole milliseconds, at least 1 ms). Searches run one after another; a run cuts each
+   * to the time left before the last minute of the function's `timeout` (kept for the files and the email) and leaves
+   * out those that no longer fit, so this plus one minute must fit in `timeout`.
    * @default Duration.seconds(60)
    */
   readonly requestTimeout?: Duration;
@@ -229,7 +230,8 @@ export interface WafReportingProps {
    */
   readonly metricsNamespace?: string;
   /**
-   * Timeout of the report function: whole seconds, at most 15 minutes (Lambda's limit).
+   * Timeout of the report function: whole seconds, at most 15 minutes (Lambda's limit); its last minute is kept for
+   * the files and the email (see `elastic.requestTimeout`).
    * @default Duration.minutes(5)
    */
   readonly timeout?: Duration;

@@ -15,7 +15,7 @@ import { ReportFunction } from './report-function';
 import { CostGrouping, WafReportingProps } from './reporting-props';
 import {
   ReportConfig, REPORT_CONFIG_ENV, REPORT_FAILURES_METRIC, DEFAULT_ELASTIC_BILLING_ENDPOINT, DAILY_RUNS_METRIC, MONTHLY_RUNS_METRIC,
-  MONTHLY_REPORT_MISSING_METRIC, MAX_RECIPIENTS, recipientsLimitError,
+  MONTHLY_REPORT_MISSING_METRIC, MAX_RECIPIENTS, recipientsLimitError, FINISH_RESERVE_MS,
 } from './runtime/config';
 import { DEFAULT_DAILY_RUN_TIME, DEFAULT_MONTHLY_RUN_TIME, firstSkippedDay, isValidTimeZone, parseTimeOfDay, TimeOfDay, timeZoneErrors } from './runtime/period';
 import { credentialsConfig, fieldNameErrors, resolveFieldNames } from '../elastic-monitoring/connection-config';
@@ -60,6 +60,23 @@ const MONTHLY_REPORT_MARGIN = Duration.minutes(30);
 const MAX_ALARMS = 25;
 
 /**
+ * A search must fit in the function's timeout with the time kept for the files and the email: at run time searches are
+ * cut to the time left anyway, so a longer one could never run as configured.
+ */
+function requestTimeoutErrors(requestTimeout: Duration | undefined, timeout: Duration | undefined): string[] {
+  const search = requestTimeout ?? DEFAULTS.requestTimeout;
+  const fn = timeout ?? DEFAULTS.timeout;
+  const reserve = Duration.millis(FINISH_RESERVE_MS);
+  if (search.toMilliseconds() + reserve.toMilliseconds() <= fn.toMilliseconds()) return [];
+  const given = (d: Duration, prop: string, set: boolean) => `${prop} (${d.toHumanString()}${set ? '' : ', the default'})`;
+  const left = fn.toMilliseconds() - reserve.toMilliseconds();
+  const fix = left > 0
+    ? `give elastic.requestTimeout at most ${Duration.millis(left).toHumanString()}, or timeout at least ${Duration.millis(search.toMilliseconds() + reserve.toMilliseconds()).toHumanString()}`
+    : `give timeout at least ${Duration.millis(search.toMilliseconds() + reserve.toMilliseconds()).toHumanString()}`;
+  return [`${given(search, 'elastic.requestTimeout', requestTimeout !== undefined)} must leave the ${reserve.toHumanString()} a run keeps to write its files and send the email within ${given(fn, 'timeout', timeout !== undefined)}: ${fix}`];
+}
+
+/**
  * Daily and monthly WAF reports by email (SES), per-customer and block CSVs and monthly cost workbooks in S3, from a
  * `RealtimeWafGuard`'s history and/or a WAF's request documents in Elasticsearch.
  */
@@ -68,7 +85,7 @@ export class WafReporting extends Construct {
   public readonly reportFunction: lambda.IFunction;
   /** Its role: SES on the sender identity, S3 on the prefix, the sources' reads, nothing else. */
   public readonly reportRole: iam.IRole;
-  /** Its log group; each failed part of a run is a JSON line with `event: "report-problem"`. */
+  /** Its log group; each failed part of a run is a JSON line with `event: "report-problem"`, `source` and `problem`. */
   public readonly reportLogGroup: logs.ILogGroup;
   /** Where files go. */
   public readonly bucket: s3.IBucket;
@@ -212,6 +229,7 @@ export class WafReporting extends Construct {
       const top = e.topClientIps ?? DEFAULTS.topClientIps;
       if (!Number.isInteger(top) || top < 1 || top > 100) errors.push(`elastic.topClientIps must be a whole number 1..100, got ${top}`);
       if (!e.vpc && (e.vpcSubnets || e.securityGroups)) errors.push('elastic.vpcSubnets and elastic.securityGroups need elastic.vpc');
+      errors.push(...requestTimeoutErrors(e.requestTimeout, props.timeout));
     }
     const ce = props.costExplorer;
     if (ce?.tagFilter && (ce.tagFilter.key.trim() === '' || ce.tagFilter.values.length === 0)) errors.push('costExplorer.tagFilter needs a key and at least one value');

@@ -15,7 +15,10 @@ type Json = Record<string, any>;
 
 export class FakeElastic {
   public readonly searches: Array<{ index: string; body: Json }> = [];
+  /** The timeout (ms) each request was sent with, in order. */
+  public readonly timeouts: number[] = [];
   private readonly mock = new Mock();
+  private slow?: { ms: number; which: (body: Json) => boolean };
 
   constructor(public docs: Doc[]) {
     this.mock.add({ method: 'POST', path: '/:index/_search' }, this.answer);
@@ -41,6 +44,14 @@ export class FakeElastic {
     });
   }
 
+  /**
+   * Searches whose request matches `which` take `ms` to answer, as a busy cluster does; a request sent with a shorter
+   * timeout fails with the client's TimeoutError once its own timeout has passed.
+   */
+  public delay(ms: number, which: (body: Json) => boolean = () => true): void {
+    this.slow = { ms, which };
+  }
+
   /** Every search fails as when the cluster cannot be reached. */
   public goDown(): void {
     this.mock.clearAll();
@@ -49,7 +60,19 @@ export class FakeElastic {
 
   public connection(): typeof BaseConnection {
     const Base = this.mock.getConnection();
+    const fake = this;
     return class extends Base {
+      async request(params: any, options: any): Promise<any> {
+        const timeout = Number(options.timeout);
+        fake.timeouts.push(timeout);
+        const slow = fake.slow;
+        if (slow && slow.which(JSON.parse(String(params.body ?? '{}')))) {
+          await new Promise((r) => setTimeout(r, Math.min(slow.ms, timeout)));
+          if (timeout < slow.ms) throw new errors.TimeoutError('Request timed out');
+        }
+        return super.request(params, options);
+      }
+
       async close(): Promise<void> {}
     };
   }

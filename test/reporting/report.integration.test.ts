@@ -11,7 +11,7 @@ import { Doc, ES_SECRET, FakeElastic, elasticSourceConfig } from './fake-elastic
 import { HOSTILE, historyRows } from './fixtures';
 import { HISTORY_TABLE } from '../../src/realtime-waf-guard/table-schemas';
 import { awsOutputs, reportSources } from '../../src/reporting/runtime/aws-adapters';
-import { REPORT_CONFIG_ENV, ReportConfig } from '../../src/reporting/runtime/config';
+import { FINISH_RESERVE_MS, REPORT_CONFIG_ENV, ReportConfig } from '../../src/reporting/runtime/config';
 import { dayPeriod } from '../../src/reporting/runtime/period';
 import { createReportHandler } from '../../src/reporting/runtime/report-handler';
 import { runReport } from '../../src/reporting/runtime/report-run';
@@ -314,6 +314,62 @@ describe('report run against local S3, SES, DynamoDB, Elasticsearch and billing 
       expect(listed.KeyCount ?? 0).toBe(0);
     }
     expect((await ses.received()).length).toBe(sentBefore);
+  });
+
+  test('a slow cluster and a short deadline: searches are cut to the time left, the rest left out, and the guard report still goes out', async () => {
+    const elastic = new FakeElastic(wafDocs());
+    // The timeline search would take a minute; the function has 3 s beyond the reserve for files and email.
+    elastic.delay(60_000, (body) => body.aggs?.timeline !== undefined);
+    const metrics: Array<[string, number]> = [];
+    const ce = costExplorer();
+    const started = Date.now();
+    const result = await handler(elastic, ce, metrics)({ kind: 'daily', day: '2026-11-30' }, { getRemainingTimeInMillis: () => FINISH_RESERVE_MS + 3_000 });
+    const took = Date.now() - started;
+    ce.restore();
+
+    // Both searches sent got the time left (about 3 s), not the configured 5 s; the timeline's ran out, and the others
+    // were not sent at all.
+    expect(elastic.timeouts).toHaveLength(2);
+    for (const t of elastic.timeouts) expect(t).toBeGreaterThan(2_000);
+    for (const t of elastic.timeouts) expect(t).toBeLessThanOrEqual(3_000);
+    expect(took).toBeLessThan(5_000);
+    expect(result.problems.map((p) => p.source)).toEqual(['elastic:timeline', 'elastic:clientIps']);
+    expect(result.problems[0].message).toMatch(/timed out/);
+    expect(result.problems[1].message).toMatch(/^not run: clientIps, traffic: 0(\.\d)? s of the function's time was left before the last 60 s, which are kept to write the files and send the email$/);
+    expect(metrics).toEqual([['ReportFailures', 2]]);
+
+    const [mail] = await ses.received();
+    expect(mail.messageId).toBe(result.messageId);
+    expect(mail.subject).toBe('Daily WAF report 2026-11-30: prod - 4 requests, 3 blocks (2 problems)');
+    expect(mail.body.text).toContain('not run: clientIps, traffic');
+    expect(mail.body.text).toMatch(/acme\s+3\s+0\.667/);
+    const blocks = (await object('waf/reports/daily/2026-11-30/blocks.csv')).toString().split('\r\n');
+    expect(blocks).toHaveLength(1 + 8 + 1);
+  });
+
+  test('a deadline reached while paging customers: the pages before it are kept, the later searches left out', async () => {
+    // 600 customers: three composite pages of 250, each taking 1.5 s; 4 s beyond the reserve fit one or two of them.
+    const docs = Array.from({ length: 600 }, (_, i) => ({
+      '@timestamp': '2026-11-30T10:00:00Z',
+      'waf': { latency_ms: 10, customer: `c${String(i).padStart(3, '0')}`, status: 'allowed' },
+      'url': { domain: `c${i}.example` },
+    }));
+    const elastic = new FakeElastic(docs);
+    elastic.delay(1_500);
+    const metrics: Array<[string, number]> = [];
+    const ce = costExplorer();
+    const result = await handler(elastic, ce, metrics)({ kind: 'daily', day: '2026-11-30' }, { getRemainingTimeInMillis: () => FINISH_RESERVE_MS + 4_000 });
+    ce.restore();
+
+    const answered = elastic.searches.length;
+    expect(answered).toBeGreaterThanOrEqual(1);
+    expect(answered).toBeLessThan(3);
+    expect(result.problems.map((p) => p.source)).toEqual(['elastic:customers', 'elastic:timeline']);
+    expect(result.problems[0].message).toMatch(new RegExp(`^OutOfTimeError: .* kept to write the files and send the email; kept the first ${answered * 250} customers \\(by name\\) of the pages before it$`));
+    expect(result.problems[1].message).toMatch(/^not run: timeline, clientIps, traffic: /);
+    const [mail] = await ses.received();
+    expect(mail.messageId).toBe(result.messageId);
+    expect(mail.body.text).toContain(`cover ${answered * 250} of about 600 customers`);
   });
 
   test('a bad payload is counted as a failure, not thrown', async () => {

@@ -48,14 +48,15 @@ export function reportSources(config: ReportConfig, clients: ReportClients): Rep
     const elastic = config.elastic;
     const secrets = clients.secrets;
     let client: ReturnType<typeof createElasticClient> | undefined;
-    sources.elasticSearch = async (name, body) => {
+    sources.elasticSearch = async (name, body, timeoutMs) => {
       if (!client) {
         const secret = await secrets.send(new GetSecretValueCommand({ SecretId: elastic.credentials.secretArn }));
         client = createElasticClient(elastic, parseCredentials(secret.SecretString, elastic.credentials), clients.elasticConnection);
       }
       try {
         // A pattern matching no index yet is an empty period, not an error.
-        return await client.search({ index: elastic.indexPattern, ignore_unavailable: true, allow_no_indices: true, ...body } as never);
+        const params = { index: elastic.indexPattern, ignore_unavailable: true, allow_no_indices: true, ...body };
+        return await client.search(params as never, timeoutMs === undefined ? undefined : { requestTimeout: timeoutMs });
       } catch (e) {
         const p = classifyError(e, `search "${name}"`, elastic.endpoint);
         throw new ElasticSearchError(p.message, (e as Error).name ?? 'Error');

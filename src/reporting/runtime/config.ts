@@ -16,6 +16,13 @@ export const MONTHLY_RUNS_METRIC = 'ScheduledMonthlyRuns';
 /** Published by each daily run: 1 when the last monthly report that is due is not in the bucket, else 0. */
 export const MONTHLY_REPORT_MISSING_METRIC = 'MonthlyReportMissing';
 
+/**
+ * Of the function's timeout, what a run keeps after its searches for the rest: the cost sources, up to 2,000 customer
+ * CSVs written one after another (about 25 ms each to S3), the other files, the archived report and the email.
+ * Searches are cut short or left out to keep it, so a slow cluster costs figures, never the whole report.
+ */
+export const FINISH_RESERVE_MS = 60_000;
+
 export interface GuardSourceConfig {
   readonly historyTable: string;
   readonly historyIndex: string;

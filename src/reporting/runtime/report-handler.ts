@@ -15,6 +15,11 @@ export interface ReportHandlerDeps {
   readonly now?: () => Date;
 }
 
+/** What the handler reads of Lambda's context: how long the function may still run. */
+export interface RunContext {
+  getRemainingTimeInMillis?(): number;
+}
+
 export interface ReportSummary {
   readonly period?: string;
   readonly kind?: string;
@@ -31,8 +36,10 @@ const summary = (r: ReportResult): ReportSummary => ({
  * The handler around its dependencies. It never throws for a problem of a source or an output (they are counted and
  * reported); a bad payload or configuration is counted too, so the alarm sees every failed run.
  */
-export function createReportHandler(deps: ReportHandlerDeps): (event: ReportRequest) => Promise<ReportSummary> {
-  return async (event) => {
+export function createReportHandler(deps: ReportHandlerDeps): (event: ReportRequest, context?: RunContext) => Promise<ReportSummary> {
+  return async (event, context) => {
+    // Taken first: parsing and the period take time too.
+    const deadline = context?.getRemainingTimeInMillis ? new Date(Date.now() + context.getRemainingTimeInMillis()) : undefined;
     try {
       const config = parseReportConfig(deps.env[REPORT_CONFIG_ENV]);
       const now = deps.now?.() ?? new Date();
@@ -45,15 +52,16 @@ export function createReportHandler(deps: ReportHandlerDeps): (event: ReportRequ
         outputs: deps.outputs(config),
         log: deps.log,
         metrics: deps.metrics,
+        deadline,
       });
       // On-demand runs of a named period do not count: they must not hide a scheduled run that never came.
       if (isScheduledRequest(event)) deps.metrics.add(period.kind === 'daily' ? DAILY_RUNS_METRIC : MONTHLY_RUNS_METRIC, 1, 'Count');
       return summary(result);
     } catch (e) {
-      const message = `${(e as Error).name}: ${(e as Error).message}`;
-      deps.log.error('report failed', { event: 'report-problem', source: 'request', message });
+      const problem = `${(e as Error).name}: ${(e as Error).message}`;
+      deps.log.error('report failed', { event: 'report-problem', source: 'request', problem });
       deps.metrics.add(REPORT_FAILURES_METRIC, 1, 'Count');
-      return { files: [], problems: [{ source: 'request', message }] };
+      return { files: [], problems: [{ source: 'request', message: problem }] };
     } finally {
       deps.flush?.();
     }

@@ -1,5 +1,5 @@
 import { AlarmStatus, alarmedInPeriod } from './alarm-summary';
-import { MONTHLY_REPORT_MISSING_METRIC, ReportConfig, REPORT_FAILURES_METRIC } from './config';
+import { FINISH_RESERVE_MS, MONTHLY_REPORT_MISSING_METRIC, ReportConfig, REPORT_FAILURES_METRIC } from './config';
 import { CostRecord, mergeCosts, parseCostRecord, serializeCostRecord } from './cost-record';
 import { AwsCosts, CostLine } from './costs';
 import { blocksCsv, customerTrafficCsv, safeFileName, TableId, tableCsvs } from './csv';
@@ -26,7 +26,8 @@ import { Log, MetricsSink } from '../../shared/runtime/telemetry';
 export interface ReportSources {
   readonly readHistory?: (period: ReportPeriod) => Promise<HistoryRecord[]>;
   readonly readBudgetExceeded?: (period: ReportPeriod) => Promise<number | undefined>;
-  readonly elasticSearch?: (name: ElasticSearchName, body: Record<string, unknown>) => Promise<unknown>;
+  /** One search; `timeoutMs` replaces the configured request timeout when the run has less time left than that. */
+  readonly elasticSearch?: (name: ElasticSearchName, body: Record<string, unknown>, timeoutMs?: number) => Promise<unknown>;
   readonly readAwsCosts?: (period: ReportPeriod) => Promise<AwsCosts>;
   readonly readElasticCosts?: (period: ReportPeriod) => Promise<CostLine[]>;
   /** The alarms the banner lists: their state now and their changes in the period. */
@@ -48,6 +49,23 @@ export interface ReportRun {
   readonly outputs: ReportOutputs;
   readonly log: Log;
   readonly metrics: MetricsSink;
+  /**
+   * When the function is stopped (Lambda's remaining time at the start). Searches are cut short, and left out when
+   * too little is left, to keep {@link FINISH_RESERVE_MS} before it for the files and the email. Absent in a dry run:
+   * then only each search's own timeout limits it.
+   */
+  readonly deadline?: Date;
+}
+
+/** Below this much time (before the reserve), a search is not started: it would only time out. */
+export const MIN_SEARCH_MS = 2_000;
+
+/** A search not sent because the run is out of time; names what it kept the time for. */
+class OutOfTimeError extends Error {
+  constructor(left: number) {
+    super(`${Math.max(0, Math.round(left / 100) / 10)} s of the function's time was left before the last ${FINISH_RESERVE_MS / 1000} s, which are kept to write the files and send the email`);
+    this.name = 'OutOfTimeError';
+  }
 }
 
 export interface ReportResult {
@@ -93,7 +111,8 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
   const files: string[] = [];
   const problem = (source: string, text: string) => {
     problems.push({ source, message: text });
-    log.error('report problem', { event: 'report-problem', source, message: text, period: period.label, kind: period.kind });
+    // `problem`, not `message`: Powertools reserves `message` for the line's own text and drops the attribute.
+    log.error('report problem', { event: 'report-problem', source, problem: text, period: period.label, kind: period.kind });
   };
   const attempt = async <T>(source: string, fn: () => Promise<T>): Promise<T | undefined> => {
     try {
@@ -125,13 +144,24 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
     const found: { -readonly [K in keyof ElasticSummary]?: ElasticSummary[K] } = {};
     let answered = 0;
     const searches = reportSearches(config.elastic, period);
+    const requestTimeoutMs = config.elastic.requestTimeoutMs;
+    // Each request (a search or one of its pages) gets the time left, if less than its timeout, and none below MIN_SEARCH_MS.
+    const timeLeft = () => (run.deadline === undefined ? Infinity : run.deadline.getTime() - Date.now() - FINISH_RESERVE_MS);
     for (const [i, search] of searches.entries()) {
-      const send = (body: Record<string, unknown>) => sources.elasticSearch!(search.name, body);
+      const send = (body: Record<string, unknown>) => {
+        const left = timeLeft();
+        if (left < MIN_SEARCH_MS) return Promise.reject(new OutOfTimeError(left));
+        return sources.elasticSearch!(search.name, body, Math.min(requestTimeoutMs, left));
+      };
       const perCustomer = search.name === 'customers' || search.name === 'traffic';
       let paged: { response: unknown; pages?: readonly unknown[]; cut?: ElasticSummary['customersCut']; error?: unknown };
       try {
         paged = perCustomer ? await pageCustomers(search.body, send) : { response: await send(search.body) };
       } catch (e) {
+        if (e instanceof OutOfTimeError) {
+          problem(`elastic:${search.name}`, `not run: ${searches.slice(i).map((s) => s.name).join(', ')}: ${e.message}`);
+          break;
+        }
         // A timeout or a rejected search says nothing about the next search: go on. Only a cluster that cannot be
         // reached at all fails every search the same way; then the skipped searches are named in the one problem.
         const rest = searches.slice(i + 1).map((s) => s.name);
@@ -276,7 +306,7 @@ async function previousFigures(run: ReportRun): Promise<KeyFigures | undefined> 
     const stored = await outputs.getObject(keys.figures);
     if (stored) figures = parseKeyFigures(stored.toString('utf8'), before.kind, before.label);
   } catch (e) {
-    log.warn('previous key figures unreadable', { event: 'previous-figures', key: keys.figures, message: message(e) });
+    log.warn('previous key figures unreadable', { event: 'previous-figures', key: keys.figures, reason: message(e) });
   }
   if (period.kind === 'monthly' && (sources.readAwsCosts || sources.readElasticCosts)) {
     try {
@@ -289,7 +319,7 @@ async function previousFigures(run: ReportRun): Promise<KeyFigures | undefined> 
         figures = { ...(figures ?? { kind: before.kind, period: before.label }), costCents };
       }
     } catch (e) {
-      log.warn('previous cost record unreadable', { event: 'previous-figures', key: keys.costRecord, message: message(e) });
+      log.warn('previous cost record unreadable', { event: 'previous-figures', key: keys.costRecord, reason: message(e) });
     }
   }
   return figures;
