@@ -78,7 +78,7 @@ describe('the headline', () => {
     const model = dailyModel();
     const problems = [{ source: 'elastic:customers', message: 'search "customers" returned partial results (1 shard(s) failed); figures may be low' }];
     const previous: KeyFigures = { kind: 'daily', period: '2026-11-29', requests: 200_000, blocks: 12 };
-    const email = renderEmail({ ...model, problems, previous });
+    const email = renderEmail({ ...model, elastic: { ...model.elastic!, totalRequestsPartial: true }, problems, previous });
     const head = headlineLines(email.text);
     expect(head.has('Requests')).toBe(false);
     expect(head.get('Requests (partial)')).toEqual({ value: '264,000', change: 'no comparison: the search answered in part' });

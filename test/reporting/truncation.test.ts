@@ -352,6 +352,20 @@ describe('one failed search does not cost the others', () => {
     expect(customerCsvs(objects)).toHaveLength(1_235);
   });
 
+  test('a later page of customers fails: the request count of the first page (hits.total) stays in the headline and figures.json', async () => {
+    const elastic = new FakeElastic(customerDocs(1_234));
+    elastic.timeOut((body) => body.aggs?.customers?.aggs?.apdex_satisfied !== undefined
+      && typeof body.aggs.customers.composite?.after?.customer === 'string' && body.aggs.customers.composite.after.customer > 'c000400');
+    const { objects, result } = await run(elastic);
+    expect(result.problems.map((p) => p.source)).toEqual(['elastic:customers']);
+    // Every document is a request of the day: the count is all of them, though only 500 customers are listed.
+    const documents = elastic.docs.length;
+    expect(JSON.parse(objects.get('reports/daily/2026-11-30/figures.json')!).requests).toBe(documents);
+    expect(result.email.text).toMatch(new RegExp(`^Requests: ${documents.toLocaleString('en-US')} `, 'm'));
+    expect(result.email.text).not.toContain('Requests (partial)');
+    expect(result.email.subject).toContain(`- ${documents.toLocaleString('en-US')} requests (1 problem)`);
+  });
+
   test('an unreachable cluster is one problem that names the searches not run', async () => {
     const elastic = new FakeElastic(customerDocs(3));
     elastic.goDown();

@@ -40,9 +40,12 @@ export interface KeyFigureSources {
   readonly alarmCount?: number;
 }
 
-/** Whether a run's problems say the request count is partial (the `customers` search counts them). */
-export function requestsPartial(problems: readonly { readonly source: string }[]): boolean {
-  return problems.some((p) => p.source === 'elastic:customers');
+/**
+ * Whether the request count may be low: only when the page that carried it (the customers search's first) answered in
+ * part. A later page failing cuts the customer tables (the email says so), not the count.
+ */
+export function requestsPartial(elastic: ElasticSummary | null | undefined): boolean {
+  return elastic?.totalRequestsPartial === true;
 }
 
 /** A cost total is partial when a source's figures are not this run's: never compared, never stored as complete. */

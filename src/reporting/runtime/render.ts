@@ -333,7 +333,7 @@ export function renderEmail(model: ReportModel): RenderedEmail {
     guard: model.guard,
     elastic: model.elastic,
     costs: model.costs,
-    requestsPartial: requestsPartial(model.problems),
+    requestsPartial: requestsPartial(model.elastic),
     alarmCount: model.alarms ? alarmedInPeriod(model.alarms).length : undefined,
   };
   const figures = headlineFigures(sources, model.previous);

@@ -152,6 +152,8 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
       if (partial) problem(`elastic:${search.name}`, partial);
       if (search.name === 'customers') {
         found.totalRequests = totalHits(response);
+        // The total comes with the first page: a later page failing cuts the customer list, not this count.
+        found.totalRequestsPartial = partialResultWarning(search.name, (paged.pages ?? [response])[0]) !== undefined;
         if (found.totalRequests === 0) problem('elastic:no-data', `no WAF documents in ${config.elastic.indexPattern} from ${period.start.toISOString()} to ${period.end.toISOString()}; check that the WAF is logging and the index pattern and timestamp field are right`);
         found.customers = mapCustomers(response);
         found.customersCut = paged.cut;
@@ -232,7 +234,7 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
   const previous = await previousFigures(run);
   const alarmCount = alarms ? alarmedInPeriod(alarms).length : undefined;
   const figures = keyFigures({
-    kind: period.kind, period: period.label, guard, elastic, costs, requestsPartial: requestsPartial(problems), alarmCount,
+    kind: period.kind, period: period.label, guard, elastic, costs, requestsPartial: requestsPartial(elastic), alarmCount,
   });
   await write(keys.figures, serializeKeyFigures(figures), JSON_TYPE);
 
