@@ -304,6 +304,32 @@ function costSection(costs: NonNullable<ReportModel['costs']>, files: TableFiles
   return s;
 }
 
+/** Customer CSVs the Files list names before it summarises the rest of them. */
+export const MAX_LISTED_CUSTOMER_FILES = 10;
+
+/**
+ * The Files list: every report, table and workbook file, and the first customer CSVs of each folder, then one line for
+ * the rest ("and 1,990 customer CSVs under .../customers/"). A run writes a CSV per customer: listing thousands would
+ * make the email hundreds of kilobytes, which mail clients clip.
+ */
+export function fileLines(files: readonly string[]): string[] {
+  const customerFolder = (f: string) => /^(.*[\\/]customers[\\/])[^\\/]+\.csv$/.exec(f)?.[1];
+  const listed = files.filter((f) => customerFolder(f) === undefined);
+  const folders = new Map<string, string[]>();
+  for (const f of files) {
+    const folder = customerFolder(f);
+    if (folder === undefined) continue;
+    if (!folders.has(folder)) folders.set(folder, []);
+    folders.get(folder)!.push(f);
+  }
+  for (const [folder, csvs] of folders) {
+    listed.push(...csvs.slice(0, MAX_LISTED_CUSTOMER_FILES));
+    const rest = csvs.length - MAX_LISTED_CUSTOMER_FILES;
+    if (rest > 0) listed.push(`and ${formatCount(rest)} more customer CSV${rest > 1 ? 's' : ''} under ${folder}`);
+  }
+  return listed;
+}
+
 /** The headline's figures as tiles that sit side by side on a desktop and stack on a phone (inline-block, no CSS). */
 function headlineHtml(figures: ReturnType<typeof headlineFigures>): string {
   const tiles = figures.map((f) => {
@@ -347,10 +373,11 @@ export function renderEmail(model: ReportModel): RenderedEmail {
   if (model.elastic !== undefined) sections.push(elasticSection(model.elastic, period, files));
   if (model.costs) sections.push(costSection(model.costs, files));
   if (model.files.length > 0) {
+    const lines = fileLines(model.files);
     sections.push({
       title: 'Files',
-      html: [`<ul style="font-size:13px;padding-left:18px">${model.files.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>`],
-      text: model.files.map((f) => `  ${f}`),
+      html: [`<ul style="font-size:13px;padding-left:18px">${lines.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>`],
+      text: lines.map((f) => `  ${f}`),
     });
   }
   const range = `${formatTime(period.start, period.timeZone)} to ${formatTime(period.end, period.timeZone)} (${period.timeZone})`;
