@@ -4,7 +4,7 @@ import { CostNotes, totalLabel } from './cost-record';
 import { CostLine } from './costs';
 import { TableId } from './csv';
 import { CustomerCut, ElasticSummary, HostRow, MAX_CUSTOMERS, MAX_HOSTS, MAX_STATUS_CODES, OTHER_CODES, TimelinePoint, hostRows, statusCuts, statusRows } from './elastic-report';
-import { escapeHtml, formatClock, formatCount, formatDecimal, formatDuration, formatMoney, formatPercent, formatTime } from './format';
+import { escapeHtml, formatClock, formatCount, formatDecimal, formatDuration, formatMoney, formatPercent, formatTime, visible } from './format';
 import { GuardSummary } from './guard-summary';
 import { attentionItems, headlineFigures, KeyFigures, KeyFigureSources, requestsPartial, subjectFigures } from './headline';
 import { centsToDollars, costTotals } from './money';
@@ -13,7 +13,7 @@ import { ReportPeriod, localTime } from './period';
 
 /**
  * The email, as HTML and plain text from one model (pure). Values are escaped where they enter the HTML, never earlier,
- * so the text part shows them verbatim.
+ * so the text part shows them verbatim, except control and bidi characters, shown as `\u202E` in both parts.
  */
 
 export interface ReportProblem {
@@ -97,13 +97,14 @@ function htmlTable<T>(rows: readonly T[], columns: readonly Column<T>[], empty: 
   return scrollBox(`<table style="border-collapse:collapse;font-size:13px">${`<tr>${th}</tr>`}${body}</table>`) + more;
 }
 
-function textTable<T>(rows: readonly T[], columns: readonly Column<T>[], empty: string, limit = MAX_ROWS, pointer?: string): string {
-  if (rows.length === 0) return `  ${empty}`;
-  const cells = [columns.map((c) => c.title), ...rows.slice(0, limit).map((r) => columns.map((c) => c.value(r)))];
+/** The table's lines; cells are made {@link visible} before they are measured, so a tab or CR cannot shift a column. */
+function textTable<T>(rows: readonly T[], columns: readonly Column<T>[], empty: string, limit = MAX_ROWS, pointer?: string): string[] {
+  if (rows.length === 0) return [`  ${empty}`];
+  const cells = [columns.map((c) => c.title), ...rows.slice(0, limit).map((r) => columns.map((c) => visible(c.value(r))))];
   const widths = columns.map((_, i) => Math.max(...cells.map((row) => row[i].length)));
   const lines = cells.map((row) => `  ${row.map((cell, i) => (columns[i].numeric ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ').trimEnd()}`);
   if (pointer) lines.push(`  ${pointer}`);
-  return lines.join('\n');
+  return lines;
 }
 
 interface Section {
@@ -123,7 +124,7 @@ function table<T>(section: Section, rows: readonly T[], columns: readonly Column
   const limit = cut.limit ?? MAX_ROWS;
   const pointer = cutPointer(Math.min(rows.length, limit), { ...cut, of: Math.max(cut.of ?? 0, rows.length) }, section.files ?? {});
   section.html.push(htmlTable(rows, columns, empty, limit, pointer));
-  section.text.push(textTable(rows, columns, empty, limit, pointer));
+  section.text.push(...textTable(rows, columns, empty, limit, pointer));
 }
 
 function guardSection(summary: GuardSummary | null, period: ReportPeriod, files: TableFiles): Section {
@@ -396,6 +397,7 @@ export function renderEmail(model: ReportModel): RenderedEmail {
     `<p style="color:#888;font-size:11px;margin-top:24px">${escapeHtml(`Generated ${formatTime(model.generatedAt, period.timeZone)} (${period.timeZone}) by cdk-waf-guard.`)}</p>`,
     '</div></body></html>',
   ].join('\n');
+  // One line per element: each is made visible whole, so no value can add a line, move a column or reverse text.
   const text = [
     `${what} WAF report ${period.label}`,
     `${model.reportName} · ${range}`,
@@ -406,6 +408,6 @@ export function renderEmail(model: ReportModel): RenderedEmail {
     ...sections.flatMap((sec) => ['', sec.title.toUpperCase(), ...sec.text]),
     '',
     `Generated ${formatTime(model.generatedAt, period.timeZone)} (${period.timeZone}) by cdk-waf-guard.`,
-  ].join('\n');
-  return { subject, html, text };
+  ].map(visible).join('\n');
+  return { subject: visible(subject), html, text };
 }
