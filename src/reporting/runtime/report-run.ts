@@ -288,7 +288,9 @@ async function previousFigures(run: ReportRun): Promise<KeyFigures | undefined> 
       if (record && complete) {
         const elasticLines = sources.readElasticCosts ? record.sources.elastic?.lines ?? [] : undefined;
         const costCents = costTotals(record.sources.aws?.lines ?? [], elasticLines).totalCents;
-        figures = { ...(figures ?? { kind: before.kind, period: before.label }), costCents };
+        const estimated = record.sources.aws?.estimated === true || (elasticLines !== undefined && record.sources.elastic?.estimated === true);
+        const { costEstimated: _stored, ...rest } = figures ?? { kind: before.kind, period: before.label };
+        figures = { ...rest, costCents, ...(estimated ? { costEstimated: true } : {}) };
       }
     } catch (e) {
       log.warn('previous cost record unreadable', { event: 'previous-figures', key: keys.costRecord, message: message(e) });
