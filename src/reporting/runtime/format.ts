@@ -1,4 +1,4 @@
-import { localTime } from './period';
+import { localTime, withRepeatOffset } from './period';
 
 /**
  * Formatting for the report: every value shown to a reader passes through here, so numbers, times and escaping are
@@ -60,16 +60,16 @@ export function toMegabytes(bytes: number): number {
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
-/** `2026-11-30 14:05` in the reader's zone. */
+/** `2026-11-30 14:05` in the reader's zone; `2026-11-01 01:30 UTC-04:00` where that local time occurs twice. */
 export function formatTime(instant: number | Date, timeZone: string): string {
   const t = localTime(new Date(instant), timeZone);
-  return `${t.year}-${pad(t.month)}-${pad(t.day)} ${pad(t.hour)}:${pad(t.minute)}`;
+  return withRepeatOffset(`${t.year}-${pad(t.month)}-${pad(t.day)} ${pad(t.hour)}:${pad(t.minute)}`, instant, timeZone);
 }
 
-/** `14:05` in the reader's zone. */
+/** `14:05` in the reader's zone; `01:00 UTC-04:00` and `01:00 UTC-05:00` for the two hours a DST change repeats. */
 export function formatClock(instant: number | Date, timeZone: string): string {
   const t = localTime(new Date(instant), timeZone);
-  return `${pad(t.hour)}:${pad(t.minute)}`;
+  return withRepeatOffset(`${pad(t.hour)}:${pad(t.minute)}`, instant, timeZone);
 }
 
 /** `2 d 3 h`, `1 h 15 min`, `45 min`, `30 s`. */

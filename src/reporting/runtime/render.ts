@@ -9,7 +9,7 @@ import { GuardSummary } from './guard-summary';
 import { attentionItems, headlineFigures, KeyFigures, KeyFigureSources, requestsPartial, subjectFigures } from './headline';
 import { centsToDollars, costTotals } from './money';
 import { monthlyReportAttention, MonthlyReportState } from './monthly-report-check';
-import { ReportPeriod, localTime } from './period';
+import { ReportPeriod, localTime, withRepeatOffset } from './period';
 
 /**
  * The email, as HTML and plain text from one model (pure). Values are escaped where they enter the HTML, never earlier,
@@ -209,7 +209,7 @@ function clientIpsCaption(summary: ElasticSummary): string {
 
 function timelineLabel(p: TimelinePoint, period: ReportPeriod): string {
   const t = localTime(new Date(p.start), period.timeZone);
-  return period.kind === 'daily' ? String(t.hour).padStart(2, '0') : String(t.day);
+  return period.kind === 'daily' ? withRepeatOffset(String(t.hour).padStart(2, '0'), p.start, period.timeZone) : String(t.day);
 }
 
 function elasticSection(summary: ElasticSummary | null, period: ReportPeriod, files: TableFiles): Section {
