@@ -35,6 +35,11 @@ export interface ReportSources {
 
 /** Where the results go: S3 and SES in Lambda, a directory in a dry run. */
 export interface ReportOutputs {
+  /**
+   * Where `getObject` reads recorded figures from, for the email, when that is not the report bucket: a dry run reads
+   * its output directory, so a month the function recorded reads as not recorded there.
+   */
+  readonly recordsIn?: string;
   putObject(key: string, body: Buffer | string, contentType: string): Promise<string>;
   getObject(key: string): Promise<Buffer | undefined>;
   sendEmail(email: RenderedEmail, from: string, to: readonly string[]): Promise<string | undefined>;
@@ -191,7 +196,7 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
       aws,
       elastic: elasticLines ? { lines: elasticLines } : undefined,
       elasticConfigured: elasticLines !== undefined,
-    }, run.now);
+    }, run.now, outputs.recordsIn);
     // Without the record, a failed source's figure cannot be told from "never recorded": write nothing rather than blank it.
     if (previous === null && failed) return merged.costs;
     if (merged.changed) {
