@@ -42,8 +42,13 @@ const NEUTRALISED: Record<string, string> = {
 
 const BOM = '\uFEFF';
 
-/** A field a spreadsheet could evaluate: a formula character first, also after spaces or quotes, or a control character. */
-const EVALUATED = /^(?:[\t\r\n\0]|[\s"']*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20])/;
+/** Invisible format characters an importer or a copy-paste drops: zero-width space/joiners, soft hyphen, BOM, bidi marks. */
+const INVISIBLES = ['\u200B', '\u200C', '\u200D', '\u2060', '\u00AD', '\uFEFF', '\u200E', '\u200F', '\u202E', '\u2066', '\u061C'];
+/**
+ * A field a spreadsheet could evaluate: a formula character first, also after spaces, quotes or invisible format
+ * characters, or a control character.
+ */
+const EVALUATED = new RegExp(`^[${INVISIBLES.join('')}]*(?:[\\t\\r\\n\\0]|[\\s"'${INVISIBLES.join('')}]*[=+\\-@\\uFF1D\\uFF0B\\uFF0D\\uFF20])`);
 const safe = (field: string) => field.startsWith("'") || !EVALUATED.test(field);
 /**
  * What a reader recovers: the displayed value without the neutralising quotes, one at the start and one after each `,`,
@@ -65,6 +70,8 @@ const hostile = fc.oneof(
   fc.constantFrom(...FORMULA_SHAPES),
   fc.string({ unit: 'binary', maxLength: 30 }),
   fc.tuple(fc.constantFrom('=', '+', '-', '@', '\t', '\r', '\n', ' ', '"', "'", ';', ',', '\uFF0B'), fc.string({ maxLength: 20 })).map(([a, b]) => a + b),
+  fc.tuple(fc.array(fc.constantFrom(...INVISIBLES, ' ', '"'), { minLength: 1, maxLength: 3 }), fc.constantFrom('=', '+', '-', '@', '\t'), fc.string({ maxLength: 10 }))
+    .map(([a, b, c]) => a.join('') + b + c),
 );
 const count = fc.option(fc.integer({ min: -1_000_000, max: 1_000_000 }), { nil: undefined });
 
@@ -138,6 +145,19 @@ describe('CSV formula injection in a locale whose list separator is `;`', () => 
     const rows = read(csv).slice(1);
     expect(rows[0][4]).toBe('a;\'=HYPERLINK("http://x")');
     expect(rows.map((r) => recovered(r[4]))).toEqual(hostHeaders);
+  });
+
+  test('invisible format characters before a formula (\\u200B=1+1, a BOM, a bidi mark): prefixed in both readings', () => {
+    const shapes = INVISIBLES.flatMap((c) => [`${c}=1+1`, `a;${c}@SUM(1+1)`, `a,${c}${c}-2+3`, ` "${c}+1`]);
+    const csv = blocksCsv(shapes.map((h) => record('192.0.2.1', 'login', h, 'BLOCKED', 'BLOCK', 3)));
+    for (const cell of readSemicolon(csv).flat()) expect({ cell, safe: safe(cell) }).toEqual({ cell, safe: true });
+    const hosts = read(csv).slice(1).map((r) => r[4]);
+    expect(hosts[0]).toBe("'\u200B=1+1");
+    for (const host of hosts) expect({ host, safe: safe(host) }).toEqual({ host, safe: true });
+    expect(hosts.map(recovered)).toEqual(shapes);
+    // With the invisible characters gone, as an importer or a copy-paste leaves the text, no cell starts a formula either.
+    const stripped = new RegExp(`[${INVISIBLES.join('')}]`, 'g');
+    for (const cell of [...readSemicolon(csv).flat(), ...hosts]) expect(/^[=+\-@]/.test(cell.replace(stripped, '').trimStart())).toBe(false);
   });
 
   const anyText = fc.oneof(

@@ -5,7 +5,7 @@ import { totalLabel } from '../../src/reporting/runtime/cost-record';
 import { HistoryRecord } from '../../src/reporting/runtime/guard-summary';
 import { headlineFigures, KeyFigures, keyFigures, parseKeyFigures } from '../../src/reporting/runtime/headline';
 import { centsToDollars, costTotals } from '../../src/reporting/runtime/money';
-import { dayPeriod, ReportPeriod } from '../../src/reporting/runtime/period';
+import { dayPeriod, monthPeriod, ReportPeriod } from '../../src/reporting/runtime/period';
 import { renderEmail } from '../../src/reporting/runtime/render';
 import { ReportOutputs, runReport } from '../../src/reporting/runtime/report-run';
 
@@ -78,7 +78,7 @@ describe('the headline', () => {
     const model = dailyModel();
     const problems = [{ source: 'elastic:customers', message: 'search "customers" returned partial results (1 shard(s) failed); figures may be low' }];
     const previous: KeyFigures = { kind: 'daily', period: '2026-11-29', requests: 200_000, blocks: 12 };
-    const email = renderEmail({ ...model, problems, previous });
+    const email = renderEmail({ ...model, elastic: { ...model.elastic!, totalRequestsPartial: true }, problems, previous });
     const head = headlineLines(email.text);
     expect(head.has('Requests')).toBe(false);
     expect(head.get('Requests (partial)')).toEqual({ value: '264,000', change: 'no comparison: the search answered in part' });
@@ -176,5 +176,37 @@ describe('a run compares with the figures the previous run stored', () => {
     const head = headlineLines(second.email.text);
     expect(head.get('Blocks')).toEqual({ value: '3', change: '-1 (-25.0%) vs 2026-11-29' });
     expect(head.get('Clients blocked')).toEqual({ value: '2', change: '-2 (-50.0%) vs 2026-11-29' });
+  });
+
+  test('a month compared with an estimated one says so; once that month is final, the label goes', async () => {
+    const outputs = memory();
+    // Cost Explorer's answer for the month asked for.
+    const ledger = new Map<string, { amount: number; estimated: boolean }>([['2026-09', { amount: 200, estimated: true }], ['2026-10', { amount: 150, estimated: false }]]);
+    const monthly = (period: ReportPeriod) => runReport({
+      config: { reportName: 'r', timeZone: 'Europe/Berlin', sender: 'a@example.com', recipients: ['b@example.com'], prefix: '' },
+      period,
+      now: new Date(period.end.getTime() + 3_600_000),
+      sources: {
+        readAwsCosts: async (p) => {
+          const answer = ledger.get(p.label)!;
+          return { lines: [{ source: 'AWS', item: 'Amazon CloudFront', amount: answer.amount }], estimated: answer.estimated };
+        },
+      },
+      outputs,
+      log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      metrics: { add: () => undefined },
+    });
+    const september = await monthly(monthPeriod('2026-09', 'Europe/Berlin'));
+    expect(headlineLines(september.email.text).get('Cost (estimated)')!.value).toBe('$200.00');
+    expect(JSON.parse(outputs.objects.get('reports/monthly/2026-09/figures.json')!.toString())).toEqual({ kind: 'monthly', period: '2026-09', costCents: 20_000, costEstimated: true });
+    const october = await monthly(monthPeriod('2026-10', 'Europe/Berlin'));
+    expect(headlineLines(october.email.text).get('Cost')).toEqual({ value: '$150.00', change: '-$50.00 (-25.0%) vs 2026-09, estimated' });
+    expect(october.email.html).toContain('-$50.00 (-25.0%) vs 2026-09, estimated');
+    expect(JSON.parse(outputs.objects.get('reports/monthly/2026-10/figures.json')!.toString())).not.toHaveProperty('costEstimated');
+    // September closed at $180: its re-run records the final figure, and October compares with it unlabelled.
+    ledger.set('2026-09', { amount: 180, estimated: false });
+    await monthly(monthPeriod('2026-09', 'Europe/Berlin'));
+    const again = await monthly(monthPeriod('2026-10', 'Europe/Berlin'));
+    expect(headlineLines(again.email.text).get('Cost')).toEqual({ value: '$150.00', change: '-$30.00 (-16.7%) vs 2026-09' });
   });
 });

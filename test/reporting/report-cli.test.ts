@@ -55,6 +55,32 @@ describe('cdk-waf-guard report', () => {
     expect(readFileSync(join(out, 'reports/daily/2026-11-30/blocks.csv'), 'utf8').split('\r\n')).toHaveLength(10);
   });
 
+  test('--month --dry-run with Cost Explorer failing says the recorded figures were looked for in the output directory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'report-cli-'));
+    const configFile = join(dir, 'report-config.json');
+    writeFileSync(configFile, JSON.stringify({
+      reportName: 'cli',
+      timeZone: 'UTC',
+      sender: 'reports@example.com',
+      recipients: ['a@example.com'],
+      prefix: '',
+      guard: { historyTable: table, historyIndex: 'byDay', guardName: 'edge' },
+      costs: { groupByDimension: 'SERVICE' },
+    }));
+    const out = join(dir, 'out');
+    const { io: cliIo } = io();
+    const costExplorer = { send: async () => { throw Object.assign(new Error('Rate exceeded'), { name: 'LimitExceededException' }); } };
+    const code = await runReportCommand(['--month', '2026-11', '--dry-run', '--config', configFile, '--out', out], cliIo, () => ({
+      dryRunReport: (options) => dryRunReport({ ...options, clients: { doc: dynamo.doc, costExplorer } as never }),
+      sampleReports,
+    }));
+    expect(code).toBe(1);
+    const text = readFileSync(join(out, 'email.txt'), 'utf8');
+    // The function may well have recorded the month in the bucket: the dry run only looked in its directory.
+    expect(text).toContain(`Cost Explorer failed and no AWS figures were recorded for this month in the output directory ${out} (a dry run does not read the bucket): they are missing from the total.`);
+  });
+
+
   test('--day of a day that has not ended is refused before anything is read or written', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'report-cli-'));
     const configFile = join(dir, 'report-config.json');

@@ -322,6 +322,25 @@ describe('every table the email shortens has a CSV, named in an "N of M" pointer
   });
 });
 
+describe('the email stays small with thousands of customers', () => {
+  test('2,000 customers: the Files list names the report files and ten customer CSVs, and counts the rest under their folder', async () => {
+    const elastic = new FakeElastic(customerDocs(1_999));
+    const { objects, result } = await run(elastic);
+    expect(result.problems).toEqual([]);
+    expect(customerCsvs(objects)).toHaveLength(2_000);
+    const html = objects.get('reports/daily/2026-11-30/report.html')!;
+    const text = objects.get('reports/daily/2026-11-30/report.txt')!;
+    for (const part of [html, text, result.email.html, result.email.text]) {
+      expect(part).toContain('and 1,990 more customer CSVs under reports/daily/2026-11-30/customers/');
+      expect(part.match(/reports\/daily\/2026-11-30\/customers\/[^<\s/]+\.csv/g)).toHaveLength(10);
+      for (const file of ['report.html', 'figures.json', 'customers.csv', 'hosts.csv']) expect(part).toContain(`reports/daily/2026-11-30/${file}`);
+    }
+    // Before, all 2,000 keys made report.html 213 KB and the text part 2,163 lines. Gmail clips a message above 102 KB.
+    expect(Buffer.byteLength(html)).toBeLessThan(100_000);
+    expect(text.split('\n').length).toBeLessThan(250);
+  });
+});
+
 describe('one failed search does not cost the others', () => {
   test('the timeline search times out: the client-IP and per-customer searches still run, the problem names the timeline', async () => {
     const elastic = new FakeElastic(customerDocs(30));
@@ -350,6 +369,20 @@ describe('one failed search does not cost the others', () => {
     }
     // The traffic search is not affected: every customer's CSV.
     expect(customerCsvs(objects)).toHaveLength(1_235);
+  });
+
+  test('a later page of customers fails: the request count of the first page (hits.total) stays in the headline and figures.json', async () => {
+    const elastic = new FakeElastic(customerDocs(1_234));
+    elastic.timeOut((body) => body.aggs?.customers?.aggs?.apdex_satisfied !== undefined
+      && typeof body.aggs.customers.composite?.after?.customer === 'string' && body.aggs.customers.composite.after.customer > 'c000400');
+    const { objects, result } = await run(elastic);
+    expect(result.problems.map((p) => p.source)).toEqual(['elastic:customers']);
+    // Every document is a request of the day: the count is all of them, though only 500 customers are listed.
+    const documents = elastic.docs.length;
+    expect(JSON.parse(objects.get('reports/daily/2026-11-30/figures.json')!).requests).toBe(documents);
+    expect(result.email.text).toMatch(new RegExp(`^Requests: ${documents.toLocaleString('en-US')} `, 'm'));
+    expect(result.email.text).not.toContain('Requests (partial)');
+    expect(result.email.subject).toContain(`- ${documents.toLocaleString('en-US')} requests (1 problem)`);
   });
 
   test('an unreachable cluster is one problem that names the searches not run', async () => {

@@ -95,13 +95,15 @@ export function subtotalLabel(note: SourceNote | undefined): string {
  * Merges a run's answers into the month's record. `answers` has a key for each configured source (AWS is always
  * shown; Elastic Cloud only when configured); `previous` is undefined when nothing was recorded yet, null when the
  * record could not be read or the workbooks predate it (a failed source's figures are then unknown, and the workbooks
- * must not be written).
+ * must not be written). `recordsIn` names where the record was looked for when that is not the report bucket (a dry
+ * run's output directory), so "nothing recorded" is not read as "nothing recorded by the function".
  */
 export function mergeCosts(
   month: string,
   previous: CostRecord | undefined | null,
   answers: { readonly aws: SourceAnswer; readonly elastic?: SourceAnswer; readonly elasticConfigured: boolean },
   now: Date,
+  recordsIn?: string,
 ): CostMerge {
   const sources: { -readonly [K in CostSourceKey]?: RecordedFigures } = { ...previous?.sources };
   const notes: { -readonly [K in keyof CostNotes]: CostNotes[K] } = {};
@@ -144,7 +146,7 @@ export function mergeCosts(
       shown[key] = key === 'aws' ? [] : undefined;
       notes[key] = {
         label: `missing, ${api} unavailable`,
-        sentence: `${api} failed and no ${SOURCE_NAME[key]} figures were recorded for this month: they are missing from the total.`,
+        sentence: `${api} failed and no ${SOURCE_NAME[key]} figures were recorded for this month${recordsIn ? ` in ${recordsIn}` : ''}: they are missing from the total.`,
         missing: true,
       };
     }

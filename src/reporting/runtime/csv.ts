@@ -25,10 +25,13 @@ import { GuardSummary, HistoryRecord } from './guard-summary';
 /**
  * Cells starting with `=`, `+`, `-`, `@`, tab, carriage return or line feed (OWASP's list, plus the full-width forms that
  * Apple Numbers normalises to them), also after leading spaces or quotes, which some importers trim (a control
- * character also after quotes: a `;` reading unwraps a leading pair of them). A cell that already starts with `'` is
- * prefixed too, so removing one leading `'` always gives back the original text.
+ * character also after quotes: a `;` reading unwraps a leading pair of them), and after invisible format characters
+ * (zero-width space, non-joiner and joiner, word joiner, soft hyphen, BOM, bidi marks, embeddings, overrides and
+ * isolates), which importers and copy-paste drop: `\u200B=1+1` is a formula once they are gone. A cell that already
+ * starts with `'` is prefixed too, so removing one leading `'` always gives back the original text.
  */
-const FORMULA_START = /^(?:"*[\t\r\n\0']|[\s"']*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20])/;
+const INVISIBLE = '\\u00AD\\u061C\\u180E\\u200B-\\u200F\\u202A-\\u202E\\u2060-\\u2064\\u2066-\\u2069\\uFEFF';
+const FORMULA_START = new RegExp(`^(?:[${INVISIBLE}"]*[\\t\\r\\n\\0']|[\\s"'${INVISIBLE}]*[=+\\-@\\uFF1D\\uFF0B\\uFF0D\\uFF20])`);
 
 /** The text a spreadsheet shows as text: `'` before anything that could start a formula. Reverse: drop one leading `'`. */
 export function neutraliseFormula(text: string): string {

@@ -180,7 +180,10 @@ export interface CustomerCut {
 }
 
 export interface ElasticSummary {
+  /** `hits.total` of the customers search's first page: the period's count even when a later page fails. */
   readonly totalRequests?: number;
+  /** That first page answered in part (shards failed, timed out): the count may be low. */
+  readonly totalRequestsPartial?: boolean;
   readonly customers?: CustomerFigures[];
   readonly customersCut?: CustomerCut;
   readonly trafficCut?: CustomerCut;

@@ -1,4 +1,4 @@
-import { localTime } from './period';
+import { localTime, withRepeatOffset } from './period';
 
 /**
  * Formatting for the report: every value shown to a reader passes through here, so numbers, times and escaping are
@@ -7,9 +7,24 @@ import { localTime } from './period';
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
-/** Text safe in HTML element content and in quoted attribute values. Host names, rule ids and IPs come from traffic. */
+/**
+ * Control characters (C0 with tab, CR and LF, DEL, C1), line and paragraph separators and bidi controls (LRM, RLM,
+ * ALM, embeddings, overrides, isolates). Host names, customers and rule ids come from traffic: a raw CR or tab breaks
+ * the text part's columns, and U+202E reverses what follows it, so `exe.txt` can read as `txt.exe` in either part.
+ */
+const INVISIBLE_CONTROLS = /[\u0000-\u001F\u007F-\u009F\u061C\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069]/g;
+
+/** A value with its control and bidi-control characters shown as `\u202E`, so a reader sees them and they act on nothing. */
+export function visible(value: unknown): string {
+  return String(value ?? '').replace(INVISIBLE_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`);
+}
+
+/**
+ * Text safe in HTML element content and in quoted attribute values, its control and bidi characters made
+ * {@link visible}. Host names, rule ids and IPs come from traffic.
+ */
 export function escapeHtml(value: unknown): string {
-  return String(value ?? '').replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
+  return visible(value).replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
 }
 
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -45,16 +60,16 @@ export function toMegabytes(bytes: number): number {
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
-/** `2026-11-30 14:05` in the reader's zone. */
+/** `2026-11-30 14:05` in the reader's zone; `2026-11-01 01:30 UTC-04:00` where that local time occurs twice. */
 export function formatTime(instant: number | Date, timeZone: string): string {
   const t = localTime(new Date(instant), timeZone);
-  return `${t.year}-${pad(t.month)}-${pad(t.day)} ${pad(t.hour)}:${pad(t.minute)}`;
+  return withRepeatOffset(`${t.year}-${pad(t.month)}-${pad(t.day)} ${pad(t.hour)}:${pad(t.minute)}`, instant, timeZone);
 }
 
-/** `14:05` in the reader's zone. */
+/** `14:05` in the reader's zone; `01:00 UTC-04:00` and `01:00 UTC-05:00` for the two hours a DST change repeats. */
 export function formatClock(instant: number | Date, timeZone: string): string {
   const t = localTime(new Date(instant), timeZone);
-  return `${pad(t.hour)}:${pad(t.minute)}`;
+  return withRepeatOffset(`${pad(t.hour)}:${pad(t.minute)}`, instant, timeZone);
 }
 
 /** `2 d 3 h`, `1 h 15 min`, `45 min`, `30 s`. */

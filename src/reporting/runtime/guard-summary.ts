@@ -1,4 +1,4 @@
-import { ReportPeriod, localTime } from './period';
+import { ReportPeriod, localTime, withRepeatOffset } from './period';
 
 /**
  * The guard's day or month, shaped from its history rows (pure). A row is one event of one block: see the history
@@ -172,7 +172,8 @@ export function timelineBuckets(period: ReportPeriod): Bucket[] {
   if (period.kind === 'daily') {
     for (let t = period.start.getTime(); t < period.end.getTime(); t += step) {
       const local = localTime(new Date(t), period.timeZone);
-      buckets.push({ label: String(local.hour).padStart(2, '0'), start: t, end: Math.min(t + step, period.end.getTime()) });
+      // The hour a change back to standard time repeats is labelled with its offset, both times.
+      buckets.push({ label: withRepeatOffset(String(local.hour).padStart(2, '0'), t, period.timeZone), start: t, end: Math.min(t + step, period.end.getTime()) });
     }
     return buckets;
   }

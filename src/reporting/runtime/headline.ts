@@ -24,6 +24,11 @@ export interface KeyFigures {
   readonly clientsBlocked?: number;
   /** The month's cost total in cents, only when complete (no failed source). */
   readonly costCents?: number;
+  /**
+   * `costCents` was estimated (Cost Explorer had not closed the month): a later month compared with it says so, as the
+   * final figure may differ.
+   */
+  readonly costEstimated?: boolean;
   /** Configured alarms that were in ALARM at some time of the period. */
   readonly alarms?: number;
 }
@@ -40,9 +45,17 @@ export interface KeyFigureSources {
   readonly alarmCount?: number;
 }
 
-/** Whether a run's problems say the request count is partial (the `customers` search counts them). */
-export function requestsPartial(problems: readonly { readonly source: string }[]): boolean {
-  return problems.some((p) => p.source === 'elastic:customers');
+/**
+ * Whether the request count may be low: only when the page that carried it (the customers search's first) answered in
+ * part. A later page failing cuts the customer tables (the email says so), not the count.
+ */
+export function requestsPartial(elastic: ElasticSummary | null | undefined): boolean {
+  return elastic?.totalRequestsPartial === true;
+}
+
+/** A cost total with an estimated source (Cost Explorer's month not closed): compared, but labelled so. */
+export function costIsEstimated(notes: CostNotes | undefined): boolean {
+  return notes?.total?.split('; ').includes('estimated') === true;
 }
 
 /** A cost total is partial when a source's figures are not this run's: never compared, never stored as complete. */
@@ -59,7 +72,7 @@ export function keyFigures(s: KeyFigureSources): KeyFigures {
     // A partial count is shown, never stored: the next period must not compare with a figure that may be low.
     ...(s.elastic?.totalRequests !== undefined && !s.requestsPartial ? { requests: s.elastic.totalRequests } : {}),
     ...(s.guard ? { blocks: s.guard.totals.blocked, clientsBlocked: starts!.size } : {}),
-    ...(costCents !== undefined ? { costCents } : {}),
+    ...(costCents !== undefined ? { costCents, ...(costIsEstimated(s.costs?.notes) ? { costEstimated: true } : {}) } : {}),
     ...(s.alarmCount !== undefined ? { alarms: s.alarmCount } : {}),
   };
 }
@@ -77,7 +90,7 @@ export function parseKeyFigures(text: string, kind: ReportKind, period: string):
     ...(count(raw.requests) !== undefined ? { requests: count(raw.requests) } : {}),
     ...(count(raw.blocks) !== undefined ? { blocks: count(raw.blocks) } : {}),
     ...(count(raw.clientsBlocked) !== undefined ? { clientsBlocked: count(raw.clientsBlocked) } : {}),
-    ...(costCents !== undefined ? { costCents } : {}),
+    ...(costCents !== undefined ? { costCents, ...(raw.costEstimated === true ? { costEstimated: true } : {}) } : {}),
     ...(count(raw.alarms) !== undefined ? { alarms: count(raw.alarms) } : {}),
   };
   return figures;
@@ -90,7 +103,7 @@ export function serializeKeyFigures(figures: KeyFigures): string {
 export interface HeadlineFigure {
   readonly label: string;
   readonly value: string;
-  /** `+1,200 (+4.8%) vs 2026-11-29`, or `no comparison` with the reason. */
+  /** `+1,200 (+4.8%) vs 2026-11-29` (`vs 2026-09, estimated` against an estimated cost), or `no comparison` with the reason. */
   readonly change?: string;
   /** Direction of a figure for which up is bad (blocks, costs); undefined for requests and when not compared. */
   readonly trend?: 'up' | 'down' | 'flat';
@@ -128,8 +141,10 @@ export function headlineFigures(s: KeyFigureSources, previous: KeyFigures | unde
     const totalCents = costTotals(s.costs.aws ?? [], s.costs.elastic).totalCents;
     const label = totalLabel(s.costs.notes, 'Cost');
     const value = formatMoney(centsToDollars(totalCents));
+    // An estimated previous total may still change: the comparison says it is against an estimate.
+    const against = prevLabel !== undefined && previous?.costEstimated ? `${prevLabel}, estimated` : prevLabel;
     if (now.costCents === undefined) out.push({ label, value, change: 'no comparison: this total is partial' });
-    else out.push({ label, value, ...change(now.costCents, previous?.costCents, prevLabel, (c) => formatMoney(centsToDollars(c))) });
+    else out.push({ label, value, ...change(now.costCents, previous?.costCents, against, (c) => formatMoney(centsToDollars(c))) });
   }
   return out;
 }

@@ -5,8 +5,8 @@ import { ReportOutputs } from './report-run';
 
 /**
  * A dry run's outputs: every object as a file under `directory` (same keys as in S3), the email as `email.html` and
- * `email.txt` next to them, nothing sent. The yearly workbook is read back from the directory, so repeated dry runs
- * roll up like the real bucket.
+ * `email.txt` next to them, nothing sent. The yearly workbook and the cost records are read back from the directory,
+ * never the bucket, so repeated dry runs roll up like the real bucket but only over the months rendered there.
  */
 export function directoryOutputs(directory: string): ReportOutputs & { readonly emailFiles: string[] } {
   const root = resolve(directory);
@@ -18,6 +18,8 @@ export function directoryOutputs(directory: string): ReportOutputs & { readonly 
   const emailFiles: string[] = [];
   return {
     emailFiles,
+    // The dry run never reads the bucket: recorded cost figures and the yearly workbook are those rendered here.
+    recordsIn: `the output directory ${root} (a dry run does not read the bucket)`,
     putObject: async (key, body) => {
       const path = inside(key);
       await mkdir(dirname(path), { recursive: true });

@@ -96,6 +96,32 @@ function offsetMs(instant: number, timeZone: string): number {
 }
 
 /**
+ * Whether the local wall time of `instant` occurs twice in its zone (the hour a change back to standard time repeats,
+ * `01:00`-`01:59` on 2026-11-01 in New York): another instant, under the offset the zone has a few hours before or after,
+ * reads the same.
+ */
+export function isRepeatedLocalTime(instant: number | Date, timeZone: string): boolean {
+  const t = new Date(instant).getTime();
+  const own = offsetMs(t, timeZone);
+  return [t - 6 * 3_600_000, t + 6 * 3_600_000].some((near) => {
+    const other = offsetMs(near, timeZone);
+    return other !== own && offsetMs(t + own - other, timeZone) === other;
+  });
+}
+
+/** `UTC-04:00`, `UTC+05:30`: the zone's offset at `instant`. */
+export function utcOffsetLabel(instant: number | Date, timeZone: string): string {
+  const minutes = Math.round(offsetMs(new Date(instant).getTime(), timeZone) / 60_000);
+  const abs = Math.abs(minutes);
+  return `UTC${minutes < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+}
+
+/** `01 UTC-04:00` where the local time repeats, else `label`: both occurrences of a repeated hour say which they are. */
+export function withRepeatOffset(label: string, instant: number | Date, timeZone: string): string {
+  return isRepeatedLocalTime(instant, timeZone) ? `${label} ${utcOffsetLabel(instant, timeZone)}` : label;
+}
+
+/**
  * The instant local midnight starts `year-month-day` (month 1-12, overflow allowed: month 13 is January next year).
  * The zone's offsets a day before and after are the candidates: midnight is the earlier one that reads back as
  * midnight (a repeated midnight starts the day at its first occurrence); where a change skips midnight (Santiago,

@@ -4,16 +4,16 @@ import { CostNotes, totalLabel } from './cost-record';
 import { CostLine } from './costs';
 import { TableId } from './csv';
 import { CustomerCut, ElasticSummary, HostRow, MAX_CUSTOMERS, MAX_HOSTS, MAX_STATUS_CODES, OTHER_CODES, TimelinePoint, hostRows, statusCuts, statusRows } from './elastic-report';
-import { escapeHtml, formatClock, formatCount, formatDecimal, formatDuration, formatMoney, formatPercent, formatTime } from './format';
+import { escapeHtml, formatClock, formatCount, formatDecimal, formatDuration, formatMoney, formatPercent, formatTime, visible } from './format';
 import { GuardSummary } from './guard-summary';
 import { attentionItems, headlineFigures, KeyFigures, KeyFigureSources, requestsPartial, subjectFigures } from './headline';
 import { centsToDollars, costTotals } from './money';
 import { monthlyReportAttention, MonthlyReportState } from './monthly-report-check';
-import { ReportPeriod, localTime } from './period';
+import { ReportPeriod, localTime, withRepeatOffset } from './period';
 
 /**
  * The email, as HTML and plain text from one model (pure). Values are escaped where they enter the HTML, never earlier,
- * so the text part shows them verbatim.
+ * so the text part shows them verbatim, except control and bidi characters, shown as `\u202E` in both parts.
  */
 
 export interface ReportProblem {
@@ -97,13 +97,14 @@ function htmlTable<T>(rows: readonly T[], columns: readonly Column<T>[], empty: 
   return scrollBox(`<table style="border-collapse:collapse;font-size:13px">${`<tr>${th}</tr>`}${body}</table>`) + more;
 }
 
-function textTable<T>(rows: readonly T[], columns: readonly Column<T>[], empty: string, limit = MAX_ROWS, pointer?: string): string {
-  if (rows.length === 0) return `  ${empty}`;
-  const cells = [columns.map((c) => c.title), ...rows.slice(0, limit).map((r) => columns.map((c) => c.value(r)))];
+/** The table's lines; cells are made {@link visible} before they are measured, so a tab or CR cannot shift a column. */
+function textTable<T>(rows: readonly T[], columns: readonly Column<T>[], empty: string, limit = MAX_ROWS, pointer?: string): string[] {
+  if (rows.length === 0) return [`  ${empty}`];
+  const cells = [columns.map((c) => c.title), ...rows.slice(0, limit).map((r) => columns.map((c) => visible(c.value(r))))];
   const widths = columns.map((_, i) => Math.max(...cells.map((row) => row[i].length)));
   const lines = cells.map((row) => `  ${row.map((cell, i) => (columns[i].numeric ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ').trimEnd()}`);
   if (pointer) lines.push(`  ${pointer}`);
-  return lines.join('\n');
+  return lines;
 }
 
 interface Section {
@@ -123,7 +124,7 @@ function table<T>(section: Section, rows: readonly T[], columns: readonly Column
   const limit = cut.limit ?? MAX_ROWS;
   const pointer = cutPointer(Math.min(rows.length, limit), { ...cut, of: Math.max(cut.of ?? 0, rows.length) }, section.files ?? {});
   section.html.push(htmlTable(rows, columns, empty, limit, pointer));
-  section.text.push(textTable(rows, columns, empty, limit, pointer));
+  section.text.push(...textTable(rows, columns, empty, limit, pointer));
 }
 
 function guardSection(summary: GuardSummary | null, period: ReportPeriod, files: TableFiles): Section {
@@ -208,7 +209,7 @@ function clientIpsCaption(summary: ElasticSummary): string {
 
 function timelineLabel(p: TimelinePoint, period: ReportPeriod): string {
   const t = localTime(new Date(p.start), period.timeZone);
-  return period.kind === 'daily' ? String(t.hour).padStart(2, '0') : String(t.day);
+  return period.kind === 'daily' ? withRepeatOffset(String(t.hour).padStart(2, '0'), p.start, period.timeZone) : String(t.day);
 }
 
 function elasticSection(summary: ElasticSummary | null, period: ReportPeriod, files: TableFiles): Section {
@@ -304,6 +305,32 @@ function costSection(costs: NonNullable<ReportModel['costs']>, files: TableFiles
   return s;
 }
 
+/** Customer CSVs the Files list names before it summarises the rest of them. */
+export const MAX_LISTED_CUSTOMER_FILES = 10;
+
+/**
+ * The Files list: every report, table and workbook file, and the first customer CSVs of each folder, then one line for
+ * the rest ("and 1,990 customer CSVs under .../customers/"). A run writes a CSV per customer: listing thousands would
+ * make the email hundreds of kilobytes, which mail clients clip.
+ */
+export function fileLines(files: readonly string[]): string[] {
+  const customerFolder = (f: string) => /^(.*[\\/]customers[\\/])[^\\/]+\.csv$/.exec(f)?.[1];
+  const listed = files.filter((f) => customerFolder(f) === undefined);
+  const folders = new Map<string, string[]>();
+  for (const f of files) {
+    const folder = customerFolder(f);
+    if (folder === undefined) continue;
+    if (!folders.has(folder)) folders.set(folder, []);
+    folders.get(folder)!.push(f);
+  }
+  for (const [folder, csvs] of folders) {
+    listed.push(...csvs.slice(0, MAX_LISTED_CUSTOMER_FILES));
+    const rest = csvs.length - MAX_LISTED_CUSTOMER_FILES;
+    if (rest > 0) listed.push(`and ${formatCount(rest)} more customer CSV${rest > 1 ? 's' : ''} under ${folder}`);
+  }
+  return listed;
+}
+
 /** The headline's figures as tiles that sit side by side on a desktop and stack on a phone (inline-block, no CSS). */
 function headlineHtml(figures: ReturnType<typeof headlineFigures>): string {
   const tiles = figures.map((f) => {
@@ -333,7 +360,7 @@ export function renderEmail(model: ReportModel): RenderedEmail {
     guard: model.guard,
     elastic: model.elastic,
     costs: model.costs,
-    requestsPartial: requestsPartial(model.problems),
+    requestsPartial: requestsPartial(model.elastic),
     alarmCount: model.alarms ? alarmedInPeriod(model.alarms).length : undefined,
   };
   const figures = headlineFigures(sources, model.previous);
@@ -347,10 +374,11 @@ export function renderEmail(model: ReportModel): RenderedEmail {
   if (model.elastic !== undefined) sections.push(elasticSection(model.elastic, period, files));
   if (model.costs) sections.push(costSection(model.costs, files));
   if (model.files.length > 0) {
+    const lines = fileLines(model.files);
     sections.push({
       title: 'Files',
-      html: [`<ul style="font-size:13px;padding-left:18px">${model.files.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>`],
-      text: model.files.map((f) => `  ${f}`),
+      html: [`<ul style="font-size:13px;padding-left:18px">${lines.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>`],
+      text: lines.map((f) => `  ${f}`),
     });
   }
   const range = `${formatTime(period.start, period.timeZone)} to ${formatTime(period.end, period.timeZone)} (${period.timeZone})`;
@@ -369,6 +397,7 @@ export function renderEmail(model: ReportModel): RenderedEmail {
     `<p style="color:#888;font-size:11px;margin-top:24px">${escapeHtml(`Generated ${formatTime(model.generatedAt, period.timeZone)} (${period.timeZone}) by cdk-waf-guard.`)}</p>`,
     '</div></body></html>',
   ].join('\n');
+  // One line per element: each is made visible whole, so no value can add a line, move a column or reverse text.
   const text = [
     `${what} WAF report ${period.label}`,
     `${model.reportName} · ${range}`,
@@ -379,6 +408,6 @@ export function renderEmail(model: ReportModel): RenderedEmail {
     ...sections.flatMap((sec) => ['', sec.title.toUpperCase(), ...sec.text]),
     '',
     `Generated ${formatTime(model.generatedAt, period.timeZone)} (${period.timeZone}) by cdk-waf-guard.`,
-  ].join('\n');
-  return { subject, html, text };
+  ].map(visible).join('\n');
+  return { subject: visible(subject), html, text };
 }

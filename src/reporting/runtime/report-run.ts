@@ -36,6 +36,11 @@ export interface ReportSources {
 
 /** Where the results go: S3 and SES in Lambda, a directory in a dry run. */
 export interface ReportOutputs {
+  /**
+   * Where `getObject` reads recorded figures from, for the email, when that is not the report bucket: a dry run reads
+   * its output directory, so a month the function recorded reads as not recorded there.
+   */
+  readonly recordsIn?: string;
   putObject(key: string, body: Buffer | string, contentType: string): Promise<string>;
   getObject(key: string): Promise<Buffer | undefined>;
   sendEmail(email: RenderedEmail, from: string, to: readonly string[]): Promise<string | undefined>;
@@ -182,6 +187,8 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
       if (partial) problem(`elastic:${search.name}`, partial);
       if (search.name === 'customers') {
         found.totalRequests = totalHits(response);
+        // The total comes with the first page: a later page failing cuts the customer list, not this count.
+        found.totalRequestsPartial = partialResultWarning(search.name, (paged.pages ?? [response])[0]) !== undefined;
         if (found.totalRequests === 0) problem('elastic:no-data', `no WAF documents in ${config.elastic.indexPattern} from ${period.start.toISOString()} to ${period.end.toISOString()}; check that the WAF is logging and the index pattern and timestamp field are right`);
         found.customers = mapCustomers(response);
         found.customersCut = paged.cut;
@@ -219,7 +226,7 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
       aws,
       elastic: elasticLines ? { lines: elasticLines } : undefined,
       elasticConfigured: elasticLines !== undefined,
-    }, run.now);
+    }, run.now, outputs.recordsIn);
     // Without the record, a failed source's figure cannot be told from "never recorded": write nothing rather than blank it.
     if (previous === null && failed) return merged.costs;
     if (merged.changed) {
@@ -262,7 +269,7 @@ export async function runReport(run: ReportRun): Promise<ReportResult> {
   const previous = await previousFigures(run);
   const alarmCount = alarms ? alarmedInPeriod(alarms).length : undefined;
   const figures = keyFigures({
-    kind: period.kind, period: period.label, guard, elastic, costs, requestsPartial: requestsPartial(problems), alarmCount,
+    kind: period.kind, period: period.label, guard, elastic, costs, requestsPartial: requestsPartial(elastic), alarmCount,
   });
   await write(keys.figures, serializeKeyFigures(figures), JSON_TYPE);
 
@@ -316,7 +323,9 @@ async function previousFigures(run: ReportRun): Promise<KeyFigures | undefined> 
       if (record && complete) {
         const elasticLines = sources.readElasticCosts ? record.sources.elastic?.lines ?? [] : undefined;
         const costCents = costTotals(record.sources.aws?.lines ?? [], elasticLines).totalCents;
-        figures = { ...(figures ?? { kind: before.kind, period: before.label }), costCents };
+        const estimated = record.sources.aws?.estimated === true || (elasticLines !== undefined && record.sources.elastic?.estimated === true);
+        const { costEstimated: _stored, ...rest } = figures ?? { kind: before.kind, period: before.label };
+        figures = { ...rest, costCents, ...(estimated ? { costEstimated: true } : {}) };
       }
     } catch (e) {
       log.warn('previous cost record unreadable', { event: 'previous-figures', key: keys.costRecord, reason: message(e) });
