@@ -118,6 +118,8 @@ export class RealtimeWafGuard extends Construct {
   private readonly metricsNamespace: string;
   private readonly enforcement: WafEnforcement;
   private readonly blocksCloudFrontDomain: boolean;
+  /** The distributions attached so far, so that attaching one again changes nothing. */
+  private readonly attachments = new Map<cloudfront.CfnDistribution, RealtimeLogAttachment>();
 
   constructor(scope: Construct, id: string, props: RealtimeWafGuardProps = {}) {
     super(scope, id);
@@ -237,9 +239,17 @@ export class RealtimeWafGuard extends Construct {
         (this.webAcl ? ', and WebACLId = guard.webAcl.attrArn.' : '.'),
       );
     }
+    // A second call for the same distribution (two code paths wiring it) is a no-op: the WebACL set is the guard's own.
+    const earlier = this.attachments.get(cfn);
+    if (earlier) {
+      if (options.replaceExistingRealtimeLogConfig) earlier.replaceExisting = true;
+      return;
+    }
     if (this.webAcl) attachWebAcl(distribution, cfn, this.webAcl.attrArn);
-    Aspects.of(cfn).add(new RealtimeLogAttachment(
-      cfn, this.realtimeLogConfig.realtimeLogConfigArn, this.blocksCloudFrontDomain, options.replaceExistingRealtimeLogConfig ?? false));
+    const attachment = new RealtimeLogAttachment(
+      cfn, this.realtimeLogConfig.realtimeLogConfigArn, this.blocksCloudFrontDomain, options.replaceExistingRealtimeLogConfig ?? false);
+    this.attachments.set(cfn, attachment);
+    Aspects.of(cfn).add(attachment);
   }
 
   /**
