@@ -69,6 +69,8 @@ describe('rules: arguments are checked before credentials (exit 2, no AWS call)'
     [['disable', '--stack', 'Shop'], 'cdk-waf-guard: rules disable takes one rule id (got 0)'],
     [['enable', 'login'], 'cdk-waf-guard: name the guard: --stack <stack name>, or --rules-table <name>'],
     [['list', '--sampling', '0', '--rules-table', 't'], 'cdk-waf-guard: --sampling must be a whole percentage from 1 to 100 (got 0)'],
+    [['set', 'r', '--sampling', '10', '--threshold', '1', '--window', '10s', '--stack', 'Shop'],
+      expect.stringMatching(/^cdk-waf-guard: the guard would refuse this row: rule "r": threshold 1 at samplingRate 10% .*; nothing written$/)],
   ])('rules %j', async (argv, message) => {
     const result = await run(['rules', ...argv]);
     expect(result).toEqual({ code: 2, out: '', err: message });
