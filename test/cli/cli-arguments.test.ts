@@ -45,6 +45,7 @@ describe('blocks: arguments are checked before credentials (exit 2, no AWS call)
     [['unblock', '--reason', 'x', '--stack', 'Shop'], 'cdk-waf-guard: blocks unblock takes one address or prefix (got 0)'],
     [['allow', '203.0.113.5', '--reason', '   ', '--stack', 'Shop'], 'cdk-waf-guard: a reason is required'],
     [['history', '203.0.113.5', '--since', 'yesterday', '--stack', 'Shop'], 'cdk-waf-guard: --since must be a duration like "1d" or an ISO time (got yesterday)'],
+    [['list', '--active', '--would-block', '--stack', 'Shop'], 'cdk-waf-guard: give --active or --would-block, not both'],
     [['list', '--ipv6-prefix-length', '200', '--stack', 'Shop'], 'cdk-waf-guard: --ipv6-prefix-length must be a whole number from 48 to 128 (got 200)'],
     [['block', '203.0.113.5', '--for', '1h', '--reason', 'x'], 'cdk-waf-guard: name the guard: --stack <stack name>, or --blocks-table <name> --history-table <name>'],
   ])('blocks %j', async (argv, message) => {
