@@ -141,6 +141,23 @@ test('replay: ISO 8601 times in the timestamp field are named, with the same tim
   expect(other.err).toContain('the timestamp field must be epoch seconds with milliseconds like "1700000000.123" (got "yesterday")');
 });
 
+test('replay: a time without a zone is taken as UTC, whatever this machine\'s zone, and the command suggested does the same', async () => {
+  const rules = join(__dirname, 'fixtures', 'rules.json');
+  const zone = process.env.TZ;
+  process.env.TZ = 'America/New_York';
+  try {
+    const { code, err } = await run(['replay', '--rules', rules], '2023-11-14 22:13:20\t203.0.113.7\twww.example.com\t/login\t-\n');
+    expect(code).toBe(3);
+    expect(err).toContain('that time is "1700000000.000" (taken as UTC: it names no zone). '
+      + 'Convert the times (e.g. date -u -d \'2023-11-14 22:13:20\' +%s.%3N)');
+    const zoned = await run(['replay', '--rules', rules], '2023-11-14T23:13:20+01:00\t203.0.113.7\twww.example.com\t/login\t-\n');
+    expect(zoned.err).toContain('that time is "1700000000.000". Convert the times (e.g. date -d \'2023-11-14T23:13:20+01:00\' +%s.%3N)');
+  } finally {
+    if (zone === undefined) delete process.env.TZ;
+    else process.env.TZ = zone;
+  }
+});
+
 test('replay: the README\'s sample lines are read as log lines (none malformed)', async () => {
   const readme = readFileSync(join(__dirname, '../../README.md'), 'utf8');
   const sample = /two lines read:\n\n```text\n([^`]+)```/.exec(readme)?.[1];
