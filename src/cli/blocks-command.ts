@@ -337,6 +337,8 @@ function validateArgs(command: string, args: Args): void {
   const since = args.options.get('--since');
   if (command === 'history' && since !== undefined) sinceMs(since);
   ipv6PrefixLengthOption(args);
+  // The states exclude each other; taking one of the two silently would list other rows than asked for.
+  if (args.flags.has('--active') && args.flags.has('--would-block')) throw new UserError('give --active or --would-block, not both');
   const named = args.options.has('--blocks-table') && args.options.has('--history-table');
   if (!named && !args.options.has('--stack')) throw new UserError('name the guard: --stack <stack name>, or --blocks-table <name> --history-table <name>');
 }

@@ -48,6 +48,8 @@ export function malformedMessage(code: string): string {
 }
 
 const ISO_TIME = /^\s*\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/;
+/** A zone at the end of an ISO 8601 time: Z, or an offset such as +02:00 or -0500. */
+const ZONE = /(?:Z|[+-]\d{2}(?::?\d{2})?)$/i;
 
 /**
  * What is wrong with a timestamp the parser refused, naming the format it expects and, for an ISO 8601 time (what log
@@ -55,10 +57,15 @@ const ISO_TIME = /^\s*\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/;
  */
 export function timestampHint(text: string): string {
   const shown = JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
-  const ms = ISO_TIME.test(text) ? Date.parse(text.trim()) : NaN;
+  const trimmed = text.trim();
+  // A time without a zone is taken as UTC, as log times are, and not in this machine's zone (what Date.parse does);
+  // the command suggested must read it the same way, hence `date -u`.
+  const zoneless = !ZONE.test(trimmed);
+  const ms = ISO_TIME.test(text) ? Date.parse(zoneless ? `${trimmed.replace(' ', 'T')}Z` : trimmed) : NaN;
   if (!Number.isNaN(ms)) {
     return `the timestamp field holds ISO 8601 times (${shown}), but CloudFront real-time logs give epoch seconds with `
-      + `milliseconds: that time is "${(ms / 1000).toFixed(3)}". Convert the times (e.g. date -d '${text.trim()}' +%s.%3N), `
+      + `milliseconds: that time is "${(ms / 1000).toFixed(3)}"${zoneless ? ' (taken as UTC: it names no zone)' : ''}. `
+      + `Convert the times (e.g. date${zoneless ? ' -u' : ''} -d '${trimmed}' +%s.%3N), `
       + 'or check that --fields names the timestamp field where the lines have it';
   }
   return `the timestamp field must be epoch seconds with milliseconds like "1700000000.123" (got ${shown}); `

@@ -1,6 +1,9 @@
 import { readFile } from 'fs/promises';
 import { join, resolve } from 'path';
 import { UserError } from './errors';
+import { printable } from './text-table';
+import { fileLines } from '../shared/runtime/file-lines';
+import { escapeControls } from '../shared/runtime/text';
 
 /**
  * `cdk-waf-guard report`: renders a past day's or month's report to files with the report function's own code. That
@@ -103,25 +106,32 @@ export async function runReportCommand(
     // Invalid configuration or period: the user's to fix.
     throw new UserError((e as Error).message);
   }
-  io.stdout([
+  // File names carry customer names and problems quote sources' text: printable, so an escape sequence in them is
+  // shown rather than acting on the terminal; the files summarised like the email's list, so problems stay in view.
+  io.stdout(printable([
     `Report ${result.period} rendered to ${outDir}`,
     ...result.emailFiles.map((f) => `  ${f}`),
-    ...result.files.map((f) => `  ${f}`),
-    ...(result.problems.length > 0 ? ['Problems:', ...result.problems.map((p) => `  ${p.source}: ${p.message}`)] : []),
-  ].join('\n'));
+    ...fileLines(result.files).map((f) => `  ${f}`),
+    ...problemLines(result.problems),
+  ].join('\n')));
   return result.problems.length > 0 ? 1 : 0;
 }
 
 async function runSample(outDir: string, io: { stdout: (text: string) => void }, load: () => DryRunModule): Promise<number> {
   const result = await load().sampleReports({ outDir });
-  io.stdout([
+  io.stdout(printable([
     `Sample reports (generated data) for ${result.day} and ${result.month} rendered to ${outDir}`,
     '  open these in a browser:',
     ...result.emailFiles.filter((f) => f.endsWith('.html')).map((f) => `    ${f}`),
     `  and ${result.files.length} files under the keys the bucket would hold (CSVs, cost workbooks, archived copies)`,
-    ...(result.problems.length > 0 ? ['Problems:', ...result.problems.map((p) => `  ${p.source}: ${p.message}`)] : []),
-  ].join('\n'));
+    ...problemLines(result.problems),
+  ].join('\n')));
   return result.problems.length > 0 ? 1 : 0;
+}
+
+/** One line per problem; a message's own line breaks become escapes too, so each problem stays on its line. */
+function problemLines(problems: ReadonlyArray<{ source: string; message: string }>): string[] {
+  return problems.length === 0 ? [] : ['Problems:', ...problems.map((p) => `  ${escapeControls(`${p.source}: ${p.message}`)}`)];
 }
 
 /** A mistake in the report command line: the usage text follows the message. */

@@ -42,7 +42,8 @@ Finding the guard:
   --rules-table <name>             the table itself (guard.rulesTable, stack output RulesTableName)
   --region <region>                default: AWS_REGION, else us-east-1 (where guards live)
   --sampling <1..100>              the guard's samplingRate, for the check of a rule's threshold against it; read from the
-                                   log processor's configuration when --stack names the guard, else 100
+                                   log processor's configuration when --stack names the guard, else 100. With --threshold
+                                   and --window too, set checks them against it before any AWS call
 
 --dry-run prints the row that would be written and writes nothing. The log processor reads the table again within its
 rulesCacheDuration (default 30 s). A row the stack seeded (managedBy set) stays the stack's: a deploy that changes that
@@ -189,6 +190,14 @@ function validateRulesArgs(command: string, args: Args): Map<string, AttributeVa
   const ruleId = args.positional[0];
   const problem = parseRuleRows([applyChanges({ ...STAND_IN, ruleId: attr.s(ruleId) }, delta)]).invalid[0];
   if (problem) throw new UserError(problem);
+  // With the sampling rate, threshold and window given, the guard's verdict on the rate needs no row from AWS. A
+  // disabled row is judged as enabled: it would be refused the moment it is enabled.
+  const enabled = delta.get('enabled');
+  if (sampling !== undefined && delta.has('threshold') && delta.has('windowSeconds') && enabled?.BOOL !== false) {
+    const row = applyChanges({ ...STAND_IN, ruleId: attr.s(ruleId) }, delta);
+    const refused = parseRuleRows([{ ...row, enabled: attr.bool(true) }], { samplingRate: Number(sampling) }).invalid[0];
+    if (refused) throw new UserError(`the guard would refuse this row: ${refused}; nothing written`);
+  }
   return delta;
 }
 

@@ -81,6 +81,29 @@ export function localFirstHoldsNothing(
   return rules.length > 0 && rules.every((r) => writeLevel(r, samplingRate, slackPercent, environments) <= 1);
 }
 
+/** The shards `countingEnvironments` counted, for messages: an on-demand stream's 4 are where it starts, not a setting. */
+export function shardsText(existingStream: boolean, shardCount: number | undefined): string {
+  if (existingStream) return '1 shard (assumed for a stream of yours)';
+  if (shardCount === undefined) return '4 shards, as a new on-demand stream starts with';
+  return shardCount === 1 ? '1 shard' : `${shardCount} shards`;
+}
+
+/**
+ * The changes that would let LOCAL_FIRST hold clients back where it holds none, each one alone: a higher
+ * samplingRate (below 100), fewer shards (a stream the guard creates, with more than one), more slack (up to 50).
+ * Only those that would work for these rules are named; empty when none would.
+ */
+export function localFirstRemedies(rules: readonly StoredRule[], samplingRate: number, slackPercent: number,
+  environments: number, existingStream: boolean, shardCount: number | undefined): string[] {
+  const remedies: string[] = [];
+  if (samplingRate < 100 && !localFirstHoldsNothing(rules, 100, slackPercent, environments)) remedies.push('a higher samplingRate');
+  if (!existingStream && environments > 1 && !localFirstHoldsNothing(rules, samplingRate, slackPercent, 1)) {
+    remedies.push(shardCount === undefined ? 'a provisioned stream of fewer shards (shardCount)' : 'fewer shards (shardCount)');
+  }
+  if (slackPercent < 50 && !localFirstHoldsNothing(rules, samplingRate, 50, environments)) remedies.push('more slack (Counting.localFirst(n), up to 50)');
+  return remedies;
+}
+
 /**
  * The counting mode: the one asked for, else LOCAL_FIRST, unless it could hold nothing for the given rules, where
  * EXACT detects the same at fewer writes (`automatic` says the guard chose).

@@ -1,4 +1,4 @@
-import { IAspect, Stack, Token } from 'aws-cdk-lib';
+import { CfnResource, IAspect, Stack, Token } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import { IConstruct } from 'constructs';
 import { renderedProperties, renderedValue } from '../shared/rendered-properties';
@@ -19,7 +19,8 @@ export class RealtimeLogAttachment implements IAspect {
     private readonly distribution: cloudfront.CfnDistribution,
     private readonly realtimeLogConfigArn: string,
     private readonly requireAliases: boolean,
-    private readonly replaceExisting: boolean,
+    /** Set by a later `attachTo` of the same distribution that asks for it. */
+    public replaceExisting: boolean,
   ) {}
 
   public visit(node: IConstruct): void {
@@ -59,12 +60,30 @@ export class RealtimeLogAttachment implements IAspect {
     if (taken.length === 0) return;
     throw new Error(
       `attachTo: ${this.distribution.node.path} already sends the real-time logs of ` +
-      `${taken.map((b) => `${b.name} to ${JSON.stringify(b.current)}`).join(', ')}. A cache behavior has one real-time ` +
+      `${taken.map((b) => `${b.name} to ${describeConfig(this.distribution, b.current)}`).join(', ')}. A cache behavior has one real-time ` +
       'log config, and the guard\'s would replace it, cutting off that config\'s consumer. Either let that consumer read ' +
       'the guard\'s stream (guard.stream, with the fields it needs in additionalLogFields) and remove its config from ' +
       'the behavior, or replace it on purpose: guard.attachTo(distribution, { replaceExistingRealtimeLogConfig: true }).',
     );
   }
+}
+
+/**
+ * Names a real-time log config for a message: a config of this app (a `Ref` or `Fn::GetAtt` of a resource of the
+ * distribution's stack) by the path of the construct that made it, which the user can find in the code, else the value as written.
+ */
+function describeConfig(distribution: cloudfront.CfnDistribution, value: unknown): string {
+  const ref = value as { 'Ref'?: unknown; 'Fn::GetAtt'?: unknown };
+  const logicalId = typeof ref?.Ref === 'string' ? ref.Ref
+    : Array.isArray(ref?.['Fn::GetAtt']) ? ref['Fn::GetAtt'][0] : undefined;
+  if (typeof logicalId !== 'string') return JSON.stringify(value);
+  const stack = Stack.of(distribution);
+  const owner = stack.node.findAll().find((c) => CfnResource.isCfnResource(c) && Stack.of(c) === stack
+    && stack.resolve((c as CfnResource).logicalId) === logicalId);
+  if (!owner) return JSON.stringify(value);
+  // The L2 the user wrote rather than its L1 `Resource`.
+  const named = owner.node.scope?.node.defaultChild === owner ? owner.node.scope : owner;
+  return `${named.node.path} (${JSON.stringify(value)})`;
 }
 
 /**

@@ -11,7 +11,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct, IConstruct } from 'constructs';
-import { localFirstHoldsNothing } from './counting';
+import { localFirstHoldsNothing, localFirstRemedies, shardsText } from './counting';
 import { grantGuardAccess } from './guard-access';
 import { GuardAlarms } from './guard-alarms';
 import { GuardConsole } from './guard-console';
@@ -118,12 +118,14 @@ export class RealtimeWafGuard extends Construct {
   private readonly metricsNamespace: string;
   private readonly enforcement: WafEnforcement;
   private readonly blocksCloudFrontDomain: boolean;
+  /** The distributions attached so far, so that attaching one again changes nothing. */
+  private readonly attachments = new Map<cloudfront.CfnDistribution, RealtimeLogAttachment>();
 
   constructor(scope: Construct, id: string, props: RealtimeWafGuardProps = {}) {
     super(scope, id);
     requireUsEast1(this);
     const settings = resolveGuardSettings(this, props);
-    this.explainCounting(settings);
+    this.explainCounting(settings, props.existingStream !== undefined);
     this.guardName = settings.guardName;
     this.logFields = settings.logFields;
     this.metricsNamespace = settings.metricsNamespace;
@@ -237,9 +239,17 @@ export class RealtimeWafGuard extends Construct {
         (this.webAcl ? ', and WebACLId = guard.webAcl.attrArn.' : '.'),
       );
     }
+    // A second call for the same distribution (two code paths wiring it) is a no-op: the WebACL set is the guard's own.
+    const earlier = this.attachments.get(cfn);
+    if (earlier) {
+      if (options.replaceExistingRealtimeLogConfig) earlier.replaceExisting = true;
+      return;
+    }
     if (this.webAcl) attachWebAcl(distribution, cfn, this.webAcl.attrArn);
-    Aspects.of(cfn).add(new RealtimeLogAttachment(
-      cfn, this.realtimeLogConfig.realtimeLogConfigArn, this.blocksCloudFrontDomain, options.replaceExistingRealtimeLogConfig ?? false));
+    const attachment = new RealtimeLogAttachment(
+      cfn, this.realtimeLogConfig.realtimeLogConfigArn, this.blocksCloudFrontDomain, options.replaceExistingRealtimeLogConfig ?? false);
+    this.attachments.set(cfn, attachment);
+    Aspects.of(cfn).add(attachment);
   }
 
   /**
@@ -439,8 +449,8 @@ export class RealtimeWafGuard extends Construct {
    * Says at synth when LOCAL_FIRST can hold no client back for any rule (see localFirstHoldsNothing): as information
    * when the guard chose EXACT for that reason, as a warning naming the fix when the user asked for LOCAL_FIRST.
    */
-  private explainCounting(settings: GuardSettings): void {
-    const shards = `${settings.countingEnvironments} shard(s)`;
+  private explainCounting(settings: GuardSettings, existingStream: boolean): void {
+    const shards = shardsText(existingStream, settings.shardCount);
     if (settings.exactChosen) {
       Annotations.of(this).addInfo(
         `counting: Counting.EXACT chosen. At samplingRate ${settings.samplingRate} with ${shards}, every rule's threshold is ` +
@@ -450,12 +460,16 @@ export class RealtimeWafGuard extends Construct {
     }
     const slack = settings.counting.slackPercent;
     if (slack === undefined) return;
-    if (!localFirstHoldsNothing(settings.rules, settings.samplingRate, slack, settings.countingEnvironments)) return;
+    const environments = settings.countingEnvironments;
+    if (!localFirstHoldsNothing(settings.rules, settings.samplingRate, slack, environments)) return;
+    const remedies = localFirstRemedies(settings.rules, settings.samplingRate, slack, environments, existingStream, settings.shardCount);
     Annotations.of(this).addWarningV2('cdk-waf-guard:countingHoldsNothing',
       `counting: set counting: Counting.EXACT (cheaper here). At samplingRate ${settings.samplingRate} with ${shards}, ` +
       `${slack}% of every rule's threshold is at most one logged request per shard, so Counting.LOCAL_FIRST would write ` +
-      'every request to DynamoDB as EXACT does, plus one write per batch. Or keep LOCAL_FIRST with a higher samplingRate, ' +
-      'fewer shards or more slack (Counting.localFirst(n)); see the README on counting.');
+      'every request to DynamoDB as EXACT does, plus one write per batch. ' +
+      (remedies.length > 0
+        ? `Or keep LOCAL_FIRST with ${remedies.join(' or ')}; see the README on counting.`
+        : 'No samplingRate, shard count or slack lets LOCAL_FIRST hold a client back for these thresholds; see the README on counting.'));
   }
 
   /** A key only when something the guard creates uses it: a retained key that nothing uses still costs $1 a month. */

@@ -45,6 +45,7 @@ describe('blocks: arguments are checked before credentials (exit 2, no AWS call)
     [['unblock', '--reason', 'x', '--stack', 'Shop'], 'cdk-waf-guard: blocks unblock takes one address or prefix (got 0)'],
     [['allow', '203.0.113.5', '--reason', '   ', '--stack', 'Shop'], 'cdk-waf-guard: a reason is required'],
     [['history', '203.0.113.5', '--since', 'yesterday', '--stack', 'Shop'], 'cdk-waf-guard: --since must be a duration like "1d" or an ISO time (got yesterday)'],
+    [['list', '--active', '--would-block', '--stack', 'Shop'], 'cdk-waf-guard: give --active or --would-block, not both'],
     [['list', '--ipv6-prefix-length', '200', '--stack', 'Shop'], 'cdk-waf-guard: --ipv6-prefix-length must be a whole number from 48 to 128 (got 200)'],
     [['block', '203.0.113.5', '--for', '1h', '--reason', 'x'], 'cdk-waf-guard: name the guard: --stack <stack name>, or --blocks-table <name> --history-table <name>'],
   ])('blocks %j', async (argv, message) => {
@@ -69,6 +70,8 @@ describe('rules: arguments are checked before credentials (exit 2, no AWS call)'
     [['disable', '--stack', 'Shop'], 'cdk-waf-guard: rules disable takes one rule id (got 0)'],
     [['enable', 'login'], 'cdk-waf-guard: name the guard: --stack <stack name>, or --rules-table <name>'],
     [['list', '--sampling', '0', '--rules-table', 't'], 'cdk-waf-guard: --sampling must be a whole percentage from 1 to 100 (got 0)'],
+    [['set', 'r', '--sampling', '10', '--threshold', '1', '--window', '10s', '--stack', 'Shop'],
+      expect.stringMatching(/^cdk-waf-guard: the guard would refuse this row: rule "r": threshold 1 at samplingRate 10% .*; nothing written$/)],
   ])('rules %j', async (argv, message) => {
     const result = await run(['rules', ...argv]);
     expect(result).toEqual({ code: 2, out: '', err: message });
@@ -136,6 +139,23 @@ test('replay: ISO 8601 times in the timestamp field are named, with the same tim
   expect(mixed.out).toContain('1  timestamp is not epoch seconds (timestamp)\n      the timestamp field holds ISO 8601 times ("2023-11-14T22:13:20.000Z")');
   const other = await run(['replay', '--rules', rules], 'yesterday\t203.0.113.7\twww.example.com\t/login\t-\n');
   expect(other.err).toContain('the timestamp field must be epoch seconds with milliseconds like "1700000000.123" (got "yesterday")');
+});
+
+test('replay: a time without a zone is taken as UTC, whatever this machine\'s zone, and the command suggested does the same', async () => {
+  const rules = join(__dirname, 'fixtures', 'rules.json');
+  const zone = process.env.TZ;
+  process.env.TZ = 'America/New_York';
+  try {
+    const { code, err } = await run(['replay', '--rules', rules], '2023-11-14 22:13:20\t203.0.113.7\twww.example.com\t/login\t-\n');
+    expect(code).toBe(3);
+    expect(err).toContain('that time is "1700000000.000" (taken as UTC: it names no zone). '
+      + 'Convert the times (e.g. date -u -d \'2023-11-14 22:13:20\' +%s.%3N)');
+    const zoned = await run(['replay', '--rules', rules], '2023-11-14T23:13:20+01:00\t203.0.113.7\twww.example.com\t/login\t-\n');
+    expect(zoned.err).toContain('that time is "1700000000.000". Convert the times (e.g. date -d \'2023-11-14T23:13:20+01:00\' +%s.%3N)');
+  } finally {
+    if (zone === undefined) delete process.env.TZ;
+    else process.env.TZ = zone;
+  }
 });
 
 test('replay: the README\'s sample lines are read as log lines (none malformed)', async () => {

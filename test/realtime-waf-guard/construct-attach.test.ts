@@ -97,6 +97,19 @@ describe('attachTo', () => {
     expect(config.DefaultCacheBehavior.RealtimeLogConfigArn).toEqual(logConfigArn(stack));
   });
 
+  test.each([true, false])('attaching the same distribution twice is a no-op (createWebAcl: %s)', (createWebAcl) => {
+    const stack = newStack();
+    const guard = new RealtimeWafGuard(stack, 'Guard', { createWebAcl });
+    const distribution = newDistribution(stack);
+    guard.attachTo(distribution);
+    guard.attachTo(distribution);
+    guard.attachTo(distribution.node.defaultChild as cloudfront.CfnDistribution);
+    const config = distributionConfig(stack);
+    expect(config.DefaultCacheBehavior.RealtimeLogConfigArn).toEqual(logConfigArn(stack));
+    const webAcls = Object.keys(Template.fromStack(stack).findResources('AWS::WAFv2::WebACL'));
+    expect(config.WebACLId).toEqual(createWebAcl ? { 'Fn::GetAtt': [webAcls[0], 'Arn'] } : undefined);
+  });
+
   test('a distribution that already has a WebACL is refused with a way out', () => {
     const stack = newStack();
     const guard = new RealtimeWafGuard(stack, 'Guard');
@@ -200,7 +213,7 @@ describe('attachTo', () => {
       guard.attachTo(distribution);
       expect(() => Template.fromStack(stack)).toThrow(new RegExp(
         'attachTo: GuardStack/Distribution/Resource already sends the real-time logs of cache behavior "/reports/\\*" to ' +
-        '\\{"Fn::GetAtt":\\["OtherTeamConfig.*guard\\.stream.*additionalLogFields.*' +
+        'GuardStack/OtherTeamConfig \\(\\{"Fn::GetAtt":\\["OtherTeamConfig.*guard\\.stream.*additionalLogFields.*' +
         'guard\\.attachTo\\(distribution, \\{ replaceExistingRealtimeLogConfig: true \\}\\)'));
     });
 
@@ -222,7 +235,19 @@ describe('attachTo', () => {
       const distribution = newDistribution(stack);
       first.attachTo(distribution);
       second.attachTo(distribution);
-      expect(() => Template.fromStack(stack)).toThrow(/already sends the real-time logs of the default cache behavior to \{"Fn::GetAtt":\["FirstDetection/);
+      expect(() => Template.fromStack(stack)).toThrow(/already sends the real-time logs of the default cache behavior to GuardStack\/First\/[^ ]*RealtimeLogConfig[^ ]* \(\{"Fn::GetAtt":\["FirstDetection/);
+    });
+
+    test('given as a Ref to a config of the app, is named by its construct path', () => {
+      const stack = newStack();
+      const guard = new RealtimeWafGuard(stack, 'Guard');
+      const team = otherConfig(stack);
+      const distribution = newDistribution(stack);
+      (distribution.node.defaultChild as cloudfront.CfnDistribution).addPropertyOverride(
+        'DistributionConfig.DefaultCacheBehavior.RealtimeLogConfigArn', { Ref: stack.getLogicalId(team.node.defaultChild as cloudfront.CfnRealtimeLogConfig) });
+      guard.attachTo(distribution);
+      expect(() => Template.fromStack(stack))
+        .toThrow(/already sends the real-time logs of the default cache behavior to GuardStack\/OtherTeamConfig \(\{"Ref":"OtherTeamConfig[0-9A-F]{8}"\}\)\./);
     });
 
     test('is replaced with replaceExistingRealtimeLogConfig, and attaching one guard twice is no clash', () => {

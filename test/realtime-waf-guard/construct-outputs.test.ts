@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { Construct } from 'constructs';
 import { newStack, synthGuard } from './construct-fixtures';
 import { Detection, RealtimeWafGuard } from '../../src';
 
@@ -40,6 +41,28 @@ describe('stack outputs', () => {
     ]);
     expect(ids.filter((id) => id.startsWith('ApiGuard'))).toHaveLength(5);
     expect(ids).toHaveLength(10);
+  });
+
+  test('two guards with the id Guard under different parents are named by their paths below the stack', () => {
+    const stack = newStack();
+    new RealtimeWafGuard(new Construct(stack, 'Shop'), 'Guard', { dashboard: false });
+    new RealtimeWafGuard(new Construct(stack, 'Blog'), 'Guard', { dashboard: false, guardName: 'blog' });
+    const outputs = Template.fromStack(stack).toJSON().Outputs as Outputs;
+    expect(Object.keys(outputs).filter((id) => id.endsWith('RulesTableName')).sort()).toEqual(['BlogGuardRulesTableName', 'ShopGuardRulesTableName']);
+    expect(outputs.ShopGuardRulesTableName.Description).toBe('GuardStack/Shop/Guard: rules table (cdk-waf-guard rules --rules-table)');
+  });
+
+  test('ids that read the same once punctuation is dropped (Guard-1, Guard1) stay apart: the second gets a hash', () => {
+    const stack = newStack();
+    new RealtimeWafGuard(stack, 'Guard-1', { dashboard: false });
+    new RealtimeWafGuard(stack, 'Guard1', { dashboard: false, guardName: 'other' });
+    const outputs = Template.fromStack(stack).toJSON().Outputs as Outputs;
+    const rules = Object.keys(outputs).filter((id) => id.endsWith('RulesTableName'));
+    expect(rules).toHaveLength(2);
+    expect(rules).toContain('Guard1RulesTableName');
+    expect(rules.find((id) => id !== 'Guard1RulesTableName')).toMatch(/^Guard1[0-9A-F]{8}RulesTableName$/);
+    expect(outputs.Guard1RulesTableName.Description).toMatch(/^GuardStack\/Guard-1: /);
+    expect(Object.keys(outputs)).toHaveLength(10);
   });
 
   test('query detection adds its function', () => {

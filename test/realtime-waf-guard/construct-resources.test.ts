@@ -695,6 +695,29 @@ describe('counting', () => {
     expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
   });
 
+  test('the LOCAL_FIRST warning advises only what is possible, and says how an on-demand stream\'s shards were counted', () => {
+    const message = (props: Parameters<typeof synthGuard>[0]) => {
+      const found = Annotations.fromStack(synthGuard(props).stack)
+        .findWarning('*', Match.stringLikeRegexp('^counting: set counting: Counting.EXACT'));
+      expect(found).toHaveLength(1);
+      return String(found[0].entry.data);
+    };
+    // 30 per minute at 100%: 10% of 30 over 4 shards is 0.75 of a request; 3 on one shard, 3.75 each at 50% slack.
+    const rules = [{ host: 'www.example.com', threshold: 30, window: Duration.minutes(1) }];
+    expect(message({ rules, counting: Counting.LOCAL_FIRST })).toBe(
+      'counting: set counting: Counting.EXACT (cheaper here). At samplingRate 100 with 4 shards, as a new on-demand stream ' +
+      'starts with, 10% of every rule\'s threshold is at most one logged request per shard, so Counting.LOCAL_FIRST would ' +
+      'write every request to DynamoDB as EXACT does, plus one write per batch. Or keep LOCAL_FIRST with a provisioned ' +
+      'stream of fewer shards (shardCount) or more slack (Counting.localFirst(n), up to 50); see the README on counting. ' +
+      '[ack: cdk-waf-guard:countingHoldsNothing]');
+    // 10 per minute on one provisioned shard at 100%: 10% is one request, and 50% over one shard is 5: only more slack.
+    expect(message({ rules: [{ ...rules[0], threshold: 10 }], shardCount: 1, counting: Counting.LOCAL_FIRST }))
+      .toMatch(/At samplingRate 100 with 1 shard, 10% .* Or keep LOCAL_FIRST with more slack \(Counting\.localFirst\(n\), up to 50\); see/);
+    // At the most slack, on one shard, at 100%: nothing is left to advise.
+    expect(message({ rules: [{ ...rules[0], threshold: 1 }], shardCount: 1, counting: Counting.localFirst(50) }))
+      .toMatch(/plus one write per batch\. No samplingRate, shard count or slack lets LOCAL_FIRST hold a client back for these thresholds;/);
+  });
+
   test('without counting, EXACT is chosen where LOCAL_FIRST could hold nothing, said as information, not as a warning', () => {
     // 30 per minute at 100%: 10% of 30 over 4 shards is 0.75 of a request (the README's reporting example).
     const small = synthGuard({ rules: [{ host: 'www.example.com', threshold: 30, window: Duration.minutes(1) }] });

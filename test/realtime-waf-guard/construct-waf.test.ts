@@ -190,7 +190,7 @@ describe('createWebAcl: false, when no WebACL of the app reads the guard\'s sets
 describe('priorities of a WebACL holding the guard\'s rules', () => {
   const visibilityConfig = { cloudWatchMetricsEnabled: true, metricName: 'mine', sampledRequestsEnabled: true };
   const ownRule = (name: string, priority: number): wafv2.CfnWebACL.RuleProperty => ({
-    name, priority, action: { block: {} }, visibilityConfig, statement: { geoMatchStatement: { countryCodes: ['XX'] } },
+    name, priority, action: { block: {} }, visibilityConfig, statement: { geoMatchStatement: { countryCodes: ['KP'] } },
   });
 
   test('blockRules() takes three priorities by default, the default-domain rule included', () => {

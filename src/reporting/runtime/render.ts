@@ -10,6 +10,7 @@ import { attentionItems, headlineFigures, KeyFigures, KeyFigureSources, requests
 import { centsToDollars, costTotals } from './money';
 import { monthlyReportAttention, MonthlyReportState } from './monthly-report-check';
 import { ReportPeriod, localTime, withRepeatOffset } from './period';
+import { fileLines } from '../../shared/runtime/file-lines';
 
 /**
  * The email, as HTML and plain text from one model (pure). Values are escaped where they enter the HTML, never earlier,
@@ -303,32 +304,6 @@ function costSection(costs: NonNullable<ReportModel['costs']>, files: TableFiles
   s.html.push(`<p style="margin:4px 0">${escapeHtml(label)}: <b>${escapeHtml(formatMoney(total))}</b></p>`);
   s.text.push(`  ${label}: ${formatMoney(total)}`);
   return s;
-}
-
-/** Customer CSVs the Files list names before it summarises the rest of them. */
-export const MAX_LISTED_CUSTOMER_FILES = 10;
-
-/**
- * The Files list: every report, table and workbook file, and the first customer CSVs of each folder, then one line for
- * the rest ("and 1,990 customer CSVs under .../customers/"). A run writes a CSV per customer: listing thousands would
- * make the email hundreds of kilobytes, which mail clients clip.
- */
-export function fileLines(files: readonly string[]): string[] {
-  const customerFolder = (f: string) => /^(.*[\\/]customers[\\/])[^\\/]+\.csv$/.exec(f)?.[1];
-  const listed = files.filter((f) => customerFolder(f) === undefined);
-  const folders = new Map<string, string[]>();
-  for (const f of files) {
-    const folder = customerFolder(f);
-    if (folder === undefined) continue;
-    if (!folders.has(folder)) folders.set(folder, []);
-    folders.get(folder)!.push(f);
-  }
-  for (const [folder, csvs] of folders) {
-    listed.push(...csvs.slice(0, MAX_LISTED_CUSTOMER_FILES));
-    const rest = csvs.length - MAX_LISTED_CUSTOMER_FILES;
-    if (rest > 0) listed.push(`and ${formatCount(rest)} more customer CSV${rest > 1 ? 's' : ''} under ${folder}`);
-  }
-  return listed;
 }
 
 /** The headline's figures as tiles that sit side by side on a desktop and stack on a phone (inline-block, no CSS). */
