@@ -127,7 +127,9 @@ describe('saved-objects import client against the fake import API', () => {
     fake = new FakeSavedObjectsApi({ flavour: 'kibana' });
     const url = await fake.start();
     const orphan = {
-      id: 'waf-search', type: 'search', attributes: { title: 'Blocked requests' },
+      id: 'waf-search',
+      type: 'search',
+      attributes: { title: 'Blocked requests' },
       references: [{ id: 'not-there', name: 'kibanaSavedObjectMeta.searchSourceJSON.index', type: 'index-pattern' }],
     };
     const result = await importSavedObjects({ url, flavour: 'kibana', ndjson: ndjson({ extra: [orphan] }), authenticate: noAuth });

@@ -32,7 +32,7 @@ export function importUrlErrors(url: string): string[] {
     if (url.trim() !== url) throw new TypeError('surrounding whitespace');
     parsed = new URL(url);
   } catch {
-    return [`--url must be the ${'Kibana or OpenSearch Dashboards'} URL, such as https://kibana.example.com:5601${url.includes('@') ? '' : ` (got "${url}")`}`];
+    return [`--url must be the Kibana or OpenSearch Dashboards URL, such as https://kibana.example.com:5601${url.includes('@') ? '' : ` (got "${url}")`}`];
   }
   const errors: string[] = [];
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') errors.push(`--url must be an http(s) URL (got ${parsed.protocol})`);
@@ -63,7 +63,9 @@ export const DEFAULT_FILE_NAME = 'waf-dashboard.ndjson';
  * A multipart/form-data body with the NDJSON as its one field, `file`. The boundary must not occur in the content:
  * the caller's is checked, and the default is derived from the content until it does not.
  */
-export function multipartBody(ndjson: string, fileName = DEFAULT_FILE_NAME, boundary?: string): { readonly body: string; readonly contentType: string } {
+export function multipartBody(
+  ndjson: string, fileName = DEFAULT_FILE_NAME, boundary?: string,
+): { readonly body: string; readonly contentType: string } {
   let b = boundary ?? 'cdk-waf-guard-saved-objects';
   if (boundary !== undefined && ndjson.includes(boundary)) throw new Error('the multipart boundary occurs in the content');
   for (let n = 1; ndjson.includes(b); n++) b = `cdk-waf-guard-saved-objects-${n}`;
@@ -155,7 +157,10 @@ interface RawSuccess {
   id?: unknown; type?: unknown; destinationId?: unknown; overwrite?: unknown; meta?: { title?: unknown };
 }
 interface RawFailure {
-  id?: unknown; type?: unknown; title?: unknown; meta?: { title?: unknown };
+  id?: unknown;
+  type?: unknown;
+  title?: unknown;
+  meta?: { title?: unknown };
   error?: { type?: unknown; message?: unknown; statusCode?: unknown; references?: unknown; destinations?: unknown };
 }
 
@@ -193,7 +198,9 @@ function describeError(e: RawFailure['error'], flavour: DashboardFlavour, type: 
  * that replaced an existing one; the API leaves it out for new objects. On a conflict or missing reference the API
  * creates nothing at all: the other objects are then in neither list, and are reported as not imported.
  */
-export function parseImportResponse(body: unknown, flavour: DashboardFlavour, sent: ReadonlyArray<{ id: string; type: string; title?: string }> = []): ImportResult {
+export function parseImportResponse(
+  body: unknown, flavour: DashboardFlavour, sent: ReadonlyArray<{ id: string; type: string; title?: string }> = [],
+): ImportResult {
   if (typeof body !== 'object' || body === null || typeof (body as { success?: unknown }).success !== 'boolean') {
     throw new SavedObjectsImportError(`the answer is not a saved-objects import result: ${JSON.stringify(body)?.slice(0, 200)}`);
   }
