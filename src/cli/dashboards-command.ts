@@ -16,7 +16,7 @@ import {
 } from '../elastic-monitoring/runtime/config';
 import { CredentialProvider, headerAuthenticator, sigV4Authenticator } from '../elastic-monitoring/runtime/request-auth';
 import {
-  ImportResult, importSavedObjects, importUrlErrors, isAmazonOpenSearchServiceHost, objectsInNdjson, productName, SavedObjectsImportError,
+  importEndpoint, ImportResult, importSavedObjects, importUrlErrors, isAmazonOpenSearchServiceHost, objectsInNdjson, productName, SavedObjectsImportError,
 } from '../elastic-monitoring/runtime/saved-objects-import';
 import { DashboardFlavour, DashboardSource, flavourOf, toNdjson, wafSavedObjects } from '../elastic-monitoring/saved-objects/saved-objects';
 import { ConfigError, CredentialsConfig } from '../shared/runtime/elastic/connection';
@@ -303,7 +303,7 @@ async function runImport(args: Args, io: DashboardsIo, deps: DashboardsDeps): Pr
     } catch (e) {
       // The secret's content, not the command line, is wrong.
       if (!(e instanceof ConfigError)) throw e;
-      io.stderr(printable(`cdk-waf-guard: ${e.message}`));
+      io.stderr(printable(`cdk-waf-guard: ${e.message} (basic auth: {"username": ..., "password": ...}; a Kibana API key: {"apiKey": ...} or the bare key)`));
       return EXIT_RUNTIME;
     }
   } else {
@@ -328,8 +328,12 @@ async function runImport(args: Args, io: DashboardsIo, deps: DashboardsDeps): Pr
 function resultText(result: ImportResult, plan: ImportPlan): string {
   const count = (outcome: string) => result.objects.filter((o) => o.outcome === outcome).length;
   const rows = result.objects.map((o) => [o.outcome.toUpperCase(), o.type, o.id, o.title ?? '', o.error ? o.error.message : '']);
+  const dashboard = result.objects.find((o) => o.type === 'dashboard' && o.outcome !== 'failed');
+  // Both products open a dashboard at the same path under their base URL.
+  const base = importEndpoint(plan.url, plan.flavour, false).href.replace(/\/api\/saved_objects\/_import$/, '');
   return `${formatTable([['RESULT', 'TYPE', 'ID', 'TITLE', 'PROBLEM'], ...rows])}\n`
-    + `${productName(plan.flavour)} at ${plan.url}: ${count('created')} created, ${count('updated')} updated, ${count('failed')} failed`;
+    + `${productName(plan.flavour)} at ${plan.url}: ${count('created')} created, ${count('updated')} updated, ${count('failed')} failed`
+    + (dashboard ? `\nDashboard: ${base}/app/dashboards#/view/${encodeURIComponent(dashboard.id)}` : '');
 }
 
 /** Runs `dashboards <command> ...`; returns the exit status. */

@@ -71,6 +71,7 @@ test('import --file --secret: basic auth from the secret named in the request; e
   expect(first.out).toMatch(/CREATED\s+index-pattern\s+waf-ip\s+waf-\*/);
   expect(first.out).toMatch(/CREATED\s+dashboard\s+waf-dash\s+WAF/);
   expect(first.out).toContain('3 created, 0 updated, 0 failed');
+  expect(first.out).toContain(`Dashboard: ${url}/app/dashboards#/view/waf-dash`);
   expect(sm.commandCalls(GetSecretValueCommand)[0].args[0].input).toEqual({ SecretId: SECRET_ARN });
 
   const second = await run(['import', '--url', url, '--secret', SECRET_ARN, '--file', SMALL]);
@@ -130,6 +131,17 @@ test('a refused import (wrong password in the secret) is a runtime failure, exit
   expect(result.code).toBe(1);
   expect(result.err).toMatch(/Kibana refused the import \(401: unable to authenticate user\): check the credentials in the secret/);
   expect(fake.objects.size).toBe(0);
+});
+
+test('a secret without credentials in it says what it must hold, exit 1', async () => {
+  const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:wrong-shape-CCCCCC';
+  secrets[arn] = JSON.stringify({ user: 'kibana_admin', pass: 's3cret' });
+  fake = new FakeSavedObjectsApi({ flavour: 'kibana' });
+  const url = await fake.start();
+  const result = await run(['import', '--url', url, '--secret', arn, '--file', SMALL]);
+  expect(result.code).toBe(1);
+  expect(result.err).toContain(`secret ${arn} has no non-empty string "apiKey" in its JSON value (basic auth: {"username": ..., "password": ...}`);
+  expect(fake.requests).toHaveLength(0);
 });
 
 test('a secret that does not exist is named, with the region it was looked for in', async () => {

@@ -110,6 +110,8 @@ test('Amazon OpenSearch Service: the engine in the configuration picks OpenSearc
   expect(result.code).toBe(0);
   expect(result.out).toContain(`${objects.length} created, 0 updated, 0 failed`);
   expect([...fake.objects.keys()].sort()).toEqual(objects.map((o) => `${o.type}:${o.id}`).sort());
+  const dashboard = objects.find((o) => o.type === 'dashboard')!;
+  expect(result.out).toContain(`Dashboard: ${url}/app/dashboards#/view/${dashboard.id}`);
   expect(fake.danglingReferences()).toEqual([]);
   expect(fake.requests[0].headers['osd-xsrf']).toBe('true');
 });
