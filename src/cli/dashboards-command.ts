@@ -16,7 +16,8 @@ import {
 } from '../elastic-monitoring/runtime/config';
 import { CredentialProvider, headerAuthenticator, sigV4Authenticator } from '../elastic-monitoring/runtime/request-auth';
 import {
-  importEndpoint, ImportResult, importSavedObjects, importUrlErrors, isAmazonOpenSearchServiceHost, objectsInNdjson, productName, SavedObjectsImportError,
+  importEndpoint, ImportResult, importSavedObjects, importUrlErrors, isAmazonOpenSearchServiceHost, objectsInNdjson, productName,
+  SavedObjectsImportError,
 } from '../elastic-monitoring/runtime/saved-objects-import';
 import { DashboardFlavour, DashboardSource, flavourOf, toNdjson, wafSavedObjects } from '../elastic-monitoring/saved-objects/saved-objects';
 import { ConfigError, CredentialsConfig } from '../shared/runtime/elastic/connection';
