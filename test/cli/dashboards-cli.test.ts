@@ -123,6 +123,18 @@ test('--sigv4: signed for es in the region given, over OpenSearch Dashboards und
   expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(0);
 });
 
+test('--sigv4 without AWS credentials: what to set, exit 1, nothing sent', async () => {
+  fake = new FakeSavedObjectsApi({ flavour: 'opensearch' });
+  const url = await fake.start();
+  const noCredentials = async () => {
+    throw Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
+  };
+  const result = await run(['import', '--url', url, '--sigv4', '--region', 'eu-west-1', '--file', SMALL], { awsCredentials: noCredentials });
+  expect(result.code).toBe(1);
+  expect(result.err).toMatch(/no AWS credentials found: set AWS_PROFILE/);
+  expect(fake.requests).toHaveLength(0);
+});
+
 test('a refused import (wrong password in the secret) is a runtime failure, exit 1, with what to check', async () => {
   secrets['arn:aws:secretsmanager:eu-west-1:123456789012:secret:stale-AAAAAA'] = JSON.stringify({ username: 'kibana_admin', password: 'old' });
   fake = new FakeSavedObjectsApi({ flavour: 'kibana', authenticate: kibanaAuth });

@@ -219,6 +219,15 @@ describe('saved-objects import client against the fake import API', () => {
   });
 });
 
+test('an address where nothing listens is reported as unreachable, with what to check', async () => {
+  const closed = new FakeSavedObjectsApi({ flavour: 'kibana' });
+  const url = await closed.start();
+  await closed.stop();
+  const error = await importSavedObjects({ url, flavour: 'kibana', ndjson: ndjson(), authenticate: noAuth }).catch((e) => e);
+  expect(error).toBeInstanceOf(SavedObjectsImportError);
+  expect(error.message).toMatch(/^cannot reach http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED: .*\): check the URL, the network and any proxy$/);
+});
+
 describe('import request building', () => {
   test('an Amazon OpenSearch Service domain\'s bare endpoint gets /_dashboards; other base paths are kept', () => {
     expect(importEndpoint('https://search-waf-abc.eu-west-1.es.amazonaws.com', 'opensearch', true).href)
