@@ -233,7 +233,7 @@ async function planImport(args: Args): Promise<ImportPlan> {
   const url = args.options.get('--url');
   if (!url) throw new DashboardsUsageError('--url <Kibana or OpenSearch Dashboards URL> is required');
   const urlErrors = importUrlErrors(url);
-  if (urlErrors.length > 0) throw new DashboardsUsageError(urlErrors.join('; '));
+  if (urlErrors.length > 0) throw new DashboardsUsageError(`--url: ${urlErrors.join('; ')}`);
   const parsed = new URL(url);
   if (parsed.protocol === 'http:' && !LOCAL_HOSTS.has(parsed.hostname)) {
     throw new DashboardsUsageError(`--url ${url} uses http://, which would send the credentials unencrypted: use https://`);

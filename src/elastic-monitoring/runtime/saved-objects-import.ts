@@ -32,14 +32,14 @@ export function importUrlErrors(url: string): string[] {
     if (url.trim() !== url) throw new TypeError('surrounding whitespace');
     parsed = new URL(url);
   } catch {
-    return [`--url must be the Kibana or OpenSearch Dashboards URL, such as https://kibana.example.com:5601${url.includes('@') ? '' : ` (got "${url}")`}`];
+    return [`the URL must be Kibana's or OpenSearch Dashboards' URL, such as https://kibana.example.com:5601${url.includes('@') ? '' : ` (got "${url}")`}`];
   }
   const errors: string[] = [];
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') errors.push(`--url must be an http(s) URL (got ${parsed.protocol})`);
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') errors.push(`the URL must be an http(s) URL (got ${parsed.protocol})`);
   if (parsed.username !== '' || parsed.password !== '') {
-    errors.push('--url must not contain user info (user:password@): keep the credentials in the Secrets Manager secret given with --secret');
+    errors.push('the URL must not contain user info (user:password@): keep the credentials in the Secrets Manager secret');
   }
-  if (parsed.search !== '' || parsed.hash !== '') errors.push('--url must not contain a query (?...) or fragment (#...)');
+  if (parsed.search !== '' || parsed.hash !== '') errors.push('the URL must not contain a query (?...) or fragment (#...)');
   return errors;
 }
 
@@ -278,7 +278,7 @@ export function importFailureMessage(status: number, bodyText: string, flavour: 
   }
   if (status === 404) return `no saved-objects import API at this URL (404${said}): give ${product}'s URL (not Elasticsearch's or OpenSearch's), with its base path if it has one`;
   if (status === 400 && /xsrf/i.test(message)) {
-    return `${product} asks for an xsrf header this import did not send (400${said}): the URL is probably ${flavour === 'kibana' ? 'OpenSearch Dashboards' : 'Kibana'}'s: use --flavour ${flavour === 'kibana' ? 'opensearch' : 'kibana'}`;
+    return `${product} asks for an xsrf header this import did not send (400${said}): the URL is probably ${flavour === 'kibana' ? 'OpenSearch Dashboards' : 'Kibana'}'s: use the ${flavour === 'kibana' ? 'opensearch' : 'kibana'} flavour (--flavour ${flavour === 'kibana' ? 'opensearch' : 'kibana'})`;
   }
   if (status === 413) return `the file is larger than ${product} accepts (413${said}): raise savedObjects.maxImportPayloadBytes`;
   return `${product} answered the import with ${status}${said}`;
