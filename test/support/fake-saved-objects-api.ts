@@ -197,8 +197,12 @@ export class FakeSavedObjectsApi {
     }
     if (rawPath !== `${this.options.basePath ?? ''}/api/saved_objects/_import`) return bad(404, 'Not Found');
     if (req.method !== 'POST') return bad(404, 'Not Found');
-    // The xsrf check of both products runs before the route: any non-GET without the header is refused.
-    if (req.headers[this.xsrfHeader] === undefined) return bad(400, `Request must contain a ${this.xsrfHeader} header.`);
+    // The xsrf check of both products runs before the route: any non-GET without the header (or the version header the
+    // product's own browser app sends instead) is refused.
+    const versionHeader = this.options.flavour === 'kibana' ? 'kbn-version' : 'osd-version';
+    if (req.headers[this.xsrfHeader] === undefined && req.headers[versionHeader] === undefined) {
+      return bad(400, `Request must contain a ${this.xsrfHeader} header.`);
+    }
     if (query.overwrite === 'true' && query.createNewCopies === 'true') return bad(400, 'cannot use [overwrite] with [createNewCopies]');
 
     const contentType = req.headers['content-type'] ?? '';
