@@ -15,6 +15,8 @@
  * - while any object has a conflict or a missing reference, nothing at all is created (the API's own rule);
  * - Kibana refuses a `coreMigrationVersion` newer than its version, and both products a migration version of a type
  *   newer than the last one they know (`typeVersions`), per object, as `unknown` errors with status 400.
+ * - `DELETE <base>/api/saved_objects/<type>/<id>` (xsrf header required) removes one object: `{}`, or 404
+ *   `Saved object [<type>/<id>] not found`.
  * It records every request and what was stored, so tests read the outcome from the fake, not from the client.
  */
 import * as http from 'node:http';
@@ -126,6 +128,8 @@ export class FakeSavedObjectsApi {
   public readonly requests: RecordedImport[] = [];
   /** Objects by `type:id`, as stored after the imports. */
   public readonly objects = new Map<string, StoredObject>();
+  /** Objects deleted through `DELETE /api/saved_objects/<type>/<id>`, as `type:id`, in order. */
+  public readonly deleted: string[] = [];
   /** How often each object was written (created or overwritten). */
   public readonly writes = new Map<string, number>();
   public readonly version: string;
@@ -195,13 +199,23 @@ export class FakeSavedObjectsApi {
     if (refusal !== undefined) {
       return typeof refusal === 'string' ? bad(401, refusal) : bad(refusal.status, refusal.message);
     }
-    if (rawPath !== `${this.options.basePath ?? ''}/api/saved_objects/_import`) return bad(404, 'Not Found');
-    if (req.method !== 'POST') return bad(404, 'Not Found');
+    const base = `${this.options.basePath ?? ''}/api/saved_objects/`;
+    const single = rawPath.startsWith(base) ? /^([^/]+)\/([^/]+)$/.exec(rawPath.slice(base.length)) : null;
+    const isImport = rawPath === `${base}_import`;
+    if (!isImport && !single) return bad(404, 'Not Found');
+    if (isImport ? req.method !== 'POST' : req.method !== 'DELETE') return bad(404, 'Not Found');
     // The xsrf check of both products runs before the route: any non-GET without the header (or the version header the
     // product's own browser app sends instead) is refused.
     const versionHeader = this.options.flavour === 'kibana' ? 'kbn-version' : 'osd-version';
     if (req.headers[this.xsrfHeader] === undefined && req.headers[versionHeader] === undefined) {
       return bad(400, `Request must contain a ${this.xsrfHeader} header.`);
+    }
+    if (single) {
+      // DELETE /api/saved_objects/<type>/<id>: {} when deleted, the saved-objects client's 404 when not there.
+      const [type, id] = [decodeURIComponent(single[1]), decodeURIComponent(single[2])];
+      if (!this.objects.delete(key(type, id))) return bad(404, `Saved object [${type}/${id}] not found`);
+      this.deleted.push(key(type, id));
+      return answer(200, {});
     }
     if (query.overwrite === 'true' && query.createNewCopies === 'true') return bad(400, 'cannot use [overwrite] with [createNewCopies]');
 

@@ -48,12 +48,75 @@ export function importUrlErrors(url: string): string[] {
  * an Amazon OpenSearch Service domain's bare endpoint gets `/_dashboards`, where the service serves Dashboards.
  */
 export function importEndpoint(url: string, flavour: DashboardFlavour, overwrite: boolean): URL {
+  const endpoint = new URL(`${apiBase(url, flavour)}/api/saved_objects/_import`);
+  if (overwrite) endpoint.searchParams.set('overwrite', 'true');
+  return endpoint;
+}
+
+/** The product's base URL without a trailing slash, where `/api/saved_objects/...` and `/app/...` live. */
+function apiBase(url: string, flavour: DashboardFlavour): string {
   const base = new URL(url);
   let path = base.pathname.replace(/\/+$/, '');
   if (flavour === 'opensearch' && path === '' && isAmazonOpenSearchServiceHost(base.hostname)) path = '/_dashboards';
-  const endpoint = new URL(`${base.protocol}//${base.host}${path}/api/saved_objects/_import`);
-  if (overwrite) endpoint.searchParams.set('overwrite', 'true');
-  return endpoint;
+  return `${base.protocol}//${base.host}${path}`;
+}
+
+/**
+ * `DELETE <base>/api/saved_objects/<type>/<id>` with the product's xsrf header, as both products document it. Type and
+ * id are path segments, escaped so an id cannot reach another route.
+ */
+export function buildDeleteRequest(url: string, flavour: DashboardFlavour, type: string, id: string): OutgoingRequest {
+  const endpoint = new URL(`${apiBase(url, flavour)}/api/saved_objects/${encodeURIComponent(type)}/${encodeURIComponent(id)}`);
+  return {
+    method: 'DELETE',
+    protocol: endpoint.protocol as 'http:' | 'https:',
+    hostname: endpoint.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: endpoint.port === '' ? undefined : Number(endpoint.port),
+    path: endpoint.pathname,
+    query: {},
+    headers: { 'host': endpoint.host, [xsrfHeader(flavour)]: 'true', 'accept': 'application/json' },
+  };
+}
+
+/** What became of one object asked to be deleted: `absent` when it was not there (404), which is what was wanted. */
+export interface DeletedObject {
+  readonly id: string;
+  readonly type: string;
+  readonly outcome: 'deleted' | 'absent' | 'failed';
+  /** Only for `failed`: the status and the product's message. */
+  readonly message?: string;
+}
+
+export interface DeleteOptions {
+  readonly url: string;
+  readonly flavour: DashboardFlavour;
+  readonly objects: ReadonlyArray<{ readonly type: string; readonly id: string }>;
+  readonly authenticate: Authenticate;
+  readonly signed?: boolean;
+  /** @default 30_000 per request */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Deletes the objects one by one, in the order given (a dashboard before what it shows, so no panel is left dangling
+ * if a later delete fails). A refusal or an unreachable product stops nothing: every object gets its own outcome.
+ */
+export async function deleteSavedObjects(options: DeleteOptions): Promise<DeletedObject[]> {
+  const out: DeletedObject[] = [];
+  for (const o of options.objects) {
+    const request = buildDeleteRequest(options.url, options.flavour, o.type, o.id);
+    try {
+      const headers = await options.authenticate(request);
+      const { status, body } = await send(request, headers, options.timeoutMs ?? 30_000, options.url);
+      if (status === 200) out.push({ ...o, outcome: 'deleted' });
+      // The products' own "Saved object [type/id] not found", not a 404 of a URL without the API.
+      else if (status === 404 && /Saved object \[[^\]]*\] not found/i.test(body)) out.push({ ...o, outcome: 'absent' });
+      else out.push({ ...o, outcome: 'failed', message: importFailureMessage(status, body, options.flavour, options.signed ?? false).replace(' the import', ' the delete') });
+    } catch (e) {
+      out.push({ ...o, outcome: 'failed', message: (e as Error).message });
+    }
+  }
+  return out;
 }
 
 /** Only `.ndjson` files are accepted by the import route ("Invalid file extension .json"). */
