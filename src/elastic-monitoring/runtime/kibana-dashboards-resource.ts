@@ -45,8 +45,14 @@ export interface DashboardsSettings {
 
 /** The source as the resource holds it: no engine (it only picks the flavour, which is a property of its own). */
 export function resourceSource(source: DashboardSource): DashboardSource {
-  const { engine: _engine, ...rest } = source;
-  return rest;
+  // Picked one by one: the collector's configuration, which is a source too, holds the endpoint and the secret's ARN.
+  return {
+    indexPattern: source.indexPattern,
+    fields: source.fields,
+    statusValues: source.statusValues,
+    apdexTMs: source.apdexTMs,
+    ...(source.apdexDefinition === undefined ? {} : { apdexDefinition: source.apdexDefinition }),
+  };
 }
 
 /** The generated objects, in import order. */
