@@ -47,7 +47,8 @@ export function createDashboardsHandler(deps: DashboardsHandlerDeps): (event: Da
   };
   return async (event) => {
     const outcome = await runDashboardsRequest(event, authenticatorFor, deps.timeoutMs);
-    deps.log(JSON.stringify({ requestType: event.RequestType, status: outcome.Status, reason: outcome.Reason, physicalResourceId: outcome.PhysicalResourceId }));
+    const { Status: status, Reason: reason, PhysicalResourceId: physicalResourceId } = outcome;
+    deps.log(JSON.stringify({ requestType: event.RequestType, status, reason, physicalResourceId }));
     await respond(event, outcome);
     return outcome;
   };

@@ -97,7 +97,9 @@ export function grantSearchAccess(scope: Construct, engine: SearchEngine, creden
  * Lets the dashboards import's role call the domain's HTTP API (Dashboards live under its `/_dashboards` path) when it
  * signs its requests: POST to import, DELETE only when the objects are removed on delete.
  */
-export function grantDashboardsAccess(scope: Construct, engine: SearchEngine, credentials: ElasticCredentials | undefined, role: iam.IRole, removeOnDelete: boolean): void {
+export function grantDashboardsAccess(
+  scope: Construct, engine: SearchEngine, credentials: ElasticCredentials | undefined, role: iam.IRole, removeOnDelete: boolean,
+): void {
   const arn = engine.resourceArn;
   if (!signsWithRole(engine, credentials) || arn === undefined || engine.kind !== SearchEngineKind.AMAZON_OPENSEARCH_SERVICE) return;
   const actions = removeOnDelete ? ['es:ESHttpPost', 'es:ESHttpDelete'] : ['es:ESHttpPost'];

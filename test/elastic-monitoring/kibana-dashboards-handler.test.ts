@@ -17,7 +17,13 @@ function source(fields: Partial<typeof DEFAULT_FIELDS> = {}): DashboardSource {
 }
 
 /** The properties as the construct writes them (kibana-dashboards.ts). */
-function properties(url: string, options: { flavour?: DashboardFlavour; src?: DashboardSource; removeOnDelete?: boolean } = {}): DashboardsResourceProperties {
+interface PropertyOptions {
+  readonly flavour?: DashboardFlavour;
+  readonly src?: DashboardSource;
+  readonly removeOnDelete?: boolean;
+}
+
+function properties(url: string, options: PropertyOptions = {}): DashboardsResourceProperties {
   const flavour = options.flavour ?? 'kibana';
   const src = resourceSource(options.src ?? source());
   return {

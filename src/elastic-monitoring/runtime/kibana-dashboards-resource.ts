@@ -170,7 +170,9 @@ export type AuthenticatorFor = (settings: DashboardsSettings) => Promise<Authent
  * Create and Update import the objects with overwrite (same ids: updated in place, never copied); Delete leaves them,
  * or with `removeOnDelete` deletes them by id. Every failure is FAILED with the per-object reasons.
  */
-export async function runDashboardsRequest(request: DashboardsRequest, authenticatorFor: AuthenticatorFor, timeoutMs?: number): Promise<DashboardsOutcome> {
+export async function runDashboardsRequest(
+  request: DashboardsRequest, authenticatorFor: AuthenticatorFor, timeoutMs?: number,
+): Promise<DashboardsOutcome> {
   const keep = request.PhysicalResourceId ?? `${FAILED_CREATE_PREFIX}${request.RequestId}`;
   if (request.RequestType === 'Delete') {
     // Nothing was created (a failed Create's rollback), or the objects stay.
@@ -187,8 +189,12 @@ export async function runDashboardsRequest(request: DashboardsRequest, authentic
     }
     try {
       const deleted = await deleteSavedObjects({
-        url: settings.endpoint, flavour: settings.flavour, objects: objectsToDelete(settings),
-        authenticate: await authenticatorFor(settings), signed: settings.credentials === undefined, timeoutMs,
+        url: settings.endpoint,
+        flavour: settings.flavour,
+        objects: objectsToDelete(settings),
+        authenticate: await authenticatorFor(settings),
+        signed: settings.credentials === undefined,
+        timeoutMs,
       });
       const failure = deleteFailureReason(deleted, settings);
       if (failure) return { Status: 'FAILED', Reason: failure, PhysicalResourceId: keep };
@@ -221,7 +227,9 @@ export async function runDashboardsRequest(request: DashboardsRequest, authentic
     const reason = importReason(result, settings);
     if (!result.success) return { Status: 'FAILED', Reason: reason, PhysicalResourceId: onFailure };
     return {
-      Status: 'SUCCESS', Reason: reason, PhysicalResourceId: physicalId,
+      Status: 'SUCCESS',
+      Reason: reason,
+      PhysicalResourceId: physicalId,
       Data: { DashboardId: dashboardId(resourceSource(settings.source), settings.flavour) },
     };
   } catch (e) {

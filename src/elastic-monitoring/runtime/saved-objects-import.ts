@@ -74,7 +74,7 @@ export function buildDeleteRequest(url: string, flavour: DashboardFlavour, type:
     port: endpoint.port === '' ? undefined : Number(endpoint.port),
     path: endpoint.pathname,
     query: {},
-    headers: { 'host': endpoint.host, [xsrfHeader(flavour)]: 'true', 'accept': 'application/json' },
+    headers: { host: endpoint.host, [xsrfHeader(flavour)]: 'true', accept: 'application/json' },
   };
 }
 
