@@ -206,6 +206,14 @@ describe('Kibana objects have the shape of a Kibana 8.8 export', () => {
     }
   });
 
+  test('Lens objects are at 8.6.0, the migration that introduced the form-based datasource they use', () => {
+    // Older, Kibana would run that migration on import and rebuild formBased from a missing "indexpattern" state.
+    for (const lens of objects.filter((o) => o.type === 'lens')) {
+      expect(lens.typeMigrationVersion).toBe('8.6.0');
+      expect(Object.keys((lens.attributes.state as Json).datasourceStates)).not.toContain('indexpattern');
+    }
+  });
+
   test('the data view is an index-pattern object with the attributes Kibana 8 exports, fields left to Kibana', () => {
     const dataView = objects.find((o) => o.type === 'index-pattern')!;
     expect(keys(dataView.attributes)).toEqual(['fieldAttrs', 'fieldFormatMap', 'fields', 'name', 'runtimeFieldMap', 'timeFieldName', 'title', 'typeMeta']);
