@@ -137,6 +137,18 @@ describe.each(FLAVOURS)('renamed field settings (%s)', (flavour) => {
     }), { numRuns: 8 });
   });
 
+  test('field names with characters KQL reads as syntax are escaped: the filters still find the documents', () => {
+    const fields: FieldNames = { ...DEFAULT_FIELDS, status: 'waf verdict (final):value', latency: 'timing.waf*ms' };
+    for (const apdexDefinition of ['allRequests', 'allowedRequests'] as const) {
+      const objects = wafSavedObjects({ ...DEFAULT_SOURCE, fields, apdexDefinition }, flavour);
+      const mapping = mappedFields(mappingFor(fields));
+      const used = new Set(objects.flatMap((o) => [...fieldsUsed(o)]));
+      expect([...used].filter((f) => !mapping.has(f))).toEqual([]);
+      expect(used).toContain(fields.status);
+      render(objects, renameDocs(DOCS, fields), fields).forEach(expectShowsData);
+    }
+  });
+
   test('a panel still naming an old field renders nothing (the check above can fail)', () => {
     const fields: FieldNames = { ...DEFAULT_FIELDS, host: 'host.name', latency: 'event.duration_ms' };
     const objects = wafSavedObjects(DEFAULT_SOURCE, flavour); // generated from the old settings
