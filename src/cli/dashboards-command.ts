@@ -299,8 +299,13 @@ async function runImport(args: Args, io: DashboardsIo, deps: DashboardsDeps): Pr
       if ((e as Error).name === 'ResourceNotFoundException') throw new UserError(`no secret ${plan.secret} in ${region}: check --secret and --region`);
       throw e;
     }
+    const credentials = credentialsOf(secretString, plan.secret);
+    if (credentials.kind === 'apiKey' && plan.flavour === 'opensearch') {
+      io.stderr(printable(`cdk-waf-guard: secret ${plan.secret} holds no {"username", "password"}: OpenSearch Dashboards takes basic auth, not an API key`));
+      return EXIT_RUNTIME;
+    }
     try {
-      authenticate = headerAuthenticator(parseCredentials(secretString, credentialsOf(secretString, plan.secret)));
+      authenticate = headerAuthenticator(parseCredentials(secretString, credentials));
     } catch (e) {
       // The secret's content, not the command line, is wrong.
       if (!(e instanceof ConfigError)) throw e;

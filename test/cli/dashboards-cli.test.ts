@@ -90,6 +90,15 @@ test('an API key secret (the bare encoded key) is sent as ApiKey', async () => {
   expect(fake.requests[0].headers.authorization).toBe(`ApiKey ${secrets[API_KEY_ARN]}`);
 });
 
+test('an API key is refused for OpenSearch Dashboards, which takes basic auth only; nothing is sent', async () => {
+  fake = new FakeSavedObjectsApi({ flavour: 'opensearch', authenticate: kibanaAuth });
+  const url = await fake.start();
+  const result = await run(['import', '--url', url, '--secret', API_KEY_ARN, '--flavour', 'opensearch', '--file', SMALL]);
+  expect(result.code).toBe(1);
+  expect(result.err).toContain('OpenSearch Dashboards takes basic auth, not an API key');
+  expect(fake.requests).toHaveLength(0);
+});
+
 test('per-object failures are printed with the reason, and the exit status is 1', async () => {
   fake = new FakeSavedObjectsApi({ flavour: 'opensearch', authenticate: kibanaAuth });
   const url = await fake.start();

@@ -88,8 +88,7 @@ function andClauses(kql: string): string[] {
   let start = 0;
   for (let i = 0; i < kql.length; i++) {
     if (kql[i] === '\\') { i++; continue; }
-    if (kql[i] === '"') quoted = !quoted;
-    else if (!quoted && kql.startsWith(' and ', i)) {
+    if (kql[i] === '"') {quoted = !quoted;} else if (!quoted && kql.startsWith(' and ', i)) {
       out.push(kql.slice(start, i));
       start = i + 5;
       i += 4;
@@ -218,7 +217,12 @@ function timeQuery(indexPattern: SavedObject, range: RenderRange): Json {
 }
 
 /** Walks the answer's nested buckets (lists or keyed objects) down to the leaves. */
-function leafRows(aggs: Json, levels: readonly string[], metrics: readonly string[], metricValue: (aggs: Json, name: string) => number | null): Row[] {
+function leafRows(aggs: Json, levels: readonly string[], metrics: readonly string[]): Row[] {
+  // A percentiles answer holds its one percent under `values`, the others their `value`.
+  const metricValue = (node: Json, name: string): number | null => {
+    const answer = node[name];
+    return answer.values ? (Object.values(answer.values)[0] as number | null) : answer.value;
+  };
   const rows: Row[] = [];
   const walk = (node: Json, depth: number, keys: string[], docCount: number) => {
     if (depth === levels.length) {
@@ -234,7 +238,9 @@ function leafRows(aggs: Json, levels: readonly string[], metrics: readonly strin
 }
 
 /** An OpenSearch Dashboards visualization as the search its vis editor sends (buckets nested in order, metrics in the leaves). */
-export function renderVisualization(objects: readonly SavedObject[], vis: SavedObject, docs: readonly Doc[], range: RenderRange, mapping: Map<string, string>): Rendered {
+export function renderVisualization(
+  objects: readonly SavedObject[], vis: SavedObject, docs: readonly Doc[], range: RenderRange, mapping: Map<string, string>,
+): Rendered {
   const state = JSON.parse(vis.attributes.visState as string);
   const source = JSON.parse((vis.attributes.kibanaSavedObjectMeta as Json).searchSourceJSON);
   const indexPattern = byReference(objects, vis, source.indexRefName);
@@ -278,15 +284,14 @@ export function renderVisualization(objects: readonly SavedObject[], vis: SavedO
     title: state.title,
     levels,
     metrics,
-    rows: leafRows(answer.aggregations, levels, metrics, (node, name) => {
-      const v = node[name];
-      return v.values ? (Object.values(v.values)[0] as number | null) : v.value;
-    }),
+    rows: leafRows(answer.aggregations, levels, metrics),
   };
 }
 
 /** A Lens visualization's one form-based layer as the search Lens sends for it. */
-export function renderLens(objects: readonly SavedObject[], lens: SavedObject, docs: readonly Doc[], range: RenderRange, mapping: Map<string, string>): Rendered {
+export function renderLens(
+  objects: readonly SavedObject[], lens: SavedObject, docs: readonly Doc[], range: RenderRange, mapping: Map<string, string>,
+): Rendered {
   const state = lens.attributes.state as Json;
   const what = `"${lens.attributes.title}"`;
   const layers = Object.entries(state.datasourceStates.formBased.layers) as Array<[string, Json]>;
@@ -338,15 +343,14 @@ export function renderLens(objects: readonly SavedObject[], lens: SavedObject, d
     title: lens.attributes.title as string,
     levels,
     metrics,
-    rows: leafRows(answer.aggregations, levels, metrics, (node, name) => {
-      const v = node[name];
-      return v.values ? (Object.values(v.values)[0] as number | null) : v.value;
-    }),
+    rows: leafRows(answer.aggregations, levels, metrics),
   };
 }
 
 /** A saved search as Discover shows it: the newest documents' values of its columns. */
-export function renderSearch(objects: readonly SavedObject[], search: SavedObject, docs: readonly Doc[], range: RenderRange): Array<Record<string, unknown>> {
+export function renderSearch(
+  objects: readonly SavedObject[], search: SavedObject, docs: readonly Doc[], range: RenderRange,
+): Array<Record<string, unknown>> {
   const source = JSON.parse((search.attributes.kibanaSavedObjectMeta as Json).searchSourceJSON);
   const indexPattern = byReference(objects, search, source.indexRefName);
   const query = { bool: { filter: [timeQuery(indexPattern, range), kqlToDsl(source.query.query)] } };

@@ -1,13 +1,13 @@
 import * as fc from 'fast-check';
 import {
+  DEFAULT_SOURCE, fieldsUsed, mappedFields, mappingFor, renameDocs, Rendered, RenderRange, renderLens, renderSearch, renderVisualization,
+} from './saved-objects-helpers';
+import {
   DashboardFlavour, DashboardSource, SavedObject, toNdjson, wafSavedObjects,
 } from '../../src/elastic-monitoring/saved-objects/saved-objects';
 import { Doc } from '../../src/reporting/sample/memory-index';
 import { sampleDocuments } from '../../src/reporting/sample/sample-data';
 import { DEFAULT_FIELDS, FieldNames } from '../../src/shared/runtime/elastic/connection';
-import {
-  DEFAULT_SOURCE, fieldsUsed, mappedFields, mappingFor, renameDocs, Rendered, RenderRange, renderLens, renderSearch, renderVisualization,
-} from './saved-objects-helpers';
 
 const FLAVOURS: DashboardFlavour[] = ['kibana', 'opensearch'];
 
@@ -51,7 +51,9 @@ test('the sample day has the traffic the panels need (allowed and blocked reques
 
 describe.each(FLAVOURS)('every panel renders data from the documents (%s)', (flavour) => {
   const objects = wafSavedObjects(DEFAULT_SOURCE, flavour);
-  const panels = render(objects, DOCS, DEFAULT_FIELDS);
+  // Rendered once for the tests below; a panel that cannot be rendered fails each of them.
+  let panels: Rendered[] = [];
+  beforeAll(() => { panels = render(objects, DOCS, DEFAULT_FIELDS); });
 
   test('eight panels, each with data', () => {
     expect(panels).toHaveLength(8);
@@ -133,6 +135,18 @@ describe.each(FLAVOURS)('renamed field settings (%s)', (flavour) => {
       expect(panels).toHaveLength(8);
       panels.forEach(expectShowsData);
     }), { numRuns: 8 });
+  });
+
+  test('field names with characters KQL reads as syntax are escaped: the filters still find the documents', () => {
+    const fields: FieldNames = { ...DEFAULT_FIELDS, status: 'waf verdict (final):value', latency: 'timing.waf*ms' };
+    for (const apdexDefinition of ['allRequests', 'allowedRequests'] as const) {
+      const objects = wafSavedObjects({ ...DEFAULT_SOURCE, fields, apdexDefinition }, flavour);
+      const mapping = mappedFields(mappingFor(fields));
+      const used = new Set(objects.flatMap((o) => [...fieldsUsed(o)]));
+      expect([...used].filter((f) => !mapping.has(f))).toEqual([]);
+      expect(used).toContain(fields.status);
+      render(objects, renameDocs(DOCS, fields), fields).forEach(expectShowsData);
+    }
   });
 
   test('a panel still naming an old field renders nothing (the check above can fail)', () => {

@@ -1,9 +1,9 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
+import { DEFAULT_SOURCE } from './saved-objects-helpers';
 import {
   DashboardFlavour, DashboardSource, dashboardId, flavourOf, SavedObject, toNdjson, wafSavedObjects,
 } from '../../src/elastic-monitoring/saved-objects/saved-objects';
-import { DEFAULT_SOURCE } from './saved-objects-helpers';
 
 type Json = Record<string, any>;
 
@@ -206,6 +206,14 @@ describe('Kibana objects have the shape of a Kibana 8.8 export', () => {
     }
   });
 
+  test('Lens objects are at 8.6.0, the migration that introduced the form-based datasource they use', () => {
+    // Older, Kibana would run that migration on import and rebuild formBased from a missing "indexpattern" state.
+    for (const lens of objects.filter((o) => o.type === 'lens')) {
+      expect(lens.typeMigrationVersion).toBe('8.6.0');
+      expect(Object.keys((lens.attributes.state as Json).datasourceStates)).not.toContain('indexpattern');
+    }
+  });
+
   test('the data view is an index-pattern object with the attributes Kibana 8 exports, fields left to Kibana', () => {
     const dataView = objects.find((o) => o.type === 'index-pattern')!;
     expect(keys(dataView.attributes)).toEqual(['fieldAttrs', 'fieldFormatMap', 'fields', 'name', 'runtimeFieldMap', 'timeFieldName', 'title', 'typeMeta']);
@@ -226,9 +234,11 @@ describe('Kibana objects have the shape of a Kibana 8.8 export', () => {
       expect(lens.references).toEqual([{ id: objects[0].id, name: `indexpattern-datasource-layer-${layerId}`, type: 'index-pattern' }]);
       expect([...layer.columnOrder].sort()).toEqual(Object.keys(layer.columns).sort());
       const vis = state.visualization;
+      const visLayers: Json[] = lens.attributes.visualizationType === 'lnsDatatable' ? [vis] : vis.layers;
+      for (const l of visLayers) expect(l.layerId).toBe(layerId);
       const used: string[] = lens.attributes.visualizationType === 'lnsDatatable'
-        ? (expect(vis.layerId).toBe(layerId), vis.columns.map((c: Json) => c.columnId))
-        : vis.layers.flatMap((l: Json) => (expect(l.layerId).toBe(layerId), [...l.accessors, l.xAccessor, ...(l.splitAccessor ? [l.splitAccessor] : [])]));
+        ? vis.columns.map((c: Json) => c.columnId)
+        : vis.layers.flatMap((l: Json) => [...l.accessors, l.xAccessor, ...(l.splitAccessor ? [l.splitAccessor] : [])]);
       expect([...used].sort()).toEqual([...layer.columnOrder].sort());
       for (const c of Object.values(layer.columns) as Json[]) {
         if (c.operationType === 'terms') expect(layer.columns[c.params.orderBy.columnId]).toBeDefined();

@@ -12,6 +12,12 @@ import { RequestsSearch, View, ViewBucket, ViewMetric } from './views';
  */
 
 const CORE_MIGRATION = '8.8.0';
+/**
+ * The versions the objects' shapes belong to, as Kibana 8.8's sample data sets carry them. Kibana runs every migration
+ * newer than these on import and refuses a version newer than its own last migration of the type. Lens must say 8.6.0:
+ * its `formBased` datasource is what the 8.6.0 migration renames the older `indexpattern` one to, and running that
+ * migration again would replace the layers.
+ */
 const TYPE_MIGRATION = { 'index-pattern': '7.11.0', 'lens': '8.6.0', 'search': '7.9.3', 'dashboard': '8.7.0' } as const;
 
 /** Lens's pseudo-field of the count operation: "every document", not a field of the index. */
