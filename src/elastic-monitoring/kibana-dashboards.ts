@@ -42,6 +42,9 @@ export function kibanaDashboardsErrors(options: KibanaDashboardsOptions | undefi
     errors.push('kibanaDashboards.flavour: an Amazon OpenSearch Service domain serves OpenSearch Dashboards: use KibanaDashboardsFlavour.OPENSEARCH_DASHBOARDS or leave flavour out');
   }
   const endpoint = options.endpoint;
+  if (endpoint === undefined) {
+    errors.push('kibanaDashboards.endpoint is required: give Kibana\'s or OpenSearch Dashboards\' URL, such as https://kibana.example.com:5601');
+  }
   if (endpoint === undefined || Token.isUnresolved(endpoint)) return errors;
   const urlErrors = importUrlErrors(endpoint);
   errors.push(...urlErrors.map((e) => `kibanaDashboards.endpoint: ${e.replace(/^the URL/, 'it')}`));

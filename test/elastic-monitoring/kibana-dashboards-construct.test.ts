@@ -179,6 +179,10 @@ describe('ElasticWafMonitor kibanaDashboards', () => {
         /kibanaDashboards\.flavour: an Amazon OpenSearch Service domain serves OpenSearch Dashboards/);
     });
 
+    test('an endpoint is required (JavaScript callers can leave it out)', () => {
+      fails({ kibanaDashboards: {} as any }, /kibanaDashboards\.endpoint is required: give Kibana's or OpenSearch Dashboards' URL/);
+    });
+
     test('not with OpenSearch Serverless', () => {
       fails({
         endpoint: 'https://abc123.eu-west-1.aoss.amazonaws.com',

@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import { headerAuthenticator, sigV4Authenticator } from '../../src/elastic-monitoring/runtime/request-auth';
 import {
-  buildImportRequest, importEndpoint, importSavedObjects, multipartBody, SavedObjectsImportError,
+  buildDeleteRequest, buildImportRequest, deleteSavedObjects, importEndpoint, importSavedObjects, multipartBody, SavedObjectsImportError,
 } from '../../src/elastic-monitoring/runtime/saved-objects-import';
 import { Authenticate } from '../../src/elastic-monitoring/runtime/search-transport';
 import { FakeSavedObjectsApi } from '../support/fake-saved-objects-api';
@@ -244,5 +244,45 @@ describe('import request building', () => {
     const boundary = contentType.split('boundary=')[1];
     expect(content.includes(boundary)).toBe(false);
     expect(body.split(`--${boundary}`)).toHaveLength(3);
+  });
+});
+
+describe('deleting saved objects by id', () => {
+  let fake: FakeSavedObjectsApi;
+  afterEach(async () => fake?.stop());
+
+  test('each object is deleted with the xsrf header under the base path; one not there is absent, not a failure', async () => {
+    fake = new FakeSavedObjectsApi({ flavour: 'opensearch', basePath: '/_dashboards' });
+    const url = await fake.start();
+    await importSavedObjects({ url, flavour: 'opensearch', ndjson: ndjson(), authenticate: noAuth });
+    const result = await deleteSavedObjects({
+      url,
+      flavour: 'opensearch',
+      authenticate: noAuth,
+      objects: [{ type: 'dashboard', id: 'waf-dashboard' }, { type: 'visualization', id: 'gone' }, { type: 'index-pattern', id: 'waf-ip' }],
+    });
+    expect(result.map((r) => [r.id, r.outcome])).toEqual([['waf-dashboard', 'deleted'], ['gone', 'absent'], ['waf-ip', 'deleted']]);
+    expect([...fake.objects.keys()]).toEqual(['visualization:waf-vis-status']);
+    const deletes = fake.requests.filter((r) => r.method === 'DELETE');
+    expect(deletes.map((r) => [r.path, r.headers['osd-xsrf']])).toEqual([
+      ['/_dashboards/api/saved_objects/dashboard/waf-dashboard', 'true'],
+      ['/_dashboards/api/saved_objects/visualization/gone', 'true'],
+      ['/_dashboards/api/saved_objects/index-pattern/waf-ip', 'true'],
+    ]);
+  });
+
+  test('a URL without the API (wrong base path) fails each object instead of passing for "already gone"', async () => {
+    fake = new FakeSavedObjectsApi({ flavour: 'kibana', basePath: '/s/security' });
+    const url = await fake.start();
+    const result = await deleteSavedObjects({
+      url: url.replace('/s/security', ''), flavour: 'kibana', authenticate: noAuth, objects: [{ type: 'dashboard', id: 'waf-dashboard' }],
+    });
+    expect(result).toEqual([expect.objectContaining({ outcome: 'failed', message: expect.stringMatching(/^no saved-objects import API at this URL \(404: Not Found\)/) })]);
+  });
+
+  test('an id cannot leave its path segment', () => {
+    const request = buildDeleteRequest('https://kibana.example.com/s/a', 'kibana', 'dashboard', '../../_import?x=1');
+    expect(request.path).toBe('/s/a/api/saved_objects/dashboard/..%2F..%2F_import%3Fx%3D1');
+    expect(request.headers).toEqual({ 'host': 'kibana.example.com', 'kbn-xsrf': 'true', 'accept': 'application/json' });
   });
 });
