@@ -100,6 +100,20 @@ describe('saved-objects import client against the fake import API', () => {
     expect(fake.objects.size).toBe(0);
   });
 
+  test('an authenticator that returns only its own headers cannot drop the xsrf header', async () => {
+    fake = new FakeSavedObjectsApi({ flavour: 'kibana' });
+    const url = await fake.start();
+    const forgetful: Authenticate = async (request) => ({
+      'host': request.headers.host,
+      'content-type': request.headers['content-type'],
+      'content-length': request.headers['content-length'],
+      'authorization': 'Basic a2liYW5hOmtpYmFuYQ==',
+    });
+    const result = await importSavedObjects({ url, flavour: 'kibana', ndjson: ndjson(), authenticate: forgetful });
+    expect(result.success).toBe(true);
+    expect(fake.requests[0].headers['kbn-xsrf']).toBe('true');
+  });
+
   test('the wrong flavour is refused for its header, and the message names the flavour to use', async () => {
     fake = new FakeSavedObjectsApi({ flavour: 'opensearch' });
     const url = await fake.start();
