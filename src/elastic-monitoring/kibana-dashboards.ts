@@ -96,8 +96,9 @@ export class KibanaDashboards extends Construct {
       description: `Imports the WAF dashboard of ${config.clusterName} into ${flavour === 'kibana' ? 'Kibana' : 'OpenSearch Dashboards'}`,
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
-      // One import, or up to one delete per object, each within 30 s.
-      timeout: Duration.minutes(5),
+      // One import, or one delete per object (11), each within 30 s: a timed-out function would leave CloudFormation
+      // waiting an hour for an answer. An unreachable product stops the deletes at the first.
+      timeout: Duration.minutes(7),
     });
     if (props.vpc) allowVpcNetworking(defaults.role);
     const fn = new KibanaDashboardsFunction(this, 'Function', {

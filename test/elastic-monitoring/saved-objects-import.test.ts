@@ -300,3 +300,18 @@ describe('deleting saved objects by id', () => {
     expect(request.headers).toEqual({ 'host': 'kibana.example.com', 'kbn-xsrf': 'true', 'accept': 'application/json' });
   });
 });
+
+test('deletes stop at the first unreachable answer: the rest are reported, not tried', async () => {
+  const closed = new FakeSavedObjectsApi({ flavour: 'kibana' });
+  const url = await closed.start();
+  await closed.stop();
+  const result = await deleteSavedObjects({
+    url,
+    flavour: 'kibana',
+    authenticate: noAuth,
+    objects: [{ type: 'dashboard', id: 'd' }, { type: 'lens', id: 'l' }, { type: 'index-pattern', id: 'i' }],
+  });
+  expect(result.map((r) => r.outcome)).toEqual(['failed', 'failed', 'failed']);
+  expect(result[0].message).toMatch(/^cannot reach http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED/);
+  expect(result.slice(1).map((r) => r.message)).toEqual([`not tried: ${result[0].message}`, `not tried: ${result[0].message}`]);
+});

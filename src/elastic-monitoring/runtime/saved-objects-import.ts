@@ -103,7 +103,13 @@ export interface DeleteOptions {
  */
 export async function deleteSavedObjects(options: DeleteOptions): Promise<DeletedObject[]> {
   const out: DeletedObject[] = [];
+  let unreachable: string | undefined;
   for (const o of options.objects) {
+    // Out of reach for one object is out of reach for all: waiting out each time limit would outlast the caller's.
+    if (unreachable !== undefined) {
+      out.push({ ...o, outcome: 'failed', message: unreachable });
+      continue;
+    }
     const request = buildDeleteRequest(options.url, options.flavour, o.type, o.id);
     try {
       const headers = await options.authenticate(request);
@@ -114,6 +120,7 @@ export async function deleteSavedObjects(options: DeleteOptions): Promise<Delete
       else out.push({ ...o, outcome: 'failed', message: importFailureMessage(status, body, options.flavour, options.signed ?? false).replace(' the import', ' the delete') });
     } catch (e) {
       out.push({ ...o, outcome: 'failed', message: (e as Error).message });
+      if (e instanceof SavedObjectsImportError) unreachable = `not tried: ${(e as Error).message}`;
     }
   }
   return out;
