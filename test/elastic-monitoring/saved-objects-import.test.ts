@@ -315,3 +315,15 @@ test('deletes stop at the first unreachable answer: the rest are reported, not t
   expect(result[0].message).toMatch(/^cannot reach http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED/);
   expect(result.slice(1).map((r) => r.message)).toEqual([`not tried: ${result[0].message}`, `not tried: ${result[0].message}`]);
 });
+
+test('a refused delete names the delete and, signed, the action the role needs for it', async () => {
+  const refusing = new FakeSavedObjectsApi({ flavour: 'opensearch', authenticate: () => ({ status: 403, message: 'no permissions for [indices:data/write/delete]' }) });
+  const url = await refusing.start();
+  try {
+    const [result] = await deleteSavedObjects({ url, flavour: 'opensearch', authenticate: noAuth, signed: true, objects: [{ type: 'dashboard', id: 'd' }] });
+    expect(result.message).toBe('OpenSearch Dashboards refused the delete (403: no permissions for [indices:data/write/delete]): check that your role ' +
+      'may call es:ESHttpDelete on the domain and, with fine-grained access control, is mapped to a role that may manage saved objects (the tenant\'s)');
+  } finally {
+    await refusing.stop();
+  }
+});

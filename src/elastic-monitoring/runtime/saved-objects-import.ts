@@ -117,7 +117,7 @@ export async function deleteSavedObjects(options: DeleteOptions): Promise<Delete
       if (status === 200) out.push({ ...o, outcome: 'deleted' });
       // The products' own "Saved object [type/id] not found", not a 404 of a URL without the API.
       else if (status === 404 && /Saved object \[[^\]]*\] not found/i.test(body)) out.push({ ...o, outcome: 'absent' });
-      else out.push({ ...o, outcome: 'failed', message: importFailureMessage(status, body, options.flavour, options.signed ?? false).replace(' the import', ' the delete') });
+      else out.push({ ...o, outcome: 'failed', message: importFailureMessage(status, body, options.flavour, options.signed ?? false, 'delete') });
     } catch (e) {
       out.push({ ...o, outcome: 'failed', message: (e as Error).message });
       if (e instanceof SavedObjectsImportError) unreachable = `not tried: ${(e as Error).message}`;
@@ -330,7 +330,9 @@ export function objectsInNdjson(ndjson: string): Array<{ id: string; type: strin
 }
 
 /** What to check for a refused or failed import, from the status and the server's own message. */
-export function importFailureMessage(status: number, bodyText: string, flavour: DashboardFlavour, signed: boolean): string {
+export function importFailureMessage(
+  status: number, bodyText: string, flavour: DashboardFlavour, signed: boolean, what: 'import' | 'delete' = 'import',
+): string {
   let message = bodyText.slice(0, 500);
   try {
     const json = JSON.parse(bodyText) as { message?: unknown; Message?: unknown };
@@ -342,16 +344,16 @@ export function importFailureMessage(status: number, bodyText: string, flavour: 
   const said = message === '' ? '' : `: ${message}`;
   if (status === 401 || status === 403) {
     const advice = signed
-      ? "check that your role may call es:ESHttpPost on the domain and, with fine-grained access control, is mapped to a role that may manage saved objects (the tenant's)"
+      ? `check that your role may call es:ESHttp${what === 'delete' ? 'Delete' : 'Post'} on the domain and, with fine-grained access control, is mapped to a role that may manage saved objects (the tenant's)`
       : "check the credentials in the secret and the user's privileges (Kibana: the Saved Objects Management feature, all; Dashboards: write on the tenant)";
-    return `${product} refused the import (${status}${said}): ${advice}`;
+    return `${product} refused the ${what} (${status}${said}): ${advice}`;
   }
   if (status === 404) return `no saved-objects import API at this URL (404${said}): give ${product}'s URL (not Elasticsearch's or OpenSearch's), with its base path if it has one`;
   if (status === 400 && /xsrf/i.test(message)) {
-    return `${product} asks for an xsrf header this import did not send (400${said}): the URL is probably ${flavour === 'kibana' ? 'OpenSearch Dashboards' : 'Kibana'}'s: use the ${flavour === 'kibana' ? 'opensearch' : 'kibana'} flavour (--flavour ${flavour === 'kibana' ? 'opensearch' : 'kibana'})`;
+    return `${product} asks for an xsrf header this ${what} did not send (400${said}): the URL is probably ${flavour === 'kibana' ? 'OpenSearch Dashboards' : 'Kibana'}'s: use the ${flavour === 'kibana' ? 'opensearch' : 'kibana'} flavour (--flavour ${flavour === 'kibana' ? 'opensearch' : 'kibana'})`;
   }
   if (status === 413) return `the file is larger than ${product} accepts (413${said}): raise savedObjects.maxImportPayloadBytes`;
-  return `${product} answered the import with ${status}${said}`;
+  return `${product} answered the ${what} with ${status}${said}`;
 }
 
 export interface ImportOptions extends ImportRequestOptions {
