@@ -138,6 +138,7 @@ project.eslint?.allowDevDeps('src/**/runtime/**');
 // reached from the library or `replay`.
 project.eslint?.allowDevDeps('src/cli/blocks-command.ts');
 project.eslint?.allowDevDeps('src/cli/rules-command.ts');
+project.eslint?.allowDevDeps('src/cli/dashboards-command.ts');
 // Bundled with its dependencies for the CLI (assets/reporting/report-cli).
 project.eslint?.allowDevDeps('src/reporting/report-cli.ts');
 project.eslint?.allowDevDeps('examples/**');
@@ -171,6 +172,16 @@ project.packageTask.exec('node scripts/consumer-check.js');
 // The CLI's `blocks` commands talk to AWS. The SDK is a devDependency, so they ship as one self-contained bundle that
 // the CLI loads only when such a command runs: `replay` keeps working on Node.js built-ins alone.
 project.bundler.addBundle('./src/cli/blocks-command.ts', {
+  platform: 'node',
+  target: 'node20',
+  sourcemap: false,
+  externals: [],
+  minify: true,
+});
+
+// `dashboards export|import`: the saved-objects generator, the import client with its SigV4 signer and Secrets Manager,
+// in one bundle loaded only by these commands, like `blocks`.
+project.bundler.addBundle('./src/cli/dashboards-command.ts', {
   platform: 'node',
   target: 'node20',
   sourcemap: false,

@@ -192,6 +192,8 @@ configure('full', () => {
     ecsService: service,
     ecsLogGroup: wafLogs,
     dashboardName: 'waf-health_2',
+    // The custom resource that imports the saved objects, in the VPC with the collector's secret.
+    kibanaDashboards: { endpoint: 'https://waf-logs.kb.eu-west-1.aws.elastic-cloud.com:9243/s/waf', removeOnDelete: true },
     logRetention: logs.RetentionDays.THREE_MONTHS,
     removalPolicy: RemovalPolicy.DESTROY,
   }));

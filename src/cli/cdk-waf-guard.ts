@@ -31,6 +31,7 @@ export const USAGE = `Usage: cdk-waf-guard replay --rules <rules.json> [options]
        cdk-waf-guard rules list|set|disable|enable ...  change the guard's rules without a deploy (see rules --help)
        cdk-waf-guard report (--day YYYY-MM-DD | --month YYYY-MM) --dry-run --config <report-config.json>  (see report --help)
        cdk-waf-guard report --sample [--out <dir>]   the daily and monthly report emails from generated data
+       cdk-waf-guard dashboards export|import ...  the WAF dashboard for Kibana / OpenSearch Dashboards (see dashboards --help)
        cdk-waf-guard --version
 
 What the guard would have done with these CloudFront real-time log lines: per rule, the clients it would block,
@@ -213,6 +214,18 @@ function loadBlocksCommand(): BlocksModule {
   return require(existsSync(bundle) && !__filename.endsWith('.ts') ? bundle : source) as BlocksModule;
 }
 
+interface DashboardsModule {
+  runDashboards(argv: readonly string[], io: CliIo): Promise<number>;
+}
+
+/** `dashboards` needs the AWS SDK and the SigV4 signer: bundled with them into assets/cli/dashboards-command, like `blocks`. */
+function loadDashboardsCommand(): DashboardsModule {
+  const bundle = join(__dirname, '..', '..', 'assets', 'cli', 'dashboards-command', 'index.js');
+  const source = join(__dirname, 'dashboards-command');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(existsSync(bundle) && !__filename.endsWith('.ts') ? bundle : source) as DashboardsModule;
+}
+
 /** Runs a command; returns the exit status. Errors the user can fix are printed, not thrown. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
@@ -229,6 +242,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     if (command === 'blocks') return await loadBlocksCommand().runBlocks(rest, io);
     if (command === 'rules') return await loadBlocksCommand().runRules(rest, io);
     if (command === 'report') return await runReportCommand(rest, io);
+    if (command === 'dashboards') return await loadDashboardsCommand().runDashboards(rest, io);
     if (command !== 'replay') throw new UsageError(`unknown command "${command}"`);
     return await runReplay(rest, io);
   } catch (e) {

@@ -8,6 +8,7 @@ import { ApdexDefinition } from './apdex-definition';
 import { DebugChecksOptions } from './debug-checks-options';
 import { ElasticDocumentFields, WafStatusValues } from './document-fields';
 import { ElasticCredentials } from './elastic-credentials';
+import { KibanaDashboardsOptions } from './kibana-dashboards-options';
 import { ElasticWafMonitorAlarms } from './monitor-alarm-options';
 import { SearchEngine } from './search-engine';
 
@@ -39,6 +40,14 @@ export interface ElasticWafMonitorProps {
    * @default - none: requests are signed with the collector's role (Amazon OpenSearch engines only)
    */
   readonly credentials?: ElasticCredentials;
+  /**
+   * Import the WAF dashboard (data view or index pattern, searches, visualizations, one dashboard, generated from
+   * `indexPattern`, `fields`, `statusValues` and the Apdex settings) into Kibana or OpenSearch Dashboards at deployment,
+   * from a custom resource with the collector's credentials and network. A change of those settings imports them again
+   * with overwrite (same ids: updated, not copied); deleting the resource leaves them unless `removeOnDelete`.
+   * @default - nothing is imported (`cdk-waf-guard dashboards export` writes the file for a manual import)
+   */
+  readonly kibanaDashboards?: KibanaDashboardsOptions;
   /** Index pattern of the WAF's request documents, e.g. `waf-logs-*`. */
   readonly indexPattern: string;
   /**

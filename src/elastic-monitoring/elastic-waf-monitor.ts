@@ -16,14 +16,15 @@ import { CONTAINER_INSIGHTS_WARNING_ID, containerInsightsProblem, ecsServiceMetr
 import { EcsTaskMonitoring } from './ecs-task-monitoring';
 import { ElasticWafMetrics } from './elastic-waf-metrics';
 import { ElasticWafMonitorProps } from './elastic-waf-monitor-props';
+import { KibanaDashboards, kibanaDashboardsErrors } from './kibana-dashboards';
 import { collectorAlarmDefinitions } from './monitor-alarm-definitions';
 import { MonitorAlarmSet } from './monitor-alarm-set';
 import { AlarmDefinition, alarmDefinitionErrors, alarmThreshold, arrivalLagErrors, periodErrors } from './monitor-alarms';
 import { MonitorCollector } from './monitor-collector';
 import { createMonitorDashboard } from './monitor-dashboard';
-import { COLLECTOR_OVERHEAD, monitorPropsErrors, monitorSettings } from './monitor-settings';
+import { COLLECTOR_OVERHEAD, MonitorSettings, monitorPropsErrors, monitorSettings } from './monitor-settings';
 import { SearchEngine } from './search-engine';
-import { grantSearchAccess } from './search-engine-access';
+import { grantDashboardsAccess, grantSearchAccess } from './search-engine-access';
 import { encryptedAlarmTopic } from '../shared/alarm-topic';
 import { hasNodeStats } from './runtime/config';
 
@@ -43,6 +44,8 @@ export class ElasticWafMonitor extends Construct {
   public readonly schedule: events.IRule;
   /** The collector's security groups when it runs in a VPC (empty otherwise); allow them into the cluster's. */
   public readonly collectorSecurityGroups: ec2.ISecurityGroup[];
+  /** The function behind the custom resource that imports the WAF dashboard into Kibana, with `kibanaDashboards`. */
+  public readonly kibanaDashboardsFunction?: lambda.IFunction;
   /** The topic every alarm notifies. */
   public readonly alarmTopic: sns.ITopic;
   /** The key of the alarm topic, when the monitor created the topic. */
@@ -121,6 +124,7 @@ export class ElasticWafMonitor extends Construct {
       ...monitorPropsErrors(props, settings),
       ...periodErrors('alarms.period', props.alarms?.period, interval),
       ...debugChecksErrors(props.debugChecks),
+      ...kibanaDashboardsErrors(props.kibanaDashboards, props.engine ?? SearchEngine.elasticsearch(), props.allowInsecureHttp === true),
     ]);
 
     this.metrics = new ElasticWafMetrics({ namespace, clusterName, period: interval });
@@ -178,6 +182,7 @@ export class ElasticWafMonitor extends Construct {
     this.collectorLogGroup = collector.logGroup;
     this.collectorSecurityGroups = collector.securityGroups;
     this.schedule = collector.schedule;
+    this.kibanaDashboardsFunction = props.kibanaDashboards ? this.importKibanaDashboards(props, settings, collector) : undefined;
 
     // Kept at the monitor's own path: a replaced topic would drop the team's confirmed subscriptions.
     if (props.alarmTopic) {
@@ -270,6 +275,24 @@ export class ElasticWafMonitor extends Construct {
       ecsTaskEventsLogGroup: this.ecsTaskEventsLogGroup,
       ecsMetrics: ecs.logMetrics,
     });
+  }
+
+  /** The saved objects, imported with the collector's credentials, from its network. */
+  private importKibanaDashboards(props: ElasticWafMonitorProps, settings: MonitorSettings, collector: MonitorCollector): lambda.IFunction {
+    const engine = props.engine ?? SearchEngine.elasticsearch();
+    const removeOnDelete = props.kibanaDashboards!.removeOnDelete === true;
+    return new KibanaDashboards(this, 'KibanaDashboards', {
+      options: props.kibanaDashboards!,
+      config: settings.config,
+      engine,
+      secret: props.credentials?.secret,
+      grantAccess: (scope, role) => grantDashboardsAccess(scope, engine, props.credentials, role, removeOnDelete),
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      securityGroups: collector.securityGroups,
+      logRetention: settings.logRetention,
+      removalPolicy: settings.removalPolicy,
+    }).function;
   }
 
   private failOn(errors: string[]): void {

@@ -5,5 +5,6 @@ export * from './elastic-credentials';
 export * from './elastic-waf-metrics';
 export * from './elastic-waf-monitor';
 export * from './elastic-waf-monitor-props';
+export * from './kibana-dashboards-options';
 export * from './monitor-alarm-options';
 export * from './search-engine';

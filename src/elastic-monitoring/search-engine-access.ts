@@ -90,14 +90,31 @@ export function grantSearchAccess(scope: Construct, engine: SearchEngine, creden
     });
     return;
   }
-  const policy = new iam.Policy(scope, 'SearchAccess', {
+  grantDomainHttp(scope, 'SearchAccess', arn, role, ['es:ESHttpGet', 'es:ESHttpPost'], 'the one domain the monitor reads');
+}
+
+/**
+ * Lets the dashboards import's role call the domain's HTTP API (Dashboards live under its `/_dashboards` path) when it
+ * signs its requests: POST to import, DELETE only when the objects are removed on delete.
+ */
+export function grantDashboardsAccess(
+  scope: Construct, engine: SearchEngine, credentials: ElasticCredentials | undefined, role: iam.IRole, removeOnDelete: boolean,
+): void {
+  const arn = engine.resourceArn;
+  if (!signsWithRole(engine, credentials) || arn === undefined || engine.kind !== SearchEngineKind.AMAZON_OPENSEARCH_SERVICE) return;
+  const actions = removeOnDelete ? ['es:ESHttpPost', 'es:ESHttpDelete'] : ['es:ESHttpPost'];
+  grantDomainHttp(scope, 'DashboardsAccess', arn, role, actions, 'the domain whose Dashboards the WAF dashboard is imported into');
+}
+
+function grantDomainHttp(scope: Construct, id: string, arn: string, role: iam.IRole, actions: string[], which: string): void {
+  const policy = new iam.Policy(scope, id, {
     roles: [role],
-    statements: [new iam.PolicyStatement({ actions: ['es:ESHttpGet', 'es:ESHttpPost'], resources: [arn, `${arn}/*`] })],
+    statements: [new iam.PolicyStatement({ actions, resources: [arn, `${arn}/*`] })],
   });
   // The paths' ARN as cdk-nag names it, for a literal ARN, a domain of the stack or a token (a parameter, an import).
   suppressNag(policy, [{
     id: 'AwsSolutions-IAM5',
-    reason: 'es:ESHttpGet and es:ESHttpPost are granted on the paths of the one domain the monitor reads (domain/<name>/*), which is how Amazon OpenSearch Service scopes HTTP access.',
+    reason: `${actions.join(' and ')} ${actions.length > 1 ? 'are' : 'is'} granted on the paths of ${which} (domain/<name>/*), which is how Amazon OpenSearch Service scopes HTTP access.`,
     appliesTo: [`Resource::${nagFindingName(policy, `${arn}/*`)}`],
   }]);
 }

@@ -18,6 +18,7 @@ function monitorInVpc() {
     credentials: ElasticCredentials.basicAuth(secret),
     vpc,
     debugChecks: { vpc, frontDoor: { dnsNames: ['waf-1.elb.eu-west-1.amazonaws.com'] } },
+    kibanaDashboards: { endpoint: 'https://kibana.example.com:5601' },
   });
   return { app, stack };
 }
@@ -30,7 +31,7 @@ describe('roles of functions in a VPC', () => {
     const template = Template.fromStack(stack);
     const roles = template.findResources('AWS::IAM::Role');
     const vpcFunctions = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { VpcConfig: Match.anyValue() } }));
-    expect(vpcFunctions.length).toBeGreaterThanOrEqual(2); // the collector and the inside checker
+    expect(vpcFunctions.length).toBeGreaterThanOrEqual(3); // the collector, the inside checker, the dashboards import
     for (const [id, role] of Object.entries(roles)) {
       if (id.startsWith('WafVpc')) continue; // the flow log's role is the user's VPC
       expect({ id, managed: role.Properties.ManagedPolicyArns }).toEqual({ id, managed: undefined });

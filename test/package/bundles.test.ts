@@ -1,5 +1,6 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { ENV } from '../../src/realtime-waf-guard/handler-env';
 
@@ -29,6 +30,7 @@ const bundles = fs.existsSync(assets)
 test('every handler is bundled', () => {
   expect(bundles.map((b) => path.relative(assets, b)).sort()).toEqual([
     'cli/blocks-command/index.js',
+    'cli/dashboards-command/index.js',
     'elastic-monitoring/collector.lambda/index.js',
     'elastic-monitoring/debug-checker.lambda/index.js',
     'elastic-monitoring/debug-widget.lambda/index.js',
@@ -51,6 +53,20 @@ test.each(bundles.filter((b) => b.includes('.lambda')).map((b) => [path.relative
   });
   expect({ status: run.status, stdout: run.stdout }).toEqual({ status: 0, stdout: 'function' });
   expect(run.stderr).not.toMatch(/Error|Cannot find module/);
+});
+
+// Package users have none of the devDependencies: the dashboards command must run on what its bundle holds alone.
+test('the dashboards command loads in a fresh Node process and checks its arguments', () => {
+  // Copied out of the repository, so that no node_modules above it can supply what the bundle lacks.
+  const bundle = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'dashboards-bundle-')), 'index.js');
+  fs.copyFileSync(path.join(assets, 'cli/dashboards-command/index.js'), bundle);
+  const script = `require(${JSON.stringify(bundle)}).runDashboards(['import', '--url', 'https://k.example.com', '--sigv4', '--flavour', 'kibana', '--region', 'eu-west-1', '--file', 'w.ndjson'], `
+    + '{ stdout: () => {}, stderr: (t) => process.stdout.write(t.split("\\n")[0]) }).then((code) => process.stdout.write(` exit ${code}`))';
+  const run = spawnSync(process.execPath, ['-e', script], { env: { PATH: process.env.PATH }, encoding: 'utf8', timeout: 30_000, cwd: os.tmpdir() });
+  expect({ status: run.status, stdout: run.stdout }).toEqual({
+    status: 0,
+    stdout: 'cdk-waf-guard: --sigv4 signs for Amazon OpenSearch Service, whose Dashboards are OpenSearch Dashboards: use --flavour opensearch exit 2',
+  });
 });
 
 // The report CLI engine is not a handler: it exports the dry run, and must load with every dependency inside.

@@ -2,8 +2,10 @@ import { localTime } from '../runtime/period';
 
 /**
  * WAF documents in memory, searched the way Elasticsearch 8 answers the report's searches: bool queries (filter, must,
- * must_not, should with minimum_should_match) of range, exists and terms queries; terms aggregations (with `missing`, `size`, `sum_other_doc_count`), filter, sum, avg, cardinality (exact),
- * composite of terms sources paged with `after`, and date_histogram by hour or by local day. `report --sample` reads
+ * must_not, should with minimum_should_match) of range, exists, term and terms queries; terms aggregations (with `missing`, `size`, `sum_other_doc_count`), filter, filters (named or
+ * a list), range (numeric, `from` inclusive, `to` exclusive), sum, avg, cardinality (exact), percentiles (exact, interpolated between ranks),
+ * composite of terms sources paged with `after`, and date_histogram by hour or by local day (`calendar_interval`) or by a `fixed_interval`.
+ * The saved-object tests render the dashboards' panels through it. `report --sample` reads
  * its generated traffic through it, and the tests' Elasticsearch fake answers with it, so the report code runs
  * against answers computed from documents and the request, never from the report's configuration.
  */
@@ -46,6 +48,12 @@ function matches(doc: Doc, query: Json | undefined): boolean {
     // As Elasticsearch: beside filter or must, should is optional unless minimum_should_match says otherwise.
     const min = b.minimum_should_match ?? (clauses(b.filter).length + clauses(b.must).length > 0 ? 0 : 1);
     return should.length === 0 || should.filter((q) => matches(doc, q)).length >= min;
+  }
+  if (query.term) {
+    const [field, spec] = Object.entries(query.term)[0] as [string, unknown];
+    const wanted = typeof spec === 'object' && spec !== null ? (spec as Json).value : spec;
+    const v = fieldValue(doc, field);
+    return v !== undefined && v !== null && String(v) === String(wanted);
   }
   if (query.terms) {
     const [field, values] = Object.entries(query.terms)[0] as [string, unknown[]];
@@ -129,6 +137,29 @@ function composite(docs: readonly Doc[], spec: Json, sub: Json | undefined): Jso
   return { ...(page.length > 0 ? { after_key: page[page.length - 1].key } : {}), buckets: page };
 }
 
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A `fixed_interval` (`30m`, `1h`, `1d`) in milliseconds. */
+function fixedIntervalMs(interval: string): number {
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(interval);
+  if (!m || Number(m[1]) <= 0) throw new UnsupportedSearchError(`date_histogram fixed_interval ${interval}`);
+  return Number(m[1]) * UNIT_MS[m[2]];
+}
+
+/** The value below which `percent` % of the values lie, interpolated between the two nearest ranks (exact, not a TDigest). */
+function percentile(sorted: readonly number[], percent: number): number | null {
+  if (sorted.length === 0) return null;
+  const rank = (percent / 100) * (sorted.length - 1);
+  const low = Math.floor(rank);
+  const high = Math.min(low + 1, sorted.length - 1);
+  return sorted[low] + (sorted[high] - sorted[low]) * (rank - low);
+}
+
+/** Numbers of a field over the documents that have it. */
+function numbers(docs: readonly Doc[], field: string): number[] {
+  return docs.map((d) => fieldValue(d, field)).filter((v) => v !== undefined && v !== null).map(Number);
+}
+
 /** Start of the bucket holding `t`: the UTC hour, or local midnight of its day in `timeZone`. */
 function histogramKey(interval: string, timeZone: string, cache: Map<number, number>): (t: number) => number {
   if (interval !== '1h' && interval !== '1d') throw new UnsupportedSearchError(`date_histogram interval ${interval}`);
@@ -172,14 +203,58 @@ function aggregate(docs: readonly Doc[], aggs: Json | undefined): Json | undefin
     } else if (spec.sum) {
       out[name] = { value: docs.reduce((s, d) => s + Number(fieldValue(d, spec.sum.field) ?? 0), 0) };
     } else if (spec.avg) {
-      const values = docs.map((d) => fieldValue(d, spec.avg.field)).filter((v) => v !== undefined && v !== null).map(Number);
+      const values = numbers(docs, spec.avg.field);
       out[name] = { value: values.length ? values.reduce((s, v) => s + v, 0) / values.length : null };
+    } else if (spec.percentiles) {
+      const sorted = numbers(docs, spec.percentiles.field).sort((a, b) => a - b);
+      const percents: number[] = spec.percentiles.percents ?? [1, 5, 25, 50, 75, 95, 99];
+      // Keyed as Elasticsearch keys them: the percent as a decimal ("95.0").
+      const key = (p: number) => (Number.isInteger(p) ? p.toFixed(1) : String(p));
+      out[name] = spec.percentiles.keyed === false
+        ? { values: percents.map((p) => ({ key: p, value: percentile(sorted, p) })) }
+        : { values: Object.fromEntries(percents.map((p) => [key(p), percentile(sorted, p)])) };
+    } else if (spec.filters) {
+      const named = spec.filters.filters as Json | Json[];
+      const bucket = (q: Json) => {
+        const group = docs.filter((d) => matches(d, q));
+        return { doc_count: group.length, ...aggregate(group, sub) };
+      };
+      out[name] = {
+        buckets: Array.isArray(named)
+          ? named.map(bucket)
+          : Object.fromEntries(Object.entries(named).map(([key, q]) => [key, bucket(q as Json)])),
+      };
+    } else if (spec.range) {
+      const r = spec.range;
+      const fmt = (n: number | undefined) => (n === undefined ? '*' : Number.isInteger(n) ? n.toFixed(1) : String(n));
+      out[name] = {
+        buckets: (r.ranges as Array<{ from?: number; to?: number; key?: string }>).map((range) => {
+          const group = docs.filter((d) => {
+            const raw = fieldValue(d, r.field);
+            if (raw === undefined || raw === null) return false;
+            const v = Number(raw);
+            return (range.from === undefined || v >= range.from) && (range.to === undefined || v < range.to);
+          });
+          return {
+            key: range.key ?? `${fmt(range.from)}-${fmt(range.to)}`,
+            ...(range.from !== undefined ? { from: range.from } : {}),
+            ...(range.to !== undefined ? { to: range.to } : {}),
+            doc_count: group.length,
+            ...aggregate(group, sub),
+          };
+        }),
+      };
     } else if (spec.date_histogram) {
       const h = spec.date_histogram;
-      const keyOf = histogramKey(h.calendar_interval, h.time_zone ?? 'UTC', new Map());
-      const groups = groupBy(docs, (d) => keyOf(Date.parse(String(fieldValue(d, h.field)))));
+      const fixed = h.fixed_interval !== undefined ? fixedIntervalMs(h.fixed_interval) : undefined;
+      const keyOf = fixed !== undefined ? (t: number) => Math.floor(t / fixed) * fixed : histogramKey(h.calendar_interval, h.time_zone ?? 'UTC', new Map());
+      const groups = groupBy(docs, (d) => {
+        const raw = fieldValue(d, h.field);
+        // A document without the field is in no bucket, as in Elasticsearch.
+        return raw === undefined || raw === null ? undefined : keyOf(Date.parse(String(raw)));
+      });
       const keys = new Set<number>(groups.keys());
-      if (h.extended_bounds) for (let t = h.extended_bounds.min; t <= h.extended_bounds.max; t += 3_600_000) keys.add(keyOf(t));
+      if (h.extended_bounds) for (let t = h.extended_bounds.min; t <= h.extended_bounds.max; t += fixed ?? 3_600_000) keys.add(keyOf(t));
       out[name] = {
         buckets: [...keys].sort((a, b) => a - b).map((key) => {
           const group = groups.get(key) ?? [];
