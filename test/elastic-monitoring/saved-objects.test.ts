@@ -9,8 +9,8 @@ type Json = Record<string, any>;
 
 const FLAVOURS: DashboardFlavour[] = ['kibana', 'opensearch'];
 
-/** The real OpenSearch Dashboards export of the OpenSearch catalog's AWS WAF integration (see SOURCES.md there). */
-const EXAMPLES = join(__dirname, '..', '..', '..', '..', 'shared', 'examples', 'saved-objects');
+/** A real OpenSearch Dashboards export: the OpenSearch catalog's AWS WAF integration (see SOURCE.md there). */
+const EXAMPLES = join(__dirname, 'fixtures', 'saved-objects');
 const catalog: Json[] = readFileSync(join(EXAMPLES, 'opensearch-catalog-aws_waf.excerpt.ndjson'), 'utf8')
   .split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l)).filter((o) => o.type !== undefined);
 const catalogOf = (type: string) => catalog.find((o) => o.type === type)!;

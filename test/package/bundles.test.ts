@@ -34,6 +34,7 @@ test('every handler is bundled', () => {
     'elastic-monitoring/collector.lambda/index.js',
     'elastic-monitoring/debug-checker.lambda/index.js',
     'elastic-monitoring/debug-widget.lambda/index.js',
+    'elastic-monitoring/kibana-dashboards.lambda/index.js',
     'realtime-waf-guard/console-widget.lambda/index.js',
     'realtime-waf-guard/ip-set-sync.lambda/index.js',
     'realtime-waf-guard/log-processor.lambda/index.js',
