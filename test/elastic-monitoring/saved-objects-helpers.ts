@@ -75,11 +75,23 @@ export function renameDocs(docs: readonly Doc[], fields: FieldNames): Doc[] {
 }
 
 // ---- KQL (the subset of the language a generated object may use; anything else fails the test) ----
+// Lexical rules of Kibana's kuery.peg (shared by OpenSearch Dashboards): an unquoted literal may escape only \t \r \n,
+// the specials \():<>"*{} and the keywords and/or/not; any other backslash, and any whitespace, is not part of it. An
+// unescaped `*` is a wildcard, which a generated field never is, so it is refused here. A quoted string escapes \" \\
+// and \t \r \n. An unquoted field that is a keyword is not a field.
 
-const FIELD = String.raw`((?:\\.|[^\s\\():<>"*{}])+)`;
-const IS = new RegExp(`^(not )?${FIELD} : "((?:\\\\.|[^"\\\\])*)"$`);
-const COMPARE = new RegExp(`^${FIELD} (<=|>=|<|>) (-?\\d+(?:\\.\\d+)?)$`);
-const unescape = (s: string) => s.replace(/\\(.)/g, '$1');
+const UNQUOTED = String.raw`(?:\\[trn]|\\[\\():<>"*{}]|\\(?:and|or|not)|[^\\():<>"*{} \t\r\n])+`;
+const QUOTED = String.raw`"(?:\\[trn"\\]|[^"\\])*"`;
+const LITERAL = `(${QUOTED}|${UNQUOTED})`;
+const IS = new RegExp(`^(not )?${LITERAL} : (${QUOTED})$`);
+const COMPARE = new RegExp(`^${LITERAL} (<=|>=|<|>) (-?\\d+(?:\\.\\d+)?)$`);
+const WHITESPACE_ESCAPES: Record<string, string> = { t: '\t', r: '\r', n: '\n' };
+const unescape = (s: string) => s.replace(/\\([trn]|and|or|.)/g, (_, c: string) => WHITESPACE_ESCAPES[c] ?? c);
+function literal(s: string): string {
+  if (s.startsWith('"')) return unescape(s.slice(1, -1));
+  if (/^(?:and|or|not)$/i.test(s)) throw new Error(`a keyword where KQL expects a field: ${s}`);
+  return unescape(s);
+}
 
 /** Splits at ` and ` outside quotes. */
 function andClauses(kql: string): string[] {
@@ -103,14 +115,14 @@ interface KqlClause { readonly field: string; readonly dsl: Json }
 function parseClause(clause: string): KqlClause {
   const is = IS.exec(clause);
   if (is) {
-    const field = unescape(is[2]);
-    const term = { term: { [field]: unescape(is[3]) } };
+    const field = literal(is[2]);
+    const term = { term: { [field]: literal(is[3]) } };
     return { field, dsl: is[1] ? { bool: { must_not: [term] } } : term };
   }
   const cmp = COMPARE.exec(clause);
   if (cmp) {
     const op = { '<': 'lt', '<=': 'lte', '>': 'gt', '>=': 'gte' }[cmp[2]]!;
-    const field = unescape(cmp[1]);
+    const field = literal(cmp[1]);
     return { field, dsl: { range: { [field]: { [op]: Number(cmp[3]) } } } };
   }
   throw new Error(`KQL the test does not know (and a product might not either): ${clause}`);

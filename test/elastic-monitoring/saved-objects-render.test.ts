@@ -1,6 +1,6 @@
 import * as fc from 'fast-check';
 import {
-  DEFAULT_SOURCE, fieldsUsed, mappedFields, mappingFor, renameDocs, Rendered, RenderRange, renderLens, renderSearch, renderVisualization,
+  DEFAULT_SOURCE, fieldsUsed, kqlToDsl, mappedFields, mappingFor, renameDocs, Rendered, RenderRange, renderLens, renderSearch, renderVisualization,
 } from './saved-objects-helpers';
 import {
   DashboardFlavour, DashboardSource, SavedObject, toNdjson, wafSavedObjects,
@@ -114,6 +114,32 @@ const fieldNamesArb: fc.Arbitrary<FieldNames> = fc.uniqueArray(
   && names.every((a) => names.every((b) => a === b || !b.startsWith(`${a}.`))))
   .map((names) => Object.fromEntries((Object.keys(DEFAULT_FIELDS) as Array<keyof FieldNames>).map((k, i) => [k, names[i]])) as unknown as FieldNames);
 
+/** Field names KQL cannot take unquoted: with a space, tab or newline inside, or a keyword in any case. */
+const awkwardFieldNamesArb: fc.Arbitrary<FieldNames> = fc.uniqueArray(
+  fc.oneof(
+    fc.constantFrom('not', 'or', 'and', 'NOT', 'Or', 'aNd'),
+    fc.tuple(fc.stringMatching(/^[a-z][a-z0-9_():*"\\]{0,4}$/), fc.constantFrom(' ', '\t', '\n', ' and ', ' or ', ' not '), fc.stringMatching(/^[a-z0-9_]{1,4}$/))
+      .map(([a, sep, b]) => `${a}${sep}${b}`),
+  ),
+  { minLength: 9, maxLength: 9, comparator: (a, b) => a.toLowerCase() === b.toLowerCase() },
+).filter((names) => names.every((n) => Object.values(DEFAULT_FIELDS).every((d) => !n.includes(d) && !d.includes(n))))
+  .map((names) => Object.fromEntries((Object.keys(DEFAULT_FIELDS) as Array<keyof FieldNames>).map((k, i) => [k, names[i]])) as unknown as FieldNames);
+
+describe('the test\'s KQL parser follows kuery.peg', () => {
+  test('a backslash before a space, an unescaped wildcard and a keyword as an unquoted field are refused', () => {
+    expect(() => kqlToDsl('waf\\ status : "allowed"')).toThrow();
+    expect(() => kqlToDsl('waf*status : "allowed"')).toThrow();
+    expect(() => kqlToDsl('not : "allowed"')).toThrow();
+    expect(() => kqlToDsl('a : "b" and OR : "allowed"')).toThrow();
+  });
+
+  test('a quoted field name and the escapes KQL defines are read', () => {
+    expect(kqlToDsl('"waf status" : "allowed"')).toEqual({ term: { 'waf status': 'allowed' } });
+    expect(kqlToDsl('not "not" : "a\\"b"')).toEqual({ bool: { must_not: [{ term: { not: 'a"b' } }] } });
+    expect(kqlToDsl('waf\\tstatus\\(x\\) <= 4')).toEqual({ range: { 'waf\tstatus(x)': { lte: 4 } } });
+  });
+});
+
 describe.each(FLAVOURS)('renamed field settings (%s)', (flavour) => {
   test('every field an object names exists in the mapping of the settings, and no default field name is left anywhere', () => {
     fc.assert(fc.property(fieldNamesArb, (fields) => {
@@ -147,6 +173,17 @@ describe.each(FLAVOURS)('renamed field settings (%s)', (flavour) => {
       expect(used).toContain(fields.status);
       render(objects, renameDocs(DOCS, fields), fields).forEach(expectShowsData);
     }
+  });
+
+  test('field names with whitespace or named like a KQL keyword are quoted: KQL reads them, and the filters still find the documents', () => {
+    fc.assert(fc.property(awkwardFieldNamesArb, (fields) => {
+      const objects = wafSavedObjects({ ...DEFAULT_SOURCE, fields }, flavour);
+      const mapping = mappedFields(mappingFor(fields));
+      const used = new Set(objects.flatMap((o) => [...fieldsUsed(o)]));
+      expect([...used].filter((f) => !mapping.has(f))).toEqual([]);
+      expect(used).toContain(fields.status);
+      render(objects, renameDocs(DOCS, fields), fields).forEach(expectShowsData);
+    }), { numRuns: 10 });
   });
 
   test('a panel still naming an old field renders nothing (the check above can fail)', () => {

@@ -3,14 +3,21 @@
  * Field names come from the monitor's settings and may hold characters KQL treats as syntax, so they are escaped.
  */
 
-/** Characters KQL reads as syntax in an unquoted field name, and whitespace, escaped with a backslash. */
+/**
+ * A field name as KQL reads it (Kibana's kuery.peg, which OpenSearch Dashboards shares). An unquoted field may escape
+ * only its special characters `\():<>"*{}`, the keywords and \t \r \n: a backslash before a space is a syntax
+ * error, and an unescaped `*` is a wildcard. A quoted string is also a field name and is matched literally, so names
+ * holding whitespace, or that are a keyword (`and`, `or`, `not` in any case), are quoted.
+ */
 export function kqlField(name: string): string {
-  return name.replace(/[\\():<>"*{}\s]/g, (c) => `\\${c}`);
+  if (/\s/.test(name) || /^(?:and|or|not)$/i.test(name)) return quoted(name);
+  return name.replace(/[\\():<>"*{}]/g, (c) => `\\${c}`);
 }
 
-/** A quoted KQL value: only the quote and the backslash are special inside quotes. */
+/** A quoted KQL string: the quote and the backslash are escaped, and \t \r \n as Kibana's own escaping does. */
 function quoted(value: string): string {
-  return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+  const escaped = value.replace(/[\\"\t\r\n]/g, (c) => ({ '\t': '\\t', '\r': '\\r', '\n': '\\n' } as Record<string, string>)[c] ?? `\\${c}`);
+  return `"${escaped}"`;
 }
 
 /** `field : "value"`: the field has exactly this value. */
