@@ -60,12 +60,13 @@ ${STATUS_OPTIONS.map(([o, k]) => `  ${`${o} <value>`.padEnd(29)}default ${DEFAUL
 
 Options:
   --flavour kibana|opensearch  Kibana 8.x (data view, Lens) or OpenSearch Dashboards 2.x (index pattern, visualizations);
-                               default: from the engine (OpenSearch engines: opensearch); with --file: opensearch
-                               for --sigv4 or an Amazon OpenSearch Service URL, else kibana
+                               default: opensearch for --sigv4 or an Amazon OpenSearch Service URL (the service
+                               serves OpenSearch Dashboards only), else from the engine (OpenSearch engines:
+                               opensearch), with --file kibana
   --out <file>                 export: the NDJSON file to write ("-" for standard output)
   --url <url>                  import: Kibana's or OpenSearch Dashboards' URL, with its base path if any (a Kibana
-                               space: .../s/<space>); a domain of Amazon OpenSearch Service: its endpoint (/_dashboards
-                               is added)
+                               space: .../s/<space>), not an API or app path; a domain of Amazon OpenSearch Service:
+                               its endpoint (/_dashboards is added) or endpoint/_dashboards
   --secret <arn>               import: Secrets Manager secret with {"username","password"} (basic auth) or
                                {"apiKey"} / the bare key (Kibana API key), read with your AWS credentials
   --sigv4                      import: sign with your AWS credentials (Amazon OpenSearch Service, service es)
@@ -251,6 +252,13 @@ async function planImport(args: Args): Promise<ImportPlan> {
   if (sigv4 && !region) throw new DashboardsUsageError('--sigv4 needs the region to sign for: --region <region> (it is not in the URL)');
   const flavourFlag = flavourOption(args);
   if (sigv4 && flavourFlag === 'kibana') throw new DashboardsUsageError('--sigv4 signs for Amazon OpenSearch Service, whose Dashboards are OpenSearch Dashboards: use --flavour opensearch');
+  const engineFlag = args.options.get('--engine');
+  if (sigv4 && engineFlag === 'elasticsearch') {
+    throw new DashboardsUsageError(`--sigv4 signs for Amazon OpenSearch Service, whose Dashboards are OpenSearch Dashboards, but --engine ${engineFlag} means Kibana: `
+      + 'give --engine amazon-opensearch-service, or --secret for Kibana');
+  }
+  // --sigv4 or a domain's endpoint: the target is Amazon OpenSearch Service, which serves OpenSearch Dashboards only.
+  const amazonOpenSearchService = sigv4 || isAmazonOpenSearchServiceHost(parsed.hostname);
 
   const file = args.options.get('--file');
   const settings = await source(args);
@@ -267,10 +275,10 @@ async function planImport(args: Args): Promise<ImportPlan> {
       throw new UserError(`cannot read ${file}: ${(e as Error).message}`);
     }
     if (objectsInNdjson(ndjson).length === 0) throw new UserError(`${file} holds no saved objects (one JSON object with "id" and "type" a line)`);
-    const flavour = flavourFlag ?? (sigv4 || isAmazonOpenSearchServiceHost(parsed.hostname) ? 'opensearch' : 'kibana');
+    const flavour = flavourFlag ?? (amazonOpenSearchService ? 'opensearch' : 'kibana');
     return { url, flavour, ndjson, fileName: file.split(/[\\/]/).pop(), secret, region };
   }
-  const flavour = flavourFlag ?? flavourOf(settings!);
+  const flavour = flavourFlag ?? (amazonOpenSearchService ? 'opensearch' : flavourOf(settings!));
   return { url, flavour, ndjson: toNdjson(wafSavedObjects(settings!, flavour)), secret, region };
 }
 

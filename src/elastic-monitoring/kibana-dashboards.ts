@@ -55,11 +55,10 @@ export function kibanaDashboardsErrors(options: KibanaDashboardsOptions | undefi
       'set the monitor\'s allowInsecureHttp only for a Kibana reachable solely inside your VPC');
   }
   const path = url.pathname.replace(/\/+$/, '');
-  if (engine.kind === SearchEngineKind.AMAZON_OPENSEARCH_SERVICE && isAmazonOpenSearchServiceHost(url.hostname) && path !== '/_dashboards') {
+  // importUrlErrors refuses any other path on a domain; the bare endpoint, which the CLI completes, is refused here so
+  // the template names the URL the import uses.
+  if (engine.kind === SearchEngineKind.AMAZON_OPENSEARCH_SERVICE && isAmazonOpenSearchServiceHost(url.hostname) && path === '') {
     errors.push(`kibanaDashboards.endpoint: an Amazon OpenSearch Service domain serves Dashboards under /_dashboards: give ${url.protocol}//${url.host}/_dashboards`);
-  }
-  if (/\/api\/saved_objects(\/|$)/.test(path) || /\/app(\/|$)/.test(path)) {
-    errors.push(`kibanaDashboards.endpoint must be the product's base URL, not an API or app path (got ${path}): give ${url.protocol}//${url.host}${path.replace(/\/(api\/saved_objects|app)(\/.*)?$/, '')}`);
   }
   return errors;
 }

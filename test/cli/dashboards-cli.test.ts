@@ -132,6 +132,31 @@ test('--sigv4: signed for es in the region given, over OpenSearch Dashboards und
   expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(0);
 });
 
+test('--sigv4 with the settings as flags and no --engine: the OpenSearch Dashboards objects, imported signed', async () => {
+  fake = new FakeSavedObjectsApi({
+    flavour: 'opensearch',
+    authenticate: (req) => {
+      const problem = sigV4Problem(req, { ...KEYS, region: 'eu-central-1', service: 'es' });
+      return problem === undefined ? undefined : { status: 403, message: problem };
+    },
+  });
+  const url = await fake.start();
+  const result = await run(['import', '--url', url, '--sigv4', '--region', 'eu-central-1', '--index-pattern', 'waf-*'], { awsCredentials: async () => KEYS });
+  expect(result).toMatchObject({ code: 0, err: '' });
+  expect(result.out).toContain(`OpenSearch Dashboards at ${url}`);
+  expect(fake.requests.map((r) => r.headers['osd-xsrf'])).toEqual(['true']);
+  expect([...fake.objects.values()].map((o) => o.type).sort()).not.toContain('lens');
+});
+
+test('an xsrf refusal names the product that refused: Kibana objects sent to OpenSearch Dashboards', async () => {
+  fake = new FakeSavedObjectsApi({ flavour: 'opensearch', authenticate: kibanaAuth });
+  const url = await fake.start();
+  const result = await run(['import', '--url', url, '--secret', SECRET_ARN, '--flavour', 'kibana', '--file', SMALL]);
+  expect(result.code).toBe(1);
+  expect(result.err).toMatch(/the server, probably OpenSearch Dashboards, asks for an xsrf header this import did not send \(400: .*\): the import was made for Kibana \(header kbn-xsrf\): use the opensearch flavour \(--flavour opensearch\)/);
+  expect(result.err).not.toMatch(/Kibana asks/);
+});
+
 test('--sigv4 without AWS credentials: what to set, exit 1, nothing sent', async () => {
   fake = new FakeSavedObjectsApi({ flavour: 'opensearch' });
   const url = await fake.start();
@@ -187,6 +212,10 @@ test.each([
   [['import', '--url', 'https://k.example.com', '--secret', SECRET_ARN, '--file', SMALL, '--index-pattern', 'waf-*'], /--file or the monitor's settings/],
   [['import', '--url', 'https://k.example.com', '--sigv4', '--flavour', 'kibana', '--region', 'eu-west-1', '--file', SMALL], /--flavour opensearch/],
   [['import', '--url', 'https://k.example.com', '--secret', SECRET_ARN, '--flavour', 'grafana', '--file', SMALL], /--flavour must be kibana or opensearch/],
+  [['import', '--url', 'https://k.example.com', '--sigv4', '--engine', 'elasticsearch', '--region', 'eu-west-1', '--index-pattern', 'waf-*'], /--engine elasticsearch means Kibana/],
+  [['import', '--url', 'https://k.example.com/api/saved_objects/_import', '--secret', SECRET_ARN, '--file', SMALL], /not an API or app path \(got \/api\/saved_objects\/_import\): give https:\/\/k\.example\.com$/m],
+  [['import', '--url', 'https://k.example.com/s/ops/app/home', '--secret', SECRET_ARN, '--file', SMALL], /not an API or app path \(got \/s\/ops\/app\/home\): give https:\/\/k\.example\.com\/s\/ops$/m],
+  [['import', '--url', 'https://search-waf-abc.eu-west-1.es.amazonaws.com/kibana', '--sigv4', '--file', SMALL], /serves Dashboards under \/_dashboards \(got \/kibana\)/],
   [['import', '--url', 'https://k.example.com', '--secret', SECRET_ARN, '--region', 'Ireland', '--file', SMALL], /--region must be an AWS region/],
   [['export', '--index-pattern', 'waf-*'], /--out <waf\.ndjson> is required/],
   [['export', '--out', join(dir, 'x.ndjson')], /give the monitor's settings/],

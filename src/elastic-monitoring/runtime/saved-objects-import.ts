@@ -40,6 +40,14 @@ export function importUrlErrors(url: string): string[] {
     errors.push('the URL must not contain user info (user:password@): keep the credentials in the Secrets Manager secret');
   }
   if (parsed.search !== '' || parsed.hash !== '') errors.push('the URL must not contain a query (?...) or fragment (#...)');
+  // The API's path is added to the URL: an API or app path given here would be doubled, and the request would miss.
+  const path = parsed.pathname.replace(/\/+$/, '');
+  if (/\/api\/saved_objects(\/|$)/.test(path) || /\/app(\/|$)/.test(path)) {
+    errors.push(`the URL must be the product's base URL, not an API or app path (got ${path}): give ${parsed.protocol}//${parsed.host}${path.replace(/\/(api\/saved_objects|app)(\/.*)?$/, '')}`);
+  }
+  if (isAmazonOpenSearchServiceHost(parsed.hostname) && path !== '' && path !== '/_dashboards') {
+    errors.push(`an Amazon OpenSearch Service domain serves Dashboards under /_dashboards (got ${path}): give ${parsed.protocol}//${parsed.host}/_dashboards`);
+  }
   return errors;
 }
 
@@ -350,7 +358,10 @@ export function importFailureMessage(
   }
   if (status === 404) return `no saved-objects import API at this URL (404${said}): give ${product}'s URL (not Elasticsearch's or OpenSearch's), with its base path if it has one`;
   if (status === 400 && /xsrf/i.test(message)) {
-    return `${product} asks for an xsrf header this ${what} did not send (400${said}): the URL is probably ${flavour === 'kibana' ? 'OpenSearch Dashboards' : 'Kibana'}'s: use the ${flavour === 'kibana' ? 'opensearch' : 'kibana'} flavour (--flavour ${flavour === 'kibana' ? 'opensearch' : 'kibana'})`;
+    // The server asking is not the product the objects were made for: name the one it probably is.
+    const other: DashboardFlavour = flavour === 'kibana' ? 'opensearch' : 'kibana';
+    return `the server, probably ${productName(other)}, asks for an xsrf header this ${what} did not send (400${said}): `
+      + `the ${what} was made for ${product} (header ${xsrfHeader(flavour)}): use the ${other} flavour (--flavour ${other})`;
   }
   if (status === 413) return `the file is larger than ${product} accepts (413${said}): raise savedObjects.maxImportPayloadBytes`;
   return `${product} answered the ${what} with ${status}${said}`;
