@@ -179,6 +179,28 @@ test('a refused import (wrong password in the secret) is a runtime failure, exit
   expect(fake.objects.size).toBe(0);
 });
 
+test('a server echoing the credentials in its refusal: the CLI prints them redacted (basic auth and SigV4)', async () => {
+  const echo = (r: { headers: Readonly<Record<string, string | string[] | undefined>> }) => {
+    const authorization = String(r.headers.authorization);
+    const decoded = Buffer.from(authorization.replace(/^Basic /, ''), 'base64').toString();
+    return { status: 401, message: `rejected Authorization: ${authorization} (decoded ${decoded})` };
+  };
+  fake = new FakeSavedObjectsApi({ flavour: 'kibana', authenticate: echo });
+  const url = await fake.start();
+  const basic = await run(['import', '--url', url, '--secret', SECRET_ARN, '--file', SMALL]);
+  expect(basic.code).toBe(1);
+  expect(basic.err).toContain('rejected Authorization: Basic [redacted] (decoded [redacted])');
+  expect(basic.err).not.toMatch(/s3cret|a2liYW5h/);
+  await fake.stop();
+
+  fake = new FakeSavedObjectsApi({ flavour: 'opensearch', authenticate: echo });
+  const osUrl = await fake.start();
+  const signed = await run(['import', '--url', osUrl, '--sigv4', '--region', 'eu-west-1', '--file', SMALL], { awsCredentials: async () => KEYS });
+  expect(signed.code).toBe(1);
+  expect(signed.err).toContain('rejected Authorization: AWS4-HMAC-SHA256 [redacted]');
+  expect(signed.err).not.toMatch(/AKIDEXAMPLE|Signature=/);
+});
+
 test('a secret without credentials in it says what it must hold, exit 1', async () => {
   const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:wrong-shape-CCCCCC';
   secrets[arn] = JSON.stringify({ user: 'kibana_admin', pass: 's3cret' });

@@ -206,6 +206,18 @@ describe('kibana dashboards custom resource handler against the fake saved-objec
     expect(cfn.answers[1].body.Reason).toMatch(/could not be removed \(removeOnDelete\): dashboard [\w-]+: Kibana refused the delete \(401/);
   });
 
+  test('a server echoing the credentials: the reasons CloudFormation shows carry them redacted', async () => {
+    fake = new FakeSavedObjectsApi({ flavour: 'kibana', authenticate: (r) => `unable to authenticate ${String(r.headers.authorization)} (password ${USER.password})` });
+    const url = await fake.start();
+    await handler(event('Create', properties(url)));
+    await handler(event('Delete', properties(url, { removeOnDelete: true }), 'waf-dashboards:kibana:x:y'));
+    const reasons = cfn.answers.map((a) => String(a.body.Reason));
+    expect(reasons[0]).toContain('(401: unable to authenticate Basic [redacted] (password [redacted]))');
+    expect(reasons[1]).toContain('Kibana refused the delete (401: unable to authenticate Basic [redacted]');
+    for (const reason of reasons) expect(reason).not.toContain(BASIC.slice(6, 14));
+    for (const reason of reasons) expect(reason).not.toContain(USER.password);
+  });
+
   test('with no secret, the requests are signed with the role for Amazon OpenSearch Service (service es)', async () => {
     const creds = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
     const problems: Array<string | undefined> = [];

@@ -7,6 +7,7 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { credentialsInHeaders, redactCredentials } from './redact-credentials';
 import { Authenticate, OutgoingRequest } from './search-transport';
 import type { DashboardFlavour } from '../saved-objects/saved-objects';
 
@@ -119,15 +120,17 @@ export async function deleteSavedObjects(options: DeleteOptions): Promise<Delete
       continue;
     }
     const request = buildDeleteRequest(options.url, options.flavour, o.type, o.id);
+    let secrets: string[] = [];
     try {
       const headers = await options.authenticate(request);
+      secrets = credentialsInHeaders(headers);
       const { status, body } = await send(request, headers, options.timeoutMs ?? 30_000, options.url);
       if (status === 200) out.push({ ...o, outcome: 'deleted' });
       // The products' own "Saved object [type/id] not found", not a 404 of a URL without the API.
       else if (status === 404 && /Saved object \[[^\]]*\] not found/i.test(body)) out.push({ ...o, outcome: 'absent' });
-      else out.push({ ...o, outcome: 'failed', message: importFailureMessage(status, body, options.flavour, options.signed ?? false, 'delete') });
+      else out.push({ ...o, outcome: 'failed', message: importFailureMessage(status, body, options.flavour, options.signed ?? false, 'delete', secrets) });
     } catch (e) {
-      out.push({ ...o, outcome: 'failed', message: (e as Error).message });
+      out.push({ ...o, outcome: 'failed', message: redactCredentials((e as Error).message, secrets) });
       if (e instanceof SavedObjectsImportError) unreachable = `not tried: ${(e as Error).message}`;
     }
   }
@@ -244,7 +247,7 @@ interface RawFailure {
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-function describeError(e: RawFailure['error'], flavour: DashboardFlavour, type: string): ObjectError {
+function describeError(e: RawFailure['error'], flavour: DashboardFlavour, type: string, secrets: readonly string[]): ObjectError {
   const kind = text(e?.type) ?? 'unknown';
   const product = productName(flavour);
   switch (kind) {
@@ -256,7 +259,8 @@ function describeError(e: RawFailure['error'], flavour: DashboardFlavour, type: 
       return { type: kind, message: `${product} does not know the type "${type}" (another product or an older version): export the other flavour, or upgrade` };
     case 'missing_references': {
       const references = Array.isArray(e?.references)
-        ? (e!.references as Array<{ type?: unknown; id?: unknown }>).map((r) => ({ type: String(r.type), id: String(r.id) }))
+        ? (e!.references as Array<{ type?: unknown; id?: unknown }>)
+          .map((r) => ({ type: redactCredentials(String(r.type), secrets), id: redactCredentials(String(r.id), secrets) }))
         : [];
       return {
         type: kind,
@@ -266,7 +270,7 @@ function describeError(e: RawFailure['error'], flavour: DashboardFlavour, type: 
     }
     default: {
       const status = typeof e?.statusCode === 'number' ? ` (${e.statusCode})` : '';
-      return { type: kind, message: `${text(e?.message) ?? 'failed'}${status}` };
+      return { type: kind, message: `${redactCredentials(text(e?.message) ?? 'failed', secrets)}${status}` };
     }
   }
 }
@@ -278,26 +282,30 @@ function describeError(e: RawFailure['error'], flavour: DashboardFlavour, type: 
  */
 export function parseImportResponse(
   body: unknown, flavour: DashboardFlavour, sent: ReadonlyArray<{ id: string; type: string; title?: string }> = [],
+  secrets: readonly string[] = [],
 ): ImportResult {
   if (typeof body !== 'object' || body === null || typeof (body as { success?: unknown }).success !== 'boolean') {
-    throw new SavedObjectsImportError(`the answer is not a saved-objects import result: ${JSON.stringify(body)?.slice(0, 200)}`);
+    throw new SavedObjectsImportError(`the answer is not a saved-objects import result: ${redactCredentials(JSON.stringify(body) ?? '', secrets).slice(0, 200)}`);
   }
   const raw = body as { success: boolean; successCount?: unknown; successResults?: unknown; errors?: unknown };
+  // Everything below is the server's text, printed and put in reasons: an echoed credential must not go with it.
+  const clean = (v: string): string => redactCredentials(v, secrets);
+  const cleanOrUndefined = (v: string | undefined): string | undefined => (v === undefined ? undefined : clean(v));
   const successes = (Array.isArray(raw.successResults) ? raw.successResults : []) as RawSuccess[];
   const failures = (Array.isArray(raw.errors) ? raw.errors : []) as RawFailure[];
   const objects: ImportedObject[] = [
     ...successes.map((s): ImportedObject => ({
-      id: text(s.destinationId) ?? String(s.id),
-      type: String(s.type),
-      title: text(s.meta?.title),
+      id: clean(text(s.destinationId) ?? String(s.id)),
+      type: clean(String(s.type)),
+      title: cleanOrUndefined(text(s.meta?.title)),
       outcome: s.overwrite === true ? 'updated' : 'created',
     })),
     ...failures.map((f): ImportedObject => ({
-      id: String(f.id),
-      type: String(f.type),
-      title: text(f.meta?.title) ?? text(f.title),
+      id: clean(String(f.id)),
+      type: clean(String(f.type)),
+      title: cleanOrUndefined(text(f.meta?.title) ?? text(f.title)),
       outcome: 'failed',
-      error: describeError(f.error, flavour, String(f.type)),
+      error: describeError(f.error, flavour, clean(String(f.type)), secrets),
     })),
   ];
   const reported = new Set(objects.map((o) => `${o.type}:${o.id}`));
@@ -312,7 +320,7 @@ export function parseImportResponse(
       error: {
         type: 'not_imported',
         message: blocking
-          ? `not imported: ${productName(flavour)} imports nothing while another object has a ${text(blocking.error?.type)} error`
+          ? `not imported: ${productName(flavour)} imports nothing while another object has a ${clean(text(blocking.error?.type) ?? '')} error`
           : 'not imported: the answer does not mention it',
       },
     });
@@ -337,17 +345,23 @@ export function objectsInNdjson(ndjson: string): Array<{ id: string; type: strin
   return out;
 }
 
-/** What to check for a refused or failed import, from the status and the server's own message. */
+/**
+ * What to check for a refused or failed import, from the status and the server's own message, with credentials the
+ * server may echo (any Authorization value, and `secrets`) redacted.
+ */
 export function importFailureMessage(
   status: number, bodyText: string, flavour: DashboardFlavour, signed: boolean, what: 'import' | 'delete' = 'import',
+  secrets: readonly string[] = [],
 ): string {
-  let message = bodyText.slice(0, 500);
+  // Redacted before it is cut, so no credential is cut in half and left readable.
+  let message: string | undefined;
   try {
     const json = JSON.parse(bodyText) as { message?: unknown; Message?: unknown };
-    message = text(json.message) ?? text(json.Message) ?? message;
+    message = text(json.message) ?? text(json.Message);
   } catch {
     // not JSON: a proxy's page; the excerpt stays
   }
+  message = message === undefined ? redactCredentials(bodyText, secrets).slice(0, 500) : redactCredentials(message, secrets);
   const product = productName(flavour);
   const said = message === '' ? '' : `: ${message}`;
   if (status === 401 || status === 403) {
@@ -385,15 +399,16 @@ export async function importSavedObjects(options: ImportOptions): Promise<Import
   // Whatever headers an authenticator returns, the xsrf header goes out: without it both products refuse every write.
   // An extra unsigned header leaves a SigV4 signature valid.
   const headers = { ...await options.authenticate(request), [xsrfHeader(options.flavour)]: 'true' };
+  const secrets = credentialsInHeaders(headers);
   const { status, body } = await send(request, headers, options.timeoutMs ?? 30_000, options.url);
-  if (status !== 200) throw new SavedObjectsImportError(importFailureMessage(status, body, options.flavour, options.signed ?? false), status);
+  if (status !== 200) throw new SavedObjectsImportError(importFailureMessage(status, body, options.flavour, options.signed ?? false, 'import', secrets), status);
   let json: unknown;
   try {
     json = JSON.parse(body);
   } catch {
-    throw new SavedObjectsImportError(`${productName(options.flavour)} answered 200 with something other than JSON: ${body.slice(0, 200)}`);
+    throw new SavedObjectsImportError(`${productName(options.flavour)} answered 200 with something other than JSON: ${redactCredentials(body, secrets).slice(0, 200)}`);
   }
-  return parseImportResponse(json, options.flavour, objectsInNdjson(options.ndjson));
+  return parseImportResponse(json, options.flavour, objectsInNdjson(options.ndjson), secrets);
 }
 
 function send(request: OutgoingRequest, headers: Record<string, string>, timeoutMs: number, url: string): Promise<{ status: number; body: string }> {
