@@ -175,6 +175,8 @@ describe('ElasticWafMonitor kibanaDashboards', () => {
     test('Amazon OpenSearch Service: the /_dashboards path, and no Kibana flavour', () => {
       const aos = { endpoint: DOMAIN_URL, engine: SearchEngine.amazonOpenSearchService({ domainArn: DOMAIN_ARN }), credentials: undefined };
       fails({ ...aos, kibanaDashboards: { endpoint: DOMAIN_URL } }, new RegExp(`serves Dashboards under /_dashboards: give ${DOMAIN_URL.replace(/\./g, '\\.')}/_dashboards`));
+      // Any other path on a domain misses Dashboards, whatever engine the monitor names (the CLI's check is the same function).
+      fails({ kibanaDashboards: { endpoint: `${DOMAIN_URL}/kibana` } }, new RegExp(`serves Dashboards under /_dashboards \\(got /kibana\\): give ${DOMAIN_URL.replace(/\./g, '\\.')}/_dashboards`));
       fails({ ...aos, kibanaDashboards: { endpoint: `${DOMAIN_URL}/_dashboards`, flavour: KibanaDashboardsFlavour.KIBANA } },
         /kibanaDashboards\.flavour: an Amazon OpenSearch Service domain serves OpenSearch Dashboards/);
     });
