@@ -3,7 +3,9 @@ import { AddressInfo } from 'node:net';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { createDashboardsHandler, DashboardsEvent } from '../../src/elastic-monitoring/kibana-dashboards.lambda';
 import { DEFAULT_FIELDS, DEFAULT_STATUS_VALUES } from '../../src/elastic-monitoring/runtime/config';
-import { dashboardsDigest, DashboardsResourceProperties, FAILED_CREATE_PREFIX, resourceSource } from '../../src/elastic-monitoring/runtime/kibana-dashboards-resource';
+import {
+  dashboardsDigest, dashboardsPhysicalId, DashboardsResourceProperties, FAILED_CREATE_PREFIX, parseDashboardsProperties, resourceSource,
+} from '../../src/elastic-monitoring/runtime/kibana-dashboards-resource';
 import { DashboardFlavour, DashboardSource } from '../../src/elastic-monitoring/saved-objects/saved-objects';
 import { FakeSavedObjectsApi } from '../support/fake-saved-objects-api';
 import { sigV4Problem } from '../support/sigv4-verifier';
@@ -78,8 +80,11 @@ describe('kibana dashboards custom resource handler against the fake saved-objec
   let responseUrl: string;
   const lines: string[] = [];
   const handler = createDashboardsHandler({ secretsManager, log: (l) => lines.push(l), timeoutMs: 5_000 });
-  const event = (requestType: 'Create' | 'Update' | 'Delete', props: DashboardsResourceProperties, physicalId?: string): DashboardsEvent => ({
+  const event = (
+    requestType: 'Create' | 'Update' | 'Delete', props: DashboardsResourceProperties, physicalId?: string, old?: DashboardsResourceProperties,
+  ): DashboardsEvent => ({
     RequestType: requestType,
+    ...(old === undefined ? {} : { OldResourceProperties: old }),
     RequestId: `req-${requestType}`,
     ResponseURL: responseUrl,
     StackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/s/1',
@@ -136,6 +141,30 @@ describe('kibana dashboards custom resource handler against the fake saved-objec
     expect(text).toContain('edge.duration_ms');
     expect(text).not.toContain(DEFAULT_FIELDS.latency);
     expect(fake.requests.every((r) => r.headers['osd-xsrf'] === 'true')).toBe(true);
+  });
+
+  test('a respelled endpoint (trailing slash, host case, default port) keeps the physical id, so no Delete removes the objects', async () => {
+    const id = (endpoint: string) => dashboardsPhysicalId(parseDashboardsProperties({ ...properties(endpoint), Endpoint: endpoint }));
+    expect(id('HTTPS://Kibana.Example.com:443/ok/')).toBe(id('https://kibana.example.com/ok'));
+    expect(id('https://kibana.example.com/ok')).not.toBe(id('https://kibana.example.com/other'));
+    expect(id('https://kibana.example.com:5601/ok')).not.toBe(id('https://kibana.example.com/ok'));
+
+    fake = new FakeSavedObjectsApi({ flavour: 'kibana', authenticate: basicAuthOnly });
+    const url = await fake.start();
+    const before = properties(url, { removeOnDelete: true });
+    await handler(event('Create', before));
+    const created = cfn.answers[0].body.PhysicalResourceId;
+    await handler(event('Update', properties(`${url}/`, { removeOnDelete: true }), created, before));
+    expect(cfn.answers[1].body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: created });
+
+    // A resource created by an earlier version (id hashed from the raw URL) keeps its id too: a new one would be a replacement.
+    const legacy = `waf-dashboards:kibana:0123456789abcdef:${cfn.answers[0].body.Data.DashboardId}`;
+    await handler(event('Update', properties(`${url}/`, { removeOnDelete: true }), legacy, before));
+    expect(cfn.answers[2].body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: legacy });
+    // Another index pattern is other objects: a new id, and the old resource's Delete removes the old ones.
+    await handler(event('Update', properties(url, { removeOnDelete: true, src: { ...source(), indexPattern: 'edge-*' } }), created, before));
+    expect(cfn.answers[3].body.PhysicalResourceId).not.toBe(created);
+    expect(fake.deleted).toEqual([]);
   });
 
   test('Delete leaves the objects in place unless removeOnDelete, without calling Kibana', async () => {

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { CredentialsConfig } from './config';
 import {
-  DeletedObject, deleteSavedObjects, ImportedObject, ImportResult, importSavedObjects, importUrlErrors, objectsInNdjson,
+  apiBase, DeletedObject, deleteSavedObjects, ImportedObject, ImportResult, importSavedObjects, importUrlErrors, objectsInNdjson,
   productName, SavedObjectsImportError,
 } from './saved-objects-import';
 import { Authenticate } from './search-transport';
@@ -106,10 +106,13 @@ export function parseDashboardsProperties(p: Partial<DashboardsResourcePropertie
 /**
  * The physical id: the product's URL, the flavour and the dashboard's id. When one of them changes (another Kibana,
  * another index pattern and so other object ids) CloudFormation deletes the old resource, which removes the old
- * objects if `removeOnDelete` asked for it; field changes keep the id and overwrite the objects in place.
+ * objects if `removeOnDelete` asked for it; field changes keep the id and overwrite the objects in place. The URL is
+ * hashed as the requests use it (host case, default port, trailing slash do not count): a respelling of the same
+ * Kibana must not look like another one, or the Delete of the "old" resource would remove the objects just imported.
  */
 export function dashboardsPhysicalId(settings: DashboardsSettings): string {
-  const at = createHash('sha256').update(`${settings.endpoint}\n${settings.flavour}`).digest('hex').slice(0, 16);
+  const base = apiBase(settings.endpoint, settings.flavour);
+  const at = createHash('sha256').update(`${base}\n${settings.flavour}`).digest('hex').slice(0, 16);
   return `waf-dashboards:${settings.flavour}:${at}:${dashboardId(resourceSource(settings.source), settings.flavour)}`;
 }
 
@@ -153,6 +156,8 @@ export interface DashboardsRequest {
   readonly RequestId: string;
   readonly PhysicalResourceId?: string;
   readonly ResourceProperties: Partial<DashboardsResourceProperties>;
+  /** The properties before an Update. */
+  readonly OldResourceProperties?: Partial<DashboardsResourceProperties>;
 }
 
 /** The answer to CloudFormation. */
@@ -161,6 +166,22 @@ export interface DashboardsOutcome {
   readonly Reason: string;
   readonly PhysicalResourceId: string;
   readonly Data?: { readonly DashboardId: string };
+}
+
+/**
+ * On an Update that targets the same objects as before (same product, flavour and dashboard id, however spelled), the
+ * id the resource already has. A resource created by an earlier version has an id hashed from the raw URL; answering a
+ * new id for it would make CloudFormation delete the "old" resource, and with `removeOnDelete` the objects just imported.
+ */
+function keptPhysicalId(request: DashboardsRequest, settings: DashboardsSettings): string | undefined {
+  const current = request.PhysicalResourceId;
+  if (request.RequestType !== 'Update' || current === undefined || current.startsWith(FAILED_CREATE_PREFIX)) return undefined;
+  try {
+    const before = parseDashboardsProperties(request.OldResourceProperties);
+    return dashboardsPhysicalId(before) === dashboardsPhysicalId(settings) ? current : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Authentication for the settings: a header from the secret, or a SigV4 signature. */
@@ -213,7 +234,7 @@ export async function runDashboardsRequest(
   } catch (e) {
     return { Status: 'FAILED', Reason: limit((e as Error).message), PhysicalResourceId: onFailure };
   }
-  const physicalId = dashboardsPhysicalId(settings);
+  const physicalId = keptPhysicalId(request, settings) ?? dashboardsPhysicalId(settings);
   try {
     const result = await importSavedObjects({
       url: settings.endpoint,

@@ -53,8 +53,11 @@ export function importEndpoint(url: string, flavour: DashboardFlavour, overwrite
   return endpoint;
 }
 
-/** The product's base URL without a trailing slash, where `/api/saved_objects/...` and `/app/...` live. */
-function apiBase(url: string, flavour: DashboardFlavour): string {
+/**
+ * The product's base URL without a trailing slash, where `/api/saved_objects/...` and `/app/...` live. WHATWG parsing
+ * lower-cases scheme and host and drops a default port, so spellings of one product give one base.
+ */
+export function apiBase(url: string, flavour: DashboardFlavour): string {
   const base = new URL(url);
   let path = base.pathname.replace(/\/+$/, '');
   if (flavour === 'opensearch' && path === '' && isAmazonOpenSearchServiceHost(base.hostname)) path = '/_dashboards';
