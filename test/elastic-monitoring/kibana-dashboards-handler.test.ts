@@ -235,6 +235,40 @@ describe('kibana dashboards custom resource handler against the fake saved-objec
     expect(cfn.answers[1].body.Reason).toMatch(/could not be removed \(removeOnDelete\): dashboard [\w-]+: Kibana refused the delete \(401/);
   });
 
+  test('a hanging Secrets Manager or product still gets CloudFormation an answer before the function\'s time runs out', async () => {
+    // Secrets Manager that never answers (no route from the VPC, no timeout in the SDK); the handler must not wait for it.
+    const signals: AbortSignal[] = [];
+    const hanging = {
+      send: (_command: unknown, options?: { abortSignal?: AbortSignal }) => {
+        signals.push(options!.abortSignal!);
+        return new Promise(() => undefined);
+      },
+    } as any;
+    const start = Date.now();
+    const remaining = (totalMs: number) => ({ getRemainingTimeInMillis: () => totalMs - (Date.now() - start) });
+    const patient = createDashboardsHandler({ secretsManager: hanging, log: () => undefined, timeoutMs: 60_000, answerReserveMs: 300 });
+    await patient(event('Create', properties('https://kibana.example.com')), remaining(900));
+    expect(Date.now() - start).toBeLessThan(900);
+    expect(cfn.answers[0].body).toMatchObject({ Status: 'FAILED', PhysicalResourceId: `${FAILED_CREATE_PREFIX}req-Create` });
+    expect(cfn.answers[0].body.Reason).toMatch(/before the function's timeout: Secrets Manager or the product did not answer in time/);
+    expect(signals[0].aborted).toBe(true);
+
+    // A product that takes the connection and never answers: the Update keeps its id and fails in time too.
+    const silent = http.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+      const begin = Date.now();
+      const patientProduct = createDashboardsHandler({ secretsManager, log: () => undefined, timeoutMs: 60_000, answerReserveMs: 300 });
+      await patientProduct(event('Update', properties(url), 'waf-dashboards:kibana:x:y'), { getRemainingTimeInMillis: () => 900 - (Date.now() - begin) });
+      expect(Date.now() - begin).toBeLessThan(900);
+      expect(cfn.answers[1].body).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'waf-dashboards:kibana:x:y' });
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
   test('with no secret, the requests are signed with the role for Amazon OpenSearch Service (service es)', async () => {
     const creds = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
     const problems: Array<string | undefined> = [];
