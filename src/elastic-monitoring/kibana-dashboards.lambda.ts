@@ -95,14 +95,36 @@ function timedOut(event: DashboardsEvent, afterMs: number): DashboardsOutcome {
   };
 }
 
-/** PUTs the answer to CloudFormation's pre-signed URL (an empty content type, as the URL was signed for). */
-export function respond(event: DashboardsEvent, outcome: DashboardsOutcome, timeoutMs: number = DEFAULT_ANSWER_RESERVE_MS): Promise<void> {
-  const body = JSON.stringify({
+/** CloudFormation refuses a response body over 4 KB (bytes, and a reason in another script takes up to 3 per character). */
+const RESPONSE_BYTES = 4096;
+
+/** The answer as JSON within CloudFormation's limit; only the reason is cut (the log has it whole). */
+export function responseBody(event: DashboardsEvent, outcome: DashboardsOutcome): string {
+  const body = (reason: string) => JSON.stringify({
     ...outcome,
+    Reason: reason,
     StackId: event.StackId,
     RequestId: event.RequestId,
     LogicalResourceId: event.LogicalResourceId,
   });
+  const whole = body(outcome.Reason);
+  if (Buffer.byteLength(whole) <= RESPONSE_BYTES) return whole;
+  // Cut by code points (never half a character), measured after JSON escaping, the longest prefix that fits.
+  const chars = Array.from(outcome.Reason);
+  const cut = (n: number) => body(`${chars.slice(0, n).join('')}…`);
+  let fits = 0;
+  let over = chars.length;
+  while (over - fits > 1) {
+    const mid = Math.floor((fits + over) / 2);
+    if (Buffer.byteLength(cut(mid)) <= RESPONSE_BYTES) fits = mid;
+    else over = mid;
+  }
+  return cut(fits);
+}
+
+/** PUTs the answer to CloudFormation's pre-signed URL (an empty content type, as the URL was signed for). */
+export function respond(event: DashboardsEvent, outcome: DashboardsOutcome, timeoutMs: number = DEFAULT_ANSWER_RESERVE_MS): Promise<void> {
+  const body = responseBody(event, outcome);
   const lib = event.ResponseURL.startsWith('http://') ? http : https;
   return new Promise((resolve, reject) => {
     const req = lib.request(event.ResponseURL, { method: 'PUT', headers: { 'content-type': '', 'content-length': Buffer.byteLength(body) } }, (res) => {

@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { createDashboardsHandler, DashboardsEvent } from '../../src/elastic-monitoring/kibana-dashboards.lambda';
+import { createDashboardsHandler, DashboardsEvent, respond } from '../../src/elastic-monitoring/kibana-dashboards.lambda';
 import { DEFAULT_FIELDS, DEFAULT_STATUS_VALUES } from '../../src/elastic-monitoring/runtime/config';
 import {
   dashboardsDigest, dashboardsPhysicalId, DashboardsResourceProperties, FAILED_CREATE_PREFIX, parseDashboardsProperties, resourceSource,
@@ -267,6 +267,24 @@ describe('kibana dashboards custom resource handler against the fake saved-objec
       silent.closeAllConnections();
       await new Promise((resolve) => silent.close(resolve));
     }
+  });
+
+  test('the whole answer stays within CloudFormation\'s 4096 bytes, however many bytes the reason\'s characters take', async () => {
+    // A product's messages in another script: 1400 characters (under the character limit) but three bytes each.
+    const reason = `Kibana at https://kibana.example.com: ${'索引パターンが見つかりません"\n'.repeat(90)}`;
+    expect(reason.length).toBeLessThan(1500);
+    const outcome = { Status: 'FAILED' as const, Reason: reason, PhysicalResourceId: `${FAILED_CREATE_PREFIX}req-Create` };
+    await respond(event('Create', properties('https://kibana.example.com')), outcome);
+    const sent = JSON.stringify(cfn.answers[0].body);
+    expect(Buffer.byteLength(sent)).toBeLessThanOrEqual(4096);
+    expect(Buffer.byteLength(sent)).toBeGreaterThan(4000);
+    expect(cfn.answers[0].body).toMatchObject({ Status: 'FAILED', PhysicalResourceId: outcome.PhysicalResourceId, RequestId: 'req-Create' });
+    expect(reason.startsWith(cfn.answers[0].body.Reason.slice(0, -1))).toBe(true);
+    expect(cfn.answers[0].body.Reason.endsWith('…')).toBe(true);
+
+    // A short reason is sent as it is.
+    await respond(event('Create', properties('https://kibana.example.com')), { ...outcome, Reason: 'short' });
+    expect(cfn.answers[1].body.Reason).toBe('short');
   });
 
   test('with no secret, the requests are signed with the role for Amazon OpenSearch Service (service es)', async () => {
