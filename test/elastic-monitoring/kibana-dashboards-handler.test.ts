@@ -223,6 +223,21 @@ describe('kibana dashboards custom resource handler against the fake saved-objec
     expect(fake.requests).toHaveLength(calls);
   });
 
+  test('with removeOnDelete, a Create that partly imported removes what it created before answering FAILED', async () => {
+    // An older Kibana: the Lens objects are refused, the rest are created.
+    fake = new FakeSavedObjectsApi({ flavour: 'kibana', typeVersions: { lens: '8.5.0' }, authenticate: basicAuthOnly });
+    const url = await fake.start();
+    await handler(event('Create', properties(url, { removeOnDelete: true })));
+
+    const answer = cfn.answers[0].body;
+    const created = (fake.requests[0].answer as any).successResults.map((r: any) => `${r.type}:${r.id}`);
+    expect(created.length).toBeGreaterThan(0);
+    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: `${FAILED_CREATE_PREFIX}req-Create` });
+    expect(answer.Reason).toContain(`the ${created.length} objects this import created were removed (removeOnDelete)`);
+    expect([...fake.deleted].sort()).toEqual([...created].sort());
+    expect(fake.objects.size).toBe(0);
+  });
+
   test('a refused import and a refused removal are FAILED with what to check', async () => {
     fake = new FakeSavedObjectsApi({ flavour: 'kibana', authenticate: (r) => (r.headers.authorization === 'Basic bm9ib2R5Om5vcGU=' ? undefined : 'unable to authenticate user') });
     const url = await fake.start();

@@ -184,6 +184,23 @@ function keptPhysicalId(request: DashboardsRequest, settings: DashboardsSettings
   }
 }
 
+/**
+ * Removes the objects a failed Create created (not those it overwrote: they were there before, maybe another stack's),
+ * dashboard first; says what happened, for the reason.
+ */
+async function removeCreated(result: ImportResult, settings: DashboardsSettings, authenticate: Authenticate, timeoutMs?: number): Promise<string> {
+  const created = new Set(result.objects.filter((o) => o.outcome === 'created').map((o) => `${o.type}:${o.id}`));
+  const objects = objectsToDelete(settings).filter((o) => created.has(`${o.type}:${o.id}`));
+  if (objects.length === 0) return '';
+  const deleted = await deleteSavedObjects({
+    url: settings.endpoint, flavour: settings.flavour, objects, authenticate, signed: settings.credentials === undefined, timeoutMs,
+  });
+  const left = deleted.filter((d) => d.outcome === 'failed');
+  if (left.length === 0) return `; the ${objects.length} objects this import created were removed (removeOnDelete)`;
+  return `; ${left.length} of the ${objects.length} objects this import created could not be removed (removeOnDelete), remove them by hand: ` +
+    left.map((d) => `${d.type} ${d.id}: ${d.message}`).join('; ');
+}
+
 /** Authentication for the settings: a header from the secret, or a SigV4 signature. */
 export type AuthenticatorFor = (settings: DashboardsSettings) => Promise<Authenticate>;
 
@@ -236,17 +253,23 @@ export async function runDashboardsRequest(
   }
   const physicalId = keptPhysicalId(request, settings) ?? dashboardsPhysicalId(settings);
   try {
+    const authenticate = await authenticatorFor(settings);
     const result = await importSavedObjects({
       url: settings.endpoint,
       flavour: settings.flavour,
       ndjson: dashboardsNdjson(settings.source, settings.flavour),
       overwrite: true,
-      authenticate: await authenticatorFor(settings),
+      authenticate,
       signed: settings.credentials === undefined,
       timeoutMs,
     });
     const reason = importReason(result, settings);
-    if (!result.success) return { Status: 'FAILED', Reason: reason, PhysicalResourceId: onFailure };
+    if (!result.success) {
+      // The rollback's Delete of a failed Create contacts nobody, so what this Create did import is removed now.
+      const cleanup = request.RequestType === 'Create' && settings.removeOnDelete
+        ? await removeCreated(result, settings, authenticate, timeoutMs) : '';
+      return { Status: 'FAILED', Reason: `${reason}${cleanup}`, PhysicalResourceId: onFailure };
+    }
     return {
       Status: 'SUCCESS',
       Reason: reason,
