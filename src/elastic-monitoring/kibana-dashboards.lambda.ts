@@ -3,7 +3,8 @@ import * as https from 'node:https';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import {
-  DashboardsOutcome, DashboardsRequest, DashboardsSettings, FAILED_CREATE_PREFIX, runDashboardsRequest,
+  DashboardsOutcome, DashboardsRequest, DashboardsSettings, FAILED_CREATE_PREFIX, leftBehind, objectsToDelete,
+  parseDashboardsProperties, runDashboardsRequest,
 } from './runtime/kibana-dashboards-resource';
 import { CredentialProvider, headerAuthenticator, sigV4Authenticator } from './runtime/request-auth';
 import { Authenticate } from './runtime/search-transport';
@@ -84,8 +85,18 @@ export function createDashboardsHandler(
   };
 }
 
-/** The answer when the work outlasts the function's time: FAILED with what to check, so the stack does not hang. */
+/**
+ * The answer when the work outlasts the function's time: FAILED with what to check, so the stack does not hang; for a
+ * Delete, SUCCESS with the objects left behind, as when the product is out of reach.
+ */
 function timedOut(event: DashboardsEvent, afterMs: number): DashboardsOutcome {
+  if (event.RequestType === 'Delete') {
+    const message = `no result within ${Math.round(afterMs / 1000)} s`;
+    // Only a Delete with removeOnDelete and readable properties contacts anything, so these parse.
+    const settings = parseDashboardsProperties(event.ResourceProperties);
+    const objects = objectsToDelete(settings).map((o) => ({ ...o, outcome: 'failed' as const, message, unreachable: true }));
+    return leftBehind(objects, settings, event.PhysicalResourceId!);
+  }
   const physicalId = event.RequestType === 'Create' ? `${FAILED_CREATE_PREFIX}${event.RequestId}` : event.PhysicalResourceId!;
   return {
     Status: 'FAILED',

@@ -238,6 +238,40 @@ describe('kibana dashboards custom resource handler against the fake saved-objec
     expect(fake.objects.size).toBe(0);
   });
 
+  test('with removeOnDelete and the product gone, Delete answers SUCCESS naming the objects left behind', async () => {
+    fake = new FakeSavedObjectsApi({ flavour: 'kibana', authenticate: basicAuthOnly });
+    const url = await fake.start();
+    const props = properties(url, { removeOnDelete: true });
+    await handler(event('Create', props));
+    const imported = [...fake.objects.keys()];
+    await fake.stop();
+    lines.length = 0;
+    await handler(event('Delete', props, cfn.answers[0].body.PhysicalResourceId));
+
+    const answer = cfn.answers[1].body;
+    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: cfn.answers[0].body.PhysicalResourceId });
+    expect(answer.Reason).toMatch(new RegExp(`is out of reach \\(cannot reach .*\\): ${imported.length} saved objects left behind, remove them by hand`));
+    expect(answer.Data.LeftBehind.split(',').sort()).toEqual([...imported].sort());
+    expect(lines.join('\n')).toContain('left behind');
+
+    // A product that takes the connection and never answers: the Delete is answered in time, the same way.
+    const silent = http.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const silentUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+      const begin = Date.now();
+      const patient = createDashboardsHandler({ secretsManager, log: () => undefined, timeoutMs: 60_000, answerReserveMs: 300 });
+      const remaining = { getRemainingTimeInMillis: () => 900 - (Date.now() - begin) };
+      await patient(event('Delete', properties(silentUrl, { removeOnDelete: true }), 'waf-dashboards:kibana:x:y'), remaining);
+      expect(Date.now() - begin).toBeLessThan(900);
+      expect(cfn.answers[2].body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'waf-dashboards:kibana:x:y' });
+      expect(cfn.answers[2].body.Data.LeftBehind.split(',').sort()).toEqual([...imported].sort());
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
   test('a refused import and a refused removal are FAILED with what to check', async () => {
     fake = new FakeSavedObjectsApi({ flavour: 'kibana', authenticate: (r) => (r.headers.authorization === 'Basic bm9ib2R5Om5vcGU=' ? undefined : 'unable to authenticate user') });
     const url = await fake.start();

@@ -150,6 +150,22 @@ export function deleteFailureReason(deleted: readonly DeletedObject[], settings:
     `could not be removed (removeOnDelete): ${each.join('; ')}; remove them by hand, or set removeOnDelete to false to leave them`);
 }
 
+/**
+ * A product out of reach on Delete (decommissioned, or its network path gone with the stack) is no reason to block the
+ * stack's deletion: nothing else could remove the objects later either, and an Update to drop `removeOnDelete` would
+ * need the same product. SUCCESS, naming the objects left behind (in the reason, the log and the response's Data).
+ */
+export function leftBehind(failed: readonly DeletedObject[], settings: DashboardsSettings, physicalId: string): DashboardsOutcome {
+  const names = failed.map((d) => `${d.type}:${d.id}`);
+  return {
+    Status: 'SUCCESS',
+    Reason: limit(`${productName(settings.flavour)} at ${settings.endpoint} is out of reach (${failed[0].message}): ` +
+      `${names.length} saved objects left behind, remove them by hand if it comes back: ${names.join(', ')}`),
+    PhysicalResourceId: physicalId,
+    Data: { LeftBehind: names.join(',') },
+  };
+}
+
 /** The part of a CloudFormation custom resource request the handler reads. */
 export interface DashboardsRequest {
   readonly RequestType: 'Create' | 'Update' | 'Delete';
@@ -165,7 +181,11 @@ export interface DashboardsOutcome {
   readonly Status: 'SUCCESS' | 'FAILED';
   readonly Reason: string;
   readonly PhysicalResourceId: string;
-  readonly Data?: { readonly DashboardId: string };
+  readonly Data?: {
+    readonly DashboardId?: string;
+    /** `type:id` of the objects a Delete could not remove, comma-separated. */
+    readonly LeftBehind?: string;
+  };
 }
 
 /**
@@ -234,6 +254,8 @@ export async function runDashboardsRequest(
         signed: settings.credentials === undefined,
         timeoutMs,
       });
+      const failed = deleted.filter((d) => d.outcome === 'failed');
+      if (failed.length > 0 && failed.every((d) => d.unreachable)) return leftBehind(failed, settings, keep);
       const failure = deleteFailureReason(deleted, settings);
       if (failure) return { Status: 'FAILED', Reason: failure, PhysicalResourceId: keep };
       const gone = deleted.filter((d) => d.outcome === 'deleted').length;

@@ -88,6 +88,8 @@ export interface DeletedObject {
   readonly outcome: 'deleted' | 'absent' | 'failed';
   /** Only for `failed`: the status and the product's message. */
   readonly message?: string;
+  /** Only for `failed`: the product could not be reached (no connection, no answer in time), so nothing refused it. */
+  readonly unreachable?: boolean;
 }
 
 export interface DeleteOptions {
@@ -107,10 +109,11 @@ export interface DeleteOptions {
 export async function deleteSavedObjects(options: DeleteOptions): Promise<DeletedObject[]> {
   const out: DeletedObject[] = [];
   let unreachable: string | undefined;
+  let outOfReach = false;
   for (const o of options.objects) {
     // Out of reach for one object is out of reach for all: waiting out each time limit would outlast the caller's.
     if (unreachable !== undefined) {
-      out.push({ ...o, outcome: 'failed', message: unreachable });
+      out.push({ ...o, outcome: 'failed', message: unreachable, ...(outOfReach && { unreachable: true }) });
       continue;
     }
     const request = buildDeleteRequest(options.url, options.flavour, o.type, o.id);
@@ -122,7 +125,8 @@ export async function deleteSavedObjects(options: DeleteOptions): Promise<Delete
       else if (status === 404 && /Saved object \[[^\]]*\] not found/i.test(body)) out.push({ ...o, outcome: 'absent' });
       else out.push({ ...o, outcome: 'failed', message: importFailureMessage(status, body, options.flavour, options.signed ?? false, 'delete') });
     } catch (e) {
-      out.push({ ...o, outcome: 'failed', message: (e as Error).message });
+      outOfReach = e instanceof ProductUnreachableError;
+      out.push({ ...o, outcome: 'failed', message: (e as Error).message, ...(outOfReach && { unreachable: true }) });
       if (e instanceof SavedObjectsImportError) unreachable = `not tried: ${(e as Error).message}`;
     }
   }
@@ -223,6 +227,14 @@ export class SavedObjectsImportError extends Error {
   constructor(message: string, public readonly status?: number) {
     super(message);
     this.name = 'SavedObjectsImportError';
+  }
+}
+
+/** No connection or no answer in time: the product is out of reach (gone, or the network path is), not refusing. */
+export class ProductUnreachableError extends SavedObjectsImportError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProductUnreachableError';
   }
 }
 
@@ -415,11 +427,11 @@ function send(request: OutgoingRequest, headers: Record<string, string>, timeout
       });
       res.on('error', fail);
     });
-    const timer = setTimeout(() => req.destroy(new SavedObjectsImportError(`no answer from ${url} within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => req.destroy(new ProductUnreachableError(`no answer from ${url} within ${timeoutMs} ms`)), timeoutMs);
     function fail(e: Error) {
       clearTimeout(timer);
       if (e instanceof SavedObjectsImportError) reject(e);
-      else reject(new SavedObjectsImportError(`cannot reach ${url} (${(e as NodeJS.ErrnoException).code ?? e.name}: ${e.message}): check the URL, the network and any proxy`));
+      else reject(new ProductUnreachableError(`cannot reach ${url} (${(e as NodeJS.ErrnoException).code ?? e.name}: ${e.message}): check the URL, the network and any proxy`));
     }
     req.on('error', fail);
     req.end(request.body);
