@@ -118,7 +118,7 @@ describe('ElasticWafMonitor kibanaDashboards', () => {
     ].sort());
   });
 
-  test('Amazon OpenSearch Service with SigV4: POST on the domain, DELETE only with removeOnDelete; OpenSearch flavour', () => {
+  test('Amazon OpenSearch Service with SigV4: POST on the import route, DELETE on saved objects only with removeOnDelete; OpenSearch flavour', () => {
     const engine = () => SearchEngine.amazonOpenSearchService({ domainArn: DOMAIN_ARN });
     const statements = (removeOnDelete: boolean) => {
       const { template } = synth({ endpoint: DOMAIN_URL, engine: engine(), credentials: undefined, kibanaDashboards: { endpoint: `${DOMAIN_URL}/_dashboards`, removeOnDelete } });
@@ -126,10 +126,14 @@ describe('ElasticWafMonitor kibanaDashboards', () => {
       return { template, list: roleStatements(template, fn).filter((s) => !s.includes('logs:')) };
     };
     const keep = statements(false);
-    expect(keep.list).toEqual([`Allow es:ESHttpPost ON ${JSON.stringify([DOMAIN_ARN, `${DOMAIN_ARN}/*`])}`]);
+    // The saved-objects routes of the domain's Dashboards only: no index of the domain can be written or deleted.
+    expect(keep.list).toEqual([`Allow es:ESHttpPost ON "${DOMAIN_ARN}/_dashboards/api/saved_objects/_import"`]);
     expect(dashboardsResource(keep.template).Properties).toMatchObject({ Flavour: 'opensearch', SigningRegion: 'eu-west-1', RemoveOnDelete: 'false' });
     expect(dashboardsResource(keep.template).Properties.Credentials).toBeUndefined();
-    expect(statements(true).list).toEqual([`Allow es:ESHttpDelete,es:ESHttpPost ON ${JSON.stringify([DOMAIN_ARN, `${DOMAIN_ARN}/*`])}`]);
+    expect(statements(true).list.sort()).toEqual([
+      `Allow es:ESHttpDelete ON "${DOMAIN_ARN}/_dashboards/api/saved_objects/*"`,
+      `Allow es:ESHttpPost ON "${DOMAIN_ARN}/_dashboards/api/saved_objects/_import"`,
+    ]);
   });
 
   test('the resource waits for the role\'s policies', () => {
