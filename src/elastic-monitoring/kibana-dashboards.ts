@@ -41,6 +41,16 @@ export function kibanaDashboardsErrors(options: KibanaDashboardsOptions | undefi
   if (kibanaForDomain) {
     errors.push('kibanaDashboards.flavour: an Amazon OpenSearch Service domain serves OpenSearch Dashboards: use KibanaDashboardsFlavour.OPENSEARCH_DASHBOARDS or leave flavour out');
   }
+  // The objects follow the flavour, the monitor's queries the engine: Kibana's objects cannot read OpenSearch's documents
+  // the monitor describes, nor OpenSearch Dashboards' Elasticsearch's (and each product refuses the other's import).
+  if (engine.kind === SearchEngineKind.OPENSEARCH && options.flavour === KibanaDashboardsFlavour.KIBANA) {
+    errors.push('kibanaDashboards.flavour: SearchEngine.openSearch() is shown by OpenSearch Dashboards, not Kibana: ' +
+      'use KibanaDashboardsFlavour.OPENSEARCH_DASHBOARDS or leave flavour out');
+  }
+  if (engine.kind === SearchEngineKind.ELASTICSEARCH && options.flavour === KibanaDashboardsFlavour.OPENSEARCH_DASHBOARDS) {
+    errors.push('kibanaDashboards.flavour: SearchEngine.elasticsearch() (the default engine) is shown by Kibana, not OpenSearch Dashboards: ' +
+      'use KibanaDashboardsFlavour.KIBANA or leave flavour out; for an OpenSearch cluster set engine to SearchEngine.openSearch()');
+  }
   const endpoint = options.endpoint;
   if (endpoint === undefined) {
     errors.push('kibanaDashboards.endpoint is required: give Kibana\'s or OpenSearch Dashboards\' URL, such as https://kibana.example.com:5601');

@@ -174,6 +174,9 @@ describe('ElasticWafMonitor kibanaDashboards', () => {
       fails({ kibanaDashboards: { endpoint: 'https://kibana.example.com/?space=x' } }, /kibanaDashboards\.endpoint: it must not contain a query/);
       fails({ kibanaDashboards: { endpoint: 'kibana.example.com' } }, /kibanaDashboards\.endpoint: it must be Kibana's or OpenSearch Dashboards' URL/);
       fails({ kibanaDashboards: { endpoint: 'https://kibana.example.com/api/saved_objects/_import' } }, /must be the product's base URL, not an API or app path .*give https:\/\/kibana\.example\.com$/m);
+      fails({ kibanaDashboards: { endpoint: 'https://kibana.example.com/s/my space' } },
+        /kibanaDashboards\.endpoint: it must not contain spaces or other whitespace \(got "https:\/\/kibana\.example\.com\/s\/my space"\)/);
+      fails({ kibanaDashboards: { endpoint: 'https://kibana.example.com/s/a\tb' } }, /must not contain spaces or other whitespace/);
     });
 
     test('Amazon OpenSearch Service: the /_dashboards path, and no Kibana flavour', () => {
@@ -196,11 +199,18 @@ describe('ElasticWafMonitor kibanaDashboards', () => {
       }, /kibanaDashboards is not available with SearchEngine\.amazonOpenSearchServerless\(\)/);
     });
 
-    test('an explicit flavour wins over the engine\'s', () => {
+    test('a flavour that does not match the engine is refused', () => {
+      fails({ engine: SearchEngine.openSearch(), kibanaDashboards: { endpoint: 'https://k.example.com', flavour: KibanaDashboardsFlavour.KIBANA } },
+        /kibanaDashboards\.flavour: SearchEngine\.openSearch\(\) is shown by OpenSearch Dashboards, not Kibana: use KibanaDashboardsFlavour\.OPENSEARCH_DASHBOARDS or leave flavour out/);
+      fails({ kibanaDashboards: { endpoint: 'https://k.example.com', flavour: KibanaDashboardsFlavour.OPENSEARCH_DASHBOARDS } },
+        /kibanaDashboards\.flavour: SearchEngine\.elasticsearch\(\) \(the default engine\) is shown by Kibana, not OpenSearch Dashboards: use KibanaDashboardsFlavour\.KIBANA/);
+    });
+
+    test('an explicit flavour that matches the engine is kept', () => {
       const { template } = synth({ engine: SearchEngine.openSearch(), kibanaDashboards: { endpoint: 'https://dashboards.example.com', flavour: KibanaDashboardsFlavour.OPENSEARCH_DASHBOARDS } });
       expect(dashboardsResource(template).Properties.Flavour).toBe('opensearch');
       expect(dashboardsResource(synth({ engine: SearchEngine.openSearch() }).template).Properties.Flavour).toBe('opensearch');
-      expect(dashboardsResource(synth({ engine: SearchEngine.openSearch(), kibanaDashboards: { endpoint: 'https://k.example.com', flavour: KibanaDashboardsFlavour.KIBANA } }).template).Properties.Flavour).toBe('kibana');
+      expect(dashboardsResource(synth({ kibanaDashboards: { endpoint: 'https://k.example.com', flavour: KibanaDashboardsFlavour.KIBANA } }).template).Properties.Flavour).toBe('kibana');
     });
   });
 });

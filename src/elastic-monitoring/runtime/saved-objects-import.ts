@@ -40,6 +40,8 @@ export function importUrlErrors(url: string): string[] {
     errors.push('the URL must not contain user info (user:password@): keep the credentials in the Secrets Manager secret');
   }
   if (parsed.search !== '' || parsed.hash !== '') errors.push('the URL must not contain a query (?...) or fragment (#...)');
+  // The parser would quietly encode it: a typo (a pasted title, a broken line) would become another path.
+  if (/\s/.test(url)) errors.push(`the URL must not contain spaces or other whitespace (got "${url}"): remove them, or percent-encode a path that has one (%20)`);
   return errors;
 }
 
