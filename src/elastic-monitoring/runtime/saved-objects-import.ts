@@ -361,7 +361,7 @@ export function importFailureMessage(
   const said = message === '' ? '' : `: ${message}`;
   if (status === 401 || status === 403) {
     const advice = signed
-      ? `check that your role may call es:ESHttp${what === 'delete' ? 'Delete' : 'Post'} on the domain and, with fine-grained access control, is mapped to a role that may manage saved objects (the tenant's)`
+      ? `check that your role may call es:ESHttp${what === 'delete' ? 'Delete' : 'Post'} on the domain's _dashboards/api/saved_objects/ paths and, with fine-grained access control, is mapped to a role that may manage saved objects (the tenant's)`
       : "check the credentials in the secret and the user's privileges (Kibana: the Saved Objects Management feature, all; Dashboards: write on the tenant)";
     return `${product} refused the ${what} (${status}${said}): ${advice}`;
   }
