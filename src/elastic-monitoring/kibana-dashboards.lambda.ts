@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { CloudFormationClient, DescribeStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import {
@@ -25,6 +26,8 @@ export interface DashboardsEvent extends DashboardsRequest {
 
 export interface DashboardsHandlerDeps {
   readonly secretsManager: Pick<SecretsManagerClient, 'send'>;
+  /** Reads the stack's resources before a removal, so objects another resource holds stay. @default - not read */
+  readonly cloudFormation?: Pick<CloudFormationClient, 'send'>;
   /** @default - the Node.js provider chain (in Lambda: the execution role's credentials) */
   readonly awsCredentials?: CredentialProvider;
   /** Writes one log line. */
@@ -76,7 +79,10 @@ export function createDashboardsHandler(
       }, leftMs);
     });
     const timeoutMs = Math.max(1, Math.min(deps.timeoutMs ?? DEFAULT_TIMEOUT_MS, leftMs));
-    const work = runDashboardsRequest(event, authenticatorFor(abort.signal), timeoutMs);
+    const cfn = deps.cloudFormation;
+    const stackResources = cfn && (async (r: { readonly StackId: string }) =>
+      (await cfn.send(new DescribeStackResourcesCommand({ StackName: r.StackId }), { abortSignal: abort.signal })).StackResources ?? []);
+    const work = runDashboardsRequest(event, authenticatorFor(abort.signal), timeoutMs, stackResources);
     const outcome = await Promise.race([work, timeUp]).finally(() => clearTimeout(timer));
     const { Status: status, Reason: reason, PhysicalResourceId: physicalResourceId } = outcome;
     deps.log(JSON.stringify({ requestType: event.RequestType, status, reason, physicalResourceId }));
@@ -154,6 +160,7 @@ export async function handler(event: DashboardsEvent, context: DashboardsContext
   live ??= createDashboardsHandler({
     // The SDK's default has no time limit; the handler's deadline covers the rest.
     secretsManager: new SecretsManagerClient({ requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000 } }),
+    cloudFormation: new CloudFormationClient({ requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000 } }),
     log: (line) => console.log(line),
   });
   await live(event, context);

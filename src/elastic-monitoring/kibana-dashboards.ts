@@ -1,4 +1,4 @@
-import { CustomResource, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { CustomResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -120,6 +120,10 @@ export class KibanaDashboards extends Construct {
     suppressNag(fn, [pinnedRuntime()]);
     props.secret?.grantRead(defaults.role);
     props.grantAccess(this, defaults.role);
+    if (options.removeOnDelete === true) {
+      // Before removing, the function checks that no live resource of this stack (a replacement) holds the same objects.
+      defaults.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['cloudformation:DescribeStackResources'], resources: [Stack.of(this).stackId] }));
+    }
 
     const source = resourceSource(config);
     const properties: DashboardsResourceProperties = {

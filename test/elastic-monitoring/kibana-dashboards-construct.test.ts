@@ -131,6 +131,7 @@ describe('ElasticWafMonitor kibanaDashboards', () => {
     expect(dashboardsResource(keep.template).Properties).toMatchObject({ Flavour: 'opensearch', SigningRegion: 'eu-west-1', RemoveOnDelete: 'false' });
     expect(dashboardsResource(keep.template).Properties.Credentials).toBeUndefined();
     expect(statements(true).list.sort()).toEqual([
+      'Allow cloudformation:DescribeStackResources ON {"Ref":"AWS::StackId"}',
       `Allow es:ESHttpDelete ON "${DOMAIN_ARN}/_dashboards/api/saved_objects/*"`,
       `Allow es:ESHttpPost ON "${DOMAIN_ARN}/_dashboards/api/saved_objects/_import"`,
     ]);

@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
+import { DescribeStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { createDashboardsHandler, DashboardsEvent, respond } from '../../src/elastic-monitoring/kibana-dashboards.lambda';
 import { DEFAULT_FIELDS, DEFAULT_STATUS_VALUES } from '../../src/elastic-monitoring/runtime/config';
@@ -165,6 +166,38 @@ describe('kibana dashboards custom resource handler against the fake saved-objec
     await handler(event('Update', properties(url, { removeOnDelete: true, src: { ...source(), indexPattern: 'edge-*' } }), created, before));
     expect(cfn.answers[3].body.PhysicalResourceId).not.toBe(created);
     expect(fake.deleted).toEqual([]);
+  });
+
+  test('with removeOnDelete, a Delete leaves the objects another live resource of the stack just imported', async () => {
+    // CloudFormation's side: the resources of each stack as the test sets them, answered for the stack asked about.
+    const stacks: Record<string, any[]> = {};
+    const cloudFormation = {
+      send: async (command: any) => {
+        if (!(command instanceof DescribeStackResourcesCommand)) throw new Error(`unexpected ${command.constructor.name}`);
+        return { StackResources: stacks[command.input.StackName!] ?? [] };
+      },
+    } as any;
+    const guarded = createDashboardsHandler({ secretsManager, cloudFormation, log: () => undefined, timeoutMs: 5_000 });
+    fake = new FakeSavedObjectsApi({ flavour: 'kibana', authenticate: basicAuthOnly });
+    const url = await fake.start();
+    const props = properties(url, { removeOnDelete: true });
+    await guarded(event('Create', props));
+    const current = cfn.answers[0].body.PhysicalResourceId;
+    const stackId = 'arn:aws:cloudformation:eu-west-1:111111111111:stack/s/1';
+    const live = { LogicalResourceId: 'MonitorKibanaDashboards', PhysicalResourceId: current, ResourceType: 'Custom::WafKibanaDashboards' };
+    stacks[stackId] = [{ ...live, ResourceStatus: 'UPDATE_COMPLETE' }];
+
+    // The replaced resource (an id of an earlier version, a respelled URL) is deleted after the new one imported.
+    await guarded(event('Delete', properties(`${url}/`, { removeOnDelete: true }), 'waf-dashboards:kibana:0123456789abcdef:old'));
+    expect(cfn.answers[1].body).toMatchObject({ Status: 'SUCCESS' });
+    expect(cfn.answers[1].body.Reason).toMatch(/left in Kibana: MonitorKibanaDashboards of this stack imported the same ones/);
+    expect(fake.deleted).toEqual([]);
+
+    // The stack's deletion: the resource itself is being deleted, so the objects go.
+    stacks[stackId] = [{ ...live, ResourceStatus: 'DELETE_IN_PROGRESS' }];
+    await guarded(event('Delete', props, current));
+    expect(cfn.answers[2].body.Reason).toMatch(/saved objects removed/);
+    expect(fake.objects.size).toBe(0);
   });
 
   test('Delete leaves the objects in place unless removeOnDelete, without calling Kibana', async () => {

@@ -221,6 +221,38 @@ async function removeCreated(result: ImportResult, settings: DashboardsSettings,
     left.map((d) => `${d.type} ${d.id}: ${d.message}`).join('; ');
 }
 
+/** A resource of the stack as CloudFormation lists it. */
+export interface StackResource {
+  readonly LogicalResourceId?: string;
+  readonly PhysicalResourceId?: string;
+  readonly ResourceType?: string;
+  readonly ResourceStatus?: string;
+}
+
+/** The stack's resources now (DescribeStackResources of the request's stack). */
+export type StackResourcesLookup = (request: DashboardsRequest & { readonly StackId: string }) => Promise<readonly StackResource[]>;
+
+/**
+ * Another live resource of the stack that holds the same objects (its physical id names the same product, flavour and
+ * dashboard id): a replacement whose new resource just imported them, or a second monitor on the same Kibana and index
+ * pattern. Its logical id, or undefined when none (or the stack cannot be read: the objects are then removed as asked).
+ */
+async function stillImportedBy(request: DashboardsRequest, settings: DashboardsSettings, lookup: StackResourcesLookup): Promise<string | undefined> {
+  const r = request as DashboardsRequest & { readonly StackId?: string; readonly LogicalResourceId?: string };
+  if (r.StackId === undefined) return undefined;
+  let resources: readonly StackResource[];
+  try {
+    resources = await lookup(r as DashboardsRequest & { readonly StackId: string });
+  } catch {
+    return undefined;
+  }
+  const same = dashboardsPhysicalId(settings);
+  const other = resources.find((o) => o.ResourceType === DASHBOARDS_RESOURCE_TYPE && o.PhysicalResourceId === same
+    && !(o.ResourceStatus ?? '').startsWith('DELETE')
+    && !(o.LogicalResourceId === r.LogicalResourceId && o.PhysicalResourceId === request.PhysicalResourceId));
+  return other?.LogicalResourceId ?? (other ? 'another resource' : undefined);
+}
+
 /** Authentication for the settings: a header from the secret, or a SigV4 signature. */
 export type AuthenticatorFor = (settings: DashboardsSettings) => Promise<Authenticate>;
 
@@ -229,7 +261,7 @@ export type AuthenticatorFor = (settings: DashboardsSettings) => Promise<Authent
  * or with `removeOnDelete` deletes them by id. Every failure is FAILED with the per-object reasons.
  */
 export async function runDashboardsRequest(
-  request: DashboardsRequest, authenticatorFor: AuthenticatorFor, timeoutMs?: number,
+  request: DashboardsRequest, authenticatorFor: AuthenticatorFor, timeoutMs?: number, stackResources?: StackResourcesLookup,
 ): Promise<DashboardsOutcome> {
   const keep = request.PhysicalResourceId ?? `${FAILED_CREATE_PREFIX}${request.RequestId}`;
   if (request.RequestType === 'Delete') {
@@ -244,6 +276,14 @@ export async function runDashboardsRequest(
     }
     if (!settings.removeOnDelete) {
       return { Status: 'SUCCESS', Reason: `saved objects left in ${productName(settings.flavour)} (removeOnDelete is false)`, PhysicalResourceId: keep };
+    }
+    const sharer = stackResources && await stillImportedBy(request, settings, stackResources);
+    if (sharer) {
+      return {
+        Status: 'SUCCESS',
+        Reason: `saved objects left in ${productName(settings.flavour)}: ${sharer} of this stack imported the same ones (same product, flavour and ids)`,
+        PhysicalResourceId: keep,
+      };
     }
     try {
       const deleted = await deleteSavedObjects({
