@@ -1,4 +1,4 @@
-import { CustomResource, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { CustomResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -40,6 +40,16 @@ export function kibanaDashboardsErrors(options: KibanaDashboardsOptions | undefi
   const kibanaForDomain = engine.kind === SearchEngineKind.AMAZON_OPENSEARCH_SERVICE && options.flavour === KibanaDashboardsFlavour.KIBANA;
   if (kibanaForDomain) {
     errors.push('kibanaDashboards.flavour: an Amazon OpenSearch Service domain serves OpenSearch Dashboards: use KibanaDashboardsFlavour.OPENSEARCH_DASHBOARDS or leave flavour out');
+  }
+  // The objects follow the flavour, the monitor's queries the engine: Kibana's objects cannot read OpenSearch's documents
+  // the monitor describes, nor OpenSearch Dashboards' Elasticsearch's (and each product refuses the other's import).
+  if (engine.kind === SearchEngineKind.OPENSEARCH && options.flavour === KibanaDashboardsFlavour.KIBANA) {
+    errors.push('kibanaDashboards.flavour: SearchEngine.openSearch() is shown by OpenSearch Dashboards, not Kibana: ' +
+      'use KibanaDashboardsFlavour.OPENSEARCH_DASHBOARDS or leave flavour out');
+  }
+  if (engine.kind === SearchEngineKind.ELASTICSEARCH && options.flavour === KibanaDashboardsFlavour.OPENSEARCH_DASHBOARDS) {
+    errors.push('kibanaDashboards.flavour: SearchEngine.elasticsearch() (the default engine) is shown by Kibana, not OpenSearch Dashboards: ' +
+      'use KibanaDashboardsFlavour.KIBANA or leave flavour out; for an OpenSearch cluster set engine to SearchEngine.openSearch()');
   }
   const endpoint = options.endpoint;
   if (endpoint === undefined) {
@@ -109,6 +119,10 @@ export class KibanaDashboards extends Construct {
     suppressNag(fn, [pinnedRuntime()]);
     props.secret?.grantRead(defaults.role);
     props.grantAccess(this, defaults.role);
+    if (options.removeOnDelete === true) {
+      // Before removing, the function checks that no live resource of this stack (a replacement) holds the same objects.
+      defaults.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['cloudformation:DescribeStackResources'], resources: [Stack.of(this).stackId] }));
+    }
 
     const source = resourceSource(config);
     const properties: DashboardsResourceProperties = {

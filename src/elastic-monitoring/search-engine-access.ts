@@ -94,16 +94,28 @@ export function grantSearchAccess(scope: Construct, engine: SearchEngine, creden
 }
 
 /**
- * Lets the dashboards import's role call the domain's HTTP API (Dashboards live under its `/_dashboards` path) when it
- * signs its requests: POST to import, DELETE only when the objects are removed on delete.
+ * Lets the dashboards import's role call the domain's HTTP API when it signs its requests, on the saved-objects paths
+ * of its Dashboards only (`/_dashboards/api/saved_objects/...`; IAM matches the request path after the domain's ARN):
+ * POST to the import route, DELETE on the objects' routes only when they are removed on delete. A grant on the
+ * domain's paths (domain/<name>/*) would let the function write or delete any index.
  */
 export function grantDashboardsAccess(
   scope: Construct, engine: SearchEngine, credentials: ElasticCredentials | undefined, role: iam.IRole, removeOnDelete: boolean,
 ): void {
   const arn = engine.resourceArn;
   if (!signsWithRole(engine, credentials) || arn === undefined || engine.kind !== SearchEngineKind.AMAZON_OPENSEARCH_SERVICE) return;
-  const actions = removeOnDelete ? ['es:ESHttpPost', 'es:ESHttpDelete'] : ['es:ESHttpPost'];
-  grantDomainHttp(scope, 'DashboardsAccess', arn, role, actions, 'the domain whose Dashboards the WAF dashboard is imported into');
+  const savedObjects = `${arn}/_dashboards/api/saved_objects`;
+  const statements = [new iam.PolicyStatement({ actions: ['es:ESHttpPost'], resources: [`${savedObjects}/_import`] })];
+  if (removeOnDelete) statements.push(new iam.PolicyStatement({ actions: ['es:ESHttpDelete'], resources: [`${savedObjects}/*`] }));
+  const policy = new iam.Policy(scope, 'DashboardsAccess', { roles: [role], statements });
+  if (removeOnDelete) {
+    suppressNag(policy, [{
+      id: 'AwsSolutions-IAM5',
+      reason: 'es:ESHttpDelete is granted on the saved-objects paths of the Dashboards the WAF dashboard is imported into ' +
+        '(_dashboards/api/saved_objects/<type>/<id>): the objects it removes on delete, no index.',
+      appliesTo: [`Resource::${nagFindingName(policy, `${savedObjects}/*`)}`],
+    }]);
+  }
 }
 
 function grantDomainHttp(scope: Construct, id: string, arn: string, role: iam.IRole, actions: string[], which: string): void {

@@ -118,7 +118,7 @@ describe('ElasticWafMonitor kibanaDashboards', () => {
     ].sort());
   });
 
-  test('Amazon OpenSearch Service with SigV4: POST on the domain, DELETE only with removeOnDelete; OpenSearch flavour', () => {
+  test('Amazon OpenSearch Service with SigV4: POST on the import route, DELETE on saved objects only with removeOnDelete; OpenSearch flavour', () => {
     const engine = () => SearchEngine.amazonOpenSearchService({ domainArn: DOMAIN_ARN });
     const statements = (removeOnDelete: boolean) => {
       const { template } = synth({ endpoint: DOMAIN_URL, engine: engine(), credentials: undefined, kibanaDashboards: { endpoint: `${DOMAIN_URL}/_dashboards`, removeOnDelete } });
@@ -126,10 +126,15 @@ describe('ElasticWafMonitor kibanaDashboards', () => {
       return { template, list: roleStatements(template, fn).filter((s) => !s.includes('logs:')) };
     };
     const keep = statements(false);
-    expect(keep.list).toEqual([`Allow es:ESHttpPost ON ${JSON.stringify([DOMAIN_ARN, `${DOMAIN_ARN}/*`])}`]);
+    // The saved-objects routes of the domain's Dashboards only: no index of the domain can be written or deleted.
+    expect(keep.list).toEqual([`Allow es:ESHttpPost ON "${DOMAIN_ARN}/_dashboards/api/saved_objects/_import"`]);
     expect(dashboardsResource(keep.template).Properties).toMatchObject({ Flavour: 'opensearch', SigningRegion: 'eu-west-1', RemoveOnDelete: 'false' });
     expect(dashboardsResource(keep.template).Properties.Credentials).toBeUndefined();
-    expect(statements(true).list).toEqual([`Allow es:ESHttpDelete,es:ESHttpPost ON ${JSON.stringify([DOMAIN_ARN, `${DOMAIN_ARN}/*`])}`]);
+    expect(statements(true).list.sort()).toEqual([
+      'Allow cloudformation:DescribeStackResources ON {"Ref":"AWS::StackId"}',
+      `Allow es:ESHttpDelete ON "${DOMAIN_ARN}/_dashboards/api/saved_objects/*"`,
+      `Allow es:ESHttpPost ON "${DOMAIN_ARN}/_dashboards/api/saved_objects/_import"`,
+    ]);
   });
 
   test('the resource waits for the role\'s policies', () => {
@@ -170,6 +175,9 @@ describe('ElasticWafMonitor kibanaDashboards', () => {
       fails({ kibanaDashboards: { endpoint: 'https://kibana.example.com/?space=x' } }, /kibanaDashboards\.endpoint: it must not contain a query/);
       fails({ kibanaDashboards: { endpoint: 'kibana.example.com' } }, /kibanaDashboards\.endpoint: it must be Kibana's or OpenSearch Dashboards' URL/);
       fails({ kibanaDashboards: { endpoint: 'https://kibana.example.com/api/saved_objects/_import' } }, /must be the product's base URL, not an API or app path .*give https:\/\/kibana\.example\.com$/m);
+      fails({ kibanaDashboards: { endpoint: 'https://kibana.example.com/s/my space' } },
+        /kibanaDashboards\.endpoint: it must not contain spaces or other whitespace \(got "https:\/\/kibana\.example\.com\/s\/my space"\)/);
+      fails({ kibanaDashboards: { endpoint: 'https://kibana.example.com/s/a\tb' } }, /must not contain spaces or other whitespace/);
     });
 
     test('Amazon OpenSearch Service: the /_dashboards path, and no Kibana flavour', () => {
@@ -194,11 +202,18 @@ describe('ElasticWafMonitor kibanaDashboards', () => {
       }, /kibanaDashboards is not available with SearchEngine\.amazonOpenSearchServerless\(\)/);
     });
 
-    test('an explicit flavour wins over the engine\'s', () => {
+    test('a flavour that does not match the engine is refused', () => {
+      fails({ engine: SearchEngine.openSearch(), kibanaDashboards: { endpoint: 'https://k.example.com', flavour: KibanaDashboardsFlavour.KIBANA } },
+        /kibanaDashboards\.flavour: SearchEngine\.openSearch\(\) is shown by OpenSearch Dashboards, not Kibana: use KibanaDashboardsFlavour\.OPENSEARCH_DASHBOARDS or leave flavour out/);
+      fails({ kibanaDashboards: { endpoint: 'https://k.example.com', flavour: KibanaDashboardsFlavour.OPENSEARCH_DASHBOARDS } },
+        /kibanaDashboards\.flavour: SearchEngine\.elasticsearch\(\) \(the default engine\) is shown by Kibana, not OpenSearch Dashboards: use KibanaDashboardsFlavour\.KIBANA/);
+    });
+
+    test('an explicit flavour that matches the engine is kept', () => {
       const { template } = synth({ engine: SearchEngine.openSearch(), kibanaDashboards: { endpoint: 'https://dashboards.example.com', flavour: KibanaDashboardsFlavour.OPENSEARCH_DASHBOARDS } });
       expect(dashboardsResource(template).Properties.Flavour).toBe('opensearch');
       expect(dashboardsResource(synth({ engine: SearchEngine.openSearch() }).template).Properties.Flavour).toBe('opensearch');
-      expect(dashboardsResource(synth({ engine: SearchEngine.openSearch(), kibanaDashboards: { endpoint: 'https://k.example.com', flavour: KibanaDashboardsFlavour.KIBANA } }).template).Properties.Flavour).toBe('kibana');
+      expect(dashboardsResource(synth({ kibanaDashboards: { endpoint: 'https://k.example.com', flavour: KibanaDashboardsFlavour.KIBANA } }).template).Properties.Flavour).toBe('kibana');
     });
   });
 });

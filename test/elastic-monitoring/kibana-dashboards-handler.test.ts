@@ -1,9 +1,12 @@
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
+import { DescribeStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { createDashboardsHandler, DashboardsEvent } from '../../src/elastic-monitoring/kibana-dashboards.lambda';
+import { createDashboardsHandler, DashboardsEvent, respond } from '../../src/elastic-monitoring/kibana-dashboards.lambda';
 import { DEFAULT_FIELDS, DEFAULT_STATUS_VALUES } from '../../src/elastic-monitoring/runtime/config';
-import { dashboardsDigest, DashboardsResourceProperties, FAILED_CREATE_PREFIX, resourceSource } from '../../src/elastic-monitoring/runtime/kibana-dashboards-resource';
+import {
+  dashboardsDigest, dashboardsPhysicalId, DashboardsResourceProperties, FAILED_CREATE_PREFIX, parseDashboardsProperties, resourceSource,
+} from '../../src/elastic-monitoring/runtime/kibana-dashboards-resource';
 import { DashboardFlavour, DashboardSource } from '../../src/elastic-monitoring/saved-objects/saved-objects';
 import { FakeSavedObjectsApi } from '../support/fake-saved-objects-api';
 import { sigV4Problem } from '../support/sigv4-verifier';
@@ -78,8 +81,11 @@ describe('kibana dashboards custom resource handler against the fake saved-objec
   let responseUrl: string;
   const lines: string[] = [];
   const handler = createDashboardsHandler({ secretsManager, log: (l) => lines.push(l), timeoutMs: 5_000 });
-  const event = (requestType: 'Create' | 'Update' | 'Delete', props: DashboardsResourceProperties, physicalId?: string): DashboardsEvent => ({
+  const event = (
+    requestType: 'Create' | 'Update' | 'Delete', props: DashboardsResourceProperties, physicalId?: string, old?: DashboardsResourceProperties,
+  ): DashboardsEvent => ({
     RequestType: requestType,
+    ...(old === undefined ? {} : { OldResourceProperties: old }),
     RequestId: `req-${requestType}`,
     ResponseURL: responseUrl,
     StackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/s/1',
@@ -138,6 +144,62 @@ describe('kibana dashboards custom resource handler against the fake saved-objec
     expect(fake.requests.every((r) => r.headers['osd-xsrf'] === 'true')).toBe(true);
   });
 
+  test('a respelled endpoint (trailing slash, host case, default port) keeps the physical id, so no Delete removes the objects', async () => {
+    const id = (endpoint: string) => dashboardsPhysicalId(parseDashboardsProperties({ ...properties(endpoint), Endpoint: endpoint }));
+    expect(id('HTTPS://Kibana.Example.com:443/ok/')).toBe(id('https://kibana.example.com/ok'));
+    expect(id('https://kibana.example.com/ok')).not.toBe(id('https://kibana.example.com/other'));
+    expect(id('https://kibana.example.com:5601/ok')).not.toBe(id('https://kibana.example.com/ok'));
+
+    fake = new FakeSavedObjectsApi({ flavour: 'kibana', authenticate: basicAuthOnly });
+    const url = await fake.start();
+    const before = properties(url, { removeOnDelete: true });
+    await handler(event('Create', before));
+    const created = cfn.answers[0].body.PhysicalResourceId;
+    await handler(event('Update', properties(`${url}/`, { removeOnDelete: true }), created, before));
+    expect(cfn.answers[1].body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: created });
+
+    // A resource created by an earlier version (id hashed from the raw URL) keeps its id too: a new one would be a replacement.
+    const legacy = `waf-dashboards:kibana:0123456789abcdef:${cfn.answers[0].body.Data.DashboardId}`;
+    await handler(event('Update', properties(`${url}/`, { removeOnDelete: true }), legacy, before));
+    expect(cfn.answers[2].body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: legacy });
+    // Another index pattern is other objects: a new id, and the old resource's Delete removes the old ones.
+    await handler(event('Update', properties(url, { removeOnDelete: true, src: { ...source(), indexPattern: 'edge-*' } }), created, before));
+    expect(cfn.answers[3].body.PhysicalResourceId).not.toBe(created);
+    expect(fake.deleted).toEqual([]);
+  });
+
+  test('with removeOnDelete, a Delete leaves the objects another live resource of the stack just imported', async () => {
+    // CloudFormation's side: the resources of each stack as the test sets them, answered for the stack asked about.
+    const stacks: Record<string, any[]> = {};
+    const cloudFormation = {
+      send: async (command: any) => {
+        if (!(command instanceof DescribeStackResourcesCommand)) throw new Error(`unexpected ${command.constructor.name}`);
+        return { StackResources: stacks[command.input.StackName!] ?? [] };
+      },
+    } as any;
+    const guarded = createDashboardsHandler({ secretsManager, cloudFormation, log: () => undefined, timeoutMs: 5_000 });
+    fake = new FakeSavedObjectsApi({ flavour: 'kibana', authenticate: basicAuthOnly });
+    const url = await fake.start();
+    const props = properties(url, { removeOnDelete: true });
+    await guarded(event('Create', props));
+    const current = cfn.answers[0].body.PhysicalResourceId;
+    const stackId = 'arn:aws:cloudformation:eu-west-1:111111111111:stack/s/1';
+    const live = { LogicalResourceId: 'MonitorKibanaDashboards', PhysicalResourceId: current, ResourceType: 'Custom::WafKibanaDashboards' };
+    stacks[stackId] = [{ ...live, ResourceStatus: 'UPDATE_COMPLETE' }];
+
+    // The replaced resource (an id of an earlier version, a respelled URL) is deleted after the new one imported.
+    await guarded(event('Delete', properties(`${url}/`, { removeOnDelete: true }), 'waf-dashboards:kibana:0123456789abcdef:old'));
+    expect(cfn.answers[1].body).toMatchObject({ Status: 'SUCCESS' });
+    expect(cfn.answers[1].body.Reason).toMatch(/left in Kibana: MonitorKibanaDashboards of this stack imported the same ones/);
+    expect(fake.deleted).toEqual([]);
+
+    // The stack's deletion: the resource itself is being deleted, so the objects go.
+    stacks[stackId] = [{ ...live, ResourceStatus: 'DELETE_IN_PROGRESS' }];
+    await guarded(event('Delete', props, current));
+    expect(cfn.answers[2].body.Reason).toMatch(/saved objects removed/);
+    expect(fake.objects.size).toBe(0);
+  });
+
   test('Delete leaves the objects in place unless removeOnDelete, without calling Kibana', async () => {
     fake = new FakeSavedObjectsApi({ flavour: 'kibana', authenticate: basicAuthOnly });
     const url = await fake.start();
@@ -194,6 +256,55 @@ describe('kibana dashboards custom resource handler against the fake saved-objec
     expect(fake.requests).toHaveLength(calls);
   });
 
+  test('with removeOnDelete, a Create that partly imported removes what it created before answering FAILED', async () => {
+    // An older Kibana: the Lens objects are refused, the rest are created.
+    fake = new FakeSavedObjectsApi({ flavour: 'kibana', typeVersions: { lens: '8.5.0' }, authenticate: basicAuthOnly });
+    const url = await fake.start();
+    await handler(event('Create', properties(url, { removeOnDelete: true })));
+
+    const answer = cfn.answers[0].body;
+    const created = (fake.requests[0].answer as any).successResults.map((r: any) => `${r.type}:${r.id}`);
+    expect(created.length).toBeGreaterThan(0);
+    expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: `${FAILED_CREATE_PREFIX}req-Create` });
+    expect(answer.Reason).toContain(`the ${created.length} objects this import created were removed (removeOnDelete)`);
+    expect([...fake.deleted].sort()).toEqual([...created].sort());
+    expect(fake.objects.size).toBe(0);
+  });
+
+  test('with removeOnDelete and the product gone, Delete answers SUCCESS naming the objects left behind', async () => {
+    fake = new FakeSavedObjectsApi({ flavour: 'kibana', authenticate: basicAuthOnly });
+    const url = await fake.start();
+    const props = properties(url, { removeOnDelete: true });
+    await handler(event('Create', props));
+    const imported = [...fake.objects.keys()];
+    await fake.stop();
+    lines.length = 0;
+    await handler(event('Delete', props, cfn.answers[0].body.PhysicalResourceId));
+
+    const answer = cfn.answers[1].body;
+    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: cfn.answers[0].body.PhysicalResourceId });
+    expect(answer.Reason).toMatch(new RegExp(`is out of reach \\(cannot reach .*\\): ${imported.length} saved objects left behind, remove them by hand`));
+    expect(answer.Data.LeftBehind.split(',').sort()).toEqual([...imported].sort());
+    expect(lines.join('\n')).toContain('left behind');
+
+    // A product that takes the connection and never answers: the Delete is answered in time, the same way.
+    const silent = http.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const silentUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+      const begin = Date.now();
+      const patient = createDashboardsHandler({ secretsManager, log: () => undefined, timeoutMs: 60_000, answerReserveMs: 300 });
+      const remaining = { getRemainingTimeInMillis: () => 900 - (Date.now() - begin) };
+      await patient(event('Delete', properties(silentUrl, { removeOnDelete: true }), 'waf-dashboards:kibana:x:y'), remaining);
+      expect(Date.now() - begin).toBeLessThan(900);
+      expect(cfn.answers[2].body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'waf-dashboards:kibana:x:y' });
+      expect(cfn.answers[2].body.Data.LeftBehind.split(',').sort()).toEqual([...imported].sort());
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
   test('a refused import and a refused removal are FAILED with what to check', async () => {
     fake = new FakeSavedObjectsApi({ flavour: 'kibana', authenticate: (r) => (r.headers.authorization === 'Basic bm9ib2R5Om5vcGU=' ? undefined : 'unable to authenticate user') });
     const url = await fake.start();
@@ -216,6 +327,60 @@ describe('kibana dashboards custom resource handler against the fake saved-objec
     expect(reasons[1]).toContain('Kibana refused the delete (401: unable to authenticate Basic [redacted]');
     for (const reason of reasons) expect(reason).not.toContain(BASIC.slice(6, 14));
     for (const reason of reasons) expect(reason).not.toContain(USER.password);
+  });
+
+
+  test('a hanging Secrets Manager or product still gets CloudFormation an answer before the function\'s time runs out', async () => {
+    // Secrets Manager that never answers (no route from the VPC, no timeout in the SDK); the handler must not wait for it.
+    const signals: AbortSignal[] = [];
+    const hanging = {
+      send: (_command: unknown, options?: { abortSignal?: AbortSignal }) => {
+        signals.push(options!.abortSignal!);
+        return new Promise(() => undefined);
+      },
+    } as any;
+    const start = Date.now();
+    const remaining = (totalMs: number) => ({ getRemainingTimeInMillis: () => totalMs - (Date.now() - start) });
+    const patient = createDashboardsHandler({ secretsManager: hanging, log: () => undefined, timeoutMs: 60_000, answerReserveMs: 300 });
+    await patient(event('Create', properties('https://kibana.example.com')), remaining(900));
+    expect(Date.now() - start).toBeLessThan(900);
+    expect(cfn.answers[0].body).toMatchObject({ Status: 'FAILED', PhysicalResourceId: `${FAILED_CREATE_PREFIX}req-Create` });
+    expect(cfn.answers[0].body.Reason).toMatch(/before the function's timeout: Secrets Manager or the product did not answer in time/);
+    expect(signals[0].aborted).toBe(true);
+
+    // A product that takes the connection and never answers: the Update keeps its id and fails in time too.
+    const silent = http.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+      const begin = Date.now();
+      const patientProduct = createDashboardsHandler({ secretsManager, log: () => undefined, timeoutMs: 60_000, answerReserveMs: 300 });
+      await patientProduct(event('Update', properties(url), 'waf-dashboards:kibana:x:y'), { getRemainingTimeInMillis: () => 900 - (Date.now() - begin) });
+      expect(Date.now() - begin).toBeLessThan(900);
+      expect(cfn.answers[1].body).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'waf-dashboards:kibana:x:y' });
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+
+  test('the whole answer stays within CloudFormation\'s 4096 bytes, however many bytes the reason\'s characters take', async () => {
+    // A product's messages in another script: 1400 characters (under the character limit) but three bytes each.
+    const reason = `Kibana at https://kibana.example.com: ${'索引パターンが見つかりません"\n'.repeat(90)}`;
+    expect(reason.length).toBeLessThan(1500);
+    const outcome = { Status: 'FAILED' as const, Reason: reason, PhysicalResourceId: `${FAILED_CREATE_PREFIX}req-Create` };
+    await respond(event('Create', properties('https://kibana.example.com')), outcome);
+    const sent = JSON.stringify(cfn.answers[0].body);
+    expect(Buffer.byteLength(sent)).toBeLessThanOrEqual(4096);
+    expect(Buffer.byteLength(sent)).toBeGreaterThan(4000);
+    expect(cfn.answers[0].body).toMatchObject({ Status: 'FAILED', PhysicalResourceId: outcome.PhysicalResourceId, RequestId: 'req-Create' });
+    expect(reason.startsWith(cfn.answers[0].body.Reason.slice(0, -1))).toBe(true);
+    expect(cfn.answers[0].body.Reason.endsWith('…')).toBe(true);
+
+    // A short reason is sent as it is.
+    await respond(event('Create', properties('https://kibana.example.com')), { ...outcome, Reason: 'short' });
+    expect(cfn.answers[1].body.Reason).toBe('short');
   });
 
   test('with no secret, the requests are signed with the role for Amazon OpenSearch Service (service es)', async () => {

@@ -322,7 +322,7 @@ test('a refused delete names the delete and, signed, the action the role needs f
   try {
     const [result] = await deleteSavedObjects({ url, flavour: 'opensearch', authenticate: noAuth, signed: true, objects: [{ type: 'dashboard', id: 'd' }] });
     expect(result.message).toBe('OpenSearch Dashboards refused the delete (403: no permissions for [indices:data/write/delete]): check that your role ' +
-      'may call es:ESHttpDelete on the domain and, with fine-grained access control, is mapped to a role that may manage saved objects (the tenant\'s)');
+      'may call es:ESHttpDelete on the domain\'s _dashboards/api/saved_objects/ paths and, with fine-grained access control, is mapped to a role that may manage saved objects (the tenant\'s)');
   } finally {
     await refusing.stop();
   }

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { CredentialsConfig } from './config';
 import {
-  DeletedObject, deleteSavedObjects, ImportedObject, ImportResult, importSavedObjects, importUrlErrors, objectsInNdjson,
+  apiBase, DeletedObject, deleteSavedObjects, ImportedObject, ImportResult, importSavedObjects, importUrlErrors, objectsInNdjson,
   productName, SavedObjectsImportError,
 } from './saved-objects-import';
 import { Authenticate } from './search-transport';
@@ -106,10 +106,13 @@ export function parseDashboardsProperties(p: Partial<DashboardsResourcePropertie
 /**
  * The physical id: the product's URL, the flavour and the dashboard's id. When one of them changes (another Kibana,
  * another index pattern and so other object ids) CloudFormation deletes the old resource, which removes the old
- * objects if `removeOnDelete` asked for it; field changes keep the id and overwrite the objects in place.
+ * objects if `removeOnDelete` asked for it; field changes keep the id and overwrite the objects in place. The URL is
+ * hashed as the requests use it (host case, default port, trailing slash do not count): a respelling of the same
+ * Kibana must not look like another one, or the Delete of the "old" resource would remove the objects just imported.
  */
 export function dashboardsPhysicalId(settings: DashboardsSettings): string {
-  const at = createHash('sha256').update(`${settings.endpoint}\n${settings.flavour}`).digest('hex').slice(0, 16);
+  const base = apiBase(settings.endpoint, settings.flavour);
+  const at = createHash('sha256').update(`${base}\n${settings.flavour}`).digest('hex').slice(0, 16);
   return `waf-dashboards:${settings.flavour}:${at}:${dashboardId(resourceSource(settings.source), settings.flavour)}`;
 }
 
@@ -147,12 +150,30 @@ export function deleteFailureReason(deleted: readonly DeletedObject[], settings:
     `could not be removed (removeOnDelete): ${each.join('; ')}; remove them by hand, or set removeOnDelete to false to leave them`);
 }
 
+/**
+ * A product out of reach on Delete (decommissioned, or its network path gone with the stack) is no reason to block the
+ * stack's deletion: nothing else could remove the objects later either, and an Update to drop `removeOnDelete` would
+ * need the same product. SUCCESS, naming the objects left behind (in the reason, the log and the response's Data).
+ */
+export function leftBehind(failed: readonly DeletedObject[], settings: DashboardsSettings, physicalId: string): DashboardsOutcome {
+  const names = failed.map((d) => `${d.type}:${d.id}`);
+  return {
+    Status: 'SUCCESS',
+    Reason: limit(`${productName(settings.flavour)} at ${settings.endpoint} is out of reach (${failed[0].message}): ` +
+      `${names.length} saved objects left behind, remove them by hand if it comes back: ${names.join(', ')}`),
+    PhysicalResourceId: physicalId,
+    Data: { LeftBehind: names.join(',') },
+  };
+}
+
 /** The part of a CloudFormation custom resource request the handler reads. */
 export interface DashboardsRequest {
   readonly RequestType: 'Create' | 'Update' | 'Delete';
   readonly RequestId: string;
   readonly PhysicalResourceId?: string;
   readonly ResourceProperties: Partial<DashboardsResourceProperties>;
+  /** The properties before an Update. */
+  readonly OldResourceProperties?: Partial<DashboardsResourceProperties>;
 }
 
 /** The answer to CloudFormation. */
@@ -160,7 +181,76 @@ export interface DashboardsOutcome {
   readonly Status: 'SUCCESS' | 'FAILED';
   readonly Reason: string;
   readonly PhysicalResourceId: string;
-  readonly Data?: { readonly DashboardId: string };
+  readonly Data?: {
+    readonly DashboardId?: string;
+    /** `type:id` of the objects a Delete could not remove, comma-separated. */
+    readonly LeftBehind?: string;
+  };
+}
+
+/**
+ * On an Update that targets the same objects as before (same product, flavour and dashboard id, however spelled), the
+ * id the resource already has. A resource created by an earlier version has an id hashed from the raw URL; answering a
+ * new id for it would make CloudFormation delete the "old" resource, and with `removeOnDelete` the objects just imported.
+ */
+function keptPhysicalId(request: DashboardsRequest, settings: DashboardsSettings): string | undefined {
+  const current = request.PhysicalResourceId;
+  if (request.RequestType !== 'Update' || current === undefined || current.startsWith(FAILED_CREATE_PREFIX)) return undefined;
+  try {
+    const before = parseDashboardsProperties(request.OldResourceProperties);
+    return dashboardsPhysicalId(before) === dashboardsPhysicalId(settings) ? current : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Removes the objects a failed Create created (not those it overwrote: they were there before, maybe another stack's),
+ * dashboard first; says what happened, for the reason.
+ */
+async function removeCreated(result: ImportResult, settings: DashboardsSettings, authenticate: Authenticate, timeoutMs?: number): Promise<string> {
+  const created = new Set(result.objects.filter((o) => o.outcome === 'created').map((o) => `${o.type}:${o.id}`));
+  const objects = objectsToDelete(settings).filter((o) => created.has(`${o.type}:${o.id}`));
+  if (objects.length === 0) return '';
+  const deleted = await deleteSavedObjects({
+    url: settings.endpoint, flavour: settings.flavour, objects, authenticate, signed: settings.credentials === undefined, timeoutMs,
+  });
+  const left = deleted.filter((d) => d.outcome === 'failed');
+  if (left.length === 0) return `; the ${objects.length} objects this import created were removed (removeOnDelete)`;
+  return `; ${left.length} of the ${objects.length} objects this import created could not be removed (removeOnDelete), remove them by hand: ` +
+    left.map((d) => `${d.type} ${d.id}: ${d.message}`).join('; ');
+}
+
+/** A resource of the stack as CloudFormation lists it. */
+export interface StackResource {
+  readonly LogicalResourceId?: string;
+  readonly PhysicalResourceId?: string;
+  readonly ResourceType?: string;
+  readonly ResourceStatus?: string;
+}
+
+/** The stack's resources now (DescribeStackResources of the request's stack). */
+export type StackResourcesLookup = (request: DashboardsRequest & { readonly StackId: string }) => Promise<readonly StackResource[]>;
+
+/**
+ * Another live resource of the stack that holds the same objects (its physical id names the same product, flavour and
+ * dashboard id): a replacement whose new resource just imported them, or a second monitor on the same Kibana and index
+ * pattern. Its logical id, or undefined when none (or the stack cannot be read: the objects are then removed as asked).
+ */
+async function stillImportedBy(request: DashboardsRequest, settings: DashboardsSettings, lookup: StackResourcesLookup): Promise<string | undefined> {
+  const r = request as DashboardsRequest & { readonly StackId?: string; readonly LogicalResourceId?: string };
+  if (r.StackId === undefined) return undefined;
+  let resources: readonly StackResource[];
+  try {
+    resources = await lookup(r as DashboardsRequest & { readonly StackId: string });
+  } catch {
+    return undefined;
+  }
+  const same = dashboardsPhysicalId(settings);
+  const other = resources.find((o) => o.ResourceType === DASHBOARDS_RESOURCE_TYPE && o.PhysicalResourceId === same
+    && !(o.ResourceStatus ?? '').startsWith('DELETE')
+    && !(o.LogicalResourceId === r.LogicalResourceId && o.PhysicalResourceId === request.PhysicalResourceId));
+  return other?.LogicalResourceId ?? (other ? 'another resource' : undefined);
 }
 
 /** Authentication for the settings: a header from the secret, or a SigV4 signature. */
@@ -171,7 +261,7 @@ export type AuthenticatorFor = (settings: DashboardsSettings) => Promise<Authent
  * or with `removeOnDelete` deletes them by id. Every failure is FAILED with the per-object reasons.
  */
 export async function runDashboardsRequest(
-  request: DashboardsRequest, authenticatorFor: AuthenticatorFor, timeoutMs?: number,
+  request: DashboardsRequest, authenticatorFor: AuthenticatorFor, timeoutMs?: number, stackResources?: StackResourcesLookup,
 ): Promise<DashboardsOutcome> {
   const keep = request.PhysicalResourceId ?? `${FAILED_CREATE_PREFIX}${request.RequestId}`;
   if (request.RequestType === 'Delete') {
@@ -187,6 +277,14 @@ export async function runDashboardsRequest(
     if (!settings.removeOnDelete) {
       return { Status: 'SUCCESS', Reason: `saved objects left in ${productName(settings.flavour)} (removeOnDelete is false)`, PhysicalResourceId: keep };
     }
+    const sharer = stackResources && await stillImportedBy(request, settings, stackResources);
+    if (sharer) {
+      return {
+        Status: 'SUCCESS',
+        Reason: `saved objects left in ${productName(settings.flavour)}: ${sharer} of this stack imported the same ones (same product, flavour and ids)`,
+        PhysicalResourceId: keep,
+      };
+    }
     try {
       const deleted = await deleteSavedObjects({
         url: settings.endpoint,
@@ -196,6 +294,8 @@ export async function runDashboardsRequest(
         signed: settings.credentials === undefined,
         timeoutMs,
       });
+      const failed = deleted.filter((d) => d.outcome === 'failed');
+      if (failed.length > 0 && failed.every((d) => d.unreachable)) return leftBehind(failed, settings, keep);
       const failure = deleteFailureReason(deleted, settings);
       if (failure) return { Status: 'FAILED', Reason: failure, PhysicalResourceId: keep };
       const gone = deleted.filter((d) => d.outcome === 'deleted').length;
@@ -213,19 +313,25 @@ export async function runDashboardsRequest(
   } catch (e) {
     return { Status: 'FAILED', Reason: limit((e as Error).message), PhysicalResourceId: onFailure };
   }
-  const physicalId = dashboardsPhysicalId(settings);
+  const physicalId = keptPhysicalId(request, settings) ?? dashboardsPhysicalId(settings);
   try {
+    const authenticate = await authenticatorFor(settings);
     const result = await importSavedObjects({
       url: settings.endpoint,
       flavour: settings.flavour,
       ndjson: dashboardsNdjson(settings.source, settings.flavour),
       overwrite: true,
-      authenticate: await authenticatorFor(settings),
+      authenticate,
       signed: settings.credentials === undefined,
       timeoutMs,
     });
     const reason = importReason(result, settings);
-    if (!result.success) return { Status: 'FAILED', Reason: reason, PhysicalResourceId: onFailure };
+    if (!result.success) {
+      // The rollback's Delete of a failed Create contacts nobody, so what this Create did import is removed now.
+      const cleanup = request.RequestType === 'Create' && settings.removeOnDelete
+        ? await removeCreated(result, settings, authenticate, timeoutMs) : '';
+      return { Status: 'FAILED', Reason: `${reason}${cleanup}`, PhysicalResourceId: onFailure };
+    }
     return {
       Status: 'SUCCESS',
       Reason: reason,

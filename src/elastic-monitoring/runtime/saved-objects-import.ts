@@ -41,6 +41,8 @@ export function importUrlErrors(url: string): string[] {
     errors.push('the URL must not contain user info (user:password@): keep the credentials in the Secrets Manager secret');
   }
   if (parsed.search !== '' || parsed.hash !== '') errors.push('the URL must not contain a query (?...) or fragment (#...)');
+  // The parser would quietly encode it: a typo (a pasted title, a broken line) would become another path.
+  if (/\s/.test(url)) errors.push(`the URL must not contain spaces or other whitespace (got "${url}"): remove them, or percent-encode a path that has one (%20)`);
   // The API's path is added to the URL: an API or app path given here would be doubled, and the request would miss.
   const path = parsed.pathname.replace(/\/+$/, '');
   if (/\/api\/saved_objects(\/|$)/.test(path) || /\/app(\/|$)/.test(path)) {
@@ -62,8 +64,11 @@ export function importEndpoint(url: string, flavour: DashboardFlavour, overwrite
   return endpoint;
 }
 
-/** The product's base URL without a trailing slash, where `/api/saved_objects/...` and `/app/...` live. */
-function apiBase(url: string, flavour: DashboardFlavour): string {
+/**
+ * The product's base URL without a trailing slash, where `/api/saved_objects/...` and `/app/...` live. WHATWG parsing
+ * lower-cases scheme and host and drops a default port, so spellings of one product give one base.
+ */
+export function apiBase(url: string, flavour: DashboardFlavour): string {
   const base = new URL(url);
   let path = base.pathname.replace(/\/+$/, '');
   if (flavour === 'opensearch' && path === '' && isAmazonOpenSearchServiceHost(base.hostname)) path = '/_dashboards';
@@ -94,6 +99,8 @@ export interface DeletedObject {
   readonly outcome: 'deleted' | 'absent' | 'failed';
   /** Only for `failed`: the status and the product's message. */
   readonly message?: string;
+  /** Only for `failed`: the product could not be reached (no connection, no answer in time), so nothing refused it. */
+  readonly unreachable?: boolean;
 }
 
 export interface DeleteOptions {
@@ -113,10 +120,11 @@ export interface DeleteOptions {
 export async function deleteSavedObjects(options: DeleteOptions): Promise<DeletedObject[]> {
   const out: DeletedObject[] = [];
   let unreachable: string | undefined;
+  let outOfReach = false;
   for (const o of options.objects) {
     // Out of reach for one object is out of reach for all: waiting out each time limit would outlast the caller's.
     if (unreachable !== undefined) {
-      out.push({ ...o, outcome: 'failed', message: unreachable });
+      out.push({ ...o, outcome: 'failed', message: unreachable, ...(outOfReach && { unreachable: true }) });
       continue;
     }
     const request = buildDeleteRequest(options.url, options.flavour, o.type, o.id);
@@ -130,7 +138,8 @@ export async function deleteSavedObjects(options: DeleteOptions): Promise<Delete
       else if (status === 404 && /Saved object \[[^\]]*\] not found/i.test(body)) out.push({ ...o, outcome: 'absent' });
       else out.push({ ...o, outcome: 'failed', message: importFailureMessage(status, body, options.flavour, options.signed ?? false, 'delete', secrets) });
     } catch (e) {
-      out.push({ ...o, outcome: 'failed', message: redactCredentials((e as Error).message, secrets) });
+      outOfReach = e instanceof ProductUnreachableError;
+      out.push({ ...o, outcome: 'failed', message: redactCredentials((e as Error).message, secrets), ...(outOfReach && { unreachable: true }) });
       if (e instanceof SavedObjectsImportError) unreachable = `not tried: ${(e as Error).message}`;
     }
   }
@@ -231,6 +240,14 @@ export class SavedObjectsImportError extends Error {
   constructor(message: string, public readonly status?: number) {
     super(message);
     this.name = 'SavedObjectsImportError';
+  }
+}
+
+/** No connection or no answer in time: the product is out of reach (gone, or the network path is), not refusing. */
+export class ProductUnreachableError extends SavedObjectsImportError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProductUnreachableError';
   }
 }
 
@@ -366,7 +383,7 @@ export function importFailureMessage(
   const said = message === '' ? '' : `: ${message}`;
   if (status === 401 || status === 403) {
     const advice = signed
-      ? `check that your role may call es:ESHttp${what === 'delete' ? 'Delete' : 'Post'} on the domain and, with fine-grained access control, is mapped to a role that may manage saved objects (the tenant's)`
+      ? `check that your role may call es:ESHttp${what === 'delete' ? 'Delete' : 'Post'} on the domain's _dashboards/api/saved_objects/ paths and, with fine-grained access control, is mapped to a role that may manage saved objects (the tenant's)`
       : "check the credentials in the secret and the user's privileges (Kibana: the Saved Objects Management feature, all; Dashboards: write on the tenant)";
     return `${product} refused the ${what} (${status}${said}): ${advice}`;
   }
@@ -438,11 +455,11 @@ function send(request: OutgoingRequest, headers: Record<string, string>, timeout
       });
       res.on('error', fail);
     });
-    const timer = setTimeout(() => req.destroy(new SavedObjectsImportError(`no answer from ${url} within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => req.destroy(new ProductUnreachableError(`no answer from ${url} within ${timeoutMs} ms`)), timeoutMs);
     function fail(e: Error) {
       clearTimeout(timer);
       if (e instanceof SavedObjectsImportError) reject(e);
-      else reject(new SavedObjectsImportError(`cannot reach ${url} (${(e as NodeJS.ErrnoException).code ?? e.name}: ${e.message}): check the URL, the network and any proxy`));
+      else reject(new ProductUnreachableError(`cannot reach ${url} (${(e as NodeJS.ErrnoException).code ?? e.name}: ${e.message}): check the URL, the network and any proxy`));
     }
     req.on('error', fail);
     req.end(request.body);
