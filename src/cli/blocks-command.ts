@@ -9,6 +9,7 @@ import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-l
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { explainAwsError } from './aws-errors';
+import { CommandArgs, parseCommandArgs } from './command-args';
 import { UserError } from './errors';
 export { runRules } from './rules-command';
 import { formatTable, printable, printableJson } from './text-table';
@@ -72,11 +73,7 @@ export interface BlocksClients {
   readonly lambda?: LambdaClient;
 }
 
-interface Args {
-  positional: string[];
-  options: Map<string, string>;
-  flags: Set<string>;
-}
+type Args = CommandArgs;
 
 const VALUE_OPTIONS = new Set([
   '--stack', '--guard', '--blocks-table', '--history-table', '--region', '--rule', '--host', '--ip', '--reason', '--shield', '--for', '--by', '--since',
@@ -85,24 +82,7 @@ const VALUE_OPTIONS = new Set([
 const FLAGS = new Set(['--json', '--active', '--would-block', '--help', '-h']);
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { positional: [], options: new Map(), flags: new Set() };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const name = eq > 0 ? arg.slice(0, eq) : arg;
-    if (VALUE_OPTIONS.has(name)) {
-      const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
-      if (value === undefined) throw new UserError(`${name} needs a value\n\n${BLOCKS_USAGE}`);
-      args.options.set(name, value);
-    } else if (FLAGS.has(name)) {
-      args.flags.add(name);
-    } else if (arg.startsWith('-')) {
-      throw new UserError(`unknown option ${arg}\n\n${BLOCKS_USAGE}`);
-    } else {
-      args.positional.push(arg);
-    }
-  }
-  return args;
+  return parseCommandArgs(argv, { valueOptions: VALUE_OPTIONS, flags: FLAGS, positional: true, mistake: (m) => new UserError(`${m}\n\n${BLOCKS_USAGE}`) });
 }
 
 export function defaultClients(region: string): BlocksClients {

@@ -9,6 +9,7 @@ import { readFile, writeFile } from 'fs/promises';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { explainAwsError, EXIT_RUNTIME, EXIT_USAGE } from './aws-errors';
+import { parseCommandArgs } from './command-args';
 import { UserError } from './errors';
 import { formatTable, printable } from './text-table';
 import {
@@ -105,23 +106,9 @@ const SOURCE_FLAGS = ['--index-pattern', '--apdex-ms', '--apdex-definition', '--
 class DashboardsUsageError extends UserError {}
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { options: new Map(), flags: new Set() };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const name = eq > 0 ? arg.slice(0, eq) : arg;
-    if (VALUE_OPTIONS.has(name)) {
-      const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
-      if (value === undefined) throw new DashboardsUsageError(`${name} needs a value`);
-      if (args.options.has(name)) throw new DashboardsUsageError(`${name} is given twice`);
-      args.options.set(name, value);
-    } else if (FLAGS.has(name)) {
-      args.flags.add(name);
-    } else {
-      throw new DashboardsUsageError(arg.startsWith('-') ? `unknown option ${arg}` : `unexpected argument "${arg}"`);
-    }
-  }
-  return args;
+  return parseCommandArgs(argv, {
+    valueOptions: VALUE_OPTIONS, flags: FLAGS, positional: false, refuseRepeats: true, mistake: (m) => new DashboardsUsageError(m),
+  });
 }
 
 function flavourOption(args: Args): DashboardFlavour | undefined {

@@ -7,6 +7,7 @@ import { CloudFormationClient, DescribeStackResourcesCommand, StackResource } fr
 import { AttributeValue, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { explainAwsError } from './aws-errors';
+import { CommandArgs, parseCommandArgs } from './command-args';
 import { UserError } from './errors';
 import { parseDurationSeconds } from './rules-file';
 import { formatTable, printable, printableJson } from './text-table';
@@ -70,11 +71,7 @@ export function defaultRulesClients(region: string): RulesClients {
   return { dynamo: new DynamoDBClient({ region }), cloudFormation: new CloudFormationClient({ region }), lambda: new LambdaClient({ region }) };
 }
 
-interface Args {
-  readonly positional: string[];
-  readonly options: Map<string, string>;
-  readonly flags: Set<string>;
-}
+type Args = CommandArgs;
 
 /** Field options of `set`, and the row attribute each one writes. */
 const FIELD_OPTIONS: Record<string, string> = {
@@ -92,24 +89,7 @@ const FLAGS = new Set(['--json', '--dry-run', '--all-paths', '--detach', '--help
 const COMMANDS = ['list', 'set', 'disable', 'enable'];
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { positional: [], options: new Map(), flags: new Set() };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const name = eq > 0 ? arg.slice(0, eq) : arg;
-    if (VALUE_OPTIONS.has(name)) {
-      const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
-      if (value === undefined) throw new UserError(`${name} needs a value\n\n${RULES_USAGE}`);
-      args.options.set(name, value);
-    } else if (FLAGS.has(name)) {
-      args.flags.add(name);
-    } else if (arg.startsWith('-')) {
-      throw new UserError(`unknown option ${arg}\n\n${RULES_USAGE}`);
-    } else {
-      args.positional.push(arg);
-    }
-  }
-  return args;
+  return parseCommandArgs(argv, { valueOptions: VALUE_OPTIONS, flags: FLAGS, positional: true, mistake: (m) => new UserError(`${m}\n\n${RULES_USAGE}`) });
 }
 
 const attr = {
