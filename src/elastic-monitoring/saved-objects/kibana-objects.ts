@@ -1,5 +1,4 @@
-import type { ObjectIds } from './opensearch-objects';
-import type { DashboardSource, SavedObject } from './saved-objects';
+import type { DashboardSource, ObjectIds, SavedObject } from './saved-object-types';
 import { stableUuid } from './stable-id';
 import { RequestsSearch, View, ViewBucket, ViewMetric } from './views';
 

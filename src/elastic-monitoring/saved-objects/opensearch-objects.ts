@@ -1,4 +1,4 @@
-import type { DashboardSource, SavedObject } from './saved-objects';
+import type { DashboardSource, ObjectIds, SavedObject } from './saved-object-types';
 import { RequestsSearch, View, ViewBucket, ViewMetric } from './views';
 
 /**
@@ -17,11 +17,6 @@ const INDEX_REF = 'kibanaSavedObjectMeta.searchSourceJSON.index';
 
 type Json = Record<string, unknown>;
 
-export interface ObjectIds {
-  readonly indexPattern: string;
-  readonly dashboard: string;
-  view(name: string): string;
-}
 
 function searchSource(extra: Json = {}): Json {
   return { searchSourceJSON: JSON.stringify({ ...extra, query: { query: '', language: 'kuery' }, filter: [], indexRefName: INDEX_REF }) };

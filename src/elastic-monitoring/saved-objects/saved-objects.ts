@@ -1,8 +1,8 @@
 import { kibanaObjects } from './kibana-objects';
-import { ObjectIds, openSearchObjects } from './opensearch-objects';
+import { openSearchObjects } from './opensearch-objects';
+import { DashboardFlavour, DashboardSource, ObjectIds, SavedObject } from './saved-object-types';
 import { stableUuid } from './stable-id';
 import { requestsSearch, wafViews } from './views';
-import { CollectorConfig } from '../runtime/config';
 
 /**
  * The WAF views as saved objects for Kibana 8.x and OpenSearch Dashboards 2.x (issue 20), generated from the
@@ -10,22 +10,7 @@ import { CollectorConfig } from '../runtime/config';
  * dashboards cannot drift from the monitor. Pure: no I/O, the same input gives the same output byte for byte.
  */
 
-/** Which product the objects are for: Kibana 8.x (data view, Lens where it fits) or OpenSearch Dashboards 2.x. */
-export type DashboardFlavour = 'kibana' | 'opensearch';
-
-/** One saved object as an export writes it (one NDJSON line). */
-export interface SavedObject {
-  readonly id: string;
-  readonly type: string;
-  readonly attributes: Record<string, unknown>;
-  readonly references: ReadonlyArray<{ readonly id: string; readonly name: string; readonly type: string }>;
-  readonly coreMigrationVersion?: string;
-  readonly typeMigrationVersion?: string;
-  readonly migrationVersion?: Record<string, string>;
-}
-
-/** The settings the objects are generated from: the collector's configuration (fields, index pattern, Apdex, engine). */
-export type DashboardSource = Pick<CollectorConfig, 'indexPattern' | 'fields' | 'statusValues' | 'apdexTMs' | 'apdexDefinition' | 'engine'>;
+export type { DashboardFlavour, DashboardSource, SavedObject } from './saved-object-types';
 
 /** The flavour the monitor's engine calls for: OpenSearch Dashboards for the OpenSearch engines, Kibana otherwise. */
 export function flavourOf(source: DashboardSource): DashboardFlavour {

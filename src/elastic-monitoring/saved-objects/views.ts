@@ -1,5 +1,5 @@
 import { kqlAnd, kqlCompare, kqlIs, kqlIsNot } from './kql';
-import type { DashboardSource } from './saved-objects';
+import type { DashboardSource } from './saved-object-types';
 
 /**
  * The WAF dashboard's views, independent of the product: each flavour (OpenSearch Dashboards visualizations, Kibana
